@@ -1,0 +1,31 @@
+# Lifeboat — see README.md.
+SWIFT ?= swift
+SWIFT_TEST_FLAGS ?=
+
+.PHONY: all build test deps quickstart bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-test-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+## make test: install what the tests need (idempotent), build, run the whole suite.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
+
+## make quickstart: the main job on embedded defaults (in-process sandbox, local-folder location).
+quickstart: deps
+	$(SWIFT) build --product lifeboat
+	$$($(SWIFT) build --show-bin-path)/lifeboat quickstart
+
+## make bench: release-build benchmarks; figures are ratios against anchors measured in the same run.
+bench: deps
+	$(SWIFT) build -c release --product lifeboat-bench
+	$$($(SWIFT) build -c release --show-bin-path)/lifeboat-bench --help
+
+clean:
+	rm -rf .build

@@ -1,0 +1,26 @@
+/// Errors reading or writing gzip and tar data.
+package struct ArchiveError: Error, Sendable, CustomStringConvertible {
+    package struct Code: Hashable, Sendable {
+        private enum Value: Hashable, Sendable { case gzip, truncated, tar, path }
+        private let value: Value
+        private init(_ value: Value) { self.value = value }
+        /// The gzip stream is corrupt.
+        package static let gzip = Code(.gzip)
+        /// The data ends before the archive does.
+        package static let truncated = Code(.truncated)
+        /// A tar header is malformed.
+        package static let tar = Code(.tar)
+        /// An entry name cannot be stored or is unsafe to extract.
+        package static let path = Code(.path)
+    }
+
+    package var code: Code
+    package var message: String
+
+    package init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    package var description: String { message }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import Kubernetes
+import Logging
+
+/// Records a direct-mode run as a velero.io CR in the cluster (when the CRDs are installed), so
+/// `kubectl get backups -n velero` shows it moving New → InProgress → Completed.
+///
+/// Recording is best effort: a failure to record never fails the backup itself, but a CR that
+/// already exists with the same name does (it would be overwritten otherwise).
+struct CRRecorder: Sendable {
+    let client: KubeClient
+    let resource: GroupVersionResource
+    let namespace: String
+    let logger: Logger
+
+    /// A recorder for `resource` (e.g. `backups`), or `nil` when the velero.io CRD is not installed.
+    static func make(client: KubeClient, resource name: String, namespace: String, logger: Logger) async -> CRRecorder? {
+        let gvr = GroupVersionResource(group: "velero.io", version: "v1", resource: name)
+        guard let discovery = try? await client.discovery(), discovery.resource(for: gvr) != nil else { return nil }
+        return CRRecorder(client: client, resource: gvr, namespace: namespace, logger: logger)
+    }
+
+    /// Creates the CR. - Throws: `.alreadyExists` when a CR of that name is already in the cluster.
+    func create(_ value: some Encodable & Sendable, name: String) async throws {
+        do {
+            guard var object = KubeObject(try JSONValue(encoding: value)) else { return }
+            object.namespace = namespace
+            let status = object.status
+            object.status = nil
+            var created = try await client.create(resource, namespace: namespace, object)
+            if let status {
+                created.status = status
+                _ = try await writeStatus(created)
+            }
+        } catch let error as KubeError where error.code == .alreadyExists {
+            throw BackupEngineError(code: .alreadyExists, message: "\(resource.resource) \(namespace)/\(name) already exists in the cluster")
+        } catch {
+            logger.info("could not record \(resource.resource) \(name) in the cluster: \(error)")
+        }
+    }
+
+    /// Replaces the CR's status with `value`'s, retrying on conflicts.
+    func updateStatus(_ value: some Encodable & Sendable, name: String) async {
+        for _ in 0..<5 {
+            do {
+                guard let desired = KubeObject(try JSONValue(encoding: value)) else { return }
+                var live = try await client.get(resource, namespace: namespace, name: name)
+                live.status = desired.status
+                _ = try await writeStatus(live)
+                return
+            } catch let error as KubeError where error.code == .conflict {
+                continue
+            } catch {
+                logger.info("could not update \(resource.resource) \(name) in the cluster: \(error)")
+                return
+            }
+        }
+    }
+
+    /// Writes status through the status subresource when the CRD has one, else with a plain update.
+    private func writeStatus(_ object: KubeObject) async throws -> KubeObject {
+        do {
+            return try await client.updateStatus(resource, namespace: namespace, object)
+        } catch let error as KubeError where error.code == .notFound || error.code == .methodNotAllowed {
+            return try await client.update(resource, namespace: namespace, object)
+        }
+    }
+}
+
+/// The Backup CR of a direct-mode backup.
+struct BackupRecorder: Sendable {
+    let recorder: CRRecorder
+
+    static func make(client: KubeClient, namespace: String, logger: Logger) async -> BackupRecorder? {
+        await CRRecorder.make(client: client, resource: "backups", namespace: namespace, logger: logger).map(BackupRecorder.init)
+    }
+
+    func start(_ backup: inout Backup) async throws {
+        var labels = backup.metadata.labels ?? [:]
+        if labels["velero.io/storage-location"] == nil, let location = backup.spec.storageLocation {
+            labels["velero.io/storage-location"] = location
+        }
+        backup.metadata.labels = labels.isEmpty ? nil : labels
+        var new = backup
+        new.status = BackupStatus(phase: BackupPhase.new)
+        try await recorder.create(new, name: backup.name)
+        await recorder.updateStatus(backup, name: backup.name)
+    }
+
+    func finish(_ backup: Backup) async {
+        await recorder.updateStatus(backup, name: backup.name)
+    }
+}

@@ -1,0 +1,170 @@
+import AsyncAlgorithms
+import Foundation
+public import Kubernetes
+public import Logging
+import NIOCore
+import ObjectStorage
+
+/// Progress of a running backup, reported at most a few times per second.
+public struct BackupProgress: Sendable, Hashable {
+    public var itemsBackedUp: Int
+    /// Items seen so far (grows as lists are read; Velero's `totalItems`).
+    public var totalItems: Int
+    /// The resource being listed.
+    public var currentResource: String
+}
+
+/// Runs a backup of Kubernetes objects in direct mode: lists through the API, writes Velero's
+/// tarball and metadata to a `BackupStore`, and records the Backup CR in the cluster when the
+/// velero.io CRDs exist.
+///
+/// ```swift
+/// let runner = BackupRunner(client: client, store: store, configuration: .init(namespace: "velero"), logger: logger)
+/// let result = try await runner.run(Backup(metadata: ObjectMeta(name: "nightly"), spec: spec))
+/// print(result.status?.phase ?? "")
+/// ```
+public struct BackupRunner: Sendable {
+    public struct Configuration: Sendable {
+        /// The install namespace where the Backup CR is recorded.
+        public var namespace: String
+        /// Page size of LIST requests (Velero's `--client-page-size`).
+        public var pageSize: Int
+        /// Record the Backup CR in the cluster when its CRD exists.
+        public var recordInCluster: Bool
+        /// Default TTL when the spec has none (Velero's `--default-backup-ttl`, 720h).
+        public var defaultTTL: Duration
+        /// Called with progress at most every `progressInterval`.
+        public var progress: (@Sendable (BackupProgress) -> Void)?
+        public var progressInterval: Duration
+
+        public init(
+            namespace: String = "velero", pageSize: Int = 500, recordInCluster: Bool = true,
+            defaultTTL: Duration = .seconds(720 * 3600), progress: (@Sendable (BackupProgress) -> Void)? = nil,
+            progressInterval: Duration = .seconds(1)
+        ) {
+            self.namespace = namespace
+            self.pageSize = pageSize
+            self.recordInCluster = recordInCluster
+            self.defaultTTL = defaultTTL
+            self.progress = progress
+            self.progressInterval = progressInterval
+        }
+    }
+
+    public let client: KubeClient
+    public let store: BackupStore
+    public let configuration: Configuration
+    public let logger: Logger
+
+    public init(client: KubeClient, store: BackupStore, configuration: Configuration = Configuration(), logger: Logger) {
+        self.client = client
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Runs the backup to completion.
+    ///
+    /// - Returns: the Backup with its final status (`Completed`, or `PartiallyFailed` when some items failed).
+    /// - Throws: `BackupEngineError` before anything is written when the spec is invalid, the name is
+    ///   taken or the location cannot be used; `.cluster` / `.storageUnavailable` when the run fails midway
+    ///   (nothing is left that makes the backup look complete).
+    public func run(_ backup: Backup) async throws -> Backup {
+        var backup = backup
+        let name = backup.name
+        guard !name.isEmpty, KubeNames.isDNSSubdomain(name) else {
+            throw BackupEngineError(code: .invalidSpec, message: "backup name \(name.debugDescription) is not a valid name (lowercase letters, digits, '-' and '.', at most 253 characters)")
+        }
+        let log = RunLog(context: "backup=\(configuration.namespace)/\(name)")
+        let start = Date()
+
+        // 1. Location: reachable, valid and free of a backup with this name.
+        try await store.validate()
+        if try await store.backup(named: name) != nil {
+            throw BackupEngineError(code: .alreadyExists, message: "backup \(name) already exists in the backup storage location")
+        }
+
+        // 2. Plan against the cluster.
+        let discovery = try await client.discovery(refresh: true)
+        let namespaces = try await activeNamespaces()
+        let plan = try BackupPlan.make(spec: backup.spec, discovery: discovery, activeNamespaces: namespaces)
+
+        // 3. Defaults and the in-cluster record.
+        let ttl = backup.spec.ttl.flatMap(GoDuration.parse) ?? configuration.defaultTTL
+        if backup.spec.ttl == nil { backup.spec.ttl = GoDuration.format(configuration.defaultTTL) }
+        backup.metadata.namespace = configuration.namespace
+        var status = BackupStatus(phase: BackupPhase.inProgress)
+        status.version = 1
+        status.formatVersion = TarballPaths.formatVersion
+        status.startTimestamp = Timestamps.format(start)
+        status.expiration = Timestamps.format(start.addingTimeInterval(TimeInterval(ttl.components.seconds)))
+        backup.status = status
+        let recorder = configuration.recordInCluster
+            ? await BackupRecorder.make(client: client, namespace: configuration.namespace, logger: logger) : nil
+        try await recorder?.start(&backup)
+        log.info("Starting backup", fields: [("includedNamespaces", plan.namespaces.includes.joined(separator: ","))])
+
+        // 4. Collect and archive.
+        let collector = ItemCollector(
+            client: client, plan: plan, backupName: name, pageSize: configuration.pageSize, log: log,
+            progress: configuration.progress, progressInterval: configuration.progressInterval, logger: logger)
+        let outcome: ItemCollector.Outcome
+        do {
+            outcome = try await store.upload(store.layout.backupContents(name)) { channel in
+                try await collector.collect(into: channel, modificationTime: Int(start.timeIntervalSince1970))
+            }
+        } catch {
+            log.error("Backup failed: \(error)")
+            backup.status?.phase = BackupPhase.failed
+            backup.status?.failureReason = "\(error)"
+            backup.status?.completionTimestamp = Timestamps.now()
+            await recorder?.finish(backup)
+            throw (error as? BackupEngineError) ?? BackupEngineError(code: .cluster, message: "backup \(name) failed", cause: error)
+        }
+
+        // 5. Final status, side files, then the metadata that makes the backup visible.
+        backup.status?.progress = BackupStatus.Progress(totalItems: outcome.items.count, itemsBackedUp: outcome.items.count)
+        backup.status?.errors = outcome.results.errors.count
+        backup.status?.warnings = outcome.results.warnings.count
+        backup.status?.phase = outcome.results.errors.isEmpty ? BackupPhase.completed : BackupPhase.partiallyFailed
+        backup.status?.completionTimestamp = Timestamps.now()
+        log.info("Backup completed", fields: [("items", "\(outcome.items.count)"), ("phase", backup.status?.phase ?? "")])
+        do {
+            try await persistSideFiles(name: name, outcome: outcome, log: log)
+            try await store.putBackupMetadata(backup)
+        } catch {
+            // Nothing half-written stays visible: remove what this run wrote.
+            _ = try? await store.deleteBackup(name)
+            backup.status?.phase = BackupPhase.failed
+            backup.status?.failureReason = "\(error)"
+            await recorder?.finish(backup)
+            throw BackupEngineError(code: .storageUnavailable, message: "backup \(name): uploading to the storage location failed", cause: error)
+        }
+        await recorder?.finish(backup)
+        return backup
+    }
+
+    private func persistSideFiles(name: String, outcome: ItemCollector.Outcome, log: RunLog) async throws {
+        let layout = store.layout
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        var results = try encoder.encode(Results(errors: outcome.results.errors, warnings: outcome.results.warnings))
+        results.append(0x0A)
+        try await store.putGzipped(layout.backupResults(name), Array(results))
+        try await store.putGzipped(layout.backupResourceList(name), outcome.items.resourceList.encoded() + [0x0A])
+        for key in [layout.backupVolumeSnapshots(name), layout.backupPodVolumeBackups(name), layout.backupItemOperations(name)] {
+            try await store.putGzipped(key, Array("[]\n".utf8))
+        }
+        try await store.putGzipped(layout.backupLog(name), Array(log.text.utf8))
+    }
+
+    /// Names of namespaces whose phase is Active.
+    private func activeNamespaces() async throws -> [String] {
+        var names: [String] = []
+        for try await ns in client.listObjects(.namespaces, options: ListOptions(limit: configuration.pageSize)) {
+            let phase = ns["status"]?["phase"]?.stringValue ?? "Active"
+            if phase == "Active", let name = ns.name { names.append(name) }
+        }
+        return names
+    }
+}

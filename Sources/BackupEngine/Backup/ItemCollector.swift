@@ -1,0 +1,239 @@
+import AsyncAlgorithms
+import Kubernetes
+import Logging
+import NIOCore
+
+/// Lists every included object, applies Velero's per-item checks and item actions, and writes the
+/// tarball. Listing runs one page ahead of processing (two tasks), so the API round trips overlap
+/// with encoding and compression.
+struct ItemCollector: Sendable {
+    struct Outcome: Sendable {
+        var items: BackedUpItems
+        var results: Results
+    }
+
+    let client: KubeClient
+    let plan: BackupPlan
+    let backupName: String
+    let pageSize: Int
+    let log: RunLog
+    let progress: (@Sendable (BackupProgress) -> Void)?
+    let progressInterval: Duration
+    let logger: Logger
+
+    /// One page of a list, with the resource it belongs to.
+    struct Page: Sendable {
+        var resource: APIResource
+        var items: [KubeObject]
+    }
+
+    func collect(into channel: AsyncThrowingChannel<ByteBuffer, any Error>, modificationTime: Int) async throws -> Outcome {
+        let pages = AsyncThrowingChannel<Page, any Error>()
+        return try await withThrowingTaskGroup(of: Outcome?.self) { group in
+            group.addTask {
+                do {
+                    try await listAll(into: pages)
+                    pages.finish()
+                } catch {
+                    pages.fail(error)
+                    throw error
+                }
+                return nil
+            }
+            group.addTask {
+                var state = try State(modificationTime: modificationTime)
+                for try await page in pages {
+                    for item in page.items {
+                        try await backUp(item, resource: page.resource, additional: false, state: &state, channel: channel)
+                    }
+                    state.seen += page.items.count
+                    reportProgress(&state, resource: page.resource.groupResource)
+                }
+                try await finishNamespacesAndCRDs(state: &state, channel: channel)
+                let last = try state.writer.finish()
+                if !last.isEmpty { await channel.send(ByteBuffer(bytes: last)) }
+                reportProgress(&state, resource: "", force: true)
+                return Outcome(items: state.items, results: state.results)
+            }
+            var outcome: Outcome?
+            for try await value in group where value != nil { outcome = value }
+            guard let outcome else { throw BackupEngineError(code: .internal, message: "item collection produced no outcome") }
+            return outcome
+        }
+    }
+
+    // MARK: - listing
+
+    private func listAll(into pages: AsyncThrowingChannel<Page, any Error>) async throws {
+        let selectors: [LabelSelector?] = plan.orLabelSelectors.isEmpty ? [plan.labelSelector] : plan.orLabelSelectors
+        for resource in plan.resources {
+            // Namespaces are decided at the end (Velero keeps those with items or matching the filters).
+            if resource.groupResource == "namespaces" { continue }
+            guard plan.resourceFilter.shouldInclude(resource.groupResource, namespaced: resource.namespaced) else { continue }
+            let scopes: [String?]
+            if !resource.namespaced || plan.namespaces.includes.isEmpty || plan.namespaces.includes.contains("*") {
+                scopes = [nil]
+            } else {
+                scopes = plan.includedNamespaces.map { $0 }
+            }
+            for selector in selectors {
+                for namespace in scopes {
+                    let options = ListOptions(labelSelector: selector, limit: pageSize)
+                    for try await page in client.listPages(resource.gvr, namespace: namespace, options: options) {
+                        await pages.send(Page(resource: resource, items: page.items))
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: - one item
+
+    /// Mutable state of the processing task (never shared).
+    struct State {
+        var writer: BackupTarballWriter
+        var items = BackedUpItems()
+        var results = Results()
+        var seen = 0
+        var lastProgress = ContinuousClock.now
+        var namespacesWithItems: Set<String> = []
+        var customResourceGroups: [String] = []
+        var clusterRoleBindings: [KubeObject]?
+
+        init(modificationTime: Int) throws {
+            writer = try BackupTarballWriter(modificationTime: modificationTime)
+        }
+    }
+
+    private func backUp(
+        _ object: KubeObject, resource: APIResource, additional: Bool, state: inout State,
+        channel: AsyncThrowingChannel<ByteBuffer, any Error>
+    ) async throws {
+        let groupResource = resource.groupResource
+        guard let name = object.name else { return }
+        let namespace = resource.namespaced ? object.namespace : nil
+        let reference = ItemReference(groupResource: groupResource, namespace: namespace, name: name)
+        guard !state.items.contains(reference) else { return }
+
+        // Velero's itemInclusionChecks.
+        if object.labels["velero.io/exclude-from-backup"] == "true" {
+            log.info("Excluding item because it has label velero.io/exclude-from-backup=true", fields: [("resource", groupResource), ("name", name)])
+            return
+        }
+        if let namespace, !plan.namespaces.shouldInclude(namespace) { return }
+        if resource.namespaced {
+            if !plan.resourceFilter.shouldInclude(groupResource, namespaced: true) { return }
+        } else if additional && groupResource != "namespaces" && plan.resourceFilter.explicitlyExcludesClusterScoped(groupResource) {
+            return
+        }
+        if object.deletionTimestamp != nil {
+            log.info("Skipping item because it's being deleted.", fields: [("resource", groupResource), ("name", name)])
+            return
+        }
+
+        // Built-in item actions.
+        var item = object
+        var extra: [ItemReference] = []
+        switch groupResource {
+        case "pods":
+            extra = BackupItemActions.podAdditionalItems(item)
+        case "persistentvolumeclaims":
+            (item, extra) = BackupItemActions.persistentVolumeClaim(item, backupName: backupName)
+        case "serviceaccounts":
+            if state.clusterRoleBindings == nil { state.clusterRoleBindings = try await listClusterRoleBindings() }
+            extra = BackupItemActions.serviceAccountAdditionalItems(item, clusterRoleBindings: state.clusterRoleBindings ?? [])
+        default:
+            break
+        }
+        state.items.insert(reference, apiVersion: resource.groupVersion, kind: resource.kind)
+
+        // Write the item: the legacy path and the preferred-version copy, side by side.
+        let bytes = item.encoded()
+        if let chunk = try state.writer.append(path: TarballPaths.item(groupResource: groupResource, namespace: namespace, name: name), contents: bytes) {
+            await channel.send(ByteBuffer(bytes: chunk))
+        }
+        let copy = TarballPaths.preferredVersionItem(groupResource: groupResource, version: resource.version, namespace: namespace, name: name)
+        if let chunk = try state.writer.append(path: copy, contents: bytes) {
+            await channel.send(ByteBuffer(bytes: chunk))
+        }
+        if let namespace { state.namespacesWithItems.insert(namespace) }
+        if !resource.group.isEmpty && !BuiltInGroups.contains(resource.group) && !state.customResourceGroups.contains(groupResource) {
+            state.customResourceGroups.append(groupResource)
+        }
+
+        for reference in extra {
+            try await backUpAdditional(reference, state: &state, channel: channel)
+        }
+    }
+
+    private func backUpAdditional(
+        _ reference: ItemReference, state: inout State, channel: AsyncThrowingChannel<ByteBuffer, any Error>
+    ) async throws {
+        guard !state.items.contains(reference) else { return }
+        guard let resource = plan.resourcesByGroupResource[reference.groupResource] else {
+            log.warning("Additional item's resource type is not served by the cluster", fields: [("item", reference.description)])
+            return
+        }
+        do {
+            let object = try await client.get(resource.gvr, namespace: reference.namespace, name: reference.name)
+            try await backUp(object, resource: resource, additional: true, state: &state, channel: channel)
+        } catch let error as KubeError where error.code == .notFound {
+            log.info("Additional item was not found in Kubernetes API, can't back it up", fields: [("item", reference.description)])
+        } catch let error as KubeError {
+            state.results.errors.add(namespace: reference.namespace, "error getting \(reference): \(error)")
+            log.error("Error getting additional item", fields: [("item", reference.description), ("error", "\(error)")])
+        }
+    }
+
+    private func listClusterRoleBindings() async throws -> [KubeObject] {
+        guard let resource = plan.resourcesByGroupResource["clusterrolebindings.rbac.authorization.k8s.io"] else { return [] }
+        var bindings: [KubeObject] = []
+        for try await binding in client.listObjects(resource.gvr, options: ListOptions(limit: pageSize)) { bindings.append(binding) }
+        return bindings
+    }
+
+    // MARK: - namespaces and CRDs
+
+    private func finishNamespacesAndCRDs(state: inout State, channel: AsyncThrowingChannel<ByteBuffer, any Error>) async throws {
+        if let namespaces = plan.resourcesByGroupResource["namespaces"],
+            plan.resourceFilter.shouldInclude("namespaces", namespaced: false)
+        {
+            let selectorsSet = plan.labelSelector != nil || !plan.orLabelSelectors.isEmpty
+            let filterIsEverything = plan.namespaces.includes.isEmpty || plan.namespaces.includes == ["*"]
+            for try await ns in client.listObjects(namespaces.gvr, options: ListOptions(limit: pageSize)) {
+                guard let name = ns.name, (ns["status"]?["phase"]?.stringValue ?? "Active") == "Active" else { continue }
+                let matchesSelectors = selectorsSet
+                    && (plan.labelSelector.map { $0.matches(ns.labels) } ?? false
+                        || plan.orLabelSelectors.contains { $0.matches(ns.labels) })
+                let matchesFilter = plan.namespaces.shouldInclude(name) && !(filterIsEverything && selectorsSet)
+                guard matchesSelectors || matchesFilter || state.namespacesWithItems.contains(name) else { continue }
+                try await backUp(ns, resource: namespaces, additional: true, state: &state, channel: channel)
+            }
+        }
+        guard !plan.crdsMentioned, let crds = plan.resourcesByGroupResource["customresourcedefinitions.apiextensions.k8s.io"] else { return }
+        for groupResource in state.customResourceGroups where groupResource != crds.groupResource {
+            let reference = ItemReference(groupResource: crds.groupResource, namespace: nil, name: groupResource)
+            try await backUpAdditional(reference, state: &state, channel: channel)
+        }
+    }
+
+    private func reportProgress(_ state: inout State, resource: String, force: Bool = false) {
+        guard let progress else { return }
+        let now = ContinuousClock.now
+        guard force || now - state.lastProgress >= progressInterval else { return }
+        state.lastProgress = now
+        progress(BackupProgress(itemsBackedUp: state.items.count, totalItems: max(state.seen, state.items.count), currentResource: resource))
+    }
+}
+
+/// API groups that belong to Kubernetes itself (their resources are not custom resources).
+enum BuiltInGroups {
+    static let names: Set<String> = [
+        "apps", "batch", "autoscaling", "policy", "extensions", "networking.k8s.io", "rbac.authorization.k8s.io",
+        "storage.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "apiextensions.k8s.io", "admissionregistration.k8s.io",
+        "apiregistration.k8s.io", "certificates.k8s.io", "discovery.k8s.io", "events.k8s.io", "node.k8s.io",
+        "flowcontrol.apiserver.k8s.io", "authentication.k8s.io", "authorization.k8s.io", "resource.k8s.io",
+        "internal.apiserver.k8s.io", "storagemigration.k8s.io",
+    ]
+    static func contains(_ group: String) -> Bool { names.contains(group) }
+}

@@ -1,0 +1,52 @@
+/// The one error type of the BackupEngine module.
+///
+/// Match on `code`: `catch let e as BackupEngineError where e.code == .notFound`.
+public struct BackupEngineError: Error, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Value: Hashable, Sendable {
+            case notFound, alreadyExists, invalidSpec, invalidLocation, readOnlyLocation, storageUnavailable,
+                corruptBackup, cluster, `internal`
+        }
+        private let value: Value
+        private init(_ value: Value) { self.value = value }
+
+        /// A backup, restore or location does not exist.
+        public static let notFound = Code(.notFound)
+        /// A backup or restore of that name already exists.
+        public static let alreadyExists = Code(.alreadyExists)
+        /// The backup or restore spec fails validation (filters, selectors, names).
+        public static let invalidSpec = Code(.invalidSpec)
+        /// The storage location is misconfigured (bucket, prefix, unknown top-level folders).
+        public static let invalidLocation = Code(.invalidLocation)
+        /// The storage location is read-only.
+        public static let readOnlyLocation = Code(.readOnlyLocation)
+        /// The storage location cannot be reached.
+        public static let storageUnavailable = Code(.storageUnavailable)
+        /// A stored backup is unreadable (bad gzip, truncated tarball, invalid JSON).
+        public static let corruptBackup = Code(.corruptBackup)
+        /// The cluster refused or failed a request.
+        public static let cluster = Code(.cluster)
+        /// A bug.
+        public static let `internal` = Code(.internal)
+
+        public var description: String { "\(value)" }
+    }
+
+    public var code: Code
+    public var message: String
+    public var cause: (any Error)?
+    public var location: String
+
+    public init(code: Code, message: String, cause: (any Error)? = nil, file: String = #fileID, line: Int = #line) {
+        self.code = code
+        self.message = message
+        self.cause = cause
+        self.location = "\(file):\(line)"
+    }
+
+    /// The message followed by the chain of causes.
+    public var description: String {
+        guard let cause else { return message }
+        return "\(message): \(cause)"
+    }
+}

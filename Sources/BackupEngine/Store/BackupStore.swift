@@ -1,0 +1,153 @@
+public import AsyncAlgorithms
+import Foundation
+public import NIOCore
+public import ObjectStorage
+
+/// Velero's object-store layout on top of any `ObjectStore`: the source of truth for backups,
+/// whoever wrote them (Lifeboat or Velero).
+///
+/// Writes follow one rule: the object that makes a backup visible (`velero-backup.json`) is
+/// written last and never over an existing one, so a crash never leaves a backup that looks
+/// complete but is not.
+public struct BackupStore: Sendable {
+    public let store: any ObjectStore
+    public let layout: ObjectStoreLayout
+
+    public init(store: any ObjectStore, prefix: String?) {
+        self.store = store
+        self.layout = ObjectStoreLayout(prefix: prefix)
+    }
+
+    // MARK: - validation
+
+    /// Velero's `IsValid`: the location is reachable and has no top-level folder other than
+    /// `backups, restores, restic, metadata, plugins, kopia` under the prefix.
+    /// - Throws: `BackupEngineError` `.storageUnavailable` or `.invalidLocation` naming the problem.
+    public func validate() async throws {
+        let prefixes: [String]
+        do {
+            prefixes = try await store.listPrefixes(prefix: layout.prefix.isEmpty ? "" : layout.prefix + "/")
+        } catch {
+            throw BackupEngineError(code: .storageUnavailable, message: "the backup storage location cannot be reached", cause: error)
+        }
+        let base = layout.prefix.isEmpty ? "" : layout.prefix + "/"
+        let unknown = prefixes.map { String($0.dropFirst(base.count).dropLast()) }
+            .filter { !ObjectStoreLayout.topLevelFolders.contains($0) }
+        if !unknown.isEmpty {
+            throw BackupEngineError(
+                code: .invalidLocation,
+                message: "backup store contains invalid top-level directories: \(unknown.sorted()) (only \(ObjectStoreLayout.topLevelFolders.sorted().joined(separator: ", ")) are allowed under the prefix)")
+        }
+    }
+
+    // MARK: - reading
+
+    /// The names of the backups in the location (folders under `backups/`).
+    public func backupNames() async throws -> [String] {
+        let folder = layout.backupsFolder
+        return try await store.listPrefixes(prefix: folder).map { String($0.dropFirst(folder.count).dropLast()) }.sorted()
+    }
+
+    /// The Backup stored in `velero-backup.json`, or `nil` when the backup does not exist.
+    /// - Throws: `.corruptBackup` when the file is not a Backup.
+    public func backup(named name: String) async throws -> Backup? {
+        guard let buffer = try await store.getDataIfPresent(layout.backupMetadata(name)) else { return nil }
+        do {
+            return try JSONDecoder().decode(Backup.self, from: Data(buffer.readableBytesView))
+        } catch {
+            throw BackupEngineError(code: .corruptBackup, message: "\(layout.backupMetadata(name)) is not a valid velero.io/v1 Backup", cause: error)
+        }
+    }
+
+    /// Streams the backup tarball.
+    public func tarball(of name: String) async throws -> ObjectBody {
+        do {
+            return try await store.get(layout.backupContents(name))
+        } catch let error as ObjectStoreError where error.code == .notFound {
+            throw BackupEngineError(code: .notFound, message: "backup \(name) has no tarball at \(layout.backupContents(name))")
+        }
+    }
+
+    /// Reads and gunzips a small gzipped object; `nil` when it does not exist.
+    public func gunzipped(_ key: String, maxBytes: Int = 256 << 20) async throws -> [UInt8]? {
+        guard let buffer = try await store.getDataIfPresent(key, maxBytes: maxBytes) else { return nil }
+        do {
+            return try GzipDecompressor.decompress(Array(buffer.readableBytesView))
+        } catch {
+            throw BackupEngineError(code: .corruptBackup, message: "\(key) is not valid gzip", cause: error)
+        }
+    }
+
+    /// The results document of a backup (`nil` when absent).
+    public func backupResults(of name: String) async throws -> Results? {
+        guard let bytes = try await gunzipped(layout.backupResults(name)) else { return nil }
+        return try? JSONDecoder().decode(Results.self, from: Data(bytes))
+    }
+
+    // MARK: - writing
+
+    /// Streams a gzip tarball to `key` from `produce`, which sends chunks into the channel it is
+    /// given. The upload is atomic: if `produce` throws, nothing is left under `key`.
+    public func upload<R: Sendable>(
+        _ key: String,
+        produce: @escaping @Sendable (AsyncThrowingChannel<ByteBuffer, any Error>) async throws -> R
+    ) async throws -> R {
+        let channel = AsyncThrowingChannel<ByteBuffer, any Error>()
+        let store = self.store
+        return try await withThrowingTaskGroup(of: R?.self) { group in
+            group.addTask {
+                try await store.put(key, body: channel, length: nil)
+                return nil
+            }
+            group.addTask {
+                do {
+                    let result = try await produce(channel)
+                    channel.finish()
+                    return result
+                } catch {
+                    channel.fail(error)
+                    throw error
+                }
+            }
+            var result: R?
+            do {
+                for try await value in group where value != nil { result = value }
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+            guard let result else { throw BackupEngineError(code: .internal, message: "upload of \(key) produced no result") }
+            return result
+        }
+    }
+
+    /// Writes a small object gzip-compressed.
+    public func putGzipped(_ key: String, _ bytes: [UInt8]) async throws {
+        try await store.putData(key, bytes: try GzipCompressor.compress(bytes))
+    }
+
+    /// Writes `velero-backup.json` (pretty JSON, like Velero) if no backup of that name exists.
+    /// - Throws: `.alreadyExists` when the location already has it.
+    public func putBackupMetadata(_ backup: Backup) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+        let data = try encoder.encode(backup)
+        let written = try await store.putIfAbsent(layout.backupMetadata(backup.name), bytes: Array(data))
+        guard written else {
+            throw BackupEngineError(code: .alreadyExists, message: "backup \(backup.name) already exists in the location (\(layout.backupMetadata(backup.name)))")
+        }
+    }
+
+    /// Deletes every object of a backup: the metadata first (so it stops being visible), then the rest.
+    /// - Returns: the number of objects deleted.
+    @discardableResult
+    public func deleteBackup(_ name: String) async throws -> Int {
+        var deleted = 0
+        if try await store.exists(layout.backupMetadata(name)) {
+            try await store.delete(layout.backupMetadata(name))
+            deleted += 1
+        }
+        deleted += try await store.deleteAll(prefix: layout.backupFolder(name))
+        return deleted
+    }
+}

@@ -1,0 +1,231 @@
+import Foundation
+import Kubernetes
+
+extension ClusterController {
+    // MARK: - Pods
+
+    /// Schedules an unscheduled pod, then marks a scheduled one Running and lays out its volume paths.
+    func reconcilePod(_ key: ObjectKey, _ stored: StoredObject) async {
+        guard !stored.deleting, case let (_, _, pod)? = decode("pods", key) else { return }
+        let claims = (pod["spec"]?["volumes"]?.arrayValue ?? []).compactMap {
+            $0["persistentVolumeClaim"]?["claimName"]?.stringValue
+        }
+        if let node = pod["spec"]?["nodeName"]?.stringValue, !node.isEmpty {
+            guard pod["status"]?["phase"]?.stringValue == "Pending" else {
+                if pod["status"]?["phase"]?.stringValue == "Running" { layOutVolumes(pod, node: node, claims: claims, key: key) }
+                return
+            }
+            for claim in claims {
+                await reconcileClaim(ObjectKey(namespace: key.namespace, name: claim), nil, selectedNode: node)
+            }
+            guard claims.allSatisfy({ boundVolume(namespace: key.namespace, claim: $0) != nil }) else { return }
+            await markRunning(key, pod: pod, node: node)
+            return
+        }
+        guard let node = Scheduler(nodes: nodes()).select(for: pod, podCounts: podCounts()) else { return }
+        for claim in claims {
+            guard case let (_, _, pvc)? = decode("persistentvolumeclaims", ObjectKey(namespace: key.namespace, name: claim))
+            else { return }  // missing claim: stay Pending
+            if pvc["status"]?["phase"]?.stringValue != "Bound" {
+                await reconcileClaim(ObjectKey(namespace: key.namespace, name: claim), nil, selectedNode: node)
+            }
+            if boundVolume(namespace: key.namespace, claim: claim) == nil { return }  // unbound: stay Pending
+        }
+        await editObject("pods", key) { object in object[path: ["spec", "nodeName"]] = .string(node) }
+    }
+
+    private func markRunning(_ key: ObjectKey, pod: JSONValue, node: String) async {
+        let now = SandboxCore.timestamp()
+        let octets = (pod["metadata"]?["uid"]?.stringValue?.hashValue ?? 0) & 0xFFFF
+        let podIP = "10.244.\(octets % 250).\((octets / 250) % 250 + 2)"
+        let containers = (pod["spec"]?["containers"]?.arrayValue ?? []).map { container -> JSONValue in
+            [
+                "name": container["name"] ?? "", "ready": true, "restartCount": 0, "started": true,
+                "image": container["image"] ?? "", "imageID": "",
+                "containerID": .string("sandbox://\(UUID().uuidString.lowercased())"),
+                "state": ["running": ["startedAt": .string(now)]],
+            ]
+        }
+        await editObject("pods", key, subresource: "status") { object in
+            object["status"] = [
+                "phase": "Running",
+                "conditions": .array(
+                    ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"].map {
+                        ["type": .string($0), "status": "True", "lastProbeTime": nil, "lastTransitionTime": .string(now)]
+                    }),
+                "hostIP": "127.0.0.1", "hostIPs": [["ip": "127.0.0.1"]], "podIP": .string(podIP),
+                "podIPs": [["ip": .string(podIP)]], "startTime": .string(now),
+                "containerStatuses": .array(containers), "qosClass": "BestEffort",
+            ]
+        }
+    }
+
+    /// `<root>/nodes/<node>/pods/<pod-uid>/volumes/kubernetes.io~csi/<pv>/mount` → the PV's folder.
+    private func layOutVolumes(_ pod: JSONValue, node: String, claims: [String], key: ObjectKey) {
+        guard let uid = pod["metadata"]?["uid"]?.stringValue else { return }
+        for claim in claims {
+            guard let volume = boundVolume(namespace: key.namespace, claim: claim) else { continue }
+            let directory = core.volumesRoot.appendingPathComponent("nodes/\(node)/pods/\(uid)/volumes/kubernetes.io~csi/\(volume)")
+            let mount = directory.appendingPathComponent("mount")
+            let target = volumeFolder(volume)
+            if (try? FileManager.default.destinationOfSymbolicLink(atPath: mount.path)) == target.path { continue }
+            do {
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+                try? FileManager.default.removeItem(at: mount)
+                try FileManager.default.createSymbolicLink(at: mount, withDestinationURL: target)
+            } catch {
+                log("cannot lay out pod volume path", error)
+            }
+        }
+    }
+
+    func removePodPaths(_ event: WatchEvent) {
+        guard let pod = try? JSONValue(parsing: event.object.body), let uid = pod["metadata"]?["uid"]?.stringValue,
+            let node = pod["spec"]?["nodeName"]?.stringValue
+        else { return }
+        try? FileManager.default.removeItem(at: core.volumesRoot.appendingPathComponent("nodes/\(node)/pods/\(uid)"))
+    }
+
+    private func nodes() -> [JSONValue] {
+        guard let type = type("v1", "nodes") else { return [] }
+        return core.store.list(type.storageKey, namespace: nil, after: nil, limit: nil, countRemaining: false) { _, _ in true }
+            .items.compactMap { try? $0.1.decode(type) }
+    }
+
+    private func podCounts() -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for (_, stored) in core.store.list("pods", namespace: nil, after: nil, limit: nil, countRemaining: false, matches: { _, _ in true }).items {
+            if let node = stored.fields["spec.nodeName"] { counts[node, default: 0] += 1 }
+        }
+        return counts
+    }
+
+    // MARK: - Volumes
+
+    func volumeFolder(_ volume: String) -> URL {
+        core.volumesRoot.appendingPathComponent("volumes/\(volume)")
+    }
+
+    /// The PV bound to a claim, if the claim is Bound.
+    func boundVolume(namespace: String, claim: String) -> String? {
+        guard case let (_, _, pvc)? = decode("persistentvolumeclaims", ObjectKey(namespace: namespace, name: claim)),
+            pvc["status"]?["phase"]?.stringValue == "Bound"
+        else { return nil }
+        return pvc["spec"]?["volumeName"]?.stringValue
+    }
+
+    /// Binds a pending claim: to its pre-set volume, or to a newly provisioned one when the class is the
+    /// sandbox's (Immediate now; WaitForFirstConsumer once a consumer pod picked `selectedNode`).
+    func reconcileClaim(_ key: ObjectKey, _ stored: StoredObject?, selectedNode: String?) async {
+        guard case let (_, current, pvc)? = decode("persistentvolumeclaims", key), !current.deleting,
+            pvc["status"]?["phase"]?.stringValue != "Bound"
+        else { return }
+        if let volume = pvc["spec"]?["volumeName"]?.stringValue, !volume.isEmpty {
+            if core.store.get("persistentvolumes", ObjectKey(namespace: "", name: volume)) != nil {
+                await bind(key, pvc: pvc, volume: volume, node: nil)
+            }
+            return
+        }
+        let className = pvc["spec"]?["storageClassName"]?.stringValue ?? Self.storageClassName
+        guard let classType = type("storage.k8s.io/v1", "storageclasses"),
+            let storageClass = core.store.get(classType.storageKey, ObjectKey(namespace: "", name: className)),
+            let classObject = try? storageClass.decode(classType),
+            classObject["provisioner"]?.stringValue == Self.provisioner
+        else { return }
+        let waitForConsumer = classObject["volumeBindingMode"]?.stringValue == "WaitForFirstConsumer"
+        if waitForConsumer && selectedNode == nil { return }
+        await provision(key, pvc: pvc, storageClass: classObject, node: waitForConsumer ? selectedNode : nil)
+    }
+
+    private func provision(_ key: ObjectKey, pvc: JSONValue, storageClass: JSONValue, node: String?) async {
+        guard let uid = pvc["metadata"]?["uid"]?.stringValue, let pvType = type("v1", "persistentvolumes") else { return }
+        let name = "pvc-\(uid)"
+        let folder = volumeFolder(name)
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        if core.store.get(pvType.storageKey, ObjectKey(namespace: "", name: name)) == nil {
+            var spec: JSONObject = [
+                "capacity": ["storage": pvc["spec"]?["resources"]?["requests"]?["storage"] ?? "1Gi"],
+                "accessModes": pvc["spec"]?["accessModes"] ?? ["ReadWriteOnce"],
+                "claimRef": [
+                    "kind": "PersistentVolumeClaim", "namespace": .string(key.namespace), "name": .string(key.name),
+                    "uid": .string(uid), "apiVersion": "v1",
+                ],
+                "persistentVolumeReclaimPolicy": storageClass["reclaimPolicy"] ?? "Delete",
+                "storageClassName": storageClass["metadata"]?["name"] ?? "",
+                "volumeMode": pvc["spec"]?["volumeMode"] ?? "Filesystem",
+                "csi": [
+                    "driver": .string(Self.provisioner), "volumeHandle": .string(name),
+                    "volumeAttributes": ["path": .string(folder.path)],
+                ],
+            ]
+            if let node {
+                spec["nodeAffinity"] = [
+                    "required": [
+                        "nodeSelectorTerms": [
+                            ["matchExpressions": [["key": "kubernetes.io/hostname", "operator": "In", "values": [.string(node)]]]]
+                        ]
+                    ]
+                ]
+            }
+            let pv: JSONValue = [
+                "metadata": [
+                    "name": .string(name),
+                    "annotations": ["pv.kubernetes.io/provisioned-by": .string(Self.provisioner)],
+                    "finalizers": ["kubernetes.io/pv-protection"],
+                ],
+                "spec": .object(spec),
+            ]
+            do { _ = try await core.create(pvType, namespace: nil, object: pv, options: .system) } catch {
+                log("provisioning failed", error)
+                return
+            }
+            await editObject(pvType.storageKey, ObjectKey(namespace: "", name: name), subresource: "status") {
+                $0["status"] = ["phase": "Bound"]
+            }
+        }
+        await bind(key, pvc: pvc, volume: name, node: node)
+    }
+
+    private func bind(_ key: ObjectKey, pvc: JSONValue, volume: String, node: String?) async {
+        let capacity = core.store.get("persistentvolumes", ObjectKey(namespace: "", name: volume))
+            .flatMap { try? JSONValue(parsing: $0.body) }?["spec"]?["capacity"] ?? [:]
+        await editObject("persistentvolumeclaims", key) { object in
+            object[path: ["spec", "volumeName"]] = .string(volume)
+            var annotations = object["metadata"]?["annotations"]?.objectValue ?? [:]
+            annotations["pv.kubernetes.io/bind-completed"] = "yes"
+            annotations["pv.kubernetes.io/bound-by-controller"] = "yes"
+            annotations["volume.beta.kubernetes.io/storage-provisioner"] = .string(Self.provisioner)
+            annotations["volume.kubernetes.io/storage-provisioner"] = .string(Self.provisioner)
+            if let node { annotations["volume.kubernetes.io/selected-node"] = .string(node) }
+            object[path: ["metadata", "annotations"]] = .object(annotations)
+        }
+        await editObject("persistentvolumeclaims", key, subresource: "status") { object in
+            object["status"] = [
+                "phase": "Bound", "accessModes": object["spec"]?["accessModes"] ?? ["ReadWriteOnce"],
+                "capacity": capacity,
+            ]
+        }
+    }
+
+    /// A deleted claim releases its volume; volumes with reclaim policy Delete are deleted.
+    func releaseVolume(of event: WatchEvent) async {
+        guard let pvc = try? JSONValue(parsing: event.object.body), let volume = pvc["spec"]?["volumeName"]?.stringValue,
+            case let (pvType, stored, pv)? = decode("persistentvolumes", ObjectKey(namespace: "", name: volume)),
+            pv["spec"]?["claimRef"]?["uid"]?.stringValue == event.object.uid
+        else { return }
+        if pv["spec"]?["persistentVolumeReclaimPolicy"]?.stringValue == "Delete" {
+            if !stored.finalizers.isEmpty { await editObject(pvType.storageKey, ObjectKey(namespace: "", name: volume)) { $0[path: ["metadata", "finalizers"]] = nil } }
+            _ = try? await core.delete(pvType, namespace: nil, name: volume, options: DeleteOptions())
+        } else {
+            await editObject(pvType.storageKey, ObjectKey(namespace: "", name: volume), subresource: "status") {
+                $0["status"] = ["phase": "Released"]
+            }
+        }
+    }
+
+    func removeVolumeFolder(_ volume: String) {
+        guard volume.hasPrefix("pvc-") else { return }
+        try? FileManager.default.removeItem(at: volumeFolder(volume))
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import Kubernetes
+import Logging
+import ServiceLifecycle
+
+/// The in-process controllers: namespace termination, garbage collection (background, foreground,
+/// orphan), default ServiceAccounts, the scheduler, the volume provisioner/binder and the "kubelet" that
+/// marks scheduled pods Running and lays out their volume paths. Driven by the store's change stream.
+struct ClusterController: Service {
+    static let storageClassName = "sandbox"
+    static let provisioner = "sandbox.csi.lifeboat.io"
+
+    let core: SandboxCore
+
+    func run() async throws {
+        await resync()
+        for await event in core.store.changeStream.cancelOnGracefulShutdown() {
+            await handle(event)
+        }
+        // The stream also ends when the store closes at shutdown; a Service must not return before that.
+        try? await gracefulShutdown()
+    }
+
+    /// Catches up after a restart (no events were seen for the replayed state).
+    func resync() async {
+        for (storageKey, key, object) in core.store.snapshot() {
+            let kind: WatchEvent.Kind = .modified
+            await handle(WatchEvent(kind: kind, storageKey: storageKey, key: key, object: object))
+        }
+    }
+
+    func handle(_ event: WatchEvent) async {
+        switch event.storageKey {
+        case "namespaces":
+            if event.kind == .added { await ensureDefaultServiceAccount(event.key.name) }
+            if event.object.deleting && event.kind != .deleted { await finalizeNamespace(event.key.name) }
+        case "pods":
+            if event.kind == .deleted {
+                removePodPaths(event)
+            } else {
+                await reconcilePod(event.key, event.object)
+            }
+        case "persistentvolumeclaims":
+            if event.kind == .deleted {
+                await releaseVolume(of: event)
+            } else {
+                await reconcileClaim(event.key, event.object, selectedNode: nil)
+            }
+        case "persistentvolumes":
+            if event.kind == .deleted { removeVolumeFolder(event.key.name) }
+        case "customresourcedefinitions.apiextensions.k8s.io":
+            if event.kind == .deleted { await deleteCustomResources(event) }
+        default:
+            break
+        }
+        if event.kind == .deleted {
+            await collectDependents(of: event.object.uid)
+            await releaseForegroundOwners(of: event.object)
+            if !event.key.namespace.isEmpty,
+                let namespace = core.store.get("namespaces", ObjectKey(namespace: "", name: event.key.namespace)),
+                namespace.deleting
+            {
+                await finalizeNamespace(event.key.namespace)
+            }
+        } else if event.object.deleting {
+            await processDeletingOwner(event)
+        }
+    }
+
+    // MARK: - Helpers shared by the controllers
+
+    func type(_ groupVersion: String, _ plural: String) -> ResourceType? {
+        core.registry.lookup(groupVersion: groupVersion, plural: plural)
+    }
+
+    func decode(_ storageKey: String, _ key: ObjectKey) -> (ResourceType, StoredObject, JSONValue)? {
+        guard let type = core.type(storageKey: storageKey), let stored = core.store.get(storageKey, key),
+            let object = try? stored.decode(type)
+        else { return nil }
+        return (type, stored, object)
+    }
+
+    func log(_ message: String, _ error: any Error) {
+        core.logger.debug("\(message)", metadata: ["error": "\(error)"])
+    }
+
+    // MARK: - Namespaces
+
+    private func ensureDefaultServiceAccount(_ namespace: String) async {
+        guard let type = type("v1", "serviceaccounts"),
+            core.store.get(type.storageKey, ObjectKey(namespace: namespace, name: "default")) == nil
+        else { return }
+        _ = try? await core.create(type, namespace: namespace, object: ["metadata": ["name": "default"]], options: .system)
+    }
+
+    /// Deletes a terminating namespace's contents; removes the namespace once they are gone.
+    func finalizeNamespace(_ name: String) async {
+        let contents = core.store.objects(inNamespace: name)
+        for (storageKey, key, object) in contents where !object.deleting {
+            guard let type = core.type(storageKey: storageKey) else { continue }
+            _ = try? await core.delete(type, namespace: key.namespace, name: key.name, options: DeleteOptions())
+        }
+        guard core.store.objects(inNamespace: name).isEmpty,
+            let namespaceType = type("v1", "namespaces"),
+            let stored = core.store.get("namespaces", ObjectKey(namespace: "", name: name)), stored.deleting
+        else { return }
+        _ = core.store.commit(
+            namespaceType.storageKey, ObjectKey(namespace: "", name: name), .delete(expected: stored.resourceVersion),
+            namespaced: false)
+    }
+
+    // MARK: - Garbage collection
+
+    private func collectDependents(of uid: String) async {
+        guard !uid.isEmpty else { return }
+        for ref in core.store.dependents(of: uid) {
+            guard let stored = core.store.get(ref.storageKey, ref.key), !stored.deleting,
+                let type = core.type(storageKey: ref.storageKey)
+            else { continue }
+            let liveOwners = stored.ownerUIDs.filter { $0 != uid && core.store.locate(uid: $0) != nil }
+            if !liveOwners.isEmpty { continue }
+            var options = DeleteOptions()
+            options.propagation = .background
+            _ = try? await core.delete(
+                type, namespace: ref.key.namespace.isEmpty ? nil : ref.key.namespace, name: ref.key.name,
+                options: options)
+        }
+    }
+
+    /// Foreground deletion and orphaning of an owner that has deletionTimestamp set.
+    private func processDeletingOwner(_ event: WatchEvent) async {
+        let finalizers = event.object.finalizers
+        if finalizers.contains("orphan") {
+            for ref in core.store.dependents(of: event.object.uid) {
+                await editObject(ref.storageKey, ref.key) { object in
+                    let owners = object["metadata"]?["ownerReferences"]?.arrayValue ?? []
+                    let kept = owners.filter { $0["uid"]?.stringValue != event.object.uid }
+                    object[path: ["metadata", "ownerReferences"]] = kept.isEmpty ? nil : .array(kept)
+                }
+            }
+            await removeFinalizer("orphan", event.storageKey, event.key)
+        } else if finalizers.contains("foregroundDeletion") {
+            let dependents = core.store.dependents(of: event.object.uid)
+            if dependents.isEmpty {
+                await removeFinalizer("foregroundDeletion", event.storageKey, event.key)
+                return
+            }
+            for ref in dependents {
+                guard let stored = core.store.get(ref.storageKey, ref.key), !stored.deleting,
+                    let type = core.type(storageKey: ref.storageKey)
+                else { continue }
+                var options = DeleteOptions()
+                options.propagation = .foreground
+                _ = try? await core.delete(
+                    type, namespace: ref.key.namespace.isEmpty ? nil : ref.key.namespace, name: ref.key.name,
+                    options: options)
+            }
+        }
+    }
+
+    private func releaseForegroundOwners(of object: StoredObject) async {
+        for uid in object.ownerUIDs {
+            guard let ref = core.store.locate(uid: uid), let owner = core.store.get(ref.storageKey, ref.key),
+                owner.deleting, owner.finalizers.contains("foregroundDeletion"),
+                core.store.dependents(of: uid).isEmpty
+            else { continue }
+            await removeFinalizer("foregroundDeletion", ref.storageKey, ref.key)
+        }
+    }
+
+    private func removeFinalizer(_ finalizer: String, _ storageKey: String, _ key: ObjectKey) async {
+        await editObject(storageKey, key) { object in
+            let remaining = (object["metadata"]?["finalizers"]?.arrayValue ?? []).filter { $0.stringValue != finalizer }
+            object[path: ["metadata", "finalizers"]] = remaining.isEmpty ? nil : .array(remaining)
+        }
+    }
+
+    /// Read-modify-write of an object through the API semantics (main endpoint), retrying on conflicts.
+    func editObject(_ storageKey: String, _ key: ObjectKey, subresource: String? = nil, _ change: (inout JSONValue) -> Void)
+        async
+    {
+        for _ in 0..<5 {
+            guard case let (type, stored, object)? = decode(storageKey, key) else { return }
+            var changed = object
+            change(&changed)
+            if SandboxCore.sameContent(object, changed) { return }
+            do {
+                if let _ = try await core.replace(
+                    type, key, existing: stored, old: object, new: changed, subresource: subresource,
+                    expected: stored.resourceVersion, options: .system, operation: "Update")
+                {
+                    return
+                }
+            } catch {
+                log("controller write failed", error)
+                return
+            }
+        }
+    }
+
+    private func deleteCustomResources(_ event: WatchEvent) async {
+        guard let crd = try? JSONValue(parsing: event.object.body),
+            let group = crd["spec"]?["group"]?.stringValue, let plural = crd["spec"]?["names"]?["plural"]?.stringValue
+        else { return }
+        let storageKey = "\(plural).\(group)"
+        for (_, key, _) in core.store.snapshot().filter({ $0.0 == storageKey }) {
+            _ = core.store.commit(storageKey, key, .delete(expected: nil), namespaced: !key.namespace.isEmpty)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+public import Foundation
+
+/// How a ``Sandbox`` is started.
+///
+/// ```swift
+/// let sandbox = try await Sandbox.start(SandboxConfiguration(port: 0, dataDirectory: nil, nodes: 1, seed: nil))
+/// ```
+public struct SandboxConfiguration: Sendable {
+    /// What `--seed` creates.
+    public enum Seed: String, Sendable, CaseIterable {
+        /// Namespace `demo` with a Deployment and its Pod, a Service, a ConfigMap, a Secret, a PVC with files,
+        /// a ServiceAccount with a RoleBinding, a CRD and one custom resource of it.
+        case demo
+    }
+
+    /// TCP port on 127.0.0.1; 0 picks a free port.
+    public var port: Int
+    /// Where state persists (append-only log, PV folders, kubelet-like pod paths). `nil` = in memory only;
+    /// PV folders then live in a temporary directory that is removed on stop.
+    public var dataDirectory: URL?
+    /// Number of Ready nodes (`sandbox-node-1` ...).
+    public var nodes: Int
+    /// Optional sample application created on start (only into an empty store).
+    public var seed: Seed?
+    /// Bearer token accepted by the server; `nil` generates a random one (or reuses the persisted one).
+    public var token: String?
+    /// Number of watch events kept for watches from an older resourceVersion.
+    public var watchHistory: Int
+    /// Largest request body accepted (bigger bodies get 413).
+    public var maxRequestBodyBytes: Int
+    /// Interval of BOOKMARK events on watches that asked for them.
+    public var bookmarkInterval: Duration
+
+    /// Creates a configuration.
+    public init(
+        port: Int = 0,
+        dataDirectory: URL? = nil,
+        nodes: Int = 1,
+        seed: Seed? = nil,
+        token: String? = nil,
+        watchHistory: Int = 20_000,
+        maxRequestBodyBytes: Int = 3 * 1024 * 1024,
+        bookmarkInterval: Duration = .seconds(10)
+    ) {
+        self.port = port
+        self.dataDirectory = dataDirectory
+        self.nodes = nodes
+        self.seed = seed
+        self.token = token
+        self.watchHistory = watchHistory
+        self.maxRequestBodyBytes = maxRequestBodyBytes
+        self.bookmarkInterval = bookmarkInterval
+    }
+
+    /// Checks ranges.
+    func validate() throws {
+        guard (0...65535).contains(port) else {
+            throw SandboxError(.invalidConfiguration, "port \(port) is not in 0...65535")
+        }
+        guard (0...1000).contains(nodes) else {
+            throw SandboxError(.invalidConfiguration, "nodes \(nodes) is not in 0...1000")
+        }
+        guard watchHistory >= 100 else {
+            throw SandboxError(.invalidConfiguration, "watchHistory \(watchHistory) must be at least 100")
+        }
+    }
+}

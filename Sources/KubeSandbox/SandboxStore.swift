@@ -1,0 +1,339 @@
+import Kubernetes
+import NIOCore
+import Synchronization
+
+/// The sandbox's object store: every collection in memory, one cluster-wide resourceVersion counter,
+/// a bounded history of watch events, the live watchers, and (optionally) a write-ahead log.
+///
+/// All state changes happen inside one lock, so resourceVersions, watch order and log order agree.
+/// Encoding happens outside the lock (see ``PreparedObject``); durability (fsync) is awaited outside it.
+final class SandboxStore: Sendable {
+    struct Collection {
+        var objects: [ObjectKey: StoredObject] = [:]
+        var sortedCache: [ObjectKey]? = nil
+
+        mutating func sortedKeys() -> [ObjectKey] {
+            if let sortedCache { return sortedCache }
+            let keys = objects.keys.sorted()
+            sortedCache = keys
+            return keys
+        }
+    }
+
+    struct Watcher {
+        var filter: WatchFilter
+        var continuation: AsyncStream<WatchItem>.Continuation
+    }
+
+    struct State {
+        var resourceVersion: Int64 = 0
+        var collections: [String: Collection] = [:]
+        var history: [WatchEvent] = []
+        var historyStart = 0  // index of the oldest event in the ring
+        /// Events with a resourceVersion greater than this are all in `history`.
+        var historyFloor: Int64 = 0
+        var watchers: [Int: Watcher] = [:]
+        var nextWatcherID = 0
+        /// owner uid -> dependents (storage key, object key)
+        var dependents: [String: Set<DependentRef>] = [:]
+        /// uid -> where the object lives
+        var byUID: [String: DependentRef] = [:]
+        var closed = false
+    }
+
+    struct DependentRef: Hashable, Sendable {
+        var storageKey: String
+        var key: ObjectKey
+    }
+
+    /// What a write does.
+    enum Operation: Sendable {
+        /// Create; fails with AlreadyExists if present. `namespace` must exist and not be terminating.
+        case create(PreparedObject)
+        /// Replace; `expected` is the resourceVersion the caller based its change on (nil = unconditional).
+        case update(PreparedObject, expected: Int64?)
+        /// Remove; `expected` as for update.
+        case delete(expected: Int64?)
+    }
+
+    /// Why a write was refused.
+    enum Refusal: Error, Sendable {
+        case alreadyExists
+        case notFound
+        case conflict
+        case namespaceMissing(String)
+        case namespaceTerminating(String)
+        case closed
+    }
+
+    let state: Mutex<State>
+    let historyCapacity: Int
+    let log: WriteAheadLog?
+    private let changes: AsyncStream<WatchEvent>.Continuation
+    /// Every committed event, for the in-process controllers.
+    let changeStream: AsyncStream<WatchEvent>
+
+    init(historyCapacity: Int, log: WriteAheadLog?) {
+        self.historyCapacity = historyCapacity
+        self.log = log
+        state = Mutex(State())
+        (changeStream, changes) = AsyncStream.makeStream(of: WatchEvent.self)
+    }
+
+    // MARK: - Reads
+
+    /// The current cluster-wide resourceVersion.
+    var currentResourceVersion: Int64 { state.withLock { $0.resourceVersion } }
+
+    /// The oldest resourceVersion a watch can start from.
+    var historyFloor: Int64 { state.withLock { $0.historyFloor } }
+
+    func get(_ storageKey: String, _ key: ObjectKey) -> StoredObject? {
+        state.withLock { $0.collections[storageKey]?.objects[key] }
+    }
+
+    /// Number of objects in a collection (all namespaces).
+    func count(_ storageKey: String) -> Int {
+        state.withLock { $0.collections[storageKey]?.objects.count ?? 0 }
+    }
+
+    /// A page of a collection in key order.
+    ///
+    /// - Parameters:
+    ///   - namespace: only this namespace (nil = all).
+    ///   - after: start strictly after this key (continue token).
+    ///   - limit: at most this many items (nil = all).
+    ///   - matches: selector predicate.
+    /// - Returns: the items, the list resourceVersion, the last key when more remain, and the number
+    ///   of remaining matching items (only counted when `countRemaining`).
+    func list(
+        _ storageKey: String, namespace: String?, after: ObjectKey?, limit: Int?, countRemaining: Bool,
+        matches: (ObjectKey, StoredObject) -> Bool
+    ) -> (items: [(ObjectKey, StoredObject)], resourceVersion: Int64, next: ObjectKey?, remaining: Int) {
+        state.withLock { state in
+            let rv = state.resourceVersion
+            guard var collection = state.collections[storageKey] else { return ([], rv, nil, 0) }
+            state.collections[storageKey] = nil  // keep the collection uniquely referenced while sorting
+            let keys = collection.sortedKeys()
+            state.collections[storageKey] = collection
+            var index = 0
+            if let namespace {
+                index = lowerBound(keys, ObjectKey(namespace: namespace, name: ""))
+            }
+            if let after {
+                index = max(index, upperBound(keys, after))
+            }
+            var items: [(ObjectKey, StoredObject)] = []
+            if let limit { items.reserveCapacity(min(limit, keys.count - index)) }
+            var next: ObjectKey?
+            var remaining = 0
+            while index < keys.count {
+                let key = keys[index]
+                index += 1
+                if let namespace, key.namespace != namespace { break }
+                guard let object = collection.objects[key], matches(key, object) else { continue }
+                if let limit, items.count >= limit {
+                    next = items.last?.0
+                    remaining = 1
+                    if countRemaining {
+                        while index < keys.count {
+                            let key = keys[index]
+                            index += 1
+                            if let namespace, key.namespace != namespace { break }
+                            if let object = collection.objects[key], matches(key, object) { remaining += 1 }
+                        }
+                    }
+                    break
+                }
+                items.append((key, object))
+            }
+            return (items, rv, next, remaining)
+        }
+    }
+
+    /// The dependents of an owner (by uid).
+    func dependents(of uid: String) -> [DependentRef] {
+        state.withLock { Array($0.dependents[uid] ?? []) }
+    }
+
+    /// Where the object with this uid lives.
+    func locate(uid: String) -> DependentRef? {
+        state.withLock { $0.byUID[uid] }
+    }
+
+    /// All objects in a namespace across namespaced collections.
+    func objects(inNamespace namespace: String) -> [(storageKey: String, key: ObjectKey, object: StoredObject)] {
+        state.withLock { state in
+            var result: [(String, ObjectKey, StoredObject)] = []
+            for (storageKey, collection) in state.collections {
+                for (key, object) in collection.objects where key.namespace == namespace && !namespace.isEmpty {
+                    result.append((storageKey, key, object))
+                }
+            }
+            return result
+        }
+    }
+
+    // MARK: - Writes
+
+    /// Applies one write atomically. Returns the stored object (for deletes: the object as removed,
+    /// with a new resourceVersion) and the log sequence number to await with ``waitDurable(_:)``.
+    func commit(
+        _ storageKey: String, _ key: ObjectKey, _ operation: Operation, namespaced: Bool
+    ) -> Result<(StoredObject, UInt64?), Refusal> {
+        state.withLock { state -> Result<(StoredObject, UInt64?), Refusal> in
+            guard !state.closed else { return .failure(.closed) }
+            let existing = state.collections[storageKey]?.objects[key]
+            let kind: WatchEvent.Kind
+            let stored: StoredObject
+            switch operation {
+            case .create(let prepared):
+                if existing != nil { return .failure(.alreadyExists) }
+                if namespaced {
+                    let namespaceObject = state.collections["namespaces"]?.objects[
+                        ObjectKey(namespace: "", name: key.namespace)]
+                    guard let namespaceObject else { return .failure(.namespaceMissing(key.namespace)) }
+                    if namespaceObject.deleting { return .failure(.namespaceTerminating(key.namespace)) }
+                }
+                state.resourceVersion += 1
+                stored = prepared.stored(resourceVersion: state.resourceVersion)
+                kind = .added
+            case .update(let prepared, let expected):
+                guard let existing else { return .failure(.notFound) }
+                if let expected, expected != existing.resourceVersion { return .failure(.conflict) }
+                state.resourceVersion += 1
+                stored = prepared.stored(resourceVersion: state.resourceVersion)
+                kind = .modified
+            case .delete(let expected):
+                guard let existing else { return .failure(.notFound) }
+                if let expected, expected != existing.resourceVersion { return .failure(.conflict) }
+                state.resourceVersion += 1
+                var removed = existing
+                removed.resourceVersion = state.resourceVersion
+                removed.body = Self.replacingResourceVersion(in: existing.body, with: state.resourceVersion)
+                stored = removed
+                kind = .deleted
+            }
+            Self.apply(&state, storageKey, key, kind == .deleted ? nil : stored, previous: existing)
+            let event = WatchEvent(kind: kind, storageKey: storageKey, key: key, object: stored, previous: existing)
+            record(&state, event)
+            let sequence = log?.append(event)
+            return .success((stored, sequence))
+        }
+    }
+
+    /// Waits until the log holds everything up to `sequence` on disk (no-op without a data directory).
+    func waitDurable(_ sequence: UInt64?) async throws {
+        guard let sequence, let log else { return }
+        try await log.sync(upTo: sequence)
+    }
+
+    /// Puts an object back without an event or log record (log replay).
+    func restore(_ storageKey: String, _ key: ObjectKey, _ object: StoredObject?) {
+        state.withLock { state in
+            let previous = state.collections[storageKey]?.objects[key]
+            Self.apply(&state, storageKey, key, object, previous: previous)
+            if let object { state.resourceVersion = max(state.resourceVersion, object.resourceVersion) }
+        }
+    }
+
+    /// Sets the counter after a replay and starts the watch history there.
+    func finishReplay(resourceVersion: Int64) {
+        state.withLock { state in
+            state.resourceVersion = max(state.resourceVersion, resourceVersion)
+            state.historyFloor = state.resourceVersion
+        }
+    }
+
+    /// Every live object (for log compaction).
+    func snapshot() -> [(String, ObjectKey, StoredObject)] {
+        state.withLock { state in
+            var all: [(String, ObjectKey, StoredObject)] = []
+            for (storageKey, collection) in state.collections {
+                for (key, object) in collection.objects { all.append((storageKey, key, object)) }
+            }
+            return all
+        }
+    }
+
+    /// Ends every watch and refuses further writes.
+    func close() {
+        let watchers = state.withLock { state in
+            state.closed = true
+            let all = state.watchers.values.map(\.continuation)
+            state.watchers = [:]
+            return all
+        }
+        for continuation in watchers { continuation.finish() }
+        changes.finish()
+    }
+
+    // MARK: - Internals
+
+    private static func apply(
+        _ state: inout State, _ storageKey: String, _ key: ObjectKey, _ object: StoredObject?,
+        previous: StoredObject?
+    ) {
+        let inserting = previous == nil && object != nil
+        let removing = previous != nil && object == nil
+        state.collections[storageKey, default: Collection()].objects[key] = object
+        if inserting || removing { state.collections[storageKey]?.sortedCache = nil }
+        let ref = DependentRef(storageKey: storageKey, key: key)
+        if let previous, previous.uid != object?.uid { state.byUID[previous.uid] = nil }
+        if let object, !object.uid.isEmpty { state.byUID[object.uid] = ref }
+        if let previous, previous.ownerUIDs != object?.ownerUIDs {
+            for uid in previous.ownerUIDs {
+                state.dependents[uid]?.remove(ref)
+                if state.dependents[uid]?.isEmpty == true { state.dependents[uid] = nil }
+            }
+        }
+        if let object, object.ownerUIDs != previous?.ownerUIDs {
+            for uid in object.ownerUIDs { state.dependents[uid, default: []].insert(ref) }
+        }
+    }
+
+    private func record(_ state: inout State, _ event: WatchEvent) {
+        if state.history.count < historyCapacity {
+            state.history.append(event)
+        } else {
+            state.historyFloor = state.history[state.historyStart].resourceVersion
+            state.history[state.historyStart] = event
+            state.historyStart = (state.historyStart + 1) % historyCapacity
+        }
+        // Yielding inside the lock keeps every watcher's stream in resourceVersion order;
+        // AsyncStream.yield never blocks (unbounded buffer).
+        for watcher in state.watchers.values {
+            if let seen = watcher.filter.translate(event) { watcher.continuation.yield(.event(seen)) }
+        }
+        changes.yield(event)
+    }
+
+    /// Rewrites `"resourceVersion":"N"` in a stored body (used for the DELETED event's object).
+    static func replacingResourceVersion(in body: ByteBuffer, with value: Int64) -> ByteBuffer {
+        guard var object = try? JSONValue(parsing: body) else { return body }
+        object[path: ["metadata", "resourceVersion"]] = .string(String(value))
+        var buffer = ByteBuffer()
+        object.write(into: &buffer)
+        return buffer
+    }
+}
+
+private func lowerBound(_ keys: [ObjectKey], _ target: ObjectKey) -> Int {
+    var low = 0
+    var high = keys.count
+    while low < high {
+        let mid = (low + high) / 2
+        if keys[mid] < target { low = mid + 1 } else { high = mid }
+    }
+    return low
+}
+
+private func upperBound(_ keys: [ObjectKey], _ target: ObjectKey) -> Int {
+    var low = 0
+    var high = keys.count
+    while low < high {
+        let mid = (low + high) / 2
+        if target < keys[mid] { high = mid } else { low = mid + 1 }
+    }
+    return low
+}

@@ -1,0 +1,133 @@
+import Foundation
+import Yams
+
+extension JSONValue {
+    /// Parses a single YAML document (kubeconfig, a manifest) into a JSON value.
+    ///
+    /// Scalars resolve like Kubernetes' YAML reader (sigs.k8s.io/yaml): null/`~`, booleans, integers
+    /// (→ ``int(_:)``), floats (→ ``double(_:)``), everything else (timestamps included) → string.
+    /// Mapping keys become strings. An empty document is `null`.
+    ///
+    /// - Throws: ``KubeError`` with code ``KubeError/Code/malformedYAML`` naming the line and column.
+    public init(yaml text: String) throws {
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                self = .null
+                return
+            }
+            self = try JSONValue(node: node)
+        } catch let e as KubeError {
+            throw e
+        } catch {
+            throw KubeError(code: .malformedYAML, message: "invalid YAML: \(error)".replacingOccurrences(of: "\n", with: " "))
+        }
+    }
+
+    /// Parses a multi-document YAML stream (`---` separated); empty documents are skipped.
+    public static func yamlDocuments(_ text: String) throws -> [JSONValue] {
+        do {
+            var result: [JSONValue] = []
+            for node in try Yams.compose_all(yaml: text) {
+                let value = try JSONValue(node: node)
+                if !value.isNull { result.append(value) }
+            }
+            return result
+        } catch let e as KubeError {
+            throw e
+        } catch {
+            throw KubeError(code: .malformedYAML, message: "invalid YAML: \(error)".replacingOccurrences(of: "\n", with: " "))
+        }
+    }
+
+    /// Parses YAML or JSON text (JSON is a subset of YAML; JSON text takes the fast path).
+    public init(yamlOrJSON text: String) throws {
+        let first = text.first { !$0.isWhitespace }
+        if first == "{" || first == "[" {
+            if let value = try? JSONValue(parsing: text) {
+                self = value
+                return
+            }
+        }
+        try self.init(yaml: text)
+    }
+
+    private init(node: Node) throws {
+        switch node {
+        case .scalar(let scalar):
+            self = JSONValue.resolve(scalar)
+        case .sequence(let sequence):
+            self = .array(try sequence.map { try JSONValue(node: $0) })
+        case .mapping(let mapping):
+            var object = JSONObject()
+            for (key, value) in mapping {
+                let keyString: String
+                switch key {
+                case .scalar(let s): keyString = s.string
+                default:
+                    throw KubeError(
+                        code: .malformedYAML,
+                        message: "invalid YAML at line \(key.mark?.line ?? 0): mapping keys must be scalars")
+                }
+                object[keyString] = try JSONValue(node: value)
+            }
+            self = .object(object)
+        case .alias:
+            throw KubeError(
+                code: .malformedYAML, message: "invalid YAML at line \(node.mark?.line ?? 0): unresolved alias")
+        }
+    }
+
+    private static func resolve(_ scalar: Node.Scalar) -> JSONValue {
+        if scalar.style != .plain && scalar.style != .any { return .string(scalar.string) }
+        switch Resolver.default.resolveTag(of: .scalar(scalar)) {
+        case .null: return .null
+        case .bool:
+            return Bool.construct(from: scalar).map(JSONValue.bool) ?? .string(scalar.string)
+        case .int:
+            if let i = Int64(scalar.string.replacingOccurrences(of: "_", with: "")) { return .int(i) }
+            if let i = Int.construct(from: scalar) { return .int(Int64(i)) }
+            return Double.construct(from: scalar).map(JSONValue.double) ?? .string(scalar.string)
+        case .float:
+            if let d = Double.construct(from: scalar), d.isFinite { return .double(d) }
+            return .string(scalar.string)
+        default: return .string(scalar.string)
+        }
+    }
+
+    // MARK: - Emitting
+
+    /// The value as YAML text, like `kubectl get -o yaml`: block style, keys in order, strings that would
+    /// read back as another type double-quoted, multi-line strings as literal blocks.
+    public func yamlString() -> String {
+        do {
+            var text = try Yams.serialize(
+                node: yamlNode(), indent: 2, width: -1, allowUnicode: true, newLineScalarStyle: .literal)
+            if text.hasSuffix("...\n") { text.removeLast(4) }
+            return text
+        } catch {
+            // Emitting a tree of plain scalars, sequences and mappings cannot fail; fall back to JSON, which is YAML.
+            return prettyJSONString + "\n"
+        }
+    }
+
+    private func yamlNode() -> Node {
+        switch self {
+        case .null: return Node("null", Tag(.null))
+        case .bool(let b): return Node(b ? "true" : "false", Tag(.bool))
+        case .int(let i): return Node(String(i), Tag(.int))
+        case .double(let d):
+            let text = String(decoding: JSONValue.double(d).encoded(), as: UTF8.self)
+            return Node(text, Tag(text.contains(".") || text.contains("e") ? .float : .int))
+        case .string(let s):
+            let plain = Node.Scalar(s)
+            if Resolver.default.resolveTag(of: .scalar(plain)) == .str && !s.isEmpty && s.first != " " && s.last != " " {
+                return .scalar(plain)
+            }
+            return .scalar(Node.Scalar(s, Tag(.str), s.contains("\n") ? .literal : .doubleQuoted))
+        case .array(let a):
+            return .sequence(Node.Sequence(a.map { $0.yamlNode() }))
+        case .object(let o):
+            return .mapping(Node.Mapping(o.map { (Node($0.key), $0.value.yamlNode()) }))
+        }
+    }
+}

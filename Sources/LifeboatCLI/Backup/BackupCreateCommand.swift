@@ -1,0 +1,82 @@
+import ArgumentParser
+import BackupEngine
+import Foundation
+import Kubernetes
+
+/// `lifeboat backup create NAME`: runs a backup in direct mode (no server needed).
+struct BackupCreateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create",
+        abstract: "Back up Kubernetes objects to a backup storage location (runs in this process).")
+
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "The backup's name.") var name: String
+    @OptionGroup var filters: BackupFilterOptions
+
+    @Option(name: .long, help: "Labels for the backup (k=v,k2=v2).") var labels: [String] = []
+    @Option(name: .long, help: "Annotations for the backup (k=v,k2=v2).") var annotations: [String] = []
+    @Option(name: .long, help: "How long to keep the backup (Go duration, e.g. 720h0m0s).") var ttl: String?
+    @Option(name: .long, help: "The backup storage location (default: the default location).") var storageLocation: String?
+    @Option(name: .long, help: "Take volume snapshots (true|false; recorded).") var snapshotVolumes: Bool?
+    @Option(name: .long, help: "Back up pod volumes with the file system uploader (true|false; recorded).") var defaultVolumesToFsBackup: Bool?
+    @Option(name: .long, help: "Order for specific resources: 'pods=ns1/pod1,ns1/pod2;persistentvolumeclaims=…'.") var orderedResources: String?
+    @Option(name: .long, help: "Page size of LIST requests.") var pageSize: Int = 500
+    @Flag(name: [.short, .long], help: "Wait for completion (always true in direct mode).") var wait = false
+
+    func validate() throws {
+        guard KubeNames.isDNSSubdomain(name) else {
+            throw ValidationError("backup name \(name.debugDescription) is invalid: use lowercase letters, digits, '-' and '.'")
+        }
+        if let ttl, GoDuration.parse(ttl) == nil { throw ValidationError("--ttl \(ttl.debugDescription) is not a duration (e.g. 720h0m0s)") }
+        guard pageSize > 0 else { throw ValidationError("--page-size must be positive") }
+    }
+
+    func run() async throws {
+        var spec = BackupSpec()
+        try filters.apply(to: &spec)
+        spec.ttl = ttl
+        spec.storageLocation = storageLocation
+        spec.snapshotVolumes = snapshotVolumes
+        spec.defaultVolumesToFsBackup = defaultVolumesToFsBackup
+        if let orderedResources {
+            var map: [String: String] = [:]
+            for part in orderedResources.split(separator: ";") {
+                let kv = part.split(separator: "=", maxSplits: 1)
+                guard kv.count == 2 else { throw ValidationError("--ordered-resources: \(String(part).debugDescription) is not resource=ns/name,…") }
+                map[String(kv[0])] = String(kv[1])
+            }
+            spec.orderedResources = map
+        }
+        var metadata = ObjectMeta(name: name)
+        metadata.labels = try KeyValueList.parse(labels, flag: "--labels")
+        metadata.annotations = try KeyValueList.parse(annotations, flag: "--annotations")
+
+        let isTTY = isatty(STDERR_FILENO) != 0
+        let result = try await DirectMode.with(globals) { mode in
+            let (location, store) = try await mode.locations.writableStore(storageLocation)
+            spec.storageLocation = location.metadata.name
+            metadata.labels = (metadata.labels ?? [:]).merging(["velero.io/storage-location": location.metadata.name ?? ""]) { a, _ in a }
+            print("Backup request \"\(name)\" submitted successfully.")
+            let configuration = BackupRunner.Configuration(
+                namespace: mode.namespace, pageSize: pageSize,
+                progress: { progress in
+                    guard isTTY else { return }
+                    FileHandle.standardError.write(Data("\r\u{1B}[K\(progress.itemsBackedUp) items backed up (\(progress.totalItems) seen) \(progress.currentResource)".utf8))
+                })
+            let runner = BackupRunner(client: mode.client, store: store, configuration: configuration, logger: mode.logger)
+            do {
+                let backup = try await runner.run(Backup(metadata: metadata, spec: spec))
+                if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                return backup
+            } catch {
+                if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                throw CLIError("\(error)")
+            }
+        }
+        let phase = result.status?.phase ?? "Unknown"
+        let items = result.status?.progress?.itemsBackedUp ?? 0
+        print("Backup completed with status: \(phase). \(items) items, \(result.status?.errors ?? 0) errors, \(result.status?.warnings ?? 0) warnings.")
+        print("You may check for more information using the commands `lifeboat backup describe \(name)` and `lifeboat backup logs \(name)`.")
+        if phase != BackupPhase.completed { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import BackupEngine
+import Foundation
+import Kubernetes
+
+/// `lifeboat backup delete NAME [--confirm]`: removes the backup's objects from the store and its CR.
+struct BackupDeleteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a backup from its storage location and the cluster.")
+
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "The backup's name.") var name: String
+    @Flag(name: .long, help: "Delete without asking.") var confirm = false
+
+    func run() async throws {
+        if !confirm {
+            print("Are you sure you want to continue (Y/N)? ", terminator: "")
+            guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
+                throw CLIError("backup \(name) was not deleted (answer Y, or pass --confirm)")
+            }
+        }
+        let deleted: Int = try await DirectMode.with(globals) { mode in
+            let (location, store, _) = try await mode.locate(backup: name)
+            if location.isReadOnly {
+                throw CLIError("backup storage location \(location.metadata.name ?? "") is read-only; backup \(name) was not deleted")
+            }
+            let count = try await store.deleteBackup(name)
+            let backups = GroupVersionResource(group: "velero.io", version: "v1", resource: "backups")
+            _ = try? await mode.client.delete(backups, namespace: mode.namespace, name: name)
+            return count
+        }
+        print("Backup \(name) deleted (\(deleted) objects removed from the storage location).")
+    }
+}

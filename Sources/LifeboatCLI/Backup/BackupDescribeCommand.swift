@@ -1,0 +1,115 @@
+import ArgumentParser
+import BackupEngine
+import Foundation
+import Kubernetes
+
+/// `lifeboat backup describe NAME [--details]`.
+struct BackupDescribeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "describe", abstract: "Describe a backup.")
+
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "The backup's name.") var name: String
+    @Flag(name: .long, help: "List the backed-up objects by type.") var details = false
+    @Option(name: .long, help: "The backup storage location (default: search all).") var storageLocation: String?
+
+    func run() async throws {
+        let text: String = try await DirectMode.with(globals) { mode in
+            let (location, store, backup) = try await mode.locate(backup: name, location: storageLocation)
+            var out = Self.describe(backup, location: location.metadata.name ?? "")
+            if let results = try await store.backupResults(of: name) {
+                if !results.errors.isEmpty { out += "\nErrors:\n" + results.errors.lines.map { "  " + $0 }.joined(separator: "\n") + "\n" }
+                if !results.warnings.isEmpty { out += "\nWarnings:\n" + results.warnings.lines.map { "  " + $0 }.joined(separator: "\n") + "\n" }
+            }
+            if details {
+                out += "\nResource List:\n"
+                if let bytes = try await store.gunzipped(store.layout.backupResourceList(name)),
+                    let list = try? JSONValue(parsing: bytes).objectValue
+                {
+                    for (kind, items) in list.sorted(by: { $0.key < $1.key }) {
+                        out += "  \(kind):\n"
+                        for item in items.arrayValue ?? [] { out += "    - \(item.stringValue ?? "")\n" }
+                    }
+                } else {
+                    out += "  <not available>\n"
+                }
+            }
+            return out
+        }
+        print(text, terminator: "")
+    }
+
+    static func describe(_ backup: Backup, location: String) -> String {
+        let spec = backup.spec
+        let status = backup.status
+        func list(_ values: [String]?, empty: String = "<none>") -> String {
+            guard let values, !values.isEmpty else { return empty }
+            return values.joined(separator: ", ")
+        }
+        func map(_ values: [String: String]?) -> String {
+            guard let values, !values.isEmpty else { return "<none>" }
+            return values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n              ")
+        }
+        let clusterScoped: String = switch spec.includeClusterResources {
+        case .some(true): "included"
+        case .some(false): "excluded"
+        case .none: "auto"
+        }
+        var out = """
+            Name:         \(backup.name)
+            Namespace:    \(backup.metadata.namespace ?? "velero")
+            Labels:       \(map(backup.metadata.labels))
+            Annotations:  \(map(backup.metadata.annotations))
+
+            Phase:  \(status?.phase ?? "<unknown>")
+
+            Namespaces:
+              Included:  \(list(spec.includedNamespaces, empty: "*"))
+              Excluded:  \(list(spec.excludedNamespaces))
+
+            Resources:
+
+            """
+        if spec.includedClusterScopedResources != nil || spec.excludedClusterScopedResources != nil
+            || spec.includedNamespaceScopedResources != nil || spec.excludedNamespaceScopedResources != nil
+        {
+            out += """
+                  Included cluster-scoped:    \(list(spec.includedClusterScopedResources))
+                  Excluded cluster-scoped:    \(list(spec.excludedClusterScopedResources))
+                  Included namespace-scoped:  \(list(spec.includedNamespaceScopedResources, empty: "*"))
+                  Excluded namespace-scoped:  \(list(spec.excludedNamespaceScopedResources))
+
+                """
+        } else {
+            out += """
+                  Included:        \(list(spec.includedResources, empty: "*"))
+                  Excluded:        \(list(spec.excludedResources))
+                  Cluster-scoped:  \(clusterScoped)
+
+                """
+        }
+        out += """
+
+            Label selector:  \(spec.labelSelector.map(BackupGetCommand.describe) ?? "<none>")
+
+            Or label selector:  \(spec.orLabelSelectors.map { $0.map(BackupGetCommand.describe).joined(separator: " or ") } ?? "<none>")
+
+            Storage Location:  \(spec.storageLocation ?? location)
+
+            TTL:  \(spec.ttl ?? "<none>")
+
+            Started:    \(status?.startTimestamp ?? "<n/a>")
+            Completed:  \(status?.completionTimestamp ?? "<n/a>")
+
+            Expiration:  \(status?.expiration ?? "<n/a>")
+
+            Total items to be backed up:  \(status?.progress?.totalItems ?? 0)
+            Items backed up:              \(status?.progress?.itemsBackedUp ?? 0)
+
+            Errors:    \(status?.errors ?? 0)
+            Warnings:  \(status?.warnings ?? 0)
+
+            """
+        if let reason = status?.failureReason { out += "Failure reason:  \(reason)\n" }
+        return out
+    }
+}

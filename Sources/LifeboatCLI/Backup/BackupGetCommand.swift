@@ -1,0 +1,65 @@
+import ArgumentParser
+import BackupEngine
+import Foundation
+
+/// `lifeboat backup get [NAME…]`: backups as the storage locations hold them.
+struct BackupGetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "get", abstract: "List backups (read from the storage locations).")
+
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "Backup names (default: all).") var names: [String] = []
+    @Option(name: .shortAndLong, help: "Output format: table, json or yaml.") var output: OutputFormat = .table
+    @Option(name: .long, help: "Only this backup storage location.") var storageLocation: String?
+
+    func run() async throws {
+        let backups: [Backup] = try await DirectMode.with(globals) { mode in
+            var found: [Backup] = []
+            let locations: [BackupStorageLocation]
+            if let storageLocation { locations = [try await mode.locations.get(storageLocation)] } else { locations = try await mode.locations.list() }
+            for location in locations {
+                let store = try await mode.locations.store(for: location)
+                let available = try await store.backupNames()
+                let wanted = names.isEmpty ? available : names.filter(available.contains)
+                for name in wanted {
+                    if var backup = try await store.backup(named: name) {
+                        if backup.spec.storageLocation == nil { backup.spec.storageLocation = location.metadata.name }
+                        found.append(backup)
+                    }
+                }
+            }
+            for name in names where !found.contains(where: { $0.name == name }) {
+                throw CLIError("backup \(name.debugDescription) not found")
+            }
+            return found.sorted { $0.name < $1.name }
+        }
+        switch output {
+        case .json, .yaml:
+            print(backups.count == 1 && names.count == 1
+                ? (output == .json ? try Render.json(backups[0]) : try Render.yaml(backups[0]))
+                : try Render.list(backups, format: output))
+        case .table:
+            let rows = backups.map { b in
+                [
+                    b.name, b.status?.phase ?? "", "\(b.status?.errors ?? 0)", "\(b.status?.warnings ?? 0)",
+                    b.status?.startTimestamp ?? "<nil>", Self.expires(b.status?.expiration), b.spec.storageLocation ?? "",
+                    b.spec.labelSelector.map(Self.describe) ?? "<none>",
+                ]
+            }
+            print(Table.render(header: ["NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED", "EXPIRES", "STORAGE LOCATION", "SELECTOR"], rows: rows))
+        }
+    }
+
+    static func expires(_ expiration: String?) -> String {
+        guard let expiration, let date = Timestamps.parse(expiration) else { return "n/a" }
+        let days = Int((date.timeIntervalSinceNow / 86400).rounded(.down))
+        return days >= 0 ? "\(days)d" : "expired"
+    }
+
+    static func describe(_ selector: LabelSelectorSpec) -> String {
+        var parts = (selector.matchLabels ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        for e in selector.matchExpressions ?? [] {
+            parts.append("\(e.key) \(e.operator.lowercased()) (\((e.values ?? []).joined(separator: ",")))")
+        }
+        return parts.isEmpty ? "<none>" : parts.joined(separator: ",")
+    }
+}

@@ -1,0 +1,154 @@
+import ArgumentParser
+import BackupEngine
+import Foundation
+import Kubernetes
+
+/// `lifeboat backup-location create|get|set|delete`: BackupStorageLocation CRs in the install namespace.
+struct BackupLocationCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup-location", abstract: "Work with backup storage locations.",
+        subcommands: [Create.self, Get.self, Set.self, Delete.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a backup storage location.")
+        @OptionGroup var globals: GlobalOptions
+        @Argument(help: "The location's name.") var name: String
+        @Option(name: .long, help: "aws (any S3-compatible store) or filesystem.") var provider: String
+        @Option(name: .long, help: "The bucket (filesystem: an absolute folder).") var bucket: String
+        @Option(name: .long, help: "A prefix inside the bucket.") var prefix: String?
+        @Option(name: .long, help: "Provider config: region=…,s3Url=…,s3ForcePathStyle=true,…") var config: [String] = []
+        @Option(name: .long, help: "The credential Secret key: secret=key.") var credential: String?
+        @Flag(name: .long, help: "Make this the default location.") var `default` = false
+        @Option(name: .long, help: "ReadWrite (default) or ReadOnly.") var accessMode: String = "ReadWrite"
+        @Option(name: .long, help: "Labels (k=v,…).") var labels: [String] = []
+
+        func validate() throws {
+            guard KubeNames.isDNSSubdomain(name) else { throw ValidationError("location name \(name.debugDescription) is invalid") }
+            guard ["aws", "velero.io/aws", "filesystem"].contains(provider) else {
+                throw ValidationError("--provider \(provider.debugDescription) is not supported: use aws (any S3-compatible store) or filesystem")
+            }
+        }
+
+        func run() async throws {
+            var spec = BackupStorageLocation.Spec(provider: provider, objectStorage: .init(bucket: bucket, prefix: prefix))
+            spec.config = try KeyValueList.parse(config, flag: "--config")
+            spec.accessMode = accessMode
+            spec.default = `default` ? true : nil
+            if let credential {
+                let parts = credential.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                    throw ValidationError("--credential \(credential.debugDescription) must be secret=key")
+                }
+                spec.credential = SecretKeySelector(name: parts[0], key: parts[1])
+            }
+            let problems = StorageLocations.validationErrors(spec)
+            guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
+            var metadata = ObjectMeta(name: name, namespace: globals.installNamespace)
+            metadata.labels = try KeyValueList.parse(labels, flag: "--labels")
+            let location = BackupStorageLocation(metadata: metadata, spec: spec)
+            try await DirectMode.with(globals) { mode in
+                if `default` { try await BackupLocationCommand.clearDefault(mode, except: name) }
+                guard let object = KubeObject(try JSONValue(encoding: location)) else { return }
+                do {
+                    _ = try await mode.client.create(StorageLocations.resource, namespace: mode.namespace, object)
+                } catch let error as KubeError where error.code == .alreadyExists {
+                    throw CLIError("backup storage location \(name) already exists in namespace \(mode.namespace)")
+                } catch let error as KubeError where error.code == .notFound {
+                    throw CLIError("the velero.io CRDs are not installed (run `lifeboat install --crds-only`): \(error)")
+                }
+            }
+            print("Backup storage location \"\(name)\" configured successfully.")
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "get", abstract: "List backup storage locations.")
+        @OptionGroup var globals: GlobalOptions
+        @Argument(help: "Names (default: all).") var names: [String] = []
+        @Option(name: .shortAndLong, help: "Output format: table, json or yaml.") var output: OutputFormat = .table
+
+        func run() async throws {
+            let locations = try await DirectMode.with(globals) { mode in
+                try await mode.locations.list().filter { names.isEmpty || names.contains($0.metadata.name ?? "") }
+            }
+            switch output {
+            case .json, .yaml: print(try Render.list(locations, format: output))
+            case .table:
+                let rows = locations.map { l in
+                    [
+                        l.metadata.name ?? "", l.spec.provider,
+                        l.spec.objectStorage.bucket + (l.spec.objectStorage.prefix.map { "/" + $0 } ?? ""),
+                        l.status?.phase ?? "Unknown", l.status?.lastValidationTime ?? "<none>", l.spec.accessMode ?? "ReadWrite",
+                        l.spec.default == true ? "true" : "",
+                    ]
+                }
+                print(Table.render(header: ["NAME", "PROVIDER", "BUCKET/PREFIX", "PHASE", "LAST VALIDATED", "ACCESS MODE", "DEFAULT"], rows: rows))
+            }
+        }
+    }
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "set", abstract: "Change a backup storage location.")
+        @OptionGroup var globals: GlobalOptions
+        @Argument(help: "The location's name.") var name: String
+        @Flag(name: .long, help: "Make this the default location.") var `default` = false
+        @Option(name: .long, help: "The credential Secret key: secret=key.") var credential: String?
+
+        func run() async throws {
+            try await DirectMode.with(globals) { mode in
+                var location = try await mode.locations.get(name)
+                if `default` {
+                    try await BackupLocationCommand.clearDefault(mode, except: name)
+                    location.spec.default = true
+                }
+                if let credential {
+                    let parts = credential.split(separator: "=", maxSplits: 1).map(String.init)
+                    guard parts.count == 2 else { throw ValidationError("--credential must be secret=key") }
+                    location.spec.credential = SecretKeySelector(name: parts[0], key: parts[1])
+                }
+                try await BackupLocationCommand.update(mode, location)
+            }
+            print("Backup storage location \"\(name)\" configured successfully.")
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a backup storage location (its backups stay in the store).")
+        @OptionGroup var globals: GlobalOptions
+        @Argument(help: "The location's name.") var name: String
+        @Flag(name: .long, help: "Delete without asking.") var confirm = false
+
+        func run() async throws {
+            if !confirm {
+                print("Are you sure you want to continue (Y/N)? ", terminator: "")
+                guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
+                    throw CLIError("backup storage location \(name) was not deleted (answer Y, or pass --confirm)")
+                }
+            }
+            try await DirectMode.with(globals) { mode in
+                do {
+                    _ = try await mode.client.delete(StorageLocations.resource, namespace: mode.namespace, name: name)
+                } catch let error as KubeError where error.code == .notFound {
+                    throw CLIError("backup storage location \(name.debugDescription) not found in namespace \(mode.namespace)")
+                }
+            }
+            print("Backup storage location \"\(name)\" deleted.")
+        }
+    }
+
+    /// Unsets `default` on every other location (only one default, like Velero).
+    static func clearDefault(_ mode: DirectMode, except name: String) async throws {
+        for var other in try await mode.locations.list() where other.spec.default == true && other.metadata.name != name {
+            other.spec.default = false
+            try await update(mode, other)
+        }
+    }
+
+    static func update(_ mode: DirectMode, _ location: BackupStorageLocation) async throws {
+        guard var desired = KubeObject(try JSONValue(encoding: location)) else { return }
+        let live = try await mode.client.get(StorageLocations.resource, namespace: mode.namespace, name: location.metadata.name ?? "")
+        desired.resourceVersion = live.resourceVersion
+        desired.status = live.status
+        _ = try await mode.client.update(StorageLocations.resource, namespace: mode.namespace, desired)
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import KubeSandbox
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// `lifeboat sandbox serve`: serves until SIGINT/SIGTERM, printing one JSON line when ready:
+/// `{"server": "https://127.0.0.1:PORT", "kubeconfig": "PATH"}`.
+struct SandboxServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the sandbox API on 127.0.0.1 until SIGINT/SIGTERM.",
+        discussion: """
+            Prints one JSON line on stdout when ready: {"server": "https://127.0.0.1:PORT", "kubeconfig": "PATH"}.
+            With --data-dir the cluster state (and PV data) persists across restarts.
+            """
+    )
+
+    @Option(help: "TCP port on 127.0.0.1 (0 = a free port).")
+    var port: Int = 0
+
+    @Option(help: "Directory for persistent state, PV folders and kubelet-like pod paths.")
+    var dataDir: String?
+
+    @Option(help: "Where to write the kubeconfig (default: <data-dir>/kubeconfig, else a temporary file).")
+    var kubeconfigOut: String?
+
+    @Option(help: "Number of Ready nodes.")
+    var nodes: Int = 1
+
+    @Option(help: "Sample application to create: demo.")
+    var seed: String?
+
+    @Option(help: "Log level (trace, debug, info, notice, warning, error, critical); logs go to stderr.")
+    var logLevel: String = "warning"
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not in 0...65535") }
+        guard (0...1000).contains(nodes) else { throw ValidationError("--nodes \(nodes) is not in 0...1000") }
+        if let seed, SandboxConfiguration.Seed(rawValue: seed) == nil {
+            throw ValidationError("--seed \(seed) is not supported (supported: demo)")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is unknown") }
+    }
+
+    func run() async throws {
+        var configuredLogger = Logger(label: "lifeboat.sandbox") { StreamLogHandler.standardError(label: $0) }
+        configuredLogger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
+        let logger = configuredLogger
+        let dataDirectory = dataDir.map { URL(fileURLWithPath: $0, isDirectory: true) }
+        let kubeconfigPath =
+            kubeconfigOut
+            ?? dataDirectory?.appendingPathComponent("kubeconfig").path
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-sandbox-\(UUID().uuidString).kubeconfig").path
+        let configuration = SandboxConfiguration(
+            port: port, dataDirectory: dataDirectory, nodes: nodes, seed: seed.flatMap(SandboxConfiguration.Seed.init))
+        let server = SandboxServer(configuration: configuration, logger: logger) { endpoint in
+            do {
+                let url = URL(fileURLWithPath: kubeconfigPath)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try endpoint.kubeconfigYAML.write(to: url, atomically: true, encoding: .utf8)
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+            } catch {
+                logger.error("cannot write kubeconfig", metadata: ["path": "\(kubeconfigPath)", "error": "\(error)"])
+            }
+            let line = "{\"server\": \(Self.quoted(endpoint.serverURL)), \"kubeconfig\": \(Self.quoted(kubeconfigPath))}\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    private static func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            default:
+                if scalar.value < 0x20 { result += String(format: "\\u%04x", scalar.value) } else { result.unicodeScalars.append(scalar) }
+            }
+        }
+        return result + "\""
+    }
+}

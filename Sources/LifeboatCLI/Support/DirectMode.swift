@@ -1,0 +1,66 @@
+import BackupEngine
+import Foundation
+import Kubernetes
+import Logging
+import ObjectStorage
+
+/// What a direct-mode command needs: a client for the cluster and its storage locations.
+struct DirectMode {
+    let client: KubeClient
+    let namespace: String
+    let locations: StorageLocations
+    let logger: Logger
+
+    /// Runs `body` with a client and the install namespace's storage locations.
+    static func with<R: Sendable>(_ globals: GlobalOptions, _ body: (DirectMode) async throws -> R) async throws -> R {
+        let logger = globals.logger
+        return try await globals.withClient { client in
+            let factory = ObjectStoreFactory(environment: ProcessInfo.processInfo.environment)
+            let locations = StorageLocations(client: client, namespace: globals.installNamespace, factory: factory, logger: logger)
+            return try await body(DirectMode(client: client, namespace: globals.installNamespace, locations: locations, logger: logger))
+        }
+    }
+
+    /// Finds the location holding a backup: the named one, else the first location that has it.
+    func locate(backup name: String, location: String? = nil) async throws -> (BackupStorageLocation, BackupStore, Backup) {
+        let candidates: [BackupStorageLocation]
+        if let location { candidates = [try await locations.get(location)] } else { candidates = try await locations.list() }
+        for candidate in candidates {
+            let store = try await locations.store(for: candidate)
+            if let backup = try await store.backup(named: name) { return (candidate, store, backup) }
+        }
+        throw CLIError("backup \(name.debugDescription) not found in \(location.map { "backup storage location \($0)" } ?? "any backup storage location of namespace \(namespace)")")
+    }
+}
+
+/// Prints rows as an aligned table (like kubectl / velero).
+enum Table {
+    static func render(header: [String], rows: [[String]]) -> String {
+        var widths = header.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, cell in
+                i == cells.count - 1 ? cell : cell.padding(toLength: widths[i] + 3, withPad: " ", startingAt: 0)
+            }.joined()
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+}
+
+/// Renders Codable values as JSON or YAML for `-o json|yaml`.
+enum Render {
+    static func json(_ value: some Encodable) throws -> String {
+        try JSONValue(encoding: value).prettyJSONString
+    }
+
+    static func yaml(_ value: some Encodable) throws -> String {
+        try JSONValue(encoding: value).yamlString()
+    }
+
+    /// A Kubernetes List of items for -o json/yaml.
+    static func list(_ items: [some Encodable], format: OutputFormat) throws -> String {
+        let values = try items.map { try JSONValue(encoding: $0) }
+        let list: JSONValue = ["apiVersion": "v1", "kind": "List", "items": .array(values)]
+        return format == .yaml ? list.yamlString() : list.prettyJSONString
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import Kubernetes
+import Logging
+
+/// Options every cluster-facing command takes: `--kubeconfig`, `--kubecontext`, `-n/--namespace`.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster).")
+    var kubeconfig: String?
+
+    @Option(name: .long, help: "The kubeconfig context to use (default: current-context).")
+    var kubecontext: String?
+
+    @Option(name: [.short, .long], help: "The namespace Lifeboat (Velero) is installed in (env VELERO_NAMESPACE; default velero).")
+    var namespace: String?
+
+    @Flag(name: .long, help: "Log debug messages to stderr.")
+    var verbose = false
+
+    /// The install namespace: the flag, else `VELERO_NAMESPACE`, else `velero`.
+    var installNamespace: String {
+        if let namespace, !namespace.isEmpty { return namespace }
+        if let env = ProcessInfo.processInfo.environment["VELERO_NAMESPACE"], !env.isEmpty { return env }
+        return "velero"
+    }
+
+    /// The CLI's logger: stderr, warnings and up unless `--verbose`.
+    var logger: Logger {
+        var logger = Logger(label: "lifeboat") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = verbose ? .debug : .warning
+        return logger
+    }
+
+    /// Loads the kubeconfig; errors become one line naming the file and the problem.
+    func kubeConfig() throws -> KubeConfig {
+        do {
+            return try KubeConfig.load(kubeconfigPath: kubeconfig, context: kubecontext)
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+
+    /// Runs `body` with a client for the selected cluster, shutting it down afterwards.
+    func withClient<R: Sendable>(
+        configuration: KubeClient.Configuration = KubeClient.Configuration(),
+        _ body: (KubeClient) async throws -> R
+    ) async throws -> R {
+        let config = try kubeConfig()
+        let client = try KubeClient(config: config, configuration: configuration, logger: logger)
+        do {
+            let result = try await body(client)
+            try? await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+}
+
+/// `-o table|json|yaml` for commands that print objects.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case table, json, yaml
+}
+
+/// An error printed to the user as one line, with exit code 1.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ message: String) { description = message }
+}

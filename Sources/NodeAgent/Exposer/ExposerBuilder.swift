@@ -1,0 +1,178 @@
+public import Kubernetes
+
+/// Builds the objects Velero's exposers create for a load (`pkg/exposer/csi_snapshot.go`,
+/// `generic_restore.go`, `cache_volume.go`), from the resolved node-agent configuration. Pure functions:
+/// the controller creates what they return.
+public struct ExposerBuilder: Sendable {
+    public var config: ResolvedNodeAgentConfig
+    public var template: DataMoverPodTemplate
+
+    public init(config: ResolvedNodeAgentConfig, template: DataMoverPodTemplate) {
+        self.config = config
+        self.template = template
+    }
+
+    /// Parameters of a DataUpload's exposure.
+    public struct BackupParameters: Sendable, Hashable {
+        public var owner: LoadReference
+        /// The source PVC's storage class (selects `backupPVC` and, after mapping, `loadAffinity`).
+        public var sourceStorageClass: String
+        /// "Filesystem" or "Block".
+        public var volumeMode: String
+        /// The VolumeSnapshot's restoreSize, or the source PVC's request.
+        public var size: Quantity
+        /// The VolumeSnapshot the backup PVC is restored from (named after the DataUpload).
+        public var volumeSnapshotName: String
+        /// `spec.operationTimeout` (e.g. "10m0s").
+        public var operationTimeout: String
+        /// The volume's topology (PV node affinity), if any.
+        public var volumeTopology: NodeAffinity?
+
+        public init(
+            owner: LoadReference, sourceStorageClass: String, volumeMode: String = "Filesystem", size: Quantity,
+            volumeSnapshotName: String? = nil, operationTimeout: String = "10m0s", volumeTopology: NodeAffinity? = nil
+        ) {
+            self.owner = owner
+            self.sourceStorageClass = sourceStorageClass
+            self.volumeMode = volumeMode
+            self.size = size
+            self.volumeSnapshotName = volumeSnapshotName ?? owner.name
+            self.operationTimeout = operationTimeout
+            self.volumeTopology = volumeTopology
+        }
+    }
+
+    // MARK: - Backup (DataUpload)
+
+    /// The backup PVC: named after the DataUpload, owned by it, restored from the backup VolumeSnapshot,
+    /// with the `backupPVC` storage class, access mode and annotations.
+    public func backupPVC(_ p: BackupParameters) -> JSONValue {
+        let s = config.backupPVCSettings(forSourceStorageClass: p.sourceStorageClass)
+        var metadata: JSONObject = [
+            "name": .string(p.owner.name), "namespace": .string(p.owner.namespace), "ownerReferences": [p.owner.ownerReference],
+        ]
+        if !s.annotations.isEmpty { metadata["annotations"] = Self.sortedMap(s.annotations) }
+        return [
+            "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": .object(metadata),
+            "spec": [
+                "accessModes": [s.readOnly ? "ReadOnlyMany" : "ReadWriteOnce"],
+                "storageClassName": .string(s.storageClass),
+                "volumeMode": .string(p.volumeMode),
+                "dataSource": [
+                    "apiGroup": "snapshot.storage.k8s.io", "kind": "VolumeSnapshot", "name": .string(p.volumeSnapshotName),
+                ],
+                "resources": ["requests": ["storage": p.size.jsonValue]],
+            ],
+        ]
+    }
+
+    /// The backup pod: named after the DataUpload in the Velero namespace, running
+    /// `/velero data-mover backup` on the backup PVC.
+    public func backupPod(_ p: BackupParameters) -> JSONValue {
+        let s = config.backupPVCSettings(forSourceStorageClass: p.sourceStorageClass)
+        let volumeName = p.owner.uid
+        let volumePath = "/" + volumeName
+        let args = [
+            "--volume-path=\(volumePath)", "--volume-mode=\(p.volumeMode)", "--data-upload=\(p.owner.name)",
+            "--resource-timeout=\(p.operationTimeout)",
+        ]
+        var securityContext: JSONObject = ["runAsUser": 0]
+        if s.spcNoRelabeling { securityContext["seLinuxOptions"] = ["type": "spc_t"] }
+        return pod(
+            owner: p.owner, group: LoadLabels.snapshotExposer, command: ["/velero", "data-mover", "backup"] + args,
+            claimName: p.owner.name, volumeName: volumeName, volumePath: volumePath, block: p.volumeMode == "Block",
+            readOnly: s.readOnly, affinity: config.nodeAffinity(forStorageClass: s.storageClass, volumeTopology: p.volumeTopology),
+            securityContext: .object(securityContext))
+    }
+
+    // MARK: - Restore (DataDownload)
+
+    /// Parameters of a DataDownload's exposure.
+    public struct RestoreParameters: Sendable, Hashable {
+        public var owner: LoadReference
+        /// The target PVC's storage class.
+        public var targetStorageClass: String
+        public var volumeMode: String
+        public var size: Quantity
+        public var operationTimeout: String
+        /// The node the target PVC was scheduled to (`volume.kubernetes.io/selected-node`), if any.
+        public var selectedNode: String?
+
+        public init(
+            owner: LoadReference, targetStorageClass: String, volumeMode: String = "Filesystem", size: Quantity,
+            operationTimeout: String = "10m0s", selectedNode: String? = nil
+        ) {
+            self.owner = owner
+            self.targetStorageClass = targetStorageClass
+            self.volumeMode = volumeMode
+            self.size = size
+            self.operationTimeout = operationTimeout
+            self.selectedNode = selectedNode
+        }
+    }
+
+    /// The restore PVC: named after the DataDownload, ReadWriteOnce, in the target storage class.
+    public func restorePVC(_ p: RestoreParameters) -> JSONValue {
+        var metadata: JSONObject = [
+            "name": .string(p.owner.name), "namespace": .string(p.owner.namespace), "ownerReferences": [p.owner.ownerReference],
+        ]
+        if let node = p.selectedNode { metadata["annotations"] = ["volume.kubernetes.io/selected-node": .string(node)] }
+        return [
+            "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": .object(metadata),
+            "spec": [
+                "accessModes": ["ReadWriteOnce"], "storageClassName": .string(p.targetStorageClass),
+                "volumeMode": .string(p.volumeMode), "resources": ["requests": ["storage": p.size.jsonValue]],
+            ],
+        ]
+    }
+
+    /// The restore pod: named after the DataDownload, running `/velero data-mover restore`.
+    public func restorePod(_ p: RestoreParameters) -> JSONValue {
+        let volumeName = p.owner.uid
+        let volumePath = "/" + volumeName
+        let args = [
+            "--volume-path=\(volumePath)", "--volume-mode=\(p.volumeMode)", "--data-download=\(p.owner.name)",
+            "--resource-timeout=\(p.operationTimeout)",
+        ]
+        var affinity = config.nodeAffinity(forStorageClass: p.targetStorageClass)
+        if let node = p.selectedNode, !config.ignoreDelayBinding {
+            affinity = NodeAffinity(terms: [[.init(key: "kubernetes.io/hostname", operator: "In", values: [node])]])
+        }
+        return pod(
+            owner: p.owner, group: LoadLabels.restoreExposer, command: ["/velero", "data-mover", "restore"] + args,
+            claimName: p.owner.name, volumeName: volumeName, volumePath: volumePath, block: p.volumeMode == "Block",
+            readOnly: false, affinity: affinity, securityContext: ["runAsUser": 0])
+    }
+
+    // MARK: - Cache volume
+
+    /// Whether a restore of `dataSize` bytes gets a cache PVC (size ≥ `residentThresholdInMB` MiB).
+    public func needsCacheVolume(dataSize: Int64) -> Bool {
+        guard let cache = config.cachePVC else { return false }
+        return dataSize >= cache.residentThresholdInMB << 20
+    }
+
+    /// The cache PVC size for a cache limit: the limit × 1.2 rounded up to whole GiB.
+    public static func cacheVolumeSize(cacheLimitBytes: Int64) -> Quantity {
+        let gib: Int64 = 1 << 30
+        let wanted = (cacheLimitBytes * 12 + 9) / 10
+        let whole = (wanted + gib - 1) / gib
+        return Quantity(max(1, whole) * gib, format: .binarySI)
+    }
+
+    /// The cache PVC of a DataDownload (named `<dd>-cache`), or nil when no cache volume is configured.
+    public func cachePVC(owner: LoadReference, cacheLimitBytes: Int64) -> JSONValue? {
+        guard let cache = config.cachePVC else { return nil }
+        return [
+            "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": [
+                "name": .string(owner.name + "-cache"), "namespace": .string(owner.namespace),
+                "ownerReferences": [owner.ownerReference],
+            ],
+            "spec": [
+                "accessModes": ["ReadWriteOnce"], "storageClassName": .string(cache.storageClass), "volumeMode": "Filesystem",
+                "resources": ["requests": ["storage": Self.cacheVolumeSize(cacheLimitBytes: cacheLimitBytes).jsonValue]],
+            ],
+        ]
+    }
+}

@@ -1,0 +1,73 @@
+/// The four kinds of node-agent load and the Velero names that go with them.
+public enum LoadKind: String, Sendable, Hashable, CaseIterable {
+    case dataUpload = "DataUpload"
+    case dataDownload = "DataDownload"
+    case podVolumeBackup = "PodVolumeBackup"
+    case podVolumeRestore = "PodVolumeRestore"
+
+    /// `velero.io/v2alpha1` for data movement, `velero.io/v1` for file-system backup.
+    public var apiVersion: String {
+        switch self {
+        case .dataUpload, .dataDownload: "velero.io/v2alpha1"
+        case .podVolumeBackup, .podVolumeRestore: "velero.io/v1"
+        }
+    }
+
+    /// The resource (plural) name.
+    public var resource: String {
+        switch self {
+        case .dataUpload: "datauploads"
+        case .dataDownload: "datadownloads"
+        case .podVolumeBackup: "podvolumebackups"
+        case .podVolumeRestore: "podvolumerestores"
+        }
+    }
+
+    /// The label the exposer puts on the hosting pod and PVC (`velero.io/data-upload=<name>` …).
+    public var ownerLabel: String {
+        switch self {
+        case .dataUpload: "velero.io/data-upload"
+        case .dataDownload: "velero.io/data-download"
+        case .podVolumeBackup: "velero.io/pod-volume-backup"
+        case .podVolumeRestore: "velero.io/pod-volume-restore"
+        }
+    }
+
+    /// The message of a load that stayed Accepted longer than the prepare timeout.
+    public var prepareTimeoutMessage: String {
+        switch self {
+        case .dataUpload: "timeout on preparing data upload"
+        case .dataDownload: "timeout on preparing data download"
+        case .podVolumeBackup: "timeout on preparing PVB"
+        case .podVolumeRestore: "timeout on preparing PVR"
+        }
+    }
+
+    /// The message set with `spec.cancel` when a non-final load is deleted.
+    public var deletionCancelMessage: String {
+        switch self {
+        case .dataUpload: "Cancel dataupload because it is being deleted"
+        case .dataDownload: "Cancel datadownload because it is being deleted"
+        case .podVolumeBackup: "Cancel PVB because it is being deleted"
+        case .podVolumeRestore: "Cancel PVR because it is being deleted"
+        }
+    }
+
+    /// Whether the load's hosting pod may run on any node (data movement, placed by load affinity) rather
+    /// than on the node of the pod whose volume it reads or writes (file-system backup/restore).
+    public var usesLoadAffinity: Bool { self == .dataUpload || self == .dataDownload }
+}
+
+/// Labels and finalizer shared by all loads (`pkg/exposer/types.go`, `data_upload_controller.go`).
+public enum LoadLabels {
+    /// Set on accepted loads until their data path starts; counted by the prepare queue.
+    public static let exposeOnGoing = "velero.io/expose-on-going"
+    /// The exposer pod group label.
+    public static let exposerPodGroup = "velero.io/exposer-pod-group"
+    /// `velero.io/exposer-pod-group` value of backup (snapshot) exposer pods.
+    public static let snapshotExposer = "snapshot-exposer"
+    /// `velero.io/exposer-pod-group` value of restore exposer pods.
+    public static let restoreExposer = "generic-restore-exposer"
+    /// The finalizer on non-final loads.
+    public static let finalizer = "velero.io/data-upload-download-finalizer"
+}

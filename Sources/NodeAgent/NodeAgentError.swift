@@ -1,0 +1,61 @@
+/// The one error type of the `NodeAgent` module.
+///
+/// ```swift
+/// catch let e as NodeAgentError where e.code == .invalidConfig { ... }
+/// ```
+public struct NodeAgentError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong, as a small extensible set of codes.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: Hashable, Sendable {
+            case configNotFound, invalidConfig, invalidArgument, concurrencyLimit, invalidTransition
+        }
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The node-agent ConfigMap does not exist or cannot be read.
+        public static let configNotFound = Code(.configNotFound)
+        /// The node-agent ConfigMap is malformed (no data, several keys, not JSON, wrong types).
+        public static let invalidConfig = Code(.invalidConfig)
+        /// An argument (a file, a node list) is malformed.
+        public static let invalidArgument = Code(.invalidArgument)
+        /// The node is running as many loads as its concurrency allows.
+        public static let concurrencyLimit = Code(.concurrencyLimit)
+        /// A load cannot move from its phase to the requested one.
+        public static let invalidTransition = Code(.invalidTransition)
+
+        public var description: String {
+            switch base {
+            case .configNotFound: "ConfigNotFound"
+            case .invalidConfig: "InvalidConfig"
+            case .invalidArgument: "InvalidArgument"
+            case .concurrencyLimit: "ConcurrencyLimit"
+            case .invalidTransition: "InvalidTransition"
+            }
+        }
+    }
+
+    /// What went wrong.
+    public var code: Code
+    /// A one-line explanation naming the ConfigMap, file, field or value involved.
+    public var message: String
+    /// The underlying error, if any.
+    public var cause: (any Error & Sendable)?
+    /// Where the error was raised.
+    public var file: String
+    public var line: Int
+
+    /// Creates an error.
+    public init(code: Code, message: String, cause: (any Error & Sendable)? = nil, file: String = #fileID, line: Int = #line) {
+        self.code = code
+        self.message = message
+        self.cause = cause
+        self.file = file
+        self.line = line
+    }
+
+    /// The message followed by the chain of causes.
+    public var description: String {
+        guard let cause else { return message }
+        return message + ": \(cause)"
+    }
+}

@@ -1,0 +1,109 @@
+import Crypto
+import _CryptoExtras
+import struct Foundation.Data
+
+/// restic's master key: AES-256 for encryption plus Poly1305-AES `k` and `r` for the MAC.
+///
+/// Every encrypted object is `IV(16) ‖ AES-256-CTR(plaintext) ‖ Poly1305-AES(ciphertext)(16)`.
+public struct CryptoKey: Sendable {
+    /// AES-256 key (32 bytes).
+    let encryptionKey: SymmetricKey
+    /// Poly1305-AES `k`: AES-128 key that encrypts the nonce into `s` (16 bytes).
+    let macK: SymmetricKey
+    /// Poly1305 `r` (16 bytes; clamped when used).
+    let macR: [UInt8]
+
+    /// Bytes added by `seal`: IV plus MAC.
+    public static let overhead = 32
+
+    init(encryption: [UInt8], macK: [UInt8], macR: [UInt8]) {
+        encryptionKey = SymmetricKey(data: encryption)
+        self.macK = SymmetricKey(data: macK)
+        self.macR = macR
+    }
+
+    /// A fresh random master key.
+    static func random() -> CryptoKey {
+        CryptoKey(encryption: randomBytes(32), macK: randomBytes(16), macR: randomBytes(16))
+    }
+
+    /// Derives a key from 64 bytes of KDF output (bytes 0–31 AES, 32–47 `k`, 48–63 `r`).
+    init(derived bytes: [UInt8]) {
+        self.init(encryption: Array(bytes[0..<32]), macK: Array(bytes[32..<48]), macR: Array(bytes[48..<64]))
+    }
+
+    var encryptionBytes: [UInt8] { encryptionKey.withUnsafeBytes { Array($0) } }
+    var macKBytes: [UInt8] { macK.withUnsafeBytes { Array($0) } }
+
+    private func mac(nonce: [UInt8], ciphertext: UnsafeRawBufferPointer) throws -> [UInt8] {
+        var s = nonce
+        try AES.permute(&s, key: macK)
+        return Poly1305.tag(key: macR + s, message: ciphertext)
+    }
+
+    /// The three parts of a sealed object, so callers can write them without joining them first.
+    struct Sealed {
+        var iv: [UInt8]
+        var ciphertext: Data
+        var tag: [UInt8]
+        var count: Int { iv.count + ciphertext.count + tag.count }
+    }
+
+    /// Encrypts and authenticates `plaintext`.
+    func sealParts(_ plaintext: UnsafeRawBufferPointer) throws -> Sealed {
+        var iv = randomBytes(16)
+        while iv.allSatisfy({ $0 == 0 }) { iv = randomBytes(16) }
+        let ct = try AES._CTR.encrypt(plaintext, using: encryptionKey, nonce: AES._CTR.Nonce(nonceBytes: iv))
+        let tag = try ct.withUnsafeBytes { try mac(nonce: iv, ciphertext: $0) }
+        return Sealed(iv: iv, ciphertext: ct, tag: tag)
+    }
+
+    /// Encrypts and authenticates `plaintext`, returning `IV ‖ CT ‖ MAC`.
+    func seal(_ plaintext: UnsafeRawBufferPointer) throws -> [UInt8] {
+        let parts = try sealParts(plaintext)
+        var out = [UInt8]()
+        out.reserveCapacity(parts.count)
+        out += parts.iv
+        out += parts.ciphertext
+        out += parts.tag
+        return out
+    }
+
+    /// `seal` for byte arrays.
+    func seal(_ plaintext: [UInt8]) throws -> [UInt8] {
+        try plaintext.withUnsafeBytes { try seal($0) }
+    }
+
+    /// Verifies the MAC of `IV ‖ CT ‖ MAC` and decrypts it.
+    /// - Throws: `RepositoryError.corrupt` when the MAC does not match.
+    func open(_ sealed: UnsafeRawBufferPointer) throws -> [UInt8] {
+        guard sealed.count >= Self.overhead else {
+            throw RepositoryError(code: .corrupt, message: "ciphertext too short (\(sealed.count) bytes)")
+        }
+        let iv = Array(sealed[0..<16])
+        let ct = UnsafeRawBufferPointer(rebasing: sealed[16..<(sealed.count - 16)])
+        let expected = try mac(nonce: iv, ciphertext: ct)
+        var diff: UInt8 = 0
+        for i in 0..<16 { diff |= expected[i] ^ sealed[sealed.count - 16 + i] }
+        guard diff == 0 else { throw RepositoryError(code: .corrupt, message: "ciphertext verification failed") }
+        let pt = try AES._CTR.decrypt(ct, using: encryptionKey, nonce: AES._CTR.Nonce(nonceBytes: iv))
+        return [UInt8](pt)
+    }
+
+    /// `open` for byte arrays.
+    func open(_ sealed: [UInt8]) throws -> [UInt8] {
+        try sealed.withUnsafeBytes { try open($0) }
+    }
+}
+
+/// Cryptographically secure random bytes.
+func randomBytes(_ count: Int) -> [UInt8] {
+    var rng = SystemRandomNumberGenerator()
+    var out = [UInt8]()
+    out.reserveCapacity(count + 8)
+    while out.count < count {
+        let word = rng.next()
+        for k in 0..<8 where out.count < count { out.append(UInt8(truncatingIfNeeded: word >> UInt64(8 * k))) }
+    }
+    return out
+}

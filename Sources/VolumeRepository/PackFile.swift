@@ -1,0 +1,128 @@
+import NIOCore
+import Foundation
+
+/// One blob entry of a pack header.
+public struct PackEntry: Sendable, Hashable {
+    public var type: BlobType
+    public var id: BlobID
+    /// Offset of the encrypted blob in the pack.
+    public var offset: Int
+    /// Encrypted length (includes the 32-byte crypto overhead).
+    public var length: Int
+    /// Plaintext length for compressed blobs; `nil` for uncompressed ones.
+    public var uncompressedLength: Int?
+
+    public init(type: BlobType, id: BlobID, offset: Int, length: Int, uncompressedLength: Int?) {
+        self.type = type
+        self.id = id
+        self.offset = offset
+        self.length = length
+        self.uncompressedLength = uncompressedLength
+    }
+
+    /// The plaintext length of the blob.
+    public var plaintextLength: Int { uncompressedLength ?? (length - CryptoKey.overhead) }
+}
+
+/// Builds a pack file: `blob… ‖ EncHeader ‖ uint32le(len(EncHeader))`.
+///
+/// The bytes live in a `ByteBuffer` so the finished pack goes to the object store without another copy.
+struct PackWriter {
+    private(set) var bytes: ByteBuffer
+    private(set) var entries: [PackEntry] = []
+
+    init(capacity: Int) { bytes = ByteBufferAllocator().buffer(capacity: capacity) }
+
+    var size: Int { bytes.readableBytes }
+    var isEmpty: Bool { entries.isEmpty }
+
+    /// Appends an already encrypted blob.
+    mutating func add(type: BlobType, id: BlobID, sealed: [UInt8], uncompressedLength: Int?) {
+        entries.append(PackEntry(type: type, id: id, offset: size, length: sealed.count, uncompressedLength: uncompressedLength))
+        bytes.writeBytes(sealed)
+    }
+
+    /// Appends a blob sealed in parts (no intermediate joined copy).
+    mutating func add(type: BlobType, id: BlobID, sealed: CryptoKey.Sealed, uncompressedLength: Int?) {
+        entries.append(PackEntry(type: type, id: id, offset: size, length: sealed.count, uncompressedLength: uncompressedLength))
+        bytes.writeBytes(sealed.iv)
+        sealed.ciphertext.withUnsafeBytes { _ = bytes.writeBytes($0) }
+        bytes.writeBytes(sealed.tag)
+    }
+
+    /// Appends the encrypted header and its length; returns the finished pack bytes and its entries.
+    consuming func finish(key: CryptoKey) throws -> (bytes: ByteBuffer, entries: [PackEntry]) {
+        let header = Self.encodeHeader(entries)
+        let sealed = try key.seal(header)
+        bytes.writeBytes(sealed)
+        bytes.writeInteger(UInt32(sealed.count), endianness: .little)
+        return (bytes, entries)
+    }
+
+    static func encodeHeader(_ entries: [PackEntry]) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(entries.count * 41)
+        func u32(_ v: Int) { let n = UInt32(v); out += [UInt8(n & 0xff), UInt8((n >> 8) & 0xff), UInt8((n >> 16) & 0xff), UInt8(n >> 24)] }
+        for e in entries {
+            if let plain = e.uncompressedLength {
+                out.append(e.type == .data ? 2 : 3)
+                u32(e.length)
+                u32(plain)
+            } else {
+                out.append(e.type == .data ? 0 : 1)
+                u32(e.length)
+            }
+            out += e.id.bytes
+        }
+        return out
+    }
+}
+
+/// Reads pack headers.
+enum PackReader {
+    /// Largest accepted header (restic: 16 MiB).
+    static let maxHeaderSize = 16 * 1024 * 1024 + 4
+
+    /// Parses the header of a whole pack file.
+    /// - Throws: `RepositoryError.corrupt` naming what is wrong.
+    static func entries(of pack: UnsafeRawBufferPointer, key: CryptoKey) throws -> [PackEntry] {
+        let size = pack.count
+        guard size >= 4 + CryptoKey.overhead else {
+            throw RepositoryError(code: .corrupt, message: "pack too short (\(size) bytes)")
+        }
+        let hlen = Int(pack[size - 4]) | Int(pack[size - 3]) << 8 | Int(pack[size - 2]) << 16 | Int(pack[size - 1]) << 24
+        guard hlen >= CryptoKey.overhead, hlen + 4 <= size, hlen <= maxHeaderSize else {
+            throw RepositoryError(code: .corrupt, message: "pack header length \(hlen) invalid for a pack of \(size) bytes")
+        }
+        let header = try key.open(UnsafeRawBufferPointer(rebasing: pack[(size - 4 - hlen)..<(size - 4)]))
+        return try parseHeader(header, dataEnd: size - 4 - hlen)
+    }
+
+    static func parseHeader(_ h: [UInt8], dataEnd: Int) throws -> [PackEntry] {
+        var entries = [PackEntry]()
+        var i = 0
+        var offset = 0
+        func u32(_ at: Int) -> Int { Int(h[at]) | Int(h[at + 1]) << 8 | Int(h[at + 2]) << 16 | Int(h[at + 3]) << 24 }
+        while i < h.count {
+            let t = h[i]
+            let compressed = t >= 2
+            let need = compressed ? 41 : 37
+            guard t <= 3, i + need <= h.count else {
+                throw RepositoryError(code: .corrupt, message: "pack header entry \(entries.count) invalid (type \(t))")
+            }
+            let length = u32(i + 1)
+            let plain: Int? = compressed ? u32(i + 5) : nil
+            let idStart = i + (compressed ? 9 : 5)
+            guard let id = BlobID(bytes: h[idStart..<(idStart + 32)]) else {
+                throw RepositoryError(code: .corrupt, message: "pack header entry \(entries.count): bad ID")
+            }
+            guard length >= CryptoKey.overhead, offset + length <= dataEnd else {
+                throw RepositoryError(code: .corrupt, message: "pack header entry \(entries.count) (\(id.short)) exceeds the pack")
+            }
+            entries.append(PackEntry(type: t % 2 == 0 ? .data : .tree, id: id, offset: offset, length: length, uncompressedLength: plain))
+            offset += length
+            i += need
+        }
+        return entries
+    }
+}

@@ -1,0 +1,74 @@
+import Synchronization
+
+/// Collects encrypted blobs of one type into packs; hands out full packs for upload.
+///
+/// Adding copies the sealed bytes under a lock; the caller that fills a pack uploads it, so at most one
+/// pack per concurrent caller is in flight (bounded memory).
+final class Packer: Sendable {
+    let type: BlobType
+    let targetSize: Int
+    private let current: Mutex<PackWriter?> = Mutex(nil)
+
+    init(type: BlobType, targetSize: Int) {
+        self.type = type
+        self.targetSize = targetSize
+    }
+
+    /// Adds a blob; returns a full pack when this blob completed one.
+    func add(id: BlobID, sealed: CryptoKey.Sealed, uncompressedLength: Int?) -> PackWriter? {
+        current.withLock { writer in
+            if writer == nil { writer = PackWriter(capacity: targetSize + Chunker.maxSize + 1024 * 1024) }
+            writer?.add(type: type, id: id, sealed: sealed, uncompressedLength: uncompressedLength)
+            guard let size = writer?.size, size >= targetSize else { return nil }
+            defer { writer = nil }
+            return writer
+        }
+    }
+
+    /// Takes the partly filled pack, if any.
+    func takeRest() -> PackWriter? {
+        current.withLock { writer in
+            defer { writer = nil }
+            return writer
+        }
+    }
+}
+
+/// A small LRU cache of downloaded pack files (whole packs, because the store has no ranged reads).
+final class PackCache: Sendable {
+    private struct State {
+        var packs: [BlobID: [UInt8]] = [:]
+        var order: [BlobID] = []
+        var bytes = 0
+    }
+    private let state = Mutex(State())
+    let maxBytes: Int
+
+    init(maxBytes: Int) { self.maxBytes = maxBytes }
+
+    func get(_ id: BlobID) -> [UInt8]? {
+        state.withLock { s in
+            guard let p = s.packs[id] else { return nil }
+            if let i = s.order.firstIndex(of: id) { s.order.remove(at: i) }
+            s.order.append(id)
+            return p
+        }
+    }
+
+    func put(_ id: BlobID, _ bytes: [UInt8]) {
+        state.withLock { s in
+            guard s.packs[id] == nil, bytes.count <= maxBytes else { return }
+            s.packs[id] = bytes
+            s.order.append(id)
+            s.bytes += bytes.count
+            while s.bytes > maxBytes, let oldest = s.order.first {
+                s.order.removeFirst()
+                s.bytes -= s.packs.removeValue(forKey: oldest)?.count ?? 0
+            }
+        }
+    }
+
+    func clear() {
+        state.withLock { $0 = State() }
+    }
+}

@@ -1,0 +1,111 @@
+import ObjectStorage
+import NIOCore
+
+extension Repository {
+    /// Result of storing one blob.
+    struct SaveResult: Sendable {
+        /// True when the blob was new and has been written.
+        var added: Bool
+        /// Bytes added to packs (encrypted size).
+        var storedBytes: Int
+    }
+
+    /// Stores a blob unless the repository already has it (synchronous part).
+    ///
+    /// Compresses with zstd (kept only when smaller), encrypts and adds the blob to the pack of its type.
+    /// - Returns: the result and, when this blob filled a pack, the pack that the caller must `upload`.
+    func addBlob(_ type: BlobType, id: BlobID, plaintext: UnsafeRawBufferPointer) throws -> (SaveResult, PackWriter?) {
+        let handle = BlobHandle(id: id, type: type)
+        guard index.reserve(handle) else { return (SaveResult(added: false, storedBytes: 0), nil) }
+        do {
+            var compressed: [UInt8]?
+            if config.version >= 2 && configuration.compression && plaintext.count > 0 {
+                compressed = zstd.compress(plaintext, limit: plaintext.count - 1)
+            }
+            let sealed: CryptoKey.Sealed
+            if let compressed {
+                sealed = try compressed.withUnsafeBytes { try key.sealParts($0) }
+            } else {
+                sealed = try key.sealParts(plaintext)
+            }
+            let packer = type == .data ? dataPacker : treePacker
+            let full = packer.add(id: id, sealed: sealed, uncompressedLength: compressed == nil ? nil : plaintext.count)
+            return (SaveResult(added: true, storedBytes: sealed.count), full)
+        } catch {
+            index.release(handle)
+            throw error
+        }
+    }
+
+    /// Stores a blob given as bytes; the ID is computed here. Uploads a pack when one is full.
+    func saveBlob(_ type: BlobType, bytes: [UInt8]) async throws -> (id: BlobID, result: SaveResult) {
+        let id = BlobID.hash(bytes)
+        let (result, full) = try bytes.withUnsafeBytes { try addBlob(type, id: id, plaintext: $0) }
+        if let full { try await upload(full) }
+        return (id, result)
+    }
+
+    /// Finishes a pack and uploads it under its hash, then records its blobs.
+    func upload(_ writer: consuming PackWriter) async throws {
+        let (bytes, entries) = try writer.finish(key: key)
+        let id = bytes.withUnsafeReadableBytes { BlobID.hash($0) }
+        try await store.putData(objectKey(.data, id), bytes: bytes)
+        index.addNew(pack: id, entries: entries)
+    }
+
+    /// Uploads partly filled packs and writes the index for everything written so far.
+    public func flush() async throws {
+        if let rest = dataPacker.takeRest() { try await upload(rest) }
+        if let rest = treePacker.takeRest() { try await upload(rest) }
+        try await flushIndex()
+    }
+
+    // MARK: reading
+
+    /// Downloads a whole pack (cached).
+    func loadPack(_ id: BlobID) async throws -> [UInt8] {
+        if let cached = packCache.get(id) { return cached }
+        let bytes = try await read(objectKey(.data, id))
+        packCache.put(id, bytes)
+        return bytes
+    }
+
+    /// Decrypts, decompresses and (with `verify`) checks one blob from pack bytes against its ID.
+    ///
+    /// The MAC already authenticates the ciphertext; `verify` also re-hashes the plaintext (check, trees).
+    func decodeBlob(_ entry: PackEntry, in pack: UnsafeRawBufferPointer, verify: Bool = true) throws -> [UInt8] {
+        guard entry.offset >= 0, entry.offset + entry.length <= pack.count else {
+            throw RepositoryError(code: .corrupt, message: "blob \(entry.id.short) lies outside its pack")
+        }
+        let plain = try key.open(UnsafeRawBufferPointer(rebasing: pack[entry.offset..<(entry.offset + entry.length)]))
+        let data: [UInt8]
+        if let expected = entry.uncompressedLength {
+            data = try plain.withUnsafeBytes { try Zstd.decompress($0, expectedSize: expected) }
+        } else {
+            data = plain
+        }
+        guard !verify || BlobID.hash(data) == entry.id else {
+            throw RepositoryError(code: .corrupt, message: "blob \(entry.id.short): content does not match its ID")
+        }
+        return data
+    }
+
+    /// Loads one blob by ID.
+    public func loadBlob(_ type: BlobType, id: BlobID) async throws -> [UInt8] {
+        guard let location = index.lookup(BlobHandle(id: id, type: type)) else {
+            throw RepositoryError(code: .notFound, message: "\(type.name) blob \(id.hex) is not in the index")
+        }
+        let pack = try await loadPack(location.pack)
+        return try pack.withUnsafeBytes { try decodeBlob(location.entry, in: $0) }
+    }
+
+    /// Loads and decodes a tree.
+    public func loadTree(_ id: BlobID) async throws -> Tree {
+        try Tree(decoding: try await loadBlob(.tree, id: id))
+    }
+
+    /// Stores a tree; returns its ID.
+    func saveTree(_ tree: Tree) async throws -> (id: BlobID, result: SaveResult) {
+        try await saveBlob(.tree, bytes: tree.encoded())
+    }
+}

@@ -1,0 +1,59 @@
+public import Logging
+import ObjectStorage
+
+extension Repository {
+    /// Runs `body` while holding a repository lock (restic's lock protocol).
+    ///
+    /// Backup and restore take a shared lock; check, prune and forget an exclusive one. Stale locks (older
+    /// than 30 minutes, or of a dead process on this host) are ignored.
+    /// - Throws: `RepositoryError.locked` naming the holder when a conflicting lock exists.
+    public func withLock<T: Sendable>(
+        exclusive: Bool, logger: Logger, _ body: () async throws -> T
+    ) async throws -> T {
+        try await checkLocks(exclusive: exclusive, ignoring: nil)
+        let lockID = try await saveUnpacked(.locks, LockFile.current(exclusive: exclusive).encoded())
+        do {
+            try await Task.sleep(for: .milliseconds(200))
+            try await checkLocks(exclusive: exclusive, ignoring: lockID)
+        } catch {
+            try? await store.delete(objectKey(.locks, lockID))
+            throw error
+        }
+        logger.debug("acquired lock", metadata: ["lock.id": "\(lockID.short)", "lock.exclusive": "\(exclusive)"])
+        do {
+            let result = try await body()
+            try? await store.delete(objectKey(.locks, lockID))
+            return result
+        } catch {
+            try? await store.delete(objectKey(.locks, lockID))
+            throw error
+        }
+    }
+
+    private func checkLocks(exclusive: Bool, ignoring own: BlobID?) async throws {
+        for (id, _) in try await list(.locks) where id != own {
+            guard let bytes = try? await loadUnpacked(.locks, id), let lock = try? LockFile(decoding: bytes, name: id.hex) else {
+                continue
+            }
+            if lock.isStale() { continue }
+            if exclusive || lock.exclusive {
+                throw RepositoryError(
+                    code: .locked,
+                    message: "repository is already locked \(lock.exclusive ? "exclusively " : "")by PID \(lock.pid) on \(lock.hostname) by \(lock.username) (lock \(id.short), created \(lock.time)); use `unlock` if it is stale")
+            }
+        }
+    }
+
+    /// Removes stale locks (or all locks with `all`); returns how many were removed.
+    public func unlock(all: Bool = false) async throws -> Int {
+        var removed = 0
+        for (id, _) in try await list(.locks) {
+            let lock = try? LockFile(decoding: try await loadUnpacked(.locks, id), name: id.hex)
+            if all || lock == nil || lock?.isStale() == true {
+                try await store.delete(objectKey(.locks, id))
+                removed += 1
+            }
+        }
+        return removed
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// The repository's `config` file: format version, repository ID and the chunker polynomial.
+public struct RepositoryConfig: Sendable, Hashable {
+    public var version: Int
+    public var id: String
+    public var chunkerPolynomial: Polynomial
+
+    public init(version: Int = 2, id: String, chunkerPolynomial: Polynomial) {
+        self.version = version
+        self.id = id
+        self.chunkerPolynomial = chunkerPolynomial
+    }
+
+    /// A new v2 config with a random ID and polynomial.
+    static func random() -> RepositoryConfig {
+        RepositoryConfig(id: BlobID.hash(randomBytes(32)).hex, chunkerPolynomial: .random())
+    }
+
+    func encoded() -> [UInt8] {
+        var json = GoJSON()
+        json.beginObject()
+        json.field("version", UInt64(version))
+        json.field("id", id)
+        json.field("chunker_polynomial", chunkerPolynomial.description)
+        json.endObject()
+        return json.bytes
+    }
+
+    private struct JSONForm: Decodable {
+        var version: Int
+        var id: String
+        var chunker_polynomial: String
+    }
+
+    init(decoding bytes: [UInt8]) throws {
+        let form: JSONForm
+        do {
+            form = try JSONDecoder().decode(JSONForm.self, from: Data(bytes))
+        } catch {
+            throw RepositoryError(code: .corrupt, message: "config: invalid JSON", cause: error)
+        }
+        guard form.version == 1 || form.version == 2 else {
+            throw RepositoryError(code: .unsupported, message: "config: repository version \(form.version) is not supported (1 or 2)")
+        }
+        guard let poly = Polynomial(hex: form.chunker_polynomial) else {
+            throw RepositoryError(code: .corrupt, message: "config: invalid chunker_polynomial \"\(form.chunker_polynomial)\"")
+        }
+        version = form.version
+        id = form.id
+        chunkerPolynomial = poly
+    }
+}

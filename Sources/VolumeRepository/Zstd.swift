@@ -1,0 +1,99 @@
+import CZstd
+import Synchronization
+
+/// zstd compression with restic-like settings (level 3, no frame checksum, 512 KiB window).
+///
+/// Compression contexts are pooled: creating one costs more than compressing a small blob.
+final class Zstd: Sendable {
+    /// A pooled `ZSTD_CCtx` pointer. Only ever used by the one caller that took it from the pool.
+    private struct Context: @unchecked Sendable {
+        let pointer: OpaquePointer
+    }
+
+    private let pool = Mutex<[Context]>([])
+    let level: Int32
+    let windowLog: Int32
+
+    /// - Parameters:
+    ///   - level: zstd level (restic's `auto` ≈ 3).
+    ///   - windowLog: log2 of the window; 0 lets zstd choose from the level and input size.
+    init(level: Int32 = 3, windowLog: Int32 = 0) {
+        self.level = level
+        self.windowLog = windowLog
+    }
+
+    deinit {
+        pool.withLock { contexts in
+            for c in contexts { ZSTD_freeCCtx(c.pointer) }
+        }
+    }
+
+    private func take() -> OpaquePointer {
+        if let c = pool.withLock({ $0.popLast() }) { return c.pointer }
+        // swift-format-ignore: allocation failure of libzstd is unrecoverable
+        guard let cctx = ZSTD_createCCtx() else { fatalError("ZSTD_createCCtx failed (out of memory)") }
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0)
+        if windowLog > 0 { ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, windowLog) }
+        return cctx
+    }
+
+    private func give(_ cctx: OpaquePointer) {
+        pool.withLock { $0.append(Context(pointer: cctx)) }
+    }
+
+    /// Compresses `input` into one zstd frame; `nil` when the result would not be smaller than `limit` bytes.
+    func compress(_ input: UnsafeRawBufferPointer, limit: Int? = nil) -> [UInt8]? {
+        let cctx = take()
+        defer { give(cctx) }
+        let bound = ZSTD_compressBound(input.count)
+        let cap = limit.map { min($0, bound) } ?? bound
+        var failed = false
+        let out = [UInt8](unsafeUninitializedCapacity: max(cap, 1)) { buf, initialized in
+            let n = ZSTD_compress2(cctx, buf.baseAddress, cap, input.baseAddress, input.count)
+            failed = ZSTD_isError(n) != 0
+            initialized = failed ? 0 : n
+        }
+        return failed ? nil : out
+    }
+
+    /// Decompresses one or more zstd frames.
+    /// - Parameter expectedSize: the plaintext length when known (blobs), for a single allocation.
+    static func decompress(_ input: UnsafeRawBufferPointer, expectedSize: Int? = nil) throws -> [UInt8] {
+        if let expectedSize {
+            var ok = true
+            let out = [UInt8](unsafeUninitializedCapacity: max(expectedSize, 1)) { buf, initialized in
+                let n = ZSTD_decompress(buf.baseAddress, expectedSize, input.baseAddress, input.count)
+                ok = ZSTD_isError(n) == 0 && n == expectedSize
+                initialized = ok ? n : 0
+            }
+            guard ok else {
+                throw RepositoryError(code: .corrupt, message: "zstd: decompressed length does not match \(expectedSize)")
+            }
+            return out
+        }
+        guard let dctx = ZSTD_createDStream() else {
+            throw RepositoryError(code: .io, message: "zstd: cannot allocate a decompression context")
+        }
+        defer { ZSTD_freeDStream(dctx) }
+        var result = [UInt8]()
+        let chunk = ZSTD_DStreamOutSize()
+        var scratch = [UInt8](repeating: 0, count: chunk)
+        var inBuf = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
+        var last = 0
+        while true {
+            let progress: Int = scratch.withUnsafeMutableBytes { s in
+                var outBuf = ZSTD_outBuffer(dst: s.baseAddress, size: s.count, pos: 0)
+                last = ZSTD_decompressStream(dctx, &outBuf, &inBuf)
+                result.append(contentsOf: s[0..<outBuf.pos])
+                return outBuf.pos
+            }
+            if ZSTD_isError(last) != 0 {
+                throw RepositoryError(code: .corrupt, message: "zstd: \(String(cString: ZSTD_getErrorName(last)))")
+            }
+            if inBuf.pos == inBuf.size && progress < chunk { break }
+        }
+        if last != 0 { throw RepositoryError(code: .corrupt, message: "zstd: truncated frame") }
+        return result
+    }
+}

@@ -1,0 +1,111 @@
+import NIOCore
+import Testing
+@testable import VolumeRepository
+
+struct FormatTests {
+    @Test func sealOpenRoundTripAndTamperDetection() throws {
+        let key = CryptoKey.random()
+        let plain = Array("hello restic".utf8)
+        var sealed = try key.seal(plain)
+        #expect(sealed.count == plain.count + CryptoKey.overhead)
+        #expect(try key.open(sealed) == plain)
+        sealed[20] ^= 1
+        #expect(throws: RepositoryError.self) { try key.open(sealed) }
+        #expect(throws: RepositoryError.self) { try CryptoKey.random().open(try key.seal(plain)) }
+    }
+
+    @Test func zstdRoundTripAndIncompressibleLimit() throws {
+        let zstd = Zstd()
+        let text = Array(String(repeating: "lifeboat restic zstd ", count: 500).utf8)
+        let packed = try #require(text.withUnsafeBytes { zstd.compress($0) })
+        #expect(packed.count < text.count / 10)
+        #expect(try packed.withUnsafeBytes { try Zstd.decompress($0, expectedSize: text.count) } == text)
+        #expect(try packed.withUnsafeBytes { try Zstd.decompress($0) } == text)
+        var rng = SystemRandomNumberGenerator()
+        let random = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        #expect(random.withUnsafeBytes { zstd.compress($0, limit: random.count - 1) } == nil)
+    }
+
+    @Test func polynomialIrreducibility() throws {
+        // A polynomial restic 0.14 wrote into a repository config.
+        let restic = try #require(Polynomial(hex: "20c5514cdde329"))
+        #expect(restic.degree == 53)
+        #expect(restic.isIrreducible)
+        // (x+1)·(restic polynomial) is reducible.
+        let product = Polynomial(restic.value << 1 ^ restic.value)
+        #expect(!product.isIrreducible)
+        let random = Polynomial.random()
+        #expect(random.degree == 53)
+        #expect(random.isIrreducible)
+    }
+
+    @Test func goTimeFormatsLikeGo() throws {
+        let t = GoTime(seconds: 1_795_626_316, nanoseconds: 415_344_761, utcOffset: 0)
+        #expect(t.description == "2026-11-25T17:05:16.415344761Z")
+        #expect(GoTime(seconds: 0, nanoseconds: 500_000_000, utcOffset: 3600).description == "1970-01-01T01:00:00.5+01:00")
+        #expect(GoTime(seconds: -1, nanoseconds: 0, utcOffset: -5400).description == "1969-12-31T22:29:59-01:30")
+        let parsed = try #require(GoTime(rfc3339: "2026-11-21T17:05:16.415344761Z"))
+        #expect(parsed.description == "2026-11-21T17:05:16.415344761Z")
+        let offset = try #require(GoTime(rfc3339: "1970-01-01T01:00:00.5+01:00"))
+        #expect(offset.seconds == 0 && offset.nanoseconds == 500_000_000)
+        #expect(GoTime(rfc3339: "yesterday") == nil)
+    }
+
+    @Test func nodeNamesUseGoQuoting() {
+        #expect(GoQuote.quote(Array("plain.txt".utf8)) == Array("plain.txt".utf8))
+        #expect(String(decoding: GoQuote.quote([0x61, 0xff, 0x62]), as: UTF8.self) == "a\\xffb")
+        #expect(String(decoding: GoQuote.quote(Array("a\"b\\c\n".utf8)), as: UTF8.self) == "a\\\"b\\\\c\\n")
+        #expect(String(decoding: GoQuote.quote(Array("grüße".utf8)), as: UTF8.self) == "grüße")
+        for raw: [UInt8] in [[0x61, 0xff, 0x62], Array("a\"b\\c\n\t".utf8), Array("grüße\u{a0}".utf8), [0x01, 0x7f]] {
+            #expect(GoQuote.unquote(GoQuote.quote(raw)) == raw)
+        }
+    }
+
+    @Test func treeJSONMatchesResticBytes() throws {
+        var node = Node(nameBytes: Array("a.txt".utf8), type: .file)
+        node.mode = 0o644
+        node.mtime = try #require(GoTime(rfc3339: "2026-11-21T17:05:16.411344761Z"))
+        node.atime = node.mtime
+        node.ctime = node.mtime
+        node.user = "root"
+        node.group = "root"
+        node.inode = 16_220_791
+        node.deviceID = 65024
+        node.size = 6
+        node.links = 1
+        node.content = [try #require(BlobID(hex: "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"))]
+        var dir = Node(nameBytes: Array("empty".utf8), type: .dir)
+        dir.mode = GoFileMode.from(posix: 0o040755)
+        dir.subtree = BlobID(hex: "ac08ce34ba4f8123618661bef2425f7028ffb9ac740578a3ee88684d2523fee8")
+        let bytes = Tree(nodes: [node, dir]).encoded()
+        let expected = #"{"nodes":[{"name":"a.txt","type":"file","mode":420,"mtime":"2026-11-21T17:05:16.411344761Z","atime":"2026-11-21T17:05:16.411344761Z","ctime":"2026-11-21T17:05:16.411344761Z","uid":0,"gid":0,"user":"root","group":"root","inode":16220791,"device_id":65024,"size":6,"links":1,"content":["5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"]},{"name":"empty","type":"dir","mode":2147484141,"mtime":"1970-01-01T00:00:00Z","atime":"1970-01-01T00:00:00Z","ctime":"1970-01-01T00:00:00Z","uid":0,"gid":0,"content":null,"subtree":"ac08ce34ba4f8123618661bef2425f7028ffb9ac740578a3ee88684d2523fee8"}]}"# + "\n"
+        #expect(String(decoding: bytes, as: UTF8.self) == expected)
+        let decoded = try Tree(decoding: bytes)
+        #expect(decoded.encoded() == bytes)
+        // restic's empty tree blob
+        #expect(BlobID.hash(Tree().encoded()).hex == "ac08ce34ba4f8123618661bef2425f7028ffb9ac740578a3ee88684d2523fee8")
+    }
+
+    @Test func packHeaderRoundTrip() throws {
+        let key = CryptoKey.random()
+        var writer = PackWriter(capacity: 1024)
+        let a = try key.seal(Array("data one".utf8))
+        let b = try key.seal(Array("data two, compressed".utf8))
+        writer.add(type: .data, id: BlobID.hash(Array("one".utf8)), sealed: a, uncompressedLength: nil)
+        writer.add(type: .data, id: BlobID.hash(Array("two".utf8)), sealed: b, uncompressedLength: 99)
+        let (bytes, entries) = try writer.finish(key: key)
+        let parsed = try bytes.withUnsafeReadableBytes { try PackReader.entries(of: $0, key: key) }
+        #expect(parsed == entries)
+        #expect(bytes.readableBytes == Repository.packSize(entries))
+        #expect(parsed[1].offset == a.count && parsed[1].uncompressedLength == 99)
+    }
+
+    @Test func excludePatterns() {
+        let m = ExcludeMatcher(patterns: ["*.log", "/srv/cache", "tmp/x*"])
+        #expect(m.excludes(Array("/a/b/c.log".utf8)))
+        #expect(m.excludes(Array("/srv/cache".utf8)))
+        #expect(!m.excludes(Array("/x/srv/cache".utf8)))
+        #expect(m.excludes(Array("/q/tmp/xyz".utf8)))
+        #expect(!m.excludes(Array("/q/tmp/yz".utf8)))
+    }
+}
