@@ -5,20 +5,38 @@ import Kubernetes
 import NIOCore
 
 extension APIHandler {
-    func handleResource(_ request: Request, _ route: APIRoute.ResourceRoute, query: [String: String], accept: String)
+    func handleResource(
+        _ request: Request,
+        _ route: APIRoute.ResourceRoute,
+        query: [String: String],
+        accept: String
+    )
         async throws(APIStatus) -> Response
     {
         let type = route.type
         var options = WriteOptions()
         options.dryRun = query["dryRun"] == "All"
-        options.fieldManager = query["fieldManager"].flatMap { $0.isEmpty ? nil : $0 }
+        options.fieldManager =
+            query["fieldManager"].flatMap { $0.isEmpty ? nil : $0 }
             ?? request.headers[.userAgent].map { String($0.split(separator: "/").first ?? "unknown") }
         options.force = query["force"] == "true"
         if let dryRun = query["dryRun"], !dryRun.isEmpty, dryRun != "All" {
             throw APIStatus.badRequest("Invalid dry run value: \(dryRun), supported values are: All")
         }
+        if type.namespaced && route.namespace == nil {
+            // Only list and watch are served across namespaces.
+            guard request.method == .get, route.name == nil else {
+                throw route.name == nil ? APIStatus.methodNotAllowed : APIStatus.unknownResource
+            }
+        }
         switch request.method {
         case .get:
+            if let name = route.name, Self.isWatch(query), route.subresource == nil {
+                var query = query
+                let byName = "metadata.name=\(name)"
+                query["fieldSelector"] = query["fieldSelector"].map { $0.isEmpty ? byName : "\($0),\(byName)" } ?? byName
+                return try watch(type, namespace: route.namespace, query: query, accept: accept)
+            }
             if let name = route.name {
                 let key = ObjectKey(namespace: type.namespaced ? (route.namespace ?? "") : "", name: name)
                 guard let stored = core.store.get(type.storageKey, key) else {
@@ -27,14 +45,21 @@ extension APIHandler {
                 if Self.wants("as=Table", accept) {
                     let object = try core.decodeStored(stored, type)
                     let table = TableFormat(type: type, now: Date()).table(
-                        [object], resourceVersion: String(stored.resourceVersion), continueToken: nil, remaining: nil,
-                        includeObject: query["includeObject"] ?? "Metadata")
+                        [object],
+                        resourceVersion: String(stored.resourceVersion),
+                        continueToken: nil,
+                        remaining: nil,
+                        includeObject: query["includeObject"] ?? "Metadata"
+                    )
                     return Self.json(table)
                 }
                 if Self.wants("as=PartialObjectMetadata", accept) {
                     let object = try core.decodeStored(stored, type)
                     return Self.json(
-                        ["kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": object["metadata"] ?? [:]])
+                        [
+                            "kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                            "metadata": object["metadata"] ?? [:],
+                        ])
                 }
                 return Self.bytes(stored.fullJSON(type))
             }
@@ -43,15 +68,24 @@ extension APIHandler {
         case .post:
             guard route.name == nil else { throw APIStatus.methodNotAllowed }
             let body = try await readObject(request, type: type)
-            return Self.result(try await core.create(type, namespace: route.namespace, object: body, options: options), type)
+            return Self.result(
+                try await core.create(type, namespace: route.namespace, object: body, options: options),
+                type
+            )
         case .put:
             guard let name = route.name else { throw APIStatus.methodNotAllowed }
             let body = try await readObject(request, type: type)
             return Self.result(
                 try await core.update(
-                    type, namespace: route.namespace, name: name, object: body, subresource: route.subresource,
-                    options: options),
-                type)
+                    type,
+                    namespace: route.namespace,
+                    name: name,
+                    object: body,
+                    subresource: route.subresource,
+                    options: options
+                ),
+                type
+            )
         case .patch:
             guard let name = route.name else { throw APIStatus.methodNotAllowed }
             guard let patchType = PatchType(contentType: request.headers[.contentType] ?? "") else {
@@ -60,9 +94,16 @@ extension APIHandler {
             let text = String(buffer: try await readBody(request))
             return Self.result(
                 try await core.patch(
-                    type, namespace: route.namespace, name: name, patchType: patchType, body: text,
-                    subresource: route.subresource, options: options),
-                type)
+                    type,
+                    namespace: route.namespace,
+                    name: name,
+                    patchType: patchType,
+                    body: text,
+                    subresource: route.subresource,
+                    options: options
+                ),
+                type
+            )
         case .delete:
             let body = try await readBody(request)
             var json: JSONValue?
@@ -74,10 +115,17 @@ extension APIHandler {
             let deleteOptions = try DeleteOptions(body: json, query: query)
             guard let name = route.name else {
                 if type.plural == "namespaces" && type.group.isEmpty { throw APIStatus.methodNotAllowed }
-                return try await deleteCollection(type, namespace: route.namespace, query: query, options: deleteOptions)
+                return try await deleteCollection(
+                    type,
+                    namespace: route.namespace,
+                    query: query,
+                    options: deleteOptions
+                )
             }
             return Self.result(
-                try await core.delete(type, namespace: route.namespace, name: name, options: deleteOptions), type)
+                try await core.delete(type, namespace: route.namespace, name: name, options: deleteOptions),
+                type
+            )
         default:
             throw APIStatus.methodNotAllowed
         }
@@ -111,7 +159,8 @@ extension APIHandler {
     /// Reads a JSON or YAML object body.
     func readObject(_ request: Request, type: ResourceType) async throws(APIStatus) -> JSONValue {
         let contentType = (request.headers[.contentType] ?? "application/json").lowercased()
-        let isYAML = contentType.hasPrefix("application/yaml") || contentType.hasPrefix("application/x-yaml")
+        let isYAML =
+            contentType.hasPrefix("application/yaml") || contentType.hasPrefix("application/x-yaml")
             || contentType.hasPrefix("text/yaml")
         if contentType.hasPrefix("application/vnd.kubernetes.protobuf") {
             return try ProtobufBody.decode(Array(try await readBody(request).readableBytesView))
@@ -130,10 +179,19 @@ extension APIHandler {
 
     // MARK: - List
 
-    func list(_ type: ResourceType, namespace: String?, query: [String: String], accept: String) throws(APIStatus)
+    func list(
+        _ type: ResourceType,
+        namespace: String?,
+        query: [String: String],
+        accept: String
+    ) throws(APIStatus)
         -> Response
     {
-        let selector = try ListSelector(type: type, labelSelector: query["labelSelector"], fieldSelector: query["fieldSelector"])
+        let selector = try ListSelector(
+            type: type,
+            labelSelector: query["labelSelector"],
+            fieldSelector: query["fieldSelector"]
+        )
         var limit: Int?
         if let text = query["limit"], !text.isEmpty {
             guard let value = Int(text), value >= 0 else { throw APIStatus.badRequest("invalid limit \"\(text)\"") }
@@ -150,7 +208,8 @@ extension APIHandler {
                         + "retrieve the remainder of the results. Continuing with the provided token results in an "
                         + "inconsistent list - objects that were created, modified, or deleted between the time the "
                         + "first chunk was returned and now may show up in the list.",
-                    continueToken: fresh)
+                    continueToken: fresh
+                )
             }
             after = parsed.key(namespaced: type.namespaced)
         }
@@ -160,8 +219,13 @@ extension APIHandler {
             throw APIStatus.expired("The resourceVersion for the provided list is too old.")
         }
         let page = core.store.list(
-            type.storageKey, namespace: namespace, after: after, limit: limit,
-            countRemaining: selector.isEverything, matches: selector.matches)
+            type.storageKey,
+            namespace: namespace,
+            after: after,
+            limit: limit,
+            countRemaining: selector.isEverything,
+            matches: selector.matches
+        )
         let continueToken = page.next.map { ContinueToken(resourceVersion: page.resourceVersion, key: $0).encoded }
         let remaining = page.next != nil && selector.isEverything ? page.remaining : nil
         if Self.wants("as=Table", accept) {
@@ -169,8 +233,12 @@ extension APIHandler {
             objects.reserveCapacity(page.items.count)
             for (_, stored) in page.items { objects.append(try core.decodeStored(stored, type)) }
             let table = TableFormat(type: type, now: Date()).table(
-                objects, resourceVersion: String(page.resourceVersion), continueToken: continueToken,
-                remaining: remaining, includeObject: query["includeObject"] ?? "Metadata")
+                objects,
+                resourceVersion: String(page.resourceVersion),
+                continueToken: continueToken,
+                remaining: remaining,
+                includeObject: query["includeObject"] ?? "Metadata"
+            )
             return Self.json(table)
         }
         let partial = Self.wants("as=PartialObjectMetadataList", accept)
@@ -178,7 +246,9 @@ extension APIHandler {
         buffer.reserveCapacity(page.items.reduce(128) { $0 + $1.1.body.readableBytes + 1 })
         let listKind = partial ? "PartialObjectMetadataList" : type.listKind
         let apiVersion = partial ? "meta.k8s.io/v1" : type.apiVersion
-        buffer.writeString("{\"kind\":\"\(listKind)\",\"apiVersion\":\"\(apiVersion)\",\"metadata\":{\"resourceVersion\":\"\(page.resourceVersion)\"")
+        buffer.writeString(
+            "{\"kind\":\"\(listKind)\",\"apiVersion\":\"\(apiVersion)\",\"metadata\":{\"resourceVersion\":\"\(page.resourceVersion)\""
+        )
         if let continueToken { buffer.writeString(",\"continue\":\"\(continueToken)\"") }
         if let remaining { buffer.writeString(",\"remainingItemCount\":\(remaining)") }
         buffer.writeString("},\"items\":[")
@@ -186,7 +256,9 @@ extension APIHandler {
             if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
             if partial {
                 let metadata = (try? JSONValue(parsing: item.1.body))?["metadata"] ?? [:]
-                let entry: JSONValue = ["kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": metadata]
+                let entry: JSONValue = [
+                    "kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": metadata,
+                ]
                 entry.write(into: &buffer)
             } else {
                 item.1.write(into: &buffer, type: type, withTypeMeta: type.custom)
@@ -196,22 +268,43 @@ extension APIHandler {
         return Self.bytes(buffer)
     }
 
-    func deleteCollection(_ type: ResourceType, namespace: String?, query: [String: String], options: DeleteOptions)
+    func deleteCollection(
+        _ type: ResourceType,
+        namespace: String?,
+        query: [String: String],
+        options: DeleteOptions
+    )
         async throws(APIStatus) -> Response
     {
-        let selector = try ListSelector(type: type, labelSelector: query["labelSelector"], fieldSelector: query["fieldSelector"])
+        let selector = try ListSelector(
+            type: type,
+            labelSelector: query["labelSelector"],
+            fieldSelector: query["fieldSelector"]
+        )
         let page = core.store.list(
-            type.storageKey, namespace: namespace, after: nil, limit: nil, countRemaining: false,
-            matches: selector.matches)
+            type.storageKey,
+            namespace: namespace,
+            after: nil,
+            limit: nil,
+            countRemaining: false,
+            matches: selector.matches
+        )
         var items: [JSONValue] = []
         for (key, stored) in page.items {
             if let object = try? core.decodeStored(stored, type) { items.append(object) }
             _ = try? await core.delete(
-                type, namespace: key.namespace.isEmpty ? nil : key.namespace, name: key.name, options: options)
+                type,
+                namespace: key.namespace.isEmpty ? nil : key.namespace,
+                name: key.name,
+                options: options
+            )
         }
         return Self.json(
-            ["kind": .string(type.listKind), "apiVersion": .string(type.apiVersion),
-             "metadata": ["resourceVersion": .string(String(core.store.currentResourceVersion))], "items": .array(items)])
+            [
+                "kind": .string(type.listKind), "apiVersion": .string(type.apiVersion),
+                "metadata": ["resourceVersion": .string(String(core.store.currentResourceVersion))],
+                "items": .array(items),
+            ])
     }
 }
 
@@ -236,7 +329,9 @@ struct ContinueToken: Sendable {
         guard let data = Data(base64Encoded: base64), let json = try? JSONValue(parsing: Array(data)),
             let version = json["rv"]?.intValue, let start = json["start"]?.stringValue
         else {
-            throw APIStatus.badRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+            throw APIStatus.badRequest(
+                "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"
+            )
         }
         resourceVersion = version
         self.start = start

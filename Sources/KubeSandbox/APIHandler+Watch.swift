@@ -11,11 +11,19 @@ extension APIHandler {
     }
 
     /// `?watch=1`: a chunked stream of `{"type","object"}` lines.
-    func watch(_ type: ResourceType, namespace: String?, query: [String: String], accept: String) throws(APIStatus)
+    func watch(
+        _ type: ResourceType,
+        namespace: String?,
+        query: [String: String],
+        accept: String
+    ) throws(APIStatus)
         -> Response
     {
         let selector = try ListSelector(
-            type: type, labelSelector: query["labelSelector"], fieldSelector: query["fieldSelector"])
+            type: type,
+            labelSelector: query["labelSelector"],
+            fieldSelector: query["fieldSelector"]
+        )
         var start: Int64?
         if let text = query["resourceVersion"], !text.isEmpty, text != "0" {
             guard let value = Int64(text) else {
@@ -66,8 +74,12 @@ extension APIHandler {
                         buffer.writeString("{\"type\":\"\(event.kind.rawValue)\",\"object\":")
                         if table, let object = try? event.object.decode(type) {
                             TableFormat(type: type, now: Date()).table(
-                                [object], resourceVersion: String(event.resourceVersion), continueToken: nil,
-                                remaining: nil, includeObject: includeObject, withColumns: !sentColumns
+                                [object],
+                                resourceVersion: String(event.resourceVersion),
+                                continueToken: nil,
+                                remaining: nil,
+                                includeObject: includeObject,
+                                withColumns: !sentColumns
                             ).write(into: &buffer)
                             sentColumns = true
                         } else {
@@ -86,7 +98,9 @@ extension APIHandler {
                                 "type": "BOOKMARK",
                                 "object": [
                                     "kind": .string(type.kind), "apiVersion": .string(type.apiVersion),
-                                    "metadata": ["resourceVersion": .string(String(lastVersion)), "creationTimestamp": nil],
+                                    "metadata": [
+                                        "resourceVersion": .string(String(lastVersion)), "creationTimestamp": nil,
+                                    ],
                                 ],
                             ]
                             bookmark.write(into: &buffer)
@@ -102,6 +116,9 @@ extension APIHandler {
             try await writer.finish(nil)
         }
         return Response(
-            status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-cache, private"], body: body)
+            status: .ok,
+            headers: [.contentType: "application/json", .cacheControl: "no-cache, private"],
+            body: body
+        )
     }
 }

@@ -35,7 +35,11 @@ struct APIHandler: HTTPResponder {
         }
     }
 
-    private func dispatch(_ request: Request, route: APIRoute, query: [String: String]) async throws(APIStatus)
+    private func dispatch(
+        _ request: Request,
+        route: APIRoute,
+        query: [String: String]
+    ) async throws(APIStatus)
         -> Response
     {
         let accept = request.headers[.accept] ?? "application/json"
@@ -45,8 +49,10 @@ struct APIHandler: HTTPResponder {
             return Self.json(SandboxVersion.document)
         case .health:
             return Response(
-                status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: "ok")))
+                status: .ok,
+                headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: "ok"))
+            )
         case .coreVersions:
             return aggregatedOrLegacy(accept: accept, discovery: discovery, core: true)
         case .groups:
@@ -148,8 +154,10 @@ struct APIHandler: HTTPResponder {
 
     static func bytes(_ buffer: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
         Response(
-            status: status, headers: [.contentType: "application/json", .cacheControl: "no-cache, private"],
-            body: .init(byteBuffer: buffer))
+            status: status,
+            headers: [.contentType: "application/json", .cacheControl: "no-cache, private"],
+            body: .init(byteBuffer: buffer)
+        )
     }
 
     static func statusResponse(_ error: any Error) -> Response {

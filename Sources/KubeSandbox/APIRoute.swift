@@ -52,8 +52,9 @@ enum APIRoute: Sendable {
         var rest = rest
         var namespace: String?
         // /namespaces/{ns}/{resource}/... unless it is the namespaces resource itself (or its subresources).
-        if rest.count >= 3 && rest[0] == "namespaces" && !(groupVersion == "v1" && rest.count == 3
-            && ["status", "finalize"].contains(rest[2]))
+        if rest.count >= 3 && rest[0] == "namespaces"
+            && !(groupVersion == "v1" && rest.count == 3
+                && ["status", "finalize"].contains(rest[2]))
         {
             namespace = rest[1]
             rest.removeFirst(2)
@@ -64,7 +65,8 @@ enum APIRoute: Sendable {
         let name = rest.count > 1 ? rest[1] : nil
         let subresource = rest.count > 2 ? rest[2] : nil
         if let subresource {
-            let allowed = (subresource == "status" && type.hasStatus)
+            let allowed =
+                (subresource == "status" && type.hasStatus)
                 || (subresource == "finalize" && type.plural == "namespaces" && type.group.isEmpty)
             if !allowed { return .unknown }
         }

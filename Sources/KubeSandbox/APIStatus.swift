@@ -27,54 +27,76 @@ struct APIStatus: Error, Sendable {
 
     static func notFound(_ type: ResourceType, name: String) -> APIStatus {
         APIStatus(
-            code: 404, reason: "NotFound", message: "\(type.qualifiedName) \"\(name)\" not found",
+            code: 404,
+            reason: "NotFound",
+            message: "\(type.qualifiedName) \"\(name)\" not found",
             details: detailsFor(type, name: name)
         )
     }
 
     static func namespaceNotFound(_ namespace: String) -> APIStatus {
         APIStatus(
-            code: 404, reason: "NotFound", message: "namespaces \"\(namespace)\" not found",
+            code: 404,
+            reason: "NotFound",
+            message: "namespaces \"\(namespace)\" not found",
             details: ["name": .string(namespace), "kind": "namespaces"]
         )
     }
 
     static let unknownResource = APIStatus(
-        code: 404, reason: "NotFound", message: "the server could not find the requested resource", details: [:]
+        code: 404,
+        reason: "NotFound",
+        message: "the server could not find the requested resource",
+        details: [:]
     )
 
     static let methodNotAllowed = APIStatus(
-        code: 405, reason: "MethodNotAllowed",
-        message: "the server does not allow this method on the requested resource", details: [:]
+        code: 405,
+        reason: "MethodNotAllowed",
+        message: "the server does not allow this method on the requested resource",
+        details: [:]
     )
 
     static let unauthorized = APIStatus(code: 401, reason: "Unauthorized", message: "Unauthorized")
 
     static let unsupportedMediaType = APIStatus(
-        code: 415, reason: "UnsupportedMediaType", message: "415: Unsupported Media Type", details: [:]
+        code: 415,
+        reason: "UnsupportedMediaType",
+        message: "415: Unsupported Media Type",
+        details: [:]
     )
 
     static func alreadyExists(_ type: ResourceType, name: String) -> APIStatus {
         APIStatus(
-            code: 409, reason: "AlreadyExists", message: "\(type.qualifiedName) \"\(name)\" already exists",
+            code: 409,
+            reason: "AlreadyExists",
+            message: "\(type.qualifiedName) \"\(name)\" already exists",
             details: detailsFor(type, name: name)
         )
     }
 
     static func conflict(_ type: ResourceType, name: String) -> APIStatus {
         APIStatus(
-            code: 409, reason: "Conflict",
+            code: 409,
+            reason: "Conflict",
             message: "Operation cannot be fulfilled on \(type.qualifiedName) \"\(name)\": the object has been "
                 + "modified; please apply your changes to the latest version and try again",
             details: detailsFor(type, name: name)
         )
     }
 
-    static func preconditionFailed(_ type: ResourceType, name: String, field: String, want: String, have: String)
+    static func preconditionFailed(
+        _ type: ResourceType,
+        name: String,
+        field: String,
+        want: String,
+        have: String
+    )
         -> APIStatus
     {
         APIStatus(
-            code: 409, reason: "Conflict",
+            code: 409,
+            reason: "Conflict",
             message: "Operation cannot be fulfilled on \(type.kind) \"\(name)\": the \(field) in the precondition "
                 + "(\(want)) does not match the \(field) in record (\(have)). The object might have been deleted "
                 + "and then recreated",
@@ -96,7 +118,9 @@ struct APIStatus: Error, Sendable {
     }
 
     static func invalid(
-        _ type: ResourceType, name: String, causes: [(field: String, reason: String, message: String)]
+        _ type: ResourceType,
+        name: String,
+        causes: [(field: String, reason: String, message: String)]
     ) -> APIStatus {
         let kind = type.kind
         let shown = type.group.isEmpty ? kind : "\(kind).\(type.group)"
@@ -109,20 +133,25 @@ struct APIStatus: Error, Sendable {
             causes.map { ["reason": .string($0.reason), "message": .string($0.message), "field": .string($0.field)] }
         )
         return APIStatus(
-            code: 422, reason: "Invalid", message: "\(shown) \"\(name)\" is invalid: \(joined)", details: details
+            code: 422,
+            reason: "Invalid",
+            message: "\(shown) \"\(name)\" is invalid: \(joined)",
+            details: details
         )
     }
 
     static func namespaceTerminating(_ type: ResourceType, name: String, namespace: String) -> APIStatus {
         APIStatus(
-            code: 403, reason: "Forbidden",
+            code: 403,
+            reason: "Forbidden",
             message: "\(type.qualifiedName) \"\(name)\" is forbidden: unable to create new content in namespace "
                 + "\(namespace) because it is being terminated",
             details: [
                 "name": .string(name), "kind": .string(type.qualifiedName),
                 "causes": [
                     [
-                        "reason": "NamespaceTerminating", "message": .string("namespace \(namespace) is being terminated"),
+                        "reason": "NamespaceTerminating",
+                        "message": .string("namespace \(namespace) is being terminated"),
                         "field": "metadata.namespace",
                     ]
                 ],
@@ -133,11 +162,14 @@ struct APIStatus: Error, Sendable {
     static func anonymousForbidden(verb: String, type: ResourceType?, namespace: String?, path: String) -> APIStatus {
         guard let type else {
             return APIStatus(
-                code: 403, reason: "Forbidden",
-                message: "forbidden: User \"system:anonymous\" cannot \(verb) path \"\(path)\"", details: [:]
+                code: 403,
+                reason: "Forbidden",
+                message: "forbidden: User \"system:anonymous\" cannot \(verb) path \"\(path)\"",
+                details: [:]
             )
         }
-        var message = "\(type.plural) is forbidden: User \"system:anonymous\" cannot \(verb) resource "
+        var message =
+            "\(type.plural) is forbidden: User \"system:anonymous\" cannot \(verb) resource "
             + "\"\(type.plural)\" in API group \"\(type.group)\""
         message += namespace.map { " in the namespace \"\($0)\"" } ?? " at the cluster scope"
         var details: JSONObject = ["kind": .string(type.plural)]
@@ -153,14 +185,18 @@ struct APIStatus: Error, Sendable {
 
     static func tooLarge(_ limit: Int) -> APIStatus {
         APIStatus(
-            code: 413, reason: "RequestEntityTooLarge",
-            message: "Request entity too large: limit is \(limit)", details: [:]
+            code: 413,
+            reason: "RequestEntityTooLarge",
+            message: "Request entity too large: limit is \(limit)",
+            details: [:]
         )
     }
 
     static func internalError(_ message: String) -> APIStatus {
         APIStatus(
-            code: 500, reason: "InternalError", message: "Internal error occurred: \(message)",
+            code: 500,
+            reason: "InternalError",
+            message: "Internal error occurred: \(message)",
             details: ["causes": [["message": .string(message)]]]
         )
     }

@@ -14,19 +14,24 @@ struct Bootstrap {
             try await ensure("v1", "namespaces", nil, ["metadata": ["name": .string(namespace)]])
         }
         try await ensure(
-            "v1", "services", "default",
+            "v1",
+            "services",
+            "default",
             [
                 "metadata": ["name": "kubernetes", "labels": ["component": "apiserver", "provider": "kubernetes"]],
                 "spec": [
                     "clusterIP": "10.0.0.1", "type": "ClusterIP",
                     "ports": [["name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443]],
                 ],
-            ])
+            ]
+        )
         if core.configuration.nodes > 0 {
             for index in 1...core.configuration.nodes { try await ensureNode(index) }
         }
         try await ensure(
-            "storage.k8s.io/v1", "storageclasses", nil,
+            "storage.k8s.io/v1",
+            "storageclasses",
+            nil,
             [
                 "metadata": [
                     "name": .string(ClusterController.storageClassName),
@@ -34,13 +39,17 @@ struct Bootstrap {
                 ],
                 "provisioner": .string(ClusterController.provisioner), "reclaimPolicy": "Delete",
                 "volumeBindingMode": "WaitForFirstConsumer", "allowVolumeExpansion": true,
-            ])
+            ]
+        )
         try await ensure(
-            "storage.k8s.io/v1", "csidrivers", nil,
+            "storage.k8s.io/v1",
+            "csidrivers",
+            nil,
             [
                 "metadata": ["name": .string(ClusterController.provisioner)],
                 "spec": ["attachRequired": false, "podInfoOnMount": false, "volumeLifecycleModes": ["Persistent"]],
-            ])
+            ]
+        )
         for crd in PreinstalledCRDs.all {
             try await ensure("apiextensions.k8s.io/v1", "customresourcedefinitions", nil, crd)
         }
@@ -56,8 +65,11 @@ struct Bootstrap {
         guard let type = core.registry.lookup(groupVersion: "v1", plural: "nodes") else { return }
         if core.store.get(type.storageKey, ObjectKey(namespace: "", name: name)) != nil { return }
         _ = try await core.create(
-            type, namespace: nil, object: ["metadata": ["name": .string(name), "labels": labels], "spec": [:]],
-            options: .system)
+            type,
+            namespace: nil,
+            object: ["metadata": ["name": .string(name), "labels": labels], "spec": [:]],
+            options: .system
+        )
         let now = SandboxCore.timestamp()
         let status: JSONValue = [
             "capacity": ["cpu": "4", "memory": "8Gi", "pods": "110", "ephemeral-storage": "100Gi"],
@@ -69,7 +81,9 @@ struct Bootstrap {
                     "lastTransitionTime": .string(now),
                 ]
             ],
-            "addresses": [["type": "InternalIP", "address": "127.0.0.1"], ["type": "Hostname", "address": .string(name)]],
+            "addresses": [
+                ["type": "InternalIP", "address": "127.0.0.1"], ["type": "Hostname", "address": .string(name)],
+            ],
             "nodeInfo": [
                 "kubeletVersion": "v1.32.0", "kubeProxyVersion": "v1.32.0", "operatingSystem": "linux",
                 "architecture": "amd64", "containerRuntimeVersion": "sandbox://1.0", "osImage": "Lifeboat sandbox",
@@ -77,12 +91,21 @@ struct Bootstrap {
             ],
         ]
         _ = try await core.update(
-            type, namespace: nil, name: name,
-            object: ["metadata": ["name": .string(name)], "spec": [:], "status": status], subresource: "status",
-            options: .system)
+            type,
+            namespace: nil,
+            name: name,
+            object: ["metadata": ["name": .string(name)], "spec": [:], "status": status],
+            subresource: "status",
+            options: .system
+        )
     }
 
-    private func ensure(_ groupVersion: String, _ plural: String, _ namespace: String?, _ object: JSONValue) async throws {
+    private func ensure(
+        _ groupVersion: String,
+        _ plural: String,
+        _ namespace: String?,
+        _ object: JSONValue
+    ) async throws {
         guard let type = core.registry.lookup(groupVersion: groupVersion, plural: plural) else {
             throw SandboxError(.startup, "bootstrap type \(groupVersion) \(plural) is not registered")
         }

@@ -8,7 +8,13 @@ enum BuiltinResources {
         .builtin("", "v1", "events", "Event", short: ["ev"]),
         .builtin("", "v1", "limitranges", "LimitRange", short: ["limits"]),
         .builtin(
-            "", "v1", "namespaces", "Namespace", namespaced: false, short: ["ns"], status: true,
+            "",
+            "v1",
+            "namespaces",
+            "Namespace",
+            namespaced: false,
+            short: ["ns"],
+            status: true,
             verbs: ["create", "delete", "get", "list", "patch", "update", "watch"]
         ),
         .builtin("", "v1", "nodes", "Node", namespaced: false, short: ["no"], status: true),
@@ -17,8 +23,14 @@ enum BuiltinResources {
         .builtin("", "v1", "pods", "Pod", short: ["po"], categories: ["all"], status: true),
         .builtin("", "v1", "podtemplates", "PodTemplate"),
         .builtin(
-            "", "v1", "replicationcontrollers", "ReplicationController", short: ["rc"], categories: ["all"],
-            status: true, scale: true
+            "",
+            "v1",
+            "replicationcontrollers",
+            "ReplicationController",
+            short: ["rc"],
+            categories: ["all"],
+            status: true,
+            scale: true
         ),
         .builtin("", "v1", "resourcequotas", "ResourceQuota", short: ["quota"], status: true),
         .builtin("", "v1", "secrets", "Secret"),
@@ -30,22 +42,46 @@ enum BuiltinResources {
         .builtin("apps", "v1", "controllerrevisions", "ControllerRevision"),
         .builtin("apps", "v1", "daemonsets", "DaemonSet", short: ["ds"], categories: ["all"], status: true),
         .builtin(
-            "apps", "v1", "deployments", "Deployment", short: ["deploy"], categories: ["all"], status: true,
+            "apps",
+            "v1",
+            "deployments",
+            "Deployment",
+            short: ["deploy"],
+            categories: ["all"],
+            status: true,
             scale: true
         ),
         .builtin(
-            "apps", "v1", "replicasets", "ReplicaSet", short: ["rs"], categories: ["all"], status: true, scale: true
+            "apps",
+            "v1",
+            "replicasets",
+            "ReplicaSet",
+            short: ["rs"],
+            categories: ["all"],
+            status: true,
+            scale: true
         ),
         .builtin(
-            "apps", "v1", "statefulsets", "StatefulSet", short: ["sts"], categories: ["all"], status: true,
+            "apps",
+            "v1",
+            "statefulsets",
+            "StatefulSet",
+            short: ["sts"],
+            categories: ["all"],
+            status: true,
             scale: true
         ),
     ]
 
     private static let others: [ResourceType] = [
         .builtin(
-            "autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", short: ["hpa"],
-            categories: ["all"], status: true
+            "autoscaling",
+            "v2",
+            "horizontalpodautoscalers",
+            "HorizontalPodAutoscaler",
+            short: ["hpa"],
+            categories: ["all"],
+            status: true
         ),
         .builtin("batch", "v1", "cronjobs", "CronJob", short: ["cj"], categories: ["all"], status: true),
         .builtin("batch", "v1", "jobs", "Job", categories: ["all"], status: true),
@@ -62,16 +98,28 @@ enum BuiltinResources {
         .builtin("storage.k8s.io", "v1", "storageclasses", "StorageClass", namespaced: false, short: ["sc"]),
         .builtin("storage.k8s.io", "v1", "volumeattachments", "VolumeAttachment", namespaced: false, status: true),
         .builtin(
-            "admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration",
+            "admissionregistration.k8s.io",
+            "v1",
+            "mutatingwebhookconfigurations",
+            "MutatingWebhookConfiguration",
             namespaced: false
         ),
         .builtin(
-            "admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations",
-            "ValidatingWebhookConfiguration", namespaced: false
+            "admissionregistration.k8s.io",
+            "v1",
+            "validatingwebhookconfigurations",
+            "ValidatingWebhookConfiguration",
+            namespaced: false
         ),
         .builtin(
-            "apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", namespaced: false,
-            short: ["crd", "crds"], categories: ["api-extensions"], status: true
+            "apiextensions.k8s.io",
+            "v1",
+            "customresourcedefinitions",
+            "CustomResourceDefinition",
+            namespaced: false,
+            short: ["crd", "crds"],
+            categories: ["api-extensions"],
+            status: true
         ),
         .builtin("scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", namespaced: false, short: ["pc"]),
         .builtin("coordination.k8s.io", "v1", "leases", "Lease"),

@@ -12,7 +12,9 @@ extension ClusterController {
         }
         if let node = pod["spec"]?["nodeName"]?.stringValue, !node.isEmpty {
             guard pod["status"]?["phase"]?.stringValue == "Pending" else {
-                if pod["status"]?["phase"]?.stringValue == "Running" { layOutVolumes(pod, node: node, claims: claims, key: key) }
+                if pod["status"]?["phase"]?.stringValue == "Running" {
+                    layOutVolumes(pod, node: node, claims: claims, key: key)
+                }
                 return
             }
             for claim in claims {
@@ -24,7 +26,11 @@ extension ClusterController {
         }
         guard let node = Scheduler(nodes: nodes()).select(for: pod, podCounts: podCounts()) else { return }
         for claim in claims {
-            guard case let (_, _, pvc)? = decode("persistentvolumeclaims", ObjectKey(namespace: key.namespace, name: claim))
+            guard
+                case let (_, _, pvc)? = decode(
+                    "persistentvolumeclaims",
+                    ObjectKey(namespace: key.namespace, name: claim)
+                )
             else { return }  // missing claim: stay Pending
             if pvc["status"]?["phase"]?.stringValue != "Bound" {
                 await reconcileClaim(ObjectKey(namespace: key.namespace, name: claim), nil, selectedNode: node)
@@ -51,8 +57,12 @@ extension ClusterController {
                 "phase": "Running",
                 "conditions": .array(
                     ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"].map {
-                        ["type": .string($0), "status": "True", "lastProbeTime": nil, "lastTransitionTime": .string(now)]
-                    }),
+                        [
+                            "type": .string($0), "status": "True", "lastProbeTime": nil,
+                            "lastTransitionTime": .string(now),
+                        ]
+                    }
+                ),
                 "hostIP": "127.0.0.1", "hostIPs": [["ip": "127.0.0.1"]], "podIP": .string(podIP),
                 "podIPs": [["ip": .string(podIP)]], "startTime": .string(now),
                 "containerStatuses": .array(containers), "qosClass": "BestEffort",
@@ -65,7 +75,9 @@ extension ClusterController {
         guard let uid = pod["metadata"]?["uid"]?.stringValue else { return }
         for claim in claims {
             guard let volume = boundVolume(namespace: key.namespace, claim: claim) else { continue }
-            let directory = core.volumesRoot.appendingPathComponent("nodes/\(node)/pods/\(uid)/volumes/kubernetes.io~csi/\(volume)")
+            let directory = core.volumesRoot.appendingPathComponent(
+                "nodes/\(node)/pods/\(uid)/volumes/kubernetes.io~csi/\(volume)"
+            )
             let mount = directory.appendingPathComponent("mount")
             let target = volumeFolder(volume)
             if (try? FileManager.default.destinationOfSymbolicLink(atPath: mount.path)) == target.path { continue }
@@ -89,13 +101,22 @@ extension ClusterController {
 
     private func nodes() -> [JSONValue] {
         guard let type = type("v1", "nodes") else { return [] }
-        return core.store.list(type.storageKey, namespace: nil, after: nil, limit: nil, countRemaining: false) { _, _ in true }
-            .items.compactMap { try? $0.1.decode(type) }
+        return core.store.list(type.storageKey, namespace: nil, after: nil, limit: nil, countRemaining: false) { _, _ in
+            true
+        }
+        .items.compactMap { try? $0.1.decode(type) }
     }
 
     private func podCounts() -> [String: Int] {
         var counts: [String: Int] = [:]
-        for (_, stored) in core.store.list("pods", namespace: nil, after: nil, limit: nil, countRemaining: false, matches: { _, _ in true }).items {
+        for (_, stored) in core.store.list(
+            "pods",
+            namespace: nil,
+            after: nil,
+            limit: nil,
+            countRemaining: false,
+            matches: { _, _ in true }
+        ).items {
             if let node = stored.fields["spec.nodeName"] { counts[node, default: 0] += 1 }
         }
         return counts
@@ -139,7 +160,9 @@ extension ClusterController {
     }
 
     private func provision(_ key: ObjectKey, pvc: JSONValue, storageClass: JSONValue, node: String?) async {
-        guard let uid = pvc["metadata"]?["uid"]?.stringValue, let pvType = type("v1", "persistentvolumes") else { return }
+        guard let uid = pvc["metadata"]?["uid"]?.stringValue, let pvType = type("v1", "persistentvolumes") else {
+            return
+        }
         let name = "pvc-\(uid)"
         let folder = volumeFolder(name)
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -163,7 +186,11 @@ extension ClusterController {
                 spec["nodeAffinity"] = [
                     "required": [
                         "nodeSelectorTerms": [
-                            ["matchExpressions": [["key": "kubernetes.io/hostname", "operator": "In", "values": [.string(node)]]]]
+                            [
+                                "matchExpressions": [
+                                    ["key": "kubernetes.io/hostname", "operator": "In", "values": [.string(node)]]
+                                ]
+                            ]
                         ]
                     ]
                 ]
@@ -188,7 +215,8 @@ extension ClusterController {
     }
 
     private func bind(_ key: ObjectKey, pvc: JSONValue, volume: String, node: String?) async {
-        let capacity = core.store.get("persistentvolumes", ObjectKey(namespace: "", name: volume))
+        let capacity =
+            core.store.get("persistentvolumes", ObjectKey(namespace: "", name: volume))
             .flatMap { try? JSONValue(parsing: $0.body) }?["spec"]?["capacity"] ?? [:]
         await editObject("persistentvolumeclaims", key) { object in
             object[path: ["spec", "volumeName"]] = .string(volume)
@@ -210,12 +238,17 @@ extension ClusterController {
 
     /// A deleted claim releases its volume; volumes with reclaim policy Delete are deleted.
     func releaseVolume(of event: WatchEvent) async {
-        guard let pvc = try? JSONValue(parsing: event.object.body), let volume = pvc["spec"]?["volumeName"]?.stringValue,
+        guard let pvc = try? JSONValue(parsing: event.object.body),
+            let volume = pvc["spec"]?["volumeName"]?.stringValue,
             case let (pvType, stored, pv)? = decode("persistentvolumes", ObjectKey(namespace: "", name: volume)),
             pv["spec"]?["claimRef"]?["uid"]?.stringValue == event.object.uid
         else { return }
         if pv["spec"]?["persistentVolumeReclaimPolicy"]?.stringValue == "Delete" {
-            if !stored.finalizers.isEmpty { await editObject(pvType.storageKey, ObjectKey(namespace: "", name: volume)) { $0[path: ["metadata", "finalizers"]] = nil } }
+            if !stored.finalizers.isEmpty {
+                await editObject(pvType.storageKey, ObjectKey(namespace: "", name: volume)) {
+                    $0[path: ["metadata", "finalizers"]] = nil
+                }
+            }
             _ = try? await core.delete(pvType, namespace: nil, name: volume, options: DeleteOptions())
         } else {
             await editObject(pvType.storageKey, ObjectKey(namespace: "", name: volume), subresource: "status") {

@@ -90,7 +90,12 @@ struct ClusterController: Service {
         guard let type = type("v1", "serviceaccounts"),
             core.store.get(type.storageKey, ObjectKey(namespace: namespace, name: "default")) == nil
         else { return }
-        _ = try? await core.create(type, namespace: namespace, object: ["metadata": ["name": "default"]], options: .system)
+        _ = try? await core.create(
+            type,
+            namespace: namespace,
+            object: ["metadata": ["name": "default"]],
+            options: .system
+        )
     }
 
     /// Deletes a terminating namespace's contents; removes the namespace once they are gone.
@@ -105,8 +110,11 @@ struct ClusterController: Service {
             let stored = core.store.get("namespaces", ObjectKey(namespace: "", name: name)), stored.deleting
         else { return }
         _ = core.store.commit(
-            namespaceType.storageKey, ObjectKey(namespace: "", name: name), .delete(expected: stored.resourceVersion),
-            namespaced: false)
+            namespaceType.storageKey,
+            ObjectKey(namespace: "", name: name),
+            .delete(expected: stored.resourceVersion),
+            namespaced: false
+        )
     }
 
     // MARK: - Garbage collection
@@ -122,8 +130,11 @@ struct ClusterController: Service {
             var options = DeleteOptions()
             options.propagation = .background
             _ = try? await core.delete(
-                type, namespace: ref.key.namespace.isEmpty ? nil : ref.key.namespace, name: ref.key.name,
-                options: options)
+                type,
+                namespace: ref.key.namespace.isEmpty ? nil : ref.key.namespace,
+                name: ref.key.name,
+                options: options
+            )
         }
     }
 
@@ -152,8 +163,11 @@ struct ClusterController: Service {
                 var options = DeleteOptions()
                 options.propagation = .foreground
                 _ = try? await core.delete(
-                    type, namespace: ref.key.namespace.isEmpty ? nil : ref.key.namespace, name: ref.key.name,
-                    options: options)
+                    type,
+                    namespace: ref.key.namespace.isEmpty ? nil : ref.key.namespace,
+                    name: ref.key.name,
+                    options: options
+                )
             }
         }
     }
@@ -176,7 +190,12 @@ struct ClusterController: Service {
     }
 
     /// Read-modify-write of an object through the API semantics (main endpoint), retrying on conflicts.
-    func editObject(_ storageKey: String, _ key: ObjectKey, subresource: String? = nil, _ change: (inout JSONValue) -> Void)
+    func editObject(
+        _ storageKey: String,
+        _ key: ObjectKey,
+        subresource: String? = nil,
+        _ change: (inout JSONValue) -> Void
+    )
         async
     {
         for _ in 0..<5 {
@@ -186,9 +205,16 @@ struct ClusterController: Service {
             if SandboxCore.sameContent(object, changed) { return }
             do {
                 if let _ = try await core.replace(
-                    type, key, existing: stored, old: object, new: changed, subresource: subresource,
-                    expected: stored.resourceVersion, options: .system, operation: "Update")
-                {
+                    type,
+                    key,
+                    existing: stored,
+                    old: object,
+                    new: changed,
+                    subresource: subresource,
+                    expected: stored.resourceVersion,
+                    options: .system,
+                    operation: "Update"
+                ) {
                     return
                 }
             } catch {

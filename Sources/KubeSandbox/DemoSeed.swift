@@ -11,64 +11,120 @@ struct DemoSeed {
         if core.store.get("namespaces", ObjectKey(namespace: "", name: "demo")) != nil { return }
         let labels: JSONValue = ["app": "web"]
         try await create("v1", "namespaces", nil, ["metadata": ["name": "demo"]])
-        try await create("v1", "configmaps", "demo", ["metadata": ["name": "web-config", "labels": labels], "data": ["greeting": "hello from the sandbox", "color": "blue"]])
-        try await create("v1", "secrets", "demo", ["metadata": ["name": "web-credentials", "labels": labels], "stringData": ["username": "demo", "password": "not-a-real-password"]])
+        try await create(
+            "v1",
+            "configmaps",
+            "demo",
+            [
+                "metadata": ["name": "web-config", "labels": labels],
+                "data": ["greeting": "hello from the sandbox", "color": "blue"],
+            ]
+        )
+        try await create(
+            "v1",
+            "secrets",
+            "demo",
+            [
+                "metadata": ["name": "web-credentials", "labels": labels],
+                "stringData": ["username": "demo", "password": "not-a-real-password"],
+            ]
+        )
         try await create("v1", "serviceaccounts", "demo", ["metadata": ["name": "web", "labels": labels]])
         try await create(
-            "rbac.authorization.k8s.io/v1", "rolebindings", "demo",
+            "rbac.authorization.k8s.io/v1",
+            "rolebindings",
+            "demo",
             [
                 "metadata": ["name": "web-view", "labels": labels],
                 "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"],
                 "subjects": [["kind": "ServiceAccount", "name": "web", "namespace": "demo"]],
-            ])
+            ]
+        )
         let folder = core.volumesRoot.appendingPathComponent("volumes/\(Self.volumeName)")
         try await create(
-            "v1", "persistentvolumes", nil,
+            "v1",
+            "persistentvolumes",
+            nil,
             [
-                "metadata": ["name": .string(Self.volumeName), "annotations": ["pv.kubernetes.io/provisioned-by": .string(ClusterController.provisioner)]],
+                "metadata": [
+                    "name": .string(Self.volumeName),
+                    "annotations": ["pv.kubernetes.io/provisioned-by": .string(ClusterController.provisioner)],
+                ],
                 "spec": [
                     "capacity": ["storage": "1Gi"], "accessModes": ["ReadWriteOnce"],
-                    "persistentVolumeReclaimPolicy": "Delete", "storageClassName": .string(ClusterController.storageClassName),
-                    "claimRef": ["kind": "PersistentVolumeClaim", "apiVersion": "v1", "namespace": "demo", "name": "web-data"],
-                    "csi": ["driver": .string(ClusterController.provisioner), "volumeHandle": .string(Self.volumeName), "volumeAttributes": ["path": .string(folder.path)]],
+                    "persistentVolumeReclaimPolicy": "Delete",
+                    "storageClassName": .string(ClusterController.storageClassName),
+                    "claimRef": [
+                        "kind": "PersistentVolumeClaim", "apiVersion": "v1", "namespace": "demo", "name": "web-data",
+                    ],
+                    "csi": [
+                        "driver": .string(ClusterController.provisioner), "volumeHandle": .string(Self.volumeName),
+                        "volumeAttributes": ["path": .string(folder.path)],
+                    ],
                 ],
-            ])
+            ]
+        )
         try await create(
-            "v1", "persistentvolumeclaims", "demo",
+            "v1",
+            "persistentvolumeclaims",
+            "demo",
             [
                 "metadata": ["name": "web-data", "labels": labels],
                 "spec": [
                     "accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]],
                     "volumeName": .string(Self.volumeName),
                 ],
-            ])
+            ]
+        )
         try writeVolumeFiles(folder)
         try await create(
-            "v1", "services", "demo",
-            ["metadata": ["name": "web", "labels": labels], "spec": ["selector": labels, "ports": [["port": 80, "targetPort": 8080]]]])
+            "v1",
+            "services",
+            "demo",
+            [
+                "metadata": ["name": "web", "labels": labels],
+                "spec": ["selector": labels, "ports": [["port": 80, "targetPort": 8080]]],
+            ]
+        )
         let template: JSONValue = [
             "metadata": ["labels": labels],
             "spec": [
                 "serviceAccountName": "web",
-                "containers": [["name": "web", "image": "nginx:1.27", "volumeMounts": [["name": "data", "mountPath": "/data"]]]],
+                "containers": [
+                    ["name": "web", "image": "nginx:1.27", "volumeMounts": [["name": "data", "mountPath": "/data"]]]
+                ],
                 "volumes": [["name": "data", "persistentVolumeClaim": ["claimName": "web-data"]]],
             ],
         ]
         let deployment = try await create(
-            "apps/v1", "deployments", "demo",
-            ["metadata": ["name": "web", "labels": labels], "spec": ["replicas": 1, "selector": ["matchLabels": labels], "template": template]])
-        let replicaSet = try await create(
-            "apps/v1", "replicasets", "demo",
+            "apps/v1",
+            "deployments",
+            "demo",
             [
-                "metadata": ["name": "web-5d4f8b7c9d", "labels": labels, "ownerReferences": [owner(deployment, "apps/v1", "Deployment")]],
+                "metadata": ["name": "web", "labels": labels],
                 "spec": ["replicas": 1, "selector": ["matchLabels": labels], "template": template],
-            ])
+            ]
+        )
+        let replicaSet = try await create(
+            "apps/v1",
+            "replicasets",
+            "demo",
+            [
+                "metadata": [
+                    "name": "web-5d4f8b7c9d", "labels": labels,
+                    "ownerReferences": [owner(deployment, "apps/v1", "Deployment")],
+                ],
+                "spec": ["replicas": 1, "selector": ["matchLabels": labels], "template": template],
+            ]
+        )
         var pod = template
         pod[path: ["metadata", "name"]] = "web-5d4f8b7c9d-x7k2p"
         pod[path: ["metadata", "ownerReferences"]] = [owner(replicaSet, "apps/v1", "ReplicaSet")]
         _ = try await create("v1", "pods", "demo", pod)
         try await create(
-            "apiextensions.k8s.io/v1", "customresourcedefinitions", nil,
+            "apiextensions.k8s.io/v1",
+            "customresourcedefinitions",
+            nil,
             [
                 "metadata": ["name": "widgets.demo.lifeboat.io"],
                 "spec": [
@@ -77,13 +133,23 @@ struct DemoSeed {
                     "versions": [
                         [
                             "name": "v1", "served": true, "storage": true,
-                            "schema": ["openAPIV3Schema": ["type": "object", "x-kubernetes-preserve-unknown-fields": true]],
-                            "additionalPrinterColumns": [["name": "Size", "type": "integer", "jsonPath": ".spec.size"]],
+                            "schema": [
+                                "openAPIV3Schema": ["type": "object", "x-kubernetes-preserve-unknown-fields": true]
+                            ],
+                            "additionalPrinterColumns": [
+                                ["name": "Size", "type": "integer", "jsonPath": ".spec.size"]
+                            ],
                         ]
                     ],
                 ],
-            ])
-        try await create("demo.lifeboat.io/v1", "widgets", "demo", ["metadata": ["name": "blue-widget", "labels": labels], "spec": ["size": 3, "color": "blue"]])
+            ]
+        )
+        try await create(
+            "demo.lifeboat.io/v1",
+            "widgets",
+            "demo",
+            ["metadata": ["name": "blue-widget", "labels": labels], "spec": ["size": 3, "color": "blue"]]
+        )
     }
 
     static let volumeName = "pvc-demo-web-data"
@@ -91,9 +157,20 @@ struct DemoSeed {
     /// A few files in the demo volume's folder.
     private func writeVolumeFiles(_ folder: URL) throws {
         do {
-            try FileManager.default.createDirectory(at: folder.appendingPathComponent("html"), withIntermediateDirectories: true)
-            try "<h1>Hello from the Lifeboat sandbox</h1>\n".write(to: folder.appendingPathComponent("html/index.html"), atomically: true, encoding: .utf8)
-            try "demo data, line 1\ndemo data, line 2\n".write(to: folder.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
+            try FileManager.default.createDirectory(
+                at: folder.appendingPathComponent("html"),
+                withIntermediateDirectories: true
+            )
+            try "<h1>Hello from the Lifeboat sandbox</h1>\n".write(
+                to: folder.appendingPathComponent("html/index.html"),
+                atomically: true,
+                encoding: .utf8
+            )
+            try "demo data, line 1\ndemo data, line 2\n".write(
+                to: folder.appendingPathComponent("notes.txt"),
+                atomically: true,
+                encoding: .utf8
+            )
             try Data((0..<4096).map { UInt8($0 % 251) }).write(to: folder.appendingPathComponent("blob.bin"))
         } catch {
             throw SandboxError(.seed, "cannot write demo volume files to \(folder.path)", cause: error)
@@ -108,7 +185,12 @@ struct DemoSeed {
     }
 
     @discardableResult
-    private func create(_ groupVersion: String, _ plural: String, _ namespace: String?, _ object: JSONValue) async throws -> JSONValue {
+    private func create(
+        _ groupVersion: String,
+        _ plural: String,
+        _ namespace: String?,
+        _ object: JSONValue
+    ) async throws -> JSONValue {
         guard let type = core.registry.lookup(groupVersion: groupVersion, plural: plural) else {
             throw SandboxError(.seed, "seed type \(groupVersion) \(plural) is not registered")
         }

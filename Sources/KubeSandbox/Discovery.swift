@@ -116,10 +116,18 @@ struct Discovery: Sendable {
         }
         if type.hasScale {
             result.append(
-                Subresource(name: "scale", kind: "Scale", group: "autoscaling", version: "v1",
-                    verbs: ["get", "patch", "update"]))
+                Subresource(
+                    name: "scale",
+                    kind: "Scale",
+                    group: "autoscaling",
+                    version: "v1",
+                    verbs: ["get", "patch", "update"]
+                )
+            )
         }
-        if type.hasStatus { result.append(Subresource(name: "status", kind: type.kind, verbs: ["get", "patch", "update"])) }
+        if type.hasStatus {
+            result.append(Subresource(name: "status", kind: type.kind, verbs: ["get", "patch", "update"]))
+        }
         return result
     }
 
@@ -168,7 +176,8 @@ struct Discovery: Sendable {
                             ],
                             "verbs": .array(sub.verbs.map { .string($0) }),
                         ]
-                    })
+                    }
+                )
             }
             return .object(entry)
         }

@@ -29,14 +29,20 @@ public final class FaultInjector: Sendable {
     ///   - pathContains: only requests whose path contains this (nil = any API request).
     ///   - method: only this HTTP method (nil = any).
     public func inject(
-        status: Int, count: Int = 1, retryAfterSeconds: Int? = nil, pathContains: String? = nil,
+        status: Int,
+        count: Int = 1,
+        retryAfterSeconds: Int? = nil,
+        pathContains: String? = nil,
         method: String? = nil
     ) {
         faults.withLock {
             $0.append(
                 Fault(
-                    status: status, remaining: count, retryAfterSeconds: retryAfterSeconds,
-                    pathContains: pathContains, method: method?.uppercased()
+                    status: status,
+                    remaining: count,
+                    retryAfterSeconds: retryAfterSeconds,
+                    pathContains: pathContains,
+                    method: method?.uppercased()
                 )
             )
         }

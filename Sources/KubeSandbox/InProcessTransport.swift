@@ -26,8 +26,12 @@ struct InProcessTransport: Sendable {
         }
         if !body.isEmpty { fields[.contentLength] = String(body.count) }
         let head = HTTPRequest(
-            method: HTTPRequest.Method(method) ?? .get, scheme: "https", authority: "127.0.0.1", path: path,
-            headerFields: fields)
+            method: HTTPRequest.Method(method) ?? .get,
+            scheme: "https",
+            authority: "127.0.0.1",
+            path: path,
+            headerFields: fields
+        )
         let request = Request(head: head, body: RequestBody(buffer: ByteBuffer(bytes: body)))
         let response = await handler.handle(request)
         let collector = Collector()

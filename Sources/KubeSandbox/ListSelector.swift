@@ -23,7 +23,8 @@ struct ListSelector: Sendable {
             throw APIStatus.badRequest(
                 "Unable to find \"\(type.group)/\(type.version), Resource=\(type.plural)\" that match label selector "
                     + "\"\(labelSelector ?? "")\", field selector \"\(fieldSelector ?? "")\": field label not "
-                    + "supported: \(requirement.field)")
+                    + "supported: \(requirement.field)"
+            )
         }
     }
 
@@ -32,6 +33,11 @@ struct ListSelector: Sendable {
         switch type.plural {
         case "pods": return ["status.phase", "spec.nodeName"]
         case "secrets": return ["type"]
+        case "events":
+            return ["type", "reason"]
+                + ["kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"].map {
+                    "involvedObject.\($0)"
+                }
         case "namespaces", "persistentvolumeclaims", "persistentvolumes": return ["status.phase"]
         default: return []
         }

@@ -19,8 +19,11 @@ enum NameValidation {
         }
         if type.group.isEmpty && type.plural == "services" {
             return isLabel(name) && name.first?.isLetter == true
-                ? [] : ["a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with "
-                    + "an alphabetic character, and end with an alphanumeric character"]
+                ? []
+                : [
+                    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with "
+                        + "an alphabetic character, and end with an alphanumeric character"
+                ]
         }
         var problems: [String] = []
         if name.utf8.count > 253 { problems.append("must be no more than 253 characters") }

@@ -36,9 +36,12 @@ struct OpenAPIDocuments: Sendable {
         guard !selected.isEmpty else { return nil }
         var paths: JSONObject = [:]
         for type in selected {
-            let collection = type.namespaced
+            let collection =
+                type.namespaced
                 ? "\(type.pathPrefix)/namespaces/{namespace}/\(type.plural)" : "\(type.pathPrefix)/\(type.plural)"
-            let gvk: JSONValue = ["group": .string(type.group), "version": .string(type.version), "kind": .string(type.kind)]
+            let gvk: JSONValue = [
+                "group": .string(type.group), "version": .string(type.version), "kind": .string(type.kind),
+            ]
             let query: [JSONValue] = ["dryRun", "fieldManager", "fieldValidation", "force"].map {
                 ["name": .string($0), "in": "query", "schema": ["type": "string", "uniqueItems": true]]
             }

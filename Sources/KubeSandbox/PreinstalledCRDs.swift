@@ -20,22 +20,150 @@ enum PreinstalledCRDs {
     }
 
     private static let defs: [Def] = [
-        Def(group: "velero.io", version: "v1", kind: "Backup", plural: "backups", namespaced: true, short: [], status: true),
-        Def(group: "velero.io", version: "v1", kind: "BackupRepository", plural: "backuprepositories", namespaced: true, short: [], status: true),
-        Def(group: "velero.io", version: "v1", kind: "BackupStorageLocation", plural: "backupstoragelocations", namespaced: true, short: ["bsl"], status: true),
-        Def(group: "velero.io", version: "v1", kind: "DeleteBackupRequest", plural: "deletebackuprequests", namespaced: true, short: [], status: true),
-        Def(group: "velero.io", version: "v1", kind: "DownloadRequest", plural: "downloadrequests", namespaced: true, short: [], status: true),
-        Def(group: "velero.io", version: "v1", kind: "PodVolumeBackup", plural: "podvolumebackups", namespaced: true, short: [], status: true),
-        Def(group: "velero.io", version: "v1", kind: "PodVolumeRestore", plural: "podvolumerestores", namespaced: true, short: [], status: true),
-        Def(group: "velero.io", version: "v1", kind: "Restore", plural: "restores", namespaced: true, short: [], status: true),
-        Def(group: "velero.io", version: "v1", kind: "Schedule", plural: "schedules", namespaced: true, short: [], status: true),
-        Def(group: "velero.io", version: "v1", kind: "ServerStatusRequest", plural: "serverstatusrequests", namespaced: true, short: ["ssr"], status: true),
-        Def(group: "velero.io", version: "v1", kind: "VolumeSnapshotLocation", plural: "volumesnapshotlocations", namespaced: true, short: ["vsl"], status: true),
-        Def(group: "velero.io", version: "v2alpha1", kind: "DataDownload", plural: "datadownloads", namespaced: true, short: [], status: true),
-        Def(group: "velero.io", version: "v2alpha1", kind: "DataUpload", plural: "datauploads", namespaced: true, short: [], status: true),
-        Def(group: "snapshot.storage.k8s.io", version: "v1", kind: "VolumeSnapshot", plural: "volumesnapshots", namespaced: true, short: ["vs"], status: true),
-        Def(group: "snapshot.storage.k8s.io", version: "v1", kind: "VolumeSnapshotClass", plural: "volumesnapshotclasses", namespaced: false, short: ["vsclass", "vsclasses"], status: false),
-        Def(group: "snapshot.storage.k8s.io", version: "v1", kind: "VolumeSnapshotContent", plural: "volumesnapshotcontents", namespaced: false, short: ["vsc", "vscs"], status: true),
+        Def(
+            group: "velero.io",
+            version: "v1",
+            kind: "Backup",
+            plural: "backups",
+            namespaced: true,
+            short: [],
+            status: true
+        ),
+        Def(
+            group: "velero.io",
+            version: "v1",
+            kind: "BackupRepository",
+            plural: "backuprepositories",
+            namespaced: true,
+            short: [],
+            status: true
+        ),
+        Def(
+            group: "velero.io",
+            version: "v1",
+            kind: "BackupStorageLocation",
+            plural: "backupstoragelocations",
+            namespaced: true,
+            short: ["bsl"],
+            status: true
+        ),
+        Def(
+            group: "velero.io",
+            version: "v1",
+            kind: "DeleteBackupRequest",
+            plural: "deletebackuprequests",
+            namespaced: true,
+            short: [],
+            status: true
+        ),
+        Def(
+            group: "velero.io",
+            version: "v1",
+            kind: "DownloadRequest",
+            plural: "downloadrequests",
+            namespaced: true,
+            short: [],
+            status: true
+        ),
+        Def(
+            group: "velero.io",
+            version: "v1",
+            kind: "PodVolumeBackup",
+            plural: "podvolumebackups",
+            namespaced: true,
+            short: [],
+            status: true
+        ),
+        Def(
+            group: "velero.io",
+            version: "v1",
+            kind: "PodVolumeRestore",
+            plural: "podvolumerestores",
+            namespaced: true,
+            short: [],
+            status: true
+        ),
+        Def(
+            group: "velero.io",
+            version: "v1",
+            kind: "Restore",
+            plural: "restores",
+            namespaced: true,
+            short: [],
+            status: true
+        ),
+        Def(
+            group: "velero.io",
+            version: "v1",
+            kind: "Schedule",
+            plural: "schedules",
+            namespaced: true,
+            short: [],
+            status: true
+        ),
+        Def(
+            group: "velero.io",
+            version: "v1",
+            kind: "ServerStatusRequest",
+            plural: "serverstatusrequests",
+            namespaced: true,
+            short: ["ssr"],
+            status: true
+        ),
+        Def(
+            group: "velero.io",
+            version: "v1",
+            kind: "VolumeSnapshotLocation",
+            plural: "volumesnapshotlocations",
+            namespaced: true,
+            short: ["vsl"],
+            status: true
+        ),
+        Def(
+            group: "velero.io",
+            version: "v2alpha1",
+            kind: "DataDownload",
+            plural: "datadownloads",
+            namespaced: true,
+            short: [],
+            status: true
+        ),
+        Def(
+            group: "velero.io",
+            version: "v2alpha1",
+            kind: "DataUpload",
+            plural: "datauploads",
+            namespaced: true,
+            short: [],
+            status: true
+        ),
+        Def(
+            group: "snapshot.storage.k8s.io",
+            version: "v1",
+            kind: "VolumeSnapshot",
+            plural: "volumesnapshots",
+            namespaced: true,
+            short: ["vs"],
+            status: true
+        ),
+        Def(
+            group: "snapshot.storage.k8s.io",
+            version: "v1",
+            kind: "VolumeSnapshotClass",
+            plural: "volumesnapshotclasses",
+            namespaced: false,
+            short: ["vsclass", "vsclasses"],
+            status: false
+        ),
+        Def(
+            group: "snapshot.storage.k8s.io",
+            version: "v1",
+            kind: "VolumeSnapshotContent",
+            plural: "volumesnapshotcontents",
+            namespaced: false,
+            short: ["vsc", "vscs"],
+            status: true
+        ),
     ]
 
     /// The CRD objects (without server-set metadata).

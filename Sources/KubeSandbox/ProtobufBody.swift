@@ -30,15 +30,23 @@ enum ProtobufBody {
             object["spec"] = finalizers.isEmpty ? [:] : ["finalizers": .array(finalizers.map { .string($0) })]
         case ("v1", "ConfigMap"):
             let data = try map(raw, 2)
-            if !data.isEmpty { object["data"] = .object(data.mapValues { .string(String(decoding: $0, as: UTF8.self)) }) }
+            if !data.isEmpty {
+                object["data"] = .object(data.mapValues { .string(String(decoding: $0, as: UTF8.self)) })
+            }
             let binary = try map(raw, 3)
-            if !binary.isEmpty { object["binaryData"] = .object(binary.mapValues { .string(Data($0).base64EncodedString()) }) }
-            if let immutable = raw.first(where: { $0.number == 4 }) { object["immutable"] = .bool(immutable.varint != 0) }
+            if !binary.isEmpty {
+                object["binaryData"] = .object(binary.mapValues { .string(Data($0).base64EncodedString()) })
+            }
+            if let immutable = raw.first(where: { $0.number == 4 }) {
+                object["immutable"] = .bool(immutable.varint != 0)
+            }
         case ("v1", "Secret"):
             let data = try map(raw, 2)
             if !data.isEmpty { object["data"] = .object(data.mapValues { .string(Data($0).base64EncodedString()) }) }
             if let type = string(raw, 3) { object["type"] = .string(type) }
-            if let immutable = raw.first(where: { $0.number == 5 }) { object["immutable"] = .bool(immutable.varint != 0) }
+            if let immutable = raw.first(where: { $0.number == 5 }) {
+                object["immutable"] = .bool(immutable.varint != 0)
+            }
             let stringData = try map(raw, 4)
             if !stringData.isEmpty {
                 object["stringData"] = .object(stringData.mapValues { .string(String(decoding: $0, as: UTF8.self)) })
@@ -58,7 +66,9 @@ enum ProtobufBody {
         if let generateName = string(meta, 2) { object["generateName"] = .string(generateName) }
         if let namespace = string(meta, 3) { object["namespace"] = .string(namespace) }
         let labels = try map(meta, 11)
-        if !labels.isEmpty { object["labels"] = .object(labels.mapValues { .string(String(decoding: $0, as: UTF8.self)) }) }
+        if !labels.isEmpty {
+            object["labels"] = .object(labels.mapValues { .string(String(decoding: $0, as: UTF8.self)) })
+        }
         let annotations = try map(meta, 12)
         if !annotations.isEmpty {
             object["annotations"] = .object(annotations.mapValues { .string(String(decoding: $0, as: UTF8.self)) })

@@ -95,7 +95,8 @@ final class ResourceRegistry: Sendable {
             let columns = (version["additionalPrinterColumns"]?.arrayValue ?? []).compactMap { column in
                 column["name"]?.stringValue.map {
                     ResourceType.PrinterColumn(
-                        name: $0, type: column["type"]?.stringValue ?? "string",
+                        name: $0,
+                        type: column["type"]?.stringValue ?? "string",
                         jsonPath: column["jsonPath"]?.stringValue ?? "",
                         priority: Int(column["priority"]?.intValue ?? 0)
                     )
@@ -103,11 +104,19 @@ final class ResourceRegistry: Sendable {
             }
             types.append(
                 ResourceType(
-                    group: group, version: name, plural: plural, singular: singular, kind: kind,
-                    namespaced: namespaced, shortNames: short, categories: categories,
+                    group: group,
+                    version: name,
+                    plural: plural,
+                    singular: singular,
+                    kind: kind,
+                    namespaced: namespaced,
+                    shortNames: short,
+                    categories: categories,
                     hasStatus: version["subresources"]?["status"] != nil,
-                    hasScale: version["subresources"]?["scale"] != nil, custom: true,
-                    mainEndpointWritesStatus: statusOnMain, printerColumns: columns
+                    hasScale: version["subresources"]?["scale"] != nil,
+                    custom: true,
+                    mainEndpointWritesStatus: statusOnMain,
+                    printerColumns: columns
                 )
             )
         }

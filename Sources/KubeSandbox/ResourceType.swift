@@ -58,14 +58,29 @@ struct ResourceType: Sendable, Hashable {
 extension ResourceType {
     /// Convenience initializer for the built-in table.
     static func builtin(
-        _ group: String, _ version: String, _ plural: String, _ kind: String, namespaced: Bool = true,
-        short: [String] = [], categories: [String] = [], status: Bool = false, scale: Bool = false,
+        _ group: String,
+        _ version: String,
+        _ plural: String,
+        _ kind: String,
+        namespaced: Bool = true,
+        short: [String] = [],
+        categories: [String] = [],
+        status: Bool = false,
+        scale: Bool = false,
         verbs: [String] = ResourceType.standardVerbs
     ) -> ResourceType {
         ResourceType(
-            group: group, version: version, plural: plural, singular: kind.lowercased(), kind: kind,
-            namespaced: namespaced, shortNames: short, categories: categories, verbs: verbs,
-            hasStatus: status, hasScale: scale
+            group: group,
+            version: version,
+            plural: plural,
+            singular: kind.lowercased(),
+            kind: kind,
+            namespaced: namespaced,
+            shortNames: short,
+            categories: categories,
+            verbs: verbs,
+            hasStatus: status,
+            hasScale: scale
         )
     }
 }

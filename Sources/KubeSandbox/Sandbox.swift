@@ -80,10 +80,12 @@ public final class Sandbox: Sendable {
 
     /// Stops the server gracefully (open watches end) and waits until it has stopped.
     public func stop() async throws {
-        guard let task = running.withLock({ task -> Task<Void, any Error>? in
-            defer { task = nil }
-            return task
-        }) else { return }
+        guard
+            let task = running.withLock({ task -> Task<Void, any Error>? in
+                defer { task = nil }
+                return task
+            })
+        else { return }
         await group.triggerGracefulShutdown()
         try await task.value
     }
@@ -104,7 +106,8 @@ public final class Sandbox: Sendable {
 
 /// Runs `body` with a started sandbox and stops it afterwards, also when `body` throws.
 public func withSandbox<T>(
-    _ configuration: SandboxConfiguration, logger: Logger? = nil,
+    _ configuration: SandboxConfiguration,
+    logger: Logger? = nil,
     isolation: isolated (any Actor)? = #isolation,
     _ body: (Sandbox) async throws -> T
 ) async throws -> T {

@@ -21,35 +21,50 @@ struct SandboxCertificates: Sendable {
                 CommonName("lifeboat-sandbox-ca")
             }
             let caCertificate = try Certificate(
-                version: .v3, serialNumber: Certificate.SerialNumber(),
+                version: .v3,
+                serialNumber: Certificate.SerialNumber(),
                 publicKey: Certificate.PublicKey(caKey.publicKey),
-                notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(3650 * 86400),
-                issuer: caName, subject: caName, signatureAlgorithm: .ecdsaWithSHA256,
+                notValidBefore: now.addingTimeInterval(-3600),
+                notValidAfter: now.addingTimeInterval(3650 * 86400),
+                issuer: caName,
+                subject: caName,
+                signatureAlgorithm: .ecdsaWithSHA256,
                 extensions: try Certificate.Extensions {
                     Critical(BasicConstraints.isCertificateAuthority(maxPathLength: nil))
                     Critical(KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true))
                     SubjectKeyIdentifier(hash: Certificate.PublicKey(caKey.publicKey))
                 },
-                issuerPrivateKey: Certificate.PrivateKey(caKey))
+                issuerPrivateKey: Certificate.PrivateKey(caKey)
+            )
             let serverKey = P256.Signing.PrivateKey()
             let serverName = try DistinguishedName { CommonName("lifeboat-sandbox") }
             let serverCertificate = try Certificate(
-                version: .v3, serialNumber: Certificate.SerialNumber(),
+                version: .v3,
+                serialNumber: Certificate.SerialNumber(),
                 publicKey: Certificate.PublicKey(serverKey.publicKey),
-                notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(3650 * 86400),
-                issuer: caName, subject: serverName, signatureAlgorithm: .ecdsaWithSHA256,
+                notValidBefore: now.addingTimeInterval(-3600),
+                notValidAfter: now.addingTimeInterval(3650 * 86400),
+                issuer: caName,
+                subject: serverName,
+                signatureAlgorithm: .ecdsaWithSHA256,
                 extensions: try Certificate.Extensions {
                     Critical(BasicConstraints.notCertificateAuthority)
                     Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
                     try ExtendedKeyUsage([.serverAuth])
-                    SubjectAlternativeNames([.dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))])
-                    AuthorityKeyIdentifier(keyIdentifier: SubjectKeyIdentifier(hash: Certificate.PublicKey(caKey.publicKey)).keyIdentifier)
+                    SubjectAlternativeNames([
+                        .dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
+                    ])
+                    AuthorityKeyIdentifier(
+                        keyIdentifier: SubjectKeyIdentifier(hash: Certificate.PublicKey(caKey.publicKey)).keyIdentifier
+                    )
                 },
-                issuerPrivateKey: Certificate.PrivateKey(caKey))
+                issuerPrivateKey: Certificate.PrivateKey(caKey)
+            )
             return SandboxCertificates(
                 caCertificatePEM: try caCertificate.serializeAsPEM().pemString,
                 serverCertificatePEM: try serverCertificate.serializeAsPEM().pemString,
-                serverKeyPEM: serverKey.pemRepresentation)
+                serverKeyPEM: serverKey.pemRepresentation
+            )
         } catch {
             throw SandboxError(.certificate, "cannot generate the sandbox CA and server certificate", cause: error)
         }
@@ -62,7 +77,11 @@ struct SandboxCertificates: Sendable {
         if files.allSatisfy({ FileManager.default.fileExists(atPath: $0.path) }) {
             do {
                 let texts = try files.map { try String(contentsOf: $0, encoding: .utf8) }
-                return SandboxCertificates(caCertificatePEM: texts[0], serverCertificatePEM: texts[1], serverKeyPEM: texts[2])
+                return SandboxCertificates(
+                    caCertificatePEM: texts[0],
+                    serverCertificatePEM: texts[1],
+                    serverKeyPEM: texts[2]
+                )
             } catch {
                 throw SandboxError(.certificate, "cannot read certificates in \(directory.path)", cause: error)
             }
@@ -86,7 +105,9 @@ struct SandboxCertificates: Sendable {
             let certificate = try NIOSSLCertificate(bytes: Array(serverCertificatePEM.utf8), format: .pem)
             let key = try NIOSSLPrivateKey(bytes: Array(serverKeyPEM.utf8), format: .pem)
             return TLSConfiguration.makeServerConfiguration(
-                certificateChain: [.certificate(certificate)], privateKey: .privateKey(key))
+                certificateChain: [.certificate(certificate)],
+                privateKey: .privateKey(key)
+            )
         } catch {
             throw SandboxError(.certificate, "cannot load the server certificate into TLS", cause: error)
         }

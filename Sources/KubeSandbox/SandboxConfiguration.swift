@@ -30,6 +30,9 @@ public struct SandboxConfiguration: Sendable {
     public var maxRequestBodyBytes: Int
     /// Interval of BOOKMARK events on watches that asked for them.
     public var bookmarkInterval: Duration
+    /// With a data directory: the log is compacted while running once it grew by this many bytes (and by
+    /// twice its last compacted size).
+    public var logCompactionBytes: Int
 
     /// Creates a configuration.
     public init(
@@ -40,7 +43,8 @@ public struct SandboxConfiguration: Sendable {
         token: String? = nil,
         watchHistory: Int = 20_000,
         maxRequestBodyBytes: Int = 3 * 1024 * 1024,
-        bookmarkInterval: Duration = .seconds(10)
+        bookmarkInterval: Duration = .seconds(10),
+        logCompactionBytes: Int = 64 << 20
     ) {
         self.port = port
         self.dataDirectory = dataDirectory
@@ -50,6 +54,7 @@ public struct SandboxConfiguration: Sendable {
         self.watchHistory = watchHistory
         self.maxRequestBodyBytes = maxRequestBodyBytes
         self.bookmarkInterval = bookmarkInterval
+        self.logCompactionBytes = logCompactionBytes
     }
 
     /// Checks ranges.

@@ -8,7 +8,10 @@ extension SandboxCore {
     /// Sets uid, resourceVersion, creationTimestamp, generation and managedFields, applies the kind's
     /// defaults, checks the name, the namespace and (for custom resources) the CRD's names and scope.
     func create(
-        _ type: ResourceType, namespace: String?, object input: JSONValue, options: WriteOptions
+        _ type: ResourceType,
+        namespace: String?,
+        object input: JSONValue,
+        options: WriteOptions
     ) async throws(APIStatus) -> WriteResult {
         var object = try checkedBody(input, type: type, namespace: namespace, nameFromURL: nil)
         var metadata = object["metadata"]?.objectValue ?? [:]
@@ -19,14 +22,16 @@ extension SandboxCore {
         }
         if name.isEmpty {
             throw APIStatus.invalid(
-                type, name: "",
+                type,
+                name: "",
                 causes: [("metadata.name", "FieldValueRequired", "Required value: name or generateName is required")]
             )
         }
         let problems = NameValidation.problems(name: name, for: type)
         if !problems.isEmpty {
             throw APIStatus.invalid(
-                type, name: name,
+                type,
+                name: name,
                 causes: problems.map { ("metadata.name", "FieldValueInvalid", "Invalid value: \"\(name)\": \($0)") }
             )
         }
@@ -66,26 +71,36 @@ extension SandboxCore {
     }
 
     /// Validates the request body against the URL: an object, matching kind/apiVersion, namespace, name.
-    func checkedBody(_ input: JSONValue, type: ResourceType, namespace: String?, nameFromURL: String?)
+    func checkedBody(
+        _ input: JSONValue,
+        type: ResourceType,
+        namespace: String?,
+        nameFromURL: String?
+    )
         throws(APIStatus) -> JSONValue
     {
         guard case .object(var members) = input else {
             throw APIStatus.badRequest(
                 "the object provided is unrecognized (must be of type \(type.kind)): couldn't get version/kind; "
-                    + "json parse error: body is a JSON \(input.typeName), not an object")
+                    + "json parse error: body is a JSON \(input.typeName), not an object"
+            )
         }
         let name = members["metadata"]?["name"]?.stringValue ?? nameFromURL ?? ""
         if let kind = members["kind"]?.stringValue, !kind.isEmpty, kind != type.kind {
             throw APIStatus.invalid(
-                type, name: name,
-                causes: [("kind", "FieldValueInvalid", "Invalid value: \"\(kind)\": must be \(type.kind)")])
+                type,
+                name: name,
+                causes: [("kind", "FieldValueInvalid", "Invalid value: \"\(kind)\": must be \(type.kind)")]
+            )
         }
         if let apiVersion = members["apiVersion"]?.stringValue, !apiVersion.isEmpty, apiVersion != type.apiVersion {
             throw APIStatus.invalid(
-                type, name: name,
+                type,
+                name: name,
                 causes: [
                     ("apiVersion", "FieldValueInvalid", "Invalid value: \"\(apiVersion)\": must be \(type.apiVersion)")
-                ])
+                ]
+            )
         }
         members["kind"] = .string(type.kind)
         members["apiVersion"] = .string(type.apiVersion)
@@ -99,7 +114,8 @@ extension SandboxCore {
         if type.namespaced {
             if let own = metadata["namespace"]?.stringValue, !own.isEmpty, own != namespace {
                 throw APIStatus.badRequest(
-                    "the namespace of the provided object does not match the namespace sent on the request")
+                    "the namespace of the provided object does not match the namespace sent on the request"
+                )
             }
             metadata["namespace"] = namespace.map { .string($0) }
         } else {
@@ -109,7 +125,8 @@ extension SandboxCore {
             let own = metadata["name"]?.stringValue ?? ""
             if !own.isEmpty && own != nameFromURL {
                 throw APIStatus.badRequest(
-                    "the name of the object (\(own)) does not match the name on the URL (\(nameFromURL))")
+                    "the name of the object (\(own)) does not match the name on the URL (\(nameFromURL))"
+                )
             }
             metadata["name"] = .string(nameFromURL)
         }
@@ -150,7 +167,11 @@ extension SandboxCore {
 
     /// Adds or replaces this manager's managedFields entry.
     func withManagedFields(
-        _ object: JSONValue, type: ResourceType, manager: String?, operation: String, time: String,
+        _ object: JSONValue,
+        type: ResourceType,
+        manager: String?,
+        operation: String,
+        time: String,
         subresource: String? = nil
     ) -> JSONValue {
         let manager = manager ?? "unknown"

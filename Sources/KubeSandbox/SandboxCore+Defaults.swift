@@ -116,8 +116,11 @@ extension SandboxCore {
             if !matches {
                 let shown = labels.map { "\"\($0.key)\":\"\($0.value.stringValue ?? "")\"" }.joined(separator: ", ")
                 causes.append(
-                    ("spec.template.metadata.labels", "FieldValueInvalid",
-                        "Invalid value: map[string]string{\(shown)}: `selector` does not match template `labels`"))
+                    (
+                        "spec.template.metadata.labels", "FieldValueInvalid",
+                        "Invalid value: map[string]string{\(shown)}: `selector` does not match template `labels`"
+                    )
+                )
             }
         } else if object["spec"]?["selector"] == nil {
             causes.append(("spec.selector", "FieldValueRequired", "Required value"))
@@ -137,18 +140,27 @@ extension SandboxCore {
         var causes: [(field: String, reason: String, message: String)] = []
         if name != "\(plural).\(group)" {
             causes.append(
-                ("metadata.name", "FieldValueInvalid",
-                    "Invalid value: \"\(name)\": must be spec.names.plural+\".\"+spec.group"))
+                (
+                    "metadata.name", "FieldValueInvalid",
+                    "Invalid value: \"\(name)\": must be spec.names.plural+\".\"+spec.group"
+                )
+            )
         }
         if kind.isEmpty { causes.append(("spec.names.kind", "FieldValueRequired", "Required value")) }
         let versions = object["spec"]?["versions"]?.arrayValue ?? []
         if versions.isEmpty { causes.append(("spec.versions", "FieldValueRequired", "Required value")) }
         if versions.filter({ $0["storage"]?.boolValue == true }).count != 1 && !versions.isEmpty {
             causes.append(
-                ("spec.versions", "FieldValueInvalid", "Invalid value: must have exactly one version marked as storage version"))
+                (
+                    "spec.versions", "FieldValueInvalid",
+                    "Invalid value: must have exactly one version marked as storage version"
+                )
+            )
         }
         if registry.all.contains(where: { $0.group == group && $0.plural == plural && !$0.custom }) {
-            causes.append(("spec.names.plural", "FieldValueInvalid", "Invalid value: \"\(plural)\": is a built-in resource"))
+            causes.append(
+                ("spec.names.plural", "FieldValueInvalid", "Invalid value: \"\(plural)\": is a built-in resource")
+            )
         }
         if !causes.isEmpty { throw APIStatus.invalid(type, name: name, causes: causes) }
         var names = object["spec"]?["names"]?.objectValue ?? [:]
@@ -175,8 +187,11 @@ extension SandboxCore {
 
     /// Checks a custom resource against its CRD version's openAPIV3Schema (see ``SchemaValidator``).
     func validateCustomResource(_ type: ResourceType, _ object: JSONValue, name: String) throws(APIStatus) {
-        guard let crd = store.get("customresourcedefinitions.apiextensions.k8s.io",
-            ObjectKey(namespace: "", name: type.storageKey)),
+        guard
+            let crd = store.get(
+                "customresourcedefinitions.apiextensions.k8s.io",
+                ObjectKey(namespace: "", name: type.storageKey)
+            ),
             let decoded = try? JSONValue(parsing: crd.body),
             let version = decoded["spec"]?["versions"]?.arrayValue?.first(where: {
                 $0["name"]?.stringValue == type.version

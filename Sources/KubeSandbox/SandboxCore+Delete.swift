@@ -44,7 +44,12 @@ struct DeleteOptions: Sendable {
 extension SandboxCore {
     /// Deletes an object: immediately, or by setting deletionTimestamp when finalizers (or foreground
     /// deletion, or namespace termination) have work to do.
-    func delete(_ type: ResourceType, namespace: String?, name: String, options: DeleteOptions)
+    func delete(
+        _ type: ResourceType,
+        namespace: String?,
+        name: String,
+        options: DeleteOptions
+    )
         async throws(APIStatus) -> WriteResult
     {
         let key = ObjectKey(namespace: type.namespaced ? (namespace ?? "") : "", name: name)
@@ -55,8 +60,12 @@ extension SandboxCore {
             }
             if let version = options.preconditionResourceVersion, version != String(existing.resourceVersion) {
                 throw APIStatus.preconditionFailed(
-                    type, name: name, field: "ResourceVersion", want: version,
-                    have: String(existing.resourceVersion))
+                    type,
+                    name: name,
+                    field: "ResourceVersion",
+                    want: version,
+                    have: String(existing.resourceVersion)
+                )
             }
             let isNamespace = type.group.isEmpty && type.plural == "namespaces"
             var finalizers = existing.finalizers
@@ -76,12 +85,16 @@ extension SandboxCore {
                     object[path: ["metadata", "deletionTimestamp"]] = .string(Self.timestamp())
                     object[path: ["metadata", "deletionGracePeriodSeconds"]] = 0
                 }
-                object[path: ["metadata", "finalizers"]] = finalizers.isEmpty ? nil : .array(finalizers.map { .string($0) })
+                object[path: ["metadata", "finalizers"]] =
+                    finalizers.isEmpty ? nil : .array(finalizers.map { .string($0) })
                 if isNamespace { object[path: ["status", "phase"]] = "Terminating" }
                 if options.dryRun { return WriteResult(status: 200, body: .json(object)) }
                 switch store.commit(
-                    type.storageKey, key, .update(PreparedObject(object), expected: existing.resourceVersion),
-                    namespaced: type.namespaced)
+                    type.storageKey,
+                    key,
+                    .update(PreparedObject(object), expected: existing.resourceVersion),
+                    namespaced: type.namespaced
+                )
                 {
                 case .success(let (stored, sequence)):
                     try await durable(sequence)
@@ -93,7 +106,11 @@ extension SandboxCore {
             }
             if options.dryRun { return WriteResult(status: 200, body: .json(deleteStatus(type, name, existing))) }
             switch store.commit(
-                type.storageKey, key, .delete(expected: existing.resourceVersion), namespaced: type.namespaced)
+                type.storageKey,
+                key,
+                .delete(expected: existing.resourceVersion),
+                namespaced: type.namespaced
+            )
             {
             case .success(let (stored, sequence)):
                 try await durable(sequence)
@@ -109,7 +126,9 @@ extension SandboxCore {
     private func deleteStatus(_ type: ResourceType, _ name: String, _ object: StoredObject) -> JSONValue {
         var details = APIStatus.detailsFor(type, name: name)
         details["uid"] = .string(object.uid)
-        return ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success", "details": .object(details)]
+        return [
+            "kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success", "details": .object(details),
+        ]
     }
 
     /// Hooks that follow a committed write: CRDs (un)register their resources.

@@ -19,7 +19,11 @@ enum PatchType: String, Sendable {
 extension SandboxCore {
     /// Replaces an object (PUT), or its status (PUT .../status).
     func update(
-        _ type: ResourceType, namespace: String?, name: String, object input: JSONValue, subresource: String?,
+        _ type: ResourceType,
+        namespace: String?,
+        name: String,
+        object input: JSONValue,
+        subresource: String?,
         options: WriteOptions
     ) async throws(APIStatus) -> WriteResult {
         let new = try checkedBody(input, type: type, namespace: namespace, nameFromURL: name)
@@ -33,12 +37,21 @@ extension SandboxCore {
         }
         while true {
             guard let existing = store.get(type.storageKey, key) else { throw APIStatus.notFound(type, name: name) }
-            if let clientVersion, clientVersion != existing.resourceVersion { throw APIStatus.conflict(type, name: name) }
+            if let clientVersion, clientVersion != existing.resourceVersion {
+                throw APIStatus.conflict(type, name: name)
+            }
             let old = try decodeStored(existing, type)
             if let result = try await replace(
-                type, key, existing: existing, old: old, new: new, subresource: subresource,
-                expected: existing.resourceVersion, options: options, operation: "Update")
-            {
+                type,
+                key,
+                existing: existing,
+                old: old,
+                new: new,
+                subresource: subresource,
+                expected: existing.resourceVersion,
+                options: options,
+                operation: "Update"
+            ) {
                 return result
             }
             if clientVersion != nil { throw APIStatus.conflict(type, name: name) }
@@ -47,8 +60,13 @@ extension SandboxCore {
 
     /// Patches an object (PATCH) with one of the four patch types; apply patches create missing objects.
     func patch(
-        _ type: ResourceType, namespace: String?, name: String, patchType: PatchType, body: String,
-        subresource: String?, options: WriteOptions
+        _ type: ResourceType,
+        namespace: String?,
+        name: String,
+        patchType: PatchType,
+        body: String,
+        subresource: String?,
+        options: WriteOptions
     ) async throws(APIStatus) -> WriteResult {
         let patch: JSONValue
         do {
@@ -80,7 +98,8 @@ extension SandboxCore {
                     if type.custom {
                         new = JSONMergePatch.apply(patch, to: old)
                     } else {
-                        let schema = PatchSchemaRegistry.builtIn.schema(group: type.group, kind: type.kind)
+                        let schema =
+                            PatchSchemaRegistry.builtIn.schema(group: type.group, kind: type.kind)
                             ?? PatchSchema()
                         new = try StrategicMergePatch.apply(patch, to: old, schema: schema)
                     }
@@ -89,8 +108,11 @@ extension SandboxCore {
                 throw APIStatus(code: 422, reason: "Invalid", message: error.message, details: [:])
             } catch {
                 throw APIStatus(
-                    code: patchType == .json ? 500 : 400, reason: patchType == .json ? "InternalError" : "BadRequest",
-                    message: "\(Self.describe(error))", details: patchType == .json ? [:] : nil)
+                    code: patchType == .json ? 500 : 400,
+                    reason: patchType == .json ? "InternalError" : "BadRequest",
+                    message: "\(Self.describe(error))",
+                    details: patchType == .json ? [:] : nil
+                )
             }
             new = try checkedBody(new, type: type, namespace: namespace, nameFromURL: name)
             let expected = existing.resourceVersion
@@ -102,9 +124,16 @@ extension SandboxCore {
                 throw APIStatus.conflict(type, name: name)
             }
             if let result = try await replace(
-                type, key, existing: existing, old: old, new: new, subresource: subresource, expected: expected,
-                options: options, operation: patchType == .apply ? "Apply" : "Update")
-            {
+                type,
+                key,
+                existing: existing,
+                old: old,
+                new: new,
+                subresource: subresource,
+                expected: expected,
+                options: options,
+                operation: patchType == .apply ? "Apply" : "Update"
+            ) {
                 return result
             }
         }
@@ -112,8 +141,15 @@ extension SandboxCore {
 
     /// Writes `new` over `existing` with the server's rules; nil when another writer won (retry).
     func replace(
-        _ type: ResourceType, _ key: ObjectKey, existing: StoredObject, old: JSONValue, new input: JSONValue,
-        subresource: String?, expected: Int64, options: WriteOptions, operation: String
+        _ type: ResourceType,
+        _ key: ObjectKey,
+        existing: StoredObject,
+        old: JSONValue,
+        new input: JSONValue,
+        subresource: String?,
+        expected: Int64,
+        options: WriteOptions,
+        operation: String
     ) async throws(APIStatus) -> WriteResult? {
         var new = input
         if subresource == "status" {
@@ -149,8 +185,13 @@ extension SandboxCore {
             return WriteResult(status: 200, body: .bytes(existing.fullJSON(type)))
         }
         new = withManagedFields(
-            new, type: type, manager: options.fieldManager, operation: operation, time: Self.timestamp(),
-            subresource: subresource)
+            new,
+            type: type,
+            manager: options.fieldManager,
+            operation: operation,
+            time: Self.timestamp(),
+            subresource: subresource
+        )
         let finalizers = new["metadata"]?["finalizers"]?.arrayValue ?? []
         let deleteNow = existing.deleting && finalizers.isEmpty
         if options.dryRun {

@@ -25,8 +25,12 @@ final class SandboxCore: Sendable {
     }
 
     init(
-        configuration: SandboxConfiguration, store: SandboxStore, registry: ResourceRegistry, token: String,
-        volumesRoot: URL, logger: Logger
+        configuration: SandboxConfiguration,
+        store: SandboxStore,
+        registry: ResourceRegistry,
+        token: String,
+        volumesRoot: URL,
+        logger: Logger
     ) {
         self.configuration = configuration
         self.store = store
@@ -77,4 +81,3 @@ enum JSONOrBytes: Sendable {
     case bytes(ByteBuffer)
     case json(JSONValue)
 }
-

@@ -27,13 +27,14 @@ struct SandboxRuntime: Sendable {
             temporaryRoot = root
         }
         let certificates = try SandboxCertificates.loadOrGenerate(
-            in: configuration.dataDirectory?.appendingPathComponent("pki"))
+            in: configuration.dataDirectory?.appendingPathComponent("pki")
+        )
         let token = try loadToken(configuration)
         var log: WriteAheadLog?
         let store: SandboxStore
         if let dataDirectory = configuration.dataDirectory {
             let url = dataDirectory.appendingPathComponent("objects.log")
-            let wal = try WriteAheadLog(url: url)
+            let wal = try WriteAheadLog(url: url, compactionThreshold: configuration.logCompactionBytes)
             store = SandboxStore(historyCapacity: configuration.watchHistory, log: wal)
             let started = ContinuousClock.now
             let records = try WriteAheadLog.replay(url: url, into: store, logger: logger)
@@ -41,20 +42,34 @@ struct SandboxRuntime: Sendable {
             try wal.reopen()
             logger.info(
                 "replayed data directory",
-                metadata: ["records": "\(records)", "rv": "\(store.currentResourceVersion)",
-                    "duration": "\(ContinuousClock.now - started)"])
+                metadata: [
+                    "records": "\(records)", "rv": "\(store.currentResourceVersion)",
+                    "duration": "\(ContinuousClock.now - started)",
+                ]
+            )
             log = wal
         } else {
             store = SandboxStore(historyCapacity: configuration.watchHistory, log: nil)
         }
         let registry = ResourceRegistry()
         let core = SandboxCore(
-            configuration: configuration, store: store, registry: registry, token: token, volumesRoot: root,
-            logger: logger)
+            configuration: configuration,
+            store: store,
+            registry: registry,
+            token: token,
+            volumesRoot: root,
+            logger: logger
+        )
         let crdType = core.registry.lookup(groupVersion: "apiextensions.k8s.io/v1", plural: "customresourcedefinitions")
         if let crdType {
             let crds = store.list(
-                crdType.storageKey, namespace: nil, after: nil, limit: nil, countRemaining: false, matches: { _, _ in true })
+                crdType.storageKey,
+                namespace: nil,
+                after: nil,
+                limit: nil,
+                countRemaining: false,
+                matches: { _, _ in true }
+            )
             for (_, stored) in crds.items {
                 if let crd = try? JSONValue(parsing: stored.body) { registry.install(crd: crd) }
             }

@@ -34,7 +34,8 @@ public struct SandboxServer: Service {
 
     /// Creates the service; `onReady` runs once the server accepts connections.
     public init(
-        configuration: SandboxConfiguration, logger: Logger,
+        configuration: SandboxConfiguration,
+        logger: Logger,
         onReady: @escaping @Sendable (SandboxEndpoint) async -> Void = { _ in }
     ) {
         self.configuration = configuration
@@ -60,10 +61,17 @@ public struct SandboxServer: Service {
                 logger.info("sandbox listening", metadata: ["server": "\(url)"])
                 await onReady(
                     SandboxEndpoint(
-                        serverURL: url, kubeconfigYAML: runtime.kubeconfig(serverURL: url), token: core.token,
-                        caCertificatePEM: runtime.certificates.caCertificatePEM, faults: core.faults, core: core))
+                        serverURL: url,
+                        kubeconfigYAML: runtime.kubeconfig(serverURL: url),
+                        token: core.token,
+                        caCertificatePEM: runtime.certificates.caCertificatePEM,
+                        faults: core.faults,
+                        core: core
+                    )
+                )
             },
-            logger: logger)
+            logger: logger
+        )
         do {
             try await withGracefulShutdownHandler {
                 try await application.run()

@@ -107,7 +107,11 @@ final class SandboxStore: Sendable {
     /// - Returns: the items, the list resourceVersion, the last key when more remain, and the number
     ///   of remaining matching items (only counted when `countRemaining`).
     func list(
-        _ storageKey: String, namespace: String?, after: ObjectKey?, limit: Int?, countRemaining: Bool,
+        _ storageKey: String,
+        namespace: String?,
+        after: ObjectKey?,
+        limit: Int?,
+        countRemaining: Bool,
         matches: (ObjectKey, StoredObject) -> Bool
     ) -> (items: [(ObjectKey, StoredObject)], resourceVersion: Int64, next: ObjectKey?, remaining: Int) {
         state.withLock { state in
@@ -179,7 +183,10 @@ final class SandboxStore: Sendable {
     /// Applies one write atomically. Returns the stored object (for deletes: the object as removed,
     /// with a new resourceVersion) and the log sequence number to await with ``waitDurable(_:)``.
     func commit(
-        _ storageKey: String, _ key: ObjectKey, _ operation: Operation, namespaced: Bool
+        _ storageKey: String,
+        _ key: ObjectKey,
+        _ operation: Operation,
+        namespaced: Bool
     ) -> Result<(StoredObject, UInt64?), Refusal> {
         state.withLock { state -> Result<(StoredObject, UInt64?), Refusal> in
             guard !state.closed else { return .failure(.closed) }
@@ -191,7 +198,8 @@ final class SandboxStore: Sendable {
                 if existing != nil { return .failure(.alreadyExists) }
                 if namespaced {
                     let namespaceObject = state.collections["namespaces"]?.objects[
-                        ObjectKey(namespace: "", name: key.namespace)]
+                        ObjectKey(namespace: "", name: key.namespace)
+                    ]
                     guard let namespaceObject else { return .failure(.namespaceMissing(key.namespace)) }
                     if namespaceObject.deleting { return .failure(.namespaceTerminating(key.namespace)) }
                 }
@@ -226,6 +234,18 @@ final class SandboxStore: Sendable {
     func waitDurable(_ sequence: UInt64?) async throws {
         guard let sequence, let log else { return }
         try await log.sync(upTo: sequence)
+        if log.needsCompaction {
+            try await log.compactWhileRunning { drain in
+                self.state.withLock { state in
+                    drain()
+                    var all: [(String, ObjectKey, StoredObject)] = []
+                    for (storageKey, collection) in state.collections {
+                        for (key, object) in collection.objects { all.append((storageKey, key, object)) }
+                    }
+                    return (all, state.resourceVersion)
+                }
+            }
+        }
     }
 
     /// Puts an object back without an event or log record (log replay).
@@ -271,7 +291,10 @@ final class SandboxStore: Sendable {
     // MARK: - Internals
 
     private static func apply(
-        _ state: inout State, _ storageKey: String, _ key: ObjectKey, _ object: StoredObject?,
+        _ state: inout State,
+        _ storageKey: String,
+        _ key: ObjectKey,
+        _ object: StoredObject?,
         previous: StoredObject?
     ) {
         let inserting = previous == nil && object != nil

@@ -51,10 +51,14 @@ struct Scheduler: Sendable {
         case "Exists": return value != nil
         case "DoesNotExist": return value == nil
         case "Gt":
-            guard let value, let number = Int64(value), let bound = values.first.flatMap({ Int64($0) }) else { return false }
+            guard let value, let number = Int64(value), let bound = values.first.flatMap({ Int64($0) }) else {
+                return false
+            }
             return number > bound
         case "Lt":
-            guard let value, let number = Int64(value), let bound = values.first.flatMap({ Int64($0) }) else { return false }
+            guard let value, let number = Int64(value), let bound = values.first.flatMap({ Int64($0) }) else {
+                return false
+            }
             return number < bound
         default: return false
         }

@@ -6,40 +6,63 @@ import Kubernetes
 /// CEL rules and `x-kubernetes-*` semantics are not checked.
 enum SchemaValidator {
     static func validate(
-        _ value: JSONValue, schema: JSONValue, path: String,
+        _ value: JSONValue,
+        schema: JSONValue,
+        path: String,
         problems: inout [(field: String, reason: String, message: String)]
     ) {
         if value.isNull {
             if schema["nullable"]?.boolValue != true, schema["type"] != nil {
-                problems.append((path, "FieldValueTypeInvalid", "Invalid value: \"null\": \(path) in body must be of type \(schema["type"]?.stringValue ?? "object"): \"null\""))
+                problems.append(
+                    (
+                        path, "FieldValueTypeInvalid",
+                        "Invalid value: \"null\": \(path) in body must be of type \(schema["type"]?.stringValue ?? "object"): \"null\""
+                    )
+                )
             }
             return
         }
         if let type = schema["type"]?.stringValue, !matches(value, type: type) {
             problems.append(
-                (path, "FieldValueTypeInvalid",
-                    "Invalid value: \"\(value.typeName)\": \(path) in body must be of type \(type): \"\(value.typeName)\""))
+                (
+                    path, "FieldValueTypeInvalid",
+                    "Invalid value: \"\(value.typeName)\": \(path) in body must be of type \(type): \"\(value.typeName)\""
+                )
+            )
             return
         }
         if let options = schema["enum"]?.arrayValue, !options.contains(value) {
             let shown = options.map { $0.jsonString }.joined(separator: ", ")
-            problems.append((path, "FieldValueNotSupported", "Unsupported value: \(value.jsonString): supported values: \(shown)"))
+            problems.append(
+                (path, "FieldValueNotSupported", "Unsupported value: \(value.jsonString): supported values: \(shown)")
+            )
         }
         if let number = value.doubleValue {
             if let minimum = schema["minimum"]?.doubleValue, number < minimum {
                 problems.append(
-                    (path, "FieldValueInvalid",
-                        "Invalid value: \(value.jsonString): \(path) in body should be greater than or equal to \(format(minimum))"))
+                    (
+                        path, "FieldValueInvalid",
+                        "Invalid value: \(value.jsonString): \(path) in body should be greater than or equal to \(format(minimum))"
+                    )
+                )
             }
             if let maximum = schema["maximum"]?.doubleValue, number > maximum {
                 problems.append(
-                    (path, "FieldValueInvalid",
-                        "Invalid value: \(value.jsonString): \(path) in body should be less than or equal to \(format(maximum))"))
+                    (
+                        path, "FieldValueInvalid",
+                        "Invalid value: \(value.jsonString): \(path) in body should be less than or equal to \(format(maximum))"
+                    )
+                )
             }
         }
         if let string = value.stringValue {
             if let minimum = schema["minLength"]?.intValue, string.count < minimum {
-                problems.append((path, "FieldValueInvalid", "Invalid value: \"\(string)\": \(path) in body should be at least \(minimum) chars long"))
+                problems.append(
+                    (
+                        path, "FieldValueInvalid",
+                        "Invalid value: \"\(string)\": \(path) in body should be at least \(minimum) chars long"
+                    )
+                )
             }
             if let maximum = schema["maxLength"]?.intValue, string.count > maximum {
                 problems.append((path, "FieldValueTooLong", "Too long: may not be longer than \(maximum)"))
@@ -47,10 +70,17 @@ enum SchemaValidator {
         }
         if let array = value.arrayValue {
             if let minimum = schema["minItems"]?.intValue, array.count < minimum {
-                problems.append((path, "FieldValueInvalid", "Invalid value: \(array.count): \(path) in body should have at least \(minimum) items"))
+                problems.append(
+                    (
+                        path, "FieldValueInvalid",
+                        "Invalid value: \(array.count): \(path) in body should have at least \(minimum) items"
+                    )
+                )
             }
             if let maximum = schema["maxItems"]?.intValue, array.count > maximum {
-                problems.append((path, "FieldValueTooMany", "Too many: \(array.count): must have at most \(maximum) items"))
+                problems.append(
+                    (path, "FieldValueTooMany", "Too many: \(array.count): must have at most \(maximum) items")
+                )
             }
             if let items = schema["items"] {
                 for (index, element) in array.enumerated() {

@@ -45,6 +45,12 @@ struct StoredObject: Sendable {
         if let phase = object["status"]?["phase"]?.stringValue { fields["status.phase"] = phase }
         if let node = object["spec"]?["nodeName"]?.stringValue { fields["spec.nodeName"] = node }
         if let type = object["type"]?.stringValue { fields["type"] = type }
+        if case .object(let involved)? = object["involvedObject"] {  // core/v1 events
+            for (key, value) in involved {
+                if let text = value.stringValue { fields["involvedObject.\(key)"] = text }
+            }
+            if let reason = object["reason"]?.stringValue { fields["reason"] = reason }
+        }
         self.fields = fields
         ownerUIDs = (metadata?["ownerReferences"]?.arrayValue ?? []).compactMap { $0["uid"]?.stringValue }
         finalizers = (metadata?["finalizers"]?.arrayValue ?? []).compactMap(\.stringValue)

@@ -17,7 +17,9 @@ struct TableFormat: Sendable {
 
     var columns: [Column] {
         let name = Column(name: "Name", format: "name") { .string($0["metadata"]?["name"]?.stringValue ?? "") }
-        let age = Column(name: "Age") { [now] in .string(Self.age($0["metadata"]?["creationTimestamp"]?.stringValue, now: now)) }
+        let age = Column(name: "Age") { [now] in
+            .string(Self.age($0["metadata"]?["creationTimestamp"]?.stringValue, now: now))
+        }
         func text(_ title: String, _ path: [String], priority: Int = 0, fallback: String = "<none>") -> Column {
             Column(name: title, priority: priority) { object in
                 let value = object[path: path]
@@ -90,7 +92,8 @@ struct TableFormat: Sendable {
                     }
                     return .string(ready?["status"]?.stringValue == "True" ? "Ready" : "NotReady")
                 },
-                Column(name: "Roles") { _ in "<none>" }, age, text("Version", ["status", "nodeInfo", "kubeletVersion"]),
+                Column(name: "Roles") { _ in "<none>" }, age,
+                text("Version", ["status", "nodeInfo", "kubeletVersion"]),
             ]
         case ("", "persistentvolumeclaims"):
             return [
@@ -131,11 +134,14 @@ struct TableFormat: Sendable {
         case ("apps", "statefulsets"): return [name, replicas("Ready"), age]
         case ("storage.k8s.io", "storageclasses"):
             return [
-                name, text("Provisioner", ["provisioner"]), text("ReclaimPolicy", ["reclaimPolicy"], fallback: "Delete"),
+                name, text("Provisioner", ["provisioner"]),
+                text("ReclaimPolicy", ["reclaimPolicy"], fallback: "Delete"),
                 text("VolumeBindingMode", ["volumeBindingMode"], fallback: "Immediate"), age,
             ]
         case ("apiextensions.k8s.io", "customresourcedefinitions"):
-            return [name, Column(name: "Created At", format: "date-time") { $0["metadata"]?["creationTimestamp"] ?? .null }]
+            return [
+                name, Column(name: "Created At", format: "date-time") { $0["metadata"]?["creationTimestamp"] ?? .null },
+            ]
         default:
             return [name, age]
         }
@@ -143,8 +149,12 @@ struct TableFormat: Sendable {
 
     /// The Table for `objects` (rows carry PartialObjectMetadata, or the object with includeObject=Object).
     func table(
-        _ objects: [JSONValue], resourceVersion: String, continueToken: String?, remaining: Int?,
-        includeObject: String, withColumns: Bool = true
+        _ objects: [JSONValue],
+        resourceVersion: String,
+        continueToken: String?,
+        remaining: Int?,
+        includeObject: String,
+        withColumns: Bool = true
     ) -> JSONValue {
         let columns = self.columns
         var metadata: JSONObject = ["resourceVersion": .string(resourceVersion)]
@@ -158,7 +168,8 @@ struct TableFormat: Sendable {
                         "name": .string($0.name), "type": .string($0.type), "format": .string($0.format),
                         "description": .string($0.name), "priority": .int(Int64($0.priority)),
                     ]
-                }) : .null
+                }
+            ) : .null
         let rows: [JSONValue] = objects.map { object in
             let embedded: JSONValue
             switch includeObject {

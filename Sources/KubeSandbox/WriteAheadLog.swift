@@ -25,15 +25,22 @@ final class WriteAheadLog: Sendable {
     private struct Disk {
         var descriptor: Int32
         var durable: UInt64 = 0
+        /// Bytes appended since the last compaction, and the size of that compacted file.
+        var written = 0
+        var compactedSize = 0
     }
+
+    /// The log is rewritten while running once it grew by this much and by twice its compacted size.
+    let compactionThreshold: Int
 
     let url: URL
     private let pending = Mutex(Pending())
     private let disk: Mutex<Disk>
 
     /// Opens (creating) the log file for appending.
-    init(url: URL) throws {
+    init(url: URL, compactionThreshold: Int = 64 << 20) throws {
         self.url = url
+        self.compactionThreshold = compactionThreshold
         let descriptor = open(url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw SandboxError(.persistence, "cannot open \(url.path): \(String(cString: strerror(errno)))")
@@ -61,8 +68,12 @@ final class WriteAheadLog: Sendable {
     func append(_ event: WatchEvent) -> UInt64 {
         pending.withLock { pending in
             Self.encode(
-                event.kind == .deleted ? "D" : "P", event.storageKey, event.key, event.resourceVersion,
-                event.kind == .deleted ? nil : event.object.body, into: &pending.bytes
+                event.kind == .deleted ? "D" : "P",
+                event.storageKey,
+                event.key,
+                event.resourceVersion,
+                event.kind == .deleted ? nil : event.object.body,
+                into: &pending.bytes
             )
             pending.appended += 1
             return pending.appended
@@ -85,6 +96,43 @@ final class WriteAheadLog: Sendable {
                     throw SandboxError(.persistence, "fsync \(url.path): \(String(cString: strerror(errno)))")
                 }
                 disk.durable = last
+                disk.written += bytes.count
+            }
+        }
+    }
+
+    /// Whether the log grew enough since its last compaction to be rewritten.
+    var needsCompaction: Bool {
+        disk.withLock { $0.written > max(compactionThreshold, 2 * $0.compactedSize) }
+    }
+
+    /// Rewrites the log while the store keeps running: `capture` runs inside the store's lock and returns its
+    /// objects and counter; the pending records (already reflected in that state) are dropped in the same lock.
+    func compactWhileRunning(
+        _ capture: @escaping @Sendable (_ drain: () -> Void) -> (
+            objects: [(String, ObjectKey, StoredObject)], resourceVersion: Int64
+        )
+    ) async throws {
+        try await NIOThreadPool.singleton.runIfActive { [self] in
+            try disk.withLock { disk in
+                var drained: UInt64 = 0
+                let state = capture {
+                    pending.withLock { pending in
+                        pending.bytes = []
+                        drained = pending.appended
+                    }
+                }
+                let bytes = Self.encodeSnapshot(state.objects, resourceVersion: state.resourceVersion)
+                try Self.replace(url, with: bytes)
+                let descriptor = open(url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+                guard descriptor >= 0 else {
+                    throw SandboxError(.persistence, "cannot open \(url.path): \(String(cString: strerror(errno)))")
+                }
+                close(disk.descriptor)
+                disk.descriptor = descriptor
+                disk.durable = max(disk.durable, drained)
+                disk.written = 0
+                disk.compactedSize = bytes.count
             }
         }
     }
@@ -120,12 +168,16 @@ final class WriteAheadLog: Sendable {
                     let object: JSONValue
                     do { object = try JSONValue(parsing: body) } catch {
                         throw SandboxError(
-                            .persistence, "\(url.path): record at byte \(index) has a body that is not JSON",
-                            cause: error)
+                            .persistence,
+                            "\(url.path): record at byte \(index) has a body that is not JSON",
+                            cause: error
+                        )
                     }
                     store.restore(
-                        String(fields[1]), key,
-                        StoredObject(body: body, resourceVersion: version, object: object))
+                        String(fields[1]),
+                        key,
+                        StoredObject(body: body, resourceVersion: version, object: object)
+                    )
                 } else {
                     store.restore(String(fields[1]), key, nil)
                 }
@@ -136,7 +188,8 @@ final class WriteAheadLog: Sendable {
             if index < bytes.count {
                 logger.info(
                     "dropping torn record at the end of the log",
-                    metadata: ["file": "\(url.path)", "offset": "\(index)", "bytes": "\(bytes.count - index)"])
+                    metadata: ["file": "\(url.path)", "offset": "\(index)", "bytes": "\(bytes.count - index)"]
+                )
             }
         }
         store.finishReplay(resourceVersion: maxVersion)
@@ -145,13 +198,23 @@ final class WriteAheadLog: Sendable {
 
     /// Rewrites `url` with one record per live object of `store` (atomically, via rename).
     static func compact(store: SandboxStore, url: URL) throws {
+        try replace(url, with: encodeSnapshot(store.snapshot(), resourceVersion: store.currentResourceVersion))
+    }
+
+    private static func encodeSnapshot(_ snapshot: [(String, ObjectKey, StoredObject)], resourceVersion: Int64)
+        -> [UInt8]
+    {
         var bytes: [UInt8] = []
-        let snapshot = store.snapshot()
         bytes.reserveCapacity(snapshot.reduce(0) { $0 + $1.2.body.readableBytes + 80 })
         for (storageKey, key, object) in snapshot.sorted(by: { $0.2.resourceVersion < $1.2.resourceVersion }) {
             encode("P", storageKey, key, object.resourceVersion, object.body, into: &bytes)
         }
-        encode("R", "-", ObjectKey(namespace: "", name: "-"), store.currentResourceVersion, nil, into: &bytes)
+        encode("R", "-", ObjectKey(namespace: "", name: "-"), resourceVersion, nil, into: &bytes)
+        return bytes
+    }
+
+    /// Writes `bytes` to a temporary file, fsyncs it and renames it over `url` (then fsyncs the directory).
+    private static func replace(_ url: URL, with bytes: [UInt8]) throws {
         let temporary = url.appendingPathExtension("compact")
         let descriptor = open(temporary.path, O_WRONLY | O_TRUNC | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
@@ -170,7 +233,11 @@ final class WriteAheadLog: Sendable {
     }
 
     private static func encode(
-        _ op: String, _ storageKey: String, _ key: ObjectKey, _ version: Int64, _ body: ByteBuffer?,
+        _ op: String,
+        _ storageKey: String,
+        _ key: ObjectKey,
+        _ version: Int64,
+        _ body: ByteBuffer?,
         into bytes: inout [UInt8]
     ) {
         let length = body?.readableBytes ?? 0
@@ -193,4 +260,3 @@ final class WriteAheadLog: Sendable {
         }
     }
 }
-

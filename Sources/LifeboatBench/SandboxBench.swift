@@ -29,9 +29,12 @@ struct SandboxBench: AsyncParsableCommand {
 
     func run() async throws {
         let sandbox = try await Sandbox.start(
-            SandboxConfiguration(port: 0, dataDirectory: dataDir.map { URL(fileURLWithPath: $0) }, nodes: 1))
+            SandboxConfiguration(port: 0, dataDirectory: dataDir.map { URL(fileURLWithPath: $0) }, nodes: 1)
+        )
         var tls = TLSConfiguration.makeClientConfiguration()
-        tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(sandbox.caCertificatePEM.utf8), format: .pem)])
+        tls.trustRoots = .certificates([
+            try NIOSSLCertificate(bytes: Array(sandbox.caCertificatePEM.utf8), format: .pem)
+        ])
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(workers, 8)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -50,8 +53,12 @@ struct SandboxBench: AsyncParsableCommand {
                         var index = worker
                         while index < creates {
                             try await Self.send(
-                                client, "POST", "\(base)/api/v1/namespaces/bench/configmaps", token,
-                                #"{"metadata":{"name":"c-\#(index)","labels":{"bench":"create"}},"data":{"payload":"\#(payload)"}}"#)
+                                client,
+                                "POST",
+                                "\(base)/api/v1/namespaces/bench/configmaps",
+                                token,
+                                #"{"metadata":{"name":"c-\#(index)","labels":{"bench":"create"}},"data":{"payload":"\#(payload)"}}"#
+                            )
                             index += workers
                         }
                     }
@@ -59,7 +66,15 @@ struct SandboxBench: AsyncParsableCommand {
                 try await group.waitForAll()
             }
             let createSeconds = (ContinuousClock.now - started).seconds
-            print(String(format: "create: %d configmaps, %d workers, %.2fs -> %.0f objects/s", creates, workers, createSeconds, Double(creates) / createSeconds))
+            print(
+                String(
+                    format: "create: %d configmaps, %d workers, %.2fs -> %.0f objects/s",
+                    creates,
+                    workers,
+                    createSeconds,
+                    Double(creates) / createSeconds
+                )
+            )
 
             // 2. fill to listObjects, then paginated lists
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -68,8 +83,12 @@ struct SandboxBench: AsyncParsableCommand {
                         var index = creates + worker
                         while index < listObjects {
                             try await Self.send(
-                                client, "POST", "\(base)/api/v1/namespaces/bench/configmaps", token,
-                                #"{"metadata":{"name":"c-\#(index)"},"data":{"payload":"\#(payload)"}}"#)
+                                client,
+                                "POST",
+                                "\(base)/api/v1/namespaces/bench/configmaps",
+                                token,
+                                #"{"metadata":{"name":"c-\#(index)"},"data":{"payload":"\#(payload)"}}"#
+                            )
                             index += workers
                         }
                     }
@@ -95,7 +114,17 @@ struct SandboxBench: AsyncParsableCommand {
                 } while token2 != nil
                 let seconds = (ContinuousClock.now - listStart).seconds
                 rates.append(Double(count) / seconds)
-                print(String(format: "list (limit=500) run %d: %d objects in %d pages, %.1f MB, %.3fs -> %.0f objects/s", run, count, pages, Double(bytes) / 1e6, seconds, Double(count) / seconds))
+                print(
+                    String(
+                        format: "list (limit=500) run %d: %d objects in %d pages, %.1f MB, %.3fs -> %.0f objects/s",
+                        run,
+                        count,
+                        pages,
+                        Double(bytes) / 1e6,
+                        seconds,
+                        Double(count) / seconds
+                    )
+                )
             }
             print(String(format: "list (limit=500) median: %.0f objects/s", rates.sorted()[1]))
 
@@ -106,8 +135,12 @@ struct SandboxBench: AsyncParsableCommand {
                         var index = listObjects + worker
                         while index < memoryObjects {
                             try await Self.send(
-                                client, "POST", "\(base)/api/v1/namespaces/bench/configmaps", token,
-                                #"{"metadata":{"name":"c-\#(index)"},"data":{"payload":"\#(payload)"}}"#)
+                                client,
+                                "POST",
+                                "\(base)/api/v1/namespaces/bench/configmaps",
+                                token,
+                                #"{"metadata":{"name":"c-\#(index)"},"data":{"payload":"\#(payload)"}}"#
+                            )
                             index += workers
                         }
                     }
@@ -116,9 +149,17 @@ struct SandboxBench: AsyncParsableCommand {
             }
             let memory = Self.memory()
             let held = max(memoryObjects, listObjects)
-            print(String(format: "memory: %d objects held, VmHWM %.0f MB, VmRSS %.0f MB (before: %.0f MB) -> %.0f MB per 100,000 objects", held,
-                Double(memory.hwm) / 1024, Double(memory.rss) / 1024, Double(rssBefore) / 1024,
-                Double(memory.hwm - rssBefore) / 1024 / Double(held) * 100_000))
+            print(
+                String(
+                    format:
+                        "memory: %d objects held, VmHWM %.0f MB, VmRSS %.0f MB (before: %.0f MB) -> %.0f MB per 100,000 objects",
+                    held,
+                    Double(memory.hwm) / 1024,
+                    Double(memory.rss) / 1024,
+                    Double(rssBefore) / 1024,
+                    Double(memory.hwm - rssBefore) / 1024 / Double(held) * 100_000
+                )
+            )
         } catch {
             try? await client.shutdown()
             try? await sandbox.stop()
@@ -129,7 +170,13 @@ struct SandboxBench: AsyncParsableCommand {
     }
 
     @discardableResult
-    private static func send(_ client: HTTPClient, _ method: String, _ url: String, _ token: String, _ body: String?) async throws -> Data {
+    private static func send(
+        _ client: HTTPClient,
+        _ method: String,
+        _ url: String,
+        _ token: String,
+        _ body: String?
+    ) async throws -> Data {
         var request = HTTPClientRequest(url: url)
         request.method = .RAW(value: method)
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
@@ -141,7 +188,9 @@ struct SandboxBench: AsyncParsableCommand {
         let response = try await client.execute(request, timeout: .seconds(60))
         let buffer = try await response.body.collect(upTo: 1 << 30)
         guard (200..<300).contains(Int(response.status.code)) else {
-            throw ValidationError("\(method) \(url): HTTP \(response.status.code) \(String(buffer: buffer).prefix(300))")
+            throw ValidationError(
+                "\(method) \(url): HTTP \(response.status.code) \(String(buffer: buffer).prefix(300))"
+            )
         }
         return Data(buffer.readableBytesView)
     }

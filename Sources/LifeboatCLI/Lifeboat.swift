@@ -12,9 +12,11 @@ struct Lifeboat: AsyncParsableCommand {
             InstallCommand.self,
             BackupLocationCommand.self,
             BackupCommand.self,
+            RestoreCommand.self,
             SandboxCommand.self,
             RepoCommand.self,
             NodeAgentCommand.self,
+            QuickstartCommand.self,
         ]
     )
 }

@@ -8,14 +8,20 @@ public struct AnyObjectStore: ObjectStore {
         self.base = (base as? AnyObjectStore)?.base ?? base
     }
 
-    public func put(_ key: String, body: some AsyncSequence<ByteBuffer, any Error> & Sendable, length: Int?)
+    public func put(
+        _ key: String,
+        body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        length: Int?
+    )
         async throws
     {
         try await base.put(key, body: body, length: length)
     }
 
     public func putIfAbsent(
-        _ key: String, body: some AsyncSequence<ByteBuffer, any Error> & Sendable, length: Int?
+        _ key: String,
+        body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        length: Int?
     ) async throws -> Bool {
         try await base.putIfAbsent(key, body: body, length: length)
     }
@@ -26,6 +32,8 @@ public struct AnyObjectStore: ObjectStore {
     }
 
     public func head(_ key: String) async throws -> ObjectInfo? { try await base.head(key) }
-    public func list(prefix: String, delimiter: String?) -> ObjectListing { base.list(prefix: prefix, delimiter: delimiter) }
+    public func list(prefix: String, delimiter: String?) -> ObjectListing {
+        base.list(prefix: prefix, delimiter: delimiter)
+    }
     public func delete(_ key: String) async throws { try await base.delete(key) }
 }

@@ -1,9 +1,9 @@
 import Crypto
 public import NIOCore
+import NIOFoundationCompat
 import Synchronization
 
 import struct Foundation.Date
-import NIOFoundationCompat
 
 /// An object store in memory, for tests and throw-away work.
 ///
@@ -35,7 +35,11 @@ public struct MemoryObjectStore: ObjectStore {
     /// The number of objects stored.
     public var count: Int { storage.objects.withLock { $0.count } }
 
-    public func put(_ key: String, body: some AsyncSequence<ByteBuffer, any Error> & Sendable, length: Int?)
+    public func put(
+        _ key: String,
+        body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        length: Int?
+    )
         async throws
     {
         try ObjectKey.validate(key)
@@ -44,7 +48,9 @@ public struct MemoryObjectStore: ObjectStore {
     }
 
     public func putIfAbsent(
-        _ key: String, body: some AsyncSequence<ByteBuffer, any Error> & Sendable, length: Int?
+        _ key: String,
+        body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        length: Int?
     ) async throws -> Bool {
         try ObjectKey.validate(key)
         if storage.objects.withLock({ $0[key] != nil }) { return false }
@@ -59,7 +65,10 @@ public struct MemoryObjectStore: ObjectStore {
     public func get(_ key: String) async throws -> ObjectBody {
         try ObjectKey.validate(key)
         guard let stored = storage.objects.withLock({ $0[key] }) else {
-            throw ObjectStoreError(code: .notFound, message: "object \(ObjectKey.quoted(key)) not found in memory store")
+            throw ObjectStoreError(
+                code: .notFound,
+                message: "object \(ObjectKey.quoted(key)) not found in memory store"
+            )
         }
         return ObjectBody(stored.bytes)
     }
@@ -96,14 +105,18 @@ public struct MemoryObjectStore: ObjectStore {
     }
 
     private static func collect(
-        _ key: String, body: some AsyncSequence<ByteBuffer, any Error> & Sendable, length: Int?
+        _ key: String,
+        body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        length: Int?
     ) async throws -> Stored {
         var bytes = ByteBuffer()
         for try await var chunk in body { bytes.writeBuffer(&chunk) }
         if let length, length != bytes.readableBytes {
             throw ObjectStoreError(
                 code: .corrupt,
-                message: "object \(ObjectKey.quoted(key)): body has \(bytes.readableBytes) bytes, declared length \(length)")
+                message:
+                    "object \(ObjectKey.quoted(key)): body has \(bytes.readableBytes) bytes, declared length \(length)"
+            )
         }
         let digest = Insecure.MD5.hash(data: bytes.readableBytesView)
         let etag = "\"" + Hex.encode(digest) + "\""

@@ -52,14 +52,18 @@ extension ObjectBody {
     public func collect(upTo maxBytes: Int) async throws -> ByteBuffer {
         if let length, length > maxBytes {
             throw ObjectStoreError(
-                code: .corrupt, message: "object of \(length) bytes exceeds the limit of \(maxBytes) bytes")
+                code: .corrupt,
+                message: "object of \(length) bytes exceeds the limit of \(maxBytes) bytes"
+            )
         }
         var result = ByteBuffer()
         if let length { result.reserveCapacity(length) }
         for try await var chunk in self {
             guard result.readableBytes + chunk.readableBytes <= maxBytes else {
                 throw ObjectStoreError(
-                    code: .corrupt, message: "object exceeds the limit of \(maxBytes) bytes")
+                    code: .corrupt,
+                    message: "object exceeds the limit of \(maxBytes) bytes"
+                )
             }
             result.writeBuffer(&chunk)
         }

@@ -55,13 +55,19 @@ public struct ObjectListing: AsyncSequence, Sendable {
             while true {
                 while index >= buffer.count {
                     if done { return nil }
-                    if started && token == nil { done = true; return nil }
+                    if started && token == nil {
+                        done = true
+                        return nil
+                    }
                     let page = try await fetch(token)
                     started = true
                     buffer = page.entries
                     index = 0
                     token = page.next
-                    if token == nil && buffer.isEmpty { done = true; return nil }
+                    if token == nil && buffer.isEmpty {
+                        done = true
+                        return nil
+                    }
                 }
                 let entry = buffer[index]
                 index += 1

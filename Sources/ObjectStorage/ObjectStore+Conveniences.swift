@@ -6,7 +6,9 @@ extension ObjectStore {
     /// Default `putIfAbsent`: checks with `head`, then writes. Not atomic against concurrent writers;
     /// backends that can do better override it.
     public func putIfAbsent(
-        _ key: String, body: some AsyncSequence<ByteBuffer, any Error> & Sendable, length: Int?
+        _ key: String,
+        body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        length: Int?
     ) async throws -> Bool {
         if try await head(key) != nil { return false }
         try await put(key, body: body, length: length)

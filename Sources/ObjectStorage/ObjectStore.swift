@@ -45,6 +45,10 @@ public protocol ObjectStore: Sendable {
     /// Backends that can do this atomically (memory, filesystem via `link(2)`, S3 via
     /// `If-None-Match: *`) do so; the default implementation checks with `head` first.
     /// - Returns: `true` when the object was written, `false` when one already existed (nothing written).
-    func putIfAbsent(_ key: String, body: some AsyncSequence<ByteBuffer, any Error> & Sendable, length: Int?)
+    func putIfAbsent(
+        _ key: String,
+        body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        length: Int?
+    )
         async throws -> Bool
 }

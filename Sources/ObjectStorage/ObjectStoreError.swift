@@ -37,8 +37,11 @@ public struct ObjectStoreError: Error, Sendable, CustomStringConvertible {
     public var location: String
 
     public init(
-        code: Code, message: String, cause: (any Error)? = nil,
-        file: String = #fileID, line: Int = #line
+        code: Code,
+        message: String,
+        cause: (any Error)? = nil,
+        file: String = #fileID,
+        line: Int = #line
     ) {
         self.code = code
         self.message = message

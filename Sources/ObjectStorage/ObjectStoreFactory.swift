@@ -21,7 +21,9 @@ public struct ObjectStoreFactory: Sendable {
         let stores = Mutex<[String: MemoryObjectStore]>([:])
     }
 
-    public init(environment: [String: String], httpClient: HTTPClient = .shared, retry: RetryPolicy? = nil) {
+    public init(
+        environment: [String: String], httpClient: HTTPClient = S3ObjectStore.defaultHTTPClient, retry: RetryPolicy? = nil
+    ) {
         self.environment = environment
         self.httpClient = httpClient
         self.retry = retry
@@ -29,7 +31,11 @@ public struct ObjectStoreFactory: Sendable {
 
     /// A store whose keys are relative to `location.prefix` (and `subpath`, if given).
     /// - Throws: `.invalidConfiguration` naming the provider, bucket or config key at fault.
-    public func makeStore(for location: ObjectStoreLocation, subpath: String = "", logger: Logger) throws
+    public func makeStore(
+        for location: ObjectStoreLocation,
+        subpath: String = "",
+        logger: Logger
+    ) throws
         -> any ObjectStore
     {
         let base = try makeBucketStore(for: location, logger: logger)
@@ -43,12 +49,22 @@ public struct ObjectStoreFactory: Sendable {
         switch location.normalizedProvider {
         case "aws", "s3":
             var configuration = try S3Configuration(
-                bucket: location.bucket, bslConfig: location.config, caCert: location.caCert)
+                bucket: location.bucket,
+                bslConfig: location.config,
+                caCert: location.caCert
+            )
             if let retry { configuration.retry = retry }
             let credentials = try AWSCredentials.resolve(
-                credentialFile: location.credential, profile: configuration.profile, environment: environment)
+                credentialFile: location.credential,
+                profile: configuration.profile,
+                environment: environment
+            )
             return try S3ObjectStore(
-                configuration: configuration, credentials: credentials, httpClient: httpClient, logger: logger)
+                configuration: configuration,
+                credentials: credentials,
+                httpClient: httpClient,
+                logger: logger
+            )
         case "filesystem", "file", "local":
             return try FilesystemObjectStore(root: location.bucket)
         case "memory":
@@ -61,7 +77,8 @@ public struct ObjectStoreFactory: Sendable {
         default:
             throw ObjectStoreError(
                 code: .invalidConfiguration,
-                message: "unknown object store provider \"\(location.provider)\" (supported: aws, filesystem, memory)")
+                message: "unknown object store provider \"\(location.provider)\" (supported: aws, filesystem, memory)"
+            )
         }
     }
 }

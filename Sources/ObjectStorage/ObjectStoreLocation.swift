@@ -16,8 +16,12 @@ public struct ObjectStoreLocation: Sendable, Hashable {
 
     /// - Parameter prefix: the key prefix; `nil` or empty for none.
     public init(
-        provider: String, bucket: String, prefix: String? = nil, config: [String: String] = [:],
-        credential: String? = nil, caCert: String? = nil
+        provider: String,
+        bucket: String,
+        prefix: String? = nil,
+        config: [String: String] = [:],
+        credential: String? = nil,
+        caCert: String? = nil
     ) {
         self.provider = provider
         self.bucket = bucket

@@ -26,14 +26,20 @@ public struct PrefixedObjectStore<Base: ObjectStore>: ObjectStore {
         return prefix + key
     }
 
-    public func put(_ key: String, body: some AsyncSequence<ByteBuffer, any Error> & Sendable, length: Int?)
+    public func put(
+        _ key: String,
+        body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        length: Int?
+    )
         async throws
     {
         try await base.put(full(key), body: body, length: length)
     }
 
     public func putIfAbsent(
-        _ key: String, body: some AsyncSequence<ByteBuffer, any Error> & Sendable, length: Int?
+        _ key: String,
+        body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        length: Int?
     ) async throws -> Bool {
         try await base.putIfAbsent(full(key), body: body, length: length)
     }

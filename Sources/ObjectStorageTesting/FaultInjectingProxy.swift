@@ -66,7 +66,8 @@ public final class FaultInjectingProxy: Sendable {
             .childChannelInitializer { inbound in
                 let fault = state.nextFault()
                 return inbound.pipeline.addHandler(
-                    ProxyFrontHandler(fault: fault, upstreamPort: upstreamPort))
+                    ProxyFrontHandler(fault: fault, upstreamPort: upstreamPort)
+                )
             }
             .bind(host: "127.0.0.1", port: 0).get()
         guard let port = channel.localAddress?.port else {
@@ -145,9 +146,12 @@ final class ProxyFrontHandler: ChannelInboundHandler, @unchecked Sendable {
             head += String(buffer: buffer)
             guard head.contains("\r\n\r\n") else { return }
             answered = true
-            let (status, code) = fault == .slowDown ? ("503 Slow Down", "SlowDown") : ("500 Internal Server Error", "InternalError")
-            let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>\(code)</Code><Message>injected by the test proxy</Message></Error>"
-            let response = "HTTP/1.1 \(status)\r\nContent-Type: application/xml\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+            let (status, code) =
+                fault == .slowDown ? ("503 Slow Down", "SlowDown") : ("500 Internal Server Error", "InternalError")
+            let body =
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>\(code)</Code><Message>injected by the test proxy</Message></Error>"
+            let response =
+                "HTTP/1.1 \(status)\r\nContent-Type: application/xml\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: response))).whenComplete { _ in
                 channel.close(promise: nil)

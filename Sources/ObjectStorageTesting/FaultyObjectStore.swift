@@ -32,7 +32,11 @@ public struct FaultyObjectStore<Base: ObjectStore>: ObjectStore {
         public var afterBody: Bool
 
         public init(
-            error: any Error, times: Int = 1, skip: Int = 0, keyPrefix: String = "", midStream: Bool = false,
+            error: any Error,
+            times: Int = 1,
+            skip: Int = 0,
+            keyPrefix: String = "",
+            midStream: Bool = false,
             afterBody: Bool = false
         ) {
             self.error = error
@@ -91,7 +95,11 @@ public struct FaultyObjectStore<Base: ObjectStore>: ObjectStore {
         }
     }
 
-    public func put(_ key: String, body: some AsyncSequence<ByteBuffer, any Error> & Sendable, length: Int?)
+    public func put(
+        _ key: String,
+        body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        length: Int?
+    )
         async throws
     {
         if let fault = fault(.put, key: key) {
@@ -102,7 +110,9 @@ public struct FaultyObjectStore<Base: ObjectStore>: ObjectStore {
     }
 
     public func putIfAbsent(
-        _ key: String, body: some AsyncSequence<ByteBuffer, any Error> & Sendable, length: Int?
+        _ key: String,
+        body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        length: Int?
     ) async throws -> Bool {
         if let fault = fault(.put, key: key) {
             if fault.afterBody { for try await _ in body {} }

@@ -1,10 +1,11 @@
+import Foundation
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
-import Synchronization
 
 /// A real S3 server for tests: `moto_server` on a free 127.0.0.1 port.
 ///
@@ -61,7 +62,9 @@ public final class MotoServer: Sendable {
     /// Starts a new server (prefer `shared()`); it is stopped by `stop()` or when this process exits.
     public static func start() async throws -> MotoServer {
         guard let binary = findOnPath("moto_server") else {
-            throw TestSupportError("moto_server not found on PATH; `make test` installs it (pip install 'moto[server]')")
+            throw TestSupportError(
+                "moto_server not found on PATH; `make test` installs it (pip install 'moto[server]')"
+            )
         }
         let port = try freeLoopbackPort()
         let process = Process()
@@ -100,7 +103,8 @@ public final class MotoServer: Sendable {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
-    static func findOnPath(_ name: String) -> String? {
+    /// The full path of executable `name` on PATH, or `nil`.
+    public static func findOnPath(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         for folder in path.split(separator: ":") {
             let candidate = "\(folder)/\(name)"

@@ -1,5 +1,6 @@
 public import Logging
 import Synchronization
+import NIOCore
 
 /// What `check` found.
 public struct CheckReport: Sendable {
@@ -169,16 +170,16 @@ extension Repository {
     func verifyPack(_ pack: BlobID, indexEntries: [PackEntry]) async -> ([String], Set<BlobID>) {
         var errors: [String] = []
         var damaged = Set<BlobID>()
-        let bytes: [UInt8]
+        let bytes: ByteBuffer
         do {
-            bytes = try await read(objectKey(.data, pack))
+            bytes = try await readBuffer(objectKey(.data, pack))
         } catch {
             return (["pack \(pack.hex): cannot be read: \(error)"], Set(indexEntries.map(\.id)))
         }
-        if BlobID.hash(bytes) != pack {
+        if bytes.withUnsafeReadableBytes({ BlobID.hash($0) }) != pack {
             errors.append("pack \(pack.hex): content does not match its name (damaged)")
         }
-        bytes.withUnsafeBytes { raw in
+        bytes.withUnsafeReadableBytes { raw in
             do {
                 let header = try PackReader.entries(of: raw, key: key)
                 let headerSet = Set(header.map { "\($0.type)\($0.id.hex)\($0.offset)\($0.length)" })

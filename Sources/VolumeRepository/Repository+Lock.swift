@@ -20,12 +20,30 @@ extension Repository {
             throw error
         }
         logger.debug("acquired lock", metadata: ["lock.id": "\(lockID.short)", "lock.exclusive": "\(exclusive)"])
+        // restic refreshes its lock every 5 minutes (a new lock file, then the old one is deleted) so that
+        // others never see it as stale (30 minutes) while the operation runs.
+        let current = Locked(lockID)
         do {
-            let result = try await body()
-            try? await store.delete(objectKey(.locks, lockID))
+            let result = try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    while true {
+                        try await Task.sleep(for: .seconds(300))
+                        let fresh = try await self.saveUnpacked(.locks, LockFile.current(exclusive: exclusive).encoded())
+                        let old = current.withLock { id in
+                            defer { id = fresh }
+                            return id
+                        }
+                        try? await self.store.delete(self.objectKey(.locks, old))
+                    }
+                }
+                let value = try await body()
+                group.cancelAll()
+                return value
+            }
+            try? await store.delete(objectKey(.locks, current.value))
             return result
         } catch {
-            try? await store.delete(objectKey(.locks, lockID))
+            try? await store.delete(objectKey(.locks, current.value))
             throw error
         }
     }

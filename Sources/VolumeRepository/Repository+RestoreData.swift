@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -35,9 +36,9 @@ extension Repository {
             for (pack, entries) in byPack {
                 group.addTask {
                     await limiter.withSlot {
-                        let bytes: [UInt8]
+                        let bytes: ByteBuffer
                         do {
-                            bytes = try await self.read(self.objectKey(.data, pack))
+                            bytes = try await self.readBuffer(self.objectKey(.data, pack))
                         } catch {
                             for e in entries { for (f, _) in usesByBlob[e.id] ?? [] { fail(paths[f], "pack \(pack.short): \(error)") } }
                             return
@@ -45,7 +46,7 @@ extension Repository {
                         for e in entries {
                             let data: [UInt8]
                             do {
-                                data = try bytes.withUnsafeBytes { try self.decodeBlob(e, in: $0, verify: false) }
+                                data = try bytes.withUnsafeReadableBytes { try self.decodeBlob(e, in: $0, verify: false) }
                             } catch {
                                 for (f, _) in usesByBlob[e.id] ?? [] { fail(paths[f], "blob \(e.id.short): \(error)") }
                                 continue

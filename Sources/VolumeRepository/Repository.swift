@@ -145,6 +145,11 @@ public final class Repository: Sendable {
         return Array(buffer.readableBytesView)
     }
 
+    /// Reads a whole file without copying it out of the store's buffer (packs).
+    func readBuffer(_ key: String) async throws -> ByteBuffer {
+        try await store.getData(key, maxBytes: 1 << 30)
+    }
+
     /// Writes a file that must not exist yet: repository files are never overwritten.
     /// - Throws: `RepositoryError.alreadyExists` when `key` is taken (content-addressed names make that a
     ///   corruption or a collision; the existing file is left alone).

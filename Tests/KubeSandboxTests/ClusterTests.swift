@@ -17,28 +17,67 @@ struct ClusterTests {
         let nodes = [
             node("a", labels: ["zone": "z1", "size": "4"]),
             node("b", labels: ["zone": "z2", "size": "16"]),
-            node("c", labels: ["zone": "z3", "size": "8"], taints: [["key": "dedicated", "value": "db", "effect": "NoSchedule"]]),
+            node(
+                "c",
+                labels: ["zone": "z3", "size": "8"],
+                taints: [["key": "dedicated", "value": "db", "effect": "NoSchedule"]]
+            ),
         ]
         let scheduler = Scheduler(nodes: nodes)
         func pod(_ spec: JSONValue) -> JSONValue { ["spec": spec] }
         #expect(scheduler.select(for: pod(["nodeSelector": ["zone": "z2"]]), podCounts: [:]) == "b")
         let gt: JSONValue = [
-            "affinity": ["nodeAffinity": ["requiredDuringSchedulingIgnoredDuringExecution": ["nodeSelectorTerms": [["matchExpressions": [["key": "size", "operator": "Gt", "values": ["5"]]]]]]]]
+            "affinity": [
+                "nodeAffinity": [
+                    "requiredDuringSchedulingIgnoredDuringExecution": [
+                        "nodeSelectorTerms": [
+                            ["matchExpressions": [["key": "size", "operator": "Gt", "values": ["5"]]]]
+                        ]
+                    ]
+                ]
+            ]
         ]
         #expect(scheduler.select(for: pod(gt), podCounts: [:]) == "b")
         let notIn: JSONValue = [
-            "affinity": ["nodeAffinity": ["requiredDuringSchedulingIgnoredDuringExecution": ["nodeSelectorTerms": [["matchExpressions": [["key": "zone", "operator": "NotIn", "values": ["z1", "z2"]]]]]]]]
+            "affinity": [
+                "nodeAffinity": [
+                    "requiredDuringSchedulingIgnoredDuringExecution": [
+                        "nodeSelectorTerms": [
+                            ["matchExpressions": [["key": "zone", "operator": "NotIn", "values": ["z1", "z2"]]]]
+                        ]
+                    ]
+                ]
+            ]
         ]
         #expect(scheduler.select(for: pod(notIn), podCounts: [:]) == nil)
         var tolerated = notIn
         tolerated["tolerations"] = [["key": "dedicated", "operator": "Equal", "value": "db", "effect": "NoSchedule"]]
         #expect(scheduler.select(for: pod(tolerated), podCounts: [:]) == "c")
         let lt: JSONValue = [
-            "affinity": ["nodeAffinity": ["requiredDuringSchedulingIgnoredDuringExecution": ["nodeSelectorTerms": [["matchExpressions": [["key": "size", "operator": "Lt", "values": ["10"]], ["key": "zone", "operator": "Exists"]]]]]]]
+            "affinity": [
+                "nodeAffinity": [
+                    "requiredDuringSchedulingIgnoredDuringExecution": [
+                        "nodeSelectorTerms": [
+                            [
+                                "matchExpressions": [
+                                    ["key": "size", "operator": "Lt", "values": ["10"]],
+                                    ["key": "zone", "operator": "Exists"],
+                                ]
+                            ]
+                        ]
+                    ]
+                ]
+            ]
         ]
         #expect(scheduler.select(for: pod(lt), podCounts: [:]) == "a")
         let missing: JSONValue = [
-            "affinity": ["nodeAffinity": ["requiredDuringSchedulingIgnoredDuringExecution": ["nodeSelectorTerms": [["matchExpressions": [["key": "gpu", "operator": "DoesNotExist"]]]]]]]
+            "affinity": [
+                "nodeAffinity": [
+                    "requiredDuringSchedulingIgnoredDuringExecution": [
+                        "nodeSelectorTerms": [["matchExpressions": [["key": "gpu", "operator": "DoesNotExist"]]]]
+                    ]
+                ]
+            ]
         ]
         #expect(scheduler.select(for: pod(missing), podCounts: ["a": 3, "b": 1]) == "b")
     }
@@ -53,9 +92,16 @@ struct ClusterTests {
             try await api.namespace("apps")
             try await api.create(
                 "/api/v1/namespaces/apps/persistentvolumeclaims",
-                ["metadata": ["name": "data"], "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]]])
+                [
+                    "metadata": ["name": "data"],
+                    "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]],
+                ]
+            )
             try await Task.sleep(for: .milliseconds(100))
-            #expect(await api.request("GET", "/api/v1/namespaces/apps/persistentvolumeclaims/data").json["status"]?["phase"] == "Pending")
+            #expect(
+                await api.request("GET", "/api/v1/namespaces/apps/persistentvolumeclaims/data").json["status"]?["phase"]
+                    == "Pending"
+            )
             let pod = try await api.create(
                 "/api/v1/namespaces/apps/pods",
                 [
@@ -65,7 +111,8 @@ struct ClusterTests {
                         "containers": [["name": "app", "image": "busybox"]],
                         "volumes": [["name": "data", "persistentVolumeClaim": ["claimName": "data"]]],
                     ],
-                ])
+                ]
+            )
             try await eventually {
                 await api.request("GET", "/api/v1/namespaces/apps/pods/app").json["status"]?["phase"] == "Running"
             }
@@ -75,7 +122,8 @@ struct ClusterTests {
             let volume = try #require(pvc["spec"]?["volumeName"]?.stringValue)
             let uid = try #require(pod["metadata"]?["uid"]?.stringValue)
             let mount = sandbox.volumesRoot.appendingPathComponent(
-                "nodes/sandbox-node-2/pods/\(uid)/volumes/kubernetes.io~csi/\(volume)/mount")
+                "nodes/sandbox-node-2/pods/\(uid)/volumes/kubernetes.io~csi/\(volume)/mount"
+            )
             try await eventually { FileManager.default.fileExists(atPath: mount.path) }
             try "hello".write(to: mount.appendingPathComponent("file.txt"), atomically: true, encoding: .utf8)
             let direct = sandbox.volumesRoot.appendingPathComponent("volumes/\(volume)/file.txt")
@@ -84,9 +132,18 @@ struct ClusterTests {
             #expect(running.json["items"]?.arrayValue?.count == 1)
             try await api.create(
                 "/api/v1/namespaces/apps/pods",
-                ["metadata": ["name": "waits"], "spec": ["containers": [["name": "c", "image": "x"]], "volumes": [["name": "d", "persistentVolumeClaim": ["claimName": "missing"]]]]])
+                [
+                    "metadata": ["name": "waits"],
+                    "spec": [
+                        "containers": [["name": "c", "image": "x"]],
+                        "volumes": [["name": "d", "persistentVolumeClaim": ["claimName": "missing"]]],
+                    ],
+                ]
+            )
             try await Task.sleep(for: .milliseconds(200))
-            #expect(await api.request("GET", "/api/v1/namespaces/apps/pods/waits").json["status"]?["phase"] == "Pending")
+            #expect(
+                await api.request("GET", "/api/v1/namespaces/apps/pods/waits").json["status"]?["phase"] == "Pending"
+            )
         }
     }
 
@@ -95,7 +152,8 @@ struct ClusterTests {
             for path in [
                 "/apis/apps/v1/namespaces/demo/deployments/web", "/api/v1/namespaces/demo/services/web",
                 "/api/v1/namespaces/demo/configmaps/web-config", "/api/v1/namespaces/demo/secrets/web-credentials",
-                "/api/v1/namespaces/demo/serviceaccounts/web", "/apis/rbac.authorization.k8s.io/v1/namespaces/demo/rolebindings/web-view",
+                "/api/v1/namespaces/demo/serviceaccounts/web",
+                "/apis/rbac.authorization.k8s.io/v1/namespaces/demo/rolebindings/web-view",
                 "/apis/demo.lifeboat.io/v1/namespaces/demo/widgets/blue-widget",
             ] {
                 #expect(await api.request("GET", path).status == 200, "\(path)")
@@ -105,7 +163,8 @@ struct ClusterTests {
                 return pods.first?["status"]?["phase"] == "Running"
             }
             let files = try FileManager.default.contentsOfDirectory(
-                atPath: sandbox.volumesRoot.appendingPathComponent("volumes/\(DemoSeed.volumeName)").path)
+                atPath: sandbox.volumesRoot.appendingPathComponent("volumes/\(DemoSeed.volumeName)").path
+            )
             #expect(files.contains("notes.txt"))
         }
     }

@@ -22,8 +22,11 @@ struct KubectlTests {
         func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
             let process = Process()
             process.executableURL = executable
-            process.arguments = ["--kubeconfig", directory.appendingPathComponent("kubeconfig").path,
-                "--cache-dir", directory.appendingPathComponent("cache").path] + arguments
+            process.arguments =
+                [
+                    "--kubeconfig", directory.appendingPathComponent("kubeconfig").path,
+                    "--cache-dir", directory.appendingPathComponent("cache").path,
+                ] + arguments
             process.environment = ["HOME": directory.path, "PATH": "/usr/bin:/bin"]
             let out = Pipe()
             let err = Pipe()
@@ -34,7 +37,11 @@ struct KubectlTests {
         }
 
         @discardableResult
-        func run(_ arguments: String..., expectSuccess: Bool = true, sourceLocation: SourceLocation = #_sourceLocation)
+        func run(
+            _ arguments: String...,
+            expectSuccess: Bool = true,
+            sourceLocation: SourceLocation = #_sourceLocation
+        )
             async throws -> String
         {
             let (process, out, err) = try start(arguments)
@@ -46,8 +53,10 @@ struct KubectlTests {
             let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             if expectSuccess {
                 #expect(
-                    process.terminationStatus == 0, "kubectl \(arguments.joined(separator: " ")): \(stderr)",
-                    sourceLocation: sourceLocation)
+                    process.terminationStatus == 0,
+                    "kubectl \(arguments.joined(separator: " ")): \(stderr)",
+                    sourceLocation: sourceLocation
+                )
             }
             return stdout + stderr
         }
@@ -159,40 +168,86 @@ struct KubectlTests {
             try sandbox.writeKubeconfig(to: directory.appendingPathComponent("kubeconfig").path)
             let manifest = directory.appendingPathComponent("app.yaml")
             let cr = directory.appendingPathComponent("cr.yaml")
-            try Self.manifest.replacingOccurrences(of: "COLOR", with: "blue").write(to: manifest, atomically: true, encoding: .utf8)
+            try Self.manifest.replacingOccurrences(of: "COLOR", with: "blue").write(
+                to: manifest,
+                atomically: true,
+                encoding: .utf8
+            )
             try Self.customResource.write(to: cr, atomically: true, encoding: .utf8)
 
             let version = try await kubectl.run("version", "-o", "json")
             #expect(version.contains("v1.32.0-lifeboat-sandbox"))
             let resources = try await kubectl.run("api-resources")
-            #expect(resources.contains("deployments") && resources.contains("backups") && resources.contains("volumesnapshots"))
+            #expect(
+                resources.contains("deployments") && resources.contains("backups")
+                    && resources.contains("volumesnapshots")
+            )
             #expect(try await kubectl.run("create", "ns", "demo").contains("namespace/demo created"))
 
             let applied = try await kubectl.run("apply", "-f", manifest.path)
-            for line in ["deployment.apps/web created", "service/web created", "configmap/app-config created", "secret/app-secret created",
-                "persistentvolumeclaim/app-data created", "customresourcedefinition.apiextensions.k8s.io/gadgets.example.com created"] {
+            for line in [
+                "deployment.apps/web created", "service/web created", "configmap/app-config created",
+                "secret/app-secret created",
+                "persistentvolumeclaim/app-data created",
+                "customresourcedefinition.apiextensions.k8s.io/gadgets.example.com created",
+            ] {
                 #expect(applied.contains(line), "\(applied)")
             }
             #expect(try await kubectl.run("apply", "-f", cr.path).contains("gadget.example.com/g1 created"))
             let again = try await kubectl.run("apply", "-f", manifest.path)
-            #expect(again.contains("configmap/app-config unchanged") && again.contains("deployment.apps/web unchanged"), "\(again)")
-            try Self.manifest.replacingOccurrences(of: "COLOR", with: "green").write(to: manifest, atomically: true, encoding: .utf8)
+            #expect(
+                again.contains("configmap/app-config unchanged") && again.contains("deployment.apps/web unchanged"),
+                "\(again)"
+            )
+            try Self.manifest.replacingOccurrences(of: "COLOR", with: "green").write(
+                to: manifest,
+                atomically: true,
+                encoding: .utf8
+            )
             let changed = try await kubectl.run("apply", "-f", manifest.path)
             #expect(changed.contains("configmap/app-config configured"), "\(changed)")
             #expect(changed.contains("service/web unchanged"), "\(changed)")
 
             let all = try await kubectl.run("get", "all", "-n", "demo")
-            #expect(all.contains("deployment.apps/web") && all.contains("service/web") && all.contains("pod/x-pod"), "\(all)")
+            #expect(
+                all.contains("deployment.apps/web") && all.contains("service/web") && all.contains("pod/x-pod"),
+                "\(all)"
+            )
             let json = try JSONValue(parsing: try await kubectl.run("get", "cm", "-n", "demo", "-o", "json"))
             let names = (json["items"]?.arrayValue ?? []).compactMap { $0["metadata"]?["name"]?.stringValue }
             #expect(names.contains("app-config"))
-            #expect(json["items"]?.arrayValue?.first { $0["metadata"]?["name"] == "app-config" }?["data"]?["color"] == "green")
+            #expect(
+                json["items"]?.arrayValue?.first { $0["metadata"]?["name"] == "app-config" }?["data"]?["color"]
+                    == "green"
+            )
             let pods = try await kubectl.run("get", "pods", "-l", "app=x", "-n", "demo")
             #expect(pods.contains("x-pod") && pods.contains("READY"), "\(pods)")
             #expect(try await kubectl.run("label", "cm", "app-config", "-n", "demo", "team=a").contains("labeled"))
-            #expect(try await kubectl.run("annotate", "cm", "app-config", "-n", "demo", "note=hi").contains("annotated"))
-            #expect(try await kubectl.run("patch", "cm", "app-config", "-n", "demo", "--type", "merge", "-p", #"{"data":{"size":"L"}}"#).contains("patched"))
-            let patched = try await kubectl.run("get", "cm", "app-config", "-n", "demo", "-o", "jsonpath={.data.size},{.metadata.labels.team}")
+            #expect(
+                try await kubectl.run("annotate", "cm", "app-config", "-n", "demo", "note=hi").contains("annotated")
+            )
+            #expect(
+                try await kubectl.run(
+                    "patch",
+                    "cm",
+                    "app-config",
+                    "-n",
+                    "demo",
+                    "--type",
+                    "merge",
+                    "-p",
+                    #"{"data":{"size":"L"}}"#
+                ).contains("patched")
+            )
+            let patched = try await kubectl.run(
+                "get",
+                "cm",
+                "app-config",
+                "-n",
+                "demo",
+                "-o",
+                "jsonpath={.data.size},{.metadata.labels.team}"
+            )
             #expect(patched == "L,a")
 
             let (watcher, out, _) = try kubectl.start(["get", "cm", "-n", "demo", "--watch", "--request-timeout=10s"])

@@ -6,7 +6,9 @@ import Testing
 
 /// Starts an in-memory sandbox on 127.0.0.1:0, runs `body`, stops it.
 func withTestSandbox<T>(
-    nodes: Int = 1, seed: SandboxConfiguration.Seed? = nil, dataDirectory: URL? = nil,
+    nodes: Int = 1,
+    seed: SandboxConfiguration.Seed? = nil,
+    dataDirectory: URL? = nil,
     _ body: (Sandbox, TestAPI) async throws -> T
 ) async throws -> T {
     try await withSandbox(SandboxConfiguration(port: 0, dataDirectory: dataDirectory, nodes: nodes, seed: seed)) {
@@ -33,8 +35,13 @@ struct TestAPI: Sendable {
     }
 
     func request(
-        _ method: String, _ path: String, json: JSONValue? = nil, raw: String? = nil,
-        contentType: String = "application/json", accept: String = "application/json", token: String?? = .none
+        _ method: String,
+        _ path: String,
+        json: JSONValue? = nil,
+        raw: String? = nil,
+        contentType: String = "application/json",
+        accept: String = "application/json",
+        token: String?? = .none
     ) async -> Reply {
         var headers = ["Accept": accept]
         switch token {
@@ -89,7 +96,10 @@ enum Golden {
     static let userContent: Set<String> = ["fieldsV1", "labels", "annotations", "data", "spec", "continue"]
 
     static func shapeDifferences(
-        _ actual: JSONValue?, _ golden: JSONValue, path: String = "$", exactKeys: Bool = false,
+        _ actual: JSONValue?,
+        _ golden: JSONValue,
+        path: String = "$",
+        exactKeys: Bool = false,
         ignoring: Set<String> = []
     ) -> [String] {
         guard let actual else { return ["\(path): missing"] }
@@ -98,7 +108,12 @@ enum Golden {
             var differences: [String] = []
             for (key, value) in g where !ignoring.contains(key) {
                 differences += shapeDifferences(
-                    a[key], value, path: "\(path).\(key)", exactKeys: exactKeys, ignoring: ignoring)
+                    a[key],
+                    value,
+                    path: "\(path).\(key)",
+                    exactKeys: exactKeys,
+                    ignoring: ignoring
+                )
             }
             if exactKeys {
                 for key in a.keys where g[key] == nil { differences.append("\(path).\(key): unexpected") }
@@ -122,7 +137,9 @@ func temporaryDirectory() -> URL {
 
 /// Expects `actual` to have `golden`'s shape (keys and types); lists the differences on failure.
 func expectShape(
-    _ actual: JSONValue?, _ golden: JSONValue, ignoring: Set<String> = Golden.userContent,
+    _ actual: JSONValue?,
+    _ golden: JSONValue,
+    ignoring: Set<String> = Golden.userContent,
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
     let differences = Golden.shapeDifferences(actual, golden, ignoring: ignoring)

@@ -23,12 +23,19 @@ struct AWSCredentialsTests {
         let defaults = try AWSCredentials.parseSharedCredentials(Self.file)
         #expect(defaults == AWSCredentials(accessKeyID: "AKIDDEFAULT", secretAccessKey: "secretdefault"))
         let backup = try AWSCredentials.parseSharedCredentials(Self.file, profile: "backup")
-        #expect(backup == AWSCredentials(accessKeyID: "AKIDBACKUP", secretAccessKey: "secret/backup+x=", sessionToken: "tok"))
+        #expect(
+            backup
+                == AWSCredentials(accessKeyID: "AKIDBACKUP", secretAccessKey: "secret/backup+x=", sessionToken: "tok")
+        )
     }
 
     @Test func missingProfileIsNamed() {
         do {
-            _ = try AWSCredentials.parseSharedCredentials(Self.file, profile: "nope", source: "secret cloud-credentials")
+            _ = try AWSCredentials.parseSharedCredentials(
+                Self.file,
+                profile: "nope",
+                source: "secret cloud-credentials"
+            )
             Issue.record("accepted")
         } catch let error as ObjectStoreError {
             #expect(error.code == .invalidConfiguration)
@@ -40,23 +47,37 @@ struct AWSCredentialsTests {
     }
 
     @Test func incompleteProfileIsNamed() {
-        #expect(throws: ObjectStoreError.self) { try AWSCredentials.parseSharedCredentials(Self.file, profile: "broken") }
+        #expect(throws: ObjectStoreError.self) {
+            try AWSCredentials.parseSharedCredentials(Self.file, profile: "broken")
+        }
     }
 
     @Test func resolutionOrder() throws {
         let env = ["AWS_ACCESS_KEY_ID": "ENVID", "AWS_SECRET_ACCESS_KEY": "envsecret", "AWS_SESSION_TOKEN": "envtok"]
         // The BSL credential wins over the environment.
-        #expect(try AWSCredentials.resolve(credentialFile: Self.file, profile: nil, environment: env).accessKeyID == "AKIDDEFAULT")
-        #expect(try AWSCredentials.resolve(credentialFile: nil, profile: nil, environment: env)
-            == AWSCredentials(accessKeyID: "ENVID", secretAccessKey: "envsecret", sessionToken: "envtok"))
+        #expect(
+            try AWSCredentials.resolve(credentialFile: Self.file, profile: nil, environment: env).accessKeyID
+                == "AKIDDEFAULT"
+        )
+        #expect(
+            try AWSCredentials.resolve(credentialFile: nil, profile: nil, environment: env)
+                == AWSCredentials(accessKeyID: "ENVID", secretAccessKey: "envsecret", sessionToken: "envtok")
+        )
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("creds-\(UUID().uuidString)")
         try Data(Self.file.utf8).write(to: path)
         defer { try? FileManager.default.removeItem(at: path) }
         let fromFile = try AWSCredentials.resolve(
-            credentialFile: nil, profile: "backup", environment: ["AWS_SHARED_CREDENTIALS_FILE": path.path])
+            credentialFile: nil,
+            profile: "backup",
+            environment: ["AWS_SHARED_CREDENTIALS_FILE": path.path]
+        )
         #expect(fromFile.accessKeyID == "AKIDBACKUP")
         #expect(throws: ObjectStoreError.self) {
-            try AWSCredentials.resolve(credentialFile: nil, profile: nil, environment: ["AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/x"])
+            try AWSCredentials.resolve(
+                credentialFile: nil,
+                profile: nil,
+                environment: ["AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/x"]
+            )
         }
     }
 
@@ -74,7 +95,8 @@ struct S3ConfigurationTests {
                 "region": "minio", "s3Url": "http://minio.velero.svc:9000/", "s3ForcePathStyle": "true",
                 "insecureSkipTLSVerify": "true", "profile": "backup", "serverSideEncryption": "AES256",
                 "kmsKeyId": "alias/k", "checksumAlgorithm": "",
-            ])
+            ]
+        )
         #expect(config.region == "minio")
         #expect(config.endpoint == "http://minio.velero.svc:9000")
         #expect(config.forcePathStyle)
@@ -90,7 +112,9 @@ struct S3ConfigurationTests {
         #expect(config.endpoint == "https://s3.eu-west-1.amazonaws.com")
         #expect(!config.forcePathStyle)
         #expect(config.checksumAlgorithm == .crc32)
-        #expect(try S3Configuration(bucket: "b", bslConfig: ["checksumAlgorithm": "sha256"]).checksumAlgorithm == .sha256)
+        #expect(
+            try S3Configuration(bucket: "b", bslConfig: ["checksumAlgorithm": "sha256"]).checksumAlgorithm == .sha256
+        )
     }
 
     @Test(arguments: [
@@ -119,18 +143,26 @@ struct S3ConfigurationTests {
         let factory = ObjectStoreFactory(environment: ["AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"])
         let logger = Logger(label: "test")
         let memory = try factory.makeStore(
-            for: ObjectStoreLocation(provider: "memory", bucket: "m", prefix: "/velero/"), logger: logger)
+            for: ObjectStoreLocation(provider: "memory", bucket: "m", prefix: "/velero/"),
+            logger: logger
+        )
         try await memory.putData("backups/x", bytes: [1])
-        let whole = try factory.makeBucketStore(for: ObjectStoreLocation(provider: "memory", bucket: "m"), logger: logger)
+        let whole = try factory.makeBucketStore(
+            for: ObjectStoreLocation(provider: "memory", bucket: "m"),
+            logger: logger
+        )
         #expect(try await whole.listAll(prefix: "").map(\.key) == ["velero/backups/x"])
         let repo = try factory.makeStore(
-            for: ObjectStoreLocation(provider: "memory", bucket: "m", prefix: "velero"), subpath: "restic/ns1",
-            logger: logger)
+            for: ObjectStoreLocation(provider: "memory", bucket: "m", prefix: "velero"),
+            subpath: "restic/ns1",
+            logger: logger
+        )
         try await repo.putData("config", bytes: [2])
         #expect(try await whole.exists("velero/restic/ns1/config"))
         _ = try factory.makeStore(
             for: ObjectStoreLocation(provider: "velero.io/aws", bucket: "b", config: ["region": "us-west-2"]),
-            logger: logger)
+            logger: logger
+        )
         #expect(throws: ObjectStoreError.self) {
             try factory.makeStore(for: ObjectStoreLocation(provider: "gcp", bucket: "b"), logger: logger)
         }

@@ -1,9 +1,10 @@
 import Foundation
 import NIOCore
-@testable import ObjectStorage
 import ObjectStorageTesting
 import Synchronization
 import Testing
+
+@testable import ObjectStorage
 
 /// Pure pieces tested without I/O: part cutting, XML, listing roll-up, key rules, the injected clock.
 struct InternalsTests {
@@ -82,7 +83,12 @@ struct InternalsTests {
     @Test func backoffSleepsOnTheInjectedClock() async throws {
         let clock = RecordingClock()
         let policy = RetryPolicy(
-            maxAttempts: 4, initialBackoff: .seconds(1), maxBackoff: .seconds(3), clock: clock, random: { 0.5 })
+            maxAttempts: 4,
+            initialBackoff: .seconds(1),
+            maxBackoff: .seconds(3),
+            clock: clock,
+            random: { 0.5 }
+        )
         let attempts = Mutex(0)
         await #expect(throws: ObjectStoreError.self) {
             try await policy.run {
@@ -103,7 +109,8 @@ struct InternalsTests {
     func readersSeeWholeObjectsDuringOverwrites(_ backend: String) async throws {
         try await withTemporaryFolder { folder in
             let store: any ObjectStore =
-                backend == "memory" ? MemoryObjectStore() : try FilesystemObjectStore(root: folder)
+                backend == "memory"
+                ? MemoryObjectStore() : try FilesystemObjectStore(root: folder, configuration: .init(sync: false))
             let versions = (0..<4).map { ObjectStoreConformance.pattern(200_000, seed: UInt64($0 + 1)) }
             try await store.putData("k", bytes: versions[0])
             try await withThrowingTaskGroup(of: Void.self) { group in

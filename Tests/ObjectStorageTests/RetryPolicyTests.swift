@@ -8,7 +8,11 @@ import Testing
 struct RetryPolicyTests {
     @Test func backoffGrowsExponentiallyUpToTheCap() {
         let policy = RetryPolicy(
-            initialBackoff: .milliseconds(100), maxBackoff: .seconds(1), multiplier: 2, random: { 0.999_999 })
+            initialBackoff: .milliseconds(100),
+            maxBackoff: .seconds(1),
+            multiplier: 2,
+            random: { 0.999_999 }
+        )
         #expect(policy.backoffCeiling(retry: 1) == .milliseconds(100))
         #expect(policy.backoffCeiling(retry: 2) == .milliseconds(200))
         #expect(policy.backoffCeiling(retry: 4) == .milliseconds(800))
@@ -63,8 +67,10 @@ struct RetryPolicyTests {
         faulty.addFault(.put, .init(error: error, times: 3, afterBody: true))
         faulty.addFault(.get, .init(error: error, times: 2))
         let store = RetryingObjectStore(
-            base: faulty, configuration: .init(policy: RetryPolicy(maxAttempts: 5, initialBackoff: .zero)),
-            logger: .init(label: "test"))
+            base: faulty,
+            configuration: .init(policy: RetryPolicy(maxAttempts: 5, initialBackoff: .zero)),
+            logger: .init(label: "test")
+        )
         let bytes = ObjectStoreConformance.pattern(100_000)
         try await store.put("k", body: ObjectStoreConformance.chunked(bytes, chunk: 999), length: bytes.count)
         #expect(Array(try await store.getData("k").readableBytesView) == bytes)

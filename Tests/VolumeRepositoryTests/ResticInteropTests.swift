@@ -1,5 +1,6 @@
 import Foundation
 import ObjectStorage
+import ObjectStorageTesting
 import Testing
 @testable import VolumeRepository
 
@@ -82,6 +83,29 @@ struct ResticInteropTests {
 
         let check = try Restic.run(["-r", repoPath, "check", "--read-data"], password: password)
         #expect(check.status == 0, "\(check.output)")
+    }
+
+    @Test func s3RepositoryUnderAPrefixWorksWithRestic() async throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let source = dir.sub("src")
+        try Fixture.makeTree(at: source, bigFileSize: 600_000)
+        let moto = try await MotoServer.shared()
+        let bucket = "vr-" + UUID().uuidString.lowercased().prefix(8)
+        let store = try await moto.makeStore(bucket: String(bucket), logger: .test)
+        let repo = try await Repository.initialize(
+            store: store, prefix: "restic/ns1", password: password, configuration: .testing, logger: .test)
+        _ = try await repo.backup(BackupOptions(paths: [source]), logger: .test)
+        let url = "s3:\(moto.endpoint)/\(bucket)/restic/ns1"
+        setenv("AWS_ACCESS_KEY_ID", MotoServer.accessKeyID, 1)
+        setenv("AWS_SECRET_ACCESS_KEY", MotoServer.secretAccessKey, 1)
+        let check = try Restic.run(["-r", url, "check", "--read-data"], password: password)
+        #expect(check.status == 0, "\(check.output)")
+        try Restic.run(["-r", url, "backup", source], password: password)
+        let reopened = try await Repository.open(store: store, prefix: "restic/ns1", password: password, logger: .test)
+        #expect(try await reopened.snapshots().count == 2)
+        let report = try await reopened.check(readData: true, logger: .test)
+        #expect(report.isClean, "\(report.errors)")
     }
 
     @Test func wrongPasswordForResticRepository() async throws {

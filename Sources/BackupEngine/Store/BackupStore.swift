@@ -1,5 +1,6 @@
 public import AsyncAlgorithms
 import Foundation
+public import Kubernetes
 public import NIOCore
 public import ObjectStorage
 
@@ -129,13 +130,24 @@ public struct BackupStore: Sendable {
     /// Writes `velero-backup.json` (pretty JSON, like Velero) if no backup of that name exists.
     /// - Throws: `.alreadyExists` when the location already has it.
     public func putBackupMetadata(_ backup: Backup) async throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
-        let data = try encoder.encode(backup)
-        let written = try await store.putIfAbsent(layout.backupMetadata(backup.name), bytes: Array(data))
+        let data = try Self.kubernetesJSON(backup).encoded(pretty: true) + [0x0A]
+        let written = try await store.putIfAbsent(layout.backupMetadata(backup.name), bytes: data)
         guard written else {
             throw BackupEngineError(code: .alreadyExists, message: "backup \(backup.name) already exists in the location (\(layout.backupMetadata(backup.name)))")
         }
+    }
+
+    /// A velero.io object as Kubernetes writes it: `apiVersion`, `kind`, `metadata`, `spec`, `status` first,
+    /// other keys sorted.
+    public static func kubernetesJSON(_ value: some Encodable) throws -> JSONValue {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let sorted = try JSONValue(parsing: Array(try encoder.encode(value)))
+        guard case .object(let object) = sorted else { return sorted }
+        var ordered = JSONObject()
+        for key in ["apiVersion", "kind", "metadata", "spec", "status"] where object[key] != nil { ordered[key] = object[key] }
+        for (key, value) in object where ordered[key] == nil { ordered[key] = value }
+        return .object(ordered)
     }
 
     /// Deletes every object of a backup: the metadata first (so it stops being visible), then the rest.

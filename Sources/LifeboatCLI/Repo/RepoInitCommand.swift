@@ -1,4 +1,5 @@
 import ArgumentParser
+import ObjectStorage
 import VolumeRepository
 
 /// `lifeboat repo init`.
@@ -9,6 +10,10 @@ struct RepoInitCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (store, prefix) = try options.location(create: true)
+        if let s3 = store as? S3ObjectStore {
+            // restic creates the bucket on init when it is missing.
+            try? await s3.createBucket()
+        }
         do {
             let repo = try await Repository.initialize(store: store, prefix: prefix, password: try options.password(), logger: options.logger)
             print("created restic repository \(repo.config.id.prefix(10)) at \(options.repo ?? "")")

@@ -43,7 +43,7 @@ struct RepoOptions: ParsableArguments {
             throw ValidationError("no repository: use --repo or set RESTIC_REPOSITORY")
         }
         if url.hasPrefix("s3:") {
-            return try S3Location.open(url)
+            return try S3Location.open(url, logger: logger)
         }
         let path = url.hasPrefix("local:") ? String(url.dropFirst(6)) : url
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path

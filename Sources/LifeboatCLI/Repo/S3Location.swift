@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Logging
 import ObjectStorage
 
 /// Parses restic's `s3:http(s)://host[:port]/bucket[/prefix]` repository syntax.
@@ -24,8 +26,21 @@ enum S3Location {
         return Parsed(endpoint: scheme + parts[0], bucket: parts[1], prefix: prefix.isEmpty ? "" : prefix + "/")
     }
 
-    static func open(_ url: String) throws -> (store: any ObjectStore, prefix: String) {
+    /// An S3 store for the URL; credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or the shared
+    /// credentials file), region from AWS_DEFAULT_REGION/AWS_REGION (default us-east-1).
+    static func open(_ url: String, logger: Logger) throws -> (store: any ObjectStore, prefix: String) {
         let parsed = try parse(url)
-        throw ValidationError("repository \(url): S3 repositories (bucket \(parsed.bucket) at \(parsed.endpoint)) need the S3 object store, which is not built yet")
+        let env = ProcessInfo.processInfo.environment
+        let region = env["AWS_DEFAULT_REGION"] ?? env["AWS_REGION"] ?? "us-east-1"
+        let isAWS = parsed.endpoint.hasSuffix(".amazonaws.com")
+        let configuration = S3Configuration(
+            bucket: parsed.bucket, region: region, endpoint: parsed.endpoint, forcePathStyle: !isAWS)
+        do {
+            let credentials = try AWSCredentials.resolve(credentialFile: nil, profile: env["AWS_PROFILE"], environment: env)
+            let store = try S3ObjectStore(configuration: configuration, credentials: credentials, logger: logger)
+            return (store, parsed.prefix)
+        } catch {
+            throw ValidationError("repository \(url): \(error)")
+        }
     }
 }

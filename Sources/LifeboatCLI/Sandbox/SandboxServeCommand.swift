@@ -41,7 +41,9 @@ struct SandboxServeCommand: AsyncParsableCommand {
         if let seed, SandboxConfiguration.Seed(rawValue: seed) == nil {
             throw ValidationError("--seed \(seed) is not supported (supported: demo)")
         }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is unknown") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level \(logLevel) is unknown")
+        }
     }
 
     func run() async throws {
@@ -52,23 +54,34 @@ struct SandboxServeCommand: AsyncParsableCommand {
         let kubeconfigPath =
             kubeconfigOut
             ?? dataDirectory?.appendingPathComponent("kubeconfig").path
-            ?? FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-sandbox-\(UUID().uuidString).kubeconfig").path
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+                "lifeboat-sandbox-\(UUID().uuidString).kubeconfig"
+            ).path
         let configuration = SandboxConfiguration(
-            port: port, dataDirectory: dataDirectory, nodes: nodes, seed: seed.flatMap(SandboxConfiguration.Seed.init))
+            port: port,
+            dataDirectory: dataDirectory,
+            nodes: nodes,
+            seed: seed.flatMap(SandboxConfiguration.Seed.init)
+        )
         let server = SandboxServer(configuration: configuration, logger: logger) { endpoint in
             do {
                 let url = URL(fileURLWithPath: kubeconfigPath)
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    at: url.deletingLastPathComponent(),
+                    withIntermediateDirectories: true
+                )
                 try endpoint.kubeconfigYAML.write(to: url, atomically: true, encoding: .utf8)
                 try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
             } catch {
                 logger.error("cannot write kubeconfig", metadata: ["path": "\(kubeconfigPath)", "error": "\(error)"])
             }
-            let line = "{\"server\": \(Self.quoted(endpoint.serverURL)), \"kubeconfig\": \(Self.quoted(kubeconfigPath))}\n"
+            let line =
+                "{\"server\": \(Self.quoted(endpoint.serverURL)), \"kubeconfig\": \(Self.quoted(kubeconfigPath))}\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         let group = ServiceGroup(
-            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
         try await group.run()
     }
 
@@ -79,7 +92,11 @@ struct SandboxServeCommand: AsyncParsableCommand {
             case "\"": result += "\\\""
             case "\\": result += "\\\\"
             default:
-                if scalar.value < 0x20 { result += String(format: "\\u%04x", scalar.value) } else { result.unicodeScalars.append(scalar) }
+                if scalar.value < 0x20 {
+                    result += String(format: "\\u%04x", scalar.value)
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
             }
         }
         return result + "\""

@@ -1,3 +1,9 @@
+public import NIOCore
+import Synchronization
+
+import struct Foundation.Date
+import struct Foundation.UUID
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,11 +11,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-public import NIOCore
-import Synchronization
-
-import struct Foundation.Date
-import struct Foundation.UUID
 
 /// An object store in a local folder: the `filesystem` provider.
 ///
@@ -52,7 +53,9 @@ public struct FilesystemObjectStore: ObjectStore {
     public init(root: String, configuration: Configuration = .init()) throws {
         guard root.hasPrefix("/"), !root.utf8.contains(0) else {
             throw ObjectStoreError(
-                code: .invalidConfiguration, message: "filesystem bucket \(ObjectKey.quoted(root)) is not an absolute path")
+                code: .invalidConfiguration,
+                message: "filesystem bucket \(ObjectKey.quoted(root)) is not an absolute path"
+            )
         }
         var trimmed = root
         while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
@@ -61,13 +64,17 @@ public struct FilesystemObjectStore: ObjectStore {
         if let st = try POSIXFile.status(trimmed) {
             guard st.isDirectory else {
                 throw ObjectStoreError(
-                    code: .invalidConfiguration, message: "filesystem bucket \(trimmed) exists but is not a folder")
+                    code: .invalidConfiguration,
+                    message: "filesystem bucket \(trimmed) exists but is not a folder"
+                )
             }
         } else if configuration.createRoot {
             try Self.makeDirectories(trimmed, below: "/")
         } else {
             throw ObjectStoreError(
-                code: .invalidConfiguration, message: "filesystem bucket \(trimmed) does not exist")
+                code: .invalidConfiguration,
+                message: "filesystem bucket \(trimmed) does not exist"
+            )
         }
     }
 
@@ -79,7 +86,9 @@ public struct FilesystemObjectStore: ObjectStore {
         for segment in key.split(separator: "/") where segment.hasPrefix(Self.temporaryPrefix) {
             throw ObjectStoreError(
                 code: .invalidKey,
-                message: "invalid object key \(ObjectKey.quoted(key)): segments starting with \(Self.temporaryPrefix) are reserved")
+                message:
+                    "invalid object key \(ObjectKey.quoted(key)): segments starting with \(Self.temporaryPrefix) are reserved"
+            )
         }
         return root == "/" ? "/" + key : root + "/" + key
     }
@@ -103,7 +112,11 @@ public struct FilesystemObjectStore: ObjectStore {
 
     // MARK: - ObjectStore
 
-    public func put(_ key: String, body: some AsyncSequence<ByteBuffer, any Error> & Sendable, length: Int?)
+    public func put(
+        _ key: String,
+        body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        length: Int?
+    )
         async throws
     {
         let target = try path(of: key)
@@ -120,7 +133,9 @@ public struct FilesystemObjectStore: ObjectStore {
     }
 
     public func putIfAbsent(
-        _ key: String, body: some AsyncSequence<ByteBuffer, any Error> & Sendable, length: Int?
+        _ key: String,
+        body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        length: Int?
     ) async throws -> Bool {
         let target = try path(of: key)
         if try await POSIXFile.run({ try POSIXFile.status(target) }) != nil { return false }
@@ -140,7 +155,10 @@ public struct FilesystemObjectStore: ObjectStore {
 
     /// Writes `body` to a new temporary file next to `target`, fsynced; returns its path.
     private func writeTemporary(
-        for target: String, key: String, body: some AsyncSequence<ByteBuffer, any Error> & Sendable, length: Int?
+        for target: String,
+        key: String,
+        body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        length: Int?
     ) async throws -> String {
         let folder = Self.parent(of: target)
         let temp = folder + "/" + Self.temporaryPrefix + UUID().uuidString
@@ -166,7 +184,8 @@ public struct FilesystemObjectStore: ObjectStore {
             if let length, length != written {
                 throw ObjectStoreError(
                     code: .corrupt,
-                    message: "object \(ObjectKey.quoted(key)): body has \(written) bytes, declared length \(length)")
+                    message: "object \(ObjectKey.quoted(key)): body has \(written) bytes, declared length \(length)"
+                )
             }
             try await POSIXFile.run {
                 if sync && fsync(fd) != 0 { throw POSIXFile.errnoError("cannot sync", temp) }
@@ -192,14 +211,18 @@ public struct FilesystemObjectStore: ObjectStore {
             if fd < 0 {
                 if errno == ENOENT || errno == ENOTDIR {
                     throw ObjectStoreError(
-                        code: .notFound, message: "object \(ObjectKey.quoted(key)) not found (no file \(file))")
+                        code: .notFound,
+                        message: "object \(ObjectKey.quoted(key)) not found (no file \(file))"
+                    )
                 }
                 throw POSIXFile.errnoError("cannot open object \(ObjectKey.quoted(key)) at", file)
             }
             guard let st = try? POSIXFile.status(fd: fd, path: file), st.isRegular else {
                 close(fd)
                 throw ObjectStoreError(
-                    code: .notFound, message: "object \(ObjectKey.quoted(key)) not found (\(file) is not a file)")
+                    code: .notFound,
+                    message: "object \(ObjectKey.quoted(key)) not found (\(file) is not a file)"
+                )
             }
             return (fd, st.size)
         }

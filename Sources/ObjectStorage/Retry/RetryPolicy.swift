@@ -67,7 +67,9 @@ public struct RetryPolicy: Sendable {
     ///   - what: a short description for the log (`PUT backups/b1/b1.tar.gz`).
     ///   - logger: retries are logged at debug level.
     public func run<T>(
-        _ what: String = "operation", logger: Logger? = nil, _ operation: () async throws -> T
+        _ what: String = "operation",
+        logger: Logger? = nil,
+        _ operation: () async throws -> T
     ) async throws -> T {
         var attempt = 1
         while true {
@@ -81,7 +83,8 @@ public struct RetryPolicy: Sendable {
                     metadata: [
                         "object.operation": "\(what)", "retry.attempt": "\(attempt)", "retry.delay": "\(wait)",
                         "error": "\(error)",
-                    ])
+                    ]
+                )
                 try await clock.sleep(for: wait)
                 attempt += 1
             }

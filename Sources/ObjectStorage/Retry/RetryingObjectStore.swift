@@ -39,7 +39,10 @@ public struct RetryingObjectStore<Base: ObjectStore>: ObjectStore {
 
     /// Reads `body` up to `replayLimit` bytes: `.buffered` when it all fit (so it can be re-sent),
     /// otherwise `.streaming` with the bytes read so far followed by the rest of the body.
-    private func prepare(_ body: some AsyncSequence<ByteBuffer, any Error> & Sendable, length: Int?) async throws
+    private func prepare(
+        _ body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        length: Int?
+    ) async throws
         -> Prepared
     {
         if let length, length > configuration.replayLimit {
@@ -59,7 +62,11 @@ public struct RetryingObjectStore<Base: ObjectStore>: ObjectStore {
         case streaming(ObjectBody)
     }
 
-    public func put(_ key: String, body: some AsyncSequence<ByteBuffer, any Error> & Sendable, length: Int?)
+    public func put(
+        _ key: String,
+        body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        length: Int?
+    )
         async throws
     {
         switch try await prepare(body, length: length) {
@@ -73,7 +80,9 @@ public struct RetryingObjectStore<Base: ObjectStore>: ObjectStore {
     }
 
     public func putIfAbsent(
-        _ key: String, body: some AsyncSequence<ByteBuffer, any Error> & Sendable, length: Int?
+        _ key: String,
+        body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        length: Int?
     ) async throws -> Bool {
         let buffer: ByteBuffer
         switch try await prepare(body, length: length) {

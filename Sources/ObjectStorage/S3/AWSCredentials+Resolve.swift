@@ -12,7 +12,9 @@ extension AWSCredentials {
     ///   - source: names the file in error messages.
     /// - Throws: `.invalidConfiguration` naming the profile and the source when it is missing or incomplete.
     public static func parseSharedCredentials(
-        _ text: String, profile: String = "default", source: String = "credentials file"
+        _ text: String,
+        profile: String = "default",
+        source: String = "credentials file"
     ) throws -> AWSCredentials {
         var sections: [String: [String: String]] = [:]
         var current: String?
@@ -35,15 +37,20 @@ extension AWSCredentials {
             let known = sections.keys.sorted().joined(separator: ", ")
             throw ObjectStoreError(
                 code: .invalidConfiguration,
-                message: "profile \"\(profile)\" not found in \(source) (profiles: \(known.isEmpty ? "none" : known))")
+                message: "profile \"\(profile)\" not found in \(source) (profiles: \(known.isEmpty ? "none" : known))"
+            )
         }
         guard let id = section["aws_access_key_id"], !id.isEmpty else {
             throw ObjectStoreError(
-                code: .invalidConfiguration, message: "profile \"\(profile)\" in \(source) has no aws_access_key_id")
+                code: .invalidConfiguration,
+                message: "profile \"\(profile)\" in \(source) has no aws_access_key_id"
+            )
         }
         guard let secret = section["aws_secret_access_key"], !secret.isEmpty else {
             throw ObjectStoreError(
-                code: .invalidConfiguration, message: "profile \"\(profile)\" in \(source) has no aws_secret_access_key")
+                code: .invalidConfiguration,
+                message: "profile \"\(profile)\" in \(source) has no aws_secret_access_key"
+            )
         }
         let token = section["aws_session_token"].flatMap { $0.isEmpty ? nil : $0 }
         return AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: token)
@@ -59,7 +66,9 @@ extension AWSCredentials {
     ///   - profile: the profile to read from a credentials file (`AWS_PROFILE` if nil, then `default`).
     ///   - environment: the process environment.
     public static func resolve(
-        credentialFile: String?, profile: String?, environment: [String: String]
+        credentialFile: String?,
+        profile: String?,
+        environment: [String: String]
     ) throws -> AWSCredentials {
         let profile = profile.flatMap { $0.isEmpty ? nil : $0 } ?? environment["AWS_PROFILE"] ?? "default"
         if let credentialFile {
@@ -68,7 +77,9 @@ extension AWSCredentials {
         if let id = environment["AWS_ACCESS_KEY_ID"], !id.isEmpty {
             guard let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else {
                 throw ObjectStoreError(
-                    code: .invalidConfiguration, message: "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not")
+                    code: .invalidConfiguration,
+                    message: "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not"
+                )
             }
             let token = environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
             return AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: token)
@@ -78,14 +89,18 @@ extension AWSCredentials {
         guard let path else {
             throw ObjectStoreError(
                 code: .invalidConfiguration,
-                message: "no AWS credentials: no BSL credential, no AWS_ACCESS_KEY_ID, no AWS_SHARED_CREDENTIALS_FILE")
+                message: "no AWS credentials: no BSL credential, no AWS_ACCESS_KEY_ID, no AWS_SHARED_CREDENTIALS_FILE"
+            )
         }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
             throw ObjectStoreError(
-                code: .invalidConfiguration, message: "cannot read AWS credentials file \(path)", cause: error)
+                code: .invalidConfiguration,
+                message: "cannot read AWS credentials file \(path)",
+                cause: error
+            )
         }
         return try parseSharedCredentials(String(decoding: data, as: UTF8.self), profile: profile, source: path)
     }

@@ -16,6 +16,7 @@ enum HTTPDate {
             return String(repeating: "0", count: max(0, w - s.count)) + s
         }
         return UTCDateFormat.parseISO8601(
-            "\(pad(year, 4))-\(pad(monthIndex + 1, 2))-\(pad(day, 2))T\(time[0]):\(time[1]):\(time[2])Z")
+            "\(pad(year, 4))-\(pad(monthIndex + 1, 2))-\(pad(day, 2))T\(time[0]):\(time[1]):\(time[2])Z"
+        )
     }
 }

@@ -35,12 +35,16 @@ extension S3Configuration {
             case "false", "0", "no": return false
             default:
                 throw ObjectStoreError(
-                    code: .invalidConfiguration, message: "BSL config \(key)=\"\(raw)\" is not a boolean (true|false)")
+                    code: .invalidConfiguration,
+                    message: "BSL config \(key)=\"\(raw)\" is not a boolean (true|false)"
+                )
             }
         }
         guard !bucket.isEmpty, !bucket.contains("/") || bucket.hasPrefix("arn:aws:s3:") else {
             throw ObjectStoreError(
-                code: .invalidConfiguration, message: "bucket \"\(bucket)\" is not a valid bucket name")
+                code: .invalidConfiguration,
+                message: "bucket \"\(bucket)\" is not a valid bucket name"
+            )
         }
         let region = config["region"].flatMap { $0.isEmpty ? nil : $0 } ?? "us-east-1"
         var endpoint: String?
@@ -56,7 +60,9 @@ extension S3Configuration {
             } else {
                 throw ObjectStoreError(
                     code: .invalidConfiguration,
-                    message: "BSL config checksumAlgorithm=\"\(raw)\" is not one of CRC32, CRC32C, SHA1, SHA256 or empty")
+                    message:
+                        "BSL config checksumAlgorithm=\"\(raw)\" is not one of CRC32, CRC32C, SHA1, SHA256 or empty"
+                )
             }
         }
         var pem = config["caCert"].flatMap { $0.isEmpty ? nil : $0 } ?? caCert
@@ -65,17 +71,26 @@ extension S3Configuration {
                 let decoded = String(data: data, encoding: .utf8), decoded.contains("-----BEGIN")
             else {
                 throw ObjectStoreError(
-                    code: .invalidConfiguration, message: "caCert is neither PEM nor base64-encoded PEM")
+                    code: .invalidConfiguration,
+                    message: "caCert is neither PEM nor base64-encoded PEM"
+                )
             }
             pem = decoded
         }
         let sse = config["serverSideEncryption"].flatMap { $0.isEmpty ? nil : $0 }
         let kms = config["kmsKeyId"].flatMap { $0.isEmpty ? nil : $0 }
         self.init(
-            bucket: bucket, region: region, endpoint: endpoint, forcePathStyle: try bool("s3ForcePathStyle"),
-            insecureSkipTLSVerify: try bool("insecureSkipTLSVerify"), caCertificatePEM: pem,
-            serverSideEncryption: sse, kmsKeyID: kms, checksumAlgorithm: checksum,
-            profile: config["profile"].flatMap { $0.isEmpty ? nil : $0 })
+            bucket: bucket,
+            region: region,
+            endpoint: endpoint,
+            forcePathStyle: try bool("s3ForcePathStyle"),
+            insecureSkipTLSVerify: try bool("insecureSkipTLSVerify"),
+            caCertificatePEM: pem,
+            serverSideEncryption: sse,
+            kmsKeyID: kms,
+            checksumAlgorithm: checksum,
+            profile: config["profile"].flatMap { $0.isEmpty ? nil : $0 }
+        )
     }
 
     /// Checks that `url` is `http(s)://host[:port][/path]`; returns it without a trailing `/`.
@@ -83,7 +98,8 @@ extension S3Configuration {
         guard let parts = S3Endpoint(url) else {
             throw ObjectStoreError(
                 code: .invalidConfiguration,
-                message: "BSL config \(key)=\"\(url)\" is not an http:// or https:// URL with a host")
+                message: "BSL config \(key)=\"\(url)\" is not an http:// or https:// URL with a host"
+            )
         }
         return parts.description
     }

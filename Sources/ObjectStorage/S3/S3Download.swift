@@ -20,13 +20,20 @@ enum S3Download {
         let length = response.headers.first(name: "content-length").flatMap { Int($0) }
         let start = response.status == .partialContent ? (range?.lowerBound ?? 0) : 0
         let reader = Reader(
-            store: store, key: key, etag: response.headers.first(name: "etag"), length: length, start: start,
-            iterator: response.body.makeAsyncIterator())
+            store: store,
+            key: key,
+            etag: response.headers.first(name: "etag"),
+            length: length,
+            start: start,
+            iterator: response.body.makeAsyncIterator()
+        )
         if response.status != .partialContent, let range, range != 0..<Int.max {
             // The server ignored the Range header: slice the full body.
             let slicer = RangeSlicer(
                 iterator: ObjectBody(length: length) { try await reader.next() }.makeAsyncIterator(),
-                lower: range.lowerBound, upper: range.upperBound)
+                lower: range.lowerBound,
+                upper: range.upperBound
+            )
             let sliced = length.map { max(0, min($0, range.upperBound) - range.lowerBound) }
             return ObjectBody(length: sliced, unfolding: slicer.next)
         }
@@ -48,8 +55,14 @@ enum S3Download {
         var offset = 0
         var resumes = 0
 
-        init(store: S3ObjectStore, key: String, etag: String?, length: Int?, start: Int,
-             iterator: HTTPClientResponse.Body.AsyncIterator) {
+        init(
+            store: S3ObjectStore,
+            key: String,
+            etag: String?,
+            length: Int?,
+            start: Int,
+            iterator: HTTPClientResponse.Body.AsyncIterator
+        ) {
             self.store = store
             self.key = key
             self.etag = etag
@@ -68,7 +81,8 @@ enum S3Download {
                     if let length, offset < length {
                         throw ObjectStoreError(
                             code: .unavailable,
-                            message: "GET \(ObjectKey.quoted(key)) ended after \(offset) of \(length) bytes")
+                            message: "GET \(ObjectKey.quoted(key)) ended after \(offset) of \(length) bytes"
+                        )
                     }
                     return nil
                 } catch {
@@ -85,7 +99,9 @@ enum S3Download {
                     guard response.status == .partialContent else {
                         throw ObjectStoreError(
                             code: .corrupt,
-                            message: "resuming GET \(ObjectKey.quoted(key)) at byte \(start + offset) got HTTP \(response.status.code), not 206")
+                            message:
+                                "resuming GET \(ObjectKey.quoted(key)) at byte \(start + offset) got HTTP \(response.status.code), not 206"
+                        )
                     }
                     iterator = response.body.makeAsyncIterator()
                 }

@@ -8,7 +8,8 @@ extension S3ObjectStore {
         if configuration.region != "us-east-1" && endpoint.host.hasSuffix("amazonaws.com") {
             body = ByteBuffer(
                 string: "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-                    + "<LocationConstraint>\(S3XML.escape(configuration.region))</LocationConstraint></CreateBucketConfiguration>")
+                    + "<LocationConstraint>\(S3XML.escape(configuration.region))</LocationConstraint></CreateBucketConfiguration>"
+            )
         }
         do {
             _ = try await send(S3Request(method: .PUT, key: nil, body: body))

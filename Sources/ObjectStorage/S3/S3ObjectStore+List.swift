@@ -17,9 +17,13 @@ extension S3ObjectStore {
             entries.append(
                 .object(
                     ObjectInfo(
-                        key: key, size: size,
+                        key: key,
+                        size: size,
                         lastModified: S3XML.value("LastModified", in: contents).flatMap(UTCDateFormat.parseISO8601),
-                        etag: S3XML.value("ETag", in: contents))))
+                        etag: S3XML.value("ETag", in: contents)
+                    )
+                )
+            )
         }
         for common in S3XML.elements("CommonPrefixes", in: text) {
             if let value = S3XML.value("Prefix", in: common) { entries.append(.commonPrefix(value)) }
@@ -29,7 +33,9 @@ extension S3ObjectStore {
         let next = truncated ? S3XML.value("NextContinuationToken", in: text) : nil
         if truncated && next == nil {
             throw ObjectStoreError(
-                code: .http, message: "ListObjectsV2 on \(bucketDescription) is truncated but has no continuation token")
+                code: .http,
+                message: "ListObjectsV2 on \(bucketDescription) is truncated but has no continuation token"
+            )
         }
         return (entries, next)
     }

@@ -41,15 +41,26 @@ extension S3ObjectStore {
     }
 
     /// One attempt: signs, sends, and turns a failure status into an `ObjectStoreError`.
-    func execute(_ request: S3Request, timeout: Duration? = nil) async throws -> HTTPClientResponse {
+    /// The URL and the headers (signature included) of `request` as sent at `date`.
+    func signed(_ request: S3Request, date: Date) -> (url: String, headers: [(String, String)]) {
         let (url, rawPath, host) = address(key: request.key)
         let query = SigV4Signer.canonicalQuery(request.query)
         let payloadHash = request.body.map(S3Checksum.sha256Hex) ?? SigV4Signer.emptyPayloadHash
         var headers = request.headers + [("host", host), ("x-amz-content-sha256", payloadHash)]
         headers += signer.signedHeaders(
-            method: request.method.rawValue, path: rawPath, query: request.query, headers: headers,
-            payloadHash: payloadHash, date: Date())
-        var http = HTTPClientRequest(url: query.isEmpty ? url : url + "?" + query)
+            method: request.method.rawValue,
+            path: rawPath,
+            query: request.query,
+            headers: headers,
+            payloadHash: payloadHash,
+            date: date
+        )
+        return (query.isEmpty ? url : url + "?" + query, headers)
+    }
+
+    func execute(_ request: S3Request, timeout: Duration? = nil) async throws -> HTTPClientResponse {
+        let (url, headers) = signed(request, date: Date())
+        var http = HTTPClientRequest(url: url)
         http.method = request.method
         for (name, value) in headers { http.headers.add(name: name, value: value) }
         if let body = request.body {
@@ -85,27 +96,43 @@ extension S3ObjectStore {
     }
 
     /// Maps an HTTP failure status to an error that names the bucket, endpoint and key.
-    func mapStatus(_ status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, request: S3Request)
+    func mapStatus(
+        _ status: HTTPResponseStatus,
+        headers: HTTPHeaders,
+        body: ByteBuffer,
+        request: S3Request
+    )
         -> ObjectStoreError
     {
         let text = Substring(String(buffer: body))
         let code = S3XML.value("Code", in: text) ?? ""
         let detail = S3XML.value("Message", in: text).map { ": \($0)" } ?? ""
         let what = request.key.map { "object \(ObjectKey.quoted($0)) in \(bucketDescription)" } ?? bucketDescription
-        let summary = "\(request.method) \(what) failed with HTTP \(status.code)\(code.isEmpty ? "" : " \(code)")\(detail)"
+        let summary =
+            "\(request.method) \(what) failed with HTTP \(status.code)\(code.isEmpty ? "" : " \(code)")\(detail)"
         switch (status.code, code) {
         case (404, "NoSuchBucket"):
             return ObjectStoreError(
-                code: .invalidConfiguration, message: "bucket \"\(configuration.bucket)\" does not exist at \(endpoint)")
+                code: .invalidConfiguration,
+                message: "bucket \"\(configuration.bucket)\" does not exist at \(endpoint)"
+            )
         case (404, _) where request.key != nil:
-            return ObjectStoreError(code: .notFound, message: "object \(ObjectKey.quoted(request.key ?? "")) not found in \(bucketDescription)")
+            return ObjectStoreError(
+                code: .notFound,
+                message: "object \(ObjectKey.quoted(request.key ?? "")) not found in \(bucketDescription)"
+            )
         case (404, _):
             return ObjectStoreError(
-                code: .invalidConfiguration, message: "bucket \"\(configuration.bucket)\" does not exist at \(endpoint)")
+                code: .invalidConfiguration,
+                message: "bucket \"\(configuration.bucket)\" does not exist at \(endpoint)"
+            )
         case (403, _), (401, _):
             return ObjectStoreError(code: .accessDenied, message: "access denied: \(summary)")
         case (301, _), (307, _), (400, "AuthorizationHeaderMalformed"), (400, "IllegalLocationConstraintException"):
-            let region = headers.first(name: "x-amz-bucket-region").map { " (the bucket is in region \($0); set config region=\($0))" } ?? ""
+            let region =
+                headers.first(name: "x-amz-bucket-region").map {
+                    " (the bucket is in region \($0); set config region=\($0))"
+                } ?? ""
             return ObjectStoreError(code: .invalidConfiguration, message: summary + region)
         case (400, "RequestTimeout"), (400, "RequestTimeTooSkewed"), (429, _), (500...599, _):
             return ObjectStoreError(code: .unavailable, message: summary)
@@ -121,12 +148,16 @@ extension S3ObjectStore {
         if error is CancellationError || error is ObjectStoreError { return error }
         if error is NIOSSLError || error is BoringSSLError {
             return ObjectStoreError(
-                code: .invalidConfiguration, message: "TLS with S3 endpoint \(endpoint) failed", cause: error)
+                code: .invalidConfiguration,
+                message: "TLS with S3 endpoint \(endpoint) failed",
+                cause: error
+            )
         }
         return ObjectStoreError(
             code: .unavailable,
             message: "cannot reach S3 endpoint \(endpoint) (\(request.method) \(request.key ?? configuration.bucket))",
-            cause: error)
+            cause: error
+        )
     }
 }
 

@@ -17,7 +17,11 @@ extension S3ObjectStore {
 
     /// Uploads `body` in one PUT when it fits in a part, as a multipart upload otherwise.
     /// - Returns: `false` only when `ifAbsent` and the object already existed.
-    func upload(_ key: String, body: some AsyncSequence<ByteBuffer, any Error> & Sendable, ifAbsent: Bool)
+    func upload(
+        _ key: String,
+        body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        ifAbsent: Bool
+    )
         async throws -> Bool
     {
         var reader = PartReader(iterator: body.makeAsyncIterator())
@@ -44,17 +48,25 @@ extension S3ObjectStore {
     }
 
     private func putMultipart<I: AsyncIteratorProtocol>(
-        _ key: String, first: ByteBuffer, second: ByteBuffer, reader: inout PartReader<I>, ifAbsent: Bool
+        _ key: String,
+        first: ByteBuffer,
+        second: ByteBuffer,
+        reader: inout PartReader<I>,
+        ifAbsent: Bool
     ) async throws -> Bool where I.Element == ByteBuffer {
         var createHeaders = objectHeaders
         if let algorithm = configuration.checksumAlgorithm {
             createHeaders.append(("x-amz-checksum-algorithm", algorithm.rawValue))
         }
         let created = try await send(
-            S3Request(method: .POST, key: key, query: [("uploads", "")], headers: createHeaders))
+            S3Request(method: .POST, key: key, query: [("uploads", "")], headers: createHeaders)
+        )
         guard let uploadID = S3XML.value("UploadId", in: created.text), !uploadID.isEmpty else {
             throw ObjectStoreError(
-                code: .http, message: "CreateMultipartUpload for \(ObjectKey.quoted(key)) in \(bucketDescription) returned no UploadId")
+                code: .http,
+                message:
+                    "CreateMultipartUpload for \(ObjectKey.quoted(key)) in \(bucketDescription) returned no UploadId"
+            )
         }
         logger.debug("multipart upload started", metadata: ["object.key": "\(key)", "s3.uploadId": "\(uploadID)"])
         do {
@@ -86,7 +98,11 @@ extension S3ObjectStore {
                 for try await done in group { parts[done.number] = done }
             }
             return try await completeMultipart(
-                key, uploadID: uploadID, parts: parts.keys.sorted().compactMap { parts[$0] }, ifAbsent: ifAbsent)
+                key,
+                uploadID: uploadID,
+                parts: parts.keys.sorted().compactMap { parts[$0] },
+                ifAbsent: ifAbsent
+            )
         } catch {
             logger.debug("aborting multipart upload", metadata: ["object.key": "\(key)", "error": "\(error)"])
             _ = try? await send(S3Request(method: .DELETE, key: key, query: [("uploadId", uploadID)]))
@@ -100,7 +116,12 @@ extension S3ObjectStore {
         var checksum: String?
     }
 
-    private func uploadPart(_ key: String, uploadID: String, number: Int, body: ByteBuffer) async throws
+    private func uploadPart(
+        _ key: String,
+        uploadID: String,
+        number: Int,
+        body: ByteBuffer
+    ) async throws
         -> UploadedPart
     {
         var headers: [(String, String)] = []
@@ -112,16 +133,28 @@ extension S3ObjectStore {
         }
         let response = try await send(
             S3Request(
-                method: .PUT, key: key, query: [("partNumber", "\(number)"), ("uploadId", uploadID)], headers: headers,
-                body: body))
+                method: .PUT,
+                key: key,
+                query: [("partNumber", "\(number)"), ("uploadId", uploadID)],
+                headers: headers,
+                body: body
+            )
+        )
         guard let etag = response.headers.first(name: "etag") else {
             throw ObjectStoreError(
-                code: .http, message: "UploadPart \(number) of \(ObjectKey.quoted(key)) returned no ETag")
+                code: .http,
+                message: "UploadPart \(number) of \(ObjectKey.quoted(key)) returned no ETag"
+            )
         }
         return UploadedPart(number: number, etag: etag, checksum: checksum)
     }
 
-    private func completeMultipart(_ key: String, uploadID: String, parts: [UploadedPart], ifAbsent: Bool)
+    private func completeMultipart(
+        _ key: String,
+        uploadID: String,
+        parts: [UploadedPart],
+        ifAbsent: Bool
+    )
         async throws -> Bool
     {
         var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
@@ -137,13 +170,23 @@ extension S3ObjectStore {
         var headers = [("content-type", "application/xml")]
         if ifAbsent { headers.append(("if-none-match", "*")) }
         let request = S3Request(
-            method: .POST, key: key, query: [("uploadId", uploadID)], headers: headers, body: ByteBuffer(string: xml))
+            method: .POST,
+            key: key,
+            query: [("uploadId", uploadID)],
+            headers: headers,
+            body: ByteBuffer(string: xml)
+        )
         do {
             // S3 may answer 200 with an <Error> document; that is retried like a 5xx.
             try await configuration.retry.run("complete multipart \(key)", logger: logger) {
                 let response = try await send(request)
                 if response.text.contains("<Error>") {
-                    throw mapStatus(.internalServerError, headers: response.headers, body: response.body, request: request)
+                    throw mapStatus(
+                        .internalServerError,
+                        headers: response.headers,
+                        body: response.body,
+                        request: request
+                    )
                 }
             }
             return true

@@ -27,16 +27,33 @@ public struct S3ObjectStore: ObjectStore {
     let tls: TLSConfiguration?
     let logger: Logger
 
+    /// A process-wide client for S3: no redirects followed (a signed request cannot be replayed
+    /// elsewhere), no response decompression (objects are returned byte for byte), 10 s connect and
+    /// 60 s read timeouts (a stalled body fails and is resumed). Like `HTTPClient.shared`, it lives as
+    /// long as the process and is never shut down.
+    public static let defaultHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(10), read: .seconds(60)),
+            decompression: .disabled)
+        configuration.httpVersion = .automatic
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
     /// - Parameters:
-    ///   - httpClient: the client to send with (default: the process-wide shared client).
+    ///   - httpClient: the client to send with (default: `defaultHTTPClient`).
     /// - Throws: `.invalidConfiguration` for a malformed endpoint or CA certificate.
     public init(
-        configuration: S3Configuration, credentials: AWSCredentials, httpClient: HTTPClient = .shared,
+        configuration: S3Configuration,
+        credentials: AWSCredentials,
+        httpClient: HTTPClient = S3ObjectStore.defaultHTTPClient,
         logger: Logger
     ) throws {
         guard let endpoint = S3Endpoint(configuration.endpoint) else {
             throw ObjectStoreError(
-                code: .invalidConfiguration, message: "S3 endpoint \"\(configuration.endpoint)\" is not a valid URL")
+                code: .invalidConfiguration,
+                message: "S3 endpoint \"\(configuration.endpoint)\" is not a valid URL"
+            )
         }
         self.configuration = configuration
         self.endpoint = endpoint
@@ -52,7 +69,10 @@ public struct S3ObjectStore: ObjectStore {
                     tls.additionalTrustRoots = [.certificates(certificates)]
                 } catch {
                     throw ObjectStoreError(
-                        code: .invalidConfiguration, message: "caCert is not a valid PEM certificate", cause: error)
+                        code: .invalidConfiguration,
+                        message: "caCert is not a valid PEM certificate",
+                        cause: error
+                    )
                 }
             }
             self.tls = tls
@@ -66,7 +86,11 @@ public struct S3ObjectStore: ObjectStore {
 
     // MARK: - ObjectStore
 
-    public func put(_ key: String, body: some AsyncSequence<ByteBuffer, any Error> & Sendable, length: Int?)
+    public func put(
+        _ key: String,
+        body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        length: Int?
+    )
         async throws
     {
         try ObjectKey.validate(key)
@@ -74,7 +98,9 @@ public struct S3ObjectStore: ObjectStore {
     }
 
     public func putIfAbsent(
-        _ key: String, body: some AsyncSequence<ByteBuffer, any Error> & Sendable, length: Int?
+        _ key: String,
+        body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        length: Int?
     ) async throws -> Bool {
         try ObjectKey.validate(key)
         if try await head(key) != nil { return false }
@@ -91,7 +117,10 @@ public struct S3ObjectStore: ObjectStore {
         let lower = max(0, range.lowerBound)
         guard range.upperBound > lower else {
             guard try await head(key) != nil else {
-                throw ObjectStoreError(code: .notFound, message: "object \(ObjectKey.quoted(key)) not found in \(bucketDescription)")
+                throw ObjectStoreError(
+                    code: .notFound,
+                    message: "object \(ObjectKey.quoted(key)) not found in \(bucketDescription)"
+                )
             }
             return ObjectBody(ByteBuffer())
         }
@@ -104,9 +133,11 @@ public struct S3ObjectStore: ObjectStore {
             let response = try await send(S3Request(method: .HEAD, key: key))
             let length = response.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
             return ObjectInfo(
-                key: key, size: length,
+                key: key,
+                size: length,
                 lastModified: response.headers.first(name: "last-modified").flatMap(HTTPDate.parse),
-                etag: response.headers.first(name: "etag"))
+                etag: response.headers.first(name: "etag")
+            )
         } catch let error as ObjectStoreError where error.code == .notFound {
             return nil
         }

@@ -12,8 +12,13 @@ struct S3Request: Sendable {
     /// HTTP statuses treated as success besides 2xx (e.g. 206).
     var expectBody = false
 
-    init(method: HTTPMethod, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [],
-         body: ByteBuffer? = nil) {
+    init(
+        method: HTTPMethod,
+        key: String?,
+        query: [(String, String)] = [],
+        headers: [(String, String)] = [],
+        body: ByteBuffer? = nil
+    ) {
         self.method = method
         self.key = key
         self.query = query

@@ -64,7 +64,10 @@ public struct SigV4Signer: Sendable {
     /// The canonical (and wire) query string: pairs encoded, sorted by name then value.
     public static func canonicalQuery(_ query: [(String, String)]) -> String {
         query.map { (uriEncode($0.0), uriEncode($0.1)) }
-            .sorted { $0.0 == $1.0 ? $0.1.utf8.lexicographicallyPrecedes($1.1.utf8) : $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+            .sorted {
+                $0.0 == $1.0
+                    ? $0.1.utf8.lexicographicallyPrecedes($1.1.utf8) : $0.0.utf8.lexicographicallyPrecedes($1.0.utf8)
+            }
             .map { "\($0.0)=\($0.1)" }
             .joined(separator: "&")
     }
@@ -94,7 +97,11 @@ public struct SigV4Signer: Sendable {
 
     /// The canonical request and the signed-headers list. `headers` must include `host` and `x-amz-date`.
     public func canonicalRequest(
-        method: String, path: String, query: [(String, String)], headers: [(String, String)], payloadHash: String
+        method: String,
+        path: String,
+        query: [(String, String)],
+        headers: [(String, String)],
+        payloadHash: String
     ) -> (text: String, signedHeaders: String) {
         var merged: [String: [String]] = [:]
         var order: [String] = []
@@ -139,13 +146,22 @@ public struct SigV4Signer: Sendable {
     /// The headers to add to a request so it is signed: `x-amz-date`, `x-amz-security-token` (with a
     /// session token) and `authorization`. `headers` are the request's other headers, `host` included.
     public func signedHeaders(
-        method: String, path: String, query: [(String, String)], headers: [(String, String)], payloadHash: String,
+        method: String,
+        path: String,
+        query: [(String, String)],
+        headers: [(String, String)],
+        payloadHash: String,
         date: Date
     ) -> [(String, String)] {
         var added = [("x-amz-date", Self.amzDate(date))]
         if let token = credentials.sessionToken { added.append(("x-amz-security-token", token)) }
         let canonical = canonicalRequest(
-            method: method, path: path, query: query, headers: headers + added, payloadHash: payloadHash)
+            method: method,
+            path: path,
+            query: query,
+            headers: headers + added,
+            payloadHash: payloadHash
+        )
         let toSign = stringToSign(canonicalRequest: canonical.text, date: date)
         let authorization =
             "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope(date)), "

@@ -1,0 +1,125 @@
+import Foundation
+import Kubernetes
+import Logging
+
+
+/// Executes a restore level by level (Velero's priority order), creating the objects of one level
+/// concurrently up to `parallelism`. Additional items that an object depends on are restored
+/// first, once, whoever asks for them.
+struct RestoreExecutor: Sendable {
+    let client: KubeClient
+    let configuration: RestoreRunner.Configuration
+    let restoreName: String
+    let backupName: String
+    let spec: RestoreSpec
+    let policy: ExistingObjectComparison.Policy
+    let contents: BackupContents
+    let selection: RestoreSelection
+    let inputs: RestoreInputs
+    let log: RunLog
+    let logger: Logger
+
+    /// What restoring one item produced.
+    struct Outcome: Sendable {
+        var entries: [RestoreReport.Entry] = []
+        var results = Results()
+    }
+
+    static let crds = "customresourcedefinitions.apiextensions.k8s.io"
+
+    func execute(discovery initial: APIDiscovery) async -> (RestoreReport, Results) {
+        var report = RestoreReport(restoreName: restoreName, backupName: backupName, dryRun: configuration.dryRun)
+        var results = Results()
+        let discovery = Locked(initial)
+        let ledger = RestoreLedger()
+        let restoredCount = Locked(0)
+        let context = RestoreActionContext(
+            restoreName: restoreName, backupName: backupName, namespaceMapping: selection.namespaceMapping,
+            preserveNodePorts: spec.preserveNodePorts ?? false, storageClassMapping: inputs.storageClassMapping,
+            existingStorageClasses: inputs.existingStorageClasses, imageNameMapping: inputs.imageNameMapping)
+        let statusFilter = spec.restoreStatus.map {
+            IncludesExcludes(includes: $0.includedResources ?? [], excludes: $0.excludedResources ?? [])
+        }
+        let dynamicallyProvisioned = Set(contents.items("persistentvolumes").compactMap { item -> String? in
+            guard let pv = try? JSONValue(parsing: item.bytes), VolumeBinding.hasDeleteReclaimPolicy(pv) else { return nil }
+            return item.name
+        })
+        let worker = ItemRestorer(
+            client: client, configuration: configuration, restoreName: restoreName, backupName: backupName, policy: policy,
+            contents: contents, selection: selection, inputs: inputs, context: context, statusFilter: statusFilter,
+            dynamicallyProvisioned: dynamicallyProvisioned, discovery: discovery, ledger: ledger, log: log)
+
+        let order = configuration.priorities.ordered(groupResourcesInBackup: contents.groupResources) { name in
+            if contents.itemsByGroupResource[name] != nil { return name }
+            return (try? initial.resolve(name).groupResource) ?? name
+        }
+        // Pass 1: CRDs, waited on until Established, then discovery is refreshed.
+        var levels = order.filter { $0 == Self.crds }
+        levels += order.filter { $0 != Self.crds }
+        var namespacesDone = false
+        for groupResource in levels {
+            if groupResource != Self.crds && !namespacesDone {
+                namespacesDone = true
+                let outcome = await worker.ensureNamespaces()
+                report.entries += outcome.entries
+                results.errors.merge(outcome.results.errors)
+                results.warnings.merge(outcome.results.warnings)
+            }
+            if groupResource == "namespaces" { continue }
+            let items = contents.items(groupResource)
+            var levelOutcome = Outcome()
+            await withTaskGroup(of: Outcome.self) { group in
+                var running = 0
+                for item in items {
+                    if running >= configuration.parallelism, let done = await group.next() {
+                        running -= 1
+                        levelOutcome.merge(done)
+                        announce(restoredCount, done: done, resource: groupResource)
+                    }
+                    group.addTask { await worker.restore(groupResource: groupResource, item: item, additional: false) }
+                    running += 1
+                }
+                for await done in group {
+                    levelOutcome.merge(done)
+                    announce(restoredCount, done: done, resource: groupResource)
+                }
+            }
+            report.entries += levelOutcome.entries
+            results.errors.merge(levelOutcome.results.errors)
+            results.warnings.merge(levelOutcome.results.warnings)
+            if groupResource == Self.crds && !configuration.dryRun {
+                let created = levelOutcome.entries.filter { $0.action == .create || $0.action == .update }
+                for entry in created {
+                    if let problem = await worker.waitForCRD(entry.name) {
+                        results.errors.add(namespace: nil, problem)
+                        log.error(problem)
+                    }
+                }
+                if let refreshed = try? await client.discovery(refresh: true) { discovery.withLock { $0 = refreshed } }
+            }
+        }
+        if !namespacesDone {
+            let outcome = await worker.ensureNamespaces()
+            report.entries += outcome.entries
+            results.errors.merge(outcome.results.errors)
+        }
+        return (report, results)
+    }
+
+    private func announce(_ counter: Locked<Int>, done: Outcome, resource: String) {
+        guard let progress = configuration.progress else { return }
+        let restored = counter.withLock { value -> Int in
+            value += done.entries.filter { $0.action != .excluded }.count
+            return value
+        }
+        progress(RestoreProgress(itemsRestored: restored, totalItems: selection.selectedCount, currentResource: resource))
+    }
+}
+
+extension RestoreExecutor.Outcome {
+    mutating func merge(_ other: RestoreExecutor.Outcome) {
+        entries += other.entries
+        results.errors.merge(other.results.errors)
+        results.warnings.merge(other.results.warnings)
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+public import Kubernetes
+
+/// What a restore did, or — for a dry run — would do, object by object.
+///
+/// `-o json` prints it; the test that restores right after a dry run compares the two.
+public struct RestoreReport: Codable, Sendable, Hashable {
+    /// What happens to one object.
+    public enum Action: String, Codable, Sendable, Hashable, CaseIterable {
+        /// Does not exist in the cluster; is created.
+        case create
+        /// Exists and differs; patched (policy `update`, or a ServiceAccount merge).
+        case update
+        /// Exists and is identical (after the restore's labels); nothing to do.
+        case skip
+        /// Exists and differs under policy `none`: left alone, with a warning.
+        case conflict
+        /// Not restored because of a filter or a rule (see `reason`).
+        case excluded
+        /// Could not be restored (see `reason`).
+        case error
+    }
+
+    /// A field that changes in an update: its JSON pointer and the values before and after.
+    public struct FieldChange: Codable, Sendable, Hashable {
+        public var path: String
+        public var from: JSONValue?
+        public var to: JSONValue?
+    }
+
+    public struct Entry: Codable, Sendable, Hashable {
+        public var action: Action
+        public var groupResource: String
+        public var apiVersion: String?
+        public var kind: String?
+        /// The namespace in the backup.
+        public var namespace: String?
+        /// The namespace it is restored into (after mapping).
+        public var targetNamespace: String?
+        public var name: String
+        /// Why it is excluded, skipped, conflicting or failed.
+        public var reason: String?
+        /// For updates: the fields that change.
+        public var changes: [FieldChange]?
+
+        /// `ns/name` or `name` (target namespace).
+        public var displayName: String { (targetNamespace ?? namespace).map { "\($0)/\(name)" } ?? name }
+    }
+
+    public var restoreName: String
+    public var backupName: String
+    public var dryRun: Bool
+    public var entries: [Entry]
+
+    /// Count of entries per action.
+    public var totals: [String: Int] {
+        var totals: [String: Int] = [:]
+        for action in Action.allCases { totals[action.rawValue] = entries.filter { $0.action == action }.count }
+        return totals
+    }
+
+    public init(restoreName: String, backupName: String, dryRun: Bool, entries: [Entry] = []) {
+        self.restoreName = restoreName
+        self.backupName = backupName
+        self.dryRun = dryRun
+        self.entries = entries
+    }
+
+    private enum CodingKeys: String, CodingKey { case restoreName, backupName, dryRun, entries, totals }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        restoreName = try c.decode(String.self, forKey: .restoreName)
+        backupName = try c.decode(String.self, forKey: .backupName)
+        dryRun = try c.decode(Bool.self, forKey: .dryRun)
+        entries = try c.decode([Entry].self, forKey: .entries)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(restoreName, forKey: .restoreName)
+        try c.encode(backupName, forKey: .backupName)
+        try c.encode(dryRun, forKey: .dryRun)
+        try c.encode(totals, forKey: .totals)
+        try c.encode(entries, forKey: .entries)
+    }
+
+    /// Velero's restore resource list: `"<apiVersion>/<Kind>"` → `["ns/name(created)", …]`.
+    public var resourceList: JSONValue {
+        var map: [String: [String]] = [:]
+        for entry in entries {
+            let result: String
+            switch entry.action {
+            case .create: result = "created"
+            case .update: result = "updated"
+            case .skip, .conflict: result = "skipped"
+            case .error: result = "failed"
+            case .excluded: continue
+            }
+            let key = "\(entry.apiVersion ?? "")/\(entry.kind ?? entry.groupResource)"
+            map[key, default: []].append("\(entry.displayName)(\(result))")
+        }
+        var object = JSONObject()
+        for key in map.keys.sorted() { object[key] = .array((map[key] ?? []).sorted().map(JSONValue.string)) }
+        return .object(object)
+    }
+
+    /// The fields that differ between two objects, as JSON pointers (objects recursed, arrays compared whole).
+    public static func changes(from old: JSONValue, to new: JSONValue, path: String = "") -> [FieldChange] {
+        if case .object(let a) = old, case .object(let b) = new {
+            var result: [FieldChange] = []
+            for (key, value) in b {
+                let child = path + "/" + key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+                if let before = a[key] {
+                    result += changes(from: before, to: value, path: child)
+                } else {
+                    result.append(FieldChange(path: child, from: nil, to: value))
+                }
+            }
+            for (key, value) in a where b[key] == nil {
+                result.append(FieldChange(path: path + "/" + key, from: value, to: nil))
+            }
+            return result
+        }
+        return old == new ? [] : [FieldChange(path: path.isEmpty ? "/" : path, from: old, to: new)]
+    }
+}

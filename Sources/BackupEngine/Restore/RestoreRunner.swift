@@ -1,0 +1,169 @@
+import Foundation
+public import Kubernetes
+public import Logging
+import ObjectStorage
+
+/// Progress of a running restore.
+public struct RestoreProgress: Sendable, Hashable {
+    public var itemsRestored: Int
+    public var totalItems: Int
+    public var currentResource: String
+}
+
+/// The result of a restore run: the Restore with its final status and the per-object report.
+public struct RestoreOutcome: Sendable {
+    public var restore: Restore
+    public var report: RestoreReport
+    public var results: Results
+}
+
+/// Restores a Velero-format backup into the cluster in direct mode: Velero's ordering, filters,
+/// metadata reset and item actions, with objects of one priority level created in parallel.
+///
+/// With `dryRun` it computes the whole plan against the live cluster (server-side dry run for
+/// creates) and changes nothing.
+///
+/// ```swift
+/// let runner = RestoreRunner(client: client, store: store, configuration: .init(parallelism: 16), logger: logger)
+/// let outcome = try await runner.run(Restore(metadata: ObjectMeta(name: "r1"), spec: RestoreSpec(backupName: "b1")))
+/// ```
+public struct RestoreRunner: Sendable {
+    public struct Configuration: Sendable {
+        /// The install namespace (Restore CR, plugin and modifier ConfigMaps).
+        public var namespace: String
+        /// Objects created at once within a priority level.
+        public var parallelism: Int
+        /// Compute the plan only.
+        public var dryRun: Bool
+        /// `--restore-resource-priorities`.
+        public var priorities: RestorePriorities
+        /// How long to wait for CRDs to become Established (Velero's `--resource-timeout`).
+        public var resourceTimeout: Duration
+        /// How long to wait for a Terminating namespace to go away.
+        public var terminatingTimeout: Duration
+        /// Record the Restore CR in the cluster when its CRD exists.
+        public var recordInCluster: Bool
+        public var progress: (@Sendable (RestoreProgress) -> Void)?
+
+        public init(
+            namespace: String = "velero", parallelism: Int = 16, dryRun: Bool = false,
+            priorities: RestorePriorities = .default, resourceTimeout: Duration = .seconds(600),
+            terminatingTimeout: Duration = .seconds(600), recordInCluster: Bool = true,
+            progress: (@Sendable (RestoreProgress) -> Void)? = nil
+        ) {
+            self.namespace = namespace
+            self.parallelism = max(1, parallelism)
+            self.dryRun = dryRun
+            self.priorities = priorities
+            self.resourceTimeout = resourceTimeout
+            self.terminatingTimeout = terminatingTimeout
+            self.recordInCluster = recordInCluster
+            self.progress = progress
+        }
+    }
+
+    public let client: KubeClient
+    public let store: BackupStore
+    public let configuration: Configuration
+    public let logger: Logger
+
+    public init(client: KubeClient, store: BackupStore, configuration: Configuration = Configuration(), logger: Logger) {
+        self.client = client
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Runs the restore (or the dry run).
+    /// - Throws: `BackupEngineError` before anything is created when the backup is missing or corrupt,
+    ///   the spec or a referenced ConfigMap is invalid.
+    public func run(_ restore: Restore) async throws -> RestoreOutcome {
+        var restore = restore
+        let name = restore.name
+        guard let backupName = restore.spec.backupName, !backupName.isEmpty else {
+            throw BackupEngineError(code: .invalidSpec, message: "restore \(name): spec.backupName is required (--from-backup)")
+        }
+        guard KubeNames.isDNSSubdomain(name) else {
+            throw BackupEngineError(code: .invalidSpec, message: "restore name \(name.debugDescription) is not a valid name")
+        }
+        let log = RunLog(context: "restore=\(configuration.namespace)/\(name)")
+
+        // 1. Everything that can fail is checked before the cluster is touched.
+        guard let backup = try await store.backup(named: backupName) else {
+            throw BackupEngineError(code: .notFound, message: "backup \(backupName.debugDescription) not found in the backup storage location")
+        }
+        if let phase = backup.status?.phase, phase != BackupPhase.completed && phase != BackupPhase.partiallyFailed {
+            throw BackupEngineError(code: .invalidSpec, message: "backup \(backupName) is in phase \(phase); only Completed or PartiallyFailed backups can be restored")
+        }
+        if !configuration.dryRun, try await store.store.exists(store.layout.restoreResults(name)) {
+            throw BackupEngineError(code: .alreadyExists, message: "restore \(name) already exists in the backup storage location")
+        }
+        let contents = try await BackupContents.read(try await store.tarball(of: backupName), source: store.layout.backupContents(backupName))
+        let policy: ExistingObjectComparison.Policy
+        switch restore.spec.existingResourcePolicy ?? "" {
+        case "": policy = .unset
+        case "none": policy = .none
+        case "update": policy = .update
+        case let other:
+            throw BackupEngineError(code: .invalidSpec, message: "existingResourcePolicy \(other.debugDescription) is invalid: use none or update")
+        }
+        let discovery = try await client.discovery(refresh: true)
+        let inputs = try await RestoreInputs.load(
+            client: client, namespace: configuration.namespace, spec: restore.spec, discovery: discovery)
+        let selection = try RestoreSelection(spec: restore.spec, contents: contents, discovery: discovery)
+
+        // 2. The run.
+        let start = Date()
+        restore.metadata.namespace = configuration.namespace
+        var status = RestoreStatus(phase: "InProgress")
+        status.startTimestamp = Timestamps.format(start)
+        status.progress = RestoreStatus.Progress(totalItems: selection.selectedCount, itemsRestored: 0)
+        restore.status = status
+        let recorder = configuration.recordInCluster && !configuration.dryRun
+            ? await CRRecorder.make(client: client, resource: "restores", namespace: configuration.namespace, logger: logger) : nil
+        if let recorder {
+            var new = restore
+            new.status = RestoreStatus(phase: "New")
+            try await recorder.create(new, name: name)
+            await recorder.updateStatus(restore, name: name)
+        }
+        log.info("Starting restore of backup \(configuration.namespace)/\(backupName)")
+        if contents.isEmpty { log.warning("zero items to be restored") }
+
+        let executor = RestoreExecutor(
+            client: client, configuration: configuration, restoreName: name, backupName: backupName,
+            spec: restore.spec, policy: policy, contents: contents, selection: selection, inputs: inputs, log: log,
+            logger: logger)
+        let (report, results) = await executor.execute(discovery: discovery)
+
+        // 3. Final status and records.
+        let restored = report.entries.filter { [.create, .update, .skip, .conflict].contains($0.action) }.count
+        restore.status?.progress = RestoreStatus.Progress(totalItems: selection.selectedCount, itemsRestored: restored)
+        restore.status?.errors = results.errors.count
+        restore.status?.warnings = results.warnings.count
+        restore.status?.phase = results.errors.isEmpty ? "Completed" : "PartiallyFailed"
+        restore.status?.completionTimestamp = Timestamps.now()
+        log.info("restore completed", fields: [("phase", restore.status?.phase ?? "")])
+        if !configuration.dryRun {
+            do {
+                try await persist(name: name, report: report, results: results, log: log)
+            } catch {
+                logger.info("could not upload the records of restore \(name): \(error)")
+                let warnings = restore.status?.warnings ?? 0
+                restore.status?.warnings = warnings + 1
+            }
+            await recorder?.updateStatus(restore, name: name)
+        }
+        return RestoreOutcome(restore: restore, report: report, results: results)
+    }
+
+    private func persist(name: String, report: RestoreReport, results: Results, log: RunLog) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        var resultBytes = try encoder.encode(results)
+        resultBytes.append(0x0A)
+        try await store.putGzipped(store.layout.restoreResults(name), Array(resultBytes))
+        try await store.putGzipped(store.layout.restoreResourceList(name), report.resourceList.encoded() + [0x0A])
+        try await store.putGzipped(store.layout.restoreLog(name), Array(log.text.utf8))
+    }
+}

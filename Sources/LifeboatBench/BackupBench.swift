@@ -1,0 +1,289 @@
+import ArgumentParser
+import BackupEngine
+import Foundation
+import KubeSandbox
+import Kubernetes
+import Logging
+import ObjectStorage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `lifeboat-bench backup`: backs up ConfigMaps, Secrets and Deployments from an in-process sandbox to a
+/// local folder and to moto_server, against the floor measured in the same run: a bare paginated LIST
+/// (limit 500) of the same objects through the same client.
+///
+/// Peak RSS is VmHWM from /proc/self/status, reset before each phase (`/proc/self/clear_refs` ← 5); it
+/// includes the in-process sandbox, so the delta over the RSS before the phase is printed too.
+struct BackupBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup", abstract: "Backup benchmark: folder and S3 (moto_server) against the LIST floor.")
+
+    @Option(help: "ConfigMaps to create (~1 KiB of data each).")
+    var configmaps: Int = 50_000
+
+    @Option(help: "Secrets to create.")
+    var secrets: Int = 5_000
+
+    @Option(help: "Deployments to create.")
+    var deployments: Int = 2_000
+
+    @Option(help: "Namespaces the objects are spread over.")
+    var namespaces: Int = 10
+
+    @Option(help: "Concurrent creates through the client.")
+    var concurrency: Int = 16
+
+    @Option(help: "Page size of LIST requests (floor and backup).")
+    var pageSize: Int = 500
+
+    @Flag(help: "Skip the moto_server (S3) run.")
+    var skipS3 = false
+
+    func run() async throws {
+        let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
+        let sandbox = try await Sandbox.start(SandboxConfiguration(port: 0, nodes: 1))
+        do {
+            let config = try KubeConfig.parse(yaml: sandbox.kubeconfigYAML)
+            let clientConfiguration = KubeClient.Configuration(qps: 0, maxConnections: max(32, concurrency * 2))
+            try await withKubeClient(config: config, configuration: clientConfiguration, logger: logger) { client in
+                try await measure(client: client, logger: logger)
+            }
+        } catch {
+            try? await sandbox.stop()
+            throw error
+        }
+        try await sandbox.stop()
+    }
+
+    private func measure(client: KubeClient, logger: Logger) async throws {
+        let total = configmaps + secrets + deployments
+        let populateStart = ContinuousClock.now
+        try await populate(client)
+        let populateSeconds = (ContinuousClock.now - populateStart).benchSeconds
+        print(String(format: "populate: %d objects in %.1fs (%.0f creates/s, concurrency %d)", total, populateSeconds,
+                     Double(total) / populateSeconds, concurrency))
+
+        // (a) The floor: a bare paginated LIST of the same objects.
+        let floor = try await phase("list floor") { () -> Int in
+            var count = 0
+            for gvr in [GroupVersionResource.configMaps, .secrets, Self.deploymentsGVR] {
+                for try await page in client.listPages(gvr, options: ListOptions(limit: pageSize)) { count += page.items.count }
+            }
+            return count
+        }
+        print(floor.line(objects: floor.value, floor: nil))
+
+        // (b) A backup to a local folder.
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let folder = BackupStore(store: try FilesystemObjectStore(root: root.path), prefix: "bench")
+        let local = try await phase("backup to folder") {
+            try await backUp(client: client, store: folder, name: "bench-folder", logger: logger)
+        }
+        print(local.line(objects: local.value, floor: floor.seconds))
+        print(String(format: "  tarball: %.1f MB", Double(Self.folderSize(root)) / 1e6))
+
+        // (c) A backup to moto_server.
+        guard !skipS3 else { return }
+        let moto = try await MotoProcess.start()
+        defer { moto.stop() }
+        let s3 = try S3ObjectStore(
+            configuration: S3Configuration(bucket: "bench", endpoint: moto.endpoint, forcePathStyle: true),
+            credentials: AWSCredentials(accessKeyID: "AKIABENCH", secretAccessKey: "bench-secret"), logger: logger)
+        try await moto.waitUntilReady { try await s3.createBucket() }
+        let remote = try await phase("backup to moto_server") {
+            try await backUp(client: client, store: BackupStore(store: s3, prefix: "bench"), name: "bench-s3", logger: logger)
+        }
+        print(remote.line(objects: remote.value, floor: floor.seconds))
+    }
+
+    private func backUp(client: KubeClient, store: BackupStore, name: String, logger: Logger) async throws -> Int {
+        let runner = BackupRunner(
+            client: client, store: store, configuration: .init(pageSize: pageSize, recordInCluster: false), logger: logger)
+        let result = try await runner.run(Backup(metadata: ObjectMeta(name: name)))
+        guard result.status?.phase == BackupPhase.completed else {
+            throw ValidationError("backup \(name) ended \(result.status?.phase ?? "without a phase")")
+        }
+        return result.status?.progress?.itemsBackedUp ?? 0
+    }
+
+    // MARK: - population
+
+    static let deploymentsGVR = GroupVersionResource(group: "apps", version: "v1", resource: "deployments")
+
+    private func populate(_ client: KubeClient) async throws {
+        for index in 0..<namespaces {
+            var namespace = KubeObject(apiVersion: "v1", kind: "Namespace", name: "bench-\(index)")
+            namespace.labels = ["bench": "backup"]
+            _ = try await client.create(.namespaces, namespace)
+        }
+        let payload = String(repeating: "x", count: 1000)
+        let secretValue = Data(String(repeating: "s", count: 256).utf8).base64EncodedString()
+        let namespaces = self.namespaces
+        let configmaps = self.configmaps, secrets = self.secrets, total = configmaps + secrets + deployments
+        let workers = max(1, concurrency)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<workers {
+                group.addTask {
+                    var index = worker
+                    while index < total {
+                        let namespace = "bench-\(index % namespaces)"
+                        if index < configmaps {
+                            var object = KubeObject(apiVersion: "v1", kind: "ConfigMap", namespace: namespace, name: "cm-\(index)")
+                            object["data"] = ["payload": .string(payload)]
+                            _ = try await client.create(.configMaps, object)
+                        } else if index < configmaps + secrets {
+                            var object = KubeObject(apiVersion: "v1", kind: "Secret", namespace: namespace, name: "secret-\(index)")
+                            object["type"] = "Opaque"
+                            object["data"] = ["value": .string(secretValue)]
+                            _ = try await client.create(.secrets, object)
+                        } else {
+                            _ = try await client.create(Self.deploymentsGVR, Self.deployment("deploy-\(index)", namespace: namespace))
+                        }
+                        index += workers
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    private static func deployment(_ name: String, namespace: String) -> KubeObject {
+        var object = KubeObject(apiVersion: "apps/v1", kind: "Deployment", namespace: namespace, name: name)
+        object.labels = ["app": .init(name)]
+        object["spec"] = [
+            "replicas": 2,
+            "selector": ["matchLabels": ["app": .string(name)]],
+            "template": [
+                "metadata": ["labels": ["app": .string(name)]],
+                "spec": [
+                    "containers": [[
+                        "name": "main", "image": "registry.example.com/app:1.0",
+                        "ports": [["containerPort": 8080]],
+                        "env": [["name": "MODE", "value": "production"]],
+                        "resources": ["requests": ["cpu": "100m", "memory": "128Mi"]],
+                    ]]
+                ],
+            ],
+        ]
+        return object
+    }
+
+    // MARK: - measuring
+
+    struct Measurement<Value> {
+        var name: String
+        var value: Value
+        var seconds: Double
+        var rssBeforeKiB: Int
+        var peakKiB: Int
+
+        func line(objects: Int, floor: Double?) -> String {
+            var text = String(format: "%@: %d objects in %.3fs -> %.0f objects/s", name, objects, seconds, Double(objects) / seconds)
+            if let floor { text += String(format: ", %.2f x the LIST floor", seconds / floor) }
+            text += String(format: "; peak RSS %.0f MiB (delta over the %.0f MiB before: %.0f MiB)",
+                           Double(peakKiB) / 1024, Double(rssBeforeKiB) / 1024, Double(peakKiB - rssBeforeKiB) / 1024)
+            return text
+        }
+    }
+
+    private func phase<Value>(_ name: String, _ body: () async throws -> Value) async throws -> Measurement<Value> {
+        Self.resetPeak()
+        let before = Self.memory().rss
+        let start = ContinuousClock.now
+        let value = try await body()
+        let seconds = (ContinuousClock.now - start).benchSeconds
+        return Measurement(name: name, value: value, seconds: seconds, rssBeforeKiB: before, peakKiB: Self.memory().hwm)
+    }
+
+    /// Resets VmHWM to the current RSS (Linux: write 5 to /proc/self/clear_refs).
+    private static func resetPeak() {
+        try? Data("5".utf8).write(to: URL(fileURLWithPath: "/proc/self/clear_refs"))
+    }
+
+    /// VmHWM and VmRSS in KiB from /proc/self/status.
+    private static func memory() -> (hwm: Int, rss: Int) {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
+        func value(_ key: String) -> Int {
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return 0 }
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
+        }
+        return (value("VmHWM:"), value("VmRSS:"))
+    }
+
+    private static func folderSize(_ url: URL) -> Int {
+        guard let files = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.fileSizeKey]) else { return 0 }
+        var total = 0
+        for case let file as URL in files {
+            total += (try? file.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0
+        }
+        return total
+    }
+}
+
+/// A `moto_server` child process on a free loopback port, stopped by `stop()`.
+struct MotoProcess {
+    let process: Process
+    let endpoint: String
+
+    static func start() async throws -> MotoProcess {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        guard let binary = path.split(separator: ":").map({ "\($0)/moto_server" }).first(where: FileManager.default.isExecutableFile)
+        else { throw ValidationError("moto_server not found on PATH (`make test` installs it; or pass --skip-s3)") }
+        let port = try freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["-H", "127.0.0.1", "-p", "\(port)"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return MotoProcess(process: process, endpoint: "http://127.0.0.1:\(port)")
+    }
+
+    /// Retries `probe` for up to 30 s while the server starts.
+    func waitUntilReady(_ probe: () async throws -> Void) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            do {
+                try await probe()
+                return
+            } catch {
+                guard process.isRunning, ContinuousClock.now < deadline else {
+                    stop()
+                    throw ValidationError("moto_server at \(endpoint) did not become ready: \(error)")
+                }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+    }
+
+    /// A free TCP port on 127.0.0.1 (bind to port 0, read it back, close).
+    private static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ValidationError("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw ValidationError("could not find a free loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+extension Duration {
+    fileprivate var benchSeconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,136 @@
+import ArgumentParser
+import BackupEngine
+import Foundation
+import KubeSandbox
+import Kubernetes
+import Logging
+import ObjectStorage
+
+/// `lifeboat quickstart` (what `make quickstart` runs): the main job on embedded defaults.
+///
+/// Starts an in-process sandbox cluster with the demo application, points a local-folder backup
+/// storage location at a temporary folder, shows the application, backs it up and describes the
+/// backup. Nothing outside the process and the temporary folder is touched.
+struct QuickstartCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quickstart", abstract: "Run the main job on an embedded sandbox cluster with a sample application.")
+
+    @Option(name: .long, help: "Folder for the sandbox data and the backup location (default: a new temporary folder).")
+    var workDir: String?
+
+    @Flag(name: .long, help: "Keep the work folder afterwards (it is removed by default).")
+    var keep = false
+
+    func run() async throws {
+        let root = URL(fileURLWithPath: workDir ?? NSTemporaryDirectory() + "lifeboat-quickstart-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { if !keep { try? FileManager.default.removeItem(at: root) } }
+        var logger = Logger(label: "lifeboat.quickstart") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = .warning
+
+        let steps = QuickstartSteps(root: root, logger: logger)
+        try await steps.run()
+        if keep { print("\nWork folder kept at \(root.path)") }
+    }
+}
+
+/// The quickstart's steps, printed as they go.
+struct QuickstartSteps {
+    let root: URL
+    let logger: Logger
+
+    func step(_ number: Int, _ text: String) {
+        print("\n==> \(number). \(text)")
+    }
+
+    func run() async throws {
+        let bucket = root.appendingPathComponent("backup-location")
+        try FileManager.default.createDirectory(at: bucket, withIntermediateDirectories: true)
+
+        step(1, "Starting an embedded sandbox cluster with the demo application")
+        let sandbox = try await Sandbox.start(
+            SandboxConfiguration(port: 0, dataDirectory: root.appendingPathComponent("sandbox"), nodes: 3, seed: .demo),
+            logger: logger)
+        do {
+            let kubeconfigPath = root.appendingPathComponent("kubeconfig").path
+            try sandbox.writeKubeconfig(to: kubeconfigPath)
+            print("    API server \(sandbox.serverURL); kubeconfig \(kubeconfigPath)")
+            let config = try KubeConfig.parse(yaml: sandbox.kubeconfigYAML)
+            try await withKubeClient(config: config, logger: logger) { client in
+                try await body(client: client, bucket: bucket)
+            }
+            try await sandbox.stop()
+        } catch {
+            try? await sandbox.stop()
+            throw error
+        }
+    }
+
+    private func body(client: KubeClient, bucket: URL) async throws {
+        let version = try await client.serverVersion()
+        print("    Kubernetes \(version.gitVersion)")
+
+        step(2, "The demo application (namespace demo), as Lifeboat's client sees it")
+        let inventory = try await Inventory.take(client: client, namespace: "demo")
+        print(Table.render(header: ["KIND", "NAME"], rows: inventory.map { [$0.kind, $0.name] }).split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+
+        step(3, "Creating namespace velero and a local-folder backup storage location")
+        _ = try? await client.create(.namespaces, KubeObject(apiVersion: "v1", kind: "Namespace", name: "velero"))
+        var spec = BackupStorageLocation.Spec(provider: "filesystem", objectStorage: .init(bucket: bucket.path))
+        spec.default = true
+        let location = BackupStorageLocation(metadata: ObjectMeta(name: "default", namespace: "velero"), spec: spec)
+        if let object = KubeObject(try JSONValue(encoding: location)) {
+            _ = try await client.create(StorageLocations.resource, namespace: "velero", object)
+        }
+        print("    backup-location default → \(bucket.path)")
+
+        step(4, "Backing up namespace demo")
+        let locations = StorageLocations(
+            client: client, namespace: "velero", factory: ObjectStoreFactory(environment: [:]), logger: logger)
+        let (_, store) = try await locations.writableStore(nil)
+        var backupSpec = BackupSpec()
+        backupSpec.includedNamespaces = ["demo"]
+        backupSpec.storageLocation = "default"
+        let runner = BackupRunner(client: client, store: store, configuration: .init(namespace: "velero"), logger: logger)
+        let started = ContinuousClock.now
+        let backup = try await runner.run(Backup(metadata: ObjectMeta(name: "demo-backup"), spec: backupSpec))
+        let elapsed = ContinuousClock.now - started
+        print("    backup demo-backup: \(backup.status?.phase ?? "?"), \(backup.status?.progress?.itemsBackedUp ?? 0) items in \(elapsed.formatted(.units(allowed: [.milliseconds])))")
+
+        step(5, "lifeboat backup describe demo-backup --details")
+        var text = BackupDescribeCommand.describe(backup, location: "default")
+        if let bytes = try await store.gunzipped(store.layout.backupResourceList("demo-backup")),
+            let list = try JSONValue(parsing: bytes).objectValue
+        {
+            text += "\nResource List:\n"
+            for (kind, items) in list { text += "  \(kind):\n" + (items.arrayValue ?? []).map { "    - \($0.stringValue ?? "")\n" }.joined() }
+        }
+        print(text.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n"))
+
+        guard backup.status?.phase == BackupPhase.completed else {
+            throw CLIError("quickstart: the backup ended \(backup.status?.phase ?? "?")")
+        }
+        print("\nQuickstart finished: the demo application was backed up to \(bucket.path).")
+    }
+}
+
+/// The objects of a namespace, by kind and name (for showing and for comparing).
+struct Inventory {
+    struct Entry: Hashable {
+        var kind: String
+        var name: String
+    }
+
+    static func take(client: KubeClient, namespace: String) async throws -> [Entry] {
+        var entries: [Entry] = []
+        let discovery = try await client.discovery()
+        for resource in discovery.preferredResources where resource.namespaced && !resource.name.contains("/")
+            && resource.verbs.contains("list") && resource.name != "events"
+        {
+            for try await object in client.listObjects(resource.gvr, namespace: namespace) {
+                entries.append(Entry(kind: resource.kind, name: object.name ?? ""))
+            }
+        }
+        return entries.sorted { ($0.kind, $0.name) < ($1.kind, $1.name) }
+    }
+}

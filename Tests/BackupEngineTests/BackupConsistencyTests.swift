@@ -1,0 +1,173 @@
+import Foundation
+import KubeSandbox
+import Kubernetes
+import ObjectStorage
+import ObjectStorageTesting
+import Testing
+
+@testable import BackupEngine
+
+/// Crash consistency and refusals: a location never shows a half-written backup as a backup, and a
+/// backup that cannot be written says why before writing anything.
+struct BackupConsistencyTests {
+    typealias T = BackupTestCluster
+
+    /// A small namespace to back up.
+    static func populate(_ client: KubeClient) async throws {
+        try await T.createNamespace(client, "shop")
+        for index in 0..<5 {
+            _ = try await client.create(.configMaps, try T.object([
+                "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string("cm-\(index)"), "namespace": "shop"],
+                "data": ["value": .string(String(repeating: "x", count: 100 * index))],
+            ]))
+        }
+    }
+
+    static var spec: BackupSpec {
+        var spec = BackupSpec()
+        spec.includedNamespaces = ["shop"]
+        return spec
+    }
+
+    func run(_ client: KubeClient, _ store: some ObjectStore, name: String = "b1") async throws -> Backup {
+        let runner = BackupRunner(client: client, store: BackupStore(store: store, prefix: "velero"), configuration: .init(recordInCluster: false), logger: T.logger)
+        return try await runner.run(Backup(metadata: ObjectMeta(name: name), spec: Self.spec))
+    }
+
+    static let injected = ObjectStoreError(code: .unavailable, message: "injected failure")
+
+    @Test func failedUploadsNeverLeaveAVisibleBackup() async throws {
+        try await T.with { _, client in
+            try await Self.populate(client)
+            let memory = MemoryObjectStore()
+            let checked = InvariantCheckingStore(base: memory)
+            let faulty = FaultyObjectStore(base: checked)
+            let backupStore = BackupStore(store: memory, prefix: "velero")
+            let folder = "velero/backups/b1/"
+
+            // 1. The tarball upload fails after its whole body was sent.
+            faulty.addFault(.put, .init(error: Self.injected, keyPrefix: folder + "b1.tar.gz", afterBody: true))
+            await #expect(throws: (any Error).self) { _ = try await run(client, faulty) }
+            #expect(try await backupStore.backup(named: "b1") == nil)
+
+            // 2. The tarball upload breaks mid-stream, leaving a truncated object behind.
+            checked.failNextTarballMidStream()
+            await #expect(throws: (any Error).self) { _ = try await run(client, faulty) }
+            #expect(try await backupStore.backup(named: "b1") == nil)
+
+            // 3. A side file fails: what was written is removed.
+            faulty.addFault(.put, .init(error: Self.injected, keyPrefix: folder + "b1-results.gz"))
+            let sideError = await #expect(throws: BackupEngineError.self) { _ = try await run(client, faulty) }
+            #expect(sideError?.code == .storageUnavailable)
+            #expect(try await memory.listAll(prefix: folder).isEmpty)
+
+            // 4. velero-backup.json itself fails.
+            faulty.addFault(.put, .init(error: Self.injected, keyPrefix: folder + "velero-backup.json"))
+            await #expect(throws: BackupEngineError.self) { _ = try await run(client, faulty) }
+            #expect(try await memory.listAll(prefix: folder).isEmpty)
+
+            // 5. The same name then works, and reads back complete.
+            let backup = try await run(client, faulty)
+            #expect(backup.status?.phase == BackupPhase.completed)
+            let archive = try await BackupArchive.read(from: backupStore, backup: "b1")
+            #expect(archive.names("configmaps").count == 5)
+            #expect(checked.violations.isEmpty, "\(checked.violations)")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func cancellingDuringTheUploadLeavesNoVisibleBackup() async throws {
+        try await T.with { _, client in
+            try await Self.populate(client)
+            let memory = MemoryObjectStore()
+            let checked = InvariantCheckingStore(base: memory)
+            checked.blockTarballs()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { _ = try await run(client, checked) }
+                try await T.waitUntil("the tarball upload to start") { checked.tarballStarted }
+                group.cancelAll()
+                do {
+                    try await group.next()
+                    Issue.record("the cancelled backup returned normally")
+                } catch {}
+            }
+            #expect(try await BackupStore(store: memory, prefix: "velero").backup(named: "b1") == nil)
+            #expect(!(try await memory.exists("velero/backups/b1/velero-backup.json")))
+            #expect(checked.violations.isEmpty, "\(checked.violations)")
+        }
+    }
+
+    @Test func existingBackupNameIsRefused() async throws {
+        try await T.with { _, client in
+            try await Self.populate(client)
+            let memory = MemoryObjectStore()
+            _ = try await run(client, memory, name: "dup")
+            let before = try await memory.listAll(prefix: "")
+            let metadata = try await memory.getData("velero/backups/dup/velero-backup.json")
+            let error = await #expect(throws: BackupEngineError.self) { _ = try await run(client, memory, name: "dup") }
+            #expect(error?.code == .alreadyExists)
+            #expect(error?.message.contains("dup") == true)
+            #expect(try await memory.listAll(prefix: "").map(\.key) == before.map(\.key))
+            #expect(try await memory.getData("velero/backups/dup/velero-backup.json") == metadata)
+        }
+    }
+
+    @Test func unusableStorageLocationsFailBeforeWriting() async throws {
+        try await T.with { _, client in
+            try await T.createNamespace(client, "velero")
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-bsl-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: root) }
+            let readOnlyBucket = root.appendingPathComponent("ro").path
+            let junkBucket = root.appendingPathComponent("junk").path
+            let goodBucket = root.appendingPathComponent("good").path
+            for folder in [readOnlyBucket, goodBucket] {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            }
+            try FileManager.default.createDirectory(atPath: junkBucket + "/velero/photos", withIntermediateDirectories: true)
+            try Data("x".utf8).write(to: URL(fileURLWithPath: junkBucket + "/velero/photos/cat.jpg"))
+
+            func createLocation(_ name: String, bucket: String, readOnly: Bool = false, isDefault: Bool = false) async throws {
+                var spec = BackupStorageLocation.Spec(provider: "filesystem", objectStorage: .init(bucket: bucket, prefix: "velero"))
+                spec.accessMode = readOnly ? "ReadOnly" : "ReadWrite"
+                spec.`default` = isDefault
+                let location = BackupStorageLocation(metadata: ObjectMeta(name: name, namespace: "velero"), spec: spec)
+                _ = try await client.create(StorageLocations.resource, try T.object(try JSONValue(encoding: location)))
+            }
+            let locations = StorageLocations(
+                client: client, namespace: "velero", factory: ObjectStoreFactory(environment: [:]), logger: T.logger)
+
+            let noDefault = await #expect(throws: BackupEngineError.self) { _ = try await locations.writableStore(nil) }
+            #expect(noDefault?.code == .notFound)
+            #expect(noDefault?.message.contains("no default") == true)
+
+            try await createLocation("ro", bucket: readOnlyBucket, readOnly: true)
+            try await createLocation("junk", bucket: junkBucket)
+            try await createLocation("good", bucket: goodBucket, isDefault: true)
+
+            let readOnly = await #expect(throws: BackupEngineError.self) { _ = try await locations.writableStore("ro") }
+            #expect(readOnly?.code == .readOnlyLocation)
+            #expect(readOnly?.message.contains("ro") == true && readOnly?.message.contains("read-only") == true)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: readOnlyBucket).isEmpty)
+
+            let missing = await #expect(throws: BackupEngineError.self) { _ = try await locations.writableStore("nowhere") }
+            #expect(missing?.code == .notFound)
+            #expect(missing?.message.contains("nowhere") == true)
+
+            let junk = await #expect(throws: BackupEngineError.self) { _ = try await locations.writableStore("junk") }
+            #expect(junk?.code == .invalidLocation)
+            #expect(junk?.message.contains("photos") == true)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: junkBucket + "/velero") == ["photos"])
+
+            let (location, store) = try await locations.writableStore(nil)
+            #expect(location.metadata.name == "good")
+            try await T.createNamespace(client, "shop")
+            let runner = BackupRunner(client: client, store: store, configuration: .init(recordInCluster: false), logger: T.logger)
+            var spec = BackupSpec()
+            spec.includedNamespaces = ["shop"]
+            let backup = try await runner.run(Backup(metadata: ObjectMeta(name: "on-disk"), spec: spec))
+            #expect(backup.status?.phase == BackupPhase.completed)
+            #expect(FileManager.default.fileExists(atPath: goodBucket + "/velero/backups/on-disk/velero-backup.json"))
+            #expect(FileManager.default.fileExists(atPath: goodBucket + "/velero/backups/on-disk/on-disk.tar.gz"))
+        }
+    }
+}
