@@ -152,7 +152,7 @@ struct BackupBench: AsyncParsableCommand {
 
     private static func deployment(_ name: String, namespace: String) -> KubeObject {
         var object = KubeObject(apiVersion: "apps/v1", kind: "Deployment", namespace: namespace, name: name)
-        object.labels = ["app": .init(name)]
+        object.labels = ["app": name]
         object["spec"] = [
             "replicas": 2,
             "selector": ["matchLabels": ["app": .string(name)]],

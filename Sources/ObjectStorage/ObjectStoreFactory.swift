@@ -22,7 +22,9 @@ public struct ObjectStoreFactory: Sendable {
     }
 
     public init(
-        environment: [String: String], httpClient: HTTPClient = S3ObjectStore.defaultHTTPClient, retry: RetryPolicy? = nil
+        environment: [String: String],
+        httpClient: HTTPClient = S3ObjectStore.defaultHTTPClient,
+        retry: RetryPolicy? = nil
     ) {
         self.environment = environment
         self.httpClient = httpClient

@@ -81,7 +81,9 @@ public struct ObjectStoreConformance: Sendable {
                 state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
                 var word = (state ^ (state >> 29)).littleEndian
                 let n = min(8, count - offset)
-                withUnsafeBytes(of: &word) { raw.baseAddress!.advanced(by: offset).copyMemory(from: $0.baseAddress!, byteCount: n) }
+                withUnsafeBytes(of: &word) {
+                    raw.baseAddress!.advanced(by: offset).copyMemory(from: $0.baseAddress!, byteCount: n)
+                }
                 offset += n
             }
         }

@@ -93,7 +93,9 @@ struct ArchiveTests {
                 var reader = TarReader()
                 reader.feed(plain)
                 var files: [String: [UInt8]] = [:]
-                while let entry = try reader.next() where entry.isRegularFile { files[entry.name] = entry.contents }
+                while let entry = try reader.next() {
+                    if entry.isRegularFile { files[entry.name] = entry.contents }
+                }
                 #expect(files[deep] == Array(#"{"a":1}"#.utf8), "format \(format): \(files.keys.sorted())")
             }
         }

@@ -75,6 +75,18 @@ struct BackupConsistencyTests {
         }
     }
 
+    /// The checker used above does catch what it looks for.
+    @Test func invariantCheckerSeesBrokenStates() async throws {
+        let checked = InvariantCheckingStore(base: MemoryObjectStore())
+        try await checked.putData("velero/backups/x/velero-backup.json", bytes: Array("{}".utf8))
+        #expect(checked.violations.count == 1, "metadata without a tarball")
+        try await checked.putData("velero/backups/y/y.tar.gz", bytes: Array("not gzip".utf8))
+        _ = try await checked.putIfAbsent("velero/backups/y/velero-backup.json", bytes: Array("{}".utf8))
+        #expect(checked.violations.count == 2, "metadata next to a broken tarball")
+        try await checked.delete("velero/backups/y/y.tar.gz")
+        #expect(checked.violations.count == 3, "tarball deleted under its metadata")
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func cancellingDuringTheUploadLeavesNoVisibleBackup() async throws {
         try await T.with { _, client in

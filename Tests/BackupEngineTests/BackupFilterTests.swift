@@ -49,7 +49,7 @@ struct BackupFilterTests {
             #expect(excluded.names("configmaps") == ["other/settings"])
             #expect(excluded.names("namespaces") == ["other"])
 
-            let bracket = try await archive(client) { $0.includedNamespaces = ["app-[!b]", "other"] }
+            let bracket = try await archive(client) { $0.includedNamespaces = ["app-[ac]", "oth?r"] }
             #expect(bracket.names("configmaps") == ["app-a/settings", "app-a/both", "other/settings"])
             #expect(bracket.names("deployments.apps") == ["app-a/web", "other/web"])
 
@@ -98,23 +98,56 @@ struct BackupFilterTests {
             #expect(noCluster.names("persistentvolumeclaims") == ["app-a/data"])
             #expect(noCluster.names("configmaps").count == 4)
 
-            // Additional items: a namespaced one must pass the resource filter, a cluster-scoped one only
-            // must not be excluded.
-            let podsOnly = try await archive(client) {
-                $0.includedNamespaces = ["app-a"]
-                $0.includedResources = ["pods"]
-            }
-            #expect(podsOnly.names("pods") == ["app-a/db"])
-            #expect(podsOnly.names("persistentvolumeclaims").isEmpty)
-            #expect(podsOnly.names("priorityclasses.scheduling.k8s.io") == ["high"])
-            #expect(podsOnly.names("namespaces").isEmpty)
-
             let excludedPriority = try await archive(client) {
                 $0.includedNamespaces = ["app-a"]
                 $0.excludedResources = ["priorityclasses.scheduling.k8s.io"]
             }
             #expect(excludedPriority.names("pods") == ["app-a/db"])
             #expect(excludedPriority.names("priorityclasses.scheduling.k8s.io").isEmpty, "an explicit exclusion wins over the pod action")
+        }
+    }
+
+    /// Velero's `GlobalIncludesExcludes.ShouldExclude`: with `includeClusterResources` unset, a cluster-scoped
+    /// type that non-empty `includedResources` do not name is excluded, for additional items (PVC → PV,
+    /// pod → PriorityClass) and for the CRD of a custom resource too; a namespaced additional item must
+    /// pass the resource filter.
+    @Test func additionalClusterScopedItemsFollowTheResourceIncludes() async throws {
+        try await withFixture { client, fixture in
+            let podsOnly = try await archive(client) {
+                $0.includedNamespaces = ["app-a"]
+                $0.includedResources = ["pods"]
+            }
+            #expect(podsOnly.names("pods") == ["app-a/db"])
+            #expect(podsOnly.names("persistentvolumeclaims").isEmpty)
+            #expect(podsOnly.names("namespaces").isEmpty)
+            #expect(podsOnly.names("priorityclasses.scheduling.k8s.io").isEmpty)
+
+            let withClaims = try await archive(client) {
+                $0.includedNamespaces = ["app-a"]
+                $0.includedResources = ["pods", "pvc"]
+            }
+            #expect(withClaims.names("persistentvolumeclaims") == ["app-a/data"])
+            #expect(withClaims.names("persistentvolumes").isEmpty)
+
+            let withVolumes = try await archive(client) {
+                $0.includedNamespaces = ["app-a"]
+                $0.includedResources = ["pods", "pvc", "pv", "priorityclasses"]
+            }
+            #expect(withVolumes.names("persistentvolumes") == [fixture.volumeName])
+            #expect(withVolumes.names("priorityclasses.scheduling.k8s.io") == ["high"])
+
+            let widgetsOnly = try await archive(client) {
+                $0.includedNamespaces = ["app-a"]
+                $0.includedResources = ["widgets.example.com"]
+            }
+            #expect(widgetsOnly.names("widgets.example.com") == ["app-a/w1"])
+            #expect(widgetsOnly.names(Self.crds).isEmpty)
+
+            let widgetsAndCRDs = try await archive(client) {
+                $0.includedNamespaces = ["app-a"]
+                $0.includedResources = ["widgets.example.com", "customresourcedefinitions"]
+            }
+            #expect(widgetsAndCRDs.names(Self.crds) == ["widgets.example.com"])
         }
     }
 
@@ -211,13 +244,6 @@ struct BackupFilterTests {
             #expect(pv["spec"]?["claimRef"]?["name"]?.stringValue == "data")
             #expect(result.names("clusterrolebindings.rbac.authorization.k8s.io") == ["robot-binding"])
             #expect(result.names("clusterroles.rbac.authorization.k8s.io") == ["robot-role"])
-
-            let widgetsOnly = try await archive(client) {
-                $0.includedNamespaces = ["app-a"]
-                $0.includedResources = ["widgets.example.com"]
-            }
-            #expect(widgetsOnly.names("widgets.example.com") == ["app-a/w1"])
-            #expect(widgetsOnly.names(Self.crds) == ["widgets.example.com"])
 
             let noCluster = try await archive(client) {
                 $0.includedNamespaces = ["app-a"]

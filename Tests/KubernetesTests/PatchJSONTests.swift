@@ -47,8 +47,8 @@ struct PatchJSONTests {
         (#"{"a":1.0}"#, #"[{"op":"test","path":"/a","value":1}]"#, #"{"a":1.0}"#),
     ])
     func appliesRFC6902Examples(document: String, patch: String, expected: String) throws {
-        let result = try JSONPatch(json: json(patch)).apply(to: json(document))
-        #expect(keySorted(result) == keySorted(try json(expected)))
+        let result = try JSONPatch(json: patchJSON(patch)).apply(to: patchJSON(document))
+        #expect(patchKeySorted(result) == patchKeySorted(try patchJSON(expected)))
     }
 
     @Test(arguments: [
@@ -64,9 +64,9 @@ struct PatchJSONTests {
         (#"{"a":{"b":1}}"#, #"[{"op":"move","from":"/a","path":"/a/b/c"}]"#, "json patch operation 0 (move) failed"),
     ])
     func reportsTheFailingOperation(document: String, patch: String, messagePrefix: String) throws {
-        let ops = try JSONPatch(json: json(patch))
+        let ops = try JSONPatch(json: patchJSON(patch))
         do {
-            _ = try ops.apply(to: json(document))
+            _ = try ops.apply(to: patchJSON(document))
             Issue.record("patch applied")
         } catch let e as KubeError {
             #expect(e.code == .invalid)
@@ -83,7 +83,7 @@ struct PatchJSONTests {
     ])
     func rejectsMalformedPatchDocuments(patch: String, message: String) throws {
         do {
-            _ = try JSONPatch(json: json(patch))
+            _ = try JSONPatch(json: patchJSON(patch))
             Issue.record("parsed")
         } catch let e as KubeError {
             #expect(e.code == .badRequest)
@@ -92,8 +92,8 @@ struct PatchJSONTests {
     }
 
     @Test func nullIsAValueNotAMissingMember() throws {
-        let result = try JSONPatch(json: json(#"[{"op":"add","path":"/a","value":null}]"#)).apply(to: json("{}"))
-        #expect(result == (try json(#"{"a":null}"#)))
+        let result = try JSONPatch(json: patchJSON(#"[{"op":"add","path":"/a","value":null}]"#)).apply(to: patchJSON("{}"))
+        #expect(result == (try patchJSON(#"{"a":null}"#)))
     }
 
     @Test func pointersEscapeAndUnescape() throws {
@@ -123,14 +123,14 @@ struct PatchJSONTests {
         (#"{}"#, #"{"a":{"bb":{"ccc":null}}}"#, #"{"a":{"bb":{}}}"#),
     ])
     func appliesRFC7386Examples(target: String, patch: String, expected: String) throws {
-        #expect(JSONMergePatch.apply(try json(patch), to: try json(target)) == (try json(expected)))
+        #expect(JSONMergePatch.apply(try patchJSON(patch), to: try patchJSON(target)) == (try patchJSON(expected)))
     }
 
     @Test func createsMergePatchesThatRoundTrip() throws {
-        let before = try json(#"{"a":1,"b":{"c":2,"d":3},"e":[1]}"#)
-        let after = try json(#"{"a":1,"b":{"c":5},"e":[2],"f":true}"#)
+        let before = try patchJSON(#"{"a":1,"b":{"c":2,"d":3},"e":[1]}"#)
+        let after = try patchJSON(#"{"a":1,"b":{"c":5},"e":[2],"f":true}"#)
         let patch = JSONMergePatch.create(from: before, to: after)
-        #expect(patch == (try json(#"{"b":{"d":null,"c":5},"e":[2],"f":true}"#)))
-        #expect(keySorted(JSONMergePatch.apply(patch, to: before)) == keySorted(after))
+        #expect(patch == (try patchJSON(#"{"b":{"d":null,"c":5},"e":[2],"f":true}"#)))
+        #expect(patchKeySorted(JSONMergePatch.apply(patch, to: before)) == patchKeySorted(after))
     }
 }

@@ -7,14 +7,14 @@ struct PatchStrategicTests {
     let pod = PatchSchemaRegistry.builtIn.schema(group: "", kind: "Pod")!
 
     func apply(_ patch: String, to original: String, schema: PatchSchema? = nil) throws -> JSONValue {
-        try StrategicMergePatch.apply(json(patch), to: json(original), schema: schema ?? pod)
+        try StrategicMergePatch.apply(patchJSON(patch), to: patchJSON(original), schema: schema ?? pod)
     }
 
     @Test func mergesContainersByNameKeepingOrder() throws {
         let result = try apply(
             #"{"spec":{"containers":[{"name":"b","image":"b2"}]}}"#,
             to: #"{"spec":{"containers":[{"name":"a","image":"a1"},{"name":"b","image":"b1","args":["x"]}]}}"#)
-        #expect(result == (try json(#"{"spec":{"containers":[{"name":"a","image":"a1"},{"name":"b","image":"b2","args":["x"]}]}}"#)))
+        #expect(result == (try patchJSON(#"{"spec":{"containers":[{"name":"a","image":"a1"},{"name":"b","image":"b2","args":["x"]}]}}"#)))
     }
 
     @Test func putsNewElementsBeforeTheLiveOnes() throws {
@@ -22,7 +22,7 @@ struct PatchStrategicTests {
         let result = try apply(
             #"{"spec":{"containers":[{"name":"c","image":"c1"}]}}"#,
             to: #"{"spec":{"containers":[{"name":"a"},{"name":"b"}]}}"#)
-        #expect(result["spec"]?["containers"] == (try json(#"[{"name":"c","image":"c1"},{"name":"a"},{"name":"b"}]"#)))
+        #expect(result["spec"]?["containers"] == (try patchJSON(#"[{"name":"c","image":"c1"},{"name":"a"},{"name":"b"}]"#)))
     }
 
     @Test func mergesNestedListsByTheirOwnKeys() throws {
@@ -38,11 +38,11 @@ struct PatchStrategicTests {
               "ports":[{"containerPort":80,"name":"http"}],
               "volumeMounts":[{"name":"other","mountPath":"/data"}]}]}}}}
             """#
-        let result = try StrategicMergePatch.apply(json(patch), to: json(original), schema: deployment)
+        let result = try StrategicMergePatch.apply(patchJSON(patch), to: patchJSON(original), schema: deployment)
         let container = result[path: ["spec", "template", "spec", "containers"]]?[0]
-        #expect(container?["env"] == (try json(#"[{"name":"A","value":"1"},{"name":"B","value":"3"}]"#)))
-        #expect(container?["ports"] == (try json(#"[{"containerPort":80,"protocol":"TCP","name":"http"}]"#)))
-        #expect(container?["volumeMounts"] == (try json(#"[{"name":"other","mountPath":"/data"}]"#)))
+        #expect(container?["env"] == (try patchJSON(#"[{"name":"A","value":"1"},{"name":"B","value":"3"}]"#)))
+        #expect(container?["ports"] == (try patchJSON(#"[{"containerPort":80,"protocol":"TCP","name":"http"}]"#)))
+        #expect(container?["volumeMounts"] == (try patchJSON(#"[{"name":"other","mountPath":"/data"}]"#)))
         #expect(container?["image"] == "nginx")
     }
 
@@ -50,31 +50,31 @@ struct PatchStrategicTests {
         let result = try apply(
             #"{"spec":{"tolerations":[{"key":"b"}],"containers":[{"name":"a","args":["2"]}]}}"#,
             to: #"{"spec":{"tolerations":[{"key":"a"}],"containers":[{"name":"a","args":["1","x"]}]}}"#)
-        #expect(result["spec"]?["tolerations"] == (try json(#"[{"key":"b"}]"#)))
-        #expect(result["spec"]?["containers"]?[0]?["args"] == (try json(#"["2"]"#)))
+        #expect(result["spec"]?["tolerations"] == (try patchJSON(#"[{"key":"b"}]"#)))
+        #expect(result["spec"]?["containers"]?[0]?["args"] == (try patchJSON(#"["2"]"#)))
     }
 
     @Test func deletesElementsWithThePatchDirective() throws {
         let result = try apply(
             #"{"spec":{"containers":[{"name":"b","$patch":"delete"}]}}"#,
             to: #"{"spec":{"containers":[{"name":"a"},{"name":"b"}]}}"#)
-        #expect(result["spec"]?["containers"] == (try json(#"[{"name":"a"}]"#)))
+        #expect(result["spec"]?["containers"] == (try patchJSON(#"[{"name":"a"}]"#)))
     }
 
     @Test func replacesAListWithThePatchDirective() throws {
         let result = try apply(
             #"{"spec":{"containers":[{"$patch":"replace"},{"name":"z"}]}}"#,
             to: #"{"spec":{"containers":[{"name":"a"},{"name":"b"}]}}"#)
-        #expect(result["spec"]?["containers"] == (try json(#"[{"name":"z"}]"#)))
+        #expect(result["spec"]?["containers"] == (try patchJSON(#"[{"name":"z"}]"#)))
     }
 
     @Test func replacesAndDeletesMapsWithThePatchDirective() throws {
         let original = #"{"spec":{"nodeSelector":{"a":"1","b":"2"},"affinity":{"x":1}}}"#
         let replaced = try apply(#"{"spec":{"nodeSelector":{"$patch":"replace","c":"3"}}}"#, to: original)
-        #expect(replaced["spec"]?["nodeSelector"] == (try json(#"{"c":"3"}"#)))
+        #expect(replaced["spec"]?["nodeSelector"] == (try patchJSON(#"{"c":"3"}"#)))
         let deleted = try apply(#"{"spec":{"affinity":{"$patch":"delete"}}}"#, to: original)
-        #expect(deleted["spec"]?["affinity"] == (try json("{}")))
-        #expect(deleted["spec"]?["nodeSelector"] == (try json(#"{"a":"1","b":"2"}"#)))
+        #expect(deleted["spec"]?["affinity"] == (try patchJSON("{}")))
+        #expect(deleted["spec"]?["nodeSelector"] == (try patchJSON(#"{"a":"1","b":"2"}"#)))
     }
 
     @Test func rejectsAnUnknownMapDirective() throws {
@@ -94,14 +94,14 @@ struct PatchStrategicTests {
             to: #"{"metadata":{"finalizers":["a","b"]}}"#)
         #expect(deleted["metadata"]?["finalizers"] == ["b"])
         let absent = try apply(#"{"metadata":{"$deleteFromPrimitiveList/finalizers":["a"]}}"#, to: #"{"metadata":{}}"#)
-        #expect(absent["metadata"] == (try json("{}")))
+        #expect(absent["metadata"] == (try patchJSON("{}")))
     }
 
     @Test func setsElementOrder() throws {
         let result = try apply(
             #"{"spec":{"$setElementOrder/containers":[{"name":"b"},{"name":"a"}],"containers":[{"name":"a","image":"new"}]}}"#,
             to: #"{"spec":{"containers":[{"name":"a","image":"old"},{"name":"b"}]}}"#)
-        #expect(result["spec"]?["containers"] == (try json(#"[{"name":"b"},{"name":"a","image":"new"}]"#)))
+        #expect(result["spec"]?["containers"] == (try patchJSON(#"[{"name":"b"},{"name":"a","image":"new"}]"#)))
         #expect(result["spec"]?["$setElementOrder/containers"] == nil)
     }
 
@@ -115,14 +115,14 @@ struct PatchStrategicTests {
 
     @Test func retainsOnlyTheListedKeys() throws {
         let result = try StrategicMergePatch.apply(
-            json(#"{"spec":{"strategy":{"$retainKeys":["type"],"type":"Recreate"}}}"#),
-            to: json(#"{"spec":{"strategy":{"type":"RollingUpdate","rollingUpdate":{"maxSurge":1}},"replicas":2}}"#),
+            patchJSON(#"{"spec":{"strategy":{"$retainKeys":["type"],"type":"Recreate"}}}"#),
+            to: patchJSON(#"{"spec":{"strategy":{"type":"RollingUpdate","rollingUpdate":{"maxSurge":1}},"replicas":2}}"#),
             schema: deployment)
-        #expect(result == (try json(#"{"spec":{"strategy":{"type":"Recreate"},"replicas":2}}"#)))
+        #expect(result == (try patchJSON(#"{"spec":{"strategy":{"type":"Recreate"},"replicas":2}}"#)))
         let volume = try apply(
             #"{"spec":{"volumes":[{"name":"v","$retainKeys":["name","configMap"],"configMap":{"name":"c"}}]}}"#,
             to: #"{"spec":{"volumes":[{"name":"v","emptyDir":{}}]}}"#)
-        #expect(volume["spec"]?["volumes"] == (try json(#"[{"name":"v","configMap":{"name":"c"}}]"#)))
+        #expect(volume["spec"]?["volumes"] == (try patchJSON(#"[{"name":"v","configMap":{"name":"c"}}]"#)))
         #expect(throws: KubeError.self) {
             try apply(#"{"spec":{"volumes":[{"name":"v","$retainKeys":["name"],"configMap":{}}]}}"#,
                 to: #"{"spec":{"volumes":[{"name":"v"}]}}"#)
@@ -133,7 +133,7 @@ struct PatchStrategicTests {
         let result = try apply(
             #"{"metadata":{"labels":{"a":null,"c":"3"},"annotations":{"x":null,"y":{"z":null}}}}"#,
             to: #"{"metadata":{"labels":{"a":"1","b":"2"}}}"#)
-        #expect(result == (try json(#"{"metadata":{"labels":{"b":"2","c":"3"},"annotations":{"y":{}}}}"#)))
+        #expect(result == (try patchJSON(#"{"metadata":{"labels":{"b":"2","c":"3"},"annotations":{"y":{}}}}"#)))
     }
 
     @Test func requiresTheMergeKey() throws {
@@ -156,10 +156,10 @@ struct PatchStrategicTests {
     }
 
     @Test func matchesTheGoldenDeploymentPatch() throws {
-        let live = try json(#"{"spec":{"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx:1.25"}]}}}}"#)
+        let live = try patchJSON(#"{"spec":{"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx:1.25"}]}}}}"#)
         let result = try StrategicMergePatch.apply(
-            json(#"{"spec":{"template":{"metadata":{"annotations":{"golden/patched":"true"}}}}}"#), to: live,
+            patchJSON(#"{"spec":{"template":{"metadata":{"annotations":{"golden/patched":"true"}}}}}"#), to: live,
             schema: deployment)
-        #expect(result[path: ["spec", "template", "metadata"]] == (try json(#"{"labels":{"app":"web"},"annotations":{"golden/patched":"true"}}"#)))
+        #expect(result[path: ["spec", "template", "metadata"]] == (try patchJSON(#"{"labels":{"app":"web"},"annotations":{"golden/patched":"true"}}"#)))
     }
 }

@@ -16,7 +16,10 @@ struct LocalConformanceTests {
     func filesystem(_ check: ObjectStoreConformance.Check) async throws {
         try await withTemporaryFolder { folder in
             // fsync is exercised by FilesystemObjectStoreTests; here it would only slow 1,000+ writes down.
-            let store = try FilesystemObjectStore(root: folder, configuration: .init(readChunkSize: 64 * 1024, sync: false))
+            let store = try FilesystemObjectStore(
+                root: folder,
+                configuration: .init(readChunkSize: 64 * 1024, sync: false)
+            )
             try await ObjectStoreConformance(store: store).run(check)
             // Nothing but the (empty) root is left: no temporary files, no empty folders.
             #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)

@@ -2,9 +2,10 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
-@testable import ObjectStorage
 import ObjectStorageTesting
 import Testing
+
+@testable import ObjectStorage
 
 /// S3 requests exactly as `S3ObjectStore` sends them, signed independently by botocore (the AWS SDK for
 /// Python, installed with moto): the signatures must match. moto does not check signatures, so this is
@@ -37,28 +38,49 @@ struct SigV4BotocoreTests {
         let stores = [
             try S3ObjectStore(
                 configuration: S3Configuration(
-                    bucket: "velero-backups", region: "minio", endpoint: "http://127.0.0.1:9000", forcePathStyle: true),
+                    bucket: "velero-backups",
+                    region: "minio",
+                    endpoint: "http://127.0.0.1:9000",
+                    forcePathStyle: true
+                ),
                 credentials: AWSCredentials(accessKeyID: "AKIAEXAMPLE", secretAccessKey: "secret/with+chars="),
-                logger: Logger(label: "test")),
+                logger: Logger(label: "test")
+            ),
             try S3ObjectStore(
                 configuration: S3Configuration(bucket: "bkt", region: "eu-west-1", endpoint: "http://s3.example.com"),
                 credentials: AWSCredentials(accessKeyID: "AKIA2", secretAccessKey: "s2", sessionToken: "token+/="),
-                logger: Logger(label: "test")),
+                logger: Logger(label: "test")
+            ),
         ]
         let requests = [
             S3Request(method: .GET, key: "backups/b1/b1.tar.gz"),
             S3Request(method: .HEAD, key: "with space/ü日本/a+b%c~d=e&f"),
             S3Request(
-                method: .GET, key: nil,
-                query: [("list-type", "2"), ("prefix", "backups/a b+"), ("delimiter", "/"),
-                    ("continuation-token", "1/abc+def==")]),
+                method: .GET,
+                key: nil,
+                query: [
+                    ("list-type", "2"), ("prefix", "backups/a b+"), ("delimiter", "/"),
+                    ("continuation-token", "1/abc+def=="),
+                ]
+            ),
             S3Request(
-                method: .PUT, key: "restic/ns1/data/00/0011", headers: [("x-amz-checksum-crc32", "NhCmhg==")],
-                body: ByteBuffer(string: "hello")),
-            S3Request(method: .POST, key: "big", query: [("uploads", "")], headers: [("x-amz-checksum-algorithm", "CRC32")]),
+                method: .PUT,
+                key: "restic/ns1/data/00/0011",
+                headers: [("x-amz-checksum-crc32", "NhCmhg==")],
+                body: ByteBuffer(string: "hello")
+            ),
             S3Request(
-                method: .PUT, key: "big", query: [("partNumber", "2"), ("uploadId", "u/p+id")],
-                body: ByteBuffer(string: String(repeating: "x", count: 1000))),
+                method: .POST,
+                key: "big",
+                query: [("uploads", "")],
+                headers: [("x-amz-checksum-algorithm", "CRC32")]
+            ),
+            S3Request(
+                method: .PUT,
+                key: "big",
+                query: [("partNumber", "2"), ("uploadId", "u/p+id")],
+                body: ByteBuffer(string: String(repeating: "x", count: 1000))
+            ),
             S3Request(method: .GET, key: "k", headers: [("range", "bytes=10-19"), ("if-match", "\"etag\"")]),
             S3Request(method: .DELETE, key: "a/b"),
         ]
@@ -72,7 +94,8 @@ struct SigV4BotocoreTests {
                 cases.append([
                     "method": request.method.rawValue, "url": url, "headers": headers.map { [$0.0, $0.1] },
                     "body": request.body.map { String(buffer: $0) } ?? "", "ak": store.signer.credentials.accessKeyID,
-                    "sk": store.signer.credentials.secretAccessKey, "token": store.signer.credentials.sessionToken as Any,
+                    "sk": store.signer.credentials.secretAccessKey,
+                    "token": store.signer.credentials.sessionToken as Any,
                     "region": store.configuration.region, "date": SigV4Signer.amzDate(date),
                 ])
             }

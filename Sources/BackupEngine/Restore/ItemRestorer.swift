@@ -133,6 +133,13 @@ struct ItemRestorer: Sendable {
         // Create, or compare with what exists.
         do {
             if dryRun, let targetNamespace, resource.namespaced, !(await namespaceExists(targetNamespace)) {
+                if groupResource == "serviceaccounts" && item.name == "default" {
+                    // The cluster creates the default ServiceAccount with every namespace; the restore finds it.
+                    entry.action = .skip
+                    entry.reason = "created by the cluster with namespace \(targetNamespace)"
+                    outcome.entries.append(entry)
+                    return outcome
+                }
                 entry.reason = "namespace \(targetNamespace) is created by the restore; not validated by the server"
                 outcome.entries.append(entry)
                 return outcome

@@ -99,12 +99,16 @@ enum ExecPlugin {
                         throwing: KubeError(code: .config, message: "exec credential plugin \(executable) could not start: \(error)"))
                     return
                 }
+                // stderr is drained on a second thread so that neither pipe can fill up and block the plugin
                 let errData = LockedData()
-                let errThread = Thread { errData.set(stderr.fileHandleForReading.readDataToEndOfFile()) }
-                errThread.start()
+                let errDone = DispatchSemaphore(value: 0)
+                Thread.detachNewThread {
+                    errData.set(stderr.fileHandleForReading.readDataToEndOfFile())
+                    errDone.signal()
+                }
                 let out = stdout.fileHandleForReading.readDataToEndOfFile()
                 process.waitUntilExit()
-                while !errData.isSet { usleep(1000) }
+                errDone.wait()
                 continuation.resume(returning: (process.terminationStatus, Array(out), Array(errData.get())))
             }
         }
@@ -116,8 +120,6 @@ private final class LockedData: @unchecked Sendable {
     // @unchecked Sendable: every access goes through `lock`.
     private let lock = NSLock()
     private var data = Data()
-    private var done = false
-    func set(_ d: Data) { lock.withLock { data = d; done = true } }
-    var isSet: Bool { lock.withLock { done } }
+    func set(_ d: Data) { lock.withLock { data = d } }
     func get() -> Data { lock.withLock { data } }
 }

@@ -9,8 +9,8 @@ import ObjectStorage
 /// `lifeboat quickstart` (what `make quickstart` runs): the main job on embedded defaults.
 ///
 /// Starts an in-process sandbox cluster with the demo application, points a local-folder backup
-/// storage location at a temporary folder, shows the application, backs it up and describes the
-/// backup. Nothing outside the process and the temporary folder is touched.
+/// storage location at a temporary folder, shows the application, backs it up, deletes the
+/// application, previews and runs the restore, and verifies every object is back. Nothing outside the process and the temporary folder is touched.
 struct QuickstartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quickstart", abstract: "Run the main job on an embedded sandbox cluster with a sample application.")
@@ -110,7 +110,112 @@ struct QuickstartSteps {
         guard backup.status?.phase == BackupPhase.completed else {
             throw CLIError("quickstart: the backup ended \(backup.status?.phase ?? "?")")
         }
-        print("\nQuickstart finished: the demo application was backed up to \(bucket.path).")
+
+        step(6, "Wrecking the application: deleting namespace demo")
+        let before = try await Snapshot.take(client: client, namespace: "demo")
+        _ = try await client.delete(.namespaces, name: "demo")
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(60)
+        while (try? await client.get(.namespaces, name: "demo")) != nil {
+            guard clock.now < deadline else { throw CLIError("quickstart: namespace demo was not deleted within 60s") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        print("    namespace demo is gone (\(try await Inventory.take(client: client, namespace: "demo").count) objects left)")
+
+        step(7, "Previewing the restore (lifeboat restore create --from-backup demo-backup --dry-run)")
+        let restoreRunner = { (dryRun: Bool) in
+            RestoreRunner(client: client, store: store, configuration: .init(namespace: "velero", parallelism: 16, dryRun: dryRun), logger: logger)
+        }
+        let preview = try await restoreRunner(true).run(Restore(metadata: ObjectMeta(name: "demo-restore"), spec: RestoreSpec(backupName: "demo-backup")))
+        print(RestoreReportText.render(preview.report, results: preview.results, verbose: true).split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n"))
+
+        step(8, "Restoring (lifeboat restore create demo-restore --from-backup demo-backup)")
+        let restoreStart = ContinuousClock.now
+        let outcome = try await restoreRunner(false).run(Restore(metadata: ObjectMeta(name: "demo-restore"), spec: RestoreSpec(backupName: "demo-backup")))
+        print("    restore demo-restore: \(outcome.restore.status?.phase ?? "?") in \((ContinuousClock.now - restoreStart).formatted(.units(allowed: [.milliseconds])))")
+        print("    " + RestoreReportText.render(outcome.report, results: outcome.results, verbose: false).replacingOccurrences(of: "\n", with: "\n    "))
+
+        step(9, "Verifying every object is back (server-set fields ignored)")
+        let after = try await Snapshot.take(client: client, namespace: "demo")
+        let differences = Snapshot.compare(before: before, after: after)
+        for line in differences { print("    ✗ \(line)") }
+        print("    \(before.objects.count) objects checked, \(differences.count) differences")
+
+        print("\nSummary")
+        print("    backup   demo-backup   \(backup.status?.phase ?? "?")   \(backup.status?.progress?.itemsBackedUp ?? 0) items   \(elapsed.formatted(.units(allowed: [.milliseconds])))")
+        print("    restore  demo-restore  \(outcome.restore.status?.phase ?? "?")   \(outcome.report.totals["create"] ?? 0) created")
+        print("    verify   \(differences.isEmpty ? "every object is back" : "\(differences.count) differences")")
+        guard differences.isEmpty, outcome.restore.status?.phase == "Completed" else {
+            throw CLIError("quickstart: the restored application differs from the backed-up one")
+        }
+        print("\nQuickstart finished: backed up, wrecked, restored and verified the demo application.")
+    }
+}
+
+/// The objects of a namespace with the fields a restore is expected to bring back: everything
+/// except server-set metadata, status, and the fields Velero's restore deliberately resets.
+struct Snapshot {
+    var objects: [String: JSONValue]
+
+    /// Fields that differ legitimately after a restore (server-set or reset by Velero's restore actions).
+    static let ignoredMetadata: Set<String> = [
+        "uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink", "ownerReferences",
+    ]
+
+    static func take(client: KubeClient, namespace: String) async throws -> Snapshot {
+        var objects: [String: JSONValue] = [:]
+        let discovery = try await client.discovery()
+        for resource in discovery.preferredResources where resource.namespaced && !resource.name.contains("/")
+            && resource.verbs.contains("list") && resource.name != "events"
+        {
+            for try await object in client.listObjects(resource.gvr, namespace: namespace) {
+                objects["\(resource.kind)/\(object.name ?? "")"] = normalize(object, kind: resource.kind)
+            }
+        }
+        return Snapshot(objects: objects)
+    }
+
+    static func normalize(_ object: KubeObject, kind: String) -> JSONValue {
+        var value = object.value
+        value["status"] = nil
+        if case .object(var metadata)? = value["metadata"] {
+            for key in ignoredMetadata { metadata[key] = nil }
+            if case .object(var labels)? = metadata["labels"] {
+                labels["velero.io/backup-name"] = nil
+                labels["velero.io/restore-name"] = nil
+                metadata["labels"] = labels.isEmpty ? nil : .object(labels)
+            }
+            if case .object(var annotations)? = metadata["annotations"] {
+                for key in annotations.keys where key.hasPrefix("pv.kubernetes.io/") || key.hasPrefix("volume.") { annotations[key] = nil }
+                metadata["annotations"] = annotations.isEmpty ? nil : .object(annotations)
+            }
+            value["metadata"] = .object(metadata)
+        }
+        // Reset by Velero's restore item actions or re-assigned by the cluster.
+        switch kind {
+        case "Pod": value[path: ["spec", "nodeName"]] = nil
+        case "Service":
+            value[path: ["spec", "clusterIP"]] = nil
+            value[path: ["spec", "clusterIPs"]] = nil
+        case "PersistentVolumeClaim": value[path: ["spec", "volumeName"]] = nil
+        default: break
+        }
+        return value
+    }
+
+    static func compare(before: Snapshot, after: Snapshot) -> [String] {
+        var differences: [String] = []
+        for (key, value) in before.objects.sorted(by: { $0.key < $1.key }) {
+            guard let restored = after.objects[key] else {
+                differences.append("\(key) is missing")
+                continue
+            }
+            if restored != value {
+                let changes = RestoreReport.changes(from: value, to: restored).map(\.path).joined(separator: ", ")
+                differences.append("\(key) differs at \(changes)")
+            }
+        }
+        return differences
     }
 }
 

@@ -35,7 +35,8 @@ public struct S3ObjectStore: ObjectStore {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(10), read: .seconds(60)),
-            decompression: .disabled)
+            decompression: .disabled
+        )
         configuration.httpVersion = .automatic
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()

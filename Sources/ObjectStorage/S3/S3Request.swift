@@ -9,8 +9,6 @@ struct S3Request: Sendable {
     var headers: [(String, String)] = []
     /// The whole body; kept so the request can be re-sent on retry.
     var body: ByteBuffer?
-    /// HTTP statuses treated as success besides 2xx (e.g. 206).
-    var expectBody = false
 
     init(
         method: HTTPMethod,
