@@ -259,8 +259,9 @@ struct MotoProcess {
         }
     }
 
+    /// Kills the server (SIGKILL: SIGTERM may be blocked in inherited signal masks).
     func stop() {
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
     /// A free TCP port on 127.0.0.1 (bind to port 0, read it back, close).

@@ -124,6 +124,40 @@ struct BackupConsistencyTests {
         }
     }
 
+    /// Two runs of the same backup name at once (two CLI invocations): one wins, the other is refused, and
+    /// the loser does not take the winner's backup down with it.
+    @Test func concurrentRunsWithTheSameNameKeepOneCompleteBackup() async throws {
+        try await T.with { _, client in
+            try await Self.populate(client)
+            let memory = MemoryObjectStore()
+            let checked = InvariantCheckingStore(base: memory)
+            let store = MetadataBarrierStore(base: checked)
+            let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<2 {
+                    group.addTask {
+                        do {
+                            return try await run(client, store, name: "same").status?.phase ?? "none"
+                        } catch let error as BackupEngineError {
+                            return "\(error.code)"
+                        }
+                    }
+                }
+                var outcomes: [String] = []
+                for try await outcome in group { outcomes.append(outcome) }
+                return outcomes.sorted()
+            }
+            #expect(outcomes == ["Completed", "alreadyExists"])
+            let backupStore = BackupStore(store: memory, prefix: "velero")
+            #expect(try await backupStore.backup(named: "same")?.status?.phase == BackupPhase.completed,
+                    "the winner's velero-backup.json must survive the loser")
+            if try await backupStore.backup(named: "same") != nil {
+                let archive = try await BackupArchive.read(from: backupStore, backup: "same")
+                #expect(archive.names("configmaps").count == 5)
+            }
+            #expect(checked.violations.isEmpty, "\(checked.violations)")
+        }
+    }
+
     @Test func unusableStorageLocationsFailBeforeWriting() async throws {
         try await T.with { _, client in
             try await T.createNamespace(client, "velero")

@@ -154,3 +154,19 @@ struct JSONValueTests {
         #expect(o.metadata["labels"] == nil)
     }
 }
+
+struct JSONValueEqualityTests {
+    @Test func objectsCompareAsUnorderedMaps() throws {
+        let a = try JSONValue(parsing: #"{"kind":"ConfigMap","apiVersion":"v1","data":{"x":"1","y":[1,2]}}"#)
+        let b = try JSONValue(parsing: #"{"apiVersion":"v1","data":{"y":[1,2],"x":"1"},"kind":"ConfigMap"}"#)
+        #expect(a == b)
+        #expect(a.hashValue == b.hashValue)
+        #expect(Set([a, b]).count == 1)
+        let c = try JSONValue(parsing: #"{"apiVersion":"v1","data":{"y":[2,1],"x":"1"},"kind":"ConfigMap"}"#)
+        #expect(a != c)  // arrays stay ordered
+        let d = try JSONValue(parsing: #"{"apiVersion":"v1","kind":"ConfigMap"}"#)
+        #expect(a != d)
+        #expect(JSONValue.object(["a": 1]) != JSONValue.object(["b": 1]))
+        #expect(JSONValue.int(1) != JSONValue.string("1"))
+    }
+}

@@ -60,9 +60,7 @@ extension ResourceModifiers.Rule {
         }
         guard conditions.groupResource.matches(groupResource) else { return false }
         if let regex = conditions.nameRegex, !regex.matches(RestoreObjectFields.name(object)) { return false }
-        if let selector = conditions.labelSelector,
-            !ModifierLabelSelector.matches(selector, labels: RestoreObjectFields.labels(object))
-        {
+        if let selector = conditions.labelSelector, !selector.matches(RestoreObjectFields.labels(object)) {
             return false
         }
         for test in conditions.compiledMatches where test.evaluate(on: object) != .passed { return false }

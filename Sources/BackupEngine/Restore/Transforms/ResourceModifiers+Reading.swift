@@ -135,39 +135,16 @@ struct ModifierDocumentReader {
             matches: matches, nameRegex: nameRegex, compiledMatches: tests)
     }
 
-    private func labelSelector(_ value: JSONValue?, at path: String) throws -> LabelSelectorSpec? {
+    private func labelSelector(_ value: JSONValue?, at path: String) throws -> LabelSelector? {
         guard let value, !value.isNull else { return nil }
-        let members = try object(value, at: path, allowed: ["matchLabels", "matchExpressions"])
-        var matchLabels: [String: String]?
-        if let labels = members["matchLabels"], !labels.isNull {
-            guard let members = labels.objectValue else {
-                throw fail("\(path).matchLabels", "expected an object, got \(labels.typeName)")
-            }
-            var result: [String: String] = [:]
-            for (key, label) in members {
-                result[key] = try string(label, at: "\(path).matchLabels.\(key)") ?? ""
-            }
-            matchLabels = result
+        _ = try object(value, at: path, allowed: ["matchLabels", "matchExpressions"])
+        for (index, item) in try array(value["matchExpressions"], at: "\(path).matchExpressions").enumerated() {
+            _ = try object(item, at: "\(path).matchExpressions[\(index)]", allowed: ["key", "operator", "values"])
         }
-        var expressions: [LabelSelectorSpec.Requirement]?
-        if members["matchExpressions"] != nil {
-            expressions = try array(members["matchExpressions"], at: "\(path).matchExpressions").enumerated().map {
-                index, item in
-                let itemPath = "\(path).matchExpressions[\(index)]"
-                let fields = try object(item, at: itemPath, allowed: ["key", "operator", "values"])
-                let values = try array(fields["values"], at: "\(itemPath).values").map {
-                    try string($0, at: "\(itemPath).values") ?? ""
-                }
-                return LabelSelectorSpec.Requirement(
-                    key: try string(fields["key"], at: "\(itemPath).key") ?? "",
-                    operator: try string(fields["operator"], at: "\(itemPath).operator") ?? "",
-                    values: fields["values"] == nil ? nil : values)
-            }
+        do {
+            return try LabelSelector(json: value)
+        } catch let error as KubeError {
+            throw fail(path, "error in creating label selector: \(error.message)")
         }
-        let spec = LabelSelectorSpec(matchLabels: matchLabels, matchExpressions: expressions)
-        if let problem = ModifierLabelSelector.validationError(spec) {
-            throw fail(path, "error in creating label selector: \(problem)")
-        }
-        return spec
     }
 }

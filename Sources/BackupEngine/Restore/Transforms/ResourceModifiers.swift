@@ -53,7 +53,7 @@ public struct ResourceModifiers: Sendable {
         /// An unanchored regular expression over the item's name.
         public var resourceNameRegex: String?
         /// A label selector over the item's labels.
-        public var labelSelector: LabelSelectorSpec?
+        public var labelSelector: LabelSelector?
         /// Values the item must hold.
         public var matches: [MatchRule]
 
