@@ -30,6 +30,11 @@ struct BackupS3Tests {
             let stored = try #require(try await s3Store.backup(named: "nightly"))
             #expect(stored.status?.phase == BackupPhase.completed)
             #expect(stored.status?.progress?.itemsBackedUp == s3Archive.itemLocations.count)
+            #expect(stored.spec.ttl == "720h0m0s", "the default TTL is recorded")
+            let formatter = ISO8601DateFormatter()
+            let start = try #require(stored.status?.startTimestamp.flatMap(formatter.date(from:)))
+            let expiration = try #require(stored.status?.expiration.flatMap(formatter.date(from:)))
+            #expect(expiration.timeIntervalSince(start) == 720 * 3600)
 
             // Same cluster state, same entries with the same contents in the same order.
             #expect(s3Archive.entries.map(\.name) == memoryArchive.entries.map(\.name))

@@ -17,6 +17,7 @@ struct RestoreEngineParallelTests {
         for n in 0..<4 {
             let namespace = "mixed-\(n)"
             backup.add(O.namespace(namespace, labels: ["index": .string("\(n)")]))
+            backup.add(O.serviceAccount("default", namespace))
             for i in 0..<40 { backup.add(O.configMap("cm-\(i)", namespace, data: ["i": .string("\(i)"), "n": .string(namespace)])) }
             for i in 0..<10 { backup.add(O.secret("secret-\(i)", namespace)) }
             for i in 0..<5 {
@@ -47,7 +48,10 @@ struct RestoreEngineParallelTests {
             for resource in compared {
                 var objects = try await H.normalized(client, resource)
                 // The cluster's own objects (not from the backup) are left out.
-                objects = objects.filter { $0.value[path: ["metadata", "labels", "velero.io/restore-name"]] != nil }
+                objects = objects.filter {
+                    resource == .namespaces ? $0.key.hasPrefix("mixed-")
+                        : $0.value[path: ["metadata", "labels", "velero.io/restore-name"]] != nil
+                }
                 result.objects[resource.resource] = objects
             }
         }
@@ -74,18 +78,19 @@ struct RestoreEngineParallelTests {
 
     /// Backup: namespaces `kept` (exists in the cluster) and `fresh` (missing), objects that exist identical,
     /// exist different, or are missing; a cluster-scoped ClusterRole.
-    static func dryRunBackup() -> VeleroBackupBuilder {
+    static func dryRunBackup(live: [JSONValue]) -> VeleroBackupBuilder {
         var backup = VeleroBackupBuilder(name: "preview")
-        backup.add(O.namespace("kept", labels: ["team": "a"]))
+        for object in live { backup.add(object) }
         backup.add(O.namespace("fresh", labels: ["team": "b"]))
-        backup.add(O.configMap("same", "kept"))
-        backup.add(O.configMap("changed", "kept", data: ["k": "backed-up"]))
         backup.add(O.configMap("missing", "kept"))
         backup.add(O.secret("creds", "kept"))
         backup.add(O.serviceAccount("robot", "kept"))
         backup.add(O.deployment("web", "kept"))
         backup.add(O.configMap("settings", "fresh"))
         backup.add(O.serviceAccount("robot", "fresh"))
+        // Every backup of a namespace holds its `default` ServiceAccount, which the cluster creates with the namespace.
+        backup.add(O.serviceAccount("default", "fresh"))
+        backup.add(O.serviceAccount("default", "kept"))
         backup.add(O.roleBinding("robot-view", "fresh", subjects: [("robot", "fresh")]))
         backup.add(O.deployment("web", "fresh"))
         backup.add([
@@ -100,27 +105,36 @@ struct RestoreEngineParallelTests {
         return backup
     }
 
+    static let previewed: [GroupVersionResource] = [
+        .namespaces, .configMaps, .secrets, H.serviceAccounts, H.roleBindings, H.deployments, H.clusterRoles,
+    ]
+
     @Test(arguments: ["none", "update"])
     func dryRunPredictsTheRestoreExactly(policy: String) async throws {
-        let backup = Self.dryRunBackup()
-        let store = try await backup.store()
         try await H.withCluster { client in
-            _ = try await client.create(.namespaces, KubeObject(apiVersion: "v1", kind: "Namespace", name: "kept"))
+            // The backup is made from the live objects (as a backup of this cluster would be), then `changed` differs.
+            var namespace = KubeObject(apiVersion: "v1", kind: "Namespace", name: "kept")
+            namespace.labels = ["team": "a"]
+            var live = [try await client.create(.namespaces, namespace).value]
             for (name, value) in [("same", "v"), ("changed", "live")] {
                 var configMap = KubeObject(apiVersion: "v1", kind: "ConfigMap", namespace: "kept", name: name)
                 configMap.labels = ["app": "web"]
                 configMap["data"] = ["k": .string(value)]
-                _ = try await client.create(.configMaps, configMap)
+                var object = try await client.create(.configMaps, configMap).value
+                if name == "changed" { object["data"] = ["k": "backed-up"] }
+                live.append(object)
             }
+            let backup = Self.dryRunBackup(live: live)
+            let store = try await backup.store()
             try await H.waitForDefaultServiceAccount(client, namespace: "kept")
             var snapshot: [String: [String: JSONValue]] = [:]
-            for resource in Self.compared { snapshot[resource.resource] = try await H.normalized(client, resource) }
+            for resource in Self.previewed { snapshot[resource.resource] = try await H.normalized(client, resource) }
 
             let plan = try await H.restore(client, store: store, backup: backup.name, name: "r1", dryRun: true) {
                 $0.existingResourcePolicy = policy
             }
             #expect(plan.report.dryRun)
-            for resource in Self.compared {
+            for resource in Self.previewed {
                 #expect(try await H.normalized(client, resource) == snapshot[resource.resource] ?? [:], "the dry run changed \(resource.resource)")
             }
             #expect(try await H.names(client, H.clusterRoles).contains("reader") == false)

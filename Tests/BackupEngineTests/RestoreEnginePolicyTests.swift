@@ -10,33 +10,29 @@ private typealias O = RestoreObjects
 
 /// Existing-resource policies, status restore and the resource-modifiers ConfigMap, end to end.
 struct RestoreEnginePolicyTests {
-    /// Backup: namespace `app` with ConfigMaps `same`, `changed` and `new`.
-    static func policyBackup() -> VeleroBackupBuilder {
-        var backup = VeleroBackupBuilder(name: "policy")
-        backup.add(O.namespace("app"))
-        backup.add(O.configMap("same", "app", data: ["k": "v"]))
-        backup.add(O.configMap("changed", "app", data: ["k": "backed-up"]))
-        backup.add(O.configMap("new", "app", data: ["k": "v"]))
-        return backup
-    }
-
-    /// Cluster: `app/same` identical to the backup, `app/changed` different.
-    static func populate(_ client: KubeClient) async throws {
+    /// Cluster: namespace `app` with ConfigMaps `same` and `changed`. Backup (made from the live objects, as a
+    /// backup of this cluster would be): `same` unchanged, `changed` with other data, and a missing `new`.
+    static func populateAndBackUp(_ client: KubeClient) async throws -> VeleroBackupBuilder {
         _ = try await client.create(.namespaces, KubeObject(apiVersion: "v1", kind: "Namespace", name: "app"))
+        var backup = VeleroBackupBuilder(name: "policy")
+        backup.add(try await client.get(.namespaces, name: "app").value)
         for (name, value) in [("same", "v"), ("changed", "live")] {
             var configMap = KubeObject(apiVersion: "v1", kind: "ConfigMap", namespace: "app", name: name)
             configMap.labels = ["app": "web"]
             configMap["data"] = ["k": .string(value)]
-            _ = try await client.create(.configMaps, configMap)
+            var live = try await client.create(.configMaps, configMap).value
+            if name == "changed" { live["data"] = ["k": "backed-up"] }
+            backup.add(live)
         }
+        backup.add(O.configMap("new", "app", data: ["k": "v"]))
+        return backup
     }
 
     @Test(arguments: ["none", nil])
     func policyNoneWarnsAndLeavesExistingObjectsAlone(policy: String?) async throws {
-        let backup = Self.policyBackup()
-        let store = try await backup.store()
         try await H.withCluster { client in
-            try await Self.populate(client)
+            let backup = try await Self.populateAndBackUp(client)
+            let store = try await backup.store()
             let before = try await client.get(.configMaps, namespace: "app", name: "changed")
             let outcome = try await H.restore(client, store: store, backup: backup.name) { $0.existingResourcePolicy = policy }
             #expect(outcome.restore.status?.phase == "Completed")
@@ -53,10 +49,9 @@ struct RestoreEnginePolicyTests {
     }
 
     @Test func policyUpdatePatchesDifferentObjects() async throws {
-        let backup = Self.policyBackup()
-        let store = try await backup.store()
         try await H.withCluster { client in
-            try await Self.populate(client)
+            let backup = try await Self.populateAndBackUp(client)
+            let store = try await backup.store()
             let outcome = try await H.restore(client, store: store, backup: backup.name) { $0.existingResourcePolicy = "update" }
             #expect(outcome.restore.status?.phase == "Completed")
             let changed = try #require(H.entry(outcome.report, "configmaps", "changed", namespace: "app"))

@@ -52,7 +52,7 @@ struct VeleroFixtureTests {
             // Each item is restored once although the tarball holds two copies.
             let created = outcome.report.entries.filter { $0.action == .create }
             #expect(Set(created.map { "\($0.groupResource)/\($0.displayName)" }).count == created.count)
-            #expect(created.count == 10, "\(H.keys(outcome.report))")
+            #expect(created.count == 9, "\(H.keys(outcome.report))")
             // The records are written where Velero writes them.
             for key in ["restore-r1-results.gz", "restore-r1-resource-list.json.gz", "restore-r1-logs.gz"] {
                 #expect(try await store.store.exists("restores/r1/\(key)"), "restores/r1/\(key)")

@@ -22,6 +22,9 @@ package struct TarReader {
     /// True once the end-of-archive marker was read.
     package var isFinished: Bool { sawEnd }
 
+    /// Bytes fed but not yet consumed by a complete entry (a partial header or body when the input ended).
+    package var pendingBytes: Int { buffer.count - position }
+
     /// Adds bytes to parse.
     package mutating func feed(_ bytes: some Collection<UInt8>) {
         if position > 0 && position >= buffer.count / 2 {

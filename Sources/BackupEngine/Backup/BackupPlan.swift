@@ -17,8 +17,6 @@ public struct BackupPlan: Sendable {
     public var labelSelector: LabelSelector?
     /// OR selectors (one list per selector).
     public var orLabelSelectors: [LabelSelector]
-    /// Whether CRDs were explicitly included or excluded (then they are not added automatically).
-    public var crdsMentioned: Bool
     /// Every served resource by canonical group-resource (for resolving additional items).
     public var resourcesByGroupResource: [String: APIResource]
 
@@ -121,8 +119,6 @@ public struct BackupPlan: Sendable {
             throw BackupEngineError(code: .invalidSpec, message: errors.joined(separator: "; "))
         }
         let resourceFilter = ResourceFilter(mode: mode, namespaces: namespaceFilter)
-        let crdName = "customresourcedefinitions.apiextensions.k8s.io"
-        let mentioned = (oldIncludes + oldExcludes + clusterIncludes + clusterExcludes).contains(crdName)
         return BackupPlan(
             resources: orderedResources(discovery),
             resourceFilter: resourceFilter,
@@ -130,7 +126,6 @@ public struct BackupPlan: Sendable {
             includedNamespaces: activeNamespaces.filter(namespaceFilter.shouldInclude),
             labelSelector: labelSelector,
             orLabelSelectors: orSelectors,
-            crdsMentioned: mentioned,
             resourcesByGroupResource: byGroupResource)
     }
 }

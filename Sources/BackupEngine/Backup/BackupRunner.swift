@@ -132,6 +132,9 @@ public struct BackupRunner: Sendable {
         do {
             try await persistSideFiles(name: name, outcome: outcome, log: log)
             try await store.putBackupMetadata(backup)
+        } catch let error as BackupEngineError where error.code == .alreadyExists {
+            // Another run took the name first: its backup is complete and is not ours to delete.
+            throw error
         } catch {
             // Nothing half-written stays visible: remove what this run wrote.
             _ = try? await store.deleteBackup(name)

@@ -210,7 +210,12 @@ struct ItemCollector: Sendable {
                 try await backUp(ns, resource: namespaces, additional: true, state: &state, channel: channel)
             }
         }
-        guard !plan.crdsMentioned, let crds = plan.resourcesByGroupResource["customresourcedefinitions.apiextensions.k8s.io"] else { return }
+        // Velero's backupCRD: the CRDs of backed-up custom resources are added unless the CRD type is excluded,
+        // or already included (then every CRD was listed as a resource of its own).
+        guard let crds = plan.resourcesByGroupResource["customresourcedefinitions.apiextensions.k8s.io"],
+            !plan.resourceFilter.explicitlyExcludesClusterScoped(crds.groupResource),
+            !plan.resourceFilter.shouldInclude(crds.groupResource, namespaced: false)
+        else { return }
         for groupResource in state.customResourceGroups where groupResource != crds.groupResource {
             let reference = ItemReference(groupResource: crds.groupResource, namespace: nil, name: groupResource)
             try await backUpAdditional(reference, state: &state, channel: channel)

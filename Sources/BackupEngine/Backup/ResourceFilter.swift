@@ -56,7 +56,10 @@ public struct ResourceFilter: Sendable, Hashable {
     public func explicitlyExcludesClusterScoped(_ groupResource: String) -> Bool {
         switch mode {
         case .global(let resources, let includeCluster):
+            // Velero's GlobalIncludesExcludes.ShouldExclude: with includeClusterResources unset, a cluster-scoped
+            // type that the resource includes do not cover is excluded too.
             return includeCluster == false || resources.excludes.contains { Glob.matches(pattern: $0, groupResource) }
+                || (includeCluster == nil && !resources.shouldInclude(groupResource))
         case .scoped(let cluster, _):
             return cluster.excludesEverything || cluster.excludes.contains { Glob.matches(pattern: $0, groupResource) }
         }

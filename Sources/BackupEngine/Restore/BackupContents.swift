@@ -1,4 +1,4 @@
-public import Kubernetes
+import Kubernetes
 import NIOCore
 public import ObjectStorage
 
@@ -69,8 +69,8 @@ public struct BackupContents: Sendable {
             }
             guard gzip.isFinished else { throw ArchiveError(code: .truncated, message: "the gzip stream ends early (truncated download or upload)") }
             try drain()
-            guard tar.isFinished || tar.entriesRead > 0 else {
-                throw ArchiveError(code: .truncated, message: "the tar archive is empty or truncated")
+            guard tar.isFinished || (tar.entriesRead > 0 && tar.pendingBytes == 0) else {
+                throw ArchiveError(code: .truncated, message: "the tar archive is truncated (it ends inside an entry)")
             }
         } catch let error as ArchiveError {
             throw BackupEngineError(code: .corruptBackup, message: "backup tarball \(source) is corrupt: \(error.message)")
