@@ -93,6 +93,10 @@ struct RestoreEngineParallelTests {
         backup.add(O.serviceAccount("default", "kept"))
         backup.add(O.roleBinding("robot-view", "fresh", subjects: [("robot", "fresh")]))
         backup.add(O.deployment("web", "fresh"))
+        // A CRD the cluster does not have yet, and its CRs in both namespaces.
+        backup.add(O.crd(plural: "gadgets", group: "toys.example.com", kind: "Gadget"))
+        backup.add(O.customResource(group: "toys.example.com", kind: "Gadget", name: "g1", namespace: "fresh"))
+        backup.add(O.customResource(group: "toys.example.com", kind: "Gadget", name: "g1", namespace: "kept"))
         backup.add([
             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": ["name": "reader"],
             "rules": [["apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]]],

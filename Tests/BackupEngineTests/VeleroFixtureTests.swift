@@ -94,14 +94,15 @@ struct VeleroFixtureTests {
 
     /// Runs a restore that must fail before touching the cluster; returns its error.
     static func expectFailsBeforeTouchingCluster(
-        store: BackupStore, backup: String, sourceLocation: SourceLocation = #_sourceLocation
+        store: BackupStore, backup: String, sourceLocation: SourceLocation = #_sourceLocation,
+        _ edit: @escaping (inout RestoreSpec) -> Void = { _ in }
     ) async throws -> BackupEngineError? {
         var failure: BackupEngineError?
         try await H.withCluster { client in
             let namespaces = try await H.names(client, .namespaces)
             let configMaps = try await H.names(client, .configMaps)
             failure = await #expect(throws: BackupEngineError.self, sourceLocation: sourceLocation) {
-                _ = try await H.restore(client, store: store, backup: backup)
+                _ = try await H.restore(client, store: store, backup: backup, edit)
             }
             #expect(try await H.names(client, .namespaces) == namespaces, sourceLocation: sourceLocation)
             #expect(try await H.names(client, .configMaps) == configMaps, sourceLocation: sourceLocation)
@@ -155,6 +156,24 @@ struct VeleroFixtureTests {
         let store = try await backup.store(tarball: try GzipCompressor.compress(Array(tar.prefix(tar.count / 2 + 100))))
         let error = try await Self.expectFailsBeforeTouchingCluster(store: store, backup: backup.name)
         #expect(error?.code == .corruptBackup)
+    }
+
+    @Test func malformedNamespaceMappingIsAClearError() async throws {
+        let backup = Self.smallBackup(name: "mapped")
+        let store = try await backup.store()
+        let error = try await Self.expectFailsBeforeTouchingCluster(store: store, backup: backup.name) {
+            $0.namespaceMapping = ["bad": "Not_A_Namespace"]
+        }
+        #expect(error?.code == .invalidSpec)
+        #expect(error?.message.contains("Not_A_Namespace") == true, "\(error?.message ?? "")")
+    }
+
+    @Test func failedBackupIsNotRestored() async throws {
+        var backup = Self.smallBackup(name: "failed")
+        backup.phase = "Failed"
+        let store = try await backup.store()
+        let error = try await Self.expectFailsBeforeTouchingCluster(store: store, backup: backup.name)
+        #expect(error?.message.contains("Failed") == true, "\(error?.message ?? "")")
     }
 
     @Test func customResourceWithoutItsCRDIsAnItemError() async throws {

@@ -15,7 +15,7 @@ package struct BackupTarballWriter {
     ///   - chunkSize: compressed bytes gathered before `append` hands a chunk out.
     package init(modificationTime: Int, chunkSize: Int = 1 << 20) throws(ArchiveError) {
         tar = TarWriter(modificationTime: modificationTime)
-        gzip = try GzipCompressor(level: 6)
+        gzip = try GzipCompressor(level: 1)
         self.chunkSize = chunkSize
         try tar.appendFile(
             name: TarballPaths.versionFile, contents: Array("\(TarballPaths.formatVersion)\n".utf8), into: &plain)

@@ -17,6 +17,12 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Log debug messages to stderr.")
     var verbose = false
 
+    @Option(name: .long, help: "Requests per second to the API server (Velero's --client-qps; 0 = unlimited).")
+    var clientQps: Double = 100
+
+    @Option(name: .long, help: "Burst of requests above --client-qps (Velero's --client-burst).")
+    var clientBurst: Int = 100
+
     /// The install namespace: the flag, else `VELERO_NAMESPACE`, else `velero`.
     var installNamespace: String {
         if let namespace, !namespace.isEmpty { return namespace }
@@ -42,9 +48,10 @@ struct GlobalOptions: ParsableArguments {
 
     /// Runs `body` with a client for the selected cluster, shutting it down afterwards.
     func withClient<R: Sendable>(
-        configuration: KubeClient.Configuration = KubeClient.Configuration(),
+        configuration: KubeClient.Configuration? = nil,
         _ body: (KubeClient) async throws -> R
     ) async throws -> R {
+        let configuration = configuration ?? KubeClient.Configuration(qps: clientQps, burst: max(1, clientBurst))
         let config = try kubeConfig()
         let client = try KubeClient(config: config, configuration: configuration, logger: logger)
         do {
