@@ -306,10 +306,27 @@ struct ItemRestorer: Sendable {
         do {
             _ = try await client.create(.namespaces, namespace, options: WriteOptions(dryRun: dryRun))
             log.info("Created namespace \(target)")
+            if !dryRun, contents.item("serviceaccounts", namespace: source, name: "default") != nil {
+                await waitForDefaultServiceAccount(in: target)
+            }
             return true
         } catch let error as KubeError where error.code == .alreadyExists {
             return false
         }
+    }
+
+    /// The cluster creates a `default` ServiceAccount in every new namespace, asynchronously. Waiting for it
+    /// (briefly) makes the restore of the backed-up `default` account deterministic: it always finds the
+    /// cluster's and merges into it, as the dry run predicts, instead of racing the controller.
+    private func waitForDefaultServiceAccount(in namespace: String) async {
+        let serviceAccounts = GroupVersionResource(group: "", version: "v1", resource: "serviceaccounts")
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(2)
+        while clock.now < deadline {
+            if (try? await client.get(serviceAccounts, namespace: namespace, name: "default")) != nil { return }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        log.info("namespace \(namespace) has no default ServiceAccount after 2s; restoring the backed-up one")
     }
 
     /// Waits until a restored CRD is Established; returns a problem message on timeout.
