@@ -11,6 +11,11 @@ public struct BackedUpItems: Sendable {
     /// Number of items recorded.
     public var count: Int { keys.count }
 
+    /// Number of items of one group-resource.
+    public func count(ofGroupResource groupResource: String) -> Int {
+        keys.reduce(0) { $0 + ($1.groupResource == groupResource ? 1 : 0) }
+    }
+
     /// Whether the item is already backed up.
     public func contains(_ reference: ItemReference) -> Bool { keys.contains(reference) }
 

@@ -1,3 +1,4 @@
+import Foundation
 public import Kubernetes
 
 /// What a backup will list, decided from its spec and the cluster's discovery before anything is written.
@@ -19,6 +20,8 @@ public struct BackupPlan: Sendable {
     public var orLabelSelectors: [LabelSelector]
     /// Every served resource by canonical group-resource (for resolving additional items).
     public var resourcesByGroupResource: [String: APIResource]
+    /// `spec.orderedResources`: per canonical group-resource, the `ns/name` (or `name`) items to put first, in order.
+    public var orderedResources: [String: [String]] = [:]
 
     /// Velero's resource order: discovery order of groups with `extensions` last; in the core
     /// group `pods`, `persistentvolumeclaims`, `persistentvolumes` first; only resources that
@@ -118,6 +121,17 @@ public struct BackupPlan: Sendable {
         if !errors.isEmpty {
             throw BackupEngineError(code: .invalidSpec, message: errors.joined(separator: "; "))
         }
+        var ordered: [String: [String]] = [:]
+        for (name, list) in spec.orderedResources ?? [:] {
+            guard let resource = try? discovery.resolve(name) else {
+                errors.append("orderedResources: resource \(name.debugDescription) is not served by the cluster")
+                continue
+            }
+            ordered[resource.groupResource] = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if !errors.isEmpty {
+            throw BackupEngineError(code: .invalidSpec, message: errors.joined(separator: "; "))
+        }
         let resourceFilter = ResourceFilter(mode: mode, namespaces: namespaceFilter)
         return BackupPlan(
             resources: orderedResources(discovery),
@@ -126,7 +140,8 @@ public struct BackupPlan: Sendable {
             includedNamespaces: activeNamespaces.filter(namespaceFilter.shouldInclude),
             labelSelector: labelSelector,
             orLabelSelectors: orSelectors,
-            resourcesByGroupResource: byGroupResource)
+            resourcesByGroupResource: byGroupResource,
+            orderedResources: ordered)
     }
 }
 

@@ -108,7 +108,7 @@ public struct BackupRunner: Sendable {
         let collector = ItemCollector(
             client: client, plan: plan, backupName: name, pageSize: configuration.pageSize, log: log,
             progress: configuration.progress, progressInterval: configuration.progressInterval, logger: logger)
-        let outcome: ItemCollector.Outcome
+        var outcome: ItemCollector.Outcome
         do {
             outcome = try await store.upload(store.layout.backupContents(name)) { channel in
                 try await collector.collect(into: channel, modificationTime: Int(start.timeIntervalSince1970))
@@ -120,6 +120,15 @@ public struct BackupRunner: Sendable {
             backup.status?.completionTimestamp = Timestamps.now()
             await recorder?.finish(backup)
             throw (error as? BackupEngineError) ?? BackupEngineError(code: .cluster, message: "backup \(name) failed", cause: error)
+        }
+
+        // Volume data is not moved yet: say so plainly when the backup has volumes or asked for them.
+
+        let volumeItems = outcome.items.count(ofGroupResource: "persistentvolumeclaims") + outcome.items.count(ofGroupResource: "persistentvolumes")
+        if volumeItems > 0 || backup.spec.snapshotVolumes == true || backup.spec.defaultVolumesToFsBackup == true {
+            let message = "volume data was not backed up: Lifeboat backs up Kubernetes objects only for now (snapshotVolumes and defaultVolumesToFsBackup are recorded in the spec)"
+            outcome.results.warnings.addVelero(message)
+            log.warning(message)
         }
 
         // 5. Final status, side files, then the metadata that makes the backup visible.

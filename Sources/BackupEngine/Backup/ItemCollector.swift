@@ -76,13 +76,27 @@ struct ItemCollector: Sendable {
             } else {
                 scopes = plan.includedNamespaces.map { $0 }
             }
+            // Velero's orderedResources: the named items of this type go first, in the given order.
+            let ordered = plan.orderedResources[resource.groupResource]
+            var held: [KubeObject] = []
             for selector in selectors {
                 for namespace in scopes {
                     let options = ListOptions(labelSelector: selector, limit: pageSize)
                     for try await page in client.listPages(resource.gvr, namespace: namespace, options: options) {
-                        await pages.send(Page(resource: resource, items: page.items))
+                        if ordered != nil {
+                            held += page.items
+                        } else {
+                            await pages.send(Page(resource: resource, items: page.items))
+                        }
                     }
                 }
+            }
+            if let ordered {
+                func key(_ object: KubeObject) -> String { object.namespace.map { "\($0)/\(object.name ?? "")" } ?? (object.name ?? "") }
+                let position = Dictionary(ordered.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+                let first = held.filter { position[key($0)] != nil }.sorted { (position[key($0)] ?? 0) < (position[key($1)] ?? 0) }
+                let rest = held.filter { position[key($0)] == nil }
+                await pages.send(Page(resource: resource, items: first + rest))
             }
         }
     }

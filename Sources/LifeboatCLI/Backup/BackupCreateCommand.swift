@@ -60,9 +60,14 @@ struct BackupCreateCommand: AsyncParsableCommand {
             let configuration = BackupRunner.Configuration(
                 namespace: mode.namespace, pageSize: pageSize,
                 progress: { progress in
-                    guard isTTY else { return }
-                    FileHandle.standardError.write(Data("\r\u{1B}[K\(progress.itemsBackedUp) items backed up (\(progress.totalItems) seen) \(progress.currentResource)".utf8))
-                })
+                    let text = "\(progress.itemsBackedUp) items backed up (\(progress.totalItems) collected) \(progress.currentResource)"
+                    if isTTY {
+                        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+                    } else {
+                        FileHandle.standardError.write(Data("progress: \(text)\n".utf8))
+                    }
+                },
+                progressInterval: isTTY ? .milliseconds(250) : .seconds(5))
             let runner = BackupRunner(client: mode.client, store: store, configuration: configuration, logger: mode.logger)
             do {
                 let backup = try await runner.run(Backup(metadata: metadata, spec: spec))
