@@ -4,8 +4,8 @@ import Logging
 import NIOCore
 
 /// Lists every included object, applies Velero's per-item checks and item actions, and writes the
-/// tarball. Listing runs one page ahead of processing (two tasks), so the API round trips overlap
-/// with encoding and compression.
+/// tarball. Several resource types are listed at once, each at most one page ahead of the writer,
+/// so the API round trips overlap with encoding and compression while the archive order stays fixed.
 struct ItemCollector: Sendable {
     struct Outcome: Sendable {
         var items: BackedUpItems
@@ -64,12 +64,44 @@ struct ItemCollector: Sendable {
 
     // MARK: - listing
 
+    /// How many resource types are listed at once. Each runs ahead by at most one page (it waits on its
+    /// channel until the writer reaches it), so memory stays bounded and the archive order stays
+    /// deterministic: resources are written in Velero's order whatever order the lists finish in.
+    static let listConcurrency = 4
+
     private func listAll(into pages: AsyncThrowingChannel<Page, any Error>) async throws {
-        let selectors: [LabelSelector?] = plan.orLabelSelectors.isEmpty ? [plan.labelSelector] : plan.orLabelSelectors
-        for resource in plan.resources {
-            // Namespaces are decided at the end (Velero keeps those with items or matching the filters).
-            if resource.groupResource == "namespaces" { continue }
-            guard plan.resourceFilter.shouldInclude(resource.groupResource, namespaced: resource.namespaced) else { continue }
+        // Namespaces are decided at the end (Velero keeps those with items or matching the filters).
+        let resources = plan.resources.filter {
+            $0.groupResource != "namespaces" && plan.resourceFilter.shouldInclude($0.groupResource, namespaced: $0.namespaced)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var channels: [AsyncThrowingChannel<Page, any Error>] = []
+            var started = 0
+            while started < min(Self.listConcurrency, resources.count) {
+                let channel = AsyncThrowingChannel<Page, any Error>()
+                let resource = resources[started]
+                channels.append(channel)
+                group.addTask { try await listResource(resource, into: channel) }
+                started += 1
+            }
+            for index in resources.indices {
+                for try await page in channels[index] { await pages.send(page) }
+                if started < resources.count {
+                    let channel = AsyncThrowingChannel<Page, any Error>()
+                    let resource = resources[started]
+                    channels.append(channel)
+                    group.addTask { try await listResource(resource, into: channel) }
+                    started += 1
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Lists one resource type (per namespace and per OR selector as needed) into its channel.
+    private func listResource(_ resource: APIResource, into channel: AsyncThrowingChannel<Page, any Error>) async throws {
+        do {
+            let selectors: [LabelSelector?] = plan.orLabelSelectors.isEmpty ? [plan.labelSelector] : plan.orLabelSelectors
             let scopes: [String?]
             if !resource.namespaced || plan.namespaces.includes.isEmpty || plan.namespaces.includes.contains("*") {
                 scopes = [nil]
@@ -86,7 +118,7 @@ struct ItemCollector: Sendable {
                         if ordered != nil {
                             held += page.items
                         } else {
-                            await pages.send(Page(resource: resource, items: page.items))
+                            await channel.send(Page(resource: resource, items: page.items))
                         }
                     }
                 }
@@ -96,8 +128,12 @@ struct ItemCollector: Sendable {
                 let position = Dictionary(ordered.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
                 let first = held.filter { position[key($0)] != nil }.sorted { (position[key($0)] ?? 0) < (position[key($1)] ?? 0) }
                 let rest = held.filter { position[key($0)] == nil }
-                await pages.send(Page(resource: resource, items: first + rest))
+                await channel.send(Page(resource: resource, items: first + rest))
             }
+            channel.finish()
+        } catch {
+            channel.fail(error)
+            throw error
         }
     }
 
