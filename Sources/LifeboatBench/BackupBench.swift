@@ -60,7 +60,7 @@ struct BackupBench: AsyncParsableCommand {
     private func measure(client: KubeClient, logger: Logger) async throws {
         let total = configmaps + secrets + deployments
         let populateStart = ContinuousClock.now
-        try await populate(client)
+        try await BenchWorkload(configmaps: configmaps, secrets: secrets, deployments: deployments, namespaces: namespaces).populate(client, concurrency: concurrency, label: "backup")
         let populateSeconds = (ContinuousClock.now - populateStart).benchSeconds
         print(String(format: "populate: %d objects in %.1fs (%.0f creates/s, concurrency %d)", total, populateSeconds,
                      Double(total) / populateSeconds, concurrency))
@@ -68,7 +68,7 @@ struct BackupBench: AsyncParsableCommand {
         // (a) The floor: a bare paginated LIST of the same objects.
         let floor = try await phase("list floor") { () -> Int in
             var count = 0
-            for gvr in [GroupVersionResource.configMaps, .secrets, Self.deploymentsGVR] {
+            for gvr in [GroupVersionResource.configMaps, .secrets, BenchWorkload.deploymentsGVR] {
                 for try await page in client.listPages(gvr, options: ListOptions(limit: pageSize)) { count += page.items.count }
             }
             return count
@@ -111,65 +111,8 @@ struct BackupBench: AsyncParsableCommand {
 
     // MARK: - population
 
-    static let deploymentsGVR = GroupVersionResource(group: "apps", version: "v1", resource: "deployments")
 
-    private func populate(_ client: KubeClient) async throws {
-        for index in 0..<namespaces {
-            var namespace = KubeObject(apiVersion: "v1", kind: "Namespace", name: "bench-\(index)")
-            namespace.labels = ["bench": "backup"]
-            _ = try await client.create(.namespaces, namespace)
-        }
-        let payload = String(repeating: "x", count: 1000)
-        let secretValue = Data(String(repeating: "s", count: 256).utf8).base64EncodedString()
-        let namespaces = self.namespaces
-        let configmaps = self.configmaps, secrets = self.secrets, total = configmaps + secrets + deployments
-        let workers = max(1, concurrency)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for worker in 0..<workers {
-                group.addTask {
-                    var index = worker
-                    while index < total {
-                        let namespace = "bench-\(index % namespaces)"
-                        if index < configmaps {
-                            var object = KubeObject(apiVersion: "v1", kind: "ConfigMap", namespace: namespace, name: "cm-\(index)")
-                            object["data"] = ["payload": .string(payload)]
-                            _ = try await client.create(.configMaps, object)
-                        } else if index < configmaps + secrets {
-                            var object = KubeObject(apiVersion: "v1", kind: "Secret", namespace: namespace, name: "secret-\(index)")
-                            object["type"] = "Opaque"
-                            object["data"] = ["value": .string(secretValue)]
-                            _ = try await client.create(.secrets, object)
-                        } else {
-                            _ = try await client.create(Self.deploymentsGVR, Self.deployment("deploy-\(index)", namespace: namespace))
-                        }
-                        index += workers
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-    }
 
-    private static func deployment(_ name: String, namespace: String) -> KubeObject {
-        var object = KubeObject(apiVersion: "apps/v1", kind: "Deployment", namespace: namespace, name: name)
-        object.labels = ["app": name]
-        object["spec"] = [
-            "replicas": 2,
-            "selector": ["matchLabels": ["app": .string(name)]],
-            "template": [
-                "metadata": ["labels": ["app": .string(name)]],
-                "spec": [
-                    "containers": [[
-                        "name": "main", "image": "registry.example.com/app:1.0",
-                        "ports": [["containerPort": 8080]],
-                        "env": [["name": "MODE", "value": "production"]],
-                        "resources": ["requests": ["cpu": "100m", "memory": "128Mi"]],
-                    ]]
-                ],
-            ],
-        ]
-        return object
-    }
 
     // MARK: - measuring
 
@@ -190,28 +133,14 @@ struct BackupBench: AsyncParsableCommand {
     }
 
     private func phase<Value>(_ name: String, _ body: () async throws -> Value) async throws -> Measurement<Value> {
-        Self.resetPeak()
-        let before = Self.memory().rss
+        ProcessMemory.resetPeak()
+        let before = ProcessMemory.current().rss
         let start = ContinuousClock.now
         let value = try await body()
         let seconds = (ContinuousClock.now - start).benchSeconds
-        return Measurement(name: name, value: value, seconds: seconds, rssBeforeKiB: before, peakKiB: Self.memory().hwm)
+        return Measurement(name: name, value: value, seconds: seconds, rssBeforeKiB: before, peakKiB: ProcessMemory.current().hwm)
     }
 
-    /// Resets VmHWM to the current RSS (Linux: write 5 to /proc/self/clear_refs).
-    private static func resetPeak() {
-        try? Data("5".utf8).write(to: URL(fileURLWithPath: "/proc/self/clear_refs"))
-    }
-
-    /// VmHWM and VmRSS in KiB from /proc/self/status.
-    private static func memory() -> (hwm: Int, rss: Int) {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
-        func value(_ key: String) -> Int {
-            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return 0 }
-            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
-        }
-        return (value("VmHWM:"), value("VmRSS:"))
-    }
 
     private static func folderSize(_ url: URL) -> Int {
         guard let files = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.fileSizeKey]) else { return 0 }

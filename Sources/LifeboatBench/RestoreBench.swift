@@ -56,7 +56,7 @@ struct RestoreBench: AsyncParsableCommand {
         let total = configmaps + secrets + deployments
         try await withBenchCluster(connections: populateConcurrency * 2, logger: logger) { client in
             let start = ContinuousClock.now
-            try await populate(client)
+            try await BenchWorkload(configmaps: configmaps, secrets: secrets, deployments: deployments, namespaces: namespaces).populate(client, concurrency: populateConcurrency, label: "restore")
             let seconds = (ContinuousClock.now - start).restoreBenchSeconds
             print(String(format: "populate: %d objects in %.1fs (%.0f creates/s)", total, seconds, Double(total) / seconds))
             let backupStart = ContinuousClock.now
@@ -73,8 +73,8 @@ struct RestoreBench: AsyncParsableCommand {
         var baseline: Double?
         for level in levels {
             try await withBenchCluster(connections: max(32, level * 2), logger: logger) { client in
-                Self.resetPeak()
-                let before = Self.memory().rss
+                ProcessMemory.resetPeak()
+                let before = ProcessMemory.current().rss
                 let configuration = RestoreRunner.Configuration(parallelism: level, recordInCluster: false)
                 let runner = RestoreRunner(client: client, store: store, configuration: configuration, logger: logger)
                 let start = ContinuousClock.now
@@ -85,7 +85,7 @@ struct RestoreBench: AsyncParsableCommand {
                 var line = String(format: "restore parallelism %d: %@, %d objects created in %.2fs -> %.0f objects/s",
                                   level, outcome.restore.status?.phase ?? "?", created, seconds, rate)
                 if let baseline { line += String(format: ", %.1f x parallelism %d", rate / baseline, levels[0]) } else { baseline = rate }
-                let peak = Self.memory().hwm
+                let peak = ProcessMemory.current().hwm
                 line += String(format: "; peak RSS %.0f MiB (%.0f MiB before)", Double(peak) / 1024, Double(before) / 1024)
                 print(line)
                 if !outcome.results.errors.isEmpty { print("  errors: \(outcome.results.errors.lines.prefix(5))") }
@@ -105,75 +105,11 @@ struct RestoreBench: AsyncParsableCommand {
 
     // MARK: - population
 
-    static let deploymentsGVR = GroupVersionResource(group: "apps", version: "v1", resource: "deployments")
 
-    private func populate(_ client: KubeClient) async throws {
-        for index in 0..<namespaces {
-            var namespace = KubeObject(apiVersion: "v1", kind: "Namespace", name: "bench-\(index)")
-            namespace.labels = ["bench": "restore"]
-            _ = try await client.create(.namespaces, namespace)
-        }
-        let payload = String(repeating: "x", count: 1000)
-        let secretValue = Data(String(repeating: "s", count: 256).utf8).base64EncodedString()
-        let namespaces = self.namespaces, configmaps = self.configmaps, secrets = self.secrets
-        let total = configmaps + secrets + deployments
-        let workers = max(1, populateConcurrency)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for worker in 0..<workers {
-                group.addTask {
-                    var index = worker
-                    while index < total {
-                        let namespace = "bench-\(index % namespaces)"
-                        if index < configmaps {
-                            var object = KubeObject(apiVersion: "v1", kind: "ConfigMap", namespace: namespace, name: "cm-\(index)")
-                            object["data"] = ["payload": .string(payload)]
-                            _ = try await client.create(.configMaps, object)
-                        } else if index < configmaps + secrets {
-                            var object = KubeObject(apiVersion: "v1", kind: "Secret", namespace: namespace, name: "secret-\(index)")
-                            object["type"] = "Opaque"
-                            object["data"] = ["value": .string(secretValue)]
-                            _ = try await client.create(.secrets, object)
-                        } else {
-                            _ = try await client.create(Self.deploymentsGVR, Self.deployment("deploy-\(index)", namespace: namespace))
-                        }
-                        index += workers
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-    }
 
-    private static func deployment(_ name: String, namespace: String) -> KubeObject {
-        var object = KubeObject(apiVersion: "apps/v1", kind: "Deployment", namespace: namespace, name: name)
-        object.labels = ["app": name]
-        object["spec"] = [
-            "replicas": 2,
-            "selector": ["matchLabels": ["app": .string(name)]],
-            "template": [
-                "metadata": ["labels": ["app": .string(name)]],
-                "spec": ["containers": [["name": "main", "image": "registry.example.com/app:1.0", "ports": [["containerPort": 8080]]]]],
-            ],
-        ]
-        return object
-    }
 
     // MARK: - memory
 
-    /// Resets VmHWM to the current RSS (Linux: write 5 to /proc/self/clear_refs).
-    private static func resetPeak() {
-        try? Data("5".utf8).write(to: URL(fileURLWithPath: "/proc/self/clear_refs"))
-    }
-
-    /// VmHWM and VmRSS in KiB from /proc/self/status.
-    private static func memory() -> (hwm: Int, rss: Int) {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
-        func value(_ key: String) -> Int {
-            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return 0 }
-            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
-        }
-        return (value("VmHWM:"), value("VmRSS:"))
-    }
 }
 
 extension Duration {

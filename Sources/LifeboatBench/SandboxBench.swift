@@ -40,7 +40,7 @@ struct SandboxBench: AsyncParsableCommand {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let base = sandbox.serverURL
         let token = sandbox.token
-        let rssBefore = Self.memory().rss
+        let rssBefore = ProcessMemory.current().rss
         do {
             try await Self.send(client, "POST", "\(base)/api/v1/namespaces", token, #"{"metadata":{"name":"bench"}}"#)
             let payload = String(repeating: "x", count: 900)
@@ -147,7 +147,7 @@ struct SandboxBench: AsyncParsableCommand {
                 }
                 try await group.waitForAll()
             }
-            let memory = Self.memory()
+            let memory = ProcessMemory.current()
             let held = max(memoryObjects, listObjects)
             print(
                 String(
@@ -195,15 +195,6 @@ struct SandboxBench: AsyncParsableCommand {
         return Data(buffer.readableBytesView)
     }
 
-    /// VmHWM and VmRSS in KiB from /proc/self/status.
-    private static func memory() -> (hwm: Int, rss: Int) {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
-        func value(_ key: String) -> Int {
-            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return 0 }
-            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
-        }
-        return (value("VmHWM:"), value("VmRSS:"))
-    }
 }
 
 extension Duration {
