@@ -170,6 +170,7 @@ let package = Package(
                 "Kubernetes",
                 "KubeSandbox",
                 "ObjectStorage",
+                "ObjectStorageTesting",
                 "VolumeRepository",
                 "NodeAgent",
                 "BackupEngine",

@@ -5,7 +5,8 @@ public struct BackupEngineError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: Hashable, Sendable {
             case notFound, alreadyExists, invalidSpec, invalidLocation, readOnlyLocation, storageUnavailable,
-                corruptBackup, cluster, `internal`
+                corruptBackup, cluster, invalidPriorities, invalidObject, actionFailed, invalidModifiers, modifierFailed,
+                `internal`
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -26,6 +27,16 @@ public struct BackupEngineError: Error, Sendable, CustomStringConvertible {
         public static let corruptBackup = Code(.corruptBackup)
         /// The cluster refused or failed a request.
         public static let cluster = Code(.cluster)
+        /// The `--restore-resource-priorities` value does not parse.
+        public static let invalidPriorities = Code(.invalidPriorities)
+        /// A backed-up or in-cluster object lacks a field a restore transform needs (e.g. `metadata`).
+        public static let invalidObject = Code(.invalidObject)
+        /// A restore item action could not transform an item (e.g. the target storage class is missing).
+        public static let actionFailed = Code(.actionFailed)
+        /// The resource-modifiers ConfigMap is malformed (checked before anything is restored).
+        public static let invalidModifiers = Code(.invalidModifiers)
+        /// A resource-modifier rule failed on one item.
+        public static let modifierFailed = Code(.modifierFailed)
         /// A bug.
         public static let `internal` = Code(.internal)
 

@@ -28,6 +28,9 @@ struct APIHandler: HTTPResponder {
             return Self.statusResponse(Self.anonymous(route, method: method, query: query, path: path))
         }
         if let fault = core.faults.take(method: method, path: path) { return Self.statusResponse(fault) }
+        if core.configuration.writeLatency > .zero, Self.isWrite(method) {
+            try? await Task.sleep(for: core.configuration.writeLatency)
+        }
         do {
             return try await dispatch(request, route: route, query: query)
         } catch {
@@ -125,6 +128,11 @@ struct APIHandler: HTTPResponder {
         default: verb = method.lowercased()
         }
         return APIStatus.anonymousForbidden(verb: verb, type: resource.type, namespace: resource.namespace, path: path)
+    }
+
+    /// Whether the method changes state (delayed by ``SandboxConfiguration/writeLatency``).
+    static func isWrite(_ method: String) -> Bool {
+        method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE"
     }
 
     static func isWatch(_ query: [String: String]) -> Bool {

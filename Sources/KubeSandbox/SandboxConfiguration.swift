@@ -33,6 +33,10 @@ public struct SandboxConfiguration: Sendable {
     /// With a data directory: the log is compacted while running once it grew by this many bytes (and by
     /// twice its last compacted size).
     public var logCompactionBytes: Int
+    /// Added to every write (POST, PUT, PATCH, DELETE) before it is applied, like the consensus commit of a
+    /// real API server's etcd (typically 2–10 ms). Zero (the default) answers as fast as the process can.
+    /// Reads and watches are not delayed. Benchmarks use it to measure latency-bound clients.
+    public var writeLatency: Duration
 
     /// Creates a configuration.
     public init(
@@ -44,7 +48,8 @@ public struct SandboxConfiguration: Sendable {
         watchHistory: Int = 20_000,
         maxRequestBodyBytes: Int = 3 * 1024 * 1024,
         bookmarkInterval: Duration = .seconds(10),
-        logCompactionBytes: Int = 64 << 20
+        logCompactionBytes: Int = 64 << 20,
+        writeLatency: Duration = .zero
     ) {
         self.port = port
         self.dataDirectory = dataDirectory
@@ -55,6 +60,7 @@ public struct SandboxConfiguration: Sendable {
         self.maxRequestBodyBytes = maxRequestBodyBytes
         self.bookmarkInterval = bookmarkInterval
         self.logCompactionBytes = logCompactionBytes
+        self.writeLatency = writeLatency
     }
 
     /// Checks ranges.
@@ -67,6 +73,9 @@ public struct SandboxConfiguration: Sendable {
         }
         guard watchHistory >= 100 else {
             throw SandboxError(.invalidConfiguration, "watchHistory \(watchHistory) must be at least 100")
+        }
+        guard writeLatency >= .zero, writeLatency <= .seconds(10) else {
+            throw SandboxError(.invalidConfiguration, "writeLatency \(writeLatency) is not in 0...10s")
         }
     }
 }

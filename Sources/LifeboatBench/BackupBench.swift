@@ -5,6 +5,7 @@ import KubeSandbox
 import Kubernetes
 import Logging
 import ObjectStorage
+import ObjectStorageTesting
 
 #if canImport(Glibc)
     import Glibc
@@ -87,12 +88,9 @@ struct BackupBench: AsyncParsableCommand {
 
         // (c) A backup to moto_server.
         guard !skipS3 else { return }
-        let moto = try await MotoProcess.start()
+        let moto = try await MotoServer.start()
         defer { moto.stop() }
-        let s3 = try S3ObjectStore(
-            configuration: S3Configuration(bucket: "bench", endpoint: moto.endpoint, forcePathStyle: true),
-            credentials: AWSCredentials(accessKeyID: "AKIABENCH", secretAccessKey: "bench-secret"), logger: logger)
-        try await moto.waitUntilReady { try await s3.createBucket() }
+        let s3 = try await moto.makeStore(bucket: "bench", logger: logger)
         let remote = try await phase("backup to moto_server") {
             try await backUp(client: client, store: BackupStore(store: s3, prefix: "bench"), name: "bench-s3", logger: logger)
         }
@@ -149,65 +147,6 @@ struct BackupBench: AsyncParsableCommand {
             total += (try? file.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0
         }
         return total
-    }
-}
-
-/// A `moto_server` child process on a free loopback port, stopped by `stop()`.
-struct MotoProcess {
-    let process: Process
-    let endpoint: String
-
-    static func start() async throws -> MotoProcess {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        guard let binary = path.split(separator: ":").map({ "\($0)/moto_server" }).first(where: FileManager.default.isExecutableFile)
-        else { throw ValidationError("moto_server not found on PATH (`make test` installs it; or pass --skip-s3)") }
-        let port = try freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["-H", "127.0.0.1", "-p", "\(port)"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return MotoProcess(process: process, endpoint: "http://127.0.0.1:\(port)")
-    }
-
-    /// Retries `probe` for up to 30 s while the server starts.
-    func waitUntilReady(_ probe: () async throws -> Void) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while true {
-            do {
-                try await probe()
-                return
-            } catch {
-                guard process.isRunning, ContinuousClock.now < deadline else {
-                    stop()
-                    throw ValidationError("moto_server at \(endpoint) did not become ready: \(error)")
-                }
-                try await Task.sleep(for: .milliseconds(200))
-            }
-        }
-    }
-
-    /// Kills the server (SIGKILL: SIGTERM may be blocked in inherited signal masks).
-    func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
-
-    /// A free TCP port on 127.0.0.1 (bind to port 0, read it back, close).
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ValidationError("socket() failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw ValidationError("could not find a free loopback port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

@@ -10,6 +10,11 @@ import ObjectStorage
 /// fresh in-process sandbox at each `--parallelism`, and prints objects/s, peak RSS and the speed-up over
 /// the first (sequential) run. The target (issue 5): parallelism 16 is at least 8 x faster than 1.
 ///
+/// Each run is repeated for every `--write-latency` of the target sandbox: at 0 the in-process sandbox answers
+/// in microseconds and both sides share this machine's 2 cores, so the restore is CPU-bound; with a few
+/// milliseconds per write (what a real API server spends on the etcd commit) it is latency-bound, which is
+/// where parallelism pays off in a real cluster.
+///
 /// The backup is made once by `BackupRunner` from a source sandbox into a local folder. Peak RSS is VmHWM
 /// from /proc/self/status, reset before each run (`/proc/self/clear_refs` ← 5); it includes the in-process
 /// sandbox the objects are restored into.
@@ -32,6 +37,9 @@ struct RestoreBench: AsyncParsableCommand {
     @Option(help: "Comma-separated restore parallelisms; the first is the baseline of the speed-ups.")
     var parallelism: String = "1,16,64"
 
+    @Option(help: "Comma-separated write latencies of the target sandbox (Go durations); each is run at every parallelism. 0 = as fast as the process answers (CPU-bound on this machine); 5ms is a typical API-server write (etcd commit).")
+    var writeLatency: String = "0,5ms"
+
     @Option(help: "Concurrent creates while populating the source sandbox.")
     var populateConcurrency: Int = 32
 
@@ -42,6 +50,13 @@ struct RestoreBench: AsyncParsableCommand {
         guard !levels.isEmpty, levels.allSatisfy({ $0 >= 1 }) else {
             throw ValidationError("--parallelism \(parallelism.debugDescription) must be a comma-separated list of numbers >= 1")
         }
+        guard !latencies.isEmpty, latencies.count == writeLatency.split(separator: ",").count else {
+            throw ValidationError("--write-latency \(writeLatency.debugDescription) must be a comma-separated list of durations (e.g. 0,5ms)")
+        }
+    }
+
+    private var latencies: [Duration] {
+        writeLatency.split(separator: ",").compactMap { GoDuration.parse($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 >= .zero }
     }
 
     private var levels: [Int] { parallelism.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
@@ -69,32 +84,36 @@ struct RestoreBench: AsyncParsableCommand {
                          (ContinuousClock.now - backupStart).restoreBenchSeconds))
         }
 
-        // 2. One restore per parallelism, each into a fresh sandbox.
-        var baseline: Double?
-        for level in levels {
-            try await withBenchCluster(connections: max(32, level * 2), logger: logger) { client in
-                ProcessMemory.resetPeak()
-                let before = ProcessMemory.current().rss
-                let configuration = RestoreRunner.Configuration(parallelism: level, recordInCluster: false)
-                let runner = RestoreRunner(client: client, store: store, configuration: configuration, logger: logger)
-                let start = ContinuousClock.now
-                let outcome = try await runner.run(Restore(metadata: ObjectMeta(name: "bench-p\(level)"), spec: RestoreSpec(backupName: "bench")))
-                let seconds = (ContinuousClock.now - start).restoreBenchSeconds
-                let created = outcome.report.entries.filter { $0.action == .create }.count
-                let rate = Double(created) / seconds
-                var line = String(format: "restore parallelism %d: %@, %d objects created in %.2fs -> %.0f objects/s",
-                                  level, outcome.restore.status?.phase ?? "?", created, seconds, rate)
-                if let baseline { line += String(format: ", %.1f x parallelism %d", rate / baseline, levels[0]) } else { baseline = rate }
-                let peak = ProcessMemory.current().hwm
-                line += String(format: "; peak RSS %.0f MiB (%.0f MiB before)", Double(peak) / 1024, Double(before) / 1024)
-                print(line)
-                if !outcome.results.errors.isEmpty { print("  errors: \(outcome.results.errors.lines.prefix(5))") }
+        // 2. One restore per write latency and parallelism, each into a fresh sandbox.
+        for (index, latency) in latencies.enumerated() {
+            let milliseconds = Double(latency.components.seconds) * 1e3 + Double(latency.components.attoseconds) / 1e15
+            print(String(format: "target sandbox write latency %gms:", milliseconds))
+            var baseline: Double?
+            for level in levels {
+                try await withBenchCluster(connections: max(32, level * 2), writeLatency: latency, logger: logger) { client in
+                    ProcessMemory.resetPeak()
+                    let before = ProcessMemory.current().rss
+                    let configuration = RestoreRunner.Configuration(parallelism: level, recordInCluster: false)
+                    let runner = RestoreRunner(client: client, store: store, configuration: configuration, logger: logger)
+                    let start = ContinuousClock.now
+                    let outcome = try await runner.run(Restore(metadata: ObjectMeta(name: "bench-l\(index)-p\(level)"), spec: RestoreSpec(backupName: "bench")))
+                    let seconds = (ContinuousClock.now - start).restoreBenchSeconds
+                    let created = outcome.report.entries.filter { $0.action == .create }.count
+                    let rate = Double(created) / seconds
+                    var line = String(format: "  restore parallelism %d: %@, %d objects created in %.2fs -> %.0f objects/s",
+                                      level, outcome.restore.status?.phase ?? "?", created, seconds, rate)
+                    if let baseline { line += String(format: ", %.1f x parallelism %d", rate / baseline, levels[0]) } else { baseline = rate }
+                    let peak = ProcessMemory.current().hwm
+                    line += String(format: "; peak RSS %.0f MiB (%.0f MiB before)", Double(peak) / 1024, Double(before) / 1024)
+                    print(line)
+                    if !outcome.results.errors.isEmpty { print("    errors: \(outcome.results.errors.lines.prefix(5))") }
+                }
             }
         }
     }
 
-    private func withBenchCluster(connections: Int, logger: Logger, _ body: (KubeClient) async throws -> Void) async throws {
-        try await withSandbox(SandboxConfiguration(port: 0, nodes: 1, seed: nil)) { sandbox in
+    private func withBenchCluster(connections: Int, writeLatency: Duration = .zero, logger: Logger, _ body: (KubeClient) async throws -> Void) async throws {
+        try await withSandbox(SandboxConfiguration(port: 0, nodes: 1, seed: nil, writeLatency: writeLatency)) { sandbox in
             let config = try KubeConfig.parse(yaml: sandbox.kubeconfigYAML)
             let clientConfiguration = KubeClient.Configuration(qps: 0, maxConnections: max(32, connections))
             try await withKubeClient(config: config, configuration: clientConfiguration, logger: logger) { client in
@@ -102,13 +121,6 @@ struct RestoreBench: AsyncParsableCommand {
             }
         }
     }
-
-    // MARK: - population
-
-
-
-
-    // MARK: - memory
 
 }
 

@@ -180,7 +180,7 @@ struct RestoreActionsTests {
             """#, context: context)
         #expect(sts.item[path: ["spec", "volumeClaimTemplates"]]?[0]?[path: ["spec", "storageClassName"]] == "gp3")
         #expect(sts.item[path: ["spec", "volumeClaimTemplates"]]?[1]?[path: ["spec", "storageClassName"]] == nil)
-        let error = #expect(throws: RestoreTransformError.self) {
+        let error = #expect(throws: BackupEngineError.self) {
             _ = try run("persistentvolumeclaims", #"{"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"c","namespace":"n"},"spec":{"storageClassName":"old"}}"#, context: context)
         }
         #expect(error?.code == .actionFailed)

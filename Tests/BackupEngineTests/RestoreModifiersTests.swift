@@ -19,7 +19,7 @@ private func modifiers(_ yaml: String) throws -> ResourceModifiers {
 }
 
 private func expectInvalid(_ yaml: String, mentioning parts: [String], sourceLocation: SourceLocation = #_sourceLocation) {
-    let error = #expect(throws: RestoreTransformError.self, sourceLocation: sourceLocation) {
+    let error = #expect(throws: BackupEngineError.self, sourceLocation: sourceLocation) {
         _ = try modifiers(yaml)
     }
     #expect(error?.code == .invalidModifiers, sourceLocation: sourceLocation)
@@ -98,7 +98,7 @@ struct RestoreModifiersTests {
         #expect(!(try GroupResourceGlob("deployments.*").matches("deployments")))
         #expect(try GroupResourceGlob("[a-d]eployments.app?").matches("deployments.apps"))
         #expect(!(try GroupResourceGlob("[!d]eployments.apps").matches("deployments.apps")))
-        #expect(throws: RestoreTransformError.self) { try GroupResourceGlob("[abc") }
+        #expect(throws: BackupEngineError.self) { try GroupResourceGlob("[abc") }
     }
 
     @Test func failingTestOperationLeavesTheItemUnchanged() throws {
@@ -244,7 +244,7 @@ struct RestoreModifiersTests {
     }
 
     @Test func malformedConfigMapsAreRejectedUpFront() {
-        let twoKeys = #expect(throws: RestoreTransformError.self) {
+        let twoKeys = #expect(throws: BackupEngineError.self) {
             _ = try ResourceModifiers(configMapNamespace: "velero", configMapName: "mods", data: ["a": "", "b": ""])
         }
         #expect(twoKeys?.message.contains("illegal resource modifiers velero/mods configmap") == true)

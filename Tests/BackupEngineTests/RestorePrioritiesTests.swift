@@ -40,7 +40,7 @@ struct RestorePrioritiesTests {
     }
 
     @Test func twoSeparatorsAreAnError() {
-        let error = #expect(throws: RestoreTransformError.self) {
+        let error = #expect(throws: BackupEngineError.self) {
             _ = try RestorePriorities(parsing: "a,-,b,-,c")
         }
         #expect(error?.code == .invalidPriorities)

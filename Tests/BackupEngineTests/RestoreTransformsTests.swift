@@ -23,8 +23,8 @@ struct RestoreMetadataTests {
     }
 
     @Test func resetMetadataNeedsMetadata() {
-        #expect(throws: RestoreTransformError.self) { try RestoreMetadata.resetMetadata(["kind": "X"]) }
-        #expect(throws: RestoreTransformError.self) { try RestoreMetadata.resetMetadata(["metadata": "x"]) }
+        #expect(throws: BackupEngineError.self) { try RestoreMetadata.resetMetadata(["kind": "X"]) }
+        #expect(throws: BackupEngineError.self) { try RestoreMetadata.resetMetadata(["metadata": "x"]) }
     }
 
     @Test func restoreLabelsAreAddedAndLongValuesShortened() throws {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KubeSandbox
+import Kubernetes
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -32,6 +33,9 @@ struct SandboxServeCommand: AsyncParsableCommand {
     @Option(help: "Sample application to create: demo.")
     var seed: String?
 
+    @Option(help: "Delay added to every write before it is applied, like a real API server's etcd commit (Go duration, e.g. 5ms; default 0).")
+    var writeLatency: String = "0"
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical); logs go to stderr.")
     var logLevel: String = "warning"
 
@@ -40,6 +44,9 @@ struct SandboxServeCommand: AsyncParsableCommand {
         guard (0...1000).contains(nodes) else { throw ValidationError("--nodes \(nodes) is not in 0...1000") }
         if let seed, SandboxConfiguration.Seed(rawValue: seed) == nil {
             throw ValidationError("--seed \(seed) is not supported (supported: demo)")
+        }
+        guard let latency = GoDuration.parse(writeLatency), latency >= .zero, latency <= .seconds(10) else {
+            throw ValidationError("--write-latency \(writeLatency.debugDescription) is not a duration in 0...10s (e.g. 5ms)")
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level \(logLevel) is unknown")
@@ -61,7 +68,8 @@ struct SandboxServeCommand: AsyncParsableCommand {
             port: port,
             dataDirectory: dataDirectory,
             nodes: nodes,
-            seed: seed.flatMap(SandboxConfiguration.Seed.init)
+            seed: seed.flatMap(SandboxConfiguration.Seed.init),
+            writeLatency: GoDuration.parse(writeLatency) ?? .zero
         )
         let server = SandboxServer(configuration: configuration, logger: logger) { endpoint in
             do {

@@ -40,7 +40,7 @@ public enum ExistingObjectComparison {
 
     /// The in-cluster object as Velero compares it: metadata and status reset, restore labels copied
     /// from `desired`.
-    /// - Throws: ``RestoreTransformError`` `.invalidObject` when the live object has no `metadata`.
+    /// - Throws: ``BackupEngineError`` `.invalidObject` when the live object has no `metadata`.
     public static func normalizedLive(_ live: JSONValue, desired: JSONValue) throws -> JSONValue {
         let labels = RestoreObjectFields.labels(desired)
         return RestoreMetadata.addRestoreLabels(

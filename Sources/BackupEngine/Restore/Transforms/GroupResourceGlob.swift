@@ -28,7 +28,7 @@ public struct GroupResourceGlob: Sendable, Hashable {
     static let separator: Character = "."
 
     /// Compiles a pattern.
-    /// - Throws: ``RestoreTransformError`` `.invalidModifiers` for an unterminated `[` or `{`, or a trailing `\`.
+    /// - Throws: ``BackupEngineError`` `.invalidModifiers` for an unterminated `[` or `{`, or a trailing `\`.
     public init(_ pattern: String) throws {
         self.pattern = pattern
         var index = pattern.startIndex
@@ -45,8 +45,8 @@ public struct GroupResourceGlob: Sendable, Hashable {
 
     // MARK: - Parsing
 
-    private static func error(_ pattern: String, _ problem: String) -> RestoreTransformError {
-        RestoreTransformError(code: .invalidModifiers, message: "bad glob pattern \"\(pattern)\": \(problem)")
+    private static func error(_ pattern: String, _ problem: String) -> BackupEngineError {
+        BackupEngineError(code: .invalidModifiers, message: "bad glob pattern \"\(pattern)\": \(problem)")
     }
 
     private static func parse(_ p: String, _ i: inout String.Index, inAlternative: Bool) throws -> [Token] {

@@ -6,7 +6,7 @@ extension ResourceModifiers {
     /// stay strings); `null`, `true`/`false` (any case), text starting with `{` or `[`, and numbers are
     /// parsed as JSON; anything else is a string whose JSON escapes (`\"`, `\n`) are decoded.
     ///
-    /// - Throws: ``RestoreTransformError`` `.invalidModifiers` when the text is not valid JSON in its form
+    /// - Throws: ``BackupEngineError`` `.invalidModifiers` when the text is not valid JSON in its form
     ///   (e.g. `TRUE`, `{broken`), as Velero fails decoding the patch.
     public static func patchValue(_ text: String) throws -> JSONValue {
         var value = text
@@ -28,7 +28,7 @@ extension ResourceModifiers {
         do {
             return try JSONValue(parsing: json)
         } catch {
-            throw RestoreTransformError(
+            throw BackupEngineError(
                 code: .invalidModifiers, message: "error in decoding json patch: value \(json) is not valid JSON",
                 cause: error)
         }
@@ -47,7 +47,7 @@ struct CompiledTest: Sendable {
         do { pointer = try JSONPointer(parsing: path) } catch {
             throw reader.fail("\(location).path", "invalid JSON pointer \"\(path)\"")
         }
-        do { expected = try ResourceModifiers.patchValue(value) } catch let e as RestoreTransformError {
+        do { expected = try ResourceModifiers.patchValue(value) } catch let e as BackupEngineError {
             throw reader.fail("\(location).value", e.message)
         }
     }
@@ -91,7 +91,7 @@ enum CompiledOperation: Sendable {
         }
         let path = try pointer(operation.path, "path")
         func value() throws -> JSONValue {
-            do { return try ResourceModifiers.patchValue(operation.value) } catch let e as RestoreTransformError {
+            do { return try ResourceModifiers.patchValue(operation.value) } catch let e as BackupEngineError {
                 throw reader.fail("\(location).value", e.message)
             }
         }

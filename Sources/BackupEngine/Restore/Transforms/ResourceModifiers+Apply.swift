@@ -8,7 +8,7 @@ public struct ResourceModifierResult: Sendable {
     /// matched but not applied, so it is not listed).
     public var appliedRules: [Int]
     /// One error per failing rule, each naming the rule index (the item is still restored, as in Velero).
-    public var errors: [RestoreTransformError]
+    public var errors: [BackupEngineError]
 }
 
 extension ResourceModifiers {
@@ -35,7 +35,7 @@ extension ResourceModifiers {
             } catch {
                 let item = RestoreItemActions.describe(groupResource, object)
                 result.errors.append(
-                    RestoreTransformError(
+                    BackupEngineError(
                         code: .modifierFailed,
                         message: "\(source): resource modifier rule \(index) failed on \(item): \(Self.message(error))"))
             }
@@ -44,7 +44,7 @@ extension ResourceModifiers {
     }
 
     private static func message(_ error: any Error) -> String {
-        if let e = error as? RestoreTransformError { return e.message }
+        if let e = error as? BackupEngineError { return e.message }
         if let e = error as? KubeError { return e.message }
         return "\(error)"
     }
@@ -79,7 +79,7 @@ extension ResourceModifiers.Rule {
                     case .passed: continue
                     case .failed: return nil
                     case .missing:
-                        throw RestoreTransformError(
+                        throw BackupEngineError(
                             code: .modifierFailed,
                             message: "error in applying JSON Patch: test operation does not apply: "
                                 + "the parent of \"\(test.pointer)\" is missing")
@@ -96,7 +96,7 @@ extension ResourceModifiers.Rule {
             let kind = RestoreObjectFields.kind(object)
             guard let schema = schemas.schema(group: group, kind: kind) else {
                 let version = object["apiVersion"]?.stringValue ?? ""
-                throw RestoreTransformError(
+                throw BackupEngineError(
                     code: .modifierFailed,
                     message: "no kind \"\(kind)\" is registered for version \"\(version)\": "
                         + "strategic merge patches apply to built-in kinds only")
@@ -107,7 +107,7 @@ extension ResourceModifiers.Rule {
             }
             return document
         case .none:
-            throw RestoreTransformError(code: .modifierFailed, message: "no patch data found")
+            throw BackupEngineError(code: .modifierFailed, message: "no patch data found")
         }
     }
 }

@@ -5,9 +5,9 @@ import Kubernetes
 struct ModifierDocumentReader {
     let source: String
 
-    func fail(_ path: String, _ problem: String) -> RestoreTransformError {
+    func fail(_ path: String, _ problem: String) -> BackupEngineError {
         let location = path.isEmpty ? "" : "\(path): "
-        return RestoreTransformError(code: .invalidModifiers, message: "\(source): \(location)\(problem)")
+        return BackupEngineError(code: .invalidModifiers, message: "\(source): \(location)\(problem)")
     }
 
     func object(_ value: JSONValue?, at path: String, allowed: Set<String>) throws -> JSONObject {
@@ -107,7 +107,7 @@ struct ModifierDocumentReader {
         let groupResource = try string(members["groupResource"], at: "\(path).groupResource") ?? ""
         guard !groupResource.isEmpty else { throw fail("\(path).groupResource", "groupResource cannot be empty") }
         let glob: GroupResourceGlob
-        do { glob = try GroupResourceGlob(groupResource) } catch let e as RestoreTransformError {
+        do { glob = try GroupResourceGlob(groupResource) } catch let e as BackupEngineError {
             throw fail("\(path).groupResource", e.message)
         }
         let regexText = try string(members["resourceNameRegex"], at: "\(path).resourceNameRegex")

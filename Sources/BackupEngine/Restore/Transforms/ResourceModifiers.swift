@@ -93,11 +93,11 @@ public struct ResourceModifiers: Sendable {
     ///   - configMapNamespace: the ConfigMap's namespace (for messages).
     ///   - configMapName: its name (for messages).
     ///   - data: its `data`; it must have exactly one key.
-    /// - Throws: ``RestoreTransformError`` `.invalidModifiers` naming the ConfigMap, the key and the problem.
+    /// - Throws: ``BackupEngineError`` `.invalidModifiers` naming the ConfigMap, the key and the problem.
     public init(configMapNamespace: String, configMapName: String, data: [String: String]) throws {
         let configMap = "\(configMapNamespace)/\(configMapName)"
         guard data.count == 1, let entry = data.first else {
-            throw RestoreTransformError(
+            throw BackupEngineError(
                 code: .invalidModifiers,
                 message: "illegal resource modifiers \(configMap) configmap: it must have exactly one data key, "
                     + "found \(data.count)\(data.isEmpty ? "" : " (\(data.keys.sorted().joined(separator: ", ")))")")
@@ -106,7 +106,7 @@ public struct ResourceModifiers: Sendable {
     }
 
     /// Parses and validates resource modifiers from YAML or JSON text.
-    /// - Throws: ``RestoreTransformError`` `.invalidModifiers` whose message starts with `source` and names the
+    /// - Throws: ``BackupEngineError`` `.invalidModifiers` whose message starts with `source` and names the
     ///   field path (`resourceModifierRules[1].patches[0].operation`) and the problem.
     public init(parsing text: String, source: String = "resource modifiers") throws {
         self.source = source
@@ -114,7 +114,7 @@ public struct ResourceModifiers: Sendable {
         do {
             document = try JSONValue(yamlOrJSON: text)
         } catch {
-            throw RestoreTransformError(
+            throw BackupEngineError(
                 code: .invalidModifiers, message: "\(source): failed to decode yaml data into resource modifiers",
                 cause: error)
         }

@@ -115,6 +115,6 @@ public protocol RestoreItemAction: Sendable {
     /// Whether the action runs for this item (Velero's `AppliesTo` resource and label selector).
     func applies(to groupResource: String, item: JSONValue) -> Bool
     /// Transforms the item.
-    /// - Throws: ``RestoreTransformError`` `.actionFailed`; the item then fails to restore.
+    /// - Throws: ``BackupEngineError`` `.actionFailed`; the item then fails to restore.
     func execute(_ input: RestoreItemActionInput, context: RestoreActionContext) throws -> RestoreItemActionOutput
 }

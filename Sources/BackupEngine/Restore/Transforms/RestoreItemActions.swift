@@ -29,7 +29,7 @@ public enum RestoreItemActions {
     /// Runs the applicable actions in order, each on the previous one's output. Additional items are
     /// collected in order without duplicates; the first action that discards the item stops the loop.
     ///
-    /// - Throws: the first action's ``RestoreTransformError``; the message names the action and the item.
+    /// - Throws: the first action's ``BackupEngineError``; the message names the action and the item.
     public static func run(
         groupResource: String,
         item: JSONValue,
@@ -44,8 +44,8 @@ public enum RestoreItemActions {
             let result: RestoreItemActionOutput
             do {
                 result = try action.execute(input, context: context)
-            } catch let error as RestoreTransformError {
-                throw RestoreTransformError(
+            } catch let error as BackupEngineError {
+                throw BackupEngineError(
                     code: error.code,
                     message: "error preparing \(describe(groupResource, item)) (action \(action.name)): \(error.message)",
                     cause: error.cause)

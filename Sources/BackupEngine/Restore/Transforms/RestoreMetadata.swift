@@ -27,14 +27,14 @@ public enum RestoreMetadata {
 
     /// Removes the server-set metadata fields (``strippedMetadataFields``).
     ///
-    /// - Throws: ``RestoreTransformError`` `.invalidObject` when `metadata` is missing (`metadata not found`)
+    /// - Throws: ``BackupEngineError`` `.invalidObject` when `metadata` is missing (`metadata not found`)
     ///   or not an object.
     public static func resetMetadata(_ object: JSONValue) throws -> JSONValue {
         guard let metadataValue = object["metadata"] else {
-            throw RestoreTransformError(code: .invalidObject, message: "metadata not found")
+            throw BackupEngineError(code: .invalidObject, message: "metadata not found")
         }
         guard var metadata = metadataValue.objectValue else {
-            throw RestoreTransformError(
+            throw BackupEngineError(
                 code: .invalidObject, message: "metadata was of type \(metadataValue.typeName), expected object")
         }
         for field in strippedMetadataFields { metadata.removeValue(forKey: field) }

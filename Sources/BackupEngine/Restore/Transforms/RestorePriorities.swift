@@ -69,7 +69,7 @@ public struct RestorePriorities: Sendable, Hashable {
     /// entry separates the high list from the low list (`a,b,-,c`). No `-` means everything is high.
     /// An empty string keeps the defaults, as Velero's flag does.
     ///
-    /// - Throws: ``RestoreTransformError`` `.invalidPriorities` with Velero's message
+    /// - Throws: ``BackupEngineError`` `.invalidPriorities` with Velero's message
     ///   `multiple priority separator "-" found` when `-` appears more than once.
     public init(parsing flag: String) throws {
         if flag.isEmpty {
@@ -79,7 +79,7 @@ public struct RestorePriorities: Sendable, Hashable {
         let entries = flag.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         let separators = entries.indices.filter { entries[$0] == Self.separator }
         guard separators.count <= 1 else {
-            throw RestoreTransformError(
+            throw BackupEngineError(
                 code: .invalidPriorities,
                 message: "invalid --restore-resource-priorities \"\(flag)\": multiple priority separator \"-\" found"
             )

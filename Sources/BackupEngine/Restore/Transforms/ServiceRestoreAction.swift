@@ -45,7 +45,7 @@ public struct ServiceRestoreAction: RestoreItemAction {
         do {
             return try JSONValue(parsing: text)
         } catch {
-            throw RestoreTransformError(
+            throw BackupEngineError(
                 code: .actionFailed,
                 message: "annotation \(Self.lastAppliedAnnotation) is not valid JSON", cause: error)
         }
@@ -68,7 +68,7 @@ public struct ServiceRestoreAction: RestoreItemAction {
                 switch value {
                 case .string(let text):
                     guard let parsed = Int64(text) else {
-                        throw RestoreTransformError(
+                        throw BackupEngineError(
                             code: .actionFailed,
                             message: "last-applied-configuration nodePort \"\(text)\" is not a number")
                     }

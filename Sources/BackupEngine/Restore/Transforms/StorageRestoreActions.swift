@@ -57,7 +57,7 @@ public struct ChangeStorageClassRestoreAction: RestoreItemAction {
         func newClass(for old: String?) throws -> String? {
             guard let old, !old.isEmpty, let target = mapping[old] else { return nil }
             guard context.existingStorageClasses.contains(target) else {
-                throw RestoreTransformError(
+                throw BackupEngineError(
                     code: .actionFailed,
                     message: "error getting storage class \(target) from API: storageclasses.storage.k8s.io "
                         + "\"\(target)\" not found (mapped from \(old) by the change-storage-class ConfigMap)")

@@ -1,5 +1,5 @@
-public import NIOCore
-public import ObjectStorage
+import NIOCore
+import ObjectStorage
 import Testing
 
 import struct Foundation.UUID
@@ -15,9 +15,9 @@ import struct Foundation.UUID
 ///     try await ObjectStoreConformance(store: MemoryObjectStore()).run(check)
 /// }
 /// ```
-public struct ObjectStoreConformance: Sendable {
+struct ObjectStoreConformance: Sendable {
     /// The individual checks.
-    public enum Check: String, CaseIterable, Sendable, CustomStringConvertible {
+    enum Check: String, CaseIterable, Sendable, CustomStringConvertible {
         case emptyRoundTrip, smallRoundTrip, largeMultiChunkRoundTrip, unknownLengthRoundTrip
         case overwrite, head, missingGetIsNotFound, deleteMissingIsFine, deleteRemoves
         case listPrefixAndDelimiter, listMoreThanOneThousandKeys, specialCharacterKeys
@@ -25,25 +25,25 @@ public struct ObjectStoreConformance: Sendable {
         public var description: String { rawValue }
     }
 
-    public let store: any ObjectStore
+    let store: any ObjectStore
     /// Size of the large object (default 3 MiB + 17 bytes: several chunks everywhere).
-    public var largeSize: Int
+    var largeSize: Int
     /// Number of keys of the >1,000-key listing check.
-    public var manyKeys: Int
+    var manyKeys: Int
 
-    public init(store: any ObjectStore, largeSize: Int = 3 * 1024 * 1024 + 17, manyKeys: Int = 1_050) {
+    init(store: any ObjectStore, largeSize: Int = 3 * 1024 * 1024 + 17, manyKeys: Int = 1_050) {
         self.store = store
         self.largeSize = largeSize
         self.manyKeys = manyKeys
     }
 
     /// Runs every check.
-    public func runAll() async throws {
+    func runAll() async throws {
         for check in Check.allCases { try await run(check) }
     }
 
     /// Runs one check under a fresh prefix, and removes what it wrote.
-    public func run(_ check: Check) async throws {
+    func run(_ check: Check) async throws {
         let base = "conformance-\(UUID().uuidString.lowercased())/"
         switch check {
         case .emptyRoundTrip: try await roundTrip(base + "empty", Self.pattern(0), chunk: 1)
@@ -71,7 +71,7 @@ public struct ObjectStoreConformance: Sendable {
     // MARK: - Data helpers
 
     /// Deterministic, non-repeating-looking bytes of length `count`.
-    public static func pattern(_ count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
+    static func pattern(_ count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
         var state = seed
         var bytes = [UInt8](repeating: 0, count: count)
         bytes.withUnsafeMutableBytes { raw in
@@ -91,7 +91,7 @@ public struct ObjectStoreConformance: Sendable {
     }
 
     /// `bytes` as a stream of `chunk`-sized buffers.
-    public static func chunked(_ bytes: [UInt8], chunk: Int) -> AsyncThrowingStream<ByteBuffer, any Error> {
+    static func chunked(_ bytes: [UInt8], chunk: Int) -> AsyncThrowingStream<ByteBuffer, any Error> {
         AsyncThrowingStream { continuation in
             var offset = 0
             while offset < bytes.count {
