@@ -49,11 +49,13 @@ struct BackupConsistencyTests {
             faulty.addFault(.put, .init(error: Self.injected, keyPrefix: folder + "b1.tar.gz", afterBody: true))
             await #expect(throws: (any Error).self) { _ = try await run(client, faulty) }
             #expect(try await backupStore.backup(named: "b1") == nil)
+            #expect(!(try await memory.exists(folder + "lifeboat-claim.json")), "a failed run releases its claim")
 
             // 2. The tarball upload breaks mid-stream, leaving a truncated object behind.
             checked.failNextTarballMidStream()
             await #expect(throws: (any Error).self) { _ = try await run(client, faulty) }
             #expect(try await backupStore.backup(named: "b1") == nil)
+            #expect(!(try await memory.exists(folder + "lifeboat-claim.json")), "a failed run releases its claim")
 
             // 3. A side file fails: what was written is removed.
             faulty.addFault(.put, .init(error: Self.injected, keyPrefix: folder + "b1-results.gz"))
@@ -125,13 +127,15 @@ struct BackupConsistencyTests {
     }
 
     /// Two runs of the same backup name at once (two CLI invocations): one wins, the other is refused, and
-    /// the loser does not take the winner's backup down with it.
-    @Test func concurrentRunsWithTheSameNameKeepOneCompleteBackup() async throws {
+    /// the loser neither writes into the winner's files nor takes the winner's backup down with it.
+    /// Both runs pass the "name is free" check together (the barrier holds them at the name claim).
+    @Test(arguments: ["/lifeboat-claim.json", "/velero-backup.json"])
+    func concurrentRunsWithTheSameNameKeepOneCompleteBackup(barrier: String) async throws {
         try await T.with { _, client in
             try await Self.populate(client)
             let memory = MemoryObjectStore()
             let checked = InvariantCheckingStore(base: memory)
-            let store = MetadataBarrierStore(base: checked)
+            let store = MetadataBarrierStore(base: checked, timeout: .seconds(2), barrierSuffix: barrier)
             let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
                 for _ in 0..<2 {
                     group.addTask {
@@ -154,7 +158,31 @@ struct BackupConsistencyTests {
                 let archive = try await BackupArchive.read(from: backupStore, backup: "same")
                 #expect(archive.names("configmaps").count == 5)
             }
+            #expect(store.writes(to: "velero/backups/same/same.tar.gz") == 1, "only the run holding the name writes its tarball")
+            #expect(!(try await memory.exists("velero/backups/same/lifeboat-claim.json")), "the claim is released")
             #expect(checked.violations.isEmpty, "\(checked.violations)")
+        }
+    }
+
+    /// A run that died leaves its claim: the name is refused with a message saying how to clean up, and
+    /// removing the leftovers frees it.
+    @Test func leftoverClaimIsReportedAndCanBeCleared() async throws {
+        try await T.with { _, client in
+            try await Self.populate(client)
+            let memory = MemoryObjectStore()
+            let backupStore = BackupStore(store: memory, prefix: "velero")
+            try await backupStore.claimBackupName("dead", run: "run-that-died")
+            try await memory.putData("velero/backups/dead/dead.tar.gz", bytes: Array("partial".utf8))
+            let partial = try await memory.getData("velero/backups/dead/dead.tar.gz")
+            let error = await #expect(throws: BackupEngineError.self) { _ = try await run(client, memory, name: "dead") }
+            #expect(error?.code == .alreadyExists)
+            #expect(error?.message.contains("being written by another run since") == true, "\(String(describing: error))")
+            #expect(error?.message.contains("lifeboat backup delete dead") == true)
+            #expect(try await memory.getData("velero/backups/dead/dead.tar.gz") == partial, "a refused run writes nothing")
+            #expect(try await backupStore.hasUnfinishedRun("dead"))
+            #expect(try await backupStore.deleteBackup("dead") == 2)
+            #expect(try await run(client, memory, name: "dead").status?.phase == BackupPhase.completed)
+            #expect(!(try await backupStore.hasUnfinishedRun("dead")))
         }
     }
 

@@ -78,11 +78,25 @@ public struct BackupRunner: Sendable {
         let log = RunLog(context: "backup=\(configuration.namespace)/\(name)")
         let start = Date()
 
-        // 1. Location: reachable, valid and free of a backup with this name.
+        // 1. Location: reachable, valid and free of a backup with this name; then the name is claimed so that
+        //    a concurrent run of the same name cannot write into this run's files (nor this run into its).
         try await store.validate()
         if try await store.backup(named: name) != nil {
             throw BackupEngineError(code: .alreadyExists, message: "backup \(name) already exists in the backup storage location")
         }
+        try await store.claimBackupName(name, run: UUID().uuidString)
+        do {
+            return try await runClaimed(backup, log: log, start: start)
+        } catch {
+            // Whatever failed, this run's claim goes with the rest of what it wrote.
+            try? await store.releaseBackupClaim(name)
+            throw error
+        }
+    }
+
+    private func runClaimed(_ backup: Backup, log: RunLog, start: Date) async throws -> Backup {
+        var backup = backup
+        let name = backup.name
 
         // 2. Plan against the cluster.
         let discovery = try await client.discovery(refresh: true)
@@ -141,6 +155,7 @@ public struct BackupRunner: Sendable {
         do {
             try await persistSideFiles(name: name, outcome: outcome, log: log)
             try await store.putBackupMetadata(backup)
+            try? await store.releaseBackupClaim(name)
         } catch let error as BackupEngineError where error.code == .alreadyExists {
             // Another run took the name first: its backup is complete and is not ours to delete.
             throw error

@@ -127,6 +127,33 @@ public struct BackupStore: Sendable {
         try await store.putData(key, bytes: try GzipCompressor.compress(bytes))
     }
 
+    /// Claims `name` for one run before anything of the backup is written, so that two runs of one name
+    /// never write into each other's files: the claim object is created only if absent.
+    /// - Throws: `.alreadyExists` naming the claim when another run holds it (or a run that died left it:
+    ///   `lifeboat backup delete NAME` removes the leftovers).
+    public func claimBackupName(_ name: String, run: String) async throws {
+        let key = layout.backupClaim(name)
+        let claim: JSONValue = ["run": .string(run), "claimedAt": .string(Timestamps.now())]
+        guard try await store.putIfAbsent(key, bytes: claim.encoded() + [0x0A]) else {
+            let holder = (try? await store.getData(key, maxBytes: 4096)).flatMap { try? JSONValue(parsing: Array($0.readableBytesView)) }
+            let since = holder?["claimedAt"]?.stringValue.map { " since \($0)" } ?? ""
+            throw BackupEngineError(
+                code: .alreadyExists,
+                message: "backup \(name) is being written by another run\(since) (claim \(key)); if that run died, `lifeboat backup delete \(name)` removes its leftovers")
+        }
+    }
+
+    /// Whether `name` has a claim but no `velero-backup.json`: a run is writing it, or one died and left files.
+    public func hasUnfinishedRun(_ name: String) async throws -> Bool {
+        guard try await store.exists(layout.backupClaim(name)) else { return false }
+        return try await !store.exists(layout.backupMetadata(name))
+    }
+
+    /// Removes this run's claim after the backup became visible (or was cleaned up).
+    public func releaseBackupClaim(_ name: String) async throws {
+        try await store.delete(layout.backupClaim(name))
+    }
+
     /// Writes `velero-backup.json` (pretty JSON, like Velero) if no backup of that name exists.
     /// - Throws: `.alreadyExists` when the location already has it.
     public func putBackupMetadata(_ backup: Backup) async throws {

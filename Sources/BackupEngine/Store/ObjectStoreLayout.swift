@@ -29,6 +29,9 @@ public struct ObjectStoreLayout: Sendable, Hashable {
 
     public func backupFolder(_ backup: String) -> String { key("backups/\(backup)/") }
     public func backupMetadata(_ backup: String) -> String { key("backups/\(backup)/velero-backup.json") }
+    /// Lifeboat's claim on a backup name while a run writes it (removed once `velero-backup.json` is written;
+    /// Velero ignores files it does not know in a backup folder).
+    public func backupClaim(_ backup: String) -> String { key("backups/\(backup)/lifeboat-claim.json") }
     public func backupContents(_ backup: String) -> String { key("backups/\(backup)/\(backup).tar.gz") }
     public func backupLog(_ backup: String) -> String { key("backups/\(backup)/\(backup)-logs.gz") }
     public func backupResults(_ backup: String) -> String { key("backups/\(backup)/\(backup)-results.gz") }

@@ -19,6 +19,7 @@ struct BackupDeleteCommand: AsyncParsableCommand {
             }
         }
         let deleted: Int = try await DirectMode.with(globals) { mode in
+            if let leftovers = try await unfinishedRun(in: mode) { return leftovers }
             let (location, store, _) = try await mode.locate(backup: name)
             if location.isReadOnly {
                 throw CLIError("backup storage location \(location.metadata.name ?? "") is read-only; backup \(name) was not deleted")
@@ -29,5 +30,15 @@ struct BackupDeleteCommand: AsyncParsableCommand {
             return count
         }
         print("Backup \(name) deleted (\(deleted) objects removed from the storage location).")
+    }
+
+    /// The files of a run that claimed the name but never finished (no `velero-backup.json`), removed; `nil`
+    /// when no location has such leftovers.
+    private func unfinishedRun(in mode: DirectMode) async throws -> Int? {
+        for candidate in try await mode.locations.list() where !candidate.isReadOnly {
+            let store = try await mode.locations.store(for: candidate)
+            if try await store.hasUnfinishedRun(name) { return try await store.deleteBackup(name) }
+        }
+        return nil
     }
 }
