@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VolumeRepository
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,8 +9,10 @@ import Glibc
 ///
 /// Steps per tool (fresh repository each run): init, first backup, no-change backup, backup after
 /// `make-dataset.py mutate`, restore of the first snapshot, `check --read-data`. Each step runs as a child
-/// process; wall time, MB/s of source data, peak RSS (wait4 ru_maxrss) and the repository size are printed
-/// with the Lifeboat/restic ratios. Both tools use compression (restic `auto`, Lifeboat zstd level 3).
+/// process; wall time, MB/s of source data, CPU time and peak RSS (wait4 rusage) and the repository size
+/// are printed with the Lifeboat/restic ratios. Both tools run with `--compression auto` (restic: klauspost
+/// SpeedDefault; Lifeboat: libzstd level 2, see `Repository.Configuration.compressionLevel`). Then the
+/// single-core throughput of each pipeline stage is measured and the first backup's CPU is split by stage.
 struct RepoBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "repo", abstract: "Volume repository benchmark vs restic.")
 
@@ -19,12 +22,15 @@ struct RepoBench: AsyncParsableCommand {
     @Option(help: "lifeboat executable (default: next to lifeboat-bench).") var lifeboat: String?
     @Option(help: "restic executable.") var restic = "/usr/bin/restic"
     @Option(help: "Runs per tool (median is reported).") var runs = 1
+    @Option(help: "Lifeboat's --compression (auto, off, max or a zstd level).") var compression = "auto"
+    @Flag(help: "Only measure the single-core stage limits.") var limitsOnly = false
 
     struct Step {
         var name: String
         var seconds: Double
         var maxRSSKiB: Int
         var bytes: Int
+        var cpuSeconds: Double = 0
     }
 
     func run() async throws {
@@ -40,6 +46,10 @@ struct RepoBench: AsyncParsableCommand {
         }
         let sourceBytes = Self.treeSize(data)
         print("dataset \(data): \(sourceBytes) bytes")
+        if limitsOnly {
+            try printStageLimits()
+            return
+        }
         try fm.createDirectory(atPath: work, withIntermediateDirectories: true)
         let passwordFile = work + "/password"
         try Data("bench-password\n".utf8).write(to: URL(fileURLWithPath: passwordFile))
@@ -51,16 +61,65 @@ struct RepoBench: AsyncParsableCommand {
             }
         }
         print("")
-        print("step                     restic s   lifeboat s   restic MB/s  lifeboat MB/s  speedup  restic RSS  lifeboat RSS")
+        print("lifeboat --compression \(compression) vs restic --compression auto; ratios are lifeboat/restic (speedup = restic time / lifeboat time)")
+        func col(_ text: String, _ width: Int) -> String { text.count >= width ? text : String(repeating: " ", count: width - text.count) + text }
+        print(
+            "step".padding(toLength: 22, withPad: " ", startingAt: 0) + col("restic s", 10) + col("lifeboat s", 11) + col("speedup", 9)
+                + col("restic MB/s", 12) + col("lb MB/s", 9) + col("restic CPU", 11) + col("lb CPU", 8) + col("restic RSS", 11)
+                + col("lb RSS", 8) + col("RSS ratio", 10))
         let r = Self.median(results["restic"] ?? [])
         let l = Self.median(results["lifeboat"] ?? [])
         for (a, b) in zip(r, l) {
+            if a.name == "repo size" {
+                print(
+                    "repo size (bytes)".padding(toLength: 22, withPad: " ", startingAt: 0) + col("\(a.bytes)", 14) + col("\(b.bytes)", 14)
+                        + String(format: "   lifeboat/restic = %.4f", Double(b.bytes) / Double(max(1, a.bytes))))
+                continue
+            }
             let mbA = a.bytes > 0 ? Double(a.bytes) / a.seconds / 1e6 : 0
             let mbB = b.bytes > 0 ? Double(b.bytes) / b.seconds / 1e6 : 0
             print(
-                String(
-                    format: "%-24@ %8.2f   %10.2f   %11.1f  %13.1f  %6.2fx  %7d MiB  %9d MiB", a.name as NSString, a.seconds, b.seconds,
-                    mbA, mbB, a.seconds / max(b.seconds, 0.001), a.maxRSSKiB / 1024, b.maxRSSKiB / 1024))
+                a.name.padding(toLength: 22, withPad: " ", startingAt: 0) + col(String(format: "%.2f", a.seconds), 10)
+                    + col(String(format: "%.2f", b.seconds), 11) + col(String(format: "%.2fx", a.seconds / max(b.seconds, 0.001)), 9)
+                    + col(String(format: "%.1f", mbA), 12) + col(String(format: "%.1f", mbB), 9)
+                    + col(String(format: "%.2f", a.cpuSeconds), 11) + col(String(format: "%.2f", b.cpuSeconds), 8)
+                    + col("\(a.maxRSSKiB / 1024) MiB", 11) + col("\(b.maxRSSKiB / 1024) MiB", 8)
+                    + col(String(format: "%.2f", Double(b.maxRSSKiB) / Double(max(1, a.maxRSSKiB))), 10))
+        }
+        print("")
+        try printStageLimits()
+    }
+
+    /// Measures the single-core limits of each stage on samples of the dataset and splits a first backup's
+    /// unavoidable CPU work by stage.
+    private func printStageLimits() throws {
+        // Blobs as the backup sees them: small files whole, medium files in ~1.5 MiB chunks.
+        var blobs: [[UInt8]] = []
+        var small = 0
+        if let walker = FileManager.default.enumerator(atPath: data + "/small") {
+            while let rel = walker.nextObject() as? String, small < 40_000_000 {
+                guard let d = FileManager.default.contents(atPath: data + "/small/" + rel), !d.isEmpty else { continue }
+                blobs.append([UInt8](d))
+                small += d.count
+            }
+        }
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: data + "/medium")) ?? []).sorted().prefix(6) {
+            guard let d = FileManager.default.contents(atPath: data + "/medium/" + name) else { continue }
+            var offset = 0
+            while offset < d.count {
+                let n = min(1_500_000, d.count - offset)
+                blobs.append([UInt8](d[offset..<(offset + n)]))
+                offset += n
+            }
+        }
+        let large = FileManager.default.contents(atPath: data + "/large/large-0.img").map { [UInt8]($0.prefix(16 << 20)) } ?? []
+        let levels: [Int32] = [2, 3]
+        let results = try StageLimits.measure(blobs: blobs, chunkerSample: large, levels: levels)
+        print("single-core limits (\(blobs.count) sample blobs, \(blobs.reduce(0) { $0 + $1.count } / 1_000_000) MB of small+medium files):")
+        for r in results {
+            print(
+                "  " + r.stage.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: "%9.0f MB/s", r.mbPerSecond)
+                    + (r.ratio != 1 ? String(format: "   output/input %.3f", r.ratio) : ""))
         }
     }
 
@@ -74,24 +133,25 @@ struct RepoBench: AsyncParsableCommand {
         func cmd(_ sub: String, _ args: [String]) -> [String] {
             base + [sub, "--repo", repo, "--password-file", passwordFile] + args
         }
+        let compressionArgs = ["--compression", tool == "restic" ? "auto" : compression]
         var steps: [Step] = []
         func step(_ name: String, _ argv: [String], bytes: Int) throws {
             sync()
-            let (secs, rss) = try Self.spawn(argv, env: env)
-            steps.append(Step(name: name, seconds: secs, maxRSSKiB: rss, bytes: bytes))
-            print("\(tool) \(name): \(String(format: "%.2f", secs)) s, \(rss / 1024) MiB RSS")
+            let (secs, rss, cpu) = try Self.spawn(argv, env: env)
+            steps.append(Step(name: name, seconds: secs, maxRSSKiB: rss, bytes: bytes, cpuSeconds: cpu))
+            print("\(tool) \(name): \(String(format: "%.2f", secs)) s, \(String(format: "%.2f", cpu)) s CPU, \(rss / 1024) MiB RSS")
         }
         _ = try Self.spawn(cmd("init", tool == "restic" ? ["--repository-version", "2"] : []), env: env)
-        try step("first backup", cmd("backup", [data]), bytes: sourceBytes)
+        try step("first backup", cmd("backup", compressionArgs + [data]), bytes: sourceBytes)
         let repoSize = Self.treeSize(repo)
-        try step("no-change backup", cmd("backup", [data]), bytes: sourceBytes)
+        try step("no-change backup", cmd("backup", compressionArgs + [data]), bytes: sourceBytes)
         _ = try Self.spawn(["/usr/bin/env", "python3", dataset, "mutate", "--root", data], env: [:])
-        try step("backup after mutation", cmd("backup", [data]), bytes: Self.treeSize(data))
+        try step("backup after mutation", cmd("backup", compressionArgs + [data]), bytes: Self.treeSize(data))
         _ = try Self.spawn(["/usr/bin/env", "python3", dataset, "reset", "--root", data], env: [:])
         try step("restore", cmd("restore", ["latest", "--target", target]), bytes: sourceBytes)
         try step("check --read-data", cmd("check", ["--read-data"]), bytes: repoSize)
         print("\(tool) repository size after first backup: \(repoSize) bytes")
-        steps.append(Step(name: "repo size (MB)", seconds: Double(repoSize) / 1e6, maxRSSKiB: 0, bytes: 0))
+        steps.append(Step(name: "repo size", seconds: 0, maxRSSKiB: 0, bytes: repoSize))
         try? FileManager.default.removeItem(atPath: target)
         return steps
     }
@@ -104,8 +164,9 @@ struct RepoBench: AsyncParsableCommand {
         }
     }
 
-    /// Runs a child process; returns wall seconds and its peak RSS in KiB.
-    static func spawn(_ argv: [String], env: [String: String]) throws -> (Double, Int) {
+    /// Runs a child process; returns wall seconds, its peak RSS in KiB and its user+system CPU seconds.
+    @discardableResult
+    static func spawn(_ argv: [String], env: [String: String]) throws -> (Double, Int, Double) {
         var environment = ProcessInfo.processInfo.environment
         for (k, v) in env { environment[k] = v }
         let cArgs = argv.map { strdup($0) } + [nil]
@@ -126,7 +187,8 @@ struct RepoBench: AsyncParsableCommand {
         if status & 0x7f != 0 || exitCode != 0 {
             throw ValidationError("\(argv.joined(separator: " ")) failed with status \(status)")
         }
-        return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, Int(usage.ru_maxrss))
+        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, Int(usage.ru_maxrss), cpu)
     }
 
     /// Total size of regular files below `path`.

@@ -40,10 +40,23 @@ extension Archiver {
 
     /// Bytes read from a file per read(2) call.
     static let readSize = 1024 * 1024
+    /// Chunks of one file being hashed, compressed and encrypted while the next one is chunked.
+    static let chunksInFlight = 1
+
+    /// What storing one chunk gave.
+    struct ChunkOutcome: Sendable {
+        var index: Int
+        var id: BlobID
+        /// The chunk's buffer, handed back for reuse.
+        var buffer: [UInt8]
+    }
 
     /// Reads, chunks and stores a file; nil (and an item error) when it cannot be read.
     ///
-    /// The buffer holds the current chunk plus at most one read: typically ~2 MiB, at most 9 MiB.
+    /// This task reads and finds chunk boundaries; each complete chunk (but the last) is hashed,
+    /// compressed, encrypted and packed by a child task, at most `chunksInFlight` at once, so a single
+    /// large file keeps more than one core busy. A buffer holds one chunk plus at most one read
+    /// (typically ~2 MiB, at most 9 MiB); a file uses at most `chunksInFlight + 1` of them.
     private func storeContent(path: [UInt8], sizeHint: Int) async throws -> ([BlobID], UInt64)? {
         var fd = path.withCString { open($0, O_RDONLY | O_NOFOLLOW | Self.noATime | O_CLOEXEC) }
         if fd < 0 && errno == EPERM {
@@ -54,71 +67,112 @@ extension Archiver {
             return nil
         }
         defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: min(max(sizeHint + 1, 4096), 2 * Self.readSize))
-        var end = 0  // bytes in the buffer, all belonging to the current chunk or after it
-        var scanned = 0  // bytes of the buffer the chunker has seen
-        var eof = false
-        var state = ChunkerState(repo.chunker)
-        var content: [BlobID] = []
-        var total: UInt64 = 0
-        while true {
-            if scanned == end && !eof {
-                if end == buffer.count {
-                    // The file is larger than its size said, or the chunk continues: grow the buffer.
-                    let grown = min(buffer.count * 2, Chunker.maxSize + Self.readSize)
-                    guard grown > buffer.count else {
-                        record(path, "internal error: chunk buffer full")
+        let initialSize = min(max(sizeHint + 1, 4096), 2 * Self.readSize)
+        return try await withThrowingTaskGroup(of: ChunkOutcome.self) { group in
+            var buffer = [UInt8](repeating: 0, count: initialSize)
+            var spare: [[UInt8]] = []
+            var end = 0  // bytes in the buffer, all belonging to the current chunk or after it
+            var scanned = 0  // bytes of the buffer the chunker has seen
+            var eof = false
+            var scanner = ChunkScanner(repo.chunker)
+            var content: [BlobID?] = []
+            var inFlight = 0
+            var total: UInt64 = 0
+            func collect(_ outcome: ChunkOutcome) {
+                content[outcome.index] = outcome.id
+                spare.append(outcome.buffer)
+                inFlight -= 1
+            }
+            while true {
+                if scanned == end && !eof {
+                    if end == buffer.count {
+                        // The file is larger than its size said, or the chunk continues: grow the buffer.
+                        let grown = min(buffer.count * 2, Chunker.maxSize + Self.readSize)
+                        guard grown > buffer.count else {
+                            record(path, "internal error: chunk buffer full")
+                            return nil
+                        }
+                        buffer += [UInt8](repeating: 0, count: grown - buffer.count)
+                    }
+                    let room = min(buffer.count - end, Self.readSize)
+                    let n = buffer.withUnsafeMutableBytes { b in Glibc.read(fd, b.baseAddress.map { $0 + end }, room) }
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        record(path, "read: \(Errno(errno))")
                         return nil
                     }
-                    buffer += [UInt8](repeating: 0, count: grown - buffer.count)
+                    if n == 0 { eof = true } else { end += n }
+                    continue
                 }
-                let room = min(buffer.count - end, Self.readSize)
-                let n = buffer.withUnsafeMutableBytes { b in Glibc.read(fd, b.baseAddress.map { $0 + end }, room) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    record(path, "read: \(Errno(errno))")
-                    return nil
+                var cut: Int?
+                if scanned < end {
+                    cut = buffer.withUnsafeBytes { b in scanner.scan(UnsafeRawBufferPointer(rebasing: b[0..<end]), from: scanned) }
+                    if cut == nil { scanned = end }
                 }
-                if n == 0 { eof = true } else { end += n }
-                continue
-            }
-            var cut: Int?
-            if scanned < end {
-                cut = buffer.withUnsafeBytes { b in state.scan(UnsafeRawBufferPointer(rebasing: b[scanned..<end])).map { scanned + $0 } }
-                if cut == nil { scanned = end }
-            }
-            if cut == nil && eof && end > 0 { cut = end }
-            guard let length = cut else {
-                if eof { break }
-                continue
-            }
-            let (id, saved, full) = try buffer.withUnsafeBytes { b -> (BlobID, Repository.SaveResult, PackWriter?) in
-                let chunk = UnsafeRawBufferPointer(rebasing: b[0..<length])
-                let id = BlobID.hash(chunk)
-                let (saved, full) = try repo.addBlob(.data, id: id, plaintext: chunk)
-                return (id, saved, full)
-            }
-            if length < end {
-                buffer.withUnsafeMutableBytes { b in
-                    guard let base = b.baseAddress else { return }
-                    memmove(base, base + length, end - length)
+                if cut == nil && eof && end > 0 { cut = end }
+                guard let length = cut else {
+                    if eof { break }
+                    continue
                 }
-            }
-            end -= length
-            scanned = 0
-            state.reset()
-            total += UInt64(length)
-            content.append(id)
-            if saved.added {
-                stats.withLock { s in
-                    s.dataBlobs += 1
-                    s.dataAdded += UInt64(length)
-                    s.dataAddedPacked += UInt64(saved.storedBytes)
+                let index = content.count
+                content.append(nil)
+                total += UInt64(length)
+                if eof && length == end {
+                    // The last chunk: store it here, nothing else to overlap with.
+                    content[index] = try await storeChunk(buffer, length: length)
+                    end = 0
+                    break
+                }
+                // Hand the chunk to a child task; the rest of the buffer moves to a fresh (or reused) one.
+                if inFlight >= Self.chunksInFlight, let outcome = try await group.next() { collect(outcome) }
+                var next = spare.popLast() ?? [UInt8](repeating: 0, count: max(initialSize, end - length + Self.readSize))
+                if next.count < end - length + Self.readSize {
+                    next += [UInt8](repeating: 0, count: end - length + Self.readSize - next.count)
+                }
+                let chunk = buffer
+                next.withUnsafeMutableBytes { dst in
+                    chunk.withUnsafeBytes { src in
+                        guard let d = dst.baseAddress, let s = src.baseAddress else { return }
+                        memcpy(d, s + length, end - length)
+                    }
+                }
+                buffer = next
+                end -= length
+                scanned = 0
+                scanner.reset()
+                inFlight += 1
+                group.addTask {
+                    let id = try await self.storeChunk(chunk, length: length)
+                    return ChunkOutcome(index: index, id: id, buffer: chunk)
                 }
             }
-            progress?.addBytes(UInt64(length))
-            if let full { try await repo.upload(full) }
+            while let outcome = try await group.next() { collect(outcome) }
+            let ids = content.compactMap { $0 }
+            guard ids.count == content.count else {
+                record(path, "internal error: chunk missing")
+                return nil
+            }
+            return (ids, total)
         }
-        return (content, total)
+    }
+
+    /// Hashes, compresses, encrypts and packs `buffer[0..<length]`; uploads the pack it filled.
+    private func storeChunk(_ buffer: [UInt8], length: Int) async throws -> BlobID {
+        let (id, saved, full) = try buffer.withUnsafeBytes { b -> (BlobID, Repository.SaveResult, PackWriter?) in
+            let chunk = UnsafeRawBufferPointer(rebasing: b[0..<length])
+            let id = BlobID.hash(chunk)
+            let (saved, full) = try repo.addBlob(.data, id: id, plaintext: chunk)
+            return (id, saved, full)
+        }
+        if saved.added {
+            stats.withLock { s in
+                s.dataBlobs += 1
+                s.dataAdded += UInt64(length)
+                s.dataAddedPacked += UInt64(saved.storedBytes)
+            }
+        }
+        progress?.addBytes(UInt64(length))
+        if let full { try await repo.upload(full) }
+        return id
     }
 }

@@ -15,14 +15,23 @@ public struct BlobID: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// Parses 64 lowercase or uppercase hex characters.
     public init?(hex: String) {
-        let utf8 = Array(hex.utf8)
+        self.init(hexBytes: Array(hex.utf8))
+    }
+
+    /// Parses 64 hex characters given as ASCII bytes.
+    init?(hexBytes utf8: [UInt8]) {
         guard utf8.count == 64 else { return nil }
-        var bytes = [UInt8](repeating: 0, count: 32)
-        for i in 0..<32 {
-            guard let hi = Self.nibble(utf8[2 * i]), let lo = Self.nibble(utf8[2 * i + 1]) else { return nil }
-            bytes[i] = hi << 4 | lo
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        for i in 0..<64 {
+            guard let n = Self.nibble(utf8[i]) else { return nil }
+            switch i / 16 {
+            case 0: words.0 = words.0 << 4 | UInt64(n)
+            case 1: words.1 = words.1 << 4 | UInt64(n)
+            case 2: words.2 = words.2 << 4 | UInt64(n)
+            default: words.3 = words.3 << 4 | UInt64(n)
+            }
         }
-        self.init(bytes: bytes)
+        (w0, w1, w2, w3) = words
     }
 
     /// SHA-256 of `data`.

@@ -46,36 +46,8 @@ public struct Chunker: Sendable {
     /// - Returns: the chunk length, or `nil` when no cut was found and `buffer` is shorter than `maxSize`
     ///   (read more, or at end of file the whole buffer is the last chunk).
     public func cut(in buffer: UnsafeRawBufferPointer) -> Int? {
-        let count = buffer.count
-        if count < Self.minSize { return nil }
-        let end = min(count, Self.maxSize)
-        let shift = polShift
-        let mask = Self.splitMask
-        return outTable.withUnsafeBufferPointer { tout in
-            modTable.withUnsafeBufferPointer { tmod in
-                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.windowSize) { win in
-                    win.initialize(repeating: 0)
-                    // Reset: the window holds a single 0x01 byte, the digest is 1.
-                    win[0] = 1
-                    var wpos = 1
-                    var digest: UInt64 = 1
-                    var i = Self.minSize - Self.windowSize
-                    while i < end {
-                        let b = buffer[i]
-                        let leaving = win[wpos]
-                        win[wpos] = b
-                        wpos = (wpos + 1) & (Self.windowSize - 1)
-                        digest ^= tout[Int(leaving)]
-                        digest = ((digest << 8) | UInt64(b)) ^ tmod[Int(truncatingIfNeeded: digest >> shift) & 0xff]
-                        i += 1
-                        if i >= Self.minSize && ((digest & mask) == 0 || i >= Self.maxSize) {
-                            return i
-                        }
-                    }
-                    return nil
-                }
-            }
-        }
+        var scanner = ChunkScanner(self)
+        return scanner.scan(buffer, from: 0)
     }
 }
 

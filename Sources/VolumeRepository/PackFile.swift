@@ -33,6 +33,12 @@ struct PackWriter {
 
     init(capacity: Int) { bytes = ByteBufferAllocator().buffer(capacity: capacity) }
 
+    /// Starts a pack in a recycled (cleared) buffer.
+    init(buffer: ByteBuffer) {
+        bytes = buffer
+        bytes.clear()
+    }
+
     var size: Int { bytes.readableBytes }
     var isEmpty: Bool { entries.isEmpty }
 

@@ -18,18 +18,18 @@ extension Repository {
         let handle = BlobHandle(id: id, type: type)
         guard index.reserve(handle) else { return (SaveResult(added: false, storedBytes: 0), nil) }
         do {
-            var compressed: [UInt8]?
-            if config.version >= 2 && configuration.compression && plaintext.count > 0 {
-                compressed = zstd.compress(plaintext, limit: plaintext.count - 1)
-            }
             let sealed: CryptoKey.Sealed
-            if let compressed {
-                sealed = try compressed.withUnsafeBytes { try key.sealParts($0) }
+            let uncompressedLength: Int?
+            if config.version >= 2 && configuration.compression && plaintext.count > 0 {
+                (sealed, uncompressedLength) = try zstd.withCompressed(plaintext, limit: plaintext.count - 1) { frame in
+                    guard let frame else { return (try key.sealParts(plaintext), nil) }
+                    return (try key.sealParts(frame), plaintext.count)
+                }
             } else {
-                sealed = try key.sealParts(plaintext)
+                (sealed, uncompressedLength) = (try key.sealParts(plaintext), nil)
             }
             let packer = type == .data ? dataPacker : treePacker
-            let full = packer.add(id: id, sealed: sealed, uncompressedLength: compressed == nil ? nil : plaintext.count)
+            let full = packer.add(id: id, sealed: sealed, uncompressedLength: uncompressedLength)
             return (SaveResult(added: true, storedBytes: sealed.count), full)
         } catch {
             index.release(handle)
@@ -51,6 +51,7 @@ extension Repository {
         let id = bytes.withUnsafeReadableBytes { BlobID.hash($0) }
         try await store.putData(objectKey(.data, id), bytes: bytes)
         index.addNew(pack: id, entries: entries)
+        (entries.first?.type == .tree ? treePacker : dataPacker).recycle(bytes)
     }
 
     /// Uploads partly filled packs and writes the index for everything written so far.

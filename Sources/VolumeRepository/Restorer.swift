@@ -83,9 +83,10 @@ extension Repository {
         }
         let isRoot = geteuid() == 0
 
-        // 1. Create the structure.
+        // 1. Create the structure: directories, links and special files here; files below, in parallel.
         var fileTargets: [(path: [UInt8], node: Node)] = []
         var hardLinks: [String: [UInt8]] = [:]
+        var linkPaths: [(first: [UInt8], path: [UInt8])] = []
         for item in items {
             let path = LocalFS.join(targetBytes, item.path)
             switch item.node.type {
@@ -95,27 +96,16 @@ extension Repository {
                 }
                 summary.directories += 1
             case .file:
-                _ = path.withCString { unlink($0) }
+                summary.files += 1
                 if item.node.links > 1 {
                     let key = "\(item.node.deviceID):\(item.node.inode)"
                     if let first = hardLinks[key] {
-                        if first.withCString({ f in path.withCString { link(f, $0) } }) == 0 {
-                            summary.files += 1
-                            continue
-                        }
-                    } else {
-                        hardLinks[key] = path
+                        linkPaths.append((first, path))
+                        continue
                     }
+                    hardLinks[key] = path
                 }
-                let fd = path.withCString { Glibc.open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
-                guard fd >= 0 else {
-                    fail(path, "create: \(Errno(errno))")
-                    continue
-                }
-                if ftruncate(fd, off_t(item.node.size)) != 0 { fail(path, "truncate: \(Errno(errno))") }
-                close(fd)
                 fileTargets.append((path, item.node))
-                summary.files += 1
                 summary.bytes += item.node.size
             case .symlink:
                 _ = path.withCString { unlink($0) }
@@ -138,12 +128,33 @@ extension Repository {
                 summary.otherItems += 1
             }
         }
+        // Creating inodes is most of the work for small files: spread it over the cores. An existing file
+        // (an earlier, interrupted restore) is replaced.
+        let created = Locked([Bool](repeating: false, count: fileTargets.count))
+        await Self.forEachInParallel(fileTargets, workers: configuration.parallelism) { i, target in
+            _ = target.path.withCString { unlink($0) }
+            let fd = target.path.withCString { Glibc.open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
+            guard fd >= 0 else {
+                fail(target.path, "create: \(Errno(errno))")
+                return
+            }
+            if ftruncate(fd, off_t(target.node.size)) != 0 { fail(target.path, "truncate: \(Errno(errno))") }
+            close(fd)
+            created.withLock { $0[i] = true }
+        }
+        let ok = created.value
+        fileTargets = fileTargets.indices.filter { ok[$0] }.map { fileTargets[$0] }
+        for (first, path) in linkPaths {
+            _ = path.withCString { unlink($0) }
+            if first.withCString({ f in path.withCString { link(f, $0) } }) != 0 { fail(path, "link: \(Errno(errno))") }
+        }
 
         // 2. Write file contents pack by pack.
         try await writeContents(fileTargets, sparse: options.sparse, progress: options.progress, fail: fail)
 
-        // 3. Metadata, files first, directories deepest first (their mtimes change while filling them).
-        for item in items where item.node.type != .dir {
+        // 3. Metadata, files first (in parallel), directories deepest first (their mtimes change while filling them).
+        let others = items.filter { $0.node.type != .dir }
+        await Self.forEachInParallel(others, workers: configuration.parallelism) { _, item in
             Self.applyMetadata(LocalFS.join(targetBytes, item.path), item.node, isRoot: isRoot, fail: fail)
         }
         for item in items.reversed() where item.node.type == .dir {
@@ -203,6 +214,22 @@ extension Repository {
             }
         }
         return items.enumerated().filter { keep[$0.offset] || needed.contains($0.element.path) }.map(\.element)
+    }
+
+    /// Runs `body` over `items` on `workers` tasks, each taking a contiguous slice (neighbouring items
+    /// usually share a directory, so slices keep the workers out of each other's directories).
+    static func forEachInParallel<T: Sendable>(
+        _ items: [T], workers: Int, _ body: @escaping @Sendable (_ index: Int, _ item: T) -> Void
+    ) async {
+        let n = max(1, min(workers, items.count))
+        await withTaskGroup(of: Void.self) { group in
+            for w in 0..<n {
+                let range = (items.count * w / n)..<(items.count * (w + 1) / n)
+                group.addTask {
+                    for i in range { body(i, items[i]) }
+                }
+            }
+        }
     }
 
     static func makeDirectories(_ path: [UInt8]) -> Bool {

@@ -30,6 +30,15 @@ public struct Tree: Sendable, Hashable {
 
     /// Decodes tree blob bytes.
     public init(decoding bytes: [UInt8]) throws {
+        if let nodes = try? TreeParser.nodes(bytes) {
+            self.init(nodes: nodes)
+        } else {
+            try self.init(referenceDecoding: bytes)
+        }
+    }
+
+    /// Decodes tree blob bytes with `JSONDecoder` (handles every field and escape; slower).
+    init(referenceDecoding bytes: [UInt8]) throws {
         let decoded: TreeJSON
         do {
             decoded = try JSONDecoder().decode(TreeJSON.self, from: Data(bytes))

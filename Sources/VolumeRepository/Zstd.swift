@@ -5,9 +5,11 @@ import Synchronization
 ///
 /// Compression contexts are pooled: creating one costs more than compressing a small blob.
 final class Zstd: Sendable {
-    /// A pooled `ZSTD_CCtx` pointer. Only ever used by the one caller that took it from the pool.
+    /// A pooled `ZSTD_CCtx` pointer with its output buffer. Only ever used by the one caller that took it
+    /// from the pool, so sharing the raw pointers across threads is safe.
     private struct Context: @unchecked Sendable {
         let pointer: OpaquePointer
+        var scratch: UnsafeMutableRawBufferPointer
     }
 
     private let pool = Mutex<[Context]>([])
@@ -15,7 +17,7 @@ final class Zstd: Sendable {
     let windowLog: Int32
 
     /// - Parameters:
-    ///   - level: zstd level (restic's `auto` ≈ 3).
+    ///   - level: zstd level (see `Repository.Configuration.compressionLevel`).
     ///   - windowLog: log2 of the window; 0 lets zstd choose from the level and input size.
     init(level: Int32 = 3, windowLog: Int32 = 0) {
         self.level = level
@@ -24,37 +26,48 @@ final class Zstd: Sendable {
 
     deinit {
         pool.withLock { contexts in
-            for c in contexts { ZSTD_freeCCtx(c.pointer) }
+            for c in contexts {
+                ZSTD_freeCCtx(c.pointer)
+                c.scratch.deallocate()
+            }
         }
     }
 
-    private func take() -> OpaquePointer {
-        if let c = pool.withLock({ $0.popLast() }) { return c.pointer }
+    private func take() -> Context {
+        if let c = pool.withLock({ $0.popLast() }) { return c }
         // swift-format-ignore: allocation failure of libzstd is unrecoverable
         guard let cctx = ZSTD_createCCtx() else { fatalError("ZSTD_createCCtx failed (out of memory)") }
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0)
         if windowLog > 0 { ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, windowLog) }
-        return cctx
+        return Context(pointer: cctx, scratch: .allocate(byteCount: 64 * 1024, alignment: 16))
     }
 
-    private func give(_ cctx: OpaquePointer) {
-        pool.withLock { $0.append(Context(pointer: cctx)) }
+    private func give(_ context: Context) {
+        pool.withLock { $0.append(context) }
+    }
+
+    /// Compresses `input` into one zstd frame held in a pooled buffer and passes it to `body`; `body` gets
+    /// `nil` when the frame would not be smaller than `limit` bytes. The frame is only valid inside `body`.
+    func withCompressed<R>(
+        _ input: UnsafeRawBufferPointer, limit: Int? = nil, _ body: (UnsafeRawBufferPointer?) throws -> R
+    ) rethrows -> R {
+        var context = take()
+        defer { give(context) }
+        let bound = ZSTD_compressBound(input.count)
+        let cap = max(1, limit.map { min($0, bound) } ?? bound)
+        if context.scratch.count < cap {
+            context.scratch.deallocate()
+            context.scratch = .allocate(byteCount: cap, alignment: 16)
+        }
+        let n = ZSTD_compress2(context.pointer, context.scratch.baseAddress, cap, input.baseAddress, input.count)
+        if ZSTD_isError(n) != 0 { return try body(nil) }
+        return try body(UnsafeRawBufferPointer(rebasing: context.scratch[0..<n]))
     }
 
     /// Compresses `input` into one zstd frame; `nil` when the result would not be smaller than `limit` bytes.
     func compress(_ input: UnsafeRawBufferPointer, limit: Int? = nil) -> [UInt8]? {
-        let cctx = take()
-        defer { give(cctx) }
-        let bound = ZSTD_compressBound(input.count)
-        let cap = limit.map { min($0, bound) } ?? bound
-        var failed = false
-        let out = [UInt8](unsafeUninitializedCapacity: max(cap, 1)) { buf, initialized in
-            let n = ZSTD_compress2(cctx, buf.baseAddress, cap, input.baseAddress, input.count)
-            failed = ZSTD_isError(n) != 0
-            initialized = failed ? 0 : n
-        }
-        return failed ? nil : out
+        withCompressed(input, limit: limit) { $0.map { Array($0) } }
     }
 
     /// Decompresses one or more zstd frames.

@@ -86,6 +86,47 @@ struct FormatTests {
         #expect(BlobID.hash(Tree().encoded()).hex == "ac08ce34ba4f8123618661bef2425f7028ffb9ac740578a3ee88684d2523fee8")
     }
 
+    @Test func fastTreeParserAgreesWithJSONDecoder() throws {
+        var file = Node(nameBytes: Array("quote\"back\\slash".utf8) + [0xff, 0x41], type: .file)
+        file.mode = 0o600
+        file.mtime = try #require(GoTime(rfc3339: "2024-02-03T04:05:06.7+01:00"))
+        file.atime = file.mtime
+        file.ctime = try #require(GoTime(rfc3339: "2024-02-03T04:05:06Z"))
+        file.uid = 1000
+        file.gid = 4_294_967_294
+        file.user = "üser<&>"
+        file.size = UInt64(1) << 40
+        file.links = 2
+        file.inode = UInt64.max
+        file.content = [BlobID.hash([1]), BlobID.hash([2])]
+        var empty = Node(nameBytes: Array("empty-file".utf8), type: .file)
+        empty.content = []
+        var link = Node(nameBytes: Array("link".utf8), type: .symlink)
+        link.linkTarget = Array("../tab\there".utf8)
+        var dir = Node(nameBytes: Array("dir".utf8), type: .dir)
+        dir.subtree = BlobID.hash([3])
+        var dev = Node(nameBytes: Array("dev".utf8), type: .chardev)
+        dev.device = 259
+        let simple = Tree(nodes: [dev, dir, empty, file, link]).encoded()
+        // The fast path handles these nodes itself and agrees with the reference decoder.
+        let fast = try TreeParser.nodes(simple)
+        #expect(fast == (try Tree(referenceDecoding: simple)).nodes)
+        #expect(Tree(nodes: fast).encoded() == simple)
+        // Extended attributes and raw link targets fall back to the reference decoder.
+        var xattr = file
+        xattr.extendedAttributes = [ExtendedAttribute(name: "user.k", value: [0, 1, 2])]
+        var raw = link
+        raw.linkTarget = [0x2e, 0xfe]
+        let complex = Tree(nodes: [raw, xattr]).encoded()
+        #expect(throws: (any Error).self) { _ = try TreeParser.nodes(complex) }
+        #expect(try Tree(decoding: complex) == (try Tree(referenceDecoding: complex)))
+        #expect(try Tree(decoding: complex).encoded() == complex)
+        // Malformed input is an error, not a crash.
+        for bad in ["", "{", #"{"nodes":[{"name":"a"}]}"#, #"{"nodes":[{"name":"a","type":"file","size":-1}]}"#, "[]"] {
+            #expect(throws: (any Error).self) { _ = try Tree(decoding: Array(bad.utf8)) }
+        }
+    }
+
     @Test func packHeaderRoundTrip() throws {
         let key = CryptoKey.random()
         var writer = PackWriter(capacity: 1024)

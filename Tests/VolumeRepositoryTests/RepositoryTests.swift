@@ -211,6 +211,28 @@ struct RepositoryTests {
         }
         if chunkLength > 0 { streamed.append(chunkLength) }
         #expect(streamed == lengths)
+        // The buffer scanner, fed growing prefixes of each chunk, finds the same boundaries too.
+        var scanned: [Int] = []
+        data.withUnsafeBytes { raw in
+            var chunkStart = 0
+            var scanner = ChunkScanner(chunker)
+            while chunkStart < raw.count {
+                var end = chunkStart
+                var done = 0
+                var cut: Int?
+                while cut == nil && end < raw.count {
+                    end = min(raw.count, end + 77_777)
+                    let chunk = UnsafeRawBufferPointer(rebasing: raw[chunkStart..<end])
+                    cut = scanner.scan(chunk, from: done)
+                    done = chunk.count
+                }
+                let n = cut ?? (end - chunkStart)
+                scanned.append(n)
+                chunkStart += n
+                scanner.reset()
+            }
+        }
+        #expect(scanned == lengths)
         // Same data shifted by an insert re-synchronises: later boundaries are the same.
         let shifted = [UInt8](repeating: 9, count: 1000) + data
         var shiftedLengths: [Int] = []

@@ -15,10 +15,12 @@ struct RepoBackupCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Parent snapshot (default: latest of the same host and paths).") var parent: String?
     @Flag(name: .long, help: "Read all files even when unchanged.") var force = false
     @Flag(name: .long, help: "Print the summary as JSON.") var json = false
+    @Option(name: .long, help: "Compression: auto (zstd level 2), off, max (level 19) or a zstd level 1-22.")
+    var compression = "auto"
     @Argument(help: "Files and directories to back up.") var paths: [String]
 
     func run() async throws {
-        let repo = try await options.openRepository()
+        let repo = try await options.openRepository(configuration: try CompressionMode.configuration(compression))
         let progress = BackupProgress()
         let backupOptions = BackupOptions(
             paths: paths, tags: tag, hostname: host, excludes: exclude, parent: parent, force: force, progress: progress)

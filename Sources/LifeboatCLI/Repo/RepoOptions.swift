@@ -25,11 +25,11 @@ struct RepoOptions: ParsableArguments {
         let env = ProcessInfo.processInfo.environment
         if let file = passwordFile ?? env["RESTIC_PASSWORD_FILE"] {
             guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-                throw ValidationError("cannot read password file \(file)")
+                throw RepoFailure(message: "cannot read password file \(file)")
             }
             var pw = text
             while pw.hasSuffix("\n") || pw.hasSuffix("\r") { pw.removeLast() }
-            guard !pw.isEmpty else { throw ValidationError("password file \(file) is empty") }
+            guard !pw.isEmpty else { throw RepoFailure(message: "password file \(file) is empty") }
             return pw
         }
         if let pw = env["RESTIC_PASSWORD"], !pw.isEmpty { return pw }
@@ -47,21 +47,21 @@ struct RepoOptions: ParsableArguments {
         }
         let path = url.hasPrefix("local:") ? String(url.dropFirst(6)) : url
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        if !create && !FileManager.default.fileExists(atPath: absolute) {
+            throw RepoFailure(message: "repository \(url) does not exist")
+        }
         do {
-            if !create && !FileManager.default.fileExists(atPath: absolute) {
-                throw RepoFailure(message: "repository \(url) does not exist")
-            }
             return (try FilesystemObjectStore(root: absolute, configuration: .init(createRoot: create)), "")
         } catch {
-            throw ValidationError("repository \(url): \(error)")
+            throw RepoFailure(message: "repository \(url): \(error)")
         }
     }
 
-    func openRepository() async throws -> Repository {
+    func openRepository(configuration: Repository.Configuration = .init()) async throws -> Repository {
         let (store, prefix) = try location()
         let pw = try password()
         do {
-            return try await Repository.open(store: store, prefix: prefix, password: pw, logger: logger)
+            return try await Repository.open(store: store, prefix: prefix, password: pw, configuration: configuration, logger: logger)
         } catch let e as RepositoryError {
             throw RepoFailure(message: e.description)
         } catch let e as ObjectStoreError {
@@ -92,5 +92,21 @@ enum ByteFormat {
     static func duration(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}
+
+/// restic's `--compression` values: `auto`, `off`, `max`, or (Lifeboat only) a zstd level 1–22.
+enum CompressionMode {
+    static func configuration(_ value: String) throws -> Repository.Configuration {
+        switch value.lowercased() {
+        case "auto": return .init()
+        case "off": return .init(compression: false)
+        case "max": return .init(compressionLevel: Repository.Configuration.maxLevel)
+        default:
+            guard let level = Int32(value), (1...22).contains(level) else {
+                throw ValidationError("--compression \(value): use auto, off, max or a zstd level 1-22")
+            }
+            return .init(compressionLevel: level)
+        }
     }
 }
