@@ -7,7 +7,7 @@ public struct NodeAgentError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, as a small extensible set of codes.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
-            case configNotFound, invalidConfig, invalidArgument, concurrencyLimit, invalidTransition
+            case configNotFound, invalidConfig, invalidArgument, concurrencyLimit, invalidTransition, dataPathFailed, exposeFailed
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -22,6 +22,10 @@ public struct NodeAgentError: Error, Sendable, CustomStringConvertible {
         public static let concurrencyLimit = Code(.concurrencyLimit)
         /// A load cannot move from its phase to the requested one.
         public static let invalidTransition = Code(.invalidTransition)
+        /// The data path of a load failed.
+        public static let dataPathFailed = Code(.dataPathFailed)
+        /// A load's data-mover pod or PVC could not be created.
+        public static let exposeFailed = Code(.exposeFailed)
 
         public var description: String {
             switch base {
@@ -30,6 +34,8 @@ public struct NodeAgentError: Error, Sendable, CustomStringConvertible {
             case .invalidArgument: "InvalidArgument"
             case .concurrencyLimit: "ConcurrencyLimit"
             case .invalidTransition: "InvalidTransition"
+            case .dataPathFailed: "DataPathFailed"
+            case .exposeFailed: "ExposeFailed"
             }
         }
     }

@@ -4,8 +4,8 @@ import ArgumentParser
 struct NodeAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node-agent",
-        abstract: "Node-agent commands (configuration tools; the server comes later).",
-        subcommands: [NodeAgentConfigCommand.self]
+        abstract: "The node agent (server) and its configuration tools.",
+        subcommands: [NodeAgentServerCommand.self, NodeAgentConfigCommand.self]
     )
 }
 

@@ -40,15 +40,8 @@ struct NodeAgentConfigExplainCommand: AsyncParsableCommand {
     @Option(name: [.customShort("o"), .customLong("output")], help: "Output format: json or table.")
     var output: OutputFormat = .table
 
-    // Cluster access. TODO: switch to `@OptionGroup var globals: GlobalOptions` once the lead's GlobalOptions lands.
-    @Option(name: .customLong("kubeconfig"), help: "Path to the kubeconfig file.")
-    var kubeconfig: String?
-
-    @Option(name: .customLong("kubecontext"), help: "The kubeconfig context to use.")
-    var kubecontext: String?
-
-    @Option(name: [.customShort("n"), .customLong("namespace")], help: "The Velero namespace (default: $VELERO_NAMESPACE or velero).")
-    var namespace: String = ProcessInfo.processInfo.environment["VELERO_NAMESPACE"] ?? "velero"
+    /// Cluster access: --kubeconfig, --kubecontext, -n/--namespace.
+    @OptionGroup var globals: GlobalOptions
 
     func validate() throws {
         guard (configFile == nil) != (configMap == nil) else {
@@ -87,14 +80,11 @@ struct NodeAgentConfigExplainCommand: AsyncParsableCommand {
             cluster.storageClasses = Self.storageClasses(from: try KubernetesObjectFile.objects(path: storageClassesFile))
         }
         if configMap != nil || fromCluster {
-            let config = try KubeConfig.load(kubeconfigPath: kubeconfig, context: kubecontext)
-            var logger = Logger(label: "lifeboat.node-agent")
-            logger.logLevel = .warning
             let fromFiles = cluster
             let name = configMap
-            let namespace = namespace
+            let namespace = globals.installNamespace
             let fromCluster = fromCluster
-            let result: (ClusterFacts, NodeAgentConfig?, [String]) = try await withKubeClient(config: config, logger: logger) { client in
+            let result: (ClusterFacts, NodeAgentConfig?, [String]) = try await globals.withClient { client in
                 var facts = fromFiles
                 var clusterConfig: (NodeAgentConfig, [String])?
                 if let name {

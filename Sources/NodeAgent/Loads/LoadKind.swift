@@ -1,3 +1,5 @@
+public import Kubernetes
+
 /// The four kinds of node-agent load and the Velero names that go with them.
 public enum LoadKind: String, Sendable, Hashable, CaseIterable {
     case dataUpload = "DataUpload"
@@ -70,4 +72,19 @@ public enum LoadLabels {
     public static let restoreExposer = "generic-restore-exposer"
     /// The finalizer on non-final loads.
     public static let finalizer = "velero.io/data-upload-download-finalizer"
+}
+
+extension LoadKind {
+    /// The resource of this kind in the `velero.io` group.
+    public var gvr: GroupVersionResource {
+        GroupVersionResource(group: "velero.io", version: groupVersionName, resource: resource)
+    }
+
+    private var groupVersionName: String { self == .dataUpload || self == .dataDownload ? "v2alpha1" : "v1" }
+
+    /// The kind whose exposer labels a pod with `label` (``ownerLabel``), if any.
+    public static func owning(podLabels labels: [String: String]) -> (LoadKind, String)? {
+        for kind in allCases { if let name = labels[kind.ownerLabel] { return (kind, name) } }
+        return nil
+    }
 }

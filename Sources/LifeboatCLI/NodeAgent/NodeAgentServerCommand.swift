@@ -1,0 +1,139 @@
+import ArgumentParser
+import Foundation
+import Kubernetes
+import Logging
+import NodeAgent
+import ServiceLifecycle
+import UnixSignals
+
+/// `lifeboat node-agent server`: this node's DataUpload, DataDownload, PodVolumeBackup and PodVolumeRestore
+/// controllers, until SIGTERM or SIGINT.
+struct NodeAgentServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "Run the node agent of one node (DataUpload, DataDownload, PodVolumeBackup, PodVolumeRestore).",
+        discussion: """
+            Reads the node-agent ConfigMap once at start (--node-agent-configmap NAME, else a ConfigMap named \
+            node-agent-config if one exists) in the install namespace (-n), resolves this node's concurrency from \
+            its labels, and runs the controllers until SIGTERM or SIGINT (graceful shutdown: in-progress loads stay \
+            InProgress and are resumed at the next start). A ConfigMap that cannot be read or parsed stops the node \
+            agent with one error. The data path is simulated for now: a load runs for the seconds in its \
+            annotation lifeboat.io/simulated-duration-seconds, else --simulated-duration.
+            """
+    )
+
+    @OptionGroup var globals: GlobalOptions
+
+    @Option(name: .customLong("node-name"), help: "This node's name (default: env NODE_NAME).")
+    var nodeName: String?
+
+    @Option(name: .customLong("node-agent-configmap"), help: "The node-agent ConfigMap in the install namespace.")
+    var configMap: String?
+
+    @Option(name: .customLong("host-pods"), help: "The host directory of pod volumes (mounted by file-system backup pods).")
+    var hostPods: String = "/host_pods"
+
+    @Option(
+        name: .customLong("data-mover-prepare-timeout"),
+        help: "How long a load may stay Accepted before it fails (Go duration, e.g. 30m, 1h, 90s).")
+    var prepareTimeout: String = "30m"
+
+    @Option(name: .customLong("simulated-duration"), help: "Duration of the simulated data path (Go duration).")
+    var simulatedDuration: String = "1s"
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (stderr).")
+    var logLevel: String = "info"
+
+    var node: String? {
+        if let nodeName, !nodeName.isEmpty { return nodeName }
+        return ProcessInfo.processInfo.environment["NODE_NAME"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    func validate() throws {
+        guard node != nil else { throw ValidationError("give --node-name (or set NODE_NAME)") }
+        guard GoDuration.parse(prepareTimeout) != nil else {
+            throw ValidationError("--data-mover-prepare-timeout \"\(prepareTimeout)\" is not a duration such as 30m or 1h30m")
+        }
+        guard GoDuration.parse(simulatedDuration) != nil else {
+            throw ValidationError("--simulated-duration \"\(simulatedDuration)\" is not a duration such as 2s or 1m")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is unknown") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "lifeboat.node-agent") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let node = self.node ?? ""
+        let namespace = globals.installNamespace
+        let configuration = NodeAgentController.Configuration(
+            nodeName: node, namespace: namespace, prepareTimeout: GoDuration.parse(prepareTimeout) ?? .seconds(1800),
+            hostPods: hostPods)
+        let dataPath = SimulatedDataPath(configuration: .init(defaultDuration: GoDuration.parse(simulatedDuration) ?? .seconds(1)))
+        let configMap = self.configMap
+        let log = logger
+        do {
+            try await globals.withClient { client in
+                let controller = try await Self.controller(
+                    client: client, configMap: configMap, configuration: configuration, dataPath: dataPath, logger: log)
+                let group = ServiceGroup(
+                    configuration: .init(services: [controller], gracefulShutdownSignals: [.sigterm, .sigint], logger: log))
+                try await group.run()
+            }
+        } catch let e as NodeAgentError {
+            FileHandle.standardError.write(Data("Error: \(e.description)\n".utf8))
+            throw ExitCode.failure
+        } catch let e as KubeError {
+            FileHandle.standardError.write(Data("Error: \(e.description)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+
+    /// Reads the configuration and the cluster facts once, like Velero's node-agent server at start.
+    static func controller(
+        client: KubeClient, configMap: String?, configuration: NodeAgentController.Configuration, dataPath: any DataPath,
+        logger: Logger
+    ) async throws -> NodeAgentController {
+        let namespace = configuration.namespace
+        let loaded = try await NodeAgentConfig.load(client: client, namespace: namespace, configMapName: configMap)
+        if loaded == nil { logger.info("no node-agent ConfigMap, using the defaults") }
+        for warning in loaded?.warnings ?? [] { logger.warning("\(warning)") }
+        let nodes = try await client.list(NodeAgentConfigExplainCommand.nodesResource).items.map { item in
+            ClusterFacts.Node(name: item.name ?? "", labels: item.labels)
+        }
+        if !nodes.contains(where: { $0.name == configuration.nodeName }) {
+            logger.warning("node \(configuration.nodeName) not found, using the global concurrency")
+        }
+        var facts = ClusterFacts(nodes: nodes)
+        facts.storageClasses = (try? await client.list(NodeAgentConfigExplainCommand.storageClassesResource))
+            .map { NodeAgentConfigExplainCommand.storageClasses(from: $0.items.map(\.value)) }
+        facts.priorityClasses = (try? await client.list(NodeAgentConfigExplainCommand.priorityClassesResource))?
+            .items.compactMap(\.name)
+        let resolved = (loaded?.config ?? NodeAgentConfig()).resolve(in: facts)
+        for warning in resolved.warnings { logger.warning("\(warning)") }
+        return NodeAgentController(
+            client: client, config: resolved, template: try await template(client: client, namespace: namespace),
+            nodes: nodes, dataPath: dataPath, configuration: configuration, logger: logger)
+    }
+
+    /// What data-mover pods inherit from the `node-agent` DaemonSet (a default image when there is none).
+    static func template(client: KubeClient, namespace: String) async throws -> DataMoverPodTemplate {
+        let daemonSets = GroupVersionResource(group: "apps", version: "v1", resource: "daemonsets")
+        guard let ds = try? await client.get(daemonSets, namespace: namespace, name: "node-agent"),
+            let spec = ds["spec"]?["template"]?["spec"], let container = spec["containers"]?[0]
+        else { return DataMoverPodTemplate(image: "ghcr.io/lifeboat/lifeboat:latest") }
+        var labels: [String: String] = [:]
+        for (k, v) in ds["spec"]?["template"]?["metadata"]?["labels"]?.objectValue ?? [:]
+        where !k.hasPrefix("velero.io/") && k != "name" && k != "component" && k != "role" {
+            labels[k] = v.stringValue
+        }
+        var annotations: [String: String] = [:]
+        for (k, v) in ds["spec"]?["template"]?["metadata"]?["annotations"]?.objectValue ?? [:] { annotations[k] = v.stringValue }
+        return DataMoverPodTemplate(
+            image: container["image"]?.stringValue ?? "ghcr.io/lifeboat/lifeboat:latest",
+            serviceAccountName: spec["serviceAccountName"]?.stringValue ?? "velero",
+            env: container["env"]?.arrayValue ?? [], envFrom: container["envFrom"]?.arrayValue ?? [],
+            volumes: spec["volumes"]?.arrayValue ?? [], volumeMounts: container["volumeMounts"]?.arrayValue ?? [],
+            dnsPolicy: spec["dnsPolicy"]?.stringValue, dnsConfig: spec["dnsConfig"],
+            imagePullSecrets: spec["imagePullSecrets"]?.arrayValue ?? [], labels: labels, annotations: annotations)
+    }
+}

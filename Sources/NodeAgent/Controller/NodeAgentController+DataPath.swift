@@ -1,0 +1,96 @@
+import Foundation
+import Synchronization
+import Kubernetes
+import Logging
+
+/// Running data paths: each in its own child task, stopped by a cancel request or by shutdown.
+extension NodeAgentController {
+    private enum Outcome: Sendable {
+        case finished(DataPathResult)
+        case failed(String)
+        case stopped
+        case cancelSignal
+    }
+
+    /// Starts the data paths handed over by the reconciles until cancelled.
+    func runDataPaths() async {
+        await withDiscardingTaskGroup { group in
+            for await request in state.starts {
+                group.addTask { await runDataPath(request.load, resumed: request.resumed) }
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func runDataPath(_ load: LoadObject, resumed: Bool) async {
+        let key = LoadKey(kind: load.kind, name: load.name)
+        let dataPath = self.dataPath
+        let node = self.node
+        let signal = state.manager.cancelSignal(key)
+        let outcome: Outcome = await withTaskGroup(of: Outcome.self) { group in
+            group.addTask {
+                do {
+                    return .finished(try await dataPath.run(load, node: node, resumed: resumed) { _, _ in })
+                } catch is CancellationError {
+                    return .stopped
+                } catch {
+                    return .failed("\(error)")
+                }
+            }
+            group.addTask {
+                for await _ in signal { return .cancelSignal }
+                return .stopped
+            }
+            var result: Outcome = .stopped
+            while let next = await group.next() {
+                switch next {
+                case .cancelSignal: group.cancelAll()
+                case .finished, .failed:
+                    result = next
+                    group.cancelAll()
+                case .stopped: break
+                }
+            }
+            return result
+        }
+        let canceled = state.manager.isCancelRequested(key)
+        do {
+            try await record(outcome, canceled: canceled, load: load, key: key)
+        } catch {
+            logger.info("recording the end of a data path failed", metadata: ["load": "\(key)", "error": "\(error)"])
+        }
+        state.manager.release(key)
+        wakeSlotWaiters()
+        // The final phase's watch event brings the load to onFinal, which cleans up and drops the finalizer.
+    }
+
+    private func record(_ outcome: Outcome, canceled: Bool, load: LoadObject, key: LoadKey) async throws {
+        let time = timestamp
+        switch outcome {
+        case .finished(let result) where !canceled:
+            _ = try await update(key, from: load) { current in
+                guard current.phase == .inProgress || current.phase == .canceling else { return nil }
+                return try current.progressing(totalBytes: result.totalBytes, bytesDone: result.totalBytes)
+                    .completed(
+                        at: time, path: result.path, snapshotID: result.snapshotID,
+                        incrementalBytes: result.incrementalBytes, emptySnapshot: result.emptySnapshot
+                    )
+            }
+            state.statistics.withLock { $0.completed += 1 }
+        case .failed(let message) where !canceled:
+            _ = try await update(key, from: load) { current in
+                guard current.phase == .inProgress || current.phase == .canceling else { return nil }
+                return try current.failed(at: time, message: "data path failed: \(message)")
+            }
+        case .stopped where !canceled:
+            // Shutdown: leave the load InProgress so the next start resumes it.
+            return
+        default:
+            _ = try await update(key, from: load) { current in
+                guard !current.phase.isFinal else { return nil }
+                let canceling = current.phase == .inProgress ? try current.canceling() : current
+                return try canceling.canceled(at: time)
+            }
+        }
+    }
+}

@@ -1,0 +1,329 @@
+import Foundation
+import Synchronization
+import Kubernetes
+import Logging
+
+/// The state machine of a load, driven over the API (Velero's `data_upload_controller.go` Reconcile).
+extension NodeAgentController {
+    /// Reconciles one load from the cache; returns when to look at it again (nil: when something changes).
+    func reconcile(_ key: LoadKey) async throws -> Duration? {
+        guard let load = state.cache.load(key), load.isBuiltInDataMover else { return nil }
+        if load.isBeingDeleted && !load.phase.isFinal {
+            guard load.hasFinalizer else { return nil }
+            if !load.cancelRequested {
+                guard isResponsible(for: load) else { return nil }
+                logger.info("load is being deleted, canceling it", metadata: ["load": "\(key)"])
+                try await write(load.cancelRequested(message: load.kind.deletionCancelMessage))
+                return nil
+            }
+        }
+        switch load.phase {
+        case .new: return try await onNew(load, key)
+        case .accepted: return try await onAccepted(load, key)
+        case .prepared: return try await onPrepared(load, key)
+        case .inProgress: return try await onInProgress(load, key)
+        case .canceling: return try await onCanceling(load, key)
+        case .completed, .failed, .canceled: return try await onFinal(load, key)
+        }
+    }
+
+    var timestamp: String { LoadObject.timestamp(configuration.now()) }
+
+    /// The node that acts on a non-New load: where its data path runs, else the node that accepted it.
+    func isResponsible(for load: LoadObject) -> Bool {
+        if let owner = load.node ?? load.acceptedByNode { return owner == node }
+        if load.kind == .podVolumeBackup { return load.object["spec"]?["node"]?.stringValue == node }
+        return true
+    }
+
+    // MARK: - New
+
+    private func onNew(_ load: LoadObject, _ key: LoadKey) async throws -> Duration? {
+        if load.cancelRequested {
+            guard try await runsHere(load) else { return nil }
+            try await write(load.canceled(at: timestamp))
+            return nil
+        }
+        guard try await runsHere(load) else { return nil }
+        if configuration.acceptStagger > .zero, state.jittered.withLock({ $0.insert(key).inserted }) {
+            let turn = stagger(key)
+            if turn > .zero { return turn }
+        }
+        // Skip a load another node agent already took (its ticket or acceptance is in the cache).
+        if let current = state.cache.load(key), current.phase != .new { return nil }
+        let queue = prepareQueue
+        if let queue {
+            var limit = config.prepareQueueLength
+            if configuration.capacityAwarePlacement, let storageClass = placementStorageClass(of: load) {
+                limit = min(limit, idleSlots(storageClass: storageClass))
+            }
+            // Velero's count: the loads labelled velero.io/expose-on-going=true in the cache. The ticket below is
+            // the exact check.
+            if state.cache.exposingCount() >= limit {
+                state.statistics.withLock { limit < config.prepareQueueLength ? ($0.noFreeSlot += 1) : ($0.queueFull += 1) }
+                state.waitForQueue(key)
+                return nil
+            }
+            switch try await queue.acquire(key, now: configuration.now(), limit: limit) {
+            case .acquired: break
+            case .heldByOther:
+                state.statistics.withLock { $0.acceptLost += 1 }
+                return nil
+            case .full:
+                state.statistics.withLock { $0.queueFull += 1 }
+                state.waitForQueue(key)
+                return nil
+            }
+        }
+        let accepted: LoadObject
+        do {
+            // The finalizer comes with the acceptance (one write): a load nobody accepted has nothing to clean up.
+            accepted = try await write(load.accepted(byNode: node, at: timestamp).withFinalizer())
+        } catch let e as KubeError where e.code == .conflict {
+            // Another node agent accepted it first (or it changed): look again.
+            let fresh = try await fetch(key)
+            if fresh?.phase == .new { return configuration.retryDelay }
+            state.statistics.withLock { $0.acceptLost += 1 }
+            if let queue, fresh?.acceptedByNode != node { try? await queue.release(key) }
+            return nil
+        }
+        state.statistics.withLock { $0.accepted += 1 }
+        logger.debug("load accepted", metadata: ["load": "\(key)"])
+        do {
+            try await expose(accepted)
+        } catch {
+            logger.info("exposing the load failed", metadata: ["load": "\(key)", "error": "\(error)"])
+            try await finish(accepted, as: .failed, message: "error to expose \(load.kind.exposeNoun): \(error)")
+            return nil
+        }
+        return configuration.prepareTimeout
+    }
+
+    /// Whether this node may take the load: data movement may run anywhere; file-system backup and restore
+    /// only on the node of the pod whose volume they read or write.
+    func runsHere(_ load: LoadObject) async throws -> Bool {
+        switch load.kind {
+        case .dataUpload, .dataDownload: return true
+        case .podVolumeBackup: return load.object["spec"]?["node"]?.stringValue == node
+        case .podVolumeRestore:
+            guard let pod = load.object["spec"]?["pod"], let name = pod["name"]?.stringValue else { return false }
+            let namespace = pod["namespace"]?.stringValue ?? load.namespace
+            let object = try? await client.get(.pods, namespace: namespace, name: name)
+            return object?["spec"]?["nodeName"]?.stringValue == node
+        }
+    }
+
+    // MARK: - Accepted
+
+    private func onAccepted(_ load: LoadObject, _ key: LoadKey) async throws -> Duration? {
+        if configuration.acceptStagger > .zero { _ = state.jittered.withLock { $0.remove(key) } }
+        let pod = exposedPod(of: load)
+        let mine = load.acceptedByNode == node || pod != nil
+        if load.cancelRequested {
+            guard mine else { return nil }
+            try await finish(load, as: .canceled)
+            return nil
+        }
+        let waited = load.acceptedTime.map { configuration.now().timeIntervalSince($0) } ?? 0
+        let timeout = Double(configuration.prepareTimeout.components.seconds)
+            + Double(configuration.prepareTimeout.components.attoseconds) / 1e18
+        if waited >= timeout {
+            guard mine else { return nil }
+            logger.info(
+                "load timed out while being prepared",
+                metadata: ["load": "\(key)", "pod": "\(pod?["status"]?["phase"]?.stringValue ?? "none on this node")"])
+            try await finish(load, as: .failed, message: load.kind.prepareTimeoutMessage)
+            return nil
+        }
+        if let pod {
+            switch pod["status"]?["phase"]?.stringValue {
+            case "Running":
+                let prepared = try await write(load.prepared(onNode: node))
+                return try await onPrepared(prepared, key)
+            case "Failed", "Succeeded":
+                let phase = pod["status"]?["phase"]?.stringValue ?? ""
+                try await write(
+                    load.cancelRequested(
+                        message: "found a \(load.kind.rawValue.lowercased()) \(load.namespace)/\(load.name) with expose error: "
+                            + "pod \(load.name) is in abnormal status \(phase)"))
+                return nil
+            default: break
+            }
+        }
+        guard load.acceptedByNode == node else { return nil }
+        return .milliseconds(Int64(max(0.01, timeout - waited) * 1000))
+    }
+
+    /// This load's data-mover pod, when it is on this node.
+    func exposedPod(of load: LoadObject) -> JSONValue? {
+        guard let pod = state.cache.pod(named: load.name),
+            pod["metadata"]?["labels"]?[load.kind.ownerLabel]?.stringValue == load.name
+        else { return nil }
+        return pod
+    }
+
+    // MARK: - Prepared
+
+    private func onPrepared(_ load: LoadObject, _ key: LoadKey) async throws -> Duration? {
+        guard load.node == node else { return nil }
+        if load.cancelRequested {
+            try await finish(load, as: .canceled)
+            return nil
+        }
+        guard state.manager.reserve(key, resumed: false) else {
+            state.statistics.withLock { $0.nodeFull += 1 }
+            state.waitForSlot(key)
+            logger.debug("Data path instance is concurrent limited requeue later", metadata: ["load": "\(key)"])
+            return configuration.requeueDelay
+        }
+        let started: LoadObject
+        do {
+            started = try await write(load.started(at: timestamp).progressing(totalBytes: 0, bytesDone: 0))
+        } catch {
+            state.manager.release(key)
+            wakeSlotWaiters()
+            throw error
+        }
+        state.statistics.withLock { $0.dataPathsStarted += 1 }
+        if let queue = prepareQueue { try? await queue.release(key) }
+        state.startsContinuation.yield(.init(load: started, resumed: false))
+        return nil
+    }
+
+    func wakeSlotWaiters() {
+        for key in state.takeSlotWaiters() { state.queue.add(key) }
+    }
+
+    // MARK: - InProgress, Canceling
+
+    private func onInProgress(_ load: LoadObject, _ key: LoadKey) async throws -> Duration? {
+        guard load.node == node else { return nil }
+        if state.manager.isRunning(key) {
+            if load.cancelRequested {
+                try await write(load.canceling())
+                state.manager.requestCancel(key)
+            }
+            return nil
+        }
+        // Not running here: this node agent restarted while the load was InProgress. Check the cluster (the
+        // cache may lag behind a completion just written) before resuming.
+        guard let fresh = try await fetch(key), fresh.phase == .inProgress, fresh.node == node else { return nil }
+        if fresh.cancelRequested {
+            try await write(fresh.canceling())
+            return nil
+        }
+        guard state.manager.reserve(key, resumed: true) else { return configuration.requeueDelay }
+        logger.info("resuming an in-progress load", metadata: ["load": "\(key)"])
+        state.statistics.withLock {
+            $0.dataPathsStarted += 1
+            $0.dataPathsResumed += 1
+        }
+        state.startsContinuation.yield(.init(load: fresh, resumed: true))
+        return nil
+    }
+
+    private func onCanceling(_ load: LoadObject, _ key: LoadKey) async throws -> Duration? {
+        guard load.node == node else { return nil }
+        if state.manager.requestCancel(key) { return nil }
+        try await finish(load, as: .canceled)
+        return nil
+    }
+
+    // MARK: - Final
+
+    private func onFinal(_ load: LoadObject, _ key: LoadKey) async throws -> Duration? {
+        guard load.hasFinalizer || load.isExposing, isResponsible(for: load) else { return nil }
+        await cleanUp(load)
+        try await write(load.withoutFinalizer().withoutExposeLabel())
+        if let queue = prepareQueue { try? await queue.release(key) }
+        return nil
+    }
+
+    /// Cleans up the exposed resources, then moves the load to a final phase and returns its prepare-queue
+    /// ticket. The finalizer stays until ``onFinal`` has seen the final phase (so a deleted load is seen
+    /// Canceled before it goes away, and a restart still cleans up).
+    func finish(_ load: LoadObject, as phase: LoadPhase, message: String? = nil) async throws {
+        await cleanUp(load)
+        let key = LoadKey(kind: load.kind, name: load.name)
+        let time = timestamp
+        _ = try await update(key, from: load) { current in
+            guard !current.phase.isFinal else { return nil }
+            switch phase {
+            case .failed: return try current.failed(at: time, message: message ?? "")
+            default: return try current.canceled(at: time)
+            }
+        }
+        if let queue = prepareQueue { try? await queue.release(key) }
+    }
+
+    // MARK: - Writes
+
+    /// Writes a load with the `resourceVersion` it was read with (409 Conflict when it changed) and caches
+    /// the result. The one way the controllers change a load.
+    @discardableResult
+    func write(_ load: LoadObject) async throws -> LoadObject {
+        guard let object = KubeObject(load.object) else {
+            throw NodeAgentError(code: .invalidArgument, message: "\(load.kind.rawValue) \(load.name) is not an object")
+        }
+        let updated = try await client.update(load.kind.gvr, namespace: namespace, object)
+        let result = LoadObject(kind: load.kind, object: updated.value)
+        state.cache.put(result)
+        return result
+    }
+
+    /// Applies `change` to the load and writes it, reading it again after a conflict; `change` returns nil
+    /// when there is nothing (more) to do.
+    func update(
+        _ key: LoadKey, from load: LoadObject, _ change: (LoadObject) throws -> LoadObject?
+    ) async throws -> LoadObject? {
+        var current: LoadObject? = load
+        for attempt in 0..<8 {
+            if attempt > 0 { current = try await fetch(key) }
+            guard let current, let next = try change(current) else { return nil }
+            do {
+                return try await write(next)
+            } catch let e as KubeError where e.code == .conflict {
+                state.statistics.withLock { $0.conflicts += 1 }
+                continue
+            }
+        }
+        throw NodeAgentError(code: .invalidTransition, message: "\(key): too many write conflicts")
+    }
+
+    /// Reads a load from the API (nil when it is gone) and caches it.
+    func fetch(_ key: LoadKey) async throws -> LoadObject? {
+        do {
+            let object = try await client.get(key.kind.gvr, namespace: namespace, name: key.name)
+            let load = LoadObject(kind: key.kind, object: object.value)
+            state.cache.put(load)
+            return load
+        } catch let e as KubeError where e.code == .notFound {
+            state.cache.remove(key)
+            return nil
+        }
+    }
+}
+
+extension LoadKind {
+    /// What Velero's expose error names ("snapshot" for uploads, "restore" for downloads, …).
+    var exposeNoun: String {
+        switch self {
+        case .dataUpload: "snapshot"
+        case .dataDownload: "restore"
+        case .podVolumeBackup: "PVB"
+        case .podVolumeRestore: "PVR"
+        }
+    }
+}
+
+extension LoadObject {
+    /// The load without the `velero.io/expose-on-going` label.
+    func withoutExposeLabel() -> LoadObject {
+        guard isExposing else { return self }
+        var copy = self
+        var labels = object["metadata"]?["labels"]?.objectValue ?? [:]
+        labels[LoadLabels.exposeOnGoing] = nil
+        copy.object[path: ["metadata", "labels"]] = labels.isEmpty ? nil : .object(labels)
+        return copy
+    }
+}

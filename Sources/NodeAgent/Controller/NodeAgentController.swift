@@ -1,0 +1,387 @@
+public import Foundation
+public import Kubernetes
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// One node's node-agent controllers for DataUpload, DataDownload, PodVolumeBackup and PodVolumeRestore,
+/// running against the cluster (Velero's `pkg/controller/data_upload_controller.go` and its siblings).
+///
+/// Watches the loads in the install namespace (list + watch, resumed from the last resourceVersion) and the
+/// data-mover pods on this node, and drives each load through New → Accepted → Prepared → InProgress →
+/// Completed | Failed | Canceled over the API: every write is an update carrying the read `resourceVersion`,
+/// so when several node agents act on one load exactly one succeeds. The cluster is the source of truth;
+/// the controller keeps only an informer-like cache, a work queue and the data paths it runs.
+///
+/// ```swift
+/// let controller = NodeAgentController(
+///     client: client, config: resolved, template: template, nodes: nodes, dataPath: SimulatedDataPath(),
+///     configuration: .init(nodeName: "node-1", namespace: "velero"), logger: logger)
+/// let group = ServiceGroup(configuration: .init(services: [controller], gracefulShutdownSignals: [.sigterm], logger: logger))
+/// try await group.run()
+/// ```
+public struct NodeAgentController: Service {
+    /// Tuning of the controllers.
+    public struct Configuration: Sendable {
+        /// This node (`--node-name`).
+        public var nodeName: String
+        /// The install namespace, where loads and data-mover pods live.
+        public var namespace: String
+        /// The load kinds to handle.
+        public var kinds: Set<LoadKind>
+        /// `--data-mover-prepare-timeout`: an Accepted load older than this fails (Velero: 30 min).
+        public var prepareTimeout: Duration
+        /// Delay before a load refused for lack of room on this node is tried again (Velero: 5 s).
+        public var requeueDelay: Duration
+        /// Delay before retrying after a write conflict or an API error.
+        public var retryDelay: Duration
+        /// Every non-final load is reconciled again at this interval (Velero re-enqueues Accepted loads every 1 min).
+        public var resyncInterval: Duration
+        /// Concurrent reconciles.
+        public var workers: Int
+        /// `--host-pods`: the host directory of pod volumes, mounted by file-system backup hosting pods.
+        public var hostPods: String
+        /// When true, data movement does not bind loads to full nodes: the prepare queue (which must be on,
+        /// `prepareQueueLength` > 0) admits a New DataUpload/DataDownload only while it holds fewer loads than
+        /// the nodes its load affinity admits have idle data-path slots, and its pod's required node affinity
+        /// is narrowed to the admitted nodes with a free slot. Off by default: Velero accepts up to the prepare queue and leaves placement to the scheduler,
+        /// so a Prepared load can wait on a full node while another node idles.
+        public var capacityAwarePlacement: Bool
+        /// Granularity of delayed requeues.
+        public var queueTick: Duration
+        /// Staggers the acceptance race: for each load the nodes are ranked by a hash of node and load name
+        /// (the same ranking in every node agent), and a node agent waits its rank × this before trying to
+        /// accept the load. The first-ranked one tries at once; its acceptance reaches the others through their
+        /// watches before their turn, and they skip the load without an API call (if it is down, the next one
+        /// takes over a step later). Zero (the default) makes every node agent try at once, as Velero does.
+        public var acceptStagger: Duration
+        /// The time source of status timestamps.
+        public var now: @Sendable () -> Date
+
+        public init(
+            nodeName: String, namespace: String = "velero", kinds: Set<LoadKind> = Set(LoadKind.allCases),
+            prepareTimeout: Duration = .seconds(1800), requeueDelay: Duration = .seconds(5),
+            retryDelay: Duration = .milliseconds(100), resyncInterval: Duration = .seconds(60), workers: Int = 4,
+            hostPods: String = "/host_pods", capacityAwarePlacement: Bool = false, queueTick: Duration = .milliseconds(10),
+            acceptStagger: Duration = .zero, now: @escaping @Sendable () -> Date = { Date() }
+        ) {
+            self.nodeName = nodeName
+            self.namespace = namespace
+            self.kinds = kinds
+            self.prepareTimeout = prepareTimeout
+            self.requeueDelay = requeueDelay
+            self.retryDelay = retryDelay
+            self.resyncInterval = resyncInterval
+            self.workers = workers
+            self.hostPods = hostPods
+            self.capacityAwarePlacement = capacityAwarePlacement
+            self.queueTick = queueTick
+            self.acceptStagger = acceptStagger
+            self.now = now
+        }
+    }
+
+    let client: KubeClient
+    let configuration: Configuration
+    let config: ResolvedNodeAgentConfig
+    let builder: ExposerBuilder
+    let dataPath: any DataPath
+    let logger: Logger
+    /// Concurrency of every known node (for capacity-aware placement).
+    let nodeCapacity: [String: Int]
+    /// Labels of every known node.
+    let nodeLabels: [String: [String: String]]
+    let state: ControllerState
+
+    /// Creates the controllers of one node.
+    ///
+    /// - Parameters:
+    ///   - client: the API client.
+    ///   - config: the resolved node-agent configuration (read once at start).
+    ///   - template: what data-mover pods inherit from the node-agent DaemonSet.
+    ///   - nodes: the cluster's nodes and labels, read at start; this node's concurrency comes from its labels
+    ///     (the global number when it is not listed).
+    ///   - dataPath: what moves the bytes.
+    ///   - configuration: node name, namespace and tuning.
+    ///   - logger: where the controllers log (info and below).
+    public init(
+        client: KubeClient, config: ResolvedNodeAgentConfig, template: DataMoverPodTemplate, nodes: [ClusterFacts.Node],
+        dataPath: any DataPath, configuration: Configuration, logger: Logger
+    ) {
+        self.client = client
+        self.config = config
+        self.builder = ExposerBuilder(config: config, template: template)
+        self.dataPath = dataPath
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "node"] = .string(configuration.nodeName)
+        self.logger = logger
+        var capacity: [String: Int] = [:]
+        for node in nodes { capacity[node.name] = config.concurrency(forNodeLabels: node.labels).number }
+        nodeCapacity = capacity
+        var labels: [String: [String: String]] = [:]
+        for node in nodes { labels[node.name] = node.labels }
+        nodeLabels = labels
+        let own = capacity[configuration.nodeName] ?? config.globalConcurrency
+        state = ControllerState(capacity: own)
+    }
+
+    /// This node's data-path concurrency.
+    public var concurrency: Int { state.manager.capacity }
+
+    /// The counters so far.
+    public var statistics: NodeAgentStatistics { state.statistics.withLock { $0 } }
+
+    var node: String { configuration.nodeName }
+    var namespace: String { configuration.namespace }
+
+    var prepareQueue: PrepareQueue? {
+        guard config.prepareQueueLength > 0 else { return nil }
+        return PrepareQueue(
+            client: client, namespace: namespace, node: node, limit: config.prepareQueueLength, cache: state.cache)
+    }
+
+    /// Runs the watches, the work queue and the data paths until cancelled or a graceful shutdown. Data
+    /// paths interrupted by a shutdown leave their loads InProgress; the next start resumes them.
+    public func run() async throws {
+        let controller = self
+        await cancelWhenGracefulShutdown {
+            await controller.runControllers()
+        }
+    }
+
+    private func runControllers() async {
+        logger.info(
+            "node agent controllers starting",
+            metadata: ["concurrency": "\(concurrency)", "prepareQueueLength": "\(config.prepareQueueLength)"])
+        await withDiscardingTaskGroup { group in
+            for kind in configuration.kinds {
+                group.addTask { await watchLoads(kind) }
+            }
+            group.addTask { await watchPods() }
+            group.addTask { await state.queue.runDelays(tick: configuration.queueTick) }
+            group.addTask { await resync() }
+            group.addTask { await runDataPaths() }
+            for _ in 0..<max(1, configuration.workers) {
+                group.addTask { await work() }
+            }
+        }
+        state.queue.shutDown()
+        logger.info("node agent controllers stopped")
+    }
+
+    // MARK: - Work queue
+
+    private func work() async {
+        while let key = await state.queue.next() {
+            let started = ContinuousClock.now
+            let requeue = await reconcileLogged(key)
+            let elapsed = ContinuousClock.now - started
+            state.statistics.withLock {
+                $0.reconciles += 1
+                $0.reconcileTime += elapsed
+            }
+            state.queue.done(key)
+            if let requeue { state.queue.add(key, after: requeue) }
+        }
+    }
+
+    private func reconcileLogged(_ key: LoadKey) async -> Duration? {
+        do {
+            return try await reconcile(key)
+        } catch let e as KubeError where e.code == .conflict {
+            state.statistics.withLock { $0.conflicts += 1 }
+            return configuration.retryDelay
+        } catch is CancellationError {
+            return nil
+        } catch {
+            if Task.isCancelled { return nil }
+            logger.debug("reconcile failed, retrying", metadata: ["load": "\(key)", "error": "\(error)"])
+            return configuration.requeueDelay
+        }
+    }
+
+    /// Periodically looks again at the loads this node is responsible for (Velero re-enqueues Accepted loads
+    /// every minute to check the prepare timeout), wakes one load waiting for room (in case a wake-up was
+    /// missed), and sweeps stale prepare-queue tickets. New loads of other nodes are not re-enqueued: with
+    /// thousands of loads and many nodes that alone would be a storm of reconciles.
+    private func resync() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: configuration.resyncInterval) } catch { return }
+            for load in state.cache.allLoads() where needsResync(load) {
+                state.queue.add(LoadKey(kind: load.kind, name: load.name))
+            }
+            wakeQueueWaiters(free: 1)
+            if let queue = prepareQueue { try? await queue.sweep(now: configuration.now(), watched: configuration.kinds) }
+        }
+    }
+
+    private func needsResync(_ load: LoadObject) -> Bool {
+        switch load.phase {
+        case .new: return false
+        case .accepted: return load.acceptedByNode == node || exposedPod(of: load) != nil
+        case .prepared, .inProgress, .canceling: return load.node == node
+        case .completed, .failed, .canceled: return load.hasFinalizer && isResponsible(for: load)
+        }
+    }
+
+    // MARK: - Watches
+
+    private func watchLoads(_ kind: LoadKind) async {
+        await watch(kind.gvr, options: WatchOptions(timeoutSeconds: 600)) { event in
+            switch event.type {
+            case .restarted: state.cache.reset(kind)
+            case .bookmark: break
+            case .deleted:
+                let load = LoadObject(kind: kind, object: event.object.value)
+                state.cache.remove(LoadKey(kind: kind, name: load.name))
+            case .added, .modified:
+                let load = LoadObject(kind: kind, object: event.object.value)
+                let key = LoadKey(kind: kind, name: load.name)
+                let previous = state.cache.load(key)
+                state.cache.put(load)
+                state.queue.add(key)
+                // A load left the prepare queue (its data path started or it ended), or a data-path slot was
+                // freed: a load waiting for room may go now.
+                let leftQueue = previous?.isExposing == true && !load.isExposing
+                let freedSlot = configuration.capacityAwarePlacement && load.phase.isFinal && previous?.phase.isFinal == false
+                if leftQueue || freedSlot { wakeQueueWaiters(free: 1) }
+            }
+        }
+    }
+
+    private func watchPods() async {
+        let options: WatchOptions
+        do {
+            options = WatchOptions(
+                labelSelector: LabelSelector([try .init(key: LoadLabels.exposerPodGroup, operator: .exists)]),
+                fieldSelector: FieldSelector([.init(field: "spec.nodeName", operator: .equals, value: node)]),
+                timeoutSeconds: 600)
+        } catch {
+            logger.debug("cannot build the pod selector", metadata: ["error": "\(error)"])
+            return
+        }
+        await watch(.pods, options: options) { event in
+            let pod = event.object.value
+            switch event.type {
+            case .restarted: state.cache.resetPods()
+            case .bookmark: return
+            case .deleted: state.cache.removePod(named: event.object.name ?? "")
+            case .added, .modified: state.cache.putPod(pod)
+            }
+            guard let (kind, name) = LoadKind.owning(podLabels: event.object.labels), configuration.kinds.contains(kind)
+            else { return }
+            state.queue.add(LoadKey(kind: kind, name: name))
+        }
+    }
+
+    /// Re-queues up to `free` New loads that found the prepare queue full, oldest first.
+    func wakeQueueWaiters(free: Int) {
+        for key in state.takeQueueWaiters(free) { state.queue.add(key, after: stagger(key)) }
+    }
+
+    /// This node's turn in the acceptance race for `key` (see ``Configuration/acceptStagger``).
+    func stagger(_ key: LoadKey) -> Duration {
+        guard configuration.acceptStagger > .zero, key.kind.usesLoadAffinity else { return .zero }
+        let mine = Self.rankHash(node, key.name)
+        let rank = nodeCapacity.keys.count { $0 != node && Self.rankHash($0, key.name) < mine }
+        return configuration.acceptStagger * rank
+    }
+
+    /// FNV-1a of node and load name: the same in every process (unlike `Hasher`).
+    static func rankHash(_ node: String, _ load: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in node.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        hash = (hash ^ 0x2F) &* 0x100_0000_01b3
+        for byte in load.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash
+    }
+
+    /// Runs a watch until cancelled, starting again after errors.
+    private func watch(
+        _ resource: GroupVersionResource, options: WatchOptions, _ handle: (WatchEvent) -> Void
+    ) async {
+        while !Task.isCancelled {
+            do {
+                for try await event in client.watch(resource, namespace: namespace, options: options) {
+                    handle(event)
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.debug("watch failed, starting again", metadata: ["resource": "\(resource)", "error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}
+
+/// The mutable parts of a ``NodeAgentController`` (shared by its copies and tasks).
+final class ControllerState: Sendable {
+    let cache = LoadCache()
+    let queue = WorkQueue<LoadKey>()
+    let manager: DataPathManager
+    let statistics = Mutex(NodeAgentStatistics())
+    /// Data paths to start (consumed by the data-path runner).
+    let starts: AsyncStream<StartRequest>
+    let startsContinuation: AsyncStream<StartRequest>.Continuation
+
+    /// New loads that already waited their turn in the acceptance race.
+    let jittered = Mutex<Set<LoadKey>>([])
+
+    private struct Waiters {
+        var queue: [LoadKey] = []
+        var head = 0
+        var members: Set<LoadKey> = []
+        var slot: [LoadKey] = []
+    }
+    private let waiters = Mutex(Waiters())
+
+    struct StartRequest: Sendable {
+        var load: LoadObject
+        var resumed: Bool
+    }
+
+    init(capacity: Int) {
+        manager = DataPathManager(capacity: capacity)
+        (starts, startsContinuation) = AsyncStream.makeStream(of: StartRequest.self)
+    }
+
+    /// Remembers a New load that found the prepare queue full.
+    func waitForQueue(_ key: LoadKey) {
+        waiters.withLock { w in
+            guard w.members.insert(key).inserted else { return }
+            w.queue.append(key)
+        }
+    }
+
+    /// Takes up to `count` waiting New loads, oldest first.
+    func takeQueueWaiters(_ count: Int) -> [LoadKey] {
+        guard count > 0 else { return [] }
+        return waiters.withLock { w in
+            var taken: [LoadKey] = []
+            while taken.count < count, w.head < w.queue.count {
+                let key = w.queue[w.head]
+                w.head += 1
+                if w.members.remove(key) != nil { taken.append(key) }
+            }
+            if w.head > 1024 && w.head * 2 > w.queue.count {
+                w.queue.removeFirst(w.head)
+                w.head = 0
+            }
+            return taken
+        }
+    }
+
+    /// Remembers a Prepared load waiting for a data-path slot on this node.
+    func waitForSlot(_ key: LoadKey) {
+        waiters.withLock { w in if !w.slot.contains(key) { w.slot.append(key) } }
+    }
+
+    /// Takes the loads waiting for a slot.
+    func takeSlotWaiters() -> [LoadKey] {
+        waiters.withLock { w in
+            defer { w.slot = [] }
+            return w.slot
+        }
+    }
+}

@@ -1,0 +1,44 @@
+/// Counters of one node agent's controllers, for tests, logs and the benchmark.
+public struct NodeAgentStatistics: Sendable, Hashable {
+    /// Reconciles run (scheduling decisions).
+    public var reconciles = 0
+    /// Wall time spent in reconciles, API calls included.
+    public var reconcileTime: Duration = .zero
+    /// Loads this node accepted.
+    public var accepted = 0
+    /// Acceptance races this node lost (conflict or ticket taken by another node).
+    public var acceptLost = 0
+    /// Requeues because the prepare queue was full.
+    public var queueFull = 0
+    /// New loads held back because no admitted node had a free slot (capacity-aware placement).
+    public var noFreeSlot = 0
+    /// Requeues because this node ran as many data paths as its concurrency.
+    public var nodeFull = 0
+    /// Data paths started (resumed ones included).
+    public var dataPathsStarted = 0
+    /// Data paths resumed after a restart.
+    public var dataPathsResumed = 0
+    /// Loads this node completed.
+    public var completed = 0
+    /// Write conflicts seen (other than lost acceptance races).
+    public var conflicts = 0
+
+    public init() {}
+
+    /// Adds another node agent's counters.
+    public static func + (a: NodeAgentStatistics, b: NodeAgentStatistics) -> NodeAgentStatistics {
+        var s = a
+        s.reconciles += b.reconciles
+        s.reconcileTime += b.reconcileTime
+        s.accepted += b.accepted
+        s.acceptLost += b.acceptLost
+        s.queueFull += b.queueFull
+        s.nodeFull += b.nodeFull
+        s.noFreeSlot += b.noFreeSlot
+        s.dataPathsStarted += b.dataPathsStarted
+        s.dataPathsResumed += b.dataPathsResumed
+        s.completed += b.completed
+        s.conflicts += b.conflicts
+        return s
+    }
+}

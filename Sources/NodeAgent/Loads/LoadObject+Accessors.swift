@@ -1,0 +1,44 @@
+public import Foundation
+import Kubernetes
+
+extension LoadObject {
+    /// `metadata.name`.
+    public var name: String { object["metadata"]?["name"]?.stringValue ?? "" }
+    /// `metadata.namespace`.
+    public var namespace: String { object["metadata"]?["namespace"]?.stringValue ?? "" }
+    /// `metadata.uid`.
+    public var uid: String { object["metadata"]?["uid"]?.stringValue ?? "" }
+    /// `metadata.resourceVersion`.
+    public var resourceVersion: String? { object["metadata"]?["resourceVersion"]?.stringValue }
+    /// `status.acceptedByNode`.
+    public var acceptedByNode: String? { nonEmpty(object["status"]?["acceptedByNode"]?.stringValue) }
+    /// `status.node`: where the data path runs.
+    public var node: String? { nonEmpty(object["status"]?["node"]?.stringValue) }
+    /// `status.message`.
+    public var message: String? { nonEmpty(object["status"]?["message"]?.stringValue) }
+    /// `status.acceptedTimestamp`.
+    public var acceptedTime: Date? { Self.date(object["status"]?["acceptedTimestamp"]?.stringValue) }
+    /// `status.startTimestamp`.
+    public var startTime: Date? { Self.date(object["status"]?["startTimestamp"]?.stringValue) }
+    /// `spec.dataMover`: only Velero's built-in data mover ("velero" or empty) is handled.
+    public var isBuiltInDataMover: Bool {
+        let mover = object["spec"]?["dataMover"]?.stringValue ?? ""
+        return mover.isEmpty || mover == "velero"
+    }
+    /// The identity used as owner of exposed resources.
+    public var reference: LoadReference { LoadReference(kind: kind, name: name, namespace: namespace, uid: uid) }
+
+    /// An RFC 3339 timestamp in seconds, as Kubernetes writes `metav1.Time`.
+    public static func timestamp(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false))
+    }
+
+    /// Parses an RFC 3339 timestamp (with or without fractional seconds).
+    public static func date(_ text: String?) -> Date? {
+        guard let text, !text.isEmpty else { return nil }
+        if let d = try? Date(text, strategy: Date.ISO8601FormatStyle()) { return d }
+        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    private func nonEmpty(_ s: String?) -> String? { s?.isEmpty == false ? s : nil }
+}

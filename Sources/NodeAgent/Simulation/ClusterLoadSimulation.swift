@@ -1,0 +1,243 @@
+import Foundation
+public import Kubernetes
+public import Logging
+import Synchronization
+
+/// Many node agents against one cluster (the sandbox in tests and the benchmark): labels the nodes,
+/// creates the storage classes, starts one ``NodeAgentController`` per node (each with its own client, as
+/// separate processes would), creates DataUploads whose ``SimulatedDataPath`` takes a known time, and
+/// checks the invariants with a ``LoadObserver`` watching the cluster.
+///
+/// ```swift
+/// let report = try await ClusterLoadSimulation(kubeConfig: config, nodes: nodes, configJSON: json, loads: loads).run()
+/// #expect(report.violations.isEmpty)
+/// ```
+public struct ClusterLoadSimulation: Sendable {
+    /// One DataUpload to run.
+    public struct Load: Sendable, Hashable {
+        public var name: String
+        /// The source PVC's storage class (`spec.csiSnapshot.storageClass`).
+        public var storageClass: String
+        public var duration: Duration
+        public init(name: String, storageClass: String, duration: Duration) {
+            self.name = name
+            self.storageClass = storageClass
+            self.duration = duration
+        }
+    }
+
+    /// The outcome.
+    public struct Report: Sendable {
+        public var observation: LoadObserver.Observation
+        /// Each node's concurrency.
+        public var capacity: [String: Int]
+        public var prepareQueueLength: Int
+        /// Data-path runs by load (from the data path itself).
+        public var dataPathRuns: [String: Int]
+        /// The counters of all node agents together.
+        public var statistics: NodeAgentStatistics
+        /// From the first load seen to the last one final.
+        public var makespan: Duration
+        /// Total work ÷ total capacity.
+        public var idealMakespan: Duration
+        /// Wall time of the whole run (setup included).
+        public var wallTime: Duration
+        /// Broken invariants, in words (empty when all held).
+        public var violations: [String]
+        /// Whether the run hit ``ClusterLoadSimulation/timeout`` before every load was final (then the
+        /// makespan is the time until the timeout and loads not final count as violations).
+        public var timedOut: Bool
+    }
+
+    public var kubeConfig: KubeConfig
+    public var clientConfiguration: KubeClient.Configuration
+    public var namespace: String
+    /// The nodes (existing node names) and the labels to give them.
+    public var nodes: [ClusterFacts.Node]
+    /// The node-agent configuration (the ConfigMap's JSON document).
+    public var configJSON: String
+    /// Storage classes to create (provisioned by `provisioner`).
+    public var storageClasses: [String]
+    public var provisioner: String
+    public var loads: [Load]
+    /// Applied to every node agent's configuration (node name and namespace are set by the simulation).
+    public var controllerConfiguration: NodeAgentController.Configuration
+    public var timeout: Duration
+    public var logger: Logger
+
+    public init(
+        kubeConfig: KubeConfig, clientConfiguration: KubeClient.Configuration = .init(qps: 0, maxConnections: 8),
+        namespace: String = "velero", nodes: [ClusterFacts.Node], configJSON: String, storageClasses: [String],
+        provisioner: String = "sandbox.csi.lifeboat.io", loads: [Load],
+        controllerConfiguration: NodeAgentController.Configuration = .init(nodeName: ""), timeout: Duration = .seconds(60),
+        logger: Logger
+    ) {
+        self.kubeConfig = kubeConfig
+        self.clientConfiguration = clientConfiguration
+        self.namespace = namespace
+        self.nodes = nodes
+        self.configJSON = configJSON
+        self.storageClasses = storageClasses
+        self.provisioner = provisioner
+        self.loads = loads
+        self.controllerConfiguration = controllerConfiguration
+        self.timeout = timeout
+        self.logger = logger
+    }
+
+    static let nodesResource = GroupVersionResource(group: "", version: "v1", resource: "nodes")
+    static let storageClassesResource = GroupVersionResource(group: "storage.k8s.io", version: "v1", resource: "storageclasses")
+
+    /// Runs the simulation to the end (every load final) and checks the invariants.
+    public func run() async throws -> Report {
+        let started = ContinuousClock.now
+        let resolved = try NodeAgentConfig.load(json: configJSON, source: "simulation").config
+            .resolve(in: ClusterFacts(nodes: nodes))
+        let admin = try KubeClient(config: kubeConfig, configuration: clientConfiguration, logger: logger)
+        var clients: [KubeClient] = []
+        do {
+            try await prepareCluster(admin)
+            let runs = Mutex<[String: Int]>([:])
+            var controllers: [NodeAgentController] = []
+            for node in nodes {
+                let client = try KubeClient(config: kubeConfig, configuration: clientConfiguration, logger: logger)
+                clients.append(client)
+                var configuration = controllerConfiguration
+                configuration.nodeName = node.name
+                configuration.namespace = namespace
+                configuration.kinds = [.dataUpload]
+                let dataPath = SimulatedDataPath(
+                    configuration: .init(onRun: { _, name, _, _ in runs.withLock { $0[name, default: 0] += 1 } }))
+                controllers.append(
+                    NodeAgentController(
+                        client: client, config: resolved, template: DataMoverPodTemplate(image: "velero/velero:v1.17.0"),
+                        nodes: nodes, dataPath: dataPath, configuration: configuration, logger: logger))
+            }
+            let observer = LoadObserver(client: admin, namespace: namespace)
+            let observation: LoadObserver.Observation = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await observer.run() }
+                for controller in controllers { group.addTask { try await controller.run() } }
+                try await createLoads(admin)
+                do {
+                    try await observer.waitForFinal(loads.count, timeout: timeout)
+                } catch let e as NodeAgentError {
+                    logger.info("\(e.message)")
+                }
+                group.cancelAll()
+                while let _ = try? await group.next() {}
+                return observer.observation
+            }
+            let statistics = controllers.reduce(NodeAgentStatistics()) { $0 + $1.statistics }
+            await Self.shutDown(clients + [admin])
+            return report(observation, resolved: resolved, runs: runs.withLock { $0 }, statistics: statistics, started: started)
+        } catch {
+            await Self.shutDown(clients + [admin])
+            throw error
+        }
+    }
+
+    private static func shutDown(_ clients: [KubeClient]) async {
+        await withDiscardingTaskGroup { group in
+            for client in clients { group.addTask { try? await client.shutdown() } }
+        }
+    }
+
+    private func report(
+        _ o: LoadObserver.Observation, resolved: ResolvedNodeAgentConfig, runs: [String: Int],
+        statistics: NodeAgentStatistics, started: ContinuousClock.Instant
+    ) -> Report {
+        var capacity: [String: Int] = [:]
+        for node in nodes { capacity[node.name] = resolved.concurrency(forNodeLabels: node.labels).number }
+        var violations: [String] = []
+        for (node, seen) in o.maxRunning.sorted(by: { $0.key < $1.key }) where seen > capacity[node, default: resolved.globalConcurrency] {
+            violations.append("node \(node) ran \(seen) loads at once, its number is \(capacity[node, default: 0])")
+        }
+        if resolved.prepareQueueLength > 0 && o.maxPreparing > resolved.prepareQueueLength {
+            violations.append("\(o.maxPreparing) loads were being prepared at once, prepareQueueLength is \(resolved.prepareQueueLength)")
+        }
+        let labels = Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, $0.labels) })
+        for load in loads {
+            if let node = o.podNodes[load.name] {
+                let storageClass = resolved.backupPVCSettings(forSourceStorageClass: load.storageClass).storageClass
+                if let affinity = resolved.nodeAffinity(forStorageClass: storageClass), !affinity.admits(labels[node] ?? [:]) {
+                    violations.append("the pod of \(load.name) (storage class \(load.storageClass)) ran on \(node), which its affinity does not admit")
+                }
+            } else {
+                violations.append("no pod of \(load.name) was seen scheduled")
+            }
+            if o.completions[load.name, default: 0] != 1 {
+                violations.append("\(load.name) completed \(o.completions[load.name, default: 0]) times (phase \(o.phases[load.name]?.rawValue ?? "?"))")
+            }
+            if runs[load.name, default: 0] != 1 {
+                violations.append("the data path of \(load.name) ran \(runs[load.name, default: 0]) times")
+            }
+            if o.acceptedBy[load.name, default: []].count != 1 {
+                violations.append("\(load.name) was accepted by \(o.acceptedBy[load.name, default: []].sorted())")
+            }
+        }
+        let totalWork = loads.reduce(Duration.zero) { $0 + $1.duration }
+        let totalCapacity = max(1, capacity.values.reduce(0, +))
+        let timedOut = o.finalCount < loads.count
+        let end = timedOut ? ContinuousClock.now : o.lastFinal
+        let makespan = (o.firstSeen.flatMap { first in end.map { $0 - first } }) ?? .zero
+        return Report(
+            observation: o, capacity: capacity, prepareQueueLength: resolved.prepareQueueLength, dataPathRuns: runs,
+            statistics: statistics, makespan: makespan, idealMakespan: totalWork / totalCapacity,
+            wallTime: ContinuousClock.now - started, violations: violations, timedOut: timedOut)
+    }
+
+    /// Namespace, storage classes and node labels.
+    private func prepareCluster(_ client: KubeClient) async throws {
+        do {
+            _ = try await client.create(.namespaces, KubeObject(apiVersion: "v1", kind: "Namespace", name: namespace))
+        } catch let e as KubeError where e.code == .alreadyExists {}
+        for name in storageClasses {
+            var sc = KubeObject(apiVersion: "storage.k8s.io/v1", kind: "StorageClass", name: name)
+            sc["provisioner"] = .string(provisioner)
+            sc["reclaimPolicy"] = "Delete"
+            sc["volumeBindingMode"] = "Immediate"
+            do { _ = try await client.create(Self.storageClassesResource, sc) } catch let e as KubeError where e.code == .alreadyExists {}
+        }
+        for node in nodes {
+            var object = try await client.get(Self.nodesResource, name: node.name)
+            var labels = object.labels.filter { $0.key.hasPrefix("kubernetes.io/") }
+            for (k, v) in node.labels { labels[k] = v }
+            object.labels = labels
+            _ = try await client.update(Self.nodesResource, object)
+        }
+    }
+
+    /// Creates the DataUploads with 8 concurrent writers.
+    private func createLoads(_ client: KubeClient) async throws {
+        let loads = self.loads
+        let namespace = self.namespace
+        try await withThrowingDiscardingTaskGroup { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    var index = worker
+                    while index < loads.count {
+                        _ = try await client.create(LoadKind.dataUpload.gvr, Self.dataUpload(loads[index], namespace: namespace))
+                        index += 8
+                    }
+                }
+            }
+        }
+    }
+
+    /// A DataUpload as Velero's CSI plugin creates it, with the simulated duration as an annotation.
+    public static func dataUpload(_ load: Load, namespace: String) -> KubeObject {
+        var du = KubeObject(apiVersion: "velero.io/v2alpha1", kind: "DataUpload", namespace: namespace, name: load.name)
+        let seconds = Double(load.duration.components.seconds) + Double(load.duration.components.attoseconds) / 1e18
+        du.annotations = [SimulatedDataPath.durationAnnotation: String(seconds)]
+        du.labels = ["velero.io/backup-name": "simulation"]
+        du["spec"] = [
+            "snapshotType": "CSI", "sourceNamespace": "app", "sourcePVC": .string("pvc-\(load.name)"),
+            "backupStorageLocation": "default", "dataMover": "velero", "operationTimeout": "10m0s",
+            "csiSnapshot": [
+                "volumeSnapshot": .string(load.name), "storageClass": .string(load.storageClass),
+                "snapshotClass": "sandbox-snapclass",
+            ],
+        ]
+        return du
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+public import Kubernetes
+import Synchronization
+
+/// Checks the node-agent invariants from the cluster's point of view: it watches the loads and the
+/// data-mover pods of a namespace (one watch each, so the events of a kind are seen in commit order) and
+/// records, at every event, how many loads run (InProgress) on each node, how many are being prepared
+/// (Accepted + Prepared), where pods land, and how often each load completes. A deleted load's last state
+/// (the DELETED event's object) counts as a transition too.
+public final class LoadObserver: Sendable {
+    /// What was observed.
+    public struct Observation: Sendable {
+        /// The most loads seen InProgress at once, by node.
+        public var maxRunning: [String: Int] = [:]
+        /// The most loads seen Accepted or Prepared at once.
+        public var maxPreparing = 0
+        /// Transitions into Completed, by load.
+        public var completions: [String: Int] = [:]
+        /// The current phase of every load.
+        public var phases: [String: LoadPhase] = [:]
+        /// Every phase each load went through, in order.
+        public var history: [String: [LoadPhase]] = [:]
+        /// Every `status.acceptedByNode` seen, by load.
+        public var acceptedBy: [String: Set<String>] = [:]
+        /// The node each data-mover pod was scheduled to, by pod (= load) name.
+        public var podNodes: [String: String] = [:]
+        /// When the first load appeared and the last one reached a final phase.
+        public var firstSeen: ContinuousClock.Instant?
+        public var lastFinal: ContinuousClock.Instant?
+        /// Events processed.
+        public var events = 0
+
+        /// Loads in a final phase.
+        public var finalCount: Int { phases.values.count(where: \.isFinal) }
+    }
+
+    private struct State {
+        var observation = Observation()
+        var running: [String: Set<String>] = [:]
+        var preparing: Set<String> = []
+        var nodeOf: [String: String] = [:]
+    }
+
+    public let client: KubeClient
+    public let namespace: String
+    public let kind: LoadKind
+    private let state = Mutex(State())
+
+    public init(client: KubeClient, namespace: String, kind: LoadKind = .dataUpload) {
+        self.client = client
+        self.namespace = namespace
+        self.kind = kind
+    }
+
+    /// What was observed so far.
+    public var observation: Observation { state.withLock { $0.observation } }
+
+    /// Watches until cancelled. Start it before creating loads; it lists first, then watches from the list.
+    public func run() async throws {
+        let loads = try await client.list(kind.gvr, namespace: namespace)
+        let pods = try await client.list(.pods, namespace: namespace)
+        for item in loads.items { record(load: item) }
+        for item in pods.items { record(pod: item) }
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                for try await event in self.client.watch(
+                    self.kind.gvr, namespace: self.namespace, options: WatchOptions(resourceVersion: loads.resourceVersion))
+                where event.type == .added || event.type == .modified || event.type == .deleted {
+                    self.record(load: event.object)
+                }
+            }
+            group.addTask {
+                for try await event in self.client.watch(
+                    .pods, namespace: self.namespace, options: WatchOptions(resourceVersion: pods.resourceVersion))
+                where event.type == .added || event.type == .modified {
+                    self.record(pod: event.object)
+                }
+            }
+        }
+    }
+
+    private func record(load object: KubeObject) {
+        let load = LoadObject(kind: kind, object: object.value)
+        let name = load.name
+        let now = ContinuousClock.now
+        state.withLock { s in
+            s.observation.events += 1
+            if s.observation.firstSeen == nil { s.observation.firstSeen = now }
+            let previous = s.observation.phases[name]
+            let phase = load.phase
+            if let by = load.acceptedByNode { s.observation.acceptedBy[name, default: []].insert(by) }
+            guard previous != phase else { return }
+            s.observation.phases[name] = phase
+            s.observation.history[name, default: []].append(phase)
+            if phase == .completed { s.observation.completions[name, default: 0] += 1 }
+            if phase.isFinal { s.observation.lastFinal = now }
+            // running per node
+            if let node = s.nodeOf[name] { s.running[node]?.remove(name) }
+            s.nodeOf[name] = nil
+            if phase == .inProgress, let node = load.node {
+                s.running[node, default: []].insert(name)
+                s.nodeOf[name] = node
+                s.observation.maxRunning[node] = max(s.observation.maxRunning[node] ?? 0, s.running[node]?.count ?? 0)
+            }
+            if phase == .accepted || phase == .prepared {
+                s.preparing.insert(name)
+                s.observation.maxPreparing = max(s.observation.maxPreparing, s.preparing.count)
+            } else {
+                s.preparing.remove(name)
+            }
+        }
+    }
+
+    private func record(pod object: KubeObject) {
+        guard let name = object.labels[kind.ownerLabel], let node = object["spec"]?["nodeName"]?.stringValue,
+            !node.isEmpty
+        else { return }
+        state.withLock { $0.observation.podNodes[name] = node }
+    }
+
+    /// Waits until `count` loads are final (polling every 20 ms), or throws after `timeout`.
+    public func waitForFinal(_ count: Int, timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while observation.finalCount < count {
+            guard ContinuousClock.now < deadline else {
+                let o = observation
+                var phases: [LoadPhase: Int] = [:]
+                for p in o.phases.values { phases[p, default: 0] += 1 }
+                throw NodeAgentError(
+                    code: .invalidArgument,
+                    message: "timed out after \(timeout): \(o.finalCount) of \(count) loads final; phases \(phases)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
