@@ -4,6 +4,7 @@ import Hummingbird
 import Kubernetes
 import Logging
 import NIOCore
+import Synchronization
 
 /// The HTTP front of the sandbox: authentication, fault injection, routing, content negotiation and the
 /// Status bodies of errors. Resource semantics live in ``SandboxCore``.
@@ -29,7 +30,9 @@ struct APIHandler: HTTPResponder {
         }
         if let fault = core.faults.take(method: method, path: path) { return Self.statusResponse(fault) }
         if core.configuration.writeLatency > .zero, Self.isWrite(method) {
+            core.writesInCommit.add(1, ordering: .relaxed)
             try? await Task.sleep(for: core.configuration.writeLatency)
+            core.writesInCommit.subtract(1, ordering: .relaxed)
         }
         do {
             return try await dispatch(request, route: route, query: query)

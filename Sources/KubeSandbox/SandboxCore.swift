@@ -13,6 +13,8 @@ final class SandboxCore: Sendable {
     let logger: Logger
     let token: String
     let faults: FaultInjector
+    /// Writes waiting out ``SandboxConfiguration/writeLatency`` right now.
+    let writesInCommit = Atomic<Int>(0)
     /// Root for PV folders and kubelet-like pod paths.
     let volumesRoot: URL
     private let serviceIPs = Mutex<Int>(1)

@@ -40,14 +40,14 @@ struct BadInputTests {
         let common = ["--repo", repoPath, "--password-file", passwordFile]
 
         // /proc/self/mem opens, but reading offset 0 fails (EIO) even as root: an unreadable file.
-        let backup = try LifeboatProcess.run(lifeboat, ["repo", "backup"] + common + [source, "/proc/self/mem"], outputPath: dir.sub("backup.log"))
+        let backup = try await LifeboatProcess.run(lifeboat, ["repo", "backup"] + common + [source, "/proc/self/mem"], outputPath: dir.sub("backup.log"))
         #expect(backup.status == 3, "exit code should say the snapshot is incomplete: \(backup.output)")
         #expect(backup.output.contains("/proc/self/mem"), "the unreadable file is named: \(backup.output)")
         #expect(backup.output.contains("snapshot"), "\(backup.output)")
 
         let repo = try await Repository.open(store: store, password: password, logger: .test)
         #expect(try await repo.snapshots().count == 1)
-        let check = try Restic.run(["-r", repoPath, "check", "--read-data"], password: password)
+        let check = try await Restic.run(["-r", repoPath, "check", "--read-data"], password: password)
         #expect(check.output.contains("no errors were found"), "\(check.output)")
 
         // Everything else comes back, byte-exact names included.
@@ -64,7 +64,7 @@ struct BadInputTests {
         #expect(try String(contentsOfFile: target + source + "/plain.txt", encoding: .utf8) == "plain\n")
         // restic restores the same tree, including the raw name.
         let resticTarget = dir.sub("restic-restore")
-        try Restic.run(["-r", repoPath, "restore", "latest", "--target", resticTarget], password: password)
+        try await Restic.run(["-r", repoPath, "restore", "latest", "--target", resticTarget], password: password)
         let resticRaw = Array(resticTarget.utf8) + rawPath
         #expect(resticRaw.withCString { lstat($0, &st) } == 0, "restic restores the non-UTF-8 name")
     }

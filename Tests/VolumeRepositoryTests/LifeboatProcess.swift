@@ -33,15 +33,18 @@ enum LifeboatProcess {
         var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
 
         /// Sends SIGKILL (if still running) and waits for the process to end.
-        func kill() {
+        func kill() async throws {
             if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+            _ = try await wait()
         }
 
-        /// Waits for the end; returns the exit status (or 128 + signal).
-        func wait() -> Int32 {
-            process.waitUntilExit()
-            return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        /// Waits for the end (off the cooperative pool); returns the exit status (or 128 + signal).
+        func wait() async throws -> Int32 {
+            let process = self.process
+            return try await offCooperativePool {
+                process.waitUntilExit()
+                return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+            }
         }
     }
 
@@ -66,9 +69,9 @@ enum LifeboatProcess {
     }
 
     /// Runs `lifeboat` to the end; returns its status and output.
-    static func run(_ binary: String, _ args: [String], outputPath: String) throws -> (status: Int32, output: String) {
+    static func run(_ binary: String, _ args: [String], outputPath: String) async throws -> (status: Int32, output: String) {
         let child = try start(binary, args, outputPath: outputPath)
-        let status = child.wait()
+        let status = try await child.wait()
         return (status, child.output)
     }
 }

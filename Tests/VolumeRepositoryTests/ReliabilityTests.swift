@@ -68,15 +68,19 @@ struct ReliabilityTests {
         try Data("\(password)\n".utf8).write(to: URL(fileURLWithPath: passwordFile))
         let common = ["--repo", repoPath, "--password-file", passwordFile]
 
-        // How long one complete backup takes here (a throw-away repository), to spread the kills over it.
+        // How long one round's backup takes here (an incremental backup with new content, into a throw-away
+        // repository), to spread the kills over it.
         let probeRepo = dir.sub("probe")
         _ = try await makeRepository(at: probeRepo)
+        let probeArgs = ["repo", "backup", "--repo", probeRepo, "--password-file", passwordFile, source]
+        let first = try await LifeboatProcess.run(lifeboat, probeArgs, outputPath: dir.sub("probe-1.log"))
+        #expect(first.status == 0, "probe backup failed: \(first.output)")
+        try writeRandom(source + "/changing.bin", count: 690_000, rng: &rng)
         let probeStart = ContinuousClock.now
-        let probe = try LifeboatProcess.run(
-            lifeboat, ["repo", "backup", "--repo", probeRepo, "--password-file", passwordFile, source], outputPath: dir.sub("probe.log"))
+        let probe = try await LifeboatProcess.run(lifeboat, probeArgs, outputPath: dir.sub("probe-2.log"))
         #expect(probe.status == 0, "probe backup failed: \(probe.output)")
         let full = ContinuousClock.now - probeStart
-        let fullMs = max(50, Int(full.components.seconds * 1000 + full.components.attoseconds / 1_000_000_000_000_000))
+        let fullMs = max(20, Int(full.components.seconds * 1000 + full.components.attoseconds / 1_000_000_000_000_000))
 
         var killed = 0
         for round in 0..<20 {
@@ -84,41 +88,41 @@ struct ReliabilityTests {
             try writeRandom(source + "/changing.bin", count: 700_000 + round * 10_000, rng: &rng)
             try Data("round \(round)\n".utf8).write(to: URL(fileURLWithPath: source + "/small/new-\(round).txt"))
             let child = try LifeboatProcess.start(lifeboat, ["repo", "backup"] + common + [source], outputPath: dir.sub("backup-\(round).log"))
-            let delay = Int(rng.next() % UInt64(fullMs + fullMs / 5))
+            let delay = Int(rng.next() % UInt64(fullMs))
             try await Task.sleep(for: .milliseconds(delay))
-            child.kill()
-            let status = child.wait()
+            try await child.kill()
+            let status = try await child.wait()
             if status == 128 + SIGKILL {
                 killed += 1
             } else {
                 #expect(status == 0, "round \(round): backup failed before the kill: \(child.output)")
             }
         }
-        #expect(killed >= 5, "only \(killed) of 20 backups were killed before they finished (full backup: \(fullMs) ms)")
+        #expect(killed >= 5, "only \(killed) of 20 backups were killed before they finished (one round's backup: \(fullMs) ms)")
 
         // No half-written file under a final name; temporary files are never listed.
         _ = try expectNoTornFiles(in: repoPath)
 
         // Lifeboat treats the killed processes' locks as stale (same host, dead PID), like restic.
-        let check = try LifeboatProcess.run(lifeboat, ["repo", "check", "--read-data"] + common, outputPath: dir.sub("check.log"))
+        let check = try await LifeboatProcess.run(lifeboat, ["repo", "check", "--read-data"] + common, outputPath: dir.sub("check.log"))
         #expect(check.status == 0, "lifeboat repo check failed: \(check.output)")
 
         // restic 0.14 refuses an exclusive lock while any other lock exists, even a stale one; `restic unlock`
         // removes locks of dead processes on this host — it must recognise ours as stale.
-        try Restic.run(["-r", repoPath, "unlock"], password: password)
+        try await Restic.run(["-r", repoPath, "unlock"], password: password)
         let locksLeft = (try? FileManager.default.contentsOfDirectory(atPath: repoPath + "/locks")) ?? []
         #expect(locksLeft.filter { !$0.hasPrefix(".") }.isEmpty, "restic unlock left locks: \(locksLeft)")
-        let resticCheck = try Restic.run(["-r", repoPath, "check", "--read-data"], password: password)
+        let resticCheck = try await Restic.run(["-r", repoPath, "check", "--read-data"], password: password)
         #expect(resticCheck.output.contains("no errors were found"), "\(resticCheck.output)")
 
         // The next backup succeeds and restores to the source.
-        let next = try LifeboatProcess.run(lifeboat, ["repo", "backup"] + common + [source], outputPath: dir.sub("next.log"))
+        let next = try await LifeboatProcess.run(lifeboat, ["repo", "backup"] + common + [source], outputPath: dir.sub("next.log"))
         #expect(next.status == 0, "backup after the kills failed: \(next.output)")
         let target = dir.sub("restore")
-        let restore = try LifeboatProcess.run(lifeboat, ["repo", "restore", "latest", "--target", target] + common, outputPath: dir.sub("restore.log"))
+        let restore = try await LifeboatProcess.run(lifeboat, ["repo", "restore", "latest", "--target", target] + common, outputPath: dir.sub("restore.log"))
         #expect(restore.status == 0, "\(restore.output)")
         try Fixture.expectSameTree(source, target + source)
-        let finalCheck = try Restic.run(["-r", repoPath, "check"], password: password)
+        let finalCheck = try await Restic.run(["-r", repoPath, "check"], password: password)
         #expect(finalCheck.output.contains("no errors were found"), "\(finalCheck.output)")
     }
 
@@ -139,9 +143,9 @@ struct ReliabilityTests {
         for round in 0..<4 {
             let child = try LifeboatProcess.start(lifeboat, args, outputPath: dir.sub("restore-\(round).log"))
             try await Task.sleep(for: .milliseconds(Int(rng.next() % 400)))
-            child.kill()
+            try await child.kill()
         }
-        let last = try LifeboatProcess.run(lifeboat, args, outputPath: dir.sub("restore-final.log"))
+        let last = try await LifeboatProcess.run(lifeboat, args, outputPath: dir.sub("restore-final.log"))
         #expect(last.status == 0, "\(last.output)")
         try Fixture.expectSameTree(source, target + source)
     }
@@ -155,19 +159,19 @@ struct ReliabilityTests {
         let wrong = dir.sub("wrong")
         try Data("not the password\n".utf8).write(to: URL(fileURLWithPath: wrong))
 
-        let bad = try LifeboatProcess.run(lifeboat, ["repo", "snapshots", "--repo", repoPath, "--password-file", wrong], outputPath: dir.sub("a.log"))
+        let bad = try await LifeboatProcess.run(lifeboat, ["repo", "snapshots", "--repo", repoPath, "--password-file", wrong], outputPath: dir.sub("a.log"))
         #expect(bad.status != 0)
         let lines = bad.output.split(separator: "\n").filter { !$0.isEmpty }
         #expect(lines.count == 1, "expected one line, got: \(bad.output)")
         #expect(bad.output.lowercased().contains("password"), "\(bad.output)")
 
-        let missing = try LifeboatProcess.run(
+        let missing = try await LifeboatProcess.run(
             lifeboat, ["repo", "snapshots", "--repo", dir.sub("nowhere"), "--password-file", wrong], outputPath: dir.sub("b.log"))
         #expect(missing.status != 0)
         #expect(missing.output.split(separator: "\n").filter { !$0.isEmpty }.count == 1, "expected one line, got: \(missing.output)")
         #expect(missing.output.contains("nowhere"), "\(missing.output)")
 
-        let noFile = try LifeboatProcess.run(
+        let noFile = try await LifeboatProcess.run(
             lifeboat, ["repo", "snapshots", "--repo", repoPath, "--password-file", dir.sub("no-such-file")], outputPath: dir.sub("c.log"))
         #expect(noFile.status != 0)
         #expect(noFile.output.contains("no-such-file"), "\(noFile.output)")

@@ -20,13 +20,13 @@ struct ResticInteropTests {
         let summary = try await repo.backup(BackupOptions(paths: [source], tags: ["t1"]), logger: .test)
         #expect(summary.isComplete)
 
-        let check = try Restic.run(["-r", repoPath, "check", "--read-data"], password: password)
+        let check = try await Restic.run(["-r", repoPath, "check", "--read-data"], password: password)
         #expect(check.status == 0, "\(check.output)")
         #expect(check.output.contains("no errors were found"))
         let target = dir.sub("restic-restore")
-        try Restic.run(["-r", repoPath, "restore", "latest", "--target", target], password: password)
+        try await Restic.run(["-r", repoPath, "restore", "latest", "--target", target], password: password)
         try Fixture.expectSameTree(source, target + source)
-        let snaps = try Restic.run(["-r", repoPath, "snapshots", "--json"], password: password)
+        let snaps = try await Restic.run(["-r", repoPath, "snapshots", "--json"], password: password)
         #expect(snaps.output.contains(summary.snapshotID.hex))
         #expect(snaps.output.contains("\"t1\""))
     }
@@ -37,8 +37,8 @@ struct ResticInteropTests {
         let source = dir.sub("src")
         try Fixture.makeTree(at: source)
         let repoPath = dir.sub("repo")
-        try Restic.run(["init", "--repository-version", "2", "-r", repoPath], password: password)
-        try Restic.run(["-r", repoPath, "backup", source], password: password)
+        try await Restic.run(["init", "--repository-version", "2", "-r", repoPath], password: password)
+        try await Restic.run(["-r", repoPath, "backup", source], password: password)
 
         let store = try FilesystemObjectStore(root: repoPath)
         let repo = try await Repository.open(store: store, password: password, logger: .test)
@@ -57,8 +57,8 @@ struct ResticInteropTests {
         let source = dir.sub("src")
         try Fixture.makeTree(at: source, bigFileSize: 5 * 1024 * 1024 + 12345, seed: 99)
         let repoPath = dir.sub("repo")
-        try Restic.run(["init", "--repository-version", "2", "-r", repoPath], password: password)
-        try Restic.run(["-r", repoPath, "backup", source], password: password)
+        try await Restic.run(["init", "--repository-version", "2", "-r", repoPath], password: password)
+        try await Restic.run(["-r", repoPath, "backup", source], password: password)
 
         let store = try FilesystemObjectStore(root: repoPath)
         let repo = try await Repository.open(store: store, password: password, logger: .test)
@@ -81,7 +81,7 @@ struct ResticInteropTests {
         }
         #expect(subtrees.count == 2 && subtrees[0] == subtrees[1], "tree JSON differs from restic's")
 
-        let check = try Restic.run(["-r", repoPath, "check", "--read-data"], password: password)
+        let check = try await Restic.run(["-r", repoPath, "check", "--read-data"], password: password)
         #expect(check.status == 0, "\(check.output)")
     }
 
@@ -99,9 +99,9 @@ struct ResticInteropTests {
         let url = "s3:\(moto.endpoint)/\(bucket)/restic/ns1"
         setenv("AWS_ACCESS_KEY_ID", MotoServer.accessKeyID, 1)
         setenv("AWS_SECRET_ACCESS_KEY", MotoServer.secretAccessKey, 1)
-        let check = try Restic.run(["-r", url, "check", "--read-data"], password: password)
+        let check = try await Restic.run(["-r", url, "check", "--read-data"], password: password)
         #expect(check.status == 0, "\(check.output)")
-        try Restic.run(["-r", url, "backup", source], password: password)
+        try await Restic.run(["-r", url, "backup", source], password: password)
         let reopened = try await Repository.open(store: store, prefix: "restic/ns1", password: password, logger: .test)
         #expect(try await reopened.snapshots().count == 2)
         let report = try await reopened.check(readData: true, logger: .test)
@@ -112,7 +112,7 @@ struct ResticInteropTests {
         let dir = try TempDir()
         defer { dir.cleanup() }
         let repoPath = dir.sub("repo")
-        try Restic.run(["init", "--repository-version", "2", "-r", repoPath], password: password)
+        try await Restic.run(["init", "--repository-version", "2", "-r", repoPath], password: password)
         let store = try FilesystemObjectStore(root: repoPath)
         await #expect {
             _ = try await Repository.open(store: store, password: "nope", logger: .test)

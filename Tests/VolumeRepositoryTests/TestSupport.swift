@@ -115,11 +115,19 @@ enum Restic {
     }
 
     @discardableResult
-    static func run(_ args: [String], password: String, allowFailure: Bool = false) throws -> (status: Int32, output: String) {
+    static func run(_ args: [String], password: String, allowFailure: Bool = false) async throws -> (status: Int32, output: String) {
         guard let path else {
             Issue.record("restic not found on PATH; `make test` installs it (Debian package restic)")
             return (-1, "")
         }
+        let (status, output) = try await offCooperativePool { try runBlocking(path, args, password: password) }
+        if !allowFailure && status != 0 {
+            Issue.record("restic \(args.joined(separator: " ")) failed (\(status)): \(output)")
+        }
+        return (status, output)
+    }
+
+    private static func runBlocking(_ path: String, _ args: [String], password: String) throws -> (Int32, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args
@@ -133,11 +141,15 @@ enum Restic {
         try p.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        let output = String(decoding: data, as: UTF8.self)
-        if !allowFailure && p.terminationStatus != 0 {
-            Issue.record("restic \(args.joined(separator: " ")) failed (\(p.terminationStatus)): \(output)")
-        }
-        return (p.terminationStatus, output)
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// Runs blocking work (waiting for a child process) on a thread of its own: the cooperative pool has one
+/// thread per core (two here), and a test blocking one of them stalls every other test running alongside.
+func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
     }
 }
 
