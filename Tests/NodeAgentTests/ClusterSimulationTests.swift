@@ -7,6 +7,7 @@ import Testing
 
 /// Several node agents (one controller set per node, in-process) against one sandbox, checked from a watch
 /// on the cluster: per-node concurrency, the prepare queue, load affinity, exactly-once completion.
+@Suite(.serialized)
 struct ClusterSimulationTests {
     static let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 

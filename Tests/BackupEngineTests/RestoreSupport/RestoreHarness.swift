@@ -56,12 +56,13 @@ enum RestoreHarness {
 
     /// Waits until the sandbox created the `default` ServiceAccount of `namespace` (it does so asynchronously).
     static func waitForDefaultServiceAccount(_ client: KubeClient, namespace: String) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
+        // Generous: the whole test suite runs alongside on two cores (the wait ends as soon as it appears).
+        let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if (try? await client.get(serviceAccounts, namespace: namespace, name: "default")) != nil { return }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw RestoreHarnessError("no default ServiceAccount in \(namespace) after 10 s")
+        throw RestoreHarnessError("no default ServiceAccount in \(namespace) after 60 s")
     }
 
     /// The cluster's current resourceVersion (one counter for every object in the sandbox).
@@ -77,7 +78,7 @@ enum RestoreHarness {
         try await withThrowingTaskGroup(of: [String: Int64]?.self) { group in
             group.addTask {
                 var found: [String: Int64] = [:]
-                let options = WatchOptions(resourceVersion: since, allowBookmarks: false, timeoutSeconds: 10)
+                let options = WatchOptions(resourceVersion: since, allowBookmarks: false, timeoutSeconds: 60)
                 for try await event in client.watch(resource, options: options) where event.type == .added {
                     let key = event.object.namespace.map { "\($0)/\(event.object.name ?? "")" } ?? (event.object.name ?? "")
                     guard names.contains(key), found[key] == nil else { continue }
@@ -87,7 +88,7 @@ enum RestoreHarness {
                 return found
             }
             group.addTask {
-                try await Task.sleep(for: .seconds(10))
+                try await Task.sleep(for: .seconds(60))
                 return nil
             }
             let first = try await group.next() ?? nil
