@@ -138,6 +138,7 @@ let package = Package(
             name: "NodeAgent",
             dependencies: [
                 "Kubernetes",
+                .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -1,3 +1,4 @@
+import HeapModule
 import Synchronization
 
 /// A rate-free work queue with client-go's guarantees: a key is queued at most once, never processed by
@@ -9,10 +10,14 @@ import Synchronization
 /// while let key = await queue.next() { defer { queue.done(key) }; ... }
 /// ```
 final class WorkQueue<Key: Hashable & Sendable>: Sendable {
-    private struct Delayed {
+    /// A key waiting for its deadline; ties keep the order they were added in.
+    private struct Delayed: Comparable {
         var deadline: ContinuousClock.Instant
         var sequence: Int
         var key: Key
+
+        static func < (a: Delayed, b: Delayed) -> Bool { (a.deadline, a.sequence) < (b.deadline, b.sequence) }
+        static func == (a: Delayed, b: Delayed) -> Bool { a.deadline == b.deadline && a.sequence == b.sequence }
     }
 
     private struct State {
@@ -22,7 +27,7 @@ final class WorkQueue<Key: Hashable & Sendable>: Sendable {
         var processing: Set<Key> = []
         var waiters: [Int: CheckedContinuation<Key?, Never>] = [:]
         var nextWaiter = 0
-        var delayed: [Delayed] = []
+        var delayed = Heap<Delayed>()
         var sequence = 0
         var closed = false
     }
@@ -56,7 +61,7 @@ final class WorkQueue<Key: Hashable & Sendable>: Sendable {
         state.withLock { s in
             guard !s.closed else { return }
             s.sequence += 1
-            Self.push(&s.delayed, Delayed(deadline: deadline, sequence: s.sequence, key: key))
+            s.delayed.insert(Delayed(deadline: deadline, sequence: s.sequence, key: key))
         }
     }
 
@@ -120,9 +125,7 @@ final class WorkQueue<Key: Hashable & Sendable>: Sendable {
             let due: [Key]? = state.withLock { s in
                 if s.closed { return nil }
                 var keys: [Key] = []
-                while let top = s.delayed.first, top.deadline <= now {
-                    keys.append(Self.pop(&s.delayed).key)
-                }
+                while let top = s.delayed.min, top.deadline <= now { keys.append(s.delayed.removeMin().key) }
                 return keys
             }
             guard let due else { return }
@@ -142,36 +145,4 @@ final class WorkQueue<Key: Hashable & Sendable>: Sendable {
 
     /// Keys queued now or waiting for their delay (for tests and diagnostics).
     var pendingCount: Int { state.withLock { $0.ready.count - $0.readyIndex + $0.delayed.count } }
-
-    // MARK: - Binary heap on (deadline, sequence)
-
-    private static func less(_ a: Delayed, _ b: Delayed) -> Bool { (a.deadline, a.sequence) < (b.deadline, b.sequence) }
-
-    private static func push(_ heap: inout [Delayed], _ item: Delayed) {
-        heap.append(item)
-        var i = heap.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard less(heap[i], heap[parent]) else { break }
-            heap.swapAt(i, parent)
-            i = parent
-        }
-    }
-
-    private static func pop(_ heap: inout [Delayed]) -> Delayed {
-        heap.swapAt(0, heap.count - 1)
-        let top = heap.removeLast()
-        var i = 0
-        while true {
-            let l = 2 * i + 1
-            let r = l + 1
-            var m = i
-            if l < heap.count && less(heap[l], heap[m]) { m = l }
-            if r < heap.count && less(heap[r], heap[m]) { m = r }
-            if m == i { break }
-            heap.swapAt(i, m)
-            i = m
-        }
-        return top
-    }
 }

@@ -1,3 +1,5 @@
+import HeapModule
+
 /// A discrete-event simulation of many node agents scheduling data-mover loads with ``LoadScheduler``:
 /// node agents race to accept New loads (one wins), the Kubernetes scheduler places each hosting pod on the
 /// admitted node with the fewest data-mover pods (topology spread), the pod starts after `prepareDelay`, and
@@ -133,45 +135,23 @@ public struct LoadSimulation: Sendable {
     }
 }
 
-/// A binary min-heap of simulation events ordered by (time, sequence).
+/// Simulation events ordered by (time, sequence), earliest first.
 struct EventQueue {
-    struct Event {
+    struct Event: Comparable {
         var time: Duration
         var sequence: Int
         var name: String
         var step: Int
+
+        static func < (a: Event, b: Event) -> Bool { (a.time, a.sequence) < (b.time, b.sequence) }
+        static func == (a: Event, b: Event) -> Bool { a.time == b.time && a.sequence == b.sequence }
     }
 
-    private var heap: [Event] = []
-
-    private static func less(_ a: Event, _ b: Event) -> Bool { (a.time, a.sequence) < (b.time, b.sequence) }
+    private var heap = Heap<Event>()
 
     mutating func push(at time: Duration, sequence: Int, name: String, step: Int) {
-        heap.append(Event(time: time, sequence: sequence, name: name, step: step))
-        var i = heap.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard Self.less(heap[i], heap[parent]) else { break }
-            heap.swapAt(i, parent)
-            i = parent
-        }
+        heap.insert(Event(time: time, sequence: sequence, name: name, step: step))
     }
 
-    mutating func pop() -> Event? {
-        guard !heap.isEmpty else { return nil }
-        heap.swapAt(0, heap.count - 1)
-        let top = heap.removeLast()
-        var i = 0
-        while true {
-            let l = 2 * i + 1
-            let r = l + 1
-            var m = i
-            if l < heap.count && Self.less(heap[l], heap[m]) { m = l }
-            if r < heap.count && Self.less(heap[r], heap[m]) { m = r }
-            if m == i { break }
-            heap.swapAt(i, m)
-            i = m
-        }
-        return top
-    }
+    mutating func pop() -> Event? { heap.popMin() }
 }
