@@ -13,18 +13,9 @@ import Synchronization
 /// #expect(report.violations.isEmpty)
 /// ```
 public struct ClusterLoadSimulation: Sendable {
-    /// One DataUpload to run.
-    public struct Load: Sendable, Hashable {
-        public var name: String
-        /// The source PVC's storage class (`spec.csiSnapshot.storageClass`).
-        public var storageClass: String
-        public var duration: Duration
-        public init(name: String, storageClass: String, duration: Duration) {
-            self.name = name
-            self.storageClass = storageClass
-            self.duration = duration
-        }
-    }
+    /// One DataUpload to run: the same description as the in-memory model's (its storage class becomes the
+    /// source PVC's, `spec.csiSnapshot.storageClass`).
+    public typealias Load = LoadSimulation.Load
 
     /// The outcome.
     public struct Report: Sendable {
