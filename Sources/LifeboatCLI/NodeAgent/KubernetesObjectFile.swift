@@ -13,7 +13,7 @@ enum KubernetesObjectFile {
             do {
                 documents = try JSONValue.yamlDocuments(text)
             } catch let e as KubeError {
-                throw NodeAgentCLIError("\(path): neither JSON nor YAML: \(e.message)")
+                throw CLIError("\(path): neither JSON nor YAML: \(e.message)")
             }
         }
         var result: [JSONValue] = []
@@ -31,14 +31,8 @@ enum KubernetesObjectFile {
 
     static func readText(path: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw NodeAgentCLIError("cannot read \(path): no such file or not readable")
+            throw CLIError("cannot read \(path): no such file or not readable")
         }
         return String(decoding: data, as: UTF8.self)
     }
-}
-
-/// A user-facing error of the node-agent commands.
-struct NodeAgentCLIError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

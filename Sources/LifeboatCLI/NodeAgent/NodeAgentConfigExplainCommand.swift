@@ -53,21 +53,11 @@ struct NodeAgentConfigExplainCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        do {
-            let explanation = try await explain()
-            switch output {
-            case .json: print(explanation.json.prettyJSONString)
-            case .table: print(ExplainTable.render(explanation), terminator: "")
-            }
-        } catch let error as NodeAgentCLIError {
-            FileHandle.standardError.write(Data("Error: \(error.description)\n".utf8))
-            throw ExitCode.failure
-        } catch let error as NodeAgentError {
-            FileHandle.standardError.write(Data("Error: \(error.description)\n".utf8))
-            throw ExitCode.failure
-        } catch let error as KubeError {
-            FileHandle.standardError.write(Data("Error: \(error.description)\n".utf8))
-            throw ExitCode.failure
+        // Errors reach ArgumentParser, which prints `Error: <description>` and exits 1 (as for every command).
+        let explanation = try await explain()
+        switch output {
+        case .json: print(explanation.json.prettyJSONString)
+        case .table: print(ExplainTable.render(explanation), terminator: "")
         }
     }
 
@@ -104,7 +94,7 @@ struct NodeAgentConfigExplainCommand: AsyncParsableCommand {
             cluster = result.0
             if let c = result.1 { loaded = (c, result.2) }
         }
-        guard let loaded else { throw NodeAgentCLIError("no configuration was read") }
+        guard let loaded else { throw CLIError("no configuration was read") }
         return ConfigExplanation(config: loaded.config, loadWarnings: loaded.warnings, cluster: cluster)
     }
 
@@ -132,7 +122,7 @@ struct NodeAgentConfigExplainCommand: AsyncParsableCommand {
     static func nodes(from objects: [JSONValue]) throws -> [ClusterFacts.Node] {
         try objects.filter { ($0["kind"]?.stringValue ?? "Node") == "Node" }.map { node in
             guard let name = node["metadata"]?["name"]?.stringValue else {
-                throw NodeAgentCLIError("a Node object has no metadata.name")
+                throw CLIError("a Node object has no metadata.name")
             }
             var labels: [String: String] = [:]
             for (k, v) in node["metadata"]?["labels"]?.objectValue ?? [:] { labels[k] = v.stringValue ?? "" }

@@ -71,20 +71,13 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
         let dataPath = SimulatedDataPath(configuration: .init(defaultDuration: GoDuration.parse(simulatedDuration) ?? .seconds(1)))
         let configMap = self.configMap
         let log = logger
-        do {
-            try await globals.withClient { client in
-                let controller = try await Self.controller(
-                    client: client, configMap: configMap, configuration: configuration, dataPath: dataPath, logger: log)
-                let group = ServiceGroup(
-                    configuration: .init(services: [controller], gracefulShutdownSignals: [.sigterm, .sigint], logger: log))
-                try await group.run()
-            }
-        } catch let e as NodeAgentError {
-            FileHandle.standardError.write(Data("Error: \(e.description)\n".utf8))
-            throw ExitCode.failure
-        } catch let e as KubeError {
-            FileHandle.standardError.write(Data("Error: \(e.description)\n".utf8))
-            throw ExitCode.failure
+        // Errors reach ArgumentParser, which prints `Error: <description>` and exits 1 (as for every command).
+        try await globals.withClient { client in
+            let controller = try await Self.controller(
+                client: client, configMap: configMap, configuration: configuration, dataPath: dataPath, logger: log)
+            let group = ServiceGroup(
+                configuration: .init(services: [controller], gracefulShutdownSignals: [.sigterm, .sigint], logger: log))
+            try await group.run()
         }
     }
 
