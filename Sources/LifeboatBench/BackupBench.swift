@@ -62,7 +62,7 @@ struct BackupBench: AsyncParsableCommand {
         let total = configmaps + secrets + deployments
         let populateStart = ContinuousClock.now
         try await BenchWorkload(configmaps: configmaps, secrets: secrets, deployments: deployments, namespaces: namespaces).populate(client, concurrency: concurrency, label: "backup")
-        let populateSeconds = (ContinuousClock.now - populateStart).benchSeconds
+        let populateSeconds = (ContinuousClock.now - populateStart).inSeconds
         print(String(format: "populate: %d objects in %.1fs (%.0f creates/s, concurrency %d)", total, populateSeconds,
                      Double(total) / populateSeconds, concurrency))
 
@@ -135,7 +135,7 @@ struct BackupBench: AsyncParsableCommand {
         let before = ProcessMemory.current().rss
         let start = ContinuousClock.now
         let value = try await body()
-        let seconds = (ContinuousClock.now - start).benchSeconds
+        let seconds = (ContinuousClock.now - start).inSeconds
         return Measurement(name: name, value: value, seconds: seconds, rssBeforeKiB: before, peakKiB: ProcessMemory.current().hwm)
     }
 
@@ -150,9 +150,3 @@ struct BackupBench: AsyncParsableCommand {
     }
 }
 
-extension Duration {
-    fileprivate var benchSeconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}

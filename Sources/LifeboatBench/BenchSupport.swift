@@ -88,3 +88,11 @@ struct BenchWorkload: Sendable {
         return object
     }
 }
+
+extension Duration {
+    /// The duration in seconds, as benchmarks print it.
+    var inSeconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

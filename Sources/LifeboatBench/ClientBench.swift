@@ -42,7 +42,7 @@ struct ClientBench: AsyncParsableCommand {
                     }
                     try await group.waitForAll()
                 }
-                let createSeconds = Self.seconds(clock.now - createStart)
+                let createSeconds = (clock.now - createStart).inSeconds
 
                 var listed = 0
                 var pages: [[UInt8]] = []
@@ -55,18 +55,18 @@ struct ClientBench: AsyncParsableCommand {
                         pages.append(value.encoded())
                     }
                 }
-                let listSeconds = Self.seconds(clock.now - listStart)
+                let listSeconds = (clock.now - listStart).inSeconds
 
                 // JSON: parse and serialize the captured pages repeatedly
                 let bytes = pages.reduce(0) { $0 + $1.count }
                 var parsed: [JSONValue] = []
                 let parseStart = clock.now
                 for _ in 0..<10 { parsed = try pages.map { try JSONValue(parsing: $0) } }
-                let parseSeconds = Self.seconds(clock.now - parseStart)
+                let parseSeconds = (clock.now - parseStart).inSeconds
                 var written = 0
                 let writeStart = clock.now
                 for _ in 0..<10 { written = parsed.reduce(0) { $0 + $1.encoded().count } }
-                let writeSeconds = Self.seconds(clock.now - writeStart)
+                let writeSeconds = (clock.now - writeStart).inSeconds
 
                 print("client benchmark (sandbox in-process, \(objects) ConfigMaps of ~1 KiB)")
                 print(String(format: "create: %d objects, concurrency %d, %.2fs -> %.0f creates/s", objects, concurrency, createSeconds, Double(objects) / createSeconds))
@@ -75,10 +75,6 @@ struct ClientBench: AsyncParsableCommand {
                 print("peak RSS (VmHWM): \(Self.peakRSS())")
             }
         }
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
     static func peakRSS() -> String {

@@ -75,7 +75,7 @@ struct NodeAgentBench: AsyncParsableCommand {
         }
         let cpu = Self.cpuSeconds() - cpuBefore
         let s = report.statistics
-        let seconds = { (d: Duration) in Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+        let seconds: (Duration) -> Double = \.inSeconds
         let capacityTotal = report.capacity.values.reduce(0, +)
         var byNumber: [Int: Int] = [:]
         for n in report.capacity.values { byNumber[n, default: 0] += 1 }

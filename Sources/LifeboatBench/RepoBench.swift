@@ -188,7 +188,7 @@ struct RepoBench: AsyncParsableCommand {
             throw ValidationError("\(argv.joined(separator: " ")) failed with status \(status)")
         }
         let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-        return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, Int(usage.ru_maxrss), cpu)
+        return (elapsed.inSeconds, Int(usage.ru_maxrss), cpu)
     }
 
     /// Total size of regular files below `path`.

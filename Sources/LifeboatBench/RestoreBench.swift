@@ -72,7 +72,7 @@ struct RestoreBench: AsyncParsableCommand {
         try await withBenchCluster(connections: populateConcurrency * 2, logger: logger) { client in
             let start = ContinuousClock.now
             try await BenchWorkload(configmaps: configmaps, secrets: secrets, deployments: deployments, namespaces: namespaces).populate(client, concurrency: populateConcurrency, label: "restore")
-            let seconds = (ContinuousClock.now - start).restoreBenchSeconds
+            let seconds = (ContinuousClock.now - start).inSeconds
             print(String(format: "populate: %d objects in %.1fs (%.0f creates/s)", total, seconds, Double(total) / seconds))
             let backupStart = ContinuousClock.now
             let runner = BackupRunner(client: client, store: store, configuration: .init(recordInCluster: false), logger: logger)
@@ -81,12 +81,12 @@ struct RestoreBench: AsyncParsableCommand {
                 throw ValidationError("the backup ended \(backup.status?.phase ?? "without a phase")")
             }
             print(String(format: "backup: %d items in %.1fs", backup.status?.progress?.itemsBackedUp ?? 0,
-                         (ContinuousClock.now - backupStart).restoreBenchSeconds))
+                         (ContinuousClock.now - backupStart).inSeconds))
         }
 
         // 2. One restore per write latency and parallelism, each into a fresh sandbox.
         for (index, latency) in latencies.enumerated() {
-            let milliseconds = Double(latency.components.seconds) * 1e3 + Double(latency.components.attoseconds) / 1e15
+            let milliseconds = latency.inSeconds * 1e3
             print(String(format: "target sandbox write latency %gms:", milliseconds))
             var baseline: Double?
             for level in levels {
@@ -97,7 +97,7 @@ struct RestoreBench: AsyncParsableCommand {
                     let runner = RestoreRunner(client: client, store: store, configuration: configuration, logger: logger)
                     let start = ContinuousClock.now
                     let outcome = try await runner.run(Restore(metadata: ObjectMeta(name: "bench-l\(index)-p\(level)"), spec: RestoreSpec(backupName: "bench")))
-                    let seconds = (ContinuousClock.now - start).restoreBenchSeconds
+                    let seconds = (ContinuousClock.now - start).inSeconds
                     let created = outcome.report.entries.filter { $0.action == .create }.count
                     let rate = Double(created) / seconds
                     var line = String(format: "  restore parallelism %d: %@, %d objects created in %.2fs -> %.0f objects/s",
@@ -124,9 +124,3 @@ struct RestoreBench: AsyncParsableCommand {
 
 }
 
-extension Duration {
-    fileprivate var restoreBenchSeconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}

@@ -65,7 +65,7 @@ struct SandboxBench: AsyncParsableCommand {
                 }
                 try await group.waitForAll()
             }
-            let createSeconds = (ContinuousClock.now - started).seconds
+            let createSeconds = (ContinuousClock.now - started).inSeconds
             print(
                 String(
                     format: "create: %d configmaps, %d workers, %.2fs -> %.0f objects/s",
@@ -112,7 +112,7 @@ struct SandboxBench: AsyncParsableCommand {
                     count += (json?["items"] as? [Any])?.count ?? 0
                     token2 = (json?["metadata"] as? [String: Any])?["continue"] as? String
                 } while token2 != nil
-                let seconds = (ContinuousClock.now - listStart).seconds
+                let seconds = (ContinuousClock.now - listStart).inSeconds
                 rates.append(Double(count) / seconds)
                 print(
                     String(
@@ -197,9 +197,3 @@ struct SandboxBench: AsyncParsableCommand {
 
 }
 
-extension Duration {
-    fileprivate var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
