@@ -39,7 +39,7 @@ struct VeleroFixtureTests {
         let backup = Self.veleroBackup()
         var entries: [(path: String, bytes: [UInt8])] = [("metadata/version", Array("1.1.0\n".utf8))]
         entries += backup.entries
-        let store = try await backup.store(tarball: try SystemTarball.make(entries))
+        let store = try await backup.store(tarball: try await SystemTarball.make(entries))
         #expect(try await store.backup(named: backup.name)?.status?.phase == "Completed")
         try await H.withCluster { client in
             let outcome = try await H.restore(client, store: store, backup: backup.name)

@@ -67,6 +67,14 @@ struct ClusterSimulationTests {
                 #expect(report.observation.history[load.name]?.filter { $0 != .new } == [.accepted, .prepared, .inProgress, .completed])
             }
             #expect(report.statistics.accepted == loads.count)
+            if capacityAware {
+                // Each node agent accepts only for a slot of its own, and pins the pod to its node.
+                for load in loads {
+                    let acceptedBy = report.observation.acceptedBy[load.name] ?? []
+                    #expect(acceptedBy.count == 1 && acceptedBy.first == report.observation.podNodes[load.name], "\(load.name)")
+                }
+                #expect(report.statistics.nodeFull == 0)
+            }
             // The limits were exercised: some node ran several loads at once (data paths of 1.5 s and more overlap
             // even when the rest of the test suite slows preparation down).
             #expect(report.observation.maxRunning.values.contains { $0 >= 2 }, "\(report.observation.maxRunning)")

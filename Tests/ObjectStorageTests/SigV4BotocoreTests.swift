@@ -29,7 +29,7 @@ struct SigV4BotocoreTests {
         print(json.dumps(out))
         """
 
-    @Test func signaturesMatchBotocore() throws {
+    @Test func signaturesMatchBotocore() async throws {
         guard let python = MotoServer.findOnPath("python3") else {
             Issue.record("python3 not found on PATH; `make test` installs it with moto")
             return
@@ -100,19 +100,25 @@ struct SigV4BotocoreTests {
                 ])
             }
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", Self.script]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: cases))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "botocore signing script failed (is moto/botocore installed?)")
+        let request = try JSONSerialization.data(withJSONObject: cases)
+        let script = Self.script
+        // Python with botocore takes seconds to start: wait for it off the cooperative pool.
+        let (status, data) = try await offCooperativePool { () throws -> (Int32, Data) in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: python)
+            process.arguments = ["-c", script]
+            let input = Pipe()
+            let output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            input.fileHandleForWriting.write(request)
+            try input.fileHandleForWriting.close()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, data)
+        }
+        try #require(status == 0, "botocore signing script failed (is moto/botocore installed?)")
         let theirs = try #require(try JSONSerialization.jsonObject(with: data) as? [String])
         #expect(theirs.count == ours.count)
         for (index, (mine, botocore)) in zip(ours, theirs).enumerated() {

@@ -1,4 +1,5 @@
 import Foundation
+import ObjectStorageTesting
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -58,7 +59,7 @@ enum LifeboatProcess {
         env.removeValue(forKey: "RESTIC_REPOSITORY")
         for (k, v) in environment { env[k] = v }
         p.environment = env
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         p.standardOutput = handle
         p.standardError = handle

@@ -1,4 +1,5 @@
 import Foundation
+import ObjectStorageTesting
 import Logging
 import ObjectStorage
 import Testing
@@ -142,14 +143,6 @@ enum Restic {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-}
-
-/// Runs blocking work (waiting for a child process) on a thread of its own: the cooperative pool has one
-/// thread per core (two here), and a test blocking one of them stalls every other test running alongside.
-func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
     }
 }
 

@@ -38,6 +38,19 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
         help: "How long a load may stay Accepted before it fails (Go duration, e.g. 30m, 1h, 90s).")
     var prepareTimeout: String = "30m"
 
+    @Flag(
+        name: .customLong("capacity-aware-placement"),
+        help: """
+            Accept a data-movement load only while this node has a free data-path slot, and pin its pod here \
+            (Lifeboat; Velero leaves placement to the scheduler).
+            """)
+    var capacityAwarePlacement = false
+
+    @Option(
+        name: .customLong("accept-stagger"),
+        help: "Per-rank delay of the acceptance race (Go duration; 0 = every node agent tries at once, as Velero).")
+    var acceptStagger: String = "0s"
+
     @Option(name: .customLong("simulated-duration"), help: "Duration of the simulated data path (Go duration).")
     var simulatedDuration: String = "1s"
 
@@ -54,6 +67,9 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
         guard GoDuration.parse(prepareTimeout) != nil else {
             throw ValidationError("--data-mover-prepare-timeout \"\(prepareTimeout)\" is not a duration such as 30m or 1h30m")
         }
+        guard GoDuration.parse(acceptStagger) != nil else {
+            throw ValidationError("--accept-stagger \"\(acceptStagger)\" is not a duration such as 20ms")
+        }
         guard GoDuration.parse(simulatedDuration) != nil else {
             throw ValidationError("--simulated-duration \"\(simulatedDuration)\" is not a duration such as 2s or 1m")
         }
@@ -67,7 +83,8 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
         let namespace = globals.installNamespace
         let configuration = NodeAgentController.Configuration(
             nodeName: node, namespace: namespace, prepareTimeout: GoDuration.parse(prepareTimeout) ?? .seconds(1800),
-            hostPods: hostPods)
+            hostPods: hostPods, capacityAwarePlacement: capacityAwarePlacement,
+            acceptStagger: GoDuration.parse(acceptStagger) ?? .zero)
         let dataPath = SimulatedDataPath(configuration: .init(defaultDuration: GoDuration.parse(simulatedDuration) ?? .seconds(1)))
         let configMap = self.configMap
         let log = logger

@@ -8,6 +8,37 @@ final class LoadCache: Sendable {
         var loads: [LoadKey: LoadObject] = [:]
         var pods: [String: JSONValue] = [:]
         var queue: KubeObject?
+        /// Prepare-queue tickets this node agent wrote and has not returned yet.
+        var tickets: Set<String> = []
+        /// The loads labelled `velero.io/expose-on-going=true`, kept up to date on every change (a reconcile
+        /// reads it; counting 2,000 loads each time would cost more than the reconcile).
+        var exposing = 0
+        /// Loads committed to each node: Accepted ones by `acceptedByNode`, Prepared, InProgress and Canceling
+        /// ones by `status.node`.
+        var committed: [String: Int] = [:]
+
+        mutating func account(_ load: LoadObject, _ sign: Int) {
+            if load.isExposing { exposing += sign }
+            if let node = LoadCache.committedNode(of: load) {
+                let count = committed[node, default: 0] + sign
+                committed[node] = count == 0 ? nil : count
+            }
+        }
+
+        mutating func set(_ key: LoadKey, _ load: LoadObject?) {
+            if let old = loads[key] { account(old, -1) }
+            loads[key] = load
+            if let load { account(load, 1) }
+        }
+    }
+
+    /// The node a load occupies or is about to occupy (nil when none).
+    static func committedNode(of load: LoadObject) -> String? {
+        switch load.phase {
+        case .accepted: load.acceptedByNode
+        case .prepared, .inProgress, .canceling: load.node
+        case .new, .completed, .failed, .canceled: nil
+        }
     }
 
     private let state = Mutex(State())
@@ -29,36 +60,39 @@ final class LoadCache: Sendable {
         let key = LoadKey(kind: load.kind, name: load.name)
         state.withLock { s in
             if let current = s.loads[key], !Self.isNewer(load.resourceVersion, than: current.resourceVersion) { return }
-            s.loads[key] = load
+            s.set(key, load)
         }
     }
 
-    func remove(_ key: LoadKey) { state.withLock { _ = $0.loads.removeValue(forKey: key) } }
+    /// Stores a load from a watch event and returns the version it replaced (nil when it was not cached or
+    /// the cache already holds a newer version; then nothing changes).
+    func update(_ load: LoadObject) -> (previous: LoadObject?, changed: Bool) {
+        let key = LoadKey(kind: load.kind, name: load.name)
+        return state.withLock { s in
+            let current = s.loads[key]
+            if let current, !Self.isNewer(load.resourceVersion, than: current.resourceVersion) { return (current, false) }
+            s.set(key, load)
+            return (current, true)
+        }
+    }
+
+    func remove(_ key: LoadKey) { state.withLock { $0.set(key, nil) } }
 
     /// Forgets every load of `kind` (a watch restarted; ADDED events for the current objects follow).
-    func reset(_ kind: LoadKind) { state.withLock { s in s.loads = s.loads.filter { $0.key.kind != kind } } }
+    func reset(_ kind: LoadKind) {
+        state.withLock { s in
+            for key in s.loads.keys where key.kind == kind { s.set(key, nil) }
+        }
+    }
 
     /// Every cached load.
     func allLoads() -> [LoadObject] { state.withLock { Array($0.loads.values) } }
 
     /// The loads labelled `velero.io/expose-on-going=true` (Velero's prepare-queue count).
-    func exposingCount() -> Int { state.withLock { $0.loads.values.count(where: \.isExposing) } }
+    func exposingCount() -> Int { state.withLock { $0.exposing } }
 
-    /// The number of cached loads in `phase`.
-    func count(phase: LoadPhase) -> Int { state.withLock { $0.loads.values.count { $0.phase == phase } } }
-
-    /// Loads whose data path occupies each node: Prepared, InProgress or Canceling with `status.node`
-    /// (only InProgress and Canceling when `runningOnly`).
-    func occupancy(runningOnly: Bool = false) -> [String: Int] {
-        let phases: Set<LoadPhase> = runningOnly ? [.inProgress, .canceling] : [.prepared, .inProgress, .canceling]
-        return state.withLock { s in
-            var counts: [String: Int] = [:]
-            for load in s.loads.values where phases.contains(load.phase) {
-                if let node = load.node { counts[node, default: 0] += 1 }
-            }
-            return counts
-        }
-    }
+    /// For every node, the loads committed to it (Accepted by it, or Prepared, InProgress or Canceling on it).
+    func committedCounts() -> [String: Int] { state.withLock { $0.committed } }
 
     // MARK: Pods on this node
 
@@ -71,6 +105,11 @@ final class LoadCache: Sendable {
     func resetPods() { state.withLock { $0.pods = [:] } }
 
     // MARK: Prepare queue
+
+    /// Records that this node agent took (`true`) or returned (`false`) `ticket`; returns whether it held it.
+    func tookTicket(_ ticket: String, _ taken: Bool) -> Bool {
+        state.withLock { s in taken ? !s.tickets.insert(ticket).inserted : s.tickets.remove(ticket) != nil }
+    }
 
     var queueObject: KubeObject? {
         get { state.withLock { $0.queue } }

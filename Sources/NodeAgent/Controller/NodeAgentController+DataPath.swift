@@ -60,7 +60,7 @@ extension NodeAgentController {
             logger.info("recording the end of a data path failed", metadata: ["load": "\(key)", "error": "\(error)"])
         }
         state.manager.release(key)
-        wakeSlotWaiters()
+        slotFreed()
         // The final phase's watch event brings the load to onFinal, which cleans up and drops the finalizer.
     }
 

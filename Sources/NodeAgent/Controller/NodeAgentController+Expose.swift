@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Kubernetes
 import Logging
 
@@ -79,8 +80,11 @@ extension NodeAgentController {
 
     /// The nodes the load affinity of `storageClass` admits (every known node when there is none).
     func admittedNodes(storageClass: String) -> [String] {
+        if let known = state.admitted.withLock({ $0[storageClass] }) { return known }
         let affinity = config.nodeAffinity(forStorageClass: storageClass)
-        return nodeCapacity.keys.filter { affinity?.admits(nodeLabels[$0] ?? [:]) ?? true }.sorted()
+        let nodes = nodeCapacity.keys.filter { affinity?.admits(nodeLabels[$0] ?? [:]) ?? true }.sorted()
+        state.admitted.withLock { $0[storageClass] = nodes }
+        return nodes
     }
 
     /// The storage class whose load affinity places the load's pod (data movement only).
@@ -94,24 +98,18 @@ extension NodeAgentController {
         }
     }
 
-    /// Data-path slots not running anything on the nodes admitted for `storageClass` (every node when nil).
-    /// With capacity-aware placement, the prepare queue never holds more loads than this, so every prepared
-    /// load has a slot waiting for it.
-    func idleSlots(storageClass: String?) -> Int {
-        let running = state.cache.occupancy(runningOnly: true)
-        let nodes = storageClass.map { admittedNodes(storageClass: $0) } ?? Array(nodeCapacity.keys)
-        return nodes.reduce(0) { $0 + max(0, nodeCapacity[$1, default: 0] - running[$1, default: 0]) }
+    /// Whether this node may run a data-mover pod for `storageClass` (its load affinity admits this node;
+    /// always true when the cluster's nodes are unknown).
+    func admitsThisNode(storageClass: String) -> Bool {
+        nodeCapacity.isEmpty || admittedNodes(storageClass: storageClass).contains(node)
     }
 
-    /// With ``Configuration/capacityAwarePlacement``: narrows the pod's required node affinity to the nodes
-    /// its load affinity admits that have a free data-path slot, when there are such nodes.
+    /// With ``Configuration/capacityAwarePlacement``: narrows the pod's required node affinity to this node,
+    /// which holds a data-path slot for the load (added to every term, next to the load affinity's own
+    /// requirements, which admit this node).
     func placed(_ pod: JSONValue, storageClass: String) -> JSONValue {
         guard configuration.capacityAwarePlacement, !nodeCapacity.isEmpty else { return pod }
-        let occupancy = state.cache.occupancy()
-        let admitted = admittedNodes(storageClass: storageClass)
-        let free = admitted.filter { occupancy[$0, default: 0] < nodeCapacity[$0, default: 0] }
-        guard !free.isEmpty, free.count < admitted.count else { return pod }
-        let requirement: JSONValue = ["key": "kubernetes.io/hostname", "operator": "In", "values": .array(free.map(JSONValue.string))]
+        let requirement: JSONValue = ["key": "kubernetes.io/hostname", "operator": "In", "values": [.string(node)]]
         var pod = pod
         let path = ["spec", "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"]
         var terms = pod[path: path]?.arrayValue ?? [[:]]

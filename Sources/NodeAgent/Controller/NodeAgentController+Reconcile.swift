@@ -7,7 +7,14 @@ import Logging
 extension NodeAgentController {
     /// Reconciles one load from the cache; returns when to look at it again (nil: when something changes).
     func reconcile(_ key: LoadKey) async throws -> Duration? {
-        guard let load = state.cache.load(key), load.isBuiltInDataMover else { return nil }
+        guard let load = state.cache.load(key), load.isBuiltInDataMover else {
+            releaseHold(key)
+            return nil
+        }
+        // A slot held for a load that ended, or whose data path runs on another node, is free again.
+        if load.phase.isFinal || (load.node != nil && load.node != node) || (load.phase != .new && !isResponsible(for: load)) {
+            releaseHold(key)
+        }
         if load.isBeingDeleted && !load.phase.isFinal {
             guard load.hasFinalizer else { return nil }
             if !load.cancelRequested {
@@ -45,33 +52,56 @@ extension NodeAgentController {
             return nil
         }
         guard try await runsHere(load) else { return nil }
+        // Capacity-aware placement: only a node agent whose node the load may use and that has a free slot
+        // takes part in the race; the others wait until one of their slots frees.
+        let holdsSlot = configuration.capacityAwarePlacement && placementStorageClass(of: load) != nil
+        if holdsSlot {
+            guard let storageClass = placementStorageClass(of: load), admitsThisNode(storageClass: storageClass) else {
+                return nil
+            }
+            if state.manager.free <= 0 && !state.manager.isHeld(key) {
+                state.statistics.withLock { $0.noFreeSlot += 1 }
+                state.waitToAccept(key)
+                return nil
+            }
+        }
         if configuration.acceptStagger > .zero, state.jittered.withLock({ $0.insert(key).inserted }) {
             let turn = stagger(key)
             if turn > .zero { return turn }
         }
-        // Skip a load another node agent already took (its ticket or acceptance is in the cache).
-        if let current = state.cache.load(key), current.phase != .new { return nil }
+        // Skip a load another node agent already took (its ticket or acceptance is in the cache); a free slot
+        // of this node goes to the next waiting load.
+        if let current = state.cache.load(key), current.phase != .new {
+            if holdsSlot && !state.manager.isHeld(key) && state.manager.free > 0 { wakeAcceptWaiters(1, staggered: false) }
+            return nil
+        }
         let queue = prepareQueue
+        // Velero's count: the loads labelled velero.io/expose-on-going=true in the cache. The ticket below is
+        // the exact check.
+        if queue != nil && state.cache.exposingCount() >= config.prepareQueueLength {
+            state.statistics.withLock { $0.queueFull += 1 }
+            state.waitToAccept(key)
+            return nil
+        }
+        if holdsSlot && !state.manager.hold(key) {
+            state.statistics.withLock { $0.noFreeSlot += 1 }
+            state.waitToAccept(key)
+            return nil
+        }
         if let queue {
-            var limit = config.prepareQueueLength
-            if configuration.capacityAwarePlacement, let storageClass = placementStorageClass(of: load) {
-                limit = min(limit, idleSlots(storageClass: storageClass))
-            }
-            // Velero's count: the loads labelled velero.io/expose-on-going=true in the cache. The ticket below is
-            // the exact check.
-            if state.cache.exposingCount() >= limit {
-                state.statistics.withLock { limit < config.prepareQueueLength ? ($0.noFreeSlot += 1) : ($0.queueFull += 1) }
-                state.waitForQueue(key)
-                return nil
-            }
-            switch try await queue.acquire(key, now: configuration.now(), limit: limit) {
+            switch try await queue.acquire(key, now: configuration.now(), limit: config.prepareQueueLength) {
             case .acquired: break
             case .heldByOther:
                 state.statistics.withLock { $0.acceptLost += 1 }
+                releaseHold(key)
                 return nil
             case .full:
                 state.statistics.withLock { $0.queueFull += 1 }
-                state.waitForQueue(key)
+                releaseHold(key)
+                // More tickets than loads labelled as being prepared: a ticket is about to be returned (its
+                // load just started), so look again soon rather than wait for a wake-up that already passed.
+                if state.cache.exposingCount() < config.prepareQueueLength { return configuration.requeueDelay }
+                state.waitToAccept(key)
                 return nil
             }
         }
@@ -84,7 +114,10 @@ extension NodeAgentController {
             let fresh = try await fetch(key)
             if fresh?.phase == .new { return configuration.retryDelay }
             state.statistics.withLock { $0.acceptLost += 1 }
-            if let queue, fresh?.acceptedByNode != node { try? await queue.release(key) }
+            if fresh?.acceptedByNode != node {
+                if let queue { try? await queue.release(key) }
+                releaseHold(key)
+            }
             return nil
         }
         state.statistics.withLock { $0.accepted += 1 }
@@ -181,17 +214,25 @@ extension NodeAgentController {
             started = try await write(load.started(at: timestamp).progressing(totalBytes: 0, bytesDone: 0))
         } catch {
             state.manager.release(key)
-            wakeSlotWaiters()
+            slotFreed()
             throw error
         }
         state.statistics.withLock { $0.dataPathsStarted += 1 }
-        if let queue = prepareQueue { try? await queue.release(key) }
         state.startsContinuation.yield(.init(load: started, resumed: false))
+        if let queue = prepareQueue {
+            try? await queue.release(key)
+            queuePlaceFreed()
+        }
         return nil
     }
 
     func wakeSlotWaiters() {
         for key in state.takeSlotWaiters() { state.queue.add(key) }
+    }
+
+    /// Frees the slot held for `key` when its data path never started (capacity-aware placement).
+    func releaseHold(_ key: LoadKey) {
+        if state.manager.releaseHold(key) { slotFreed() }
     }
 
     // MARK: - InProgress, Canceling
@@ -236,6 +277,7 @@ extension NodeAgentController {
         await cleanUp(load)
         try await write(load.withoutFinalizer().withoutExposeLabel())
         if let queue = prepareQueue { try? await queue.release(key) }
+        releaseHold(key)
         return nil
     }
 
@@ -253,7 +295,11 @@ extension NodeAgentController {
             default: return try current.canceled(at: time)
             }
         }
-        if let queue = prepareQueue { try? await queue.release(key) }
+        if let queue = prepareQueue {
+            try? await queue.release(key)
+            queuePlaceFreed()
+        }
+        releaseHold(key)
     }
 
     // MARK: - Writes

@@ -41,11 +41,14 @@ public struct NodeAgentController: Service {
         public var workers: Int
         /// `--host-pods`: the host directory of pod volumes, mounted by file-system backup hosting pods.
         public var hostPods: String
-        /// When true, data movement does not bind loads to full nodes: the prepare queue (which must be on,
-        /// `prepareQueueLength` > 0) admits a New DataUpload/DataDownload only while it holds fewer loads than
-        /// the nodes its load affinity admits have idle data-path slots, and its pod's required node affinity
-        /// is narrowed to the admitted nodes with a free slot. Off by default: Velero accepts up to the prepare queue and leaves placement to the scheduler,
-        /// so a Prepared load can wait on a full node while another node idles.
+        /// When true, data movement does not bind loads to full nodes: a node agent accepts a New DataUpload or
+        /// DataDownload only when its own node is admitted by the load's affinity and has a data-path slot
+        /// neither running nor held for another accepted load; it holds that slot from the acceptance until the
+        /// data path starts, and narrows the pod's required node affinity to its own node. A node agent whose
+        /// slots are all taken does not take part in the acceptance race; when one of its slots frees it takes
+        /// the oldest New load it has seen. Off by default: Velero accepts on any node up to the prepare queue
+        /// and leaves placement to the scheduler, so a Prepared load can wait on a full node while another
+        /// node idles.
         public var capacityAwarePlacement: Bool
         /// Granularity of delayed requeues.
         public var queueTick: Duration
@@ -211,7 +214,7 @@ public struct NodeAgentController: Service {
             for load in state.cache.allLoads() where needsResync(load) {
                 state.queue.add(LoadKey(kind: load.kind, name: load.name))
             }
-            wakeQueueWaiters(free: 1)
+            wakeAcceptWaiters(configuration.capacityAwarePlacement ? max(1, state.manager.free) : 1)
             if let queue = prepareQueue { try? await queue.sweep(now: configuration.now(), watched: configuration.kinds) }
         }
     }
@@ -234,18 +237,26 @@ public struct NodeAgentController: Service {
             case .bookmark: break
             case .deleted:
                 let load = LoadObject(kind: kind, object: event.object.value)
-                state.cache.remove(LoadKey(kind: kind, name: load.name))
+                let key = LoadKey(kind: kind, name: load.name)
+                state.cache.remove(key)
+                _ = state.jittered.withLock { $0.remove(key) }
+                if state.manager.isHeld(key) { state.queue.add(key) }
             case .added, .modified:
                 let load = LoadObject(kind: kind, object: event.object.value)
                 let key = LoadKey(kind: kind, name: load.name)
-                let previous = state.cache.load(key)
-                state.cache.put(load)
-                state.queue.add(key)
-                // A load left the prepare queue (its data path started or it ended), or a data-path slot was
-                // freed: a load waiting for room may go now.
+                let (previous, changed) = state.cache.update(load)
+                guard changed else { return }
+                if load.phase == .new {
+                    offerNew(load, key)
+                } else {
+                    if previous?.phase == .new { _ = state.jittered.withLock { $0.remove(key) } }
+                    if concerns(load, key) { state.queue.add(key) }
+                }
+                // A load left the prepare queue (its data path started or it ended): a load waiting for room
+                // may go now. Velero mode: a freed data-path slot anywhere may let a load go too.
                 let leftQueue = previous?.isExposing == true && !load.isExposing
-                let freedSlot = configuration.capacityAwarePlacement && load.phase.isFinal && previous?.phase.isFinal == false
-                if leftQueue || freedSlot { wakeQueueWaiters(free: 1) }
+                let freedSlot = !configuration.capacityAwarePlacement && load.phase.isFinal && previous?.phase.isFinal == false
+                if leftQueue || freedSlot { queuePlaceFreed() }
             }
         }
     }
@@ -275,16 +286,86 @@ public struct NodeAgentController: Service {
         }
     }
 
-    /// Re-queues up to `free` New loads that found the prepare queue full, oldest first.
-    func wakeQueueWaiters(free: Int) {
-        for key in state.takeQueueWaiters(free) { state.queue.add(key, after: stagger(key)) }
+    /// Whether a change of `load` is for this node agent to act on: a New load (any node agent may take
+    /// it), one this node accepted, runs or holds a slot for, or one whose data-mover pod is on this node.
+    /// Loads of other nodes are only cached: with 50 node agents, reconciling every change everywhere would
+    /// be 50 reconciles for each change that matters to one.
+    func concerns(_ load: LoadObject, _ key: LoadKey) -> Bool {
+        load.phase == .new || isResponsible(for: load) || state.manager.isHeld(key) || exposedPod(of: load) != nil
     }
 
-    /// This node's turn in the acceptance race for `key` (see ``Configuration/acceptStagger``).
+    /// A New load seen in a watch event. Data movement loads this node agent cannot take now are set aside
+    /// without a reconcile (every node agent sees every New load: with 50 of them most cannot take it):
+    /// never when its affinity does not admit this node, until a slot frees when it has none, until a place
+    /// frees when the prepare queue is full. Otherwise it is reconciled after this node's turn in the
+    /// acceptance race.
+    func offerNew(_ load: LoadObject, _ key: LoadKey) {
+        guard load.kind.usesLoadAffinity, load.isBuiltInDataMover, !load.cancelRequested, !load.isBeingDeleted else {
+            state.queue.add(key)
+            return
+        }
+        if configuration.capacityAwarePlacement, let storageClass = placementStorageClass(of: load) {
+            guard admitsThisNode(storageClass: storageClass) else { return }
+            if state.manager.free <= 0 && !state.manager.isHeld(key) {
+                state.statistics.withLock { $0.noFreeSlot += 1 }
+                state.waitToAccept(key)
+                return
+            }
+        }
+        if config.prepareQueueLength > 0 && state.cache.exposingCount() >= config.prepareQueueLength {
+            state.statistics.withLock { $0.queueFull += 1 }
+            state.waitToAccept(key)
+            return
+        }
+        if configuration.acceptStagger > .zero, state.jittered.withLock({ $0.insert(key).inserted }) {
+            state.queue.add(key, after: stagger(key))
+        } else {
+            state.queue.add(key)
+        }
+    }
+
+    /// A place in the prepare queue was freed: wakes one waiting New load (after this node's turn in the
+    /// acceptance race), if this node could take it.
+    func queuePlaceFreed() {
+        if configuration.capacityAwarePlacement && state.manager.free <= 0 { return }
+        wakeAcceptWaiters(1)
+    }
+
+    /// A data-path slot of this node was freed (capacity-aware placement): wakes the Prepared loads waiting
+    /// for a slot, and as many waiting New loads as there are free slots, at once (no other node agent is
+    /// racing for this node's slots).
+    func slotFreed() {
+        wakeSlotWaiters()
+        guard configuration.capacityAwarePlacement else { return }
+        wakeAcceptWaiters(state.manager.free, staggered: false)
+    }
+
+    /// Re-queues up to `count` New loads that waited for room, oldest first.
+    func wakeAcceptWaiters(_ count: Int, staggered: Bool = true) {
+        for key in state.takeAcceptWaiters(count) {
+            if staggered {
+                state.queue.add(key, after: stagger(key))
+            } else {
+                _ = state.jittered.withLock { $0.insert(key) }
+                state.queue.add(key)
+            }
+        }
+    }
+
+    /// This node's turn in the acceptance race for `key` (see ``Configuration/acceptStagger``): its rank
+    /// among the nodes that may take the load — every node, or with capacity-aware placement the nodes its
+    /// affinity admits that have a free slot in this node agent's view.
     func stagger(_ key: LoadKey) -> Duration {
         guard configuration.acceptStagger > .zero, key.kind.usesLoadAffinity else { return .zero }
         let mine = Self.rankHash(node, key.name)
-        let rank = nodeCapacity.keys.count { $0 != node && Self.rankHash($0, key.name) < mine }
+        var candidates = Array(nodeCapacity.keys)
+        if configuration.capacityAwarePlacement, let load = state.cache.load(key), let storageClass = placementStorageClass(of: load) {
+            let committed = state.cache.committedCounts()
+            candidates = admittedNodes(storageClass: storageClass).filter {
+                committed[$0, default: 0] < nodeCapacity[$0, default: 0]
+            }
+        }
+        let rank = candidates.count { $0 != node && Self.rankHash($0, key.name) < mine }
         return configuration.acceptStagger * rank
     }
 
@@ -325,8 +406,10 @@ final class ControllerState: Sendable {
     let starts: AsyncStream<StartRequest>
     let startsContinuation: AsyncStream<StartRequest>.Continuation
 
-    /// New loads that already waited their turn in the acceptance race.
+    /// New loads that already waited their turn in the acceptance race (or need not).
     let jittered = Mutex<Set<LoadKey>>([])
+    /// The nodes each storage class's load affinity admits (computed once per storage class).
+    let admitted = Mutex<[String: [String]]>([:])
 
     private struct Waiters {
         var queue: [LoadKey] = []
@@ -346,23 +429,24 @@ final class ControllerState: Sendable {
         (starts, startsContinuation) = AsyncStream.makeStream(of: StartRequest.self)
     }
 
-    /// Remembers a New load that found the prepare queue full.
-    func waitForQueue(_ key: LoadKey) {
+    /// Remembers a New load that found no room (the prepare queue full, or no free slot on this node).
+    func waitToAccept(_ key: LoadKey) {
         waiters.withLock { w in
             guard w.members.insert(key).inserted else { return }
             w.queue.append(key)
         }
     }
 
-    /// Takes up to `count` waiting New loads, oldest first.
-    func takeQueueWaiters(_ count: Int) -> [LoadKey] {
+    /// Takes up to `count` waiting loads that are still New in the cache, oldest first; the others (taken by
+    /// another node agent meanwhile, or gone) are dropped.
+    func takeAcceptWaiters(_ count: Int) -> [LoadKey] {
         guard count > 0 else { return [] }
         return waiters.withLock { w in
             var taken: [LoadKey] = []
             while taken.count < count, w.head < w.queue.count {
                 let key = w.queue[w.head]
                 w.head += 1
-                if w.members.remove(key) != nil { taken.append(key) }
+                if w.members.remove(key) != nil && cache.load(key)?.phase == .new { taken.append(key) }
             }
             if w.head > 1024 && w.head * 2 > w.queue.count {
                 w.queue.removeFirst(w.head)

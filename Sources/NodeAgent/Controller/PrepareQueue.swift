@@ -65,6 +65,7 @@ struct PrepareQueue: Sendable {
             if tickets.count >= limit { return .full }
             tickets[ticket] = "\(node) \(LoadObject.timestamp(now))"
             do {
+                _ = cache.tookTicket(ticket, true)
                 try await write(tickets, over: current)
                 return .acquired
             } catch let e as KubeError where e.code == .conflict || e.code == .alreadyExists {
@@ -74,9 +75,15 @@ struct PrepareQueue: Sendable {
         return .full
     }
 
-    /// Returns the ticket of `key` (no effect when it is not held).
+    /// Returns the ticket of `key` (no effect when it is not held). Skips the round trip when this node agent's
+    /// last view of the queue shows no such ticket and it did not take one since: only the node agent that
+    /// takes a load's ticket returns it, so nothing is missed (a restarted node agent has no view yet and
+    /// always looks).
     func release(_ key: LoadKey) async throws {
-        try await remove([Self.ticket(key)])
+        let ticket = Self.ticket(key)
+        let taken = cache.tookTicket(ticket, false)
+        if !taken, let known = cache.queueObject, known["data"]?[ticket] == nil { return }
+        try await remove([ticket])
     }
 
     /// Removes tickets (by ConfigMap key), retrying on conflicts.

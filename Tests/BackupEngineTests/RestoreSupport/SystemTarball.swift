@@ -1,10 +1,11 @@
 import Foundation
+import ObjectStorageTesting
 
 /// Writes a gzip tarball with the system `tar` (GNU tar, PAX format, files only — as Go's
 /// `archive/tar` writes Velero's), independent of Lifeboat's own archive writer.
 enum SystemTarball {
     /// - Parameter entries: paths inside the archive and their contents, in archive order.
-    static func make(_ entries: [(path: String, bytes: [UInt8])]) throws -> [UInt8] {
+    static func make(_ entries: [(path: String, bytes: [UInt8])]) async throws -> [UInt8] {
         guard let tar = ["/usr/bin/tar", "/bin/tar"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw RestoreHarnessError("the system tar is missing (`make test` installs the test tools)")
         }
@@ -24,7 +25,7 @@ enum SystemTarball {
         process.executableURL = URL(fileURLWithPath: tar)
         process.arguments = ["--format=pax", "--no-recursion", "-czf", output.path, "-C", files.path, "-T", list.path]
         try process.run()
-        process.waitUntilExit()
+        _ = try await offCooperativePool { process.waitUntilExit() }
         guard process.terminationStatus == 0 else { throw RestoreHarnessError("tar exited with \(process.terminationStatus)") }
         return Array(try Data(contentsOf: output))
     }

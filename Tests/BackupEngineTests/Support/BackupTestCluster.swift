@@ -32,9 +32,10 @@ enum BackupTestCluster {
         }
     }
 
-    /// Polls `condition` every 20 ms until it holds, for at most `timeout`.
+    /// Polls `condition` every 20 ms until it holds, for at most `timeout` (generous: the whole suite runs in
+    /// parallel on two cores, and a sandbox controller can wait many seconds for its turn).
     static func waitUntil(
-        _ what: String, timeout: Duration = .seconds(15), _ condition: () async throws -> Bool
+        _ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool
     ) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
