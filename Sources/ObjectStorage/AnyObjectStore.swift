@@ -1,4 +1,5 @@
 public import NIOCore
+public import struct Foundation.Date
 
 /// A type-erased `ObjectStore`, for generic decorators over a store chosen at run time.
 public struct AnyObjectStore: ObjectStore {
@@ -36,4 +37,7 @@ public struct AnyObjectStore: ObjectStore {
         base.list(prefix: prefix, delimiter: delimiter)
     }
     public func delete(_ key: String) async throws { try await base.delete(key) }
+    public func removeAbandonedWrites(prefix: String, before cutoff: Date) async throws -> Int {
+        try await base.removeAbandonedWrites(prefix: prefix, before: cutoff)
+    }
 }

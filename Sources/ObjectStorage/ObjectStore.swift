@@ -1,4 +1,5 @@
 public import NIOCore
+public import struct Foundation.Date
 
 /// A flat key/value store of immutable-ish objects: a folder, an S3 bucket, or memory.
 ///
@@ -51,4 +52,16 @@ public protocol ObjectStore: Sendable {
         length: Int?
     )
         async throws -> Bool
+
+    /// Removes what interrupted writes left behind under `prefix` — the temporary files of a process killed
+    /// while writing — last modified before `cutoff`; returns how many were removed.
+    ///
+    /// Call it only while no writer can be active under `prefix` (a repository's prune holds the exclusive
+    /// lock). Readers never see such leftovers; this only reclaims their space. Backends whose interrupted
+    /// writes leave nothing behind do nothing (the default).
+    func removeAbandonedWrites(prefix: String, before cutoff: Date) async throws -> Int
+}
+
+extension ObjectStore {
+    public func removeAbandonedWrites(prefix: String, before cutoff: Date) async throws -> Int { 0 }
 }

@@ -1,4 +1,5 @@
 public import NIOCore
+public import struct Foundation.Date
 
 /// A view of another store in which every key is under `prefix`.
 ///
@@ -73,5 +74,9 @@ public struct PrefixedObjectStore<Base: ObjectStore>: ObjectStore {
 
     public func delete(_ key: String) async throws {
         try await base.delete(full(key))
+    }
+
+    public func removeAbandonedWrites(prefix removePrefix: String, before cutoff: Date) async throws -> Int {
+        try await base.removeAbandonedWrites(prefix: prefix + removePrefix, before: cutoff)
     }
 }

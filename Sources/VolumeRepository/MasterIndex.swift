@@ -16,15 +16,24 @@ final class MasterIndex: Sendable {
         var pending: Set<BlobHandle> = []
         /// Packs written in this session that are not yet in a saved index file.
         var unsaved: [IndexFile.Pack] = []
+        /// The index files loaded so far.
+        var files: Set<BlobID> = []
     }
 
     private let state = Mutex(State())
 
     init() {}
 
-    /// Adds the packs of a loaded index file.
-    func add(_ file: IndexFile) {
+    /// Whether the index file `id` was loaded (or written by this process).
+    func hasLoaded(_ id: BlobID) -> Bool { state.withLock { $0.files.contains(id) } }
+
+    /// Records an index file this process wrote (its packs are already known).
+    func wrote(_ id: BlobID) { _ = state.withLock { $0.files.insert(id) } }
+
+    /// Adds the packs of a loaded index file (once per file when its `id` is given).
+    func add(_ file: IndexFile, id: BlobID? = nil) {
         state.withLock { s in
+            if let id, !s.files.insert(id).inserted { return }
             for pack in file.packs {
                 s.packs[pack.id, default: []] += pack.blobs
                 for b in pack.blobs {

@@ -1,4 +1,5 @@
 public import Logging
+import Foundation
 import ObjectStorage
 
 /// What `prune` did.
@@ -9,11 +10,17 @@ public struct PruneSummary: Sendable {
     public var blobsRemoved = 0
     public var bytesFreed: Int = 0
     public var indexFilesReplaced = 0
+    /// Pack files no index refers to (left by a backup killed before it wrote its index), removed.
+    public var unreferencedPacksDeleted = 0
+    /// Temporary files of writes interrupted by a kill, removed.
+    public var abandonedWritesRemoved = 0
 }
 
 extension Repository {
     /// Deletes data no snapshot uses: unused packs are removed, partly used packs are rewritten, and the
-    /// index is replaced by one that supersedes the old index files.
+    /// index is replaced by one that supersedes the old index files. What killed backups left behind goes
+    /// too: pack files no index refers to, and the store's temporary files of interrupted writes (safe under
+    /// the exclusive lock: no other writer is running).
     public func prune(logger: Logger) async throws -> PruneSummary {
         try await withLock(exclusive: true, logger: logger) {
             try await runPrune(logger: logger)
@@ -21,6 +28,9 @@ extension Repository {
     }
 
     private func runPrune(logger: Logger) async throws -> PruneSummary {
+        let started = Date()
+        // What backups that finished since the repository was opened indexed (none can run now).
+        try await loadIndex(logger: logger)
         var summary = PruneSummary()
         var used = Set<BlobHandle>()
         var seen = Set<BlobID>()
@@ -71,10 +81,14 @@ extension Repository {
         for id in oldIndexes { try await store.delete(objectKey(.index, id)) }
         summary.indexFilesReplaced = oldIndexes.count
         let sizes = Dictionary(try await list(.data).map { ($0.id, $0.size) }, uniquingKeysWith: { a, _ in a })
-        for pack in deletePacks {
+        let indexed = Set(packs.keys)
+        let unreferenced = stored.filter { !indexed.contains($0) }
+        for pack in deletePacks + unreferenced.sorted(by: { $0.description < $1.description }) {
             summary.bytesFreed += sizes[pack] ?? 0
             try await store.delete(objectKey(.data, pack))
         }
+        summary.unreferencedPacksDeleted = unreferenced.count
+        summary.abandonedWritesRemoved = try await store.removeAbandonedWrites(prefix: prefix, before: started)
         logger.info("prune finished", metadata: ["packs.deleted": "\(summary.packsDeleted)", "packs.repacked": "\(summary.packsRepacked)"])
         return summary
     }

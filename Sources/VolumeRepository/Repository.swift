@@ -219,11 +219,11 @@ public final class Repository: Sendable {
 
     // MARK: index
 
-    /// Loads every index file into memory.
+    /// Loads every index file not loaded yet into memory.
     func loadIndex(logger: Logger) async throws {
-        for (id, _) in try await list(.index) {
+        for (id, _) in try await list(.index) where !index.hasLoaded(id) {
             let file = try IndexFile(decoding: try await loadUnpacked(.index, id), name: id.hex)
-            index.add(file)
+            index.add(file, id: id)
         }
         logger.debug("loaded index", metadata: ["blobs": "\(index.blobCount)"])
     }
@@ -238,12 +238,12 @@ public final class Repository: Sendable {
             batch.append(pack)
             count += pack.blobs.count
             if count >= 50_000 {
-                _ = try await saveUnpacked(.index, IndexFile(packs: batch).encoded())
+                index.wrote(try await saveUnpacked(.index, IndexFile(packs: batch).encoded()))
                 batch = []
                 count = 0
             }
         }
-        if !batch.isEmpty { _ = try await saveUnpacked(.index, IndexFile(packs: batch).encoded()) }
+        if !batch.isEmpty { index.wrote(try await saveUnpacked(.index, IndexFile(packs: batch).encoded())) }
     }
 
     // MARK: snapshots

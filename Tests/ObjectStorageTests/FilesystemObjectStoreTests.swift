@@ -69,6 +69,31 @@ struct FilesystemObjectStoreTests {
         }
     }
 
+    /// Leftovers of killed writers are removed under the prefix only, before the cutoff only, objects never;
+    /// through a prefixed view the prefix is the view's.
+    @Test func abandonedWritesAreRemovedUnderThePrefixBeforeTheCutoff() async throws {
+        try await withTemporaryFolder { folder in
+            let store = try FilesystemObjectStore(root: folder)
+            for key in ["repo/data/00/p1", "repo/index/i1", "other/o1"] { try await store.putData(key, bytes: [1]) }
+            let old = ["repo/data/00/.lifeboat-tmp-a", "repo/.lifeboat-tmp-b", "other/.lifeboat-tmp-c"]
+            for path in old { _ = FileManager.default.createFile(atPath: folder + "/" + path, contents: Data([9])) }
+            let cutoff = Date().addingTimeInterval(5)
+            _ = FileManager.default.createFile(atPath: folder + "/repo/index/.lifeboat-tmp-new", contents: Data([9]))
+            try FileManager.default.setAttributes(
+                [.modificationDate: cutoff.addingTimeInterval(60)], ofItemAtPath: folder + "/repo/index/.lifeboat-tmp-new")
+
+            let prefixed = try PrefixedObjectStore(base: store, prefix: "repo")
+            #expect(try await prefixed.removeAbandonedWrites(prefix: "", before: cutoff) == 2)
+            let exists = { (path: String) in FileManager.default.fileExists(atPath: folder + "/" + path) }
+            #expect(!exists("repo/data/00/.lifeboat-tmp-a") && !exists("repo/.lifeboat-tmp-b"))
+            #expect(exists("other/.lifeboat-tmp-c"), "outside the prefix")
+            #expect(exists("repo/index/.lifeboat-tmp-new"), "written after the cutoff")
+            #expect(try await store.listAll(prefix: "").map(\.key) == ["other/o1", "repo/data/00/p1", "repo/index/i1"])
+            // A store whose writes leave nothing behind removes nothing.
+            #expect(try await MemoryObjectStore().removeAbandonedWrites(prefix: "", before: cutoff) == 0)
+        }
+    }
+
     @Test func failedBodyLeavesOldObjectAndNoTemporaryFile() async throws {
         struct Boom: Error {}
         try await withTemporaryFolder { folder in

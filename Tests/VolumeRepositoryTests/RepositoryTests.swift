@@ -162,6 +162,52 @@ struct RepositoryTests {
         try Fixture.expectSameTree(source, target + source)
     }
 
+    /// A backup killed after uploading its packs but before its index, and a write killed before its rename:
+    /// prune removes the pack no index refers to and the temporary file, and the repository stays clean.
+    @Test func pruneRemovesWhatAKilledBackupLeftBehind() async throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let source = dir.sub("src")
+        try Fixture.makeTree(at: source, bigFileSize: 200_000)
+        let repoPath = dir.sub("repo")
+        let store = try FilesystemObjectStore(root: repoPath, configuration: .init(sync: false, createRoot: true))
+        let repo = try await Repository.initialize(store: store, password: password, configuration: .testing, logger: .test)
+        _ = try await repo.backup(BackupOptions(paths: [source]), logger: .test)
+        func keys(_ prefix: String) async throws -> Set<String> { Set(try await store.listAll(prefix: prefix).map(\.key)) }
+        let (indexes, snapshots, packs) = (try await keys("index/"), try await keys("snapshots/"), try await keys("data/"))
+
+        // The second backup's new data reaches a pack; its index and snapshot are then removed, as if the
+        // process had been killed between the pack upload and the index.
+        var rng = SplitMix(seed: 99)
+        try Data((0..<300_000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }).write(to: URL(fileURLWithPath: source + "/new.bin"))
+        _ = try await repo.backup(BackupOptions(paths: [source]), logger: .test)
+        for key in try await keys("index/").subtracting(indexes).union(try await keys("snapshots/").subtracting(snapshots)) {
+            try await store.delete(key)
+        }
+        let orphans = try await keys("data/").subtracting(packs)
+        #expect(!orphans.isEmpty)
+        let folder = repoPath + "/data/" + String(orphans.sorted()[0].dropFirst("data/".count).prefix(2))
+        let temporary = folder + "/.lifeboat-tmp-interrupted"
+        try Data(repeating: 7, count: 1000).write(to: URL(fileURLWithPath: temporary))
+
+        let pruned = try await Repository.open(store: store, password: password, logger: .test).prune(logger: .test)
+        #expect(pruned.unreferencedPacksDeleted == orphans.count)
+        #expect(pruned.abandonedWritesRemoved == 1)
+        #expect(!FileManager.default.fileExists(atPath: temporary))
+        #expect(try await keys("data/") == packs)
+
+        let opened = try await Repository.open(store: store, password: password, logger: .test)
+        let report = try await opened.check(readData: true, logger: .test)
+        #expect(report.isClean, "\(report.errors)")
+        let resticCheck = try await Restic.run(["-r", repoPath, "check", "--read-data"], password: password)
+        #expect(resticCheck.output.contains("no errors were found"), "\(resticCheck.output)")
+        try FileManager.default.removeItem(atPath: source + "/new.bin")
+        let target = dir.sub("restore")
+        let restored = try await opened.restore(RestoreOptions(target: target), logger: .test)
+        #expect(restored.isComplete)
+        try Fixture.expectSameTree(source, target + source)
+    }
+
     @Test func chunkBoundariesStayWithinLimits() throws {
         let chunker = try Chunker(polynomial: Polynomial(hex: "3da3358b4dc173")!)
         var rng = SplitMix(seed: 7)

@@ -93,5 +93,10 @@ struct RepoPruneCommand: AsyncParsableCommand {
     static func printSummary(_ s: PruneSummary) {
         print("removed \(s.blobsRemoved) unused blobs: \(s.packsDeleted) packs deleted, \(s.packsRepacked) repacked, \(s.packsKept) kept")
         print("freed \(ByteFormat.string(UInt64(s.bytesFreed))), replaced \(s.indexFilesReplaced) index files")
+        if s.unreferencedPacksDeleted > 0 || s.abandonedWritesRemoved > 0 {
+            print(
+                "removed what interrupted runs left: \(s.unreferencedPacksDeleted) packs no index refers to, "
+                    + "\(s.abandonedWritesRemoved) temporary files")
+        }
     }
 }

@@ -1,5 +1,6 @@
 public import Logging
 public import NIOCore
+public import struct Foundation.Date
 
 /// A decorator that retries a store's failed operations with exponential backoff and jitter.
 ///
@@ -122,6 +123,10 @@ public struct RetryingObjectStore<Base: ObjectStore>: ObjectStore {
 
     public func delete(_ key: String) async throws {
         try await policy.run("DELETE \(key)", logger: logger) { try await base.delete(key) }
+    }
+
+    public func removeAbandonedWrites(prefix: String, before cutoff: Date) async throws -> Int {
+        try await base.removeAbandonedWrites(prefix: prefix, before: cutoff)
     }
 }
 
