@@ -26,7 +26,14 @@ extension Archiver {
             return node
         }
         let read = try await limiter.withSlot { try await storeContent(path: path, sizeHint: Int(node.size)) }
-        guard let (content, size) = read else { return nil }
+        guard let (content, size, opened) = read else { return nil }
+        // As restic: the metadata is the open file's (it may have been replaced or written to since the
+        // directory was read), the size what was read.
+        node.mtime = .local(seconds: Int64(opened.st_mtim.tv_sec), nanoseconds: Int32(opened.st_mtim.tv_nsec))
+        node.atime = node.mtime
+        node.ctime = .local(seconds: Int64(opened.st_ctim.tv_sec), nanoseconds: Int32(opened.st_ctim.tv_nsec))
+        node.inode = UInt64(opened.st_ino)
+        node.mode = GoFileMode.from(posix: UInt32(opened.st_mode))
         node.content = content
         node.size = size
         stats.withLock { s in
@@ -51,22 +58,34 @@ extension Archiver {
         var buffer: [UInt8]
     }
 
-    /// Reads, chunks and stores a file; nil (and an item error) when it cannot be read.
+    /// Reads, chunks and stores a file; nil (and an item error) when it cannot be read, or when what was
+    /// opened is no longer a regular file (restic: "changed type, refusing to archive"). Returns the chunk
+    /// IDs, the bytes read and the `fstat` of the opened file.
     ///
     /// This task reads and finds chunk boundaries; each complete chunk (but the last) is hashed,
     /// compressed, encrypted and packed by a child task, at most `chunksInFlight` at once, so a single
     /// large file keeps more than one core busy. A buffer holds one chunk plus at most one read
     /// (typically ~2 MiB, at most 9 MiB); a file uses at most `chunksInFlight + 1` of them.
-    private func storeContent(path: [UInt8], sizeHint: Int) async throws -> ([BlobID], UInt64)? {
-        var fd = path.withCString { open($0, O_RDONLY | O_NOFOLLOW | Self.noATime | O_CLOEXEC) }
+    private func storeContent(path: [UInt8], sizeHint: Int) async throws -> ([BlobID], UInt64, stat)? {
+        // O_NONBLOCK: a FIFO swapped in since the directory was read must not block the open.
+        var fd = path.withCString { open($0, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | Self.noATime | O_CLOEXEC) }
         if fd < 0 && errno == EPERM {
-            fd = path.withCString { open($0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
+            fd = path.withCString { open($0, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) }
         }
         guard fd >= 0 else {
             record(path, "open: \(Errno(errno))")
             return nil
         }
         defer { close(fd) }
+        var opened = stat()
+        guard fstat(fd, &opened) == 0 else {
+            record(path, "fstat: \(Errno(errno))")
+            return nil
+        }
+        guard (opened.st_mode & S_IFMT) == S_IFREG else {
+            record(path, "file changed type, refusing to archive")
+            return nil
+        }
         let initialSize = min(max(sizeHint + 1, 4096), 2 * Self.readSize)
         return try await withThrowingTaskGroup(of: ChunkOutcome.self) { group in
             var buffer = [UInt8](repeating: 0, count: initialSize)
@@ -152,7 +171,7 @@ extension Archiver {
                 record(path, "internal error: chunk missing")
                 return nil
             }
-            return (ids, total)
+            return (ids, total, opened)
         }
     }
 
