@@ -145,6 +145,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // MARK: the one executable
+        // glibc's <malloc.h> (mallopt), for the CLI's allocator settings.
+        .systemLibrary(name: "CMalloc"),
         .executableTarget(
             name: "LifeboatCLI",
             dependencies: [
@@ -154,6 +156,7 @@ let package = Package(
                 "VolumeRepository",
                 "NodeAgent",
                 "BackupEngine",
+                "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -219,7 +222,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NodeAgentTests",
-            dependencies: ["NodeAgent", "Kubernetes", "KubeSandbox"],
+            dependencies: ["NodeAgent", "Kubernetes", "KubeSandbox", "ObjectStorageTesting"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -19,4 +19,9 @@ struct Lifeboat: AsyncParsableCommand {
             QuickstartCommand.self,
         ]
     )
+
+    static func main() async {
+        AllocatorTuning.apply()
+        await main(nil)
+    }
 }

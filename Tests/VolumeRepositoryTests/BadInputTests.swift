@@ -1,5 +1,6 @@
 import Foundation
 import ObjectStorage
+import ObjectStorageTesting
 import Testing
 @testable import VolumeRepository
 #if canImport(Glibc)

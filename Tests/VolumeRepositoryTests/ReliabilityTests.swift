@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import ObjectStorage
+import ObjectStorageTesting
 import Testing
 @testable import VolumeRepository
 #if canImport(Glibc)
