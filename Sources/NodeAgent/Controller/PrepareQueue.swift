@@ -86,19 +86,17 @@ struct PrepareQueue: Sendable {
         try await remove([ticket])
     }
 
-    /// Removes tickets (by ConfigMap key), retrying on conflicts.
+    /// Removes tickets (by ConfigMap key) with one JSON merge patch: removing keys needs no
+    /// resourceVersion check (nothing is counted), so there is no read and no conflict to retry.
     func remove(_ names: [String]) async throws {
-        for _ in 0..<32 {
-            let current = try await fresh()
-            var tickets = Self.tickets(current)
-            guard names.contains(where: { tickets[$0] != nil }) else { return }
-            for name in names { tickets[name] = nil }
-            do {
-                try await write(tickets, over: current)
-                return
-            } catch let e as KubeError where e.code == .conflict || e.code == .notFound {
-                continue
-            }
+        guard !names.isEmpty else { return }
+        var data = JSONObject()
+        for name in names { data[name] = .null }
+        do {
+            cache.queueObject = try await client.patch(
+                .configMaps, namespace: namespace, name: Self.configMapName, .merge(["data": .object(data)]))
+        } catch let e as KubeError where e.code == .notFound {
+            return
         }
     }
 
