@@ -13,6 +13,8 @@ final class Zstd: Sendable {
     }
 
     private let pool = Mutex<[Context]>([])
+    /// Output buffer kept with each pooled context.
+    static let pooledScratch = 1 << 20
     let level: Int32
     let windowLog: Int32
 
@@ -56,13 +58,22 @@ final class Zstd: Sendable {
         defer { give(context) }
         let bound = ZSTD_compressBound(input.count)
         let cap = max(1, limit.map { min($0, bound) } ?? bound)
-        if context.scratch.count < cap {
-            context.scratch.deallocate()
-            context.scratch = .allocate(byteCount: cap, alignment: 16)
+        // Frames of up to `pooledScratch` bytes go to the context's own buffer; larger ones (chunks of several
+        // MiB) to a buffer of this call only, so no context keeps megabytes resident between calls.
+        let output: UnsafeMutableRawBufferPointer
+        if cap <= Self.pooledScratch {
+            if context.scratch.count < cap {
+                context.scratch.deallocate()
+                context.scratch = .allocate(byteCount: Self.pooledScratch, alignment: 16)
+            }
+            output = context.scratch
+        } else {
+            output = .allocate(byteCount: cap, alignment: 16)
         }
-        let n = ZSTD_compress2(context.pointer, context.scratch.baseAddress, cap, input.baseAddress, input.count)
+        defer { if output.baseAddress != context.scratch.baseAddress { output.deallocate() } }
+        let n = ZSTD_compress2(context.pointer, output.baseAddress, cap, input.baseAddress, input.count)
         if ZSTD_isError(n) != 0 { return try body(nil) }
-        return try body(UnsafeRawBufferPointer(rebasing: context.scratch[0..<n]))
+        return try body(UnsafeRawBufferPointer(rebasing: output[0..<n]))
     }
 
     /// Compresses `input` into one zstd frame; `nil` when the result would not be smaller than `limit` bytes.
