@@ -42,7 +42,7 @@ struct ArchiverRaceTests {
         #expect(errors(archiver).first?.message.hasPrefix("open: ") == true, "\(errors(archiver))")
     }
 
-    @Test(.timeLimit(.minutes(1))) func fileReplacedByAFIFOIsRefusedWithoutBlocking() async throws {
+    @Test(.timeLimit(.minutes(3))) func fileReplacedByAFIFOIsRefusedWithoutBlocking() async throws {
         let dir = try TempDir()
         defer { dir.cleanup() }
         let path = dir.sub("pipe")
