@@ -45,7 +45,7 @@ struct KubectlTests {
             async throws -> String
         {
             let (process, out, err) = try start(arguments)
-            let deadline = ContinuousClock.now + .seconds(30)
+            let deadline = ContinuousClock.now + .seconds(90)
             while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
             if process.isRunning { process.terminate() }
             process.waitUntilExit()

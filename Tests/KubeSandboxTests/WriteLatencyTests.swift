@@ -16,7 +16,7 @@ struct WriteLatencyTests {
             // A read made while a write waits out its latency is answered before that write is applied.
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await api.namespace("pending") }
-                let deadline = ContinuousClock.now + .seconds(30)
+                let deadline = ContinuousClock.now + .seconds(90)
                 while sandbox.core.writesInCommit.load(ordering: .relaxed) == 0, ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(5))
                 }
@@ -39,7 +39,7 @@ struct WriteLatencyTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<10 { group.addTask { try await api.namespace("n\(index)") } }
                 var most = 0
-                let deadline = ContinuousClock.now + .seconds(30)
+                let deadline = ContinuousClock.now + .seconds(90)
                 while most < 10, ContinuousClock.now < deadline {
                     most = max(most, sandbox.core.writesInCommit.load(ordering: .relaxed))
                     try await Task.sleep(for: .milliseconds(5))

@@ -45,7 +45,7 @@ struct ClusterSimulationTests {
                 storageClasses: ["fast", "standard"], loads: loads,
                 controllerConfiguration: .init(
                     nodeName: "", requeueDelay: .milliseconds(250), workers: 2, capacityAwarePlacement: capacityAware),
-                timeout: .seconds(90), logger: Self.logger)
+                timeout: .seconds(180), logger: Self.logger)
             let report = try await simulation.run()
 
             // The concurrency each node got (smallest matching rule wins).
