@@ -56,16 +56,10 @@ final class LoadCache: Sendable {
     func load(_ key: LoadKey) -> LoadObject? { state.withLock { $0.loads[key] } }
 
     /// Stores a load unless the cache already holds a newer version of it.
-    func put(_ load: LoadObject) {
-        let key = LoadKey(kind: load.kind, name: load.name)
-        state.withLock { s in
-            if let current = s.loads[key], !Self.isNewer(load.resourceVersion, than: current.resourceVersion) { return }
-            s.set(key, load)
-        }
-    }
+    func put(_ load: LoadObject) { _ = update(load) }
 
-    /// Stores a load from a watch event and returns the version it replaced (nil when it was not cached or
-    /// the cache already holds a newer version; then nothing changes).
+    /// Stores a load unless the cache already holds a newer version of it; returns the version cached before
+    /// (nil when none) and whether the load was stored.
     func update(_ load: LoadObject) -> (previous: LoadObject?, changed: Bool) {
         let key = LoadKey(kind: load.kind, name: load.name)
         return state.withLock { s in

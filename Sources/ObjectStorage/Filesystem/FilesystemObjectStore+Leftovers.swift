@@ -15,8 +15,7 @@ extension FilesystemObjectStore {
     public func removeAbandonedWrites(prefix: String, before cutoff: Date) async throws -> Int {
         // The folder holding every key that starts with `prefix`.
         let folderKey = prefix.lastIndex(of: "/").map { String(prefix[..<$0]) } ?? ""
-        if !folderKey.isEmpty { try ObjectKey.validate(folderKey) }
-        let start = folderKey.isEmpty ? root : (root == "/" ? "/" + folderKey : root + "/" + folderKey)
+        let start = folderKey.isEmpty ? root : try path(of: folderKey)
         let limit = cutoff.timeIntervalSince1970
         return try await POSIXFile.run {
             var removed = 0
