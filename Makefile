@@ -1,6 +1,9 @@
 # Lifeboat — see README.md.
 SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
+# How many test cases run at once. The suite starts dozens of in-process clusters, S3 servers and
+# processes; on a 2-core machine, running all of them at once starves their controllers for seconds.
+TEST_WIDTH ?= 8
 
 .PHONY: all build test deps quickstart bench clean
 
@@ -15,7 +18,7 @@ build: deps
 ## make test: install what the tests need (idempotent), build, run the whole suite.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
+	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) $(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
 
 ## make quickstart: the main job on embedded defaults (in-process sandbox, local-folder location).
 quickstart: deps

@@ -255,6 +255,7 @@ struct ItemRestorer: Sendable {
         for item in contents.items("namespaces") where selection.namespaces.shouldInclude(item.name) {
             if let target = selection.target(item.name), needed[target] == nil { needed[target] = item.name }
         }
+        var awaitingServiceAccount: [String] = []
         for (target, source) in needed.sorted(by: { $0.key < $1.key }) {
             var entry = RestoreReport.Entry(
                 action: .create, groupResource: "namespaces", apiVersion: "v1", kind: "Namespace", namespace: nil,
@@ -262,6 +263,9 @@ struct ItemRestorer: Sendable {
             do {
                 if try await ensureNamespace(target: target, source: source) {
                     entry.action = .create
+                    if !dryRun, contents.item("serviceaccounts", namespace: source, name: "default") != nil {
+                        awaitingServiceAccount.append(target)
+                    }
                 } else {
                     entry.action = .skip
                     entry.reason = "namespace already exists"
@@ -272,6 +276,11 @@ struct ItemRestorer: Sendable {
                 outcome.results.errors.add(namespace: target, entry.reason ?? "")
             }
             outcome.entries.append(entry)
+        }
+        if !awaitingServiceAccount.isEmpty {
+            // All namespaces exist before the first wait, so the waits overlap with the controller's work.
+            let limit: Duration = await clusterCreatesDefaultServiceAccounts() ? configuration.resourceTimeout : .seconds(2)
+            for target in awaitingServiceAccount { await waitForDefaultServiceAccount(in: target, limit: limit) }
         }
         return outcome
     }
@@ -306,27 +315,35 @@ struct ItemRestorer: Sendable {
         do {
             _ = try await client.create(.namespaces, namespace, options: WriteOptions(dryRun: dryRun))
             log.info("Created namespace \(target)")
-            if !dryRun, contents.item("serviceaccounts", namespace: source, name: "default") != nil {
-                await waitForDefaultServiceAccount(in: target)
-            }
             return true
         } catch let error as KubeError where error.code == .alreadyExists {
             return false
         }
     }
 
-    /// The cluster creates a `default` ServiceAccount in every new namespace, asynchronously. Waiting for it
-    /// (briefly) makes the restore of the backed-up `default` account deterministic: it always finds the
-    /// cluster's and merges into it, as the dry run predicts, instead of racing the controller.
-    private func waitForDefaultServiceAccount(in namespace: String) async {
-        let serviceAccounts = GroupVersionResource(group: "", version: "v1", resource: "serviceaccounts")
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(2)
-        while clock.now < deadline {
-            if (try? await client.get(serviceAccounts, namespace: namespace, name: "default")) != nil { return }
-            try? await Task.sleep(for: .milliseconds(20))
+    private static let serviceAccounts = GroupVersionResource(group: "", version: "v1", resource: "serviceaccounts")
+
+    /// Whether this cluster runs the controller that gives every namespace a `default` ServiceAccount (the
+    /// system namespaces have theirs). Clusters without one (an API server alone) are not waited on.
+    private func clusterCreatesDefaultServiceAccounts() async -> Bool {
+        for namespace in ["default", "kube-system"] {
+            if (try? await client.get(Self.serviceAccounts, namespace: namespace, name: "default")) != nil { return true }
         }
-        log.info("namespace \(namespace) has no default ServiceAccount after 2s; restoring the backed-up one")
+        return false
+    }
+
+    /// The cluster creates a `default` ServiceAccount in every new namespace, asynchronously. Waiting for it
+    /// makes the restore of the backed-up `default` account deterministic: it always finds the cluster's and
+    /// merges into it, as the dry run predicts, instead of racing the controller. A busy cluster's controller
+    /// can take many seconds, so where the controller runs the wait is bounded by the resource timeout.
+    private func waitForDefaultServiceAccount(in namespace: String, limit: Duration) async {
+        let clock = ContinuousClock()
+        let deadline = clock.now + limit
+        while clock.now < deadline {
+            if (try? await client.get(Self.serviceAccounts, namespace: namespace, name: "default")) != nil { return }
+            do { try await Task.sleep(for: .milliseconds(25)) } catch { return }  // cancelled
+        }
+        log.info("namespace \(namespace) has no default ServiceAccount after \(limit); restoring the backed-up one")
     }
 
     /// Waits until a restored CRD is Established; returns a problem message on timeout.

@@ -35,6 +35,8 @@ enum RestoreHarness {
         try await withSandbox(SandboxConfiguration(port: 0, nodes: 1, seed: nil)) { sandbox in
             let config = try KubeConfig.parse(yaml: sandbox.kubeconfigYAML)
             try await withKubeClient(config: config, configuration: clientConfiguration, logger: logger) { client in
+                // Ready as a cluster is: its ServiceAccount controller has given `default` its account.
+                try await waitForDefaultServiceAccount(client, namespace: "default")
                 try await body(client)
             }
         }
@@ -47,8 +49,9 @@ enum RestoreHarness {
     ) async throws -> RestoreOutcome {
         var spec = RestoreSpec(backupName: backup)
         edit(&spec)
+        // Generous limits (the whole suite shares two cores); they only bound waits for the cluster's controllers.
         let configuration = RestoreRunner.Configuration(
-            parallelism: parallelism, dryRun: dryRun, resourceTimeout: .seconds(20), terminatingTimeout: .seconds(20),
+            parallelism: parallelism, dryRun: dryRun, resourceTimeout: .seconds(60), terminatingTimeout: .seconds(60),
             recordInCluster: false)
         let runner = RestoreRunner(client: client, store: store, configuration: configuration, logger: logger)
         return try await runner.run(Restore(metadata: ObjectMeta(name: name), spec: spec))
