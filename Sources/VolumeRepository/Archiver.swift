@@ -120,8 +120,10 @@ final class Archiver: Sendable {
             return nil
         }
         var parentNodes: [[UInt8]: Node] = [:]
+        var parentTree: Tree?
         if let subtree = parent?.subtree, parent?.type == .dir, let tree = try? await repo.loadTree(subtree) {
             for n in tree.nodes { parentNodes[n.nameBytes] = n }
+            parentTree = tree
         }
         let children = names.filter { !excludes.excludes(LocalFS.join(path, $0)) }
         var nodes = [Node?](repeating: nil, count: children.count)
@@ -139,6 +141,11 @@ final class Archiver: Sendable {
             for try await (i, node) in group { nodes[i] = node }
         }
         let tree = Tree(nodes: nodes.compactMap { $0 })
+        if let parentTree, let subtree = parent?.subtree, tree == parentTree {
+            // Nothing in the directory changed: the parent's tree (just loaded, so in the index) is this one.
+            stats.withLock { $0.dirsUnmodified += 1 }
+            return subtree
+        }
         return try await storeTree(tree, parent: parent)
     }
 

@@ -12,7 +12,7 @@ public struct PruneSummary: Sendable {
     public var indexFilesReplaced = 0
     /// Pack files no index refers to (left by a backup killed before it wrote its index), removed.
     public var unreferencedPacksDeleted = 0
-    /// Temporary files of writes interrupted by a kill, removed.
+    /// What writes interrupted by a kill left (temporary files, unfinished S3 multipart uploads), removed.
     public var abandonedWritesRemoved = 0
 }
 

@@ -66,6 +66,54 @@ struct S3ObjectStoreTests {
         #expect(!uploads.text.contains("<UploadId>"), "no multipart upload is left behind")
     }
 
+    /// A process killed mid-upload leaves its multipart upload open; the sweep aborts those under the prefix
+    /// and leaves the rest. (moto reports every upload as initiated in 2010, so the cutoff is checked below.)
+    @Test func abandonedMultipartUploadsUnderThePrefixAreAborted() async throws {
+        let moto = try await MotoServer.shared()
+        let store = try await moto.makeStore(bucket: Self.bucketName(), logger: Self.logger)
+        func start(_ key: String) async throws {
+            let created = try await store.send(S3Request(method: .POST, key: key, query: [("uploads", "")]))
+            #expect(S3XML.value("UploadId", in: created.text)?.isEmpty == false)
+        }
+        func openUploads() async throws -> [String] {
+            let text = try await store.send(S3Request(method: .GET, key: nil, query: [("uploads", "")])).text
+            return S3XML.elements("Upload", in: text).compactMap { S3XML.value("Key", in: $0) }.sorted()
+        }
+        try await start("repo/data/00/killed-1")
+        try await start("repo/data/01/killed-2")
+        try await start("repository-2/data/00/kept")
+        try await start("other/data/00/kept")
+        try await store.putData("repo/config", bytes: [1, 2, 3] as [UInt8])
+        #expect(try await store.removeAbandonedWrites(prefix: "repo/", before: Date(timeIntervalSinceNow: 5)) == 2)
+        #expect(try await openUploads() == ["other/data/00/kept", "repository-2/data/00/kept"])
+        #expect(try await store.getData("repo/config") == ByteBuffer(bytes: [1, 2, 3]), "objects are never touched")
+        #expect(try await store.removeAbandonedWrites(prefix: "repo/", before: Date(timeIntervalSinceNow: 5)) == 0)
+    }
+
+    /// Only uploads initiated before the cutoff are chosen (a page as AWS documents it, with entities).
+    @Test func abandonedUploadsAreThoseInitiatedBeforeTheCutoff() throws {
+        let page: Substring = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+              <Bucket>bucket</Bucket><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker>
+              <NextKeyMarker>repo/data/b</NextKeyMarker><NextUploadIdMarker>id-b</NextUploadIdMarker>
+              <MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>
+              <Upload><Key>repo/data/a&amp;1</Key><UploadId>id-a</UploadId><StorageClass>STANDARD</StorageClass>
+                <Initiated>2026-11-22T01:00:00.000Z</Initiated></Upload>
+              <Upload><Key>repo/data/b</Key><UploadId>id-b</UploadId><StorageClass>STANDARD</StorageClass>
+                <Initiated>2026-11-22T03:00:00.000Z</Initiated></Upload>
+              <Upload><Key>other/c</Key><UploadId>id-c</UploadId><Initiated>2026-11-22T00:00:00.000Z</Initiated></Upload>
+              <Upload><Key>repo/data/d</Key><UploadId>id-d</UploadId></Upload>
+            </ListMultipartUploadsResult>
+            """
+        let cutoff = try #require(UTCDateFormat.parseISO8601("2026-11-22T02:00:00Z"))
+        let chosen = S3ObjectStore.abandonedUploads(inListing: page, prefix: "repo/", before: cutoff)
+        #expect(chosen.map(\.key) == ["repo/data/a&1"])
+        #expect(chosen.map(\.id) == ["id-a"])
+        let later = cutoff.addingTimeInterval(7200)
+        #expect(S3ObjectStore.abandonedUploads(inListing: page, prefix: "repo/", before: later).map(\.id) == ["id-a", "id-b"])
+    }
+
     /// Runs `body` with an HTTP client that opens one connection per request, so the proxy's
     /// per-connection faults hit requests in order (no pooled connection slips past them).
     static func withOneRequestPerConnection<T>(_ body: (HTTPClient) async throws -> T) async throws -> T {

@@ -44,6 +44,8 @@ struct RepositoryTests {
         #expect(second.parentID == first.snapshotID)
         #expect(second.filesUnmodified == 7)
         #expect(second.dataBlobs == 0)
+        // src, docs, docs/deep, docs/deep/er and empty are unchanged: their trees are the parent's.
+        #expect(second.dirsUnmodified >= 5)
 
         let target = dir.sub("restore")
         let restored = try await reopened.restore(RestoreOptions(target: target), logger: .test)
@@ -57,6 +59,22 @@ struct RepositoryTests {
         let report = try await reopened.check(readData: true, logger: .test)
         #expect(report.isClean, "\(report.errors)")
         #expect(report.packsRead > 0)
+
+        // A change deep down: its directory and those above it get new trees, the rest keep theirs.
+        let handle = try #require(FileHandle(forWritingAtPath: source + "/docs/deep/text.log"))
+        handle.seekToEndOfFile()
+        handle.write(Data("one more line\n".utf8))
+        try handle.close()
+        let third = try await reopened.backup(BackupOptions(paths: [source]), logger: .test)
+        #expect(third.filesChanged == 1)
+        #expect(third.filesUnmodified == 6)
+        #expect(third.dirsChanged >= 3, "docs/deep, docs and src")
+        #expect(third.dirsUnmodified == 2, "docs/deep/er and empty")
+        #expect(third.treeBlobs >= 3)
+        let again = dir.sub("restore-again")
+        let restoredAgain = try await reopened.restore(RestoreOptions(target: again), logger: .test)
+        #expect(restoredAgain.isComplete, "\(restoredAgain.errors)")
+        try Fixture.expectSameTree(source, again + source)
     }
 
     @Test func concurrentBackupsIntoOneRepositoryStayConsistent() async throws {

@@ -96,7 +96,7 @@ struct RepoPruneCommand: AsyncParsableCommand {
         if s.unreferencedPacksDeleted > 0 || s.abandonedWritesRemoved > 0 {
             print(
                 "removed what interrupted runs left: \(s.unreferencedPacksDeleted) packs no index refers to, "
-                    + "\(s.abandonedWritesRemoved) temporary files")
+                    + "\(s.abandonedWritesRemoved) unfinished writes (temporary files, multipart uploads)")
         }
     }
 }
