@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import CMalloc
+import Glibc
 #endif
 
 /// glibc malloc settings for a process that streams gigabytes through short-lived multi-MiB buffers.
@@ -12,13 +13,17 @@ import CMalloc
 /// from 175 to 151 MiB for a first backup, 140 to 102 MiB after mutation, 133 to 112 MiB for a restore
 /// and 118 to 98 MiB for `check --read-data`, for about 5 % more CPU in `check` (page faults of fresh
 /// pack buffers) and no measurable change elsewhere. A 128 KiB threshold saved a little more memory but
-/// made restores much slower. Set first thing in `main`; process-wide.
+/// made restores much slower. Set first thing in `main`; process-wide. A setting given with glibc's own
+/// environment variable (`MALLOC_ARENA_MAX`, `MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`) wins.
 enum AllocatorTuning {
     static func apply() {
         #if canImport(Glibc)
-        _ = mallopt(M_ARENA_MAX, 2)
-        _ = mallopt(M_MMAP_THRESHOLD, 1 << 20)
-        _ = mallopt(M_TRIM_THRESHOLD, 1 << 20)
+        func set(_ option: Int32, _ value: Int32, unless variable: String) {
+            if getenv(variable) == nil { _ = mallopt(option, value) }
+        }
+        set(M_ARENA_MAX, 2, unless: "MALLOC_ARENA_MAX")
+        set(M_MMAP_THRESHOLD, 1 << 20, unless: "MALLOC_MMAP_THRESHOLD_")
+        set(M_TRIM_THRESHOLD, 1 << 20, unless: "MALLOC_TRIM_THRESHOLD_")
         #endif
     }
 }
