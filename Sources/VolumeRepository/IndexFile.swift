@@ -66,6 +66,15 @@ public struct IndexFile: Sendable {
 
     /// Decodes index JSON; `name` is used in error messages.
     init(decoding bytes: [UInt8], name: String) throws {
+        if let fast = try? JSONScanner.indexFile(bytes) {
+            self = fast
+            return
+        }
+        try self.init(referenceDecoding: bytes, name: name)
+    }
+
+    /// Decodes index JSON with `JSONDecoder` (the reference, and the one that explains malformed files).
+    init(referenceDecoding bytes: [UInt8], name: String) throws {
         let form: JSONForm
         do {
             form = try JSONDecoder().decode(JSONForm.self, from: Data(bytes))

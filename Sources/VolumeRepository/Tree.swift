@@ -30,7 +30,7 @@ public struct Tree: Sendable, Hashable {
 
     /// Decodes tree blob bytes.
     public init(decoding bytes: [UInt8]) throws {
-        if let nodes = try? TreeParser.nodes(bytes) {
+        if let nodes = try? JSONScanner.treeNodes(bytes) {
             self.init(nodes: nodes)
         } else {
             try self.init(referenceDecoding: bytes)

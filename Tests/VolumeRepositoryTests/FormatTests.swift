@@ -109,7 +109,7 @@ struct FormatTests {
         dev.device = 259
         let simple = Tree(nodes: [dev, dir, empty, file, link]).encoded()
         // The fast path handles these nodes itself and agrees with the reference decoder.
-        let fast = try TreeParser.nodes(simple)
+        let fast = try JSONScanner.treeNodes(simple)
         #expect(fast == (try Tree(referenceDecoding: simple)).nodes)
         #expect(Tree(nodes: fast).encoded() == simple)
         // Extended attributes and raw link targets fall back to the reference decoder.
@@ -118,13 +118,53 @@ struct FormatTests {
         var raw = link
         raw.linkTarget = [0x2e, 0xfe]
         let complex = Tree(nodes: [raw, xattr]).encoded()
-        #expect(throws: (any Error).self) { _ = try TreeParser.nodes(complex) }
+        #expect(throws: (any Error).self) { _ = try JSONScanner.treeNodes(complex) }
         #expect(try Tree(decoding: complex) == (try Tree(referenceDecoding: complex)))
         #expect(try Tree(decoding: complex).encoded() == complex)
         // Malformed input is an error, not a crash.
         for bad in ["", "{", #"{"nodes":[{"name":"a"}]}"#, #"{"nodes":[{"name":"a","type":"file","size":-1}]}"#, "[]"] {
             #expect(throws: (any Error).self) { _ = try Tree(decoding: Array(bad.utf8)) }
         }
+    }
+
+    @Test func fastIndexParserAgreesWithJSONDecoder() throws {
+        var packs: [IndexFile.Pack] = []
+        for p in 0..<3 {
+            var blobs: [PackEntry] = []
+            for b in 0..<4 {
+                let id = BlobID.hash([UInt8(p), UInt8(b)])
+                let uncompressed: Int? = b.isMultiple(of: 2) ? 5000 + b : nil
+                blobs.append(PackEntry(type: b == 0 ? .tree : .data, id: id, offset: b * 1000, length: 1000 + b, uncompressedLength: uncompressed))
+            }
+            packs.append(IndexFile.Pack(id: BlobID.hash([UInt8(p)]), blobs: blobs))
+        }
+        let ours = IndexFile(packs: packs, supersedes: [BlobID.hash([9])]).encoded()
+        func same(_ a: IndexFile, _ b: IndexFile) -> Bool {
+            a.supersedes == b.supersedes && a.packs.map { $0.id } == b.packs.map { $0.id } && a.packs.map { $0.blobs } == b.packs.map { $0.blobs }
+        }
+        let fast = try JSONScanner.indexFile(ours)
+        #expect(same(fast, try IndexFile(referenceDecoding: ours, name: "ours")))
+        #expect(fast.packs.map { $0.blobs } == packs.map { $0.blobs })
+        #expect(fast.encoded() == ours)
+        // restic's layout: whitespace, null lists and lengths, keys in another order, unknown keys skipped.
+        let id = BlobID.hash([7]).hex
+        let restic = Array("""
+            { "packs" : [ {"blobs": [ {"offset":0,"type":"data","length":42,"id":"\(id)","uncompressed_length":null,"new":{"x":[1,2]}} ],
+              "id":"\(id)"}, {"id":"\(id)","blobs":null} ],
+              "supersedes": null, "extra": "ignored" }
+            """.utf8)
+        let fastRestic = try JSONScanner.indexFile(restic)
+        #expect(same(fastRestic, try IndexFile(referenceDecoding: restic, name: "restic")))
+        #expect(fastRestic.packs.first?.blobs == [PackEntry(type: .data, id: BlobID.hash([7]), offset: 0, length: 42, uncompressedLength: nil)])
+        // What the fast path refuses goes to the reference decoder, which names the problem.
+        for bad in [
+            #"{"packs":[{"id":"zz","blobs":[]}]}"#, #"{"packs":[{"id":"\#(id)","blobs":[{"id":"\#(id)","type":"lock","offset":0,"length":1}]}]}"#,
+            #"{"packs":[{"id":"\#(id)","blobs":[{"id":"\#(id)","type":"data","offset":-1,"length":1}]}]}"#, "{", "",
+        ] {
+            #expect(throws: (any Error).self) { _ = try JSONScanner.indexFile(Array(bad.utf8)) }
+        }
+        let error = try #require(throws: RepositoryError.self) { _ = try IndexFile(decoding: Array(#"{"packs":[{"id":"zz"}]}"#.utf8), name: "index/abc") }
+        #expect(error.message.contains("index index/abc: invalid pack ID \"zz\""), "\(error.message)")
     }
 
     @Test func packHeaderRoundTrip() throws {

@@ -1,108 +1,38 @@
-/// A direct parser for tree blob JSON (`{"nodes":[…]}`), much faster than `JSONDecoder` + Codable.
-///
-/// Trees are parsed for every directory of every incremental backup, restore and check, so this is on
-/// the hot path of a no-change backup. It accepts any valid JSON of the tree shape, skips unknown keys
-/// (e.g. `generic_attributes`) and throws on malformed input; `Tree(decoding:)` then falls back to
-/// `JSONDecoder`, which stays the reference.
-struct TreeParser {
+/// A minimal pull scanner over JSON bytes for the repository's hot formats (tree blobs, index files),
+/// several times faster than `JSONDecoder` + Codable. Parsers built on it accept any valid JSON of their
+/// shape and throw `Malformed` on anything else; their callers then fall back to `JSONDecoder`, which
+/// stays the reference.
+struct JSONScanner {
     struct Malformed: Error {}
 
-    private let bytes: UnsafeRawBufferPointer
-    private var i = 0
+    let bytes: UnsafeRawBufferPointer
+    var i = 0
 
-    private init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
-    /// Parses tree blob bytes into nodes.
-    static func nodes(_ bytes: [UInt8]) throws -> [Node] {
+    /// Scans `bytes` with `body`, which must consume exactly one value; trailing non-space is malformed.
+    static func scan<R>(_ bytes: [UInt8], _ body: (inout JSONScanner) throws -> R) throws -> R {
         try bytes.withUnsafeBytes { raw in
-            var p = TreeParser(raw)
-            var nodes: [Node] = []
-            try p.object { p, key in
-                if key == Array("nodes".utf8) {
-                    if try p.null() { return }
-                    try p.array { p in nodes.append(try p.node()) }
-                } else {
-                    try p.skipValue()
-                }
-            }
+            var p = JSONScanner(raw)
+            let result = try body(&p)
             p.skipSpace()
             guard p.i == raw.count else { throw Malformed() }
-            return nodes
+            return result
         }
     }
 
-    // MARK: nodes
-
-    private mutating func node() throws -> Node {
-        var node = Node(nameBytes: [], type: .file)
-        var name: [UInt8]?
-        var type: Node.Kind?
-        var linkTargetRaw: [UInt8]?
-        try object { p, key in
-            switch String(decoding: key, as: UTF8.self) {
-            case "name": name = GoQuote.unquote(try p.string())
-            case "type":
-                guard let kind = Node.Kind(rawValue: String(decoding: try p.string(), as: UTF8.self)) else { throw Malformed() }
-                type = kind
-            case "mode": node.mode = UInt32(truncatingIfNeeded: try p.unsigned())
-            case "mtime": node.mtime = try p.time()
-            case "atime": node.atime = try p.time()
-            case "ctime": node.ctime = try p.time()
-            case "uid": node.uid = UInt32(truncatingIfNeeded: try p.unsigned())
-            case "gid": node.gid = UInt32(truncatingIfNeeded: try p.unsigned())
-            case "user": node.user = String(decoding: try p.string(), as: UTF8.self)
-            case "group": node.group = String(decoding: try p.string(), as: UTF8.self)
-            case "inode": node.inode = try p.unsigned()
-            case "device_id": node.deviceID = try p.unsigned()
-            case "size": node.size = try p.unsigned()
-            case "links": node.links = try p.unsigned()
-            case "device": node.device = try p.unsigned()
-            case "linktarget": node.linkTarget = try p.string()
-            case "linktarget_raw": linkTargetRaw = try p.string()
-            case "error": node.error = String(decoding: try p.string(), as: UTF8.self)
-            case "subtree":
-                if try p.null() { return }
-                guard let id = BlobID(hexBytes: try p.string()) else { throw Malformed() }
-                node.subtree = id
-            case "content":
-                if try p.null() { return }
-                var ids: [BlobID] = []
-                try p.array { p in
-                    guard let id = BlobID(hexBytes: try p.string()) else { throw Malformed() }
-                    ids.append(id)
-                }
-                node.content = ids
-            default:
-                // extended_attributes and anything newer: rare, let the reference decoder handle them.
-                throw Malformed()
-            }
-        }
-        guard let name, let type else { throw Malformed() }
-        if linkTargetRaw != nil { throw Malformed() }  // base64 target: reference decoder
-        node.nameBytes = name
-        node.type = type
-        return node
-    }
-
-    private mutating func time() throws -> GoTime {
-        guard let t = GoTime(rfc3339: String(decoding: try string(), as: UTF8.self)) else { throw Malformed() }
-        return t
-    }
-
-    // MARK: JSON
-
-    private mutating func skipSpace() {
+    mutating func skipSpace() {
         while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0a || bytes[i] == 0x0d || bytes[i] == 0x09 { i += 1 }
     }
 
-    private mutating func expect(_ c: UInt8) throws {
+    mutating func expect(_ c: UInt8) throws {
         skipSpace()
         guard i < bytes.count, bytes[i] == c else { throw Malformed() }
         i += 1
     }
 
     /// Consumes `null` if it comes next.
-    private mutating func null() throws -> Bool {
+    mutating func null() throws -> Bool {
         skipSpace()
         guard i + 4 <= bytes.count, bytes[i] == 0x6e else { return false }
         guard bytes[i + 1] == 0x75, bytes[i + 2] == 0x6c, bytes[i + 3] == 0x6c else { throw Malformed() }
@@ -110,7 +40,7 @@ struct TreeParser {
         return true
     }
 
-    private mutating func object(_ member: (inout TreeParser, _ key: [UInt8]) throws -> Void) throws {
+    mutating func object(_ member: (inout JSONScanner, _ key: [UInt8]) throws -> Void) throws {
         try expect(0x7b)
         skipSpace()
         if i < bytes.count, bytes[i] == 0x7d {
@@ -133,7 +63,7 @@ struct TreeParser {
         }
     }
 
-    private mutating func array(_ element: (inout TreeParser) throws -> Void) throws {
+    mutating func array(_ element: (inout JSONScanner) throws -> Void) throws {
         try expect(0x5b)
         skipSpace()
         if i < bytes.count, bytes[i] == 0x5d {
@@ -155,7 +85,7 @@ struct TreeParser {
     }
 
     /// A JSON string's bytes (escapes decoded; a lone surrogate becomes U+FFFD).
-    private mutating func string() throws -> [UInt8] {
+    mutating func string() throws -> [UInt8] {
         try expect(0x22)
         let start = i
         while i < bytes.count {
@@ -216,7 +146,7 @@ struct TreeParser {
     }
 
     /// Four hex digits of a `\u` escape.
-    private mutating func hex4() throws -> UInt32 {
+    mutating func hex4() throws -> UInt32 {
         guard i + 4 <= bytes.count else { throw Malformed() }
         var v: UInt32 = 0
         for _ in 0..<4 {
@@ -234,7 +164,7 @@ struct TreeParser {
         return v
     }
 
-    private mutating func unsigned() throws -> UInt64 {
+    mutating func unsigned() throws -> UInt64 {
         skipSpace()
         var value: UInt64 = 0
         let start = i
@@ -250,7 +180,7 @@ struct TreeParser {
         return value
     }
 
-    private mutating func skipValue() throws {
+    mutating func skipValue() throws {
         skipSpace()
         guard i < bytes.count else { throw Malformed() }
         switch bytes[i] {
