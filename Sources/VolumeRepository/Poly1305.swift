@@ -1,28 +1,25 @@
-/// Poly1305 one-time authenticator (RFC 8439 §2.5), 64-bit limb implementation.
+/// Poly1305 one-time authenticator (RFC 8439 §2.5) in radix 2^64: the accumulator is two 64-bit words
+/// and a small top word, `r` two 64-bit words, so a 16-byte block costs four 64×64→128 multiplications
+/// (the 44-bit-limb form needs nine).
 ///
 /// swift-crypto exposes no Poly1305, so this is our own. restic uses Poly1305-AES: the one-time key is
 /// `r ‖ s` with `r` from the master key's MAC key and `s = AES-128(k, nonce)` (see `CryptoKey`).
 struct Poly1305 {
-    private var r0: UInt64, r1: UInt64, r2: UInt64
-    private var s1: UInt64, s2: UInt64
+    private let r0: UInt64, r1: UInt64
+    /// r1 + r1/4: 2^130 ≡ 5 (mod p), and r1's low two bits are clamped to zero.
+    private let s1: UInt64
     private var h0: UInt64 = 0, h1: UInt64 = 0, h2: UInt64 = 0
     private let pad0: UInt64, pad1: UInt64
     private var pending = [UInt8](repeating: 0, count: 16)
     private var pendingCount = 0
 
-    private static let mask44: UInt64 = 0xfff_ffff_ffff
-    private static let mask42: UInt64 = 0x3ff_ffff_ffff
-
     /// Creates an authenticator from the 32-byte one-time key `r ‖ s` (r is clamped here).
     init(key: some Collection<UInt8>) {
         precondition(key.count == 32, "Poly1305 key must be 32 bytes")
         let k = Array(key)
-        let t0 = Self.load64(k, 0), t1 = Self.load64(k, 8)
-        r0 = t0 & 0xffc_0fff_ffff
-        r1 = ((t0 >> 44) | (t1 << 20)) & 0xfff_ffc0_ffff
-        r2 = (t1 >> 24) & 0x00f_ffff_fc0f
-        s1 = r1 &* (5 << 2)
-        s2 = r2 &* (5 << 2)
+        r0 = Self.load64(k, 0) & 0x0fff_fffc_0fff_ffff
+        r1 = Self.load64(k, 8) & 0x0fff_fffc_0fff_fffc
+        s1 = r1 &+ (r1 >> 2)
         pad0 = Self.load64(k, 16)
         pad1 = Self.load64(k, 24)
     }
@@ -40,34 +37,48 @@ struct Poly1305 {
         return v
     }
 
+    /// Processes whole 16-byte blocks; `hibit` is 1 for full blocks, 0 for the padded last one.
     @inline(__always)
     private mutating func blocks(_ p: UnsafeRawBufferPointer, count: Int, hibit: UInt64) {
         var (h0, h1, h2) = (self.h0, self.h1, self.h2)
-        let (r0, r1, r2, s1, s2) = (self.r0, self.r1, self.r2, self.s1, self.s2)
+        let (r0, r1, s1) = (self.r0, self.r1, self.s1)
         var offset = 0
         while offset + 16 <= count {
-            let t0 = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-            let t1 = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))
-            h0 &+= t0 & Self.mask44
-            h1 &+= ((t0 >> 44) | (t1 << 20)) & Self.mask44
-            h2 &+= ((t1 >> 24) & Self.mask42) | hibit
+            // h += m (with the 2^128 bit)
+            let m0 = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            let m1 = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))
+            let (a0, c0) = h0.addingReportingOverflow(m0)
+            let (a1, c1) = h1.addingReportingOverflow(m1)
+            let (b1, c2) = a1.addingReportingOverflow(c0 ? 1 : 0)
+            h0 = a0
+            h1 = b1
+            h2 &+= (c1 ? 1 : 0) &+ (c2 ? 1 : 0) &+ hibit
 
-            let d0 = UInt128(h0) &* UInt128(r0) &+ UInt128(h1) &* UInt128(s2) &+ UInt128(h2) &* UInt128(s1)
-            var d1 = UInt128(h0) &* UInt128(r1) &+ UInt128(h1) &* UInt128(r0) &+ UInt128(h2) &* UInt128(s2)
-            var d2 = UInt128(h0) &* UInt128(r2) &+ UInt128(h1) &* UInt128(r1) &+ UInt128(h2) &* UInt128(r0)
+            // h *= r, partly reduced: terms at 2^128 and above fold back multiplied by 5/4 (s1).
+            let a = h0.multipliedFullWidth(by: r0)
+            let b = h1.multipliedFullWidth(by: s1)
+            let c = h0.multipliedFullWidth(by: r1)
+            let d = h1.multipliedFullWidth(by: r0)
+            let (lo0, o0) = a.low.addingReportingOverflow(b.low)
+            let hi0 = a.high &+ b.high &+ (o0 ? 1 : 0)
+            var (lo1, o1) = c.low.addingReportingOverflow(d.low)
+            var hi1 = c.high &+ d.high &+ (o1 ? 1 : 0)
+            (lo1, o1) = lo1.addingReportingOverflow(h2 &* s1)
+            hi1 &+= o1 ? 1 : 0
+            (lo1, o1) = lo1.addingReportingOverflow(hi0)
+            hi1 &+= o1 ? 1 : 0
+            h0 = lo0
+            h1 = lo1
+            h2 = h2 &* r0 &+ hi1
 
-            var c = UInt64(truncatingIfNeeded: d0 >> 44)
-            h0 = UInt64(truncatingIfNeeded: d0) & Self.mask44
-            d1 &+= UInt128(c)
-            c = UInt64(truncatingIfNeeded: d1 >> 44)
-            h1 = UInt64(truncatingIfNeeded: d1) & Self.mask44
-            d2 &+= UInt128(c)
-            c = UInt64(truncatingIfNeeded: d2 >> 42)
-            h2 = UInt64(truncatingIfNeeded: d2) & Self.mask42
-            h0 &+= c &* 5
-            c = h0 >> 44
-            h0 &= Self.mask44
-            h1 &+= c
+            // Fold the bits above 2^130 back in: (h2 >> 2) * 5 = (h2 & ~3) + (h2 >> 2).
+            let fold = (h2 >> 2) &+ (h2 & ~3)
+            h2 &= 3
+            let (e0, k0) = h0.addingReportingOverflow(fold)
+            let (e1, k1) = h1.addingReportingOverflow(k0 ? 1 : 0)
+            h0 = e0
+            h1 = e1
+            h2 &+= k1 ? 1 : 0
             offset += 16
         }
         (self.h0, self.h1, self.h2) = (h0, h1, h2)
@@ -82,11 +93,11 @@ struct Poly1305 {
             pendingCount += take
             data = UnsafeRawBufferPointer(rebasing: data[take...])
             if pendingCount < 16 { return }
-            pending.withUnsafeBytes { blocks($0, count: 16, hibit: 1 << 40) }
+            pending.withUnsafeBytes { blocks($0, count: 16, hibit: 1) }
             pendingCount = 0
         }
         let full = data.count & ~15
-        if full > 0 { blocks(data, count: full, hibit: 1 << 40) }
+        if full > 0 { blocks(data, count: full, hibit: 1) }
         let rest = data.count - full
         for i in 0..<rest { pending[i] = data[full + i] }
         pendingCount = rest
@@ -99,36 +110,18 @@ struct Poly1305 {
             for i in (pendingCount + 1)..<16 { pending[i] = 0 }
             pending.withUnsafeBytes { blocks($0, count: 16, hibit: 0) }
         }
-        var (h0, h1, h2) = (self.h0, self.h1, self.h2)
-        var c = h1 >> 44
-        h1 &= Self.mask44
-        h2 &+= c; c = h2 >> 42; h2 &= Self.mask42
-        h0 &+= c &* 5; c = h0 >> 44; h0 &= Self.mask44
-        h1 &+= c; c = h1 >> 44; h1 &= Self.mask44
-        h2 &+= c; c = h2 >> 42; h2 &= Self.mask42
-        h0 &+= c &* 5; c = h0 >> 44; h0 &= Self.mask44
-        h1 &+= c
-
-        var g0 = h0 &+ 5
-        c = g0 >> 44; g0 &= Self.mask44
-        var g1 = h1 &+ c
-        c = g1 >> 44; g1 &= Self.mask44
-        var g2 = h2 &+ c &- (1 << 42)
-
-        var mask = (g2 >> 63) &- 1
-        g0 &= mask; g1 &= mask; g2 &= mask
-        mask = ~mask
-        h0 = (h0 & mask) | g0
-        h1 = (h1 & mask) | g1
-        h2 = (h2 & mask) | g2
-
-        let t0 = pad0, t1 = pad1
-        h0 &+= t0 & Self.mask44; c = h0 >> 44; h0 &= Self.mask44
-        h1 &+= (((t0 >> 44) | (t1 << 20)) & Self.mask44) &+ c; c = h1 >> 44; h1 &= Self.mask44
-        h2 &+= ((t1 >> 24) & Self.mask42) &+ c; h2 &= Self.mask42
-
-        let out0 = h0 | (h1 << 44)
-        let out1 = (h1 >> 20) | (h2 << 24)
+        var (h0, h1) = (self.h0, self.h1)
+        // h < 2p here; subtract p (add 5 and drop 2^130) when h ≥ p, in constant time.
+        let (g0, k0) = h0.addingReportingOverflow(5)
+        let (g1, k1) = h1.addingReportingOverflow(k0 ? 1 : 0)
+        let g2 = h2 &+ (k1 ? 1 : 0)
+        let mask = 0 &- (g2 >> 2)  // all ones when h + 5 reached 2^130
+        h0 = (h0 & ~mask) | (g0 & mask)
+        h1 = (h1 & ~mask) | (g1 & mask)
+        // tag = (h + s) mod 2^128
+        let (t0, k2) = h0.addingReportingOverflow(pad0)
+        let out0 = t0
+        let out1 = h1 &+ pad1 &+ (k2 ? 1 : 0)
         var tag = [UInt8](repeating: 0, count: 16)
         for i in 0..<8 {
             tag[i] = UInt8(truncatingIfNeeded: out0 >> UInt64(8 * i))
