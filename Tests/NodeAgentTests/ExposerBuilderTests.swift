@@ -74,9 +74,10 @@ struct ExposerBuilderTests {
         #expect(container["name"] == "1111-2222")
         #expect(container["image"] == "velero/velero:v1.17")
         #expect(container["imagePullPolicy"] == "Never")
-        #expect(container["command"] == [
-            "/velero", "data-mover", "backup", "--volume-path=/1111-2222", "--volume-mode=Filesystem",
-            "--data-upload=backup-1-abcde", "--resource-timeout=4h0m0s", "--log-level=info", "--log-format=text",
+        #expect(container["command"] == ["/velero", "data-mover", "backup"])
+        #expect(container["args"] == [
+            "--volume-path=/1111-2222", "--volume-mode=Filesystem",
+            "--data-upload=backup-1-abcde", "--resource-timeout=4h0m0s", "--log-format=text", "--log-level=info",
         ])
         #expect(container["volumeMounts"] == [["name": "1111-2222", "mountPath": "/1111-2222", "readOnly": true]])
         #expect(container["resources"] == ["limits": ["cpu": "1", "memory": "2Gi"], "requests": ["cpu": "500m", "memory": "1Gi"]])
@@ -124,5 +125,89 @@ struct ExposerBuilderTests {
         let cache = try #require(b.cachePVC(owner: dd, cacheLimitBytes: 5 << 30))
         #expect(cache["spec"]?["storageClassName"] == "cache")
         #expect(cache["spec"]?["resources"]?["requests"]?["storage"] == "6Gi")
+    }
+
+    @Test func cacheVolumeFollowsVelerosSizeRules() throws {
+        let b = try builder()
+        // Unknown size (0) gets a cache volume, as in Velero's getCacheVolumeSize; a zero limit gives none.
+        #expect(b.needsCacheVolume(dataSize: 0))
+        #expect(!b.needsCacheVolume(dataSize: 2 << 30, cacheLimitBytes: 0))
+        #expect(ExposerBuilder.cacheVolumeSize(cacheLimitBytes: (5 << 30) / 6).description == "1Gi")
+        let dd = LoadReference(kind: .dataDownload, name: "dd", namespace: "velero", uid: "u")
+        let cache = try #require(b.cachePVC(owner: dd, cacheLimitBytes: 1 << 30, selectedNode: "n1"))
+        #expect(cache["metadata"]?["name"] == "dd-cache")
+        #expect(cache["metadata"]?["annotations"] == ["volume.kubernetes.io/selected-node": "n1"])
+        // Without cachePVC in the configuration there is none.
+        let plain = ExposerBuilder(
+            config: try NodeAgentConfig.load(json: "{}", source: "test").config.resolve(in: ClusterFacts()),
+            template: DataMoverPodTemplate(image: "i"))
+        #expect(!plain.needsCacheVolume(dataSize: 10 << 30))
+        #expect(plain.cachePVC(owner: dd, cacheLimitBytes: 1 << 30) == nil)
+    }
+
+    @Test func theRestorePodMountsTheCacheVolume() throws {
+        let dd = LoadReference(kind: .dataDownload, name: "dd", namespace: "velero", uid: "4444")
+        let b = try builder()
+        let with = b.restorePod(.init(owner: dd, targetStorageClass: "fast", size: Quantity(1 << 30), cacheClaimName: "dd-cache"))
+        let container = try #require(with["spec"]?["containers"]?[0])
+        #expect(container["volumeMounts"] == [["name": "4444", "mountPath": "/4444"], ["name": "cachedir", "mountPath": "/cachedir"]])
+        #expect(with["spec"]?["volumes"] == [
+            ["name": "4444", "persistentVolumeClaim": ["claimName": "dd"]],
+            ["name": "cachedir", "persistentVolumeClaim": ["claimName": "dd-cache"]],
+        ])
+        #expect(container["args"]?.arrayValue?.contains("--cache-volume-path=/cachedir") == true)
+        let without = b.restorePod(.init(owner: dd, targetStorageClass: "fast", size: Quantity(1 << 30)))
+        #expect(without["spec"]?["containers"]?[0]?["args"]?.arrayValue?.contains("--cache-volume-path=") == true)
+        #expect(without["spec"]?["volumes"]?.arrayValue?.count == 1)
+    }
+
+    @Test(arguments: [false, true])
+    func buildsTheFileSystemHostingPodLikeVelero(privileged: Bool) throws {
+        var config = try NodeAgentConfig.load(json: #"{"podResources":{"cpuRequest":"1","cpuLimit":"2","memoryRequest":"1Gi","memoryLimit":"2Gi"}}"#, source: "test").config
+        config.privilegedFsBackup = privileged
+        let template = DataMoverPodTemplate(image: "velero/velero:v1.17", labels: ["inherited": "yes"])
+        let b = ExposerBuilder(config: config.resolve(in: ClusterFacts()), template: template)
+        let pvb = LoadReference(kind: .podVolumeBackup, name: "pvb-1", namespace: "velero", uid: "5555")
+        let path = "/var/lib/kubelet/pods/abc/volumes/kubernetes.io~csi/pv-1/mount"
+        let pod = b.podVolumePod(.init(owner: pvb, node: "n2", hostPath: path))
+        // Velero labels the pod with its PVB only (plus inherited labels): no exposer pod group.
+        #expect(pod["metadata"]?["labels"] == ["inherited": "yes", "velero.io/pod-volume-backup": "pvb-1"])
+        #expect(pod["metadata"]?["ownerReferences"]?[0]?["kind"] == "PodVolumeBackup")
+        #expect(pod["metadata"]?["ownerReferences"]?[0]?["apiVersion"] == "velero.io/v1")
+        let spec = try #require(pod["spec"])
+        #expect(spec["nodeName"] == "n2")
+        #expect(spec["securityContext"] == ["runAsUser": 0])
+        #expect(spec["volumes"] == [["name": "5555", "hostPath": ["path": .string(path)]]])
+        let container = try #require(spec["containers"]?[0])
+        #expect(container["command"] == ["/velero", "pod-volume", "backup"])
+        #expect(container["args"] == [
+            "--volume-path=/5555", "--resource-timeout=10m0s", "--pod-volume-backup=pvb-1", "--log-format=text", "--log-level=info",
+        ])
+        #expect(container["volumeMounts"] == [["name": "5555", "mountPath": "/5555", "mountPropagation": "HostToContainer"]])
+        #expect(container["securityContext"] == ["privileged": .bool(privileged)])
+        #expect(container["resources"]?["limits"]?["cpu"] == "2")
+
+        let pvr = LoadReference(kind: .podVolumeRestore, name: "pvr-1", namespace: "velero", uid: "6666")
+        let restore = b.podVolumePod(.init(owner: pvr, node: "n2", hostPath: path, cacheClaimName: "pvr-1-cache"))
+        #expect(restore["metadata"]?["labels"]?["velero.io/pod-volume-restore"] == "pvr-1")
+        #expect(restore["spec"]?["containers"]?[0]?["command"] == ["/velero", "pod-volume", "restore"])
+        let restoreArgs = restore["spec"]?["containers"]?[0]?["args"]?.arrayValue ?? []
+        #expect(Array(restoreArgs.prefix(4)) == [
+            "--volume-path=/6666", "--resource-timeout=10m0s", "--pod-volume-restore=pvr-1", "--cache-volume-path=/cachedir",
+        ])
+        #expect(restore["spec"]?["volumes"]?[1] == ["name": "cachedir", "persistentVolumeClaim": ["claimName": "pvr-1-cache"]])
+    }
+
+    @Test func findsThePodVolumeDirectoryOnTheHost() {
+        let claimed: JSONValue = ["name": "data", "persistentVolumeClaim": ["claimName": "data"]]
+        #expect(
+            ExposerBuilder.podVolumeHostPath(
+                hostPods: "/var/lib/kubelet/pods", podUID: "u1", volume: claimed, claim: ["spec": ["volumeName": "pv-9"]])
+                == "/var/lib/kubelet/pods/u1/volumes/kubernetes.io~csi/pv-9/mount")
+        #expect(ExposerBuilder.podVolumeHostPath(hostPods: "/h", podUID: "u1", volume: claimed, claim: ["spec": [:]]) == nil)
+        let scratch: JSONValue = ["name": "scratch", "emptyDir": [:]]
+        #expect(
+            ExposerBuilder.podVolumeHostPath(hostPods: "/h", podUID: "u1", volume: scratch, claim: nil)
+                == "/h/u1/volumes/kubernetes.io~empty-dir/scratch")
     }
 }

@@ -38,9 +38,12 @@ struct NodeAgentControllerTests {
         }
     }
 
+    /// One node's controllers. The fixture DataUploads have no VolumeSnapshot unless a test creates one, so
+    /// the snapshot steps are off by default here (``DataUploadSnapshotTests`` turns them on).
     static func controller(
         _ client: KubeClient, node: String, json: String = "{}", dataPath: any DataPath = SimulatedDataPath(),
-        prepareTimeout: Duration = .seconds(1800)
+        prepareTimeout: Duration = .seconds(1800), kinds: Set<LoadKind> = [.dataUpload],
+        cacheLimitBytes: Int64 = ExposerBuilder.defaultCacheLimitBytes, volumeSnapshotSteps: Bool = false
     ) throws -> NodeAgentController {
         let nodes = [ClusterFacts.Node(name: node, labels: ["kubernetes.io/hostname": node])]
         let resolved = try NodeAgentConfig.load(json: json, source: "test").config.resolve(in: ClusterFacts(nodes: nodes))
@@ -48,9 +51,9 @@ struct NodeAgentControllerTests {
             client: client, config: resolved, template: DataMoverPodTemplate(image: "velero/velero:v1.17.0"), nodes: nodes,
             dataPath: dataPath,
             configuration: .init(
-                nodeName: node, namespace: namespace, kinds: [.dataUpload], prepareTimeout: prepareTimeout,
+                nodeName: node, namespace: namespace, kinds: kinds, prepareTimeout: prepareTimeout,
                 requeueDelay: .milliseconds(200),
-                resyncInterval: .seconds(1)),
+                resyncInterval: .seconds(1), volumeSnapshotSteps: volumeSnapshotSteps, cacheLimitBytes: cacheLimitBytes),
             logger: logger)
     }
 
@@ -62,11 +65,23 @@ struct NodeAgentControllerTests {
     }
 
     static func upload(_ client: KubeClient, _ name: String) async throws -> LoadObject? {
+        try await load(client, .dataUpload, name)
+    }
+
+    /// The load `name` of `kind` from the API (nil when it is gone).
+    static func load(_ client: KubeClient, _ kind: LoadKind, _ name: String) async throws -> LoadObject? {
         do {
-            return LoadObject(kind: .dataUpload, object: try await client.get(LoadKind.dataUpload.gvr, namespace: namespace, name: name).value)
+            return LoadObject(kind: kind, object: try await client.get(kind.gvr, namespace: namespace, name: name).value)
         } catch let e as KubeError where e.code == .notFound {
             return nil
         }
+    }
+
+    /// Reconciles the load `name` once with `agent` (not running), as read from the API now.
+    static func reconcileOnce(_ agent: NodeAgentController, _ client: KubeClient, _ kind: LoadKind, _ name: String) async throws {
+        let load = try #require(try await Self.load(client, kind, name))
+        agent.state.cache.put(load)
+        _ = try await agent.reconcile(LoadKey(kind: kind, name: name))
     }
 
     static func waitUntil(_ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
@@ -79,7 +94,9 @@ struct NodeAgentControllerTests {
         throw CancellationError()
     }
 
-    static func exists(_ client: KubeClient, _ resource: GroupVersionResource, _ name: String) async throws -> Bool {
+    static func exists(
+        _ client: KubeClient, _ resource: GroupVersionResource, _ name: String, namespace: String? = Self.namespace
+    ) async throws -> Bool {
         do {
             _ = try await client.get(resource, namespace: namespace, name: name)
             return true
@@ -161,13 +178,14 @@ struct NodeAgentControllerTests {
         }
     }
 
-    /// Waits until the load is final without finalizer and its pod and PVC are gone.
-    static func waitForCleanUp(_ client: KubeClient, _ name: String) async throws {
+    /// Waits until the load is final without finalizer and its pod, PVC and cache PVC are gone.
+    static func waitForCleanUp(_ client: KubeClient, _ name: String, kind: LoadKind = .dataUpload) async throws {
         try await waitUntil("\(name) released and cleaned up") {
-            let load = try await upload(client, name)
+            let load = try await load(client, kind, name)
             let pod = try await exists(client, .pods, name)
             let claim = try await exists(client, NodeAgentController.persistentVolumeClaims, name)
-            return (load.map { $0.phase.isFinal && !$0.hasFinalizer } ?? true) && !pod && !claim
+            let cache = try await exists(client, NodeAgentController.persistentVolumeClaims, ExposerBuilder.cacheClaimName(of: name))
+            return (load.map { $0.phase.isFinal && !$0.hasFinalizer } ?? true) && !pod && !claim && !cache
         }
     }
 

@@ -55,13 +55,15 @@ struct NodeAgentServerProcessTests {
         }
     }
 
-    /// Creates a DataUpload; without `seconds` it has no duration annotation (the server's --simulated-duration applies).
+    /// Creates a DataUpload and its ready VolumeSnapshot; without `seconds` it has no duration annotation (the server's --simulated-duration applies).
     static func createUpload(_ client: KubeClient, _ name: String, seconds: Double? = nil) async throws {
         var du = ClusterLoadSimulation.dataUpload(
             .init(name: name, storageClass: "standard", duration: .milliseconds(Int64((seconds ?? 0) * 1000))),
             namespace: Cluster.namespace)
         if seconds == nil { du.annotations = [:] }
         _ = try await client.create(LoadKind.dataUpload.gvr, du)
+        // The server takes the DataUpload's CSI snapshot over, as Velero's node agent does: make it ready.
+        try await SnapshotFixtures.createReadySnapshot(client, namespace: "app", name: name)
     }
 
     /// Polls `condition` every 100 ms for up to 60 s; fails early (with the server's output) when `server` ends.

@@ -7,20 +7,31 @@ import Logging
 extension NodeAgentController {
     static let persistentVolumeClaims = GroupVersionResource(group: "", version: "v1", resource: "persistentvolumeclaims")
 
-    /// Creates the load's hosting pod and PVC; objects that already exist are kept.
-    func expose(_ load: LoadObject) async throws {
+    /// Creates the load's hosting pod and PVC (and for a DataUpload first the backup VolumeSnapshot, see
+    /// ``exposeSnapshot(_:)``); objects that already exist are kept, so it may run again after a partial
+    /// exposure.
+    ///
+    /// - Returns: false when a DataUpload's source VolumeSnapshot is not ready yet (nothing else is created).
+    func expose(_ load: LoadObject) async throws -> Bool {
         let spec = load.object["spec"]
         let owner = load.reference
         let operationTimeout = spec?["operationTimeout"]?.stringValue ?? "10m0s"
         switch load.kind {
         case .dataUpload:
             let snapshot = spec?["csiSnapshot"]
+            var restoreSize: Quantity?
+            var snapshotName = snapshot?["volumeSnapshot"]?.stringValue ?? load.name
+            if configuration.volumeSnapshotSteps {
+                guard case .ready(let size) = try await exposeSnapshot(load) else { return false }
+                restoreSize = size
+                snapshotName = load.name
+            }
             let sourceClass = snapshot?["storageClass"]?.stringValue ?? ""
             let source = await claim(namespace: spec?["sourceNamespace"]?.stringValue, name: spec?["sourcePVC"]?.stringValue)
             let parameters = ExposerBuilder.BackupParameters(
                 owner: owner, sourceStorageClass: sourceClass,
                 volumeMode: source?["spec"]?["volumeMode"]?.stringValue ?? "Filesystem",
-                size: Self.size(of: source), volumeSnapshotName: snapshot?["volumeSnapshot"]?.stringValue ?? load.name,
+                size: restoreSize ?? Self.size(of: source), volumeSnapshotName: snapshotName,
                 operationTimeout: operationTimeout)
             try await create(Self.persistentVolumeClaims, builder.backupPVC(parameters))
             let storageClass = config.backupPVCSettings(forSourceStorageClass: sourceClass).storageClass
@@ -30,25 +41,81 @@ extension NodeAgentController {
             let targetClaim = await claim(namespace: target?["namespace"]?.stringValue, name: target?["pvc"]?.stringValue)
             let targetClass = targetClaim?["spec"]?["storageClassName"]?.stringValue ?? ""
             let selected = targetClaim?["metadata"]?["annotations"]?["volume.kubernetes.io/selected-node"]?.stringValue
+            let cache = try await createCacheClaim(load, selectedNode: config.ignoreDelayBinding ? nil : selected)
             let parameters = ExposerBuilder.RestoreParameters(
                 owner: owner, targetStorageClass: targetClass,
                 volumeMode: targetClaim?["spec"]?["volumeMode"]?.stringValue ?? "Filesystem", size: Self.size(of: targetClaim),
-                operationTimeout: operationTimeout, selectedNode: selected)
+                operationTimeout: operationTimeout, selectedNode: selected, cacheClaimName: cache)
             try await create(Self.persistentVolumeClaims, builder.restorePVC(parameters))
             let pod = builder.restorePod(parameters)
             try await create(.pods, selected == nil ? placed(pod, storageClass: targetClass) : pod)
         case .podVolumeBackup, .podVolumeRestore:
-            try await create(.pods, builder.podVolumePod(owner: owner, node: node, hostPods: configuration.hostPods))
+            let hostPath = try await podVolumeHostPath(of: load)
+            var cache: String?
+            if load.kind == .podVolumeRestore { cache = try await createCacheClaim(load, selectedNode: node) }
+            let parameters = ExposerBuilder.PodVolumeParameters(
+                owner: owner, node: node, hostPath: hostPath, operationTimeout: configuration.resourceTimeout,
+                cacheClaimName: cache)
+            try await create(.pods, builder.podVolumePod(parameters))
         }
+        return true
     }
 
-    /// Deletes the load's hosting pod and PVC (missing ones are fine).
+    /// Creates the cache PVC of a DataDownload or PodVolumeRestore when `cachePVC` is configured and its
+    /// `spec.snapshotSize` is unknown or reaches the threshold (Velero's `getCacheVolumeSize`).
+    ///
+    /// - Returns: the cache PVC's name, or nil when the load gets none.
+    private func createCacheClaim(_ load: LoadObject, selectedNode: String?) async throws -> String? {
+        let size = load.object["spec"]?["snapshotSize"]?.intValue ?? 0
+        let limit = configuration.cacheLimitBytes
+        guard builder.needsCacheVolume(dataSize: size, cacheLimitBytes: limit),
+            let claim = builder.cachePVC(owner: load.reference, cacheLimitBytes: limit, selectedNode: selectedNode)
+        else { return nil }
+        try await create(Self.persistentVolumeClaims, claim)
+        return ExposerBuilder.cacheClaimName(of: load.name)
+    }
+
+    /// The host directory of the volume a PodVolumeBackup reads or a PodVolumeRestore writes (`spec.pod`,
+    /// `spec.volume`), from the client pod and its PVC.
+    private func podVolumeHostPath(of load: LoadObject) async throws -> String {
+        let spec = load.object["spec"]
+        let podName = spec?["pod"]?["name"]?.stringValue ?? ""
+        let podNamespace = spec?["pod"]?["namespace"]?.stringValue ?? load.namespace
+        let volumeName = spec?["volume"]?.stringValue ?? ""
+        let pod: KubeObject
+        do {
+            pod = try await client.get(.pods, namespace: podNamespace, name: podName)
+        } catch {
+            throw NodeAgentError(code: .exposeFailed, message: "error getting client pod \(podName): \(error)")
+        }
+        guard let volume = pod["spec"]?["volumes"]?.arrayValue?.first(where: { $0["name"]?.stringValue == volumeName }) else {
+            throw NodeAgentError(code: .invalidArgument, message: "volume \(volumeName) is not found in pod \(podNamespace)/\(podName)")
+        }
+        let claimName = volume["persistentVolumeClaim"]?["claimName"]?.stringValue
+        let claimObject = await claim(namespace: podNamespace, name: claimName)
+        guard
+            let path = ExposerBuilder.podVolumeHostPath(
+                hostPods: configuration.hostPods, podUID: pod.uid ?? "", volume: volume, claim: claimObject?.value)
+        else {
+            throw NodeAgentError(
+                code: .exposeFailed, message: "PVC \(podNamespace)/\(claimName ?? "") of volume \(volumeName) is not bound")
+        }
+        return path
+    }
+
+    /// Deletes the load's hosting pod, its PVC (data movement) and its cache PVC (restores), as Velero's
+    /// exposers' `CleanUp` do; missing ones are fine.
     func cleanUp(_ load: LoadObject) async {
-        let targets: [GroupVersionResource] =
-            load.kind.usesLoadAffinity ? [.pods, Self.persistentVolumeClaims] : [.pods]
-        for resource in targets {
+        _ = state.exposures.withLock { $0.removeValue(forKey: LoadKey(kind: load.kind, name: load.name)) }
+        if load.kind == .dataUpload && configuration.volumeSnapshotSteps { await cleanUpSnapshots(load) }
+        var targets: [(GroupVersionResource, String)] = [(.pods, load.name)]
+        if load.kind.usesLoadAffinity { targets.append((Self.persistentVolumeClaims, load.name)) }
+        if load.kind == .dataDownload || load.kind == .podVolumeRestore {
+            targets.append((Self.persistentVolumeClaims, ExposerBuilder.cacheClaimName(of: load.name)))
+        }
+        for (resource, name) in targets {
             do {
-                try await client.delete(resource, namespace: namespace, name: load.name)
+                try await client.delete(resource, namespace: namespace, name: name)
             } catch let e as KubeError where e.code == .notFound {
                 continue
             } catch {

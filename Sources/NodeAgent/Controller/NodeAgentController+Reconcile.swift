@@ -52,6 +52,15 @@ extension NodeAgentController {
             return nil
         }
         guard try await runsHere(load) else { return nil }
+        if load.kind == .podVolumeRestore {
+            switch try await restoreWaitState(of: load) {
+            case .running: break
+            case .notYet: return configuration.requeueDelay
+            case .broken(let reason):
+                try await finish(load, as: .failed, message: "Pod for this PVR is not ready: \(reason)")
+                return nil
+            }
+        }
         // Capacity-aware placement: only a node agent whose node the load may use and that has a free slot
         // takes part in the race; the others wait until one of their slots frees.
         let holdsSlot = configuration.capacityAwarePlacement && placementStorageClass(of: load) != nil
@@ -114,7 +123,8 @@ extension NodeAgentController {
             let fresh = try await fetch(key)
             if fresh?.phase == .new { return configuration.retryDelay }
             state.statistics.withLock { $0.acceptLost += 1 }
-            if fresh?.acceptedByNode != node {
+            // Gone, ended, or accepted by another node agent: this one holds nothing for it.
+            if fresh == nil || fresh?.phase.isFinal == true || fresh?.acceptedByNode != node {
                 if let queue { try? await queue.release(key) }
                 releaseHold(key)
             }
@@ -122,14 +132,31 @@ extension NodeAgentController {
         }
         state.statistics.withLock { $0.accepted += 1 }
         logger.debug("load accepted", metadata: ["load": "\(key)"])
+        switch try await exposeOrFail(accepted, key) {
+        case .exposed: return configuration.prepareTimeout
+        case .waiting: return configuration.requeueDelay
+        case .failed: return nil
+        }
+    }
+
+    private enum ExposeOutcome { case exposed, waiting, failed }
+
+    /// Exposes an accepted load; a failure fails it with Velero's `error to expose …` message. A DataUpload
+    /// whose VolumeSnapshot is not ready yet is remembered (``ControllerState/exposures``), and
+    /// ``onAccepted`` tries again.
+    private func exposeOrFail(_ load: LoadObject, _ key: LoadKey) async throws -> ExposeOutcome {
         do {
-            try await expose(accepted)
+            if try await expose(load) {
+                state.exposures.withLock { $0[key] = true }
+                return .exposed
+            }
+            state.exposures.withLock { $0[key] = false }
+            return .waiting
         } catch {
             logger.info("exposing the load failed", metadata: ["load": "\(key)", "error": "\(error)"])
-            try await finish(accepted, as: .failed, message: "error to expose \(load.kind.exposeNoun): \(error)")
-            return nil
+            try await finish(load, as: .failed, message: "error to expose \(load.kind.exposeNoun): \(error)")
+            return .failed
         }
-        return configuration.prepareTimeout
     }
 
     /// Whether this node may take the load: data movement may run anywhere; file-system backup and restore
@@ -167,6 +194,14 @@ extension NodeAgentController {
                 metadata: ["load": "\(key)", "pod": "\(pod?["status"]?["phase"]?.stringValue ?? "none on this node")"])
             try await finish(load, as: .failed, message: load.kind.prepareTimeoutMessage)
             return nil
+        }
+        // Expose again while a DataUpload waits for its snapshot, and once after a restart.
+        if load.acceptedByNode == node, state.exposures.withLock({ $0[key] }) != true {
+            switch try await exposeOrFail(load, key) {
+            case .exposed: break
+            case .waiting: return configuration.requeueDelay
+            case .failed: return nil
+            }
         }
         if let pod {
             switch pod["status"]?["phase"]?.stringValue {

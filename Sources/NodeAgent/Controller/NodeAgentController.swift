@@ -50,6 +50,16 @@ public struct NodeAgentController: Service {
         /// and leaves placement to the scheduler, so a Prepared load can wait on a full node while another
         /// node idles.
         public var capacityAwarePlacement: Bool
+        /// `--resource-timeout`, passed to file-system backup/restore hosting pods (Velero: 10 min).
+        public var resourceTimeout: String
+        /// The backup repository's client-side cache limit (kopia's `cacheLimitMB` in the backup-repository
+        /// ConfigMap; Velero's default 5 GiB): sizes the cache PVC of restores (``ExposerBuilder/cachePVC(owner:cacheLimitBytes:selectedNode:)``).
+        public var cacheLimitBytes: Int64
+        /// Whether a DataUpload's exposure takes over its CSI VolumeSnapshot as Velero's snapshot exposer does
+        /// (wait until the source is ready to use, create the backup VolumeSnapshot and content named after
+        /// the DataUpload, delete the source ones; delete the backup one at clean-up). Off for simulations
+        /// whose DataUploads have no VolumeSnapshot.
+        public var volumeSnapshotSteps: Bool
         /// Granularity of delayed requeues.
         public var queueTick: Duration
         /// Staggers the acceptance race: for each load the nodes are ranked by a hash of node and load name
@@ -66,7 +76,8 @@ public struct NodeAgentController: Service {
             prepareTimeout: Duration = .seconds(1800), requeueDelay: Duration = .seconds(5),
             retryDelay: Duration = .milliseconds(100), resyncInterval: Duration = .seconds(60), workers: Int = 4,
             hostPods: String = "/host_pods", capacityAwarePlacement: Bool = false, queueTick: Duration = .milliseconds(10),
-            acceptStagger: Duration = .zero, now: @escaping @Sendable () -> Date = { Date() }
+            acceptStagger: Duration = .zero, resourceTimeout: String = "10m0s", volumeSnapshotSteps: Bool = true,
+            cacheLimitBytes: Int64 = ExposerBuilder.defaultCacheLimitBytes, now: @escaping @Sendable () -> Date = { Date() }
         ) {
             self.nodeName = nodeName
             self.namespace = namespace
@@ -80,6 +91,9 @@ public struct NodeAgentController: Service {
             self.capacityAwarePlacement = capacityAwarePlacement
             self.queueTick = queueTick
             self.acceptStagger = acceptStagger
+            self.resourceTimeout = resourceTimeout
+            self.volumeSnapshotSteps = volumeSnapshotSteps
+            self.cacheLimitBytes = cacheLimitBytes
             self.now = now
         }
     }
@@ -239,6 +253,7 @@ public struct NodeAgentController: Service {
                 let load = LoadObject(kind: kind, object: event.object.value)
                 let key = LoadKey(kind: kind, name: load.name)
                 state.cache.remove(key)
+                _ = state.exposures.withLock { $0.removeValue(forKey: key) }
                 _ = state.jittered.withLock { $0.remove(key) }
                 if state.manager.isHeld(key) { state.queue.add(key) }
             case .added, .modified:
@@ -246,6 +261,10 @@ public struct NodeAgentController: Service {
                 let key = LoadKey(kind: kind, name: load.name)
                 let (previous, changed) = state.cache.update(load)
                 guard changed else { return }
+                // Past Accepted (possibly on another node): this node agent exposes it no more.
+                if load.phase != .new && load.phase != .accepted && previous?.phase == .accepted {
+                    _ = state.exposures.withLock { $0.removeValue(forKey: key) }
+                }
                 if load.phase == .new {
                     offerNew(load, key)
                 } else {
@@ -261,27 +280,25 @@ public struct NodeAgentController: Service {
         }
     }
 
+    /// Watches the pods of the install namespace on this node and keeps those an exposer made (labelled
+    /// with their load, ``LoadKind/ownerLabel``). No label selector: file-system backup/restore hosting pods
+    /// carry no `velero.io/exposer-pod-group` label (Velero sets none), only their load's label.
     private func watchPods() async {
-        let options: WatchOptions
-        do {
-            options = WatchOptions(
-                labelSelector: LabelSelector([try .init(key: LoadLabels.exposerPodGroup, operator: .exists)]),
-                fieldSelector: FieldSelector([.init(field: "spec.nodeName", operator: .equals, value: node)]),
-                timeoutSeconds: 600)
-        } catch {
-            logger.debug("cannot build the pod selector", metadata: ["error": "\(error)"])
-            return
-        }
+        let options = WatchOptions(
+            fieldSelector: FieldSelector([.init(field: "spec.nodeName", operator: .equals, value: node)]),
+            timeoutSeconds: 600)
         await watch(.pods, options: options) { event in
             let pod = event.object.value
+            let owner = LoadKind.owning(podLabels: event.object.labels)
             switch event.type {
             case .restarted: state.cache.resetPods()
             case .bookmark: return
             case .deleted: state.cache.removePod(named: event.object.name ?? "")
-            case .added, .modified: state.cache.putPod(pod)
+            case .added, .modified:
+                guard owner != nil else { return }
+                state.cache.putPod(pod)
             }
-            guard let (kind, name) = LoadKind.owning(podLabels: event.object.labels), configuration.kinds.contains(kind)
-            else { return }
+            guard let (kind, name) = owner, configuration.kinds.contains(kind) else { return }
             state.queue.add(LoadKey(kind: kind, name: name))
         }
     }
@@ -408,6 +425,10 @@ final class ControllerState: Sendable {
 
     /// New loads that already waited their turn in the acceptance race (or need not).
     let jittered = Mutex<Set<LoadKey>>([])
+    /// The exposure of the loads this node accepted: true when done, false while a DataUpload waits for
+    /// its source VolumeSnapshot (tried again). A load missing here (this node agent restarted while it was
+    /// Accepted) is exposed again once; exposing is idempotent.
+    let exposures = Mutex<[LoadKey: Bool]>([:])
     /// The nodes each storage class's load affinity admits (computed once per storage class).
     let admitted = Mutex<[String: [String]]>([:])
 

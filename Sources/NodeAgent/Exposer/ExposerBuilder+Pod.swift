@@ -7,20 +7,22 @@ extension ExposerBuilder {
         return .object(o)
     }
 
-    /// The hosting pod shared by backup and restore exposers.
-    func pod(
-        owner: LoadReference, group: String, command: [String], claimName: String, volumeName: String,
-        volumePath: String, block: Bool, readOnly: Bool, affinity: NodeAffinity?, securityContext: JSONValue
-    ) -> JSONValue {
-        var labels = config.podLabels ?? template.labels
-        labels[LoadLabels.exposerPodGroup] = group
-        labels[owner.kind.ownerLabel] = owner.name
-        let annotations = config.podAnnotations ?? template.annotations
+    /// The log flags passed on from the node agent (Velero appends the format, then the level).
+    var logArguments: [String] { ["--log-format=\(template.logFormat)", "--log-level=\(template.logLevel)"] }
 
-        var volumeMounts = template.volumeMounts
+    /// The hosting pod shared by backup and restore exposers: `command` is `/velero data-mover backup|restore`,
+    /// `args` its flags (the log flags appended), as Velero splits them.
+    func pod(
+        owner: LoadReference, group: String, command: [String], args: [String], claimName: String, volumeName: String,
+        volumePath: String, block: Bool, readOnly: Bool, affinity: NodeAffinity?, securityContext: JSONValue,
+        cacheClaimName: String? = nil
+    ) -> JSONValue {
+        // Velero's order: the exposed volume, the cache volume, then what the node agent's pod has.
+        var volumeMounts: [JSONValue] = []
         var container: JSONObject = [
             "name": .string(owner.uid), "image": .string(template.image), "imagePullPolicy": "Never",
-            "command": .array((command + ["--log-level=\(template.logLevel)", "--log-format=\(template.logFormat)"]).map(JSONValue.string)),
+            "command": .array(command.map(JSONValue.string)),
+            "args": .array((args + logArguments).map(JSONValue.string)),
         ]
         if block {
             container["volumeDevices"] = [["name": .string(volumeName), "devicePath": .string(volumePath)]]
@@ -29,7 +31,12 @@ extension ExposerBuilder {
             if readOnly { mount["readOnly"] = true }
             volumeMounts.append(.object(mount))
         }
-        container["volumeMounts"] = .array(volumeMounts)
+        var cacheVolumes: [JSONValue] = []
+        if let cacheClaimName {
+            volumeMounts.append(Self.cacheVolumeMount)
+            cacheVolumes.append(Self.cacheVolume(claimName: cacheClaimName))
+        }
+        container["volumeMounts"] = .array(volumeMounts + template.volumeMounts)
         if !template.env.isEmpty { container["env"] = .array(template.env) }
         if !template.envFrom.isEmpty { container["envFrom"] = .array(template.envFrom) }
         if let resources = config.podResources { container["resources"] = resources.json }
@@ -39,7 +46,8 @@ extension ExposerBuilder {
         var spec: JSONObject = [
             "containers": [.object(container)],
             "serviceAccountName": .string(template.serviceAccountName),
-            "volumes": .array(template.volumes + [["name": .string(volumeName), "persistentVolumeClaim": .object(claim)]]),
+            "volumes": .array(
+                [["name": .string(volumeName), "persistentVolumeClaim": .object(claim)]] + cacheVolumes + template.volumes),
             "restartPolicy": "Never",
             "terminationGracePeriodSeconds": 0,
             "securityContext": securityContext,
@@ -51,11 +59,23 @@ extension ExposerBuilder {
             ],
         ]
         if let affinity { spec["affinity"] = affinity.affinityJSON }
+        return hostingPod(owner: owner, group: group, spec: spec)
+    }
+
+    /// The pod object around `spec`: named after the load in its namespace, owned by it, labelled with
+    /// `podLabels` (else the inherited labels), the load's label and `group` if any, annotated with
+    /// `podAnnotations` (else the inherited ones); the priority class, DNS settings and image pull secrets
+    /// added to `spec`.
+    func hostingPod(owner: LoadReference, group: String?, spec: JSONObject) -> JSONValue {
+        var spec = spec
         if let priority = config.priorityClassName { spec["priorityClassName"] = .string(priority) }
         if let dnsPolicy = template.dnsPolicy { spec["dnsPolicy"] = .string(dnsPolicy) }
         if let dnsConfig = template.dnsConfig { spec["dnsConfig"] = dnsConfig }
         if !template.imagePullSecrets.isEmpty { spec["imagePullSecrets"] = .array(template.imagePullSecrets) }
-
+        var labels = config.podLabels ?? template.labels
+        if let group { labels[LoadLabels.exposerPodGroup] = group }
+        labels[owner.kind.ownerLabel] = owner.name
+        let annotations = config.podAnnotations ?? template.annotations
         var metadata: JSONObject = [
             "name": .string(owner.name), "namespace": .string(owner.namespace), "labels": Self.sortedMap(labels),
             "ownerReferences": [owner.ownerReference],

@@ -1,51 +1,100 @@
 public import Kubernetes
 
 extension ExposerBuilder {
-    /// `velero.io/exposer-pod-group` value of file-system backup/restore hosting pods.
-    public static let podVolumeExposer = "pod-volume-exposer"
+    /// Parameters of a PodVolumeBackup's or PodVolumeRestore's exposure.
+    public struct PodVolumeParameters: Sendable, Hashable {
+        /// The PodVolumeBackup or PodVolumeRestore.
+        public var owner: LoadReference
+        /// The node of the client pod (whose volume is read or written); the hosting pod goes there.
+        public var node: String
+        /// The pod volume's directory on the host (see ``ExposerBuilder/podVolumeHostPath(hostPods:podUID:volume:claim:)``).
+        public var hostPath: String
+        /// Velero's `--resource-timeout` (e.g. "10m0s").
+        public var operationTimeout: String
+        /// The cache PVC mounted at ``ExposerBuilder/cacheVolumePath`` (restores only), if any.
+        public var cacheClaimName: String?
 
-    /// The hosting pod of a PodVolumeBackup or PodVolumeRestore (`pkg/exposer/pod_volume.go`): named after
-    /// the load, pinned to the node of the pod whose volume it reads or writes, mounting the node's pod
-    /// volumes (`hostPods`) at `/host_pods`, running `/velero pod-volume backup|restore`, privileged when
-    /// `privilegedFsBackup` is set. Load affinity does not apply.
+        public init(
+            owner: LoadReference, node: String, hostPath: String, operationTimeout: String = "10m0s",
+            cacheClaimName: String? = nil
+        ) {
+            self.owner = owner
+            self.node = node
+            self.hostPath = hostPath
+            self.operationTimeout = operationTimeout
+            self.cacheClaimName = cacheClaimName
+        }
+    }
+
+    /// The host directory of a pod volume as the kubelet lays it out: `<hostPods>/<pod uid>/volumes/<plugin>/<dir>`
+    /// — a PVC's volume is `kubernetes.io~csi/<pv>/mount`, any other volume `kubernetes.io~empty-dir/<name>`
+    /// (Velero finds the plugin directory with a glob on the node; the node agent here has no host access).
     ///
     /// - Parameters:
-    ///   - owner: the PodVolumeBackup or PodVolumeRestore.
-    ///   - node: the node of the client pod.
-    ///   - hostPods: the host directory holding the node's pod volumes (`--host-pods`).
-    public func podVolumePod(owner: LoadReference, node: String, hostPods: String) -> JSONValue {
+    ///   - hostPods: the host directory of pod volumes (`--host-pods`).
+    ///   - podUID: the client pod's UID.
+    ///   - volume: the volume's entry in the client pod's `spec.volumes`.
+    ///   - claim: the PVC the volume refers to, if any.
+    /// - Returns: the path, or nil when the volume's PVC is not bound.
+    public static func podVolumeHostPath(hostPods: String, podUID: String, volume: JSONValue, claim: JSONValue?) -> String? {
+        let base = "\(hostPods)/\(podUID)/volumes"
+        guard volume["persistentVolumeClaim"] != nil else {
+            return "\(base)/kubernetes.io~empty-dir/\(volume["name"]?.stringValue ?? "")"
+        }
+        guard let pv = claim?["spec"]?["volumeName"]?.stringValue, !pv.isEmpty else { return nil }
+        return "\(base)/kubernetes.io~csi/\(pv)/mount"
+    }
+
+    /// The hosting pod of a PodVolumeBackup or PodVolumeRestore (`pkg/exposer/pod_volume.go`
+    /// `createHostingPod`): named after the load, on the client pod's node (`spec.nodeName`), mounting the pod
+    /// volume's host directory at `/<load uid>` (HostToContainer propagation) and the cache PVC if any,
+    /// running `/velero pod-volume backup|restore --volume-path=… --resource-timeout=… --pod-volume-backup=…`
+    /// (`--pod-volume-restore=… --cache-volume-path=…`), its container privileged only with
+    /// `privilegedFsBackup`. Labelled `velero.io/pod-volume-backup|restore=<load>` and no exposer pod group (Velero
+    /// sets none on these pods); load affinity does not apply.
+    public func podVolumePod(_ p: PodVolumeParameters) -> JSONValue {
+        let owner = p.owner
         let backup = owner.kind == .podVolumeBackup
-        let flag = backup ? "--pod-volume-backup=\(owner.name)" : "--pod-volume-restore=\(owner.name)"
-        var labels = config.podLabels ?? template.labels
-        labels[LoadLabels.exposerPodGroup] = Self.podVolumeExposer
-        labels[owner.kind.ownerLabel] = owner.name
-        let annotations = config.podAnnotations ?? template.annotations
+        let volumeName = owner.uid
+        let volumePath = "/" + volumeName
+        var args = ["--volume-path=\(volumePath)", "--resource-timeout=\(p.operationTimeout)"]
+        if backup {
+            args.append("--pod-volume-backup=\(owner.name)")
+        } else {
+            args.append("--pod-volume-restore=\(owner.name)")
+            args.append("--cache-volume-path=\(p.cacheClaimName == nil ? "" : Self.cacheVolumePath)")
+        }
+
+        var volumeMounts: [JSONValue] = [
+            ["name": .string(volumeName), "mountPath": .string(volumePath), "mountPropagation": "HostToContainer"]
+        ]
+        var volumes: [JSONValue] = [["name": .string(volumeName), "hostPath": ["path": .string(p.hostPath)]]]
+        if let cache = p.cacheClaimName {
+            volumeMounts.append(Self.cacheVolumeMount)
+            volumes.append(Self.cacheVolume(claimName: cache))
+        }
         var container: JSONObject = [
             "name": .string(owner.uid), "image": .string(template.image), "imagePullPolicy": "Never",
-            "command": .array(
-                (["/velero", "pod-volume", backup ? "backup" : "restore", flag, "--resource-timeout=10m0s"]
-                    + ["--log-level=\(template.logLevel)", "--log-format=\(template.logFormat)"]).map(JSONValue.string)),
-            "volumeMounts": .array(
-                template.volumeMounts + [["name": "host-pods", "mountPath": "/host_pods", "mountPropagation": "HostToContainer"]]),
+            "command": ["/velero", "pod-volume", .string(backup ? "backup" : "restore")],
+            "args": .array((args + logArguments).map(JSONValue.string)),
+            "volumeMounts": .array(volumeMounts + template.volumeMounts),
+            "securityContext": ["privileged": .bool(config.privilegedFsBackup)],
         ]
         if !template.env.isEmpty { container["env"] = .array(template.env) }
+        if !template.envFrom.isEmpty { container["envFrom"] = .array(template.envFrom) }
         if let resources = config.podResources { container["resources"] = resources.json }
-        if config.privilegedFsBackup { container["securityContext"] = ["privileged": true] }
-        var spec: JSONObject = [
+        let linux = NodeAffinity(terms: [[.init(key: "kubernetes.io/os", operator: "NotIn", values: ["windows"])]])
+        let spec: JSONObject = [
             "containers": [.object(container)],
             "serviceAccountName": .string(template.serviceAccountName),
-            "nodeSelector": ["kubernetes.io/hostname": .string(node)],
-            "volumes": .array(template.volumes + [["name": "host-pods", "hostPath": ["path": .string(hostPods)]]]),
+            "nodeName": .string(p.node),
+            "os": ["name": "linux"],
+            "affinity": linux.affinityJSON,
+            "volumes": .array(volumes + template.volumes),
             "restartPolicy": "Never",
             "terminationGracePeriodSeconds": 0,
             "securityContext": ["runAsUser": 0],
         ]
-        if let priority = config.priorityClassName { spec["priorityClassName"] = .string(priority) }
-        var metadata: JSONObject = [
-            "name": .string(owner.name), "namespace": .string(owner.namespace), "labels": Self.sortedMap(labels),
-            "ownerReferences": [owner.ownerReference],
-        ]
-        if !annotations.isEmpty { metadata["annotations"] = Self.sortedMap(annotations) }
-        return ["apiVersion": "v1", "kind": "Pod", "metadata": .object(metadata), "spec": .object(spec)]
+        return hostingPod(owner: owner, group: nil, spec: spec)
     }
 }

@@ -1,7 +1,7 @@
 public import Kubernetes
 
 /// Builds the objects Velero's exposers create for a load (`pkg/exposer/csi_snapshot.go`,
-/// `generic_restore.go`, `cache_volume.go`), from the resolved node-agent configuration. Pure functions:
+/// `generic_restore.go`, `pod_volume.go`, `cache_volume.go`), from the resolved node-agent configuration. Pure functions:
 /// the controller creates what they return.
 public struct ExposerBuilder: Sendable {
     public var config: ResolvedNodeAgentConfig
@@ -79,7 +79,7 @@ public struct ExposerBuilder: Sendable {
         var securityContext: JSONObject = ["runAsUser": 0]
         if s.spcNoRelabeling { securityContext["seLinuxOptions"] = ["type": "spc_t"] }
         return pod(
-            owner: p.owner, group: LoadLabels.snapshotExposer, command: ["/velero", "data-mover", "backup"] + args,
+            owner: p.owner, group: LoadLabels.snapshotExposer, command: ["/velero", "data-mover", "backup"], args: args,
             claimName: p.owner.name, volumeName: volumeName, volumePath: volumePath, block: p.volumeMode == "Block",
             readOnly: s.readOnly, affinity: config.nodeAffinity(forStorageClass: s.storageClass, volumeTopology: p.volumeTopology),
             securityContext: .object(securityContext))
@@ -97,10 +97,12 @@ public struct ExposerBuilder: Sendable {
         public var operationTimeout: String
         /// The node the target PVC was scheduled to (`volume.kubernetes.io/selected-node`), if any.
         public var selectedNode: String?
+        /// The cache PVC mounted at ``ExposerBuilder/cacheVolumePath`` (see ``ExposerBuilder/cachePVC(owner:cacheLimitBytes:selectedNode:)``), if any.
+        public var cacheClaimName: String?
 
         public init(
             owner: LoadReference, targetStorageClass: String, volumeMode: String = "Filesystem", size: Quantity,
-            operationTimeout: String = "10m0s", selectedNode: String? = nil
+            operationTimeout: String = "10m0s", selectedNode: String? = nil, cacheClaimName: String? = nil
         ) {
             self.owner = owner
             self.targetStorageClass = targetStorageClass
@@ -108,6 +110,7 @@ public struct ExposerBuilder: Sendable {
             self.size = size
             self.operationTimeout = operationTimeout
             self.selectedNode = selectedNode
+            self.cacheClaimName = cacheClaimName
         }
     }
 
@@ -126,53 +129,22 @@ public struct ExposerBuilder: Sendable {
         ]
     }
 
-    /// The restore pod: named after the DataDownload, running `/velero data-mover restore`.
+    /// The restore pod: named after the DataDownload, running `/velero data-mover restore`, with the cache
+    /// PVC mounted when there is one (`--cache-volume-path` is empty otherwise, as Velero passes it).
     public func restorePod(_ p: RestoreParameters) -> JSONValue {
         let volumeName = p.owner.uid
         let volumePath = "/" + volumeName
         let args = [
             "--volume-path=\(volumePath)", "--volume-mode=\(p.volumeMode)", "--data-download=\(p.owner.name)",
-            "--resource-timeout=\(p.operationTimeout)",
+            "--resource-timeout=\(p.operationTimeout)", "--cache-volume-path=\(p.cacheClaimName == nil ? "" : Self.cacheVolumePath)",
         ]
         var affinity = config.nodeAffinity(forStorageClass: p.targetStorageClass)
         if let node = p.selectedNode, !config.ignoreDelayBinding {
             affinity = NodeAffinity(terms: [[.init(key: "kubernetes.io/hostname", operator: "In", values: [node])]])
         }
         return pod(
-            owner: p.owner, group: LoadLabels.restoreExposer, command: ["/velero", "data-mover", "restore"] + args,
+            owner: p.owner, group: LoadLabels.restoreExposer, command: ["/velero", "data-mover", "restore"], args: args,
             claimName: p.owner.name, volumeName: volumeName, volumePath: volumePath, block: p.volumeMode == "Block",
-            readOnly: false, affinity: affinity, securityContext: ["runAsUser": 0])
-    }
-
-    // MARK: - Cache volume
-
-    /// Whether a restore of `dataSize` bytes gets a cache PVC (size ≥ `residentThresholdInMB` MiB).
-    public func needsCacheVolume(dataSize: Int64) -> Bool {
-        guard let cache = config.cachePVC else { return false }
-        return dataSize >= cache.residentThresholdInMB << 20
-    }
-
-    /// The cache PVC size for a cache limit: the limit × 1.2 rounded up to whole GiB.
-    public static func cacheVolumeSize(cacheLimitBytes: Int64) -> Quantity {
-        let gib: Int64 = 1 << 30
-        let wanted = (cacheLimitBytes * 12 + 9) / 10
-        let whole = (wanted + gib - 1) / gib
-        return Quantity(max(1, whole) * gib, format: .binarySI)
-    }
-
-    /// The cache PVC of a DataDownload (named `<dd>-cache`), or nil when no cache volume is configured.
-    public func cachePVC(owner: LoadReference, cacheLimitBytes: Int64) -> JSONValue? {
-        guard let cache = config.cachePVC else { return nil }
-        return [
-            "apiVersion": "v1", "kind": "PersistentVolumeClaim",
-            "metadata": [
-                "name": .string(owner.name + "-cache"), "namespace": .string(owner.namespace),
-                "ownerReferences": [owner.ownerReference],
-            ],
-            "spec": [
-                "accessModes": ["ReadWriteOnce"], "storageClassName": .string(cache.storageClass), "volumeMode": "Filesystem",
-                "resources": ["requests": ["storage": Self.cacheVolumeSize(cacheLimitBytes: cacheLimitBytes).jsonValue]],
-            ],
-        ]
+            readOnly: false, affinity: affinity, securityContext: ["runAsUser": 0], cacheClaimName: p.cacheClaimName)
     }
 }

@@ -55,6 +55,13 @@ public enum LoadKind: String, Sendable, Hashable, CaseIterable {
         }
     }
 
+    /// The finalizer a non-final load carries: `velero.io/data-upload-download-finalizer` for data movement,
+    /// `velero.io/pod-volume-finalizer` for file-system backup and restore
+    /// (`pkg/controller/pod_volume_backup_controller.go` `PodVolumeFinalizer`).
+    public var finalizer: String {
+        usesLoadAffinity ? LoadLabels.finalizer : LoadLabels.podVolumeFinalizer
+    }
+
     /// Whether the load's hosting pod may run on any node (data movement, placed by load affinity) rather
     /// than on the node of the pod whose volume it reads or writes (file-system backup/restore).
     public var usesLoadAffinity: Bool { self == .dataUpload || self == .dataDownload }
@@ -70,8 +77,10 @@ public enum LoadLabels {
     public static let snapshotExposer = "snapshot-exposer"
     /// `velero.io/exposer-pod-group` value of restore exposer pods.
     public static let restoreExposer = "generic-restore-exposer"
-    /// The finalizer on non-final loads.
+    /// The finalizer on non-final DataUploads and DataDownloads.
     public static let finalizer = "velero.io/data-upload-download-finalizer"
+    /// The finalizer on non-final PodVolumeBackups and PodVolumeRestores.
+    public static let podVolumeFinalizer = "velero.io/pod-volume-finalizer"
 }
 
 extension LoadKind {

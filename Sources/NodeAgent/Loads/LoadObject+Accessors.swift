@@ -10,19 +10,34 @@ extension LoadObject {
     public var uid: String { object["metadata"]?["uid"]?.stringValue ?? "" }
     /// `metadata.resourceVersion`.
     public var resourceVersion: String? { object["metadata"]?["resourceVersion"]?.stringValue }
-    /// `status.acceptedByNode`.
-    public var acceptedByNode: String? { nonEmpty(object["status"]?["acceptedByNode"]?.stringValue) }
-    /// `status.node`: where the data path runs.
-    public var node: String? { nonEmpty(object["status"]?["node"]?.stringValue) }
+    /// The node that accepted the load: `status.acceptedByNode` (DataUpload, DataDownload), `spec.node`
+    /// (PodVolumeBackup: only that node's agent takes it) or `status.node` (PodVolumeRestore: Velero sets it
+    /// at acceptance). PodVolumeBackup and PodVolumeRestore have no `status.acceptedByNode`.
+    public var acceptedByNode: String? {
+        switch kind {
+        case .dataUpload, .dataDownload: nonEmpty(object["status"]?["acceptedByNode"]?.stringValue)
+        case .podVolumeBackup: nonEmpty(object["spec"]?["node"]?.stringValue)
+        case .podVolumeRestore: nonEmpty(object["status"]?["node"]?.stringValue)
+        }
+    }
+    /// Where the data path runs: `status.node` (for a PodVolumeBackup `spec.node`, once Prepared).
+    public var node: String? {
+        guard kind == .podVolumeBackup else { return nonEmpty(object["status"]?["node"]?.stringValue) }
+        switch phase {
+        case .prepared, .inProgress, .canceling, .completed, .failed, .canceled:
+            return nonEmpty(object["spec"]?["node"]?.stringValue)
+        case .new, .accepted: return nil
+        }
+    }
     /// `status.message`.
     public var message: String? { nonEmpty(object["status"]?["message"]?.stringValue) }
     /// `status.acceptedTimestamp`.
     public var acceptedTime: Date? { Self.date(object["status"]?["acceptedTimestamp"]?.stringValue) }
     /// `status.startTimestamp`.
     public var startTime: Date? { Self.date(object["status"]?["startTimestamp"]?.stringValue) }
-    /// `spec.dataMover`: only Velero's built-in data mover ("velero" or empty) is handled.
+    /// `spec.datamover` (Velero's JSON key): only the built-in data mover ("velero" or empty) is handled.
     public var isBuiltInDataMover: Bool {
-        let mover = object["spec"]?["dataMover"]?.stringValue ?? ""
+        let mover = object["spec"]?["datamover"]?.stringValue ?? ""
         return mover.isEmpty || mover == "velero"
     }
     /// The identity used as owner of exposed resources.

@@ -26,9 +26,9 @@ public struct LoadObject: Sendable, Hashable {
     public var isBeingDeleted: Bool { object["metadata"]?["deletionTimestamp"].map { !$0.isNull } ?? false }
     /// Whether the load carries `velero.io/expose-on-going=true`.
     public var isExposing: Bool { object["metadata"]?["labels"]?[LoadLabels.exposeOnGoing] == "true" }
-    /// Whether the finalizer is present.
+    /// Whether the kind's finalizer (``LoadKind/finalizer``) is present.
     public var hasFinalizer: Bool {
-        object["metadata"]?["finalizers"]?.arrayValue?.contains(.string(LoadLabels.finalizer)) ?? false
+        object["metadata"]?["finalizers"]?.arrayValue?.contains(.string(kind.finalizer)) ?? false
     }
 
     private func moving(to next: LoadPhase) throws -> LoadObject {
@@ -58,7 +58,7 @@ public struct LoadObject: Sendable, Hashable {
     public func withFinalizer() -> LoadObject {
         guard !hasFinalizer, !phase.isFinal else { return self }
         var copy = self
-        let list = (object["metadata"]?["finalizers"]?.arrayValue ?? []) + [.string(LoadLabels.finalizer)]
+        let list = (object["metadata"]?["finalizers"]?.arrayValue ?? []) + [.string(kind.finalizer)]
         copy.object[path: ["metadata", "finalizers"]] = .array(list)
         return copy
     }
@@ -66,24 +66,31 @@ public struct LoadObject: Sendable, Hashable {
     /// Removes the finalizer (once the load is final).
     public func withoutFinalizer() -> LoadObject {
         var copy = self
-        let list = (object["metadata"]?["finalizers"]?.arrayValue ?? []).filter { $0 != .string(LoadLabels.finalizer) }
+        let list = (object["metadata"]?["finalizers"]?.arrayValue ?? []).filter { $0 != .string(kind.finalizer) }
         copy.object[path: ["metadata", "finalizers"]] = list.isEmpty ? nil : .array(list)
         return copy
     }
 
-    /// New → Accepted: `acceptedByNode`, `acceptedTimestamp`, label `velero.io/expose-on-going=true`.
+    /// New → Accepted: `acceptedTimestamp`, label `velero.io/expose-on-going=true`, and the accepting node
+    /// where the kind records it: `status.acceptedByNode` (DataUpload, DataDownload), `status.node`
+    /// (PodVolumeRestore); a PodVolumeBackup's node is its `spec.node` already.
     public func accepted(byNode node: String, at time: String) throws -> LoadObject {
         var next = try moving(to: .accepted)
-        next.setStatus("acceptedByNode", .string(node))
+        switch kind {
+        case .dataUpload, .dataDownload: next.setStatus("acceptedByNode", .string(node))
+        case .podVolumeRestore: next.setStatus("node", .string(node))
+        case .podVolumeBackup: break
+        }
         next.setStatus("acceptedTimestamp", .string(time))
         next.setLabel(LoadLabels.exposeOnGoing, "true")
         return next
     }
 
-    /// Accepted → Prepared: the hosting pod runs on `node` (`status.node`).
+    /// Accepted → Prepared: the hosting pod runs on `node` (`status.node`; a PodVolumeBackup has no
+    /// `status.node`, its node is `spec.node`).
     public func prepared(onNode node: String) throws -> LoadObject {
         var next = try moving(to: .prepared)
-        next.setStatus("node", .string(node))
+        if kind != .podVolumeBackup { next.setStatus("node", .string(node)) }
         return next
     }
 

@@ -95,6 +95,8 @@ public struct ClusterLoadSimulation: Sendable {
                 clients.append(client)
                 var configuration = controllerConfiguration
                 configuration.nodeName = node.name
+                // The simulated DataUploads have no CSI VolumeSnapshot to take over.
+                configuration.volumeSnapshotSteps = false
                 configuration.namespace = namespace
                 configuration.kinds = [.dataUpload]
                 let dataPath = SimulatedDataPath(
@@ -223,7 +225,7 @@ public struct ClusterLoadSimulation: Sendable {
         du.labels = ["velero.io/backup-name": "simulation"]
         du["spec"] = [
             "snapshotType": "CSI", "sourceNamespace": "app", "sourcePVC": .string("pvc-\(load.name)"),
-            "backupStorageLocation": "default", "dataMover": "velero", "operationTimeout": "10m0s",
+            "backupStorageLocation": "default", "datamover": "velero", "operationTimeout": "10m0s",
             "csiSnapshot": [
                 "volumeSnapshot": .string(load.name), "storageClass": .string(load.storageClass),
                 "snapshotClass": "sandbox-snapclass",

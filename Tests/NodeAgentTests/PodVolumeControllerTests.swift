@@ -1,0 +1,318 @@
+import Foundation
+import KubeSandbox
+import Kubernetes
+import Logging
+import Synchronization
+import Testing
+
+@testable import NodeAgent
+
+/// The PodVolumeBackup and PodVolumeRestore controllers against a sandbox: acceptance on the client pod's
+/// node, the hosting pod, the phases to Completed, cancel, and a load for another node left alone.
+struct PodVolumeControllerTests {
+    typealias Cluster = NodeAgentControllerTests
+    static let appNamespace = "app"
+    static let node = "sandbox-node-1"
+
+    /// A data path that runs until the test releases its load (or it is canceled), recording starts.
+    final class GatedDataPath: DataPath {
+        let started = Mutex<[String]>([])
+        let released = Mutex<Set<String>>([])
+        let canceled = Mutex<[String]>([])
+
+        func release(_ name: String) { _ = released.withLock { $0.insert(name) } }
+        func hasStarted(_ name: String) -> Bool { started.withLock { $0.contains(name) } }
+
+        func run(
+            _ load: LoadObject, node: String, resumed: Bool, progress: @escaping @Sendable (Int64, Int64) -> Void
+        ) async throws -> DataPathResult {
+            started.withLock { $0.append(load.name) }
+            do {
+                while !released.withLock({ $0.contains(load.name) }) { try await Task.sleep(for: .milliseconds(10)) }
+            } catch {
+                canceled.withLock { $0.append(load.name) }
+                throw error
+            }
+            return DataPathResult(totalBytes: 4096, path: "/host_pods/\(load.name)", snapshotID: "snap-\(load.name)")
+        }
+    }
+
+    // MARK: - Fixtures
+
+    /// Creates the app namespace, a PVC `data` (class "standard") and a pod on `node` using it, and waits
+    /// until the pod runs (its PVC bound). With `restoreWait` the pod has Velero's `restore-wait` init
+    /// container, running (as a restored pod has while its volumes are restored). Returns the pod.
+    static func clientPod(_ client: KubeClient, _ name: String, node: String, restoreWait: Bool = false) async throws -> KubeObject {
+        if try await !Cluster.exists(client, .namespaces, appNamespace, namespace: nil) {
+            _ = try await client.create(.namespaces, KubeObject(apiVersion: "v1", kind: "Namespace", name: appNamespace))
+        }
+        var claim = KubeObject(apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: appNamespace, name: "\(name)-data")
+        claim["spec"] = [
+            "accessModes": ["ReadWriteOnce"], "storageClassName": "standard", "resources": ["requests": ["storage": "1Gi"]],
+        ]
+        _ = try await client.create(NodeAgentController.persistentVolumeClaims, claim)
+        var pod = KubeObject(apiVersion: "v1", kind: "Pod", namespace: appNamespace, name: name)
+        pod["spec"] = [
+            "nodeName": .string(node),
+            "containers": [["name": "app", "image": "busybox"]],
+            "volumes": [["name": "data", "persistentVolumeClaim": ["claimName": .string("\(name)-data")]]],
+        ]
+        if restoreWait { pod["spec"]?["initContainers"] = [["name": "restore-wait", "image": "velero/velero-restore-helper"]] }
+        _ = try await client.create(.pods, pod)
+        var running: KubeObject?
+        try await Cluster.waitUntil("client pod \(name) running") {
+            let current = try await client.get(.pods, namespace: appNamespace, name: name)
+            running = current
+            return current["status"]?["phase"]?.stringValue == "Running"
+        }
+        guard restoreWait, var started = running else { return try #require(running) }
+        started["status"]?["initContainerStatuses"] = [
+            ["name": "restore-wait", "ready": false, "restartCount": 0, "state": ["running": ["startedAt": "2026-11-22T00:00:00Z"]]]
+        ]
+        return try await client.updateStatus(.pods, started)
+    }
+
+    /// A PodVolumeBackup as Velero's pod volume backupper creates it, or a PodVolumeRestore.
+    static func load(_ kind: LoadKind, _ name: String, pod: KubeObject, node: String, snapshotSize: Int64 = 0) -> KubeObject {
+        var load = KubeObject(apiVersion: kind.apiVersion, kind: kind.rawValue, namespace: Cluster.namespace, name: name)
+        let podReference: JSONValue = [
+            "kind": "Pod", "namespace": .string(appNamespace), "name": .string(pod.name ?? ""), "uid": .string(pod.uid ?? ""),
+        ]
+        if kind == .podVolumeBackup {
+            load.labels = ["velero.io/backup-name": "b1"]
+            load["spec"] = [
+                "node": .string(node), "pod": podReference, "volume": "data", "backupStorageLocation": "default",
+                "repoIdentifier": "s3:http://minio/velero/kopia/app", "uploaderType": "kopia",
+            ]
+        } else {
+            load.labels = ["velero.io/restore-name": "r1"]
+            load["spec"] = [
+                "pod": podReference, "volume": "data", "backupStorageLocation": "default", "uploaderType": "kopia",
+                "repoIdentifier": "s3:http://minio/velero/kopia/app", "snapshotID": "snap-1", "sourceNamespace": "app",
+                "snapshotSize": .int(snapshotSize),
+            ]
+        }
+        return load
+    }
+
+    /// Runs `agent` while `body` runs, with `observer` watching from before the agent starts (it has seen
+    /// `name` first), so its history holds every phase the agent writes.
+    static func running(
+        _ agent: NodeAgentController, observer: LoadObserver, seeing name: String, _ body: () async throws -> Void
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await observer.run() }
+            try await Cluster.waitUntil("the observer saw \(name)") { observer.observation.phases[name] != nil }
+            group.addTask { try await agent.run() }
+            try await body()
+            group.cancelAll()
+        }
+    }
+
+    /// A one-node cluster with a client pod on `sandbox-node-1`, the load `name` of `kind` for its volume, and
+    /// that node's agent (not running) with a ``GatedDataPath``: `body` gets the admin client, the agent, its
+    /// data path and the client pod.
+    static func withLoad(
+        _ kind: LoadKind, _ name: String, clientPod: String, json: String = "{}", snapshotSize: Int64 = 0,
+        cacheLimitBytes: Int64 = ExposerBuilder.defaultCacheLimitBytes,
+        _ body: (KubeClient, NodeAgentController, GatedDataPath, KubeObject) async throws -> Void
+    ) async throws {
+        try await Cluster.withCluster { _, admin in
+            let client = try await Self.clientPod(admin, clientPod, node: node, restoreWait: kind == .podVolumeRestore)
+            _ = try await admin.create(kind.gvr, Self.load(kind, name, pod: client, node: node, snapshotSize: snapshotSize))
+            let gate = GatedDataPath()
+            let agent = try Cluster.controller(
+                admin, node: node, json: json, dataPath: gate, kinds: [kind], cacheLimitBytes: cacheLimitBytes)
+            try await body(admin, agent, gate, client)
+        }
+    }
+
+    // MARK: - Tests
+
+    @Test(.timeLimit(.minutes(3)))
+    func aPodVolumeBackupRunsOnItsNodeThroughEveryPhase() async throws {
+        try await Self.withLoad(.podVolumeBackup, "pvb-1", clientPod: "web") { admin, agent, gate, client in
+            try await Cluster.reconcileOnce(agent, admin, .podVolumeBackup, "pvb-1")
+
+            let accepted = try #require(try await Cluster.load(admin, .podVolumeBackup, "pvb-1"))
+            #expect(accepted.phase == .accepted)
+            #expect(accepted.object["status"]?["acceptedTimestamp"]?.stringValue != nil)
+            #expect(accepted.isExposing)
+            #expect(accepted.object["metadata"]?["finalizers"] == ["velero.io/pod-volume-finalizer"])
+            // A PodVolumeBackup has no status.acceptedByNode or status.node: its node is spec.node.
+            #expect(accepted.object["status"]?["acceptedByNode"] == nil)
+            #expect(accepted.object["status"]?["node"] == nil)
+
+            let pod = try await admin.get(.pods, namespace: Cluster.namespace, name: "pvb-1")
+            #expect(pod.labels == ["velero.io/pod-volume-backup": "pvb-1"])
+            #expect(pod["spec"]?["nodeName"]?.stringValue == Self.node)
+            let container = try #require(pod["spec"]?["containers"]?[0])
+            #expect(container["name"]?.stringValue == accepted.uid)
+            #expect(container["command"] == ["/velero", "pod-volume", "backup"])
+            #expect(container["args"]?[2] == "--pod-volume-backup=pvb-1")
+            #expect(container["securityContext"] == ["privileged": false])
+            let claim = try await admin.get(NodeAgentController.persistentVolumeClaims, namespace: Self.appNamespace, name: "web-data")
+            let volume = try #require(claim["spec"]?["volumeName"]?.stringValue)
+            #expect(
+                pod["spec"]?["volumes"]?[0]?["hostPath"]?["path"]?.stringValue
+                    == "/host_pods/\(client.uid ?? "")/volumes/kubernetes.io~csi/\(volume)/mount")
+
+            let observer = LoadObserver(client: admin, namespace: Cluster.namespace, kind: .podVolumeBackup)
+            try await Self.running(agent, observer: observer, seeing: "pvb-1") {
+                try await Cluster.waitUntil("pvb-1 InProgress with its data path started") {
+                    try await Cluster.load(admin, .podVolumeBackup, "pvb-1")?.phase == .inProgress && gate.hasStarted("pvb-1")
+                }
+                let started = try #require(try await Cluster.load(admin, .podVolumeBackup, "pvb-1"))
+                #expect(!started.isExposing)
+                #expect(started.hasFinalizer)
+                #expect(started.object["status"]?["startTimestamp"]?.stringValue != nil)
+                gate.release("pvb-1")
+                try await Cluster.waitUntil("pvb-1 Completed") {
+                    try await Cluster.load(admin, .podVolumeBackup, "pvb-1")?.phase == .completed
+                }
+                try await Cluster.waitForCleanUp(admin, "pvb-1", kind: .podVolumeBackup)
+            }
+            #expect(observer.observation.history["pvb-1"] == [.accepted, .prepared, .inProgress, .completed])
+            let done = try #require(try await Cluster.load(admin, .podVolumeBackup, "pvb-1"))
+            #expect(done.object["status"]?["snapshotID"] == "snap-pvb-1")
+            #expect(done.object["status"]?["completionTimestamp"]?.stringValue != nil)
+            #expect(done.object["metadata"]?["finalizers"] == nil)
+            #expect(done.isExposing == false)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func aPodVolumeRestoreWithACacheVolumeCompletesAndCleansUp() async throws {
+        let json = #"{"privilegedFsBackup":true,"cachePVC":{"storageClass":"standard","residentThresholdInMB":1}}"#
+        try await Self.withLoad(
+            .podVolumeRestore, "pvr-1", clientPod: "db", json: json, snapshotSize: 8 << 20, cacheLimitBytes: 1 << 30
+        ) { admin, agent, gate, _ in
+            try await Cluster.reconcileOnce(agent, admin, .podVolumeRestore, "pvr-1")
+
+            let accepted = try #require(try await Cluster.load(admin, .podVolumeRestore, "pvr-1"))
+            #expect(accepted.phase == .accepted)
+            #expect(accepted.object["status"]?["node"]?.stringValue == Self.node)
+            #expect(accepted.object["status"]?["acceptedTimestamp"]?.stringValue != nil)
+            #expect(accepted.isExposing)
+            #expect(accepted.object["metadata"]?["finalizers"] == ["velero.io/pod-volume-finalizer"])
+            let cache = try await admin.get(NodeAgentController.persistentVolumeClaims, namespace: Cluster.namespace, name: "pvr-1-cache")
+            #expect(cache["spec"]?["storageClassName"] == "standard")
+            #expect(cache["spec"]?["resources"]?["requests"]?["storage"] == "2Gi")
+            #expect(cache.annotations["volume.kubernetes.io/selected-node"] == Self.node)
+            let pod = try await admin.get(.pods, namespace: Cluster.namespace, name: "pvr-1")
+            #expect(pod.labels == ["velero.io/pod-volume-restore": "pvr-1"])
+            #expect(pod["spec"]?["nodeName"]?.stringValue == Self.node)
+            let container = try #require(pod["spec"]?["containers"]?[0])
+            #expect(container["command"] == ["/velero", "pod-volume", "restore"])
+            #expect(container["args"]?[2] == "--pod-volume-restore=pvr-1")
+            #expect(container["args"]?[3] == "--cache-volume-path=/cachedir")
+            #expect(container["securityContext"] == ["privileged": true])
+            #expect(pod["spec"]?["volumes"]?[1] == ["name": "cachedir", "persistentVolumeClaim": ["claimName": "pvr-1-cache"]])
+
+            let observer = LoadObserver(client: admin, namespace: Cluster.namespace, kind: .podVolumeRestore)
+            try await Self.running(agent, observer: observer, seeing: "pvr-1") {
+                try await Cluster.waitUntil("pvr-1 InProgress with its data path started") {
+                    try await Cluster.load(admin, .podVolumeRestore, "pvr-1")?.phase == .inProgress && gate.hasStarted("pvr-1")
+                }
+                #expect(try await Cluster.load(admin, .podVolumeRestore, "pvr-1")?.isExposing == false)
+                gate.release("pvr-1")
+                try await Cluster.waitForCleanUp(admin, "pvr-1", kind: .podVolumeRestore)
+            }
+            #expect(observer.observation.history["pvr-1"] == [.accepted, .prepared, .inProgress, .completed])
+            let done = try #require(try await Cluster.load(admin, .podVolumeRestore, "pvr-1"))
+            #expect(done.object["status"]?["node"]?.stringValue == Self.node)
+            #expect(done.object["metadata"]?["finalizers"] == nil)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func cancelingAnInProgressPodVolumeRestoreStopsItsDataPath() async throws {
+        try await Self.withLoad(.podVolumeRestore, "pvr-cancel", clientPod: "cache") { admin, agent, gate, _ in
+            let observer = LoadObserver(client: admin, namespace: Cluster.namespace, kind: .podVolumeRestore)
+            try await Self.running(agent, observer: observer, seeing: "pvr-cancel") {
+                try await Cluster.waitUntil("pvr-cancel InProgress with its data path started") {
+                    try await Cluster.load(admin, .podVolumeRestore, "pvr-cancel")?.phase == .inProgress
+                        && gate.hasStarted("pvr-cancel")
+                }
+                var load = try #require(try await Cluster.load(admin, .podVolumeRestore, "pvr-cancel"))
+                load.object[path: ["spec", "cancel"]] = true
+                _ = try await admin.update(LoadKind.podVolumeRestore.gvr, namespace: Cluster.namespace, try #require(KubeObject(load.object)))
+                try await Cluster.waitUntil("pvr-cancel Canceled") { observer.observation.phases["pvr-cancel"] == .canceled }
+                try await Cluster.waitForCleanUp(admin, "pvr-cancel", kind: .podVolumeRestore)
+            }
+            #expect(observer.observation.history["pvr-cancel"]?.suffix(3) == [.inProgress, .canceling, .canceled])
+            #expect(gate.canceled.withLock { $0 } == ["pvr-cancel"])
+            let load = try #require(try await Cluster.load(admin, .podVolumeRestore, "pvr-cancel"))
+            #expect(load.isExposing == false)
+            #expect(load.object["status"]?["completionTimestamp"]?.stringValue != nil)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func aPodVolumeBackupForAnotherNodeIsLeftToThatNodesAgent() async throws {
+        try await Cluster.withCluster(nodes: 2) { config, admin in
+            let client = try await Self.clientPod(admin, "api", node: "sandbox-node-2")
+            _ = try await admin.create(
+                LoadKind.podVolumeBackup.gvr, Self.load(.podVolumeBackup, "pvb-2", pod: client, node: "sandbox-node-2"))
+            let runs = Cluster.Runs()
+            let first = try Cluster.controller(admin, node: "sandbox-node-1", dataPath: runs.dataPath, kinds: [.podVolumeBackup])
+            // The first node's agent does not take it: still New, no finalizer, no pod.
+            try await Cluster.reconcileOnce(first, admin, .podVolumeBackup, "pvb-2")
+            let untouched = try #require(try await Cluster.load(admin, .podVolumeBackup, "pvb-2"))
+            #expect(untouched.phase == .new)
+            #expect(!untouched.hasFinalizer)
+            #expect(try await !Cluster.exists(admin, .pods, "pvb-2"))
+
+            try await withKubeClient(config: config, configuration: Cluster.clientConfiguration, logger: Cluster.logger) { c2 in
+                let second = try Cluster.controller(c2, node: "sandbox-node-2", dataPath: runs.dataPath, kinds: [.podVolumeBackup])
+                try await Cluster.running(first) {
+                    try await Cluster.running(second) {
+                        try await Cluster.waitUntil("pvb-2 Completed") {
+                            try await Cluster.load(admin, .podVolumeBackup, "pvb-2")?.phase == .completed
+                        }
+                        try await Cluster.waitForCleanUp(admin, "pvb-2", kind: .podVolumeBackup)
+                    }
+                }
+                #expect(first.statistics.accepted == 0)
+                #expect(second.statistics.accepted == 1)
+            }
+            #expect(runs.all.map(\.name) == ["pvb-2"])
+        }
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func aPodVolumeRestoreForAPodWithoutTheRestoreWaitContainerFails() async throws {
+        try await Cluster.withCluster { _, admin in
+            let client = try await Self.clientPod(admin, "plain", node: Self.node)
+            _ = try await admin.create(LoadKind.podVolumeRestore.gvr, Self.load(.podVolumeRestore, "pvr-plain", pod: client, node: Self.node))
+            let agent = try Cluster.controller(admin, node: Self.node, kinds: [.podVolumeRestore])
+            try await Cluster.reconcileOnce(agent, admin, .podVolumeRestore, "pvr-plain")
+            let load = try #require(try await Cluster.load(admin, .podVolumeRestore, "pvr-plain"))
+            #expect(load.phase == .failed)
+            #expect(load.message == "Pod for this PVR is not ready: no restore-wait init container in pod app/plain")
+            #expect(try await !Cluster.exists(admin, .pods, "pvr-plain"))
+        }
+    }
+
+    /// (init container status, expected state): Velero's `shouldProcess`.
+    static let restoreWaitCases: [(JSONValue, NodeAgentController.RestoreWaitState)] = [
+        (.null, .notYet),
+        (["state": ["waiting": ["reason": "PodInitializing"]]], .notYet),
+        (["state": ["running": ["startedAt": "2026-11-22T00:00:00Z"]]], .running),
+        (["state": ["terminated": ["exitCode": 0]]], .broken("restore-wait init container has already completed in pod app/p")),
+        (
+            ["state": ["waiting": ["reason": "ErrImagePull"]]],
+            .broken("restore-wait init container in pod app/p is in unrecoverable waiting state with reason ErrImagePull")
+        ),
+    ]
+
+    @Test(arguments: PodVolumeControllerTests.restoreWaitCases)
+    func theRestoreWaitContainerGatesAcceptance(status: JSONValue, expected: NodeAgentController.RestoreWaitState) {
+        var pod: JSONValue = [
+            "spec": ["initContainers": [["name": "other"], ["name": "restore-wait"]]],
+            "status": ["phase": "Pending"],
+        ]
+        if status != .null { pod[path: ["status", "initContainerStatuses"]] = [["name": "other"], status] }
+        #expect(NodeAgentController.restoreWaitState(ofPod: pod, name: "app/p") == expected)
+    }
+}
