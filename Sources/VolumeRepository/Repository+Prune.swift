@@ -88,7 +88,11 @@ extension Repository {
             try await store.delete(objectKey(.data, pack))
         }
         summary.unreferencedPacksDeleted = unreferenced.count
-        summary.abandonedWritesRemoved = try await store.removeAbandonedWrites(prefix: prefix, before: started)
+        // Only the repository's own folders: a repository at a bucket's root must not abort the uploads of
+        // other writers in the same bucket.
+        for kind in [FileKind.data, .index, .snapshots, .keys, .locks] {
+            summary.abandonedWritesRemoved += try await store.removeAbandonedWrites(prefix: prefix + kind.rawValue + "/", before: started)
+        }
         logger.info("prune finished", metadata: ["packs.deleted": "\(summary.packsDeleted)", "packs.repacked": "\(summary.packsRepacked)"])
         return summary
     }

@@ -207,11 +207,17 @@ struct RepositoryTests {
         let folder = repoPath + "/data/" + String(orphans.sorted()[0].dropFirst("data/".count).prefix(2))
         let temporary = folder + "/.lifeboat-tmp-interrupted"
         try Data(repeating: 7, count: 1000).write(to: URL(fileURLWithPath: temporary))
+        // Another writer's unfinished write in the same store, outside the repository's folders, is not ours.
+        try FileManager.default.createDirectory(atPath: repoPath + "/elsewhere", withIntermediateDirectories: true)
+        let foreign = repoPath + "/elsewhere/.lifeboat-tmp-someone-else"
+        try Data(repeating: 8, count: 10).write(to: URL(fileURLWithPath: foreign))
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: foreign)
 
         let pruned = try await Repository.open(store: store, password: password, logger: .test).prune(logger: .test)
         #expect(pruned.unreferencedPacksDeleted == orphans.count)
         #expect(pruned.abandonedWritesRemoved == 1)
         #expect(!FileManager.default.fileExists(atPath: temporary))
+        #expect(FileManager.default.fileExists(atPath: foreign))
         #expect(try await keys("data/") == packs)
 
         let opened = try await Repository.open(store: store, password: password, logger: .test)
