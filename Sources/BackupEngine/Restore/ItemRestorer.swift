@@ -326,10 +326,12 @@ struct ItemRestorer: Sendable {
     /// Whether this cluster runs the controller that gives every namespace a `default` ServiceAccount (the
     /// system namespaces have theirs). Clusters without one (an API server alone) are not waited on.
     private func clusterCreatesDefaultServiceAccounts() async -> Bool {
-        for namespace in ["default", "kube-system"] {
-            if (try? await client.get(Self.serviceAccounts, namespace: namespace, name: "default")) != nil { return true }
-        }
+        for namespace in ["default", "kube-system"] where await hasDefaultServiceAccount(namespace) { return true }
         return false
+    }
+
+    private func hasDefaultServiceAccount(_ namespace: String) async -> Bool {
+        (try? await client.get(Self.serviceAccounts, namespace: namespace, name: "default")) != nil
     }
 
     /// The cluster creates a `default` ServiceAccount in every new namespace, asynchronously. Waiting for it
@@ -340,7 +342,7 @@ struct ItemRestorer: Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now + limit
         while clock.now < deadline {
-            if (try? await client.get(Self.serviceAccounts, namespace: namespace, name: "default")) != nil { return }
+            if await hasDefaultServiceAccount(namespace) { return }
             do { try await Task.sleep(for: .milliseconds(25)) } catch { return }  // cancelled
         }
         log.info("namespace \(namespace) has no default ServiceAccount after \(limit); restoring the backed-up one")

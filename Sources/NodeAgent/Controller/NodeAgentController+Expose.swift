@@ -78,13 +78,11 @@ extension NodeAgentController {
     /// The host directory of the volume a PodVolumeBackup reads or a PodVolumeRestore writes (`spec.pod`,
     /// `spec.volume`), from the client pod and its PVC.
     private func podVolumeHostPath(of load: LoadObject) async throws -> String {
-        let spec = load.object["spec"]
-        let podName = spec?["pod"]?["name"]?.stringValue ?? ""
-        let podNamespace = spec?["pod"]?["namespace"]?.stringValue ?? load.namespace
-        let volumeName = spec?["volume"]?.stringValue ?? ""
+        let (podNamespace, podName) = load.clientPod
+        let volumeName = load.object["spec"]?["volume"]?.stringValue ?? ""
         let pod: KubeObject
         do {
-            pod = try await client.get(.pods, namespace: podNamespace, name: podName)
+            pod = try await clientPod(of: load)
         } catch {
             throw NodeAgentError(code: .exposeFailed, message: "error getting client pod \(podName): \(error)")
         }

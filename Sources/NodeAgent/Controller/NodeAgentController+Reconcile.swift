@@ -46,14 +46,17 @@ extension NodeAgentController {
     // MARK: - New
 
     private func onNew(_ load: LoadObject, _ key: LoadKey) async throws -> Duration? {
+        // A PodVolumeRestore's client pod decides both where it runs and whether it may start; read it once.
+        let restoredPod = load.kind == .podVolumeRestore && !load.clientPod.name.isEmpty ? try? await clientPod(of: load) : nil
         if load.cancelRequested {
-            guard try await runsHere(load) else { return nil }
+            guard runsHere(load, clientPod: restoredPod) else { return nil }
             try await write(load.canceled(at: timestamp))
             return nil
         }
-        guard try await runsHere(load) else { return nil }
-        if load.kind == .podVolumeRestore {
-            switch try await restoreWaitState(of: load) {
+        guard runsHere(load, clientPod: restoredPod) else { return nil }
+        if let restoredPod {  // a PodVolumeRestore on this node
+            let (namespace, name) = load.clientPod
+            switch Self.restoreWaitState(ofPod: restoredPod.value, name: "\(namespace)/\(name)") {
             case .running: break
             case .notYet: return configuration.requeueDelay
             case .broken(let reason):
@@ -160,16 +163,13 @@ extension NodeAgentController {
     }
 
     /// Whether this node may take the load: data movement may run anywhere; file-system backup and restore
-    /// only on the node of the pod whose volume they read or write.
-    func runsHere(_ load: LoadObject) async throws -> Bool {
+    /// only on the node of the pod whose volume they read or write (for a PodVolumeRestore, `clientPod`: its
+    /// pod as read, nil when it could not be).
+    func runsHere(_ load: LoadObject, clientPod: KubeObject?) -> Bool {
         switch load.kind {
         case .dataUpload, .dataDownload: return true
         case .podVolumeBackup: return load.object["spec"]?["node"]?.stringValue == node
-        case .podVolumeRestore:
-            guard let pod = load.object["spec"]?["pod"], let name = pod["name"]?.stringValue else { return false }
-            let namespace = pod["namespace"]?.stringValue ?? load.namespace
-            let object = try? await client.get(.pods, namespace: namespace, name: name)
-            return object?["spec"]?["nodeName"]?.stringValue == node
+        case .podVolumeRestore: return clientPod?["spec"]?["nodeName"]?.stringValue == node
         }
     }
 

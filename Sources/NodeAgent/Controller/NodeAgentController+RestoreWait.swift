@@ -14,18 +14,10 @@ extension NodeAgentController {
         case broken(String)
     }
 
-    /// The `restore-wait` init container's state in the client pod of `load`.
-    func restoreWaitState(of load: LoadObject) async throws -> RestoreWaitState {
-        let reference = load.object["spec"]?["pod"]
-        let podNamespace = reference?["namespace"]?.stringValue ?? load.namespace
-        let podName = reference?["name"]?.stringValue ?? ""
-        let pod: KubeObject
-        do {
-            pod = try await client.get(.pods, namespace: podNamespace, name: podName)
-        } catch let e as KubeError where e.code == .notFound {
-            return .notYet
-        }
-        return Self.restoreWaitState(ofPod: pod.value, name: "\(podNamespace)/\(podName)")
+    /// The client pod of a PodVolumeBackup or PodVolumeRestore (``LoadObject/clientPod``).
+    func clientPod(of load: LoadObject) async throws -> KubeObject {
+        let (namespace, name) = load.clientPod
+        return try await client.get(.pods, namespace: namespace, name: name)
     }
 
     /// Velero's `shouldProcess` on a pod object.

@@ -40,6 +40,12 @@ extension LoadObject {
         let mover = object["spec"]?["datamover"]?.stringValue ?? ""
         return mover.isEmpty || mover == "velero"
     }
+    /// `spec.pod` of a PodVolumeBackup or PodVolumeRestore: the pod whose volume is read or written (its
+    /// namespace defaults to the load's; the name is empty when missing).
+    public var clientPod: (namespace: String, name: String) {
+        let pod = object["spec"]?["pod"]
+        return (pod?["namespace"]?.stringValue ?? namespace, pod?["name"]?.stringValue ?? "")
+    }
     /// The identity used as owner of exposed resources.
     public var reference: LoadReference { LoadReference(kind: kind, name: name, namespace: namespace, uid: uid) }
 
