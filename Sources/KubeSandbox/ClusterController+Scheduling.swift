@@ -70,9 +70,22 @@ extension ClusterController {
         }
     }
 
-    /// `<root>/nodes/<node>/pods/<pod-uid>/volumes/kubernetes.io~csi/<pv>/mount` → the PV's folder.
+    /// `<root>/nodes/<node>/pods/<pod-uid>/volumes/kubernetes.io~csi/<pv>/mount` → the PV's folder, and an
+    /// `emptyDir` volume's `<root>/nodes/<node>/pods/<pod-uid>/volumes/kubernetes.io~empty-dir/<name>`, as the
+    /// kubelet lays them out.
     private func layOutVolumes(_ pod: JSONValue, node: String, claims: [String], key: ObjectKey) {
         guard let uid = pod["metadata"]?["uid"]?.stringValue else { return }
+        for volume in pod["spec"]?["volumes"]?.arrayValue ?? [] where volume["emptyDir"] != nil {
+            guard let name = volume["name"]?.stringValue, !name.isEmpty else { continue }
+            let directory = core.volumesRoot.appendingPathComponent(
+                "nodes/\(node)/pods/\(uid)/volumes/kubernetes.io~empty-dir/\(name)"
+            )
+            do {
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            } catch {
+                log("cannot lay out an emptyDir volume", error)
+            }
+        }
         for claim in claims {
             guard let volume = boundVolume(namespace: key.namespace, claim: claim) else { continue }
             let directory = core.volumesRoot.appendingPathComponent(

@@ -109,7 +109,10 @@ struct ClusterTests {
                     "spec": [
                         "nodeSelector": ["kubernetes.io/hostname": "sandbox-node-2"],
                         "containers": [["name": "app", "image": "busybox"]],
-                        "volumes": [["name": "data", "persistentVolumeClaim": ["claimName": "data"]]],
+                        "volumes": [
+                            ["name": "data", "persistentVolumeClaim": ["claimName": "data"]],
+                            ["name": "scratch", "emptyDir": [:]],
+                        ],
                     ],
                 ]
             )
@@ -125,6 +128,11 @@ struct ClusterTests {
                 "nodes/sandbox-node-2/pods/\(uid)/volumes/kubernetes.io~csi/\(volume)/mount"
             )
             try await eventually { FileManager.default.fileExists(atPath: mount.path) }
+            var isDirectory: ObjCBool = false
+            let scratch = sandbox.volumesRoot.appendingPathComponent(
+                "nodes/sandbox-node-2/pods/\(uid)/volumes/kubernetes.io~empty-dir/scratch"
+            )
+            #expect(FileManager.default.fileExists(atPath: scratch.path, isDirectory: &isDirectory) && isDirectory.boolValue)
             try "hello".write(to: mount.appendingPathComponent("file.txt"), atomically: true, encoding: .utf8)
             let direct = sandbox.volumesRoot.appendingPathComponent("volumes/\(volume)/file.txt")
             #expect((try? String(contentsOf: direct, encoding: .utf8)) == "hello")

@@ -1,3 +1,4 @@
+import Foundation
 import Kubernetes
 import NodeAgent
 import Testing
@@ -198,16 +199,54 @@ struct ExposerBuilderTests {
         #expect(restore["spec"]?["volumes"]?[1] == ["name": "cachedir", "persistentVolumeClaim": ["claimName": "pvr-1-cache"]])
     }
 
-    @Test func findsThePodVolumeDirectoryOnTheHost() {
+    @Test func findsThePodVolumeDirectoryAsTheKubeletNamesIt() throws {
         let claimed: JSONValue = ["name": "data", "persistentVolumeClaim": ["claimName": "data"]]
-        #expect(
-            ExposerBuilder.podVolumeHostPath(
-                hostPods: "/var/lib/kubelet/pods", podUID: "u1", volume: claimed, claim: ["spec": ["volumeName": "pv-9"]])
-                == "/var/lib/kubelet/pods/u1/volumes/kubernetes.io~csi/pv-9/mount")
-        #expect(ExposerBuilder.podVolumeHostPath(hostPods: "/h", podUID: "u1", volume: claimed, claim: ["spec": [:]]) == nil)
-        let scratch: JSONValue = ["name": "scratch", "emptyDir": [:]]
-        #expect(
-            ExposerBuilder.podVolumeHostPath(hostPods: "/h", podUID: "u1", volume: scratch, claim: nil)
-                == "/h/u1/volumes/kubernetes.io~empty-dir/scratch")
+        func pv(_ spec: JSONValue, annotations: JSONValue = [:]) -> JSONValue {
+            ["metadata": ["name": "pv-9", "annotations": annotations], "spec": spec]
+        }
+        func directory(_ volume: JSONValue, _ pv: JSONValue?, drivers: [String] = []) -> ExposerBuilder.PodVolumeDirectory? {
+            ExposerBuilder.podVolumeDirectory(volume: volume, persistentVolume: pv, csiDrivers: drivers)
+        }
+        let csi = ExposerBuilder.PodVolumeDirectory(directory: "pv-9/mount", block: false)
+        #expect(directory(claimed, pv(["csi": ["driver": "ebs.csi.aws.com"]])) == csi)
+        #expect(csi.glob(hostPods: "/host_pods", podUID: "u1") == "/host_pods/u1/volumes/*/pv-9/mount")
+        // A PV without spec.csi is CSI when an annotation names one of the cluster's CSI drivers.
+        let migrated = pv(["awsElasticBlockStore": ["volumeID": "vol-1"]], annotations: ["pv.kubernetes.io/migrated-to": "ebs.csi.aws.com"])
+        #expect(directory(claimed, migrated, drivers: ["ebs.csi.aws.com"]) == csi)
+        #expect(directory(claimed, migrated, drivers: ["other"]) == .init(directory: "pv-9", block: false))
+        let provisioned = pv(["nfs": ["server": "n"]], annotations: ["pv.kubernetes.io/provisioned-by": "nfs.csi.k8s.io"])
+        #expect(directory(claimed, provisioned, drivers: ["nfs.csi.k8s.io"]) == csi)
+        #expect(directory(claimed, pv(["hostPath": ["path": "/data"]])) == .init(directory: "pv-9", block: false))
+        // A block volume is a device under volumeDevices, without /mount.
+        let block = try #require(directory(claimed, pv(["csi": ["driver": "d"], "volumeMode": "Block"])))
+        #expect(block == .init(directory: "pv-9", block: true))
+        #expect(block.glob(hostPods: "/h", podUID: "u1") == "/h/u1/volumeDevices/*/pv-9")
+        #expect(directory(claimed, nil) == nil)
+        #expect(directory(["name": "scratch", "emptyDir": [:]], nil) == .init(directory: "scratch", block: false))
+        #expect(directory(["name": "inline", "csi": ["driver": "d"]], nil) == .init(directory: "inline/mount", block: false))
+    }
+
+    @Test func searchesTheNodeForExactlyOneVolumeDirectory() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-host-pods-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let fm = FileManager.default
+        let location = ExposerBuilder.PodVolumeDirectory(directory: "pv-9/mount", block: false)
+        func match() throws -> String { try ExposerBuilder.singlePathMatch(location, hostPods: root.path, podUID: "u1") }
+        #expect(throws: NodeAgentError.self) { try match() }  // no pod directory at all
+        let volumes = root.appendingPathComponent("u1/volumes")
+        try fm.createDirectory(at: volumes.appendingPathComponent("kubernetes.io~csi/pv-9"), withIntermediateDirectories: true)
+        // The mount point is a symlink here (as in the sandbox): like Go's Glob, it counts without being followed.
+        try fm.createSymbolicLink(
+            atPath: volumes.appendingPathComponent("kubernetes.io~csi/pv-9/mount").path, withDestinationPath: "/nonexistent")
+        #expect(try match() == volumes.appendingPathComponent("kubernetes.io~csi/pv-9/mount").path)
+        try fm.createDirectory(at: volumes.appendingPathComponent("kubernetes.io~nfs/pv-9/mount"), withIntermediateDirectories: true)
+        do {
+            _ = try match()
+            Issue.record("two matches must be an error")
+        } catch let error as NodeAgentError {
+            #expect(error.message == "expected one matching path: \(root.path)/u1/volumes/*/pv-9/mount, got 2")
+        }
+        #expect(ExposerBuilder.nodePath(of: "/host_pods/u1/volumes/x", hostPods: "/host_pods", nodePods: "/var/lib/k/pods") == "/var/lib/k/pods/u1/volumes/x")
+        #expect(ExposerBuilder.nodePath(of: "/host_pods/u1/volumes/x", hostPods: "/host_pods", nodePods: nil) == "/host_pods/u1/volumes/x")
     }
 }

@@ -26,6 +26,12 @@ struct NodeAgentControllerTests {
 
     /// A sandbox with `nodes` nodes, the install namespace, storage class "standard", and an admin client.
     static func withCluster(nodes: Int = 1, _ body: (KubeConfig, KubeClient) async throws -> Void) async throws {
+        try await withClusterVolumes(nodes: nodes) { config, client, _ in try await body(config, client) }
+    }
+
+    /// ``withCluster(nodes:_:)`` that also gives `body` the sandbox's volumes root (where its kubelet-like
+    /// pod directories are: `<root>/nodes/<node>/pods`).
+    static func withClusterVolumes(nodes: Int = 1, _ body: (KubeConfig, KubeClient, URL) async throws -> Void) async throws {
         try await withSandbox(SandboxConfiguration(port: 0, nodes: nodes)) { sandbox in
             let config = try KubeConfig.parse(yaml: sandbox.kubeconfigYAML)
             try await withKubeClient(config: config, configuration: clientConfiguration, logger: logger) { client in
@@ -33,7 +39,7 @@ struct NodeAgentControllerTests {
                 var sc = KubeObject(apiVersion: "storage.k8s.io/v1", kind: "StorageClass", name: "standard")
                 sc["provisioner"] = "sandbox.csi.lifeboat.io"
                 _ = try await client.create(ClusterLoadSimulation.storageClassesResource, sc)
-                try await body(config, client)
+                try await body(config, client, sandbox.volumesRoot)
             }
         }
     }
@@ -43,17 +49,18 @@ struct NodeAgentControllerTests {
     static func controller(
         _ client: KubeClient, node: String, json: String = "{}", dataPath: any DataPath = SimulatedDataPath(),
         prepareTimeout: Duration = .seconds(1800), kinds: Set<LoadKind> = [.dataUpload],
-        cacheLimitBytes: Int64 = ExposerBuilder.defaultCacheLimitBytes, volumeSnapshotSteps: Bool = false
+        cacheLimitBytes: Int64 = ExposerBuilder.defaultCacheLimitBytes, volumeSnapshotSteps: Bool = false,
+        hostPods: String = "/host_pods", template: DataMoverPodTemplate = DataMoverPodTemplate(image: "velero/velero:v1.17.0")
     ) throws -> NodeAgentController {
         let nodes = [ClusterFacts.Node(name: node, labels: ["kubernetes.io/hostname": node])]
         let resolved = try NodeAgentConfig.load(json: json, source: "test").config.resolve(in: ClusterFacts(nodes: nodes))
         return NodeAgentController(
-            client: client, config: resolved, template: DataMoverPodTemplate(image: "velero/velero:v1.17.0"), nodes: nodes,
+            client: client, config: resolved, template: template, nodes: nodes,
             dataPath: dataPath,
             configuration: .init(
                 nodeName: node, namespace: namespace, kinds: kinds, prepareTimeout: prepareTimeout,
                 requeueDelay: .milliseconds(200),
-                resyncInterval: .seconds(1), volumeSnapshotSteps: volumeSnapshotSteps, cacheLimitBytes: cacheLimitBytes),
+                resyncInterval: .seconds(1), hostPods: hostPods, volumeSnapshotSteps: volumeSnapshotSteps, cacheLimitBytes: cacheLimitBytes),
             logger: logger)
     }
 

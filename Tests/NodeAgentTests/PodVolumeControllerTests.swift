@@ -95,6 +95,11 @@ struct PodVolumeControllerTests {
         return load
     }
 
+    /// The sandbox's pods directory of ``node``: where its kubelet-like layout puts pod volumes.
+    static func podsDirectory(_ volumesRoot: URL) -> String {
+        volumesRoot.appendingPathComponent("nodes/\(node)/pods").path
+    }
+
     /// Runs `agent` while `body` runs, with `observer` watching from before the agent starts (it has seen
     /// `name` first), so its history holds every phase the agent writes.
     static func running(
@@ -112,17 +117,22 @@ struct PodVolumeControllerTests {
     /// A one-node cluster with a client pod on `sandbox-node-1`, the load `name` of `kind` for its volume, and
     /// that node's agent (not running) with a ``GatedDataPath``: `body` gets the admin client, the agent, its
     /// data path and the client pod.
+    ///
+    /// The agent looks for pod volumes in the sandbox's pods directory of its node (`hostPods`: nil), or in
+    /// `hostPods`; `template` stands for the node-agent DaemonSet.
     static func withLoad(
         _ kind: LoadKind, _ name: String, clientPod: String, json: String = "{}", snapshotSize: Int64 = 0,
-        cacheLimitBytes: Int64 = ExposerBuilder.defaultCacheLimitBytes,
+        cacheLimitBytes: Int64 = ExposerBuilder.defaultCacheLimitBytes, hostPods: String? = nil,
+        template: DataMoverPodTemplate = DataMoverPodTemplate(image: "velero/velero:v1.17.0"),
         _ body: (KubeClient, NodeAgentController, GatedDataPath, KubeObject) async throws -> Void
     ) async throws {
-        try await Cluster.withCluster { _, admin in
+        try await Cluster.withClusterVolumes { _, admin, volumesRoot in
             let client = try await Self.clientPod(admin, clientPod, node: node, restoreWait: kind == .podVolumeRestore)
             _ = try await admin.create(kind.gvr, Self.load(kind, name, pod: client, node: node, snapshotSize: snapshotSize))
             let gate = GatedDataPath()
             let agent = try Cluster.controller(
-                admin, node: node, json: json, dataPath: gate, kinds: [kind], cacheLimitBytes: cacheLimitBytes)
+                admin, node: node, json: json, dataPath: gate, kinds: [kind], cacheLimitBytes: cacheLimitBytes,
+                hostPods: hostPods ?? Self.podsDirectory(volumesRoot), template: template)
             try await body(admin, agent, gate, client)
         }
     }
@@ -153,9 +163,10 @@ struct PodVolumeControllerTests {
             #expect(container["securityContext"] == ["privileged": false])
             let claim = try await admin.get(NodeAgentController.persistentVolumeClaims, namespace: Self.appNamespace, name: "web-data")
             let volume = try #require(claim["spec"]?["volumeName"]?.stringValue)
-            #expect(
-                pod["spec"]?["volumes"]?[0]?["hostPath"]?["path"]?.stringValue
-                    == "/host_pods/\(client.uid ?? "")/volumes/kubernetes.io~csi/\(volume)/mount")
+            // Found on the node: the directory the sandbox's kubelet laid out for the client pod's volume.
+            let hostPath = try #require(pod["spec"]?["volumes"]?[0]?["hostPath"]?["path"]?.stringValue)
+            #expect(hostPath.hasSuffix("/nodes/\(Self.node)/pods/\(client.uid ?? "")/volumes/kubernetes.io~csi/\(volume)/mount"))
+            #expect(FileManager.default.fileExists(atPath: hostPath))
 
             let observer = LoadObserver(client: admin, namespace: Cluster.namespace, kind: .podVolumeBackup)
             try await Self.running(agent, observer: observer, seeing: "pvb-1") {
@@ -178,6 +189,45 @@ struct PodVolumeControllerTests {
             #expect(done.object["status"]?["completionTimestamp"]?.stringValue != nil)
             #expect(done.object["metadata"]?["finalizers"] == nil)
             #expect(done.isExposing == false)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func theHostingPodMountsThePodVolumeWhereTheNodeHasIt() async throws {
+        // The DaemonSet mounts the node's /var/lib/kubelet/pods at the path the agent searches (Velero's
+        // host-pods volume): the hosting pod gets the node's path of the directory the agent found.
+        let template = DataMoverPodTemplate(
+            image: "velero/velero:v1.17.0",
+            volumes: [["name": "host-pods", "hostPath": ["path": "/var/lib/kubelet/pods"]]])
+        try await Self.withLoad(.podVolumeBackup, "pvb-node", clientPod: "web", template: template) { admin, agent, _, client in
+            try await Cluster.reconcileOnce(agent, admin, .podVolumeBackup, "pvb-node")
+            let claim = try await admin.get(NodeAgentController.persistentVolumeClaims, namespace: Self.appNamespace, name: "web-data")
+            let volume = try #require(claim["spec"]?["volumeName"]?.stringValue)
+            let pod = try await admin.get(.pods, namespace: Cluster.namespace, name: "pvb-node")
+            #expect(
+                pod["spec"]?["volumes"]?[0]?["hostPath"]?["path"]?.stringValue
+                    == "/var/lib/kubelet/pods/\(client.uid ?? "")/volumes/kubernetes.io~csi/\(volume)/mount")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func aPodVolumeBackupWhoseVolumeIsNotOnTheNodeFailsWithVelerosMessage() async throws {
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-pods-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: empty) }
+        try await Self.withLoad(.podVolumeBackup, "pvb-lost", clientPod: "web", hostPods: empty.path) { admin, agent, gate, client in
+            try await Cluster.reconcileOnce(agent, admin, .podVolumeBackup, "pvb-lost")
+            let claim = try await admin.get(NodeAgentController.persistentVolumeClaims, namespace: Self.appNamespace, name: "web-data")
+            let volume = try #require(claim["spec"]?["volumeName"]?.stringValue)
+            let failed = try #require(try await Cluster.load(admin, .podVolumeBackup, "pvb-lost"))
+            #expect(failed.phase == .failed)
+            let glob = "\(empty.path)/\(client.uid ?? "")/volumes/*/\(volume)/mount"
+            #expect(
+                failed.object["status"]?["message"]?.stringValue
+                    == "error to expose PVB: error identifying unique volume path on host for volume data in pod web: "
+                    + "expected one matching path: \(glob), got 0")
+            #expect(!gate.hasStarted("pvb-lost"))
+            #expect(try await !Cluster.exists(admin, .pods, "pvb-lost", namespace: Cluster.namespace))
         }
     }
 
@@ -250,7 +300,7 @@ struct PodVolumeControllerTests {
 
     @Test(.timeLimit(.minutes(3)))
     func aPodVolumeBackupForAnotherNodeIsLeftToThatNodesAgent() async throws {
-        try await Cluster.withCluster(nodes: 2) { config, admin in
+        try await Cluster.withClusterVolumes(nodes: 2) { config, admin, volumesRoot in
             let client = try await Self.clientPod(admin, "api", node: "sandbox-node-2")
             _ = try await admin.create(
                 LoadKind.podVolumeBackup.gvr, Self.load(.podVolumeBackup, "pvb-2", pod: client, node: "sandbox-node-2"))
@@ -264,7 +314,9 @@ struct PodVolumeControllerTests {
             #expect(try await !Cluster.exists(admin, .pods, "pvb-2"))
 
             try await withKubeClient(config: config, configuration: Cluster.clientConfiguration, logger: Cluster.logger) { c2 in
-                let second = try Cluster.controller(c2, node: "sandbox-node-2", dataPath: runs.dataPath, kinds: [.podVolumeBackup])
+                let second = try Cluster.controller(
+                    c2, node: "sandbox-node-2", dataPath: runs.dataPath, kinds: [.podVolumeBackup],
+                    hostPods: volumesRoot.appendingPathComponent("nodes/sandbox-node-2/pods").path)
                 try await Cluster.running(first) {
                     try await Cluster.running(second) {
                         try await Cluster.waitUntil("pvb-2 Completed") {

@@ -30,7 +30,7 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("node-agent-configmap"), help: "The node-agent ConfigMap in the install namespace.")
     var configMap: String?
 
-    @Option(name: .customLong("host-pods"), help: "The host directory of pod volumes (mounted by file-system backup pods).")
+    @Option(name: .customLong("host-pods"), help: "Where this node agent sees the kubelet pods directory; pod volumes are searched there.")
     var hostPods: String = "/host_pods"
 
     @Option(

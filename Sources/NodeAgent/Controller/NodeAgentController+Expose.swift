@@ -75,8 +75,13 @@ extension NodeAgentController {
         return ExposerBuilder.cacheClaimName(of: load.name)
     }
 
-    /// The host directory of the volume a PodVolumeBackup reads or a PodVolumeRestore writes (`spec.pod`,
-    /// `spec.volume`), from the client pod and its PVC.
+    static let persistentVolumes = GroupVersionResource(group: "", version: "v1", resource: "persistentvolumes")
+    static let csiDrivers = GroupVersionResource(group: "storage.k8s.io", version: "v1", resource: "csidrivers")
+
+    /// The node directory of the volume a PodVolumeBackup reads or a PodVolumeRestore writes (`spec.pod`,
+    /// `spec.volume`), as Velero's `GetPodVolumeHostPath` and `ExtractPodVolumeHostPath` find it: the
+    /// kubelet directory of the volume (from the client pod, its PVC and PV), then the one match of
+    /// `<--host-pods>/<pod uid>/volumes|volumeDevices/*/<directory>` on this node, seen from the node.
     private func podVolumeHostPath(of load: LoadObject) async throws -> String {
         let (podNamespace, podName) = load.clientPod
         let volumeName = load.object["spec"]?["volume"]?.stringValue ?? ""
@@ -89,16 +94,45 @@ extension NodeAgentController {
         guard let volume = pod["spec"]?["volumes"]?.arrayValue?.first(where: { $0["name"]?.stringValue == volumeName }) else {
             throw NodeAgentError(code: .invalidArgument, message: "volume \(volumeName) is not found in pod \(podNamespace)/\(podName)")
         }
-        let claimName = volume["persistentVolumeClaim"]?["claimName"]?.stringValue
-        let claimObject = await claim(namespace: podNamespace, name: claimName)
-        guard
-            let path = ExposerBuilder.podVolumeHostPath(
-                hostPods: configuration.hostPods, podUID: pod.uid ?? "", volume: volume, claim: claimObject?.value)
-        else {
+        let location: ExposerBuilder.PodVolumeDirectory?
+        do {
+            location = try await podVolumeDirectory(volume, namespace: podNamespace)
+        } catch {
             throw NodeAgentError(
-                code: .exposeFailed, message: "PVC \(podNamespace)/\(claimName ?? "") of volume \(volumeName) is not bound")
+                code: .exposeFailed,
+                message: "error getting volume directory name for volume \(volumeName) in pod \(podName): \(error)")
         }
-        return path
+        guard let location else {
+            throw NodeAgentError(
+                code: .exposeFailed, message: "error getting volume directory name for volume \(volumeName) in pod \(podName): "
+                    + "PVC \(volume["persistentVolumeClaim"]?["claimName"]?.stringValue ?? "") is not bound")
+        }
+        let path: String
+        do {
+            path = try ExposerBuilder.singlePathMatch(location, hostPods: configuration.hostPods, podUID: pod.uid ?? "")
+        } catch let error as NodeAgentError {
+            throw NodeAgentError(
+                code: .exposeFailed,
+                message: "error identifying unique volume path on host for volume \(volumeName) in pod \(podName): \(error.message)")
+        }
+        return ExposerBuilder.nodePath(of: path, hostPods: configuration.hostPods, nodePods: builder.template.nodePodsPath)
+    }
+
+    /// The kubelet directory of a client pod's volume: for a PVC, from its PV (and, for a PV that names its CSI
+    /// driver only in an annotation, the cluster's CSIDrivers).
+    private func podVolumeDirectory(_ volume: JSONValue, namespace: String) async throws -> ExposerBuilder.PodVolumeDirectory? {
+        guard let claimName = volume["persistentVolumeClaim"]?["claimName"]?.stringValue else {
+            return ExposerBuilder.podVolumeDirectory(volume: volume, persistentVolume: nil, csiDrivers: [])
+        }
+        let claim = try await client.get(Self.persistentVolumeClaims, namespace: namespace, name: claimName)
+        guard let pvName = claim["spec"]?["volumeName"]?.stringValue, !pvName.isEmpty else { return nil }
+        let pv = try await client.get(Self.persistentVolumes, namespace: nil, name: pvName)
+        let annotations = pv["metadata"]?["annotations"]
+        var drivers: [String] = []
+        if pv["spec"]?["csi"] == nil, ExposerBuilder.csiDriverAnnotations.contains(where: { annotations?[$0] != nil }) {
+            drivers = try await client.list(Self.csiDrivers).items.compactMap(\.name)
+        }
+        return ExposerBuilder.podVolumeDirectory(volume: volume, persistentVolume: pv.value, csiDrivers: drivers)
     }
 
     /// Deletes the load's hosting pod, its PVC (data movement) and its cache PVC (restores), as Velero's

@@ -39,7 +39,7 @@ public struct NodeAgentController: Service {
         public var resyncInterval: Duration
         /// Concurrent reconciles.
         public var workers: Int
-        /// `--host-pods`: the host directory of pod volumes, mounted by file-system backup hosting pods.
+        /// `--host-pods`: where this node agent sees the kubelet pods directory (searched for pod volumes).
         public var hostPods: String
         /// When true, data movement does not bind loads to full nodes: a node agent accepts a New DataUpload or
         /// DataDownload only when its own node is admitted by the load's affinity and has a data-path slot

@@ -41,6 +41,12 @@ public struct DataMoverPodTemplate: Sendable, Hashable {
         self.logLevel = logLevel
         self.logFormat = logFormat
     }
+
+    /// The node's pods directory as the DaemonSet mounts it: the `hostPath` of its `host-pods` volume
+    /// (Velero's `GetHostPodPath`), nil without one.
+    public var nodePodsPath: String? {
+        volumes.first { $0["name"]?.stringValue == "host-pods" }?["hostPath"]?["path"]?.stringValue
+    }
 }
 
 /// The owner of exposed resources: a load's identity.

@@ -1,4 +1,5 @@
 public import Kubernetes
+import Foundation
 
 extension ExposerBuilder {
     /// Parameters of a PodVolumeBackup's or PodVolumeRestore's exposure.
@@ -7,7 +8,7 @@ extension ExposerBuilder {
         public var owner: LoadReference
         /// The node of the client pod (whose volume is read or written); the hosting pod goes there.
         public var node: String
-        /// The pod volume's directory on the host (see ``ExposerBuilder/podVolumeHostPath(hostPods:podUID:volume:claim:)``).
+        /// The pod volume's directory on the node (see ``ExposerBuilder/singlePathMatch(_:hostPods:podUID:)``).
         public var hostPath: String
         /// Velero's `--resource-timeout` (e.g. "10m0s").
         public var operationTimeout: String
@@ -26,23 +27,88 @@ extension ExposerBuilder {
         }
     }
 
-    /// The host directory of a pod volume as the kubelet lays it out: `<hostPods>/<pod uid>/volumes/<plugin>/<dir>`
-    /// — a PVC's volume is `kubernetes.io~csi/<pv>/mount`, any other volume `kubernetes.io~empty-dir/<name>`
-    /// (Velero finds the plugin directory with a glob on the node; the node agent here has no host access).
+    /// Where the kubelet keeps a pod volume, relative to `<pods dir>/<pod uid>/volumes|volumeDevices/<plugin>/`
+    /// (Velero's `GetVolumeDirectory` and `GetVolumeMode`).
+    public struct PodVolumeDirectory: Sendable, Hashable {
+        /// The directory under the plugin directory: the PV's name for a PVC (`<pv>/mount` when CSI provisioned
+        /// it and it is not a block volume), else the volume's name (`<name>/mount` for an inline CSI volume).
+        public var directory: String
+        /// A block volume lives under `volumeDevices`, any other under `volumes`.
+        public var block: Bool
+
+        public init(directory: String, block: Bool) {
+            self.directory = directory
+            self.block = block
+        }
+
+        /// `volumes` or `volumeDevices`.
+        public var subdirectory: String { block ? "volumeDevices" : "volumes" }
+
+        /// The glob Velero matches on the node: `<hostPods>/<pod uid>/<subdirectory>/*/<directory>`.
+        public func glob(hostPods: String, podUID: String) -> String {
+            "\(hostPods)/\(podUID)/\(subdirectory)/*/\(directory)"
+        }
+    }
+
+    /// The annotations that name the CSI driver of a PV provisioned (or migrated) by one.
+    static let csiDriverAnnotations = ["pv.kubernetes.io/provisioned-by", "pv.kubernetes.io/migrated-to"]
+
+    /// The kubelet directory of a pod volume (Velero's `GetVolumeDirectory`): a volume that is not a PVC is
+    /// found by its own name (`<name>/mount` for an inline CSI volume); a PVC's by its PV's name, with `/mount`
+    /// when the PV is CSI (`spec.csi`, or a provisioned-by / migrated-to annotation naming one of `csiDrivers`)
+    /// and not a block volume.
     ///
     /// - Parameters:
-    ///   - hostPods: the host directory of pod volumes (`--host-pods`).
-    ///   - podUID: the client pod's UID.
     ///   - volume: the volume's entry in the client pod's `spec.volumes`.
-    ///   - claim: the PVC the volume refers to, if any.
-    /// - Returns: the path, or nil when the volume's PVC is not bound.
-    public static func podVolumeHostPath(hostPods: String, podUID: String, volume: JSONValue, claim: JSONValue?) -> String? {
-        let base = "\(hostPods)/\(podUID)/volumes"
+    ///   - persistentVolume: the PV bound to the volume's PVC (ignored for other volumes).
+    ///   - csiDrivers: the names of the cluster's CSIDriver objects.
+    /// - Returns: nil for a PVC volume without a PV.
+    public static func podVolumeDirectory(
+        volume: JSONValue, persistentVolume: JSONValue?, csiDrivers: [String]
+    ) -> PodVolumeDirectory? {
         guard volume["persistentVolumeClaim"] != nil else {
-            return "\(base)/kubernetes.io~empty-dir/\(volume["name"]?.stringValue ?? "")"
+            let name = volume["name"]?.stringValue ?? ""
+            return PodVolumeDirectory(directory: volume["csi"] != nil ? name + "/mount" : name, block: false)
         }
-        guard let pv = claim?["spec"]?["volumeName"]?.stringValue, !pv.isEmpty else { return nil }
-        return "\(base)/kubernetes.io~csi/\(pv)/mount"
+        guard let pv = persistentVolume, let pvName = pv["metadata"]?["name"]?.stringValue, !pvName.isEmpty else {
+            return nil
+        }
+        let block = pv["spec"]?["volumeMode"]?.stringValue == "Block"
+        let annotations = pv["metadata"]?["annotations"]
+        let csi =
+            pv["spec"]?["csi"] != nil
+            || csiDriverAnnotations.contains { key in
+                guard let driver = annotations?[key]?.stringValue, !driver.isEmpty else { return false }
+                return csiDrivers.contains(driver)
+            }
+        return PodVolumeDirectory(directory: csi && !block ? pvName + "/mount" : pvName, block: block)
+    }
+
+    /// The one path matching `<hostPods>/<podUID>/<volumes|volumeDevices>/*/<directory>` on this node's
+    /// filesystem (Velero's `SinglePathMatch`: the plugin directory is whatever the kubelet used).
+    ///
+    /// - Throws: ``NodeAgentError`` with Velero's message when there is not exactly one match.
+    public static func singlePathMatch(_ location: PodVolumeDirectory, hostPods: String, podUID: String) throws -> String {
+        let glob = location.glob(hostPods: hostPods, podUID: podUID)
+        let plugins = "\(hostPods)/\(podUID)/\(location.subdirectory)"
+        let entries = ((try? FileManager.default.contentsOfDirectory(atPath: plugins)) ?? []).sorted()
+        let matches = entries.map { "\(plugins)/\($0)/\(location.directory)" }.filter { path in
+            // Like Go's filepath.Glob: the last elements are checked with lstat, so a symlink counts.
+            var info = stat()
+            return lstat(path, &info) == 0
+        }
+        guard matches.count == 1, let path = matches.first else {
+            throw NodeAgentError(code: .exposeFailed, message: "expected one matching path: \(glob), got \(matches.count)")
+        }
+        return path
+    }
+
+    /// The path of `path` on the node: the node agent sees the pods directory at `hostPods`, the node has it at
+    /// `nodePods` (the `host-pods` hostPath of the node-agent DaemonSet; Velero's `ExtractPodVolumeHostPath`).
+    /// Without a DaemonSet the node agent runs on the node itself and the paths are the same.
+    public static func nodePath(of path: String, hostPods: String, nodePods: String?) -> String {
+        guard let nodePods, path.hasPrefix(hostPods) else { return path }
+        return nodePods + path.dropFirst(hostPods.count)
     }
 
     /// The hosting pod of a PodVolumeBackup or PodVolumeRestore (`pkg/exposer/pod_volume.go`
