@@ -97,6 +97,7 @@ extension Archiver {
             var content: [BlobID?] = []
             var inFlight = 0
             var total: UInt64 = 0
+            var bytesRead = 0
             func collect(_ outcome: ChunkOutcome) {
                 content[outcome.index] = outcome.id
                 spare.append(outcome.buffer)
@@ -120,7 +121,13 @@ extension Archiver {
                         record(path, "read: \(Errno(errno))")
                         return nil
                     }
-                    if n == 0 { eof = true } else { end += n }
+                    if n == 0 {
+                        eof = true
+                    } else {
+                        end += n
+                        bytesRead += n
+                        afterRead?(path, bytesRead)
+                    }
                     continue
                 }
                 var cut: Int?

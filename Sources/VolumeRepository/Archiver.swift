@@ -19,8 +19,15 @@ final class Archiver: Sendable {
     let progress: BackupProgress?
     let force: Bool
     let logger: Logger
+    /// Called after each read(2) of a file's content with the path and the bytes read from it so far: a test
+    /// seam to change a file at a known point of its read (nil in the product).
+    let afterRead: (@Sendable (_ path: [UInt8], _ bytesRead: Int) -> Void)?
 
-    init(repo: Repository, excludes: [String], progress: BackupProgress?, force: Bool, logger: Logger) {
+    init(
+        repo: Repository, excludes: [String], progress: BackupProgress?, force: Bool, logger: Logger,
+        afterRead: (@Sendable (_ path: [UInt8], _ bytesRead: Int) -> Void)? = nil
+    ) {
+        self.afterRead = afterRead
         self.repo = repo
         self.limiter = AsyncLimiter(limit: repo.configuration.parallelism)
         self.excludes = ExcludeMatcher(patterns: excludes)
