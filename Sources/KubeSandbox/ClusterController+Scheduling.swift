@@ -149,14 +149,25 @@ extension ClusterController {
         return pvc["spec"]?["volumeName"]?.stringValue
     }
 
-    /// Binds a pending claim: to its pre-set volume, or to a newly provisioned one when the class is the
-    /// sandbox's (Immediate now; WaitForFirstConsumer once a consumer pod picked `selectedNode`).
+    /// Binds a pending claim: to its pre-set volume when that volume is free or reserved for it, or to a
+    /// newly provisioned one when the class is the sandbox's (Immediate now; WaitForFirstConsumer once a
+    /// consumer pod picked `selectedNode`). A claim with a label selector is never provisioned (as the CSI
+    /// external-provisioner refuses it): only a volume whose `claimRef` names it binds it.
     func reconcileClaim(_ key: ObjectKey, _ stored: StoredObject?, selectedNode: String?) async {
         guard case let (_, current, pvc)? = decode("persistentvolumeclaims", key), !current.deleting,
             pvc["status"]?["phase"]?.stringValue != "Bound"
         else { return }
         if let volume = pvc["spec"]?["volumeName"]?.stringValue, !volume.isEmpty {
-            if core.store.get("persistentvolumes", ObjectKey(namespace: "", name: volume)) != nil {
+            guard case let (_, pvStored, pv)? = decode("persistentvolumes", ObjectKey(namespace: "", name: volume)),
+                !pvStored.deleting, Self.claimRef(pv["spec"]?["claimRef"], admits: key, uid: current.uid)
+            else { return }  // missing, or bound (or released) to another claim: the claim waits
+            await bindVolume(volume, to: key, uid: current.uid)
+            await bind(key, pvc: pvc, volume: volume, node: nil)
+            return
+        }
+        if let selector = pvc["spec"]?["selector"], !selector.isNull {
+            if let volume = availableVolume(for: pvc, selector: selector) {
+                await bindVolume(volume, to: key, uid: current.uid)
                 await bind(key, pvc: pvc, volume: volume, node: nil)
             }
             return
@@ -247,6 +258,97 @@ extension ClusterController {
                 "capacity": capacity,
             ]
         }
+    }
+
+    /// A volume whose `claimRef` names a claim by namespace and name (without a UID: reserved, as Velero's
+    /// restore rebinding leaves it) binds that claim when the claim asks for no other volume, as the PV
+    /// controller does for a pre-bound volume.
+    func reconcileVolume(_ key: ObjectKey) async {
+        guard case let (_, stored, pv)? = decode("persistentvolumes", key), !stored.deleting else { return }
+        if pv["spec"]?["claimRef"] == nil || pv["spec"]?["claimRef"]?.isNull == true {
+            // A new Available volume: pending claims with a selector may match it.
+            if pv["status"]?["phase"]?.stringValue ?? "Available" == "Available" { await reconcileSelectingClaims() }
+            return
+        }
+        guard let ref = pv["spec"]?["claimRef"], let namespace = ref["namespace"]?.stringValue,
+            let name = ref["name"]?.stringValue,
+            pv["status"]?["phase"]?.stringValue != "Bound" || (ref["uid"]?.stringValue ?? "").isEmpty
+        else { return }
+        let claimKey = ObjectKey(namespace: namespace, name: name)
+        guard case let (_, claimStored, pvc)? = decode("persistentvolumeclaims", claimKey), !claimStored.deleting,
+            Self.claimRef(ref, admits: claimKey, uid: claimStored.uid)
+        else { return }
+        let wanted = pvc["spec"]?["volumeName"]?.stringValue ?? ""
+        guard wanted.isEmpty || wanted == key.name else { return }
+        await bindVolume(key.name, to: claimKey, uid: claimStored.uid)
+        if pvc["status"]?["phase"]?.stringValue != "Bound" { await bind(claimKey, pvc: pvc, volume: key.name, node: nil) }
+    }
+
+    /// Tries the pending claims that have a label selector again (an Available volume appeared).
+    private func reconcileSelectingClaims() async {
+        guard let claimType = type("v1", "persistentvolumeclaims") else { return }
+        let pending = core.store.list(
+            claimType.storageKey, namespace: nil, after: nil, limit: nil, countRemaining: false, matches: { _, _ in true }
+        ).items.filter { _, stored in
+            guard let claim = try? stored.decode(claimType) else { return false }
+            return claim["status"]?["phase"]?.stringValue != "Bound" && claim["spec"]?["selector"].map { !$0.isNull } == true
+        }
+        for (key, stored) in pending { await reconcileClaim(key, stored, selectedNode: nil) }
+    }
+
+    /// An Available volume (no `claimRef`, not Released) for a claim with a label selector, as the PV
+    /// controller finds one: same storage class, at least the requested capacity, every requested access
+    /// mode, labels matching the selector; the smallest such volume, then by name.
+    private func availableVolume(for pvc: JSONValue, selector: JSONValue) -> String? {
+        guard let labelSelector = try? LabelSelector(json: selector), let pvType = type("v1", "persistentvolumes") else {
+            return nil
+        }
+        let className = pvc["spec"]?["storageClassName"]?.stringValue ?? ""
+        let request = (pvc["spec"]?["resources"]?["requests"]?["storage"]?.stringValue).flatMap { try? Quantity(parsing: $0) }
+        let modes = Set((pvc["spec"]?["accessModes"]?.arrayValue ?? []).compactMap(\.stringValue))
+        var best: (capacity: Quantity?, name: String)?
+        for (key, stored) in core.store.list(pvType.storageKey, namespace: nil, after: nil, limit: nil, countRemaining: false, matches: { _, _ in true }).items
+        where !stored.deleting {
+            guard let pv = try? stored.decode(pvType), pv["spec"]?["claimRef"] == nil || pv["spec"]?["claimRef"]?.isNull == true,
+                pv["status"]?["phase"]?.stringValue ?? "Available" == "Available",
+                (pv["spec"]?["storageClassName"]?.stringValue ?? "") == className,
+                modes.isSubset(of: Set((pv["spec"]?["accessModes"]?.arrayValue ?? []).compactMap(\.stringValue))),
+                labelSelector.matches(stored.labels)
+            else { continue }
+            let capacity = (pv["spec"]?["capacity"]?["storage"]?.stringValue).flatMap { try? Quantity(parsing: $0) }
+            if let request, let capacity, capacity < request { continue }
+            let candidate = (capacity, key.name)
+            if let current = best {
+                let smaller = switch (candidate.0, current.capacity) {
+                case let (a?, b?): a < b || (a == b && candidate.1 < current.name)
+                default: candidate.1 < current.name
+                }
+                if !smaller { continue }
+            }
+            best = candidate
+        }
+        return best?.name
+    }
+
+    /// Whether a volume's `claimRef` lets the claim `key` (with `uid`) bind it: no claimRef (Available), or
+    /// one naming that claim with its UID or none.
+    static func claimRef(_ ref: JSONValue?, admits key: ObjectKey, uid: String) -> Bool {
+        guard let ref, !ref.isNull else { return true }
+        guard ref["namespace"]?.stringValue == key.namespace, ref["name"]?.stringValue == key.name else { return false }
+        let refUID = ref["uid"]?.stringValue ?? ""
+        return refUID.isEmpty || refUID == uid
+    }
+
+    /// The volume's side of a binding: `claimRef` completed with the claim's UID, phase Bound.
+    private func bindVolume(_ volume: String, to claim: ObjectKey, uid: String) async {
+        let key = ObjectKey(namespace: "", name: volume)
+        await editObject("persistentvolumes", key) { object in
+            object[path: ["spec", "claimRef"]] = [
+                "kind": "PersistentVolumeClaim", "namespace": .string(claim.namespace), "name": .string(claim.name),
+                "uid": .string(uid), "apiVersion": "v1",
+            ]
+        }
+        await editObject("persistentvolumes", key, subresource: "status") { $0["status"] = ["phase": "Bound"] }
     }
 
     /// A deleted claim releases its volume; volumes with reclaim policy Delete are deleted.

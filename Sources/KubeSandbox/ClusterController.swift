@@ -47,7 +47,11 @@ struct ClusterController: Service {
                 await reconcileClaim(event.key, event.object, selectedNode: nil)
             }
         case "persistentvolumes":
-            if event.kind == .deleted { removeVolumeFolder(event.key.name) }
+            if event.kind == .deleted {
+                removeVolumeFolder(event.key.name)
+            } else {
+                await reconcileVolume(event.key)
+            }
         case "customresourcedefinitions.apiextensions.k8s.io":
             if event.kind == .deleted { await deleteCustomResources(event) }
         default:

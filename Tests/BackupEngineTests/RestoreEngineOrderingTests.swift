@@ -77,9 +77,13 @@ struct RestoreEngineOrderingTests {
                 let binding = try #require(bindings["\(namespace)/robot-view"])
                 #expect(account < binding, "\(namespace): ServiceAccount at \(account), RoleBinding at \(binding)")
             }
-            // The retained PV is restored without its old binding details.
+            // The retained PV is restored without its old binding details: the cluster binds it to the restored
+            // claim (its new UID), not to the backed-up one.
             let restoredPV = try await client.get(H.pvs, name: "pv-keep")
-            #expect(restoredPV["spec"]?["claimRef"]?["uid"] == nil)
+            let restoredClaim = try await client.get(
+                GroupVersionResource(group: "", version: "v1", resource: "persistentvolumeclaims"), namespace: "shop", name: "data")
+            #expect(restoredPV["spec"]?["claimRef"]?["uid"]?.stringValue != "old-claim")
+            #expect([nil, restoredClaim.uid].contains(restoredPV["spec"]?["claimRef"]?["uid"]?.stringValue))
             #expect(restoredPV.annotations["pv.kubernetes.io/bound-by-controller"] == nil)
             #expect(H.entry(outcome.report, "persistentvolumes", "pv-keep")?.action == .create)
         }

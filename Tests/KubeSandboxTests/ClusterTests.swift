@@ -155,6 +155,61 @@ struct ClusterTests {
         }
     }
 
+    /// The PV controller's binding rules the restore relies on: a claim with a selector is never provisioned
+    /// and binds to an Available volume with matching labels; a volume whose claimRef names a claim (without
+    /// a UID, as a restore or Velero's rebind leaves it) binds that claim; a claim asking for a volume bound to
+    /// another claim waits.
+    @Test func claimsWithSelectorsAndPreBoundVolumesBindAsThePVControllerBindsThem() async throws {
+        try await withTestSandbox(nodes: 1) { _, api in
+            try await api.namespace("apps")
+            func claim(_ name: String, _ extra: JSONValue) -> JSONValue {
+                var spec: JSONValue = [
+                    "accessModes": ["ReadWriteOnce"], "storageClassName": "sandbox", "resources": ["requests": ["storage": "1Gi"]],
+                ]
+                for (k, v) in extra.objectValue ?? [:] { spec[k] = v }
+                return ["metadata": ["name": .string(name)], "spec": spec]
+            }
+            func phase(_ path: String) async -> JSONValue? { await api.request("GET", path).json["status"]?["phase"] }
+            try await api.create(
+                "/api/v1/namespaces/apps/persistentvolumeclaims", claim("picky", ["selector": ["matchLabels": ["disk": "ssd"]]]))
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(await phase("/api/v1/namespaces/apps/persistentvolumeclaims/picky") == "Pending")
+            #expect(await api.request("GET", "/api/v1/persistentvolumes").json["items"]?.arrayValue?.isEmpty == true)
+
+            func volume(_ name: String, labels: JSONValue = [:], claimRef: JSONValue? = nil) -> JSONValue {
+                var spec: JSONValue = [
+                    "capacity": ["storage": "2Gi"], "accessModes": ["ReadWriteOnce"], "storageClassName": "sandbox",
+                    "hostPath": ["path": .string("/tmp/\(name)")],
+                ]
+                if let claimRef { spec["claimRef"] = claimRef }
+                return ["metadata": ["name": .string(name), "labels": labels], "spec": spec]
+            }
+            try await api.create("/api/v1/persistentvolumes", volume("hdd", labels: ["disk": "hdd"]))
+            try await api.create("/api/v1/persistentvolumes", volume("ssd", labels: ["disk": "ssd"]))
+            try await eventually { await phase("/api/v1/namespaces/apps/persistentvolumeclaims/picky") == "Bound" }
+            let picky = await api.request("GET", "/api/v1/namespaces/apps/persistentvolumeclaims/picky").json
+            #expect(picky["spec"]?["volumeName"] == "ssd")
+            let ssd = await api.request("GET", "/api/v1/persistentvolumes/ssd").json
+            #expect(ssd["spec"]?["claimRef"]?["uid"] == picky["metadata"]?["uid"])
+            #expect(ssd["status"]?["phase"] == "Bound")
+            #expect(await phase("/api/v1/persistentvolumes/hdd") != "Bound")
+
+            // Reserved for a claim by name: the claim (selector or not) gets it.
+            try await api.create(
+                "/api/v1/namespaces/apps/persistentvolumeclaims", claim("reserved", ["selector": ["matchLabels": ["x": "y"]]]))
+            try await api.create(
+                "/api/v1/persistentvolumes",
+                volume("kept", claimRef: ["kind": "PersistentVolumeClaim", "namespace": "apps", "name": "reserved"]))
+            try await eventually { await phase("/api/v1/namespaces/apps/persistentvolumeclaims/reserved") == "Bound" }
+            #expect(await api.request("GET", "/api/v1/namespaces/apps/persistentvolumeclaims/reserved").json["spec"]?["volumeName"] == "kept")
+
+            // A claim naming a volume bound to another claim waits.
+            try await api.create("/api/v1/namespaces/apps/persistentvolumeclaims", claim("thief", ["volumeName": "ssd"]))
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(await phase("/api/v1/namespaces/apps/persistentvolumeclaims/thief") == "Pending")
+        }
+    }
+
     @Test func demoSeed() async throws {
         try await withTestSandbox(seed: .demo) { sandbox, api in
             for path in [

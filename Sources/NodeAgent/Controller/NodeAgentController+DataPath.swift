@@ -68,6 +68,19 @@ extension NodeAgentController {
         let time = timestamp
         switch outcome {
         case .finished(let result) where !canceled:
+            if load.kind == .dataDownload {
+                do {
+                    try await rebindVolume(load)
+                } catch {
+                    // Velero logs this and leaves the load InProgress; here it fails with the reason.
+                    logger.error("Failed to rebind PV to target PVC on completion", metadata: ["load": "\(key)", "error": "\(error)"])
+                    _ = try await update(key, from: load) { current in
+                        guard current.phase == .inProgress || current.phase == .canceling else { return nil }
+                        return try current.failed(at: time, message: "Failed to rebind PV to target PVC on completion: \(error)")
+                    }
+                    return
+                }
+            }
             _ = try await update(key, from: load) { current in
                 guard current.phase == .inProgress || current.phase == .canceling else { return nil }
                 return try current.progressing(totalBytes: result.totalBytes, bytesDone: result.totalBytes)

@@ -39,6 +39,12 @@ extension NodeAgentController {
         case .dataDownload:
             let target = spec?["targetVolume"]
             let targetClaim = await claim(namespace: target?["namespace"]?.stringValue, name: target?["pvc"]?.stringValue)
+            if targetClaim?["status"]?["phase"]?.stringValue == "Bound" {
+                // The restored volume is bound to the target PVC at the end; a bound target would be overwritten.
+                throw NodeAgentError(
+                    code: .exposeFailed,
+                    message: "Target PVC \(target?["namespace"]?.stringValue ?? "")/\(target?["pvc"]?.stringValue ?? "") has already been bound, abort")
+            }
             let targetClass = targetClaim?["spec"]?["storageClassName"]?.stringValue ?? ""
             let selected = targetClaim?["metadata"]?["annotations"]?["volume.kubernetes.io/selected-node"]?.stringValue
             let cache = try await createCacheClaim(load, selectedNode: config.ignoreDelayBinding ? nil : selected)

@@ -145,6 +145,16 @@ struct BackupFixture {
         _ = try await client.create(priorityClasses, try T.object([
             "apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": ["name": "high"], "value": 1000,
         ]))
+        // A claim with a selector is bound to an Available volume with matching labels (never provisioned).
+        _ = try await client.create(GroupVersionResource(group: "", version: "v1", resource: "persistentvolumes"), try T.object([
+            "apiVersion": "v1", "kind": "PersistentVolume",
+            "metadata": ["name": "pv-app-a-data", "labels": ["velero.io/backup-name": "old", "disk": "ssd"]],
+            "spec": [
+                "capacity": ["storage": "2Gi"], "accessModes": ["ReadWriteOnce"], "storageClassName": "sandbox",
+                "persistentVolumeReclaimPolicy": "Delete",
+                "csi": ["driver": "sandbox.csi.lifeboat.io", "volumeHandle": "pv-app-a-data"],
+            ],
+        ]))
         _ = try await client.create(pvcs, try T.object([
             "apiVersion": "v1", "kind": "PersistentVolumeClaim",
             "metadata": ["name": "data", "namespace": "app-a", "labels": ["velero.io/restore-name": "old-restore", "app": "db"]],
