@@ -249,4 +249,53 @@ struct ExposerBuilderTests {
         #expect(ExposerBuilder.nodePath(of: "/host_pods/u1/volumes/x", hostPods: "/host_pods", nodePods: "/var/lib/k/pods") == "/var/lib/k/pods/u1/volumes/x")
         #expect(ExposerBuilder.nodePath(of: "/host_pods/u1/volumes/x", hostPods: "/host_pods", nodePods: nil) == "/host_pods/u1/volumes/x")
     }
+
+    @Test func inheritsOnlyThirdPartyLabelsAnnotationsAndTolerationsFromTheDaemonSet() throws {
+        let daemonSet: JSONValue = [
+            "spec": [
+                "template": [
+                    "metadata": [
+                        "labels": ["name": "node-agent", "role": "node-agent", "team": "ops", "azure.workload.identity/use": "true"],
+                        "annotations": ["iam.amazonaws.com/role": "backup", "prometheus.io/scrape": "true"],
+                    ],
+                    "spec": [
+                        "serviceAccountName": "velero-sa",
+                        "tolerations": [
+                            ["key": "CriticalAddonsOnly", "operator": "Exists"],
+                            ["key": "dedicated", "operator": "Equal", "value": "backup", "effect": "NoSchedule"],
+                            ["key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot", "effect": "NoSchedule"],
+                        ],
+                        "volumes": [["name": "host-pods", "hostPath": ["path": "/var/lib/kubelet/pods"]]],
+                        "containers": [["name": "node-agent", "image": "velero/velero:v1.17.0", "env": [["name": "A", "value": "1"]]]],
+                    ],
+                ]
+            ]
+        ]
+        let template = try #require(DataMoverPodTemplate(nodeAgentDaemonSet: daemonSet))
+        #expect(template.image == "velero/velero:v1.17.0")
+        #expect(template.serviceAccountName == "velero-sa")
+        #expect(template.labels == ["azure.workload.identity/use": "true"])
+        #expect(template.annotations == ["iam.amazonaws.com/role": "backup"])
+        #expect(template.tolerations == [
+            ["key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot", "effect": "NoSchedule"],
+            ["key": "CriticalAddonsOnly", "operator": "Exists"],
+        ])
+        #expect(template.nodePodsPath == "/var/lib/kubelet/pods")
+        #expect(DataMoverPodTemplate(nodeAgentDaemonSet: ["spec": [:]]) == nil)
+
+        // Every hosting pod carries them; podLabels replace the inherited labels, not the tolerations.
+        let b = ExposerBuilder(config: try NodeAgentConfig.load(json: "{}", source: "t").config.resolve(in: ClusterFacts()), template: template)
+        let pod = b.backupPod(.init(owner: owner, sourceStorageClass: "fast", size: Quantity(1 << 30)))
+        #expect(pod["spec"]?["tolerations"]?.arrayValue == template.tolerations)
+        #expect(pod["metadata"]?["labels"]?["azure.workload.identity/use"] == "true")
+        #expect(pod["metadata"]?["labels"]?["team"] == nil)
+        #expect(pod["metadata"]?["annotations"] == ["iam.amazonaws.com/role": "backup"])
+        var labelled = try NodeAgentConfig.load(json: "{}", source: "t").config
+        labelled.podLabels = ["tier": "backup"]
+        let relabelled = ExposerBuilder(config: labelled.resolve(in: ClusterFacts()), template: template)
+            .backupPod(.init(owner: owner, sourceStorageClass: "fast", size: Quantity(1 << 30)))
+        #expect(relabelled["metadata"]?["labels"]?["azure.workload.identity/use"] == nil)
+        #expect(relabelled["metadata"]?["labels"]?["tier"] == "backup")
+        #expect(relabelled["spec"]?["tolerations"]?.arrayValue == template.tolerations)
+    }
 }

@@ -177,6 +177,44 @@ struct NodeAgentServerProcessTests {
         }
     }
 
+    /// `--backup-repository-configmap`: the repository cache limit sizes a restore's cache PVC (kopia
+    /// `cacheLimitMB` 2048 → 2 GiB × 1.2, rounded up to 3 GiB); the DataDownload then completes and its volume
+    /// goes to the target PVC.
+    @Test func theBackupRepositoryConfigMapSizesTheCacheVolume() async throws {
+        let lifeboat = try LifeboatProcess.require()
+        let json = #"{"cachePVC":{"storageClass":"standard","residentThresholdInMB":1}}"#
+        try await Self.withEnvironment(nodes: 1, configMap: ("node-agent-settings", json)) { env in
+            var repository = KubeObject(apiVersion: "v1", kind: "ConfigMap", namespace: Cluster.namespace, name: "repo-config")
+            repository["data"] = ["kopia": #"{"cacheLimitMB": 2048}"#]
+            _ = try await env.admin.create(.configMaps, repository)
+            try await DataDownloadCacheTests.createDownload(env.admin, "dd-cached", snapshotSize: 64 << 20)
+            let args = env.serverArguments([
+                "--node-agent-configmap", "node-agent-settings", "--backup-repository-configmap", "repo-config",
+                "--simulated-duration", "2s",
+            ])
+            try await LifeboatProcess.withStarted(lifeboat, args, outputPath: env.log("server")) { server in
+                var size: JSONValue?
+                try await Self.waitUntil("the cache PVC of dd-cached", server: server) {
+                    guard try await Cluster.exists(env.admin, NodeAgentController.persistentVolumeClaims, "dd-cached-cache") else {
+                        return false
+                    }
+                    let claim = try await env.admin.get(
+                        NodeAgentController.persistentVolumeClaims, namespace: Cluster.namespace, name: "dd-cached-cache")
+                    size = claim["spec"]?["resources"]?["requests"]?["storage"]
+                    return true
+                }
+                #expect(size == "3Gi")
+                try await Self.waitUntil("dd-cached Completed", server: server) {
+                    try await Cluster.load(env.admin, .dataDownload, "dd-cached")?.phase == .completed
+                }
+                let target = try await env.admin.get(NodeAgentController.persistentVolumeClaims, namespace: "restored", name: "dd-cached-target")
+                #expect(target["status"]?["phase"] == "Bound")
+                #expect(!server.output.contains("Failed to get backup repository configs"), "\(server.output)")
+                try await Self.expectGracefulStop(server)
+            }
+        }
+    }
+
     @Test func aRestartedServerResumesAnInProgressLoadAndCompletesItOnce() async throws {
         let lifeboat = try LifeboatProcess.require()
         try await Self.withEnvironment(nodes: 1, configMap: nil) { env in

@@ -34,6 +34,16 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
     var hostPods: String = "/host_pods"
 
     @Option(
+        name: .customLong("backup-repository-configmap"),
+        help: "Velero's backup-repository ConfigMap in the install namespace (its kopia cacheLimitMB sizes restore cache PVCs).")
+    var backupRepositoryConfigMap: String?
+
+    @Option(
+        name: .customLong("resource-timeout"),
+        help: "How long file-system backup and restore pods wait for resources (Go duration; passed to the hosting pods).")
+    var resourceTimeout: String = "10m"
+
+    @Option(
         name: .customLong("data-mover-prepare-timeout"),
         help: "How long a load may stay Accepted before it fails (Go duration, e.g. 30m, 1h, 90s).")
     var prepareTimeout: String = "30m"
@@ -67,6 +77,9 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
         guard GoDuration.parse(prepareTimeout) != nil else {
             throw ValidationError("--data-mover-prepare-timeout \"\(prepareTimeout)\" is not a duration such as 30m or 1h30m")
         }
+        guard let timeout = GoDuration.parse(resourceTimeout), timeout > .zero else {
+            throw ValidationError("--resource-timeout \"\(resourceTimeout)\" is not a positive duration such as 10m")
+        }
         guard GoDuration.parse(acceptStagger) != nil else {
             throw ValidationError("--accept-stagger \"\(acceptStagger)\" is not a duration such as 20ms")
         }
@@ -84,12 +97,19 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
         let configuration = NodeAgentController.Configuration(
             nodeName: node, namespace: namespace, prepareTimeout: GoDuration.parse(prepareTimeout) ?? .seconds(1800),
             hostPods: hostPods, capacityAwarePlacement: capacityAwarePlacement,
-            acceptStagger: GoDuration.parse(acceptStagger) ?? .zero)
+            acceptStagger: GoDuration.parse(acceptStagger) ?? .zero,
+            resourceTimeout: GoDuration.format(GoDuration.parse(resourceTimeout) ?? .seconds(600)))
         let dataPath = SimulatedDataPath(configuration: .init(defaultDuration: GoDuration.parse(simulatedDuration) ?? .seconds(1)))
         let configMap = self.configMap
+        let repositoryConfigMap = backupRepositoryConfigMap
         let log = logger
         // Errors reach ArgumentParser, which prints `Error: <description>` and exits 1 (as for every command).
         try await globals.withClient { client in
+            var configuration = configuration
+            if let repositoryConfigMap {
+                configuration.cacheLimitBytes = await Self.cacheLimit(
+                    client: client, namespace: namespace, configMap: repositoryConfigMap, logger: log)
+            }
             let controller = try await Self.controller(
                 client: client, configMap: configMap, configuration: configuration, dataPath: dataPath, logger: log)
             let group = ServiceGroup(
@@ -125,25 +145,26 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
             nodes: nodes, dataPath: dataPath, configuration: configuration, logger: logger)
     }
 
+    /// The repository cache limit from the backup-repository ConfigMap, read once at start; the default
+    /// (5 GiB) with a warning when the ConfigMap cannot be read or its value is unusable (as Velero).
+    static func cacheLimit(client: KubeClient, namespace: String, configMap: String, logger: Logger) async -> Int64 {
+        do {
+            let object = try await client.get(.configMaps, namespace: namespace, name: configMap)
+            let (bytes, warning) = BackupRepositoryConfig.cacheLimitBytes(configMap: object.value, name: configMap)
+            if let warning { logger.warning("\(warning)") }
+            return bytes
+        } catch {
+            logger.warning("Failed to get backup repository configs from ConfigMap \(configMap): \(error); using the default cache limit")
+            return ExposerBuilder.defaultCacheLimitBytes
+        }
+    }
+
     /// What data-mover pods inherit from the `node-agent` DaemonSet (a default image when there is none).
     static func template(client: KubeClient, namespace: String) async throws -> DataMoverPodTemplate {
         let daemonSets = GroupVersionResource(group: "apps", version: "v1", resource: "daemonsets")
         guard let ds = try? await client.get(daemonSets, namespace: namespace, name: "node-agent"),
-            let spec = ds["spec"]?["template"]?["spec"], let container = spec["containers"]?[0]
+            let template = DataMoverPodTemplate(nodeAgentDaemonSet: ds.value)
         else { return DataMoverPodTemplate(image: "ghcr.io/lifeboat/lifeboat:latest") }
-        var labels: [String: String] = [:]
-        for (k, v) in ds["spec"]?["template"]?["metadata"]?["labels"]?.objectValue ?? [:]
-        where !k.hasPrefix("velero.io/") && k != "name" && k != "component" && k != "role" {
-            labels[k] = v.stringValue
-        }
-        var annotations: [String: String] = [:]
-        for (k, v) in ds["spec"]?["template"]?["metadata"]?["annotations"]?.objectValue ?? [:] { annotations[k] = v.stringValue }
-        return DataMoverPodTemplate(
-            image: container["image"]?.stringValue ?? "ghcr.io/lifeboat/lifeboat:latest",
-            serviceAccountName: spec["serviceAccountName"]?.stringValue ?? "velero",
-            env: container["env"]?.arrayValue ?? [], envFrom: container["envFrom"]?.arrayValue ?? [],
-            volumes: spec["volumes"]?.arrayValue ?? [], volumeMounts: container["volumeMounts"]?.arrayValue ?? [],
-            dnsPolicy: spec["dnsPolicy"]?.stringValue, dnsConfig: spec["dnsConfig"],
-            imagePullSecrets: spec["imagePullSecrets"]?.arrayValue ?? [], labels: labels, annotations: annotations)
+        return template
     }
 }

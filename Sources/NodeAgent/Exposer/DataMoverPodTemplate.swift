@@ -13,10 +13,12 @@ public struct DataMoverPodTemplate: Sendable, Hashable {
     public var dnsPolicy: String?
     public var dnsConfig: JSONValue?
     public var imagePullSecrets: [JSONValue]
-    /// Labels of the DaemonSet's pods that are not Velero's own.
+    /// The third-party labels of the DaemonSet's pods (``thirdPartyLabels``).
     public var labels: [String: String]
-    /// Annotations of the DaemonSet's pods.
+    /// The third-party annotations of the DaemonSet's pods (``thirdPartyAnnotations``).
     public var annotations: [String: String]
+    /// The DaemonSet pods' tolerations of the third-party taints (``thirdPartyTolerations``).
+    public var tolerations: [JSONValue]
     /// Log flags passed on (`--log-level`, `--log-format`).
     public var logLevel: String
     public var logFormat: String
@@ -25,8 +27,9 @@ public struct DataMoverPodTemplate: Sendable, Hashable {
         image: String, serviceAccountName: String = "velero", env: [JSONValue] = [], envFrom: [JSONValue] = [],
         volumes: [JSONValue] = [], volumeMounts: [JSONValue] = [], dnsPolicy: String? = nil, dnsConfig: JSONValue? = nil,
         imagePullSecrets: [JSONValue] = [], labels: [String: String] = [:], annotations: [String: String] = [:],
-        logLevel: String = "info", logFormat: String = "text"
+        tolerations: [JSONValue] = [], logLevel: String = "info", logFormat: String = "text"
     ) {
+        self.tolerations = tolerations
         self.image = image
         self.serviceAccountName = serviceAccountName
         self.env = env
@@ -40,6 +43,44 @@ public struct DataMoverPodTemplate: Sendable, Hashable {
         self.annotations = annotations
         self.logLevel = logLevel
         self.logFormat = logFormat
+    }
+
+    /// The only labels data-mover pods inherit from the node-agent DaemonSet (Velero's `util.ThirdPartyLabels`).
+    public static let thirdPartyLabels = ["azure.workload.identity/use"]
+    /// The only annotations they inherit (Velero's `util.ThirdPartyAnnotations`).
+    public static let thirdPartyAnnotations = ["iam.amazonaws.com/role"]
+    /// The keys of the only tolerations they inherit (Velero's `util.ThirdPartyTolerations`).
+    public static let thirdPartyTolerations = ["kubernetes.azure.com/scalesetpriority", "CriticalAddonsOnly"]
+
+    /// What data-mover pods inherit from the `node-agent` DaemonSet (Velero's `getInheritedPodInfo` and the
+    /// controllers' third-party label, annotation and toleration lookups): its first container's image,
+    /// environment and mounts, the pod's service account, volumes, DNS settings and image pull secrets, and
+    /// only the third-party labels, annotations and tolerations.
+    ///
+    /// - Returns: nil when the DaemonSet has no pod template with a container.
+    public init?(nodeAgentDaemonSet ds: JSONValue) {
+        guard let spec = ds["spec"]?["template"]?["spec"], let container = spec["containers"]?[0],
+            let image = container["image"]?.stringValue
+        else { return nil }
+        let metadata = ds["spec"]?["template"]?["metadata"]
+        var labels: [String: String] = [:]
+        for key in Self.thirdPartyLabels {
+            if let value = metadata?["labels"]?[key]?.stringValue { labels[key] = value }
+        }
+        var annotations: [String: String] = [:]
+        for key in Self.thirdPartyAnnotations {
+            if let value = metadata?["annotations"]?[key]?.stringValue { annotations[key] = value }
+        }
+        let tolerations = Self.thirdPartyTolerations.compactMap { key in
+            spec["tolerations"]?.arrayValue?.first { $0["key"]?.stringValue == key }
+        }
+        self.init(
+            image: image, serviceAccountName: spec["serviceAccountName"]?.stringValue ?? "velero",
+            env: container["env"]?.arrayValue ?? [], envFrom: container["envFrom"]?.arrayValue ?? [],
+            volumes: spec["volumes"]?.arrayValue ?? [], volumeMounts: container["volumeMounts"]?.arrayValue ?? [],
+            dnsPolicy: spec["dnsPolicy"]?.stringValue, dnsConfig: spec["dnsConfig"],
+            imagePullSecrets: spec["imagePullSecrets"]?.arrayValue ?? [], labels: labels, annotations: annotations,
+            tolerations: tolerations)
     }
 
     /// The node's pods directory as the DaemonSet mounts it: the `hostPath` of its `host-pods` volume

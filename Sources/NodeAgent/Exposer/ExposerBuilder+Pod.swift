@@ -64,14 +64,15 @@ extension ExposerBuilder {
 
     /// The pod object around `spec`: named after the load in its namespace, owned by it, labelled with
     /// `podLabels` (else the inherited labels), the load's label and `group` if any, annotated with
-    /// `podAnnotations` (else the inherited ones); the priority class, DNS settings and image pull secrets
-    /// added to `spec`.
+    /// `podAnnotations` (else the inherited ones); the priority class, DNS settings, image pull secrets and
+    /// inherited tolerations added to `spec`.
     func hostingPod(owner: LoadReference, group: String?, spec: JSONObject) -> JSONValue {
         var spec = spec
         if let priority = config.priorityClassName { spec["priorityClassName"] = .string(priority) }
         if let dnsPolicy = template.dnsPolicy { spec["dnsPolicy"] = .string(dnsPolicy) }
         if let dnsConfig = template.dnsConfig { spec["dnsConfig"] = dnsConfig }
         if !template.imagePullSecrets.isEmpty { spec["imagePullSecrets"] = .array(template.imagePullSecrets) }
+        if !template.tolerations.isEmpty { spec["tolerations"] = .array(template.tolerations) }
         var labels = config.podLabels ?? template.labels
         if let group { labels[LoadLabels.exposerPodGroup] = group }
         labels[owner.kind.ownerLabel] = owner.name
