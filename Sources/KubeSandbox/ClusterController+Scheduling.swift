@@ -112,12 +112,14 @@ extension ClusterController {
         try? FileManager.default.removeItem(at: core.volumesRoot.appendingPathComponent("nodes/\(node)/pods/\(uid)"))
     }
 
+    /// The nodes, decoded; reused while no node changed (every pod the scheduler places needs them).
     private func nodes() -> [JSONValue] {
         guard let type = type("v1", "nodes") else { return [] }
-        return core.store.list(type.storageKey, namespace: nil, after: nil, limit: nil, countRemaining: false) { _, _ in
+        let items = core.store.list(type.storageKey, namespace: nil, after: nil, limit: nil, countRemaining: false) { _, _ in
             true
-        }
-        .items.compactMap { try? $0.1.decode(type) }
+        }.items
+        let versions = items.map(\.1.resourceVersion)
+        return nodeCache.nodes(versions: versions) { items.compactMap { try? $0.1.decode(type) } }
     }
 
     private func podCounts() -> [String: Int] {

@@ -2,6 +2,7 @@ import Foundation
 import Kubernetes
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// The in-process controllers: namespace termination, garbage collection (background, foreground,
 /// orphan), default ServiceAccounts, the scheduler, the volume provisioner/binder and the "kubelet" that
@@ -11,6 +12,7 @@ struct ClusterController: Service {
     static let provisioner = "sandbox.csi.lifeboat.io"
 
     let core: SandboxCore
+    let nodeCache = DecodedNodes()
 
     func run() async throws {
         await resync()
@@ -236,5 +238,19 @@ struct ClusterController: Service {
         for (_, key, _) in core.store.snapshot().filter({ $0.0 == storageKey }) {
             _ = core.store.commit(storageKey, key, .delete(expected: nil), namespaced: !key.namespace.isEmpty)
         }
+    }
+}
+
+/// The scheduler's decoded nodes, kept while the nodes' resourceVersions stay the same.
+final class DecodedNodes: Sendable {
+    private let state = Mutex<(versions: [Int64], nodes: [JSONValue])>(([], []))
+
+    /// The decoded nodes for `versions` (the nodes' resourceVersions in list order), decoding with `decode`
+    /// only when they changed.
+    func nodes(versions: [Int64], decode: () -> [JSONValue]) -> [JSONValue] {
+        if let cached = state.withLock({ $0.versions == versions ? $0.nodes : nil }) { return cached }
+        let decoded = decode()
+        state.withLock { $0 = (versions, decoded) }
+        return decoded
     }
 }

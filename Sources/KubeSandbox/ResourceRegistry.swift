@@ -12,12 +12,29 @@ final class ResourceRegistry: Sendable {
     private let state = Mutex(State())
     private let builtins: [ResourceType]
     private let builtinIndex: [String: ResourceType]
+    /// The first built-in type of each storage key.
+    private let builtinStorageIndex: [String: ResourceType]
 
     init() {
         builtins = BuiltinResources.all
         var index: [String: ResourceType] = [:]
-        for type in builtins { index["\(type.groupVersion)|\(type.plural)"] = type }
+        var storage: [String: ResourceType] = [:]
+        for type in builtins {
+            index["\(type.groupVersion)|\(type.plural)"] = type
+            if storage[type.storageKey] == nil { storage[type.storageKey] = type }
+        }
         builtinIndex = index
+        builtinStorageIndex = storage
+    }
+
+    /// The first type in ``all``'s order stored under `storageKey` (without building ``all``: the
+    /// controllers look types up on every event).
+    func type(storageKey: String) -> ResourceType? {
+        if let type = builtinStorageIndex[storageKey] { return type }
+        return state.withLock { state in
+            state.custom.values.lazy.flatMap { $0 }.filter { $0.storageKey == storageKey }
+                .min { ($0.group, $0.version, $0.plural) < ($1.group, $1.version, $1.plural) }
+        }
     }
 
     /// Changes whenever a CRD is added, changed or removed (used to cache discovery documents).

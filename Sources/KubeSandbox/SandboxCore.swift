@@ -59,7 +59,7 @@ final class SandboxCore: Sendable {
 
     /// Type lookup by storage key and any served version (the first one).
     func type(storageKey: String) -> ResourceType? {
-        registry.all.first { $0.storageKey == storageKey }
+        registry.type(storageKey: storageKey)
     }
 }
 

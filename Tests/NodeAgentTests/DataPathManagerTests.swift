@@ -1,3 +1,4 @@
+import Kubernetes
 import Testing
 
 @testable import NodeAgent
@@ -21,5 +22,54 @@ struct DataPathManagerTests {
         // A resumed data path is admitted regardless.
         #expect(manager.reserve(Self.key("r"), resumed: true))
         #expect(manager.free == -1)
+    }
+}
+
+/// The informer cache's bookkeeping: the prepare-queue count, committed loads per node, and the loads a
+/// periodic resync looks at.
+struct LoadCacheTests {
+    static func load(_ name: String, _ transform: (LoadObject) throws -> LoadObject = { $0 }, version: Int) throws -> LoadObject {
+        var object = ClusterLoadSimulation.dataUpload(.init(name: name, storageClass: "standard", duration: .seconds(1)), namespace: "velero")
+        var value = object.value
+        value[path: ["metadata", "resourceVersion"]] = .string(String(version))
+        return try transform(LoadObject(kind: .dataUpload, object: value))
+    }
+
+    @Test func tracksCountsAndTheUnsettledLoadsThroughEveryPhase() throws {
+        let cache = LoadCache()
+        let time = "2026-11-22T00:00:00Z"
+        cache.put(try Self.load("a", version: 1))
+        cache.put(try Self.load("b", version: 1))
+        #expect(cache.unsettledLoads().isEmpty)  // New loads are offered, not resynced
+
+        let accepted = try Self.load("a", { try $0.accepted(byNode: "n1", at: time).withFinalizer() }, version: 2)
+        cache.put(accepted)
+        #expect(cache.exposingCount() == 1)
+        #expect(cache.committedCounts() == ["n1": 1])
+        #expect(cache.unsettledLoads().map(\.name) == ["a"])
+
+        let prepared = try accepted.prepared(onNode: "n2")
+        var preparedObject = prepared.object
+        preparedObject[path: ["metadata", "resourceVersion"]] = "3"
+        cache.put(LoadObject(kind: .dataUpload, object: preparedObject))
+        #expect(cache.committedCounts() == ["n2": 1])
+
+        // An older version never replaces a newer one.
+        cache.put(accepted)
+        #expect(cache.committedCounts() == ["n2": 1])
+
+        var done = try LoadObject(kind: .dataUpload, object: preparedObject).started(at: time).completed(
+            at: time, path: "/p", snapshotID: "s", incrementalBytes: 0, emptySnapshot: false)
+        done.object[path: ["metadata", "resourceVersion"]] = "4"
+        cache.put(done)
+        #expect(cache.exposingCount() == 0)
+        #expect(cache.committedCounts().isEmpty)
+        #expect(cache.unsettledLoads().map(\.name) == ["a"])  // final, finalizer still on
+        var released = done.withoutFinalizer()
+        released.object[path: ["metadata", "resourceVersion"]] = "5"
+        cache.put(released)
+        #expect(cache.unsettledLoads().isEmpty)
+        cache.remove(LoadKey(kind: .dataUpload, name: "b"))
+        #expect(cache.load(LoadKey(kind: .dataUpload, name: "b")) == nil)
     }
 }

@@ -16,6 +16,9 @@ final class LoadCache: Sendable {
         /// Loads committed to each node: Accepted ones by `acceptedByNode`, Prepared, InProgress and Canceling
         /// ones by `status.node`.
         var committed: [String: Int] = [:]
+        /// The loads a periodic resync may have to act on: past New and not final, or final with the
+        /// finalizer still on (most of a long run's loads are final and done: the resync skips them).
+        var unsettled: Set<LoadKey> = []
 
         mutating func account(_ load: LoadObject, _ sign: Int) {
             if load.isExposing { exposing += sign }
@@ -29,6 +32,11 @@ final class LoadCache: Sendable {
             if let old = loads[key] { account(old, -1) }
             loads[key] = load
             if let load { account(load, 1) }
+            if let load, LoadCache.isUnsettled(load) {
+                unsettled.insert(key)
+            } else {
+                unsettled.remove(key)
+            }
         }
     }
 
@@ -38,6 +46,15 @@ final class LoadCache: Sendable {
         case .accepted: load.acceptedByNode
         case .prepared, .inProgress, .canceling: load.node
         case .new, .completed, .failed, .canceled: nil
+        }
+    }
+
+    /// Whether a periodic resync may have to act on `load` (see `State.unsettled`).
+    static func isUnsettled(_ load: LoadObject) -> Bool {
+        switch load.phase {
+        case .new: false
+        case .completed, .failed, .canceled: load.hasFinalizer
+        case .accepted, .prepared, .inProgress, .canceling: true
         }
     }
 
@@ -79,8 +96,9 @@ final class LoadCache: Sendable {
         }
     }
 
-    /// Every cached load.
-    func allLoads() -> [LoadObject] { state.withLock { Array($0.loads.values) } }
+    /// The cached loads a periodic resync may have to act on: past New and not final, or final with the
+    /// finalizer still on.
+    func unsettledLoads() -> [LoadObject] { state.withLock { s in s.unsettled.compactMap { s.loads[$0] } } }
 
     /// The loads labelled `velero.io/expose-on-going=true` (Velero's prepare-queue count).
     func exposingCount() -> Int { state.withLock { $0.exposing } }

@@ -225,7 +225,7 @@ public struct NodeAgentController: Service {
     private func resync() async {
         while !Task.isCancelled {
             do { try await Task.sleep(for: configuration.resyncInterval) } catch { return }
-            for load in state.cache.allLoads() where needsResync(load) {
+            for load in state.cache.unsettledLoads() where needsResync(load) {
                 state.queue.add(LoadKey(kind: load.kind, name: load.name))
             }
             wakeAcceptWaiters(configuration.capacityAwarePlacement ? max(1, state.manager.free) : 1)
