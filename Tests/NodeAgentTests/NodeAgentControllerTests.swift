@@ -50,6 +50,7 @@ struct NodeAgentControllerTests {
         _ client: KubeClient, node: String, json: String = "{}", dataPath: any DataPath = SimulatedDataPath(),
         prepareTimeout: Duration = .seconds(1800), kinds: Set<LoadKind> = [.dataUpload],
         cacheLimitBytes: Int64 = ExposerBuilder.defaultCacheLimitBytes, volumeSnapshotSteps: Bool = false,
+        resyncInterval: Duration = .seconds(1),
         hostPods: String = "/host_pods", template: DataMoverPodTemplate = DataMoverPodTemplate(image: "velero/velero:v1.17.0")
     ) throws -> NodeAgentController {
         let nodes = [ClusterFacts.Node(name: node, labels: ["kubernetes.io/hostname": node])]
@@ -60,7 +61,7 @@ struct NodeAgentControllerTests {
             configuration: .init(
                 nodeName: node, namespace: namespace, kinds: kinds, prepareTimeout: prepareTimeout,
                 requeueDelay: .milliseconds(200),
-                resyncInterval: .seconds(1), hostPods: hostPods, volumeSnapshotSteps: volumeSnapshotSteps, cacheLimitBytes: cacheLimitBytes),
+                resyncInterval: resyncInterval, hostPods: hostPods, volumeSnapshotSteps: volumeSnapshotSteps, cacheLimitBytes: cacheLimitBytes),
             logger: logger)
     }
 

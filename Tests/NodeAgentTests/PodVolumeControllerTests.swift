@@ -42,7 +42,10 @@ struct PodVolumeControllerTests {
     /// Creates the app namespace, a PVC `data` (class "standard") and a pod on `node` using it, and waits
     /// until the pod runs (its PVC bound). With `restoreWait` the pod has Velero's `restore-wait` init
     /// container, running (as a restored pod has while its volumes are restored). Returns the pod.
-    static func clientPod(_ client: KubeClient, _ name: String, node: String, restoreWait: Bool = false) async throws -> KubeObject {
+    /// `waitStarted: false` leaves the init container without a status (the kubelet has not started it yet).
+    static func clientPod(
+        _ client: KubeClient, _ name: String, node: String, restoreWait: Bool = false, waitStarted: Bool = true
+    ) async throws -> KubeObject {
         if try await !Cluster.exists(client, .namespaces, appNamespace, namespace: nil) {
             _ = try await client.create(.namespaces, KubeObject(apiVersion: "v1", kind: "Namespace", name: appNamespace))
         }
@@ -57,7 +60,11 @@ struct PodVolumeControllerTests {
             "containers": [["name": "app", "image": "busybox"]],
             "volumes": [["name": "data", "persistentVolumeClaim": ["claimName": .string("\(name)-data")]]],
         ]
-        if restoreWait { pod["spec"]?["initContainers"] = [["name": "restore-wait", "image": "velero/velero-restore-helper"]] }
+        if restoreWait {
+            // As a restore creates it: labelled with the restore, Velero's restore-wait init container first.
+            pod.labels = ["velero.io/restore-name": "r1"]
+            pod["spec"]?["initContainers"] = [["name": "restore-wait", "image": "velero/velero-restore-helper"]]
+        }
         _ = try await client.create(.pods, pod)
         var running: KubeObject?
         try await Cluster.waitUntil("client pod \(name) running") {
@@ -65,7 +72,7 @@ struct PodVolumeControllerTests {
             running = current
             return current["status"]?["phase"]?.stringValue == "Running"
         }
-        guard restoreWait, var started = running else { return try #require(running) }
+        guard restoreWait, waitStarted, var started = running else { return try #require(running) }
         started["status"]?["initContainerStatuses"] = [
             ["name": "restore-wait", "ready": false, "restartCount": 0, "state": ["running": ["startedAt": "2026-11-22T00:00:00Z"]]]
         ]
@@ -228,6 +235,32 @@ struct PodVolumeControllerTests {
                     + "expected one matching path: \(glob), got 0")
             #expect(!gate.hasStarted("pvb-lost"))
             #expect(try await !Cluster.exists(admin, .pods, "pvb-lost", namespace: Cluster.namespace))
+        }
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func aPodVolumeRestoreIsTakenAsSoonAsItsPodsRestoreWaitContainerRuns() async throws {
+        try await Cluster.withClusterVolumes { _, admin, volumesRoot in
+            var client = try await Self.clientPod(admin, "late", node: Self.node, restoreWait: true, waitStarted: false)
+            _ = try await admin.create(LoadKind.podVolumeRestore.gvr, Self.load(.podVolumeRestore, "pvr-late", pod: client, node: Self.node))
+            // A resync far away: only the restored-pod watch can bring the load back in time.
+            let agent = try Cluster.controller(
+                admin, node: Self.node, dataPath: GatedDataPath(), kinds: [.podVolumeRestore], resyncInterval: .seconds(600),
+                hostPods: Self.podsDirectory(volumesRoot))
+            try await Cluster.running(agent) {
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(try await Cluster.load(admin, .podVolumeRestore, "pvr-late")?.phase == .new)
+                client["status"]?["initContainerStatuses"] = [
+                    ["name": "restore-wait", "ready": false, "restartCount": 0, "state": ["running": ["startedAt": "2026-11-22T00:00:00Z"]]]
+                ]
+                _ = try await admin.updateStatus(.pods, client)
+                let clock = ContinuousClock()
+                let started = clock.now
+                try await Cluster.waitUntil("pvr-late Accepted") {
+                    try await Cluster.load(admin, .podVolumeRestore, "pvr-late")?.phase != .new
+                }
+                #expect(clock.now - started < .seconds(30))
+            }
         }
     }
 

@@ -96,6 +96,11 @@ final class LoadCache: Sendable {
         }
     }
 
+    /// The New loads of `kind`.
+    func newLoads(of kind: LoadKind) -> [LoadObject] {
+        state.withLock { s in s.loads.compactMap { $0.key.kind == kind && $0.value.phase == .new ? $0.value : nil } }
+    }
+
     /// The cached loads a periodic resync may have to act on: past New and not final, or final with the
     /// finalizer still on.
     func unsettledLoads() -> [LoadObject] { state.withLock { s in s.unsettled.compactMap { s.loads[$0] } } }

@@ -58,7 +58,9 @@ extension NodeAgentController {
             let (namespace, name) = load.clientPod
             switch Self.restoreWaitState(ofPod: restoredPod.value, name: "\(namespace)/\(name)") {
             case .running: break
-            case .notYet: return configuration.requeueDelay
+            // The restored-pod watch brings the load back when the container runs; the resync interval is
+            // only a safety net.
+            case .notYet: return configuration.resyncInterval
             case .broken(let reason):
                 try await finish(load, as: .failed, message: "Pod for this PVR is not ready: \(reason)")
                 return nil

@@ -176,6 +176,7 @@ public struct NodeAgentController: Service {
                 group.addTask { await watchLoads(kind) }
             }
             group.addTask { await watchPods() }
+            if configuration.kinds.contains(.podVolumeRestore) { group.addTask { await watchRestoredPods() } }
             group.addTask { await state.queue.runDelays(tick: configuration.queueTick) }
             group.addTask { await resync() }
             group.addTask { await runDataPaths() }
@@ -303,6 +304,28 @@ public struct NodeAgentController: Service {
         }
     }
 
+    /// Watches the restored pods on this node (every namespace; pods a restore created carry
+    /// `velero.io/restore-name`): when a pod's `restore-wait` init container runs, its New PodVolumeRestores
+    /// are reconciled at once (Velero's PVR controller watches pods the same way, `findPVRForTargetPod`).
+    private func watchRestoredPods() async {
+        let options = WatchOptions(
+            labelSelector: try? LabelSelector(parsing: "velero.io/restore-name"),
+            fieldSelector: FieldSelector([.init(field: "spec.nodeName", operator: .equals, value: node)]),
+            timeoutSeconds: 600)
+        await watch(.pods, in: nil, options: options) { event in
+            guard event.type == .added || event.type == .modified else { return }
+            let pod = event.object
+            let name = "\(pod.namespace ?? "")/\(pod.name ?? "")"
+            guard Self.restoreWaitState(ofPod: pod.value, name: name) == .running else { return }
+            for load in state.cache.newLoads(of: .podVolumeRestore) {
+                let (namespace, podName) = load.clientPod
+                let uid = load.object["spec"]?["pod"]?["uid"]?.stringValue
+                guard namespace == pod.namespace, podName == pod.name, uid == nil || uid == pod.uid else { continue }
+                state.queue.add(LoadKey(kind: .podVolumeRestore, name: load.name))
+            }
+        }
+    }
+
     /// Whether a change of `load` is for this node agent to act on: a New load (any node agent may take
     /// it), one this node accepted, runs or holds a slot for, or one whose data-mover pod is on this node.
     /// Loads of other nodes are only cached: with 50 node agents, reconciling every change everywhere would
@@ -395,9 +418,16 @@ public struct NodeAgentController: Service {
         return hash
     }
 
-    /// Runs a watch until cancelled, starting again after errors.
+    /// Runs a watch in the install namespace until cancelled, starting again after errors.
     private func watch(
         _ resource: GroupVersionResource, options: WatchOptions, _ handle: (WatchEvent) -> Void
+    ) async {
+        await watch(resource, in: namespace, options: options, handle)
+    }
+
+    /// Runs a watch in `namespace` (nil: every namespace) until cancelled, starting again after errors.
+    private func watch(
+        _ resource: GroupVersionResource, in namespace: String?, options: WatchOptions, _ handle: (WatchEvent) -> Void
     ) async {
         while !Task.isCancelled {
             do {
