@@ -184,7 +184,7 @@ extension Archiver {
 
     /// Hashes, compresses, encrypts and packs `buffer[0..<length]`; uploads the pack it filled.
     private func storeChunk(_ buffer: [UInt8], length: Int) async throws -> BlobID {
-        let (id, saved, full) = try buffer.withUnsafeBytes { b -> (BlobID, Repository.SaveResult, PackWriter?) in
+        let (id, saved, full) = try buffer.withUnsafeBytes { b -> (BlobID, Repository.SaveResult, SealedPack?) in
             let chunk = UnsafeRawBufferPointer(rebasing: b[0..<length])
             let id = BlobID.hash(chunk)
             let (saved, full) = try repo.addBlob(.data, id: id, plaintext: chunk)

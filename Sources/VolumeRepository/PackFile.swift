@@ -27,6 +27,12 @@ public struct PackEntry: Sendable, Hashable {
 /// Builds a pack file: `blob… ‖ EncHeader ‖ uint32le(len(EncHeader))`.
 ///
 /// The bytes live in a `ByteBuffer` so the finished pack goes to the object store without another copy.
+/// A complete pack: its bytes (blobs, encrypted header, header length) and its entries.
+struct SealedPack: Sendable {
+    var bytes: ByteBuffer
+    var entries: [PackEntry]
+}
+
 struct PackWriter {
     private(set) var bytes: ByteBuffer
     private(set) var entries: [PackEntry] = []
@@ -56,13 +62,21 @@ struct PackWriter {
         bytes.writeBytes(sealed.tag)
     }
 
-    /// Appends the encrypted header and its length; returns the finished pack bytes and its entries.
-    consuming func finish(key: CryptoKey) throws -> (bytes: ByteBuffer, entries: [PackEntry]) {
+    /// Appends the encrypted header and its length: the pack is complete. Call it on the only copy of the
+    /// writer (`Optional.take()`): appending to a shared buffer copies the whole pack.
+    mutating func seal(key: CryptoKey) throws -> SealedPack {
         let header = Self.encodeHeader(entries)
         let sealed = try key.seal(header)
         bytes.writeBytes(sealed)
         bytes.writeInteger(UInt32(sealed.count), endianness: .little)
-        return (bytes, entries)
+        return SealedPack(bytes: bytes, entries: entries)
+    }
+
+    /// ``seal(key:)`` on a writer that is no longer needed; returns the finished pack bytes and its entries.
+    consuming func finish(key: CryptoKey) throws -> (bytes: ByteBuffer, entries: [PackEntry]) {
+        var writer = self
+        let pack = try writer.seal(key: key)
+        return (pack.bytes, pack.entries)
     }
 
     static func encodeHeader(_ entries: [PackEntry]) -> [UInt8] {

@@ -20,9 +20,10 @@ final class Packer: Sendable {
         self.targetSize = targetSize
     }
 
-    /// Adds a blob; returns a full pack when this blob completed one.
-    func add(id: BlobID, sealed: CryptoKey.Sealed, uncompressedLength: Int?) -> PackWriter? {
-        current.withLock { writer in
+    /// Adds a blob; returns the sealed pack when this blob completed one (sealed here, where the writer has
+    /// no other reference, so its buffer is appended to in place).
+    func add(id: BlobID, sealed: CryptoKey.Sealed, uncompressedLength: Int?, key: CryptoKey) throws -> SealedPack? {
+        try current.withLock { writer in
             if writer == nil {
                 if let buffer = spare.withLock({ $0.popLast() }) {
                     writer = PackWriter(buffer: buffer)
@@ -31,9 +32,8 @@ final class Packer: Sendable {
                 }
             }
             writer?.add(type: type, id: id, sealed: sealed, uncompressedLength: uncompressedLength)
-            guard let size = writer?.size, size >= targetSize else { return nil }
-            defer { writer = nil }
-            return writer
+            guard let size = writer?.size, size >= targetSize, var full = writer.take() else { return nil }
+            return try full.seal(key: key)
         }
     }
 
@@ -44,11 +44,11 @@ final class Packer: Sendable {
         spare.withLock { if $0.count < Self.spareBuffers { $0.append(buffer) } }
     }
 
-    /// Takes the partly filled pack, if any.
-    func takeRest() -> PackWriter? {
-        current.withLock { writer in
-            defer { writer = nil }
-            return writer
+    /// Takes the partly filled pack, if any, sealed.
+    func takeRest(key: CryptoKey) throws -> SealedPack? {
+        try current.withLock { writer in
+            guard var rest = writer.take() else { return nil }
+            return try rest.seal(key: key)
         }
     }
 }

@@ -14,7 +14,7 @@ extension Repository {
     ///
     /// Compresses with zstd (kept only when smaller), encrypts and adds the blob to the pack of its type.
     /// - Returns: the result and, when this blob filled a pack, the pack that the caller must `upload`.
-    func addBlob(_ type: BlobType, id: BlobID, plaintext: UnsafeRawBufferPointer) throws -> (SaveResult, PackWriter?) {
+    func addBlob(_ type: BlobType, id: BlobID, plaintext: UnsafeRawBufferPointer) throws -> (SaveResult, SealedPack?) {
         let handle = BlobHandle(id: id, type: type)
         guard index.reserve(handle) else { return (SaveResult(added: false, storedBytes: 0), nil) }
         do {
@@ -29,7 +29,7 @@ extension Repository {
                 (sealed, uncompressedLength) = (try key.sealParts(plaintext), nil)
             }
             let packer = type == .data ? dataPacker : treePacker
-            let full = packer.add(id: id, sealed: sealed, uncompressedLength: uncompressedLength)
+            let full = try packer.add(id: id, sealed: sealed, uncompressedLength: uncompressedLength, key: key)
             return (SaveResult(added: true, storedBytes: sealed.count), full)
         } catch {
             index.release(handle)
@@ -45,9 +45,9 @@ extension Repository {
         return (id, result)
     }
 
-    /// Finishes a pack and uploads it under its hash, then records its blobs.
-    func upload(_ writer: consuming PackWriter) async throws {
-        let (bytes, entries) = try writer.finish(key: key)
+    /// Uploads a sealed pack under its hash, then records its blobs.
+    func upload(_ pack: SealedPack) async throws {
+        let (bytes, entries) = (pack.bytes, pack.entries)
         let id = bytes.withUnsafeReadableBytes { BlobID.hash($0) }
         try await store.putData(objectKey(.data, id), bytes: bytes)
         index.addNew(pack: id, entries: entries)
@@ -56,8 +56,8 @@ extension Repository {
 
     /// Uploads partly filled packs and writes the index for everything written so far.
     public func flush() async throws {
-        if let rest = dataPacker.takeRest() { try await upload(rest) }
-        if let rest = treePacker.takeRest() { try await upload(rest) }
+        if let rest = try dataPacker.takeRest(key: key) { try await upload(rest) }
+        if let rest = try treePacker.takeRest(key: key) { try await upload(rest) }
         try await flushIndex()
     }
 

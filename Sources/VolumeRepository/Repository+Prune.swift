@@ -68,13 +68,15 @@ extension Repository {
                 writer.add(type: e.type, id: e.id, sealed: Array(bytes[e.offset..<(e.offset + e.length)]), uncompressedLength: e.uncompressedLength)
                 written.insert(BlobHandle(id: e.id, type: e.type))
                 if writer.size >= configuration.packSize {
-                    try await upload(writer)
+                    try await upload(try writer.seal(key: key))
                 } else {
                     writers[e.type] = writer
                 }
             }
         }
-        for (_, writer) in writers where !writer.isEmpty { try await upload(writer) }
+        for type in Array(writers.keys) {
+            if var writer = writers.removeValue(forKey: type), !writer.isEmpty { try await upload(try writer.seal(key: key)) }
+        }
         let repacked = index.takeUnsaved()
         let newIndex = IndexFile(packs: keepPacks + repacked, supersedes: oldIndexes)
         _ = try await saveUnpacked(.index, newIndex.encoded())
