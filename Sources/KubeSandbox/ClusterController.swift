@@ -56,6 +56,8 @@ struct ClusterController: Service {
             }
         case "customresourcedefinitions.apiextensions.k8s.io":
             if event.kind == .deleted { await deleteCustomResources(event) }
+        case Self.volumeSnapshotsKey:
+            if event.kind == .deleted { await deleteBoundContent(of: event) }
         default:
             break
         }
@@ -227,6 +229,29 @@ struct ClusterController: Service {
                 log("controller write failed", error)
                 return
             }
+        }
+    }
+
+    static let volumeSnapshotsKey = "volumesnapshots.snapshot.storage.k8s.io"
+    static let volumeSnapshotContentsKey = "volumesnapshotcontents.snapshot.storage.k8s.io"
+
+    /// The snapshot controller's part the sandbox plays: a deleted VolumeSnapshot takes its bound
+    /// VolumeSnapshotContent with it when the content's `deletionPolicy` is `Delete` (a `Retain` content
+    /// stays); the content must point back at that snapshot (`spec.volumeSnapshotRef`, UID when both have one).
+    private func deleteBoundContent(of event: WatchEvent) async {
+        guard let snapshot = try? JSONValue(parsing: event.object.body),
+            let name = snapshot["status"]?["boundVolumeSnapshotContentName"]?.stringValue
+                ?? snapshot["spec"]?["source"]?["volumeSnapshotContentName"]?.stringValue,
+            case let (contentType, _, content)? = decode(Self.volumeSnapshotContentsKey, ObjectKey(namespace: "", name: name)),
+            content["spec"]?["deletionPolicy"]?.stringValue == "Delete"
+        else { return }
+        let ref = content["spec"]?["volumeSnapshotRef"]
+        guard ref?["name"]?.stringValue == event.key.name, ref?["namespace"]?.stringValue == event.key.namespace else { return }
+        if let uid = ref?["uid"]?.stringValue, !uid.isEmpty, !event.object.uid.isEmpty, uid != event.object.uid { return }
+        do {
+            _ = try await core.delete(contentType, namespace: nil, name: name, options: DeleteOptions())
+        } catch {
+            log("deleting a volume snapshot content failed", error)
         }
     }
 

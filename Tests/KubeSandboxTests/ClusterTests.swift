@@ -210,6 +210,40 @@ struct ClusterTests {
         }
     }
 
+    /// A deleted VolumeSnapshot takes its bound content along when the content's deletionPolicy is Delete; a
+    /// Retain content, or one that points at another snapshot, stays.
+    @Test func deletingASnapshotDeletesItsContentOnlyWithDeletionPolicyDelete() async throws {
+        try await withTestSandbox(nodes: 1) { _, api in
+            try await api.namespace("apps")
+            let contents = "/apis/snapshot.storage.k8s.io/v1/volumesnapshotcontents"
+            let snapshots = "/apis/snapshot.storage.k8s.io/v1/namespaces/apps/volumesnapshots"
+            func content(_ name: String, policy: String, snapshot: String) -> JSONValue {
+                [
+                    "metadata": ["name": .string(name)],
+                    "spec": [
+                        "deletionPolicy": .string(policy), "driver": "sandbox.csi.lifeboat.io",
+                        "source": ["snapshotHandle": .string("h-\(name)")],
+                        "volumeSnapshotRef": ["name": .string(snapshot), "namespace": "apps"],
+                    ],
+                ]
+            }
+            func snapshot(_ name: String, content: String) -> JSONValue {
+                ["metadata": ["name": .string(name)], "spec": ["source": ["volumeSnapshotContentName": .string(content)]]]
+            }
+            try await api.create(contents, content("c-delete", policy: "Delete", snapshot: "s-delete"))
+            try await api.create(contents, content("c-retain", policy: "Retain", snapshot: "s-retain"))
+            try await api.create(contents, content("c-other", policy: "Delete", snapshot: "someone-else"))
+            for (s, c) in [("s-delete", "c-delete"), ("s-retain", "c-retain"), ("s-wrong", "c-other")] {
+                try await api.create(snapshots, snapshot(s, content: c))
+            }
+            for s in ["s-delete", "s-retain", "s-wrong"] { _ = await api.request("DELETE", "\(snapshots)/\(s)") }
+            try await eventually { await api.request("GET", "\(contents)/c-delete").status == 404 }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(await api.request("GET", "\(contents)/c-retain").status == 200)
+            #expect(await api.request("GET", "\(contents)/c-other").status == 200)
+        }
+    }
+
     @Test func demoSeed() async throws {
         try await withTestSandbox(seed: .demo) { sandbox, api in
             for path in [

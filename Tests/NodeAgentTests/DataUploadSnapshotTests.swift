@@ -56,6 +56,10 @@ struct DataUploadSnapshotTests {
                 try await Cluster.waitUntil("the backup VolumeSnapshot deleted") {
                     try await !Self.snapshotExists(admin, namespace: Cluster.namespace, "du-snap")
                 }
+                // Its content (deletionPolicy Delete) goes with it, as the snapshot controller deletes it.
+                try await Cluster.waitUntil("the backup VolumeSnapshotContent deleted") {
+                    try await !Cluster.exists(admin, NodeAgentController.volumeSnapshotContents, "du-snap", namespace: nil)
+                }
             }
             #expect(try await Cluster.upload(admin, "du-snap")?.phase == .canceled)
         }

@@ -2,8 +2,9 @@ import Kubernetes
 
 @testable import NodeAgent
 
-/// CSI snapshot objects as the external snapshotter leaves them once a snapshot is taken (the sandbox runs
-/// no snapshot controller): a VolumeSnapshot ready to use, bound to a VolumeSnapshotContent with a handle.
+/// CSI snapshot objects as the external snapshotter leaves them once a snapshot is taken (the sandbox takes
+/// no snapshots; it only deletes a Delete-policy content with its snapshot): a VolumeSnapshot ready to use,
+/// bound to a VolumeSnapshotContent with a handle.
 enum SnapshotFixtures {
     static let driver = "sandbox.csi.lifeboat.io"
 
