@@ -115,23 +115,14 @@ extension ClusterController {
     /// The nodes, decoded; reused while no node changed (every pod the scheduler places needs them).
     private func nodes() -> [JSONValue] {
         guard let type = type("v1", "nodes") else { return [] }
-        let items = core.store.list(type.storageKey, namespace: nil, after: nil, limit: nil, countRemaining: false) { _, _ in
-            true
-        }.items
+        let items = everything(in: type.storageKey)
         let versions = items.map(\.1.resourceVersion)
         return nodeCache.nodes(versions: versions) { items.compactMap { try? $0.1.decode(type) } }
     }
 
     private func podCounts() -> [String: Int] {
         var counts: [String: Int] = [:]
-        for (_, stored) in core.store.list(
-            "pods",
-            namespace: nil,
-            after: nil,
-            limit: nil,
-            countRemaining: false,
-            matches: { _, _ in true }
-        ).items {
+        for (_, stored) in everything(in: "pods") {
             if let node = stored.fields["spec.nodeName"] { counts[node, default: 0] += 1 }
         }
         return counts
@@ -289,9 +280,7 @@ extension ClusterController {
     /// Tries the pending claims that have a label selector again (an Available volume appeared).
     private func reconcileSelectingClaims() async {
         guard let claimType = type("v1", "persistentvolumeclaims") else { return }
-        let pending = core.store.list(
-            claimType.storageKey, namespace: nil, after: nil, limit: nil, countRemaining: false, matches: { _, _ in true }
-        ).items.filter { _, stored in
+        let pending = everything(in: claimType.storageKey).filter { _, stored in
             guard let claim = try? stored.decode(claimType) else { return false }
             return claim["status"]?["phase"]?.stringValue != "Bound" && claim["spec"]?["selector"].map { !$0.isNull } == true
         }
@@ -309,8 +298,7 @@ extension ClusterController {
         let request = (pvc["spec"]?["resources"]?["requests"]?["storage"]?.stringValue).flatMap { try? Quantity(parsing: $0) }
         let modes = Set((pvc["spec"]?["accessModes"]?.arrayValue ?? []).compactMap(\.stringValue))
         var best: (capacity: Quantity?, name: String)?
-        for (key, stored) in core.store.list(pvType.storageKey, namespace: nil, after: nil, limit: nil, countRemaining: false, matches: { _, _ in true }).items
-        where !stored.deleting {
+        for (key, stored) in everything(in: pvType.storageKey) where !stored.deleting {
             guard let pv = try? stored.decode(pvType), pv["spec"]?["claimRef"] == nil || pv["spec"]?["claimRef"]?.isNull == true,
                 pv["status"]?["phase"]?.stringValue ?? "Available" == "Available",
                 (pv["spec"]?["storageClassName"]?.stringValue ?? "") == className,

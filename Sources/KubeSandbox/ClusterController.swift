@@ -81,6 +81,11 @@ struct ClusterController: Service {
         core.registry.lookup(groupVersion: groupVersion, plural: plural)
     }
 
+    /// Every stored object of a collection, in key order.
+    func everything(in storageKey: String) -> [(ObjectKey, StoredObject)] {
+        core.store.list(storageKey, namespace: nil, after: nil, limit: nil, countRemaining: false) { _, _ in true }.items
+    }
+
     func decode(_ storageKey: String, _ key: ObjectKey) -> (ResourceType, StoredObject, JSONValue)? {
         guard let type = core.type(storageKey: storageKey), let stored = core.store.get(storageKey, key),
             let object = try? stored.decode(type)

@@ -41,44 +41,35 @@ struct JSONScanner {
     }
 
     mutating func object(_ member: (inout JSONScanner, _ key: [UInt8]) throws -> Void) throws {
-        try expect(0x7b)
-        skipSpace()
-        if i < bytes.count, bytes[i] == 0x7d {
-            i += 1
-            return
-        }
-        while true {
-            let key = try string()
-            try expect(0x3a)
-            try member(&self, key)
-            skipSpace()
-            guard i < bytes.count else { throw Malformed() }
-            if bytes[i] == 0x2c {
-                i += 1
-                continue
-            }
-            guard bytes[i] == 0x7d else { throw Malformed() }
-            i += 1
-            return
+        try delimited(open: 0x7b, close: 0x7d) { s in
+            let key = try s.string()
+            try s.expect(0x3a)
+            try member(&s, key)
         }
     }
 
     mutating func array(_ element: (inout JSONScanner) throws -> Void) throws {
-        try expect(0x5b)
+        try delimited(open: 0x5b, close: 0x5d, element)
+    }
+
+    /// `open`, then comma-separated items read by `item` (none is fine), then `close`.
+    @inline(__always)
+    private mutating func delimited(open: UInt8, close: UInt8, _ item: (inout JSONScanner) throws -> Void) throws {
+        try expect(open)
         skipSpace()
-        if i < bytes.count, bytes[i] == 0x5d {
+        if i < bytes.count, bytes[i] == close {
             i += 1
             return
         }
         while true {
-            try element(&self)
+            try item(&self)
             skipSpace()
             guard i < bytes.count else { throw Malformed() }
             if bytes[i] == 0x2c {
                 i += 1
                 continue
             }
-            guard bytes[i] == 0x5d else { throw Malformed() }
+            guard bytes[i] == close else { throw Malformed() }
             i += 1
             return
         }

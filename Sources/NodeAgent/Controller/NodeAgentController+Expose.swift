@@ -9,10 +9,11 @@ extension NodeAgentController {
 
     /// Creates the load's hosting pod and PVC (and for a DataUpload first the backup VolumeSnapshot, see
     /// ``exposeSnapshot(_:)``); objects that already exist are kept, so it may run again after a partial
-    /// exposure.
+    /// exposure. `knownPod` is a PodVolumeBackup's or PodVolumeRestore's client pod when the caller has just
+    /// read it (it is read here otherwise).
     ///
     /// - Returns: false when a DataUpload's source VolumeSnapshot is not ready yet (nothing else is created).
-    func expose(_ load: LoadObject) async throws -> Bool {
+    func expose(_ load: LoadObject, clientPod knownPod: KubeObject? = nil) async throws -> Bool {
         let spec = load.object["spec"]
         let owner = load.reference
         let operationTimeout = spec?["operationTimeout"]?.stringValue ?? "10m0s"
@@ -56,7 +57,7 @@ extension NodeAgentController {
             let pod = builder.restorePod(parameters)
             try await create(.pods, selected == nil ? placed(pod, storageClass: targetClass) : pod)
         case .podVolumeBackup, .podVolumeRestore:
-            let hostPath = try await podVolumeHostPath(of: load)
+            let hostPath = try await podVolumeHostPath(of: load, clientPod: knownPod)
             var cache: String?
             if load.kind == .podVolumeRestore { cache = try await createCacheClaim(load, selectedNode: node) }
             let parameters = ExposerBuilder.PodVolumeParameters(
@@ -88,12 +89,12 @@ extension NodeAgentController {
     /// `spec.volume`), as Velero's `GetPodVolumeHostPath` and `ExtractPodVolumeHostPath` find it: the
     /// kubelet directory of the volume (from the client pod, its PVC and PV), then the one match of
     /// `<--host-pods>/<pod uid>/volumes|volumeDevices/*/<directory>` on this node, seen from the node.
-    private func podVolumeHostPath(of load: LoadObject) async throws -> String {
+    private func podVolumeHostPath(of load: LoadObject, clientPod knownPod: KubeObject?) async throws -> String {
         let (podNamespace, podName) = load.clientPod
         let volumeName = load.object["spec"]?["volume"]?.stringValue ?? ""
         let pod: KubeObject
         do {
-            pod = try await clientPod(of: load)
+            if let knownPod { pod = knownPod } else { pod = try await clientPod(of: load) }
         } catch {
             throw NodeAgentError(code: .exposeFailed, message: "error getting client pod \(podName): \(error)")
         }
@@ -153,9 +154,7 @@ extension NodeAgentController {
         }
         for (resource, name) in targets {
             do {
-                try await client.delete(resource, namespace: namespace, name: name)
-            } catch let e as KubeError where e.code == .notFound {
-                continue
+                try await deleteIfAny(resource, namespace: namespace, name: name)
             } catch {
                 logger.debug(
                     "cleaning up an exposed object failed",

@@ -126,18 +126,9 @@ extension NodeAgentController {
     /// Deletes an object of this namespace and waits until it is gone (Velero's `EnsureDeletePod` / `EnsureDeletePVC`).
     private func ensureDeleted(_ resource: GroupVersionResource, name: String, timeout: Duration, what: String) async throws {
         do {
-            do {
-                try await client.delete(resource, namespace: namespace, name: name)
-            } catch let e as KubeError where e.code == .notFound {
-                return
-            }
+            try await deleteIfAny(resource, namespace: namespace, name: name)
             try await waitFor(timeout: timeout, "\(what) \(name) deleted") {
-                do {
-                    _ = try await client.get(resource, namespace: namespace, name: name)
-                    return false
-                } catch let e as KubeError where e.code == .notFound {
-                    return true
-                }
+                try await !exists(resource, namespace: namespace, name: name)
             }
         } catch {
             throw NodeAgentError(code: .dataPathFailed, message: "error to delete \(what) \(name): \(error)")

@@ -137,7 +137,7 @@ extension NodeAgentController {
         }
         state.statistics.withLock { $0.accepted += 1 }
         logger.debug("load accepted", metadata: ["load": "\(key)"])
-        switch try await exposeOrFail(accepted, key) {
+        switch try await exposeOrFail(accepted, key, clientPod: restoredPod) {
         case .exposed: return configuration.prepareTimeout
         case .waiting: return configuration.requeueDelay
         case .failed: return nil
@@ -146,12 +146,13 @@ extension NodeAgentController {
 
     private enum ExposeOutcome { case exposed, waiting, failed }
 
-    /// Exposes an accepted load; a failure fails it with Velero's `error to expose …` message. A DataUpload
+    /// Exposes an accepted load (`clientPod`: its client pod when the caller read it already); a failure
+    /// fails it with Velero's `error to expose …` message. A DataUpload
     /// whose VolumeSnapshot is not ready yet is remembered (``ControllerState/exposures``), and
     /// ``onAccepted`` tries again.
-    private func exposeOrFail(_ load: LoadObject, _ key: LoadKey) async throws -> ExposeOutcome {
+    private func exposeOrFail(_ load: LoadObject, _ key: LoadKey, clientPod: KubeObject? = nil) async throws -> ExposeOutcome {
         do {
-            if try await expose(load) {
+            if try await expose(load, clientPod: clientPod) {
                 state.exposures.withLock { $0[key] = true }
                 return .exposed
             }

@@ -105,7 +105,8 @@ extension NodeAgentController {
         }
     }
 
-    private func exists(_ resource: GroupVersionResource, namespace: String?, name: String) async throws -> Bool {
+    /// Whether the object exists (NotFound is false; other errors are thrown).
+    func exists(_ resource: GroupVersionResource, namespace: String?, name: String) async throws -> Bool {
         do {
             _ = try await client.get(resource, namespace: namespace, name: name)
             return true
@@ -122,7 +123,8 @@ extension NodeAgentController {
         }
     }
 
-    private func deleteIfAny(_ resource: GroupVersionResource, namespace: String?, name: String) async throws {
+    /// Deletes the object; one that is already gone is fine.
+    func deleteIfAny(_ resource: GroupVersionResource, namespace: String?, name: String) async throws {
         do {
             try await client.delete(resource, namespace: namespace, name: name)
         } catch let e as KubeError where e.code == .notFound {
