@@ -88,8 +88,14 @@ extension Archiver {
         }
         let initialSize = min(max(sizeHint + 1, 4096), 2 * Self.readSize)
         return try await withThrowingTaskGroup(of: ChunkOutcome.self) { group in
-            var buffer = [UInt8](repeating: 0, count: initialSize)
+            // Buffers come from and go back to `readBuffers`: a multi-MiB buffer allocated per file would be
+            // mapped and faulted in page by page each time. A buffer's `count` is its usable size.
+            var buffer = readBuffers.take(count: initialSize)
             var spare: [[UInt8]] = []
+            defer {
+                readBuffers.give(buffer)
+                for b in spare { readBuffers.give(b) }
+            }
             var end = 0  // bytes in the buffer, all belonging to the current chunk or after it
             var scanned = 0  // bytes of the buffer the chunker has seen
             var eof = false
@@ -151,7 +157,7 @@ extension Archiver {
                 }
                 // Hand the chunk to a child task; the rest of the buffer moves to a fresh (or reused) one.
                 if inFlight >= Self.chunksInFlight, let outcome = try await group.next() { collect(outcome) }
-                var next = spare.popLast() ?? [UInt8](repeating: 0, count: max(initialSize, end - length + Self.readSize))
+                var next = spare.popLast() ?? readBuffers.take(count: max(initialSize, end - length + Self.readSize))
                 if next.count < end - length + Self.readSize {
                     next += [UInt8](repeating: 0, count: end - length + Self.readSize - next.count)
                 }
@@ -198,7 +204,7 @@ extension Archiver {
             }
         }
         progress?.addBytes(UInt64(length))
-        if let full { try await repo.upload(full) }
+        if let pack = consume full { try await repo.upload(consume pack) }
         return id
     }
 }

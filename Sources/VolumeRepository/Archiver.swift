@@ -19,6 +19,8 @@ final class Archiver: Sendable {
     let progress: BackupProgress?
     let force: Bool
     let logger: Logger
+    /// File read buffers, reused from file to file (see `storeContent`).
+    let readBuffers: BufferPool
     /// Called after each read(2) of a file's content with the path and the bytes read from it so far: a test
     /// seam to change a file at a known point of its read (nil in the product).
     let afterRead: (@Sendable (_ path: [UInt8], _ bytesRead: Int) -> Void)?
@@ -30,6 +32,7 @@ final class Archiver: Sendable {
         self.afterRead = afterRead
         self.repo = repo
         self.limiter = AsyncLimiter(limit: repo.configuration.parallelism)
+        self.readBuffers = BufferPool(keep: repo.configuration.parallelism, maxCapacity: Chunker.maxSize + Self.readSize)
         self.excludes = ExcludeMatcher(patterns: excludes)
         self.progress = progress
         self.force = force

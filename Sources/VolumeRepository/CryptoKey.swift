@@ -44,18 +44,55 @@ public struct CryptoKey: Sendable {
     /// The three parts of a sealed object, so callers can write them without joining them first.
     struct Sealed {
         var iv: [UInt8]
-        var ciphertext: Data
+        var ciphertext: [UInt8]
         var tag: [UInt8]
         var count: Int { iv.count + ciphertext.count + tag.count }
     }
 
-    /// Encrypts and authenticates `plaintext`.
-    func sealParts(_ plaintext: UnsafeRawBufferPointer) throws -> Sealed {
+    /// Bytes encrypted per swift-crypto call in `sealParts`. swift-crypto returns each result in a fresh
+    /// `Data`; pieces this small come from the allocator's free lists, where a whole multi-MiB blob would be
+    /// mapped and faulted in page by page every time.
+    static let sealSegment = 64 * 1024
+
+    /// Encrypts and authenticates `plaintext`. With `buffers`, the ciphertext goes into a buffer taken from
+    /// that pool (give it back when done with it), so no fresh pages are touched.
+    func sealParts(_ plaintext: UnsafeRawBufferPointer, buffers: BufferPool? = nil) throws -> Sealed {
         var iv = randomBytes(16)
         while iv.allSatisfy({ $0 == 0 }) { iv = randomBytes(16) }
-        let ct = try AES._CTR.encrypt(plaintext, using: encryptionKey, nonce: AES._CTR.Nonce(nonceBytes: iv))
+        var ct = buffers?.take(capacity: plaintext.count) ?? []
+        try encrypt(plaintext, iv: iv, appendingTo: &ct)
         let tag = try ct.withUnsafeBytes { try mac(nonce: iv, ciphertext: $0) }
         return Sealed(iv: iv, ciphertext: ct, tag: tag)
+    }
+
+    /// AES-256-CTR of `plaintext` from counter block `iv`, appended to `out`, `sealSegment` bytes per call.
+    func encrypt(_ plaintext: UnsafeRawBufferPointer, iv: [UInt8], appendingTo out: inout [UInt8]) throws {
+        out.reserveCapacity(out.count + plaintext.count)
+        var offset = 0
+        while offset < plaintext.count {
+            let end = min(plaintext.count, offset + Self.sealSegment)
+            // The piece at `offset` (a multiple of 16) starts at counter block IV + offset/16.
+            let counter = Self.counterBlock(iv, advancedBy: UInt64(offset / 16))
+            let piece = try AES._CTR.encrypt(
+                UnsafeRawBufferPointer(rebasing: plaintext[offset..<end]), using: encryptionKey, nonce: AES._CTR.Nonce(nonceBytes: counter))
+            piece.withUnsafeBytes { out.append(contentsOf: $0.bindMemory(to: UInt8.self)) }
+            offset = end
+        }
+    }
+
+    /// The 128-bit big-endian counter block `iv + blocks` (as Go's and BoringSSL's CTR modes count).
+    static func counterBlock(_ iv: [UInt8], advancedBy blocks: UInt64) -> [UInt8] {
+        guard blocks > 0 else { return iv }
+        var out = iv
+        var carry = blocks
+        var i = 15
+        while carry > 0 && i >= 0 {
+            let sum = UInt64(out[i]) + (carry & 0xff)
+            out[i] = UInt8(truncatingIfNeeded: sum)
+            carry = (carry >> 8) + (sum >> 8)
+            i -= 1
+        }
+        return out
     }
 
     /// Encrypts and authenticates `plaintext`, returning `IV ‖ CT ‖ MAC`.

@@ -39,10 +39,11 @@ struct PackWriter {
 
     init(capacity: Int) { bytes = ByteBufferAllocator().buffer(capacity: capacity) }
 
-    /// Starts a pack in a recycled (cleared) buffer.
-    init(buffer: ByteBuffer) {
+    /// Starts a pack in a recycled buffer. Pass its only reference (`consume`): clearing a shared buffer
+    /// gives it new storage, and the old pages would not be reused.
+    init(buffer: consuming ByteBuffer) {
+        buffer.clear()
         bytes = buffer
-        bytes.clear()
     }
 
     var size: Int { bytes.readableBytes }

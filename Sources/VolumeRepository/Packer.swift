@@ -11,9 +11,9 @@ final class Packer: Sendable {
     private let current: Mutex<PackWriter?> = Mutex(nil)
     /// Buffers of uploaded packs, reused for the next packs (saves page faults on 16 MiB buffers).
     private let spare: Mutex<[ByteBuffer]> = Mutex([])
-    /// How many uploaded buffers are kept for reuse. Each keeps ~16 MiB resident, so none: the page
-    /// faults of a fresh buffer cost less than the memory.
-    static let spareBuffers = 0
+    /// How many uploaded buffers are kept for reuse. Each keeps ~17 MiB resident; one is enough for the
+    /// next pack, as uploading a pack takes less time than filling one.
+    static let spareBuffers = 1
 
     init(type: BlobType, targetSize: Int) {
         self.type = type
@@ -26,7 +26,7 @@ final class Packer: Sendable {
         try current.withLock { writer in
             if writer == nil {
                 if let buffer = spare.withLock({ $0.popLast() }) {
-                    writer = PackWriter(buffer: buffer)
+                    writer = PackWriter(buffer: consume buffer)
                 } else {
                     writer = PackWriter(capacity: targetSize + Chunker.maxSize + 1024 * 1024)
                 }
@@ -38,10 +38,11 @@ final class Packer: Sendable {
     }
 
     /// Returns an uploaded pack's buffer for reuse.
-    func recycle(_ buffer: ByteBuffer) {
-        var buffer = buffer
+    func recycle(_ buffer: consuming ByteBuffer) {
+        // Only a buffer with no other reference keeps its pages: `clear()` gives a shared one new storage.
         buffer.clear()
-        spare.withLock { if $0.count < Self.spareBuffers { $0.append(buffer) } }
+        let cleared = consume buffer
+        spare.withLock { if $0.count < Self.spareBuffers { $0.append(cleared) } }
     }
 
     /// Takes the partly filled pack, if any, sealed.
@@ -49,6 +50,55 @@ final class Packer: Sendable {
         try current.withLock { writer in
             guard var rest = writer.take() else { return nil }
             return try rest.seal(key: key)
+        }
+    }
+}
+
+/// Byte buffers handed out and taken back, so their pages stay mapped between uses.
+///
+/// At most `keep` buffers are kept; a buffer beyond that, or one that grew past `maxCapacity`, is freed.
+final class BufferPool: Sendable {
+    private let free = Mutex<[[UInt8]]>([])
+    let keep: Int
+    let maxCapacity: Int
+
+    init(keep: Int, maxCapacity: Int = Chunker.maxSize + 1024 * 1024) {
+        self.keep = keep
+        self.maxCapacity = maxCapacity
+    }
+
+    /// An empty buffer with room for `capacity` bytes.
+    func take(capacity: Int) -> [UInt8] {
+        var buffer = pick(capacity, by: \.capacity)
+        buffer.removeAll(keepingCapacity: true)
+        buffer.reserveCapacity(capacity)
+        return buffer
+    }
+
+    /// A buffer of at least `count` bytes whose contents are left over from its last use.
+    func take(count: Int) -> [UInt8] {
+        var buffer = pick(count, by: \.count)
+        if buffer.count < count { buffer += [UInt8](repeating: 0, count: count - buffer.count) }
+        return buffer
+    }
+
+    /// Returns a buffer for reuse.
+    func give(_ buffer: [UInt8]) {
+        guard buffer.capacity <= maxCapacity else { return }
+        free.withLock { if $0.count < keep { $0.append(buffer) } }
+    }
+
+    /// Removes and returns the smallest pooled buffer whose `size` is at least `needed`; else the largest
+    /// (to be grown, so the pool converges on buffers that fit); else a new empty one.
+    private func pick(_ needed: Int, by size: KeyPath<[UInt8], Int>) -> [UInt8] {
+        free.withLock { pool in
+            guard !pool.isEmpty else { return [] }
+            var best = 0
+            for i in pool.indices.dropFirst() {
+                let s = pool[i][keyPath: size], b = pool[best][keyPath: size]
+                if s >= needed ? (b < needed || s < b) : (b < needed && s > b) { best = i }
+            }
+            return pool.remove(at: best)
         }
     }
 }

@@ -22,15 +22,17 @@ extension Repository {
             let uncompressedLength: Int?
             if config.version >= 2 && configuration.compression && plaintext.count > 0 {
                 (sealed, uncompressedLength) = try zstd.withCompressed(plaintext, limit: plaintext.count - 1) { frame in
-                    guard let frame else { return (try key.sealParts(plaintext), nil) }
-                    return (try key.sealParts(frame), plaintext.count)
+                    guard let frame else { return (try key.sealParts(plaintext, buffers: sealBuffers), nil) }
+                    return (try key.sealParts(frame, buffers: sealBuffers), plaintext.count)
                 }
             } else {
-                (sealed, uncompressedLength) = (try key.sealParts(plaintext), nil)
+                (sealed, uncompressedLength) = (try key.sealParts(plaintext, buffers: sealBuffers), nil)
             }
             let packer = type == .data ? dataPacker : treePacker
             let full = try packer.add(id: id, sealed: sealed, uncompressedLength: uncompressedLength, key: key)
-            return (SaveResult(added: true, storedBytes: sealed.count), full)
+            let storedBytes = sealed.count
+            sealBuffers.give((consume sealed).ciphertext)
+            return (SaveResult(added: true, storedBytes: storedBytes), full)
         } catch {
             index.release(handle)
             throw error
@@ -41,23 +43,25 @@ extension Repository {
     func saveBlob(_ type: BlobType, bytes: [UInt8]) async throws -> (id: BlobID, result: SaveResult) {
         let id = BlobID.hash(bytes)
         let (result, full) = try bytes.withUnsafeBytes { try addBlob(type, id: id, plaintext: $0) }
-        if let full { try await upload(full) }
+        if let pack = consume full { try await upload(consume pack) }
         return (id, result)
     }
 
     /// Uploads a sealed pack under its hash, then records its blobs.
-    func upload(_ pack: SealedPack) async throws {
-        let (bytes, entries) = (pack.bytes, pack.entries)
+    func upload(_ pack: consuming SealedPack) async throws {
+        let entries = pack.entries
+        let bytes = (consume pack).bytes
         let id = bytes.withUnsafeReadableBytes { BlobID.hash($0) }
         try await store.putData(objectKey(.data, id), bytes: bytes)
         index.addNew(pack: id, entries: entries)
-        (entries.first?.type == .tree ? treePacker : dataPacker).recycle(bytes)
+        // Handed over as the last reference, so the packer can reuse its pages.
+        (entries.first?.type == .tree ? treePacker : dataPacker).recycle(consume bytes)
     }
 
     /// Uploads partly filled packs and writes the index for everything written so far.
     public func flush() async throws {
-        if let rest = try dataPacker.takeRest(key: key) { try await upload(rest) }
-        if let rest = try treePacker.takeRest(key: key) { try await upload(rest) }
+        if let rest = try dataPacker.takeRest(key: key) { try await upload(consume rest) }
+        if let rest = try treePacker.takeRest(key: key) { try await upload(consume rest) }
         try await flushIndex()
     }
 

@@ -63,6 +63,8 @@ public final class Repository: Sendable {
     let index = MasterIndex()
     let packCache = PackCache(maxBytes: 96 * 1024 * 1024)
     let dataPacker: Packer
+    /// Ciphertext buffers of blobs on their way into a pack, reused (see `CryptoKey.sealParts`).
+    let sealBuffers: BufferPool
     let treePacker: Packer
 
     init(store: any ObjectStore, prefix: String, config: RepositoryConfig, key: CryptoKey, configuration: Configuration) throws {
@@ -74,6 +76,7 @@ public final class Repository: Sendable {
         chunker = try Chunker(polynomial: config.chunkerPolynomial)
         zstd = Zstd(level: configuration.compressionLevel)
         dataPacker = Packer(type: .data, targetSize: configuration.packSize)
+        sealBuffers = BufferPool(keep: configuration.parallelism + 1)
         treePacker = Packer(type: .tree, targetSize: configuration.packSize)
     }
 

@@ -317,4 +317,59 @@ struct RepositoryTests {
         }
         #expect(Array(shiftedLengths.suffix(2)) == Array(lengths.suffix(2)))
     }
+
+    /// The buffer scanner's four-lane steady state cuts where the one-byte-at-a-time reference does, with
+    /// cuts falling in every lane, a stretch that runs to the maximum size, and prefixes of any length.
+    @Test func laneScannerCutsWhereTheReferenceDoes() throws {
+        let chunker = try Chunker(polynomial: Polynomial(hex: "3da3358b4dc173")!)
+        var rng = SplitMix(seed: 42)
+        var data = [UInt8]()
+        data.reserveCapacity(26 << 20)
+        for _ in 0..<(14 << 17) { withUnsafeBytes(of: rng.next()) { data.append(contentsOf: $0) } }
+        // A periodic stretch: few distinct windows, so it likely runs to the 8 MiB maximum.
+        let period = (0..<251).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        while data.count < 24 << 20 { data.append(contentsOf: period) }
+        for _ in 0..<(2 << 17) { withUnsafeBytes(of: rng.next()) { data.append(contentsOf: $0) } }
+        // The reference: restic's ring-buffer chunker, whole buffer at a time.
+        var reference: [Int] = []
+        var state = ChunkerState(chunker)
+        data.withUnsafeBytes { raw in
+            var start = 0
+            while start < raw.count {
+                let rest = UnsafeRawBufferPointer(rebasing: raw[start...])
+                let n = state.scan(rest) ?? rest.count
+                reference.append(n)
+                start += n
+                state.reset()
+            }
+        }
+        #expect(reference.count > 8)
+        #expect(reference.contains(Chunker.maxSize), "\(reference)")
+        // Cuts land in lanes 1-3 of a block too, not only in lane 0.
+        let block = ChunkScanner.lanes * ChunkScanner.laneLength
+        let lanes = Set(reference.dropLast().map { ($0 - Chunker.minSize) % block / ChunkScanner.laneLength })
+        #expect(lanes == Set(0..<ChunkScanner.lanes), "\(lanes)")
+        // The scanner, over whole chunks and over growing prefixes of odd sizes.
+        for step in [Int.max, 1_000_003, 65_537] {
+            var scanned: [Int] = []
+            var scanner = ChunkScanner(chunker)
+            data.withUnsafeBytes { raw in
+                var chunkStart = 0
+                while chunkStart < raw.count {
+                    var end = chunkStart
+                    var cut: Int?
+                    while cut == nil && end < raw.count {
+                        let done = end - chunkStart
+                        end = step == Int.max ? raw.count : min(raw.count, end + step)
+                        cut = scanner.scan(UnsafeRawBufferPointer(rebasing: raw[chunkStart..<end]), from: done)
+                    }
+                    let n = cut ?? (end - chunkStart)
+                    scanned.append(n)
+                    chunkStart += n
+                    scanner.reset()
+                }
+            }
+            #expect(scanned == reference, "step \(step)")
+        }
+    }
 }
