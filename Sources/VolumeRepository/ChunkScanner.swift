@@ -42,8 +42,7 @@ struct ChunkScanner {
             chunker.modTable.withUnsafeBufferPointer { tmod in
                 guard let to = tout.baseAddress, let tm = tmod.baseAddress else { return nil }
                 @inline(__always) func roll(_ d: UInt64, _ leaving: UInt8, _ entering: UInt8) -> UInt64 {
-                    let d = d ^ to[Int(leaving)]
-                    return ((d << 8) | UInt64(entering)) ^ tm[Int(truncatingIfNeeded: d >> shift) & 0xff]
+                    Self.append(d ^ to[Int(leaving)], entering, shift: shift, tm: tm)
                 }
                 // Warm-up: the window starts as 63 zero bytes and one 0x01 byte (restic's reset), so the
                 // leaving byte is 0, except 1 for the 64th byte.
@@ -77,14 +76,18 @@ struct ChunkScanner {
         return result
     }
 
+    /// Appends one byte to a digest whose leaving byte is already taken out, reducing modulo the polynomial.
+    @inline(__always)
+    private static func append(_ d: UInt64, _ byte: UInt8, shift: UInt64, tm: UnsafePointer<UInt64>) -> UInt64 {
+        ((d << 8) | UInt64(byte)) ^ tm[Int(truncatingIfNeeded: d >> shift) & 0xff]
+    }
+
     /// The digest of the 64 bytes before `end`: rolled in from an all-zero window, whose leaving bytes
     /// contribute nothing.
     @inline(__always)
     private static func rebuild(_ end: UnsafePointer<UInt8>, shift: UInt64, tm: UnsafePointer<UInt64>) -> UInt64 {
         var d: UInt64 = 0
-        for j in -Chunker.windowSize..<0 {
-            d = ((d << 8) | UInt64(end[j])) ^ tm[Int(truncatingIfNeeded: d >> shift) & 0xff]
-        }
+        for j in -Chunker.windowSize..<0 { d = append(d, end[j], shift: shift, tm: tm) }
         return d
     }
 
@@ -106,10 +109,10 @@ struct ChunkScanner {
             d1 ^= to[Int(p1[j - w])]
             d2 ^= to[Int(p2[j - w])]
             d3 ^= to[Int(p3[j - w])]
-            d0 = ((d0 << 8) | UInt64(p0[j])) ^ tm[Int(truncatingIfNeeded: d0 >> shift) & 0xff]
-            d1 = ((d1 << 8) | UInt64(p1[j])) ^ tm[Int(truncatingIfNeeded: d1 >> shift) & 0xff]
-            d2 = ((d2 << 8) | UInt64(p2[j])) ^ tm[Int(truncatingIfNeeded: d2 >> shift) & 0xff]
-            d3 = ((d3 << 8) | UInt64(p3[j])) ^ tm[Int(truncatingIfNeeded: d3 >> shift) & 0xff]
+            d0 = append(d0, p0[j], shift: shift, tm: tm)
+            d1 = append(d1, p1[j], shift: shift, tm: tm)
+            d2 = append(d2, p2[j], shift: shift, tm: tm)
+            d3 = append(d3, p3[j], shift: shift, tm: tm)
             if (d0 & mask) == 0 || (d1 & mask) == 0 || (d2 & mask) == 0 || (d3 & mask) == 0 {
                 if (d0 & mask) == 0 { return j + 1 }
                 if (d1 & mask) == 0 && hit1 == Int.max { hit1 = j + 1 }
