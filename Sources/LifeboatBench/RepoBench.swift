@@ -99,6 +99,19 @@ struct RepoBench: AsyncParsableCommand {
                     + col("\(a.maxRSSKiB / 1024) MiB", 11) + col("\(b.maxRSSKiB / 1024) MiB", 8)
                     + col(String(format: "%.2f", Double(b.maxRSSKiB) / Double(max(1, a.maxRSSKiB))), 10))
         }
+        if runs > 1 {
+            // Run i of each tool ran back to back, so their ratio is the least disturbed by the host's drift.
+            print("")
+            print("speedup per run (restic run i / lifeboat run i, measured back to back):")
+            let rr = results["restic"] ?? [], lr = results["lifeboat"] ?? []
+            for i in (rr.first ?? []).indices where rr[0][i].name != "repo size" {
+                let ratios = zip(rr, lr).map { $0[i].seconds / max($1[i].seconds, 0.001) }
+                print(
+                    "  " + rr[0][i].name.padding(toLength: 22, withPad: " ", startingAt: 0)
+                        + ratios.map { String(format: "%.2fx", $0) }.joined(separator: "  ")
+                        + String(format: "   median %.2fx", ratios.sorted()[ratios.count / 2]))
+            }
+        }
         print("")
         try printStageLimits()
     }
@@ -166,11 +179,16 @@ struct RepoBench: AsyncParsableCommand {
         return steps
     }
 
+    /// Each step's median time, CPU, peak RSS and size, each taken on its own (peak RSS barely depends on
+    /// the host's speed, time a lot, so the run with the median time need not have the median RSS).
     static func median(_ runs: [[Step]]) -> [Step] {
         guard let first = runs.first else { return [] }
+        func mid<T: Comparable>(_ values: [T]) -> T { values.sorted()[values.count / 2] }
         return first.indices.map { i in
-            let sorted = runs.map { $0[i] }.sorted { $0.seconds < $1.seconds }
-            return sorted[sorted.count / 2]
+            let steps = runs.map { $0[i] }
+            return Step(
+                name: first[i].name, seconds: mid(steps.map(\.seconds)), maxRSSKiB: mid(steps.map(\.maxRSSKiB)),
+                bytes: mid(steps.map(\.bytes)), cpuSeconds: mid(steps.map(\.cpuSeconds)))
         }
     }
 

@@ -49,6 +49,8 @@ extension Archiver {
     static let readSize = 1024 * 1024
     /// Chunks of one file being hashed, compressed and encrypted while the next one is chunked.
     static let chunksInFlight = 1
+    /// Read buffers one file uses at most: the one being filled, those of chunks in flight, and one spare.
+    static let buffersPerFile = chunksInFlight + 2
 
     /// What storing one chunk gave.
     struct ChunkOutcome: Sendable {
@@ -118,7 +120,10 @@ extension Archiver {
                             record(path, "internal error: chunk buffer full")
                             return nil
                         }
-                        buffer += [UInt8](repeating: 0, count: grown - buffer.count)
+                        var larger = readBuffers.take(count: grown)
+                        Self.copy(buffer, 0..<end, into: &larger)
+                        swap(&buffer, &larger)
+                        readBuffers.give(consume larger)
                     }
                     let room = min(buffer.count - end, Self.readSize)
                     let n = buffer.withUnsafeMutableBytes { b in Glibc.read(fd, b.baseAddress.map { $0 + end }, room) }
@@ -157,17 +162,14 @@ extension Archiver {
                 }
                 // Hand the chunk to a child task; the rest of the buffer moves to a fresh (or reused) one.
                 if inFlight >= Self.chunksInFlight, let outcome = try await group.next() { collect(outcome) }
-                var next = spare.popLast() ?? readBuffers.take(count: max(initialSize, end - length + Self.readSize))
-                if next.count < end - length + Self.readSize {
-                    next += [UInt8](repeating: 0, count: end - length + Self.readSize - next.count)
+                let needed = end - length + Self.readSize
+                var next = spare.popLast() ?? readBuffers.take(count: max(initialSize, needed))
+                if next.count < needed {
+                    readBuffers.give(consume next)
+                    next = readBuffers.take(count: needed)
                 }
                 let chunk = buffer
-                next.withUnsafeMutableBytes { dst in
-                    chunk.withUnsafeBytes { src in
-                        guard let d = dst.baseAddress, let s = src.baseAddress else { return }
-                        memcpy(d, s + length, end - length)
-                    }
-                }
+                Self.copy(chunk, length..<end, into: &next)
                 buffer = next
                 end -= length
                 scanned = 0
@@ -185,6 +187,15 @@ extension Archiver {
                 return nil
             }
             return (ids, total, opened)
+        }
+    }
+
+    /// Copies `source[range]` to the start of `target` (which has room for it).
+    private static func copy(_ source: [UInt8], _ range: Range<Int>, into target: inout [UInt8]) {
+        target.withUnsafeMutableBytes { dst in
+            source.withUnsafeBytes { src in
+                dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[range]))
+            }
         }
     }
 

@@ -32,7 +32,7 @@ final class Archiver: Sendable {
         self.afterRead = afterRead
         self.repo = repo
         self.limiter = AsyncLimiter(limit: repo.configuration.parallelism)
-        self.readBuffers = BufferPool(keep: repo.configuration.parallelism, maxCapacity: Chunker.maxSize + Self.readSize)
+        self.readBuffers = BufferPool(keep: repo.configuration.parallelism * Self.buffersPerFile, maxCapacity: Chunker.maxSize + Self.readSize)
         self.excludes = ExcludeMatcher(patterns: excludes)
         self.progress = progress
         self.force = force

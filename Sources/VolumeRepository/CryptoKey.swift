@@ -65,9 +65,32 @@ public struct CryptoKey: Sendable {
         return Sealed(iv: iv, ciphertext: ct, tag: tag)
     }
 
+    /// Encrypts and authenticates the plaintext in `buffer` (all of its `count` bytes) in place: the
+    /// ciphertext replaces it, so a blob compressed straight into a pooled buffer needs no second one.
+    func sealInPlace(_ buffer: consuming [UInt8]) throws -> Sealed {
+        var iv = randomBytes(16)
+        while iv.allSatisfy({ $0 == 0 }) { iv = randomBytes(16) }
+        try buffer.withUnsafeMutableBytes { b in
+            // Each piece is encrypted before it is overwritten.
+            try encryptSegments(UnsafeRawBufferPointer(b), iv: iv) { offset, piece in
+                UnsafeMutableRawBufferPointer(rebasing: b[offset..<(offset + piece.count)]).copyMemory(from: piece)
+            }
+        }
+        let tag = try buffer.withUnsafeBytes { try mac(nonce: iv, ciphertext: $0) }
+        return Sealed(iv: iv, ciphertext: buffer, tag: tag)
+    }
+
     /// AES-256-CTR of `plaintext` from counter block `iv`, appended to `out`, `sealSegment` bytes per call.
     func encrypt(_ plaintext: UnsafeRawBufferPointer, iv: [UInt8], appendingTo out: inout [UInt8]) throws {
         out.reserveCapacity(out.count + plaintext.count)
+        try encryptSegments(plaintext, iv: iv) { _, piece in out.append(contentsOf: piece.bindMemory(to: UInt8.self)) }
+    }
+
+    /// AES-256-CTR of `plaintext` from counter block `iv`, `sealSegment` bytes per swift-crypto call; `body`
+    /// gets each piece's offset and ciphertext, in order.
+    private func encryptSegments(
+        _ plaintext: UnsafeRawBufferPointer, iv: [UInt8], _ body: (_ offset: Int, _ piece: UnsafeRawBufferPointer) -> Void
+    ) throws {
         var offset = 0
         while offset < plaintext.count {
             let end = min(plaintext.count, offset + Self.sealSegment)
@@ -75,7 +98,7 @@ public struct CryptoKey: Sendable {
             let counter = Self.counterBlock(iv, advancedBy: UInt64(offset / 16))
             let piece = try AES._CTR.encrypt(
                 UnsafeRawBufferPointer(rebasing: plaintext[offset..<end]), using: encryptionKey, nonce: AES._CTR.Nonce(nonceBytes: counter))
-            piece.withUnsafeBytes { out.append(contentsOf: $0.bindMemory(to: UInt8.self)) }
+            piece.withUnsafeBytes { body(offset, $0) }
             offset = end
         }
     }

@@ -75,16 +75,29 @@ final class BufferPool: Sendable {
         return buffer
     }
 
-    /// A buffer of at least `count` bytes whose contents are left over from its last use.
+    /// A buffer of exactly `count` bytes whose contents are left over from its last use (or zero): write
+    /// before reading. A pooled buffer without room is replaced, not grown, so nothing is copied, and fresh
+    /// memory is not zeroed (its pages are touched only when written).
     func take(count: Int) -> [UInt8] {
-        var buffer = pick(count, by: \.count)
-        if buffer.count < count { buffer += [UInt8](repeating: 0, count: count - buffer.count) }
+        var buffer = pick(count, by: \.capacity)
+        guard buffer.capacity >= count else { return Self.uninitialized(count: count) }
+        if buffer.count > count {
+            buffer.removeSubrange(count...)
+        } else if buffer.count < count {
+            buffer.append(contentsOf: repeatElement(0, count: count - buffer.count))
+        }
         return buffer
+    }
+
+    /// `count` bytes of fresh, unwritten memory (its pages are touched only when written).
+    static func uninitialized(count: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
     }
 
     /// Returns a buffer for reuse.
     func give(_ buffer: [UInt8]) {
-        guard buffer.capacity <= maxCapacity else { return }
+        // The allocator may round a request up by a page or so.
+        guard buffer.capacity <= maxCapacity + 16 * 1024 else { return }
         free.withLock { if $0.count < keep { $0.append(buffer) } }
     }
 

@@ -20,10 +20,17 @@ extension Repository {
         do {
             let sealed: CryptoKey.Sealed
             let uncompressedLength: Int?
-            if config.version >= 2 && configuration.compression && plaintext.count > 0 {
-                (sealed, uncompressedLength) = try zstd.withCompressed(plaintext, limit: plaintext.count - 1) { frame in
-                    guard let frame else { return (try key.sealParts(plaintext, buffers: sealBuffers), nil) }
-                    return (try key.sealParts(frame, buffers: sealBuffers), plaintext.count)
+            if config.version >= 2 && configuration.compression && plaintext.count > 1 {
+                // The frame is written straight into a pooled buffer and encrypted there; a frame that is
+                // not smaller than the plaintext does not fit, and the plaintext is stored instead.
+                var frame = sealBuffers.take(count: plaintext.count - 1)
+                let length = frame.withUnsafeMutableBytes { zstd.compress(plaintext, into: $0) }
+                if let length {
+                    frame.removeSubrange(length...)
+                    (sealed, uncompressedLength) = (try key.sealInPlace(consume frame), plaintext.count)
+                } else {
+                    sealBuffers.give(consume frame)
+                    (sealed, uncompressedLength) = (try key.sealParts(plaintext, buffers: sealBuffers), nil)
                 }
             } else {
                 (sealed, uncompressedLength) = (try key.sealParts(plaintext, buffers: sealBuffers), nil)

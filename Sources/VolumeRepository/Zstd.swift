@@ -76,6 +76,16 @@ final class Zstd: Sendable {
         return try body(UnsafeRawBufferPointer(rebasing: output[0..<n]))
     }
 
+    /// Compresses `input` into one zstd frame written at the start of `output`; returns the frame's length,
+    /// or nil when it would not fit in `output` (pass a buffer of `limit` bytes to keep only frames smaller
+    /// than that).
+    func compress(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int? {
+        let context = take()
+        defer { give(context) }
+        let n = ZSTD_compress2(context.pointer, output.baseAddress, output.count, input.baseAddress, input.count)
+        return ZSTD_isError(n) != 0 ? nil : n
+    }
+
     /// Compresses `input` into one zstd frame; `nil` when the result would not be smaller than `limit` bytes.
     func compress(_ input: UnsafeRawBufferPointer, limit: Int? = nil) -> [UInt8]? {
         withCompressed(input, limit: limit) { $0.map { Array($0) } }

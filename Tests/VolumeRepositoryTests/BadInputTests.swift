@@ -11,6 +11,16 @@ import Glibc
 struct BadInputTests {
     let password = "bad input"
 
+    /// A new repository in `dir` and the CLI arguments that open it.
+    func makeRepository(in dir: TempDir) async throws -> (FilesystemObjectStore, String, [String]) {
+        let repoPath = dir.sub("repo")
+        let store = try FilesystemObjectStore(root: repoPath, configuration: .init(createRoot: true))
+        _ = try await Repository.initialize(store: store, password: password, configuration: .testing, logger: .test)
+        let passwordFile = dir.sub("password")
+        try Data("\(password)\n".utf8).write(to: URL(fileURLWithPath: passwordFile))
+        return (store, repoPath, ["--repo", repoPath, "--password-file", passwordFile])
+    }
+
     @Test func oddItemsAreStoredOrReportedAndTheSnapshotIsStillWritten() async throws {
         let lifeboat = try LifeboatProcess.require()
         let dir = try TempDir()
@@ -33,12 +43,7 @@ struct BadInputTests {
         #expect(mkfifo(source + "/fifo", 0o644) == 0)
         try Data("plain\n".utf8).write(to: URL(fileURLWithPath: source + "/plain.txt"))
 
-        let repoPath = dir.sub("repo")
-        let store = try FilesystemObjectStore(root: repoPath, configuration: .init(createRoot: true))
-        _ = try await Repository.initialize(store: store, password: password, configuration: .testing, logger: .test)
-        let passwordFile = dir.sub("password")
-        try Data("\(password)\n".utf8).write(to: URL(fileURLWithPath: passwordFile))
-        let common = ["--repo", repoPath, "--password-file", passwordFile]
+        let (store, repoPath, common) = try await makeRepository(in: dir)
 
         // /proc/self/mem opens, but reading offset 0 fails (EIO) even as root: an unreadable file.
         let backup = try await LifeboatProcess.run(lifeboat, ["repo", "backup"] + common + [source, "/proc/self/mem"], outputPath: dir.sub("backup.log"))
@@ -68,5 +73,47 @@ struct BadInputTests {
         try await Restic.run(["-r", repoPath, "restore", "latest", "--target", resticTarget], password: password)
         let resticRaw = Array(resticTarget.utf8) + rawPath
         #expect(resticRaw.withCString { lstat($0, &st) } == 0, "restic restores the non-UTF-8 name")
+    }
+
+    /// `--read-concurrency` (restic's flag, default `$RESTIC_READ_CONCURRENCY` or 2): any number of files
+    /// read at once gives the same snapshot content; a value that is not a positive number is one clear line.
+    @Test func readConcurrencyFlagAndVariable() async throws {
+        let lifeboat = try LifeboatProcess.require()
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let source = dir.sub("src")
+        // Several multi-chunk files, so chunk buffers move between files that are read at once.
+        try Fixture.makeTree(at: source, bigFileSize: 6 * 1024 * 1024, seed: 7)
+        for i in 0..<3 { try Fixture.makeTree(at: source + "/copy\(i)", bigFileSize: (2 + i) * 1024 * 1024, seed: UInt64(10 + i)) }
+        let (store, repoPath, common) = try await makeRepository(in: dir)
+
+        for (n, args, environment) in [
+            (1, ["--read-concurrency", "1"], [:]), (4, [], ["RESTIC_READ_CONCURRENCY": "4"]),
+        ] as [(Int, [String], [String: String])] {
+            let backup = try await LifeboatProcess.run(
+                lifeboat, ["repo", "backup", "--force"] + common + args + [source], outputPath: dir.sub("backup-\(n).log"),
+                environment: environment)
+            #expect(backup.status == 0, "\(backup.output)")
+            let target = dir.sub("restore-\(n)")
+            let restore = try await LifeboatProcess.run(
+                lifeboat, ["repo", "restore", "latest", "--target", target] + common, outputPath: dir.sub("restore-\(n).log"))
+            #expect(restore.status == 0, "\(restore.output)")
+            try Fixture.expectSameTree(source, target + source)
+        }
+        let check = try await Restic.run(["-r", repoPath, "check", "--read-data"], password: password)
+        #expect(check.output.contains("no errors were found"), "\(check.output)")
+
+        for (name, args, environment, mentions) in [
+            ("zero", ["--read-concurrency", "0"], [:], "--read-concurrency 0"),
+            ("word", [], ["RESTIC_READ_CONCURRENCY": "many"], "RESTIC_READ_CONCURRENCY=many"),
+        ] as [(String, [String], [String: String], String)] {
+            let bad = try await LifeboatProcess.run(
+                lifeboat, ["repo", "backup"] + common + args + [source], outputPath: dir.sub("bad-\(name).log"), environment: environment)
+            #expect(bad.status != 0)
+            #expect(bad.output.contains(mentions), "\(bad.output)")
+            #expect(!bad.output.contains("Fatal error"), "\(bad.output)")
+        }
+        let repo = try await Repository.open(store: store, password: password, logger: .test)
+        #expect(try await repo.snapshots().count == 2)  // the bad invocations wrote nothing
     }
 }

@@ -44,21 +44,51 @@ struct BufferReuseTests {
         pool.give([UInt8](repeating: 1, count: 1000))
         pool.give([UInt8](repeating: 2, count: 5000))
         pool.give([UInt8](repeating: 3, count: 9000))  // beyond `keep`: dropped
-        let fits = pool.take(count: 2000)
-        #expect(fits.count == 5000 && fits.first == 2)  // smallest that fits, contents left as they were
-        let grown = pool.take(count: 3000)
-        #expect(grown.count == 3000 && grown.first == 1)  // none fits: the largest, grown
-        #expect(pool.take(count: 10) == [UInt8](repeating: 0, count: 10))  // pool empty: a new, zeroed buffer
-        #expect(pool.take(capacity: 10).isEmpty)
+        var fits = pool.take(count: 2000)
+        #expect(fits.count == 2000 && fits.first == 2)  // smallest that fits, cut to size, contents left as they were
+        let address = fits.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        pool.give(fits)
+        fits = []
+        // Extended within its capacity, in place.
+        let extended = pool.take(count: 4500)
+        #expect(extended.count == 4500 && extended.first == 2)
+        #expect(extended.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } == address)
+        // None fits: the largest is replaced by a new buffer (not grown: nothing to copy), and is gone.
+        let replaced = pool.take(count: 3000)
+        #expect(replaced.count == 3000)
+        #expect(pool.take(capacity: 1).capacity < 1000)  // the pool is empty now: a new, small buffer
+        #expect(pool.take(count: 10).count == 10)  // a new buffer
         pool.give([UInt8](repeating: 0, count: 2 << 20))  // larger than maxCapacity: not kept
         #expect(pool.take(capacity: 1).capacity < 2 << 20)
         var reused = [UInt8](repeating: 7, count: 4096)
-        let address = reused.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        let reusedAddress = reused.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
         pool.give(reused)
         reused = []
         let empty = pool.take(capacity: 100)
         #expect(empty.isEmpty && empty.capacity >= 4096)
-        #expect(empty.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } == address)
+        #expect(empty.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } == reusedAddress)
+    }
+
+    /// A blob compressed into a pooled buffer is encrypted where it lies: same format as `sealParts`, and the
+    /// ciphertext occupies the buffer it was given.
+    @Test func sealingInPlaceGivesTheSameFormat() throws {
+        let key = CryptoKey.random()
+        var rng = SplitMix(seed: 5)
+        for count in [0, 1, 15, 16, CryptoKey.sealSegment, 2 * CryptoKey.sealSegment + 77] {
+            let plaintext = (0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            var buffer = BufferPool(keep: 1).take(count: count)
+            buffer.withUnsafeMutableBytes { dst in plaintext.withUnsafeBytes { dst.copyMemory(from: $0) } }
+            let address = buffer.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+            let sealed = try key.sealInPlace(consume buffer)
+            if count > 0 {
+                #expect(sealed.ciphertext.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } == address)
+            }
+            // The reference: the segmented CTR stream from the same IV.
+            var expected: [UInt8] = []
+            try plaintext.withUnsafeBytes { try key.encrypt($0, iv: sealed.iv, appendingTo: &expected) }
+            #expect(sealed.ciphertext == expected)
+            #expect(try key.open(sealed.iv + sealed.ciphertext + sealed.tag) == plaintext)
+        }
     }
 
     /// An uploaded pack's buffer, recycled as its only reference, holds the next pack.

@@ -17,10 +17,14 @@ struct RepoBackupCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print the summary as JSON.") var json = false
     @Option(name: .long, help: "Compression: auto (zstd level 2), off, max (level 19) or a zstd level 1-22.")
     var compression = "auto"
+    @Option(name: .long, help: "Files read at once (default: $RESTIC_READ_CONCURRENCY or 2), as restic's flag.")
+    var readConcurrency: Int?
     @Argument(help: "Files and directories to back up.") var paths: [String]
 
     func run() async throws {
-        let repo = try await options.openRepository(configuration: try CompressionMode.configuration(compression))
+        var configuration = try CompressionMode.configuration(compression)
+        configuration.parallelism = try Self.readConcurrency(readConcurrency, environment: ProcessInfo.processInfo.environment)
+        let repo = try await options.openRepository(configuration: configuration)
         let progress = BackupProgress()
         let backupOptions = BackupOptions(
             paths: paths, tags: tag, hostname: host, excludes: exclude, parent: parent, force: force, progress: progress)
@@ -58,5 +62,18 @@ struct RepoBackupCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("Warning: at least one source file could not be read\n".utf8))
             throw ExitCode(3)
         }
+    }
+
+    /// The number of files read at once: the flag, else `RESTIC_READ_CONCURRENCY`, else 2 (restic's rules).
+    static func readConcurrency(_ flag: Int?, environment: [String: String]) throws -> Int {
+        if let flag {
+            guard flag > 0 else { throw ValidationError("--read-concurrency \(flag): must be at least 1") }
+            return flag
+        }
+        guard let text = environment["RESTIC_READ_CONCURRENCY"], !text.isEmpty else { return 2 }
+        guard let value = Int(text), value > 0 else {
+            throw ValidationError("RESTIC_READ_CONCURRENCY=\(text): must be a whole number of at least 1")
+        }
+        return value
     }
 }
