@@ -199,7 +199,7 @@ extension Archiver {
         }
     }
 
-    /// Hashes, compresses, encrypts and packs `buffer[0..<length]`; uploads the pack it filled.
+    /// Hashes, compresses, encrypts and packs `buffer[0..<length]`; hands the pack it filled to the uploader.
     private func storeChunk(_ buffer: [UInt8], length: Int) async throws -> BlobID {
         let (id, saved, full) = try buffer.withUnsafeBytes { b -> (BlobID, Repository.SaveResult, SealedPack?) in
             let chunk = UnsafeRawBufferPointer(rebasing: b[0..<length])
@@ -215,7 +215,7 @@ extension Archiver {
             }
         }
         progress?.addBytes(UInt64(length))
-        if let pack = consume full { try await repo.upload(consume pack) }
+        if let pack = consume full { try await uploader.send(consume pack) }
         return id
     }
 }

@@ -13,6 +13,8 @@ import Darwin
 final class Archiver: Sendable {
     let repo: Repository
     let limiter: AsyncLimiter
+    /// Uploads the data packs the file work fills.
+    let uploader = PackUploader()
     let excludes: ExcludeMatcher
     let names = OwnerNames()
     let stats = Mutex(BackupSummary(snapshotID: BlobID.hash([])))

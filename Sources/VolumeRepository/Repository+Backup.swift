@@ -54,7 +54,21 @@ extension Repository {
         }
 
         let archiver = Archiver(repo: self, excludes: options.excludes, progress: options.progress, force: options.force, logger: logger)
-        let rootID = try await archiveLevel(archiver, entries: targets, parent: parentRoot)
+        let rootID = try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await archiver.uploader.run(into: self) }
+            do {
+                let root = try await archiveLevel(archiver, entries: targets, parent: parentRoot)
+                archiver.uploader.close()
+                try await group.waitForAll()
+                return root
+            } catch {
+                // The packs already handed over are still uploaded (the next prune removes them if no
+                // index names them); then the error goes up.
+                archiver.uploader.close()
+                try? await group.waitForAll()
+                throw error
+            }
+        }
         try await flush()
 
         var snapshot = Snapshot(time: started, tree: rootID, paths: paths)

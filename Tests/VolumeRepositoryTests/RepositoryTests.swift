@@ -172,12 +172,8 @@ struct RepositoryTests {
         #expect(pruned.blobsRemoved >= 1)
         let opened = try await Repository.open(store: store, password: password, logger: .test)
         let report = try await opened.check(readData: true, logger: .test)
-        #expect(report.isClean, "\(report.errors)")
         #expect(!report.hints.contains { $0.contains("not used") })
-        let target = dir.sub("restore")
-        let restored = try await opened.restore(RestoreOptions(target: target), logger: .test)
-        #expect(restored.isComplete)
-        try Fixture.expectSameTree(source, target + source)
+        try await opened.expectCleanAndRestores(source, into: dir.sub("restore"))
     }
 
     /// A backup killed after uploading its packs but before its index, and a write killed before its rename:

@@ -146,6 +146,17 @@ enum Restic {
     }
 }
 
+extension Repository {
+    /// `check --read-data` finds nothing wrong and a full restore into `target` gives back `source`'s tree.
+    func expectCleanAndRestores(_ source: String, into target: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let report = try await check(readData: true, logger: .test)
+        #expect(report.isClean, "\(report.errors)", sourceLocation: sourceLocation)
+        let restored = try await restore(RestoreOptions(target: target), logger: .test)
+        #expect(restored.isComplete, "\(restored.errors)", sourceLocation: sourceLocation)
+        try Fixture.expectSameTree(source, target + source, sourceLocation: sourceLocation)
+    }
+}
+
 extension Logger {
     static var test: Logger {
         var l = Logger(label: "test.volume-repository")
