@@ -3,21 +3,25 @@ import Synchronization
 
 /// Collects encrypted blobs of one type into packs; hands out full packs for upload.
 ///
-/// Adding copies the sealed bytes under a lock; the caller that fills a pack uploads it, so at most one
-/// pack per concurrent caller is in flight (bounded memory).
+/// Adding copies the sealed bytes under a lock; the caller that fills a pack uploads it or hands it to a
+/// `PackUploader`, which bounds the packs in flight.
 final class Packer: Sendable {
     let type: BlobType
     let targetSize: Int
     private let current: Mutex<PackWriter?> = Mutex(nil)
-    /// Buffers of uploaded packs, reused for the next packs (saves page faults on 16 MiB buffers).
+    /// Buffers of uploaded packs, reused for the next packs.
     private let spare: Mutex<[ByteBuffer]> = Mutex([])
-    /// How many uploaded buffers are kept for reuse. Each keeps ~17 MiB resident; one is enough for the
-    /// next pack, as uploading a pack takes less time than filling one.
-    static let spareBuffers = 1
+    /// How many uploaded buffers are kept for reuse (see `init`).
+    let spareBuffers: Int
 
-    init(type: BlobType, targetSize: Int) {
+    /// - Parameter spareBuffers: uploaded pack buffers kept for the next packs. Each stays ~17 MiB resident
+    ///   from the start of its next pack, where a new buffer only grows as it fills (its pages come in 2 MiB
+    ///   huge pages, see `PackWriter.init(capacity:)`, so faulting them in is cheap). On the benchmark
+    ///   dataset one spare cost 12-15 MiB of peak RSS for no measurable speed, so the default is none.
+    init(type: BlobType, targetSize: Int, spareBuffers: Int = 0) {
         self.type = type
         self.targetSize = targetSize
+        self.spareBuffers = spareBuffers
     }
 
     /// Adds a blob; returns the sealed pack when this blob completed one (sealed here, where the writer has
@@ -42,7 +46,7 @@ final class Packer: Sendable {
         // Only a buffer with no other reference keeps its pages: `clear()` gives a shared one new storage.
         buffer.clear()
         let cleared = consume buffer
-        spare.withLock { if $0.count < Self.spareBuffers { $0.append(cleared) } }
+        spare.withLock { if $0.count < spareBuffers { $0.append(cleared) } }
     }
 
     /// Takes the partly filled pack, if any, sealed.

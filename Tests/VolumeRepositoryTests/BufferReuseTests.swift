@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import NIOCore
 import Testing
 import _CryptoExtras
@@ -94,7 +95,7 @@ struct BufferReuseTests {
     /// An uploaded pack's buffer, recycled as its only reference, holds the next pack.
     @Test func packBufferIsReusedForTheNextPack() throws {
         let key = CryptoKey.random()
-        let packer = Packer(type: .data, targetSize: 64 * 1024)
+        let packer = Packer(type: .data, targetSize: 64 * 1024, spareBuffers: 1)
         var rng = SplitMix(seed: 9)
         func fill() throws -> SealedPack {
             while true {
@@ -114,5 +115,31 @@ struct BufferReuseTests {
         let third = try fill()
         #expect(third.bytes.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) } != address)
         #expect(second.bytes.readableBytes > 64 * 1024)  // the shared one is untouched
+    }
+
+    /// A new pack buffer's pages are advised as transparent huge pages, where the kernel offers them.
+    @Test func newPackBuffersAskForHugePages() throws {
+        let mode = (try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8)) ?? ""
+        try #require(mode.contains("[madvise]") || mode.contains("[always]"), "this kernel offers no transparent huge pages (\(mode))")
+        let writer = PackWriter(capacity: 24 * 1024 * 1024)
+        let base = writer.bytes.withVeryUnsafeBytes { UInt(bitPattern: $0.baseAddress) + 4 * 1024 * 1024 }
+        // The VMA holding the buffer's middle says whether THP may back it.
+        // procfs files report size 0: read to the end rather than by size.
+        let handle = try #require(FileHandle(forReadingAtPath: "/proc/self/smaps"))
+        let smaps = String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
+        try handle.close()
+        var inside = false
+        var eligible: String?
+        for line in smaps.split(separator: "\n") {
+            if let dash = line.firstIndex(of: "-"), let space = line.firstIndex(of: " "), dash < space,
+                let lo = UInt(line[..<dash], radix: 16), let hi = UInt(line[line.index(after: dash)..<space], radix: 16)
+            {
+                inside = lo <= base && base < hi
+            } else if inside, line.hasPrefix("THPeligible:") {
+                eligible = line.split(separator: " ", omittingEmptySubsequences: true).last.map(String.init)
+            }
+        }
+        #expect(eligible == "1", "THPeligible of the pack buffer's mapping: \(eligible ?? "not found")")
+        withExtendedLifetime(writer) {}
     }
 }
