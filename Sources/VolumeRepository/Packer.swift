@@ -79,9 +79,9 @@ final class BufferPool: Sendable {
         return buffer
     }
 
-    /// A buffer of exactly `count` bytes whose contents are left over from its last use (or zero): write
-    /// before reading. A pooled buffer without room is replaced, not grown, so nothing is copied, and fresh
-    /// memory is not zeroed (its pages are touched only when written).
+    /// A buffer of exactly `count` bytes whose contents are undefined (left over from an earlier use, or never
+    /// written): callers write before they read. A pooled buffer without room is replaced, not grown, so
+    /// nothing is copied, and new memory is not zeroed (its pages are touched only when written).
     func take(count: Int) -> [UInt8] {
         var buffer = pick(count, by: \.capacity)
         guard buffer.capacity >= count else { return Self.uninitialized(count: count) }
@@ -93,7 +93,8 @@ final class BufferPool: Sendable {
         return buffer
     }
 
-    /// `count` bytes of fresh, unwritten memory (its pages are touched only when written).
+    /// `count` bytes of new memory, not initialised: its pages are touched only when written, and callers
+    /// write each byte before reading it (bytes are trivial values, so no byte needs initialising first).
     static func uninitialized(count: Int) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
     }
