@@ -146,8 +146,16 @@ public struct CryptoKey: Sendable {
         var diff: UInt8 = 0
         for i in 0..<16 { diff |= expected[i] ^ sealed[sealed.count - 16 + i] }
         guard diff == 0 else { throw RepositoryError(code: .corrupt, message: "ciphertext verification failed") }
-        let pt = try AES._CTR.decrypt(ct, using: encryptionKey, nonce: AES._CTR.Nonce(nonceBytes: iv))
-        return [UInt8](pt)
+        // CTR decryption is encryption: in `sealSegment` pieces straight into the result, as sealing does.
+        // One call for the whole blob would fill a new `Data` (zeroed, then written) and copy it again.
+        return try [UInt8](unsafeUninitializedCapacity: ct.count) { buffer, initialized in
+            let out = UnsafeMutableRawBufferPointer(buffer)
+            HugePages.advise(out)
+            try encryptSegments(ct, iv: iv) { offset, piece in
+                UnsafeMutableRawBufferPointer(rebasing: out[offset..<(offset + piece.count)]).copyMemory(from: piece)
+            }
+            initialized = ct.count
+        }
     }
 
     /// `open` for byte arrays.

@@ -4,6 +4,27 @@ import Foundation
 import Glibc
 #endif
 
+/// Transparent huge pages for big, short-lived buffers.
+enum HugePages {
+    /// Linux `MADV_HUGEPAGE` (not exported by the Glibc module).
+    static let madviseHugePage: Int32 = 14
+    static let size = 2 * 1024 * 1024
+
+    /// Asks the kernel to back the 2 MiB-aligned part of `memory` with huge pages (honoured when THP is
+    /// `madvise` or `always`), so writing it faults in a 2 MiB page at a time instead of 512 small ones.
+    /// Only advice: a kernel without THP refuses it, and nothing changes.
+    static func advise(_ memory: UnsafeMutableRawBufferPointer) {
+        #if os(Linux)
+        guard memory.count >= 2 * size, let base = memory.baseAddress else { return }
+        let huge = UInt(size)
+        let start = (UInt(bitPattern: base) + huge - 1) & ~(huge - 1)
+        let end = (UInt(bitPattern: base) + UInt(memory.count)) & ~(huge - 1)
+        guard end > start, let aligned = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(aligned, Int(end - start), madviseHugePage)
+        #endif
+    }
+}
+
 /// One blob entry of a pack header.
 public struct PackEntry: Sendable, Hashable {
     public var type: BlobType
@@ -51,21 +72,8 @@ struct PackWriter {
 
     /// Advises huge pages for the 2 MiB-aligned part of `buffer`'s storage.
     static func adviseHugePages(_ buffer: inout ByteBuffer) {
-        #if os(Linux)
-        buffer.withVeryUnsafeMutableBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            let huge = UInt(2 * 1024 * 1024)
-            let start = (UInt(bitPattern: base) + huge - 1) & ~(huge - 1)
-            let end = (UInt(bitPattern: base) + UInt(raw.count)) & ~(huge - 1)
-            guard end > start, let aligned = UnsafeMutableRawPointer(bitPattern: start) else { return }
-            // Only advice: a kernel without THP refuses it, and nothing changes.
-            _ = madvise(aligned, Int(end - start), Self.madviseHugePage)
-        }
-        #endif
+        buffer.withVeryUnsafeMutableBytes { HugePages.advise($0) }
     }
-
-    /// Linux `MADV_HUGEPAGE` (not exported by the Glibc module).
-    static let madviseHugePage: Int32 = 14
 
     /// Starts a pack in a recycled buffer. Pass its only reference (`consume`): clearing a shared buffer
     /// gives it new storage, and the old pages would not be reused.

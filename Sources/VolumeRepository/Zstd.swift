@@ -97,6 +97,7 @@ final class Zstd: Sendable {
         if let expectedSize {
             var ok = true
             let out = [UInt8](unsafeUninitializedCapacity: max(expectedSize, 1)) { buf, initialized in
+                HugePages.advise(UnsafeMutableRawBufferPointer(buf))
                 let n = ZSTD_decompress(buf.baseAddress, expectedSize, input.baseAddress, input.count)
                 ok = ZSTD_isError(n) == 0 && n == expectedSize
                 initialized = ok ? n : 0
