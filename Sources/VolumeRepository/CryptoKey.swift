@@ -57,8 +57,7 @@ public struct CryptoKey: Sendable {
     /// Encrypts and authenticates `plaintext`. With `buffers`, the ciphertext goes into a buffer taken from
     /// that pool (give it back when done with it), so no fresh pages are touched.
     func sealParts(_ plaintext: UnsafeRawBufferPointer, buffers: BufferPool? = nil) throws -> Sealed {
-        var iv = randomBytes(16)
-        while iv.allSatisfy({ $0 == 0 }) { iv = randomBytes(16) }
+        let iv = Self.newIV()
         var ct = buffers?.take(capacity: plaintext.count) ?? []
         try encrypt(plaintext, iv: iv, appendingTo: &ct)
         let tag = try ct.withUnsafeBytes { try mac(nonce: iv, ciphertext: $0) }
@@ -68,14 +67,9 @@ public struct CryptoKey: Sendable {
     /// Encrypts and authenticates the plaintext in `buffer` (all of its `count` bytes) in place: the
     /// ciphertext replaces it, so a blob compressed straight into a pooled buffer needs no second one.
     func sealInPlace(_ buffer: consuming [UInt8]) throws -> Sealed {
-        var iv = randomBytes(16)
-        while iv.allSatisfy({ $0 == 0 }) { iv = randomBytes(16) }
-        try buffer.withUnsafeMutableBytes { b in
-            // Each piece is encrypted before it is overwritten.
-            try encryptSegments(UnsafeRawBufferPointer(b), iv: iv) { offset, piece in
-                UnsafeMutableRawBufferPointer(rebasing: b[offset..<(offset + piece.count)]).copyMemory(from: piece)
-            }
-        }
+        let iv = Self.newIV()
+        // Each piece is encrypted before it is overwritten.
+        try buffer.withUnsafeMutableBytes { try encrypt(UnsafeRawBufferPointer($0), iv: iv, into: $0) }
         let tag = try buffer.withUnsafeBytes { try mac(nonce: iv, ciphertext: $0) }
         return Sealed(iv: iv, ciphertext: buffer, tag: tag)
     }
@@ -84,6 +78,21 @@ public struct CryptoKey: Sendable {
     func encrypt(_ plaintext: UnsafeRawBufferPointer, iv: [UInt8], appendingTo out: inout [UInt8]) throws {
         out.reserveCapacity(out.count + plaintext.count)
         try encryptSegments(plaintext, iv: iv) { _, piece in out.append(contentsOf: piece.bindMemory(to: UInt8.self)) }
+    }
+
+    /// AES-256-CTR of `plaintext` from counter block `iv`, written to the start of `out` (which has room for
+    /// it, and may be `plaintext` itself).
+    func encrypt(_ plaintext: UnsafeRawBufferPointer, iv: [UInt8], into out: UnsafeMutableRawBufferPointer) throws {
+        try encryptSegments(plaintext, iv: iv) { offset, piece in
+            UnsafeMutableRawBufferPointer(rebasing: out[offset..<(offset + piece.count)]).copyMemory(from: piece)
+        }
+    }
+
+    /// A random IV, never all zeros.
+    static func newIV() -> [UInt8] {
+        var iv = randomBytes(16)
+        while iv.allSatisfy({ $0 == 0 }) { iv = randomBytes(16) }
+        return iv
     }
 
     /// AES-256-CTR of `plaintext` from counter block `iv`, `sealSegment` bytes per swift-crypto call; `body`
@@ -151,9 +160,7 @@ public struct CryptoKey: Sendable {
         return try [UInt8](unsafeUninitializedCapacity: ct.count) { buffer, initialized in
             let out = UnsafeMutableRawBufferPointer(buffer)
             HugePages.advise(out)
-            try encryptSegments(ct, iv: iv) { offset, piece in
-                UnsafeMutableRawBufferPointer(rebasing: out[offset..<(offset + piece.count)]).copyMemory(from: piece)
-            }
+            try encrypt(ct, iv: iv, into: out)
             initialized = ct.count
         }
     }

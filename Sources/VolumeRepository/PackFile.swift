@@ -67,12 +67,7 @@ struct PackWriter {
     /// faults without pack buffer reuse).
     init(capacity: Int) {
         bytes = ByteBufferAllocator().buffer(capacity: capacity)
-        Self.adviseHugePages(&bytes)
-    }
-
-    /// Advises huge pages for the 2 MiB-aligned part of `buffer`'s storage.
-    static func adviseHugePages(_ buffer: inout ByteBuffer) {
-        buffer.withVeryUnsafeMutableBytes { HugePages.advise($0) }
+        bytes.withVeryUnsafeMutableBytes { HugePages.advise($0) }
     }
 
     /// Starts a pack in a recycled buffer. Pass its only reference (`consume`): clearing a shared buffer

@@ -73,7 +73,7 @@ final class BufferPool: Sendable {
 
     /// An empty buffer with room for `capacity` bytes.
     func take(capacity: Int) -> [UInt8] {
-        var buffer = pick(capacity, by: \.capacity)
+        var buffer = pick(capacity)
         buffer.removeAll(keepingCapacity: true)
         buffer.reserveCapacity(capacity)
         return buffer
@@ -83,7 +83,7 @@ final class BufferPool: Sendable {
     /// written): callers write before they read. A pooled buffer without room is replaced, not grown, so
     /// nothing is copied, and new memory is not zeroed (its pages are touched only when written).
     func take(count: Int) -> [UInt8] {
-        var buffer = pick(count, by: \.capacity)
+        var buffer = pick(count)
         guard buffer.capacity >= count else { return Self.uninitialized(count: count) }
         if buffer.count > count {
             buffer.removeSubrange(count...)
@@ -106,14 +106,14 @@ final class BufferPool: Sendable {
         free.withLock { if $0.count < keep { $0.append(buffer) } }
     }
 
-    /// Removes and returns the smallest pooled buffer whose `size` is at least `needed`; else the largest
-    /// (to be grown, so the pool converges on buffers that fit); else a new empty one.
-    private func pick(_ needed: Int, by size: KeyPath<[UInt8], Int>) -> [UInt8] {
+    /// Removes and returns the smallest pooled buffer whose capacity is at least `needed`; else the largest
+    /// (to be grown or replaced, so the pool converges on buffers that fit); else a new empty one.
+    private func pick(_ needed: Int) -> [UInt8] {
         free.withLock { pool in
             guard !pool.isEmpty else { return [] }
             var best = 0
             for i in pool.indices.dropFirst() {
-                let s = pool[i][keyPath: size], b = pool[best][keyPath: size]
+                let s = pool[i].capacity, b = pool[best].capacity
                 if s >= needed ? (b < needed || s < b) : (b < needed && s > b) { best = i }
             }
             return pool.remove(at: best)
