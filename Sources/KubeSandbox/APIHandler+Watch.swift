@@ -41,76 +41,86 @@ extension APIHandler {
         let filter = WatchFilter(storageKey: type.storageKey, namespace: namespace) { key, object in
             selector.matches(key, object)
         }
-        let events = core.store.watch(filter, from: start)
+        let from = start
         let startVersion = start ?? 0
         let watchTimeout = timeout
         let core = self.core
         let body = ResponseBody { writer in
-            let (output, continuation) = AsyncStream.makeStream(of: Output.self)
+            // Events, the timeout and bookmark ticks meet in one mailbox; everything pending is written as
+            // one chunk, so a watch that fell behind catches up with one write.
+            let mailbox = Mailbox<Output>()
+            let id = core.store.watch(
+                filter, from: from,
+                into: WatchSink(deliver: { mailbox.put(.item($0)) }, finish: { mailbox.close() }))
+            defer { if let id { core.store.endWatch(id) } }
             var lastVersion = startVersion
             var sentColumns = false
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    for await item in events { continuation.yield(.item(item)) }
-                    continuation.finish()
-                }
-                group.addTask {
                     try? await Task.sleep(for: watchTimeout)
-                    continuation.yield(.timeout)
+                    mailbox.put(.timeout)
                 }
                 if bookmarks {
                     group.addTask {
                         while !Task.isCancelled {
                             try? await Task.sleep(for: bookmarkInterval)
-                            continuation.yield(.bookmark)
+                            mailbox.put(.bookmark)
                         }
                     }
                 }
-                loop: for await next in output {
+                loop: while true {
+                    let batch = await mailbox.take()
+                    if batch.isEmpty { break }
                     var buffer = ByteBuffer()
-                    switch next {
-                    case .item(.event(let event)):
-                        lastVersion = max(lastVersion, event.resourceVersion)
-                        buffer.writeString("{\"type\":\"\(event.kind.rawValue)\",\"object\":")
-                        if table, let object = try? event.object.decode(type) {
-                            TableFormat(type: type, now: Date()).table(
-                                [object],
-                                resourceVersion: String(event.resourceVersion),
-                                continueToken: nil,
-                                remaining: nil,
-                                includeObject: includeObject,
-                                withColumns: !sentColumns
-                            ).write(into: &buffer)
-                            sentColumns = true
-                        } else {
-                            event.object.write(into: &buffer, type: type, withTypeMeta: true)
-                        }
-                        buffer.writeString("}\n")
-                    case .item(.expired(let requested, let oldest)):
-                        let status = APIStatus.expired("too old resource version: \(requested) (\(oldest))")
-                        buffer.writeString("{\"type\":\"ERROR\",\"object\":")
-                        status.json.write(into: &buffer)
-                        buffer.writeString("}\n")
-                    case .bookmark, .timeout:
-                        if bookmarks {
-                            if lastVersion == 0 { lastVersion = core.store.currentResourceVersion }
-                            let bookmark: JSONValue = [
-                                "type": "BOOKMARK",
-                                "object": [
-                                    "kind": .string(type.kind), "apiVersion": .string(type.apiVersion),
-                                    "metadata": [
-                                        "resourceVersion": .string(String(lastVersion)), "creationTimestamp": nil,
+                    var last = false
+                    for next in batch {
+                        switch next {
+                        case .item(.event(let event)):
+                            lastVersion = max(lastVersion, event.resourceVersion)
+                            buffer.writeString("{\"type\":\"\(event.kind.rawValue)\",\"object\":")
+                            if table, let object = try? event.object.decode(type) {
+                                TableFormat(type: type, now: Date()).table(
+                                    [object],
+                                    resourceVersion: String(event.resourceVersion),
+                                    continueToken: nil,
+                                    remaining: nil,
+                                    includeObject: includeObject,
+                                    withColumns: !sentColumns
+                                ).write(into: &buffer)
+                                sentColumns = true
+                            } else {
+                                event.object.write(into: &buffer, type: type, withTypeMeta: true)
+                            }
+                            buffer.writeString("}\n")
+                        case .item(.expired(let requested, let oldest)):
+                            let status = APIStatus.expired("too old resource version: \(requested) (\(oldest))")
+                            buffer.writeString("{\"type\":\"ERROR\",\"object\":")
+                            status.json.write(into: &buffer)
+                            buffer.writeString("}\n")
+                            last = true
+                        case .bookmark, .timeout:
+                            if bookmarks {
+                                if lastVersion == 0 { lastVersion = core.store.currentResourceVersion }
+                                let bookmark: JSONValue = [
+                                    "type": "BOOKMARK",
+                                    "object": [
+                                        "kind": .string(type.kind), "apiVersion": .string(type.apiVersion),
+                                        "metadata": [
+                                            "resourceVersion": .string(String(lastVersion)), "creationTimestamp": nil,
+                                        ],
                                     ],
-                                ],
-                            ]
-                            bookmark.write(into: &buffer)
-                            buffer.writeString("\n")
+                                ]
+                                bookmark.write(into: &buffer)
+                                buffer.writeString("\n")
+                            }
+                            if case .timeout = next { last = true }
                         }
+                        if last { break }
                     }
                     if buffer.readableBytes > 0 { try await writer.write(buffer) }
-                    if case .timeout = next { break loop }
-                    if case .item(.expired) = next { break loop }
+                    if last { break loop }
                 }
+                mailbox.close()
                 group.cancelAll()
             }
             try await writer.finish(nil)

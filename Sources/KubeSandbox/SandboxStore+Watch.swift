@@ -1,28 +1,37 @@
 import NIOCore
 import Synchronization
 
+/// Where a watcher's items go: `deliver` is called inside the store's lock, in resourceVersion order, and
+/// must not block; `finish` when the store closes.
+struct WatchSink: Sendable {
+    var deliver: @Sendable (WatchItem) -> Void
+    var finish: @Sendable () -> Void
+}
+
 extension SandboxStore {
-    /// Starts a watch.
+    /// Starts a watch; call ``endWatch(_:)`` with the returned id when done with it.
     ///
     /// - Parameters:
     ///   - filter: what the watcher sees.
     ///   - resourceVersion: replay events after this resourceVersion from the history; `nil` means
     ///     "start with ADDED events for every current object" (resourceVersion "" or "0").
-    /// - Returns: the event stream; it ends when the consumer stops iterating or the store closes.
-    func watch(_ filter: WatchFilter, from resourceVersion: Int64?) -> AsyncStream<WatchItem> {
-        let (stream, continuation) = AsyncStream.makeStream(of: WatchItem.self)
+    ///   - sink: receives the items. When the history no longer reaches `resourceVersion` it receives
+    ///     `.expired` and is finished; when the store is closed it is finished at once.
+    /// - Returns: the watch's id, or nil when the watch ended at once (the sink was finished).
+    @discardableResult
+    func watch(_ filter: WatchFilter, from resourceVersion: Int64?, into sink: WatchSink) -> Int? {
         let id: Int? = state.withLock { state -> Int? in
             guard !state.closed else { return nil }
             if let resourceVersion {
                 if resourceVersion < state.historyFloor {
-                    continuation.yield(.expired(requested: resourceVersion, oldest: state.historyFloor))
+                    sink.deliver(.expired(requested: resourceVersion, oldest: state.historyFloor))
                     return nil
                 }
                 let count = state.history.count
                 for offset in 0..<count {
                     let event = state.history[(state.historyStart + offset) % count]
                     guard event.resourceVersion > resourceVersion, let seen = filter.translate(event) else { continue }
-                    continuation.yield(.event(seen))
+                    sink.deliver(.event(seen))
                 }
             } else if var collection = state.collections[filter.storageKey] {
                 state.collections[filter.storageKey] = nil
@@ -30,23 +39,20 @@ extension SandboxStore {
                 state.collections[filter.storageKey] = collection
                 for key in keys {
                     guard let object = collection.objects[key], filter.selects(key, object) else { continue }
-                    continuation.yield(
-                        .event(WatchEvent(kind: .added, storageKey: filter.storageKey, key: key, object: object))
-                    )
+                    sink.deliver(.event(WatchEvent(kind: .added, storageKey: filter.storageKey, key: key, object: object)))
                 }
             }
             let id = state.nextWatcherID
             state.nextWatcherID += 1
-            state.watchers[id] = Watcher(filter: filter, continuation: continuation)
+            state.watchers[id] = Watcher(filter: filter, sink: sink)
             return id
         }
-        guard let id else {
-            continuation.finish()
-            return stream
-        }
-        continuation.onTermination = { [weak self] _ in
-            self?.state.withLock { state in _ = state.watchers.removeValue(forKey: id) }
-        }
-        return stream
+        if id == nil { sink.finish() }
+        return id
+    }
+
+    /// Stops delivering to the watch `id` (no effect when it already ended).
+    func endWatch(_ id: Int) {
+        _ = state.withLock { state in state.watchers.removeValue(forKey: id) }
     }
 }

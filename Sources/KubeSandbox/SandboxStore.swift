@@ -22,7 +22,7 @@ final class SandboxStore: Sendable {
 
     struct Watcher {
         var filter: WatchFilter
-        var continuation: AsyncStream<WatchItem>.Continuation
+        var sink: WatchSink
     }
 
     struct State {
@@ -280,11 +280,11 @@ final class SandboxStore: Sendable {
     func close() {
         let watchers = state.withLock { state in
             state.closed = true
-            let all = state.watchers.values.map(\.continuation)
+            let all = state.watchers.values.map(\.sink)
             state.watchers = [:]
             return all
         }
-        for continuation in watchers { continuation.finish() }
+        for sink in watchers { sink.finish() }
         changes.finish()
     }
 
@@ -323,10 +323,10 @@ final class SandboxStore: Sendable {
             state.history[state.historyStart] = event
             state.historyStart = (state.historyStart + 1) % historyCapacity
         }
-        // Yielding inside the lock keeps every watcher's stream in resourceVersion order;
-        // AsyncStream.yield never blocks (unbounded buffer).
+        // Delivering inside the lock keeps every watcher's stream in resourceVersion order; a sink never
+        // blocks (unbounded).
         for watcher in state.watchers.values {
-            if let seen = watcher.filter.translate(event) { watcher.continuation.yield(.event(seen)) }
+            if let seen = watcher.filter.translate(event) { watcher.sink.deliver(.event(seen)) }
         }
         changes.yield(event)
     }

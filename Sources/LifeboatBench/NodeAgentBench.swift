@@ -87,7 +87,12 @@ struct NodeAgentBench: AsyncParsableCommand {
         let resolvedConfig = try NodeAgentConfig.load(json: Self.config, source: "bench").config.resolve(in: ClusterFacts(nodes: nodeList))
         let greedy = Self.greedyMakespan(work, nodes: nodeList, capacity: report.capacity, config: resolvedConfig)
         print("zero-overhead FIFO list schedule (each free slot takes the oldest load its node may run, instantly): \(Self.f(greedy)) s = \(Self.f(greedy / seconds(report.idealMakespan), 3))× ideal; measured/that = \(Self.f(seconds(report.makespan) / greedy, 3))×")
-        print("wall time \(Self.f(seconds(report.wallTime))) s (setup included); process CPU \(Self.f(cpu)) s")
+        let u = Self.utilisation(report.observation.timeline, capacity: capacityTotal, end: seconds(report.makespan))
+        let ramp = [4, 2].map { part in
+            report.observation.timeline.first { $0.running * part >= capacityTotal }.map { "1/\(part) after \(Self.f($0.at.inSeconds)) s" } ?? "1/\(part) never"
+        }.joined(separator: ", ")
+        print("slots: \(ramp), all \(capacityTotal) busy \(u.fill.map { "after \(Self.f($0)) s" } ?? "never (at most \(u.maxRunning))"); busy \(Self.f(u.waiting * 100, 1))% of slot time while New loads waited (until \(Self.f(u.drain)) s), \(Self.f(u.overall * 100, 1))% overall")
+        print("wall time \(Self.f(seconds(report.wallTime))) s (setup included); process CPU \(Self.f(cpu)) s (\(Self.f(cpu / max(0.001, seconds(report.wallTime)))) cores)")
         print("decisions (reconciles) \(s.reconciles): \(Self.f(seconds(s.reconcileTime) * 1e6 / Double(max(1, s.reconciles)), 0)) µs wall each (API round trips included); \(Self.f(cpu * 1e6 / Double(max(1, s.reconciles)), 0)) µs process CPU each (sandbox, 50 agents and observer together)")
         print("accepted \(s.accepted), acceptance races lost \(s.acceptLost), prepare queue full \(s.queueFull)×, no free slot \(s.noFreeSlot)×, node full \(s.nodeFull)×, write conflicts \(s.conflicts)")
         print("observed: max preparing \(report.observation.maxPreparing) (limit \(report.prepareQueueLength)); nodes at their number: \(report.capacity.filter { report.observation.maxRunning[$0.key] == $0.value }.count)/\(nodes); loads completed once: \(report.observation.completions.values.filter { $0 == 1 }.count)/\(loads)")
@@ -134,6 +139,27 @@ struct NodeAgentBench: AsyncParsableCommand {
             end = max(end, slots[best].free)
         }
         return end
+    }
+
+    /// From the observer's timeline: when every slot was first busy, the share of slot time busy while New
+    /// loads were waiting (from the first load to the last time none was New), and overall.
+    static func utilisation(
+        _ timeline: [(at: Duration, running: Int, new: Int)], capacity: Int, end: Double
+    ) -> (fill: Double?, maxRunning: Int, drain: Double, waiting: Double, overall: Double) {
+        // Loads still New at the end (a timed-out run): they waited until the end.
+        let drain = timeline.last(where: { $0.new > 0 }).map { last in timeline.first(where: { $0.at > last.at })?.at.inSeconds ?? end } ?? 0
+        var fill: Double?
+        var busyWaiting = 0.0
+        var busy = 0.0
+        for (i, point) in timeline.enumerated() {
+            let t = point.at.inSeconds
+            if fill == nil && point.running >= capacity { fill = t }
+            let next = i + 1 < timeline.count ? timeline[i + 1].at.inSeconds : end
+            busy += Double(point.running) * max(0, min(next, end) - t)
+            busyWaiting += Double(point.running) * max(0, min(next, drain) - min(t, drain))
+        }
+        let slots = Double(max(1, capacity))
+        return (fill, timeline.map(\.running).max() ?? 0, drain, busyWaiting / (slots * max(0.001, drain)), busy / (slots * max(0.001, end)))
     }
 
     static func f(_ x: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", x) }

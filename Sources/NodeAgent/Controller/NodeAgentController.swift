@@ -60,8 +60,9 @@ public struct NodeAgentController: Service {
         /// the DataUpload, delete the source ones; delete the backup one at clean-up). Off for simulations
         /// whose DataUploads have no VolumeSnapshot.
         public var volumeSnapshotSteps: Bool
-        /// Granularity of delayed requeues.
-        public var queueTick: Duration
+        /// How late a delayed requeue may run, so nearby deadlines share one wake-up of the work queue's
+        /// timer (there is no polling: an idle node agent does not wake up).
+        public var delayTolerance: Duration
         /// Staggers the acceptance race: for each load the nodes are ranked by a hash of node and load name
         /// (the same ranking in every node agent), and a node agent waits its rank × this before trying to
         /// accept the load. The first-ranked one tries at once; its acceptance reaches the others through their
@@ -75,7 +76,7 @@ public struct NodeAgentController: Service {
             nodeName: String, namespace: String = "velero", kinds: Set<LoadKind> = Set(LoadKind.allCases),
             prepareTimeout: Duration = .seconds(1800), requeueDelay: Duration = .seconds(5),
             retryDelay: Duration = .milliseconds(100), resyncInterval: Duration = .seconds(60), workers: Int = 4,
-            hostPods: String = "/host_pods", capacityAwarePlacement: Bool = false, queueTick: Duration = .milliseconds(10),
+            hostPods: String = "/host_pods", capacityAwarePlacement: Bool = false, delayTolerance: Duration = .milliseconds(5),
             acceptStagger: Duration = .zero, resourceTimeout: String = "10m0s", volumeSnapshotSteps: Bool = true,
             cacheLimitBytes: Int64 = ExposerBuilder.defaultCacheLimitBytes, now: @escaping @Sendable () -> Date = { Date() }
         ) {
@@ -89,7 +90,7 @@ public struct NodeAgentController: Service {
             self.workers = workers
             self.hostPods = hostPods
             self.capacityAwarePlacement = capacityAwarePlacement
-            self.queueTick = queueTick
+            self.delayTolerance = delayTolerance
             self.acceptStagger = acceptStagger
             self.resourceTimeout = resourceTimeout
             self.volumeSnapshotSteps = volumeSnapshotSteps
@@ -140,7 +141,7 @@ public struct NodeAgentController: Service {
         for node in nodes { labels[node.name] = node.labels }
         nodeLabels = labels
         let own = capacity[configuration.nodeName] ?? config.globalConcurrency
-        state = ControllerState(capacity: own)
+        state = ControllerState(capacity: own, delayTolerance: configuration.delayTolerance)
     }
 
     /// This node's data-path concurrency.
@@ -148,6 +149,13 @@ public struct NodeAgentController: Service {
 
     /// The counters so far.
     public var statistics: NodeAgentStatistics { state.statistics.withLock { $0 } }
+
+    /// Whether the cache holds every watched kind of load (each listed once, its watch started from there):
+    /// the point after which this node agent sees every new load.
+    public var isSynced: Bool {
+        let synced = state.synced.withLock { $0 }
+        return configuration.kinds.allSatisfy { synced.contains($0.gvr) }
+    }
 
     var node: String { configuration.nodeName }
     var namespace: String { configuration.namespace }
@@ -177,7 +185,7 @@ public struct NodeAgentController: Service {
             }
             group.addTask { await watchPods() }
             if configuration.kinds.contains(.podVolumeRestore) { group.addTask { await watchRestoredPods() } }
-            group.addTask { await state.queue.runDelays(tick: configuration.queueTick) }
+            group.addTask { await state.queue.runDelays() }
             group.addTask { await resync() }
             group.addTask { await runDataPaths() }
             for _ in 0..<max(1, configuration.workers) {
@@ -246,7 +254,7 @@ public struct NodeAgentController: Service {
     // MARK: - Watches
 
     private func watchLoads(_ kind: LoadKind) async {
-        await watch(kind.gvr, options: WatchOptions(timeoutSeconds: 600)) { event in
+        await watch(kind.gvr, in: namespace, options: WatchOptions(timeoutSeconds: 600), listFirst: true) { event in
             switch event.type {
             case .restarted: state.cache.reset(kind)
             case .bookmark: break
@@ -426,11 +434,28 @@ public struct NodeAgentController: Service {
     }
 
     /// Runs a watch in `namespace` (nil: every namespace) until cancelled, starting again after errors.
+    /// `listFirst`: as an informer does, list first (handing over `.restarted`, then every object as
+    /// `.added`), mark the cache of `resource` synced (``isSynced``), then watch from the list's
+    /// resourceVersion.
     private func watch(
-        _ resource: GroupVersionResource, in namespace: String?, options: WatchOptions, _ handle: (WatchEvent) -> Void
+        _ resource: GroupVersionResource, in namespace: String?, options: WatchOptions, listFirst: Bool = false,
+        _ handle: (WatchEvent) -> Void
     ) async {
         while !Task.isCancelled {
             do {
+                var options = options
+                if listFirst {
+                    var listOptions = ListOptions(labelSelector: options.labelSelector, fieldSelector: options.fieldSelector)
+                    listOptions.limit = 500
+                    var listVersion: String?
+                    handle(WatchEvent(type: .restarted, object: KubeObject(JSONObject())))
+                    for try await page in client.listPages(resource, namespace: namespace, options: listOptions) {
+                        if listVersion == nil { listVersion = page.resourceVersion }
+                        for item in page.items { handle(WatchEvent(type: .added, object: item)) }
+                    }
+                    options.resourceVersion = listVersion
+                    _ = state.synced.withLock { $0.insert(resource) }
+                }
                 for try await event in client.watch(resource, namespace: namespace, options: options) {
                     handle(event)
                 }
@@ -446,9 +471,11 @@ public struct NodeAgentController: Service {
 /// The mutable parts of a ``NodeAgentController`` (shared by its copies and tasks).
 final class ControllerState: Sendable {
     let cache = LoadCache()
-    let queue = WorkQueue<LoadKey>()
+    let queue: WorkQueue<LoadKey>
     let manager: DataPathManager
     let statistics = Mutex(NodeAgentStatistics())
+    /// The load resources whose list has been taken into the cache (see ``NodeAgentController/isSynced``).
+    let synced = Mutex<Set<GroupVersionResource>>([])
     /// Data paths to start (consumed by the data-path runner).
     let starts: AsyncStream<StartRequest>
     let startsContinuation: AsyncStream<StartRequest>.Continuation
@@ -475,7 +502,8 @@ final class ControllerState: Sendable {
         var resumed: Bool
     }
 
-    init(capacity: Int) {
+    init(capacity: Int, delayTolerance: Duration) {
+        queue = WorkQueue(tolerance: delayTolerance)
         manager = DataPathManager(capacity: capacity)
         (starts, startsContinuation) = AsyncStream.makeStream(of: StartRequest.self)
     }

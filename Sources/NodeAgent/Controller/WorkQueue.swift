@@ -3,7 +3,7 @@ import Synchronization
 
 /// A rate-free work queue with client-go's guarantees: a key is queued at most once, never processed by
 /// two workers at once (adding it while it is processed queues it again once ``done(_:)`` is called), and
-/// may be added after a delay.
+/// may be added after a delay (``add(_:after:)``, run by ``runDelays()``).
 ///
 /// ```swift
 /// queue.add(key)
@@ -30,11 +30,18 @@ final class WorkQueue<Key: Hashable & Sendable>: Sendable {
         var delayed = Heap<Delayed>()
         var sequence = 0
         var closed = false
+        /// The deadline the delay runner sleeps until (nil: it is not sleeping), and how to wake it early.
+        var sleepingUntil: ContinuousClock.Instant?
+        var alarm: CheckedContinuation<Void, Never>?
     }
 
     private let state = Mutex(State())
+    /// How late a delayed key may be queued (nearby deadlines share one wake-up of the delay runner).
+    let tolerance: Duration
 
-    init() {}
+    init(tolerance: Duration = .milliseconds(5)) {
+        self.tolerance = tolerance
+    }
 
     /// Queues `key` now (no effect when it is already queued).
     func add(_ key: Key) {
@@ -54,15 +61,21 @@ final class WorkQueue<Key: Hashable & Sendable>: Sendable {
         if let (waiter, key) = resume { waiter.resume(returning: key) }
     }
 
-    /// Queues `key` once `delay` has passed (see ``runDelays(tick:)``).
+    /// Queues `key` once `delay` has passed (see ``runDelays()``).
     func add(_ key: Key, after delay: Duration) {
         guard delay > .zero else { return add(key) }
         let deadline = ContinuousClock.now + delay
-        state.withLock { s in
-            guard !s.closed else { return }
+        let alarm: CheckedContinuation<Void, Never>? = state.withLock { s in
+            guard !s.closed else { return nil }
             s.sequence += 1
             s.delayed.insert(Delayed(deadline: deadline, sequence: s.sequence, key: key))
+            // Wake the runner when it sleeps past this deadline by more than its tolerance.
+            guard let until = s.sleepingUntil, deadline < until - tolerance else { return nil }
+            s.sleepingUntil = nil
+            defer { s.alarm = nil }
+            return s.alarm
         }
+        alarm?.resume()
     }
 
     /// The next key to process, or nil once the queue is shut down or the task is cancelled. Call
@@ -117,30 +130,72 @@ final class WorkQueue<Key: Hashable & Sendable>: Sendable {
         resume?.resume(returning: key)
     }
 
-    /// Moves due delayed keys into the queue every `tick` until the task is cancelled or the queue shut down.
-    func runDelays(tick: Duration) async {
+    /// Moves delayed keys into the queue when their deadline comes, until the task is cancelled or the queue
+    /// shut down. It sleeps until the earliest deadline (woken early when an earlier one is added), so an idle
+    /// queue costs nothing; a key may be late by up to ``tolerance``, which lets nearby deadlines share one
+    /// wake-up.
+    func runDelays() async {
         while !Task.isCancelled {
-            do { try await Task.sleep(for: tick) } catch { return }
             let now = ContinuousClock.now
-            let due: [Key]? = state.withLock { s in
+            let step: (due: [Key], next: ContinuousClock.Instant?)? = state.withLock { s in
                 if s.closed { return nil }
                 var keys: [Key] = []
-                while let top = s.delayed.min, top.deadline <= now { keys.append(s.delayed.removeMin().key) }
-                return keys
+                while let top = s.delayed.min, top.deadline <= now + tolerance { keys.append(s.delayed.removeMin().key) }
+                return (keys, s.delayed.min?.deadline)
             }
-            guard let due else { return }
-            for key in due { add(key) }
+            guard let step else { return }
+            for key in step.due { add(key) }
+            guard step.due.isEmpty else { continue }
+            await sleep(until: step.next)
+        }
+    }
+
+    /// Sleeps until `deadline` (nil: until a delayed key is added), an earlier deadline is added, or the
+    /// task is cancelled.
+    private func sleep(until deadline: ContinuousClock.Instant?) async {
+        let target = deadline ?? .now + .seconds(86_400)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                        let ready: Bool = self.state.withLock { s in
+                            // Something due before the target arrived meanwhile, or shut down: do not sleep.
+                            if s.closed || Task.isCancelled { return true }
+                            if let first = s.delayed.min?.deadline, first < target - self.tolerance { return true }
+                            s.sleepingUntil = target
+                            s.alarm = continuation
+                            return false
+                        }
+                        if ready { continuation.resume() }
+                    }
+                } onCancel: {
+                    let alarm = self.state.withLock { s in
+                        s.sleepingUntil = nil
+                        defer { s.alarm = nil }
+                        return s.alarm
+                    }
+                    alarm?.resume()
+                }
+            }
+            group.addTask { try? await Task.sleep(until: target, tolerance: self.tolerance, clock: .continuous) }
+            await group.next()
+            group.cancelAll()
         }
     }
 
     /// Wakes every waiting worker with nil; later calls to ``next()`` return nil.
     func shutDown() {
-        let waiters = state.withLock { s in
+        let (waiters, alarm) = state.withLock { s in
             s.closed = true
-            defer { s.waiters = [:] }
-            return Array(s.waiters.values)
+            defer {
+                s.waiters = [:]
+                s.alarm = nil
+                s.sleepingUntil = nil
+            }
+            return (Array(s.waiters.values), s.alarm)
         }
         for waiter in waiters { waiter.resume(returning: nil) }
+        alarm?.resume()
     }
 
     /// Keys queued now or waiting for their delay (for tests and diagnostics).

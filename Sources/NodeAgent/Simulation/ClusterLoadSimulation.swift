@@ -110,6 +110,12 @@ public struct ClusterLoadSimulation: Sendable {
             let observation: LoadObserver.Observation = try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await observer.run() }
                 for controller in controllers { group.addTask { try await controller.run() } }
+                // Node agents run long before a backup creates its loads: wait until every one has its cache,
+                // so the makespan measures scheduling, not 50 node agents starting.
+                let deadline = ContinuousClock.now + timeout
+                while !controllers.allSatisfy(\.isSynced) && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
                 try await createLoads(admin)
                 do {
                     try await observer.waitForFinal(loads.count, timeout: timeout)

@@ -29,6 +29,9 @@ public final class LoadObserver: Sendable {
         public var lastFinal: ContinuousClock.Instant?
         /// Events processed.
         public var events = 0
+        /// Every change of the number of loads running (InProgress, all nodes) or New, in order: when (from
+        /// ``firstSeen``), how many run, how many are New.
+        public var timeline: [(at: Duration, running: Int, new: Int)] = []
 
         /// Loads in a final phase.
         public var finalCount: Int { phases.values.count(where: \.isFinal) }
@@ -36,9 +39,11 @@ public final class LoadObserver: Sendable {
 
     private struct State {
         var observation = Observation()
-        var running: [String: Set<String>] = [:]
+        var runningOn: [String: Set<String>] = [:]
         var preparing: Set<String> = []
         var nodeOf: [String: String] = [:]
+        var running = 0
+        var new = 0
     }
 
     public let client: KubeClient
@@ -90,17 +95,25 @@ public final class LoadObserver: Sendable {
             let phase = load.phase
             if let by = load.acceptedByNode { s.observation.acceptedBy[name, default: []].insert(by) }
             guard previous != phase else { return }
+            let (running, new) = (s.running, s.new)
+            if previous == .inProgress { s.running -= 1 }
+            if previous == .new { s.new -= 1 }
+            if phase == .inProgress { s.running += 1 }
+            if phase == .new { s.new += 1 }
+            if (s.running, s.new) != (running, new), let first = s.observation.firstSeen {
+                s.observation.timeline.append((now - first, s.running, s.new))
+            }
             s.observation.phases[name] = phase
             s.observation.history[name, default: []].append(phase)
             if phase == .completed { s.observation.completions[name, default: 0] += 1 }
             if phase.isFinal { s.observation.lastFinal = now }
             // running per node
-            if let node = s.nodeOf[name] { s.running[node]?.remove(name) }
+            if let node = s.nodeOf[name] { s.runningOn[node]?.remove(name) }
             s.nodeOf[name] = nil
             if phase == .inProgress, let node = load.node {
-                s.running[node, default: []].insert(name)
+                s.runningOn[node, default: []].insert(name)
                 s.nodeOf[name] = node
-                s.observation.maxRunning[node] = max(s.observation.maxRunning[node] ?? 0, s.running[node]?.count ?? 0)
+                s.observation.maxRunning[node] = max(s.observation.maxRunning[node] ?? 0, s.runningOn[node]?.count ?? 0)
             }
             if phase == .accepted || phase == .prepared {
                 s.preparing.insert(name)
