@@ -50,6 +50,24 @@ public struct WatchOptions: Sendable, Hashable {
 }
 
 extension KubeClient {
+    /// What a watch with `options` selects, listed in pages of 500 as an informer's initial list: a
+    /// `.restarted` event carrying the list's resourceVersion, then every object as `.added`; and the
+    /// resourceVersion to watch from.
+    public func listForWatch(
+        _ resource: GroupVersionResource, namespace: String? = nil, options: WatchOptions = WatchOptions()
+    ) async throws -> (events: [WatchEvent], resourceVersion: String?) {
+        let listOptions = ListOptions(labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: 500)
+        var items: [KubeObject] = []
+        var listRV: String?
+        for try await page in listPages(resource, namespace: namespace, options: listOptions) {
+            items += page.items
+            if listRV == nil { listRV = page.resourceVersion }
+        }
+        var marker = JSONObject()
+        marker["metadata"] = ["resourceVersion": listRV.map(JSONValue.string) ?? .null]
+        return ([WatchEvent(type: .restarted, object: KubeObject(marker))] + items.map { WatchEvent(type: .added, object: $0) }, listRV)
+    }
+
     /// Watches a collection: an endless sequence of events that reconnects from the last seen resourceVersion
     /// when the server ends a watch, and lists again on 410 Gone (an HTTP 410 or an ERROR event with code 410).
     /// Stop by leaving the loop or cancelling the task.
@@ -163,21 +181,7 @@ public struct WatchSequence: AsyncSequence, Sendable {
         }
 
         private mutating func relist() async throws {
-            var listOptions = ListOptions(labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: 500)
-            var items: [KubeObject] = []
-            var listRV: String?
-            while true {
-                let page = try await client.list(resource, namespace: namespace, options: listOptions)
-                items += page.items
-                if listRV == nil { listRV = page.resourceVersion }
-                guard let token = page.continueToken else { break }
-                listOptions.continueToken = token
-            }
-            resourceVersion = listRV
-            var marker = JSONObject()
-            marker["metadata"] = ["resourceVersion": listRV.map(JSONValue.string) ?? .null]
-            pending = [WatchEvent(type: .restarted, object: KubeObject(marker))]
-                + items.map { WatchEvent(type: .added, object: $0) }
+            (pending, resourceVersion) = try await client.listForWatch(resource, namespace: namespace, options: options)
             pendingIndex = 0
             body = nil
             buffer.clear()

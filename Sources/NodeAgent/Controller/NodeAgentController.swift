@@ -445,15 +445,9 @@ public struct NodeAgentController: Service {
             do {
                 var options = options
                 if listFirst {
-                    var listOptions = ListOptions(labelSelector: options.labelSelector, fieldSelector: options.fieldSelector)
-                    listOptions.limit = 500
-                    var listVersion: String?
-                    handle(WatchEvent(type: .restarted, object: KubeObject(JSONObject())))
-                    for try await page in client.listPages(resource, namespace: namespace, options: listOptions) {
-                        if listVersion == nil { listVersion = page.resourceVersion }
-                        for item in page.items { handle(WatchEvent(type: .added, object: item)) }
-                    }
-                    options.resourceVersion = listVersion
+                    let list = try await client.listForWatch(resource, namespace: namespace, options: options)
+                    list.events.forEach(handle)
+                    options.resourceVersion = list.resourceVersion
                     _ = state.synced.withLock { $0.insert(resource) }
                 }
                 for try await event in client.watch(resource, namespace: namespace, options: options) {

@@ -42,7 +42,6 @@ public final class LoadObserver: Sendable {
         var runningOn: [String: Set<String>] = [:]
         var preparing: Set<String> = []
         var nodeOf: [String: String] = [:]
-        var running = 0
         var new = 0
     }
 
@@ -95,14 +94,9 @@ public final class LoadObserver: Sendable {
             let phase = load.phase
             if let by = load.acceptedByNode { s.observation.acceptedBy[name, default: []].insert(by) }
             guard previous != phase else { return }
-            let (running, new) = (s.running, s.new)
-            if previous == .inProgress { s.running -= 1 }
+            let (running, new) = (s.nodeOf.count, s.new)
             if previous == .new { s.new -= 1 }
-            if phase == .inProgress { s.running += 1 }
             if phase == .new { s.new += 1 }
-            if (s.running, s.new) != (running, new), let first = s.observation.firstSeen {
-                s.observation.timeline.append((now - first, s.running, s.new))
-            }
             s.observation.phases[name] = phase
             s.observation.history[name, default: []].append(phase)
             if phase == .completed { s.observation.completions[name, default: 0] += 1 }
@@ -114,6 +108,10 @@ public final class LoadObserver: Sendable {
                 s.runningOn[node, default: []].insert(name)
                 s.nodeOf[name] = node
                 s.observation.maxRunning[node] = max(s.observation.maxRunning[node] ?? 0, s.runningOn[node]?.count ?? 0)
+            }
+            // Loads running anywhere: the ones with a node in `nodeOf`.
+            if (s.nodeOf.count, s.new) != (running, new), let first = s.observation.firstSeen {
+                s.observation.timeline.append((now - first, s.nodeOf.count, s.new))
             }
             if phase == .accepted || phase == .prepared {
                 s.preparing.insert(name)
