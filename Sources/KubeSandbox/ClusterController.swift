@@ -16,8 +16,15 @@ struct ClusterController: Service {
 
     func run() async throws {
         await resync()
-        for await event in core.store.changeStream.cancelOnGracefulShutdown() {
-            await handle(event)
+        // The stream is iterated directly (a graceful shutdown cancels the loop): a buffered event is then
+        // taken without suspending, so a backlog of thousands of events (loads created in a burst) is worked
+        // through in one go instead of one event per turn of the executor's whole queue, which held pods
+        // Pending for seconds while a burst of objects was created.
+        let stream = core.store.changeStream
+        await cancelWhenGracefulShutdown {
+            for await event in stream {
+                await handle(event)
+            }
         }
         // The stream also ends when the store closes at shutdown; a Service must not return before that.
         try? await gracefulShutdown()

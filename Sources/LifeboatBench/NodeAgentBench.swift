@@ -14,22 +14,28 @@ import Glibc
 /// Prints the scheduling overhead per decision and the makespan against the ideal (total work ÷ total
 /// capacity), checked from a watch on the cluster; then the pure in-memory simulation of the same workload.
 ///
-/// Time is scaled: a real data path of 60–240 s and Velero's 5 s requeue become 1.5–6 s and 125 ms at
-/// `--time-scale 40`, so the ratio of data-path time to requeue and API latency stays realistic.
+/// Time is scaled: a real data path of 60–240 s and Velero's 5 s requeue become 6–24 s and 0.5 s at the
+/// default `--time-scale 10`, so the ratio of data-path time to requeue and API latency stays realistic
+/// and the simulation (50 agents and the API server in one process) leaves the CPU mostly free.
 struct NodeAgentBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "node-agent", abstract: "node-agent scheduling benchmark.")
 
     @Option(help: "Number of nodes.") var nodes = 50
     @Option(help: "Number of DataUploads.") var loads = 2000
     @Option(help: "Real seconds per benchmark second (data-path durations, requeue delay, resync, timeouts).")
-    var timeScale = 40.0
+    var timeScale = 10.0
     @Option(help: "Share of loads (percent) in the storage class that has a load affinity.") var affinityShare = 20
     @Option(help: "Acceptance stagger per rank in milliseconds, not scaled (0 = every node agent races at once, as Velero).")
     var acceptStaggerMs = 20
     @Flag(help: "Leave placement to the scheduler alone (Velero's behaviour) instead of capacity-aware placement.")
     var schedulerOnly = false
     @Flag(help: "Skip the pure in-memory simulation.") var skipPure = false
-    @Option(help: "Stop waiting for the loads after this many seconds and report what was done.") var timeoutSeconds: Int64 = 100
+    @Option(help: "Stop waiting for the loads after this many seconds and report what was done.") var timeoutSeconds: Int64 = 400
+
+    @Option(help: "loadConcurrency.prepareQueueLength of the node-agent configuration (0 = no cluster-wide cap).")
+    var prepareQueueLength = 60
+
+    var config: String { Self.config.replacingOccurrences(of: "\"prepareQueueLength\":60", with: "\"prepareQueueLength\":\(prepareQueueLength)") }
 
     static let config = #"""
         {"loadConcurrency":{"globalConfig":2,"prepareQueueLength":60,"perNodeConfig":[
@@ -66,7 +72,7 @@ struct NodeAgentBench: AsyncParsableCommand {
             try await ClusterLoadSimulation(
                 kubeConfig: try KubeConfig.parse(yaml: sandbox.kubeconfigYAML),
                 clientConfiguration: .init(qps: 0, maxConnections: 8, requestTimeout: .seconds(60)), nodes: nodeList,
-                configJSON: Self.config, storageClasses: ["fast", "standard"], loads: work,
+                configJSON: config, storageClasses: ["fast", "standard"], loads: work,
                 controllerConfiguration: .init(
                     nodeName: "", prepareTimeout: scaled(1800), requeueDelay: scaled(5), resyncInterval: scaled(60), workers: 4,
                     capacityAwarePlacement: !schedulerOnly, acceptStagger: .milliseconds(acceptStaggerMs)),
@@ -84,7 +90,7 @@ struct NodeAgentBench: AsyncParsableCommand {
         print("node concurrency: \(byNumber.sorted { $0.key < $1.key }.map { "\($0.value) nodes × \($0.key)" }.joined(separator: ", ")) = \(capacityTotal) slots; prepareQueueLength \(report.prepareQueueLength)")
         print("loads: \(work.filter { $0.storageClass == "fast" }.count) with load affinity (fast → node-type=backup), durations \(Self.f(seconds(scaled(60))))–\(Self.f(seconds(scaled(240)))) s")
         print("makespan \(Self.f(seconds(report.makespan))) s; ideal (total work ÷ total capacity) \(Self.f(seconds(report.idealMakespan))) s → \(Self.f(seconds(report.makespan) / seconds(report.idealMakespan), 3))× ideal")
-        let resolvedConfig = try NodeAgentConfig.load(json: Self.config, source: "bench").config.resolve(in: ClusterFacts(nodes: nodeList))
+        let resolvedConfig = try NodeAgentConfig.load(json: config, source: "bench").config.resolve(in: ClusterFacts(nodes: nodeList))
         let greedy = Self.greedyMakespan(work, nodes: nodeList, capacity: report.capacity, config: resolvedConfig)
         print("zero-overhead FIFO list schedule (each free slot takes the oldest load its node may run, instantly): \(Self.f(greedy)) s = \(Self.f(greedy / seconds(report.idealMakespan), 3))× ideal; measured/that = \(Self.f(seconds(report.makespan) / greedy, 3))×")
         let u = Self.utilisation(report.observation.timeline, capacity: capacityTotal, end: seconds(report.makespan))
@@ -94,7 +100,23 @@ struct NodeAgentBench: AsyncParsableCommand {
         print("slots: \(ramp), all \(capacityTotal) busy \(u.fill.map { "after \(Self.f($0)) s" } ?? "never (at most \(u.maxRunning))"); busy \(Self.f(u.waiting * 100, 1))% of slot time while New loads waited (until \(Self.f(u.drain)) s), \(Self.f(u.overall * 100, 1))% overall")
         print("wall time \(Self.f(seconds(report.wallTime))) s (setup included); process CPU \(Self.f(cpu)) s (\(Self.f(cpu / max(0.001, seconds(report.wallTime)))) cores)")
         print("decisions (reconciles) \(s.reconciles): \(Self.f(seconds(s.reconcileTime) * 1e6 / Double(max(1, s.reconciles)), 0)) µs wall each (API round trips included); \(Self.f(cpu * 1e6 / Double(max(1, s.reconciles)), 0)) µs process CPU each (sandbox, 50 agents and observer together)")
-        print("accepted \(s.accepted), acceptance races lost \(s.acceptLost), prepare queue full \(s.queueFull)×, no free slot \(s.noFreeSlot)×, node full \(s.nodeFull)×, write conflicts \(s.conflicts)")
+        print("accepted \(s.accepted), acceptance races lost \(s.acceptLost), prepare queue full \(s.queueFull)×, no free slot \(s.noFreeSlot)×, node full \(s.nodeFull)×, write conflicts \(s.conflicts), ticket write conflicts \(s.ticketConflicts)")
+        let phases: [(LoadPhase, String)] = [(.new, "New"), (.accepted, "Accepted"), (.prepared, "Prepared"), (.inProgress, "InProgress")]
+        let spread = { (d: [Duration]) -> String in
+            let d = d.map(\.inSeconds).sorted()
+            guard !d.isEmpty else { return "none" }
+            return "\(Self.f(d.reduce(0, +) / Double(d.count))) / \(Self.f(d[d.count / 2])) / \(Self.f(d[d.count * 9 / 10])) / \(Self.f(d[d.count - 1]))"
+        }
+        print("time in phase, mean / median / p90 / max (s): " + phases.compactMap { phase, label in
+            report.observation.dwell[phase].map { "\(label) \(spread($0))" }
+        }.joined(separator: "; "))
+        let steps = report.observation.exposeSteps
+        print("Accepted → Prepared, mean / median / p90 / max (s): accepted → pod created \(spread(steps.map(\.podCreated))); → pod Running \(spread(steps.map(\.podRunning))); → Prepared \(spread(steps.map(\.prepared)))")
+        let acceptances = report.observation.acceptances
+        print("loads created in \(Self.f(report.creationTime.inSeconds)) s; acceptances: " + [1, report.prepareQueueLength, capacityTotal, capacityTotal + report.prepareQueueLength].compactMap { n in
+            n >= 1 && n <= acceptances.count ? "#\(n) after \(Self.f(acceptances[n - 1].inSeconds)) s" : nil
+        }.joined(separator: ", "))
+        print("slot turnover while loads waited, mean / median / p90 / max (s): freed → next accepted on the node \(spread(report.observation.slotToAccept)); freed → next running there \(spread(report.observation.slotToRun)) (\(report.observation.slotToRun.count) turnovers)")
         print("observed: max preparing \(report.observation.maxPreparing) (limit \(report.prepareQueueLength)); nodes at their number: \(report.capacity.filter { report.observation.maxRunning[$0.key] == $0.value }.count)/\(nodes); loads completed once: \(report.observation.completions.values.filter { $0 == 1 }.count)/\(loads)")
         if report.timedOut {
             print("TIMED OUT: \(report.observation.finalCount) of \(loads) loads final after \(Self.f(seconds(report.makespan))) s (\(Self.f(Double(report.observation.finalCount) / max(0.001, seconds(report.makespan)))) loads/s; the ideal needs \(Self.f(Double(loads) / max(0.001, seconds(report.idealMakespan)))) loads/s)")
@@ -103,7 +125,7 @@ struct NodeAgentBench: AsyncParsableCommand {
         for v in report.violations.prefix(10) { print("  \(v)") }
 
         guard !skipPure else { return }
-        let resolved = try NodeAgentConfig.load(json: Self.config, source: "bench").config.resolve(in: ClusterFacts(nodes: nodeList))
+        let resolved = try NodeAgentConfig.load(json: config, source: "bench").config.resolve(in: ClusterFacts(nodes: nodeList))
         let pureLoads = (0..<loads).map {
             LoadSimulation.Load(name: "du-\($0)", storageClass: $0 % 100 < affinityShare ? "fast" : "standard", duration: .seconds(Int64(Self.realSeconds($0))))
         }

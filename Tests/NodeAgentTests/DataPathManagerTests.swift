@@ -29,7 +29,7 @@ struct DataPathManagerTests {
 /// periodic resync looks at.
 struct LoadCacheTests {
     static func load(_ name: String, _ transform: (LoadObject) throws -> LoadObject = { $0 }, version: Int) throws -> LoadObject {
-        var object = ClusterLoadSimulation.dataUpload(.init(name: name, storageClass: "standard", duration: .seconds(1)), namespace: "velero")
+        let object = ClusterLoadSimulation.dataUpload(.init(name: name, storageClass: "standard", duration: .seconds(1)), namespace: "velero")
         var value = object.value
         value[path: ["metadata", "resourceVersion"]] = .string(String(version))
         return try transform(LoadObject(kind: .dataUpload, object: value))

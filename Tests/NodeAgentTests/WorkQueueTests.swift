@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 
 @testable import NodeAgent
@@ -58,5 +59,42 @@ struct WorkQueueTests {
         try? await Task.sleep(for: .milliseconds(20))
         queue.add("a", after: .milliseconds(30))
         #expect(await Self.next(queue, within: .seconds(5)) == "a")
+    }
+
+    @Test func urgentKeysGoFirstAndAQueuedKeyThatBecomesUrgentMovesUp() async throws {
+        let urgent = Mutex<Set<String>>(["u1", "u2"])
+        let queue = WorkQueue<String>(isUrgent: { key in urgent.withLock { $0.contains(key) } })
+        for key in ["n1", "u1", "n2", "n3", "u2"] { queue.add(key) }
+        // n3 becomes urgent while it waits: adding it again moves it up (behind the urgent keys queued before).
+        urgent.withLock { _ = $0.insert("n3") }
+        queue.add("n3")
+        var order: [String] = []
+        for _ in 0..<5 {
+            guard let key = await Self.next(queue, within: .seconds(5)) else { break }
+            order.append(key)
+            queue.done(key)
+        }
+        #expect(order == ["u1", "u2", "n3", "n1", "n2"])
+        // Its old place in the other lane is not served again.
+        #expect(await Self.next(queue, within: .milliseconds(100)) == nil)
+        #expect(queue.pendingCount == 0)
+    }
+
+    @Test func aKeyAddedWhileProcessedIsQueuedOnceInTheLaneItWasLastAddedTo() async throws {
+        let urgent = Mutex<Set<String>>([])
+        let queue = WorkQueue<String>(isUrgent: { key in urgent.withLock { $0.contains(key) } })
+        queue.add("a")
+        queue.add("b")
+        #expect(await Self.next(queue, within: .seconds(5)) == "a")
+        // While "a" is processed it is added again, as urgent this time: it comes back before "b".
+        urgent.withLock { _ = $0.insert("a") }
+        queue.add("a")
+        queue.add("a")
+        queue.done("a")
+        #expect(await Self.next(queue, within: .seconds(5)) == "a")
+        queue.done("a")
+        #expect(await Self.next(queue, within: .seconds(5)) == "b")
+        queue.done("b")
+        #expect(await Self.next(queue, within: .milliseconds(100)) == nil)
     }
 }

@@ -2,14 +2,15 @@ import Kubernetes
 import Synchronization
 
 /// A node agent's view of the cluster, fed by its watches (an informer cache): the loads of every watched
-/// kind, the data-mover pods on this node and the prepare-queue ConfigMap. Reads never touch the API.
+/// kind, the data-mover pods on this node, and the prepare-queue slots taken. Reads never touch the API.
 final class LoadCache: Sendable {
     private struct State {
         var loads: [LoadKey: LoadObject] = [:]
         var pods: [String: JSONValue] = [:]
-        var queue: KubeObject?
-        /// Prepare-queue tickets this node agent wrote and has not returned yet.
-        var tickets: Set<String> = []
+        /// Prepare-queue tickets this node agent took and has not returned yet: slot and the slot object's uid.
+        var held: [String: (slot: Int, uid: String?)] = [:]
+        /// Prepare-queue slots recorded by the loads being prepared (annotation), with how many record each.
+        var slots: [Int: Int] = [:]
         /// The loads labelled `velero.io/expose-on-going=true`, kept up to date on every change (a reconcile
         /// reads it; counting 2,000 loads each time would cost more than the reconcile).
         var exposing = 0
@@ -21,7 +22,13 @@ final class LoadCache: Sendable {
         var unsettled: Set<LoadKey> = []
 
         mutating func account(_ load: LoadObject, _ sign: Int) {
-            if load.isExposing { exposing += sign }
+            if load.isExposing {
+                exposing += sign
+                if let slot = load.prepareQueueSlot {
+                    let count = slots[slot, default: 0] + sign
+                    slots[slot] = count == 0 ? nil : count
+                }
+            }
             if let node = LoadCache.committedNode(of: load) {
                 let count = committed[node, default: 0] + sign
                 committed[node] = count == 0 ? nil : count
@@ -123,20 +130,18 @@ final class LoadCache: Sendable {
 
     // MARK: Prepare queue
 
-    /// Records that this node agent took (`true`) or returned (`false`) `ticket`; returns whether it held it.
-    func tookTicket(_ ticket: String, _ taken: Bool) -> Bool {
-        state.withLock { s in taken ? !s.tickets.insert(ticket).inserted : s.tickets.remove(ticket) != nil }
-    }
+    /// Records that this node agent took the ticket `ticket` in `slot` (the slot object has `uid`).
+    func holdSlot(_ ticket: String, slot: Int, uid: String?) { state.withLock { $0.held[ticket] = (slot, uid) } }
 
-    var queueObject: KubeObject? {
-        get { state.withLock { $0.queue } }
-        set {
-            state.withLock { s in
-                if let newValue, let current = s.queue, !Self.isNewer(newValue.resourceVersion, than: current.resourceVersion) {
-                    return
-                }
-                s.queue = newValue
-            }
-        }
+    /// The slot this node agent took for `ticket`, if it still holds it.
+    func heldSlot(_ ticket: String) -> (slot: Int, uid: String?)? { state.withLock { $0.held[ticket] } }
+
+    /// Forgets and returns the slot this node agent took for `ticket` (nil when it holds none).
+    func releaseSlot(_ ticket: String) -> (slot: Int, uid: String?)? { state.withLock { $0.held.removeValue(forKey: ticket) } }
+
+    /// The prepare-queue slots taken as far as this node agent knows: those the loads being prepared record,
+    /// and those it holds itself.
+    func takenSlots() -> Set<Int> {
+        state.withLock { s in Set(s.slots.keys).union(s.held.values.map(\.slot)) }
     }
 }

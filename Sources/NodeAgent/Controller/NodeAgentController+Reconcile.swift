@@ -102,9 +102,10 @@ extension NodeAgentController {
             state.waitToAccept(key)
             return nil
         }
+        var slot: Int?
         if let queue {
             switch try await queue.acquire(key, now: configuration.now(), limit: config.prepareQueueLength) {
-            case .acquired: break
+            case .acquired(let taken): slot = taken
             case .heldByOther:
                 state.statistics.withLock { $0.acceptLost += 1 }
                 releaseHold(key)
@@ -122,7 +123,7 @@ extension NodeAgentController {
         let accepted: LoadObject
         do {
             // The finalizer comes with the acceptance (one write): a load nobody accepted has nothing to clean up.
-            accepted = try await write(load.accepted(byNode: node, at: timestamp).withFinalizer())
+            accepted = try await write(load.accepted(byNode: node, at: timestamp).withFinalizer().withPrepareQueueSlot(slot))
         } catch let e as KubeError where e.code == .conflict {
             // Another node agent accepted it first (or it changed): look again.
             let fresh = try await fetch(key)
@@ -130,7 +131,7 @@ extension NodeAgentController {
             state.statistics.withLock { $0.acceptLost += 1 }
             // Gone, ended, or accepted by another node agent: this one holds nothing for it.
             if fresh == nil || fresh?.phase.isFinal == true || fresh?.acceptedByNode != node {
-                if let queue { try? await queue.release(key) }
+                if let queue { try? await queue.release(load) }
                 releaseHold(key)
             }
             return nil
@@ -258,7 +259,7 @@ extension NodeAgentController {
         state.statistics.withLock { $0.dataPathsStarted += 1 }
         state.startsContinuation.yield(.init(load: started, resumed: false))
         if let queue = prepareQueue {
-            try? await queue.release(key)
+            try? await queue.release(load)
             queuePlaceFreed()
         }
         return nil
@@ -314,7 +315,7 @@ extension NodeAgentController {
         guard load.hasFinalizer || load.isExposing, isResponsible(for: load) else { return nil }
         await cleanUp(load)
         try await write(load.withoutFinalizer().withoutExposeLabel())
-        if let queue = prepareQueue { try? await queue.release(key) }
+        if let queue = prepareQueue { try? await queue.release(load) }
         releaseHold(key)
         return nil
     }
@@ -334,7 +335,7 @@ extension NodeAgentController {
             }
         }
         if let queue = prepareQueue {
-            try? await queue.release(key)
+            try? await queue.release(load)
             queuePlaceFreed()
         }
         releaseHold(key)

@@ -163,7 +163,8 @@ public struct NodeAgentController: Service {
     var prepareQueue: PrepareQueue? {
         guard config.prepareQueueLength > 0 else { return nil }
         return PrepareQueue(
-            client: client, namespace: namespace, node: node, limit: config.prepareQueueLength, cache: state.cache)
+            client: client, namespace: namespace, node: node, limit: config.prepareQueueLength, cache: state.cache,
+            onConflict: { [state] in state.statistics.withLock { $0.ticketConflicts += 1 } })
     }
 
     /// Runs the watches, the work queue and the data paths until cancelled or a graceful shutdown. Data
@@ -229,16 +230,22 @@ public struct NodeAgentController: Service {
 
     /// Periodically looks again at the loads this node is responsible for (Velero re-enqueues Accepted loads
     /// every minute to check the prepare timeout), wakes one load waiting for room (in case a wake-up was
-    /// missed), and sweeps stale prepare-queue tickets. New loads of other nodes are not re-enqueued: with
-    /// thousands of loads and many nodes that alone would be a storm of reconciles.
+    /// missed), and sweeps stale prepare-queue tickets (at most every half ``PrepareQueue/staleAfter``: each
+    /// sweep lists the slots). New loads of other nodes are not re-enqueued: with thousands of loads and many
+    /// nodes that alone would be a storm of reconciles.
     private func resync() async {
+        var swept: Date?
         while !Task.isCancelled {
             do { try await Task.sleep(for: configuration.resyncInterval) } catch { return }
             for load in state.cache.unsettledLoads() where needsResync(load) {
                 state.queue.add(LoadKey(kind: load.kind, name: load.name))
             }
             wakeAcceptWaiters(configuration.capacityAwarePlacement ? max(1, state.manager.free) : 1)
-            if let queue = prepareQueue { try? await queue.sweep(now: configuration.now(), watched: configuration.kinds) }
+            let now = configuration.now()
+            if let queue = prepareQueue, swept.map({ now.timeIntervalSince($0) >= PrepareQueue.staleAfter / 2 }) ?? true {
+                swept = now
+                try? await queue.sweep(now: now, watched: configuration.kinds)
+            }
         }
     }
 
@@ -464,7 +471,8 @@ public struct NodeAgentController: Service {
 
 /// The mutable parts of a ``NodeAgentController`` (shared by its copies and tasks).
 final class ControllerState: Sendable {
-    let cache = LoadCache()
+    let cache: LoadCache
+    /// Loads past New (and loads gone from the cache) are urgent: they go before the New loads on offer.
     let queue: WorkQueue<LoadKey>
     let manager: DataPathManager
     let statistics = Mutex(NodeAgentStatistics())
@@ -497,7 +505,9 @@ final class ControllerState: Sendable {
     }
 
     init(capacity: Int, delayTolerance: Duration) {
-        queue = WorkQueue(tolerance: delayTolerance)
+        let cache = LoadCache()
+        self.cache = cache
+        queue = WorkQueue(tolerance: delayTolerance, isUrgent: { key in cache.load(key).map { $0.phase != .new } ?? true })
         manager = DataPathManager(capacity: capacity)
         (starts, startsContinuation) = AsyncStream.makeStream(of: StartRequest.self)
     }

@@ -22,6 +22,8 @@ public struct NodeAgentStatistics: Sendable, Hashable {
     public var completed = 0
     /// Write conflicts seen (other than lost acceptance races).
     public var conflicts = 0
+    /// Prepare-queue ticket writes that lost to a concurrent change of the queue and were retried.
+    public var ticketConflicts = 0
 
     public init() {}
 
@@ -39,6 +41,7 @@ public struct NodeAgentStatistics: Sendable, Hashable {
         s.dataPathsResumed += b.dataPathsResumed
         s.completed += b.completed
         s.conflicts += b.conflicts
+        s.ticketConflicts += b.ticketConflicts
         return s
     }
 }

@@ -6,23 +6,31 @@ import Logging
 ///
 /// Velero counts the loads labelled `velero.io/expose-on-going=true` in each node agent's informer cache, so
 /// two node agents accepting at the same moment can both see room for one more load. Lifeboat keeps that
-/// count as a first, cheap check and serialises the admission itself through one ConfigMap in the install
-/// namespace (``configMapName``): its `data` holds one ticket per load being prepared
-/// (`<resource>.<name>` → `<node> <timestamp>`), and a ticket is taken by an update that carries the read
-/// `resourceVersion`. Taking the ticket of a load is also the acceptance race: the node agent that writes
-/// it wins, the others find it taken and drop the load. A ticket is returned when the load's data path
-/// starts or the load ends; tickets whose load is no longer being prepared are swept after
-/// ``staleAfter``.
+/// count as a first, cheap check and makes admission exact with `limit` ticket slots: ConfigMaps named
+/// ``slotName(_:)`` (`lifeboat-prepare-queue-<i>`, i < limit) in the install namespace.
+/// - A ticket is taken by creating a free slot's ConfigMap. The API server refuses a second object of one
+///   name, so there is no read-modify-write and no single object every node agent writes: node agents
+///   taking different slots never conflict.
+/// - The accepting node agent records the slot on the load (annotation ``slotAnnotation``, written with the
+///   acceptance), so every node agent's cache knows which slots the loads being prepared hold.
+/// - A ticket is returned, by deleting the slot with the uid it was created with (never a later holder's),
+///   when the load's data path starts or the load ends. Slots whose load is no longer being prepared are
+///   swept after ``staleAfter``.
 struct PrepareQueue: Sendable {
-    /// The ConfigMap holding the tickets.
-    static let configMapName = "lifeboat-node-agent-prepare-queue"
-    /// A ticket older than this whose load is not Accepted or Prepared is removed by any node agent.
+    /// Labels every slot ConfigMap carries (the sweep lists by them).
+    static let labels = ["app.kubernetes.io/name": "lifeboat", "component": "node-agent", "lifeboat.io/prepare-queue": "ticket"]
+    /// The load annotation naming the slot its ticket took.
+    static let slotAnnotation = "lifeboat.io/prepare-queue-slot"
+    /// A slot older than this whose load is not being prepared with it is removed by any node agent.
     static let staleAfter: TimeInterval = 60
+    /// Slots tried per acquisition before the queue counts as full (each try that finds a slot taken
+    /// makes this node agent's view of the slots more exact).
+    static let attempts = 4
 
     enum Outcome: Sendable, Equatable {
-        /// This node holds the load's ticket.
-        case acquired
-        /// Another node agent holds it: drop the load.
+        /// This node holds a ticket for the load, in this slot.
+        case acquired(slot: Int)
+        /// Another node agent holds the load's ticket: drop the load.
         case heldByOther
         /// The queue is full: requeue.
         case full
@@ -33,108 +41,99 @@ struct PrepareQueue: Sendable {
     let node: String
     let limit: Int
     let cache: LoadCache
+    /// Called for every slot found taken that this node agent's cache showed free.
+    var onConflict: @Sendable () -> Void = {}
 
+    static func slotName(_ slot: Int) -> String { "lifeboat-prepare-queue-\(slot)" }
     static func ticket(_ key: LoadKey) -> String { "\(key.kind.resource).\(key.name)" }
 
-    private func fresh() async throws -> KubeObject? {
-        do {
-            let object = try await client.get(.configMaps, namespace: namespace, name: Self.configMapName)
-            cache.queueObject = object
-            return object
-        } catch let e as KubeError where e.code == .notFound {
-            return nil
-        }
-    }
-
-    private static func tickets(_ object: KubeObject?) -> [String: String] {
-        var result: [String: String] = [:]
-        for (k, v) in object?["data"]?.objectValue ?? [:] { result[k] = v.stringValue ?? "" }
-        return result
-    }
-
-    /// Takes the ticket of `key` if the queue holds fewer than `limit` tickets (at most ``limit``).
+    /// Takes a ticket for `key` if fewer than `limit` slots (at most ``limit``) are held.
     func acquire(_ key: LoadKey, now: Date, limit: Int) async throws -> Outcome {
         let limit = min(limit, self.limit)
         let ticket = Self.ticket(key)
-        for _ in 0..<32 {
-            let current = try await fresh()
-            var tickets = Self.tickets(current)
-            if let holder = tickets[ticket] {
-                return holder.hasPrefix(node + " ") || holder == node ? .acquired : .heldByOther
-            }
-            if tickets.count >= limit { return .full }
-            tickets[ticket] = "\(node) \(LoadObject.timestamp(now))"
+        if let held = cache.heldSlot(ticket) { return .acquired(slot: held.slot) }
+        var tried: Set<Int> = []
+        for _ in 0..<Self.attempts {
+            let taken = cache.takenSlots()
+            let free = (0..<limit).filter { !taken.contains($0) && !tried.contains($0) }
+            guard !free.isEmpty else { return .full }
+            // Node agents taking tickets at the same moment start from different free slots.
+            let slot = free[Int(NodeAgentController.rankHash(node, ticket) % UInt64(free.count))]
+            tried.insert(slot)
+            var object = KubeObject(apiVersion: "v1", kind: "ConfigMap", namespace: namespace, name: Self.slotName(slot))
+            object.labels = Self.labels
+            object["data"] = ["load": .string(ticket), "node": .string(node), "taken": .string(LoadObject.timestamp(now))]
             do {
-                _ = cache.tookTicket(ticket, true)
-                try await write(tickets, over: current)
-                return .acquired
-            } catch let e as KubeError where e.code == .conflict || e.code == .alreadyExists {
-                continue
+                let created = try await client.create(.configMaps, namespace: namespace, object)
+                cache.holdSlot(ticket, slot: slot, uid: created.uid)
+                return .acquired(slot: slot)
+            } catch let e as KubeError where e.code == .alreadyExists {
+                onConflict()
+                // Taken by a load whose acceptance this cache has not seen yet. When that load is this one,
+                // another node agent is accepting it (or this one did, before it restarted).
+                guard let holder = try await slotObject(slot), holder["data"]?["load"]?.stringValue == ticket else { continue }
+                guard holder["data"]?["node"]?.stringValue == node else { return .heldByOther }
+                cache.holdSlot(ticket, slot: slot, uid: holder.uid)
+                return .acquired(slot: slot)
             }
         }
         return .full
     }
 
-    /// Returns the ticket of `key` (no effect when it is not held). Skips the round trip when this node agent's
-    /// last view of the queue shows no such ticket and it did not take one since: only the node agent that
-    /// takes a load's ticket returns it, so nothing is missed (a restarted node agent has no view yet and
-    /// always looks).
-    func release(_ key: LoadKey) async throws {
-        let ticket = Self.ticket(key)
-        let taken = cache.tookTicket(ticket, false)
-        if !taken, let known = cache.queueObject, known["data"]?[ticket] == nil { return }
-        try await remove([ticket])
-    }
-
-    /// Removes tickets (by ConfigMap key) with one JSON merge patch: removing keys needs no
-    /// resourceVersion check (nothing is counted), so there is no read and no conflict to retry.
-    func remove(_ names: [String]) async throws {
-        guard !names.isEmpty else { return }
-        var data = JSONObject()
-        for name in names { data[name] = .null }
-        do {
-            cache.queueObject = try await client.patch(
-                .configMaps, namespace: namespace, name: Self.configMapName, .merge(["data": .object(data)]))
-        } catch let e as KubeError where e.code == .notFound {
+    /// Returns the ticket of `load`: the slot this node agent took for it, else (a restarted node agent) the
+    /// slot the load records while it is being prepared, if that slot still holds this load's ticket.
+    func release(_ load: LoadObject) async throws {
+        let ticket = Self.ticket(LoadKey(kind: load.kind, name: load.name))
+        if let held = cache.releaseSlot(ticket) {
+            try await delete(held.slot, uid: held.uid)
             return
         }
+        guard load.isExposing, let slot = load.prepareQueueSlot, let holder = try await slotObject(slot),
+            holder["data"]?["load"]?.stringValue == ticket
+        else { return }
+        try await delete(slot, uid: holder.uid)
     }
 
-    /// Removes the tickets older than ``staleAfter`` whose load (of a watched kind) is not being prepared.
+    /// Removes the slots taken more than ``staleAfter`` ago whose load (of a watched kind) is not being
+    /// prepared with that slot: tickets of a node agent that stopped between a load's start and the ticket's
+    /// return, or of a load another node agent won.
     func sweep(now: Date, watched: Set<LoadKind>) async throws {
-        guard let object = try await fresh(), object["data"]?.objectValue?.isEmpty == false else { return }
-        let stale = staleTickets(now: now, watched: watched)
-        if !stale.isEmpty { try await remove(stale) }
-    }
-
-    /// Tickets older than ``staleAfter`` whose load (of a watched kind) is not being prepared.
-    func staleTickets(now: Date, watched: Set<LoadKind>) -> [String] {
-        var stale: [String] = []
-        for (name, value) in Self.tickets(cache.queueObject) {
-            let parts = value.split(separator: " ")
-            guard parts.count == 2, let taken = LoadObject.date(String(parts[1])),
-                now.timeIntervalSince(taken) >= Self.staleAfter
-            else { continue }
-            guard let dot = name.firstIndex(of: "."),
-                let kind = LoadKind.allCases.first(where: { $0.resource == name[..<dot] }), watched.contains(kind)
-            else { continue }
-            let load = cache.load(LoadKey(kind: kind, name: String(name[name.index(after: dot)...])))
-            if load?.phase != .accepted && load?.phase != .prepared { stale.append(name) }
+        let selector = try LabelSelector(parsing: "lifeboat.io/prepare-queue=ticket")
+        let slots = try await client.list(.configMaps, namespace: namespace, options: ListOptions(labelSelector: selector))
+        for object in slots.items where isStale(object, now: now, watched: watched) {
+            guard let name = object.name?.split(separator: "-").last, let slot = Int(name) else { continue }
+            try? await delete(slot, uid: object.uid)
         }
-        return stale
     }
 
-    private func write(_ tickets: [String: String], over current: KubeObject?) async throws {
-        var data = JSONObject()
-        for key in tickets.keys.sorted() { data[key] = .string(tickets[key] ?? "") }
-        if var object = current {
-            object["data"] = data.isEmpty ? nil : .object(data)
-            cache.queueObject = try await client.update(.configMaps, namespace: namespace, object)
-        } else {
-            var object = KubeObject(apiVersion: "v1", kind: "ConfigMap", namespace: namespace, name: Self.configMapName)
-            object.labels = ["app.kubernetes.io/name": "lifeboat", "component": "node-agent"]
-            object["data"] = .object(data)
-            cache.queueObject = try await client.create(.configMaps, namespace: namespace, object)
+    /// Whether a slot ConfigMap is stale (see ``sweep(now:watched:)``).
+    func isStale(_ object: KubeObject, now: Date, watched: Set<LoadKind>) -> Bool {
+        guard let ticket = object["data"]?["load"]?.stringValue, let taken = object["data"]?["taken"]?.stringValue,
+            let time = LoadObject.date(taken), now.timeIntervalSince(time) >= Self.staleAfter,
+            let dot = ticket.firstIndex(of: "."),
+            let kind = LoadKind.allCases.first(where: { $0.resource == ticket[..<dot] }), watched.contains(kind)
+        else { return false }
+        let load = cache.load(LoadKey(kind: kind, name: String(ticket[ticket.index(after: dot)...])))
+        guard let load, load.phase == .accepted || load.phase == .prepared else { return true }
+        return load.prepareQueueSlot.map(Self.slotName) != object.name
+    }
+
+    private func slotObject(_ slot: Int) async throws -> KubeObject? {
+        do {
+            return try await client.get(.configMaps, namespace: namespace, name: Self.slotName(slot))
+        } catch let e as KubeError where e.code == .notFound {
+            return nil
+        }
+    }
+
+    /// Deletes a slot if it still has `uid` (gone, or taken again since: nothing to do).
+    private func delete(_ slot: Int, uid: String?) async throws {
+        var options = DeleteOptions()
+        options.preconditionUID = uid
+        do {
+            _ = try await client.delete(.configMaps, namespace: namespace, name: Self.slotName(slot), options: options)
+        } catch let e as KubeError where e.code == .notFound || e.code == .conflict {
+            return
         }
     }
 }

@@ -5,6 +5,12 @@ import Synchronization
 /// two workers at once (adding it while it is processed queues it again once ``done(_:)`` is called), and
 /// may be added after a delay (``add(_:after:)``, run by ``runDelays()``).
 ///
+/// Keys are served in two lanes, each first in, first out: a key the `isUrgent` function (asked when the key
+/// is queued) calls urgent goes before every other one, and a queued key that becomes urgent moves up. A
+/// node agent's urgent keys are the loads already under way, so a burst of thousands of New loads does not
+/// hold back the loads it is preparing and running (controller-runtime's priority queue does the same for
+/// the objects of an informer's initial list).
+///
 /// ```swift
 /// queue.add(key)
 /// while let key = await queue.next() { defer { queue.done(key) }; ... }
@@ -20,10 +26,30 @@ final class WorkQueue<Key: Hashable & Sendable>: Sendable {
         static func == (a: Delayed, b: Delayed) -> Bool { a.deadline == b.deadline && a.sequence == b.sequence }
     }
 
+    /// One first-in, first-out lane of ready keys.
+    private struct Lane {
+        var keys: [Key] = []
+        var head = 0
+        var count: Int { keys.count - head }
+
+        mutating func pop() -> Key? {
+            guard head < keys.count else { return nil }
+            let key = keys[head]
+            head += 1
+            if head > 1024 && head * 2 > keys.count {
+                keys.removeFirst(head)
+                head = 0
+            }
+            return key
+        }
+    }
+
     private struct State {
-        var ready: [Key] = []
-        var readyIndex = 0
-        var dirty: Set<Key> = []
+        /// Ready keys: `lanes[0]` urgent, `lanes[1]` the others. A key moved up to the urgent lane leaves a
+        /// stale entry in the other one, skipped when it comes up (its `dirty` lane no longer matches).
+        var lanes = [Lane(), Lane()]
+        /// Queued keys (ready, or to be queued again once processed) and their lane.
+        var dirty: [Key: Int] = [:]
         var processing: Set<Key> = []
         var waiters: [Int: CheckedContinuation<Key?, Never>] = [:]
         var nextWaiter = 0
@@ -38,27 +64,52 @@ final class WorkQueue<Key: Hashable & Sendable>: Sendable {
     private let state = Mutex(State())
     /// How late a delayed key may be queued (nearby deadlines share one wake-up of the delay runner).
     let tolerance: Duration
+    /// Whether a key goes to the urgent lane (asked each time it is queued).
+    let isUrgent: @Sendable (Key) -> Bool
 
-    init(tolerance: Duration = .milliseconds(5)) {
+    init(tolerance: Duration = .milliseconds(5), isUrgent: @escaping @Sendable (Key) -> Bool = { _ in false }) {
         self.tolerance = tolerance
+        self.isUrgent = isUrgent
     }
 
-    /// Queues `key` now (no effect when it is already queued).
+    /// Queues `key` now (no effect when it is already queued, except that an urgent key moves up).
     func add(_ key: Key) {
+        let lane = isUrgent(key) ? 0 : 1
         let resume: (CheckedContinuation<Key?, Never>, Key)? = state.withLock { s in
-            guard !s.closed, !s.dirty.contains(key) else { return nil }
-            s.dirty.insert(key)
-            guard !s.processing.contains(key) else { return nil }
+            guard !s.closed else { return nil }
+            if let queued = s.dirty[key] {
+                guard lane < queued else { return nil }
+                s.dirty[key] = lane
+                if !s.processing.contains(key) { s.lanes[lane].keys.append(key) }
+                return nil
+            }
+            guard !s.processing.contains(key) else {
+                s.dirty[key] = lane
+                return nil
+            }
             if let (id, waiter) = s.waiters.first {
                 s.waiters[id] = nil
-                s.dirty.remove(key)
                 s.processing.insert(key)
                 return (waiter, key)
             }
-            s.ready.append(key)
+            s.dirty[key] = lane
+            s.lanes[lane].keys.append(key)
             return nil
         }
         if let (waiter, key) = resume { waiter.resume(returning: key) }
+    }
+
+    /// Takes the next ready key, urgent lane first (lock held).
+    private static func takeReady(_ s: inout State) -> Key? {
+        for lane in s.lanes.indices {
+            while let key = s.lanes[lane].pop() {
+                guard s.dirty[key] == lane, !s.processing.contains(key) else { continue }
+                s.dirty[key] = nil
+                s.processing.insert(key)
+                return key
+            }
+        }
+        return nil
     }
 
     /// Queues `key` once `delay` has passed (see ``runDelays()``).
@@ -91,17 +142,7 @@ final class WorkQueue<Key: Hashable & Sendable>: Sendable {
             await withCheckedContinuation { (continuation: CheckedContinuation<Key?, Never>) in
                 let immediate: Key?? = state.withLock { s in
                     if s.closed || Task.isCancelled { return .some(nil) }
-                    if s.readyIndex < s.ready.count {
-                        let key = s.ready[s.readyIndex]
-                        s.readyIndex += 1
-                        if s.readyIndex > 1024 && s.readyIndex * 2 > s.ready.count {
-                            s.ready.removeFirst(s.readyIndex)
-                            s.readyIndex = 0
-                        }
-                        s.dirty.remove(key)
-                        s.processing.insert(key)
-                        return .some(key)
-                    }
+                    if let key = Self.takeReady(&s) { return .some(key) }
                     s.waiters[id] = continuation
                     return .none
                 }
@@ -117,14 +158,14 @@ final class WorkQueue<Key: Hashable & Sendable>: Sendable {
     func done(_ key: Key) {
         let resume: CheckedContinuation<Key?, Never>? = state.withLock { s in
             s.processing.remove(key)
-            guard s.dirty.contains(key), !s.closed else { return nil }
+            guard let lane = s.dirty[key], !s.closed else { return nil }
             if let (id, waiter) = s.waiters.first {
                 s.waiters[id] = nil
-                s.dirty.remove(key)
+                s.dirty[key] = nil
                 s.processing.insert(key)
                 return waiter
             }
-            s.ready.append(key)
+            s.lanes[lane].keys.append(key)
             return nil
         }
         resume?.resume(returning: key)
@@ -199,5 +240,5 @@ final class WorkQueue<Key: Hashable & Sendable>: Sendable {
     }
 
     /// Keys queued now or waiting for their delay (for tests and diagnostics).
-    var pendingCount: Int { state.withLock { $0.ready.count - $0.readyIndex + $0.delayed.count } }
+    var pendingCount: Int { state.withLock { s in s.dirty.count - s.dirty.keys.count(where: s.processing.contains) + s.delayed.count } }
 }

@@ -26,6 +26,11 @@ public struct LoadObject: Sendable, Hashable {
     public var isBeingDeleted: Bool { object["metadata"]?["deletionTimestamp"].map { !$0.isNull } ?? false }
     /// Whether the load carries `velero.io/expose-on-going=true`.
     public var isExposing: Bool { object["metadata"]?["labels"]?[LoadLabels.exposeOnGoing] == "true" }
+    /// The prepare-queue slot whose ticket the accepting node agent took (Lifeboat's annotation, see
+    /// ``withPrepareQueueSlot(_:)``).
+    public var prepareQueueSlot: Int? {
+        object["metadata"]?["annotations"]?[PrepareQueue.slotAnnotation]?.stringValue.flatMap { Int($0) }
+    }
     /// Whether the kind's finalizer (``LoadKind/finalizer``) is present.
     public var hasFinalizer: Bool {
         object["metadata"]?["finalizers"]?.arrayValue?.contains(.string(kind.finalizer)) ?? false
@@ -60,6 +65,14 @@ public struct LoadObject: Sendable, Hashable {
         var copy = self
         let list = (object["metadata"]?["finalizers"]?.arrayValue ?? []) + [.string(kind.finalizer)]
         copy.object[path: ["metadata", "finalizers"]] = .array(list)
+        return copy
+    }
+
+    /// Records the prepare-queue slot whose ticket was taken for the load (nil: none, nothing changes).
+    public func withPrepareQueueSlot(_ slot: Int?) -> LoadObject {
+        guard let slot else { return self }
+        var copy = self
+        copy.object[path: ["metadata", "annotations", PrepareQueue.slotAnnotation]] = .string(String(slot))
         return copy
     }
 

@@ -33,6 +33,8 @@ public struct ClusterLoadSimulation: Sendable {
         public var idealMakespan: Duration
         /// Wall time of the whole run (setup included).
         public var wallTime: Duration
+        /// How long creating the loads took.
+        public var creationTime: Duration
         /// Broken invariants, in words (empty when all held).
         public var violations: [String]
         /// Whether the run hit ``ClusterLoadSimulation/timeout`` before every load was final (then the
@@ -89,6 +91,7 @@ public struct ClusterLoadSimulation: Sendable {
         do {
             try await prepareCluster(admin)
             let runs = Mutex<[String: Int]>([:])
+            let creationTime = Mutex(Duration.zero)
             var controllers: [NodeAgentController] = []
             for node in nodes {
                 let client = try KubeClient(config: kubeConfig, configuration: clientConfiguration, logger: logger)
@@ -116,7 +119,9 @@ public struct ClusterLoadSimulation: Sendable {
                 while !controllers.allSatisfy(\.isSynced) && ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(10))
                 }
+                let creating = ContinuousClock.now
                 try await createLoads(admin)
+                creationTime.withLock { $0 = ContinuousClock.now - creating }
                 do {
                     try await observer.waitForFinal(loads.count, timeout: timeout)
                 } catch let e as NodeAgentError {
@@ -128,7 +133,8 @@ public struct ClusterLoadSimulation: Sendable {
             }
             let statistics = controllers.reduce(NodeAgentStatistics()) { $0 + $1.statistics }
             await Self.shutDown(clients + [admin])
-            return report(observation, resolved: resolved, runs: runs.withLock { $0 }, statistics: statistics, started: started)
+            return report(observation, resolved: resolved, runs: runs.withLock { $0 }, statistics: statistics, started: started,
+                creationTime: creationTime.withLock { $0 })
         } catch {
             await Self.shutDown(clients + [admin])
             throw error
@@ -143,7 +149,7 @@ public struct ClusterLoadSimulation: Sendable {
 
     private func report(
         _ o: LoadObserver.Observation, resolved: ResolvedNodeAgentConfig, runs: [String: Int],
-        statistics: NodeAgentStatistics, started: ContinuousClock.Instant
+        statistics: NodeAgentStatistics, started: ContinuousClock.Instant, creationTime: Duration
     ) -> Report {
         var capacity: [String: Int] = [:]
         for node in nodes { capacity[node.name] = resolved.concurrency(forNodeLabels: node.labels).number }
@@ -182,7 +188,7 @@ public struct ClusterLoadSimulation: Sendable {
         return Report(
             observation: o, capacity: capacity, prepareQueueLength: resolved.prepareQueueLength, dataPathRuns: runs,
             statistics: statistics, makespan: makespan, idealMakespan: totalWork / totalCapacity,
-            wallTime: ContinuousClock.now - started, violations: violations, timedOut: timedOut)
+            wallTime: ContinuousClock.now - started, creationTime: creationTime, violations: violations, timedOut: timedOut)
     }
 
     /// Namespace, storage classes and node labels.

@@ -32,6 +32,17 @@ public final class LoadObserver: Sendable {
         /// Every change of the number of loads running (InProgress, all nodes) or New, in order: when (from
         /// ``firstSeen``), how many run, how many are New.
         public var timeline: [(at: Duration, running: Int, new: Int)] = []
+        /// How long each load stayed in a phase, by phase (recorded when it left the phase, in event order).
+        public var dwell: [LoadPhase: [Duration]] = [:]
+        /// For every slot that freed (a load left InProgress) while New loads waited: the time until its node
+        /// accepted another load, and until another load ran there (slots matched oldest first).
+        public var slotToAccept: [Duration] = []
+        public var slotToRun: [Duration] = []
+        /// When (from ``firstSeen``) each acceptance was seen, in order.
+        public var acceptances: [Duration] = []
+        /// For each load that reached Prepared: from its acceptance to its pod's creation, from there to the
+        /// pod Running, and from there to Prepared (as seen by this observer's two watches).
+        public var exposeSteps: [(podCreated: Duration, podRunning: Duration, prepared: Duration)] = []
 
         /// Loads in a final phase.
         public var finalCount: Int { phases.values.count(where: \.isFinal) }
@@ -43,6 +54,15 @@ public final class LoadObserver: Sendable {
         var preparing: Set<String> = []
         var nodeOf: [String: String] = [:]
         var new = 0
+        /// When each load entered its current phase.
+        var since: [String: ContinuousClock.Instant] = [:]
+        /// Per node, when its slots freed while New loads waited, not yet refilled (by an acceptance, by a run).
+        var freedForAccept: [String: [ContinuousClock.Instant]] = [:]
+        var freedForRun: [String: [ContinuousClock.Instant]] = [:]
+        /// When each load was accepted, and its pod was first seen and seen Running.
+        var acceptedAt: [String: ContinuousClock.Instant] = [:]
+        var podSeen: [String: ContinuousClock.Instant] = [:]
+        var podRunning: [String: ContinuousClock.Instant] = [:]
     }
 
     public let client: KubeClient
@@ -97,14 +117,37 @@ public final class LoadObserver: Sendable {
             let (running, new) = (s.nodeOf.count, s.new)
             if previous == .new { s.new -= 1 }
             if phase == .new { s.new += 1 }
+            if let previous, let entered = s.since[name] { s.observation.dwell[previous, default: []].append(now - entered) }
+            s.since[name] = phase.isFinal ? nil : now
             s.observation.phases[name] = phase
             s.observation.history[name, default: []].append(phase)
             if phase == .completed { s.observation.completions[name, default: 0] += 1 }
             if phase.isFinal { s.observation.lastFinal = now }
             // running per node
-            if let node = s.nodeOf[name] { s.runningOn[node]?.remove(name) }
+            if let node = s.nodeOf[name] {
+                s.runningOn[node]?.remove(name)
+                if s.new > 0 {
+                    s.freedForAccept[node, default: []].append(now)
+                    s.freedForRun[node, default: []].append(now)
+                }
+            }
             s.nodeOf[name] = nil
+            if phase == .accepted, let first = s.observation.firstSeen {
+                s.observation.acceptances.append(now - first)
+                s.acceptedAt[name] = now
+            }
+            if phase == .prepared, let accepted = s.acceptedAt[name], let seen = s.podSeen[name], let running = s.podRunning[name] {
+                s.observation.exposeSteps.append((seen - accepted, running - seen, now - running))
+            }
+            if phase == .accepted, let node = load.acceptedByNode, s.freedForAccept[node]?.isEmpty == false,
+                let freed = s.freedForAccept[node]?.removeFirst()
+            {
+                s.observation.slotToAccept.append(now - freed)
+            }
             if phase == .inProgress, let node = load.node {
+                if s.freedForRun[node]?.isEmpty == false, let freed = s.freedForRun[node]?.removeFirst() {
+                    s.observation.slotToRun.append(now - freed)
+                }
                 s.runningOn[node, default: []].insert(name)
                 s.nodeOf[name] = node
                 s.observation.maxRunning[node] = max(s.observation.maxRunning[node] ?? 0, s.runningOn[node]?.count ?? 0)
@@ -123,10 +166,15 @@ public final class LoadObserver: Sendable {
     }
 
     private func record(pod object: KubeObject) {
-        guard let name = object.labels[kind.ownerLabel], let node = object["spec"]?["nodeName"]?.stringValue,
-            !node.isEmpty
-        else { return }
-        state.withLock { $0.observation.podNodes[name] = node }
+        guard let name = object.labels[kind.ownerLabel] else { return }
+        let now = ContinuousClock.now
+        let running = object["status"]?["phase"]?.stringValue == "Running"
+        let node = object["spec"]?["nodeName"]?.stringValue ?? ""
+        state.withLock { s in
+            if s.podSeen[name] == nil { s.podSeen[name] = now }
+            if running && s.podRunning[name] == nil { s.podRunning[name] = now }
+            if !node.isEmpty { s.observation.podNodes[name] = node }
+        }
     }
 
     /// Waits until `count` loads are final (polling every 20 ms), or throws after `timeout`.
