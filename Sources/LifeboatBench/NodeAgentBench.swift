@@ -100,7 +100,7 @@ struct NodeAgentBench: AsyncParsableCommand {
         print("slots: \(ramp), all \(capacityTotal) busy \(u.fill.map { "after \(Self.f($0)) s" } ?? "never (at most \(u.maxRunning))"); busy \(Self.f(u.waiting * 100, 1))% of slot time while New loads waited (until \(Self.f(u.drain)) s), \(Self.f(u.overall * 100, 1))% overall")
         print("wall time \(Self.f(seconds(report.wallTime))) s (setup included); process CPU \(Self.f(cpu)) s (\(Self.f(cpu / max(0.001, seconds(report.wallTime)))) cores)")
         print("decisions (reconciles) \(s.reconciles): \(Self.f(seconds(s.reconcileTime) * 1e6 / Double(max(1, s.reconciles)), 0)) µs wall each (API round trips included); \(Self.f(cpu * 1e6 / Double(max(1, s.reconciles)), 0)) µs process CPU each (sandbox, 50 agents and observer together)")
-        print("accepted \(s.accepted), acceptance races lost \(s.acceptLost), prepare queue full \(s.queueFull)×, no free slot \(s.noFreeSlot)×, node full \(s.nodeFull)×, write conflicts \(s.conflicts), ticket write conflicts \(s.ticketConflicts)")
+        print("accepted \(s.accepted), acceptance races lost \(s.acceptLost), prepare queue full \(s.queueFull)×, no free slot \(s.noFreeSlot)×, node full \(s.nodeFull)×, write conflicts \(s.conflicts), prepare-queue slots found taken \(s.ticketConflicts)")
         let phases: [(LoadPhase, String)] = [(.new, "New"), (.accepted, "Accepted"), (.prepared, "Prepared"), (.inProgress, "InProgress")]
         let spread = { (d: [Duration]) -> String in
             let d = d.map(\.inSeconds).sorted()

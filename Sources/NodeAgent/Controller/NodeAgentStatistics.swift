@@ -22,7 +22,8 @@ public struct NodeAgentStatistics: Sendable, Hashable {
     public var completed = 0
     /// Write conflicts seen (other than lost acceptance races).
     public var conflicts = 0
-    /// Prepare-queue ticket writes that lost to a concurrent change of the queue and were retried.
+    /// Prepare-queue slots this node agent's cache showed free that another node agent had taken (the
+    /// create was refused; the next free slot is tried).
     public var ticketConflicts = 0
 
     public init() {}
