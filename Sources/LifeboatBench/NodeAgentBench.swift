@@ -125,13 +125,12 @@ struct NodeAgentBench: AsyncParsableCommand {
         for v in report.violations.prefix(10) { print("  \(v)") }
 
         guard !skipPure else { return }
-        let resolved = try NodeAgentConfig.load(json: config, source: "bench").config.resolve(in: ClusterFacts(nodes: nodeList))
         let pureLoads = (0..<loads).map {
             LoadSimulation.Load(name: "du-\($0)", storageClass: $0 % 100 < affinityShare ? "fast" : "standard", duration: .seconds(Int64(Self.realSeconds($0))))
         }
         let clock = ContinuousClock()
         var pure: LoadSimulation.Report?
-        let elapsed = clock.measure { pure = LoadSimulation(nodes: nodeList, config: resolved, loads: pureLoads).run() }
+        let elapsed = clock.measure { pure = LoadSimulation(nodes: nodeList, config: resolvedConfig, loads: pureLoads).run() }
         guard let pure else { return }
         print("== pure in-memory simulation (LoadScheduler, unscaled time, scheduler-only placement)")
         print("decisions \(pure.decisions): \(Self.f(seconds(elapsed) * 1e6 / Double(max(pure.decisions, 1)), 2)) µs each; makespan \(Self.f(seconds(pure.makespan))) s vs ideal \(Self.f(seconds(pure.idealMakespan))) s → \(Self.f(seconds(pure.makespan) / seconds(pure.idealMakespan), 3))×")

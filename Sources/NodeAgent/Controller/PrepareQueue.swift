@@ -85,13 +85,13 @@ struct PrepareQueue: Sendable {
     func release(_ load: LoadObject) async throws {
         let ticket = Self.ticket(LoadKey(kind: load.kind, name: load.name))
         if let held = cache.releaseSlot(ticket) {
-            try await delete(held.slot, uid: held.uid)
+            try await delete(Self.slotName(held.slot), uid: held.uid)
             return
         }
         guard load.isExposing, let slot = load.prepareQueueSlot, let holder = try await slotObject(slot),
             holder["data"]?["load"]?.stringValue == ticket
         else { return }
-        try await delete(slot, uid: holder.uid)
+        try await delete(Self.slotName(slot), uid: holder.uid)
     }
 
     /// Removes the slots taken more than ``staleAfter`` ago whose load (of a watched kind) is not being
@@ -101,8 +101,8 @@ struct PrepareQueue: Sendable {
         let selector = try LabelSelector(parsing: "lifeboat.io/prepare-queue=ticket")
         let slots = try await client.list(.configMaps, namespace: namespace, options: ListOptions(labelSelector: selector))
         for object in slots.items where isStale(object, now: now, watched: watched) {
-            guard let name = object.name?.split(separator: "-").last, let slot = Int(name) else { continue }
-            try? await delete(slot, uid: object.uid)
+            guard let name = object.name else { continue }
+            try? await delete(name, uid: object.uid)
         }
     }
 
@@ -126,12 +126,12 @@ struct PrepareQueue: Sendable {
         }
     }
 
-    /// Deletes a slot if it still has `uid` (gone, or taken again since: nothing to do).
-    private func delete(_ slot: Int, uid: String?) async throws {
+    /// Deletes a slot ConfigMap if it still has `uid` (gone, or taken again since: nothing to do).
+    private func delete(_ name: String, uid: String?) async throws {
         var options = DeleteOptions()
         options.preconditionUID = uid
         do {
-            _ = try await client.delete(.configMaps, namespace: namespace, name: Self.slotName(slot), options: options)
+            _ = try await client.delete(.configMaps, namespace: namespace, name: name, options: options)
         } catch let e as KubeError where e.code == .notFound || e.code == .conflict {
             return
         }

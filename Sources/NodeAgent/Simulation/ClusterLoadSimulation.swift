@@ -91,7 +91,6 @@ public struct ClusterLoadSimulation: Sendable {
         do {
             try await prepareCluster(admin)
             let runs = Mutex<[String: Int]>([:])
-            let creationTime = Mutex(Duration.zero)
             var controllers: [NodeAgentController] = []
             for node in nodes {
                 let client = try KubeClient(config: kubeConfig, configuration: clientConfiguration, logger: logger)
@@ -110,7 +109,7 @@ public struct ClusterLoadSimulation: Sendable {
                         nodes: nodes, dataPath: dataPath, configuration: configuration, logger: logger))
             }
             let observer = LoadObserver(client: admin, namespace: namespace)
-            let observation: LoadObserver.Observation = try await withThrowingTaskGroup(of: Void.self) { group in
+            let (observation, creationTime) = try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await observer.run() }
                 for controller in controllers { group.addTask { try await controller.run() } }
                 // Node agents run long before a backup creates its loads: wait until every one has its cache,
@@ -121,7 +120,7 @@ public struct ClusterLoadSimulation: Sendable {
                 }
                 let creating = ContinuousClock.now
                 try await createLoads(admin)
-                creationTime.withLock { $0 = ContinuousClock.now - creating }
+                let creationTime = ContinuousClock.now - creating
                 do {
                     try await observer.waitForFinal(loads.count, timeout: timeout)
                 } catch let e as NodeAgentError {
@@ -129,12 +128,12 @@ public struct ClusterLoadSimulation: Sendable {
                 }
                 group.cancelAll()
                 while let _ = try? await group.next() {}
-                return observer.observation
+                return (observer.observation, creationTime)
             }
             let statistics = controllers.reduce(NodeAgentStatistics()) { $0 + $1.statistics }
             await Self.shutDown(clients + [admin])
             return report(observation, resolved: resolved, runs: runs.withLock { $0 }, statistics: statistics, started: started,
-                creationTime: creationTime.withLock { $0 })
+                creationTime: creationTime)
         } catch {
             await Self.shutDown(clients + [admin])
             throw error

@@ -59,8 +59,7 @@ public final class LoadObserver: Sendable {
         /// Per node, when its slots freed while New loads waited, not yet refilled (by an acceptance, by a run).
         var freedForAccept: [String: [ContinuousClock.Instant]] = [:]
         var freedForRun: [String: [ContinuousClock.Instant]] = [:]
-        /// When each load was accepted, and its pod was first seen and seen Running.
-        var acceptedAt: [String: ContinuousClock.Instant] = [:]
+        /// When each load's pod was first seen and seen Running.
         var podSeen: [String: ContinuousClock.Instant] = [:]
         var podRunning: [String: ContinuousClock.Instant] = [:]
     }
@@ -117,7 +116,8 @@ public final class LoadObserver: Sendable {
             let (running, new) = (s.nodeOf.count, s.new)
             if previous == .new { s.new -= 1 }
             if phase == .new { s.new += 1 }
-            if let previous, let entered = s.since[name] { s.observation.dwell[previous, default: []].append(now - entered) }
+            let entered = s.since[name]
+            if let previous, let entered { s.observation.dwell[previous, default: []].append(now - entered) }
             s.since[name] = phase.isFinal ? nil : now
             s.observation.phases[name] = phase
             s.observation.history[name, default: []].append(phase)
@@ -132,11 +132,10 @@ public final class LoadObserver: Sendable {
                 }
             }
             s.nodeOf[name] = nil
-            if phase == .accepted, let first = s.observation.firstSeen {
-                s.observation.acceptances.append(now - first)
-                s.acceptedAt[name] = now
-            }
-            if phase == .prepared, let accepted = s.acceptedAt[name], let seen = s.podSeen[name], let running = s.podRunning[name] {
+            if phase == .accepted, let first = s.observation.firstSeen { s.observation.acceptances.append(now - first) }
+            if phase == .prepared, previous == .accepted, let accepted = entered, let seen = s.podSeen[name],
+                let running = s.podRunning[name]
+            {
                 s.observation.exposeSteps.append((seen - accepted, running - seen, now - running))
             }
             if phase == .accepted, let node = load.acceptedByNode, s.freedForAccept[node]?.isEmpty == false,
