@@ -5,7 +5,7 @@ SWIFT_TEST_FLAGS ?=
 # processes; on a 2-core machine, running all of them at once starves their controllers for seconds.
 TEST_WIDTH ?= 8
 
-.PHONY: all build test deps quickstart bench clean
+.PHONY: all build test deps lint format quickstart bench clean
 
 all: build
 
@@ -15,8 +15,18 @@ deps:
 build: deps
 	$(SWIFT) build
 
-## make test: install what the tests need (idempotent), build, run the whole suite.
-test: deps
+## make lint: swift-format (the settings in .swift-format, warnings are failures) and Package.swift's
+## declared dependencies against what each target imports.
+lint:
+	$(SWIFT) format lint --strict --parallel --recursive Sources Tests Package.swift
+	python3 scripts/check-package-imports.py
+
+## make format: rewrite the sources in place with swift-format.
+format:
+	$(SWIFT) format format --in-place --parallel --recursive Sources Tests Package.swift
+
+## make test: install what the tests need (idempotent), lint, build, run the whole suite.
+test: deps lint
 	$(SWIFT) build --build-tests
 	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) $(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
 

@@ -31,10 +31,13 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", "5.0.0"..<"7.0.0"),
     ],
     targets: [
+        // MARK: LifeboatErrors — the error shape every module shares
+        .target(name: "LifeboatErrors", swiftSettings: swiftSettings),
         // MARK: Kubernetes — generic API client, nothing backup-specific
         .target(
             name: "Kubernetes",
             dependencies: [
+                "LifeboatErrors",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -53,6 +56,7 @@ let package = Package(
             name: "KubeSandbox",
             dependencies: [
                 "Kubernetes",
+                "LifeboatErrors",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -72,6 +76,7 @@ let package = Package(
         .target(
             name: "ObjectStorage",
             dependencies: [
+                "LifeboatErrors",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -104,6 +109,7 @@ let package = Package(
         .target(
             name: "VolumeRepository",
             dependencies: [
+                "LifeboatErrors",
                 "ObjectStorage",
                 "CZstd",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -122,6 +128,7 @@ let package = Package(
         .target(
             name: "BackupEngine",
             dependencies: [
+                "LifeboatErrors",
                 "Kubernetes",
                 "ObjectStorage",
                 "CZlib",
@@ -137,6 +144,7 @@ let package = Package(
         .target(
             name: "NodeAgent",
             dependencies: [
+                "LifeboatErrors",
                 "Kubernetes",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
@@ -189,6 +197,11 @@ let package = Package(
         ),
         // MARK: tests
         .testTarget(
+            name: "LifeboatErrorsTests",
+            dependencies: ["LifeboatErrors"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "KubernetesTests",
             dependencies: ["Kubernetes", "KubeSandbox"],
             swiftSettings: swiftSettings
@@ -201,7 +214,7 @@ let package = Package(
         .testTarget(
             name: "ObjectStorageTests",
             dependencies: [
-                "ObjectStorage", "ObjectStorageTesting",
+                "ObjectStorage", "ObjectStorageTesting", "LifeboatErrors",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

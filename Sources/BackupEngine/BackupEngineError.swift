@@ -1,7 +1,9 @@
+public import LifeboatErrors
+
 /// The one error type of the BackupEngine module.
 ///
 /// Match on `code`: `catch let e as BackupEngineError where e.code == .notFound`.
-public struct BackupEngineError: Error, Sendable, CustomStringConvertible {
+public struct BackupEngineError: LifeboatError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: Hashable, Sendable {
             case notFound, alreadyExists, invalidSpec, invalidLocation, readOnlyLocation, storageUnavailable,
@@ -46,18 +48,15 @@ public struct BackupEngineError: Error, Sendable, CustomStringConvertible {
     public var code: Code
     public var message: String
     public var cause: (any Error)?
-    public var location: String
+    public var location: ErrorLocation
 
-    public init(code: Code, message: String, cause: (any Error)? = nil, file: String = #fileID, line: Int = #line) {
+    public init(
+        code: Code, message: String, cause: (any Error)? = nil,
+        function: String = #function, file: String = #fileID, line: Int = #line
+    ) {
         self.code = code
         self.message = message
         self.cause = cause
-        self.location = "\(file):\(line)"
-    }
-
-    /// The message followed by the chain of causes.
-    public var description: String {
-        guard let cause else { return message }
-        return "\(message): \(cause)"
+        self.location = ErrorLocation(function: function, file: file, line: line)
     }
 }

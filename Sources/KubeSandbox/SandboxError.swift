@@ -1,8 +1,10 @@
+public import LifeboatErrors
+
 /// The one error type of the `KubeSandbox` module (start-up, certificates, persistence, configuration).
 ///
 /// API failures that a client sees are not thrown as `SandboxError`: they are answered as
 /// Kubernetes `Status` bodies (see ``APIStatus``).
-public struct SandboxError: Error, Sendable, CustomStringConvertible {
+public struct SandboxError: LifeboatError {
     /// What went wrong, as a small extensible set of codes.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
@@ -32,25 +34,20 @@ public struct SandboxError: Error, Sendable, CustomStringConvertible {
     /// The underlying error, if any.
     public var cause: (any Error)?
     /// Where the error was created.
-    public var location: String
+    public var location: ErrorLocation
 
     /// Creates an error.
     public init(
         _ code: Code,
         _ message: String,
         cause: (any Error)? = nil,
+        function: String = #function,
         file: String = #fileID,
         line: Int = #line
     ) {
         self.code = code
         self.message = message
         self.cause = cause
-        self.location = "\(file):\(line)"
-    }
-
-    public var description: String {
-        var text = "SandboxError.\(code): \(message)"
-        if let cause { text += " (caused by: \(cause))" }
-        return text
+        self.location = ErrorLocation(function: function, file: file, line: line)
     }
 }

@@ -1,9 +1,11 @@
+public import LifeboatErrors
+
 /// The one error type of the `NodeAgent` module.
 ///
 /// ```swift
 /// catch let e as NodeAgentError where e.code == .invalidConfig { ... }
 /// ```
-public struct NodeAgentError: Error, Sendable, CustomStringConvertible {
+public struct NodeAgentError: LifeboatError {
     /// What went wrong, as a small extensible set of codes.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
@@ -45,23 +47,18 @@ public struct NodeAgentError: Error, Sendable, CustomStringConvertible {
     /// A one-line explanation naming the ConfigMap, file, field or value involved.
     public var message: String
     /// The underlying error, if any.
-    public var cause: (any Error & Sendable)?
+    public var cause: (any Error)?
     /// Where the error was raised.
-    public var file: String
-    public var line: Int
+    public var location: ErrorLocation
 
     /// Creates an error.
-    public init(code: Code, message: String, cause: (any Error & Sendable)? = nil, file: String = #fileID, line: Int = #line) {
+    public init(
+        code: Code, message: String, cause: (any Error)? = nil,
+        function: String = #function, file: String = #fileID, line: Int = #line
+    ) {
         self.code = code
         self.message = message
         self.cause = cause
-        self.file = file
-        self.line = line
-    }
-
-    /// The message followed by the chain of causes.
-    public var description: String {
-        guard let cause else { return message }
-        return message + ": \(cause)"
+        self.location = ErrorLocation(function: function, file: file, line: line)
     }
 }

@@ -1,7 +1,9 @@
+public import LifeboatErrors
+
 /// The one error type of the ObjectStorage module.
 ///
 /// Match on `code`: `catch let e as ObjectStoreError where e.code == .notFound`.
-public struct ObjectStoreError: Error, Sendable, CustomStringConvertible {
+public struct ObjectStoreError: LifeboatError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: Hashable, Sendable {
             case notFound, invalidKey, accessDenied, unavailable, invalidConfiguration, corrupt, io, http, alreadyExists
@@ -34,29 +36,19 @@ public struct ObjectStoreError: Error, Sendable, CustomStringConvertible {
     public var code: Code
     public var message: String
     public var cause: (any Error)?
-    public var location: String
+    public var location: ErrorLocation
 
     public init(
         code: Code,
         message: String,
         cause: (any Error)? = nil,
+        function: String = #function,
         file: String = #fileID,
         line: Int = #line
     ) {
         self.code = code
         self.message = message
         self.cause = cause
-        self.location = "\(file):\(line)"
-    }
-
-    public var description: String {
-        var text = message
-        var next = cause
-        while let error = next {
-            text += ": \(error)"
-            next = (error as? ObjectStoreError)?.cause
-            if error is ObjectStoreError { break }
-        }
-        return text
+        self.location = ErrorLocation(function: function, file: file, line: line)
     }
 }

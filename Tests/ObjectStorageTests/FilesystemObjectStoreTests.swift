@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatErrors
 import Logging
 import NIOCore
 import ObjectStorage

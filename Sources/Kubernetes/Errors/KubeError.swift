@@ -1,3 +1,5 @@
+public import LifeboatErrors
+
 /// The one error type of the `Kubernetes` module.
 ///
 /// API failures carry the server's `Status` (``status``); client-side failures (TLS, connection,
@@ -7,7 +9,7 @@
 /// do { _ = try await client.get(gvr, namespace: "ns", name: "x") }
 /// catch let e as KubeError where e.code == .notFound { ... }
 /// ```
-public struct KubeError: Error, Sendable {
+public struct KubeError: LifeboatError {
     /// What went wrong, as a small extensible set of codes.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
@@ -107,31 +109,21 @@ public struct KubeError: Error, Sendable {
     /// The HTTP status code, when there was a response.
     public var httpStatus: Int?
     /// The underlying error, if any.
-    public var cause: (any Error & Sendable)?
+    public var cause: (any Error)?
     /// Where in the client the error was raised.
-    public var location: SourceLocation
-
-    /// A source location (file and line) of the client code that raised the error.
-    public struct SourceLocation: Sendable, Hashable {
-        public var file: String
-        public var line: Int
-        public init(file: String, line: Int) {
-            self.file = file
-            self.line = line
-        }
-    }
+    public var location: ErrorLocation
 
     /// Creates an error.
     public init(
         code: Code, message: String, status: KubeStatus? = nil, httpStatus: Int? = nil,
-        cause: (any Error & Sendable)? = nil, file: String = #fileID, line: Int = #line
+        cause: (any Error)? = nil, function: String = #function, file: String = #fileID, line: Int = #line
     ) {
         self.code = code
         self.message = message
         self.status = status
         self.httpStatus = httpStatus
         self.cause = cause
-        self.location = SourceLocation(file: file, line: line)
+        self.location = ErrorLocation(function: function, file: file, line: line)
     }
 }
 
@@ -148,24 +140,4 @@ extension KubeError {
     public var isInvalid: Bool { code == .invalid }
     /// Server-suggested delay before retrying (Status details.retryAfterSeconds or the Retry-After header).
     public var retryAfterSeconds: Int? { status?.retryAfterSeconds }
-}
-
-extension KubeError: CustomStringConvertible {
-    /// The message, followed by the chain of causes ("message: cause: cause").
-    public var description: String {
-        var text = message
-        var next: (any Error)? = cause
-        var depth = 0
-        while let c = next, depth < 8 {
-            if let k = c as? KubeError {
-                text += ": " + k.message
-                next = k.cause
-            } else {
-                text += ": \(c)"
-                next = nil
-            }
-            depth += 1
-        }
-        return text
-    }
 }

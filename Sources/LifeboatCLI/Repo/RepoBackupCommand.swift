@@ -34,7 +34,7 @@ struct RepoBackupCommand: AsyncParsableCommand {
                 try await repo.backup(backupOptions, logger: options.logger)
             }
         } catch let e as RepositoryError {
-            throw RepoFailure(message: e.description)
+            throw CLIError(e.description)
         }
         for e in summary.errors { FileHandle.standardError.write(Data("error: \(e)\n".utf8)) }
         if json {

@@ -16,7 +16,7 @@ struct RepoCheckCommand: AsyncParsableCommand {
         do {
             report = try await repo.check(readData: readData, logger: options.logger)
         } catch let e as RepositoryError {
-            throw RepoFailure(message: e.description)
+            throw CLIError(e.description)
         }
         if readData { print("read all data (\(report.packsRead) packs)") }
         for h in report.hints { print(h) }
@@ -70,7 +70,7 @@ struct RepoForgetCommand: AsyncParsableCommand {
                 RepoPruneCommand.printSummary(summary)
             }
         } catch let e as RepositoryError {
-            throw RepoFailure(message: e.description)
+            throw CLIError(e.description)
         }
     }
 }
@@ -86,7 +86,7 @@ struct RepoPruneCommand: AsyncParsableCommand {
         do {
             Self.printSummary(try await repo.prune(logger: options.logger))
         } catch let e as RepositoryError {
-            throw RepoFailure(message: e.description)
+            throw CLIError(e.description)
         }
     }
 

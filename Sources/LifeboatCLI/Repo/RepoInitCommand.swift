@@ -22,7 +22,7 @@ struct RepoInitCommand: AsyncParsableCommand {
             print("the repository. Losing your password means that your data is")
             print("irrecoverably lost.")
         } catch let e as RepositoryError {
-            throw RepoFailure(message: e.description)
+            throw CLIError(e.description)
         }
     }
 }

@@ -25,11 +25,11 @@ struct RepoOptions: ParsableArguments {
         let env = ProcessInfo.processInfo.environment
         if let file = passwordFile ?? env["RESTIC_PASSWORD_FILE"] {
             guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-                throw RepoFailure(message: "cannot read password file \(file)")
+                throw CLIError("cannot read password file \(file)")
             }
             var pw = text
             while pw.hasSuffix("\n") || pw.hasSuffix("\r") { pw.removeLast() }
-            guard !pw.isEmpty else { throw RepoFailure(message: "password file \(file) is empty") }
+            guard !pw.isEmpty else { throw CLIError("password file \(file) is empty") }
             return pw
         }
         if let pw = env["RESTIC_PASSWORD"], !pw.isEmpty { return pw }
@@ -48,12 +48,12 @@ struct RepoOptions: ParsableArguments {
         let path = url.hasPrefix("local:") ? String(url.dropFirst(6)) : url
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         if !create && !FileManager.default.fileExists(atPath: absolute) {
-            throw RepoFailure(message: "repository \(url) does not exist")
+            throw CLIError("repository \(url) does not exist")
         }
         do {
             return (try FilesystemObjectStore(root: absolute, configuration: .init(createRoot: create)), "")
         } catch {
-            throw RepoFailure(message: "repository \(url): \(error)")
+            throw CLIError("repository \(url): \(error)")
         }
     }
 
@@ -63,17 +63,11 @@ struct RepoOptions: ParsableArguments {
         do {
             return try await Repository.open(store: store, prefix: prefix, password: pw, configuration: configuration, logger: logger)
         } catch let e as RepositoryError {
-            throw RepoFailure(message: e.description)
+            throw CLIError(e.description)
         } catch let e as ObjectStoreError {
-            throw RepoFailure(message: "repository \(repo ?? ""): \(e.description)")
+            throw CLIError("repository \(repo ?? ""): \(e.description)")
         }
     }
-}
-
-/// A one-line fatal error for the user (exit status 1).
-struct RepoFailure: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
 }
 
 /// Human-readable sizes like restic's.

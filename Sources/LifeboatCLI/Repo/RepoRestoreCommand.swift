@@ -24,7 +24,7 @@ struct RepoRestoreCommand: AsyncParsableCommand {
                 try await repo.restore(restoreOptions, logger: options.logger)
             }
         } catch let e as RepositoryError {
-            throw RepoFailure(message: e.description)
+            throw CLIError(e.description)
         }
         print("restoring snapshot \(summary.snapshotID.short) to \(target)")
         for e in summary.errors { FileHandle.standardError.write(Data("ignoring error for \(e)\n".utf8)) }
