@@ -160,7 +160,9 @@ struct RepoBench: AsyncParsableCommand {
         var datasetScript: String
     }
 
-    private func runTool(_ tool: String, tools: Tools, passwordFile: String, sourceBytes: Int, run: Int) throws -> [Step] {
+    private func runTool(
+        _ tool: String, tools: Tools, passwordFile: String, sourceBytes: Int, run: Int
+    ) throws -> [Step] {
         let repo = "\(work)/\(tool)-repo-\(run)"
         let target = "\(work)/\(tool)-restore-\(run)"
         let base = tool == "restic" ? [tools.restic] : [tools.lifeboat, "repo"]
