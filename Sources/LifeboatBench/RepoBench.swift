@@ -18,9 +18,10 @@ struct RepoBench: AsyncParsableCommand {
 
     @Option(help: "Dataset root (created with make-dataset.py when missing).") var data = "/tmp/lifeboat-bench/data"
     @Option(help: "Working directory for repositories and restores.") var work = "/tmp/lifeboat-bench/repo-bench"
-    @Option(help: "make-dataset.py path.") var dataset = "/work/shared/bench/make-dataset.py"
+    @Option(help: "make-dataset.py; a relative path is tried against the current directory, then the package root.")
+    var dataset = "../shared/bench/make-dataset.py"
     @Option(help: "lifeboat executable (default: next to lifeboat-bench).") var lifeboat: String?
-    @Option(help: "restic executable.") var restic = "/usr/bin/restic"
+    @Option(help: "restic executable (a path, or a name looked up on PATH).") var restic = "restic"
     @Option(help: "Runs per tool (median is reported).") var runs = 1
     @Option(help: "Lifeboat's --compression (auto, off, max or a zstd level).") var compression = "auto"
     @Flag(help: "Only measure the single-core stage limits.") var limitsOnly = false
@@ -37,12 +38,14 @@ struct RepoBench: AsyncParsableCommand {
         let fm = FileManager.default
         let lifeboatPath = lifeboat ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lifeboat").path
         guard fm.isExecutableFile(atPath: lifeboatPath) else { throw ValidationError("lifeboat not found at \(lifeboatPath); build it with -c release") }
-        guard fm.isExecutableFile(atPath: restic) else { throw ValidationError("restic not found at \(restic)") }
+        let resticPath = try BenchPaths.executable(restic, option: "--restic")
+        let datasetScript = try BenchPaths.existingFile(dataset, option: "--dataset")
+        let tools = Tools(lifeboat: lifeboatPath, restic: resticPath, datasetScript: datasetScript)
         if !fm.fileExists(atPath: data) {
             print("generating dataset at \(data)")
-            _ = try Self.spawn(["/usr/bin/env", "python3", dataset, "generate", "--root", data], env: [:])
+            _ = try Self.spawn(["/usr/bin/env", "python3", datasetScript, "generate", "--root", data], env: [:])
         } else {
-            _ = try Self.spawn(["/usr/bin/env", "python3", dataset, "reset", "--root", data], env: [:])
+            _ = try Self.spawn(["/usr/bin/env", "python3", datasetScript, "reset", "--root", data], env: [:])
         }
         let sourceBytes = Self.treeSize(data)
         print("dataset \(data): \(sourceBytes) bytes")
@@ -69,7 +72,8 @@ struct RepoBench: AsyncParsableCommand {
         for run in 0..<runs {
             for tool in run % 2 == 0 ? ["restic", "lifeboat"] : ["lifeboat", "restic"] {
                 leftovers += ["\(work)/\(tool)-repo-\(run)", "\(work)/\(tool)-restore-\(run)"]
-                let steps = try runTool(tool, lifeboatPath: lifeboatPath, passwordFile: passwordFile, sourceBytes: sourceBytes, run: run)
+                let steps = try runTool(
+                    tool, tools: tools, passwordFile: passwordFile, sourceBytes: sourceBytes, run: run)
                 results[tool, default: []].append(steps)
             }
         }
@@ -149,10 +153,19 @@ struct RepoBench: AsyncParsableCommand {
         }
     }
 
-    private func runTool(_ tool: String, lifeboatPath: String, passwordFile: String, sourceBytes: Int, run: Int) throws -> [Step] {
+    /// The executables and the dataset script a run uses, resolved once.
+    struct Tools {
+        var lifeboat: String
+        var restic: String
+        var datasetScript: String
+    }
+
+    private func runTool(
+        _ tool: String, tools: Tools, passwordFile: String, sourceBytes: Int, run: Int
+    ) throws -> [Step] {
         let repo = "\(work)/\(tool)-repo-\(run)"
         let target = "\(work)/\(tool)-restore-\(run)"
-        let base = tool == "restic" ? [restic] : [lifeboatPath, "repo"]
+        let base = tool == "restic" ? [tools.restic] : [tools.lifeboat, "repo"]
         let env = ["RESTIC_CACHE_DIR": work + "/restic-cache"]
         func cmd(_ sub: String, _ args: [String]) -> [String] {
             base + [sub, "--repo", repo, "--password-file", passwordFile] + args
@@ -169,9 +182,9 @@ struct RepoBench: AsyncParsableCommand {
         try step("first backup", cmd("backup", compressionArgs + [data]), bytes: sourceBytes)
         let repoSize = Self.treeSize(repo)
         try step("no-change backup", cmd("backup", compressionArgs + [data]), bytes: sourceBytes)
-        _ = try Self.spawn(["/usr/bin/env", "python3", dataset, "mutate", "--root", data], env: [:])
+        _ = try Self.spawn(["/usr/bin/env", "python3", tools.datasetScript, "mutate", "--root", data], env: [:])
         try step("backup after mutation", cmd("backup", compressionArgs + [data]), bytes: Self.treeSize(data))
-        _ = try Self.spawn(["/usr/bin/env", "python3", dataset, "reset", "--root", data], env: [:])
+        _ = try Self.spawn(["/usr/bin/env", "python3", tools.datasetScript, "reset", "--root", data], env: [:])
         try step("restore", cmd("restore", ["latest", "--target", target]), bytes: sourceBytes)
         try step("check --read-data", cmd("check", ["--read-data"]), bytes: repoSize)
         print("\(tool) repository size after first backup: \(repoSize) bytes")
