@@ -36,6 +36,9 @@ public struct SandboxError: LifeboatError {
     /// Where the error was created.
     public var location: ErrorLocation
 
+    /// The message followed by the chain of causes (``descriptionWithCauses``).
+    public var description: String { descriptionWithCauses }
+
     /// Creates an error.
     public init(
         _ code: Code,

@@ -4,7 +4,9 @@
 /// Each module keeps one error struct (`KubeError`, `ObjectStoreError`, `RepositoryError`, …) whose codes are
 /// static members over a private enum, and conforms it to this protocol, which gives them all the same
 /// printing:
-/// - ``description``: the message followed by the chain of causes, each after `": "` — the one line a user sees;
+/// - ``descriptionWithCauses``: the message followed by the chain of causes, each after `": "` — the one line a
+///   user sees. Each error's `description` returns it (declared on the error itself, so that callers need not
+///   import this module to read it);
 /// - ``detailedDescription``: a tree with the code, message, every cause (nested Lifeboat errors as sub-trees)
 ///   and each source location, for logs and `--verbose`.
 ///
@@ -15,6 +17,7 @@
 ///     public var message: String
 ///     public var cause: (any Error)?
 ///     public var location: ErrorLocation
+///     public var description: String { descriptionWithCauses }
 /// }
 /// ```
 public protocol LifeboatError: Error, CustomStringConvertible, CustomDebugStringConvertible {
@@ -35,7 +38,7 @@ public protocol LifeboatError: Error, CustomStringConvertible, CustomDebugString
 
 extension LifeboatError {
     /// The message followed by the chain of causes: `message: cause: cause's cause`.
-    public var description: String {
+    public var descriptionWithCauses: String {
         guard let cause else { return message }
         return "\(message): \(cause)"
     }

@@ -51,6 +51,9 @@ public struct NodeAgentError: LifeboatError {
     /// Where the error was raised.
     public var location: ErrorLocation
 
+    /// The message followed by the chain of causes (``descriptionWithCauses``).
+    public var description: String { descriptionWithCauses }
+
     /// Creates an error.
     public init(
         code: Code, message: String, cause: (any Error)? = nil,

@@ -38,6 +38,9 @@ public struct ObjectStoreError: LifeboatError {
     public var cause: (any Error)?
     public var location: ErrorLocation
 
+    /// The message followed by the chain of causes (``descriptionWithCauses``).
+    public var description: String { descriptionWithCauses }
+
     public init(
         code: Code,
         message: String,

@@ -42,6 +42,9 @@ public struct RepositoryError: LifeboatError {
     public var cause: (any Error)?
     public var location: ErrorLocation
 
+    /// The message followed by the chain of causes (``descriptionWithCauses``).
+    public var description: String { descriptionWithCauses }
+
     public init(
         code: Code, message: String, cause: (any Error)? = nil,
         function: String = #function, file: String = #fileID, line: Int = #line

@@ -16,6 +16,7 @@ private struct SampleError: LifeboatError {
     var message: String
     var cause: (any Error)?
     var location: ErrorLocation
+    var description: String { descriptionWithCauses }
 
     init(_ code: Code, _ message: String, cause: (any Error)? = nil, file: String = #fileID, line: Int = #line) {
         self.code = code

@@ -1,5 +1,4 @@
 import Foundation
-import LifeboatErrors
 import Logging
 import NIOCore
 import ObjectStorage

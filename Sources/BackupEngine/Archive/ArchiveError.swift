@@ -1,4 +1,4 @@
-import LifeboatErrors
+package import LifeboatErrors
 
 /// Errors reading or writing gzip and tar data.
 package struct ArchiveError: LifeboatError {
@@ -22,6 +22,9 @@ package struct ArchiveError: LifeboatError {
     package var message: String
     package var cause: (any Error)?
     package var location: ErrorLocation
+
+    /// The message followed by the chain of causes (``descriptionWithCauses``).
+    package var description: String { descriptionWithCauses }
 
     package init(
         code: Code, message: String, cause: (any Error)? = nil,

@@ -113,6 +113,9 @@ public struct KubeError: LifeboatError {
     /// Where in the client the error was raised.
     public var location: ErrorLocation
 
+    /// The message followed by the chain of causes (``descriptionWithCauses``).
+    public var description: String { descriptionWithCauses }
+
     /// Creates an error.
     public init(
         code: Code, message: String, status: KubeStatus? = nil, httpStatus: Int? = nil,
