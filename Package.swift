@@ -83,14 +83,35 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // MARK: LocalServers — third-party servers on loopback (moto_server) for the benchmark and the tests
+        .target(
+            name: "LocalServers",
+            dependencies: [
+                "ObjectStorage",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: test kits — used by test targets only
         .target(
             name: "ObjectStorageTesting",
             dependencies: [
                 "ObjectStorage",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "LocalServers",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ProcessTesting",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "KubeSandboxTesting",
+            dependencies: [
+                "KubeSandbox",
+                "Kubernetes",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -174,7 +195,7 @@ let package = Package(
                 "Kubernetes",
                 "KubeSandbox",
                 "ObjectStorage",
-                "ObjectStorageTesting",
+                "LocalServers",
                 "VolumeRepository",
                 "NodeAgent",
                 "BackupEngine",

@@ -33,9 +33,9 @@ public enum LifeboatProcess {
     }
 
     /// The binary.
-    /// - Throws: ``TestSupportError`` saying how to build it (``notBuiltMessage``).
+    /// - Throws: ``ProcessTestingError`` saying how to build it (``notBuiltMessage``).
     public static func require() throws -> String {
-        guard let path else { throw TestSupportError(notBuiltMessage) }
+        guard let path else { throw ProcessTestingError(notBuiltMessage) }
         return path
     }
 
