@@ -20,17 +20,39 @@ extension KubeClient {
     }
 
     /// Returns once the sandbox's cluster controller has handled every change made before the call, and the
-    /// changes that handling made (two rounds).
-    ///
-    /// The controller handles the store's changes one at a time, in order. Each round creates a namespace
-    /// and waits for its `default` ServiceAccount, which the controller creates when it handles that
-    /// namespace: by then it has handled everything before it. This is how a test shows that something did
-    /// not happen (a claim stayed Pending, an object was not deleted) without sleeping and hoping.
+    /// changes that handling made (see ``settleSandboxControllers(createNamespace:hasDefaultServiceAccount:)``).
     public func settleSandboxControllers() async throws {
-        for _ in 0..<2 {
-            let name = "settle-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-            try await createNamespaceAndWait(name)
-            _ = try? await delete(.namespaces, name: name)
+        try await KubeSandboxTesting.settleSandboxControllers(
+            createNamespace: { name in
+                _ = try await self.create(.namespaces, KubeObject(apiVersion: "v1", kind: "Namespace", name: name))
+            },
+            hasDefaultServiceAccount: { name in
+                (try? await self.get(Self.serviceAccounts, namespace: name, name: "default")) != nil
+            })
+    }
+}
+
+/// Returns once a sandbox's cluster controller has handled every change made before the call, and the
+/// changes that handling made (two rounds).
+///
+/// The controller handles the store's changes one at a time, in order. Each round creates a namespace and
+/// waits for its `default` ServiceAccount, which the controller creates when it handles that namespace: by
+/// then it has handled everything before it. This is how a test shows that something did not happen (a
+/// claim stayed Pending, an object was not deleted) without sleeping and hoping. The namespaces stay.
+///
+/// - Parameters:
+///   - createNamespace: creates a namespace of the given name (through a client or the API handler).
+///   - hasDefaultServiceAccount: whether the named namespace has its `default` ServiceAccount yet.
+public func settleSandboxControllers(
+    createNamespace: (String) async throws -> Void,
+    hasDefaultServiceAccount: (String) async throws -> Bool,
+    isolation: isolated (any Actor)? = #isolation
+) async throws {
+    for _ in 0..<2 {
+        let name = "settle-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        try await createNamespace(name)
+        try await waitUntil("the sandbox's controllers to handle namespace \(name)") {
+            try await hasDefaultServiceAccount(name)
         }
     }
 }

@@ -75,7 +75,8 @@ public final class MotoServer: Sendable {
         process.arguments = [
             "-c",
             "\"$0\" -H 127.0.0.1 -p \"$1\" </dev/null >/dev/null 2>&1 & m=$!; echo $m; exec >/dev/null; "
-                + "while kill -0 \"$2\" 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done; kill -9 $m 2>/dev/null",
+                + "while kill -0 \"$2\" 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done; "
+                + "kill -9 $m 2>/dev/null",
             binary, "\(port)", "\(getpid())",
         ]
         let pipe = Pipe()

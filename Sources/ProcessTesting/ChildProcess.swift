@@ -70,12 +70,12 @@ public enum ChildProcess {
         process.standardInput = stdin
         try process.run()
         let pid = process.processIdentifier
-        let killedAtDeadline = Mutex(false)
+        let killedAtDeadline = Box(false)
         if let timeout {
             let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
             DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
                 guard process.isRunning else { return }
-                killedAtDeadline.withLock { $0 = true }
+                killedAtDeadline.value.withLock { $0 = true }
                 _ = kill(pid, SIGKILL)
             }
         }
@@ -84,27 +84,26 @@ public enum ChildProcess {
         let inHandle = stdin.fileHandleForWriting
         return try await offCooperativePool {
             // stdin is written on a thread of its own: a child may fill its stdout before reading all of it.
-            let writer = Thread {
+            Thread.detachNewThread {
                 if let input { inHandle.write(input) }
                 try? inHandle.close()
             }
-            writer.start()
-            let errors = Mutex(Data())
+            // stderr is read on another, so that neither pipe fills up while the other is read.
+            let errors = Box(Data())
             let errorsRead = DispatchSemaphore(value: 0)
-            let reader = Thread {
+            Thread.detachNewThread {
                 let data = errHandle.readDataToEndOfFile()
-                errors.withLock { $0 = data }
+                errors.value.withLock { $0 = data }
                 errorsRead.signal()
             }
-            reader.start()
             let out = outHandle.readDataToEndOfFile()
             errorsRead.wait()
             process.waitUntilExit()
             let status = process.terminationReason == .uncaughtSignal
                 ? 128 + process.terminationStatus : process.terminationStatus
             return Result(
-                status: status, stdoutData: out, stderrData: errors.withLock { $0 },
-                timedOut: killedAtDeadline.withLock { $0 })
+                status: status, stdoutData: out, stderrData: errors.value.withLock { $0 },
+                timedOut: killedAtDeadline.value.withLock { $0 })
         }
     }
 
@@ -119,4 +118,10 @@ public enum ChildProcess {
         }
         throw ProcessTestingError("\(name) not found on PATH; `make test` installs the test tools")
     }
+}
+
+/// A value shared with the threads and the timer of one run.
+private final class Box<Value: Sendable>: Sendable {
+    let value: Mutex<Value>
+    init(_ value: Value) { self.value = Mutex(value) }
 }

@@ -11,7 +11,8 @@ import Darwin
 ///
 /// ```swift
 /// let lifeboat = try LifeboatProcess.require()
-/// try await LifeboatProcess.withStarted(lifeboat, ["node-agent", "server", "--node-name", "n1"], outputPath: log) { child in
+/// let args = ["node-agent", "server", "--node-name", "n1"]
+/// try await LifeboatProcess.withStarted(lifeboat, args, outputPath: log) { child in
 ///     // … drive the cluster …
 ///     child.terminate()
 ///     let status = try await child.wait(timeout: .seconds(60))
