@@ -128,7 +128,9 @@ struct ClusterTests {
             let mount = sandbox.volumesRoot.appendingPathComponent(
                 "nodes/sandbox-node-2/pods/\(uid)/volumes/kubernetes.io~csi/\(volume)/mount"
             )
-            try await waitUntil("the mount path of pod app") { FileManager.default.fileExists(atPath: mount.path) }
+            try await waitUntil("the mount path of pod app") {
+                FileManager.default.fileExists(atPath: mount.path)
+            }
             var isDirectory: ObjCBool = false
             let scratch = sandbox.volumesRoot.appendingPathComponent(
                 "nodes/sandbox-node-2/pods/\(uid)/volumes/kubernetes.io~empty-dir/scratch"
@@ -187,7 +189,9 @@ struct ClusterTests {
             }
             try await api.create("/api/v1/persistentvolumes", volume("hdd", labels: ["disk": "hdd"]))
             try await api.create("/api/v1/persistentvolumes", volume("ssd", labels: ["disk": "ssd"]))
-            try await waitUntil("claim picky Bound") { await phase("/api/v1/namespaces/apps/persistentvolumeclaims/picky") == "Bound" }
+            try await waitUntil("claim picky Bound") {
+                await phase("/api/v1/namespaces/apps/persistentvolumeclaims/picky") == "Bound"
+            }
             let picky = await api.request("GET", "/api/v1/namespaces/apps/persistentvolumeclaims/picky").json
             #expect(picky["spec"]?["volumeName"] == "ssd")
             let ssd = await api.request("GET", "/api/v1/persistentvolumes/ssd").json
@@ -240,7 +244,9 @@ struct ClusterTests {
                 try await api.create(snapshots, snapshot(s, content: c))
             }
             for s in ["s-delete", "s-retain", "s-wrong"] { _ = await api.request("DELETE", "\(snapshots)/\(s)") }
-            try await waitUntil("content c-delete deleted") { await api.request("GET", "\(contents)/c-delete").status == 404 }
+            try await waitUntil("content c-delete deleted") {
+                await api.request("GET", "\(contents)/c-delete").status == 404
+            }
             try await api.settleControllers()
             #expect(await api.request("GET", "\(contents)/c-retain").status == 200)
             #expect(await api.request("GET", "\(contents)/c-other").status == 200)

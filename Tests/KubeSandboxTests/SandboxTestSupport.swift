@@ -74,7 +74,9 @@ struct TestAPI: Sendable {
     func settleControllers() async throws {
         try await settleSandboxControllers(
             createNamespace: { try await namespace($0) },
-            hasDefaultServiceAccount: { await request("GET", "/api/v1/namespaces/\($0)/serviceaccounts/default").status == 200 })
+            hasDefaultServiceAccount: { name in
+                await request("GET", "/api/v1/namespaces/\(name)/serviceaccounts/default").status == 200
+            })
     }
 }
 

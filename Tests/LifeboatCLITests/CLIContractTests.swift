@@ -42,7 +42,8 @@ struct CLIContractTests {
             let all = try await cli.lifeboat("backup", "get", "-o", "json")
             #expect(all.status == 0, "\(all.output)")
             #expect(all.json["kind"] == "List")
-            #expect(all.json["items"]?.arrayValue?.map { $0["metadata"]?["name"] } == ["b1"])
+            let names = (all.json["items"]?.arrayValue ?? []).compactMap { $0["metadata"]?["name"]?.stringValue }
+            #expect(names == ["b1"])
         }
     }
 
@@ -52,10 +53,12 @@ struct CLIContractTests {
             // One object the restore would create, the others identical: both kinds of entry in the report.
             try await cli.client.delete(.configMaps, namespace: "app", name: "settings")
 
-            let result = try await cli.lifeboat("restore", "create", "r1", "--from-backup", "b1", "--dry-run", "-o", "json")
+            let result = try await cli.lifeboat(
+                "restore", "create", "r1", "--from-backup", "b1", "--dry-run", "-o", "json")
             #expect(result.status == 0, "\(result.output)")
             let report = result.json
-            #expect(Self.keys(report) == ["restoreName", "backupName", "dryRun", "totals", "entries"], "\(result.stdout)")
+            #expect(
+                Self.keys(report) == ["restoreName", "backupName", "dryRun", "totals", "entries"], "\(result.stdout)")
             #expect(report["restoreName"] == "r1")
             #expect(report["backupName"] == "b1")
             #expect(report["dryRun"] == true)
@@ -70,14 +73,15 @@ struct CLIContractTests {
                 #expect(Self.keys(entry).isSubset(of: documented), "undocumented keys in \(entry.jsonString)")
                 #expect(Self.keys(entry).isSuperset(of: ["action", "groupResource", "name"]), "\(entry.jsonString)")
             }
-            let settings = try #require(entries.first { $0["groupResource"] == "configmaps" && $0["name"] == "settings" })
+            let settings = try #require(
+                entries.first { $0["groupResource"] == "configmaps" && $0["name"] == "settings" })
             #expect(settings["action"] == "create")
             #expect(settings["apiVersion"] == "v1")
             #expect(settings["kind"] == "ConfigMap")
             #expect(settings["namespace"] == "app")
             #expect(settings["targetNamespace"] == "app")
             let created = entries.filter { $0["action"] == "create" }.count
-            #expect(report["totals"]?["create"]?.intValue == created)
+            #expect(report["totals"]?["create"]?.intValue == Int64(created))
             // A dry run changes nothing.
             let stillGone = try? await cli.client.get(.configMaps, namespace: "app", name: "settings")
             #expect(stillGone == nil)
@@ -103,7 +107,8 @@ struct CLIContractTests {
                 - {apiVersion: v1, kind: Node, metadata: {name: n1, labels: {size: large}}}
                 - {apiVersion: v1, kind: Node, metadata: {name: n2}}
                 """)
-            let result = try await cli.lifeboat("node-agent", "config", "explain", "--config", config, "--nodes", nodes, "-o", "json")
+            let result = try await cli.lifeboat(
+                "node-agent", "config", "explain", "--config", config, "--nodes", nodes, "-o", "json")
             #expect(result.status == 0, "\(result.output)")
             let explanation = result.json
             #expect(
@@ -162,11 +167,13 @@ struct CLIContractTests {
             let describeMissing = try await cli.lifeboat("backup", "describe", "missing")
             Self.expectOneLineError(describeMissing, naming: ["\"missing\""])
 
-            let restoreMissing = try await cli.lifeboat("restore", "create", "r2", "--from-backup", "missing", "--dry-run")
+            let restoreMissing = try await cli.lifeboat(
+                "restore", "create", "r2", "--from-backup", "missing", "--dry-run")
             Self.expectOneLineError(restoreMissing, naming: ["\"missing\""])
 
             let brokenConfig = try cli.write("broken.json", #"{"loadConcurrency":{"globalConfig":"two"}}"#)
-            let explain = try await cli.lifeboat("node-agent", "config", "explain", "--config", brokenConfig, "-o", "json")
+            let explain = try await cli.lifeboat(
+                "node-agent", "config", "explain", "--config", brokenConfig, "-o", "json")
             Self.expectOneLineError(explain, naming: ["globalConfig"])
 
             let ok = try await cli.lifeboat("backup", "get", "b1")
