@@ -151,6 +151,24 @@ struct CLIContractTests {
         }
     }
 
+    /// A value that `validate()` refuses is a usage error (ArgumentParser's convention, as for an unknown flag):
+    /// exit code 64 (EX_USAGE), the `Error: …` line naming the value, then only the usage hint.
+    static func expectUsageError(
+        _ result: ChildProcess.Result, naming values: [String], sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        #expect(result.status == 64, "exit status; output:\n\(result.output)", sourceLocation: sourceLocation)
+        let lines = result.errorLines.map(String.init)
+        let line = lines.first ?? ""
+        #expect(line.hasPrefix("Error: "), "\(result.stderr)", sourceLocation: sourceLocation)
+        for value in values {
+            #expect(line.contains(value), "the error names \(value): \(line)", sourceLocation: sourceLocation)
+        }
+        let hint = lines.dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(
+            hint.allSatisfy { $0.hasPrefix("Usage: ") || $0.hasPrefix("See '") },
+            "only the usage hint:\n\(result.stderr)", sourceLocation: sourceLocation)
+    }
+
     @Test func errorsAreOneLineNamingTheValueWithExitCode1() async throws {
         try await CLIEnvironment.with { cli in
             try await cli.backUpApp("b1")
@@ -159,7 +177,7 @@ struct CLIContractTests {
             Self.expectOneLineError(pattern, naming: ["app|other"])
 
             let badName = try await cli.lifeboat("backup", "create", "Bad_Name")
-            Self.expectOneLineError(badName, naming: ["Bad_Name"])
+            Self.expectUsageError(badName, naming: ["Bad_Name"])
 
             let missing = try await cli.lifeboat("backup", "get", "missing")
             Self.expectOneLineError(missing, naming: ["\"missing\""])
