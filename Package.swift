@@ -88,14 +88,35 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // MARK: LocalServers — third-party servers on loopback (moto_server) for the benchmark and the tests
+        .target(
+            name: "LocalServers",
+            dependencies: [
+                "ObjectStorage",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: test kits — used by test targets only
         .target(
             name: "ObjectStorageTesting",
             dependencies: [
                 "ObjectStorage",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "LocalServers",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ProcessTesting",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "KubeSandboxTesting",
+            dependencies: [
+                "KubeSandbox",
+                "Kubernetes",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -182,7 +203,7 @@ let package = Package(
                 "Kubernetes",
                 "KubeSandbox",
                 "ObjectStorage",
-                "ObjectStorageTesting",
+                "LocalServers",
                 "VolumeRepository",
                 "NodeAgent",
                 "BackupEngine",
@@ -195,7 +216,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // MARK: tests
+        // MARK: tests — each lists exactly the modules its files import
         .testTarget(
             name: "LifeboatErrorsTests",
             dependencies: ["LifeboatErrors"],
@@ -203,18 +224,21 @@ let package = Package(
         ),
         .testTarget(
             name: "KubernetesTests",
-            dependencies: ["Kubernetes", "KubeSandbox"],
+            dependencies: [
+                "Kubernetes", "KubeSandbox", "KubeSandboxTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "KubeSandboxTests",
-            dependencies: ["KubeSandbox", "Kubernetes"],
+            dependencies: ["KubeSandbox", "Kubernetes", "KubeSandboxTesting", "ProcessTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ObjectStorageTests",
             dependencies: [
-                "ObjectStorage", "ObjectStorageTesting",
+                "ObjectStorage", "ObjectStorageTesting", "ProcessTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -225,17 +249,37 @@ let package = Package(
         ),
         .testTarget(
             name: "VolumeRepositoryTests",
-            dependencies: ["VolumeRepository", "ObjectStorage", "ObjectStorageTesting"],
+            dependencies: [
+                "VolumeRepository", "ObjectStorage", "ObjectStorageTesting", "ProcessTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "BackupEngineTests",
-            dependencies: ["BackupEngine", "Kubernetes", "KubeSandbox", "ObjectStorage", "ObjectStorageTesting"],
+            dependencies: [
+                "BackupEngine", "Kubernetes", "KubeSandbox", "ObjectStorage", "ObjectStorageTesting",
+                "KubeSandboxTesting", "ProcessTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "NodeAgentTests",
-            dependencies: ["NodeAgent", "Kubernetes", "KubeSandbox", "ObjectStorageTesting"],
+            dependencies: ["NodeAgent", "Kubernetes", "KubeSandbox", "KubeSandboxTesting", "ProcessTesting"],
+            swiftSettings: swiftSettings
+        ),
+        // The CLI's contracts, checked by running the `lifeboat` executable that `swift build --build-tests`
+        // builds next to the test bundle (ProcessTesting's LifeboatProcess finds it).
+        .testTarget(
+            name: "LifeboatCLITests",
+            dependencies: [
+                "Kubernetes", "KubeSandbox", "KubeSandboxTesting", "ProcessTesting",
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

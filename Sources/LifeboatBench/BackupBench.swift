@@ -5,7 +5,7 @@ import KubeSandbox
 import Kubernetes
 import Logging
 import ObjectStorage
-import ObjectStorageTesting
+import LocalServers
 
 #if canImport(Glibc)
     import Glibc

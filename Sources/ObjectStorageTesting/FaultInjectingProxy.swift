@@ -1,3 +1,4 @@
+import LocalServers
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -72,7 +73,7 @@ public final class FaultInjectingProxy: Sendable {
             .bind(host: "127.0.0.1", port: 0).get()
         guard let port = channel.localAddress?.port else {
             try? await channel.close()
-            throw TestSupportError("proxy has no local port")
+            throw LocalServerError("proxy has no local port")
         }
         return FaultInjectingProxy(channel: channel, port: port, state: state)
     }

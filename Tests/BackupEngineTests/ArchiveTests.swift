@@ -1,29 +1,14 @@
 import Foundation
+import KubeSandboxTesting
+import ProcessTesting
 import Testing
 
 @testable import BackupEngine
 
 struct ArchiveTests {
-    /// A temporary folder removed when the test ends.
-    static func withTemporaryDirectory<R>(_ body: (URL) throws -> R) throws -> R {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-archive-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: url) }
-        return try body(url)
-    }
-
-    static func run(_ arguments: [String], in directory: URL) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    /// Runs the system's `tar` with `arguments` in `directory`.
+    static func tar(_ arguments: [String], in directory: URL) async throws -> ChildProcess.Result {
+        try await ChildProcess.run(try ChildProcess.find("tar"), arguments, directory: directory)
     }
 
     @Test(arguments: [0, 1, 1000, 300_000, 3_000_000])
@@ -45,8 +30,8 @@ struct ArchiveTests {
         #expect(throws: ArchiveError.self) { try GzipDecompressor.decompress(Array("not gzip at all".utf8)) }
     }
 
-    @Test func tarballIsReadByGNUTar() throws {
-        try Self.withTemporaryDirectory { dir in
+    @Test func tarballIsReadByGNUTar() async throws {
+        try await withTemporaryDirectory(prefix: "lifeboat-archive") { dir in
             var writer = try BackupTarballWriter(modificationTime: 1_700_000_000, chunkSize: 4096)
             var bytes: [UInt8] = []
             let longNamespace = String(repeating: "n", count: 63)
@@ -63,13 +48,13 @@ struct ArchiveTests {
             let archive = dir.appendingPathComponent("b.tar.gz")
             try Data(bytes).write(to: archive)
 
-            let listing = try Self.run(["tar", "-tzf", archive.path], in: dir)
+            let listing = try await Self.tar(["-tzf", archive.path], in: dir)
             #expect(listing.status == 0, "\(listing.output)")
-            let names = listing.output.split(separator: "\n").map(String.init)
+            let names = listing.stdout.split(separator: "\n").map(String.init)
             #expect(names.first == "metadata/version")
             #expect(names.dropFirst() == items.map(\.0)[...])
 
-            let extract = try Self.run(["tar", "-xzf", archive.path], in: dir)
+            let extract = try await Self.tar(["-xzf", archive.path], in: dir)
             #expect(extract.status == 0, "\(extract.output)")
             let version = try String(contentsOf: dir.appendingPathComponent("metadata/version"), encoding: .utf8)
             #expect(version == "1.1.0\n")
@@ -78,15 +63,16 @@ struct ArchiveTests {
         }
     }
 
-    @Test func readsArchivesWrittenByGNUTarAndPythonPAX() throws {
-        try Self.withTemporaryDirectory { dir in
+    @Test func readsArchivesWrittenByGNUTarAndPythonPAX() async throws {
+        try await withTemporaryDirectory(prefix: "lifeboat-archive") { dir in
             let deep = "resources/things.example.com/namespaces/" + String(repeating: "a", count: 60) + "/" + String(repeating: "b", count: 150) + ".json"
             let file = dir.appendingPathComponent("src").appendingPathComponent(deep)
             try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(#"{"a":1}"#.utf8).write(to: file)
             for format in ["gnu", "pax", "ustar"] {
                 let out = dir.appendingPathComponent("\(format).tar.gz")
-                let result = try Self.run(["tar", "--format=\(format)", "-czf", out.path, "-C", dir.appendingPathComponent("src").path, "resources"], in: dir)
+                let result = try await Self.tar(
+                    ["--format=\(format)", "-czf", out.path, "-C", dir.appendingPathComponent("src").path, "resources"], in: dir)
                 if format == "ustar" && result.status != 0 { continue }  // name too long for plain ustar: tar refuses
                 #expect(result.status == 0, "\(result.output)")
                 let plain = try GzipDecompressor.decompress([UInt8](try Data(contentsOf: out)))

@@ -1,5 +1,6 @@
 import Foundation
 import KubeSandbox
+import KubeSandboxTesting
 import Kubernetes
 import ObjectStorage
 import ObjectStorageTesting
@@ -14,7 +15,7 @@ struct BackupConsistencyTests {
 
     /// A small namespace to back up.
     static func populate(_ client: KubeClient) async throws {
-        try await T.createNamespace(client, "shop")
+        try await client.createNamespaceAndWait("shop")
         for index in 0..<5 {
             _ = try await client.create(.configMaps, try T.object([
                 "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string("cm-\(index)"), "namespace": "shop"],
@@ -30,14 +31,14 @@ struct BackupConsistencyTests {
     }
 
     func run(_ client: KubeClient, _ store: some ObjectStore, name: String = "b1") async throws -> Backup {
-        let runner = BackupRunner(client: client, store: BackupStore(store: store, prefix: "velero"), configuration: .init(recordInCluster: false), logger: T.logger)
+        let runner = BackupRunner(client: client, store: BackupStore(store: store, prefix: "velero"), configuration: .init(recordInCluster: false), logger: .quiet)
         return try await runner.run(Backup(metadata: ObjectMeta(name: name), spec: Self.spec))
     }
 
     static let injected = ObjectStoreError(code: .unavailable, message: "injected failure")
 
     @Test func failedUploadsNeverLeaveAVisibleBackup() async throws {
-        try await T.with { _, client in
+        try await withSandbox { _, client in
             try await Self.populate(client)
             let memory = MemoryObjectStore()
             let checked = InvariantCheckingStore(base: memory)
@@ -93,14 +94,14 @@ struct BackupConsistencyTests {
     // parallel suite this test has waited up to a minute for its sandbox's default ServiceAccount.
     @Test(.timeLimit(.minutes(3)))
     func cancellingDuringTheUploadLeavesNoVisibleBackup() async throws {
-        try await T.with { _, client in
+        try await withSandbox { _, client in
             try await Self.populate(client)
             let memory = MemoryObjectStore()
             let checked = InvariantCheckingStore(base: memory)
             checked.blockTarballs()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { _ = try await run(client, checked) }
-                try await T.waitUntil("the tarball upload to start") { checked.tarballStarted }
+                try await waitUntil("the tarball upload to start") { checked.tarballStarted }
                 group.cancelAll()
                 do {
                     try await group.next()
@@ -114,7 +115,7 @@ struct BackupConsistencyTests {
     }
 
     @Test func existingBackupNameIsRefused() async throws {
-        try await T.with { _, client in
+        try await withSandbox { _, client in
             try await Self.populate(client)
             let memory = MemoryObjectStore()
             _ = try await run(client, memory, name: "dup")
@@ -133,7 +134,7 @@ struct BackupConsistencyTests {
     /// Both runs pass the "name is free" check together (the barrier holds them at the name claim).
     @Test(arguments: ["/lifeboat-claim.json", "/velero-backup.json"])
     func concurrentRunsWithTheSameNameKeepOneCompleteBackup(barrier: String) async throws {
-        try await T.with { _, client in
+        try await withSandbox { _, client in
             try await Self.populate(client)
             let memory = MemoryObjectStore()
             let checked = InvariantCheckingStore(base: memory)
@@ -169,7 +170,7 @@ struct BackupConsistencyTests {
     /// A run that died leaves its claim: the name is refused with a message saying how to clean up, and
     /// removing the leftovers frees it.
     @Test func leftoverClaimIsReportedAndCanBeCleared() async throws {
-        try await T.with { _, client in
+        try await withSandbox { _, client in
             try await Self.populate(client)
             let memory = MemoryObjectStore()
             let backupStore = BackupStore(store: memory, prefix: "velero")
@@ -189,8 +190,8 @@ struct BackupConsistencyTests {
     }
 
     @Test func unusableStorageLocationsFailBeforeWriting() async throws {
-        try await T.with { _, client in
-            try await T.createNamespace(client, "velero")
+        try await withSandbox { _, client in
+            try await client.createNamespaceAndWait("velero")
             let root = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-bsl-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: root) }
             let readOnlyBucket = root.appendingPathComponent("ro").path
@@ -210,7 +211,7 @@ struct BackupConsistencyTests {
                 _ = try await client.create(StorageLocations.resource, try T.object(try JSONValue(encoding: location)))
             }
             let locations = StorageLocations(
-                client: client, namespace: "velero", factory: ObjectStoreFactory(environment: [:]), logger: T.logger)
+                client: client, namespace: "velero", factory: ObjectStoreFactory(environment: [:]), logger: .quiet)
 
             let noDefault = await #expect(throws: BackupEngineError.self) { _ = try await locations.writableStore(nil) }
             #expect(noDefault?.code == .notFound)
@@ -236,8 +237,8 @@ struct BackupConsistencyTests {
 
             let (location, store) = try await locations.writableStore(nil)
             #expect(location.metadata.name == "good")
-            try await T.createNamespace(client, "shop")
-            let runner = BackupRunner(client: client, store: store, configuration: .init(recordInCluster: false), logger: T.logger)
+            try await client.createNamespaceAndWait("shop")
+            let runner = BackupRunner(client: client, store: store, configuration: .init(recordInCluster: false), logger: .quiet)
             var spec = BackupSpec()
             spec.includedNamespaces = ["shop"]
             let backup = try await runner.run(Backup(metadata: ObjectMeta(name: "on-disk"), spec: spec))

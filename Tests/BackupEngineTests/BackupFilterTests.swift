@@ -1,5 +1,6 @@
 import Foundation
 import KubeSandbox
+import KubeSandboxTesting
 import Kubernetes
 import ObjectStorage
 import Testing
@@ -14,7 +15,7 @@ struct BackupFilterTests {
 
     /// Runs `body` with a populated sandbox.
     func withFixture(_ body: (KubeClient, BackupFixture) async throws -> Void) async throws {
-        try await T.with { _, client in
+        try await withSandbox { _, client in
             let fixture = try await BackupFixture.populate(client)
             try await body(client, fixture)
         }
@@ -264,8 +265,8 @@ struct BackupFilterTests {
     }
 
     @Test func invalidSpecsAreRejectedBeforeAnythingIsWritten() async throws {
-        try await T.with { _, client in
-            try await T.createNamespace(client, "app-a")
+        try await withSandbox { _, client in
+            try await client.createNamespaceAndWait("app-a")
             var unknown = BackupSpec()
             unknown.includedResources = ["configmaps", "flurbles"]
             var badSelector = BackupSpec()
@@ -289,7 +290,7 @@ struct BackupFilterTests {
             for (spec, expected) in cases {
                 let memory = MemoryObjectStore()
                 let store = BackupStore(store: memory, prefix: "p")
-                let runner = BackupRunner(client: client, store: store, configuration: .init(recordInCluster: false), logger: T.logger)
+                let runner = BackupRunner(client: client, store: store, configuration: .init(recordInCluster: false), logger: .quiet)
                 let error = await #expect(throws: BackupEngineError.self) {
                     try await runner.run(Backup(metadata: ObjectMeta(name: "bad"), spec: spec))
                 }
@@ -298,7 +299,7 @@ struct BackupFilterTests {
                 #expect(memory.count == 0, "nothing is written for an invalid spec")
             }
             let memory = MemoryObjectStore()
-            let runner = BackupRunner(client: client, store: BackupStore(store: memory, prefix: nil), logger: T.logger)
+            let runner = BackupRunner(client: client, store: BackupStore(store: memory, prefix: nil), logger: .quiet)
             let badName = await #expect(throws: BackupEngineError.self) {
                 try await runner.run(Backup(metadata: ObjectMeta(name: "Bad_Name"), spec: BackupSpec()))
             }

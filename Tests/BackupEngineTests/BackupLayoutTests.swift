@@ -1,5 +1,6 @@
 import Foundation
 import KubeSandbox
+import KubeSandboxTesting
 import Kubernetes
 import ObjectStorage
 import Testing
@@ -16,9 +17,9 @@ struct BackupLayoutTests {
     ]
 
     @Test func tarballAndObjectStoreLayout() async throws {
-        try await T.with { _, client in
-            try await T.createNamespace(client, "velero")
-            try await T.createNamespace(client, "shop")
+        try await withSandbox { _, client in
+            try await client.createNamespaceAndWait("velero")
+            try await client.createNamespaceAndWait("shop")
             _ = try await client.create(.configMaps, try T.object([
                 "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "prices", "namespace": "shop"], "data": ["a": "1"],
             ]))
@@ -33,7 +34,7 @@ struct BackupLayoutTests {
             spec.includedNamespaces = ["shop"]
             spec.ttl = "1h30m0s"
             let before = Date()
-            let runner = BackupRunner(client: client, store: store, configuration: .init(namespace: "velero"), logger: T.logger)
+            let runner = BackupRunner(client: client, store: store, configuration: .init(namespace: "velero"), logger: .quiet)
             let result = try await runner.run(Backup(metadata: ObjectMeta(name: "layout"), spec: spec))
             #expect(result.status?.phase == BackupPhase.completed)
 
@@ -144,7 +145,7 @@ struct BackupLayoutTests {
     }
 
     @Test func storedObjectsEqualWhatTheAPIReturned() async throws {
-        try await T.with { _, client in
+        try await withSandbox { _, client in
             let fixture = try await BackupFixture.populate(client)
             var spec = BackupSpec()
             spec.excludedResources = ["nodes", "events", "leases"]

@@ -1,4 +1,5 @@
 import Foundation
+import KubeSandboxTesting
 import Kubernetes
 import ObjectStorage
 import Testing
@@ -8,8 +9,8 @@ import Testing
 /// `--ordered-resources` and the plain statement that volume data is not backed up yet.
 struct BackupOrderedResourcesTests {
     @Test func orderedItemsComeFirstInTheGivenOrderAndUnknownTypesAreRejected() async throws {
-        try await BackupTestCluster.with { _, client in
-            try await BackupTestCluster.createNamespace(client, "ord")
+        try await withSandbox { _, client in
+            try await client.createNamespaceAndWait("ord")
             for name in ["a", "b", "c", "d"] {
                 var configMap = KubeObject(apiVersion: "v1", kind: "ConfigMap", namespace: "ord", name: name)
                 configMap["data"] = ["k": "v"]
@@ -32,8 +33,8 @@ struct BackupOrderedResourcesTests {
     }
 
     @Test func volumeFlagsAreRecordedAndTheResultsSayVolumeDataWasNotBackedUp() async throws {
-        try await BackupTestCluster.with { _, client in
-            try await BackupTestCluster.createNamespace(client, "vol")
+        try await withSandbox { _, client in
+            try await client.createNamespaceAndWait("vol")
             var spec = BackupSpec()
             spec.includedNamespaces = ["vol"]
             spec.snapshotVolumes = true

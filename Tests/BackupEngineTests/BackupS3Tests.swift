@@ -1,5 +1,6 @@
 import Foundation
 import KubeSandbox
+import KubeSandboxTesting
 import Kubernetes
 import ObjectStorage
 import ObjectStorageTesting
@@ -15,8 +16,8 @@ struct BackupS3Tests {
     @Test func backupToS3ReadsBackThroughBackupStore() async throws {
         let moto = try await MotoServer.shared()
         let bucket = "lifeboat-\(UUID().uuidString.prefix(8).lowercased())"
-        let s3 = try await moto.makeStore(bucket: bucket, logger: T.logger)
-        try await T.with { _, client in
+        let s3 = try await moto.makeStore(bucket: bucket, logger: .quiet)
+        try await withSandbox { _, client in
             let fixture = try await BackupFixture.populate(client)
             var spec = BackupSpec()
             spec.includedNamespaces = ["app-a", "app-b"]

@@ -1,4 +1,5 @@
 import Foundation
+import KubeSandboxTesting
 import Kubernetes
 import ObjectStorage
 import Testing
@@ -130,7 +131,7 @@ struct RestoreEngineParallelTests {
             }
             let backup = Self.dryRunBackup(live: live)
             let store = try await backup.store()
-            try await H.waitForDefaultServiceAccount(client, namespace: "kept")
+            try await client.waitForDefaultServiceAccount(in: "kept")
             var snapshot: [String: [String: JSONValue]] = [:]
             for resource in Self.previewed { snapshot[resource.resource] = try await H.normalized(client, resource) }
 

@@ -1,4 +1,5 @@
 import Foundation
+import KubeSandboxTesting
 import Kubernetes
 import Testing
 
@@ -97,7 +98,7 @@ struct ClusterTests {
                     "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]],
                 ]
             )
-            try await Task.sleep(for: .milliseconds(100))
+            try await api.settleControllers()
             #expect(
                 await api.request("GET", "/api/v1/namespaces/apps/persistentvolumeclaims/data").json["status"]?["phase"]
                     == "Pending"
@@ -116,7 +117,7 @@ struct ClusterTests {
                     ],
                 ]
             )
-            try await eventually {
+            try await waitUntil("pod app Running") {
                 await api.request("GET", "/api/v1/namespaces/apps/pods/app").json["status"]?["phase"] == "Running"
             }
             let pvc = await api.request("GET", "/api/v1/namespaces/apps/persistentvolumeclaims/data").json
@@ -127,7 +128,9 @@ struct ClusterTests {
             let mount = sandbox.volumesRoot.appendingPathComponent(
                 "nodes/sandbox-node-2/pods/\(uid)/volumes/kubernetes.io~csi/\(volume)/mount"
             )
-            try await eventually { FileManager.default.fileExists(atPath: mount.path) }
+            try await waitUntil("the mount path of pod app") {
+                FileManager.default.fileExists(atPath: mount.path)
+            }
             var isDirectory: ObjCBool = false
             let scratch = sandbox.volumesRoot.appendingPathComponent(
                 "nodes/sandbox-node-2/pods/\(uid)/volumes/kubernetes.io~empty-dir/scratch"
@@ -148,7 +151,7 @@ struct ClusterTests {
                     ],
                 ]
             )
-            try await Task.sleep(for: .milliseconds(200))
+            try await api.settleControllers()
             #expect(
                 await api.request("GET", "/api/v1/namespaces/apps/pods/waits").json["status"]?["phase"] == "Pending"
             )
@@ -172,7 +175,7 @@ struct ClusterTests {
             func phase(_ path: String) async -> JSONValue? { await api.request("GET", path).json["status"]?["phase"] }
             try await api.create(
                 "/api/v1/namespaces/apps/persistentvolumeclaims", claim("picky", ["selector": ["matchLabels": ["disk": "ssd"]]]))
-            try await Task.sleep(for: .milliseconds(200))
+            try await api.settleControllers()
             #expect(await phase("/api/v1/namespaces/apps/persistentvolumeclaims/picky") == "Pending")
             #expect(await api.request("GET", "/api/v1/persistentvolumes").json["items"]?.arrayValue?.isEmpty == true)
 
@@ -186,7 +189,9 @@ struct ClusterTests {
             }
             try await api.create("/api/v1/persistentvolumes", volume("hdd", labels: ["disk": "hdd"]))
             try await api.create("/api/v1/persistentvolumes", volume("ssd", labels: ["disk": "ssd"]))
-            try await eventually { await phase("/api/v1/namespaces/apps/persistentvolumeclaims/picky") == "Bound" }
+            try await waitUntil("claim picky Bound") {
+                await phase("/api/v1/namespaces/apps/persistentvolumeclaims/picky") == "Bound"
+            }
             let picky = await api.request("GET", "/api/v1/namespaces/apps/persistentvolumeclaims/picky").json
             #expect(picky["spec"]?["volumeName"] == "ssd")
             let ssd = await api.request("GET", "/api/v1/persistentvolumes/ssd").json
@@ -200,12 +205,14 @@ struct ClusterTests {
             try await api.create(
                 "/api/v1/persistentvolumes",
                 volume("kept", claimRef: ["kind": "PersistentVolumeClaim", "namespace": "apps", "name": "reserved"]))
-            try await eventually { await phase("/api/v1/namespaces/apps/persistentvolumeclaims/reserved") == "Bound" }
+            try await waitUntil("claim reserved Bound") {
+                await phase("/api/v1/namespaces/apps/persistentvolumeclaims/reserved") == "Bound"
+            }
             #expect(await api.request("GET", "/api/v1/namespaces/apps/persistentvolumeclaims/reserved").json["spec"]?["volumeName"] == "kept")
 
             // A claim naming a volume bound to another claim waits.
             try await api.create("/api/v1/namespaces/apps/persistentvolumeclaims", claim("thief", ["volumeName": "ssd"]))
-            try await Task.sleep(for: .milliseconds(200))
+            try await api.settleControllers()
             #expect(await phase("/api/v1/namespaces/apps/persistentvolumeclaims/thief") == "Pending")
         }
     }
@@ -237,8 +244,10 @@ struct ClusterTests {
                 try await api.create(snapshots, snapshot(s, content: c))
             }
             for s in ["s-delete", "s-retain", "s-wrong"] { _ = await api.request("DELETE", "\(snapshots)/\(s)") }
-            try await eventually { await api.request("GET", "\(contents)/c-delete").status == 404 }
-            try await Task.sleep(for: .milliseconds(200))
+            try await waitUntil("content c-delete deleted") {
+                await api.request("GET", "\(contents)/c-delete").status == 404
+            }
+            try await api.settleControllers()
             #expect(await api.request("GET", "\(contents)/c-retain").status == 200)
             #expect(await api.request("GET", "\(contents)/c-other").status == 200)
         }
@@ -255,7 +264,7 @@ struct ClusterTests {
             ] {
                 #expect(await api.request("GET", path).status == 200, "\(path)")
             }
-            try await eventually {
+            try await waitUntil("the demo's first pod Running") {
                 let pods = await api.request("GET", "/api/v1/namespaces/demo/pods").json["items"]?.arrayValue ?? []
                 return pods.first?["status"]?["phase"] == "Running"
             }

@@ -1,5 +1,7 @@
 import Foundation
+import KubeSandboxTesting
 import Kubernetes
+import ProcessTesting
 import Testing
 
 @testable import KubeSandbox
@@ -11,23 +13,25 @@ struct KubectlTests {
         let directory: URL
 
         static func locate() throws -> URL {
-            let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-            for folder in path.split(separator: ":") {
-                let candidate = URL(fileURLWithPath: String(folder)).appendingPathComponent("kubectl")
-                if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            }
-            throw SandboxError(.startup, "kubectl not found on PATH; `make test` installs it")
+            URL(fileURLWithPath: try ChildProcess.find("kubectl"))
         }
+
+        /// The kubeconfig and cache flags, then `arguments`.
+        func fullArguments(_ arguments: [String]) -> [String] {
+            [
+                "--kubeconfig", directory.appendingPathComponent("kubeconfig").path,
+                "--cache-dir", directory.appendingPathComponent("cache").path,
+            ] + arguments
+        }
+
+        /// Environment of its own: HOME in the test's folder.
+        var environment: [String: String] { ["HOME": directory.path, "PATH": "/usr/bin:/bin"] }
 
         func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
             let process = Process()
             process.executableURL = executable
-            process.arguments =
-                [
-                    "--kubeconfig", directory.appendingPathComponent("kubeconfig").path,
-                    "--cache-dir", directory.appendingPathComponent("cache").path,
-                ] + arguments
-            process.environment = ["HOME": directory.path, "PATH": "/usr/bin:/bin"]
+            process.arguments = fullArguments(arguments)
+            process.environment = environment
             let out = Pipe()
             let err = Pipe()
             process.standardOutput = out
@@ -44,21 +48,17 @@ struct KubectlTests {
         )
             async throws -> String
         {
-            let (process, out, err) = try start(arguments)
-            let deadline = ContinuousClock.now + .seconds(90)
-            while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-            if process.isRunning { process.terminate() }
-            process.waitUntilExit()
-            let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let result = try await ChildProcess.run(
+                executable.path, fullArguments(arguments), environment: environment, inheritEnvironment: false,
+                timeout: .seconds(90))
             if expectSuccess {
                 #expect(
-                    process.terminationStatus == 0,
-                    "kubectl \(arguments.joined(separator: " ")): \(stderr)",
+                    result.status == 0,
+                    "kubectl \(arguments.joined(separator: " ")): \(result.stderr)",
                     sourceLocation: sourceLocation
                 )
             }
-            return stdout + stderr
+            return result.stdout + result.stderr
         }
     }
 
@@ -161,109 +161,109 @@ struct KubectlTests {
         """
 
     @Test func kubectlWorksUnmodified() async throws {
-        let directory = temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let kubectl = Kubectl(executable: try Kubectl.locate(), directory: directory)
-        try await withTestSandbox(nodes: 2) { sandbox, _ in
-            try sandbox.writeKubeconfig(to: directory.appendingPathComponent("kubeconfig").path)
-            let manifest = directory.appendingPathComponent("app.yaml")
-            let cr = directory.appendingPathComponent("cr.yaml")
-            try Self.manifest.replacingOccurrences(of: "COLOR", with: "blue").write(
-                to: manifest,
-                atomically: true,
-                encoding: .utf8
-            )
-            try Self.customResource.write(to: cr, atomically: true, encoding: .utf8)
+        try await withTemporaryDirectory(prefix: "sandbox-test") { directory in
+            let kubectl = Kubectl(executable: try Kubectl.locate(), directory: directory)
+            try await withTestSandbox(nodes: 2) { sandbox, _ in
+                try sandbox.writeKubeconfig(to: directory.appendingPathComponent("kubeconfig").path)
+                let manifest = directory.appendingPathComponent("app.yaml")
+                let cr = directory.appendingPathComponent("cr.yaml")
+                try Self.manifest.replacingOccurrences(of: "COLOR", with: "blue").write(
+                    to: manifest,
+                    atomically: true,
+                    encoding: .utf8
+                )
+                try Self.customResource.write(to: cr, atomically: true, encoding: .utf8)
 
-            let version = try await kubectl.run("version", "-o", "json")
-            #expect(version.contains("v1.32.0-lifeboat-sandbox"))
-            let resources = try await kubectl.run("api-resources")
-            #expect(
-                resources.contains("deployments") && resources.contains("backups")
-                    && resources.contains("volumesnapshots")
-            )
-            #expect(try await kubectl.run("create", "ns", "demo").contains("namespace/demo created"))
+                let version = try await kubectl.run("version", "-o", "json")
+                #expect(version.contains("v1.32.0-lifeboat-sandbox"))
+                let resources = try await kubectl.run("api-resources")
+                #expect(
+                    resources.contains("deployments") && resources.contains("backups")
+                        && resources.contains("volumesnapshots")
+                )
+                #expect(try await kubectl.run("create", "ns", "demo").contains("namespace/demo created"))
 
-            let applied = try await kubectl.run("apply", "-f", manifest.path)
-            for line in [
-                "deployment.apps/web created", "service/web created", "configmap/app-config created",
-                "secret/app-secret created",
-                "persistentvolumeclaim/app-data created",
-                "customresourcedefinition.apiextensions.k8s.io/gadgets.example.com created",
-            ] {
-                #expect(applied.contains(line), "\(applied)")
-            }
-            #expect(try await kubectl.run("apply", "-f", cr.path).contains("gadget.example.com/g1 created"))
-            let again = try await kubectl.run("apply", "-f", manifest.path)
-            #expect(
-                again.contains("configmap/app-config unchanged") && again.contains("deployment.apps/web unchanged"),
-                "\(again)"
-            )
-            try Self.manifest.replacingOccurrences(of: "COLOR", with: "green").write(
-                to: manifest,
-                atomically: true,
-                encoding: .utf8
-            )
-            let changed = try await kubectl.run("apply", "-f", manifest.path)
-            #expect(changed.contains("configmap/app-config configured"), "\(changed)")
-            #expect(changed.contains("service/web unchanged"), "\(changed)")
+                let applied = try await kubectl.run("apply", "-f", manifest.path)
+                for line in [
+                    "deployment.apps/web created", "service/web created", "configmap/app-config created",
+                    "secret/app-secret created",
+                    "persistentvolumeclaim/app-data created",
+                    "customresourcedefinition.apiextensions.k8s.io/gadgets.example.com created",
+                ] {
+                    #expect(applied.contains(line), "\(applied)")
+                }
+                #expect(try await kubectl.run("apply", "-f", cr.path).contains("gadget.example.com/g1 created"))
+                let again = try await kubectl.run("apply", "-f", manifest.path)
+                #expect(
+                    again.contains("configmap/app-config unchanged") && again.contains("deployment.apps/web unchanged"),
+                    "\(again)"
+                )
+                try Self.manifest.replacingOccurrences(of: "COLOR", with: "green").write(
+                    to: manifest,
+                    atomically: true,
+                    encoding: .utf8
+                )
+                let changed = try await kubectl.run("apply", "-f", manifest.path)
+                #expect(changed.contains("configmap/app-config configured"), "\(changed)")
+                #expect(changed.contains("service/web unchanged"), "\(changed)")
 
-            let all = try await kubectl.run("get", "all", "-n", "demo")
-            #expect(
-                all.contains("deployment.apps/web") && all.contains("service/web") && all.contains("pod/x-pod"),
-                "\(all)"
-            )
-            let json = try JSONValue(parsing: try await kubectl.run("get", "cm", "-n", "demo", "-o", "json"))
-            let names = (json["items"]?.arrayValue ?? []).compactMap { $0["metadata"]?["name"]?.stringValue }
-            #expect(names.contains("app-config"))
-            #expect(
-                json["items"]?.arrayValue?.first { $0["metadata"]?["name"] == "app-config" }?["data"]?["color"]
-                    == "green"
-            )
-            let pods = try await kubectl.run("get", "pods", "-l", "app=x", "-n", "demo")
-            #expect(pods.contains("x-pod") && pods.contains("READY"), "\(pods)")
-            #expect(try await kubectl.run("label", "cm", "app-config", "-n", "demo", "team=a").contains("labeled"))
-            #expect(
-                try await kubectl.run("annotate", "cm", "app-config", "-n", "demo", "note=hi").contains("annotated")
-            )
-            #expect(
-                try await kubectl.run(
-                    "patch",
+                let all = try await kubectl.run("get", "all", "-n", "demo")
+                #expect(
+                    all.contains("deployment.apps/web") && all.contains("service/web") && all.contains("pod/x-pod"),
+                    "\(all)"
+                )
+                let json = try JSONValue(parsing: try await kubectl.run("get", "cm", "-n", "demo", "-o", "json"))
+                let names = (json["items"]?.arrayValue ?? []).compactMap { $0["metadata"]?["name"]?.stringValue }
+                #expect(names.contains("app-config"))
+                #expect(
+                    json["items"]?.arrayValue?.first { $0["metadata"]?["name"] == "app-config" }?["data"]?["color"]
+                        == "green"
+                )
+                let pods = try await kubectl.run("get", "pods", "-l", "app=x", "-n", "demo")
+                #expect(pods.contains("x-pod") && pods.contains("READY"), "\(pods)")
+                #expect(try await kubectl.run("label", "cm", "app-config", "-n", "demo", "team=a").contains("labeled"))
+                #expect(
+                    try await kubectl.run("annotate", "cm", "app-config", "-n", "demo", "note=hi").contains("annotated")
+                )
+                #expect(
+                    try await kubectl.run(
+                        "patch",
+                        "cm",
+                        "app-config",
+                        "-n",
+                        "demo",
+                        "--type",
+                        "merge",
+                        "-p",
+                        #"{"data":{"size":"L"}}"#
+                    ).contains("patched")
+                )
+                let patched = try await kubectl.run(
+                    "get",
                     "cm",
                     "app-config",
                     "-n",
                     "demo",
-                    "--type",
-                    "merge",
-                    "-p",
-                    #"{"data":{"size":"L"}}"#
-                ).contains("patched")
-            )
-            let patched = try await kubectl.run(
-                "get",
-                "cm",
-                "app-config",
-                "-n",
-                "demo",
-                "-o",
-                "jsonpath={.data.size},{.metadata.labels.team}"
-            )
-            #expect(patched == "L,a")
+                    "-o",
+                    "jsonpath={.data.size},{.metadata.labels.team}"
+                )
+                #expect(patched == "L,a")
 
-            let (watcher, out, _) = try kubectl.start(["get", "cm", "-n", "demo", "--watch", "--request-timeout=10s"])
-            try await Task.sleep(for: .milliseconds(700))
-            try await kubectl.run("create", "cm", "watched-cm", "-n", "demo", "--from-literal=k=v")
-            try await Task.sleep(for: .milliseconds(700))
-            watcher.terminate()
-            watcher.waitUntilExit()
-            let watched = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            #expect(watched.contains("watched-cm"), "\(watched)")
+                let (watcher, out, _) = try kubectl.start(["get", "cm", "-n", "demo", "--watch", "--request-timeout=10s"])
+                try await Task.sleep(for: .milliseconds(700))
+                try await kubectl.run("create", "cm", "watched-cm", "-n", "demo", "--from-literal=k=v")
+                try await Task.sleep(for: .milliseconds(700))
+                watcher.terminate()
+                watcher.waitUntilExit()
+                let watched = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                #expect(watched.contains("watched-cm"), "\(watched)")
 
-            let deleted = try await kubectl.run("delete", "-f", manifest.path)
-            #expect(deleted.contains("configmap \"app-config\" deleted"), "\(deleted)")
-            #expect(try await kubectl.run("delete", "ns", "demo").contains("namespace \"demo\" deleted"))
-            let gone = try await kubectl.run("get", "ns", "demo", expectSuccess: false)
-            #expect(gone.contains("NotFound") || gone.contains("not found"), "\(gone)")
+                let deleted = try await kubectl.run("delete", "-f", manifest.path)
+                #expect(deleted.contains("configmap \"app-config\" deleted"), "\(deleted)")
+                #expect(try await kubectl.run("delete", "ns", "demo").contains("namespace \"demo\" deleted"))
+                let gone = try await kubectl.run("get", "ns", "demo", expectSuccess: false)
+                #expect(gone.contains("NotFound") || gone.contains("not found"), "\(gone)")
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KubeSandboxTesting
 import Kubernetes
 import Testing
 
@@ -67,6 +68,16 @@ struct TestAPI: Sendable {
     func namespace(_ name: String) async throws {
         try await create("/api/v1/namespaces", ["metadata": ["name": .string(name)]])
     }
+
+    /// Returns once the sandbox's cluster controller has handled every change made so far (a barrier, see
+    /// `settleSandboxControllers`): what it would have done by now, it has done.
+    func settleControllers() async throws {
+        try await settleSandboxControllers(
+            createNamespace: { try await namespace($0) },
+            hasDefaultServiceAccount: { name in
+                await request("GET", "/api/v1/namespaces/\(name)/serviceaccounts/default").status == 200
+            })
+    }
 }
 
 /// Golden exchanges from a real kube-apiserver (../shared/reference/k8s-golden relative to the package).
@@ -129,11 +140,6 @@ enum Golden {
     }
 }
 
-func temporaryDirectory() -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-test-\(UUID().uuidString)")
-    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
 
 /// Expects `actual` to have `golden`'s shape (keys and types); lists the differences on failure.
 func expectShape(

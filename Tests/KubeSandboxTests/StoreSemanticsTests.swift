@@ -1,4 +1,5 @@
 import Foundation
+import KubeSandboxTesting
 import Kubernetes
 import Testing
 
@@ -36,73 +37,73 @@ struct StoreSemanticsTests {
     }
 
     @Test func stateSurvivesRestart() async throws {
-        let directory = temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let version: String = try await withTestSandbox(nodes: 1, dataDirectory: directory) { _, api in
-            try await api.namespace("keep")
-            for index in 0..<20 {
-                try await api.create(
-                    "/api/v1/namespaces/keep/configmaps",
-                    ["metadata": ["name": .string("cm-\(index)")], "data": ["i": .string("\(index)")]]
-                )
+        try await withTemporaryDirectory(prefix: "sandbox-test") { directory in
+            let version: String = try await withTestSandbox(nodes: 1, dataDirectory: directory) { _, api in
+                try await api.namespace("keep")
+                for index in 0..<20 {
+                    try await api.create(
+                        "/api/v1/namespaces/keep/configmaps",
+                        ["metadata": ["name": .string("cm-\(index)")], "data": ["i": .string("\(index)")]]
+                    )
+                }
+                #expect(await api.request("DELETE", "/api/v1/namespaces/keep/configmaps/cm-3").status == 200)
+                return await api.request("GET", "/api/v1/namespaces/keep/configmaps").json["metadata"]?["resourceVersion"]?
+                    .stringValue ?? ""
             }
-            #expect(await api.request("DELETE", "/api/v1/namespaces/keep/configmaps/cm-3").status == 200)
-            return await api.request("GET", "/api/v1/namespaces/keep/configmaps").json["metadata"]?["resourceVersion"]?
-                .stringValue ?? ""
-        }
-        try await withTestSandbox(nodes: 1, dataDirectory: directory) { sandbox, api in
-            let list = await api.request("GET", "/api/v1/namespaces/keep/configmaps").json
-            let names = Set((list["items"]?.arrayValue ?? []).compactMap { $0["metadata"]?["name"]?.stringValue })
-            #expect(names.count == 19)
-            #expect(!names.contains("cm-3"))
-            let newVersion = Int64(list["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 0
-            #expect(newVersion >= Int64(version) ?? .max)
-            let created = try await api.create("/api/v1/namespaces/keep/configmaps", ["metadata": ["name": "after"]])
-            #expect((Int64(created["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 0) > newVersion)
-            #expect(sandbox.kubeconfigYAML.contains("certificate-authority-data"))
+            try await withTestSandbox(nodes: 1, dataDirectory: directory) { sandbox, api in
+                let list = await api.request("GET", "/api/v1/namespaces/keep/configmaps").json
+                let names = Set((list["items"]?.arrayValue ?? []).compactMap { $0["metadata"]?["name"]?.stringValue })
+                #expect(names.count == 19)
+                #expect(!names.contains("cm-3"))
+                let newVersion = Int64(list["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 0
+                #expect(newVersion >= Int64(version) ?? .max)
+                let created = try await api.create("/api/v1/namespaces/keep/configmaps", ["metadata": ["name": "after"]])
+                #expect((Int64(created["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 0) > newVersion)
+                #expect(sandbox.kubeconfigYAML.contains("certificate-authority-data"))
+            }
         }
     }
 
     @Test func acknowledgedWritesSurviveACrash() async throws {
-        let directory = temporaryDirectory()
-        let crashed = temporaryDirectory()
-        defer {
-            try? FileManager.default.removeItem(at: directory)
-            try? FileManager.default.removeItem(at: crashed)
-        }
-        let configuration = SandboxConfiguration(dataDirectory: directory, nodes: 0, logCompactionBytes: 8_000)
-        try await withSandbox(configuration) { sandbox in
-            let api = TestAPI(sandbox: sandbox)
-            try await api.namespace("crash")
-            let path = "/api/v1/namespaces/crash/configmaps"
-            for index in 0..<30 { try await api.create(path, ["metadata": ["name": .string("cm-\(index)")], "data": ["pad": .string(String(repeating: "p", count: 1000))]]) }
-            #expect(await api.request("DELETE", "\(path)/cm-7").status == 200)
-            let patched = await api.request(
-                "PATCH",
-                "\(path)/cm-8",
-                json: ["data": ["k": "v"]],
-                contentType: "application/merge-patch+json"
-            )
-            #expect(patched.status == 200)
-            // After a compaction while running the log starts with the live objects; after the start-up
-            // compaction of an empty store it would start with the counter record.
-            let logBytes = try Data(contentsOf: directory.appendingPathComponent("objects.log"))
-            #expect(logBytes.first == UInt8(ascii: "P"), "the log was compacted while running")
-            // kill -9: take the data directory as it is on disk while the server still runs (no shutdown, no
-            // compaction), plus a torn record of a write that was never acknowledged.
-            try FileManager.default.removeItem(at: crashed)
-            try FileManager.default.copyItem(at: directory, to: crashed)
-            let log = try FileHandle(forWritingTo: crashed.appendingPathComponent("objects.log"))
-            try log.seekToEnd()
-            try log.write(contentsOf: Data("P\tconfigmaps\tcrash\ttorn\t99999\t500\n{\"metadata\":{\"na".utf8))
-            try log.close()
-        }
-        try await withTestSandbox(nodes: 0, dataDirectory: crashed) { _, api in
-            let items = await api.request("GET", "/api/v1/namespaces/crash/configmaps").json["items"]?.arrayValue ?? []
-            let names = Set(items.compactMap { $0["metadata"]?["name"]?.stringValue })
-            #expect(names.count == 29)
-            #expect(!names.contains("cm-7") && !names.contains("torn"))
-            #expect(items.first { $0["metadata"]?["name"] == "cm-8" }?["data"]?["k"] == "v")
+        try await withTemporaryDirectory(prefix: "sandbox-test") { root in
+            let directory = root.appendingPathComponent("data")
+            let crashed = root.appendingPathComponent("crashed")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: crashed, withIntermediateDirectories: true)
+            let configuration = SandboxConfiguration(dataDirectory: directory, nodes: 0, logCompactionBytes: 8_000)
+            try await withSandbox(configuration) { sandbox in
+                let api = TestAPI(sandbox: sandbox)
+                try await api.namespace("crash")
+                let path = "/api/v1/namespaces/crash/configmaps"
+                for index in 0..<30 { try await api.create(path, ["metadata": ["name": .string("cm-\(index)")], "data": ["pad": .string(String(repeating: "p", count: 1000))]]) }
+                #expect(await api.request("DELETE", "\(path)/cm-7").status == 200)
+                let patched = await api.request(
+                    "PATCH",
+                    "\(path)/cm-8",
+                    json: ["data": ["k": "v"]],
+                    contentType: "application/merge-patch+json"
+                )
+                #expect(patched.status == 200)
+                // After a compaction while running the log starts with the live objects; after the start-up
+                // compaction of an empty store it would start with the counter record.
+                let logBytes = try Data(contentsOf: directory.appendingPathComponent("objects.log"))
+                #expect(logBytes.first == UInt8(ascii: "P"), "the log was compacted while running")
+                // kill -9: take the data directory as it is on disk while the server still runs (no shutdown, no
+                // compaction), plus a torn record of a write that was never acknowledged.
+                try FileManager.default.removeItem(at: crashed)
+                try FileManager.default.copyItem(at: directory, to: crashed)
+                let log = try FileHandle(forWritingTo: crashed.appendingPathComponent("objects.log"))
+                try log.seekToEnd()
+                try log.write(contentsOf: Data("P\tconfigmaps\tcrash\ttorn\t99999\t500\n{\"metadata\":{\"na".utf8))
+                try log.close()
+            }
+            try await withTestSandbox(nodes: 0, dataDirectory: crashed) { _, api in
+                let items = await api.request("GET", "/api/v1/namespaces/crash/configmaps").json["items"]?.arrayValue ?? []
+                let names = Set(items.compactMap { $0["metadata"]?["name"]?.stringValue })
+                #expect(names.count == 29)
+                #expect(!names.contains("cm-7") && !names.contains("torn"))
+                #expect(items.first { $0["metadata"]?["name"] == "cm-8" }?["data"]?["k"] == "v")
+            }
         }
     }
 
@@ -174,18 +175,11 @@ struct StoreSemanticsTests {
                 ["metadata": ["name": "dependent", "ownerReferences": [reference]]]
             )
             #expect(await api.request("DELETE", "/api/v1/namespaces/gc/configmaps/owner").status == 200)
-            try await eventually { await api.request("GET", "/api/v1/namespaces/gc/secrets/dependent").status == 404 }
+            try await waitUntil("secret dependent collected") {
+                await api.request("GET", "/api/v1/namespaces/gc/secrets/dependent").status == 404
+            }
             #expect(await api.request("DELETE", "/api/v1/namespaces/gc").status == 200)
-            try await eventually { await api.request("GET", "/api/v1/namespaces/gc").status == 404 }
+            try await waitUntil("namespace gc gone") { await api.request("GET", "/api/v1/namespaces/gc").status == 404 }
         }
     }
-}
-
-/// Polls `condition` for up to five seconds.
-func eventually(_ condition: () async -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    for _ in 0..<250 {
-        if await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    Issue.record("condition not met within 5 s", sourceLocation: sourceLocation)
 }

@@ -1,24 +1,17 @@
 import Foundation
 import KubeSandbox
+import KubeSandboxTesting
 import Kubernetes
 import Testing
 
 /// Every client verb against a real in-process sandbox over loopback HTTPS.
 struct KubeClientIntegrationTests {
-    static let fast = KubeClient.Configuration(
-        qps: 0, requestTimeout: .seconds(20), initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(200))
-
     func withClient(
         _ sandboxConfig: SandboxConfiguration = SandboxConfiguration(),
-        configuration: KubeClient.Configuration = fast,
+        configuration: KubeClient.Configuration = .test,
         _ body: (Sandbox, KubeClient) async throws -> Void
     ) async throws {
-        try await withSandbox(sandboxConfig) { sandbox in
-            let config = try KubeConfig.parse(yaml: sandbox.kubeconfigYAML)
-            try await withKubeClient(config: config, configuration: configuration, logger: quietLogger) { client in
-                try await body(sandbox, client)
-            }
-        }
+        try await withSandbox(configuration: sandboxConfig, client: configuration, body)
     }
 
     static func configMap(_ name: String, namespace: String = "default", data: [String: String] = ["k": "v"]) -> KubeObject {
@@ -237,7 +230,7 @@ struct KubeClientIntegrationTests {
     }
 
     @Test func rateLimiterSpacesRequests() async throws {
-        var configuration = Self.fast
+        var configuration = KubeClient.Configuration.test
         configuration.qps = 20
         configuration.burst = 1
         try await withClient(configuration: configuration) { _, client in
@@ -252,7 +245,7 @@ struct KubeClientIntegrationTests {
         try await withSandbox(SandboxConfiguration()) { sandbox in
             var config = try KubeConfig.parse(yaml: sandbox.kubeconfigYAML)
             config.credentials = .token("wrong")
-            try await withKubeClient(config: config, configuration: Self.fast, logger: quietLogger) { client in
+            try await withKubeClient(config: config, configuration: .test, logger: .quiet) { client in
                 let error = await #expect(throws: KubeError.self) { try await client.list(.configMaps, namespace: "default") }
                 #expect(error?.code == .unauthorized)
                 #expect(error?.message.contains("user \"lifeboat-sandbox\" (bearer token)") == true)
@@ -267,14 +260,14 @@ struct KubeClientIntegrationTests {
 
             var sni = good
             sni.tls.serverName = "localhost"  // in the certificate's SANs: verified instead of 127.0.0.1
-            try await withKubeClient(config: sni, configuration: Self.fast, logger: quietLogger) { client in
+            try await withKubeClient(config: sni, configuration: .test, logger: .quiet) { client in
                 let version = try await client.serverVersion()
                 #expect(!version.gitVersion.isEmpty)
             }
 
             var unknownCA = good
             unknownCA.tls.certificateAuthorityPEM = nil  // system roots do not know the sandbox CA
-            try await withKubeClient(config: unknownCA, configuration: Self.fast, logger: quietLogger) { client in
+            try await withKubeClient(config: unknownCA, configuration: .test, logger: .quiet) { client in
                 let error = await #expect(throws: KubeError.self) { try await client.serverVersion() }
                 #expect(error?.code == .tls)
                 #expect(error?.message.contains(sandbox.serverURL) == true)
@@ -286,7 +279,7 @@ struct KubeClientIntegrationTests {
 
             var insecure = unknownCA
             insecure.tls.insecureSkipTLSVerify = true
-            try await withKubeClient(config: insecure, configuration: Self.fast, logger: quietLogger) { client in
+            try await withKubeClient(config: insecure, configuration: .test, logger: .quiet) { client in
                 let version = try await client.serverVersion()
                 #expect(!version.gitVersion.isEmpty)
             }
@@ -326,7 +319,7 @@ struct KubeClientIntegrationTests {
             let path = try dir.write("config", kubeconfig)
             let config = try KubeConfig.load(kubeconfigPath: path, context: nil, environment: [:])
             #expect(config.identityDescription.contains("exec plugin"))
-            try await withKubeClient(config: config, configuration: Self.fast, logger: quietLogger) { client in
+            try await withKubeClient(config: config, configuration: .test, logger: .quiet) { client in
                 _ = try await client.serverVersion()
                 _ = try await client.list(.configMaps, namespace: "default")
             }
@@ -340,7 +333,7 @@ struct KubeClientIntegrationTests {
 
             // a failing plugin: the error says which command and what it printed
             try dir.write("plugin.sh", "#!/bin/sh\necho 'login required' >&2\nexit 3\n", mode: 0o755)
-            try await withKubeClient(config: config, configuration: Self.fast, logger: quietLogger) { client in
+            try await withKubeClient(config: config, configuration: .test, logger: .quiet) { client in
                 let error = await #expect(throws: KubeError.self) { try await client.serverVersion() }
                 #expect(error?.message.contains("exited with status 3: login required") == true)
             }

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 
 /// A unique temporary directory removed by `cleanup()`.
 struct TempDir {
@@ -20,6 +19,3 @@ struct TempDir {
 
     func cleanup() { try? FileManager.default.removeItem(atPath: path) }
 }
-
-/// A logger that discards everything.
-let quietLogger = Logger(label: "kubernetes-tests", factory: { _ in SwiftLogNoOpLogHandler() })

@@ -1,7 +1,7 @@
 import Foundation
 import KubeSandbox
+import KubeSandboxTesting
 import Kubernetes
-import Logging
 import NodeAgent
 import Testing
 
@@ -9,8 +9,6 @@ import Testing
 /// on the cluster: per-node concurrency, the prepare queue, load affinity, exactly-once completion.
 @Suite(.serialized)
 struct ClusterSimulationTests {
-    static let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-
     /// 8 nodes: zones a/b, every other one a "backup" node, two "large" ones, one "slow" one.
     static func nodes() -> [ClusterFacts.Node] {
         (1...8).map { i in
@@ -45,7 +43,7 @@ struct ClusterSimulationTests {
                 storageClasses: ["fast", "standard"], loads: loads,
                 controllerConfiguration: .init(
                     nodeName: "", requeueDelay: .milliseconds(250), workers: 2, capacityAwarePlacement: capacityAware),
-                timeout: .seconds(180), logger: Self.logger)
+                timeout: .seconds(180), logger: .quiet)
             let report = try await simulation.run()
 
             // The concurrency each node got (smallest matching rule wins).

@@ -1,5 +1,6 @@
 import Foundation
 import KubeSandbox
+import KubeSandboxTesting
 import Kubernetes
 import Testing
 
@@ -64,7 +65,7 @@ struct DataDownloadCacheTests {
                     == true)
 
             try await Cluster.running(agent) {
-                try await Cluster.waitUntil("dd-big Completed") { try await Cluster.load(admin, .dataDownload, "dd-big")?.phase == .completed }
+                try await waitUntil("dd-big Completed") { try await Cluster.load(admin, .dataDownload, "dd-big")?.phase == .completed }
                 try await Cluster.waitForCleanUp(admin, "dd-big", kind: .dataDownload)
             }
         }
@@ -93,7 +94,7 @@ struct DataDownloadCacheTests {
             let agent = try Cluster.controller(admin, node: "sandbox-node-1", kinds: [.dataDownload])
             try await Self.acceptOnce(agent, admin, "dd-rebind")
             var restoreVolume = ""
-            try await Cluster.waitUntil("the restore PVC bound") {
+            try await waitUntil("the restore PVC bound") {
                 let claim = try await admin.get(NodeAgentController.persistentVolumeClaims, namespace: Cluster.namespace, name: "dd-rebind")
                 restoreVolume = claim["spec"]?["volumeName"]?.stringValue ?? ""
                 return claim["status"]?["phase"]?.stringValue == "Bound"
@@ -103,7 +104,7 @@ struct DataDownloadCacheTests {
             #expect(pending["status"]?["phase"]?.stringValue != "Bound")
 
             try await Cluster.running(agent) {
-                try await Cluster.waitUntil("dd-rebind Completed") {
+                try await waitUntil("dd-rebind Completed") {
                     try await Cluster.load(admin, .dataDownload, "dd-rebind")?.phase == .completed
                 }
                 try await Cluster.waitForCleanUp(admin, "dd-rebind", kind: .dataDownload)
@@ -134,13 +135,13 @@ struct DataDownloadCacheTests {
             var unselected = target
             unselected["spec"]?["selector"] = nil
             _ = try await admin.delete(NodeAgentController.persistentVolumeClaims, namespace: "restored", name: "dd-bound-target")
-            try await Cluster.waitUntil("the target PVC gone") {
+            try await waitUntil("the target PVC gone") {
                 try await !Cluster.exists(admin, NodeAgentController.persistentVolumeClaims, "dd-bound-target", namespace: "restored")
             }
             var fresh = KubeObject(apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: "restored", name: "dd-bound-target")
             fresh["spec"] = unselected["spec"]
             _ = try await admin.create(NodeAgentController.persistentVolumeClaims, fresh)
-            try await Cluster.waitUntil("the target PVC bound") {
+            try await waitUntil("the target PVC bound") {
                 try await admin.get(NodeAgentController.persistentVolumeClaims, namespace: "restored", name: "dd-bound-target")["status"]?[
                     "phase"] == "Bound"
             }

@@ -1,5 +1,6 @@
 import Foundation
 import KubeSandbox
+import KubeSandboxTesting
 import Kubernetes
 import Testing
 
@@ -22,13 +23,13 @@ struct DataUploadSnapshotTests {
             try await Cluster.running(agent) {
                 try await Cluster.createUpload(admin, "du-snap", seconds: 60)
                 // Accepted, but nothing is exposed while the source VolumeSnapshot does not exist.
-                try await Cluster.waitUntil("du-snap Accepted") { try await Cluster.upload(admin, "du-snap")?.phase == .accepted }
+                try await waitUntil("du-snap Accepted") { try await Cluster.upload(admin, "du-snap")?.phase == .accepted }
                 #expect(try await !Self.snapshotExists(admin, namespace: Cluster.namespace, "du-snap"))
                 #expect(try await !Cluster.exists(admin, .pods, "du-snap"))
 
                 try await SnapshotFixtures.createReadySnapshot(
                     admin, namespace: "app", name: "du-snap", restoreSize: "3Gi", annotations: ["team": "db"])
-                try await Cluster.waitUntil("du-snap InProgress") { try await Cluster.upload(admin, "du-snap")?.phase == .inProgress }
+                try await waitUntil("du-snap InProgress") { try await Cluster.upload(admin, "du-snap")?.phase == .inProgress }
 
                 let backup = try await admin.get(NodeAgentController.volumeSnapshots, namespace: Cluster.namespace, name: "du-snap")
                 #expect(backup["spec"]?["source"] == ["volumeSnapshotContentName": "du-snap"])
@@ -53,11 +54,11 @@ struct DataUploadSnapshotTests {
                 load.object[path: ["spec", "cancel"]] = true
                 _ = try await admin.update(LoadKind.dataUpload.gvr, namespace: Cluster.namespace, try #require(KubeObject(load.object)))
                 try await Cluster.waitForCleanUp(admin, "du-snap")
-                try await Cluster.waitUntil("the backup VolumeSnapshot deleted") {
+                try await waitUntil("the backup VolumeSnapshot deleted") {
                     try await !Self.snapshotExists(admin, namespace: Cluster.namespace, "du-snap")
                 }
                 // Its content (deletionPolicy Delete) goes with it, as the snapshot controller deletes it.
-                try await Cluster.waitUntil("the backup VolumeSnapshotContent deleted") {
+                try await waitUntil("the backup VolumeSnapshotContent deleted") {
                     try await !Cluster.exists(admin, NodeAgentController.volumeSnapshotContents, "du-snap", namespace: nil)
                 }
             }
@@ -71,15 +72,15 @@ struct DataUploadSnapshotTests {
             try await Cluster.createUpload(admin, "du-wait", seconds: 0.2)
             let first = try Cluster.controller(admin, node: "sandbox-node-1", volumeSnapshotSteps: true)
             try await Cluster.running(first) {
-                try await Cluster.waitUntil("du-wait Accepted") { try await Cluster.upload(admin, "du-wait")?.phase == .accepted }
+                try await waitUntil("du-wait Accepted") { try await Cluster.upload(admin, "du-wait")?.phase == .accepted }
             }
             // The node agent stopped while waiting; the snapshot becomes ready; the next one exposes the load.
             try await SnapshotFixtures.createReadySnapshot(admin, namespace: "app", name: "du-wait")
             let second = try Cluster.controller(admin, node: "sandbox-node-1", volumeSnapshotSteps: true)
             try await Cluster.running(second) {
-                try await Cluster.waitUntil("du-wait Completed") { try await Cluster.upload(admin, "du-wait")?.phase == .completed }
+                try await waitUntil("du-wait Completed") { try await Cluster.upload(admin, "du-wait")?.phase == .completed }
                 try await Cluster.waitForCleanUp(admin, "du-wait")
-                try await Cluster.waitUntil("the backup VolumeSnapshot deleted") {
+                try await waitUntil("the backup VolumeSnapshot deleted") {
                     try await !Self.snapshotExists(admin, namespace: Cluster.namespace, "du-wait")
                 }
             }

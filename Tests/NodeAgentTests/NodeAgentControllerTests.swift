@@ -1,7 +1,7 @@
 import Foundation
 import KubeSandbox
+import KubeSandboxTesting
 import Kubernetes
-import Logging
 import Synchronization
 import Testing
 
@@ -10,9 +10,6 @@ import Testing
 /// The node-agent controllers against a sandbox: the acceptance race, restart, cancel, deletion and the
 /// prepare timeout.
 struct NodeAgentControllerTests {
-    static let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-    static let clientConfiguration = KubeClient.Configuration(
-        qps: 0, maxConnections: 16, requestTimeout: .seconds(20), initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(200))
     static let namespace = "velero"
 
     /// Data-path runs seen, with whether they were resumed.
@@ -32,15 +29,12 @@ struct NodeAgentControllerTests {
     /// ``withCluster(nodes:_:)`` that also gives `body` the sandbox's volumes root (where its kubelet-like
     /// pod directories are: `<root>/nodes/<node>/pods`).
     static func withClusterVolumes(nodes: Int = 1, _ body: (KubeConfig, KubeClient, URL) async throws -> Void) async throws {
-        try await withSandbox(SandboxConfiguration(port: 0, nodes: nodes)) { sandbox in
-            let config = try KubeConfig.parse(yaml: sandbox.kubeconfigYAML)
-            try await withKubeClient(config: config, configuration: clientConfiguration, logger: logger) { client in
-                _ = try await client.create(.namespaces, KubeObject(apiVersion: "v1", kind: "Namespace", name: namespace))
-                var sc = KubeObject(apiVersion: "storage.k8s.io/v1", kind: "StorageClass", name: "standard")
-                sc["provisioner"] = "sandbox.csi.lifeboat.io"
-                _ = try await client.create(ClusterLoadSimulation.storageClassesResource, sc)
-                try await body(config, client, sandbox.volumesRoot)
-            }
+        try await withSandbox(nodes: nodes) { sandbox, client in
+            _ = try await client.create(.namespaces, KubeObject(apiVersion: "v1", kind: "Namespace", name: namespace))
+            var sc = KubeObject(apiVersion: "storage.k8s.io/v1", kind: "StorageClass", name: "standard")
+            sc["provisioner"] = "sandbox.csi.lifeboat.io"
+            _ = try await client.create(ClusterLoadSimulation.storageClassesResource, sc)
+            try await body(try KubeConfig.parse(yaml: sandbox.kubeconfigYAML), client, sandbox.volumesRoot)
         }
     }
 
@@ -62,7 +56,7 @@ struct NodeAgentControllerTests {
                 nodeName: node, namespace: namespace, kinds: kinds, prepareTimeout: prepareTimeout,
                 requeueDelay: .milliseconds(200),
                 resyncInterval: resyncInterval, hostPods: hostPods, volumeSnapshotSteps: volumeSnapshotSteps, cacheLimitBytes: cacheLimitBytes),
-            logger: logger)
+            logger: .quiet)
     }
 
     static func createUpload(_ client: KubeClient, _ name: String, seconds: Double, storageClass: String = "standard") async throws {
@@ -92,16 +86,6 @@ struct NodeAgentControllerTests {
         _ = try await agent.reconcile(LoadKey(kind: kind, name: name))
     }
 
-    static func waitUntil(_ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        Issue.record("timed out waiting for \(what)")
-        throw CancellationError()
-    }
-
     static func exists(
         _ client: KubeClient, _ resource: GroupVersionResource, _ name: String, namespace: String? = Self.namespace
     ) async throws -> Bool {
@@ -120,8 +104,8 @@ struct NodeAgentControllerTests {
         try await Self.withCluster(nodes: 2) { config, admin in
             try await Self.createUpload(admin, "du-race", seconds: 1)
             let load = try #require(try await Self.upload(admin, "du-race"))
-            try await withKubeClient(config: config, configuration: Self.clientConfiguration, logger: Self.logger) { c1 in
-                try await withKubeClient(config: config, configuration: Self.clientConfiguration, logger: Self.logger) { c2 in
+            try await withKubeClient(config: config, configuration: .test, logger: .quiet) { c1 in
+                try await withKubeClient(config: config, configuration: .test, logger: .quiet) { c2 in
                     let a = try Self.controller(c1, node: "sandbox-node-1", json: json)
                     let b = try Self.controller(c2, node: "sandbox-node-2", json: json)
                     let key = LoadKey(kind: .dataUpload, name: "du-race")
@@ -150,7 +134,7 @@ struct NodeAgentControllerTests {
             try await Self.createUpload(admin, "du-resume", seconds: 1.5)
             let first = Runs()
             try await Self.running(try Self.controller(admin, node: "sandbox-node-1", dataPath: first.dataPath)) {
-                try await Self.waitUntil("du-resume InProgress and its data path started") {
+                try await waitUntil("du-resume InProgress and its data path started") {
                     try await Self.upload(admin, "du-resume")?.phase == .inProgress && first.all.count == 1
                 }
             }
@@ -163,7 +147,7 @@ struct NodeAgentControllerTests {
             let second = Runs()
             let agent = try Self.controller(admin, node: "sandbox-node-1", dataPath: second.dataPath)
             try await Self.running(agent) {
-                try await Self.waitUntil("du-resume Completed") { try await Self.upload(admin, "du-resume")?.phase == .completed }
+                try await waitUntil("du-resume Completed") { try await Self.upload(admin, "du-resume")?.phase == .completed }
                 try await Self.waitForCleanUp(admin, "du-resume")
             }
             #expect(agent.statistics.dataPathsResumed == 1)
@@ -203,11 +187,11 @@ struct NodeAgentControllerTests {
             let observer = LoadObserver(client: admin, namespace: Self.namespace)
             try await Self.running(agent, observer: observer) {
                 try await Self.createUpload(admin, "du-cancel", seconds: 60)
-                try await Self.waitUntil("du-cancel InProgress") { try await Self.upload(admin, "du-cancel")?.phase == .inProgress }
+                try await waitUntil("du-cancel InProgress") { try await Self.upload(admin, "du-cancel")?.phase == .inProgress }
                 var load = try #require(try await Self.upload(admin, "du-cancel"))
                 load.object[path: ["spec", "cancel"]] = true
                 _ = try await admin.update(LoadKind.dataUpload.gvr, namespace: Self.namespace, try #require(KubeObject(load.object)))
-                try await Self.waitUntil("du-cancel Canceled") { observer.observation.phases["du-cancel"] == .canceled }
+                try await waitUntil("du-cancel Canceled") { observer.observation.phases["du-cancel"] == .canceled }
                 try await Self.waitForCleanUp(admin, "du-cancel")
             }
             #expect(observer.observation.history["du-cancel"] == [.new, .accepted, .prepared, .inProgress, .canceling, .canceled])
@@ -223,9 +207,9 @@ struct NodeAgentControllerTests {
             let observer = LoadObserver(client: admin, namespace: Self.namespace)
             try await Self.running(agent, observer: observer) {
                 try await Self.createUpload(admin, "du-delete", seconds: 60)
-                try await Self.waitUntil("du-delete InProgress") { try await Self.upload(admin, "du-delete")?.phase == .inProgress }
+                try await waitUntil("du-delete InProgress") { try await Self.upload(admin, "du-delete")?.phase == .inProgress }
                 try await admin.delete(LoadKind.dataUpload.gvr, namespace: Self.namespace, name: "du-delete")
-                try await Self.waitUntil("du-delete gone") { try await Self.upload(admin, "du-delete") == nil }
+                try await waitUntil("du-delete gone") { try await Self.upload(admin, "du-delete") == nil }
                 try await Self.waitForCleanUp(admin, "du-delete")
             }
             #expect(observer.observation.history["du-delete"]?.suffix(3) == [.inProgress, .canceling, .canceled])
@@ -240,7 +224,7 @@ struct NodeAgentControllerTests {
             let agent = try Self.controller(admin, node: "sandbox-node-1", json: json, prepareTimeout: .seconds(1))
             try await Self.running(agent) {
                 try await Self.createUpload(admin, "du-stuck", seconds: 1)
-                try await Self.waitUntil("du-stuck Failed") { try await Self.upload(admin, "du-stuck")?.phase == .failed }
+                try await waitUntil("du-stuck Failed") { try await Self.upload(admin, "du-stuck")?.phase == .failed }
                 try await Self.waitForCleanUp(admin, "du-stuck")
             }
             let load = try #require(try await Self.upload(admin, "du-stuck"))

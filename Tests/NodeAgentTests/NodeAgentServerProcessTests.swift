@@ -1,7 +1,8 @@
 import Foundation
 import KubeSandbox
+import KubeSandboxTesting
 import Kubernetes
-import ObjectStorageTesting
+import ProcessTesting
 import Testing
 
 @testable import NodeAgent
@@ -33,14 +34,10 @@ struct NodeAgentServerProcessTests {
     static func withEnvironment(
         nodes: Int = 2, configMap: (name: String, json: String)?, _ body: (Environment) async throws -> Void
     ) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("node-agent-server-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try await withSandbox(SandboxConfiguration(port: 0, nodes: nodes)) { sandbox in
-            let kubeconfig = directory.appendingPathComponent("kubeconfig").path
-            try sandbox.writeKubeconfig(to: kubeconfig)
-            let config = try KubeConfig.parse(yaml: sandbox.kubeconfigYAML)
-            try await withKubeClient(config: config, configuration: Cluster.clientConfiguration, logger: Cluster.logger) { admin in
+        try await withTemporaryDirectory(prefix: "node-agent-server") { directory in
+            try await withSandbox(nodes: nodes) { sandbox, admin in
+                let kubeconfig = directory.appendingPathComponent("kubeconfig").path
+                try sandbox.writeKubeconfig(to: kubeconfig)
                 _ = try await admin.create(.namespaces, KubeObject(apiVersion: "v1", kind: "Namespace", name: Cluster.namespace))
                 var sc = KubeObject(apiVersion: "storage.k8s.io/v1", kind: "StorageClass", name: "standard")
                 sc["provisioner"] = "sandbox.csi.lifeboat.io"
@@ -66,22 +63,25 @@ struct NodeAgentServerProcessTests {
         try await SnapshotFixtures.createReadySnapshot(client, namespace: "app", name: name)
     }
 
-    /// Polls `condition` every 100 ms for up to 60 s; fails early (with the server's output) when `server` ends.
+    /// ``waitUntil(_:timeout:interval:isolation:_:)`` that fails early (with the server's output) when `server`
+    /// ends, and shows the server's output when the wait times out.
     static func waitUntil(
         _ what: String, server: LifeboatProcess.Child, _ condition: () async throws -> Bool,
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws {
-        let end = ContinuousClock.now + deadline
-        while ContinuousClock.now < end {
-            if try await condition() { return }
-            guard server.isRunning else {
-                Issue.record("the server ended while waiting for \(what):\n\(server.output)", sourceLocation: sourceLocation)
-                throw CancellationError()
+        do {
+            try await KubeSandboxTesting.waitUntil(what, timeout: deadline, interval: .milliseconds(100)) {
+                if try await condition() { return true }
+                guard server.isRunning else {
+                    Issue.record("the server ended while waiting for \(what):\n\(server.output)", sourceLocation: sourceLocation)
+                    throw CancellationError()
+                }
+                return false
             }
-            try await Task.sleep(for: .milliseconds(100))
+        } catch let timeout as TestTimeoutError {
+            Issue.record("\(timeout); server output:\n\(server.output)", sourceLocation: sourceLocation)
+            throw CancellationError()
         }
-        Issue.record("timed out waiting for \(what); server output:\n\(server.output)", sourceLocation: sourceLocation)
-        throw CancellationError()
     }
 
     /// Whether the load is final without finalizer and its data-mover pod and PVC are gone.

@@ -1,7 +1,7 @@
 import Foundation
 import KubeSandbox
+import KubeSandboxTesting
 import Kubernetes
-import Logging
 import Synchronization
 import Testing
 
@@ -67,7 +67,7 @@ struct PodVolumeControllerTests {
         }
         _ = try await client.create(.pods, pod)
         var running: KubeObject?
-        try await Cluster.waitUntil("client pod \(name) running") {
+        try await waitUntil("client pod \(name) running") {
             let current = try await client.get(.pods, namespace: appNamespace, name: name)
             running = current
             return current["status"]?["phase"]?.stringValue == "Running"
@@ -114,7 +114,7 @@ struct PodVolumeControllerTests {
     ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await observer.run() }
-            try await Cluster.waitUntil("the observer saw \(name)") { observer.observation.phases[name] != nil }
+            try await waitUntil("the observer saw \(name)") { observer.observation.phases[name] != nil }
             group.addTask { try await agent.run() }
             try await body()
             group.cancelAll()
@@ -177,7 +177,7 @@ struct PodVolumeControllerTests {
 
             let observer = LoadObserver(client: admin, namespace: Cluster.namespace, kind: .podVolumeBackup)
             try await Self.running(agent, observer: observer, seeing: "pvb-1") {
-                try await Cluster.waitUntil("pvb-1 InProgress with its data path started") {
+                try await waitUntil("pvb-1 InProgress with its data path started") {
                     try await Cluster.load(admin, .podVolumeBackup, "pvb-1")?.phase == .inProgress && gate.hasStarted("pvb-1")
                 }
                 let started = try #require(try await Cluster.load(admin, .podVolumeBackup, "pvb-1"))
@@ -185,7 +185,7 @@ struct PodVolumeControllerTests {
                 #expect(started.hasFinalizer)
                 #expect(started.object["status"]?["startTimestamp"]?.stringValue != nil)
                 gate.release("pvb-1")
-                try await Cluster.waitUntil("pvb-1 Completed") {
+                try await waitUntil("pvb-1 Completed") {
                     try await Cluster.load(admin, .podVolumeBackup, "pvb-1")?.phase == .completed
                 }
                 try await Cluster.waitForCleanUp(admin, "pvb-1", kind: .podVolumeBackup)
@@ -248,7 +248,9 @@ struct PodVolumeControllerTests {
                 admin, node: Self.node, dataPath: GatedDataPath(), kinds: [.podVolumeRestore], resyncInterval: .seconds(600),
                 hostPods: Self.podsDirectory(volumesRoot))
             try await Cluster.running(agent) {
-                try await Task.sleep(for: .milliseconds(500))
+                // The agent has reconciled its one load (it counts a reconcile once it is done) and left it New:
+                // the pod's restore-wait container does not run yet.
+                try await waitUntil("the agent's first reconcile of pvr-late") { agent.statistics.reconciles >= 1 }
                 #expect(try await Cluster.load(admin, .podVolumeRestore, "pvr-late")?.phase == .new)
                 client["status"]?["initContainerStatuses"] = [
                     ["name": "restore-wait", "ready": false, "restartCount": 0, "state": ["running": ["startedAt": "2026-11-22T00:00:00Z"]]]
@@ -256,7 +258,7 @@ struct PodVolumeControllerTests {
                 _ = try await admin.updateStatus(.pods, client)
                 let clock = ContinuousClock()
                 let started = clock.now
-                try await Cluster.waitUntil("pvr-late Accepted") {
+                try await waitUntil("pvr-late Accepted") {
                     try await Cluster.load(admin, .podVolumeRestore, "pvr-late")?.phase != .new
                 }
                 #expect(clock.now - started < .seconds(30))
@@ -294,7 +296,7 @@ struct PodVolumeControllerTests {
 
             let observer = LoadObserver(client: admin, namespace: Cluster.namespace, kind: .podVolumeRestore)
             try await Self.running(agent, observer: observer, seeing: "pvr-1") {
-                try await Cluster.waitUntil("pvr-1 InProgress with its data path started") {
+                try await waitUntil("pvr-1 InProgress with its data path started") {
                     try await Cluster.load(admin, .podVolumeRestore, "pvr-1")?.phase == .inProgress && gate.hasStarted("pvr-1")
                 }
                 #expect(try await Cluster.load(admin, .podVolumeRestore, "pvr-1")?.isExposing == false)
@@ -313,14 +315,14 @@ struct PodVolumeControllerTests {
         try await Self.withLoad(.podVolumeRestore, "pvr-cancel", clientPod: "cache") { admin, agent, gate, _ in
             let observer = LoadObserver(client: admin, namespace: Cluster.namespace, kind: .podVolumeRestore)
             try await Self.running(agent, observer: observer, seeing: "pvr-cancel") {
-                try await Cluster.waitUntil("pvr-cancel InProgress with its data path started") {
+                try await waitUntil("pvr-cancel InProgress with its data path started") {
                     try await Cluster.load(admin, .podVolumeRestore, "pvr-cancel")?.phase == .inProgress
                         && gate.hasStarted("pvr-cancel")
                 }
                 var load = try #require(try await Cluster.load(admin, .podVolumeRestore, "pvr-cancel"))
                 load.object[path: ["spec", "cancel"]] = true
                 _ = try await admin.update(LoadKind.podVolumeRestore.gvr, namespace: Cluster.namespace, try #require(KubeObject(load.object)))
-                try await Cluster.waitUntil("pvr-cancel Canceled") { observer.observation.phases["pvr-cancel"] == .canceled }
+                try await waitUntil("pvr-cancel Canceled") { observer.observation.phases["pvr-cancel"] == .canceled }
                 try await Cluster.waitForCleanUp(admin, "pvr-cancel", kind: .podVolumeRestore)
             }
             #expect(observer.observation.history["pvr-cancel"]?.suffix(3) == [.inProgress, .canceling, .canceled])
@@ -346,13 +348,13 @@ struct PodVolumeControllerTests {
             #expect(!untouched.hasFinalizer)
             #expect(try await !Cluster.exists(admin, .pods, "pvb-2"))
 
-            try await withKubeClient(config: config, configuration: Cluster.clientConfiguration, logger: Cluster.logger) { c2 in
+            try await withKubeClient(config: config, configuration: .test, logger: .quiet) { c2 in
                 let second = try Cluster.controller(
                     c2, node: "sandbox-node-2", dataPath: runs.dataPath, kinds: [.podVolumeBackup],
                     hostPods: volumesRoot.appendingPathComponent("nodes/sandbox-node-2/pods").path)
                 try await Cluster.running(first) {
                     try await Cluster.running(second) {
-                        try await Cluster.waitUntil("pvb-2 Completed") {
+                        try await waitUntil("pvb-2 Completed") {
                             try await Cluster.load(admin, .podVolumeBackup, "pvb-2")?.phase == .completed
                         }
                         try await Cluster.waitForCleanUp(admin, "pvb-2", kind: .podVolumeBackup)

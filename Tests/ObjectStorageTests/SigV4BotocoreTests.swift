@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
-import ObjectStorageTesting
+import ProcessTesting
 import Testing
 
 @testable import ObjectStorage
@@ -30,7 +30,7 @@ struct SigV4BotocoreTests {
         """
 
     @Test func signaturesMatchBotocore() async throws {
-        guard let python = MotoServer.findOnPath("python3") else {
+        guard let python = try? ChildProcess.find("python3") else {
             Issue.record("python3 not found on PATH; `make test` installs it with moto")
             return
         }
@@ -102,23 +102,10 @@ struct SigV4BotocoreTests {
         }
         let request = try JSONSerialization.data(withJSONObject: cases)
         let script = Self.script
-        // Python with botocore takes seconds to start: wait for it off the cooperative pool.
-        let (status, data) = try await offCooperativePool { () throws -> (Int32, Data) in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: python)
-            process.arguments = ["-c", script]
-            let input = Pipe()
-            let output = Pipe()
-            process.standardInput = input
-            process.standardOutput = output
-            try process.run()
-            input.fileHandleForWriting.write(request)
-            try input.fileHandleForWriting.close()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, data)
-        }
-        try #require(status == 0, "botocore signing script failed (is moto/botocore installed?)")
+        // Python with botocore takes seconds to start: ChildProcess waits for it off the cooperative pool.
+        let result = try await ChildProcess.run(python, ["-c", script], input: request)
+        let data = result.stdoutData
+        try #require(result.status == 0, "botocore signing script failed (is moto/botocore installed?): \(result.stderr)")
         let theirs = try #require(try JSONSerialization.jsonObject(with: data) as? [String])
         #expect(theirs.count == ours.count)
         for (index, (mine, botocore)) in zip(ours, theirs).enumerated() {

@@ -1,6 +1,6 @@
 import Foundation
 import ObjectStorage
-import ObjectStorageTesting
+import ProcessTesting
 import Testing
 @testable import VolumeRepository
 #if canImport(Glibc)

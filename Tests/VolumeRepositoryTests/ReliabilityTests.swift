@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import ObjectStorage
-import ObjectStorageTesting
+import ProcessTesting
 import Testing
 @testable import VolumeRepository
 #if canImport(Glibc)

@@ -1,7 +1,7 @@
 import Foundation
-import ObjectStorageTesting
 import Logging
 import ObjectStorage
+import ProcessTesting
 import Testing
 @testable import VolumeRepository
 #if canImport(Glibc)
@@ -110,10 +110,7 @@ struct SplitMix {
 
 /// Runs the real restic binary.
 enum Restic {
-    static var path: String? {
-        let candidates = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":").map { String($0) + "/restic" }
-        return (candidates + ["/usr/bin/restic"]).first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
+    static var path: String? { try? ChildProcess.find("restic") }
 
     @discardableResult
     static func run(_ args: [String], password: String, allowFailure: Bool = false) async throws -> (status: Int32, output: String) {
@@ -121,28 +118,16 @@ enum Restic {
             Issue.record("restic not found on PATH; `make test` installs it (Debian package restic)")
             return (-1, "")
         }
-        let (status, output) = try await offCooperativePool { try runBlocking(path, args, password: password) }
+        let environment = [
+            "RESTIC_PASSWORD": password,
+            "RESTIC_CACHE_DIR": FileManager.default.temporaryDirectory.path + "/lifeboat-vr-restic-cache",
+        ]
+        let result = try await ChildProcess.run(path, args, environment: environment)
+        let (status, output) = (result.status, result.stdout + result.stderr)
         if !allowFailure && status != 0 {
             Issue.record("restic \(args.joined(separator: " ")) failed (\(status)): \(output)")
         }
         return (status, output)
-    }
-
-    private static func runBlocking(_ path: String, _ args: [String], password: String) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["RESTIC_PASSWORD"] = password
-        env["RESTIC_CACHE_DIR"] = FileManager.default.temporaryDirectory.path + "/lifeboat-vr-restic-cache"
-        p.environment = env
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
 

@@ -1,7 +1,6 @@
 import Foundation
-import KubeSandbox
+import KubeSandboxTesting
 import Kubernetes
-import Logging
 import ObjectStorage
 import Testing
 
@@ -15,10 +14,6 @@ struct RestoreHarnessError: Error, CustomStringConvertible {
 
 /// Sandboxes, restores and cluster read-backs for the restore engine tests.
 enum RestoreHarness {
-    static let logger = Logger(label: "restore-test", factory: { _ in SwiftLogNoOpLogHandler() })
-    static let clientConfiguration = KubeClient.Configuration(
-        qps: 0, requestTimeout: .seconds(20), initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(200))
-
     static let deployments = GroupVersionResource(group: "apps", version: "v1", resource: "deployments")
     static let serviceAccounts = GroupVersionResource(group: "", version: "v1", resource: "serviceaccounts")
     static let services = GroupVersionResource(group: "", version: "v1", resource: "services")
@@ -32,13 +27,10 @@ enum RestoreHarness {
 
     /// Runs `body` against a fresh sandbox (no seed) and a client; both are stopped afterwards.
     static func withCluster(_ body: (KubeClient) async throws -> Void) async throws {
-        try await withSandbox(SandboxConfiguration(port: 0, nodes: 1, seed: nil)) { sandbox in
-            let config = try KubeConfig.parse(yaml: sandbox.kubeconfigYAML)
-            try await withKubeClient(config: config, configuration: clientConfiguration, logger: logger) { client in
-                // Ready as a cluster is: its ServiceAccount controller has given `default` its account.
-                try await waitForDefaultServiceAccount(client, namespace: "default")
-                try await body(client)
-            }
+        try await withSandbox { _, client in
+            // Ready as a cluster is: its ServiceAccount controller has given `default` its account.
+            try await client.waitForDefaultServiceAccount(in: "default")
+            try await body(client)
         }
     }
 
@@ -53,19 +45,8 @@ enum RestoreHarness {
         let configuration = RestoreRunner.Configuration(
             parallelism: parallelism, dryRun: dryRun, resourceTimeout: .seconds(60), terminatingTimeout: .seconds(60),
             recordInCluster: false)
-        let runner = RestoreRunner(client: client, store: store, configuration: configuration, logger: logger)
+        let runner = RestoreRunner(client: client, store: store, configuration: configuration, logger: .quiet)
         return try await runner.run(Restore(metadata: ObjectMeta(name: name), spec: spec))
-    }
-
-    /// Waits until the sandbox created the `default` ServiceAccount of `namespace` (it does so asynchronously).
-    static func waitForDefaultServiceAccount(_ client: KubeClient, namespace: String) async throws {
-        // Generous: the whole test suite runs alongside on two cores (the wait ends as soon as it appears).
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            if (try? await client.get(serviceAccounts, namespace: namespace, name: "default")) != nil { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        throw RestoreHarnessError("no default ServiceAccount in \(namespace) after 60 s")
     }
 
     /// The cluster's current resourceVersion (one counter for every object in the sandbox).

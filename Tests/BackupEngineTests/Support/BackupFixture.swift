@@ -1,4 +1,5 @@
 import Foundation
+import KubeSandboxTesting
 import Kubernetes
 
 /// The cluster state most backup tests start from:
@@ -35,9 +36,9 @@ struct BackupFixture {
 
     /// Creates everything and waits until the PVC is bound and the deleting ConfigMap shows its deletionTimestamp.
     static func populate(_ client: KubeClient) async throws -> BackupFixture {
-        try await T.createNamespace(client, "app-a", labels: ["team": "a"])
-        try await T.createNamespace(client, "app-b", labels: ["team": "b"])
-        try await T.createNamespace(client, "other")
+        try await client.createNamespaceAndWait("app-a", labels: ["team": "a"])
+        try await client.createNamespaceAndWait("app-b", labels: ["team": "b"])
+        try await client.createNamespaceAndWait("other")
         for namespace in namespaces {
             _ = try await client.create(.configMaps, try T.object([
                 "apiVersion": "v1", "kind": "ConfigMap",
@@ -76,7 +77,7 @@ struct BackupFixture {
         ]))
         let volume = try await createPodWithVolume(client)
 
-        try await T.waitUntil("app-b/going to be marked deleted") {
+        try await waitUntil("app-b/going to be marked deleted") {
             try await client.get(.configMaps, namespace: "app-b", name: "going").deletionTimestamp != nil
         }
         return BackupFixture(volumeName: volume)
@@ -112,7 +113,7 @@ struct BackupFixture {
                 ]],
             ],
         ]))
-        try await T.waitUntil("widgets.example.com to be served") {
+        try await waitUntil("widgets.example.com to be served") {
             (try? await client.list(widgets, namespace: "app-a")) != nil
         }
         _ = try await client.create(widgets, try T.object([
@@ -174,12 +175,12 @@ struct BackupFixture {
             ],
         ]))
         var volume = ""
-        try await T.waitUntil("PVC app-a/data to be bound") {
+        try await waitUntil("PVC app-a/data to be bound") {
             let pvc = try await client.get(pvcs, namespace: "app-a", name: "data")
             volume = pvc["spec"]?["volumeName"]?.stringValue ?? ""
             return pvc["status"]?["phase"]?.stringValue == "Bound" && !volume.isEmpty
         }
-        try await T.waitUntil("pod app-a/db to be running") {
+        try await waitUntil("pod app-a/db to be running") {
             try await client.get(.pods, namespace: "app-a", name: "db")["status"]?["phase"]?.stringValue == "Running"
         }
         return volume

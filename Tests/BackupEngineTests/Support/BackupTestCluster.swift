@@ -1,7 +1,6 @@
 import Foundation
-import KubeSandbox
+import KubeSandboxTesting
 import Kubernetes
-import Logging
 import ObjectStorage
 import Testing
 
@@ -13,54 +12,12 @@ struct BackupTestError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Starting a sandbox and a client for one test, and waiting for the sandbox's controllers.
+/// Backup fixtures and runs against a sandbox (`withSandbox` of KubeSandboxTesting starts it).
 enum BackupTestCluster {
-    /// Logs nothing (the runner logs at info).
-    static let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-
-    /// No client-side rate limit, short retries.
-    static let clientConfiguration = KubeClient.Configuration(
-        qps: 0, requestTimeout: .seconds(20), initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(200))
-
-    /// Runs `body` with a fresh sandbox (no seed, one node) and a client for it; both are stopped afterwards.
-    static func with(_ body: (Sandbox, KubeClient) async throws -> Void) async throws {
-        try await withSandbox(SandboxConfiguration(port: 0, nodes: 1, seed: nil)) { sandbox in
-            let config = try KubeConfig.parse(yaml: sandbox.kubeconfigYAML)
-            try await withKubeClient(config: config, configuration: clientConfiguration, logger: logger) { client in
-                try await body(sandbox, client)
-            }
-        }
-    }
-
-    /// Polls `condition` every 20 ms until it holds, for at most `timeout` (generous: the whole suite runs in
-    /// parallel on two cores, and a sandbox controller can wait many seconds for its turn).
-    static func waitUntil(
-        _ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool
-    ) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        throw BackupTestError("timed out after \(timeout) waiting for \(what)")
-    }
-
     /// A KubeObject from a JSON literal.
     static func object(_ value: JSONValue) throws -> KubeObject {
         guard let object = KubeObject(value) else { throw BackupTestError("not a JSON object: \(value.jsonString)") }
         return object
-    }
-
-    /// Creates a namespace and waits for its default ServiceAccount (created asynchronously by the
-    /// sandbox), so later backups see a settled namespace.
-    static func createNamespace(_ client: KubeClient, _ name: String, labels: [String: String] = [:]) async throws {
-        var namespace = KubeObject(apiVersion: "v1", kind: "Namespace", name: name)
-        namespace.labels = labels
-        _ = try await client.create(.namespaces, namespace)
-        let serviceAccounts = GroupVersionResource(group: "", version: "v1", resource: "serviceaccounts")
-        try await waitUntil("default ServiceAccount in \(name)") {
-            (try? await client.get(serviceAccounts, namespace: name, name: "default")) != nil
-        }
     }
 }
 
@@ -72,7 +29,7 @@ extension BackupTestCluster {
         store: BackupStore = BackupStore(store: MemoryObjectStore(), prefix: nil),
         configuration: BackupRunner.Configuration = BackupRunner.Configuration(recordInCluster: false)
     ) async throws -> (backup: Backup, archive: BackupArchive) {
-        let runner = BackupRunner(client: client, store: store, configuration: configuration, logger: logger)
+        let runner = BackupRunner(client: client, store: store, configuration: configuration, logger: .quiet)
         let result = try await runner.run(Backup(metadata: ObjectMeta(name: name), spec: spec))
         return (result, try await BackupArchive.read(from: store, backup: name))
     }

@@ -7,7 +7,8 @@ import Glibc
 import Darwin
 #endif
 
-/// A real S3 server for tests: `moto_server` on a free 127.0.0.1 port.
+/// A real S3 server on loopback: `moto_server` on a free 127.0.0.1 port, for the backup benchmark and the
+/// tests (`ObjectStorageTesting` re-exports it).
 ///
 /// One server is shared by every test of a process (`MotoServer.shared()`); it is started on first
 /// use and stops when the test process exits (a small watcher kills it when its parent is gone).
@@ -62,7 +63,7 @@ public final class MotoServer: Sendable {
     /// Starts a new server (prefer `shared()`); it is stopped by `stop()` or when this process exits.
     public static func start() async throws -> MotoServer {
         guard let binary = findOnPath("moto_server") else {
-            throw TestSupportError(
+            throw LocalServerError(
                 "moto_server not found on PATH; `make test` installs it (pip install 'moto[server]')"
             )
         }
@@ -74,7 +75,8 @@ public final class MotoServer: Sendable {
         process.arguments = [
             "-c",
             "\"$0\" -H 127.0.0.1 -p \"$1\" </dev/null >/dev/null 2>&1 & m=$!; echo $m; exec >/dev/null; "
-                + "while kill -0 \"$2\" 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done; kill -9 $m 2>/dev/null",
+                + "while kill -0 \"$2\" 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done; "
+                + "kill -9 $m 2>/dev/null",
             binary, "\(port)", "\(getpid())",
         ]
         let pipe = Pipe()
@@ -84,7 +86,7 @@ public final class MotoServer: Sendable {
         let line = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self)
         guard let serverPID = Int32(line.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             kill(process.processIdentifier, SIGKILL)
-            throw TestSupportError("could not start moto_server (no pid from the launcher: \(line))")
+            throw LocalServerError("could not start moto_server (no pid from the launcher: \(line))")
         }
         let server = MotoServer(process: process, port: port, serverPID: serverPID)
         let deadline = ContinuousClock.now + .seconds(30)
@@ -94,7 +96,7 @@ public final class MotoServer: Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
         server.stop()
-        throw TestSupportError("moto_server did not start listening on 127.0.0.1:\(port) within 30 s")
+        throw LocalServerError("moto_server did not start listening on 127.0.0.1:\(port) within 30 s")
     }
 
     /// Stops the server (and its watcher).
@@ -112,44 +114,4 @@ public final class MotoServer: Sendable {
         }
         return nil
     }
-}
-
-/// A free TCP port on 127.0.0.1 (bound to port 0, read back, released).
-public func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TestSupportError("socket() failed") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw -> Bool in
-            bind(fd, raw, length) == 0 && getsockname(fd, raw, &length) == 0
-        }
-    }
-    guard bound else { throw TestSupportError("cannot bind a loopback port") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
-func canConnect(port: Int) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = UInt16(port).bigEndian
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    return withUnsafePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-        }
-    }
-}
-
-/// A failure of test infrastructure (missing binary, server not starting).
-public struct TestSupportError: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -1,10 +1,11 @@
-import NIOCore
-import ObjectStorage
+public import NIOCore
+public import ObjectStorage
 import Testing
 
 import struct Foundation.UUID
 
-/// One conformance suite that every `ObjectStore` backend must pass.
+/// One conformance suite that every `ObjectStore` must pass: each backend, and each decorator (retrying,
+/// prefixed, fault-injecting, a target's own wrapper) over a backend.
 ///
 /// Each check works under its own random key prefix, so all checks can share one store (one S3
 /// bucket, one folder). Run them from a parameterized test:
@@ -15,9 +16,9 @@ import struct Foundation.UUID
 ///     try await ObjectStoreConformance(store: MemoryObjectStore()).run(check)
 /// }
 /// ```
-struct ObjectStoreConformance: Sendable {
+public struct ObjectStoreConformance: Sendable {
     /// The individual checks.
-    enum Check: String, CaseIterable, Sendable, CustomStringConvertible {
+    public enum Check: String, CaseIterable, Sendable, CustomStringConvertible {
         case emptyRoundTrip, smallRoundTrip, largeMultiChunkRoundTrip, unknownLengthRoundTrip
         case overwrite, head, missingGetIsNotFound, deleteMissingIsFine, deleteRemoves
         case listPrefixAndDelimiter, listMoreThanOneThousandKeys, specialCharacterKeys
@@ -25,25 +26,27 @@ struct ObjectStoreConformance: Sendable {
         public var description: String { rawValue }
     }
 
-    let store: any ObjectStore
+    /// The store under test.
+    public let store: any ObjectStore
     /// Size of the large object (default 3 MiB + 17 bytes: several chunks everywhere).
-    var largeSize: Int
+    public var largeSize: Int
     /// Number of keys of the >1,000-key listing check.
-    var manyKeys: Int
+    public var manyKeys: Int
 
-    init(store: any ObjectStore, largeSize: Int = 3 * 1024 * 1024 + 17, manyKeys: Int = 1_050) {
+    /// A suite for `store`; the defaults make every check meaningful on every backend.
+    public init(store: any ObjectStore, largeSize: Int = 3 * 1024 * 1024 + 17, manyKeys: Int = 1_050) {
         self.store = store
         self.largeSize = largeSize
         self.manyKeys = manyKeys
     }
 
     /// Runs every check.
-    func runAll() async throws {
+    public func runAll() async throws {
         for check in Check.allCases { try await run(check) }
     }
 
     /// Runs one check under a fresh prefix, and removes what it wrote.
-    func run(_ check: Check) async throws {
+    public func run(_ check: Check) async throws {
         let base = "conformance-\(UUID().uuidString.lowercased())/"
         switch check {
         case .emptyRoundTrip: try await roundTrip(base + "empty", Self.pattern(0), chunk: 1)
@@ -71,7 +74,7 @@ struct ObjectStoreConformance: Sendable {
     // MARK: - Data helpers
 
     /// Deterministic, non-repeating-looking bytes of length `count`.
-    static func pattern(_ count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
+    public static func pattern(_ count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
         var state = seed
         var bytes = [UInt8](repeating: 0, count: count)
         bytes.withUnsafeMutableBytes { raw in
@@ -91,7 +94,7 @@ struct ObjectStoreConformance: Sendable {
     }
 
     /// `bytes` as a stream of `chunk`-sized buffers.
-    static func chunked(_ bytes: [UInt8], chunk: Int) -> AsyncThrowingStream<ByteBuffer, any Error> {
+    public static func chunked(_ bytes: [UInt8], chunk: Int) -> AsyncThrowingStream<ByteBuffer, any Error> {
         AsyncThrowingStream { continuation in
             var offset = 0
             while offset < bytes.count {

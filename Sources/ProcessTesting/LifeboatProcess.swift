@@ -11,7 +11,8 @@ import Darwin
 ///
 /// ```swift
 /// let lifeboat = try LifeboatProcess.require()
-/// try await LifeboatProcess.withStarted(lifeboat, ["node-agent", "server", "--node-name", "n1"], outputPath: log) { child in
+/// let args = ["node-agent", "server", "--node-name", "n1"]
+/// try await LifeboatProcess.withStarted(lifeboat, args, outputPath: log) { child in
 ///     // … drive the cluster …
 ///     child.terminate()
 ///     let status = try await child.wait(timeout: .seconds(60))
@@ -33,9 +34,9 @@ public enum LifeboatProcess {
     }
 
     /// The binary.
-    /// - Throws: ``TestSupportError`` saying how to build it (``notBuiltMessage``).
+    /// - Throws: ``ProcessTestingError`` saying how to build it (``notBuiltMessage``).
     public static func require() throws -> String {
-        guard let path else { throw TestSupportError(notBuiltMessage) }
+        guard let path else { throw ProcessTestingError(notBuiltMessage) }
         return path
     }
 
