@@ -114,7 +114,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // MARK: BackupEngine — velero.io types, the object-store/tarball layout, backup and restore
+        // MARK: VeleroAPI — the velero.io kinds, CRDs, labels, BSL → object store resolution
+        .target(
+            name: "VeleroAPI",
+            dependencies: [
+                "Kubernetes",
+                "ObjectStorage",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: BackupEngine — the object-store/tarball layout, backup and restore
         .systemLibrary(
             name: "CZlib",
             providers: [.apt(["zlib1g-dev"])]
@@ -124,6 +134,7 @@ let package = Package(
             dependencies: [
                 "Kubernetes",
                 "ObjectStorage",
+                "VeleroAPI",
                 "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -138,6 +149,7 @@ let package = Package(
             name: "NodeAgent",
             dependencies: [
                 "Kubernetes",
+                "VeleroAPI",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -156,6 +168,7 @@ let package = Package(
                 "VolumeRepository",
                 "NodeAgent",
                 "BackupEngine",
+                "VeleroAPI",
                 "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -178,6 +191,7 @@ let package = Package(
                 "VolumeRepository",
                 "NodeAgent",
                 "BackupEngine",
+                "VeleroAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -195,7 +209,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KubeSandboxTests",
-            dependencies: ["KubeSandbox", "Kubernetes"],
+            dependencies: ["KubeSandbox", "Kubernetes", "VeleroAPI"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -217,12 +231,22 @@ let package = Package(
         ),
         .testTarget(
             name: "BackupEngineTests",
-            dependencies: ["BackupEngine", "Kubernetes", "KubeSandbox", "ObjectStorage", "ObjectStorageTesting"],
+            dependencies: [
+                "BackupEngine", "Kubernetes", "KubeSandbox", "ObjectStorage", "ObjectStorageTesting", "VeleroAPI",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "NodeAgentTests",
-            dependencies: ["NodeAgent", "Kubernetes", "KubeSandbox", "ObjectStorageTesting"],
+            dependencies: ["NodeAgent", "Kubernetes", "KubeSandbox", "ObjectStorageTesting", "VeleroAPI"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VeleroAPITests",
+            dependencies: [
+                "VeleroAPI", "Kubernetes", "KubeSandbox", "ObjectStorage", "ObjectStorageTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

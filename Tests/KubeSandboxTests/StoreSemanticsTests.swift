@@ -70,7 +70,8 @@ struct StoreSemanticsTests {
             try? FileManager.default.removeItem(at: directory)
             try? FileManager.default.removeItem(at: crashed)
         }
-        let configuration = SandboxConfiguration(dataDirectory: directory, nodes: 0, logCompactionBytes: 8_000)
+        let configuration = SandboxConfiguration(
+            dataDirectory: directory, nodes: 0, logCompactionBytes: 8_000, customResources: .velero)
         try await withSandbox(configuration) { sandbox in
             let api = TestAPI(sandbox: sandbox)
             try await api.namespace("crash")

@@ -32,7 +32,7 @@ struct NodeAgentControllerTests {
     /// ``withCluster(nodes:_:)`` that also gives `body` the sandbox's volumes root (where its kubelet-like
     /// pod directories are: `<root>/nodes/<node>/pods`).
     static func withClusterVolumes(nodes: Int = 1, _ body: (KubeConfig, KubeClient, URL) async throws -> Void) async throws {
-        try await withSandbox(SandboxConfiguration(port: 0, nodes: nodes)) { sandbox in
+        try await withSandbox(SandboxConfiguration(port: 0, nodes: nodes, customResources: .velero)) { sandbox in
             let config = try KubeConfig.parse(yaml: sandbox.kubeconfigYAML)
             try await withKubeClient(config: config, configuration: clientConfiguration, logger: logger) { client in
                 _ = try await client.create(.namespaces, KubeObject(apiVersion: "v1", kind: "Namespace", name: namespace))

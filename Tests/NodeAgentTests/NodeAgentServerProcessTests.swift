@@ -36,7 +36,7 @@ struct NodeAgentServerProcessTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("node-agent-server-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        try await withSandbox(SandboxConfiguration(port: 0, nodes: nodes)) { sandbox in
+        try await withSandbox(SandboxConfiguration(port: 0, nodes: nodes, customResources: .velero)) { sandbox in
             let kubeconfig = directory.appendingPathComponent("kubeconfig").path
             try sandbox.writeKubeconfig(to: kubeconfig)
             let config = try KubeConfig.parse(yaml: sandbox.kubeconfigYAML)

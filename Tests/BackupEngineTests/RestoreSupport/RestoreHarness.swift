@@ -6,6 +6,7 @@ import ObjectStorage
 import Testing
 
 @testable import BackupEngine
+import VeleroAPI
 
 /// A failure of a restore-test precondition.
 struct RestoreHarnessError: Error, CustomStringConvertible {
@@ -32,7 +33,7 @@ enum RestoreHarness {
 
     /// Runs `body` against a fresh sandbox (no seed) and a client; both are stopped afterwards.
     static func withCluster(_ body: (KubeClient) async throws -> Void) async throws {
-        try await withSandbox(SandboxConfiguration(port: 0, nodes: 1, seed: nil)) { sandbox in
+        try await withSandbox(SandboxConfiguration(port: 0, nodes: 1, seed: nil, customResources: .velero)) { sandbox in
             let config = try KubeConfig.parse(yaml: sandbox.kubeconfigYAML)
             try await withKubeClient(config: config, configuration: clientConfiguration, logger: logger) { client in
                 // Ready as a cluster is: its ServiceAccount controller has given `default` its account.

@@ -6,6 +6,7 @@ import ObjectStorage
 import Testing
 
 @testable import BackupEngine
+import VeleroAPI
 
 /// A failure of a test helper (a precondition of the test that did not hold).
 struct BackupTestError: Error, CustomStringConvertible {
@@ -24,7 +25,8 @@ enum BackupTestCluster {
 
     /// Runs `body` with a fresh sandbox (no seed, one node) and a client for it; both are stopped afterwards.
     static func with(_ body: (Sandbox, KubeClient) async throws -> Void) async throws {
-        try await withSandbox(SandboxConfiguration(port: 0, nodes: 1, seed: nil)) { sandbox in
+        let configuration = SandboxConfiguration(port: 0, nodes: 1, seed: nil, customResources: .velero)
+        try await withSandbox(configuration) { sandbox in
             let config = try KubeConfig.parse(yaml: sandbox.kubeconfigYAML)
             try await withKubeClient(config: config, configuration: clientConfiguration, logger: logger) { client in
                 try await body(sandbox, client)
