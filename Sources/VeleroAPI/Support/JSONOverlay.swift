@@ -1,4 +1,4 @@
-public import Kubernetes
+import Kubernetes
 
 /// Writes typed fields over the JSON an object was decoded from, so that unknown fields survive.
 ///
