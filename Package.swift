@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.25.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.10.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/jpsim/Yams.git", "5.0.0"..<"7.0.0"),
     ],
     targets: [
@@ -37,17 +38,16 @@ let package = Package(
         .target(
             name: "Kubernetes",
             dependencies: [
+                .product(name: "OrderedCollections", package: "swift-collections"),
                 "LifeboatErrors",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "Collections", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -55,6 +55,7 @@ let package = Package(
         .target(
             name: "KubeSandbox",
             dependencies: [
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 "Kubernetes",
                 "LifeboatErrors",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -62,13 +63,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -115,6 +114,7 @@ let package = Package(
         .target(
             name: "KubeSandboxTesting",
             dependencies: [
+                "VeleroAPI",
                 "KubeSandbox",
                 "Kubernetes",
                 .product(name: "Logging", package: "swift-log"),
@@ -137,11 +137,21 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Collections", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings
         ),
-        // MARK: BackupEngine — velero.io types, the object-store/tarball layout, backup and restore
+        // MARK: VeleroAPI — the velero.io kinds, CRDs, labels, BSL → object store resolution
+        .target(
+            name: "VeleroAPI",
+            dependencies: [
+                "LifeboatErrors",
+                "Kubernetes",
+                "ObjectStorage",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: BackupEngine — the object-store/tarball layout, backup and restore
         .systemLibrary(
             name: "CZlib",
             providers: [.apt(["zlib1g-dev"])]
@@ -152,11 +162,11 @@ let package = Package(
                 "LifeboatErrors",
                 "Kubernetes",
                 "ObjectStorage",
+                "VeleroAPI",
                 "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Collections", package: "swift-collections"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ],
             swiftSettings: swiftSettings
@@ -167,6 +177,7 @@ let package = Package(
             dependencies: [
                 "LifeboatErrors",
                 "Kubernetes",
+                "VeleroAPI",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -185,21 +196,20 @@ let package = Package(
                 "VolumeRepository",
                 "NodeAgent",
                 "BackupEngine",
+                "VeleroAPI",
                 "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "LifeboatBench",
             dependencies: [
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "Kubernetes",
                 "KubeSandbox",
                 "ObjectStorage",
@@ -207,12 +217,12 @@ let package = Package(
                 "VolumeRepository",
                 "NodeAgent",
                 "BackupEngine",
+                "VeleroAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -262,7 +272,7 @@ let package = Package(
             name: "BackupEngineTests",
             dependencies: [
                 "BackupEngine", "Kubernetes", "KubeSandbox", "ObjectStorage", "ObjectStorageTesting",
-                "KubeSandboxTesting", "ProcessTesting",
+                "KubeSandboxTesting", "ProcessTesting", "VeleroAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -279,6 +289,14 @@ let package = Package(
             dependencies: [
                 "Kubernetes", "KubeSandbox", "KubeSandboxTesting", "ProcessTesting",
                 .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VeleroAPITests",
+            dependencies: [
+                "VeleroAPI", "Kubernetes", "KubeSandboxTesting", "ObjectStorage", "ObjectStorageTesting",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

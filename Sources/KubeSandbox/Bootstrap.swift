@@ -50,7 +50,7 @@ struct Bootstrap {
                 "spec": ["attachRequired": false, "podInfoOnMount": false, "volumeLifecycleModes": ["Persistent"]],
             ]
         )
-        for crd in PreinstalledCRDs.all {
+        for crd in PreinstalledCRDs.definitions(core.configuration.customResources) {
             try await ensure("apiextensions.k8s.io/v1", "customresourcedefinitions", nil, crd)
         }
     }

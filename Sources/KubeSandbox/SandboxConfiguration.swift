@@ -1,4 +1,5 @@
 public import Foundation
+public import Kubernetes
 
 /// How a ``Sandbox`` is started.
 ///
@@ -11,6 +12,21 @@ public struct SandboxConfiguration: Sendable {
         /// Namespace `demo` with a Deployment and its Pod, a Service, a ConfigMap, a Secret, a PVC with files,
         /// a ServiceAccount with a RoleBinding, a CRD and one custom resource of it.
         case demo
+    }
+
+    /// A CustomResourceDefinition the sandbox creates on start (when missing).
+    public struct CustomResource: Sendable, Hashable {
+        /// The `apiextensions.k8s.io/v1` CustomResourceDefinition object, without server-set metadata.
+        public var definition: JSONValue
+        /// Whether writes to the main endpoint keep the `status` they carry, as writes to `/status` do (a real
+        /// API server drops it). Velero's kinds get it: Velero and its clones write status through either.
+        public var mainEndpointWritesStatus: Bool
+
+        /// Describes a definition.
+        public init(_ definition: JSONValue, mainEndpointWritesStatus: Bool = false) {
+            self.definition = definition
+            self.mainEndpointWritesStatus = mainEndpointWritesStatus
+        }
     }
 
     /// TCP port on 127.0.0.1; 0 picks a free port.
@@ -37,6 +53,9 @@ public struct SandboxConfiguration: Sendable {
     /// real API server's etcd (typically 2–10 ms). Zero (the default) answers as fast as the process can.
     /// Reads and watches are not delayed. Benchmarks use it to measure latency-bound clients.
     public var writeLatency: Duration
+    /// CustomResourceDefinitions created on start. The sandbox knows no custom kinds of its own: the CLI, the
+    /// bench and tests pass the velero.io and CSI snapshot kinds (VeleroAPI's `VeleroCRDs`).
+    public var customResources: [CustomResource]
 
     /// Creates a configuration.
     public init(
@@ -49,7 +68,8 @@ public struct SandboxConfiguration: Sendable {
         maxRequestBodyBytes: Int = 3 * 1024 * 1024,
         bookmarkInterval: Duration = .seconds(10),
         logCompactionBytes: Int = 64 << 20,
-        writeLatency: Duration = .zero
+        writeLatency: Duration = .zero,
+        customResources: [CustomResource] = []
     ) {
         self.port = port
         self.dataDirectory = dataDirectory
@@ -61,6 +81,7 @@ public struct SandboxConfiguration: Sendable {
         self.bookmarkInterval = bookmarkInterval
         self.logCompactionBytes = logCompactionBytes
         self.writeLatency = writeLatency
+        self.customResources = customResources
     }
 
     /// Checks ranges.

@@ -16,6 +16,7 @@ public import Logging
 ///   - nodes: how many nodes the sandbox has.
 ///   - seed: the objects it starts with (default: none).
 ///   - dataDirectory: where it persists its state (default: in memory).
+///   - customResources: the CRDs it starts with (default: the velero.io and CSI snapshot kinds).
 ///   - client: the client's settings (default: ``KubeClient/Configuration/test``).
 ///   - logger: the client's logger (default: ``Logging/Logger/quiet``).
 ///   - body: the test, with the sandbox and the client.
@@ -23,17 +24,19 @@ public func withSandbox<T: Sendable>(
     nodes: Int = 1,
     seed: SandboxConfiguration.Seed? = nil,
     dataDirectory: URL? = nil,
+    customResources: [SandboxConfiguration.CustomResource] = .velero,
     client: KubeClient.Configuration = .test,
     logger: Logger = .quiet,
     isolation: isolated (any Actor)? = #isolation,
     _ body: (Sandbox, KubeClient) async throws -> T
 ) async throws -> T {
-    let configuration = SandboxConfiguration(port: 0, dataDirectory: dataDirectory, nodes: nodes, seed: seed)
+    let configuration = SandboxConfiguration(
+        port: 0, dataDirectory: dataDirectory, nodes: nodes, seed: seed, customResources: customResources)
     return try await withSandbox(
         configuration: configuration, client: client, logger: logger, isolation: isolation, body)
 }
 
-/// ``withSandbox(nodes:seed:dataDirectory:client:logger:isolation:_:)`` for a sandbox configured in full
+/// ``withSandbox(nodes:seed:dataDirectory:customResources:client:logger:isolation:_:)`` for a sandbox configured in full
 /// (its port should stay 0: every test binds its own free port).
 public func withSandbox<T: Sendable>(
     configuration: SandboxConfiguration,

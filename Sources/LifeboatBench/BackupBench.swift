@@ -6,6 +6,7 @@ import Kubernetes
 import Logging
 import ObjectStorage
 import LocalServers
+import VeleroAPI
 
 #if canImport(Glibc)
     import Glibc
@@ -44,7 +45,7 @@ struct BackupBench: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
-        let sandbox = try await Sandbox.start(SandboxConfiguration(port: 0, nodes: 1))
+        let sandbox = try await Sandbox.start(SandboxConfiguration(port: 0, nodes: 1, customResources: .velero))
         do {
             let config = try KubeConfig.parse(yaml: sandbox.kubeconfigYAML)
             let clientConfiguration = KubeClient.Configuration(qps: 0, maxConnections: max(32, concurrency * 2))

@@ -21,7 +21,7 @@ struct ClientBench: AsyncParsableCommand {
         let objects = self.objects
         let concurrency = self.concurrency
         let pageSize = self.pageSize
-        try await withSandbox(SandboxConfiguration(watchHistory: 1000)) { sandbox in
+        try await withSandbox(SandboxConfiguration(watchHistory: 1000, customResources: .velero)) { sandbox in
             let config = try KubeConfig.parse(yaml: sandbox.kubeconfigYAML)
             // the benchmark measures throughput, so the client-side rate limit is off
             let configuration = KubeClient.Configuration(qps: 0, maxConnections: concurrency)

@@ -68,7 +68,8 @@ struct NodeAgentBench: AsyncParsableCommand {
         }
         let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
         let cpuBefore = Self.cpuSeconds()
-        let report = try await withSandbox(SandboxConfiguration(port: 0, nodes: nodes, watchHistory: 200_000)) { sandbox in
+        let report = try await withSandbox(SandboxConfiguration(
+            port: 0, nodes: nodes, watchHistory: 200_000, customResources: .velero)) { sandbox in
             try await ClusterLoadSimulation(
                 kubeConfig: try KubeConfig.parse(yaml: sandbox.kubeconfigYAML),
                 clientConfiguration: .init(qps: 0, maxConnections: 8, requestTimeout: .seconds(60)), nodes: nodeList,

@@ -5,6 +5,7 @@ import KubeSandbox
 import Kubernetes
 import Logging
 import ObjectStorage
+import VeleroAPI
 
 /// `lifeboat-bench restore`: restores one backup of ConfigMaps (~1 KiB), Secrets and Deployments into a
 /// fresh in-process sandbox at each `--parallelism`, and prints objects/s, peak RSS and the speed-up over
@@ -113,7 +114,9 @@ struct RestoreBench: AsyncParsableCommand {
     }
 
     private func withBenchCluster(connections: Int, writeLatency: Duration = .zero, logger: Logger, _ body: (KubeClient) async throws -> Void) async throws {
-        try await withSandbox(SandboxConfiguration(port: 0, nodes: 1, seed: nil, writeLatency: writeLatency)) { sandbox in
+        let configuration = SandboxConfiguration(
+            port: 0, nodes: 1, seed: nil, writeLatency: writeLatency, customResources: .velero)
+        try await withSandbox(configuration) { sandbox in
             let config = try KubeConfig.parse(yaml: sandbox.kubeconfigYAML)
             let clientConfiguration = KubeClient.Configuration(qps: 0, maxConnections: max(32, connections))
             try await withKubeClient(config: config, configuration: clientConfiguration, logger: logger) { client in

@@ -29,7 +29,8 @@ struct SandboxBench: AsyncParsableCommand {
 
     func run() async throws {
         let sandbox = try await Sandbox.start(
-            SandboxConfiguration(port: 0, dataDirectory: dataDir.map { URL(fileURLWithPath: $0) }, nodes: 1)
+            SandboxConfiguration(
+                port: 0, dataDirectory: dataDir.map { URL(fileURLWithPath: $0) }, nodes: 1, customResources: .velero)
         )
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates([

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BackupEngine
 import Kubernetes
+import VeleroAPI
 
 /// `lifeboat install --crds-only`: applies the velero.io CRDs (the rest of `install` — namespace,
 /// RBAC, Deployment, node-agent DaemonSet — comes with server mode).

@@ -7,6 +7,7 @@ import ObjectStorageTesting
 import Testing
 
 @testable import BackupEngine
+import VeleroAPI
 
 /// Crash consistency and refusals: a location never shows a half-written backup as a backup, and a
 /// backup that cannot be written says why before writing anything.

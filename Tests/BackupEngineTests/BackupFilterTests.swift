@@ -6,6 +6,7 @@ import ObjectStorage
 import Testing
 
 @testable import BackupEngine
+import VeleroAPI
 
 /// Velero's filter rules end to end: a populated sandbox (`BackupFixture`), several backups, and what
 /// their tarballs contain.

@@ -6,6 +6,7 @@ import ObjectStorage
 import Testing
 
 @testable import BackupEngine
+import VeleroAPI
 
 /// The tarball and object-store layout of a backup (velero.md §4–§5), and fidelity of the stored objects.
 struct BackupLayoutTests {

@@ -5,6 +5,7 @@ import ObjectStorage
 import Testing
 
 @testable import BackupEngine
+import VeleroAPI
 
 /// `--ordered-resources` and the plain statement that volume data is not backed up yet.
 struct BackupOrderedResourcesTests {

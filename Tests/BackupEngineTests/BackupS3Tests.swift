@@ -7,6 +7,7 @@ import ObjectStorageTesting
 import Testing
 
 @testable import BackupEngine
+import VeleroAPI
 
 /// A backup to S3 (moto_server on loopback) reads back through `BackupStore` exactly like the same
 /// backup in memory.

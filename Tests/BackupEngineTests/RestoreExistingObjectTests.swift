@@ -1,6 +1,7 @@
 import BackupEngine
 import Kubernetes
 import Testing
+import VeleroAPI
 
 private func object(_ json: String) throws -> JSONValue { try JSONValue(parsing: json) }
 

@@ -4,6 +4,7 @@ import ObjectStorage
 import Testing
 
 @testable import BackupEngine
+import VeleroAPI
 
 private typealias H = RestoreHarness
 private typealias O = RestoreObjects

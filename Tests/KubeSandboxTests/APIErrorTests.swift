@@ -1,4 +1,5 @@
 import Foundation
+import KubeSandboxTesting
 import Kubernetes
 import Testing
 
@@ -187,7 +188,7 @@ struct APIErrorTests {
     }
 
     @Test func expiredContinueTokenAndWatch() async throws {
-        let configuration = SandboxConfiguration(port: 0, nodes: 0, watchHistory: 100)
+        let configuration = SandboxConfiguration(port: 0, nodes: 0, watchHistory: 100, customResources: .velero)
         try await withSandbox(configuration) { sandbox in
             let api = TestAPI(sandbox: sandbox)
             try await api.namespace("golden")

@@ -12,8 +12,9 @@ func withTestSandbox<T>(
     dataDirectory: URL? = nil,
     _ body: (Sandbox, TestAPI) async throws -> T
 ) async throws -> T {
-    try await withSandbox(SandboxConfiguration(port: 0, dataDirectory: dataDirectory, nodes: nodes, seed: seed)) {
-        sandbox in
+    let configuration = SandboxConfiguration(
+        port: 0, dataDirectory: dataDirectory, nodes: nodes, seed: seed, customResources: .velero)
+    return try await withSandbox(configuration) { sandbox in
         try await body(sandbox, TestAPI(sandbox: sandbox))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import KubeSandboxTesting
 import Kubernetes
 import Testing
 
@@ -9,7 +10,7 @@ import Testing
 struct WriteLatencyTests {
     @Test func writesWaitReadsDoNot() async throws {
         let latency = Duration.seconds(4)
-        try await withSandbox(SandboxConfiguration(port: 0, nodes: 1, writeLatency: latency)) { sandbox in
+        try await withSandbox(.velero(writeLatency: latency)) { sandbox in
             let api = TestAPI(sandbox: sandbox)
             let createTime = try await ContinuousClock().measure { try await api.namespace("slow") }
             #expect(createTime >= latency, "a create answered in \(createTime), before the \(latency) write latency")
@@ -34,7 +35,7 @@ struct WriteLatencyTests {
     /// by seeing all of them inside the delay at one moment (not by wall time, which the rest of the test
     /// suite running on the same two cores would blur).
     @Test func concurrentWritesOverlap() async throws {
-        try await withSandbox(SandboxConfiguration(port: 0, nodes: 1, writeLatency: .seconds(3))) { sandbox in
+        try await withSandbox(.velero(writeLatency: .seconds(3))) { sandbox in
             let api = TestAPI(sandbox: sandbox)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<10 { group.addTask { try await api.namespace("n\(index)") } }
@@ -54,7 +55,14 @@ struct WriteLatencyTests {
     @Test(arguments: [Duration.milliseconds(-1), .seconds(11)])
     func outOfRangeIsRefused(_ latency: Duration) async {
         await #expect(throws: SandboxError.self) {
-            try await withSandbox(SandboxConfiguration(port: 0, nodes: 1, writeLatency: latency)) { _ in }
+            try await withSandbox(.velero(writeLatency: latency)) { _ in }
         }
+    }
+}
+
+extension SandboxConfiguration {
+    /// One node, the velero.io CRDs and `writeLatency`.
+    fileprivate static func velero(writeLatency: Duration) -> SandboxConfiguration {
+        SandboxConfiguration(port: 0, nodes: 1, writeLatency: writeLatency, customResources: .velero)
     }
 }

@@ -33,7 +33,7 @@ struct ClusterSimulationTests {
     /// Velero's placement (the scheduler alone) and capacity-aware placement keep the same invariants.
     @Test(arguments: [false, true])
     func nodeAgentsKeepEveryLimitAndCompleteEachLoadOnce(capacityAware: Bool) async throws {
-        try await withSandbox(SandboxConfiguration(port: 0, nodes: 8)) { sandbox in
+        try await withSandbox(SandboxConfiguration(port: 0, nodes: 8, customResources: .velero)) { sandbox in
             let loads = (0..<60).map { i in
                 ClusterLoadSimulation.Load(
                     name: "du-\(i)", storageClass: i % 4 == 0 ? "fast" : "standard", duration: .milliseconds(1_500 + Int64(i % 5) * 250))

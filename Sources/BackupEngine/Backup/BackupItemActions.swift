@@ -1,4 +1,5 @@
 public import Kubernetes
+import VeleroAPI
 
 /// A reference to an object that an item action asks to back up (or restore) alongside another.
 public struct ItemReference: Sendable, Hashable, CustomStringConvertible {
@@ -50,16 +51,16 @@ public enum BackupItemActions {
                 spec["selector"] = nil
             }
             if var selector = spec["selector"]?.objectValue, var matchLabels = selector["matchLabels"]?.objectValue {
-                for key in matchLabels.keys where key.hasPrefix("velero.io") { matchLabels[key] = nil }
+                for key in matchLabels.keys where key.hasPrefix(VeleroAPIGroup.name) { matchLabels[key] = nil }
                 selector["matchLabels"] = .object(matchLabels)
                 spec["selector"] = .object(selector)
             }
             out["spec"] = .object(spec)
         }
         var labels = out.labels
-        labels["velero.io/restore-name"] = nil
-        labels["velero.io/volume-snapshot-name"] = nil
-        if let owner = labels["velero.io/backup-name"], owner != backupName { labels["velero.io/backup-name"] = nil }
+        labels[VeleroLabels.restoreName] = nil
+        labels[VeleroLabels.volumeSnapshotName] = nil
+        if let owner = labels[VeleroLabels.backupName], owner != backupName { labels[VeleroLabels.backupName] = nil }
         if labels != out.labels { out.labels = labels }
         return (out, [ItemReference(groupResource: "persistentvolumes", namespace: nil, name: volumeName)])
     }

@@ -1,5 +1,6 @@
 import Foundation
 public import Kubernetes
+public import VeleroAPI
 
 /// What a backup will list, decided from its spec and the cluster's discovery before anything is written.
 ///

@@ -1,6 +1,7 @@
 import Foundation
 import Kubernetes
 import Logging
+import VeleroAPI
 
 /// Records a direct-mode run as a velero.io CR in the cluster (when the CRDs are installed), so
 /// `kubectl get backups -n velero` shows it moving New → InProgress → Completed.
@@ -14,8 +15,9 @@ struct CRRecorder: Sendable {
     let logger: Logger
 
     /// A recorder for `resource` (e.g. `backups`), or `nil` when the velero.io CRD is not installed.
-    static func make(client: KubeClient, resource name: String, namespace: String, logger: Logger) async -> CRRecorder? {
-        let gvr = GroupVersionResource(group: "velero.io", version: "v1", resource: name)
+    static func make(
+        client: KubeClient, resource gvr: GroupVersionResource, namespace: String, logger: Logger
+    ) async -> CRRecorder? {
         guard let discovery = try? await client.discovery(), discovery.resource(for: gvr) != nil else { return nil }
         return CRRecorder(client: client, resource: gvr, namespace: namespace, logger: logger)
     }
@@ -72,13 +74,14 @@ struct BackupRecorder: Sendable {
     let recorder: CRRecorder
 
     static func make(client: KubeClient, namespace: String, logger: Logger) async -> BackupRecorder? {
-        await CRRecorder.make(client: client, resource: "backups", namespace: namespace, logger: logger).map(BackupRecorder.init)
+        await CRRecorder.make(client: client, resource: Backup.resource, namespace: namespace, logger: logger)
+            .map(BackupRecorder.init)
     }
 
     func start(_ backup: inout Backup) async throws {
         var labels = backup.metadata.labels ?? [:]
-        if labels["velero.io/storage-location"] == nil, let location = backup.spec.storageLocation {
-            labels["velero.io/storage-location"] = location
+        if labels[VeleroLabels.storageLocation] == nil, let location = backup.spec.storageLocation {
+            labels[VeleroLabels.storageLocation] = location
         }
         backup.metadata.labels = labels.isEmpty ? nil : labels
         var new = backup

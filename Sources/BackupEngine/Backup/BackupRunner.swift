@@ -4,6 +4,7 @@ public import Kubernetes
 public import Logging
 import NIOCore
 import ObjectStorage
+public import VeleroAPI
 
 /// Progress of a running backup, reported at most a few times per second.
 public struct BackupProgress: Sendable, Hashable {

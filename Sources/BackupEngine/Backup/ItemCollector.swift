@@ -2,6 +2,7 @@ import AsyncAlgorithms
 import Kubernetes
 import Logging
 import NIOCore
+import VeleroAPI
 
 /// Lists every included object, applies Velero's per-item checks and item actions, and writes the
 /// tarball. Several resource types are listed at once, each at most one page ahead of the writer,
@@ -166,7 +167,7 @@ struct ItemCollector: Sendable {
         guard !state.items.contains(reference) else { return }
 
         // Velero's itemInclusionChecks.
-        if object.labels["velero.io/exclude-from-backup"] == "true" {
+        if object.labels[VeleroLabels.excludeFromBackup] == "true" {
             log.info("Excluding item because it has label velero.io/exclude-from-backup=true", fields: [("resource", groupResource), ("name", name)])
             return
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Kubernetes
+import VeleroAPI
 
 
 /// Restores one backed-up item through Velero's steps: skip rules, volume binding resets, metadata

@@ -1,6 +1,7 @@
 import Foundation
 import Kubernetes
 import Logging
+import VeleroAPI
 
 
 /// Executes a restore level by level (Velero's priority order), creating the objects of one level

@@ -1,5 +1,6 @@
 import Foundation
 import Kubernetes
+import VeleroAPI
 
 /// ConfigMaps and cluster facts a restore reads before it starts: the resource-modifiers
 /// ConfigMap, the change-storage-class and change-image-name plugin ConfigMaps, and the
@@ -41,7 +42,7 @@ struct RestoreInputs: Sendable {
     /// The data of the plugin-config ConfigMap labelled `velero.io/plugin-config` and `<plugin>=RestoreItemAction`.
     /// - Throws: when more than one ConfigMap matches (Velero refuses that too).
     static func pluginConfig(client: KubeClient, namespace: String, plugin: String) async throws -> [String: String]? {
-        let selector = try LabelSelector(parsing: "velero.io/plugin-config,\(plugin)=RestoreItemAction")
+        let selector = try LabelSelector(parsing: "\(VeleroLabels.pluginConfig),\(plugin)=RestoreItemAction")
         let list = try await client.list(configMaps, namespace: namespace, options: ListOptions(labelSelector: selector))
         guard !list.items.isEmpty else { return nil }
         guard list.items.count == 1 else {

@@ -2,6 +2,7 @@ import Foundation
 public import Kubernetes
 public import Logging
 import ObjectStorage
+public import VeleroAPI
 
 /// Progress of a running restore.
 public struct RestoreProgress: Sendable, Hashable {
@@ -120,7 +121,9 @@ public struct RestoreRunner: Sendable {
         status.progress = RestoreStatus.Progress(totalItems: selection.selectedCount, itemsRestored: 0)
         restore.status = status
         let recorder = configuration.recordInCluster && !configuration.dryRun
-            ? await CRRecorder.make(client: client, resource: "restores", namespace: configuration.namespace, logger: logger) : nil
+            ? await CRRecorder.make(
+                client: client, resource: Restore.resource, namespace: configuration.namespace, logger: logger)
+            : nil
         if let recorder {
             var new = restore
             new.status = RestoreStatus(phase: "New")

@@ -1,4 +1,5 @@
 import Kubernetes
+import VeleroAPI
 
 /// Which backed-up items a restore selects (velero.md §6.2 step 4), and why the others are left out.
 struct RestoreSelection: Sendable {

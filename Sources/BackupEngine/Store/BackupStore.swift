@@ -3,6 +3,7 @@ import Foundation
 public import Kubernetes
 public import NIOCore
 public import ObjectStorage
+public import VeleroAPI
 
 /// Velero's object-store layout on top of any `ObjectStore`: the source of truth for backups,
 /// whoever wrote them (Lifeboat or Velero).

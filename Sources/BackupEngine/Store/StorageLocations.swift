@@ -2,11 +2,12 @@ import Foundation
 public import Kubernetes
 public import Logging
 public import ObjectStorage
+public import VeleroAPI
 
 /// Backup storage locations as `velero.io/v1` BackupStorageLocation CRs in the install namespace,
-/// and the stores they point at.
+/// and the backup stores they point at (resolved by VeleroAPI's ``StorageLocationResolver``).
 public struct StorageLocations: Sendable {
-    public static let resource = GroupVersionResource(group: "velero.io", version: "v1", resource: "backupstoragelocations")
+    public static let resource = BackupStorageLocation.resource
 
     public let client: KubeClient
     public let namespace: String
@@ -20,51 +21,36 @@ public struct StorageLocations: Sendable {
         self.logger = logger
     }
 
+    private var resolver: StorageLocationResolver {
+        StorageLocationResolver(client: client, namespace: namespace, factory: factory, logger: logger)
+    }
+
     /// Every location in the namespace.
     /// - Throws: `.notFound` when the velero.io CRDs are not installed.
     public func list() async throws -> [BackupStorageLocation] {
-        do {
-            let list = try await client.list(Self.resource, namespace: namespace)
-            return try list.items.map { try $0.value.decode(as: BackupStorageLocation.self) }
-        } catch let error as KubeError where error.code == .notFound {
-            throw BackupEngineError(code: .notFound, message: "the velero.io CRDs are not installed in the cluster (run `lifeboat install --crds-only`)")
-        }
+        try await Self.mapErrors { try await resolver.list() }
     }
 
     /// The named location, or the default one when `name` is nil.
     /// - Throws: `.notFound` naming the location (or saying there is no default).
     public func get(_ name: String?) async throws -> BackupStorageLocation {
-        if let name, !name.isEmpty {
-            do {
-                let object = try await client.get(Self.resource, namespace: namespace, name: name)
-                return try object.value.decode(as: BackupStorageLocation.self)
-            } catch let error as KubeError where error.code == .notFound {
-                throw BackupEngineError(code: .notFound, message: "backup storage location \(name.debugDescription) not found in namespace \(namespace)")
-            }
-        }
-        let all = try await list()
-        if let location = all.first(where: { $0.spec.default == true }) { return location }
-        if let location = all.first(where: { $0.metadata.name == "default" }) { return location }
-        throw BackupEngineError(
-            code: .notFound,
-            message: "no default backup storage location in namespace \(namespace) (create one with `lifeboat backup-location create NAME --default …` or pass --storage-location)")
+        try await Self.mapErrors { try await resolver.get(name) }
     }
 
     /// The store a location points at, with credentials from its Secret.
     /// - Throws: `.invalidLocation` for a bad configuration; `.notFound` for a missing credential Secret or key.
     public func store(for location: BackupStorageLocation) async throws -> BackupStore {
-        var credentialText: String?
-        if let credential = location.spec.credential {
-            credentialText = try await secretValue(name: credential.name, key: credential.key, location: location)
-        }
-        let objectLocation = ObjectStoreLocation(
-            provider: location.spec.provider, bucket: location.spec.objectStorage.bucket, prefix: "",
-            config: location.spec.config ?? [:], credential: credentialText, caCert: location.spec.objectStorage.caCert)
+        let store = try await Self.mapErrors { try await resolver.bucketStore(for: location) }
+        return BackupStore(store: store, prefix: location.spec.objectStorage.prefix)
+    }
+
+    /// VeleroAPI's errors as this module's, with the same code and message.
+    private static func mapErrors<T>(_ body: () async throws -> T) async throws -> T {
         do {
-            let store = try factory.makeBucketStore(for: objectLocation, logger: logger)
-            return BackupStore(store: store, prefix: location.spec.objectStorage.prefix)
-        } catch {
-            throw BackupEngineError(code: .invalidLocation, message: "backup storage location \(location.metadata.name ?? ""): \(error)")
+            return try await body()
+        } catch let error as VeleroAPIError {
+            let code: BackupEngineError.Code = error.code == .notFound ? .notFound : .invalidLocation
+            throw BackupEngineError(code: code, message: error.message, cause: error.cause)
         }
     }
 
@@ -81,21 +67,6 @@ public struct StorageLocations: Sendable {
             throw BackupEngineError(code: error.code, message: "backup storage location \(location.metadata.name ?? ""): \(error.message)", cause: error.cause)
         }
         return (location, store)
-    }
-
-    private func secretValue(name: String, key: String, location: BackupStorageLocation) async throws -> String {
-        let secrets = GroupVersionResource(group: "", version: "v1", resource: "secrets")
-        let where_ = "credential of backup storage location \(location.metadata.name ?? "")"
-        let secret: KubeObject
-        do {
-            secret = try await client.get(secrets, namespace: namespace, name: name)
-        } catch let error as KubeError where error.code == .notFound {
-            throw BackupEngineError(code: .notFound, message: "\(where_): secret \(namespace)/\(name) not found")
-        }
-        guard let encoded = secret["data"]?[key]?.stringValue, let data = Data(base64Encoded: encoded) else {
-            throw BackupEngineError(code: .notFound, message: "\(where_): secret \(namespace)/\(name) has no key \(key.debugDescription)")
-        }
-        return String(decoding: data, as: UTF8.self)
     }
 
     // MARK: - validation (Velero's rules)

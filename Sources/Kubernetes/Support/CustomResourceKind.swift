@@ -1,11 +1,11 @@
-/// A CustomResourceDefinition described by its names, and the well-known kinds Lifeboat installs or expects:
-/// Velero's `velero.io` kinds and the CSI `snapshot.storage.k8s.io/v1` kinds.
+/// A CustomResourceDefinition described by its names.
 ///
-/// The definitions preserve unknown fields (no structural schema): Lifeboat validates specs in its engines, so
-/// they accept everything Velero's accept. One list serves `lifeboat install --crds-only` and the sandbox.
+/// The definitions preserve unknown fields (no structural schema): the modules that own a kind validate it
+/// themselves. The lists of kinds live with their owners (velero.io and CSI snapshot kinds: `VeleroAPI`).
 ///
 /// ```swift
-/// let crd = CustomResourceKind.velero.first { $0.kind == "Backup" }?.definition(labels: ["component": "velero"])
+/// let kind = CustomResourceKind(group: "example.com", version: "v1", kind: "Widget", plural: "widgets")
+/// let crd = kind.definition(labels: ["app": "widgets"])
 /// ```
 public struct CustomResourceKind: Sendable, Hashable {
     public var group: String
@@ -33,6 +33,12 @@ public struct CustomResourceKind: Sendable, Hashable {
     /// The CRD's name: `<plural>.<group>`.
     public var crdName: String { "\(plural).\(group)" }
 
+    /// `<group>/<version>`.
+    public var apiVersion: String { "\(group)/\(version)" }
+
+    /// The resource the definition serves.
+    public var resource: GroupVersionResource { GroupVersionResource(group: group, version: version, resource: plural) }
+
     /// The CustomResourceDefinition object (without server-set metadata).
     public func definition(labels: [String: String] = [:], annotations: [String: String] = [:]) -> JSONValue {
         var version: JSONObject = [
@@ -59,32 +65,4 @@ public struct CustomResourceKind: Sendable, Hashable {
             ],
         ]
     }
-
-    /// Every `velero.io/v1` and `velero.io/v2alpha1` kind, with Velero's names, short names, scope and status.
-    public static let velero: [CustomResourceKind] = [
-        .init(group: "velero.io", version: "v1", kind: "Backup", plural: "backups"),
-        .init(group: "velero.io", version: "v1", kind: "BackupRepository", plural: "backuprepositories"),
-        .init(group: "velero.io", version: "v1", kind: "BackupStorageLocation", plural: "backupstoragelocations", shortNames: ["bsl"]),
-        .init(group: "velero.io", version: "v1", kind: "DeleteBackupRequest", plural: "deletebackuprequests"),
-        .init(group: "velero.io", version: "v1", kind: "DownloadRequest", plural: "downloadrequests"),
-        .init(group: "velero.io", version: "v1", kind: "PodVolumeBackup", plural: "podvolumebackups"),
-        .init(group: "velero.io", version: "v1", kind: "PodVolumeRestore", plural: "podvolumerestores"),
-        .init(group: "velero.io", version: "v1", kind: "Restore", plural: "restores"),
-        .init(group: "velero.io", version: "v1", kind: "Schedule", plural: "schedules"),
-        .init(group: "velero.io", version: "v1", kind: "ServerStatusRequest", plural: "serverstatusrequests", shortNames: ["ssr"]),
-        .init(group: "velero.io", version: "v1", kind: "VolumeSnapshotLocation", plural: "volumesnapshotlocations", shortNames: ["vsl"]),
-        .init(group: "velero.io", version: "v2alpha1", kind: "DataDownload", plural: "datadownloads"),
-        .init(group: "velero.io", version: "v2alpha1", kind: "DataUpload", plural: "datauploads"),
-    ]
-
-    /// The CSI snapshot kinds (`snapshot.storage.k8s.io/v1`).
-    public static let volumeSnapshots: [CustomResourceKind] = [
-        .init(group: "snapshot.storage.k8s.io", version: "v1", kind: "VolumeSnapshot", plural: "volumesnapshots", shortNames: ["vs"]),
-        .init(
-            group: "snapshot.storage.k8s.io", version: "v1", kind: "VolumeSnapshotClass", plural: "volumesnapshotclasses",
-            namespaced: false, shortNames: ["vsclass", "vsclasses"], hasStatus: false),
-        .init(
-            group: "snapshot.storage.k8s.io", version: "v1", kind: "VolumeSnapshotContent", plural: "volumesnapshotcontents",
-            namespaced: false, shortNames: ["vsc", "vscs"]),
-    ]
 }

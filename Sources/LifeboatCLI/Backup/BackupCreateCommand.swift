@@ -2,6 +2,7 @@ import ArgumentParser
 import BackupEngine
 import Foundation
 import Kubernetes
+import VeleroAPI
 
 /// `lifeboat backup create NAME`: runs a backup in direct mode (no server needed).
 struct BackupCreateCommand: AsyncParsableCommand {
@@ -55,7 +56,8 @@ struct BackupCreateCommand: AsyncParsableCommand {
         let result = try await DirectMode.with(globals) { mode in
             let (location, store) = try await mode.locations.writableStore(storageLocation)
             spec.storageLocation = location.metadata.name
-            metadata.labels = (metadata.labels ?? [:]).merging(["velero.io/storage-location": location.metadata.name ?? ""]) { a, _ in a }
+            metadata.labels = (metadata.labels ?? [:])
+                .merging([VeleroLabels.storageLocation: location.metadata.name ?? ""]) { a, _ in a }
             print("Backup request \"\(name)\" submitted successfully.")
             let configuration = BackupRunner.Configuration(
                 namespace: mode.namespace, pageSize: pageSize,

@@ -2,6 +2,7 @@ import ArgumentParser
 import BackupEngine
 import Foundation
 import Kubernetes
+import VeleroAPI
 
 /// `lifeboat backup delete NAME [--confirm]`: removes the backup's objects from the store and its CR.
 struct BackupDeleteCommand: AsyncParsableCommand {
@@ -25,8 +26,7 @@ struct BackupDeleteCommand: AsyncParsableCommand {
                 throw CLIError("backup storage location \(location.metadata.name ?? "") is read-only; backup \(name) was not deleted")
             }
             let count = try await store.deleteBackup(name)
-            let backups = GroupVersionResource(group: "velero.io", version: "v1", resource: "backups")
-            _ = try? await mode.client.delete(backups, namespace: mode.namespace, name: name)
+            _ = try? await mode.client.delete(Backup.resource, namespace: mode.namespace, name: name)
             return count
         }
         print("Backup \(name) deleted (\(deleted) objects removed from the storage location).")

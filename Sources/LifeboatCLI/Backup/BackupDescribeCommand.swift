@@ -2,6 +2,7 @@ import ArgumentParser
 import BackupEngine
 import Foundation
 import Kubernetes
+import VeleroAPI
 
 /// `lifeboat backup describe NAME [--details]`.
 struct BackupDescribeCommand: AsyncParsableCommand {

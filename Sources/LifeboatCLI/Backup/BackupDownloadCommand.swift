@@ -3,6 +3,7 @@ import BackupEngine
 import Foundation
 import NIOCore
 import ObjectStorage
+import VeleroAPI
 
 /// `lifeboat backup download NAME [-o FILE] [--force]`: the backup's tarball (`NAME-data.tar.gz`).
 struct BackupDownloadCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BackupEngine
 import Kubernetes
+import VeleroAPI
 
 /// Velero's backup filter flags (`velero backup create`), shared by backup and schedule commands.
 struct BackupFilterOptions: ParsableArguments {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BackupEngine
 import Foundation
+import VeleroAPI
 
 /// `lifeboat backup get [NAME…]`: backups as the storage locations hold them.
 struct BackupGetCommand: AsyncParsableCommand {

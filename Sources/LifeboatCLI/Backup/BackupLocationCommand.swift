@@ -2,6 +2,7 @@ import ArgumentParser
 import BackupEngine
 import Foundation
 import Kubernetes
+import VeleroAPI
 
 /// `lifeboat backup-location create|get|set|delete`: BackupStorageLocation CRs in the install namespace.
 struct BackupLocationCommand: AsyncParsableCommand {

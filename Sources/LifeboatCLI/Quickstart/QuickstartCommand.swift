@@ -5,6 +5,7 @@ import KubeSandbox
 import Kubernetes
 import Logging
 import ObjectStorage
+import VeleroAPI
 
 /// `lifeboat quickstart` (what `make quickstart` runs): the main job on embedded defaults.
 ///
@@ -49,7 +50,9 @@ struct QuickstartSteps {
 
         step(1, "Starting an embedded sandbox cluster with the demo application")
         let sandbox = try await Sandbox.start(
-            SandboxConfiguration(port: 0, dataDirectory: root.appendingPathComponent("sandbox"), nodes: 3, seed: .demo),
+            SandboxConfiguration(
+                port: 0, dataDirectory: root.appendingPathComponent("sandbox"), nodes: 3, seed: .demo,
+                customResources: .velero),
             logger: logger)
         do {
             let kubeconfigPath = root.appendingPathComponent("kubeconfig").path
@@ -181,8 +184,8 @@ struct Snapshot {
         if case .object(var metadata)? = value["metadata"] {
             for key in ignoredMetadata { metadata[key] = nil }
             if case .object(var labels)? = metadata["labels"] {
-                labels["velero.io/backup-name"] = nil
-                labels["velero.io/restore-name"] = nil
+                labels[VeleroLabels.backupName] = nil
+                labels[VeleroLabels.restoreName] = nil
                 metadata["labels"] = labels.isEmpty ? nil : .object(labels)
             }
             if case .object(var annotations)? = metadata["annotations"] {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VolumeRepository
+import VeleroAPI
 
 /// `lifeboat repo restore SNAPSHOT --target DIR`.
 struct RepoRestoreCommand: AsyncParsableCommand {

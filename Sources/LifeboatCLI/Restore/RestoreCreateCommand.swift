@@ -2,6 +2,7 @@ import ArgumentParser
 import BackupEngine
 import Foundation
 import Kubernetes
+import VeleroAPI
 
 /// `lifeboat restore create [NAME] --from-backup B`: restores in this process, in parallel, or previews with --dry-run.
 struct RestoreCreateCommand: AsyncParsableCommand {

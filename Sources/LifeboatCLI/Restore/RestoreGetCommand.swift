@@ -3,6 +3,7 @@ import BackupEngine
 import Foundation
 import Kubernetes
 import ObjectStorage
+import VeleroAPI
 
 /// `lifeboat restore get [NAME…]`: the Restore CRs recorded in the cluster.
 struct RestoreGetCommand: AsyncParsableCommand {
@@ -12,7 +13,7 @@ struct RestoreGetCommand: AsyncParsableCommand {
     @Argument(help: "Restore names (default: all).") var names: [String] = []
     @Option(name: .shortAndLong, help: "Output format: table, json or yaml.") var output: OutputFormat = .table
 
-    static let resource = GroupVersionResource(group: "velero.io", version: "v1", resource: "restores")
+    static let resource = Restore.resource
 
     func run() async throws {
         let restores: [Restore] = try await DirectMode.with(globals) { mode in

@@ -69,7 +69,8 @@ struct SandboxServeCommand: AsyncParsableCommand {
             dataDirectory: dataDirectory,
             nodes: nodes,
             seed: seed.flatMap(SandboxConfiguration.Seed.init),
-            writeLatency: GoDuration.parse(writeLatency) ?? .zero
+            writeLatency: GoDuration.parse(writeLatency) ?? .zero,
+            customResources: .velero
         )
         let server = SandboxServer(configuration: configuration, logger: logger) { endpoint in
             do {

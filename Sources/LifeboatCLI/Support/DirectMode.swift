@@ -3,6 +3,7 @@ import Foundation
 import Kubernetes
 import Logging
 import ObjectStorage
+import VeleroAPI
 
 /// What a direct-mode command needs: a client for the cluster and its storage locations.
 struct DirectMode {

@@ -3,6 +3,7 @@ public import Kubernetes
 public import Logging
 public import ServiceLifecycle
 import Synchronization
+import VeleroAPI
 
 /// One node's node-agent controllers for DataUpload, DataDownload, PodVolumeBackup and PodVolumeRestore,
 /// running against the cluster (Velero's `pkg/controller/data_upload_controller.go` and its siblings).
@@ -324,7 +325,7 @@ public struct NodeAgentController: Service {
     /// are reconciled at once (Velero's PVR controller watches pods the same way, `findPVRForTargetPod`).
     private func watchRestoredPods() async {
         let options = WatchOptions(
-            labelSelector: try? LabelSelector(parsing: "velero.io/restore-name"),
+            labelSelector: try? LabelSelector(parsing: VeleroLabels.restoreName),
             fieldSelector: FieldSelector([.init(field: "spec.nodeName", operator: .equals, value: node)]),
             timeoutSeconds: 600)
         await watch(.pods, in: nil, options: options) { event in

@@ -1,4 +1,5 @@
 public import Kubernetes
+import VeleroAPI
 
 /// The four kinds of node-agent load and the Velero names that go with them.
 public enum LoadKind: String, Sendable, Hashable, CaseIterable {
@@ -10,28 +11,28 @@ public enum LoadKind: String, Sendable, Hashable, CaseIterable {
     /// `velero.io/v2alpha1` for data movement, `velero.io/v1` for file-system backup.
     public var apiVersion: String {
         switch self {
-        case .dataUpload, .dataDownload: "velero.io/v2alpha1"
-        case .podVolumeBackup, .podVolumeRestore: "velero.io/v1"
+        case .dataUpload, .dataDownload: VeleroAPIGroup.v2alpha1
+        case .podVolumeBackup, .podVolumeRestore: VeleroAPIGroup.v1
         }
     }
 
     /// The resource (plural) name.
     public var resource: String {
         switch self {
-        case .dataUpload: "datauploads"
-        case .dataDownload: "datadownloads"
-        case .podVolumeBackup: "podvolumebackups"
-        case .podVolumeRestore: "podvolumerestores"
+        case .dataUpload: DataUpload.kindInfo.plural
+        case .dataDownload: DataDownload.kindInfo.plural
+        case .podVolumeBackup: PodVolumeBackup.kindInfo.plural
+        case .podVolumeRestore: PodVolumeRestore.kindInfo.plural
         }
     }
 
     /// The label the exposer puts on the hosting pod and PVC (`velero.io/data-upload=<name>` …).
     public var ownerLabel: String {
         switch self {
-        case .dataUpload: "velero.io/data-upload"
-        case .dataDownload: "velero.io/data-download"
-        case .podVolumeBackup: "velero.io/pod-volume-backup"
-        case .podVolumeRestore: "velero.io/pod-volume-restore"
+        case .dataUpload: VeleroLabels.dataUpload
+        case .dataDownload: VeleroLabels.dataDownload
+        case .podVolumeBackup: VeleroLabels.podVolumeBackup
+        case .podVolumeRestore: VeleroLabels.podVolumeRestore
         }
     }
 
@@ -70,26 +71,29 @@ public enum LoadKind: String, Sendable, Hashable, CaseIterable {
 /// Labels and finalizer shared by all loads (`pkg/exposer/types.go`, `data_upload_controller.go`).
 public enum LoadLabels {
     /// Set on accepted loads until their data path starts; counted by the prepare queue.
-    public static let exposeOnGoing = "velero.io/expose-on-going"
+    public static let exposeOnGoing = VeleroLabels.exposeOnGoing
     /// The exposer pod group label.
-    public static let exposerPodGroup = "velero.io/exposer-pod-group"
+    public static let exposerPodGroup = VeleroLabels.exposerPodGroup
     /// `velero.io/exposer-pod-group` value of backup (snapshot) exposer pods.
-    public static let snapshotExposer = "snapshot-exposer"
+    public static let snapshotExposer = VeleroLabels.snapshotExposer
     /// `velero.io/exposer-pod-group` value of restore exposer pods.
-    public static let restoreExposer = "generic-restore-exposer"
+    public static let restoreExposer = VeleroLabels.restoreExposer
     /// The finalizer on non-final DataUploads and DataDownloads.
-    public static let finalizer = "velero.io/data-upload-download-finalizer"
+    public static let finalizer = VeleroFinalizers.dataUploadDownload
     /// The finalizer on non-final PodVolumeBackups and PodVolumeRestores.
-    public static let podVolumeFinalizer = "velero.io/pod-volume-finalizer"
+    public static let podVolumeFinalizer = VeleroFinalizers.podVolume
 }
 
 extension LoadKind {
     /// The resource of this kind in the `velero.io` group.
     public var gvr: GroupVersionResource {
-        GroupVersionResource(group: "velero.io", version: groupVersionName, resource: resource)
+        switch self {
+        case .dataUpload: DataUpload.resource
+        case .dataDownload: DataDownload.resource
+        case .podVolumeBackup: PodVolumeBackup.resource
+        case .podVolumeRestore: PodVolumeRestore.resource
+        }
     }
-
-    private var groupVersionName: String { self == .dataUpload || self == .dataDownload ? "v2alpha1" : "v1" }
 
     /// The kind whose exposer labels a pod with `label` (``ownerLabel``), if any.
     public static func owning(podLabels labels: [String: String]) -> (LoadKind, String)? {

@@ -2,6 +2,7 @@ import Foundation
 public import Kubernetes
 public import Logging
 import Synchronization
+import VeleroAPI
 
 /// Many node agents against one cluster (the sandbox in tests and the benchmark): labels the nodes,
 /// creates the storage classes, starts one ``NodeAgentController`` per node (each with its own client, as
@@ -230,10 +231,12 @@ public struct ClusterLoadSimulation: Sendable {
 
     /// A DataUpload as Velero's CSI plugin creates it, with the simulated duration as an annotation.
     public static func dataUpload(_ load: Load, namespace: String) -> KubeObject {
-        var du = KubeObject(apiVersion: "velero.io/v2alpha1", kind: "DataUpload", namespace: namespace, name: load.name)
+        var du = KubeObject(
+            apiVersion: DataUpload.kindInfo.apiVersion, kind: DataUpload.kindInfo.kind, namespace: namespace,
+            name: load.name)
         let seconds = Double(load.duration.components.seconds) + Double(load.duration.components.attoseconds) / 1e18
         du.annotations = [SimulatedDataPath.durationAnnotation: String(seconds)]
-        du.labels = ["velero.io/backup-name": "simulation"]
+        du.labels = [VeleroLabels.backupName: "simulation"]
         du["spec"] = [
             "snapshotType": "CSI", "sourceNamespace": "app", "sourcePVC": .string("pvc-\(load.name)"),
             "backupStorageLocation": "default", "datamover": "velero", "operationTimeout": "10m0s",

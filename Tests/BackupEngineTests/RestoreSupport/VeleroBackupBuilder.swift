@@ -3,6 +3,7 @@ import Kubernetes
 import ObjectStorage
 
 @testable import BackupEngine
+import VeleroAPI
 
 /// Builds a backup in Velero's layout from the layout facts alone (velero.md §4–§5), without
 /// Lifeboat's backup writer: `metadata/version`, items at their legacy paths and (by default) their

@@ -1,5 +1,6 @@
 public import Kubernetes
 import Crypto
+import VeleroAPI
 
 /// Velero's per-item metadata handling on restore (`pkg/restore/restore.go`): metadata and status
 /// reset, the restore labels, the status-restore decision and the skip rules.
@@ -17,11 +18,11 @@ public enum RestoreMetadata {
     ]
 
     /// The label naming the backup a restored object came from.
-    public static let backupNameLabel = "velero.io/backup-name"
+    public static let backupNameLabel = VeleroLabels.backupName
     /// The label naming the restore that created an object.
-    public static let restoreNameLabel = "velero.io/restore-name"
+    public static let restoreNameLabel = VeleroLabels.restoreName
     /// The per-object annotation (`true` / `false`) that overrides the restore-status resource lists.
-    public static let restoreStatusAnnotation = "velero.io/restore-status"
+    public static let restoreStatusAnnotation = VeleroAnnotations.restoreStatus
     /// The annotation marking a static pod's mirror pod.
     public static let mirrorPodAnnotation = "kubernetes.io/config.mirror"
 

@@ -1,4 +1,5 @@
 public import Kubernetes
+import VeleroAPI
 
 /// `velero.io/pvc`: removes the provisioning and binding annotations that would confuse the target
 /// cluster's controllers, and, when the claim was `Bound` in the backup, asks for its volume first.
@@ -17,8 +18,8 @@ public struct PVCRestoreAction: RestoreItemAction {
         "volume.kubernetes.io/storage-provisioner",
         "volume.beta.kubernetes.io/storage-provisioner",
         "volume.kubernetes.io/selected-node",
-        "velero.io/volume-snapshot-name",
-        "velero.io/data-upload-name",
+        VeleroLabels.volumeSnapshotName,
+        VeleroLabels.dataUploadName,
     ]
 
     public init() {}

@@ -2,20 +2,25 @@ public import Kubernetes
 
 
 /// `velero.io/v1` Restore (`pkg/apis/velero/v1/restore_types.go`).
-public struct Restore: Codable, Sendable, Hashable {
-    public var apiVersion: String = "velero.io/v1"
-    public var kind: String = "Restore"
+public struct Restore: VeleroResource {
+    public static let kindInfo = CustomResourceKind(
+        group: VeleroAPIGroup.name, version: "v1", kind: "Restore", plural: "restores")
+
+    public var apiVersion: String = Self.kindInfo.apiVersion
+    public var kind: String = Self.kindInfo.kind
     public var metadata: ObjectMeta
     public var spec: RestoreSpec
     public var status: RestoreStatus?
+    public var preserved = PreservedJSON()
 
-    public init(metadata: ObjectMeta, spec: RestoreSpec, status: RestoreStatus? = nil) {
+    public init(metadata: ObjectMeta, spec: RestoreSpec = RestoreSpec(), status: RestoreStatus? = nil) {
         self.metadata = metadata
         self.spec = spec
         self.status = status
     }
 
-    public var name: String { metadata.name ?? "" }
+    public init(from decoder: any Decoder) throws { try self.init(resourceFrom: decoder) }
+    public func encode(to encoder: any Encoder) throws { try encodeResource(to: encoder) }
 }
 
 public struct RestoreSpec: Codable, Sendable, Hashable {
@@ -30,6 +35,10 @@ public struct RestoreSpec: Codable, Sendable, Hashable {
     public struct UploaderConfig: Codable, Sendable, Hashable {
         public var writeSparseFiles: Bool?
         public var parallelFilesDownload: Int?
+        public init(writeSparseFiles: Bool? = nil, parallelFilesDownload: Int? = nil) {
+            self.writeSparseFiles = writeSparseFiles
+            self.parallelFilesDownload = parallelFilesDownload
+        }
     }
 
     public var backupName: String?
@@ -45,6 +54,7 @@ public struct RestoreSpec: Codable, Sendable, Hashable {
     public var restoreStatus: RestoreStatusSpec?
     public var preserveNodePorts: Bool?
     public var includeClusterResources: Bool?
+    /// `hooks.resources[]`, kept as JSON (post hooks: exec and init containers).
     public var hooks: JSONValue?
     public var existingResourcePolicy: String?
     public var itemOperationTimeout: String?
@@ -75,6 +85,21 @@ public struct RestoreStatus: Codable, Sendable, Hashable {
     public var restoreItemOperationsAttempted: Int?
     public var restoreItemOperationsCompleted: Int?
     public var restoreItemOperationsFailed: Int?
+    public var hookStatus: BackupStatus.HookStatus?
 
     public init(phase: String? = nil) { self.phase = phase }
+}
+
+/// Restore phases.
+public enum RestorePhase {
+    public static let new = "New"
+    public static let inProgress = "InProgress"
+    public static let waitingForPluginOperations = "WaitingForPluginOperations"
+    public static let waitingForPluginOperationsPartiallyFailed = "WaitingForPluginOperationsPartiallyFailed"
+    public static let finalizing = "Finalizing"
+    public static let finalizingPartiallyFailed = "FinalizingPartiallyFailed"
+    public static let completed = "Completed"
+    public static let partiallyFailed = "PartiallyFailed"
+    public static let failed = "Failed"
+    public static let failedValidation = "FailedValidation"
 }

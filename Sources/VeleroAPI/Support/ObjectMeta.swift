@@ -1,4 +1,7 @@
 /// The parts of Kubernetes `metadata` that the velero.io types carry.
+///
+/// Other metadata fields (`managedFields`, `ownerReferences`, …) survive a read-modify-write through the owning
+/// ``VeleroResource``'s preserved JSON.
 public struct ObjectMeta: Codable, Sendable, Hashable {
     public var name: String?
     public var generateName: String?
@@ -12,7 +15,10 @@ public struct ObjectMeta: Codable, Sendable, Hashable {
     public var annotations: [String: String]?
     public var finalizers: [String]?
 
-    public init(name: String? = nil, namespace: String? = nil, labels: [String: String]? = nil, annotations: [String: String]? = nil) {
+    public init(
+        name: String? = nil, namespace: String? = nil, labels: [String: String]? = nil,
+        annotations: [String: String]? = nil
+    ) {
         self.name = name
         self.namespace = namespace
         self.labels = labels
@@ -65,5 +71,23 @@ public struct SecretKeySelector: Codable, Sendable, Hashable {
     public init(name: String, key: String) {
         self.name = name
         self.key = key
+    }
+}
+
+/// A reference to an object (`corev1.ObjectReference`: the pod of a PodVolumeBackup or PodVolumeRestore).
+public struct ObjectReference: Codable, Sendable, Hashable {
+    public var kind: String?
+    public var namespace: String?
+    public var name: String?
+    public var uid: String?
+    public var apiVersion: String?
+    public var resourceVersion: String?
+    public var fieldPath: String?
+
+    public init(kind: String? = nil, namespace: String? = nil, name: String? = nil, uid: String? = nil) {
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
+        self.uid = uid
     }
 }

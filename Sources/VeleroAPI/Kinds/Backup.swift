@@ -2,12 +2,16 @@ public import Kubernetes
 
 
 /// `velero.io/v1` Backup (`pkg/apis/velero/v1/backup_types.go`).
-public struct Backup: Codable, Sendable, Hashable {
-    public var apiVersion: String = "velero.io/v1"
-    public var kind: String = "Backup"
+public struct Backup: VeleroResource {
+    public static let kindInfo = CustomResourceKind(
+        group: VeleroAPIGroup.name, version: "v1", kind: "Backup", plural: "backups")
+
+    public var apiVersion: String = Self.kindInfo.apiVersion
+    public var kind: String = Self.kindInfo.kind
     public var metadata: ObjectMeta
     public var spec: BackupSpec
     public var status: BackupStatus?
+    public var preserved = PreservedJSON()
 
     public init(metadata: ObjectMeta, spec: BackupSpec = BackupSpec(), status: BackupStatus? = nil) {
         self.metadata = metadata
@@ -15,16 +19,18 @@ public struct Backup: Codable, Sendable, Hashable {
         self.status = status
     }
 
-    /// The backup's name (empty when unset).
-    public var name: String { metadata.name ?? "" }
+    public init(from decoder: any Decoder) throws { try self.init(resourceFrom: decoder) }
+    public func encode(to encoder: any Encoder) throws { try encodeResource(to: encoder) }
 }
 
 public struct BackupSpec: Codable, Sendable, Hashable {
     public struct Metadata: Codable, Sendable, Hashable {
         public var labels: [String: String]?
+        public init(labels: [String: String]? = nil) { self.labels = labels }
     }
     public struct UploaderConfig: Codable, Sendable, Hashable {
         public var parallelFilesUpload: Int?
+        public init(parallelFilesUpload: Int? = nil) { self.parallelFilesUpload = parallelFilesUpload }
     }
 
     public var metadata: Metadata?
@@ -41,9 +47,12 @@ public struct BackupSpec: Codable, Sendable, Hashable {
     public var snapshotVolumes: Bool?
     public var ttl: String?
     public var includeClusterResources: Bool?
+    /// `hooks.resources[]`, kept as JSON (pre and post exec hooks).
     public var hooks: JSONValue?
     public var storageLocation: String?
     public var volumeSnapshotLocations: [String]?
+    /// Deprecated in Velero; read as `defaultVolumesToFsBackup` when that is unset.
+    public var defaultVolumesToRestic: Bool?
     public var defaultVolumesToFsBackup: Bool?
     public var orderedResources: [String: String]?
     public var csiSnapshotTimeout: String?
@@ -69,6 +78,10 @@ public struct BackupStatus: Codable, Sendable, Hashable {
     public struct HookStatus: Codable, Sendable, Hashable {
         public var hooksAttempted: Int?
         public var hooksFailed: Int?
+        public init(hooksAttempted: Int? = nil, hooksFailed: Int? = nil) {
+            self.hooksAttempted = hooksAttempted
+            self.hooksFailed = hooksFailed
+        }
     }
 
     public var version: Int?
@@ -98,7 +111,13 @@ public struct BackupStatus: Codable, Sendable, Hashable {
 /// Backup phases.
 public enum BackupPhase {
     public static let new = "New"
+    public static let queued = "Queued"
+    public static let readyToStart = "ReadyToStart"
     public static let inProgress = "InProgress"
+    public static let waitingForPluginOperations = "WaitingForPluginOperations"
+    public static let waitingForPluginOperationsPartiallyFailed = "WaitingForPluginOperationsPartiallyFailed"
+    public static let finalizing = "Finalizing"
+    public static let finalizingPartiallyFailed = "FinalizingPartiallyFailed"
     public static let completed = "Completed"
     public static let partiallyFailed = "PartiallyFailed"
     public static let failed = "Failed"
