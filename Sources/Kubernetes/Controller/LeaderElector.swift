@@ -92,32 +92,33 @@ public final class LeaderElector<C: Clock>: Sendable where C.Duration == Duratio
     public func withLeadership(_ body: @escaping @Sendable () async throws -> Void) async throws {
         try await cancelWhenGracefulShutdown { try await self.acquire() }
         logger.debug("leading")
+        let outcome: LeadershipOutcome
         do {
-            let outcome = try await withThrowingTaskGroup(of: LeadershipOutcome.self) { group in
+            outcome = try await withThrowingTaskGroup(of: LeadershipOutcome.self) { group in
                 group.addTask {
                     try await body()
                     return .finished
                 }
-                group.addTask {
-                    await self.renewUntilLost()
-                    return .lost
-                }
+                group.addTask { await self.renewUntilLost() ? .lost : .cancelled }
                 defer { group.cancelAll() }
                 return try await group.next() ?? .finished
             }
-            if outcome == .lost {
-                logger.debug("leadership lost")
-                throw KubeError(
-                    code: .leadershipLost,
-                    message: "lease \(configuration.namespace)/\(configuration.leaseName): \(configuration.identity) "
-                        + "could not renew it within \(configuration.renewDeadline)")
-            }
-            await releaseDetached()
-        } catch let error as KubeError where error.code == .leadershipLost {
-            throw error
         } catch {
             await releaseDetached()
             throw error
+        }
+        switch outcome {
+        case .finished:
+            await releaseDetached()
+        case .cancelled:
+            await releaseDetached()
+            throw CancellationError()
+        case .lost:
+            logger.debug("leadership lost")
+            throw KubeError(
+                code: .leadershipLost,
+                message: "lease \(configuration.namespace)/\(configuration.leaseName): \(configuration.identity) "
+                    + "could not renew it within \(configuration.renewDeadline)")
         }
     }
 
@@ -133,18 +134,19 @@ public final class LeaderElector<C: Clock>: Sendable where C.Duration == Duratio
         }
     }
 
-    /// Renews every retry period; returns when a renewal did not succeed within the renew deadline, or the
-    /// task is cancelled.
-    func renewUntilLost() async {
+    /// Renews every retry period until a renewal does not succeed within the renew deadline (returns true)
+    /// or the task is cancelled (returns false).
+    func renewUntilLost() async -> Bool {
         while !Task.isCancelled {
             do {
                 try await clock.sleep(until: clock.now.advanced(by: configuration.retryPeriod), tolerance: nil)
             } catch {
-                return
+                return false
             }
             let deadline = clock.now.advanced(by: configuration.renewDeadline)
-            guard await renew(before: deadline) else { return }
+            guard await renew(before: deadline) else { return !Task.isCancelled }
         }
+        return false
     }
 
     /// Tries to renew every retry period until one attempt succeeds (true) or `deadline` passes (false).
@@ -189,6 +191,8 @@ private enum LeadershipOutcome: Sendable {
     case finished
     /// A renewal did not succeed within the renew deadline.
     case lost
+    /// The task was cancelled.
+    case cancelled
 }
 
 extension LeaderElector where C == ContinuousClock {

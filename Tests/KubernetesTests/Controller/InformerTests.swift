@@ -25,7 +25,16 @@ struct InformerTests {
                 client: client,
                 configuration: .init(resource: .configMaps, namespace: "default", labelSelector: selector),
                 logger: quietLogger)
-            let changes = informer.changes()
+            let seen = Box<[String]>([])
+            informer.addHandler { change in
+                let line =
+                    switch change {
+                    case .added(let object): "added \(object.name ?? "")"
+                    case .updated(let old, let new): "updated \(new.name ?? "") \(old["data"]?["k"]?.stringValue ?? "")"
+                    case .deleted(let object): "deleted \(object.name ?? "")"
+                    }
+                seen.update { $0.append(line) }
+            }
             #expect(!informer.hasSynced)
             try await running(informer) {
                 try await informer.waitUntilSynced()
@@ -39,17 +48,8 @@ struct InformerTests {
                 _ = try await client.update(.configMaps, three)
                 try await client.delete(.configMaps, namespace: "default", name: "one")
 
-                var seen: [String] = []
-                for await change in changes {
-                    switch change {
-                    case .added(let object): seen.append("added \(object.name ?? "")")
-                    case .updated(let old, let new):
-                        seen.append("updated \(new.name ?? "") \(old["data"]?["k"]?.stringValue ?? "")")
-                    case .deleted(let object): seen.append("deleted \(object.name ?? "")")
-                    }
-                    if seen.last == "deleted one" { break }
-                }
-                #expect(seen == ["added one", "added two", "added three", "updated three v", "deleted one"])
+                await waitUntil("the deletion is seen") { seen.get.last == "deleted one" }
+                #expect(seen.get == ["added one", "added two", "added three", "updated three v", "deleted one"])
                 #expect(informer.cache.list().compactMap(\.name) == ["three", "two"])
                 #expect(informer.cache[NamespacedName(namespace: "default", name: "one")] == nil)
                 let three2 = informer.cache.object(namespace: "default", name: "three")
@@ -106,7 +106,7 @@ struct InformerTests {
         }
     }
 
-    @Test func resyncHandsEveryObjectOverAgain() async throws {
+    @Test(.timeLimit(.minutes(1))) func resyncHandsEveryObjectOverAgain() async throws {
         try await withSandboxClient { _, client in
             _ = try await client.create(.configMaps, testConfigMap("resync"))
             let informer = Informer(
