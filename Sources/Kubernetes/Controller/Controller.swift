@@ -73,25 +73,32 @@ public struct Controller<R: Reconciler, C: Clock>: Service where C.Duration == D
     private func runUntilShutDown() async throws {
         logger.debug("controller starting", metadata: ["workers": "\(configuration.workers)"])
         defer { queue.shutDown() }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await informer.runUntilCancelled() }
-            group.addTask { await queue.runDelays() }
+        // Each task says whether it is the workers' task: the informer and the delay timer run until cancelled
+        // (the timer also ends at shutdown), so once the workers are done the others are stopped.
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await informer.runUntilCancelled()
+                return false
+            }
+            group.addTask {
+                await queue.runDelays()
+                return false
+            }
             group.addTask {
                 // Workers end when the queue is shut down (graceful shutdown) or the task is cancelled.
                 do {
                     try await cancelWhenGracefulShutdown { try await informer.waitUntilSynced() }
                 } catch {
-                    return
+                    return true
                 }
                 await withDiscardingTaskGroup { workers in
                     for _ in 0..<max(1, configuration.workers) {
                         workers.addTask { await work() }
                     }
                 }
+                return true
             }
-            // The informer and the delay timer run until cancelled: the first task to end is the workers'
-            // (or any task, if the whole controller is cancelled); then stop the others.
-            await group.next()
+            while let workersDone = await group.next(), !workersDone {}
             group.cancelAll()
         }
         logger.debug("controller stopped")
