@@ -48,7 +48,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // Test doubles for code built on Kubernetes (a manual clock); used only by test targets.
+        .target(
+            name: "KubernetesTesting",
+            dependencies: [],
             swiftSettings: swiftSettings
         ),
         // MARK: KubeSandbox — embedded Kubernetes-API-compatible server
@@ -235,8 +243,10 @@ let package = Package(
         .testTarget(
             name: "KubernetesTests",
             dependencies: [
-                "Kubernetes", "KubeSandbox", "KubeSandboxTesting",
+                "Kubernetes", "KubernetesTesting", "KubeSandbox", "KubeSandboxTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -71,7 +71,6 @@ public struct BackupRunner: Sendable {
     ///   taken or the location cannot be used; `.cluster` / `.storageUnavailable` when the run fails midway
     ///   (nothing is left that makes the backup look complete).
     public func run(_ backup: Backup) async throws -> Backup {
-        var backup = backup
         let name = backup.name
         guard !name.isEmpty, KubeNames.isDNSSubdomain(name) else {
             throw BackupEngineError(code: .invalidSpec, message: "backup name \(name.debugDescription) is not a valid name (lowercase letters, digits, '-' and '.', at most 253 characters)")

@@ -1,4 +1,4 @@
-public import Kubernetes
+import Kubernetes
 
 extension NodeAgentConfig {
     /// Applies Velero's validation and fall-backs against what is known of the cluster.

@@ -3,6 +3,7 @@ import KubeSandboxTesting
 import Kubernetes
 import ObjectStorage
 import Testing
+import VeleroAPI
 
 @testable import BackupEngine
 
