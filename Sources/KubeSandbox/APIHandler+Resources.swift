@@ -34,7 +34,8 @@ extension APIHandler {
             if let name = route.name, Self.isWatch(query), route.subresource == nil {
                 var query = query
                 let byName = "metadata.name=\(name)"
-                query["fieldSelector"] = query["fieldSelector"].map { $0.isEmpty ? byName : "\($0),\(byName)" } ?? byName
+                query["fieldSelector"] =
+                    query["fieldSelector"].map { $0.isEmpty ? byName : "\($0),\(byName)" } ?? byName
                 return try watch(type, namespace: route.namespace, query: query, accept: accept)
             }
             if let name = route.name {

@@ -50,8 +50,10 @@ extension APIHandler {
             // one chunk, so a watch that fell behind catches up with one write.
             let mailbox = Mailbox<Output>()
             let id = core.store.watch(
-                filter, from: from,
-                into: WatchSink(deliver: { mailbox.put(.item($0)) }, finish: { mailbox.close() }))
+                filter,
+                from: from,
+                into: WatchSink(deliver: { mailbox.put(.item($0)) }, finish: { mailbox.close() })
+            )
             defer { if let id { core.store.endWatch(id) } }
             var lastVersion = startVersion
             var sentColumns = false

@@ -274,7 +274,9 @@ extension ClusterController {
         let wanted = pvc["spec"]?["volumeName"]?.stringValue ?? ""
         guard wanted.isEmpty || wanted == key.name else { return }
         await bindVolume(key.name, to: claimKey, uid: claimStored.uid)
-        if pvc["status"]?["phase"]?.stringValue != "Bound" { await bind(claimKey, pvc: pvc, volume: key.name, node: nil) }
+        if pvc["status"]?["phase"]?.stringValue != "Bound" {
+            await bind(claimKey, pvc: pvc, volume: key.name, node: nil)
+        }
     }
 
     /// Tries the pending claims that have a label selector again (an Available volume appeared).
@@ -282,7 +284,8 @@ extension ClusterController {
         guard let claimType = type("v1", "persistentvolumeclaims") else { return }
         let pending = everything(in: claimType.storageKey).filter { _, stored in
             guard let claim = try? stored.decode(claimType) else { return false }
-            return claim["status"]?["phase"]?.stringValue != "Bound" && claim["spec"]?["selector"].map { !$0.isNull } == true
+            return claim["status"]?["phase"]?.stringValue != "Bound"
+                && claim["spec"]?["selector"].map { !$0.isNull } == true
         }
         for (key, stored) in pending { await reconcileClaim(key, stored, selectedNode: nil) }
     }
@@ -291,15 +294,19 @@ extension ClusterController {
     /// controller finds one: same storage class, at least the requested capacity, every requested access
     /// mode, labels matching the selector; the smallest such volume, then by name.
     private func availableVolume(for pvc: JSONValue, selector: JSONValue) -> String? {
-        guard let labelSelector = try? LabelSelector(json: selector), let pvType = type("v1", "persistentvolumes") else {
+        guard let labelSelector = try? LabelSelector(json: selector), let pvType = type("v1", "persistentvolumes")
+        else {
             return nil
         }
         let className = pvc["spec"]?["storageClassName"]?.stringValue ?? ""
-        let request = (pvc["spec"]?["resources"]?["requests"]?["storage"]?.stringValue).flatMap { try? Quantity(parsing: $0) }
+        let request = (pvc["spec"]?["resources"]?["requests"]?["storage"]?.stringValue).flatMap {
+            try? Quantity(parsing: $0)
+        }
         let modes = Set((pvc["spec"]?["accessModes"]?.arrayValue ?? []).compactMap(\.stringValue))
         var best: (capacity: Quantity?, name: String)?
         for (key, stored) in everything(in: pvType.storageKey) where !stored.deleting {
-            guard let pv = try? stored.decode(pvType), pv["spec"]?["claimRef"] == nil || pv["spec"]?["claimRef"]?.isNull == true,
+            guard let pv = try? stored.decode(pvType),
+                pv["spec"]?["claimRef"] == nil || pv["spec"]?["claimRef"]?.isNull == true,
                 pv["status"]?["phase"]?.stringValue ?? "Available" == "Available",
                 (pv["spec"]?["storageClassName"]?.stringValue ?? "") == className,
                 modes.isSubset(of: Set((pv["spec"]?["accessModes"]?.arrayValue ?? []).compactMap(\.stringValue))),
@@ -309,10 +316,11 @@ extension ClusterController {
             if let request, let capacity, capacity < request { continue }
             let candidate = (capacity, key.name)
             if let current = best {
-                let smaller = switch (candidate.0, current.capacity) {
-                case let (a?, b?): a < b || (a == b && candidate.1 < current.name)
-                default: candidate.1 < current.name
-                }
+                let smaller =
+                    switch (candidate.0, current.capacity) {
+                    case let (a?, b?): a < b || (a == b && candidate.1 < current.name)
+                    default: candidate.1 < current.name
+                    }
                 if !smaller { continue }
             }
             best = candidate

@@ -90,7 +90,8 @@ struct ClusterController: Service {
 
     /// Every stored object of a collection, in key order.
     func everything(in storageKey: String) -> [(ObjectKey, StoredObject)] {
-        core.store.list(storageKey, namespace: nil, after: nil, limit: nil, countRemaining: false) { _, _ in true }.items
+        core.store.list(storageKey, namespace: nil, after: nil, limit: nil, countRemaining: false) { _, _ in true }
+            .items
     }
 
     func decode(_ storageKey: String, _ key: ObjectKey) -> (ResourceType, StoredObject, JSONValue)? {
@@ -254,12 +255,19 @@ struct ClusterController: Service {
         guard let snapshot = try? JSONValue(parsing: event.object.body),
             let name = snapshot["status"]?["boundVolumeSnapshotContentName"]?.stringValue
                 ?? snapshot["spec"]?["source"]?["volumeSnapshotContentName"]?.stringValue,
-            case let (contentType, _, content)? = decode(Self.volumeSnapshotContentsKey, ObjectKey(namespace: "", name: name)),
+            case let (contentType, _, content)? = decode(
+                Self.volumeSnapshotContentsKey,
+                ObjectKey(namespace: "", name: name)
+            ),
             content["spec"]?["deletionPolicy"]?.stringValue == "Delete"
         else { return }
         let ref = content["spec"]?["volumeSnapshotRef"]
-        guard ref?["name"]?.stringValue == event.key.name, ref?["namespace"]?.stringValue == event.key.namespace else { return }
-        if let uid = ref?["uid"]?.stringValue, !uid.isEmpty, !event.object.uid.isEmpty, uid != event.object.uid { return }
+        guard ref?["name"]?.stringValue == event.key.name, ref?["namespace"]?.stringValue == event.key.namespace else {
+            return
+        }
+        if let uid = ref?["uid"]?.stringValue, !uid.isEmpty, !event.object.uid.isEmpty, uid != event.object.uid {
+            return
+        }
         do {
             _ = try await core.delete(contentType, namespace: nil, name: name, options: DeleteOptions())
         } catch {

@@ -39,7 +39,9 @@ extension SandboxStore {
                 state.collections[filter.storageKey] = collection
                 for key in keys {
                     guard let object = collection.objects[key], filter.selects(key, object) else { continue }
-                    sink.deliver(.event(WatchEvent(kind: .added, storageKey: filter.storageKey, key: key, object: object)))
+                    sink.deliver(
+                        .event(WatchEvent(kind: .added, storageKey: filter.storageKey, key: key, object: object))
+                    )
                 }
             }
             let id = state.nextWatcherID

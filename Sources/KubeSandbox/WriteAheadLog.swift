@@ -109,9 +109,10 @@ final class WriteAheadLog: Sendable {
     /// Rewrites the log while the store keeps running: `capture` runs inside the store's lock and returns its
     /// objects and counter; the pending records (already reflected in that state) are dropped in the same lock.
     func compactWhileRunning(
-        _ capture: @escaping @Sendable (_ drain: () -> Void) -> (
-            objects: [(String, ObjectKey, StoredObject)], resourceVersion: Int64
-        )
+        _ capture:
+            @escaping @Sendable (_ drain: () -> Void) -> (
+                objects: [(String, ObjectKey, StoredObject)], resourceVersion: Int64
+            )
     ) async throws {
         try await NIOThreadPool.singleton.runIfActive { [self] in
             try disk.withLock { disk in
@@ -201,7 +202,10 @@ final class WriteAheadLog: Sendable {
         try replace(url, with: encodeSnapshot(store.snapshot(), resourceVersion: store.currentResourceVersion))
     }
 
-    private static func encodeSnapshot(_ snapshot: [(String, ObjectKey, StoredObject)], resourceVersion: Int64)
+    private static func encodeSnapshot(
+        _ snapshot: [(String, ObjectKey, StoredObject)],
+        resourceVersion: Int64
+    )
         -> [UInt8]
     {
         var bytes: [UInt8] = []

@@ -28,7 +28,8 @@ extension KubeClient {
             },
             hasDefaultServiceAccount: { name in
                 (try? await self.get(Self.serviceAccounts, namespace: name, name: "default")) != nil
-            })
+            }
+        )
     }
 }
 

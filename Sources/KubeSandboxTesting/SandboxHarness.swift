@@ -31,9 +31,19 @@ public func withSandbox<T: Sendable>(
     _ body: (Sandbox, KubeClient) async throws -> T
 ) async throws -> T {
     let configuration = SandboxConfiguration(
-        port: 0, dataDirectory: dataDirectory, nodes: nodes, seed: seed, customResources: customResources)
+        port: 0,
+        dataDirectory: dataDirectory,
+        nodes: nodes,
+        seed: seed,
+        customResources: customResources
+    )
     return try await withSandbox(
-        configuration: configuration, client: client, logger: logger, isolation: isolation, body)
+        configuration: configuration,
+        client: client,
+        logger: logger,
+        isolation: isolation,
+        body
+    )
 }
 
 /// ``withSandbox(nodes:seed:dataDirectory:customResources:client:logger:isolation:_:)`` for a sandbox configured in full
@@ -58,7 +68,11 @@ extension KubeClient.Configuration {
     /// cores), short retries.
     public static var test: KubeClient.Configuration {
         KubeClient.Configuration(
-            qps: 0, maxConnections: 16, requestTimeout: .seconds(20), initialBackoff: .milliseconds(10),
-            maxBackoff: .milliseconds(200))
+            qps: 0,
+            maxConnections: 16,
+            requestTimeout: .seconds(20),
+            initialBackoff: .milliseconds(10),
+            maxBackoff: .milliseconds(200)
+        )
     }
 }

@@ -3,13 +3,13 @@ import BackupEngine
 import Foundation
 import KubeSandbox
 import Kubernetes
+import LocalServers
 import Logging
 import ObjectStorage
-import LocalServers
 import VeleroAPI
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// `lifeboat-bench backup`: backs up ConfigMaps, Secrets and Deployments from an in-process sandbox to a
@@ -20,7 +20,9 @@ import VeleroAPI
 /// includes the in-process sandbox, so the delta over the RSS before the phase is printed too.
 struct BackupBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "backup", abstract: "Backup benchmark: folder and S3 (moto_server) against the LIST floor.")
+        commandName: "backup",
+        abstract: "Backup benchmark: folder and S3 (moto_server) against the LIST floor."
+    )
 
     @Option(help: "ConfigMaps to create (~1 KiB of data each).")
     var configmaps: Int = 50_000
@@ -62,16 +64,30 @@ struct BackupBench: AsyncParsableCommand {
     private func measure(client: KubeClient, logger: Logger) async throws {
         let total = configmaps + secrets + deployments
         let populateStart = ContinuousClock.now
-        try await BenchWorkload(configmaps: configmaps, secrets: secrets, deployments: deployments, namespaces: namespaces).populate(client, concurrency: concurrency, label: "backup")
+        try await BenchWorkload(
+            configmaps: configmaps,
+            secrets: secrets,
+            deployments: deployments,
+            namespaces: namespaces
+        ).populate(client, concurrency: concurrency, label: "backup")
         let populateSeconds = (ContinuousClock.now - populateStart).inSeconds
-        print(String(format: "populate: %d objects in %.1fs (%.0f creates/s, concurrency %d)", total, populateSeconds,
-                     Double(total) / populateSeconds, concurrency))
+        print(
+            String(
+                format: "populate: %d objects in %.1fs (%.0f creates/s, concurrency %d)",
+                total,
+                populateSeconds,
+                Double(total) / populateSeconds,
+                concurrency
+            )
+        )
 
         // (a) The floor: a bare paginated LIST of the same objects.
         let floor = try await phase("list floor") { () -> Int in
             var count = 0
             for gvr in [GroupVersionResource.configMaps, .secrets, BenchWorkload.deploymentsGVR] {
-                for try await page in client.listPages(gvr, options: ListOptions(limit: pageSize)) { count += page.items.count }
+                for try await page in client.listPages(gvr, options: ListOptions(limit: pageSize)) {
+                    count += page.items.count
+                }
             }
             return count
         }
@@ -93,14 +109,23 @@ struct BackupBench: AsyncParsableCommand {
         defer { moto.stop() }
         let s3 = try await moto.makeStore(bucket: "bench", logger: logger)
         let remote = try await phase("backup to moto_server") {
-            try await backUp(client: client, store: BackupStore(store: s3, prefix: "bench"), name: "bench-s3", logger: logger)
+            try await backUp(
+                client: client,
+                store: BackupStore(store: s3, prefix: "bench"),
+                name: "bench-s3",
+                logger: logger
+            )
         }
         print(remote.line(objects: remote.value, floor: floor.seconds))
     }
 
     private func backUp(client: KubeClient, store: BackupStore, name: String, logger: Logger) async throws -> Int {
         let runner = BackupRunner(
-            client: client, store: store, configuration: .init(pageSize: pageSize, recordInCluster: false), logger: logger)
+            client: client,
+            store: store,
+            configuration: .init(pageSize: pageSize, recordInCluster: false),
+            logger: logger
+        )
         let result = try await runner.run(Backup(metadata: ObjectMeta(name: name)))
         guard result.status?.phase == BackupPhase.completed else {
             throw ValidationError("backup \(name) ended \(result.status?.phase ?? "without a phase")")
@@ -109,9 +134,6 @@ struct BackupBench: AsyncParsableCommand {
     }
 
     // MARK: - population
-
-
-
 
     // MARK: - measuring
 
@@ -123,10 +145,20 @@ struct BackupBench: AsyncParsableCommand {
         var peakKiB: Int
 
         func line(objects: Int, floor: Double?) -> String {
-            var text = String(format: "%@: %d objects in %.3fs -> %.0f objects/s", name, objects, seconds, Double(objects) / seconds)
+            var text = String(
+                format: "%@: %d objects in %.3fs -> %.0f objects/s",
+                name,
+                objects,
+                seconds,
+                Double(objects) / seconds
+            )
             if let floor { text += String(format: ", %.2f x the LIST floor", seconds / floor) }
-            text += String(format: "; peak RSS %.0f MiB (delta over the %.0f MiB before: %.0f MiB)",
-                           Double(peakKiB) / 1024, Double(rssBeforeKiB) / 1024, Double(peakKiB - rssBeforeKiB) / 1024)
+            text += String(
+                format: "; peak RSS %.0f MiB (delta over the %.0f MiB before: %.0f MiB)",
+                Double(peakKiB) / 1024,
+                Double(rssBeforeKiB) / 1024,
+                Double(peakKiB - rssBeforeKiB) / 1024
+            )
             return text
         }
     }
@@ -137,12 +169,19 @@ struct BackupBench: AsyncParsableCommand {
         let start = ContinuousClock.now
         let value = try await body()
         let seconds = (ContinuousClock.now - start).inSeconds
-        return Measurement(name: name, value: value, seconds: seconds, rssBeforeKiB: before, peakKiB: ProcessMemory.current().hwm)
+        return Measurement(
+            name: name,
+            value: value,
+            seconds: seconds,
+            rssBeforeKiB: before,
+            peakKiB: ProcessMemory.current().hwm
+        )
     }
 
-
     private static func folderSize(_ url: URL) -> Int {
-        guard let files = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.fileSizeKey]) else { return 0 }
+        guard let files = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.fileSizeKey]) else {
+            return 0
+        }
         var total = 0
         for case let file as URL in files {
             total += (try? file.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0
@@ -150,4 +189,3 @@ struct BackupBench: AsyncParsableCommand {
         return total
     }
 }
-

@@ -46,7 +46,8 @@ enum BenchPaths {
         var tried: [String] = []
         for candidate in normalized where !tried.contains(candidate) { tried.append(candidate) }
         throw ValidationError(
-            "\(option) \(path) not found (tried \(tried.joined(separator: ", "))); pass \(option) PATH")
+            "\(option) \(path) not found (tried \(tried.joined(separator: ", "))); pass \(option) PATH"
+        )
     }
 
     /// The executable `name` names: a path (containing `/`) as given, else the first match on `PATH`.

@@ -49,16 +49,29 @@ struct BenchWorkload: Sendable {
                     while index < workload.total {
                         let namespace = "bench-\(index % workload.namespaces)"
                         if index < workload.configmaps {
-                            var object = KubeObject(apiVersion: "v1", kind: "ConfigMap", namespace: namespace, name: "cm-\(index)")
+                            var object = KubeObject(
+                                apiVersion: "v1",
+                                kind: "ConfigMap",
+                                namespace: namespace,
+                                name: "cm-\(index)"
+                            )
                             object["data"] = ["payload": .string(payload)]
                             _ = try await client.create(.configMaps, object)
                         } else if index < workload.configmaps + workload.secrets {
-                            var object = KubeObject(apiVersion: "v1", kind: "Secret", namespace: namespace, name: "secret-\(index)")
+                            var object = KubeObject(
+                                apiVersion: "v1",
+                                kind: "Secret",
+                                namespace: namespace,
+                                name: "secret-\(index)"
+                            )
                             object["type"] = "Opaque"
                             object["data"] = ["value": .string(secretValue)]
                             _ = try await client.create(.secrets, object)
                         } else {
-                            _ = try await client.create(Self.deploymentsGVR, Self.deployment("deploy-\(index)", namespace: namespace))
+                            _ = try await client.create(
+                                Self.deploymentsGVR,
+                                Self.deployment("deploy-\(index)", namespace: namespace)
+                            )
                         }
                         index += workers
                     }
@@ -77,11 +90,13 @@ struct BenchWorkload: Sendable {
             "template": [
                 "metadata": ["labels": ["app": .string(name)]],
                 "spec": [
-                    "containers": [[
-                        "name": "main", "image": "registry.example.com/app:1.0",
-                        "ports": [["containerPort": 8080]],
-                        "env": [["name": "MODE", "value": "production"]],
-                    ]]
+                    "containers": [
+                        [
+                            "name": "main", "image": "registry.example.com/app:1.0",
+                            "ports": [["containerPort": 8080]],
+                            "env": [["name": "MODE", "value": "production"]],
+                        ]
+                    ]
                 ],
             ],
         ]

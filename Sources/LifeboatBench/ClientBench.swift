@@ -34,7 +34,12 @@ struct ClientBench: AsyncParsableCommand {
                     for worker in 0..<concurrency {
                         group.addTask {
                             for i in stride(from: worker, to: objects, by: concurrency) {
-                                var cm = KubeObject(apiVersion: "v1", kind: "ConfigMap", namespace: "bench", name: "cm-\(i)")
+                                var cm = KubeObject(
+                                    apiVersion: "v1",
+                                    kind: "ConfigMap",
+                                    namespace: "bench",
+                                    name: "cm-\(i)"
+                                )
                                 cm["data"] = ["payload": .string(payload)]
                                 _ = try await client.create(.configMaps, cm)
                             }
@@ -47,7 +52,11 @@ struct ClientBench: AsyncParsableCommand {
                 var listed = 0
                 var pages: [[UInt8]] = []
                 let listStart = clock.now
-                for try await page in client.listPages(.configMaps, namespace: "bench", options: ListOptions(limit: pageSize)) {
+                for try await page in client.listPages(
+                    .configMaps,
+                    namespace: "bench",
+                    options: ListOptions(limit: pageSize)
+                ) {
                     listed += page.items.count
                     if pages.count < 5 {
                         var value = JSONValue.object(["kind": "ConfigMapList", "apiVersion": "v1"])
@@ -69,9 +78,32 @@ struct ClientBench: AsyncParsableCommand {
                 let writeSeconds = (clock.now - writeStart).inSeconds
 
                 print("client benchmark (sandbox in-process, \(objects) ConfigMaps of ~1 KiB)")
-                print(String(format: "create: %d objects, concurrency %d, %.2fs -> %.0f creates/s", objects, concurrency, createSeconds, Double(objects) / createSeconds))
-                print(String(format: "list (limit=%d): %d objects in %.2fs -> %.0f objects/s", pageSize, listed, listSeconds, Double(listed) / listSeconds))
-                print(String(format: "JSON parse: %.1f MB/s, serialize: %.1f MB/s (%d bytes x 10)", Double(bytes * 10) / parseSeconds / 1e6, Double(written * 10) / writeSeconds / 1e6, bytes))
+                print(
+                    String(
+                        format: "create: %d objects, concurrency %d, %.2fs -> %.0f creates/s",
+                        objects,
+                        concurrency,
+                        createSeconds,
+                        Double(objects) / createSeconds
+                    )
+                )
+                print(
+                    String(
+                        format: "list (limit=%d): %d objects in %.2fs -> %.0f objects/s",
+                        pageSize,
+                        listed,
+                        listSeconds,
+                        Double(listed) / listSeconds
+                    )
+                )
+                print(
+                    String(
+                        format: "JSON parse: %.1f MB/s, serialize: %.1f MB/s (%d bytes x 10)",
+                        Double(bytes * 10) / parseSeconds / 1e6,
+                        Double(written * 10) / writeSeconds / 1e6,
+                        bytes
+                    )
+                )
                 print("peak RSS (VmHWM): \(Self.peakRSS())")
             }
         }

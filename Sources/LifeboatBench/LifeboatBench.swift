@@ -7,6 +7,9 @@ struct LifeboatBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lifeboat-bench",
         abstract: "Lifeboat benchmarks (build with -c release).",
-        subcommands: [ClientBench.self, SandboxBench.self, BackupBench.self, RestoreBench.self, RepoBench.self, NodeAgentBench.self]
+        subcommands: [
+            ClientBench.self, SandboxBench.self, BackupBench.self, RestoreBench.self, RepoBench.self,
+            NodeAgentBench.self,
+        ]
     )
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VolumeRepository
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,7 +15,10 @@ import Glibc
 /// SpeedDefault; Lifeboat: libzstd level 2, see `Repository.Configuration.compressionLevel`). Then the
 /// single-core throughput of each pipeline stage is measured and the first backup's CPU is split by stage.
 struct RepoBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "repo", abstract: "Volume repository benchmark vs restic.")
+    static let configuration = CommandConfiguration(
+        commandName: "repo",
+        abstract: "Volume repository benchmark vs restic."
+    )
 
     @Option(help: "Dataset root (created with make-dataset.py when missing).") var data = "/tmp/lifeboat-bench/data"
     @Option(help: "Working directory for repositories and restores.") var work = "/tmp/lifeboat-bench/repo-bench"
@@ -36,8 +40,14 @@ struct RepoBench: AsyncParsableCommand {
 
     func run() async throws {
         let fm = FileManager.default
-        let lifeboatPath = lifeboat ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lifeboat").path
-        guard fm.isExecutableFile(atPath: lifeboatPath) else { throw ValidationError("lifeboat not found at \(lifeboatPath); build it with -c release") }
+        let lifeboatPath =
+            lifeboat
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+                "lifeboat"
+            ).path
+        guard fm.isExecutableFile(atPath: lifeboatPath) else {
+            throw ValidationError("lifeboat not found at \(lifeboatPath); build it with -c release")
+        }
         let resticPath = try BenchPaths.executable(restic, option: "--restic")
         let datasetScript = try BenchPaths.existingFile(dataset, option: "--dataset")
         let tools = Tools(lifeboat: lifeboatPath, restic: resticPath, datasetScript: datasetScript)
@@ -62,58 +72,80 @@ struct RepoBench: AsyncParsableCommand {
         // 35-65 s), which costs that restore seconds of system time. The tools also alternate who goes first.
         var leftovers: [String] = []
         defer { for path in leftovers { try? FileManager.default.removeItem(atPath: path) } }
-        let stale = ((try? fm.contentsOfDirectory(atPath: work)) ?? []).filter { $0.contains("-repo-") || $0.contains("-restore-") }
+        let stale = ((try? fm.contentsOfDirectory(atPath: work)) ?? []).filter {
+            $0.contains("-repo-") || $0.contains("-restore-")
+        }
         if !stale.isEmpty {
             for name in stale { try? fm.removeItem(atPath: "\(work)/\(name)") }
             sync()
-            print("removed \(stale.count) leftovers of an earlier run; waiting 65 s so their freed inodes do not slow the restores")
+            print(
+                "removed \(stale.count) leftovers of an earlier run; waiting 65 s so their freed inodes do not slow the restores"
+            )
             try await Task.sleep(for: .seconds(65))
         }
         for run in 0..<runs {
             for tool in run % 2 == 0 ? ["restic", "lifeboat"] : ["lifeboat", "restic"] {
                 leftovers += ["\(work)/\(tool)-repo-\(run)", "\(work)/\(tool)-restore-\(run)"]
                 let steps = try runTool(
-                    tool, tools: tools, passwordFile: passwordFile, sourceBytes: sourceBytes, run: run)
+                    tool,
+                    tools: tools,
+                    passwordFile: passwordFile,
+                    sourceBytes: sourceBytes,
+                    run: run
+                )
                 results[tool, default: []].append(steps)
             }
         }
         print("")
-        print("lifeboat --compression \(compression) vs restic --compression auto; ratios are lifeboat/restic (speedup = restic time / lifeboat time)")
-        func col(_ text: String, _ width: Int) -> String { text.count >= width ? text : String(repeating: " ", count: width - text.count) + text }
         print(
-            "step".padding(toLength: 22, withPad: " ", startingAt: 0) + col("restic s", 10) + col("lifeboat s", 11) + col("speedup", 9)
-                + col("restic MB/s", 12) + col("lb MB/s", 9) + col("restic CPU", 11) + col("lb CPU", 8) + col("restic RSS", 11)
-                + col("lb RSS", 8) + col("RSS ratio", 10))
+            "lifeboat --compression \(compression) vs restic --compression auto; ratios are lifeboat/restic (speedup = restic time / lifeboat time)"
+        )
+        func col(_ text: String, _ width: Int) -> String {
+            text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+        }
+        print(
+            "step".padding(toLength: 22, withPad: " ", startingAt: 0) + col("restic s", 10) + col("lifeboat s", 11)
+                + col("speedup", 9)
+                + col("restic MB/s", 12) + col("lb MB/s", 9) + col("restic CPU", 11) + col("lb CPU", 8)
+                + col("restic RSS", 11)
+                + col("lb RSS", 8) + col("RSS ratio", 10)
+        )
         let r = Self.median(results["restic"] ?? [])
         let l = Self.median(results["lifeboat"] ?? [])
         for (a, b) in zip(r, l) {
             if a.name == "repo size" {
                 print(
-                    "repo size (bytes)".padding(toLength: 22, withPad: " ", startingAt: 0) + col("\(a.bytes)", 14) + col("\(b.bytes)", 14)
-                        + String(format: "   lifeboat/restic = %.4f", Double(b.bytes) / Double(max(1, a.bytes))))
+                    "repo size (bytes)".padding(toLength: 22, withPad: " ", startingAt: 0) + col("\(a.bytes)", 14)
+                        + col("\(b.bytes)", 14)
+                        + String(format: "   lifeboat/restic = %.4f", Double(b.bytes) / Double(max(1, a.bytes)))
+                )
                 continue
             }
             let mbA = a.bytes > 0 ? Double(a.bytes) / a.seconds / 1e6 : 0
             let mbB = b.bytes > 0 ? Double(b.bytes) / b.seconds / 1e6 : 0
             print(
                 a.name.padding(toLength: 22, withPad: " ", startingAt: 0) + col(String(format: "%.2f", a.seconds), 10)
-                    + col(String(format: "%.2f", b.seconds), 11) + col(String(format: "%.2fx", a.seconds / max(b.seconds, 0.001)), 9)
+                    + col(String(format: "%.2f", b.seconds), 11)
+                    + col(String(format: "%.2fx", a.seconds / max(b.seconds, 0.001)), 9)
                     + col(String(format: "%.1f", mbA), 12) + col(String(format: "%.1f", mbB), 9)
                     + col(String(format: "%.2f", a.cpuSeconds), 11) + col(String(format: "%.2f", b.cpuSeconds), 8)
                     + col("\(a.maxRSSKiB / 1024) MiB", 11) + col("\(b.maxRSSKiB / 1024) MiB", 8)
-                    + col(String(format: "%.2f", Double(b.maxRSSKiB) / Double(max(1, a.maxRSSKiB))), 10))
+                    + col(String(format: "%.2f", Double(b.maxRSSKiB) / Double(max(1, a.maxRSSKiB))), 10)
+            )
         }
         if runs > 1 {
             // Run i of each tool ran back to back, so their ratio is the least disturbed by the host's drift.
             print("")
             print("speedup per run (restic run i / lifeboat run i, measured back to back):")
-            let rr = results["restic"] ?? [], lr = results["lifeboat"] ?? []
+            let rr = results["restic"] ?? []
+            let lr = results["lifeboat"] ?? []
             for i in (rr.first ?? []).indices where rr[0][i].name != "repo size" {
                 let ratios = zip(rr, lr).map { $0[i].seconds / max($1[i].seconds, 0.001) }
                 print(
                     "  " + rr[0][i].name.padding(toLength: 22, withPad: " ", startingAt: 0)
                         + ratios.map { String(format: "%.2fx", $0) }.joined(separator: "  ")
-                        + String(format: "   median %.2fx", ratios.sorted()[ratios.count / 2]))
+                        + String(format: "   median %.2fx", ratios.sorted()[ratios.count / 2])
+                )
             }
         }
         print("")
@@ -133,7 +165,8 @@ struct RepoBench: AsyncParsableCommand {
                 small += d.count
             }
         }
-        for name in ((try? FileManager.default.contentsOfDirectory(atPath: data + "/medium")) ?? []).sorted().prefix(6) {
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: data + "/medium")) ?? []).sorted().prefix(6)
+        {
             guard let d = FileManager.default.contents(atPath: data + "/medium/" + name) else { continue }
             var offset = 0
             while offset < d.count {
@@ -142,14 +175,19 @@ struct RepoBench: AsyncParsableCommand {
                 offset += n
             }
         }
-        let large = FileManager.default.contents(atPath: data + "/large/large-0.img").map { [UInt8]($0.prefix(16 << 20)) } ?? []
+        let large =
+            FileManager.default.contents(atPath: data + "/large/large-0.img").map { [UInt8]($0.prefix(16 << 20)) } ?? []
         let levels: [Int32] = [2, 3]
         let results = try StageLimits.measure(blobs: blobs, chunkerSample: large, levels: levels)
-        print("single-core limits (\(blobs.count) sample blobs, \(blobs.reduce(0) { $0 + $1.count } / 1_000_000) MB of small+medium files):")
+        print(
+            "single-core limits (\(blobs.count) sample blobs, \(blobs.reduce(0) { $0 + $1.count } / 1_000_000) MB of small+medium files):"
+        )
         for r in results {
             print(
-                "  " + r.stage.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: "%9.0f MB/s", r.mbPerSecond)
-                    + (r.ratio != 1 ? String(format: "   output/input %.3f", r.ratio) : ""))
+                "  " + r.stage.padding(toLength: 30, withPad: " ", startingAt: 0)
+                    + String(format: "%9.0f MB/s", r.mbPerSecond)
+                    + (r.ratio != 1 ? String(format: "   output/input %.3f", r.ratio) : "")
+            )
         }
     }
 
@@ -161,7 +199,11 @@ struct RepoBench: AsyncParsableCommand {
     }
 
     private func runTool(
-        _ tool: String, tools: Tools, passwordFile: String, sourceBytes: Int, run: Int
+        _ tool: String,
+        tools: Tools,
+        passwordFile: String,
+        sourceBytes: Int,
+        run: Int
     ) throws -> [Step] {
         let repo = "\(work)/\(tool)-repo-\(run)"
         let target = "\(work)/\(tool)-restore-\(run)"
@@ -176,7 +218,9 @@ struct RepoBench: AsyncParsableCommand {
             sync()
             let (secs, rss, cpu) = try Self.spawn(argv, env: env)
             steps.append(Step(name: name, seconds: secs, maxRSSKiB: rss, bytes: bytes, cpuSeconds: cpu))
-            print("\(tool) \(name): \(String(format: "%.2f", secs)) s, \(String(format: "%.2f", cpu)) s CPU, \(rss / 1024) MiB RSS")
+            print(
+                "\(tool) \(name): \(String(format: "%.2f", secs)) s, \(String(format: "%.2f", cpu)) s CPU, \(rss / 1024) MiB RSS"
+            )
         }
         _ = try Self.spawn(cmd("init", tool == "restic" ? ["--repository-version", "2"] : []), env: env)
         try step("first backup", cmd("backup", compressionArgs + [data]), bytes: sourceBytes)
@@ -200,8 +244,12 @@ struct RepoBench: AsyncParsableCommand {
         return first.indices.map { i in
             let steps = runs.map { $0[i] }
             return Step(
-                name: first[i].name, seconds: mid(steps.map(\.seconds)), maxRSSKiB: mid(steps.map(\.maxRSSKiB)),
-                bytes: mid(steps.map(\.bytes)), cpuSeconds: mid(steps.map(\.cpuSeconds)))
+                name: first[i].name,
+                seconds: mid(steps.map(\.seconds)),
+                maxRSSKiB: mid(steps.map(\.maxRSSKiB)),
+                bytes: mid(steps.map(\.bytes)),
+                cpuSeconds: mid(steps.map(\.cpuSeconds))
+            )
         }
     }
 
@@ -213,8 +261,8 @@ struct RepoBench: AsyncParsableCommand {
         let cArgs = argv.map { strdup($0) } + [nil]
         let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
-            cArgs.forEach { free($0) }
-            cEnv.forEach { free($0) }
+            for argument in cArgs { free(argument) }
+            for variable in cEnv { free(variable) }
         }
         let start = ContinuousClock.now
         var pid: pid_t = 0
@@ -228,7 +276,10 @@ struct RepoBench: AsyncParsableCommand {
         if status & 0x7f != 0 || exitCode != 0 {
             throw ValidationError("\(argv.joined(separator: " ")) failed with status \(status)")
         }
-        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        let cpu =
+            Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(
+                usage.ru_utime.tv_usec + usage.ru_stime.tv_usec
+            ) / 1e6
         return (elapsed.inSeconds, Int(usage.ru_maxrss), cpu)
     }
 

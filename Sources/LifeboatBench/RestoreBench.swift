@@ -21,7 +21,9 @@ import VeleroAPI
 /// sandbox the objects are restored into.
 struct RestoreBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "restore", abstract: "Restore benchmark: one backup restored at several parallelisms into fresh sandboxes.")
+        commandName: "restore",
+        abstract: "Restore benchmark: one backup restored at several parallelisms into fresh sandboxes."
+    )
 
     @Option(help: "ConfigMaps in the backup (~1 KiB of data each).")
     var configmaps: Int = 50_000
@@ -38,7 +40,10 @@ struct RestoreBench: AsyncParsableCommand {
     @Option(help: "Comma-separated restore parallelisms; the first is the baseline of the speed-ups.")
     var parallelism: String = "1,16,64"
 
-    @Option(help: "Comma-separated write latencies of the target sandbox (Go durations); each is run at every parallelism. 0 = as fast as the process answers (CPU-bound on this machine); 5ms is a typical API-server write (etcd commit).")
+    @Option(
+        help:
+            "Comma-separated write latencies of the target sandbox (Go durations); each is run at every parallelism. 0 = as fast as the process answers (CPU-bound on this machine); 5ms is a typical API-server write (etcd commit)."
+    )
     var writeLatency: String = "0,5ms"
 
     @Option(help: "Concurrent creates while populating the source sandbox.")
@@ -49,22 +54,31 @@ struct RestoreBench: AsyncParsableCommand {
             throw ValidationError("--configmaps, --secrets, --deployments must be >= 0 and --namespaces >= 1")
         }
         guard !levels.isEmpty, levels.allSatisfy({ $0 >= 1 }) else {
-            throw ValidationError("--parallelism \(parallelism.debugDescription) must be a comma-separated list of numbers >= 1")
+            throw ValidationError(
+                "--parallelism \(parallelism.debugDescription) must be a comma-separated list of numbers >= 1"
+            )
         }
         guard !latencies.isEmpty, latencies.count == writeLatency.split(separator: ",").count else {
-            throw ValidationError("--write-latency \(writeLatency.debugDescription) must be a comma-separated list of durations (e.g. 0,5ms)")
+            throw ValidationError(
+                "--write-latency \(writeLatency.debugDescription) must be a comma-separated list of durations (e.g. 0,5ms)"
+            )
         }
     }
 
     private var latencies: [Duration] {
-        writeLatency.split(separator: ",").compactMap { GoDuration.parse($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 >= .zero }
+        writeLatency.split(separator: ",").compactMap { GoDuration.parse($0.trimmingCharacters(in: .whitespaces)) }
+            .filter { $0 >= .zero }
     }
 
-    private var levels: [Int] { parallelism.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+    private var levels: [Int] {
+        parallelism.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    }
 
     func run() async throws {
         let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-restore-bench-\(UUID().uuidString)")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "lifeboat-restore-bench-\(UUID().uuidString)"
+        )
         defer { try? FileManager.default.removeItem(at: root) }
         let store = BackupStore(store: try FilesystemObjectStore(root: root.path), prefix: nil)
 
@@ -72,17 +86,39 @@ struct RestoreBench: AsyncParsableCommand {
         let total = configmaps + secrets + deployments
         try await withBenchCluster(connections: populateConcurrency * 2, logger: logger) { client in
             let start = ContinuousClock.now
-            try await BenchWorkload(configmaps: configmaps, secrets: secrets, deployments: deployments, namespaces: namespaces).populate(client, concurrency: populateConcurrency, label: "restore")
+            try await BenchWorkload(
+                configmaps: configmaps,
+                secrets: secrets,
+                deployments: deployments,
+                namespaces: namespaces
+            ).populate(client, concurrency: populateConcurrency, label: "restore")
             let seconds = (ContinuousClock.now - start).inSeconds
-            print(String(format: "populate: %d objects in %.1fs (%.0f creates/s)", total, seconds, Double(total) / seconds))
+            print(
+                String(
+                    format: "populate: %d objects in %.1fs (%.0f creates/s)",
+                    total,
+                    seconds,
+                    Double(total) / seconds
+                )
+            )
             let backupStart = ContinuousClock.now
-            let runner = BackupRunner(client: client, store: store, configuration: .init(recordInCluster: false), logger: logger)
+            let runner = BackupRunner(
+                client: client,
+                store: store,
+                configuration: .init(recordInCluster: false),
+                logger: logger
+            )
             let backup = try await runner.run(Backup(metadata: ObjectMeta(name: "bench")))
             guard backup.status?.phase == BackupPhase.completed else {
                 throw ValidationError("the backup ended \(backup.status?.phase ?? "without a phase")")
             }
-            print(String(format: "backup: %d items in %.1fs", backup.status?.progress?.itemsBackedUp ?? 0,
-                         (ContinuousClock.now - backupStart).inSeconds))
+            print(
+                String(
+                    format: "backup: %d items in %.1fs",
+                    backup.status?.progress?.itemsBackedUp ?? 0,
+                    (ContinuousClock.now - backupStart).inSeconds
+                )
+            )
         }
 
         // 2. One restore per write latency and parallelism, each into a fresh sandbox.
@@ -91,31 +127,68 @@ struct RestoreBench: AsyncParsableCommand {
             print(String(format: "target sandbox write latency %gms:", milliseconds))
             var baseline: Double?
             for level in levels {
-                try await withBenchCluster(connections: max(32, level * 2), writeLatency: latency, logger: logger) { client in
+                try await withBenchCluster(connections: max(32, level * 2), writeLatency: latency, logger: logger) {
+                    client in
                     ProcessMemory.resetPeak()
                     let before = ProcessMemory.current().rss
                     let configuration = RestoreRunner.Configuration(parallelism: level, recordInCluster: false)
-                    let runner = RestoreRunner(client: client, store: store, configuration: configuration, logger: logger)
+                    let runner = RestoreRunner(
+                        client: client,
+                        store: store,
+                        configuration: configuration,
+                        logger: logger
+                    )
                     let start = ContinuousClock.now
-                    let outcome = try await runner.run(Restore(metadata: ObjectMeta(name: "bench-l\(index)-p\(level)"), spec: RestoreSpec(backupName: "bench")))
+                    let outcome = try await runner.run(
+                        Restore(
+                            metadata: ObjectMeta(name: "bench-l\(index)-p\(level)"),
+                            spec: RestoreSpec(backupName: "bench")
+                        )
+                    )
                     let seconds = (ContinuousClock.now - start).inSeconds
                     let created = outcome.report.entries.filter { $0.action == .create }.count
                     let rate = Double(created) / seconds
-                    var line = String(format: "  restore parallelism %d: %@, %d objects created in %.2fs -> %.0f objects/s",
-                                      level, outcome.restore.status?.phase ?? "?", created, seconds, rate)
-                    if let baseline { line += String(format: ", %.1f x parallelism %d", rate / baseline, levels[0]) } else { baseline = rate }
+                    var line = String(
+                        format: "  restore parallelism %d: %@, %d objects created in %.2fs -> %.0f objects/s",
+                        level,
+                        outcome.restore.status?.phase ?? "?",
+                        created,
+                        seconds,
+                        rate
+                    )
+                    if let baseline {
+                        line += String(format: ", %.1f x parallelism %d", rate / baseline, levels[0])
+                    } else {
+                        baseline = rate
+                    }
                     let peak = ProcessMemory.current().hwm
-                    line += String(format: "; peak RSS %.0f MiB (%.0f MiB before)", Double(peak) / 1024, Double(before) / 1024)
+                    line += String(
+                        format: "; peak RSS %.0f MiB (%.0f MiB before)",
+                        Double(peak) / 1024,
+                        Double(before) / 1024
+                    )
                     print(line)
-                    if !outcome.results.errors.isEmpty { print("    errors: \(outcome.results.errors.lines.prefix(5))") }
+                    if !outcome.results.errors.isEmpty {
+                        print("    errors: \(outcome.results.errors.lines.prefix(5))")
+                    }
                 }
             }
         }
     }
 
-    private func withBenchCluster(connections: Int, writeLatency: Duration = .zero, logger: Logger, _ body: (KubeClient) async throws -> Void) async throws {
+    private func withBenchCluster(
+        connections: Int,
+        writeLatency: Duration = .zero,
+        logger: Logger,
+        _ body: (KubeClient) async throws -> Void
+    ) async throws {
         let configuration = SandboxConfiguration(
-            port: 0, nodes: 1, seed: nil, writeLatency: writeLatency, customResources: .velero)
+            port: 0,
+            nodes: 1,
+            seed: nil,
+            writeLatency: writeLatency,
+            customResources: .velero
+        )
         try await withSandbox(configuration) { sandbox in
             let config = try KubeConfig.parse(yaml: sandbox.kubeconfigYAML)
             let clientConfiguration = KubeClient.Configuration(qps: 0, maxConnections: max(32, connections))
@@ -126,4 +199,3 @@ struct RestoreBench: AsyncParsableCommand {
     }
 
 }
-

@@ -30,7 +30,11 @@ struct SandboxBench: AsyncParsableCommand {
     func run() async throws {
         let sandbox = try await Sandbox.start(
             SandboxConfiguration(
-                port: 0, dataDirectory: dataDir.map { URL(fileURLWithPath: $0) }, nodes: 1, customResources: .velero)
+                port: 0,
+                dataDirectory: dataDir.map { URL(fileURLWithPath: $0) },
+                nodes: 1,
+                customResources: .velero
+            )
         )
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates([
@@ -197,4 +201,3 @@ struct SandboxBench: AsyncParsableCommand {
     }
 
 }
-

@@ -6,7 +6,10 @@ import VeleroAPI
 /// `lifeboat install --crds-only`: applies the velero.io CRDs (the rest of `install` — namespace,
 /// RBAC, Deployment, node-agent DaemonSet — comes with server mode).
 struct InstallCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "install", abstract: "Install Lifeboat's (Velero's) CRDs into a cluster.")
+    static let configuration = CommandConfiguration(
+        commandName: "install",
+        abstract: "Install Lifeboat's (Velero's) CRDs into a cluster."
+    )
 
     @OptionGroup var globals: GlobalOptions
     @Flag(name: .long, help: "Install only the velero.io CRDs.") var crdsOnly = false
@@ -15,7 +18,9 @@ struct InstallCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard crdsOnly else {
-            throw ValidationError("only `lifeboat install --crds-only` is available yet; server mode (Deployment, RBAC, node-agent) is not")
+            throw ValidationError(
+                "only `lifeboat install --crds-only` is available yet; server mode (Deployment, RBAC, node-agent) is not"
+            )
         }
     }
 

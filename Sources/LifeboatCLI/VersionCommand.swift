@@ -4,7 +4,9 @@ import Kubernetes
 /// `lifeboat version`: the client version and, when a cluster is reachable, the server's.
 struct VersionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "version", abstract: "Print the client version and, when the cluster answers, the server's.")
+        commandName: "version",
+        abstract: "Print the client version and, when the cluster answers, the server's."
+    )
 
     @OptionGroup var globals: GlobalOptions
 

@@ -1,4 +1,5 @@
 public import NIOCore
+
 public import struct Foundation.Date
 
 /// A type-erased `ObjectStore`, for generic decorators over a store chosen at run time.

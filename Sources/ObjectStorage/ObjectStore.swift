@@ -1,4 +1,5 @@
 public import NIOCore
+
 public import struct Foundation.Date
 
 /// A flat key/value store of immutable-ish objects: a folder, an S3 bucket, or memory.

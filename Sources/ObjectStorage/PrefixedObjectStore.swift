@@ -1,4 +1,5 @@
 public import NIOCore
+
 public import struct Foundation.Date
 
 /// A view of another store in which every key is under `prefix`.

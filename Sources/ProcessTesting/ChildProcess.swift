@@ -52,8 +52,13 @@ public enum ChildProcess {
     /// - Returns: the exit status and the captured output.
     /// - Throws: when the program cannot be started.
     public static func run(
-        _ executable: String, _ arguments: [String], environment: [String: String] = [:],
-        inheritEnvironment: Bool = true, input: Data? = nil, directory: URL? = nil, timeout: Duration? = nil
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        inheritEnvironment: Bool = true,
+        input: Data? = nil,
+        directory: URL? = nil,
+        timeout: Duration? = nil
     ) async throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -99,11 +104,15 @@ public enum ChildProcess {
             let out = outHandle.readDataToEndOfFile()
             errorsRead.wait()
             process.waitUntilExit()
-            let status = process.terminationReason == .uncaughtSignal
+            let status =
+                process.terminationReason == .uncaughtSignal
                 ? 128 + process.terminationStatus : process.terminationStatus
             return Result(
-                status: status, stdoutData: out, stderrData: errors.value.withLock { $0 },
-                timedOut: killedAtDeadline.value.withLock { $0 })
+                status: status,
+                stdoutData: out,
+                stderrData: errors.value.withLock { $0 },
+                timedOut: killedAtDeadline.value.withLock { $0 }
+            )
         }
     }
 

@@ -93,7 +93,10 @@ public enum LifeboatProcess {
     /// `environment`. Prefer ``withStarted(_:_:outputPath:environment:isolation:_:)``, which kills the child
     /// however the body ends.
     public static func start(
-        _ binary: String, _ args: [String], outputPath: String, environment: [String: String] = [:]
+        _ binary: String,
+        _ args: [String],
+        outputPath: String,
+        environment: [String: String] = [:]
     ) throws -> Child {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
@@ -116,7 +119,10 @@ public enum LifeboatProcess {
     /// Starts `lifeboat`, runs `body` with the child, and kills the child (SIGKILL) if it is still running
     /// when `body` returns or throws.
     public static func withStarted<T>(
-        _ binary: String, _ args: [String], outputPath: String, environment: [String: String] = [:],
+        _ binary: String,
+        _ args: [String],
+        outputPath: String,
+        environment: [String: String] = [:],
         isolation: isolated (any Actor)? = #isolation,
         _ body: (Child) async throws -> T
     ) async throws -> T {
@@ -134,7 +140,10 @@ public enum LifeboatProcess {
 
     /// Runs `lifeboat` to the end; returns its status and output.
     public static func run(
-        _ binary: String, _ args: [String], outputPath: String, environment: [String: String] = [:]
+        _ binary: String,
+        _ args: [String],
+        outputPath: String,
+        environment: [String: String] = [:]
     ) async throws -> (status: Int32, output: String) {
         let child = try start(binary, args, outputPath: outputPath, environment: environment)
         let status = try await child.wait()

@@ -1,13 +1,13 @@
-public import LifeboatErrors
+package import LifeboatErrors
 
 /// The one error type of the `VeleroAPI` module.
 ///
 /// ```swift
 /// catch let e as VeleroAPIError where e.code == .notFound { ... }
 /// ```
-public struct VeleroAPIError: LifeboatError {
+package struct VeleroAPIError: LifeboatError {
     /// What went wrong, as a small extensible set of codes.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: Hashable, Sendable {
             case notFound, invalidLocation, invalidObject
         }
@@ -15,27 +15,31 @@ public struct VeleroAPIError: LifeboatError {
         private init(_ value: Value) { self.value = value }
 
         /// A storage location, its credential Secret or a key of it does not exist, or the CRDs are not installed.
-        public static let notFound = Code(.notFound)
+        package static let notFound = Code(.notFound)
         /// A storage location's configuration cannot make a store (provider, bucket, config keys, credentials).
-        public static let invalidLocation = Code(.invalidLocation)
+        package static let invalidLocation = Code(.invalidLocation)
         /// An object is not a valid velero.io object.
-        public static let invalidObject = Code(.invalidObject)
+        package static let invalidObject = Code(.invalidObject)
 
-        public var description: String { "\(value)" }
+        package var description: String { "\(value)" }
     }
 
-    public var code: Code
-    public var message: String
-    public var cause: (any Error)?
+    package var code: Code
+    package var message: String
+    package var cause: (any Error)?
     /// Where the error was raised.
-    public var location: ErrorLocation
+    package var location: ErrorLocation
 
     /// The message followed by the chain of causes (``descriptionWithCauses``).
-    public var description: String { descriptionWithCauses }
+    package var description: String { descriptionWithCauses }
 
-    public init(
-        code: Code, message: String, cause: (any Error)? = nil,
-        function: String = #function, file: String = #fileID, line: Int = #line
+    package init(
+        code: Code,
+        message: String,
+        cause: (any Error)? = nil,
+        function: String = #function,
+        file: String = #fileID,
+        line: Int = #line
     ) {
         self.code = code
         self.message = message

@@ -1,4 +1,4 @@
-public import Kubernetes
+package import Kubernetes
 
 /// The CustomResourceDefinitions Lifeboat installs or expects, in one list: every `velero.io/v1` and
 /// `velero.io/v2alpha1` kind (what `lifeboat install --crds-only` applies) and the CSI `snapshot.storage.k8s.io/v1`
@@ -7,12 +7,12 @@ public import Kubernetes
 /// ```swift
 /// for crd in VeleroCRDs.all { _ = try await client.create(crdResource, namespace: nil, crd) }
 /// ```
-public enum VeleroCRDs {
+package enum VeleroCRDs {
     /// The labels Velero puts on its CRDs.
-    public static let labels = ["component": "velero"]
+    package static let labels = ["component": "velero"]
 
     /// Every `velero.io/v1` and `velero.io/v2alpha1` kind, with Velero's names, short names, scope and status.
-    public static let kinds: [CustomResourceKind] = [
+    package static let kinds: [CustomResourceKind] = [
         Backup.kindInfo, BackupRepository.kindInfo, BackupStorageLocation.kindInfo, DeleteBackupRequest.kindInfo,
         DownloadRequest.kindInfo, PodVolumeBackup.kindInfo, PodVolumeRestore.kindInfo, Restore.kindInfo,
         Schedule.kindInfo, ServerStatusRequest.kindInfo, VolumeSnapshotLocation.kindInfo, DataDownload.kindInfo,
@@ -20,29 +20,41 @@ public enum VeleroCRDs {
     ]
 
     /// The CSI snapshot kinds (`snapshot.storage.k8s.io/v1`).
-    public static let volumeSnapshotKinds: [CustomResourceKind] = [
+    package static let volumeSnapshotKinds: [CustomResourceKind] = [
         .init(
-            group: "snapshot.storage.k8s.io", version: "v1", kind: "VolumeSnapshot", plural: "volumesnapshots",
+            group: "snapshot.storage.k8s.io",
+            version: "v1",
+            kind: "VolumeSnapshot",
+            plural: "volumesnapshots",
             shortNames: ["vs"]
         ),
         .init(
-            group: "snapshot.storage.k8s.io", version: "v1", kind: "VolumeSnapshotClass",
-            plural: "volumesnapshotclasses", namespaced: false, shortNames: ["vsclass", "vsclasses"], hasStatus: false
+            group: "snapshot.storage.k8s.io",
+            version: "v1",
+            kind: "VolumeSnapshotClass",
+            plural: "volumesnapshotclasses",
+            namespaced: false,
+            shortNames: ["vsclass", "vsclasses"],
+            hasStatus: false
         ),
         .init(
-            group: "snapshot.storage.k8s.io", version: "v1", kind: "VolumeSnapshotContent",
-            plural: "volumesnapshotcontents", namespaced: false, shortNames: ["vsc", "vscs"]
+            group: "snapshot.storage.k8s.io",
+            version: "v1",
+            kind: "VolumeSnapshotContent",
+            plural: "volumesnapshotcontents",
+            namespaced: false,
+            shortNames: ["vsc", "vscs"]
         ),
     ]
 
     /// The velero.io CRD objects (labelled ``labels``), ready to create.
-    public static var all: [KubeObject] { definitions().compactMap { KubeObject($0) } }
+    package static var all: [KubeObject] { definitions().compactMap { KubeObject($0) } }
 
     /// The velero.io CRD objects as JSON, with extra `annotations` if given.
-    public static func definitions(annotations: [String: String] = [:]) -> [JSONValue] {
+    package static func definitions(annotations: [String: String] = [:]) -> [JSONValue] {
         kinds.map { $0.definition(labels: labels, annotations: annotations) }
     }
 
     /// The CSI snapshot CRD objects as JSON.
-    public static var volumeSnapshotDefinitions: [JSONValue] { volumeSnapshotKinds.map { $0.definition() } }
+    package static var volumeSnapshotDefinitions: [JSONValue] { volumeSnapshotKinds.map { $0.definition() } }
 }

@@ -1,4 +1,4 @@
-public import Kubernetes
+package import Kubernetes
 
 /// A velero.io custom resource: `apiVersion`, `kind`, `metadata`, `spec`, `status`, and the JSON it was read
 /// from.
@@ -13,7 +13,7 @@ public import Kubernetes
 /// backup.spec.ttl = "72h0m0s"
 /// _ = try await client.update(Backup.resource, namespace: "velero", KubeObject(try JSONValue(encoding: backup))!)
 /// ```
-public protocol VeleroResource: Codable, Sendable, Hashable {
+package protocol VeleroResource: Codable, Sendable, Hashable {
     /// The spec type.
     associatedtype Spec: Codable, Sendable, Hashable
     /// The status type.
@@ -41,15 +41,15 @@ public protocol VeleroResource: Codable, Sendable, Hashable {
 
 extension VeleroResource {
     /// The resource, e.g. `velero.io/v1` `backups`.
-    public static var resource: GroupVersionResource { kindInfo.resource }
+    package static var resource: GroupVersionResource { kindInfo.resource }
 
     /// The object's name (empty when unset).
-    public var name: String { metadata.name ?? "" }
+    package var name: String { metadata.name ?? "" }
 
     /// Decodes the typed fields and keeps the whole object in ``preserved``.
     ///
     /// A missing `spec` decodes as an empty object (so it throws only when the spec has required fields).
-    public init(resourceFrom decoder: any Decoder) throws {
+    package init(resourceFrom decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: ResourceCodingKeys.self)
         let metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
         let spec =
@@ -64,7 +64,7 @@ extension VeleroResource {
     }
 
     /// Encodes the typed fields over the preserved JSON (see ``VeleroResource``).
-    public func encodeResource(to encoder: any Encoder) throws {
+    package func encodeResource(to encoder: any Encoder) throws {
         var typed: JSONObject = [
             "apiVersion": .string(apiVersion), "kind": .string(kind),
             "metadata": try JSONValue(encoding: metadata), "spec": try JSONValue(encoding: spec),
@@ -82,7 +82,7 @@ extension VeleroResource {
     }
 
     /// The object as a ``KubeObject`` (for the client's create and update).
-    public func kubeObject() throws -> KubeObject {
+    package func kubeObject() throws -> KubeObject {
         let value = try JSONValue(encoding: self)
         guard let object = KubeObject(value) else {
             throw VeleroAPIError(code: .invalidObject, message: "\(kind) \(name) did not encode as an object")
@@ -91,7 +91,7 @@ extension VeleroResource {
     }
 
     /// Decodes an object read from the cluster.
-    public init(_ object: KubeObject) throws {
+    package init(_ object: KubeObject) throws {
         self = try object.value.decode(as: Self.self)
     }
 }

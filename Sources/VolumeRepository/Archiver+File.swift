@@ -1,4 +1,5 @@
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -143,7 +144,9 @@ extension Archiver {
                 }
                 var cut: Int?
                 if scanned < end {
-                    cut = buffer.withUnsafeBytes { b in scanner.scan(UnsafeRawBufferPointer(rebasing: b[0..<end]), from: scanned) }
+                    cut = buffer.withUnsafeBytes { b in
+                        scanner.scan(UnsafeRawBufferPointer(rebasing: b[0..<end]), from: scanned)
+                    }
                     if cut == nil { scanned = end }
                 }
                 if cut == nil && eof && end > 0 { cut = end }

@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -28,13 +29,20 @@ final class Archiver: Sendable {
     let afterRead: (@Sendable (_ path: [UInt8], _ bytesRead: Int) -> Void)?
 
     init(
-        repo: Repository, excludes: [String], progress: BackupProgress?, force: Bool, logger: Logger,
+        repo: Repository,
+        excludes: [String],
+        progress: BackupProgress?,
+        force: Bool,
+        logger: Logger,
         afterRead: (@Sendable (_ path: [UInt8], _ bytesRead: Int) -> Void)? = nil
     ) {
         self.afterRead = afterRead
         self.repo = repo
         self.limiter = AsyncLimiter(limit: repo.configuration.parallelism)
-        self.readBuffers = BufferPool(keep: repo.configuration.parallelism * Self.buffersPerFile, maxCapacity: Chunker.maxSize + Self.readSize)
+        self.readBuffers = BufferPool(
+            keep: repo.configuration.parallelism * Self.buffersPerFile,
+            maxCapacity: Chunker.maxSize + Self.readSize
+        )
         self.excludes = ExcludeMatcher(patterns: excludes)
         self.progress = progress
         self.force = force

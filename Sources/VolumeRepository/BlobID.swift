@@ -1,12 +1,12 @@
 import Crypto
 
 /// A 32-byte SHA-256 identifier: of a blob's plaintext, or of a stored file's bytes.
-public struct BlobID: Hashable, Sendable, Comparable, CustomStringConvertible {
+package struct BlobID: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The 32 bytes as four big-endian words (cheap hashing and comparison).
     var w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64
 
     /// Creates an ID from exactly 32 bytes.
-    public init?(bytes: some Collection<UInt8>) {
+    package init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 32 else { return nil }
         var words = [UInt64](repeating: 0, count: 4)
         for (i, b) in bytes.enumerated() { words[i / 8] = (words[i / 8] << 8) | UInt64(b) }
@@ -14,7 +14,7 @@ public struct BlobID: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// Parses 64 lowercase or uppercase hex characters.
-    public init?(hex: String) {
+    package init?(hex: String) {
         self.init(hexBytes: Array(hex.utf8))
     }
 
@@ -35,12 +35,12 @@ public struct BlobID: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// SHA-256 of `data`.
-    public static func hash(_ data: [UInt8]) -> BlobID {
+    package static func hash(_ data: [UInt8]) -> BlobID {
         data.withUnsafeBytes { BlobID(digest: SHA256.hash(data: $0)) }
     }
 
     /// SHA-256 of raw bytes.
-    public static func hash(_ buffer: UnsafeRawBufferPointer) -> BlobID {
+    package static func hash(_ buffer: UnsafeRawBufferPointer) -> BlobID {
         BlobID(digest: SHA256.hash(data: buffer))
     }
 
@@ -59,17 +59,19 @@ public struct BlobID: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// The 32 bytes.
-    public var bytes: [UInt8] {
+    package var bytes: [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(32)
         for w in [w0, w1, w2, w3] {
-            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: w >> UInt64(shift))) }
+            for shift in stride(from: 56, through: 0, by: -8) {
+                out.append(UInt8(truncatingIfNeeded: w >> UInt64(shift)))
+            }
         }
         return out
     }
 
     /// Lowercase hex, 64 characters.
-    public var hex: String {
+    package var hex: String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(64)
@@ -81,12 +83,12 @@ public struct BlobID: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// The first 8 hex characters, as restic prints IDs.
-    public var short: String { String(hex.prefix(8)) }
+    package var short: String { String(hex.prefix(8)) }
 
-    public var description: String { hex }
+    package var description: String { hex }
 
     /// Orders IDs by their bytes.
-    public static func < (a: BlobID, b: BlobID) -> Bool {
+    package static func < (a: BlobID, b: BlobID) -> Bool {
         (a.w0, a.w1, a.w2, a.w3) < (b.w0, b.w1, b.w2, b.w3)
     }
 
@@ -101,19 +103,19 @@ public struct BlobID: Hashable, Sendable, Comparable, CustomStringConvertible {
 }
 
 /// The two kinds of blobs stored in packs.
-public enum BlobType: UInt8, Sendable, Hashable, Codable {
+package enum BlobType: UInt8, Sendable, Hashable, Codable {
     case data = 0
     case tree = 1
 
     /// The name used in index JSON.
-    public var name: String { self == .data ? "data" : "tree" }
+    package var name: String { self == .data ? "data" : "tree" }
 }
 
 /// A blob's identity in the index: its type and ID.
-public struct BlobHandle: Hashable, Sendable {
-    public var id: BlobID
-    public var type: BlobType
-    public init(id: BlobID, type: BlobType) {
+package struct BlobHandle: Hashable, Sendable {
+    package var id: BlobID
+    package var type: BlobType
+    package init(id: BlobID, type: BlobType) {
         self.id = id
         self.type = type
     }

@@ -1,28 +1,28 @@
-public import Logging
-import Synchronization
+package import Logging
 import NIOCore
+import Synchronization
 
 /// What `check` found.
-public struct CheckReport: Sendable {
+package struct CheckReport: Sendable {
     /// Problems that make the repository inconsistent (non-zero exit).
-    public var errors: [String] = []
+    package var errors: [String] = []
     /// Non-fatal findings (unused blobs, packs not in any index).
-    public var hints: [String] = []
+    package var hints: [String] = []
     /// Blobs that failed to read, decrypt or verify.
-    public var damagedBlobs: Set<BlobID> = []
+    package var damagedBlobs: Set<BlobID> = []
     /// Files (snapshot ID short + path) whose content uses a damaged or missing blob.
-    public var damagedFiles: [String] = []
-    public var snapshots = 0
-    public var packs = 0
-    public var packsRead = 0
+    package var damagedFiles: [String] = []
+    package var snapshots = 0
+    package var packs = 0
+    package var packsRead = 0
 
-    public var isClean: Bool { errors.isEmpty }
+    package var isClean: Bool { errors.isEmpty }
 }
 
 extension Repository {
     /// Verifies the repository like `restic check`: index vs packs, snapshots and trees, and with
     /// `readData` every pack's hash, header and blobs.
-    public func check(readData: Bool, logger: Logger) async throws -> CheckReport {
+    package func check(readData: Bool, logger: Logger) async throws -> CheckReport {
         try await withLock(exclusive: true, logger: logger) {
             try await runCheck(readData: readData, logger: logger)
         }
@@ -93,7 +93,10 @@ extension Repository {
         // 4. Snapshots and trees.
         var seenTrees = Set<BlobID>()
         var usedBlobs = Set<BlobHandle>()
-        let indexView = Dictionary(indexed.flatMap { p in p.value.map { (BlobHandle(id: $0.id, type: $0.type), p.key) } }, uniquingKeysWith: { a, _ in a })
+        let indexView = Dictionary(
+            indexed.flatMap { p in p.value.map { (BlobHandle(id: $0.id, type: $0.type), p.key) } },
+            uniquingKeysWith: { a, _ in a }
+        )
         for (id, _) in try await list(.snapshots) {
             let snap: Snapshot
             do {
@@ -103,7 +106,15 @@ extension Repository {
                 continue
             }
             report.snapshots += 1
-            await checkTree(snap.tree, path: "", snapshot: id, index: indexView, seen: &seenTrees, used: &usedBlobs, report: &report)
+            await checkTree(
+                snap.tree,
+                path: "",
+                snapshot: id,
+                index: indexView,
+                seen: &seenTrees,
+                used: &usedBlobs,
+                report: &report
+            )
         }
         let unused = indexView.keys.filter { !usedBlobs.contains($0) }
         if !unused.isEmpty { report.hints.append("\(unused.count) blobs are not used by any snapshot (run prune)") }
@@ -117,8 +128,13 @@ extension Repository {
     }
 
     private func checkTree(
-        _ id: BlobID, path: String, snapshot: BlobID, index: [BlobHandle: BlobID], seen: inout Set<BlobID>,
-        used: inout Set<BlobHandle>, report: inout CheckReport
+        _ id: BlobID,
+        path: String,
+        snapshot: BlobID,
+        index: [BlobHandle: BlobID],
+        seen: inout Set<BlobID>,
+        used: inout Set<BlobHandle>,
+        report: inout CheckReport
     ) async {
         used.insert(BlobHandle(id: id, type: .tree))
         guard seen.insert(id).inserted else { return }
@@ -159,7 +175,15 @@ extension Repository {
                     report.errors.append("dir \(childPath): subtree is null")
                     continue
                 }
-                await checkTree(sub, path: childPath, snapshot: snapshot, index: index, seen: &seen, used: &used, report: &report)
+                await checkTree(
+                    sub,
+                    path: childPath,
+                    snapshot: snapshot,
+                    index: index,
+                    seen: &seen,
+                    used: &used,
+                    report: &report
+                )
             default:
                 break
             }

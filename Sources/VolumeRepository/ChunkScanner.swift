@@ -95,14 +95,24 @@ struct ChunkScanner {
     /// interleaved lanes. Returns the offset just after the first cut, if any.
     @inline(__always)
     private static func scanBlock(
-        _ start: UnsafePointer<UInt8>, lane: Int, shift: UInt64, mask: UInt64, to: UnsafePointer<UInt64>, tm: UnsafePointer<UInt64>
+        _ start: UnsafePointer<UInt8>,
+        lane: Int,
+        shift: UInt64,
+        mask: UInt64,
+        to: UnsafePointer<UInt64>,
+        tm: UnsafePointer<UInt64>
     ) -> Int? {
-        let p0 = start, p1 = start + lane, p2 = start + 2 * lane, p3 = start + 3 * lane
+        let p0 = start
+        let p1 = start + lane
+        let p2 = start + 2 * lane
+        let p3 = start + 3 * lane
         var d0 = rebuild(p0, shift: shift, tm: tm)
         var d1 = rebuild(p1, shift: shift, tm: tm)
         var d2 = rebuild(p2, shift: shift, tm: tm)
         var d3 = rebuild(p3, shift: shift, tm: tm)
-        var hit1 = Int.max, hit2 = Int.max, hit3 = Int.max
+        var hit1 = Int.max
+        var hit2 = Int.max
+        var hit3 = Int.max
         let w = Chunker.windowSize
         for j in 0..<lane {
             d0 ^= to[Int(p0[j - w])]

@@ -3,11 +3,11 @@
 /// Chunks are 512 KiB to 8 MiB, 1 MiB on average beyond the minimum (a cut where the low 20 bits of the
 /// digest are zero). For the same polynomial and data the boundaries equal restic's, so blob IDs match.
 /// The chunker is stateless between chunks: give `cut(in:)` the bytes from the start of a chunk.
-public struct Chunker: Sendable {
+package struct Chunker: Sendable {
     /// Smallest chunk (except the last of a file).
-    public static let minSize = 512 * 1024
+    package static let minSize = 512 * 1024
     /// Largest chunk.
-    public static let maxSize = 8 * 1024 * 1024
+    package static let maxSize = 8 * 1024 * 1024
     static let windowSize = 64
     static let splitMask: UInt64 = (1 << 20) - 1
 
@@ -17,10 +17,13 @@ public struct Chunker: Sendable {
     let polShift: UInt64
 
     /// Builds the lookup tables for `polynomial` (degree ≤ 53).
-    public init(polynomial: Polynomial) throws {
+    package init(polynomial: Polynomial) throws {
         let deg = polynomial.degree
         guard deg >= 9 && deg <= 53 else {
-            throw RepositoryError(code: .unsupported, message: "chunker polynomial \(polynomial) has degree \(deg), need ≤ 53")
+            throw RepositoryError(
+                code: .unsupported,
+                message: "chunker polynomial \(polynomial) has degree \(deg), need ≤ 53"
+            )
         }
         self.polynomial = polynomial
         polShift = UInt64(deg - 8)
@@ -45,7 +48,7 @@ public struct Chunker: Sendable {
     ///
     /// - Returns: the chunk length, or `nil` when no cut was found and `buffer` is shorter than `maxSize`
     ///   (read more, or at end of file the whole buffer is the last chunk).
-    public func cut(in buffer: UnsafeRawBufferPointer) -> Int? {
+    package func cut(in buffer: UnsafeRawBufferPointer) -> Int? {
         var scanner = ChunkScanner(self)
         return scanner.scan(buffer, from: 0)
     }
@@ -139,4 +142,3 @@ struct ChunkerState {
         return result
     }
 }
-

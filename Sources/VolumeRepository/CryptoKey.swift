@@ -1,11 +1,12 @@
 import Crypto
 import _CryptoExtras
+
 import struct Foundation.Data
 
 /// restic's master key: AES-256 for encryption plus Poly1305-AES `k` and `r` for the MAC.
 ///
 /// Every encrypted object is `IV(16) ‖ AES-256-CTR(plaintext) ‖ Poly1305-AES(ciphertext)(16)`.
-public struct CryptoKey: Sendable {
+package struct CryptoKey: Sendable {
     /// AES-256 key (32 bytes).
     let encryptionKey: SymmetricKey
     /// Poly1305-AES `k`: AES-128 key that encrypts the nonce into `s` (16 bytes).
@@ -14,7 +15,7 @@ public struct CryptoKey: Sendable {
     let macR: [UInt8]
 
     /// Bytes added by `seal`: IV plus MAC.
-    public static let overhead = 32
+    package static let overhead = 32
 
     init(encryption: [UInt8], macK: [UInt8], macR: [UInt8]) {
         encryptionKey = SymmetricKey(data: encryption)
@@ -98,7 +99,9 @@ public struct CryptoKey: Sendable {
     /// AES-256-CTR of `plaintext` from counter block `iv`, `sealSegment` bytes per swift-crypto call; `body`
     /// gets each piece's offset and ciphertext, in order.
     private func encryptSegments(
-        _ plaintext: UnsafeRawBufferPointer, iv: [UInt8], _ body: (_ offset: Int, _ piece: UnsafeRawBufferPointer) -> Void
+        _ plaintext: UnsafeRawBufferPointer,
+        iv: [UInt8],
+        _ body: (_ offset: Int, _ piece: UnsafeRawBufferPointer) -> Void
     ) throws {
         var offset = 0
         while offset < plaintext.count {
@@ -106,7 +109,10 @@ public struct CryptoKey: Sendable {
             // The piece at `offset` (a multiple of 16) starts at counter block IV + offset/16.
             let counter = Self.counterBlock(iv, advancedBy: UInt64(offset / 16))
             let piece = try AES._CTR.encrypt(
-                UnsafeRawBufferPointer(rebasing: plaintext[offset..<end]), using: encryptionKey, nonce: AES._CTR.Nonce(nonceBytes: counter))
+                UnsafeRawBufferPointer(rebasing: plaintext[offset..<end]),
+                using: encryptionKey,
+                nonce: AES._CTR.Nonce(nonceBytes: counter)
+            )
             piece.withUnsafeBytes { body(offset, $0) }
             offset = end
         }

@@ -1,5 +1,6 @@
-public import Logging
+package import Logging
 import ObjectStorage
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -7,35 +8,53 @@ import Darwin
 #endif
 
 /// Which snapshots `forget` keeps (restic's `--keep-*` options); snapshots are grouped by host and paths.
-public struct ForgetPolicy: Sendable, Hashable {
-    public var last = 0
-    public var hourly = 0
-    public var daily = 0
-    public var weekly = 0
-    public var monthly = 0
-    public var yearly = 0
-    public var tags: [String] = []
+package struct ForgetPolicy: Sendable, Hashable {
+    package var last = 0
+    package var hourly = 0
+    package var daily = 0
+    package var weekly = 0
+    package var monthly = 0
+    package var yearly = 0
+    package var tags: [String] = []
 
-    public init(last: Int = 0, hourly: Int = 0, daily: Int = 0, weekly: Int = 0, monthly: Int = 0, yearly: Int = 0, tags: [String] = []) {
-        (self.last, self.hourly, self.daily, self.weekly, self.monthly, self.yearly, self.tags) = (last, hourly, daily, weekly, monthly, yearly, tags)
+    package init(
+        last: Int = 0,
+        hourly: Int = 0,
+        daily: Int = 0,
+        weekly: Int = 0,
+        monthly: Int = 0,
+        yearly: Int = 0,
+        tags: [String] = []
+    ) {
+        (self.last, self.hourly, self.daily, self.weekly, self.monthly, self.yearly, self.tags) = (
+            last, hourly, daily, weekly, monthly, yearly, tags
+        )
     }
 
     /// True when no rule is set (forget would remove everything; refused).
-    public var isEmpty: Bool { last == 0 && hourly == 0 && daily == 0 && weekly == 0 && monthly == 0 && yearly == 0 && tags.isEmpty }
+    package var isEmpty: Bool {
+        last == 0 && hourly == 0 && daily == 0 && weekly == 0 && monthly == 0 && yearly == 0 && tags.isEmpty
+    }
 
     /// Splits snapshots into kept and removed.
-    public func apply(_ snapshots: [SnapshotEntry]) -> (keep: [SnapshotEntry], remove: [SnapshotEntry]) {
+    package func apply(_ snapshots: [SnapshotEntry]) -> (keep: [SnapshotEntry], remove: [SnapshotEntry]) {
         var groups: [String: [SnapshotEntry]] = [:]
-        for s in snapshots { groups[s.snapshot.hostname + "\u{0}" + s.snapshot.paths.sorted().joined(separator: "\u{0}"), default: []].append(s) }
+        for s in snapshots {
+            groups[s.snapshot.hostname + "\u{0}" + s.snapshot.paths.sorted().joined(separator: "\u{0}"), default: []]
+                .append(s)
+        }
         var keep: [SnapshotEntry] = []
         var remove: [SnapshotEntry] = []
         for (_, group) in groups {
             let sorted = group.sorted { $0.snapshot.time > $1.snapshot.time }
             var kept = [Bool](repeating: false, count: sorted.count)
             for i in 0..<min(last, sorted.count) { kept[i] = true }
-            for (i, s) in sorted.enumerated() where !tags.isEmpty && !Set(tags).isDisjoint(with: s.snapshot.tags) { kept[i] = true }
+            for (i, s) in sorted.enumerated() where !tags.isEmpty && !Set(tags).isDisjoint(with: s.snapshot.tags) {
+                kept[i] = true
+            }
             let buckets: [(Int, (GoTime) -> Int)] = [
-                (hourly, { Self.fields($0).hour }), (daily, { Self.fields($0).day }), (weekly, { Self.fields($0).week }),
+                (hourly, { Self.fields($0).hour }), (daily, { Self.fields($0).day }),
+                (weekly, { Self.fields($0).week }),
                 (monthly, { Self.fields($0).month }), (yearly, { Self.fields($0).year }),
             ]
             for (count, key) in buckets where count > 0 {
@@ -71,7 +90,12 @@ public struct ForgetPolicy: Sendable, Hashable {
 
 extension Repository {
     /// Removes the snapshots the policy does not keep; returns the removed ones. Data is freed by `prune`.
-    public func forget(policy: ForgetPolicy, hostname: String? = nil, dryRun: Bool = false, logger: Logger) async throws -> (keep: [SnapshotEntry], remove: [SnapshotEntry]) {
+    package func forget(
+        policy: ForgetPolicy,
+        hostname: String? = nil,
+        dryRun: Bool = false,
+        logger: Logger
+    ) async throws -> (keep: [SnapshotEntry], remove: [SnapshotEntry]) {
         guard !policy.isEmpty else {
             throw RepositoryError(code: .invalidArgument, message: "forget needs at least one --keep-* option")
         }

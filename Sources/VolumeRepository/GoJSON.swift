@@ -8,10 +8,24 @@ struct GoJSON {
 
     init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
-    mutating func beginObject() { separator(); bytes.append(UInt8(ascii: "{")); needsComma = false }
-    mutating func endObject() { bytes.append(UInt8(ascii: "}")); needsComma = true }
-    mutating func beginArray() { separator(); bytes.append(UInt8(ascii: "[")); needsComma = false }
-    mutating func endArray() { bytes.append(UInt8(ascii: "]")); needsComma = true }
+    mutating func beginObject() {
+        separator()
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+    }
+    mutating func endObject() {
+        bytes.append(UInt8(ascii: "}"))
+        needsComma = true
+    }
+    mutating func beginArray() {
+        separator()
+        bytes.append(UInt8(ascii: "["))
+        needsComma = false
+    }
+    mutating func endArray() {
+        bytes.append(UInt8(ascii: "]"))
+        needsComma = true
+    }
 
     /// Writes `"key":`; the next value follows without a comma.
     mutating func key(_ name: String) {
@@ -22,15 +36,29 @@ struct GoJSON {
     }
 
     mutating func string(_ s: String) { stringBytes(Array(s.utf8)) }
-    mutating func stringBytes(_ s: [UInt8]) { separator(); Self.appendString(s, to: &bytes); needsComma = true }
-    mutating func raw(_ s: String) { separator(); bytes += Array(s.utf8); needsComma = true }
+    mutating func stringBytes(_ s: [UInt8]) {
+        separator()
+        Self.appendString(s, to: &bytes)
+        needsComma = true
+    }
+    mutating func raw(_ s: String) {
+        separator()
+        bytes += Array(s.utf8)
+        needsComma = true
+    }
     mutating func uint(_ v: UInt64) { raw(String(v)) }
     mutating func int(_ v: Int64) { raw(String(v)) }
     mutating func bool(_ v: Bool) { raw(v ? "true" : "false") }
     mutating func null() { raw("null") }
 
-    mutating func field(_ name: String, _ value: String) { key(name); string(value) }
-    mutating func field(_ name: String, _ value: UInt64) { key(name); uint(value) }
+    mutating func field(_ name: String, _ value: String) {
+        key(name)
+        string(value)
+    }
+    mutating func field(_ name: String, _ value: UInt64) {
+        key(name)
+        uint(value)
+    }
     mutating func stringArray(_ name: String, _ values: [String]) {
         key(name)
         beginArray()

@@ -37,10 +37,14 @@ enum GoQuote {
                     out += [0x5c, UInt8(ascii: "x"), hex[Int(v >> 4)], hex[Int(v & 0xf)]]
                 case 0..<0x10000:
                     out += [0x5c, UInt8(ascii: "u")]
-                    for shift in stride(from: 12, through: 0, by: -4) { out.append(hex[Int((v >> UInt32(shift)) & 0xf)]) }
+                    for shift in stride(from: 12, through: 0, by: -4) {
+                        out.append(hex[Int((v >> UInt32(shift)) & 0xf)])
+                    }
                 default:
                     out += [0x5c, UInt8(ascii: "U")]
-                    for shift in stride(from: 28, through: 0, by: -4) { out.append(hex[Int((v >> UInt32(shift)) & 0xf)]) }
+                    for shift in stride(from: 28, through: 0, by: -4) {
+                        out.append(hex[Int((v >> UInt32(shift)) & 0xf)])
+                    }
                 }
             }
             i += width
@@ -88,16 +92,38 @@ enum GoQuote {
             }
             let e = s[i + 1]
             switch e {
-            case UInt8(ascii: "a"): out.append(0x07); i += 2
-            case UInt8(ascii: "b"): out.append(0x08); i += 2
-            case UInt8(ascii: "f"): out.append(0x0c); i += 2
-            case UInt8(ascii: "n"): out.append(0x0a); i += 2
-            case UInt8(ascii: "r"): out.append(0x0d); i += 2
-            case UInt8(ascii: "t"): out.append(0x09); i += 2
-            case UInt8(ascii: "v"): out.append(0x0b); i += 2
-            case 0x5c, 0x22, 0x27: out.append(e); i += 2
+            case UInt8(ascii: "a"):
+                out.append(0x07)
+                i += 2
+            case UInt8(ascii: "b"):
+                out.append(0x08)
+                i += 2
+            case UInt8(ascii: "f"):
+                out.append(0x0c)
+                i += 2
+            case UInt8(ascii: "n"):
+                out.append(0x0a)
+                i += 2
+            case UInt8(ascii: "r"):
+                out.append(0x0d)
+                i += 2
+            case UInt8(ascii: "t"):
+                out.append(0x09)
+                i += 2
+            case UInt8(ascii: "v"):
+                out.append(0x0b)
+                i += 2
+            case 0x5c, 0x22, 0x27:
+                out.append(e)
+                i += 2
             case UInt8(ascii: "x"):
-                if let v = hexValue(i + 2, 2) { out.append(UInt8(v)); i += 4 } else { out.append(b); i += 1 }
+                if let v = hexValue(i + 2, 2) {
+                    out.append(UInt8(v))
+                    i += 4
+                } else {
+                    out.append(b)
+                    i += 1
+                }
             case UInt8(ascii: "u"), UInt8(ascii: "U"):
                 let len = e == UInt8(ascii: "u") ? 4 : 8
                 if let v = hexValue(i + 2, len), let scalar = Unicode.Scalar(v) {

@@ -7,22 +7,22 @@ import Darwin
 /// A timestamp as Go's `time.Time` marshals it: seconds, nanoseconds and the zone offset to print.
 ///
 /// Text form is RFC 3339 with nanoseconds (trailing zeros trimmed) and `Z` or `±hh:mm`.
-public struct GoTime: Hashable, Sendable, Comparable, CustomStringConvertible {
+package struct GoTime: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// Seconds since the Unix epoch (UTC).
-    public var seconds: Int64
+    package var seconds: Int64
     /// Nanoseconds within the second, 0..<1e9.
-    public var nanoseconds: Int32
+    package var nanoseconds: Int32
     /// Offset of the zone it is printed in, in seconds east of UTC.
-    public var utcOffset: Int32
+    package var utcOffset: Int32
 
-    public init(seconds: Int64, nanoseconds: Int32, utcOffset: Int32 = 0) {
+    package init(seconds: Int64, nanoseconds: Int32, utcOffset: Int32 = 0) {
         self.seconds = seconds
         self.nanoseconds = nanoseconds
         self.utcOffset = utcOffset
     }
 
     /// A timestamp in the process's local time zone, as Go's `time.Unix` gives.
-    public static func local(seconds: Int64, nanoseconds: Int32) -> GoTime {
+    package static func local(seconds: Int64, nanoseconds: Int32) -> GoTime {
         var t = time_t(seconds)
         var parts = tm()
         localtime_r(&t, &parts)
@@ -30,13 +30,13 @@ public struct GoTime: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// The current time in the local zone.
-    public static func now() -> GoTime {
+    package static func now() -> GoTime {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return local(seconds: Int64(ts.tv_sec), nanoseconds: Int32(ts.tv_nsec))
     }
 
-    public static func < (a: GoTime, b: GoTime) -> Bool { (a.seconds, a.nanoseconds) < (b.seconds, b.nanoseconds) }
+    package static func < (a: GoTime, b: GoTime) -> Bool { (a.seconds, a.nanoseconds) < (b.seconds, b.nanoseconds) }
 
     /// Equal instants, ignoring the zone.
     func sameInstant(_ other: GoTime) -> Bool { seconds == other.seconds && nanoseconds == other.nanoseconds }
@@ -46,7 +46,10 @@ public struct GoTime: Hashable, Sendable, Comparable, CustomStringConvertible {
         let local = seconds + Int64(utcOffset)
         var days = local / 86400
         var rem = local % 86400
-        if rem < 0 { rem += 86400; days -= 1 }
+        if rem < 0 {
+            rem += 86400
+            days -= 1
+        }
         // Howard Hinnant's civil_from_days.
         let z = days + 719468
         let era = (z >= 0 ? z : z - 146096) / 146097
@@ -61,13 +64,14 @@ public struct GoTime: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// RFC 3339 with trimmed nanoseconds, as Go's `MarshalJSON` (without quotes).
-    public var description: String {
+    package var description: String {
         let c = civil
         func pad(_ v: Int, _ width: Int) -> String {
             let s = String(v)
             return String(repeating: "0", count: max(0, width - s.count)) + s
         }
-        var out = "\(pad(Int(c.year), 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2))"
+        var out =
+            "\(pad(Int(c.year), 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2))"
         if nanoseconds != 0 {
             var frac = pad(Int(nanoseconds), 9)
             while frac.hasSuffix("0") { frac.removeLast() }
@@ -83,7 +87,7 @@ public struct GoTime: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// Parses RFC 3339 (with optional fraction), as written by Go.
-    public init?(rfc3339 text: String) {
+    package init?(rfc3339 text: String) {
         let b = Array(text.utf8)
         func num(_ from: Int, _ len: Int) -> Int? {
             guard from + len <= b.count else { return nil }

@@ -1,20 +1,20 @@
 import Foundation
 
 /// One index file: which blobs live in which packs (`index/<id>`).
-public struct IndexFile: Sendable {
-    public struct Pack: Sendable {
-        public var id: BlobID
-        public var blobs: [PackEntry]
-        public init(id: BlobID, blobs: [PackEntry]) {
+package struct IndexFile: Sendable {
+    package struct Pack: Sendable {
+        package var id: BlobID
+        package var blobs: [PackEntry]
+        package init(id: BlobID, blobs: [PackEntry]) {
             self.id = id
             self.blobs = blobs
         }
     }
 
-    public var supersedes: [BlobID] = []
-    public var packs: [Pack] = []
+    package var supersedes: [BlobID] = []
+    package var packs: [Pack] = []
 
-    public init(packs: [Pack] = [], supersedes: [BlobID] = []) {
+    package init(packs: [Pack] = [], supersedes: [BlobID] = []) {
         self.packs = packs
         self.supersedes = supersedes
     }
@@ -88,9 +88,18 @@ public struct IndexFile: Sendable {
             }
             let blobs = try (p.blobs ?? []).map { b -> PackEntry in
                 guard let bid = BlobID(hex: b.id), b.type == "data" || b.type == "tree" else {
-                    throw RepositoryError(code: .corrupt, message: "index \(name): invalid blob \"\(b.id)\" (\(b.type)) in pack \(p.id)")
+                    throw RepositoryError(
+                        code: .corrupt,
+                        message: "index \(name): invalid blob \"\(b.id)\" (\(b.type)) in pack \(p.id)"
+                    )
                 }
-                return PackEntry(type: b.type == "data" ? .data : .tree, id: bid, offset: b.offset, length: b.length, uncompressedLength: b.uncompressed_length)
+                return PackEntry(
+                    type: b.type == "data" ? .data : .tree,
+                    id: bid,
+                    offset: b.offset,
+                    length: b.length,
+                    uncompressedLength: b.uncompressed_length
+                )
             }
             return Pack(id: pid, blobs: blobs)
         }

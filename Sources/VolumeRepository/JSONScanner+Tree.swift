@@ -31,7 +31,9 @@ extension JSONScanner {
             switch String(decoding: key, as: UTF8.self) {
             case "name": name = GoQuote.unquote(try p.string())
             case "type":
-                guard let kind = Node.Kind(rawValue: String(decoding: try p.string(), as: UTF8.self)) else { throw Malformed() }
+                guard let kind = Node.Kind(rawValue: String(decoding: try p.string(), as: UTF8.self)) else {
+                    throw Malformed()
+                }
                 type = kind
             case "mode": node.mode = UInt32(truncatingIfNeeded: try p.unsigned())
             case "mtime": node.mtime = try p.time()

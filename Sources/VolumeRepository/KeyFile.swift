@@ -1,6 +1,6 @@
 import Crypto
-import _CryptoExtras
 import Foundation
+import _CryptoExtras
 
 /// A key file (`keys/<id>`): scrypt parameters, salt and the master key encrypted with the derived key.
 struct KeyFile: Sendable {
@@ -29,15 +29,27 @@ struct KeyFile: Sendable {
             throw RepositoryError(code: .corrupt, message: "key file: invalid scrypt parameters N=\(n) r=\(r) p=\(p)")
         }
         let derived = try KDF.Scrypt.deriveKey(
-            from: Array(password.utf8), salt: salt, outputByteCount: 64, rounds: n, blockSize: r, parallelism: p,
-            maxMemory: 128 * r * n * 2 + 1 << 20)
+            from: Array(password.utf8),
+            salt: salt,
+            outputByteCount: 64,
+            rounds: n,
+            blockSize: r,
+            parallelism: p,
+            maxMemory: 128 * r * n * 2 + 1 << 20
+        )
         return CryptoKey(derived: derived.withUnsafeBytes { Array($0) })
     }
 
     /// Creates a key file for `master`, protected by `password`.
     static func create(master: CryptoKey, password: String, parameters: Parameters = .init()) throws -> KeyFile {
         let salt = randomBytes(64)
-        let userKey = try deriveUserKey(password: password, salt: salt, n: parameters.n, r: parameters.r, p: parameters.p)
+        let userKey = try deriveUserKey(
+            password: password,
+            salt: salt,
+            n: parameters.n,
+            r: parameters.r,
+            p: parameters.p
+        )
         var json = GoJSON()
         json.beginObject()
         json.key("mac")
@@ -48,8 +60,15 @@ struct KeyFile: Sendable {
         json.field("encrypt", Data(master.encryptionBytes).base64EncodedString())
         json.endObject()
         return KeyFile(
-            created: .now(), username: SystemInfo.userName, hostname: SystemInfo.hostName,
-            n: parameters.n, r: parameters.r, p: parameters.p, salt: salt, data: try userKey.seal(json.bytes))
+            created: .now(),
+            username: SystemInfo.userName,
+            hostname: SystemInfo.hostName,
+            n: parameters.n,
+            r: parameters.r,
+            p: parameters.p,
+            salt: salt,
+            data: try userKey.seal(json.bytes)
+        )
     }
 
     /// Decrypts the master key with `password`.
@@ -63,7 +82,10 @@ struct KeyFile: Sendable {
             throw RepositoryError(code: .wrongPassword, message: "wrong password")
         }
         struct MasterJSON: Decodable {
-            struct MAC: Decodable { var k: String; var r: String }
+            struct MAC: Decodable {
+                var k: String
+                var r: String
+            }
             var mac: MAC
             var encrypt: String
         }
@@ -120,7 +142,14 @@ struct KeyFile: Sendable {
             throw RepositoryError(code: .corrupt, message: "key file \(name): invalid base64 in salt or data")
         }
         self.init(
-            created: form.created.flatMap(GoTime.init(rfc3339:)) ?? .now(), username: form.username ?? "",
-            hostname: form.hostname ?? "", n: form.N, r: form.r, p: form.p, salt: [UInt8](salt), data: [UInt8](data))
+            created: form.created.flatMap(GoTime.init(rfc3339:)) ?? .now(),
+            username: form.username ?? "",
+            hostname: form.hostname ?? "",
+            n: form.N,
+            r: form.r,
+            p: form.p,
+            salt: [UInt8](salt),
+            data: [UInt8](data)
+        )
     }
 }

@@ -36,8 +36,10 @@ enum LocalFS {
     }
 
     private typealias ListXattr = @convention(c) (UnsafePointer<CChar>?, UnsafeMutablePointer<CChar>?, Int) -> Int
-    private typealias GetXattr = @convention(c) (UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafeMutableRawPointer?, Int) -> Int
-    typealias SetXattr = @convention(c) (UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafeRawPointer?, Int, Int32) -> Int32
+    private typealias GetXattr =
+        @convention(c) (UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafeMutableRawPointer?, Int) -> Int
+    typealias SetXattr =
+        @convention(c) (UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafeRawPointer?, Int, Int32) -> Int32
 
     /// libc's xattr functions, looked up at run time (sys/xattr.h is not part of the Glibc module).
     private static func symbol<T>(_ name: String, as type: T.Type) -> T? {
@@ -65,7 +67,9 @@ enum LocalFS {
             let vsize = path.withCString { p in name.withCString { get(p, $0, nil, 0) } }
             guard vsize >= 0 else { continue }
             var value = [UInt8](repeating: 0, count: max(vsize, 1))
-            let vgot = path.withCString { p in name.withCString { n in value.withUnsafeMutableBytes { get(p, n, $0.baseAddress, vsize) } } }
+            let vgot = path.withCString { p in
+                name.withCString { n in value.withUnsafeMutableBytes { get(p, n, $0.baseAddress, vsize) } }
+            }
             guard vgot >= 0 else { continue }
             result.append(ExtendedAttribute(name: name, value: Array(value[0..<vgot])))
         }

@@ -15,8 +15,14 @@ struct LockFile: Sendable {
 
     static func current(exclusive: Bool) -> LockFile {
         LockFile(
-            time: .now(), exclusive: exclusive, hostname: SystemInfo.hostName, username: SystemInfo.userName,
-            pid: SystemInfo.pid, uid: SystemInfo.uid, gid: SystemInfo.gid)
+            time: .now(),
+            exclusive: exclusive,
+            hostname: SystemInfo.hostName,
+            username: SystemInfo.userName,
+            pid: SystemInfo.pid,
+            uid: SystemInfo.uid,
+            gid: SystemInfo.gid
+        )
     }
 
     /// restic's stale rule: older than 30 minutes, or on this host with a process that no longer exists.
@@ -58,11 +64,18 @@ struct LockFile: Sendable {
     }
 
     init(decoding bytes: [UInt8], name: String) throws {
-        guard let form = try? JSONDecoder().decode(JSONForm.self, from: Data(bytes)), let t = GoTime(rfc3339: form.time) else {
+        guard let form = try? JSONDecoder().decode(JSONForm.self, from: Data(bytes)), let t = GoTime(rfc3339: form.time)
+        else {
             throw RepositoryError(code: .corrupt, message: "lock \(name): invalid JSON")
         }
         self.init(
-            time: t, exclusive: form.exclusive ?? false, hostname: form.hostname ?? "", username: form.username ?? "",
-            pid: form.pid ?? 0, uid: form.uid ?? 0, gid: form.gid ?? 0)
+            time: t,
+            exclusive: form.exclusive ?? false,
+            hostname: form.hostname ?? "",
+            username: form.username ?? "",
+            pid: form.pid ?? 0,
+            uid: form.uid ?? 0,
+            gid: form.gid ?? 0
+        )
     }
 }

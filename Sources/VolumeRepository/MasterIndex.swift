@@ -1,9 +1,9 @@
 import Synchronization
 
 /// Where a blob is stored.
-public struct BlobLocation: Sendable, Hashable {
-    public var pack: BlobID
-    public var entry: PackEntry
+package struct BlobLocation: Sendable, Hashable {
+    package var pack: BlobID
+    package var entry: PackEntry
 }
 
 /// The in-memory union of all index files plus the packs written by this process.

@@ -8,9 +8,12 @@ extension Node {
         json.stringBytes(GoQuote.quote(nameBytes))
         json.field("type", type.rawValue)
         if mode != 0 { json.field("mode", UInt64(mode)) }
-        json.key("mtime"); json.string(mtime.description)
-        json.key("atime"); json.string(atime.description)
-        json.key("ctime"); json.string(ctime.description)
+        json.key("mtime")
+        json.string(mtime.description)
+        json.key("atime")
+        json.string(atime.description)
+        json.key("ctime")
+        json.string(ctime.description)
         json.field("uid", UInt64(uid))
         json.field("gid", UInt64(gid))
         if !user.isEmpty { json.field("user", user) }
@@ -104,20 +107,29 @@ struct NodeJSON: Decodable {
             node.linkTarget = Array((linktarget ?? "").utf8)
         }
         node.extendedAttributes = (extended_attributes ?? []).map {
-            ExtendedAttribute(name: $0.name, value: $0.value.flatMap { Data(base64Encoded: $0) }.map { [UInt8]($0) } ?? [])
+            ExtendedAttribute(
+                name: $0.name,
+                value: $0.value.flatMap { Data(base64Encoded: $0) }.map { [UInt8]($0) } ?? []
+            )
         }
         node.device = device ?? 0
         if let content {
             node.content = try content.map { hex in
                 guard let id = BlobID(hex: hex) else {
-                    throw RepositoryError(code: .corrupt, message: "tree node \"\(name)\": invalid content ID \"\(hex)\"")
+                    throw RepositoryError(
+                        code: .corrupt,
+                        message: "tree node \"\(name)\": invalid content ID \"\(hex)\""
+                    )
                 }
                 return id
             }
         }
         if let subtree {
             guard let id = BlobID(hex: subtree) else {
-                throw RepositoryError(code: .corrupt, message: "tree node \"\(name)\": invalid subtree ID \"\(subtree)\"")
+                throw RepositoryError(
+                    code: .corrupt,
+                    message: "tree node \"\(name)\": invalid subtree ID \"\(subtree)\""
+                )
             }
             node.subtree = id
         }

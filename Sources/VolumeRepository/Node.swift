@@ -1,57 +1,57 @@
 /// One entry of a tree: a file, directory, symlink or special file with its metadata.
 ///
 /// Field names and encoding follow restic's `Node` (see `Node+JSON.swift`).
-public struct Node: Sendable, Hashable {
+package struct Node: Sendable, Hashable {
     /// The kinds of nodes restic knows.
-    public enum Kind: String, Sendable, Hashable {
+    package enum Kind: String, Sendable, Hashable {
         case file, dir, symlink, dev, chardev, fifo, socket, irregular
     }
 
     /// The name as raw bytes (may be invalid UTF-8).
-    public var nameBytes: [UInt8]
-    public var type: Kind
+    package var nameBytes: [UInt8]
+    package var type: Kind
     /// Go `os.FileMode` bits (permissions plus type flags), see `GoFileMode`.
-    public var mode: UInt32 = 0
-    public var mtime = GoTime(seconds: 0, nanoseconds: 0)
-    public var atime = GoTime(seconds: 0, nanoseconds: 0)
-    public var ctime = GoTime(seconds: 0, nanoseconds: 0)
-    public var uid: UInt32 = 0
-    public var gid: UInt32 = 0
-    public var user = ""
-    public var group = ""
-    public var inode: UInt64 = 0
-    public var deviceID: UInt64 = 0
-    public var size: UInt64 = 0
-    public var links: UInt64 = 0
+    package var mode: UInt32 = 0
+    package var mtime = GoTime(seconds: 0, nanoseconds: 0)
+    package var atime = GoTime(seconds: 0, nanoseconds: 0)
+    package var ctime = GoTime(seconds: 0, nanoseconds: 0)
+    package var uid: UInt32 = 0
+    package var gid: UInt32 = 0
+    package var user = ""
+    package var group = ""
+    package var inode: UInt64 = 0
+    package var deviceID: UInt64 = 0
+    package var size: UInt64 = 0
+    package var links: UInt64 = 0
     /// Symlink target bytes.
-    public var linkTarget: [UInt8] = []
-    public var extendedAttributes: [ExtendedAttribute] = []
+    package var linkTarget: [UInt8] = []
+    package var extendedAttributes: [ExtendedAttribute] = []
     /// st_rdev for device nodes.
-    public var device: UInt64 = 0
+    package var device: UInt64 = 0
     /// Data blob IDs of a file; `nil` (JSON `null`) for non-files.
-    public var content: [BlobID]?
+    package var content: [BlobID]?
     /// Tree ID of a directory.
-    public var subtree: BlobID?
+    package var subtree: BlobID?
     /// An error recorded while reading the item.
-    public var error = ""
+    package var error = ""
 
-    public init(nameBytes: [UInt8], type: Kind) {
+    package init(nameBytes: [UInt8], type: Kind) {
         self.nameBytes = nameBytes
         self.type = type
     }
 
     /// The name for display (invalid UTF-8 replaced).
-    public var name: String { String(decoding: nameBytes, as: UTF8.self) }
+    package var name: String { String(decoding: nameBytes, as: UTF8.self) }
 
     /// POSIX permission bits plus setuid/setgid/sticky, from the Go mode.
-    public var posixPermissions: UInt32 { GoFileMode.posixPermissions(mode) }
+    package var posixPermissions: UInt32 { GoFileMode.posixPermissions(mode) }
 }
 
 /// An extended attribute of a node.
-public struct ExtendedAttribute: Sendable, Hashable {
-    public var name: String
-    public var value: [UInt8]
-    public init(name: String, value: [UInt8]) {
+package struct ExtendedAttribute: Sendable, Hashable {
+    package var name: String
+    package var value: [UInt8]
+    package init(name: String, value: [UInt8]) {
         self.name = name
         self.value = value
     }

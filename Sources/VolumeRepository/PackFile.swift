@@ -1,5 +1,6 @@
-import NIOCore
 import Foundation
+import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,17 +27,17 @@ enum HugePages {
 }
 
 /// One blob entry of a pack header.
-public struct PackEntry: Sendable, Hashable {
-    public var type: BlobType
-    public var id: BlobID
+package struct PackEntry: Sendable, Hashable {
+    package var type: BlobType
+    package var id: BlobID
     /// Offset of the encrypted blob in the pack.
-    public var offset: Int
+    package var offset: Int
     /// Encrypted length (includes the 32-byte crypto overhead).
-    public var length: Int
+    package var length: Int
     /// Plaintext length for compressed blobs; `nil` for uncompressed ones.
-    public var uncompressedLength: Int?
+    package var uncompressedLength: Int?
 
-    public init(type: BlobType, id: BlobID, offset: Int, length: Int, uncompressedLength: Int?) {
+    package init(type: BlobType, id: BlobID, offset: Int, length: Int, uncompressedLength: Int?) {
         self.type = type
         self.id = id
         self.offset = offset
@@ -45,7 +46,7 @@ public struct PackEntry: Sendable, Hashable {
     }
 
     /// The plaintext length of the blob.
-    public var plaintextLength: Int { uncompressedLength ?? (length - CryptoKey.overhead) }
+    package var plaintextLength: Int { uncompressedLength ?? (length - CryptoKey.overhead) }
 }
 
 /// Builds a pack file: `blob… ‖ EncHeader ‖ uint32le(len(EncHeader))`.
@@ -82,13 +83,17 @@ struct PackWriter {
 
     /// Appends an already encrypted blob.
     mutating func add(type: BlobType, id: BlobID, sealed: [UInt8], uncompressedLength: Int?) {
-        entries.append(PackEntry(type: type, id: id, offset: size, length: sealed.count, uncompressedLength: uncompressedLength))
+        entries.append(
+            PackEntry(type: type, id: id, offset: size, length: sealed.count, uncompressedLength: uncompressedLength)
+        )
         bytes.writeBytes(sealed)
     }
 
     /// Appends a blob sealed in parts (no intermediate joined copy).
     mutating func add(type: BlobType, id: BlobID, sealed: CryptoKey.Sealed, uncompressedLength: Int?) {
-        entries.append(PackEntry(type: type, id: id, offset: size, length: sealed.count, uncompressedLength: uncompressedLength))
+        entries.append(
+            PackEntry(type: type, id: id, offset: size, length: sealed.count, uncompressedLength: uncompressedLength)
+        )
         bytes.writeBytes(sealed.iv)
         sealed.ciphertext.withUnsafeBytes { _ = bytes.writeBytes($0) }
         bytes.writeBytes(sealed.tag)
@@ -114,7 +119,10 @@ struct PackWriter {
     static func encodeHeader(_ entries: [PackEntry]) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(entries.count * 41)
-        func u32(_ v: Int) { let n = UInt32(v); out += [UInt8(n & 0xff), UInt8((n >> 8) & 0xff), UInt8((n >> 16) & 0xff), UInt8(n >> 24)] }
+        func u32(_ v: Int) {
+            let n = UInt32(v)
+            out += [UInt8(n & 0xff), UInt8((n >> 8) & 0xff), UInt8((n >> 16) & 0xff), UInt8(n >> 24)]
+        }
         for e in entries {
             if let plain = e.uncompressedLength {
                 out.append(e.type == .data ? 2 : 3)
@@ -142,9 +150,13 @@ enum PackReader {
         guard size >= 4 + CryptoKey.overhead else {
             throw RepositoryError(code: .corrupt, message: "pack too short (\(size) bytes)")
         }
-        let hlen = Int(pack[size - 4]) | Int(pack[size - 3]) << 8 | Int(pack[size - 2]) << 16 | Int(pack[size - 1]) << 24
+        let hlen =
+            Int(pack[size - 4]) | Int(pack[size - 3]) << 8 | Int(pack[size - 2]) << 16 | Int(pack[size - 1]) << 24
         guard hlen >= CryptoKey.overhead, hlen + 4 <= size, hlen <= maxHeaderSize else {
-            throw RepositoryError(code: .corrupt, message: "pack header length \(hlen) invalid for a pack of \(size) bytes")
+            throw RepositoryError(
+                code: .corrupt,
+                message: "pack header length \(hlen) invalid for a pack of \(size) bytes"
+            )
         }
         let header = try key.open(UnsafeRawBufferPointer(rebasing: pack[(size - 4 - hlen)..<(size - 4)]))
         return try parseHeader(header, dataEnd: size - 4 - hlen)
@@ -169,9 +181,20 @@ enum PackReader {
                 throw RepositoryError(code: .corrupt, message: "pack header entry \(entries.count): bad ID")
             }
             guard length >= CryptoKey.overhead, offset + length <= dataEnd else {
-                throw RepositoryError(code: .corrupt, message: "pack header entry \(entries.count) (\(id.short)) exceeds the pack")
+                throw RepositoryError(
+                    code: .corrupt,
+                    message: "pack header entry \(entries.count) (\(id.short)) exceeds the pack"
+                )
             }
-            entries.append(PackEntry(type: t % 2 == 0 ? .data : .tree, id: id, offset: offset, length: length, uncompressedLength: plain))
+            entries.append(
+                PackEntry(
+                    type: t % 2 == 0 ? .data : .tree,
+                    id: id,
+                    offset: offset,
+                    length: length,
+                    uncompressedLength: plain
+                )
+            )
             offset += length
             i += need
         }

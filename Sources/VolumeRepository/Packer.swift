@@ -113,7 +113,8 @@ final class BufferPool: Sendable {
             guard !pool.isEmpty else { return [] }
             var best = 0
             for i in pool.indices.dropFirst() {
-                let s = pool[i].capacity, b = pool[best].capacity
+                let s = pool[i].capacity
+                let b = pool[best].capacity
                 if s >= needed ? (b < needed || s < b) : (b < needed && s > b) { best = i }
             }
             return pool.remove(at: best)

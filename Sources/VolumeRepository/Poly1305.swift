@@ -48,7 +48,9 @@ struct Poly1305 {
             // h += m (with the 2^128 bit). UInt128 sums compile to add/adc pairs.
             let m0 = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
             let m1 = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))
-            let (sum, carry) = (UInt128(h1) << 64 | UInt128(h0)).addingReportingOverflow(UInt128(m1) << 64 | UInt128(m0))
+            let (sum, carry) = (UInt128(h1) << 64 | UInt128(h0)).addingReportingOverflow(
+                UInt128(m1) << 64 | UInt128(m0)
+            )
             h0 = UInt64(truncatingIfNeeded: sum)
             h1 = UInt64(truncatingIfNeeded: sum >> 64)
             h2 &+= (carry ? 1 : 0) &+ hibit

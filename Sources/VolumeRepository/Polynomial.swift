@@ -1,21 +1,21 @@
 /// A polynomial over GF(2) of degree < 64, as used by restic's content-defined chunker.
-public struct Polynomial: Hashable, Sendable, CustomStringConvertible {
+package struct Polynomial: Hashable, Sendable, CustomStringConvertible {
     /// The coefficients: bit i is the coefficient of x^i.
-    public var value: UInt64
+    package var value: UInt64
 
-    public init(_ value: UInt64) { self.value = value }
+    package init(_ value: UInt64) { self.value = value }
 
     /// Parses restic's config form: hex without `0x`.
-    public init?(hex: String) {
+    package init?(hex: String) {
         guard let v = UInt64(hex, radix: 16), v != 0 else { return nil }
         value = v
     }
 
     /// Hex without `0x`, as stored in the repository config.
-    public var description: String { String(value, radix: 16) }
+    package var description: String { String(value, radix: 16) }
 
     /// Degree (index of the highest set bit), -1 for zero.
-    public var degree: Int { value == 0 ? -1 : 63 - value.leadingZeroBitCount }
+    package var degree: Int { value == 0 ? -1 : 63 - value.leadingZeroBitCount }
 
     /// `self mod d`.
     func mod(_ d: Polynomial) -> Polynomial {
@@ -43,7 +43,8 @@ public struct Polynomial: Hashable, Sendable, CustomStringConvertible {
     }
 
     func gcd(_ other: Polynomial) -> Polynomial {
-        var a = self, b = other
+        var a = self
+        var b = other
         while b.value != 0 {
             (a, b) = (b, a.mod(b))
         }
@@ -51,7 +52,7 @@ public struct Polynomial: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Ben-Or irreducibility test, as restic's chunker does it.
-    public var isIrreducible: Bool {
+    package var isIrreducible: Bool {
         let deg = degree
         guard deg > 0 else { return false }
         var x2i = Polynomial(2)  // x^(2^i) mod self, i = 0
@@ -64,7 +65,7 @@ public struct Polynomial: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// A random irreducible polynomial of degree 53, as restic's `RandomPolynomial`.
-    public static func random() -> Polynomial {
+    package static func random() -> Polynomial {
         var rng = SystemRandomNumberGenerator()
         while true {
             var f = UInt64.random(in: 0...UInt64.max, using: &rng)

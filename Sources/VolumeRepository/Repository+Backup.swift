@@ -1,5 +1,6 @@
-public import Logging
+package import Logging
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -12,7 +13,7 @@ extension Repository {
     /// Incremental against the latest snapshot of the same host and paths (or `options.parent`): files with
     /// the same size, mtime and inode are not read again. Unreadable items are reported in
     /// `BackupSummary.errors` and skipped; the snapshot is written anyway.
-    public func backup(_ options: BackupOptions, logger: Logger) async throws -> BackupSummary {
+    package func backup(_ options: BackupOptions, logger: Logger) async throws -> BackupSummary {
         try await withLock(exclusive: false, logger: logger) {
             try await runBackup(options, logger: logger)
         }
@@ -30,7 +31,10 @@ extension Repository {
         for raw in options.paths {
             let absolute = Self.clean(raw.hasPrefix("/") ? raw : cwd + "/" + raw)
             guard case .success = LocalFS.lstat(absolute.pathBytes) else {
-                throw RepositoryError(code: .invalidArgument, message: "backup path \(raw) does not exist or cannot be read")
+                throw RepositoryError(
+                    code: .invalidArgument,
+                    message: "backup path \(raw) does not exist or cannot be read"
+                )
             }
             let rel = Self.clean(raw)
             let treePath = raw.hasPrefix("/") || rel.hasPrefix("..") || rel == "." ? absolute : rel
@@ -44,7 +48,9 @@ extension Repository {
         if let ref = options.parent {
             parentEntry = try await findSnapshot(ref)
         } else {
-            parentEntry = try await snapshots().last { $0.snapshot.hostname == host && $0.snapshot.paths.sorted() == paths }
+            parentEntry = try await snapshots().last {
+                $0.snapshot.hostname == host && $0.snapshot.paths.sorted() == paths
+            }
         }
         var parentRoot: Node?
         if let parentEntry {
@@ -53,7 +59,13 @@ extension Repository {
             parentRoot = root
         }
 
-        let archiver = Archiver(repo: self, excludes: options.excludes, progress: options.progress, force: options.force, logger: logger)
+        let archiver = Archiver(
+            repo: self,
+            excludes: options.excludes,
+            progress: options.progress,
+            force: options.force,
+            logger: logger
+        )
         let rootID = try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await archiver.uploader.run(into: self) }
             do {
@@ -119,7 +131,9 @@ extension Repository {
             }
             var node = archiver.makeNode(name: name, path: fsPath, st: st)
             node.type = .dir
-            let next = children.map { (components: $0.components.dropFirst(), base: LocalFS.join($0.base, name), absolute: $0.absolute) }
+            let next = children.map {
+                (components: $0.components.dropFirst(), base: LocalFS.join($0.base, name), absolute: $0.absolute)
+            }
             node.subtree = try await archiveLevel(archiver, entries: next, parent: parentNodes[name])
             nodes.append(node)
         }
@@ -139,7 +153,10 @@ extension Repository {
         for part in path.split(separator: "/") {
             if part == "." { continue }
             if part == ".." {
-                if let last = out.last, last != ".." { out.removeLast(); continue }
+                if let last = out.last, last != ".." {
+                    out.removeLast()
+                    continue
+                }
                 if absolute { continue }
             }
             out.append(part)

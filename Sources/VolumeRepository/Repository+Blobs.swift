@@ -1,5 +1,5 @@
-import ObjectStorage
 import NIOCore
+import ObjectStorage
 
 extension Repository {
     /// Result of storing one blob.
@@ -66,7 +66,7 @@ extension Repository {
     }
 
     /// Uploads partly filled packs and writes the index for everything written so far.
-    public func flush() async throws {
+    package func flush() async throws {
         if let rest = try dataPacker.takeRest(key: key) { try await upload(consume rest) }
         if let rest = try treePacker.takeRest(key: key) { try await upload(consume rest) }
         try await flushIndex()
@@ -103,7 +103,7 @@ extension Repository {
     }
 
     /// Loads one blob by ID.
-    public func loadBlob(_ type: BlobType, id: BlobID) async throws -> [UInt8] {
+    package func loadBlob(_ type: BlobType, id: BlobID) async throws -> [UInt8] {
         guard let location = index.lookup(BlobHandle(id: id, type: type)) else {
             throw RepositoryError(code: .notFound, message: "\(type.name) blob \(id.hex) is not in the index")
         }
@@ -112,7 +112,7 @@ extension Repository {
     }
 
     /// Loads and decodes a tree.
-    public func loadTree(_ id: BlobID) async throws -> Tree {
+    package func loadTree(_ id: BlobID) async throws -> Tree {
         try Tree(decoding: try await loadBlob(.tree, id: id))
     }
 

@@ -3,7 +3,9 @@ import Glibc
 #endif
 extension Repository {
     /// Every item of a snapshot with its `/`-rooted path, parents before children.
-    public func listFiles(snapshot ref: String) async throws -> (snapshot: SnapshotEntry, items: [(path: String, node: Node)]) {
+    package func listFiles(
+        snapshot ref: String
+    ) async throws -> (snapshot: SnapshotEntry, items: [(path: String, node: Node)]) {
         let entry = try await findSnapshot(ref)
         var items: [RestoreItem] = []
         try await collect(tree: entry.snapshot.tree, path: [], depth: 0, into: &items)
@@ -13,11 +15,13 @@ extension Repository {
 
 extension BackupProgress {
     /// Counts files and bytes below `paths` (for an ETA); stops early when `shouldStop` returns true.
-    public func scan(paths: [String], excludes: [String], shouldStop: @Sendable () -> Bool = { false }) {
+    package func scan(paths: [String], excludes: [String], shouldStop: @Sendable () -> Bool = { false }) {
         let matcher = ExcludeMatcher(patterns: excludes)
         var files = 0
         var bytes: UInt64 = 0
-        var stack = paths.map { Repository.clean($0.hasPrefix("/") ? $0 : Repository.currentDirectory() + "/" + $0).pathBytes }
+        var stack = paths.map {
+            Repository.clean($0.hasPrefix("/") ? $0 : Repository.currentDirectory() + "/" + $0).pathBytes
+        }
         while let path = stack.popLast() {
             if shouldStop() { return }
             guard case .success(let st) = LocalFS.lstat(path) else { continue }

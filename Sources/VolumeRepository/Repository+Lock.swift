@@ -1,4 +1,4 @@
-public import Logging
+package import Logging
 import ObjectStorage
 
 extension Repository {
@@ -7,8 +7,10 @@ extension Repository {
     /// Backup and restore take a shared lock; check, prune and forget an exclusive one. Stale locks (older
     /// than 30 minutes, or of a dead process on this host) are ignored.
     /// - Throws: `RepositoryError.locked` naming the holder when a conflicting lock exists.
-    public func withLock<T: Sendable>(
-        exclusive: Bool, logger: Logger, _ body: () async throws -> T
+    package func withLock<T: Sendable>(
+        exclusive: Bool,
+        logger: Logger,
+        _ body: () async throws -> T
     ) async throws -> T {
         try await checkLocks(exclusive: exclusive, ignoring: nil)
         let lockID = try await saveUnpacked(.locks, LockFile.current(exclusive: exclusive).encoded())
@@ -32,7 +34,10 @@ extension Repository {
                 group.addTask {
                     while true {
                         try await Task.sleep(for: .seconds(300))
-                        let fresh = try await self.saveUnpacked(.locks, LockFile.current(exclusive: exclusive).encoded())
+                        let fresh = try await self.saveUnpacked(
+                            .locks,
+                            LockFile.current(exclusive: exclusive).encoded()
+                        )
                         let old = current.withLock { id in
                             defer { id = fresh }
                             return id
@@ -59,20 +64,24 @@ extension Repository {
 
     private func checkLocks(exclusive: Bool, ignoring own: BlobID?) async throws {
         for (id, _) in try await list(.locks) where id != own {
-            guard let bytes = try? await loadUnpacked(.locks, id), let lock = try? LockFile(decoding: bytes, name: id.hex) else {
+            guard let bytes = try? await loadUnpacked(.locks, id),
+                let lock = try? LockFile(decoding: bytes, name: id.hex)
+            else {
                 continue
             }
             if lock.isStale() { continue }
             if exclusive || lock.exclusive {
                 throw RepositoryError(
                     code: .locked,
-                    message: "repository is already locked \(lock.exclusive ? "exclusively " : "")by PID \(lock.pid) on \(lock.hostname) by \(lock.username) (lock \(id.short), created \(lock.time)); use `unlock` if it is stale")
+                    message:
+                        "repository is already locked \(lock.exclusive ? "exclusively " : "")by PID \(lock.pid) on \(lock.hostname) by \(lock.username) (lock \(id.short), created \(lock.time)); use `unlock` if it is stale"
+                )
             }
         }
     }
 
     /// Removes stale locks (or all locks with `all`); returns how many were removed.
-    public func unlock(all: Bool = false) async throws -> Int {
+    package func unlock(all: Bool = false) async throws -> Int {
         var removed = 0
         for (id, _) in try await list(.locks) {
             let lock = try? LockFile(decoding: try await loadUnpacked(.locks, id), name: id.hex)

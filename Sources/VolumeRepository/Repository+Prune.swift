@@ -1,19 +1,19 @@
-public import Logging
 import Foundation
+package import Logging
 import ObjectStorage
 
 /// What `prune` did.
-public struct PruneSummary: Sendable {
-    public var packsDeleted = 0
-    public var packsRepacked = 0
-    public var packsKept = 0
-    public var blobsRemoved = 0
-    public var bytesFreed: Int = 0
-    public var indexFilesReplaced = 0
+package struct PruneSummary: Sendable {
+    package var packsDeleted = 0
+    package var packsRepacked = 0
+    package var packsKept = 0
+    package var blobsRemoved = 0
+    package var bytesFreed: Int = 0
+    package var indexFilesReplaced = 0
     /// Pack files no index refers to (left by a backup killed before it wrote its index), removed.
-    public var unreferencedPacksDeleted = 0
+    package var unreferencedPacksDeleted = 0
     /// What writes interrupted by a kill left (temporary files, unfinished S3 multipart uploads), removed.
-    public var abandonedWritesRemoved = 0
+    package var abandonedWritesRemoved = 0
 }
 
 extension Repository {
@@ -21,7 +21,7 @@ extension Repository {
     /// index is replaced by one that supersedes the old index files. What killed backups left behind goes
     /// too: pack files no index refers to, and the store's temporary files of interrupted writes (safe under
     /// the exclusive lock: no other writer is running).
-    public func prune(logger: Logger) async throws -> PruneSummary {
+    package func prune(logger: Logger) async throws -> PruneSummary {
         try await withLock(exclusive: true, logger: logger) {
             try await runPrune(logger: logger)
         }
@@ -49,7 +49,7 @@ extension Repository {
             let usedEntries = entries.filter { used.contains(BlobHandle(id: $0.id, type: $0.type)) }
             if usedEntries.count == entries.count && stored.contains(pack) {
                 keepPacks.append(IndexFile.Pack(id: pack, blobs: entries))
-                entries.forEach { written.insert(BlobHandle(id: $0.id, type: $0.type)) }
+                for entry in entries { written.insert(BlobHandle(id: entry.id, type: entry.type)) }
                 summary.packsKept += 1
                 continue
             }
@@ -64,8 +64,14 @@ extension Repository {
             for e in usedEntries where !written.contains(BlobHandle(id: e.id, type: e.type)) {
                 // Verify before copying the ciphertext as is.
                 _ = try bytes.withUnsafeBytes { try decodeBlob(e, in: $0) }
-                var writer = writers.removeValue(forKey: e.type) ?? PackWriter(capacity: configuration.packSize + 1024 * 1024)
-                writer.add(type: e.type, id: e.id, sealed: Array(bytes[e.offset..<(e.offset + e.length)]), uncompressedLength: e.uncompressedLength)
+                var writer =
+                    writers.removeValue(forKey: e.type) ?? PackWriter(capacity: configuration.packSize + 1024 * 1024)
+                writer.add(
+                    type: e.type,
+                    id: e.id,
+                    sealed: Array(bytes[e.offset..<(e.offset + e.length)]),
+                    uncompressedLength: e.uncompressedLength
+                )
                 written.insert(BlobHandle(id: e.id, type: e.type))
                 if writer.size >= configuration.packSize {
                     try await upload(try writer.seal(key: key))
@@ -75,7 +81,9 @@ extension Repository {
             }
         }
         for type in Array(writers.keys) {
-            if var writer = writers.removeValue(forKey: type), !writer.isEmpty { try await upload(try writer.seal(key: key)) }
+            if var writer = writers.removeValue(forKey: type), !writer.isEmpty {
+                try await upload(try writer.seal(key: key))
+            }
         }
         let repacked = index.takeUnsaved()
         let newIndex = IndexFile(packs: keepPacks + repacked, supersedes: oldIndexes)
@@ -93,9 +101,15 @@ extension Repository {
         // Only the repository's own folders: a repository at a bucket's root must not abort the uploads of
         // other writers in the same bucket.
         for kind in [FileKind.data, .index, .snapshots, .keys, .locks] {
-            summary.abandonedWritesRemoved += try await store.removeAbandonedWrites(prefix: prefix + kind.rawValue + "/", before: started)
+            summary.abandonedWritesRemoved += try await store.removeAbandonedWrites(
+                prefix: prefix + kind.rawValue + "/",
+                before: started
+            )
         }
-        logger.info("prune finished", metadata: ["packs.deleted": "\(summary.packsDeleted)", "packs.repacked": "\(summary.packsRepacked)"])
+        logger.info(
+            "prune finished",
+            metadata: ["packs.deleted": "\(summary.packsDeleted)", "packs.repacked": "\(summary.packsRepacked)"]
+        )
         return summary
     }
 

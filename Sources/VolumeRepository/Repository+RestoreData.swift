@@ -1,6 +1,7 @@
 import NIOCore
 import ObjectStorage
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -10,7 +11,9 @@ import Darwin
 extension Repository {
     /// Downloads each needed pack once and writes its blobs to every file offset that uses them.
     func writeContents(
-        _ files: [(path: [UInt8], node: Node)], sparse: Bool, progress: BackupProgress?,
+        _ files: [(path: [UInt8], node: Node)],
+        sparse: Bool,
+        progress: BackupProgress?,
         fail: @escaping @Sendable (_ path: [UInt8], _ message: String) -> Void
     ) async throws {
         // blob → [(file index, offset)]
@@ -28,7 +31,9 @@ extension Repository {
         }
         var byPack: [BlobID: [PackEntry]] = [:]
         for id in uses.keys {
-            if let loc = index.lookup(BlobHandle(id: id, type: .data)) { byPack[loc.pack, default: []].append(loc.entry) }
+            if let loc = index.lookup(BlobHandle(id: id, type: .data)) {
+                byPack[loc.pack, default: []].append(loc.entry)
+            }
         }
         let paths = files.map(\.path)
         // Pack reads wait on I/O and writes on the file system: more workers than cores keep both busy.
@@ -46,10 +51,16 @@ extension Repository {
                                 bytes = try await self.store.getData(self.objectKey(.data, pack), range: part.range)
                                 guard bytes.readableBytes == part.range.count else {
                                     throw RepositoryError(
-                                        code: .corrupt, message: "short read: \(bytes.readableBytes) of \(part.range.count) bytes")
+                                        code: .corrupt,
+                                        message: "short read: \(bytes.readableBytes) of \(part.range.count) bytes"
+                                    )
                                 }
                             } catch {
-                                for e in part.entries { for (f, _) in usesByBlob[e.id] ?? [] { fail(paths[f], "pack \(pack.short): \(error)") } }
+                                for e in part.entries {
+                                    for (f, _) in usesByBlob[e.id] ?? [] {
+                                        fail(paths[f], "pack \(pack.short): \(error)")
+                                    }
+                                }
                                 continue
                             }
                             for var e in part.entries {
@@ -57,12 +68,21 @@ extension Repository {
                                 e.offset -= part.range.lowerBound
                                 let data: [UInt8]
                                 do {
-                                    data = try bytes.withUnsafeReadableBytes { try self.decodeBlob(e, in: $0, verify: false) }
+                                    data = try bytes.withUnsafeReadableBytes {
+                                        try self.decodeBlob(e, in: $0, verify: false)
+                                    }
                                 } catch {
                                     for (f, _) in usesByBlob[id] ?? [] { fail(paths[f], "blob \(id.short): \(error)") }
                                     continue
                                 }
-                                Self.write(data, uses: usesByBlob[id] ?? [], paths: paths, sparse: sparse, progress: progress, fail: fail)
+                                Self.write(
+                                    data,
+                                    uses: usesByBlob[id] ?? [],
+                                    paths: paths,
+                                    sparse: sparse,
+                                    progress: progress,
+                                    fail: fail
+                                )
                             }
                         }
                     }
@@ -80,7 +100,11 @@ extension Repository {
 
     /// Groups blobs of one pack into byte ranges to read: sorted by offset, neighbours closer than `maxGap`
     /// share one range as long as it stays within `maxSize` bytes.
-    static func coalesce(_ entries: [PackEntry], maxGap: Int, maxSize: Int = .max) -> [(range: Range<Int>, entries: [PackEntry])] {
+    static func coalesce(
+        _ entries: [PackEntry],
+        maxGap: Int,
+        maxSize: Int = .max
+    ) -> [(range: Range<Int>, entries: [PackEntry])] {
         var result: [(range: Range<Int>, entries: [PackEntry])] = []
         for e in entries.sorted(by: { $0.offset < $1.offset }) {
             let range = e.offset..<(e.offset + e.length)
@@ -98,7 +122,11 @@ extension Repository {
 
     /// Writes one decoded blob to every file offset that uses it (holes for zero blobs when `sparse`).
     static func write(
-        _ data: [UInt8], uses: [(Int, Int)], paths: [[UInt8]], sparse: Bool, progress: BackupProgress?,
+        _ data: [UInt8],
+        uses: [(Int, Int)],
+        paths: [[UInt8]],
+        sparse: Bool,
+        progress: BackupProgress?,
         fail: @Sendable (_ path: [UInt8], _ message: String) -> Void
     ) {
         let zero = sparse && data.allSatisfy { $0 == 0 }

@@ -1,6 +1,6 @@
-public import ObjectStorage
-public import Logging
+package import Logging
 import NIOCore
+package import ObjectStorage
 import Synchronization
 
 /// A restic-format (v2) repository stored in an `ObjectStore` under a key prefix.
@@ -10,26 +10,28 @@ import Synchronization
 /// let repo = try await Repository.open(store: store, password: "secret", logger: logger)
 /// let summary = try await repo.backup(BackupOptions(paths: ["/data"]), logger: logger)
 /// ```
-public final class Repository: Sendable {
+package final class Repository: Sendable {
     /// How blobs are written.
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// Target pack size in bytes (restic's default: 16 MiB).
-        public var packSize: Int
+        package var packSize: Int
         /// Compress blobs with zstd (restic's `auto`); stored uncompressed when it does not shrink.
-        public var compression: Bool
+        package var compression: Bool
         /// zstd level. restic's `auto` is klauspost/compress `SpeedDefault`, its own encoder (documented as
         /// "roughly level 3"); libzstd level 2 gives repositories of the same size (within 0.5 % on the
         /// benchmark dataset) at ~20 % less CPU than level 3, so `auto` maps to 2 here.
-        public var compressionLevel: Int32
+        package var compressionLevel: Int32
         /// How many files (backup) or packs (check) are processed at once; restore reads twice as many
         /// pack ranges at once. A backup also hashes, compresses and encrypts one chunk per file while the
         /// next is chunked, so 2 keeps two cores busy; more adds memory (chunk and pack buffers), not speed.
-        public var parallelism: Int
+        package var parallelism: Int
         /// scrypt parameters for new keys.
         var keyParameters: KeyFile.Parameters
 
-        public init(
-            packSize: Int = 16 * 1024 * 1024, compression: Bool = true, compressionLevel: Int32 = Configuration.autoLevel,
+        package init(
+            packSize: Int = 16 * 1024 * 1024,
+            compression: Bool = true,
+            compressionLevel: Int32 = Configuration.autoLevel,
             parallelism: Int = 2
         ) {
             self.packSize = packSize
@@ -40,23 +42,23 @@ public final class Repository: Sendable {
         }
 
         /// The zstd level of restic's `auto` mode (see `compressionLevel`).
-        public static let autoLevel: Int32 = 2
+        package static let autoLevel: Int32 = 2
         /// The zstd level of restic's `max` mode.
-        public static let maxLevel: Int32 = 19
+        package static let maxLevel: Int32 = 19
 
         /// Cheap scrypt parameters for tests (N=1024, r=8, p=1).
-        public static var testing: Configuration {
+        package static var testing: Configuration {
             var c = Configuration()
             c.keyParameters = .init(n: 1024, r: 8, p: 1)
             return c
         }
     }
 
-    public let store: any ObjectStore
+    package let store: any ObjectStore
     /// Key prefix of the repository inside the store: "" or ending in "/".
-    public let prefix: String
-    public let config: RepositoryConfig
-    public let configuration: Configuration
+    package let prefix: String
+    package let config: RepositoryConfig
+    package let configuration: Configuration
     let key: CryptoKey
     let chunker: Chunker
     let zstd: Zstd
@@ -67,7 +69,13 @@ public final class Repository: Sendable {
     let sealBuffers: BufferPool
     let treePacker: Packer
 
-    init(store: any ObjectStore, prefix: String, config: RepositoryConfig, key: CryptoKey, configuration: Configuration) throws {
+    init(
+        store: any ObjectStore,
+        prefix: String,
+        config: RepositoryConfig,
+        key: CryptoKey,
+        configuration: Configuration
+    ) throws {
         self.store = store
         self.prefix = prefix.isEmpty || prefix.hasSuffix("/") ? prefix : prefix + "/"
         self.config = config
@@ -83,7 +91,7 @@ public final class Repository: Sendable {
     // MARK: keys of stored files
 
     /// The file kinds of the layout.
-    public enum FileKind: String, Sendable {
+    package enum FileKind: String, Sendable {
         case data, keys, index, snapshots, locks
     }
 
@@ -99,13 +107,19 @@ public final class Repository: Sendable {
 
     /// Creates a new repository (format v2) protected by `password`.
     /// - Throws: `RepositoryError.alreadyExists` when a `config` exists at the location.
-    public static func initialize(
-        store: any ObjectStore, prefix: String = "", password: String, configuration: Configuration = .init(),
+    package static func initialize(
+        store: any ObjectStore,
+        prefix: String = "",
+        password: String,
+        configuration: Configuration = .init(),
         logger: Logger
     ) async throws -> Repository {
         let p = prefix.isEmpty || prefix.hasSuffix("/") ? prefix : prefix + "/"
         if try await store.head(p + "config") != nil {
-            throw RepositoryError(code: .alreadyExists, message: "a repository already exists at this location (config found)")
+            throw RepositoryError(
+                code: .alreadyExists,
+                message: "a repository already exists at this location (config found)"
+            )
         }
         let master = CryptoKey.random()
         let config = RepositoryConfig.random()
@@ -121,8 +135,11 @@ public final class Repository: Sendable {
 
     /// Opens an existing repository: tries every key file with `password`, then reads the config.
     /// - Throws: `RepositoryError.notARepository`, `.wrongPassword`.
-    public static func open(
-        store: any ObjectStore, prefix: String = "", password: String, configuration: Configuration = .init(),
+    package static func open(
+        store: any ObjectStore,
+        prefix: String = "",
+        password: String,
+        configuration: Configuration = .init(),
         logger: Logger
     ) async throws -> Repository {
         let p = prefix.isEmpty || prefix.hasSuffix("/") ? prefix : prefix + "/"
@@ -181,7 +198,7 @@ public final class Repository: Sendable {
     }
 
     /// Lists the IDs of the files of one kind.
-    public func list(_ kind: FileKind) async throws -> [(id: BlobID, size: Int)] {
+    package func list(_ kind: FileKind) async throws -> [(id: BlobID, size: Int)] {
         try await store.listAll(prefix: prefix + kind.rawValue + "/").compactMap { info in
             guard let name = info.key.split(separator: "/").last, let id = BlobID(hex: String(name)) else { return nil }
             return (id, info.size)
@@ -209,7 +226,10 @@ public final class Repository: Sendable {
     func loadUnpacked(_ kind: FileKind, _ id: BlobID) async throws -> [UInt8] {
         let sealed = try await read(objectKey(kind, id))
         guard BlobID.hash(sealed) == id else {
-            throw RepositoryError(code: .corrupt, message: "\(kind.rawValue)/\(id.hex): content does not match its name")
+            throw RepositoryError(
+                code: .corrupt,
+                message: "\(kind.rawValue)/\(id.hex): content does not match its name"
+            )
         }
         let plain = try key.open(sealed)
         guard let first = plain.first else { return [] }
@@ -252,7 +272,7 @@ public final class Repository: Sendable {
     // MARK: snapshots
 
     /// All snapshots, oldest first.
-    public func snapshots() async throws -> [SnapshotEntry] {
+    package func snapshots() async throws -> [SnapshotEntry] {
         var result: [SnapshotEntry] = []
         for (id, _) in try await list(.snapshots) {
             let snap = try Snapshot(decoding: try await loadUnpacked(.snapshots, id), name: id.hex)
@@ -262,16 +282,20 @@ public final class Repository: Sendable {
     }
 
     /// Finds a snapshot by full ID, unique prefix, or `latest`.
-    public func findSnapshot(_ ref: String) async throws -> SnapshotEntry {
+    package func findSnapshot(_ ref: String) async throws -> SnapshotEntry {
         let all = try await snapshots()
         if ref == "latest" {
-            guard let last = all.last else { throw RepositoryError(code: .notFound, message: "no snapshots in the repository") }
+            guard let last = all.last else {
+                throw RepositoryError(code: .notFound, message: "no snapshots in the repository")
+            }
             return last
         }
         let matches = all.filter { $0.id.hex.hasPrefix(ref.lowercased()) }
         guard matches.count == 1, !ref.isEmpty else {
             throw RepositoryError(
-                code: .notFound, message: matches.isEmpty ? "no snapshot matches \"\(ref)\"" : "snapshot prefix \"\(ref)\" is ambiguous")
+                code: .notFound,
+                message: matches.isEmpty ? "no snapshot matches \"\(ref)\"" : "snapshot prefix \"\(ref)\" is ambiguous"
+            )
         }
         return matches[0]
     }

@@ -1,12 +1,12 @@
 import Foundation
 
 /// The repository's `config` file: format version, repository ID and the chunker polynomial.
-public struct RepositoryConfig: Sendable, Hashable {
-    public var version: Int
-    public var id: String
-    public var chunkerPolynomial: Polynomial
+package struct RepositoryConfig: Sendable, Hashable {
+    package var version: Int
+    package var id: String
+    package var chunkerPolynomial: Polynomial
 
-    public init(version: Int = 2, id: String, chunkerPolynomial: Polynomial) {
+    package init(version: Int = 2, id: String, chunkerPolynomial: Polynomial) {
         self.version = version
         self.id = id
         self.chunkerPolynomial = chunkerPolynomial
@@ -41,10 +41,16 @@ public struct RepositoryConfig: Sendable, Hashable {
             throw RepositoryError(code: .corrupt, message: "config: invalid JSON", cause: error)
         }
         guard form.version == 1 || form.version == 2 else {
-            throw RepositoryError(code: .unsupported, message: "config: repository version \(form.version) is not supported (1 or 2)")
+            throw RepositoryError(
+                code: .unsupported,
+                message: "config: repository version \(form.version) is not supported (1 or 2)"
+            )
         }
         guard let poly = Polynomial(hex: form.chunker_polynomial) else {
-            throw RepositoryError(code: .corrupt, message: "config: invalid chunker_polynomial \"\(form.chunker_polynomial)\"")
+            throw RepositoryError(
+                code: .corrupt,
+                message: "config: invalid chunker_polynomial \"\(form.chunker_polynomial)\""
+            )
         }
         version = form.version
         id = form.id

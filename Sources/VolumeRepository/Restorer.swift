@@ -1,5 +1,6 @@
-public import Logging
+package import Logging
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -7,21 +8,25 @@ import Darwin
 #endif
 
 /// What to restore and where (`lifeboat repo restore`).
-public struct RestoreOptions: Sendable {
+package struct RestoreOptions: Sendable {
     /// Snapshot ID, unique prefix or `latest`.
-    public var snapshot: String
+    package var snapshot: String
     /// Directory to restore into (created when missing).
-    public var target: String
+    package var target: String
     /// Only restore paths matching these patterns (and their parents); empty restores everything.
-    public var includes: [String]
+    package var includes: [String]
     /// Skip paths matching these patterns.
-    public var excludes: [String]
+    package var excludes: [String]
     /// Leave holes for all-zero chunks instead of writing zeros.
-    public var sparse: Bool
-    public var progress: BackupProgress?
+    package var sparse: Bool
+    package var progress: BackupProgress?
 
-    public init(
-        snapshot: String = "latest", target: String, includes: [String] = [], excludes: [String] = [], sparse: Bool = true,
+    package init(
+        snapshot: String = "latest",
+        target: String,
+        includes: [String] = [],
+        excludes: [String] = [],
+        sparse: Bool = true,
         progress: BackupProgress? = nil
     ) {
         self.snapshot = snapshot
@@ -34,15 +39,15 @@ public struct RestoreOptions: Sendable {
 }
 
 /// What a restore did.
-public struct RestoreSummary: Sendable {
-    public var snapshotID: BlobID
-    public var files = 0
-    public var directories = 0
-    public var otherItems = 0
-    public var bytes: UInt64 = 0
-    public var errors: [ItemError] = []
-    public var seconds: Double = 0
-    public var isComplete: Bool { errors.isEmpty }
+package struct RestoreSummary: Sendable {
+    package var snapshotID: BlobID
+    package var files = 0
+    package var directories = 0
+    package var otherItems = 0
+    package var bytes: UInt64 = 0
+    package var errors: [ItemError] = []
+    package var seconds: Double = 0
+    package var isComplete: Bool { errors.isEmpty }
 }
 
 /// One item to restore: its path below the target and its node.
@@ -55,7 +60,7 @@ struct RestoreItem: Sendable {
 extension Repository {
     /// Restores a snapshot into `options.target`: contents, modes, ownership (as root), timestamps, symlinks,
     /// empty directories, hard links, extended attributes, sparse files.
-    public func restore(_ options: RestoreOptions, logger: Logger) async throws -> RestoreSummary {
+    package func restore(_ options: RestoreOptions, logger: Logger) async throws -> RestoreSummary {
         try await withLock(exclusive: false, logger: logger) {
             try await runRestore(options, logger: logger)
         }
@@ -66,7 +71,9 @@ extension Repository {
         let begin = clock.now
         let entry = try await findSnapshot(options.snapshot)
         var summary = RestoreSummary(snapshotID: entry.id)
-        let target = Self.clean(options.target.hasPrefix("/") ? options.target : Self.currentDirectory() + "/" + options.target)
+        let target = Self.clean(
+            options.target.hasPrefix("/") ? options.target : Self.currentDirectory() + "/" + options.target
+        )
         let targetBytes = target.pathBytes
         if case .failure = LocalFS.lstat(targetBytes) {
             guard Self.makeDirectories(targetBytes) else {
@@ -75,7 +82,11 @@ extension Repository {
         }
         var items: [RestoreItem] = []
         try await collect(tree: entry.snapshot.tree, path: [], depth: 0, into: &items)
-        items = Self.filter(items, includes: ExcludeMatcher(patterns: options.includes), excludes: ExcludeMatcher(patterns: options.excludes))
+        items = Self.filter(
+            items,
+            includes: ExcludeMatcher(patterns: options.includes),
+            excludes: ExcludeMatcher(patterns: options.excludes)
+        )
 
         let errors = ErrorList()
         let fail: @Sendable (_ path: [UInt8], _ message: String) -> Void = { path, message in
@@ -171,7 +182,9 @@ extension Repository {
     func collect(tree id: BlobID, path: [UInt8], depth: Int, into items: inout [RestoreItem]) async throws {
         let tree = try await loadTree(id)
         for node in tree.nodes {
-            guard !node.nameBytes.isEmpty, !node.nameBytes.contains(0x2f), node.nameBytes != [0x2e], node.nameBytes != [0x2e, 0x2e] else {
+            guard !node.nameBytes.isEmpty, !node.nameBytes.contains(0x2f), node.nameBytes != [0x2e],
+                node.nameBytes != [0x2e, 0x2e]
+            else {
                 continue
             }
             let childPath = path.isEmpty ? node.nameBytes : path + [0x2f] + node.nameBytes
@@ -219,7 +232,9 @@ extension Repository {
     /// Runs `body` over `items` on `workers` tasks, each taking a contiguous slice (neighbouring items
     /// usually share a directory, so slices keep the workers out of each other's directories).
     static func forEachInParallel<T: Sendable>(
-        _ items: [T], workers: Int, _ body: @escaping @Sendable (_ index: Int, _ item: T) -> Void
+        _ items: [T],
+        workers: Int,
+        _ body: @escaping @Sendable (_ index: Int, _ item: T) -> Void
     ) async {
         let n = max(1, min(workers, items.count))
         await withTaskGroup(of: Void.self) { group in
@@ -243,7 +258,12 @@ extension Repository {
     }
 
     /// Sets ownership (as root), mode, extended attributes and timestamps.
-    static func applyMetadata(_ path: [UInt8], _ node: Node, isRoot: Bool, fail: (_ path: [UInt8], _ message: String) -> Void) {
+    static func applyMetadata(
+        _ path: [UInt8],
+        _ node: Node,
+        isRoot: Bool,
+        fail: (_ path: [UInt8], _ message: String) -> Void
+    ) {
         if isRoot, path.withCString({ lchown($0, uid_t(node.uid), gid_t(node.gid)) }) != 0 {
             fail(path, "lchown: \(Errno(errno))")
         }

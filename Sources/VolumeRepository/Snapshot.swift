@@ -1,21 +1,21 @@
 import Foundation
 
 /// A snapshot (`snapshots/<id>`): the root tree of one backup plus who, where and when.
-public struct Snapshot: Sendable, Hashable {
-    public var time: GoTime
-    public var parent: BlobID?
-    public var tree: BlobID
-    public var paths: [String]
-    public var hostname: String = ""
-    public var username: String = ""
-    public var uid: UInt32 = 0
-    public var gid: UInt32 = 0
-    public var excludes: [String] = []
-    public var tags: [String] = []
-    public var original: BlobID?
-    public var programVersion: String = ""
+package struct Snapshot: Sendable, Hashable {
+    package var time: GoTime
+    package var parent: BlobID?
+    package var tree: BlobID
+    package var paths: [String]
+    package var hostname: String = ""
+    package var username: String = ""
+    package var uid: UInt32 = 0
+    package var gid: UInt32 = 0
+    package var excludes: [String] = []
+    package var tags: [String] = []
+    package var original: BlobID?
+    package var programVersion: String = ""
 
-    public init(time: GoTime, tree: BlobID, paths: [String]) {
+    package init(time: GoTime, tree: BlobID, paths: [String]) {
         self.time = time
         self.tree = tree
         self.paths = paths
@@ -82,7 +82,7 @@ public struct Snapshot: Sendable, Hashable {
 }
 
 /// A snapshot with its ID.
-public struct SnapshotEntry: Sendable, Hashable {
-    public var id: BlobID
-    public var snapshot: Snapshot
+package struct SnapshotEntry: Sendable, Hashable {
+    package var id: BlobID
+    package var snapshot: Snapshot
 }

@@ -20,22 +20,42 @@ package enum StageLimits {
     ///   - blobs: sample blobs as the backup compresses them (small files whole, large ones in chunks).
     ///   - chunkerSample: a few MiB of file data for the chunker.
     ///   - levels: zstd levels to measure.
-    package static func measure(blobs: [[UInt8]], chunkerSample: [UInt8], levels: [Int32], seconds: Double = 1) throws -> [Result] {
+    package static func measure(
+        blobs: [[UInt8]],
+        chunkerSample: [UInt8],
+        levels: [Int32],
+        seconds: Double = 1
+    ) throws -> [Result] {
         var results: [Result] = []
         let mib = [UInt8](repeating: 0x5a, count: 1 << 20)
-        results.append(Result(stage: "SHA-256", mbPerSecond: rate(bytes: mib.count, seconds: seconds) { _ = SHA256.hash(data: mib) }, ratio: 1))
+        results.append(
+            Result(
+                stage: "SHA-256",
+                mbPerSecond: rate(bytes: mib.count, seconds: seconds) { _ = SHA256.hash(data: mib) },
+                ratio: 1
+            )
+        )
         let key = SymmetricKey(size: .bits256)
         let nonce = try AES._CTR.Nonce(nonceBytes: [UInt8](repeating: 1, count: 16))
         results.append(
             Result(
-                stage: "AES-256-CTR", mbPerSecond: rate(bytes: mib.count, seconds: seconds) { _ = try? AES._CTR.encrypt(mib, using: key, nonce: nonce) },
-                ratio: 1))
+                stage: "AES-256-CTR",
+                mbPerSecond: rate(bytes: mib.count, seconds: seconds) {
+                    _ = try? AES._CTR.encrypt(mib, using: key, nonce: nonce)
+                },
+                ratio: 1
+            )
+        )
         let polyKey = [UInt8](repeating: 7, count: 32)
         results.append(
             Result(
                 stage: "Poly1305 (ours)",
-                mbPerSecond: rate(bytes: mib.count, seconds: seconds) { mib.withUnsafeBytes { _ = Poly1305.tag(key: polyKey, message: $0) } },
-                ratio: 1))
+                mbPerSecond: rate(bytes: mib.count, seconds: seconds) {
+                    mib.withUnsafeBytes { _ = Poly1305.tag(key: polyKey, message: $0) }
+                },
+                ratio: 1
+            )
+        )
         var scanner = ChunkScanner(try Chunker(polynomial: Polynomial(0x3DA3_358B_4DC1_73)))
         results.append(
             Result(
@@ -45,12 +65,17 @@ package enum StageLimits {
                         scanner.reset()
                         var start = 0
                         // Hash everything after one minimum-size skip, as in a long chunk.
-                        while start < raw.count, let cut = scanner.scan(UnsafeRawBufferPointer(rebasing: raw[start...]), from: 0) {
+                        while start < raw.count,
+                            let cut = scanner.scan(UnsafeRawBufferPointer(rebasing: raw[start...]), from: 0)
+                        {
                             start += max(cut, Chunker.minSize)
                             scanner.reset()
                         }
                     }
-                }, ratio: 1))
+                },
+                ratio: 1
+            )
+        )
         let sampleBytes = blobs.reduce(0) { $0 + $1.count }
         for level in levels {
             let zstd = Zstd(level: level)
@@ -59,10 +84,18 @@ package enum StageLimits {
             let compress = rate(bytes: sampleBytes, seconds: seconds) {
                 for b in blobs { b.withUnsafeBytes { zstd.withCompressed($0) { _ in } } }
             }
-            results.append(Result(stage: "zstd level \(level) compress", mbPerSecond: compress, ratio: Double(out) / Double(max(1, sampleBytes))))
+            results.append(
+                Result(
+                    stage: "zstd level \(level) compress",
+                    mbPerSecond: compress,
+                    ratio: Double(out) / Double(max(1, sampleBytes))
+                )
+            )
             let frames = blobs.map { b in b.withUnsafeBytes { zstd.compress($0) ?? [] } }
             let decompress = rate(bytes: sampleBytes, seconds: seconds) {
-                for (f, b) in zip(frames, blobs) { f.withUnsafeBytes { _ = try? Zstd.decompress($0, expectedSize: b.count) } }
+                for (f, b) in zip(frames, blobs) {
+                    f.withUnsafeBytes { _ = try? Zstd.decompress($0, expectedSize: b.count) }
+                }
             }
             results.append(Result(stage: "zstd level \(level) decompress", mbPerSecond: decompress, ratio: 1))
         }

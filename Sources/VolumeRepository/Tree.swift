@@ -1,10 +1,10 @@
 import Foundation
 
 /// A directory listing: nodes sorted by name bytes, stored as a tree blob.
-public struct Tree: Sendable, Hashable {
-    public var nodes: [Node]
+package struct Tree: Sendable, Hashable {
+    package var nodes: [Node]
 
-    public init(nodes: [Node] = []) { self.nodes = nodes }
+    package init(nodes: [Node] = []) { self.nodes = nodes }
 
     /// Sorts nodes by name bytes, as restic requires.
     mutating func sort() {
@@ -12,7 +12,7 @@ public struct Tree: Sendable, Hashable {
     }
 
     /// The blob bytes: `{"nodes":[…]}` plus a newline, exactly as restic writes them.
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var json = GoJSON(capacity: 64 + nodes.count * 400)
         json.beginObject()
         json.key("nodes")
@@ -29,7 +29,7 @@ public struct Tree: Sendable, Hashable {
     }
 
     /// Decodes tree blob bytes.
-    public init(decoding bytes: [UInt8]) throws {
+    package init(decoding bytes: [UInt8]) throws {
         if let nodes = try? JSONScanner.treeNodes(bytes) {
             self.init(nodes: nodes)
         } else {
@@ -49,7 +49,7 @@ public struct Tree: Sendable, Hashable {
     }
 
     /// The node with the given name.
-    public func node(named name: [UInt8]) -> Node? {
+    package func node(named name: [UInt8]) -> Node? {
         nodes.first { $0.nameBytes == name }
     }
 }

@@ -52,7 +52,9 @@ final class Zstd: Sendable {
     /// Compresses `input` into one zstd frame held in a pooled buffer and passes it to `body`; `body` gets
     /// `nil` when the frame would not be smaller than `limit` bytes. The frame is only valid inside `body`.
     func withCompressed<R>(
-        _ input: UnsafeRawBufferPointer, limit: Int? = nil, _ body: (UnsafeRawBufferPointer?) throws -> R
+        _ input: UnsafeRawBufferPointer,
+        limit: Int? = nil,
+        _ body: (UnsafeRawBufferPointer?) throws -> R
     ) rethrows -> R {
         var context = take()
         defer { give(context) }
@@ -103,7 +105,10 @@ final class Zstd: Sendable {
                 initialized = ok ? n : 0
             }
             guard ok else {
-                throw RepositoryError(code: .corrupt, message: "zstd: decompressed length does not match \(expectedSize)")
+                throw RepositoryError(
+                    code: .corrupt,
+                    message: "zstd: decompressed length does not match \(expectedSize)"
+                )
             }
             return out
         }

@@ -22,7 +22,9 @@ struct ArchiveTests {
 
     @Test func gzipRejectsCorruptAndTruncatedInput() throws {
         let compressed = try GzipCompressor.compress(Array(repeating: UInt8(ascii: "a"), count: 10_000))
-        #expect(throws: ArchiveError.self) { try GzipDecompressor.decompress(Array(compressed.prefix(compressed.count / 2))) }
+        #expect(throws: ArchiveError.self) {
+            try GzipDecompressor.decompress(Array(compressed.prefix(compressed.count / 2)))
+        }
         var corrupt = compressed
         corrupt[12] ^= 0xff
         corrupt[13] ^= 0xff
@@ -37,9 +39,18 @@ struct ArchiveTests {
             let longNamespace = String(repeating: "n", count: 63)
             let longName = String(repeating: "x", count: 200)
             let items: [(String, String)] = [
-                (TarballPaths.item(groupResource: "configmaps", namespace: "demo", name: "cm1"), #"{"kind":"ConfigMap"}"#),
-                (TarballPaths.item(groupResource: "namespaces", namespace: nil, name: "demo"), #"{"kind":"Namespace"}"#),
-                (TarballPaths.item(groupResource: "widgets.example.com", namespace: longNamespace, name: longName), #"{"kind":"Widget"}"#),
+                (
+                    TarballPaths.item(groupResource: "configmaps", namespace: "demo", name: "cm1"),
+                    #"{"kind":"ConfigMap"}"#
+                ),
+                (
+                    TarballPaths.item(groupResource: "namespaces", namespace: nil, name: "demo"),
+                    #"{"kind":"Namespace"}"#
+                ),
+                (
+                    TarballPaths.item(groupResource: "widgets.example.com", namespace: longNamespace, name: longName),
+                    #"{"kind":"Widget"}"#
+                ),
             ]
             for (path, json) in items {
                 if let chunk = try writer.append(path: path, contents: Array(json.utf8)) { bytes += chunk }
@@ -65,14 +76,24 @@ struct ArchiveTests {
 
     @Test func readsArchivesWrittenByGNUTarAndPythonPAX() async throws {
         try await withTemporaryDirectory(prefix: "lifeboat-archive") { dir in
-            let deep = "resources/things.example.com/namespaces/" + String(repeating: "a", count: 60) + "/" + String(repeating: "b", count: 150) + ".json"
+            let deep =
+                "resources/things.example.com/namespaces/" + String(repeating: "a", count: 60) + "/"
+                + String(repeating: "b", count: 150) + ".json"
             let file = dir.appendingPathComponent("src").appendingPathComponent(deep)
-            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: file.deletingLastPathComponent(),
+                withIntermediateDirectories: true
+            )
             try Data(#"{"a":1}"#.utf8).write(to: file)
             for format in ["gnu", "pax", "ustar"] {
                 let out = dir.appendingPathComponent("\(format).tar.gz")
                 let result = try await Self.tar(
-                    ["--format=\(format)", "-czf", out.path, "-C", dir.appendingPathComponent("src").path, "resources"], in: dir)
+                    [
+                        "--format=\(format)", "-czf", out.path, "-C", dir.appendingPathComponent("src").path,
+                        "resources",
+                    ],
+                    in: dir
+                )
                 if format == "ustar" && result.status != 0 { continue }  // name too long for plain ustar: tar refuses
                 #expect(result.status == 0, "\(result.output)")
                 let plain = try GzipDecompressor.decompress([UInt8](try Data(contentsOf: out)))
@@ -100,7 +121,12 @@ struct ArchiveTests {
     @Test func itemPathsRoundTrip() {
         let legacy = TarballPaths.item(groupResource: "deployments.apps", namespace: "ns", name: "web")
         #expect(legacy == "resources/deployments.apps/namespaces/ns/web.json")
-        let preferred = TarballPaths.preferredVersionItem(groupResource: "persistentvolumes", version: "v1", namespace: nil, name: "pv1")
+        let preferred = TarballPaths.preferredVersionItem(
+            groupResource: "persistentvolumes",
+            version: "v1",
+            namespace: nil,
+            name: "pv1"
+        )
         #expect(preferred == "resources/persistentvolumes/v1-preferredversion/cluster/pv1.json")
         let parsed = TarballPaths.parse(preferred)
         #expect(parsed?.groupResource == "persistentvolumes")

@@ -5,9 +5,9 @@ import Kubernetes
 import ObjectStorage
 import ObjectStorageTesting
 import Testing
+import VeleroAPI
 
 @testable import BackupEngine
-import VeleroAPI
 
 /// Crash consistency and refusals: a location never shows a half-written backup as a backup, and a
 /// backup that cannot be written says why before writing anything.
@@ -18,10 +18,14 @@ struct BackupConsistencyTests {
     static func populate(_ client: KubeClient) async throws {
         try await client.createNamespaceAndWait("shop")
         for index in 0..<5 {
-            _ = try await client.create(.configMaps, try T.object([
-                "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string("cm-\(index)"), "namespace": "shop"],
-                "data": ["value": .string(String(repeating: "x", count: 100 * index))],
-            ]))
+            _ = try await client.create(
+                .configMaps,
+                try T.object([
+                    "apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": ["name": .string("cm-\(index)"), "namespace": "shop"],
+                    "data": ["value": .string(String(repeating: "x", count: 100 * index))],
+                ])
+            )
         }
     }
 
@@ -32,7 +36,12 @@ struct BackupConsistencyTests {
     }
 
     func run(_ client: KubeClient, _ store: some ObjectStore, name: String = "b1") async throws -> Backup {
-        let runner = BackupRunner(client: client, store: BackupStore(store: store, prefix: "velero"), configuration: .init(recordInCluster: false), logger: .quiet)
+        let runner = BackupRunner(
+            client: client,
+            store: BackupStore(store: store, prefix: "velero"),
+            configuration: .init(recordInCluster: false),
+            logger: .quiet
+        )
         return try await runner.run(Backup(metadata: ObjectMeta(name: name), spec: Self.spec))
     }
 
@@ -156,13 +165,18 @@ struct BackupConsistencyTests {
             }
             #expect(outcomes == ["Completed", "alreadyExists"])
             let backupStore = BackupStore(store: memory, prefix: "velero")
-            #expect(try await backupStore.backup(named: "same")?.status?.phase == BackupPhase.completed,
-                    "the winner's velero-backup.json must survive the loser")
+            #expect(
+                try await backupStore.backup(named: "same")?.status?.phase == BackupPhase.completed,
+                "the winner's velero-backup.json must survive the loser"
+            )
             if try await backupStore.backup(named: "same") != nil {
                 let archive = try await BackupArchive.read(from: backupStore, backup: "same")
                 #expect(archive.names("configmaps").count == 5)
             }
-            #expect(store.writes(to: "velero/backups/same/same.tar.gz") == 1, "only the run holding the name writes its tarball")
+            #expect(
+                store.writes(to: "velero/backups/same/same.tar.gz") == 1,
+                "only the run holding the name writes its tarball"
+            )
             #expect(!(try await memory.exists("velero/backups/same/lifeboat-claim.json")), "the claim is released")
             #expect(checked.violations.isEmpty, "\(checked.violations)")
         }
@@ -178,11 +192,19 @@ struct BackupConsistencyTests {
             try await backupStore.claimBackupName("dead", run: "run-that-died")
             try await memory.putData("velero/backups/dead/dead.tar.gz", bytes: Array("partial".utf8))
             let partial = try await memory.getData("velero/backups/dead/dead.tar.gz")
-            let error = await #expect(throws: BackupEngineError.self) { _ = try await run(client, memory, name: "dead") }
+            let error = await #expect(throws: BackupEngineError.self) {
+                _ = try await run(client, memory, name: "dead")
+            }
             #expect(error?.code == .alreadyExists)
-            #expect(error?.message.contains("being written by another run since") == true, "\(String(describing: error))")
+            #expect(
+                error?.message.contains("being written by another run since") == true,
+                "\(String(describing: error))"
+            )
             #expect(error?.message.contains("lifeboat backup delete dead") == true)
-            #expect(try await memory.getData("velero/backups/dead/dead.tar.gz") == partial, "a refused run writes nothing")
+            #expect(
+                try await memory.getData("velero/backups/dead/dead.tar.gz") == partial,
+                "a refused run writes nothing"
+            )
             #expect(try await backupStore.hasUnfinishedRun("dead"))
             #expect(try await backupStore.deleteBackup("dead") == 2)
             #expect(try await run(client, memory, name: "dead").status?.phase == BackupPhase.completed)
@@ -193,7 +215,9 @@ struct BackupConsistencyTests {
     @Test func unusableStorageLocationsFailBeforeWriting() async throws {
         try await withSandbox { _, client in
             try await client.createNamespaceAndWait("velero")
-            let root = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-bsl-\(UUID().uuidString)")
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "lifeboat-bsl-\(UUID().uuidString)"
+            )
             defer { try? FileManager.default.removeItem(at: root) }
             let readOnlyBucket = root.appendingPathComponent("ro").path
             let junkBucket = root.appendingPathComponent("junk").path
@@ -201,18 +225,33 @@ struct BackupConsistencyTests {
             for folder in [readOnlyBucket, goodBucket] {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             }
-            try FileManager.default.createDirectory(atPath: junkBucket + "/velero/photos", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: junkBucket + "/velero/photos",
+                withIntermediateDirectories: true
+            )
             try Data("x".utf8).write(to: URL(fileURLWithPath: junkBucket + "/velero/photos/cat.jpg"))
 
-            func createLocation(_ name: String, bucket: String, readOnly: Bool = false, isDefault: Bool = false) async throws {
-                var spec = BackupStorageLocation.Spec(provider: "filesystem", objectStorage: .init(bucket: bucket, prefix: "velero"))
+            func createLocation(
+                _ name: String,
+                bucket: String,
+                readOnly: Bool = false,
+                isDefault: Bool = false
+            ) async throws {
+                var spec = BackupStorageLocation.Spec(
+                    provider: "filesystem",
+                    objectStorage: .init(bucket: bucket, prefix: "velero")
+                )
                 spec.accessMode = readOnly ? "ReadOnly" : "ReadWrite"
                 spec.`default` = isDefault
                 let location = BackupStorageLocation(metadata: ObjectMeta(name: name, namespace: "velero"), spec: spec)
                 _ = try await client.create(StorageLocations.resource, try T.object(try JSONValue(encoding: location)))
             }
             let locations = StorageLocations(
-                client: client, namespace: "velero", factory: ObjectStoreFactory(environment: [:]), logger: .quiet)
+                client: client,
+                namespace: "velero",
+                factory: ObjectStoreFactory(environment: [:]),
+                logger: .quiet
+            )
 
             let noDefault = await #expect(throws: BackupEngineError.self) { _ = try await locations.writableStore(nil) }
             #expect(noDefault?.code == .notFound)
@@ -227,7 +266,9 @@ struct BackupConsistencyTests {
             #expect(readOnly?.message.contains("ro") == true && readOnly?.message.contains("read-only") == true)
             #expect(try FileManager.default.contentsOfDirectory(atPath: readOnlyBucket).isEmpty)
 
-            let missing = await #expect(throws: BackupEngineError.self) { _ = try await locations.writableStore("nowhere") }
+            let missing = await #expect(throws: BackupEngineError.self) {
+                _ = try await locations.writableStore("nowhere")
+            }
             #expect(missing?.code == .notFound)
             #expect(missing?.message.contains("nowhere") == true)
 
@@ -239,7 +280,12 @@ struct BackupConsistencyTests {
             let (location, store) = try await locations.writableStore(nil)
             #expect(location.metadata.name == "good")
             try await client.createNamespaceAndWait("shop")
-            let runner = BackupRunner(client: client, store: store, configuration: .init(recordInCluster: false), logger: .quiet)
+            let runner = BackupRunner(
+                client: client,
+                store: store,
+                configuration: .init(recordInCluster: false),
+                logger: .quiet
+            )
             var spec = BackupSpec()
             spec.includedNamespaces = ["shop"]
             let backup = try await runner.run(Backup(metadata: ObjectMeta(name: "on-disk"), spec: spec))

@@ -4,9 +4,9 @@ import KubeSandboxTesting
 import Kubernetes
 import ObjectStorage
 import Testing
+import VeleroAPI
 
 @testable import BackupEngine
-import VeleroAPI
 
 /// Velero's filter rules end to end: a populated sandbox (`BackupFixture`), several backups, and what
 /// their tarballs contain.
@@ -41,8 +41,14 @@ struct BackupFilterTests {
             #expect(apps.names("configmaps") == ["app-a/settings", "app-a/both", "app-b/settings"])
             #expect(apps.names("namespaces") == ["app-a", "app-b"])
             #expect(apps.names("secrets") == ["app-a/creds", "app-b/creds"])
-            #expect(apps.names("storageclasses.storage.k8s.io").isEmpty, "a namespace subset drops cluster-scoped types")
-            #expect(apps.names("persistentvolumes") == [fixture.volumeName], "the PV of a backed-up PVC is still included")
+            #expect(
+                apps.names("storageclasses.storage.k8s.io").isEmpty,
+                "a namespace subset drops cluster-scoped types"
+            )
+            #expect(
+                apps.names("persistentvolumes") == [fixture.volumeName],
+                "the PV of a backed-up PVC is still included"
+            )
 
             let excluded = try await archive(client) {
                 $0.includedNamespaces = ["*"]
@@ -73,7 +79,10 @@ struct BackupFilterTests {
             #expect(excluding.names("secrets").isEmpty)
             #expect(excluding.names("deployments.apps").isEmpty)
             #expect(excluding.names("configmaps").count == 4)
-            #expect(excluding.names("storageclasses.storage.k8s.io").contains("fast"), "all namespaces: cluster-scoped types included")
+            #expect(
+                excluding.names("storageclasses.storage.k8s.io").contains("fast"),
+                "all namespaces: cluster-scoped types included"
+            )
 
             // includeClusterResources nil with a namespace subset: only related cluster-scoped items.
             let auto = try await archive(client) { $0.includedNamespaces = ["app-a"] }
@@ -91,7 +100,11 @@ struct BackupFilterTests {
                 $0.includeClusterResources = true
             }
             #expect(withCluster.names("storageclasses.storage.k8s.io").isSuperset(of: ["fast", "sandbox"]))
-            #expect(withCluster.names("clusterroles.rbac.authorization.k8s.io").isSuperset(of: ["robot-role", "unrelated-role"]))
+            #expect(
+                withCluster.names("clusterroles.rbac.authorization.k8s.io").isSuperset(of: [
+                    "robot-role", "unrelated-role",
+                ])
+            )
             #expect(withCluster.names("nodes") == ["sandbox-node-1"])
             #expect(withCluster.names("configmaps") == ["app-a/settings", "app-a/both"])
 
@@ -105,7 +118,10 @@ struct BackupFilterTests {
                 $0.excludedResources = ["priorityclasses.scheduling.k8s.io"]
             }
             #expect(excludedPriority.names("pods") == ["app-a/db"])
-            #expect(excludedPriority.names("priorityclasses.scheduling.k8s.io").isEmpty, "an explicit exclusion wins over the pod action")
+            #expect(
+                excludedPriority.names("priorityclasses.scheduling.k8s.io").isEmpty,
+                "an explicit exclusion wins over the pod action"
+            )
         }
     }
 
@@ -195,7 +211,9 @@ struct BackupFilterTests {
     @Test func labelSelectorsOrSelectorsAndItemChecks() async throws {
         try await withFixture { client, fixture in
             let everything = try await archive(client) { _ in }
-            #expect(everything.names("configmaps") == ["app-a/settings", "app-a/both", "app-b/settings", "other/settings"])
+            #expect(
+                everything.names("configmaps") == ["app-a/settings", "app-a/both", "app-b/settings", "other/settings"]
+            )
             #expect(!everything.keys.contains("configmaps app-a/skip-me"), "velero.io/exclude-from-backup=true")
             #expect(!everything.keys.contains("configmaps app-b/going"), "objects being deleted are skipped")
 
@@ -207,7 +225,10 @@ struct BackupFilterTests {
             // All namespaces and includeClusterResources unset: the CRD type is included, so CRDs are listed like any
             // type (with the selector) and Velero's backupCRD step does not run.
             #expect(web.names(Self.crds).isEmpty, "unlabelled CRDs are not selected")
-            #expect(web.names("storageclasses.storage.k8s.io") == ["fast"], "cluster-scoped items are selected by label too")
+            #expect(
+                web.names("storageclasses.storage.k8s.io") == ["fast"],
+                "cluster-scoped items are selected by label too"
+            )
             #expect(web.names("namespaces") == ["app-a", "app-b", "other"], "namespaces with selected items only")
 
             let team = try await archive(client) { $0.labelSelector = LabelSelectorSpec(matchLabels: ["team": "a"]) }
@@ -221,14 +242,19 @@ struct BackupFilterTests {
             #expect(expression.names("configmaps") == ["app-a/settings", "app-b/settings", "other/settings"])
 
             let or = try await archive(client) {
-                $0.orLabelSelectors = [LabelSelectorSpec(matchLabels: ["app": "db"]), LabelSelectorSpec(matchLabels: ["tier": "db"])]
+                $0.orLabelSelectors = [
+                    LabelSelectorSpec(matchLabels: ["app": "db"]), LabelSelectorSpec(matchLabels: ["tier": "db"]),
+                ]
             }
             #expect(or.names("configmaps") == ["app-a/both"])
             #expect(or.names("secrets").count == 3)
             #expect(or.names("pods") == ["app-a/db"])
             #expect(or.names("persistentvolumes") == [fixture.volumeName])
             let bothPath = TarballPaths.item(groupResource: "configmaps", namespace: "app-a", name: "both")
-            #expect(or.entries.filter { $0.name == bothPath }.count == 1, "an item matching two OR selectors is written once")
+            #expect(
+                or.entries.filter { $0.name == bothPath }.count == 1,
+                "an item matching two OR selectors is written once"
+            )
         }
     }
 
@@ -271,7 +297,9 @@ struct BackupFilterTests {
             var unknown = BackupSpec()
             unknown.includedResources = ["configmaps", "flurbles"]
             var badSelector = BackupSpec()
-            badSelector.labelSelector = LabelSelectorSpec(matchExpressions: [.init(key: "app", operator: "Sometimes", values: ["x"])])
+            badSelector.labelSelector = LabelSelectorSpec(matchExpressions: [
+                .init(key: "app", operator: "Sometimes", values: ["x"])
+            ])
             var mixed = BackupSpec()
             mixed.includedResources = ["configmaps"]
             mixed.includedClusterScopedResources = ["storageclasses"]
@@ -291,7 +319,12 @@ struct BackupFilterTests {
             for (spec, expected) in cases {
                 let memory = MemoryObjectStore()
                 let store = BackupStore(store: memory, prefix: "p")
-                let runner = BackupRunner(client: client, store: store, configuration: .init(recordInCluster: false), logger: .quiet)
+                let runner = BackupRunner(
+                    client: client,
+                    store: store,
+                    configuration: .init(recordInCluster: false),
+                    logger: .quiet
+                )
                 let error = await #expect(throws: BackupEngineError.self) {
                     try await runner.run(Backup(metadata: ObjectMeta(name: "bad"), spec: spec))
                 }

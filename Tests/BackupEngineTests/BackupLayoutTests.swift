@@ -4,9 +4,9 @@ import KubeSandboxTesting
 import Kubernetes
 import ObjectStorage
 import Testing
+import VeleroAPI
 
 @testable import BackupEngine
-import VeleroAPI
 
 /// The tarball and object-store layout of a backup (velero.md §4–§5), and fidelity of the stored objects.
 struct BackupLayoutTests {
@@ -21,13 +21,24 @@ struct BackupLayoutTests {
         try await withSandbox { _, client in
             try await client.createNamespaceAndWait("velero")
             try await client.createNamespaceAndWait("shop")
-            _ = try await client.create(.configMaps, try T.object([
-                "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "prices", "namespace": "shop"], "data": ["a": "1"],
-            ]))
-            _ = try await client.create(.secrets, try T.object([
-                "apiVersion": "v1", "kind": "Secret", "metadata": ["name": "token", "namespace": "shop"], "data": ["t": "eA=="],
-            ]))
-            _ = try await client.create(BackupFixture.deployments, try BackupFixture.deployment("front", namespace: "shop"))
+            _ = try await client.create(
+                .configMaps,
+                try T.object([
+                    "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "prices", "namespace": "shop"],
+                    "data": ["a": "1"],
+                ])
+            )
+            _ = try await client.create(
+                .secrets,
+                try T.object([
+                    "apiVersion": "v1", "kind": "Secret", "metadata": ["name": "token", "namespace": "shop"],
+                    "data": ["t": "eA=="],
+                ])
+            )
+            _ = try await client.create(
+                BackupFixture.deployments,
+                try BackupFixture.deployment("front", namespace: "shop")
+            )
 
             let memory = MemoryObjectStore()
             let store = BackupStore(store: memory, prefix: "/cluster-a/")
@@ -35,7 +46,12 @@ struct BackupLayoutTests {
             spec.includedNamespaces = ["shop"]
             spec.ttl = "1h30m0s"
             let before = Date()
-            let runner = BackupRunner(client: client, store: store, configuration: .init(namespace: "velero"), logger: .quiet)
+            let runner = BackupRunner(
+                client: client,
+                store: store,
+                configuration: .init(namespace: "velero"),
+                logger: .quiet
+            )
             let result = try await runner.run(Backup(metadata: ObjectMeta(name: "layout"), spec: spec))
             #expect(result.status?.phase == BackupPhase.completed)
 
@@ -61,7 +77,9 @@ struct BackupLayoutTests {
                 let key = BackupArchive.key(location.groupResource, location.namespace, location.name)
                 if let version = location.version {
                     #expect(location.isPreferredVersion)
-                    let resource = try #require(discovery.preferredResources.first { $0.groupResource == location.groupResource })
+                    let resource = try #require(
+                        discovery.preferredResources.first { $0.groupResource == location.groupResource }
+                    )
                     #expect(version == resource.version, "\(entry.name)")
                     copies[key] = entry.contents
                 } else {
@@ -69,11 +87,18 @@ struct BackupLayoutTests {
                 }
             }
             #expect(legacy == copies, "every item has an identical <version>-preferredversion copy")
-            #expect(Set(legacy.keys) == [
-                "configmaps shop/prices", "secrets shop/token", "deployments.apps shop/front", "serviceaccounts shop/default",
-                "namespaces shop",
-            ])
-            #expect(archive.entries.contains { $0.name == "resources/deployments.apps/v1-preferredversion/namespaces/shop/front.json" })
+            #expect(
+                Set(legacy.keys) == [
+                    "configmaps shop/prices", "secrets shop/token", "deployments.apps shop/front",
+                    "serviceaccounts shop/default",
+                    "namespaces shop",
+                ]
+            )
+            #expect(
+                archive.entries.contains {
+                    $0.name == "resources/deployments.apps/v1-preferredversion/namespaces/shop/front.json"
+                }
+            )
             #expect(archive.entries.contains { $0.name == "resources/namespaces/cluster/shop.json" })
 
             // velero-backup.json
@@ -109,7 +134,9 @@ struct BackupLayoutTests {
                 _ = key
             }
             var actual: [String: [String]] = [:]
-            for (kind, names) in resourceList.objectValue ?? [:] { actual[kind] = names.arrayValue?.compactMap(\.stringValue) }
+            for (kind, names) in resourceList.objectValue ?? [:] {
+                actual[kind] = names.arrayValue?.compactMap(\.stringValue)
+            }
             #expect(actual == expected.mapValues { $0.sorted() })
             #expect(actual["apps/v1/Deployment"] == ["shop/front"])
             #expect(actual["v1/Namespace"] == ["shop"])
@@ -158,11 +185,21 @@ struct BackupLayoutTests {
             for resource in discovery.preferredResources { byGroupResource[resource.groupResource] = resource }
             var compared = 0
             for location in archive.itemLocations {
-                let entry = try #require(archive.entries.first {
-                    $0.name == TarballPaths.item(groupResource: location.groupResource, namespace: location.namespace, name: location.name)
-                })
+                let entry = try #require(
+                    archive.entries.first {
+                        $0.name
+                            == TarballPaths.item(
+                                groupResource: location.groupResource,
+                                namespace: location.namespace,
+                                name: location.name
+                            )
+                    }
+                )
                 let stored = try KubeObject(parsing: entry.contents)
-                let resource = try #require(byGroupResource[location.groupResource], "\(location.groupResource) is served")
+                let resource = try #require(
+                    byGroupResource[location.groupResource],
+                    "\(location.groupResource) is served"
+                )
                 var live = try await client.get(resource.gvr, namespace: location.namespace, name: location.name)
                 if location.groupResource == "persistentvolumeclaims" {
                     live = BackupItemActions.persistentVolumeClaim(live, backupName: "fidelity").0

@@ -3,9 +3,9 @@ import KubeSandboxTesting
 import Kubernetes
 import ObjectStorage
 import Testing
+import VeleroAPI
 
 @testable import BackupEngine
-import VeleroAPI
 
 /// `--ordered-resources` and the plain statement that volume data is not backed up yet.
 struct BackupOrderedResourcesTests {

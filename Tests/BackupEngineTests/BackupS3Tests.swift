@@ -5,9 +5,9 @@ import Kubernetes
 import ObjectStorage
 import ObjectStorageTesting
 import Testing
+import VeleroAPI
 
 @testable import BackupEngine
-import VeleroAPI
 
 /// A backup to S3 (moto_server on loopback) reads back through `BackupStore` exactly like the same
 /// backup in memory.
@@ -49,7 +49,9 @@ struct BackupS3Tests {
             let results = try #require(try await s3Store.backupResults(of: "nightly"))
             #expect(results.errors.isEmpty)
             let resourceList = try #require(try await s3Store.gunzipped(s3Store.layout.backupResourceList("nightly")))
-            #expect(try JSONValue(parsing: resourceList)["v1/PersistentVolume"] == .array([.string(fixture.volumeName)]))
+            #expect(
+                try JSONValue(parsing: resourceList)["v1/PersistentVolume"] == .array([.string(fixture.volumeName)])
+            )
 
             #expect(try await s3Store.deleteBackup("nightly") == 8)
             #expect(try await s3Store.backupNames().isEmpty)

@@ -23,47 +23,93 @@ struct FilterTests {
     }
 
     @Test func validationMessagesAreVelero() {
-        #expect(IncludesExcludes(includes: ["*", "pods"]).validationErrors() == ["includes list must either contain '*' only, or a non-empty list of items"])
+        #expect(
+            IncludesExcludes(includes: ["*", "pods"]).validationErrors() == [
+                "includes list must either contain '*' only, or a non-empty list of items"
+            ]
+        )
         #expect(IncludesExcludes(excludes: ["*"]).validationErrors() == ["excludes list cannot contain '*'"])
-        #expect(IncludesExcludes(includes: ["pods"], excludes: ["pods"]).validationErrors() == ["excludes list cannot contain an item in the includes list: pods"])
-        #expect(IncludesExcludes(includes: ["pods"], excludes: ["*"]).scopedValidationErrors() == ["when exclude is '*', include cannot have value"])
+        #expect(
+            IncludesExcludes(includes: ["pods"], excludes: ["pods"]).validationErrors() == [
+                "excludes list cannot contain an item in the includes list: pods"
+            ]
+        )
+        #expect(
+            IncludesExcludes(includes: ["pods"], excludes: ["*"]).scopedValidationErrors() == [
+                "when exclude is '*', include cannot have value"
+            ]
+        )
         #expect(IncludesExcludes(excludes: ["*"]).scopedValidationErrors().isEmpty)
     }
 
     @Test func oldFilterClusterScopedDefaults() {
         let everything = IncludesExcludes()
         let someNamespaces = IncludesExcludes(includes: ["demo"])
-        let auto = ResourceFilter(mode: .global(resources: everything, includeClusterResources: nil), namespaces: everything)
+        let auto = ResourceFilter(
+            mode: .global(resources: everything, includeClusterResources: nil),
+            namespaces: everything
+        )
         #expect(auto.shouldInclude("persistentvolumes", namespaced: false))
-        let autoSome = ResourceFilter(mode: .global(resources: everything, includeClusterResources: nil), namespaces: someNamespaces)
+        let autoSome = ResourceFilter(
+            mode: .global(resources: everything, includeClusterResources: nil),
+            namespaces: someNamespaces
+        )
         #expect(!autoSome.shouldInclude("persistentvolumes", namespaced: false))
         #expect(autoSome.shouldInclude("namespaces", namespaced: false))
         #expect(autoSome.shouldInclude("pods", namespaced: true))
-        let forced = ResourceFilter(mode: .global(resources: everything, includeClusterResources: true), namespaces: someNamespaces)
+        let forced = ResourceFilter(
+            mode: .global(resources: everything, includeClusterResources: true),
+            namespaces: someNamespaces
+        )
         #expect(forced.shouldInclude("persistentvolumes", namespaced: false))
-        let off = ResourceFilter(mode: .global(resources: everything, includeClusterResources: false), namespaces: everything)
+        let off = ResourceFilter(
+            mode: .global(resources: everything, includeClusterResources: false),
+            namespaces: everything
+        )
         #expect(!off.shouldInclude("persistentvolumes", namespaced: false))
         #expect(!off.shouldInclude("namespaces", namespaced: false))
-        let onlyPods = ResourceFilter(mode: .global(resources: IncludesExcludes(includes: ["pods"]), includeClusterResources: nil), namespaces: everything)
+        let onlyPods = ResourceFilter(
+            mode: .global(resources: IncludesExcludes(includes: ["pods"]), includeClusterResources: nil),
+            namespaces: everything
+        )
         #expect(onlyPods.shouldInclude("pods", namespaced: true))
         #expect(!onlyPods.shouldInclude("configmaps", namespaced: true))
     }
 
     @Test func scopedFilterSemantics() {
         let everything = IncludesExcludes()
-        let full = ResourceFilter(mode: .scoped(clusterScoped: everything, namespaceScoped: everything), namespaces: everything)
+        let full = ResourceFilter(
+            mode: .scoped(clusterScoped: everything, namespaceScoped: everything),
+            namespaces: everything
+        )
         #expect(full.shouldInclude("storageclasses.storage.k8s.io", namespaced: false))
-        let someNs = ResourceFilter(mode: .scoped(clusterScoped: everything, namespaceScoped: everything), namespaces: IncludesExcludes(includes: ["demo"]))
+        let someNs = ResourceFilter(
+            mode: .scoped(clusterScoped: everything, namespaceScoped: everything),
+            namespaces: IncludesExcludes(includes: ["demo"])
+        )
         #expect(!someNs.shouldInclude("storageclasses.storage.k8s.io", namespaced: false))
         #expect(someNs.shouldInclude("namespaces", namespaced: false))
-        let clusterIncl = ResourceFilter(mode: .scoped(clusterScoped: IncludesExcludes(includes: ["persistentvolumes"]), namespaceScoped: everything), namespaces: IncludesExcludes(includes: ["demo"]))
+        let clusterIncl = ResourceFilter(
+            mode: .scoped(
+                clusterScoped: IncludesExcludes(includes: ["persistentvolumes"]),
+                namespaceScoped: everything
+            ),
+            namespaces: IncludesExcludes(includes: ["demo"])
+        )
         #expect(clusterIncl.shouldInclude("persistentvolumes", namespaced: false))
         #expect(!clusterIncl.shouldInclude("storageclasses.storage.k8s.io", namespaced: false))
-        let noCluster = ResourceFilter(mode: .scoped(clusterScoped: IncludesExcludes(excludes: ["*"]), namespaceScoped: everything), namespaces: everything)
+        let noCluster = ResourceFilter(
+            mode: .scoped(clusterScoped: IncludesExcludes(excludes: ["*"]), namespaceScoped: everything),
+            namespaces: everything
+        )
         #expect(!noCluster.shouldInclude("namespaces", namespaced: false))
-        let noNamespaced = ResourceFilter(mode: .scoped(clusterScoped: everything, namespaceScoped: IncludesExcludes(excludes: ["*"])), namespaces: everything)
+        let noNamespaced = ResourceFilter(
+            mode: .scoped(clusterScoped: everything, namespaceScoped: IncludesExcludes(excludes: ["*"])),
+            namespaces: everything
+        )
         #expect(!noNamespaced.shouldInclude("pods", namespaced: true))
-        #expect(!noNamespaced.shouldInclude("persistentvolumes", namespaced: false))  // namespace-scoped filter is not "everything"
+        // A namespace-scoped filter is not "everything".
+        #expect(!noNamespaced.shouldInclude("persistentvolumes", namespaced: false))
         #expect(noNamespaced.shouldInclude("namespaces", namespaced: false))
     }
 

@@ -3,9 +3,9 @@ import KubeSandboxTesting
 import Kubernetes
 import ObjectStorage
 import Testing
+import VeleroAPI
 
 @testable import BackupEngine
-import VeleroAPI
 
 private typealias H = RestoreHarness
 private typealias O = RestoreObjects
@@ -20,7 +20,9 @@ struct RestoreEngineParallelTests {
             let namespace = "mixed-\(n)"
             backup.add(O.namespace(namespace, labels: ["index": .string("\(n)")]))
             backup.add(O.serviceAccount("default", namespace))
-            for i in 0..<40 { backup.add(O.configMap("cm-\(i)", namespace, data: ["i": .string("\(i)"), "n": .string(namespace)])) }
+            for i in 0..<40 {
+                backup.add(O.configMap("cm-\(i)", namespace, data: ["i": .string("\(i)"), "n": .string(namespace)]))
+            }
             for i in 0..<10 { backup.add(O.secret("secret-\(i)", namespace)) }
             for i in 0..<5 {
                 backup.add(O.serviceAccount("sa-\(i)", namespace))
@@ -28,7 +30,9 @@ struct RestoreEngineParallelTests {
                 backup.add(O.role("role-\(i)", namespace))
                 backup.add(O.service("svc-\(i)", namespace))
                 backup.add(O.deployment("deploy-\(i)", namespace))
-                backup.add(O.customResource(group: "toys.example.com", kind: "Gadget", name: "g-\(i)", namespace: namespace))
+                backup.add(
+                    O.customResource(group: "toys.example.com", kind: "Gadget", name: "g-\(i)", namespace: namespace)
+                )
             }
         }
         return backup
@@ -39,10 +43,14 @@ struct RestoreEngineParallelTests {
         RestoreEngineOrderingTests.gadgets,
     ]
 
-    static func restoreAndRead(parallelism: Int) async throws -> (keys: [RestoreHarness.EntryKey], objects: [String: [String: JSONValue]], phase: String?) {
+    static func restoreAndRead(
+        parallelism: Int
+    ) async throws -> (keys: [RestoreHarness.EntryKey], objects: [String: [String: JSONValue]], phase: String?) {
         let backup = mixedBackup(name: "mixed")
         let store = try await backup.store()
-        var result: (keys: [RestoreHarness.EntryKey], objects: [String: [String: JSONValue]], phase: String?) = ([], [:], nil)
+        var result: (keys: [RestoreHarness.EntryKey], objects: [String: [String: JSONValue]], phase: String?) = (
+            [], [:], nil
+        )
         try await H.withCluster { client in
             let outcome = try await H.restore(client, store: store, backup: backup.name, parallelism: parallelism)
             result.keys = H.keys(outcome.report)
@@ -51,7 +59,8 @@ struct RestoreEngineParallelTests {
                 var objects = try await H.normalized(client, resource)
                 // The cluster's own objects (not from the backup) are left out.
                 objects = objects.filter {
-                    resource == .namespaces ? $0.key.hasPrefix("mixed-")
+                    resource == .namespaces
+                        ? $0.key.hasPrefix("mixed-")
                         : $0.value[path: ["metadata", "labels", "velero.io/restore-name"]] != nil
                 }
                 result.objects[resource.resource] = objects
@@ -74,7 +83,10 @@ struct RestoreEngineParallelTests {
             #expect(!a.isEmpty, "no \(resource) restored")
             #expect(Set(a.keys) == Set(b.keys), "\(resource): \(Set(a.keys).symmetricDifference(b.keys).sorted())")
             let different = a.keys.filter { a[$0] != b[$0] }.sorted()
-            #expect(different.isEmpty, "\(resource) differ: \(different.prefix(3)) e.g. \(different.first.map { "\(a[$0]?.jsonString ?? "") vs \(b[$0]?.jsonString ?? "")" } ?? "")")
+            #expect(
+                different.isEmpty,
+                "\(resource) differ: \(different.prefix(3)) e.g. \(different.first.map { "\(a[$0]?.jsonString ?? "") vs \(b[$0]?.jsonString ?? "")" } ?? "")"
+            )
         }
     }
 
@@ -105,7 +117,9 @@ struct RestoreEngineParallelTests {
         ])
         backup.add([
             "apiVersion": "batch/v1", "kind": "Job", "metadata": ["name": "done", "namespace": "kept"],
-            "spec": ["template": ["spec": ["restartPolicy": "Never", "containers": [["name": "c", "image": "busybox"]]]]],
+            "spec": [
+                "template": ["spec": ["restartPolicy": "Never", "containers": [["name": "c", "image": "busybox"]]]]
+            ],
             "status": ["succeeded": 1, "completionTime": "2025-01-01T00:00:00Z"],
         ])
         return backup
@@ -141,19 +155,30 @@ struct RestoreEngineParallelTests {
             }
             #expect(plan.report.dryRun)
             for resource in Self.previewed {
-                #expect(try await H.normalized(client, resource) == snapshot[resource.resource] ?? [:], "the dry run changed \(resource.resource)")
+                #expect(
+                    try await H.normalized(client, resource) == snapshot[resource.resource] ?? [:],
+                    "the dry run changed \(resource.resource)"
+                )
             }
             #expect(try await H.names(client, H.clusterRoles).contains("reader") == false)
 
-            let real = try await H.restore(client, store: store, backup: backup.name, name: "r1") { $0.existingResourcePolicy = policy }
+            let real = try await H.restore(client, store: store, backup: backup.name, name: "r1") {
+                $0.existingResourcePolicy = policy
+            }
             #expect(real.restore.status?.phase == "Completed", "errors: \(real.results.errors)")
             let predicted = H.keys(plan.report)
             let happened = H.keys(real.report)
-            #expect(predicted == happened, """
+            #expect(
+                predicted == happened,
+                """
                 predicted only: \(Set(predicted).subtracting(happened).sorted())
                 happened only: \(Set(happened).subtracting(predicted).sorted())
-                """)
-            #expect(H.entry(real.report, "configmaps", "changed", namespace: "kept")?.action == (policy == "none" ? .conflict : .update))
+                """
+            )
+            #expect(
+                H.entry(real.report, "configmaps", "changed", namespace: "kept")?.action
+                    == (policy == "none" ? .conflict : .update)
+            )
             #expect(H.entry(real.report, "configmaps", "same", namespace: "kept")?.action == .skip)
             #expect(H.entry(real.report, "namespaces", "fresh")?.action == .create)
             #expect(H.entry(real.report, "jobs.batch", "done", namespace: "kept")?.action == .excluded)

@@ -2,9 +2,9 @@ import Foundation
 import Kubernetes
 import ObjectStorage
 import Testing
+import VeleroAPI
 
 @testable import BackupEngine
-import VeleroAPI
 
 private typealias H = RestoreHarness
 private typealias O = RestoreObjects
@@ -35,14 +35,19 @@ struct RestoreEnginePolicyTests {
             let backup = try await Self.populateAndBackUp(client)
             let store = try await backup.store()
             let before = try await client.get(.configMaps, namespace: "app", name: "changed")
-            let outcome = try await H.restore(client, store: store, backup: backup.name) { $0.existingResourcePolicy = policy }
+            let outcome = try await H.restore(client, store: store, backup: backup.name) {
+                $0.existingResourcePolicy = policy
+            }
             #expect(outcome.restore.status?.phase == "Completed")
             #expect(H.entry(outcome.report, "configmaps", "same", namespace: "app")?.action == .skip)
             #expect(H.entry(outcome.report, "configmaps", "changed", namespace: "app")?.action == .conflict)
             #expect(H.entry(outcome.report, "configmaps", "new", namespace: "app")?.action == .create)
             #expect(H.entry(outcome.report, "namespaces", "app")?.action == .skip)
             let warnings = outcome.results.warnings.namespaces?["app"] ?? []
-            #expect(warnings.contains { $0.contains("already exists") && $0.contains("changed") }, "\(outcome.results.warnings)")
+            #expect(
+                warnings.contains { $0.contains("already exists") && $0.contains("changed") },
+                "\(outcome.results.warnings)"
+            )
             let after = try await client.get(.configMaps, namespace: "app", name: "changed")
             #expect(after["data"] == ["k": "live"])
             #expect(after.resourceVersion == before.resourceVersion, "the conflicting object was written")
@@ -53,11 +58,16 @@ struct RestoreEnginePolicyTests {
         try await H.withCluster { client in
             let backup = try await Self.populateAndBackUp(client)
             let store = try await backup.store()
-            let outcome = try await H.restore(client, store: store, backup: backup.name) { $0.existingResourcePolicy = "update" }
+            let outcome = try await H.restore(client, store: store, backup: backup.name) {
+                $0.existingResourcePolicy = "update"
+            }
             #expect(outcome.restore.status?.phase == "Completed")
             let changed = try #require(H.entry(outcome.report, "configmaps", "changed", namespace: "app"))
             #expect(changed.action == .update)
-            #expect(changed.changes?.contains { $0.path == "/data/k" && $0.from == "live" && $0.to == "backed-up" } == true, "\(changed.changes ?? [])")
+            #expect(
+                changed.changes?.contains { $0.path == "/data/k" && $0.from == "live" && $0.to == "backed-up" } == true,
+                "\(changed.changes ?? [])"
+            )
             #expect(H.entry(outcome.report, "configmaps", "same", namespace: "app")?.action == .skip)
             let after = try await client.get(.configMaps, namespace: "app", name: "changed")
             #expect(after["data"] == ["k": "backed-up"])
@@ -75,14 +85,38 @@ struct RestoreEnginePolicyTests {
         backup.add(O.crd(plural: "gadgets", group: "toys.example.com", kind: "Gadget"))
         backup.add(O.crd(plural: "widgets", group: "toys.example.com", kind: "Widget"))
         let status: JSONValue = ["phase": "Ready", "observed": 5]
-        backup.add(O.customResource(group: "toys.example.com", kind: "Gadget", name: "included", namespace: "lab", status: status))
-        backup.add(O.customResource(
-            group: "toys.example.com", kind: "Gadget", name: "opted-out", namespace: "lab",
-            annotations: ["velero.io/restore-status": "false"], status: status))
-        backup.add(O.customResource(
-            group: "toys.example.com", kind: "Widget", name: "opted-in", namespace: "lab",
-            annotations: ["velero.io/restore-status": "true"], status: status))
-        backup.add(O.customResource(group: "toys.example.com", kind: "Widget", name: "plain", namespace: "lab", status: status))
+        backup.add(
+            O.customResource(
+                group: "toys.example.com",
+                kind: "Gadget",
+                name: "included",
+                namespace: "lab",
+                status: status
+            )
+        )
+        backup.add(
+            O.customResource(
+                group: "toys.example.com",
+                kind: "Gadget",
+                name: "opted-out",
+                namespace: "lab",
+                annotations: ["velero.io/restore-status": "false"],
+                status: status
+            )
+        )
+        backup.add(
+            O.customResource(
+                group: "toys.example.com",
+                kind: "Widget",
+                name: "opted-in",
+                namespace: "lab",
+                annotations: ["velero.io/restore-status": "true"],
+                status: status
+            )
+        )
+        backup.add(
+            O.customResource(group: "toys.example.com", kind: "Widget", name: "plain", namespace: "lab", status: status)
+        )
         let store = try await backup.store()
         try await H.withCluster { client in
             let outcome = try await H.restore(client, store: store, backup: backup.name) {
@@ -163,7 +197,10 @@ struct RestoreEnginePolicyTests {
             #expect(try await client.get(.configMaps, namespace: "mods", name: "untouched")["data"] == ["k": "v"])
             let deployment = try await client.get(H.deployments, namespace: "mods", name: "web")
             let containers = deployment["spec"]?["template"]?["spec"]?["containers"]?.arrayValue ?? []
-            #expect(containers.map { $0["name"]?.stringValue ?? "" } == ["main", "sidecar"], "strategic merge keeps the other containers")
+            #expect(
+                containers.map { $0["name"]?.stringValue ?? "" } == ["main", "sidecar"],
+                "strategic merge keeps the other containers"
+            )
             #expect(containers.map { $0["image"]?.stringValue ?? "" } == ["nginx:1.29", "busybox:1.36"])
         }
     }

@@ -8,7 +8,10 @@ private func object(_ json: String) throws -> JSONValue { try JSONValue(parsing:
 /// The object Lifeboat would create: reset, namespace set, restore labels added.
 private func desired(_ json: String) throws -> JSONValue {
     RestoreMetadata.addRestoreLabels(
-        try RestoreMetadata.resetMetadataAndStatus(try object(json)), restoreName: "r1", backupName: "b1")
+        try RestoreMetadata.resetMetadataAndStatus(try object(json)),
+        restoreName: "r1",
+        backupName: "b1"
+    )
 }
 
 /// The same object as the API server returns it: server fields set, key order different, no restore labels.
@@ -26,10 +29,22 @@ struct RestoreExistingObjectTests {
     @Test func identicalIgnoresServerMetadataKeyOrderAndRestoreLabels() throws {
         let want = try desired(backedUp)
         #expect(try ExistingObjectComparison.isIdentical(live: try object(live), desired: want))
-        #expect(try ExistingObjectComparison.decide(live: try object(live), desired: want, groupResource: "configmaps", policy: .none)
-            == .identical(labelsPatch: nil))
-        guard case .identical(let patch?) = try ExistingObjectComparison.decide(
-            live: try object(live), desired: want, groupResource: "configmaps", policy: .update)
+        #expect(
+            try ExistingObjectComparison.decide(
+                live: try object(live),
+                desired: want,
+                groupResource: "configmaps",
+                policy: .none
+            )
+                == .identical(labelsPatch: nil)
+        )
+        guard
+            case .identical(let patch?) = try ExistingObjectComparison.decide(
+                live: try object(live),
+                desired: want,
+                groupResource: "configmaps",
+                policy: .update
+            )
         else {
             Issue.record("update policy should patch the restore labels of an identical object")
             return
@@ -42,10 +57,32 @@ struct RestoreExistingObjectTests {
         changed[path: ["data", "k"]] = "other"
         let want = try desired(backedUp)
         #expect(!(try ExistingObjectComparison.isIdentical(live: changed, desired: want)))
-        let none = try ExistingObjectComparison.decide(live: changed, desired: want, groupResource: "configmaps", policy: .none)
-        #expect(none == .conflict(warning: "could not restore, ConfigMap \"c\" already exists. Warning: the in-cluster version is different than the backed-up version"))
-        let unset = try ExistingObjectComparison.decide(live: changed, desired: want, groupResource: "configmaps", policy: .unset)
-        #expect(unset == .conflict(warning: "could not restore, ConfigMap:c already exists. Warning: the in-cluster version is different than the backed-up version"))
+        let none = try ExistingObjectComparison.decide(
+            live: changed,
+            desired: want,
+            groupResource: "configmaps",
+            policy: .none
+        )
+        #expect(
+            none
+                == .conflict(
+                    warning:
+                        "could not restore, ConfigMap \"c\" already exists. Warning: the in-cluster version is different than the backed-up version"
+                )
+        )
+        let unset = try ExistingObjectComparison.decide(
+            live: changed,
+            desired: want,
+            groupResource: "configmaps",
+            policy: .unset
+        )
+        #expect(
+            unset
+                == .conflict(
+                    warning:
+                        "could not restore, ConfigMap:c already exists. Warning: the in-cluster version is different than the backed-up version"
+                )
+        )
     }
 
     @Test func updatePolicyPatchesTheDifferenceAndFallsBackToLabels() throws {
@@ -53,8 +90,13 @@ struct RestoreExistingObjectTests {
         changed[path: ["data", "k"]] = "other"
         changed[path: ["data", "extra"]] = "x"
         let want = try desired(backedUp)
-        guard case .patch(let patch, let fallback) = try ExistingObjectComparison.decide(
-            live: changed, desired: want, groupResource: "configmaps", policy: .update)
+        guard
+            case .patch(let patch, let fallback) = try ExistingObjectComparison.decide(
+                live: changed,
+                desired: want,
+                groupResource: "configmaps",
+                policy: .update
+            )
         else {
             Issue.record("expected a patch")
             return
@@ -62,7 +104,9 @@ struct RestoreExistingObjectTests {
         #expect(patch["data"]?["k"] == "v")
         #expect(patch["data"]?["extra"] == .null)
         #expect(patch["data"]?.objectValue?.count == 2)
-        #expect(patch[path: ["metadata", "labels"]] == ["velero.io/backup-name": "b1", "velero.io/restore-name": "r1"])
+        #expect(
+            patch[path: ["metadata", "labels"]] == ["velero.io/backup-name": "b1", "velero.io/restore-name": "r1"]
+        )
         // Applying the patch to the live object yields the desired content.
         let patched = JSONMergePatch.apply(patch, to: changed)
         #expect(patched["data"] == want["data"])
@@ -70,17 +114,26 @@ struct RestoreExistingObjectTests {
     }
 
     @Test func serviceAccountsAreMergedWhateverThePolicy() throws {
-        let liveSA = try object(#"""
+        let liveSA = try object(
+            #"""
             {"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"sa","namespace":"n","uid":"u"},
              "secrets":[{"name":"sa-token-live"}]}
-            """#)
-        let want = try desired(#"""
+            """#
+        )
+        let want = try desired(
+            #"""
             {"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"sa","namespace":"n"},
              "secrets":[{"name":"sa-token-old"},{"name":"extra"}],"imagePullSecrets":[{"name":"reg"}]}
-            """#)
+            """#
+        )
         for policy in [ExistingObjectComparison.Policy.none, .unset, .update] {
-            guard case .patch(let patch, let fallback) = try ExistingObjectComparison.decide(
-                live: liveSA, desired: want, groupResource: "serviceaccounts", policy: policy)
+            guard
+                case .patch(let patch, let fallback) = try ExistingObjectComparison.decide(
+                    live: liveSA,
+                    desired: want,
+                    groupResource: "serviceaccounts",
+                    policy: policy
+                )
             else {
                 Issue.record("expected a service-account merge patch under \(policy)")
                 continue

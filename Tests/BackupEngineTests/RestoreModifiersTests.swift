@@ -18,19 +18,28 @@ private func modifiers(_ yaml: String) throws -> ResourceModifiers {
     try ResourceModifiers(configMapNamespace: "velero", configMapName: "mods", data: ["rules.yaml": yaml])
 }
 
-private func expectInvalid(_ yaml: String, mentioning parts: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+private func expectInvalid(
+    _ yaml: String,
+    mentioning parts: [String],
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     let error = #expect(throws: BackupEngineError.self, sourceLocation: sourceLocation) {
         _ = try modifiers(yaml)
     }
     #expect(error?.code == .invalidModifiers, sourceLocation: sourceLocation)
     for part in parts {
-        #expect(error?.message.contains(part) == true, "message: \(error?.message ?? "none")", sourceLocation: sourceLocation)
+        #expect(
+            error?.message.contains(part) == true,
+            "message: \(error?.message ?? "none")",
+            sourceLocation: sourceLocation
+        )
     }
 }
 
 struct RestoreModifiersTests {
     @Test func jsonPatchesApplyInOrderToMatchingItems() throws {
-        let mods = try modifiers("""
+        let mods = try modifiers(
+            """
             version: v1
             resourceModifierRules:
             - conditions:
@@ -48,7 +57,8 @@ struct RestoreModifiersTests {
               - operation: add
                 path: "/metadata/annotations"
                 value: '{"restored": "yes", "count": 3}'
-            """)
+            """
+        )
         let result = mods.apply(to: try object(pvc), groupResource: "persistentvolumeclaims")
         #expect(result.errors.isEmpty)
         #expect(result.appliedRules == [0])
@@ -65,16 +75,29 @@ struct RestoreModifiersTests {
         ("groupResource: \"*.apps\"", false),
         ("groupResource: \"persistent*\"", true),
         ("groupResource: \"{pods,persistentvolumeclaims}\"", true),
-        ("groupResource: persistentvolumeclaims\n    labelSelector: {matchExpressions: [{key: app, operator: In, values: [db, cache]}]}", true),
-        ("groupResource: persistentvolumeclaims\n    labelSelector: {matchExpressions: [{key: app, operator: NotIn, values: [db]}]}", false),
-        ("groupResource: persistentvolumeclaims\n    labelSelector: {matchExpressions: [{key: tier, operator: DoesNotExist}]}", true),
+        (
+            "groupResource: persistentvolumeclaims\n    labelSelector: {matchExpressions: [{key: app, operator: In, values: [db, cache]}]}",
+            true
+        ),
+        (
+            "groupResource: persistentvolumeclaims\n    labelSelector: {matchExpressions: [{key: app, operator: NotIn, values: [db]}]}",
+            false
+        ),
+        (
+            "groupResource: persistentvolumeclaims\n    labelSelector: {matchExpressions: [{key: tier, operator: DoesNotExist}]}",
+            true
+        ),
         ("groupResource: persistentvolumeclaims\n    matches: [{path: /spec/storageClassName, value: premium}]", true),
         ("groupResource: persistentvolumeclaims\n    matches: [{path: /spec/storageClassName, value: gold}]", false),
         ("groupResource: persistentvolumeclaims\n    matches: [{path: /spec/missing/deep, value: x}]", false),
-        ("groupResource: persistentvolumeclaims\n    matches: [{path: /spec/resources/requests, value: '{\"storage\": \"1Gi\"}'}]", true),
+        (
+            "groupResource: persistentvolumeclaims\n    matches: [{path: /spec/resources/requests, value: '{\"storage\": \"1Gi\"}'}]",
+            true
+        ),
     ])
     func conditionsDecideWhetherARuleApplies(conditions: String, applies: Bool) throws {
-        let mods = try modifiers("""
+        let mods = try modifiers(
+            """
             version: v1
             resourceModifierRules:
             - conditions:
@@ -84,7 +107,8 @@ struct RestoreModifiersTests {
                   metadata:
                     labels:
                       modified: "true"
-            """)
+            """
+        )
         let result = mods.apply(to: try object(pvc), groupResource: "persistentvolumeclaims")
         #expect(result.errors.isEmpty)
         #expect((result.object[path: ["metadata", "labels", "modified"]] == "true") == applies)
@@ -102,7 +126,8 @@ struct RestoreModifiersTests {
     }
 
     @Test func failingTestOperationLeavesTheItemUnchanged() throws {
-        let mods = try modifiers("""
+        let mods = try modifiers(
+            """
             version: v1
             resourceModifierRules:
             - conditions: {groupResource: persistentvolumeclaims}
@@ -113,7 +138,8 @@ struct RestoreModifiersTests {
               patches:
               - {operation: test, path: /spec/storageClassName, value: premium}
               - {operation: replace, path: /spec/storageClassName, value: standard}
-            """)
+            """
+        )
         let result = mods.apply(to: try object(pvc), groupResource: "persistentvolumeclaims")
         #expect(result.errors.isEmpty)
         #expect(result.appliedRules == [1])
@@ -121,14 +147,16 @@ struct RestoreModifiersTests {
     }
 
     @Test func rulesMatchOnTheOriginalItemAndPatchCumulatively() throws {
-        let mods = try modifiers("""
+        let mods = try modifiers(
+            """
             version: v1
             resourceModifierRules:
             - conditions: {groupResource: persistentvolumeclaims, matches: [{path: /spec/storageClassName, value: premium}]}
               patches: [{operation: replace, path: /spec/storageClassName, value: standard}]
             - conditions: {groupResource: persistentvolumeclaims, matches: [{path: /spec/storageClassName, value: premium}]}
               patches: [{operation: add, path: /metadata/labels/second, value: "yes"}]
-            """)
+            """
+        )
         let result = mods.apply(to: try object(pvc), groupResource: "persistentvolumeclaims")
         #expect(result.appliedRules == [0, 1])
         #expect(result.object[path: ["spec", "storageClassName"]] == "standard")
@@ -148,7 +176,8 @@ struct RestoreModifiersTests {
         ("\"\"", JSONValue.string("")),
     ])
     func patchValuesBecomeJSONLikeVelero(yamlValue: String, expected: JSONValue) throws {
-        let mods = try modifiers("""
+        let mods = try modifiers(
+            """
             version: v1
             resourceModifierRules:
             - conditions: {groupResource: persistentvolumeclaims}
@@ -156,14 +185,16 @@ struct RestoreModifiersTests {
               - operation: add
                 path: /spec/value
                 value: \(yamlValue)
-            """)
+            """
+        )
         let result = mods.apply(to: try object(pvc), groupResource: "persistentvolumeclaims")
         #expect(result.errors.isEmpty)
         #expect(result.object[path: ["spec", "value"]] == expected)
     }
 
     @Test func mergePatchesApplyInOrder() throws {
-        let mods = try modifiers("""
+        let mods = try modifiers(
+            """
             version: v1
             resourceModifierRules:
             - conditions: {groupResource: deployments.apps}
@@ -172,7 +203,8 @@ struct RestoreModifiersTests {
               - patchData: |
                   spec:
                     replicas: 5
-            """)
+            """
+        )
         let result = mods.apply(to: try object(deployment), groupResource: "deployments.apps")
         #expect(result.errors.isEmpty)
         #expect(result.object[path: ["spec", "replicas"]] == 5)
@@ -182,7 +214,8 @@ struct RestoreModifiersTests {
     }
 
     @Test func strategicPatchesMergeContainersByName() throws {
-        let mods = try modifiers("""
+        let mods = try modifiers(
+            """
             version: v1
             resourceModifierRules:
             - conditions: {groupResource: deployments.apps, namespaces: [foo]}
@@ -194,7 +227,8 @@ struct RestoreModifiersTests {
                         containers:
                         - name: nginx
                           image: nginx:1.25
-            """)
+            """
+        )
         let result = mods.apply(to: try object(deployment), groupResource: "deployments.apps")
         #expect(result.errors.isEmpty)
         let containers = try #require(result.object[path: ["spec", "template", "spec", "containers"]]?.arrayValue)
@@ -204,15 +238,19 @@ struct RestoreModifiersTests {
     }
 
     @Test func strategicPatchOnACustomResourceIsAnItemErrorNamingTheRule() throws {
-        let mods = try modifiers("""
+        let mods = try modifiers(
+            """
             version: v1
             resourceModifierRules:
             - conditions: {groupResource: deployments.apps}
               mergePatches: [{patchData: '{"spec":{"replicas":2}}'}]
             - conditions: {groupResource: "*.example.com"}
               strategicPatches: [{patchData: '{"spec":{"size":2}}'}]
-            """)
-        let widget = try object(#"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w","namespace":"foo"},"spec":{"size":1}}"#)
+            """
+        )
+        let widget = try object(
+            #"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w","namespace":"foo"},"spec":{"size":1}}"#
+        )
         let result = mods.apply(to: widget, groupResource: "widgets.example.com")
         #expect(result.object == widget)
         #expect(result.errors.count == 1)
@@ -221,12 +259,14 @@ struct RestoreModifiersTests {
     }
 
     @Test func failingJSONPatchIsAnErrorAndLeavesTheItem() throws {
-        let mods = try modifiers("""
+        let mods = try modifiers(
+            """
             version: v1
             resourceModifierRules:
             - conditions: {groupResource: persistentvolumeclaims}
               patches: [{operation: replace, path: /spec/nothing/here, value: x}]
-            """)
+            """
+        )
         let result = mods.apply(to: try object(pvc), groupResource: "persistentvolumeclaims")
         let original = try object(pvc)
         #expect(result.object == original)
@@ -234,13 +274,17 @@ struct RestoreModifiersTests {
     }
 
     @Test func jsonConfigMapDataIsAccepted() throws {
-        let mods = try modifiers(#"""
+        let mods = try modifiers(
+            #"""
             {"version":"V1","resourceModifierRules":[{"conditions":{"groupResource":"persistentvolumeclaims"},
              "patches":[{"operation":"replace","path":"/spec/storageClassName","value":"fast"}]}]}
-            """#)
+            """#
+        )
         let claim = try object(pvc)
-        #expect(mods.apply(to: claim, groupResource: "persistentvolumeclaims")
-            .object[path: ["spec", "storageClassName"]] == "fast")
+        #expect(
+            mods.apply(to: claim, groupResource: "persistentvolumeclaims")
+                .object[path: ["spec", "storageClassName"]] == "fast"
+        )
     }
 
     @Test func malformedConfigMapsAreRejectedUpFront() {
@@ -248,31 +292,53 @@ struct RestoreModifiersTests {
             _ = try ResourceModifiers(configMapNamespace: "velero", configMapName: "mods", data: ["a": "", "b": ""])
         }
         #expect(twoKeys?.message.contains("illegal resource modifiers velero/mods configmap") == true)
-        expectInvalid("version: v2\nresourceModifierRules: []", mentioning: ["velero/mods", "rules.yaml", "unsupported resource modifier version"])
+        expectInvalid(
+            "version: v2\nresourceModifierRules: []",
+            mentioning: ["velero/mods", "rules.yaml", "unsupported resource modifier version"]
+        )
         expectInvalid("version: v1\nresourceModifierRules: []", mentioning: ["resource modifier rules cannot be empty"])
-        expectInvalid("version: v1\nresourceModifierRules:\n- conditions: {namespaces: [a]}\n  patches: [{operation: add, path: /x, value: y}]",
-                      mentioning: ["resourceModifierRules[0].conditions.groupResource", "cannot be empty"])
-        expectInvalid("version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods}\n  patches: [{operation: frobnicate, path: /x}]",
-                      mentioning: ["resourceModifierRules[0].patches[0].operation", "unsupported operation frobnicate"])
-        expectInvalid("version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods}\n  patches: [{operation: add, value: x}]",
-                      mentioning: ["patches[0].path", "path cannot be empty"])
-        expectInvalid("""
+        expectInvalid(
+            "version: v1\nresourceModifierRules:\n- conditions: {namespaces: [a]}\n  patches: [{operation: add, path: /x, value: y}]",
+            mentioning: ["resourceModifierRules[0].conditions.groupResource", "cannot be empty"]
+        )
+        expectInvalid(
+            "version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods}\n  patches: [{operation: frobnicate, path: /x}]",
+            mentioning: ["resourceModifierRules[0].patches[0].operation", "unsupported operation frobnicate"]
+        )
+        expectInvalid(
+            "version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods}\n  patches: [{operation: add, value: x}]",
+            mentioning: ["patches[0].path", "path cannot be empty"]
+        )
+        expectInvalid(
+            """
             version: v1
             resourceModifierRules:
             - conditions: {groupResource: pods}
               patches: [{operation: add, path: /x, value: y}]
               mergePatches: [{patchData: '{}'}]
-            """, mentioning: ["only one of patches, mergePatches, strategicPatches can be specified"])
-        expectInvalid("version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods, color: red}\n  patches: [{operation: add, path: /x, value: y}]",
-                      mentioning: ["unknown field \"color\""])
-        expectInvalid("version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods, resourceNameRegex: \"([\"}\n  patches: [{operation: add, path: /x, value: y}]",
-                      mentioning: ["resourceNameRegex", "error in matching regex"])
-        expectInvalid("version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods, labelSelector: {matchExpressions: [{key: a, operator: Near}]}}\n  patches: [{operation: add, path: /x, value: y}]",
-                      mentioning: ["labelSelector", "not a valid label selector operator"])
-        expectInvalid("version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods}\n  patches: [{operation: add, path: /x, value: \"TRUE\"}]",
-                      mentioning: ["patches[0].value", "error in decoding json patch"])
-        expectInvalid("version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods}\n  mergePatches: [{patchData: '[1]'}]",
-                      mentioning: ["mergePatches[0].patchData"])
+            """,
+            mentioning: ["only one of patches, mergePatches, strategicPatches can be specified"]
+        )
+        expectInvalid(
+            "version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods, color: red}\n  patches: [{operation: add, path: /x, value: y}]",
+            mentioning: ["unknown field \"color\""]
+        )
+        expectInvalid(
+            "version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods, resourceNameRegex: \"([\"}\n  patches: [{operation: add, path: /x, value: y}]",
+            mentioning: ["resourceNameRegex", "error in matching regex"]
+        )
+        expectInvalid(
+            "version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods, labelSelector: {matchExpressions: [{key: a, operator: Near}]}}\n  patches: [{operation: add, path: /x, value: y}]",
+            mentioning: ["labelSelector", "not a valid label selector operator"]
+        )
+        expectInvalid(
+            "version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods}\n  patches: [{operation: add, path: /x, value: \"TRUE\"}]",
+            mentioning: ["patches[0].value", "error in decoding json patch"]
+        )
+        expectInvalid(
+            "version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods}\n  mergePatches: [{patchData: '[1]'}]",
+            mentioning: ["mergePatches[0].patchData"]
+        )
         expectInvalid("version: v1\nresourceModifierRules: [\n", mentioning: ["failed to decode"])
     }
 }

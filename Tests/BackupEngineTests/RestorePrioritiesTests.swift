@@ -10,11 +10,13 @@ struct RestorePrioritiesTests {
         #expect(!defaults.high.contains("volumesnapshotclasses.snapshot.storage.k8s.io"))
         #expect(defaults.high.last == "services")
         #expect(defaults.high.count == 23)
-        #expect(defaults.low == [
-            "clusterbootstraps.run.tanzu.vmware.com", "clusters.cluster.x-k8s.io",
-            "clusterresourcesets.addons.cluster.x-k8s.io", "apps.kappctrl.k14s.io",
-            "packageinstalls.packaging.carvel.dev",
-        ])
+        #expect(
+            defaults.low == [
+                "clusterbootstraps.run.tanzu.vmware.com", "clusters.cluster.x-k8s.io",
+                "clusterresourcesets.addons.cluster.x-k8s.io", "apps.kappctrl.k14s.io",
+                "packageinstalls.packaging.carvel.dev",
+            ]
+        )
         // PVs before PVCs, service accounts before role bindings, pods after config.
         let high = defaults.high
         #expect(high.firstIndex(of: "persistentvolumes")! < high.firstIndex(of: "persistentvolumeclaims")!)
@@ -22,13 +24,15 @@ struct RestorePrioritiesTests {
         #expect(high.firstIndex(of: "configmaps")! < high.firstIndex(of: "pods")!)
     }
 
-    @Test(arguments: [
-        ("a,b,-,c,d", ["a", "b"], ["c", "d"]),
-        ("a,b", ["a", "b"], []),
-        ("-,c", [], ["c"]),
-        ("a,-", ["a"], []),
-        ("-", [], []),
-    ] as [(String, [String], [String])])
+    @Test(
+        arguments: [
+            ("a,b,-,c,d", ["a", "b"], ["c", "d"]),
+            ("a,b", ["a", "b"], []),
+            ("-,c", [], ["c"]),
+            ("a,-", ["a"], []),
+            ("-", [], []),
+        ] as [(String, [String], [String])]
+    )
     func parsesTheFlagSyntax(flag: String, high: [String], low: [String]) throws {
         let parsed = try RestorePriorities(parsing: flag)
         #expect(parsed.high == high)
@@ -57,17 +61,20 @@ struct RestorePrioritiesTests {
     @Test func orderIsHighThenOthersAlphabeticallyThenLow() {
         let backup = [
             "clusters.cluster.x-k8s.io", "deployments.apps", "configmaps", "namespaces", "widgets.example.com",
-            "customresourcedefinitions.apiextensions.k8s.io", "customresourcedefinitions", "pods", "apps.kappctrl.k14s.io",
+            "customresourcedefinitions.apiextensions.k8s.io", "customresourcedefinitions", "pods",
+            "apps.kappctrl.k14s.io",
             "Zebras", "persistentvolumes",
         ]
         let order = RestorePriorities.default.ordered(groupResourcesInBackup: backup)
-        #expect(order == [
-            "customresourcedefinitions", "namespaces", "persistentvolumes", "configmaps", "pods",
-            // others, byte order (upper case before lower case, like Go's sort.Strings)
-            "Zebras", "customresourcedefinitions.apiextensions.k8s.io", "deployments.apps", "widgets.example.com",
-            // low, in list order
-            "clusters.cluster.x-k8s.io", "apps.kappctrl.k14s.io",
-        ])
+        #expect(
+            order == [
+                "customresourcedefinitions", "namespaces", "persistentvolumes", "configmaps", "pods",
+                // others, byte order (upper case before lower case, like Go's sort.Strings)
+                "Zebras", "customresourcedefinitions.apiextensions.k8s.io", "deployments.apps", "widgets.example.com",
+                // low, in list order
+                "clusters.cluster.x-k8s.io", "apps.kappctrl.k14s.io",
+            ]
+        )
         #expect(Set(order) == Set(backup))
         #expect(order.count == backup.count)
     }
@@ -77,7 +84,8 @@ struct RestorePrioritiesTests {
         let aliases = ["po": "pods", "svc": "services", "cm": "configmaps"]
         let order = priorities.ordered(
             groupResourcesInBackup: ["configmaps", "services", "pods", "secrets"],
-            canonicalize: { aliases[$0] })
+            canonicalize: { aliases[$0] }
+        )
         #expect(order == ["pods", "services", "secrets", "configmaps"])
     }
 }

@@ -8,13 +8,15 @@ private func object(_ json: String) throws -> JSONValue { try JSONValue(parsing:
 
 struct RestoreMetadataTests {
     @Test func resetMetadataStripsServerFieldsAndKeepsTheRest() throws {
-        let backedUp = try object(#"""
+        let backedUp = try object(
+            #"""
             {"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","namespace":"n","generateName":"c-",
              "selfLink":"/x","uid":"u","resourceVersion":"7","generation":3,"creationTimestamp":"t",
              "deletionTimestamp":"t","deletionGracePeriodSeconds":30,"ownerReferences":[{"uid":"o"}],
              "labels":{"a":"1"},"annotations":{"b":"2"},"finalizers":["f"],"managedFields":[{"manager":"m"}]},
              "data":{"k":"v"},"status":{"x":1}}
-            """#)
+            """#
+        )
         let reset = try RestoreMetadata.resetMetadataAndStatus(backedUp)
         let metadata = try #require(reset["metadata"]?.objectValue)
         #expect(Set(metadata.keys) == ["name", "namespace", "labels", "annotations", "finalizers", "managedFields"])
@@ -31,7 +33,10 @@ struct RestoreMetadataTests {
     @Test func restoreLabelsAreAddedAndLongValuesShortened() throws {
         let long = "restore-with-a-very-long-name-that-goes-past-the-sixty-three-byte-label-limit"
         let labelled = RestoreMetadata.addRestoreLabels(
-            try object(#"{"metadata":{"name":"x","labels":{"app":"web"}}}"#), restoreName: long, backupName: "b1")
+            try object(#"{"metadata":{"name":"x","labels":{"app":"web"}}}"#),
+            restoreName: long,
+            backupName: "b1"
+        )
         let labels = try #require(labelled[path: ["metadata", "labels"]]?.objectValue)
         #expect(labels["app"] == "web")
         #expect(labels["velero.io/backup-name"] == "b1")
@@ -43,23 +48,28 @@ struct RestoreMetadataTests {
         #expect(RestoreMetadata.validLabelValue(expected) == expected)
     }
 
-    @Test(arguments: [
-        // annotation, status lists, expected
-        (nil, nil, false),
-        (nil, IncludesExcludes(), true),
-        (nil, IncludesExcludes(includes: ["deployments.apps"]), true),
-        (nil, IncludesExcludes(includes: ["pods"]), false),
-        (nil, IncludesExcludes(excludes: ["deployments.apps"]), false),
-        ("true", nil, true),
-        ("false", IncludesExcludes(includes: ["*"]), false),
-        ("maybe", IncludesExcludes(includes: ["deployments.apps"]), true),
-    ] as [(String?, IncludesExcludes?, Bool)])
+    @Test(
+        arguments: [
+            // annotation, status lists, expected
+            (nil, nil, false),
+            (nil, IncludesExcludes(), true),
+            (nil, IncludesExcludes(includes: ["deployments.apps"]), true),
+            (nil, IncludesExcludes(includes: ["pods"]), false),
+            (nil, IncludesExcludes(excludes: ["deployments.apps"]), false),
+            ("true", nil, true),
+            ("false", IncludesExcludes(includes: ["*"]), false),
+            ("maybe", IncludesExcludes(includes: ["deployments.apps"]), true),
+        ] as [(String?, IncludesExcludes?, Bool)]
+    )
     func statusRestoreDecision(annotation: String?, lists: IncludesExcludes?, expected: Bool) throws {
         var item = try object(#"{"kind":"Deployment","metadata":{"name":"d"},"status":{"replicas":1}}"#)
-        if let annotation { item[path: ["metadata", "annotations"]] = ["velero.io/restore-status": .string(annotation)] }
+        if let annotation {
+            item[path: ["metadata", "annotations"]] = ["velero.io/restore-status": .string(annotation)]
+        }
         #expect(
             RestoreMetadata.shouldRestoreStatus(groupResource: "deployments.apps", object: item, restoreStatus: lists)
-                == expected)
+                == expected
+        )
     }
 
     @Test func skipRules() throws {
@@ -104,14 +114,19 @@ struct RestoreVolumeBindingTests {
     }
 
     @Test func claimBindingReset() throws {
-        let pvc = try object(#"""
+        let pvc = try object(
+            #"""
             {"metadata":{"name":"c","annotations":{"pv.kubernetes.io/bind-completed":"yes"}},"spec":{"volumeName":"pv1"}}
-            """#)
+            """#
+        )
         let kept = VolumeBinding.resetClaimBinding(pvc)
         #expect(kept[path: ["spec", "volumeName"]] == "pv1")
         #expect(kept[path: ["metadata", "annotations"]] == [:])
-        #expect(VolumeBinding.resetClaimBinding(pvc, dynamicallyProvisioned: ["pv1"])[path: ["spec", "volumeName"]] == nil)
         #expect(
-            VolumeBinding.resetClaimBinding(pvc, renamedVolumes: ["pv1": "pv9"])[path: ["spec", "volumeName"]] == "pv9")
+            VolumeBinding.resetClaimBinding(pvc, dynamicallyProvisioned: ["pv1"])[path: ["spec", "volumeName"]] == nil
+        )
+        #expect(
+            VolumeBinding.resetClaimBinding(pvc, renamedVolumes: ["pv1": "pv9"])[path: ["spec", "volumeName"]] == "pv9"
+        )
     }
 }

@@ -2,9 +2,9 @@ import Foundation
 import Kubernetes
 import ObjectStorage
 import Testing
+import VeleroAPI
 
 @testable import BackupEngine
-import VeleroAPI
 
 private typealias H = RestoreHarness
 private typealias O = RestoreObjects
@@ -25,7 +25,8 @@ struct VeleroFixtureTests {
         backup.add(O.deployment("web", "legacy-app"))
         backup.add(O.serviceAccount("robot", "legacy-app"))
         backup.add([
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": ["name": "legacy-reader", "uid": "x"],
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": ["name": "legacy-reader", "uid": "x"],
             "rules": [["apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]]],
         ])
         // The legacy copy wins over the preferred-version copy when both exist.
@@ -49,7 +50,11 @@ struct VeleroFixtureTests {
             #expect(try await H.names(client, Self.gadgets) == ["legacy-app/g1", "legacy-app/g2"])
             #expect(try await H.names(client, H.clusterRoles).contains("legacy-reader"))
             #expect(try await client.get(H.deployments, namespace: "legacy-app", name: "web")["spec"]?["replicas"] == 2)
-            #expect(try await client.get(.configMaps, namespace: "legacy-app", name: "which-copy")["data"] == ["copy": "legacy"])
+            #expect(
+                try await client.get(.configMaps, namespace: "legacy-app", name: "which-copy")["data"] == [
+                    "copy": "legacy"
+                ]
+            )
             // Each item is restored once although the tarball holds two copies.
             let created = outcome.report.entries.filter { $0.action == .create }
             #expect(Set(created.map { "\($0.groupResource)/\($0.displayName)" }).count == created.count)
@@ -66,8 +71,13 @@ struct VeleroFixtureTests {
         backup.add(O.namespace("pv-only"), copies: .preferredOnly)
         backup.add(O.configMap("settings", "pv-only"), copies: .preferredOnly)
         backup.add(O.deployment("web", "pv-only"), copies: .preferredOnly)
-        backup.add(["apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": ["name": "pv-reader"], "rules": []],
-                   copies: .preferredOnly)
+        backup.add(
+            [
+                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": ["name": "pv-reader"],
+                "rules": [],
+            ],
+            copies: .preferredOnly
+        )
         let store = try await backup.store()
         try await H.withCluster { client in
             let outcome = try await H.restore(client, store: store, backup: backup.name)
@@ -95,7 +105,9 @@ struct VeleroFixtureTests {
 
     /// Runs a restore that must fail before touching the cluster; returns its error.
     static func expectFailsBeforeTouchingCluster(
-        store: BackupStore, backup: String, sourceLocation: SourceLocation = #_sourceLocation,
+        store: BackupStore,
+        backup: String,
+        sourceLocation: SourceLocation = #_sourceLocation,
         _ edit: @escaping (inout RestoreSpec) -> Void = { _ in }
     ) async throws -> BackupEngineError? {
         var failure: BackupEngineError?
@@ -114,12 +126,19 @@ struct VeleroFixtureTests {
     static func smallBackup(name: String) -> VeleroBackupBuilder {
         var backup = VeleroBackupBuilder(name: name)
         backup.add(O.namespace("bad"))
-        for i in 0..<40 { backup.add(O.configMap("cm-\(i)", "bad", data: ["payload": .string(String(repeating: "x\(i)", count: 200))])) }
+        for i in 0..<40 {
+            backup.add(
+                O.configMap("cm-\(i)", "bad", data: ["payload": .string(String(repeating: "x\(i)", count: 200))])
+            )
+        }
         return backup
     }
 
     @Test func missingBackupIsAClearError() async throws {
-        let error = try await Self.expectFailsBeforeTouchingCluster(store: BackupStore(store: MemoryObjectStore(), prefix: nil), backup: "nope")
+        let error = try await Self.expectFailsBeforeTouchingCluster(
+            store: BackupStore(store: MemoryObjectStore(), prefix: nil),
+            backup: "nope"
+        )
         #expect(error?.code == .notFound)
         #expect(error?.message.contains("nope") == true, "\(error?.message ?? "")")
     }
@@ -187,7 +206,9 @@ struct VeleroFixtureTests {
         try await H.withCluster { client in
             let outcome = try await H.restore(client, store: store, backup: backup.name)
             #expect(outcome.restore.status?.phase == "PartiallyFailed")
-            let entry = try #require(H.entry(outcome.report, "gizmos.nowhere.example.com", "lost", namespace: "orphans"))
+            let entry = try #require(
+                H.entry(outcome.report, "gizmos.nowhere.example.com", "lost", namespace: "orphans")
+            )
             #expect(entry.action == .error)
             #expect(entry.reason?.contains("CustomResourceDefinition") == true, "\(entry.reason ?? "")")
             #expect(outcome.results.errors.count == 1, "\(outcome.results.errors)")

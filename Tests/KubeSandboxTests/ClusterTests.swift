@@ -135,7 +135,9 @@ struct ClusterTests {
             let scratch = sandbox.volumesRoot.appendingPathComponent(
                 "nodes/sandbox-node-2/pods/\(uid)/volumes/kubernetes.io~empty-dir/scratch"
             )
-            #expect(FileManager.default.fileExists(atPath: scratch.path, isDirectory: &isDirectory) && isDirectory.boolValue)
+            #expect(
+                FileManager.default.fileExists(atPath: scratch.path, isDirectory: &isDirectory) && isDirectory.boolValue
+            )
             try "hello".write(to: mount.appendingPathComponent("file.txt"), atomically: true, encoding: .utf8)
             let direct = sandbox.volumesRoot.appendingPathComponent("volumes/\(volume)/file.txt")
             #expect((try? String(contentsOf: direct, encoding: .utf8)) == "hello")
@@ -167,14 +169,17 @@ struct ClusterTests {
             try await api.namespace("apps")
             func claim(_ name: String, _ extra: JSONValue) -> JSONValue {
                 var spec: JSONValue = [
-                    "accessModes": ["ReadWriteOnce"], "storageClassName": "sandbox", "resources": ["requests": ["storage": "1Gi"]],
+                    "accessModes": ["ReadWriteOnce"], "storageClassName": "sandbox",
+                    "resources": ["requests": ["storage": "1Gi"]],
                 ]
                 for (k, v) in extra.objectValue ?? [:] { spec[k] = v }
                 return ["metadata": ["name": .string(name)], "spec": spec]
             }
             func phase(_ path: String) async -> JSONValue? { await api.request("GET", path).json["status"]?["phase"] }
             try await api.create(
-                "/api/v1/namespaces/apps/persistentvolumeclaims", claim("picky", ["selector": ["matchLabels": ["disk": "ssd"]]]))
+                "/api/v1/namespaces/apps/persistentvolumeclaims",
+                claim("picky", ["selector": ["matchLabels": ["disk": "ssd"]]])
+            )
             try await api.settleControllers()
             #expect(await phase("/api/v1/namespaces/apps/persistentvolumeclaims/picky") == "Pending")
             #expect(await api.request("GET", "/api/v1/persistentvolumes").json["items"]?.arrayValue?.isEmpty == true)
@@ -201,17 +206,27 @@ struct ClusterTests {
 
             // Reserved for a claim by name: the claim (selector or not) gets it.
             try await api.create(
-                "/api/v1/namespaces/apps/persistentvolumeclaims", claim("reserved", ["selector": ["matchLabels": ["x": "y"]]]))
+                "/api/v1/namespaces/apps/persistentvolumeclaims",
+                claim("reserved", ["selector": ["matchLabels": ["x": "y"]]])
+            )
             try await api.create(
                 "/api/v1/persistentvolumes",
-                volume("kept", claimRef: ["kind": "PersistentVolumeClaim", "namespace": "apps", "name": "reserved"]))
+                volume("kept", claimRef: ["kind": "PersistentVolumeClaim", "namespace": "apps", "name": "reserved"])
+            )
             try await waitUntil("claim reserved Bound") {
                 await phase("/api/v1/namespaces/apps/persistentvolumeclaims/reserved") == "Bound"
             }
-            #expect(await api.request("GET", "/api/v1/namespaces/apps/persistentvolumeclaims/reserved").json["spec"]?["volumeName"] == "kept")
+            #expect(
+                await api.request("GET", "/api/v1/namespaces/apps/persistentvolumeclaims/reserved").json["spec"]?[
+                    "volumeName"
+                ] == "kept"
+            )
 
             // A claim naming a volume bound to another claim waits.
-            try await api.create("/api/v1/namespaces/apps/persistentvolumeclaims", claim("thief", ["volumeName": "ssd"]))
+            try await api.create(
+                "/api/v1/namespaces/apps/persistentvolumeclaims",
+                claim("thief", ["volumeName": "ssd"])
+            )
             try await api.settleControllers()
             #expect(await phase("/api/v1/namespaces/apps/persistentvolumeclaims/thief") == "Pending")
         }
@@ -235,7 +250,10 @@ struct ClusterTests {
                 ]
             }
             func snapshot(_ name: String, content: String) -> JSONValue {
-                ["metadata": ["name": .string(name)], "spec": ["source": ["volumeSnapshotContentName": .string(content)]]]
+                [
+                    "metadata": ["name": .string(name)],
+                    "spec": ["source": ["volumeSnapshotContentName": .string(content)]],
+                ]
             }
             try await api.create(contents, content("c-delete", policy: "Delete", snapshot: "s-delete"))
             try await api.create(contents, content("c-retain", policy: "Retain", snapshot: "s-retain"))

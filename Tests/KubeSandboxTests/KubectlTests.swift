@@ -49,8 +49,12 @@ struct KubectlTests {
             async throws -> String
         {
             let result = try await ChildProcess.run(
-                executable.path, fullArguments(arguments), environment: environment, inheritEnvironment: false,
-                timeout: .seconds(90))
+                executable.path,
+                fullArguments(arguments),
+                environment: environment,
+                inheritEnvironment: false,
+                timeout: .seconds(90)
+            )
             if expectSuccess {
                 #expect(
                     result.status == 0,
@@ -249,7 +253,9 @@ struct KubectlTests {
                 )
                 #expect(patched == "L,a")
 
-                let (watcher, out, _) = try kubectl.start(["get", "cm", "-n", "demo", "--watch", "--request-timeout=10s"])
+                let (watcher, out, _) = try kubectl.start([
+                    "get", "cm", "-n", "demo", "--watch", "--request-timeout=10s",
+                ])
                 try await Task.sleep(for: .milliseconds(700))
                 try await kubectl.run("create", "cm", "watched-cm", "-n", "demo", "--from-literal=k=v")
                 try await Task.sleep(for: .milliseconds(700))

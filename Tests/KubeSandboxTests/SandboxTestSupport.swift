@@ -13,7 +13,12 @@ func withTestSandbox<T>(
     _ body: (Sandbox, TestAPI) async throws -> T
 ) async throws -> T {
     let configuration = SandboxConfiguration(
-        port: 0, dataDirectory: dataDirectory, nodes: nodes, seed: seed, customResources: .velero)
+        port: 0,
+        dataDirectory: dataDirectory,
+        nodes: nodes,
+        seed: seed,
+        customResources: .velero
+    )
     return try await withSandbox(configuration) { sandbox in
         try await body(sandbox, TestAPI(sandbox: sandbox))
     }
@@ -77,7 +82,8 @@ struct TestAPI: Sendable {
             createNamespace: { try await namespace($0) },
             hasDefaultServiceAccount: { name in
                 await request("GET", "/api/v1/namespaces/\(name)/serviceaccounts/default").status == 200
-            })
+            }
+        )
     }
 }
 
@@ -140,7 +146,6 @@ enum Golden {
         }
     }
 }
-
 
 /// Expects `actual` to have `golden`'s shape (keys and types); lists the differences on failure.
 func expectShape(

@@ -47,8 +47,10 @@ struct StoreSemanticsTests {
                     )
                 }
                 #expect(await api.request("DELETE", "/api/v1/namespaces/keep/configmaps/cm-3").status == 200)
-                return await api.request("GET", "/api/v1/namespaces/keep/configmaps").json["metadata"]?["resourceVersion"]?
-                    .stringValue ?? ""
+                return await api.request("GET", "/api/v1/namespaces/keep/configmaps").json["metadata"]?[
+                    "resourceVersion"
+                ]?
+                .stringValue ?? ""
             }
             try await withTestSandbox(nodes: 1, dataDirectory: directory) { sandbox, api in
                 let list = await api.request("GET", "/api/v1/namespaces/keep/configmaps").json
@@ -57,7 +59,10 @@ struct StoreSemanticsTests {
                 #expect(!names.contains("cm-3"))
                 let newVersion = Int64(list["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 0
                 #expect(newVersion >= Int64(version) ?? .max)
-                let created = try await api.create("/api/v1/namespaces/keep/configmaps", ["metadata": ["name": "after"]])
+                let created = try await api.create(
+                    "/api/v1/namespaces/keep/configmaps",
+                    ["metadata": ["name": "after"]]
+                )
                 #expect((Int64(created["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 0) > newVersion)
                 #expect(sandbox.kubeconfigYAML.contains("certificate-authority-data"))
             }
@@ -75,7 +80,15 @@ struct StoreSemanticsTests {
                 let api = TestAPI(sandbox: sandbox)
                 try await api.namespace("crash")
                 let path = "/api/v1/namespaces/crash/configmaps"
-                for index in 0..<30 { try await api.create(path, ["metadata": ["name": .string("cm-\(index)")], "data": ["pad": .string(String(repeating: "p", count: 1000))]]) }
+                for index in 0..<30 {
+                    try await api.create(
+                        path,
+                        [
+                            "metadata": ["name": .string("cm-\(index)")],
+                            "data": ["pad": .string(String(repeating: "p", count: 1000))],
+                        ]
+                    )
+                }
                 #expect(await api.request("DELETE", "\(path)/cm-7").status == 200)
                 let patched = await api.request(
                     "PATCH",
@@ -98,7 +111,8 @@ struct StoreSemanticsTests {
                 try log.close()
             }
             try await withTestSandbox(nodes: 0, dataDirectory: crashed) { _, api in
-                let items = await api.request("GET", "/api/v1/namespaces/crash/configmaps").json["items"]?.arrayValue ?? []
+                let items =
+                    await api.request("GET", "/api/v1/namespaces/crash/configmaps").json["items"]?.arrayValue ?? []
                 let names = Set(items.compactMap { $0["metadata"]?["name"]?.stringValue })
                 #expect(names.count == 29)
                 #expect(!names.contains("cm-7") && !names.contains("torn"))

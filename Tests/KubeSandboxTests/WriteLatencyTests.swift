@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import KubeSandboxTesting
 import Kubernetes
+import Synchronization
 import Testing
 
 @testable import KubeSandbox
@@ -23,8 +23,14 @@ struct WriteLatencyTests {
                 }
                 let reply = await api.request("GET", "/api/v1/namespaces/slow")
                 #expect(reply.status == 200)
-                #expect(sandbox.core.writesInCommit.load(ordering: .relaxed) == 1, "the read waited for the pending write")
-                #expect(await api.request("GET", "/api/v1/namespaces/pending").status == 404, "the write is not applied yet")
+                #expect(
+                    sandbox.core.writesInCommit.load(ordering: .relaxed) == 1,
+                    "the read waited for the pending write"
+                )
+                #expect(
+                    await api.request("GET", "/api/v1/namespaces/pending").status == 404,
+                    "the write is not applied yet"
+                )
                 try await group.waitForAll()
             }
             #expect(await api.request("GET", "/api/v1/namespaces/pending").status == 200)

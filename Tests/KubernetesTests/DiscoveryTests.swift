@@ -3,7 +3,11 @@ import Testing
 
 struct DiscoveryTests {
     static func resource(
-        _ name: String, _ kind: String, namespaced: Bool = true, short: [String] = [], sub: [String] = []
+        _ name: String,
+        _ kind: String,
+        namespaced: Bool = true,
+        short: [String] = [],
+        sub: [String] = []
     ) -> JSONValue {
         [
             "resource": .string(name), "responseKind": ["group": "", "version": "", "kind": .string(kind)],
@@ -17,24 +21,35 @@ struct DiscoveryTests {
     static let discovery: APIDiscovery = {
         let core: JSONValue = [
             "kind": "APIGroupDiscoveryList",
-            "items": [[
-                "metadata": ["name": ""],
-                "versions": [[
-                    "version": "v1",
-                    "resources": [
-                        resource("pods", "Pod", short: ["po"], sub: ["status", "log"]),
-                        resource("events", "Event", short: ["ev"]),
-                        resource("namespaces", "Namespace", namespaced: false, short: ["ns"]),
+            "items": [
+                [
+                    "metadata": ["name": ""],
+                    "versions": [
+                        [
+                            "version": "v1",
+                            "resources": [
+                                resource("pods", "Pod", short: ["po"], sub: ["status", "log"]),
+                                resource("events", "Event", short: ["ev"]),
+                                resource("namespaces", "Namespace", namespaced: false, short: ["ns"]),
+                            ],
+                        ]
                     ],
-                ]],
-            ]],
+                ]
+            ],
         ]
         let groups: JSONValue = [
             "kind": "APIGroupDiscoveryList",
             "items": [
                 [
                     "metadata": ["name": "apps"],
-                    "versions": [["version": "v1", "resources": [resource("deployments", "Deployment", short: ["deploy"], sub: ["scale", "status"])]]],
+                    "versions": [
+                        [
+                            "version": "v1",
+                            "resources": [
+                                resource("deployments", "Deployment", short: ["deploy"], sub: ["scale", "status"])
+                            ],
+                        ]
+                    ],
                 ],
                 [
                     "metadata": ["name": "events.k8s.io"],
@@ -43,8 +58,18 @@ struct DiscoveryTests {
                 [
                     "metadata": ["name": "autoscaling"],
                     "versions": [
-                        ["version": "v2", "resources": [resource("horizontalpodautoscalers", "HorizontalPodAutoscaler", short: ["hpa"])]],
-                        ["version": "v1", "resources": [resource("horizontalpodautoscalers", "HorizontalPodAutoscaler", short: ["hpa"])]],
+                        [
+                            "version": "v2",
+                            "resources": [
+                                resource("horizontalpodautoscalers", "HorizontalPodAutoscaler", short: ["hpa"])
+                            ],
+                        ],
+                        [
+                            "version": "v1",
+                            "resources": [
+                                resource("horizontalpodautoscalers", "HorizontalPodAutoscaler", short: ["hpa"])
+                            ],
+                        ],
                     ],
                 ],
             ],
@@ -78,7 +103,9 @@ struct DiscoveryTests {
         #expect(try !Self.discovery.resolve("namespaces").namespaced)
         #expect(Self.discovery.groups.first?.name == "")  // core first
         #expect(Self.discovery.resource(apiVersion: "apps/v1", kind: "Deployment")?.name == "deployments")
-        #expect(Self.discovery.preferredResources.filter { $0.name == "horizontalpodautoscalers" }.map(\.version) == ["v2"])
+        #expect(
+            Self.discovery.preferredResources.filter { $0.name == "horizontalpodautoscalers" }.map(\.version) == ["v2"]
+        )
         let error = try #require(throws: KubeError.self) { try Self.discovery.resolve("widgets") }
         #expect(error.code == .unknownResource)
         #expect(error.message == "the server doesn't have a resource type \"widgets\"")
@@ -89,7 +116,10 @@ struct DiscoveryTests {
         let list: JSONValue = [
             "kind": "APIResourceList", "groupVersion": "v1",
             "resources": [
-                ["name": "pods", "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get"], "shortNames": ["po"]],
+                [
+                    "name": "pods", "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get"],
+                    "shortNames": ["po"],
+                ],
                 ["name": "pods/status", "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get"]],
             ],
         ]
@@ -103,7 +133,8 @@ struct DiscoveryTests {
 struct KubeErrorTests {
     @Test func decodesStatusWithCauses() throws {
         // the body kube-apiserver returns for an invalid ConfigMap name (reference/k8s-golden/error-422-invalid-name.json)
-        let body = #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain","reason":"Invalid","details":{"name":"Bad_Name","kind":"ConfigMap","causes":[{"reason":"FieldValueInvalid","message":"Invalid value","field":"metadata.name"}]},"code":422}"#
+        let body =
+            #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain","reason":"Invalid","details":{"name":"Bad_Name","kind":"ConfigMap","causes":[{"reason":"FieldValueInvalid","message":"Invalid value","field":"metadata.name"}]},"code":422}"#
         let error = KubeError.fromResponse(httpStatus: 422, body: Array(body.utf8), context: "create configmaps")
         #expect(error.code == .invalid && error.isInvalid)
         #expect(error.status?.causes.first?.field == "metadata.name")
@@ -113,9 +144,11 @@ struct KubeErrorTests {
     }
 
     @Test(arguments: [
-        (404, "NotFound", KubeError.Code.notFound), (409, "AlreadyExists", .alreadyExists), (409, "Conflict", .conflict),
+        (404, "NotFound", KubeError.Code.notFound), (409, "AlreadyExists", .alreadyExists),
+        (409, "Conflict", .conflict),
         (410, "Expired", .gone), (403, "Forbidden", .forbidden), (401, "Unauthorized", .unauthorized),
-        (429, "TooManyRequests", .tooManyRequests), (500, "InternalError", .serverError), (503, "", .serviceUnavailable),
+        (429, "TooManyRequests", .tooManyRequests), (500, "InternalError", .serverError),
+        (503, "", .serviceUnavailable),
     ])
     func mapsReasonsToCodes(status: Int, reason: String, code: KubeError.Code) {
         let body = #"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"\#(reason)","code":\#(status)}"#
@@ -123,7 +156,12 @@ struct KubeErrorTests {
     }
 
     @Test func nonStatusBodyKeepsText() {
-        let error = KubeError.fromResponse(httpStatus: 502, body: Array("bad gateway".utf8), retryAfter: 3, context: "get x")
+        let error = KubeError.fromResponse(
+            httpStatus: 502,
+            body: Array("bad gateway".utf8),
+            retryAfter: 3,
+            context: "get x"
+        )
         #expect(error.code == .serverError)
         #expect(error.message.contains("bad gateway"))
         #expect(error.retryAfterSeconds == 3)

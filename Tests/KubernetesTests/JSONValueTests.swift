@@ -5,14 +5,15 @@ import Testing
 
 struct JSONValueTests {
     @Test func parsesAllTypesAndKeepsKeyOrder() throws {
-        let text = #"{"z":1,"a":[true,false,null],"m":{"b":"x","a":-2.5e3},"big":18446744073709551616,"neg":-9223372036854775808}"#
+        let text =
+            #"{"z":1,"a":[true,false,null],"m":{"b":"x","a":-2.5e3},"big":18446744073709551616,"neg":-9223372036854775808}"#
         let v = try JSONValue(parsing: text)
         #expect(v.objectValue.map { Array($0.keys) } == ["z", "a", "m", "big", "neg"])
         #expect(v["z"] == .int(1))
         #expect(v["a"]?[0] == .bool(true))
         #expect(v["a"]?[2] == .null)
         #expect(v["m"]?["a"]?.doubleValue == -2500)
-        #expect(v["big"] == .double(18446744073709551616))
+        #expect(v["big"] == .double(18_446_744_073_709_551_616))
         #expect(v["neg"] == .int(Int64.min))
         #expect(v["m"].map { Array($0.objectValue!.keys) } == ["b", "a"])
     }
@@ -38,7 +39,10 @@ struct JSONValueTests {
     @Test func compactOutputMatchesGoEncoding() throws {
         let v = try JSONValue(parsing: #"{ "a" : [ 1 , 2.0, 0.5 ] , "b" : { } , "c" : [ ] }"#)
         #expect(v.jsonString == #"{"a":[1,2,0.5],"b":{},"c":[]}"#)
-        #expect(v.prettyJSONString == "{\n    \"a\": [\n        1,\n        2,\n        0.5\n    ],\n    \"b\": {},\n    \"c\": []\n}")
+        #expect(
+            v.prettyJSONString
+                == "{\n    \"a\": [\n        1,\n        2,\n        0.5\n    ],\n    \"b\": {},\n    \"c\": []\n}"
+        )
     }
 
     @Test(arguments: [
@@ -127,7 +131,10 @@ struct JSONValueTests {
     }
 
     @Test func codableBridging() throws {
-        struct Spec: Codable, Equatable { var name: String; var replicas: Int }
+        struct Spec: Codable, Equatable {
+            var name: String
+            var replicas: Int
+        }
         let v = try JSONValue(encoding: Spec(name: "x", replicas: 2))
         #expect(v["replicas"] == .int(2))
         #expect(try v.decode(as: Spec.self) == Spec(name: "x", replicas: 2))
@@ -147,7 +154,11 @@ struct JSONValueTests {
         #expect(o.labels == ["a": "1", "b": "2"])
         #expect(o.annotations == ["note": "x"])
         #expect(o.ownerReferences.first?.controller == true)
-        #expect(Array(o.metadata.keys) == ["namespace", "name", "labels", "annotations", "finalizers", "ownerReferences", "resourceVersion"])
+        #expect(
+            Array(o.metadata.keys) == [
+                "namespace", "name", "labels", "annotations", "finalizers", "ownerReferences", "resourceVersion",
+            ]
+        )
         let reparsed = try KubeObject(parsing: o.encoded())
         #expect(reparsed == o)
         o.labels = [:]

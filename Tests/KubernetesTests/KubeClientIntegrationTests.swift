@@ -14,7 +14,11 @@ struct KubeClientIntegrationTests {
         try await withSandbox(configuration: sandboxConfig, client: configuration, body)
     }
 
-    static func configMap(_ name: String, namespace: String = "default", data: [String: String] = ["k": "v"]) -> KubeObject {
+    static func configMap(
+        _ name: String,
+        namespace: String = "default",
+        data: [String: String] = ["k": "v"]
+    ) -> KubeObject {
         var cm = KubeObject(apiVersion: "v1", kind: "ConfigMap", namespace: namespace, name: name)
         var d = JSONObject()
         for (k, v) in data.sorted(by: { $0.key < $1.key }) { d[k] = .string(v) }
@@ -49,37 +53,70 @@ struct KubeClientIntegrationTests {
             #expect(updated["data"]?["k"] == "v2")
             #expect(updated.resourceVersion != fetched.resourceVersion)
 
-            let merged = try await client.patch(.configMaps, namespace: "default", name: "crud", .merge(["data": ["m": "1"]]))
+            let merged = try await client.patch(
+                .configMaps,
+                namespace: "default",
+                name: "crud",
+                .merge(["data": ["m": "1"]])
+            )
             #expect(merged["data"]?["m"] == "1" && merged["data"]?["k"] == "v2")
             let jsonPatched = try await client.patch(
-                .configMaps, namespace: "default", name: "crud", .json([["op": "replace", "path": "/data/m", "value": "2"]]))
+                .configMaps,
+                namespace: "default",
+                name: "crud",
+                .json([["op": "replace", "path": "/data/m", "value": "2"]])
+            )
             #expect(jsonPatched["data"]?["m"] == "2")
             let strategic = try await client.patch(
-                .configMaps, namespace: "default", name: "crud", .strategicMerge(["metadata": ["labels": ["s": "1"]]]))
+                .configMaps,
+                namespace: "default",
+                name: "crud",
+                .strategicMerge(["metadata": ["labels": ["s": "1"]]])
+            )
             #expect(strategic.labels["s"] == "1")
             let applied = try await client.patch(
-                .configMaps, namespace: "default", name: "applied",
-                .apply(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "applied"], "data": ["a": "1"]], fieldManager: "tests"))
+                .configMaps,
+                namespace: "default",
+                name: "applied",
+                .apply(
+                    ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "applied"], "data": ["a": "1"]],
+                    fieldManager: "tests"
+                )
+            )
             #expect(applied["data"]?["a"] == "1")
 
             // server-side dry run: looks created, is not stored
             let dry = try await client.create(.configMaps, Self.configMap("dry"), options: WriteOptions(dryRun: true))
             #expect(dry.name == "dry")
-            let missing = await #expect(throws: KubeError.self) { try await client.get(.configMaps, namespace: "default", name: "dry") }
+            let missing = await #expect(throws: KubeError.self) {
+                try await client.get(.configMaps, namespace: "default", name: "dry")
+            }
             #expect(missing?.code == .notFound)
 
-            let duplicate = await #expect(throws: KubeError.self) { try await client.create(.configMaps, Self.configMap("crud")) }
+            let duplicate = await #expect(throws: KubeError.self) {
+                try await client.create(.configMaps, Self.configMap("crud"))
+            }
             #expect(duplicate?.isAlreadyExists == true)
 
             // delete with a wrong uid precondition → 409; then a real delete
             let refused = await #expect(throws: KubeError.self) {
-                try await client.delete(.configMaps, namespace: "default", name: "crud", options: DeleteOptions(preconditionUID: "nope"))
+                try await client.delete(
+                    .configMaps,
+                    namespace: "default",
+                    name: "crud",
+                    options: DeleteOptions(preconditionUID: "nope")
+                )
             }
             #expect(refused?.code == .conflict)
             try await client.delete(
-                .configMaps, namespace: "default", name: "crud",
-                options: DeleteOptions(propagationPolicy: "Background", preconditionUID: created.uid))
-            await #expect(throws: KubeError.self) { try await client.get(.configMaps, namespace: "default", name: "crud") }
+                .configMaps,
+                namespace: "default",
+                name: "crud",
+                options: DeleteOptions(propagationPolicy: "Background", preconditionUID: created.uid)
+            )
+            await #expect(throws: KubeError.self) {
+                try await client.get(.configMaps, namespace: "default", name: "crud")
+            }
         }
     }
 
@@ -132,10 +169,15 @@ struct KubeClientIntegrationTests {
             #expect(pages == 20)
             #expect(names.count == 2000)
             var count = 0
-            for try await _ in client.listObjects(.configMaps, namespace: "many", options: ListOptions(limit: 300)) { count += 1 }
+            for try await _ in client.listObjects(.configMaps, namespace: "many", options: ListOptions(limit: 300)) {
+                count += 1
+            }
             #expect(count == 2000)
             let selected = try await client.list(
-                .configMaps, namespace: "many", options: ListOptions(fieldSelector: try FieldSelector(parsing: "metadata.name=cm-7")))
+                .configMaps,
+                namespace: "many",
+                options: ListOptions(fieldSelector: try FieldSelector(parsing: "metadata.name=cm-7"))
+            )
             #expect(selected.items.map(\.name) == ["cm-7"])
         }
     }
@@ -148,7 +190,10 @@ struct KubeClientIntegrationTests {
                 _ = try await client.create(.configMaps, cm)
             }
             let list = try await client.list(
-                .configMaps, namespace: "default", options: ListOptions(labelSelector: try LabelSelector(parsing: "tier in (web,db),tier!=db")))
+                .configMaps,
+                namespace: "default",
+                options: ListOptions(labelSelector: try LabelSelector(parsing: "tier in (web,db),tier!=db"))
+            )
             #expect(list.items.map(\.name) == ["sel-a"])
         }
     }
@@ -157,7 +202,8 @@ struct KubeClientIntegrationTests {
         try await withClient { _, client in
             let start = try await client.list(.configMaps, namespace: "default")
             var iterator = client.watch(
-                .configMaps, namespace: "default",
+                .configMaps,
+                namespace: "default",
                 options: WatchOptions(resourceVersion: start.resourceVersion, allowBookmarks: false, timeoutSeconds: 1)
             ).makeAsyncIterator()
             _ = try await client.create(.configMaps, Self.configMap("w1"))
@@ -165,7 +211,12 @@ struct KubeClientIntegrationTests {
             #expect(added?.type == .added && added?.object.name == "w1")
             // the server ends each watch after 1s; the iterator reconnects from the last resourceVersion
             try await Task.sleep(for: .milliseconds(1500))
-            _ = try await client.patch(.configMaps, namespace: "default", name: "w1", .merge(["data": ["k": "changed"]]))
+            _ = try await client.patch(
+                .configMaps,
+                namespace: "default",
+                name: "w1",
+                .merge(["data": ["k": "changed"]])
+            )
             try await client.delete(.configMaps, namespace: "default", name: "w1")
             let modified = try await iterator.next()
             #expect(modified?.type == .modified && modified?.object["data"]?["k"] == "changed")
@@ -178,10 +229,17 @@ struct KubeClientIntegrationTests {
         try await withClient(SandboxConfiguration(watchHistory: 100)) { _, client in
             let first = try await client.create(.configMaps, Self.configMap("old"))
             for i in 0..<150 {
-                _ = try await client.patch(.configMaps, namespace: "default", name: "old", .merge(["data": ["i": .string("\(i)")]]))
+                _ = try await client.patch(
+                    .configMaps,
+                    namespace: "default",
+                    name: "old",
+                    .merge(["data": ["i": .string("\(i)")]])
+                )
             }
             var iterator = client.watch(
-                .configMaps, namespace: "default", options: WatchOptions(resourceVersion: first.resourceVersion, allowBookmarks: false)
+                .configMaps,
+                namespace: "default",
+                options: WatchOptions(resourceVersion: first.resourceVersion, allowBookmarks: false)
             ).makeAsyncIterator()
             let restarted = try await iterator.next()
             #expect(restarted?.type == .restarted)
@@ -192,8 +250,13 @@ struct KubeClientIntegrationTests {
 
             // without relisting, the expiry surfaces as .gone
             var strict = client.watch(
-                .configMaps, namespace: "default",
-                options: WatchOptions(resourceVersion: first.resourceVersion, allowBookmarks: false, relistOnExpired: false)
+                .configMaps,
+                namespace: "default",
+                options: WatchOptions(
+                    resourceVersion: first.resourceVersion,
+                    allowBookmarks: false,
+                    relistOnExpired: false
+                )
             ).makeAsyncIterator()
             let error = await #expect(throws: KubeError.self) { _ = try await strict.next() }
             #expect(error?.code == .gone)
@@ -215,7 +278,9 @@ struct KubeClientIntegrationTests {
 
             // a plain POST is not retried on 503 (it may have been processed)...
             sandbox.faults.inject(status: 503, count: 1, pathContains: "/configmaps", method: "POST")
-            let error = await #expect(throws: KubeError.self) { try await client.create(.configMaps, Self.configMap("post")) }
+            let error = await #expect(throws: KubeError.self) {
+                try await client.create(.configMaps, Self.configMap("post"))
+            }
             #expect(error?.code == .serviceUnavailable)
             // ...but 429 means it was not, so it is
             sandbox.faults.inject(status: 429, count: 1, pathContains: "/configmaps", method: "POST")
@@ -223,7 +288,9 @@ struct KubeClientIntegrationTests {
 
             // retries are bounded
             sandbox.faults.inject(status: 500, count: 10, pathContains: "/configmaps/retry")
-            let exhausted = await #expect(throws: KubeError.self) { try await client.get(.configMaps, namespace: "default", name: "retry") }
+            let exhausted = await #expect(throws: KubeError.self) {
+                try await client.get(.configMaps, namespace: "default", name: "retry")
+            }
             #expect(exhausted?.code == .serverError)
             sandbox.faults.clear()
         }
@@ -246,7 +313,9 @@ struct KubeClientIntegrationTests {
             var config = try KubeConfig.parse(yaml: sandbox.kubeconfigYAML)
             config.credentials = .token("wrong")
             try await withKubeClient(config: config, configuration: .test, logger: .quiet) { client in
-                let error = await #expect(throws: KubeError.self) { try await client.list(.configMaps, namespace: "default") }
+                let error = await #expect(throws: KubeError.self) {
+                    try await client.list(.configMaps, namespace: "default")
+                }
                 #expect(error?.code == .unauthorized)
                 #expect(error?.message.contains("user \"lifeboat-sandbox\" (bearer token)") == true)
                 #expect(error?.message.contains("list configmaps in namespace \"default\"") == true)

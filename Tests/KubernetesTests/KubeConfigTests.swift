@@ -47,7 +47,11 @@ struct KubeConfigTests {
         #expect(config.namespace == "apps")
         #expect(config.credentials == .token("abc"))
         #expect(config.tls.serverName == "api.internal")
-        #expect(config.tls.certificateAuthorityPEM.map { String(decoding: $0, as: UTF8.self) }?.contains("BEGIN CERTIFICATE") == true)
+        #expect(
+            config.tls.certificateAuthorityPEM.map { String(decoding: $0, as: UTF8.self) }?.contains(
+                "BEGIN CERTIFICATE"
+            ) == true
+        )
         #expect(config.identityDescription == "user \"tok\" (bearer token)")
     }
 
@@ -97,16 +101,22 @@ struct KubeConfigTests {
     @Test func mergesKubeconfigListFirstWins() throws {
         let dir = try TempDir()
         defer { dir.cleanup() }
-        let first = try dir.write("a", """
+        let first = try dir.write(
+            "a",
+            """
             clusters: [{name: shared, cluster: {server: "https://first:1"}}]
             users: [{name: u, user: {token: first}}]
-            """)
-        let second = try dir.write("b", """
+            """
+        )
+        let second = try dir.write(
+            "b",
+            """
             current-context: ctx
             clusters: [{name: shared, cluster: {server: "https://second:1"}}]
             contexts: [{name: ctx, context: {cluster: shared, user: u}}]
             users: [{name: u, user: {token: second}}]
-            """)
+            """
+        )
         let env = ["KUBECONFIG": "\(first):\(dir.path)/missing:\(second)", "HOME": dir.path]
         let config = try KubeConfig.load(environment: env)
         #expect(config.server == "https://first:1")
@@ -142,8 +152,14 @@ struct KubeConfigTests {
         #expect(message(notMap) == "kubeconfig \(notMap): expected a mapping at the top level, got array")
         #expect(message(badType) == "kubeconfig \(badType): clusters must be a list, got object")
         #expect(message(good, context: "missing") == "kubeconfig \(good): context \"missing\" does not exist")
-        #expect(message(good, context: "nouser") == "kubeconfig \(good): context \"nouser\" refers to user \"ghost\", which does not exist")
-        #expect(message(good, context: "nocluster") == "kubeconfig \(good): context \"nocluster\" refers to cluster \"ghost\", which does not exist")
+        #expect(
+            message(good, context: "nouser")
+                == "kubeconfig \(good): context \"nouser\" refers to user \"ghost\", which does not exist"
+        )
+        #expect(
+            message(good, context: "nocluster")
+                == "kubeconfig \(good): context \"nocluster\" refers to cluster \"ghost\", which does not exist"
+        )
         #expect(message(nil, env: ["HOME": dir.path + "/home"]).contains("does not exist and not running in a cluster"))
         if getuid() != 0 {
             let unreadable = try dir.write("secret", Self.base, mode: 0o000)
@@ -163,7 +179,9 @@ struct KubeConfigTests {
         #expect(config.namespace == "velero")
         #expect(config.credentials == .tokenFile(dir.path + "/token"))
         #expect(config.source == "in-cluster")
-        #expect(throws: KubeError.self) { try KubeConfig.inCluster(environment: [:], serviceAccountDirectory: dir.path) }
+        #expect(throws: KubeError.self) {
+            try KubeConfig.inCluster(environment: [:], serviceAccountDirectory: dir.path)
+        }
     }
 
     @Test func execPluginVersionsAreValidated() throws {

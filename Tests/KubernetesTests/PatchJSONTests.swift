@@ -15,7 +15,10 @@ struct PatchJSONTests {
         // A.4 remove an array element
         (#"{"foo":["bar","qux","baz"]}"#, #"[{"op":"remove","path":"/foo/1"}]"#, #"{"foo":["bar","baz"]}"#),
         // A.5 replace a value
-        (#"{"baz":"qux","foo":"bar"}"#, #"[{"op":"replace","path":"/baz","value":"boo"}]"#, #"{"baz":"boo","foo":"bar"}"#),
+        (
+            #"{"baz":"qux","foo":"bar"}"#, #"[{"op":"replace","path":"/baz","value":"boo"}]"#,
+            #"{"baz":"boo","foo":"bar"}"#
+        ),
         // A.6 move a value
         (
             #"{"foo":{"bar":"baz","waldo":"fred"},"qux":{"corge":"grault"}}"#,
@@ -34,13 +37,19 @@ struct PatchJSONTests {
             #"{"baz":"qux","foo":["a",2,"c"]}"#
         ),
         // A.10 add a nested member object
-        (#"{"foo":"bar"}"#, #"[{"op":"add","path":"/child","value":{"grandchild":{}}}]"#, #"{"foo":"bar","child":{"grandchild":{}}}"#),
+        (
+            #"{"foo":"bar"}"#, #"[{"op":"add","path":"/child","value":{"grandchild":{}}}]"#,
+            #"{"foo":"bar","child":{"grandchild":{}}}"#
+        ),
         // A.11 ignore unrecognized elements
         (#"{"foo":"bar"}"#, #"[{"op":"add","path":"/baz","value":"qux","xyz":123}]"#, #"{"foo":"bar","baz":"qux"}"#),
         // A.14 ~ escape ordering
         (#"{"/":9,"~1":10}"#, #"[{"op":"test","path":"/~01","value":10}]"#, #"{"/":9,"~1":10}"#),
         // A.16 add an array value
-        (#"{"foo":["bar"]}"#, #"[{"op":"add","path":"/foo/-","value":["abc","def"]}]"#, #"{"foo":["bar",["abc","def"]]}"#),
+        (
+            #"{"foo":["bar"]}"#, #"[{"op":"add","path":"/foo/-","value":["abc","def"]}]"#,
+            #"{"foo":["bar",["abc","def"]]}"#
+        ),
         // copy, replace of the root, numbers compare by value
         (#"{"a":{"b":1}}"#, #"[{"op":"copy","from":"/a","path":"/c"}]"#, #"{"a":{"b":1},"c":{"b":1}}"#),
         (#"{"a":1}"#, #"[{"op":"replace","path":"","value":[1]}]"#, #"[1]"#),
@@ -53,14 +62,32 @@ struct PatchJSONTests {
 
     @Test(arguments: [
         // A.9 test error
-        (#"{"baz":"qux"}"#, #"[{"op":"test","path":"/baz","value":"bar"}]"#, "json patch operation 0 (test) failed at path \"/baz\""),
+        (
+            #"{"baz":"qux"}"#, #"[{"op":"test","path":"/baz","value":"bar"}]"#,
+            "json patch operation 0 (test) failed at path \"/baz\""
+        ),
         // A.12 add to a nonexistent target
-        (#"{"foo":"bar"}"#, #"[{"op":"add","path":"/baz/bat","value":"qux"}]"#, "json patch operation 0 (add) failed at path \"/baz/bat\""),
+        (
+            #"{"foo":"bar"}"#, #"[{"op":"add","path":"/baz/bat","value":"qux"}]"#,
+            "json patch operation 0 (add) failed at path \"/baz/bat\""
+        ),
         // A.15 strings and numbers differ
-        (#"{"/":9,"~1":10}"#, #"[{"op":"test","path":"/~01","value":"10"}]"#, "json patch operation 0 (test) failed at path \"/~01\""),
-        (#"{"a":[1]}"#, #"[{"op":"add","path":"/a/-","value":2},{"op":"remove","path":"/a/5"}]"#, "json patch operation 1 (remove) failed at path \"/a/5\""),
-        (#"{"a":[1]}"#, #"[{"op":"add","path":"/a/01","value":2}]"#, "json patch operation 0 (add) failed at path \"/a/01\""),
-        (#"{"a":{}}"#, #"[{"op":"replace","path":"/a/x","value":2}]"#, "json patch operation 0 (replace) failed at path \"/a/x\""),
+        (
+            #"{"/":9,"~1":10}"#, #"[{"op":"test","path":"/~01","value":"10"}]"#,
+            "json patch operation 0 (test) failed at path \"/~01\""
+        ),
+        (
+            #"{"a":[1]}"#, #"[{"op":"add","path":"/a/-","value":2},{"op":"remove","path":"/a/5"}]"#,
+            "json patch operation 1 (remove) failed at path \"/a/5\""
+        ),
+        (
+            #"{"a":[1]}"#, #"[{"op":"add","path":"/a/01","value":2}]"#,
+            "json patch operation 0 (add) failed at path \"/a/01\""
+        ),
+        (
+            #"{"a":{}}"#, #"[{"op":"replace","path":"/a/x","value":2}]"#,
+            "json patch operation 0 (replace) failed at path \"/a/x\""
+        ),
         (#"{"a":{"b":1}}"#, #"[{"op":"move","from":"/a","path":"/a/b/c"}]"#, "json patch operation 0 (move) failed"),
     ])
     func reportsTheFailingOperation(document: String, patch: String, messagePrefix: String) throws {
@@ -77,8 +104,14 @@ struct PatchJSONTests {
     @Test(arguments: [
         (#"{"op":"add"}"#, "json patch must be a JSON array"),
         (#"[{"op":"frobnicate","path":"/a"}]"#, "json patch operation 0: unknown op \"frobnicate\""),
-        (#"[{"op":"remove","path":"/a"},{"op":"add","path":"/a"}]"#, "json patch operation 1: add needs a member \"value\""),
-        (#"[{"op":"add","path":"a","value":1}]"#, "json patch operation 0: JSON pointer \"a\" must be empty or start with \"/\""),
+        (
+            #"[{"op":"remove","path":"/a"},{"op":"add","path":"/a"}]"#,
+            "json patch operation 1: add needs a member \"value\""
+        ),
+        (
+            #"[{"op":"add","path":"a","value":1}]"#,
+            "json patch operation 0: JSON pointer \"a\" must be empty or start with \"/\""
+        ),
         (#"[{"op":"copy","path":"/a"}]"#, "json patch operation 0: copy needs a string member \"from\""),
     ])
     func rejectsMalformedPatchDocuments(patch: String, message: String) throws {
@@ -92,7 +125,9 @@ struct PatchJSONTests {
     }
 
     @Test func nullIsAValueNotAMissingMember() throws {
-        let result = try JSONPatch(json: patchJSON(#"[{"op":"add","path":"/a","value":null}]"#)).apply(to: patchJSON("{}"))
+        let result = try JSONPatch(json: patchJSON(#"[{"op":"add","path":"/a","value":null}]"#)).apply(
+            to: patchJSON("{}")
+        )
         #expect(result == (try patchJSON(#"{"a":null}"#)))
     }
 

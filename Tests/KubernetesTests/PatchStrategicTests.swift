@@ -13,16 +13,25 @@ struct PatchStrategicTests {
     @Test func mergesContainersByNameKeepingOrder() throws {
         let result = try apply(
             #"{"spec":{"containers":[{"name":"b","image":"b2"}]}}"#,
-            to: #"{"spec":{"containers":[{"name":"a","image":"a1"},{"name":"b","image":"b1","args":["x"]}]}}"#)
-        #expect(result == (try patchJSON(#"{"spec":{"containers":[{"name":"a","image":"a1"},{"name":"b","image":"b2","args":["x"]}]}}"#)))
+            to: #"{"spec":{"containers":[{"name":"a","image":"a1"},{"name":"b","image":"b1","args":["x"]}]}}"#
+        )
+        #expect(
+            result
+                == (try patchJSON(
+                    #"{"spec":{"containers":[{"name":"a","image":"a1"},{"name":"b","image":"b2","args":["x"]}]}}"#
+                ))
+        )
     }
 
     @Test func putsNewElementsBeforeTheLiveOnes() throws {
         // apimachinery's mergeSortedSlice places patch items not in the live list first.
         let result = try apply(
             #"{"spec":{"containers":[{"name":"c","image":"c1"}]}}"#,
-            to: #"{"spec":{"containers":[{"name":"a"},{"name":"b"}]}}"#)
-        #expect(result["spec"]?["containers"] == (try patchJSON(#"[{"name":"c","image":"c1"},{"name":"a"},{"name":"b"}]"#)))
+            to: #"{"spec":{"containers":[{"name":"a"},{"name":"b"}]}}"#
+        )
+        #expect(
+            result["spec"]?["containers"] == (try patchJSON(#"[{"name":"c","image":"c1"},{"name":"a"},{"name":"b"}]"#))
+        )
     }
 
     @Test func mergesNestedListsByTheirOwnKeys() throws {
@@ -49,7 +58,8 @@ struct PatchStrategicTests {
     @Test func replacesListsWithoutAMergeKey() throws {
         let result = try apply(
             #"{"spec":{"tolerations":[{"key":"b"}],"containers":[{"name":"a","args":["2"]}]}}"#,
-            to: #"{"spec":{"tolerations":[{"key":"a"}],"containers":[{"name":"a","args":["1","x"]}]}}"#)
+            to: #"{"spec":{"tolerations":[{"key":"a"}],"containers":[{"name":"a","args":["1","x"]}]}}"#
+        )
         #expect(result["spec"]?["tolerations"] == (try patchJSON(#"[{"key":"b"}]"#)))
         #expect(result["spec"]?["containers"]?[0]?["args"] == (try patchJSON(#"["2"]"#)))
     }
@@ -57,14 +67,16 @@ struct PatchStrategicTests {
     @Test func deletesElementsWithThePatchDirective() throws {
         let result = try apply(
             #"{"spec":{"containers":[{"name":"b","$patch":"delete"}]}}"#,
-            to: #"{"spec":{"containers":[{"name":"a"},{"name":"b"}]}}"#)
+            to: #"{"spec":{"containers":[{"name":"a"},{"name":"b"}]}}"#
+        )
         #expect(result["spec"]?["containers"] == (try patchJSON(#"[{"name":"a"}]"#)))
     }
 
     @Test func replacesAListWithThePatchDirective() throws {
         let result = try apply(
             #"{"spec":{"containers":[{"$patch":"replace"},{"name":"z"}]}}"#,
-            to: #"{"spec":{"containers":[{"name":"a"},{"name":"b"}]}}"#)
+            to: #"{"spec":{"containers":[{"name":"a"},{"name":"b"}]}}"#
+        )
         #expect(result["spec"]?["containers"] == (try patchJSON(#"[{"name":"z"}]"#)))
     }
 
@@ -91,7 +103,8 @@ struct PatchStrategicTests {
         #expect(merged["metadata"]?["finalizers"] == ["a", "b", "c"])
         let deleted = try apply(
             #"{"metadata":{"$deleteFromPrimitiveList/finalizers":["a","zz"]}}"#,
-            to: #"{"metadata":{"finalizers":["a","b"]}}"#)
+            to: #"{"metadata":{"finalizers":["a","b"]}}"#
+        )
         #expect(deleted["metadata"]?["finalizers"] == ["b"])
         let absent = try apply(#"{"metadata":{"$deleteFromPrimitiveList/finalizers":["a"]}}"#, to: #"{"metadata":{}}"#)
         #expect(absent["metadata"] == (try patchJSON("{}")))
@@ -100,7 +113,8 @@ struct PatchStrategicTests {
     @Test func setsElementOrder() throws {
         let result = try apply(
             #"{"spec":{"$setElementOrder/containers":[{"name":"b"},{"name":"a"}],"containers":[{"name":"a","image":"new"}]}}"#,
-            to: #"{"spec":{"containers":[{"name":"a","image":"old"},{"name":"b"}]}}"#)
+            to: #"{"spec":{"containers":[{"name":"a","image":"old"},{"name":"b"}]}}"#
+        )
         #expect(result["spec"]?["containers"] == (try patchJSON(#"[{"name":"b"},{"name":"a","image":"new"}]"#)))
         #expect(result["spec"]?["$setElementOrder/containers"] == nil)
     }
@@ -109,30 +123,38 @@ struct PatchStrategicTests {
         #expect(throws: KubeError.self) {
             try apply(
                 #"{"spec":{"$setElementOrder/containers":[{"name":"a"},{"name":"b"}],"containers":[{"name":"b"},{"name":"a"}]}}"#,
-                to: #"{"spec":{"containers":[{"name":"a"},{"name":"b"}]}}"#)
+                to: #"{"spec":{"containers":[{"name":"a"},{"name":"b"}]}}"#
+            )
         }
     }
 
     @Test func retainsOnlyTheListedKeys() throws {
         let result = try StrategicMergePatch.apply(
             patchJSON(#"{"spec":{"strategy":{"$retainKeys":["type"],"type":"Recreate"}}}"#),
-            to: patchJSON(#"{"spec":{"strategy":{"type":"RollingUpdate","rollingUpdate":{"maxSurge":1}},"replicas":2}}"#),
-            schema: deployment)
+            to: patchJSON(
+                #"{"spec":{"strategy":{"type":"RollingUpdate","rollingUpdate":{"maxSurge":1}},"replicas":2}}"#
+            ),
+            schema: deployment
+        )
         #expect(result == (try patchJSON(#"{"spec":{"strategy":{"type":"Recreate"},"replicas":2}}"#)))
         let volume = try apply(
             #"{"spec":{"volumes":[{"name":"v","$retainKeys":["name","configMap"],"configMap":{"name":"c"}}]}}"#,
-            to: #"{"spec":{"volumes":[{"name":"v","emptyDir":{}}]}}"#)
+            to: #"{"spec":{"volumes":[{"name":"v","emptyDir":{}}]}}"#
+        )
         #expect(volume["spec"]?["volumes"] == (try patchJSON(#"[{"name":"v","configMap":{"name":"c"}}]"#)))
         #expect(throws: KubeError.self) {
-            try apply(#"{"spec":{"volumes":[{"name":"v","$retainKeys":["name"],"configMap":{}}]}}"#,
-                to: #"{"spec":{"volumes":[{"name":"v"}]}}"#)
+            try apply(
+                #"{"spec":{"volumes":[{"name":"v","$retainKeys":["name"],"configMap":{}}]}}"#,
+                to: #"{"spec":{"volumes":[{"name":"v"}]}}"#
+            )
         }
     }
 
     @Test func nullDeletesAndIsNeverStored() throws {
         let result = try apply(
             #"{"metadata":{"labels":{"a":null,"c":"3"},"annotations":{"x":null,"y":{"z":null}}}}"#,
-            to: #"{"metadata":{"labels":{"a":"1","b":"2"}}}"#)
+            to: #"{"metadata":{"labels":{"a":"1","b":"2"}}}"#
+        )
         #expect(result == (try patchJSON(#"{"metadata":{"labels":{"b":"2","c":"3"},"annotations":{"y":{}}}}"#)))
     }
 
@@ -152,14 +174,23 @@ struct PatchStrategicTests {
         #expect(PatchSchemaRegistry.builtIn.schema(group: "", kind: "ConfigMap") == .objectMeta)
         var registry = PatchSchemaRegistry.builtIn
         registry.register(group: "example.com", kind: "Widget", path: "spec.parts", strategy: .merge(key: "id"))
-        #expect(registry.schema(group: "example.com", kind: "Widget")?.strategy(at: ["spec", "parts"]) == .merge(key: "id"))
+        #expect(
+            registry.schema(group: "example.com", kind: "Widget")?.strategy(at: ["spec", "parts"]) == .merge(key: "id")
+        )
     }
 
     @Test func matchesTheGoldenDeploymentPatch() throws {
-        let live = try patchJSON(#"{"spec":{"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx:1.25"}]}}}}"#)
+        let live = try patchJSON(
+            #"{"spec":{"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx:1.25"}]}}}}"#
+        )
         let result = try StrategicMergePatch.apply(
-            patchJSON(#"{"spec":{"template":{"metadata":{"annotations":{"golden/patched":"true"}}}}}"#), to: live,
-            schema: deployment)
-        #expect(result[path: ["spec", "template", "metadata"]] == (try patchJSON(#"{"labels":{"app":"web"},"annotations":{"golden/patched":"true"}}"#)))
+            patchJSON(#"{"spec":{"template":{"metadata":{"annotations":{"golden/patched":"true"}}}}}"#),
+            to: live,
+            schema: deployment
+        )
+        #expect(
+            result[path: ["spec", "template", "metadata"]]
+                == (try patchJSON(#"{"labels":{"app":"web"},"annotations":{"golden/patched":"true"}}"#))
+        )
     }
 }

@@ -54,11 +54,21 @@ struct CLIContractTests {
             try await cli.client.delete(.configMaps, namespace: "app", name: "settings")
 
             let result = try await cli.lifeboat(
-                "restore", "create", "r1", "--from-backup", "b1", "--dry-run", "-o", "json")
+                "restore",
+                "create",
+                "r1",
+                "--from-backup",
+                "b1",
+                "--dry-run",
+                "-o",
+                "json"
+            )
             #expect(result.status == 0, "\(result.output)")
             let report = result.json
             #expect(
-                Self.keys(report) == ["restoreName", "backupName", "dryRun", "totals", "entries"], "\(result.stdout)")
+                Self.keys(report) == ["restoreName", "backupName", "dryRun", "totals", "entries"],
+                "\(result.stdout)"
+            )
             #expect(report["restoreName"] == "r1")
             #expect(report["backupName"] == "b1")
             #expect(report["dryRun"] == true)
@@ -74,7 +84,8 @@ struct CLIContractTests {
                 #expect(Self.keys(entry).isSuperset(of: ["action", "groupResource", "name"]), "\(entry.jsonString)")
             }
             let settings = try #require(
-                entries.first { $0["groupResource"] == "configmaps" && $0["name"] == "settings" })
+                entries.first { $0["groupResource"] == "configmaps" && $0["name"] == "settings" }
+            )
             #expect(settings["action"] == "create")
             #expect(settings["apiVersion"] == "v1")
             #expect(settings["kind"] == "ConfigMap")
@@ -97,7 +108,8 @@ struct CLIContractTests {
                   "perNodeConfig":[{"nodeSelector":{"matchLabels":{"size":"large"}},"number":4}]},
                  "loadAffinity":[{"nodeSelector":{"matchLabels":{"size":"large"}},"storageClass":"fast"}],
                  "privilegedFsBackup":true}
-                """#)
+                """#
+            )
             let nodes = try cli.write(
                 "nodes.yaml",
                 """
@@ -106,9 +118,19 @@ struct CLIContractTests {
                 items:
                 - {apiVersion: v1, kind: Node, metadata: {name: n1, labels: {size: large}}}
                 - {apiVersion: v1, kind: Node, metadata: {name: n2}}
-                """)
+                """
+            )
             let result = try await cli.lifeboat(
-                "node-agent", "config", "explain", "--config", config, "--nodes", nodes, "-o", "json")
+                "node-agent",
+                "config",
+                "explain",
+                "--config",
+                config,
+                "--nodes",
+                nodes,
+                "-o",
+                "json"
+            )
             #expect(result.status == 0, "\(result.output)")
             let explanation = result.json
             #expect(
@@ -116,7 +138,8 @@ struct CLIContractTests {
                     "warnings", "loadConcurrency", "loadAffinity", "podResources", "priorityClassName", "backupPVC",
                     "restorePVC", "privilegedFsBackup", "cachePVC",
                 ]),
-                "\(result.stdout)")
+                "\(result.stdout)"
+            )
             let concurrency = explanation["loadConcurrency"]
             #expect(Self.keys(concurrency).isSuperset(of: ["global", "prepareQueueLength", "perNode"]))
             #expect(concurrency?["global"] == 2)
@@ -130,7 +153,9 @@ struct CLIContractTests {
             #expect(
                 affinity.allSatisfy {
                     Self.keys($0) == ["storageClass", "rule", "nodeAffinity", "admittedNodes"]
-                }, "\(affinity)")
+                },
+                "\(affinity)"
+            )
             #expect(explanation["privilegedFsBackup"] == true)
             #expect(explanation["warnings"]?.arrayValue != nil)
         }
@@ -140,7 +165,9 @@ struct CLIContractTests {
 
     /// An error is one line on stderr (`Error: …`, no stack trace) that names the value at fault; exit code 1.
     static func expectOneLineError(
-        _ result: ChildProcess.Result, naming values: [String], sourceLocation: SourceLocation = #_sourceLocation
+        _ result: ChildProcess.Result,
+        naming values: [String],
+        sourceLocation: SourceLocation = #_sourceLocation
     ) {
         #expect(result.status == 1, "exit status; output:\n\(result.output)", sourceLocation: sourceLocation)
         #expect(result.errorLines.count == 1, "one line on stderr:\n\(result.stderr)", sourceLocation: sourceLocation)
@@ -154,7 +181,9 @@ struct CLIContractTests {
     /// A value that `validate()` refuses is a usage error (ArgumentParser's convention, as for an unknown flag):
     /// exit code 64 (EX_USAGE), the `Error: …` line naming the value, then only the usage hint.
     static func expectUsageError(
-        _ result: ChildProcess.Result, naming values: [String], sourceLocation: SourceLocation = #_sourceLocation
+        _ result: ChildProcess.Result,
+        naming values: [String],
+        sourceLocation: SourceLocation = #_sourceLocation
     ) {
         #expect(result.status == 64, "exit status; output:\n\(result.output)", sourceLocation: sourceLocation)
         let lines = result.errorLines.map(String.init)
@@ -166,7 +195,9 @@ struct CLIContractTests {
         let hint = lines.dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }
         #expect(
             hint.allSatisfy { $0.hasPrefix("Usage: ") || $0.hasPrefix("See '") },
-            "only the usage hint:\n\(result.stderr)", sourceLocation: sourceLocation)
+            "only the usage hint:\n\(result.stderr)",
+            sourceLocation: sourceLocation
+        )
     }
 
     @Test func errorsAreOneLineNamingTheValueWithExitCode1() async throws {
@@ -186,12 +217,25 @@ struct CLIContractTests {
             Self.expectOneLineError(describeMissing, naming: ["\"missing\""])
 
             let restoreMissing = try await cli.lifeboat(
-                "restore", "create", "r2", "--from-backup", "missing", "--dry-run")
+                "restore",
+                "create",
+                "r2",
+                "--from-backup",
+                "missing",
+                "--dry-run"
+            )
             Self.expectOneLineError(restoreMissing, naming: ["\"missing\""])
 
             let brokenConfig = try cli.write("broken.json", #"{"loadConcurrency":{"globalConfig":"two"}}"#)
             let explain = try await cli.lifeboat(
-                "node-agent", "config", "explain", "--config", brokenConfig, "-o", "json")
+                "node-agent",
+                "config",
+                "explain",
+                "--config",
+                brokenConfig,
+                "-o",
+                "json"
+            )
             Self.expectOneLineError(explain, naming: ["globalConfig"])
 
             let ok = try await cli.lifeboat("backup", "get", "b1")

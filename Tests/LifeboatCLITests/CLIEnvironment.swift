@@ -27,7 +27,9 @@ struct CLIEnvironment {
             try await withSandbox { sandbox, client in
                 try sandbox.writeKubeconfig(to: directory.appendingPathComponent("kubeconfig").path)
                 try FileManager.default.createDirectory(
-                    at: directory.appendingPathComponent("bucket"), withIntermediateDirectories: true)
+                    at: directory.appendingPathComponent("bucket"),
+                    withIntermediateDirectories: true
+                )
                 try await client.createNamespaceAndWait("velero")
                 try await body(CLIEnvironment(directory: directory, client: client, binary: binary))
             }
@@ -38,13 +40,16 @@ struct CLIEnvironment {
     /// `KUBECONFIG`, HOME in the temporary folder).
     func lifeboat(_ arguments: String...) async throws -> ChildProcess.Result {
         try await ChildProcess.run(
-            binary, arguments,
+            binary,
+            arguments,
             environment: [
                 "KUBECONFIG": directory.appendingPathComponent("kubeconfig").path,
                 "HOME": directory.path,
                 "PATH": "/usr/bin:/bin",
             ],
-            inheritEnvironment: false, timeout: .seconds(120))
+            inheritEnvironment: false,
+            timeout: .seconds(120)
+        )
     }
 
     /// Writes `text` to `name` in the temporary folder; returns its path.
@@ -58,7 +63,15 @@ struct CLIEnvironment {
     /// and backs the namespace up as `name`.
     func backUpApp(_ name: String) async throws {
         let location = try await lifeboat(
-            "backup-location", "create", "default", "--provider", "filesystem", "--bucket", bucket.path, "--default")
+            "backup-location",
+            "create",
+            "default",
+            "--provider",
+            "filesystem",
+            "--bucket",
+            bucket.path,
+            "--default"
+        )
         try #require(location.status == 0, "backup-location create: \(location.output)")
         try await client.createNamespaceAndWait("app")
         var configMap = KubeObject(apiVersion: "v1", kind: "ConfigMap", namespace: "app", name: "settings")

@@ -80,7 +80,9 @@ struct FilesystemObjectStoreTests {
             let cutoff = Date().addingTimeInterval(5)
             _ = FileManager.default.createFile(atPath: folder + "/repo/index/.lifeboat-tmp-new", contents: Data([9]))
             try FileManager.default.setAttributes(
-                [.modificationDate: cutoff.addingTimeInterval(60)], ofItemAtPath: folder + "/repo/index/.lifeboat-tmp-new")
+                [.modificationDate: cutoff.addingTimeInterval(60)],
+                ofItemAtPath: folder + "/repo/index/.lifeboat-tmp-new"
+            )
 
             let prefixed = try PrefixedObjectStore(base: store, prefix: "repo")
             #expect(try await prefixed.removeAbandonedWrites(prefix: "", before: cutoff) == 2)

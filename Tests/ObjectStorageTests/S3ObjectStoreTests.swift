@@ -111,7 +111,11 @@ struct S3ObjectStoreTests {
         #expect(chosen.map(\.key) == ["repo/data/a&1"])
         #expect(chosen.map(\.id) == ["id-a"])
         let later = cutoff.addingTimeInterval(7200)
-        #expect(S3ObjectStore.abandonedUploads(inListing: page, prefix: "repo/", before: later).map(\.id) == ["id-a", "id-b"])
+        #expect(
+            S3ObjectStore.abandonedUploads(inListing: page, prefix: "repo/", before: later).map(\.id) == [
+                "id-a", "id-b",
+            ]
+        )
     }
 
     /// Runs `body` with an HTTP client that opens one connection per request, so the proxy's

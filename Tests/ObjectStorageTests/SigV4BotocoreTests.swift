@@ -105,7 +105,10 @@ struct SigV4BotocoreTests {
         // Python with botocore takes seconds to start: ChildProcess waits for it off the cooperative pool.
         let result = try await ChildProcess.run(python, ["-c", script], input: request)
         let data = result.stdoutData
-        try #require(result.status == 0, "botocore signing script failed (is moto/botocore installed?): \(result.stderr)")
+        try #require(
+            result.status == 0,
+            "botocore signing script failed (is moto/botocore installed?): \(result.stderr)"
+        )
         let theirs = try #require(try JSONSerialization.jsonObject(with: data) as? [String])
         #expect(theirs.count == ours.count)
         for (index, (mine, botocore)) in zip(ours, theirs).enumerated() {

@@ -50,7 +50,8 @@ struct RoundTripTests {
         }
 
         private static func roundTrip<T: VeleroResource>(
-            _ type: T.Type, _ original: JSONValue
+            _ type: T.Type,
+            _ original: JSONValue
         ) throws -> (original: JSONValue, preserved: JSONValue, typedOnly: JSONValue) {
             var value = try original.decode(as: T.self)
             #expect(value.kind == T.kindInfo.kind)

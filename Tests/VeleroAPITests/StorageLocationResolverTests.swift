@@ -9,11 +9,18 @@ import VeleroAPI
 /// errors a user sees.
 struct StorageLocationResolverTests {
     static func location(
-        _ name: String, provider: String, bucket: String, prefix: String? = nil, config: [String: String]? = nil,
-        credential: SecretKeySelector? = nil, isDefault: Bool? = nil
+        _ name: String,
+        provider: String,
+        bucket: String,
+        prefix: String? = nil,
+        config: [String: String]? = nil,
+        credential: SecretKeySelector? = nil,
+        isDefault: Bool? = nil
     ) throws -> KubeObject {
         var spec = BackupStorageLocation.Spec(
-            provider: provider, objectStorage: .init(bucket: bucket, prefix: prefix))
+            provider: provider,
+            objectStorage: .init(bucket: bucket, prefix: prefix)
+        )
         spec.config = config
         spec.credential = credential
         spec.default = isDefault
@@ -27,15 +34,25 @@ struct StorageLocationResolverTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try await TestCluster.with { client in
             let resolver = StorageLocationResolver(
-                client: client, namespace: "velero", factory: ObjectStoreFactory(environment: [:]),
-                logger: TestCluster.logger)
+                client: client,
+                namespace: "velero",
+                factory: ObjectStoreFactory(environment: [:]),
+                logger: TestCluster.logger
+            )
             _ = try await client.create(
                 BackupStorageLocation.resource,
-                try Self.location("other", provider: "filesystem", bucket: "/nonexistent"))
+                try Self.location("other", provider: "filesystem", bucket: "/nonexistent")
+            )
             _ = try await client.create(
                 BackupStorageLocation.resource,
-                try Self.location("main", provider: "filesystem", bucket: folder.path, prefix: "cluster-a",
-                    isDefault: true))
+                try Self.location(
+                    "main",
+                    provider: "filesystem",
+                    bucket: folder.path,
+                    prefix: "cluster-a",
+                    isDefault: true
+                )
+            )
 
             let location = try await resolver.get(nil)
             #expect(location.name == "main")
@@ -67,13 +84,21 @@ struct StorageLocationResolverTests {
             _ = try await client.create(
                 BackupStorageLocation.resource,
                 try Self.location(
-                    "default", provider: "aws", bucket: bucketName, prefix: "velero",
+                    "default",
+                    provider: "aws",
+                    bucket: bucketName,
+                    prefix: "velero",
                     config: ["region": "us-east-1", "s3Url": moto.endpoint, "s3ForcePathStyle": "true"],
-                    credential: SecretKeySelector(name: "cloud-credentials", key: "cloud")))
+                    credential: SecretKeySelector(name: "cloud-credentials", key: "cloud")
+                )
+            )
 
             let resolver = StorageLocationResolver(
-                client: client, namespace: "velero", factory: ObjectStoreFactory(environment: [:]),
-                logger: TestCluster.logger)
+                client: client,
+                namespace: "velero",
+                factory: ObjectStoreFactory(environment: [:]),
+                logger: TestCluster.logger
+            )
             let location = try await resolver.get("default")
             let objectLocation = try await resolver.objectStoreLocation(for: location)
             #expect(objectLocation.credential == credentials)
@@ -88,8 +113,11 @@ struct StorageLocationResolverTests {
     @Test func missingLocationsAndSecretsAreNotFound() async throws {
         try await TestCluster.with { client in
             let resolver = StorageLocationResolver(
-                client: client, namespace: "velero", factory: ObjectStoreFactory(environment: [:]),
-                logger: TestCluster.logger)
+                client: client,
+                namespace: "velero",
+                factory: ObjectStoreFactory(environment: [:]),
+                logger: TestCluster.logger
+            )
             await #expect(throws: VeleroAPIError.self) { try await resolver.get(nil) }
             do {
                 _ = try await resolver.get("absent")
@@ -101,8 +129,12 @@ struct StorageLocationResolverTests {
             _ = try await client.create(
                 BackupStorageLocation.resource,
                 try Self.location(
-                    "s3", provider: "aws", bucket: "b",
-                    credential: SecretKeySelector(name: "missing", key: "cloud")))
+                    "s3",
+                    provider: "aws",
+                    bucket: "b",
+                    credential: SecretKeySelector(name: "missing", key: "cloud")
+                )
+            )
             let location = try await resolver.get("s3")
             do {
                 _ = try await resolver.bucketStore(for: location)

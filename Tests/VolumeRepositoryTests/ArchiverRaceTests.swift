@@ -2,7 +2,9 @@ import Foundation
 import ObjectStorage
 import Synchronization
 import Testing
+
 @testable import VolumeRepository
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,7 +16,11 @@ struct ArchiverRaceTests {
 
     func archiver(afterRead: (@Sendable ([UInt8], Int) -> Void)? = nil) async throws -> Archiver {
         let repo = try await Repository.initialize(
-            store: MemoryObjectStore(), password: password, configuration: .testing, logger: .test)
+            store: MemoryObjectStore(),
+            password: password,
+            configuration: .testing,
+            logger: .test
+        )
         return Archiver(repo: repo, excludes: [], progress: nil, force: false, logger: .test, afterRead: afterRead)
     }
 
@@ -106,7 +112,9 @@ struct ArchiverRaceTests {
         try Data(head).write(to: URL(fileURLWithPath: path))
         // An old mtime: the append below moves it to now, whatever the filesystem's timestamp granularity.
         try FileManager.default.setAttributes(
-            [.modificationDate: Date(timeIntervalSince1970: 1_800_000_000)], ofItemAtPath: path)
+            [.modificationDate: Date(timeIntervalSince1970: 1_800_000_000)],
+            ofItemAtPath: path
+        )
         let appended = Mutex(false)
         // After the first read (1 MiB of 3), the writer appends: the read goes on past the size the scan saw.
         let archiver = try await archiver { _, bytesRead in

@@ -2,7 +2,9 @@ import Foundation
 import ObjectStorage
 import ProcessTesting
 import Testing
+
 @testable import VolumeRepository
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,7 +48,11 @@ struct BadInputTests {
         let (store, repoPath, common) = try await makeRepository(in: dir)
 
         // /proc/self/mem opens, but reading offset 0 fails (EIO) even as root: an unreadable file.
-        let backup = try await LifeboatProcess.run(lifeboat, ["repo", "backup"] + common + [source, "/proc/self/mem"], outputPath: dir.sub("backup.log"))
+        let backup = try await LifeboatProcess.run(
+            lifeboat,
+            ["repo", "backup"] + common + [source, "/proc/self/mem"],
+            outputPath: dir.sub("backup.log")
+        )
         #expect(backup.status == 3, "exit code should say the snapshot is incomplete: \(backup.output)")
         #expect(backup.output.contains("/proc/self/mem"), "the unreadable file is named: \(backup.output)")
         #expect(backup.output.contains("snapshot"), "\(backup.output)")
@@ -84,19 +90,27 @@ struct BadInputTests {
         let source = dir.sub("src")
         // Several multi-chunk files, so chunk buffers move between files that are read at once.
         try Fixture.makeTree(at: source, bigFileSize: 6 * 1024 * 1024, seed: 7)
-        for i in 0..<3 { try Fixture.makeTree(at: source + "/copy\(i)", bigFileSize: (2 + i) * 1024 * 1024, seed: UInt64(10 + i)) }
+        for i in 0..<3 {
+            try Fixture.makeTree(at: source + "/copy\(i)", bigFileSize: (2 + i) * 1024 * 1024, seed: UInt64(10 + i))
+        }
         let (store, repoPath, common) = try await makeRepository(in: dir)
 
         for (n, args, environment) in [
             (1, ["--read-concurrency", "1"], [:]), (4, [], ["RESTIC_READ_CONCURRENCY": "4"]),
         ] as [(Int, [String], [String: String])] {
             let backup = try await LifeboatProcess.run(
-                lifeboat, ["repo", "backup", "--force"] + common + args + [source], outputPath: dir.sub("backup-\(n).log"),
-                environment: environment)
+                lifeboat,
+                ["repo", "backup", "--force"] + common + args + [source],
+                outputPath: dir.sub("backup-\(n).log"),
+                environment: environment
+            )
             #expect(backup.status == 0, "\(backup.output)")
             let target = dir.sub("restore-\(n)")
             let restore = try await LifeboatProcess.run(
-                lifeboat, ["repo", "restore", "latest", "--target", target] + common, outputPath: dir.sub("restore-\(n).log"))
+                lifeboat,
+                ["repo", "restore", "latest", "--target", target] + common,
+                outputPath: dir.sub("restore-\(n).log")
+            )
             #expect(restore.status == 0, "\(restore.output)")
             try Fixture.expectSameTree(source, target + source)
         }
@@ -108,7 +122,11 @@ struct BadInputTests {
             ("word", [], ["RESTIC_READ_CONCURRENCY": "many"], "RESTIC_READ_CONCURRENCY=many"),
         ] as [(String, [String], [String: String], String)] {
             let bad = try await LifeboatProcess.run(
-                lifeboat, ["repo", "backup"] + common + args + [source], outputPath: dir.sub("bad-\(name).log"), environment: environment)
+                lifeboat,
+                ["repo", "backup"] + common + args + [source],
+                outputPath: dir.sub("bad-\(name).log"),
+                environment: environment
+            )
             #expect(bad.status != 0)
             #expect(bad.output.contains(mentions), "\(bad.output)")
             #expect(!bad.output.contains("Fatal error"), "\(bad.output)")

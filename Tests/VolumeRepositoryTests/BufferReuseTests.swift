@@ -12,7 +12,8 @@ struct BufferReuseTests {
     /// `cipher.NewCTR`) produces: keystream block i = AES(IV + i), the IV counted as one 128-bit number.
     @Test(arguments: [
         [UInt8](repeating: 0x11, count: 16),
-        [UInt8](repeating: 0, count: 8) + [UInt8](repeating: 0xff, count: 7) + [0xf0],  // carries out of the low 64 bits
+        // Carries out of the low 64 bits.
+        [UInt8](repeating: 0, count: 8) + [UInt8](repeating: 0xff, count: 7) + [0xf0],
         [UInt8](repeating: 0xff, count: 15) + [0xfe],  // wraps around 2^128
     ])
     func segmentedEncryptionIsOneCTRStream(iv: [UInt8]) throws {
@@ -101,7 +102,9 @@ struct BufferReuseTests {
             while true {
                 let blob = (0..<10_000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
                 let sealed = try blob.withUnsafeBytes { try key.sealParts($0) }
-                if let pack = try packer.add(id: BlobID.hash(blob), sealed: sealed, uncompressedLength: nil, key: key) { return pack }
+                if let pack = try packer.add(id: BlobID.hash(blob), sealed: sealed, uncompressedLength: nil, key: key) {
+                    return pack
+                }
             }
         }
         let first = try fill()
@@ -120,7 +123,10 @@ struct BufferReuseTests {
     /// A new pack buffer's pages are advised as transparent huge pages, where the kernel offers them.
     @Test func newPackBuffersAskForHugePages() throws {
         let mode = (try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8)) ?? ""
-        try #require(mode.contains("[madvise]") || mode.contains("[always]"), "this kernel offers no transparent huge pages (\(mode))")
+        try #require(
+            mode.contains("[madvise]") || mode.contains("[always]"),
+            "this kernel offers no transparent huge pages (\(mode))"
+        )
         let writer = PackWriter(capacity: 24 * 1024 * 1024)
         let base = writer.bytes.withVeryUnsafeBytes { UInt(bitPattern: $0.baseAddress) + 4 * 1024 * 1024 }
         // The VMA holding the buffer's middle says whether THP may back it.

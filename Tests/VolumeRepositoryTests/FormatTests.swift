@@ -1,5 +1,6 @@
 import NIOCore
 import Testing
+
 @testable import VolumeRepository
 
 struct FormatTests {
@@ -42,7 +43,9 @@ struct FormatTests {
     @Test func goTimeFormatsLikeGo() throws {
         let t = GoTime(seconds: 1_795_626_316, nanoseconds: 415_344_761, utcOffset: 0)
         #expect(t.description == "2026-11-25T17:05:16.415344761Z")
-        #expect(GoTime(seconds: 0, nanoseconds: 500_000_000, utcOffset: 3600).description == "1970-01-01T01:00:00.5+01:00")
+        #expect(
+            GoTime(seconds: 0, nanoseconds: 500_000_000, utcOffset: 3600).description == "1970-01-01T01:00:00.5+01:00"
+        )
         #expect(GoTime(seconds: -1, nanoseconds: 0, utcOffset: -5400).description == "1969-12-31T22:29:59-01:30")
         let parsed = try #require(GoTime(rfc3339: "2026-11-21T17:05:16.415344761Z"))
         #expect(parsed.description == "2026-11-21T17:05:16.415344761Z")
@@ -78,7 +81,9 @@ struct FormatTests {
         dir.mode = GoFileMode.from(posix: 0o040755)
         dir.subtree = BlobID(hex: "ac08ce34ba4f8123618661bef2425f7028ffb9ac740578a3ee88684d2523fee8")
         let bytes = Tree(nodes: [node, dir]).encoded()
-        let expected = #"{"nodes":[{"name":"a.txt","type":"file","mode":420,"mtime":"2026-11-21T17:05:16.411344761Z","atime":"2026-11-21T17:05:16.411344761Z","ctime":"2026-11-21T17:05:16.411344761Z","uid":0,"gid":0,"user":"root","group":"root","inode":16220791,"device_id":65024,"size":6,"links":1,"content":["5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"]},{"name":"empty","type":"dir","mode":2147484141,"mtime":"1970-01-01T00:00:00Z","atime":"1970-01-01T00:00:00Z","ctime":"1970-01-01T00:00:00Z","uid":0,"gid":0,"content":null,"subtree":"ac08ce34ba4f8123618661bef2425f7028ffb9ac740578a3ee88684d2523fee8"}]}"# + "\n"
+        let expected =
+            #"{"nodes":[{"name":"a.txt","type":"file","mode":420,"mtime":"2026-11-21T17:05:16.411344761Z","atime":"2026-11-21T17:05:16.411344761Z","ctime":"2026-11-21T17:05:16.411344761Z","uid":0,"gid":0,"user":"root","group":"root","inode":16220791,"device_id":65024,"size":6,"links":1,"content":["5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"]},{"name":"empty","type":"dir","mode":2147484141,"mtime":"1970-01-01T00:00:00Z","atime":"1970-01-01T00:00:00Z","ctime":"1970-01-01T00:00:00Z","uid":0,"gid":0,"content":null,"subtree":"ac08ce34ba4f8123618661bef2425f7028ffb9ac740578a3ee88684d2523fee8"}]}"#
+            + "\n"
         #expect(String(decoding: bytes, as: UTF8.self) == expected)
         let decoded = try Tree(decoding: bytes)
         #expect(decoded.encoded() == bytes)
@@ -134,13 +139,22 @@ struct FormatTests {
             for b in 0..<4 {
                 let id = BlobID.hash([UInt8(p), UInt8(b)])
                 let uncompressed: Int? = b.isMultiple(of: 2) ? 5000 + b : nil
-                blobs.append(PackEntry(type: b == 0 ? .tree : .data, id: id, offset: b * 1000, length: 1000 + b, uncompressedLength: uncompressed))
+                blobs.append(
+                    PackEntry(
+                        type: b == 0 ? .tree : .data,
+                        id: id,
+                        offset: b * 1000,
+                        length: 1000 + b,
+                        uncompressedLength: uncompressed
+                    )
+                )
             }
             packs.append(IndexFile.Pack(id: BlobID.hash([UInt8(p)]), blobs: blobs))
         }
         let ours = IndexFile(packs: packs, supersedes: [BlobID.hash([9])]).encoded()
         func same(_ a: IndexFile, _ b: IndexFile) -> Bool {
-            a.supersedes == b.supersedes && a.packs.map { $0.id } == b.packs.map { $0.id } && a.packs.map { $0.blobs } == b.packs.map { $0.blobs }
+            a.supersedes == b.supersedes && a.packs.map { $0.id } == b.packs.map { $0.id }
+                && a.packs.map { $0.blobs } == b.packs.map { $0.blobs }
         }
         let fast = try JSONScanner.indexFile(ours)
         #expect(same(fast, try IndexFile(referenceDecoding: ours, name: "ours")))
@@ -148,22 +162,31 @@ struct FormatTests {
         #expect(fast.encoded() == ours)
         // restic's layout: whitespace, null lists and lengths, keys in another order, unknown keys skipped.
         let id = BlobID.hash([7]).hex
-        let restic = Array("""
+        let restic = Array(
+            """
             { "packs" : [ {"blobs": [ {"offset":0,"type":"data","length":42,"id":"\(id)","uncompressed_length":null,"new":{"x":[1,2]}} ],
               "id":"\(id)"}, {"id":"\(id)","blobs":null} ],
               "supersedes": null, "extra": "ignored" }
-            """.utf8)
+            """.utf8
+        )
         let fastRestic = try JSONScanner.indexFile(restic)
         #expect(same(fastRestic, try IndexFile(referenceDecoding: restic, name: "restic")))
-        #expect(fastRestic.packs.first?.blobs == [PackEntry(type: .data, id: BlobID.hash([7]), offset: 0, length: 42, uncompressedLength: nil)])
+        #expect(
+            fastRestic.packs.first?.blobs == [
+                PackEntry(type: .data, id: BlobID.hash([7]), offset: 0, length: 42, uncompressedLength: nil)
+            ]
+        )
         // What the fast path refuses goes to the reference decoder, which names the problem.
         for bad in [
-            #"{"packs":[{"id":"zz","blobs":[]}]}"#, #"{"packs":[{"id":"\#(id)","blobs":[{"id":"\#(id)","type":"lock","offset":0,"length":1}]}]}"#,
+            #"{"packs":[{"id":"zz","blobs":[]}]}"#,
+            #"{"packs":[{"id":"\#(id)","blobs":[{"id":"\#(id)","type":"lock","offset":0,"length":1}]}]}"#,
             #"{"packs":[{"id":"\#(id)","blobs":[{"id":"\#(id)","type":"data","offset":-1,"length":1}]}]}"#, "{", "",
         ] {
             #expect(throws: (any Error).self) { _ = try JSONScanner.indexFile(Array(bad.utf8)) }
         }
-        let error = try #require(throws: RepositoryError.self) { _ = try IndexFile(decoding: Array(#"{"packs":[{"id":"zz"}]}"#.utf8), name: "index/abc") }
+        let error = try #require(throws: RepositoryError.self) {
+            _ = try IndexFile(decoding: Array(#"{"packs":[{"id":"zz"}]}"#.utf8), name: "index/abc")
+        }
         #expect(error.message.contains("index index/abc: invalid pack ID \"zz\""), "\(error.message)")
     }
 

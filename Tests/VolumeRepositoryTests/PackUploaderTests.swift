@@ -3,6 +3,7 @@ import ObjectStorage
 import ObjectStorageTesting
 import Synchronization
 import Testing
+
 @testable import VolumeRepository
 
 /// A backup's data packs are uploaded by a task of their own while the files go on being read.
@@ -29,7 +30,12 @@ struct PackUploaderTests {
         var configuration = Repository.Configuration.testing
         configuration.packSize = 150_000  // a pack every second file
         let store = MemoryObjectStore()
-        let repo = try await Repository.initialize(store: store, password: password, configuration: configuration, logger: .test)
+        let repo = try await Repository.initialize(
+            store: store,
+            password: password,
+            configuration: configuration,
+            logger: .test
+        )
         let summary = try await repo.backup(BackupOptions(paths: [source]), logger: .test)
         #expect(summary.isComplete && summary.dataBlobs == 40)
 
@@ -48,13 +54,33 @@ struct PackUploaderTests {
         var configuration = Repository.Configuration.testing
         configuration.packSize = 150_000
         let faulty = FaultyObjectStore(base: MemoryObjectStore())
-        let repo = try await Repository.initialize(store: faulty, password: password, configuration: configuration, logger: .test)
-        faulty.addFault(.put, .init(error: ObjectStoreError(code: .unavailable, message: "injected: disk full"), times: 1, skip: 3, keyPrefix: "data/"))
+        let repo = try await Repository.initialize(
+            store: faulty,
+            password: password,
+            configuration: configuration,
+            logger: .test
+        )
+        faulty.addFault(
+            .put,
+            .init(
+                error: ObjectStoreError(code: .unavailable, message: "injected: disk full"),
+                times: 1,
+                skip: 3,
+                keyPrefix: "data/"
+            )
+        )
 
-        await #expect(throws: (any Error).self) { _ = try await repo.backup(BackupOptions(paths: [source]), logger: .test) }
+        await #expect(throws: (any Error).self) {
+            _ = try await repo.backup(BackupOptions(paths: [source]), logger: .test)
+        }
         #expect(try await repo.snapshots().isEmpty)
 
-        let again = try await Repository.open(store: faulty, password: password, configuration: configuration, logger: .test)
+        let again = try await Repository.open(
+            store: faulty,
+            password: password,
+            configuration: configuration,
+            logger: .test
+        )
         let summary = try await again.backup(BackupOptions(paths: [source]), logger: .test)
         #expect(summary.isComplete)
         #expect(try await again.snapshots().count == 1)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VolumeRepository
 
 /// RFC 8439 §2.5.2 and Appendix A.3 test vectors.
@@ -25,31 +26,62 @@ struct Poly1305Tests {
 
     static let vectors: [Vector] = [
         Vector(
-            name: "2.5.2", key: "85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b",
+            name: "2.5.2",
+            key: "85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b",
             message: "43727970746f6772617068696320466f72756d2052657365617263682047726f7570",
-            tag: "a8061dc1305136c6c22b8baf0c0127a9"),
-        Vector(name: "A.3 #1", key: String(repeating: "00", count: 32), message: String(repeating: "00", count: 64), tag: String(repeating: "00", count: 16)),
-        Vector(name: "A.3 #5", key: "02" + String(repeating: "00", count: 31), message: String(repeating: "ff", count: 16), tag: "03" + String(repeating: "00", count: 15)),
+            tag: "a8061dc1305136c6c22b8baf0c0127a9"
+        ),
         Vector(
-            name: "A.3 #6", key: "02" + String(repeating: "00", count: 15) + String(repeating: "ff", count: 16),
-            message: "02" + String(repeating: "00", count: 15), tag: "03" + String(repeating: "00", count: 15)),
+            name: "A.3 #1",
+            key: String(repeating: "00", count: 32),
+            message: String(repeating: "00", count: 64),
+            tag: String(repeating: "00", count: 16)
+        ),
         Vector(
-            name: "A.3 #7", key: "01" + String(repeating: "00", count: 31),
-            message: String(repeating: "ff", count: 16) + "f0" + String(repeating: "ff", count: 15) + "11" + String(repeating: "00", count: 15),
-            tag: "05" + String(repeating: "00", count: 15)),
+            name: "A.3 #5",
+            key: "02" + String(repeating: "00", count: 31),
+            message: String(repeating: "ff", count: 16),
+            tag: "03" + String(repeating: "00", count: 15)
+        ),
         Vector(
-            name: "A.3 #8", key: "01" + String(repeating: "00", count: 31),
-            message: String(repeating: "ff", count: 16) + "fb" + String(repeating: "fe", count: 15) + String(repeating: "01", count: 16),
-            tag: String(repeating: "00", count: 16)),
-        Vector(name: "A.3 #9", key: "02" + String(repeating: "00", count: 31), message: "fd" + String(repeating: "ff", count: 15), tag: "fa" + String(repeating: "ff", count: 15)),
+            name: "A.3 #6",
+            key: "02" + String(repeating: "00", count: 15) + String(repeating: "ff", count: 16),
+            message: "02" + String(repeating: "00", count: 15),
+            tag: "03" + String(repeating: "00", count: 15)
+        ),
         Vector(
-            name: "A.3 #10", key: "0100000000000000" + "0400000000000000" + String(repeating: "00", count: 16),
-            message: "e33594d7505e43b900000000000000003394d7505e4379cd01000000000000000000000000000000000000000000000001000000000000000000000000000000",
-            tag: "14000000000000005500000000000000"),
+            name: "A.3 #7",
+            key: "01" + String(repeating: "00", count: 31),
+            message: String(repeating: "ff", count: 16) + "f0" + String(repeating: "ff", count: 15) + "11"
+                + String(repeating: "00", count: 15),
+            tag: "05" + String(repeating: "00", count: 15)
+        ),
         Vector(
-            name: "A.3 #11", key: "0100000000000000" + "0400000000000000" + String(repeating: "00", count: 16),
+            name: "A.3 #8",
+            key: "01" + String(repeating: "00", count: 31),
+            message: String(repeating: "ff", count: 16) + "fb" + String(repeating: "fe", count: 15)
+                + String(repeating: "01", count: 16),
+            tag: String(repeating: "00", count: 16)
+        ),
+        Vector(
+            name: "A.3 #9",
+            key: "02" + String(repeating: "00", count: 31),
+            message: "fd" + String(repeating: "ff", count: 15),
+            tag: "fa" + String(repeating: "ff", count: 15)
+        ),
+        Vector(
+            name: "A.3 #10",
+            key: "0100000000000000" + "0400000000000000" + String(repeating: "00", count: 16),
+            message:
+                "e33594d7505e43b900000000000000003394d7505e4379cd01000000000000000000000000000000000000000000000001000000000000000000000000000000",
+            tag: "14000000000000005500000000000000"
+        ),
+        Vector(
+            name: "A.3 #11",
+            key: "0100000000000000" + "0400000000000000" + String(repeating: "00", count: 16),
             message: "e33594d7505e43b900000000000000003394d7505e4379cd010000000000000000000000000000000000000000000000",
-            tag: "13000000000000000000000000000000"),
+            tag: "13000000000000000000000000000000"
+        ),
     ]
 
     @Test(arguments: vectors)
@@ -113,7 +145,8 @@ private struct Poly1305Limbs44 {
     init(key: some Collection<UInt8>) {
         precondition(key.count == 32, "Poly1305 key must be 32 bytes")
         let k = Array(key)
-        let t0 = Self.load64(k, 0), t1 = Self.load64(k, 8)
+        let t0 = Self.load64(k, 0)
+        let t1 = Self.load64(k, 8)
         r0 = t0 & 0xffc_0fff_ffff
         r1 = ((t0 >> 44) | (t1 << 20)) & 0xfff_ffc0_ffff
         r2 = (t1 >> 24) & 0x00f_ffff_fc0f
@@ -197,30 +230,50 @@ private struct Poly1305Limbs44 {
         var (h0, h1, h2) = (self.h0, self.h1, self.h2)
         var c = h1 >> 44
         h1 &= Self.mask44
-        h2 &+= c; c = h2 >> 42; h2 &= Self.mask42
-        h0 &+= c &* 5; c = h0 >> 44; h0 &= Self.mask44
-        h1 &+= c; c = h1 >> 44; h1 &= Self.mask44
-        h2 &+= c; c = h2 >> 42; h2 &= Self.mask42
-        h0 &+= c &* 5; c = h0 >> 44; h0 &= Self.mask44
+        h2 &+= c
+        c = h2 >> 42
+        h2 &= Self.mask42
+        h0 &+= c &* 5
+        c = h0 >> 44
+        h0 &= Self.mask44
+        h1 &+= c
+        c = h1 >> 44
+        h1 &= Self.mask44
+        h2 &+= c
+        c = h2 >> 42
+        h2 &= Self.mask42
+        h0 &+= c &* 5
+        c = h0 >> 44
+        h0 &= Self.mask44
         h1 &+= c
 
         var g0 = h0 &+ 5
-        c = g0 >> 44; g0 &= Self.mask44
+        c = g0 >> 44
+        g0 &= Self.mask44
         var g1 = h1 &+ c
-        c = g1 >> 44; g1 &= Self.mask44
+        c = g1 >> 44
+        g1 &= Self.mask44
         var g2 = h2 &+ c &- (1 << 42)
 
         var mask = (g2 >> 63) &- 1
-        g0 &= mask; g1 &= mask; g2 &= mask
+        g0 &= mask
+        g1 &= mask
+        g2 &= mask
         mask = ~mask
         h0 = (h0 & mask) | g0
         h1 = (h1 & mask) | g1
         h2 = (h2 & mask) | g2
 
-        let t0 = pad0, t1 = pad1
-        h0 &+= t0 & Self.mask44; c = h0 >> 44; h0 &= Self.mask44
-        h1 &+= (((t0 >> 44) | (t1 << 20)) & Self.mask44) &+ c; c = h1 >> 44; h1 &= Self.mask44
-        h2 &+= ((t1 >> 24) & Self.mask42) &+ c; h2 &= Self.mask42
+        let t0 = pad0
+        let t1 = pad1
+        h0 &+= t0 & Self.mask44
+        c = h0 >> 44
+        h0 &= Self.mask44
+        h1 &+= (((t0 >> 44) | (t1 << 20)) & Self.mask44) &+ c
+        c = h1 >> 44
+        h1 &= Self.mask44
+        h2 &+= ((t1 >> 24) & Self.mask42) &+ c
+        h2 &= Self.mask42
 
         let out0 = h0 | (h1 << 44)
         let out1 = (h1 >> 20) | (h2 << 24)

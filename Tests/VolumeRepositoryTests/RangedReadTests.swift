@@ -3,6 +3,7 @@ import NIOCore
 import ObjectStorage
 import Synchronization
 import Testing
+
 @testable import VolumeRepository
 
 /// An `ObjectStore` decorator that records which reads reach the store.
@@ -17,7 +18,11 @@ final class ReadCountingStore: ObjectStore {
         try await base.put(key, body: body, length: length)
     }
 
-    func putIfAbsent(_ key: String, body: some AsyncSequence<ByteBuffer, any Error> & Sendable, length: Int?) async throws -> Bool {
+    func putIfAbsent(
+        _ key: String,
+        body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        length: Int?
+    ) async throws -> Bool {
         try await base.putIfAbsent(key, body: body, length: length)
     }
 
@@ -38,7 +43,13 @@ final class ReadCountingStore: ObjectStore {
 
 struct RangedReadTests {
     func entry(_ offset: Int, _ length: Int) -> PackEntry {
-        PackEntry(type: .data, id: BlobID.hash([UInt8(offset & 0xff), UInt8(length & 0xff)]), offset: offset, length: length, uncompressedLength: nil)
+        PackEntry(
+            type: .data,
+            id: BlobID.hash([UInt8(offset & 0xff), UInt8(length & 0xff)]),
+            offset: offset,
+            length: length,
+            uncompressedLength: nil
+        )
     }
 
     @Test func neighbouringBlobsAreReadInOneRange() {
@@ -49,7 +60,11 @@ struct RangedReadTests {
         let tight = Repository.coalesce(entries, maxGap: 0)
         #expect(tight.map(\.range) == [0..<150, 500..<600, 5000..<5010])
         // A size cap splits long runs; a blob larger than the cap is read alone.
-        let capped = Repository.coalesce([entry(0, 100), entry(100, 100), entry(200, 100), entry(300, 500)], maxGap: 10, maxSize: 250)
+        let capped = Repository.coalesce(
+            [entry(0, 100), entry(100, 100), entry(200, 100), entry(300, 500)],
+            maxGap: 10,
+            maxSize: 250
+        )
         #expect(capped.map(\.range) == [0..<200, 200..<300, 300..<800])
     }
 
@@ -62,12 +77,22 @@ struct RangedReadTests {
         var configuration = Repository.Configuration.testing
         configuration.packSize = 64 * 1024 * 1024  // everything in one data pack
         configuration.compression = false
-        let repo = try await Repository.initialize(store: store, password: "pw", configuration: configuration, logger: .test)
+        let repo = try await Repository.initialize(
+            store: store,
+            password: "pw",
+            configuration: configuration,
+            logger: .test
+        )
         _ = try await repo.backup(BackupOptions(paths: [source]), logger: .test)
         let dataPacks = try await repo.list(.data)
         let packSizes = Dictionary(dataPacks.map { ($0.id, $0.size) }, uniquingKeysWith: { a, _ in a })
 
-        let opened = try await Repository.open(store: store, password: "pw", configuration: configuration, logger: .test)
+        let opened = try await Repository.open(
+            store: store,
+            password: "pw",
+            configuration: configuration,
+            logger: .test
+        )
         store.reads.withLock { $0 = ([], []) }
         let target = dir.sub("restore")
         let summary = try await opened.restore(RestoreOptions(target: target, includes: ["hello.txt"]), logger: .test)

@@ -3,7 +3,9 @@ import Foundation
 import ObjectStorage
 import ProcessTesting
 import Testing
+
 @testable import VolumeRepository
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,7 +46,11 @@ struct ReliabilityTests {
             }
             let data = try Data(contentsOf: URL(fileURLWithPath: repo + "/" + rel))
             let hex = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-            #expect(hex == name, "\(rel) (\(data.count) bytes) does not hash to its name", sourceLocation: sourceLocation)
+            #expect(
+                hex == name,
+                "\(rel) (\(data.count) bytes) does not hash to its name",
+                sourceLocation: sourceLocation
+            )
             verified += 1
         }
         #expect(verified > 0, sourceLocation: sourceLocation)
@@ -88,7 +94,11 @@ struct ReliabilityTests {
             // New content every round, so every backup has new blobs and packs to write.
             try writeRandom(source + "/changing.bin", count: 700_000 + round * 10_000, rng: &rng)
             try Data("round \(round)\n".utf8).write(to: URL(fileURLWithPath: source + "/small/new-\(round).txt"))
-            let child = try LifeboatProcess.start(lifeboat, ["repo", "backup"] + common + [source], outputPath: dir.sub("backup-\(round).log"))
+            let child = try LifeboatProcess.start(
+                lifeboat,
+                ["repo", "backup"] + common + [source],
+                outputPath: dir.sub("backup-\(round).log")
+            )
             let delay = Int(rng.next() % UInt64(fullMs))
             try await Task.sleep(for: .milliseconds(delay))
             try await child.kill()
@@ -101,13 +111,20 @@ struct ReliabilityTests {
                 fullMs = max(20, delay)
             }
         }
-        #expect(killed >= 5, "only \(killed) of 20 backups were killed before they finished (one round's backup: \(fullMs) ms)")
+        #expect(
+            killed >= 5,
+            "only \(killed) of 20 backups were killed before they finished (one round's backup: \(fullMs) ms)"
+        )
 
         // No half-written file under a final name; temporary files are never listed.
         _ = try expectNoTornFiles(in: repoPath)
 
         // Lifeboat treats the killed processes' locks as stale (same host, dead PID), like restic.
-        let check = try await LifeboatProcess.run(lifeboat, ["repo", "check", "--read-data"] + common, outputPath: dir.sub("check.log"))
+        let check = try await LifeboatProcess.run(
+            lifeboat,
+            ["repo", "check", "--read-data"] + common,
+            outputPath: dir.sub("check.log")
+        )
         #expect(check.status == 0, "lifeboat repo check failed: \(check.output)")
 
         // restic 0.14 refuses an exclusive lock while any other lock exists, even a stale one; `restic unlock`
@@ -119,10 +136,18 @@ struct ReliabilityTests {
         #expect(resticCheck.output.contains("no errors were found"), "\(resticCheck.output)")
 
         // The next backup succeeds and restores to the source.
-        let next = try await LifeboatProcess.run(lifeboat, ["repo", "backup"] + common + [source], outputPath: dir.sub("next.log"))
+        let next = try await LifeboatProcess.run(
+            lifeboat,
+            ["repo", "backup"] + common + [source],
+            outputPath: dir.sub("next.log")
+        )
         #expect(next.status == 0, "backup after the kills failed: \(next.output)")
         let target = dir.sub("restore")
-        let restore = try await LifeboatProcess.run(lifeboat, ["repo", "restore", "latest", "--target", target] + common, outputPath: dir.sub("restore.log"))
+        let restore = try await LifeboatProcess.run(
+            lifeboat,
+            ["repo", "restore", "latest", "--target", target] + common,
+            outputPath: dir.sub("restore.log")
+        )
         #expect(restore.status == 0, "\(restore.output)")
         try Fixture.expectSameTree(source, target + source)
         let finalCheck = try await Restic.run(["-r", repoPath, "check"], password: password)
@@ -141,7 +166,9 @@ struct ReliabilityTests {
         let passwordFile = dir.sub("password")
         try Data("\(password)\n".utf8).write(to: URL(fileURLWithPath: passwordFile))
         let target = dir.sub("restore")
-        let args = ["repo", "restore", "latest", "--target", target, "--repo", repoPath, "--password-file", passwordFile]
+        let args = [
+            "repo", "restore", "latest", "--target", target, "--repo", repoPath, "--password-file", passwordFile,
+        ]
         var rng = SplitMix(seed: 3)
         for round in 0..<4 {
             let child = try LifeboatProcess.start(lifeboat, args, outputPath: dir.sub("restore-\(round).log"))
@@ -162,22 +189,38 @@ struct ReliabilityTests {
         let wrong = dir.sub("wrong")
         try Data("not the password\n".utf8).write(to: URL(fileURLWithPath: wrong))
 
-        let bad = try await LifeboatProcess.run(lifeboat, ["repo", "snapshots", "--repo", repoPath, "--password-file", wrong], outputPath: dir.sub("a.log"))
+        let bad = try await LifeboatProcess.run(
+            lifeboat,
+            ["repo", "snapshots", "--repo", repoPath, "--password-file", wrong],
+            outputPath: dir.sub("a.log")
+        )
         #expect(bad.status != 0)
         let lines = bad.output.split(separator: "\n").filter { !$0.isEmpty }
         #expect(lines.count == 1, "expected one line, got: \(bad.output)")
         #expect(bad.output.lowercased().contains("password"), "\(bad.output)")
 
         let missing = try await LifeboatProcess.run(
-            lifeboat, ["repo", "snapshots", "--repo", dir.sub("nowhere"), "--password-file", wrong], outputPath: dir.sub("b.log"))
+            lifeboat,
+            ["repo", "snapshots", "--repo", dir.sub("nowhere"), "--password-file", wrong],
+            outputPath: dir.sub("b.log")
+        )
         #expect(missing.status != 0)
-        #expect(missing.output.split(separator: "\n").filter { !$0.isEmpty }.count == 1, "expected one line, got: \(missing.output)")
+        #expect(
+            missing.output.split(separator: "\n").filter { !$0.isEmpty }.count == 1,
+            "expected one line, got: \(missing.output)"
+        )
         #expect(missing.output.contains("nowhere"), "\(missing.output)")
 
         let noFile = try await LifeboatProcess.run(
-            lifeboat, ["repo", "snapshots", "--repo", repoPath, "--password-file", dir.sub("no-such-file")], outputPath: dir.sub("c.log"))
+            lifeboat,
+            ["repo", "snapshots", "--repo", repoPath, "--password-file", dir.sub("no-such-file")],
+            outputPath: dir.sub("c.log")
+        )
         #expect(noFile.status != 0)
         #expect(noFile.output.contains("no-such-file"), "\(noFile.output)")
-        #expect(noFile.output.split(separator: "\n").filter { !$0.isEmpty }.count == 1, "expected one line, got: \(noFile.output)")
+        #expect(
+            noFile.output.split(separator: "\n").filter { !$0.isEmpty }.count == 1,
+            "expected one line, got: \(noFile.output)"
+        )
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import ObjectStorage
 import Testing
+
 @testable import VolumeRepository
 
 struct RepositoryTests {
@@ -20,7 +21,12 @@ struct RepositoryTests {
         let reopened = try await Repository.open(store: store, password: password, logger: .test)
         #expect(reopened.config.version == 2)
         await #expect {
-            _ = try await Repository.initialize(store: store, password: password, configuration: .testing, logger: .test)
+            _ = try await Repository.initialize(
+                store: store,
+                password: password,
+                configuration: .testing,
+                logger: .test
+            )
         } throws: { ($0 as? RepositoryError)?.code == .alreadyExists }
         await #expect {
             _ = try await Repository.open(store: MemoryObjectStore(), password: password, logger: .test)
@@ -125,7 +131,12 @@ struct RepositoryTests {
         let store = MemoryObjectStore()
         var configuration = Repository.Configuration.testing
         configuration.packSize = 1  // one blob per pack
-        let repo = try await Repository.initialize(store: store, password: password, configuration: configuration, logger: .test)
+        let repo = try await Repository.initialize(
+            store: store,
+            password: password,
+            configuration: configuration,
+            logger: .test
+        )
         _ = try await repo.backup(BackupOptions(paths: [source]), logger: .test)
 
         // Find the pack of victim.txt's blob and flip a byte inside the blob.
@@ -161,7 +172,12 @@ struct RepositoryTests {
         let store = MemoryObjectStore()
         var configuration = Repository.Configuration.testing
         configuration.packSize = 1
-        let repo = try await Repository.initialize(store: store, password: password, configuration: configuration, logger: .test)
+        let repo = try await Repository.initialize(
+            store: store,
+            password: password,
+            configuration: configuration,
+            logger: .test
+        )
         _ = try await repo.backup(BackupOptions(paths: [source]), logger: .test)
         try Data("changed content\n".utf8).write(to: URL(fileURLWithPath: source + "/docs/hello.txt"))
         try FileManager.default.removeItem(atPath: source + "/hardlink-hello")
@@ -185,17 +201,30 @@ struct RepositoryTests {
         try Fixture.makeTree(at: source, bigFileSize: 200_000)
         let repoPath = dir.sub("repo")
         let store = try FilesystemObjectStore(root: repoPath, configuration: .init(sync: false, createRoot: true))
-        let repo = try await Repository.initialize(store: store, password: password, configuration: .testing, logger: .test)
+        let repo = try await Repository.initialize(
+            store: store,
+            password: password,
+            configuration: .testing,
+            logger: .test
+        )
         _ = try await repo.backup(BackupOptions(paths: [source]), logger: .test)
-        func keys(_ prefix: String) async throws -> Set<String> { Set(try await store.listAll(prefix: prefix).map(\.key)) }
-        let (indexes, snapshots, packs) = (try await keys("index/"), try await keys("snapshots/"), try await keys("data/"))
+        func keys(_ prefix: String) async throws -> Set<String> {
+            Set(try await store.listAll(prefix: prefix).map(\.key))
+        }
+        let (indexes, snapshots, packs) = (
+            try await keys("index/"), try await keys("snapshots/"), try await keys("data/")
+        )
 
         // The second backup's new data reaches a pack; its index and snapshot are then removed, as if the
         // process had been killed between the pack upload and the index.
         var rng = SplitMix(seed: 99)
-        try Data((0..<300_000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }).write(to: URL(fileURLWithPath: source + "/new.bin"))
+        try Data((0..<300_000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }).write(
+            to: URL(fileURLWithPath: source + "/new.bin")
+        )
         _ = try await repo.backup(BackupOptions(paths: [source]), logger: .test)
-        for key in try await keys("index/").subtracting(indexes).union(try await keys("snapshots/").subtracting(snapshots)) {
+        for key in try await keys("index/").subtracting(indexes).union(
+            try await keys("snapshots/").subtracting(snapshots)
+        ) {
             try await store.delete(key)
         }
         let orphans = try await keys("data/").subtracting(packs)
@@ -207,7 +236,10 @@ struct RepositoryTests {
         try FileManager.default.createDirectory(atPath: repoPath + "/elsewhere", withIntermediateDirectories: true)
         let foreign = repoPath + "/elsewhere/.lifeboat-tmp-someone-else"
         try Data(repeating: 8, count: 10).write(to: URL(fileURLWithPath: foreign))
-        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: foreign)
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date(timeIntervalSinceNow: -3600)],
+            ofItemAtPath: foreign
+        )
 
         let pruned = try await Repository.open(store: store, password: password, logger: .test).prune(logger: .test)
         #expect(pruned.unreferencedPacksDeleted == orphans.count)
@@ -247,7 +279,9 @@ struct RepositoryTests {
             let cut = try #require(lengths.first)
             if cut < Chunker.maxSize {
                 var digest = Polynomial(0)
-                for b in raw[(cut - 64)..<cut] { digest = Polynomial(digest.value << 8 | UInt64(b)).mod(chunker.polynomial) }
+                for b in raw[(cut - 64)..<cut] {
+                    digest = Polynomial(digest.value << 8 | UInt64(b)).mod(chunker.polynomial)
+                }
                 #expect(digest.value & ((1 << 20) - 1) == 0)
             }
         }

@@ -2,6 +2,7 @@ import Foundation
 import ObjectStorage
 import ObjectStorageTesting
 import Testing
+
 @testable import VolumeRepository
 
 /// Interop with the real restic binary (Debian package `restic`, installed by `make test`).
@@ -16,7 +17,12 @@ struct ResticInteropTests {
         try Fixture.makeTree(at: source)
         let repoPath = dir.sub("repo")
         let store = try FilesystemObjectStore(root: repoPath)
-        let repo = try await Repository.initialize(store: store, password: password, configuration: .testing, logger: .test)
+        let repo = try await Repository.initialize(
+            store: store,
+            password: password,
+            configuration: .testing,
+            logger: .test
+        )
         let summary = try await repo.backup(BackupOptions(paths: [source], tags: ["t1"]), logger: .test)
         #expect(summary.isComplete)
 
@@ -94,7 +100,12 @@ struct ResticInteropTests {
         let bucket = "vr-" + UUID().uuidString.lowercased().prefix(8)
         let store = try await moto.makeStore(bucket: String(bucket), logger: .test)
         let repo = try await Repository.initialize(
-            store: store, prefix: "restic/ns1", password: password, configuration: .testing, logger: .test)
+            store: store,
+            prefix: "restic/ns1",
+            password: password,
+            configuration: .testing,
+            logger: .test
+        )
         _ = try await repo.backup(BackupOptions(paths: [source]), logger: .test)
         let url = "s3:\(moto.endpoint)/\(bucket)/restic/ns1"
         setenv("AWS_ACCESS_KEY_ID", MotoServer.accessKeyID, 1)

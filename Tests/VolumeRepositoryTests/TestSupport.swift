@@ -3,7 +3,9 @@ import Logging
 import ObjectStorage
 import ProcessTesting
 import Testing
+
 @testable import VolumeRepository
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,7 +32,9 @@ enum Fixture {
         try fm.createDirectory(atPath: root + "/docs/deep/er", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: root + "/empty", withIntermediateDirectories: true)
         try Data("hello lifeboat\n".utf8).write(to: URL(fileURLWithPath: root + "/docs/hello.txt"))
-        try Data(String(repeating: "a line of text for zstd\n", count: 5000).utf8).write(to: URL(fileURLWithPath: root + "/docs/deep/text.log"))
+        try Data(String(repeating: "a line of text for zstd\n", count: 5000).utf8).write(
+            to: URL(fileURLWithPath: root + "/docs/deep/text.log")
+        )
         try Data().write(to: URL(fileURLWithPath: root + "/docs/deep/er/empty-file"))
         try Data("secret".utf8).write(to: URL(fileURLWithPath: root + "/docs/mode600"))
         chmod(root + "/docs/mode600", 0o600)
@@ -49,7 +53,10 @@ enum Fixture {
         try Data(big).write(to: URL(fileURLWithPath: root + "/big.bin"))
         // Fixed mtimes with nanoseconds.
         for (i, p) in ["/docs/hello.txt", "/docs/deep/text.log", "/big.bin", "/docs/run.sh"].enumerated() {
-            var times = [timespec(tv_sec: 1_700_000_000 + i, tv_nsec: 123_456_789), timespec(tv_sec: 1_700_000_000 + i, tv_nsec: 987_654_321)]
+            var times = [
+                timespec(tv_sec: 1_700_000_000 + i, tv_nsec: 123_456_789),
+                timespec(tv_sec: 1_700_000_000 + i, tv_nsec: 987_654_321),
+            ]
             utimensat(AT_FDCWD, root + p, &times, 0)
         }
     }
@@ -62,7 +69,9 @@ enum Fixture {
         var mtimeNsec: Int
         var content: Data?
         var linkTarget: String?
-        var description: String { "type \(String(type, radix: 8)) mode \(String(mode, radix: 8)) mtime \(mtime).\(mtimeNsec) size \(content?.count ?? -1) link \(linkTarget ?? "-")" }
+        var description: String {
+            "type \(String(type, radix: 8)) mode \(String(mode, radix: 8)) mtime \(mtime).\(mtimeNsec) size \(content?.count ?? -1) link \(linkTarget ?? "-")"
+        }
     }
 
     /// Walks `root` and records every item by relative path.
@@ -75,8 +84,13 @@ enum Fixture {
             guard lstat(path, &st) == 0 else { continue }
             let type = UInt32(st.st_mode) & 0o170000
             var entry = Entry(
-                type: type, mode: UInt32(st.st_mode) & 0o7777, mtime: Int64(st.st_mtim.tv_sec), mtimeNsec: st.st_mtim.tv_nsec,
-                content: nil, linkTarget: nil)
+                type: type,
+                mode: UInt32(st.st_mode) & 0o7777,
+                mtime: Int64(st.st_mtim.tv_sec),
+                mtimeNsec: st.st_mtim.tv_nsec,
+                content: nil,
+                linkTarget: nil
+            )
             if type == 0o100000 { entry.content = FileManager.default.contents(atPath: path) }
             if type == 0o120000 { entry.linkTarget = try FileManager.default.destinationOfSymbolicLink(atPath: path) }
             result[rel] = entry
@@ -90,7 +104,11 @@ enum Fixture {
         #expect(left.count > 0, sourceLocation: sourceLocation)
         #expect(Set(left.keys) == Set(right.keys), sourceLocation: sourceLocation)
         for (k, v) in left {
-            #expect(right[k] == v, "\(k): \(v) vs \(right[k].map { "\($0)" } ?? "missing")", sourceLocation: sourceLocation)
+            #expect(
+                right[k] == v,
+                "\(k): \(v) vs \(right[k].map { "\($0)" } ?? "missing")",
+                sourceLocation: sourceLocation
+            )
         }
     }
 }
@@ -113,7 +131,11 @@ enum Restic {
     static var path: String? { try? ChildProcess.find("restic") }
 
     @discardableResult
-    static func run(_ args: [String], password: String, allowFailure: Bool = false) async throws -> (status: Int32, output: String) {
+    static func run(
+        _ args: [String],
+        password: String,
+        allowFailure: Bool = false
+    ) async throws -> (status: Int32, output: String) {
         guard let path else {
             Issue.record("restic not found on PATH; `make test` installs it (Debian package restic)")
             return (-1, "")
@@ -133,7 +155,11 @@ enum Restic {
 
 extension Repository {
     /// `check --read-data` finds nothing wrong and a full restore into `target` gives back `source`'s tree.
-    func expectCleanAndRestores(_ source: String, into target: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    func expectCleanAndRestores(
+        _ source: String,
+        into target: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
         let report = try await check(readData: true, logger: .test)
         #expect(report.isClean, "\(report.errors)", sourceLocation: sourceLocation)
         let restored = try await restore(RestoreOptions(target: target), logger: .test)

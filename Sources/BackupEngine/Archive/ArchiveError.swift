@@ -27,8 +27,12 @@ package struct ArchiveError: LifeboatError {
     package var description: String { descriptionWithCauses }
 
     package init(
-        code: Code, message: String, cause: (any Error)? = nil,
-        function: String = #function, file: String = #fileID, line: Int = #line
+        code: Code,
+        message: String,
+        cause: (any Error)? = nil,
+        function: String = #function,
+        file: String = #fileID,
+        line: Int = #line
     ) {
         self.code = code
         self.message = message

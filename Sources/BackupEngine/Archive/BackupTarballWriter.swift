@@ -18,7 +18,10 @@ package struct BackupTarballWriter {
         gzip = try GzipCompressor(level: 1)
         self.chunkSize = chunkSize
         try tar.appendFile(
-            name: TarballPaths.versionFile, contents: Array("\(TarballPaths.formatVersion)\n".utf8), into: &plain)
+            name: TarballPaths.versionFile,
+            contents: Array("\(TarballPaths.formatVersion)\n".utf8),
+            into: &plain
+        )
     }
 
     /// Adds one file. Returns a compressed chunk when at least `chunkSize` bytes are ready.

@@ -12,8 +12,15 @@ package final class GzipCompressor {
     /// - Parameter level: zlib compression level, 1 (fast) … 9 (small); Go's default is 6.
     package init(level: Int32 = 6) throws(ArchiveError) {
         let status = deflateInit2_(
-            &stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
-            ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+            &stream,
+            level,
+            Z_DEFLATED,
+            15 + 16,
+            8,
+            Z_DEFAULT_STRATEGY,
+            ZLIB_VERSION,
+            Int32(MemoryLayout<z_stream>.size)
+        )
         guard status == Z_OK else { throw ArchiveError(code: .gzip, message: "deflateInit failed (\(status))") }
     }
 

@@ -14,7 +14,10 @@ package struct TarWriter {
 
     /// Appends one regular file entry.
     package mutating func appendFile(
-        name: String, contents: some Collection<UInt8>, mode: Int = 0o755, into output: inout [UInt8]
+        name: String,
+        contents: some Collection<UInt8>,
+        mode: Int = 0o755,
+        into output: inout [UInt8]
     ) throws(ArchiveError) {
         guard !name.isEmpty, !name.utf8.contains(0) else {
             throw ArchiveError(code: .path, message: "tar entry name \(name.debugDescription) is empty or contains NUL")
@@ -22,14 +25,38 @@ package struct TarWriter {
         let size = contents.count
         let start = output.count
         if let split = Self.ustarSplit(name) {
-            output.append(contentsOf: header(name: split.name, prefix: split.prefix, size: size, mode: mode, type: UInt8(ascii: "0")))
+            output.append(
+                contentsOf: header(
+                    name: split.name,
+                    prefix: split.prefix,
+                    size: size,
+                    mode: mode,
+                    type: UInt8(ascii: "0")
+                )
+            )
         } else {
             // PAX extended header carrying the full path, then a ustar header with a truncated name.
             let record = Self.paxRecord(key: "path", value: name)
-            output.append(contentsOf: header(name: "PaxHeaders.0/" + String(name.suffix(80)), prefix: "", size: record.count, mode: 0o644, type: UInt8(ascii: "x")))
+            output.append(
+                contentsOf: header(
+                    name: "PaxHeaders.0/" + String(name.suffix(80)),
+                    prefix: "",
+                    size: record.count,
+                    mode: 0o644,
+                    type: UInt8(ascii: "x")
+                )
+            )
             output.append(contentsOf: record)
             Self.pad(&output, record.count)
-            output.append(contentsOf: header(name: String(String.UnicodeScalarView(name.unicodeScalars.suffix(99))), prefix: "", size: size, mode: mode, type: UInt8(ascii: "0")))
+            output.append(
+                contentsOf: header(
+                    name: String(String.UnicodeScalarView(name.unicodeScalars.suffix(99))),
+                    prefix: "",
+                    size: size,
+                    mode: mode,
+                    type: UInt8(ascii: "0")
+                )
+            )
         }
         output.append(contentsOf: contents)
         Self.pad(&output, size)

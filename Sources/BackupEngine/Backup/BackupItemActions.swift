@@ -1,37 +1,41 @@
-public import Kubernetes
+package import Kubernetes
 import VeleroAPI
 
 /// A reference to an object that an item action asks to back up (or restore) alongside another.
-public struct ItemReference: Sendable, Hashable, CustomStringConvertible {
+package struct ItemReference: Sendable, Hashable, CustomStringConvertible {
     /// Canonical group-resource (`persistentvolumeclaims`, `clusterroles.rbac.authorization.k8s.io`).
-    public var groupResource: String
-    public var namespace: String?
-    public var name: String
+    package var groupResource: String
+    package var namespace: String?
+    package var name: String
 
-    public init(groupResource: String, namespace: String?, name: String) {
+    package init(groupResource: String, namespace: String?, name: String) {
         self.groupResource = groupResource
         self.namespace = (namespace?.isEmpty ?? true) ? nil : namespace
         self.name = name
     }
 
-    public var description: String {
+    package var description: String {
         if let namespace { return "\(groupResource) \(namespace)/\(name)" }
         return "\(groupResource) \(name)"
     }
 }
 
 /// Velero's built-in BackupItemActions (velero.md §3.3), on unstructured objects.
-public enum BackupItemActions {
+package enum BackupItemActions {
     /// `velero.io/pod`: the pod's PVCs and its PriorityClass.
-    public static func podAdditionalItems(_ pod: KubeObject) -> [ItemReference] {
+    package static func podAdditionalItems(_ pod: KubeObject) -> [ItemReference] {
         var items: [ItemReference] = []
         for volume in pod["spec"]?["volumes"]?.arrayValue ?? [] {
             if let claim = volume["persistentVolumeClaim"]?["claimName"]?.stringValue, !claim.isEmpty {
-                items.append(ItemReference(groupResource: "persistentvolumeclaims", namespace: pod.namespace, name: claim))
+                items.append(
+                    ItemReference(groupResource: "persistentvolumeclaims", namespace: pod.namespace, name: claim)
+                )
             }
         }
         if let priorityClass = pod["spec"]?["priorityClassName"]?.stringValue, !priorityClass.isEmpty {
-            items.append(ItemReference(groupResource: "priorityclasses.scheduling.k8s.io", namespace: nil, name: priorityClass))
+            items.append(
+                ItemReference(groupResource: "priorityclasses.scheduling.k8s.io", namespace: nil, name: priorityClass)
+            )
         }
         return items
     }
@@ -39,7 +43,7 @@ public enum BackupItemActions {
     /// `velero.io/pv` on a PVC: when bound, clears `dataSource`, `dataSourceRef`, `selector`
     /// (kept only when `storageClassName` is `""`), `velero.io*` selector labels and stale Velero
     /// labels, and adds its PV.
-    public static func persistentVolumeClaim(_ pvc: KubeObject, backupName: String) -> (KubeObject, [ItemReference]) {
+    package static func persistentVolumeClaim(_ pvc: KubeObject, backupName: String) -> (KubeObject, [ItemReference]) {
         guard pvc["status"]?["phase"]?.stringValue == "Bound",
             let volumeName = pvc["spec"]?["volumeName"]?.stringValue, !volumeName.isEmpty
         else { return (pvc, []) }
@@ -67,7 +71,10 @@ public enum BackupItemActions {
 
     /// `velero.io/service-account`: the ClusterRoleBindings that name the service account as a
     /// subject, and the ClusterRoles they bind.
-    public static func serviceAccountAdditionalItems(_ serviceAccount: KubeObject, clusterRoleBindings: [KubeObject]) -> [ItemReference] {
+    package static func serviceAccountAdditionalItems(
+        _ serviceAccount: KubeObject,
+        clusterRoleBindings: [KubeObject]
+    ) -> [ItemReference] {
         guard let namespace = serviceAccount.namespace, let name = serviceAccount.name else { return [] }
         var items: [ItemReference] = []
         var roles: [String] = []
@@ -78,14 +85,23 @@ public enum BackupItemActions {
                     && $0["name"]?.stringValue == name
             }
             guard matches, let bindingName = binding.name else { continue }
-            items.append(ItemReference(groupResource: "clusterrolebindings.rbac.authorization.k8s.io", namespace: nil, name: bindingName))
-            if binding["roleRef"]?["kind"]?.stringValue == "ClusterRole", let role = binding["roleRef"]?["name"]?.stringValue,
+            items.append(
+                ItemReference(
+                    groupResource: "clusterrolebindings.rbac.authorization.k8s.io",
+                    namespace: nil,
+                    name: bindingName
+                )
+            )
+            if binding["roleRef"]?["kind"]?.stringValue == "ClusterRole",
+                let role = binding["roleRef"]?["name"]?.stringValue,
                 !roles.contains(role)
             {
                 roles.append(role)
             }
         }
-        items += roles.map { ItemReference(groupResource: "clusterroles.rbac.authorization.k8s.io", namespace: nil, name: $0) }
+        items += roles.map {
+            ItemReference(groupResource: "clusterroles.rbac.authorization.k8s.io", namespace: nil, name: $0)
+        }
         return items
     }
 }

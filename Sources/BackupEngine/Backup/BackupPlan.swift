@@ -1,34 +1,35 @@
 import Foundation
-public import Kubernetes
-public import VeleroAPI
+package import Kubernetes
+package import VeleroAPI
 
 /// What a backup will list, decided from its spec and the cluster's discovery before anything is written.
 ///
 /// Building a plan validates the spec the way Velero's backup controller does; every problem is
 /// collected so the user sees all of them at once.
-public struct BackupPlan: Sendable {
+package struct BackupPlan: Sendable {
     /// The resource types to list, in Velero's order.
-    public var resources: [APIResource]
+    package var resources: [APIResource]
     /// The resource filter (old or scoped).
-    public var resourceFilter: ResourceFilter
+    package var resourceFilter: ResourceFilter
     /// The namespace filter after wildcard expansion.
-    public var namespaces: IncludesExcludes
+    package var namespaces: IncludesExcludes
     /// Active namespaces of the cluster (after filtering: the ones to back up from).
-    public var includedNamespaces: [String]
+    package var includedNamespaces: [String]
     /// The label selector, if any.
-    public var labelSelector: LabelSelector?
+    package var labelSelector: LabelSelector?
     /// OR selectors (one list per selector).
-    public var orLabelSelectors: [LabelSelector]
+    package var orLabelSelectors: [LabelSelector]
     /// Every served resource by canonical group-resource (for resolving additional items).
-    public var resourcesByGroupResource: [String: APIResource]
+    package var resourcesByGroupResource: [String: APIResource]
     /// `spec.orderedResources`: per canonical group-resource, the `ns/name` (or `name`) items to put first, in order.
-    public var orderedResources: [String: [String]] = [:]
+    package var orderedResources: [String: [String]] = [:]
 
     /// Velero's resource order: discovery order of groups with `extensions` last; in the core
     /// group `pods`, `persistentvolumeclaims`, `persistentvolumes` first; only resources that
     /// support list, create, get and delete; no subresources.
-    public static func orderedResources(_ discovery: APIDiscovery) -> [APIResource] {
-        let groups = discovery.groups.filter { $0.name != "extensions" } + discovery.groups.filter { $0.name == "extensions" }
+    package static func orderedResources(_ discovery: APIDiscovery) -> [APIResource] {
+        let groups =
+            discovery.groups.filter { $0.name != "extensions" } + discovery.groups.filter { $0.name == "extensions" }
         var result: [APIResource] = []
         for group in groups {
             var resources = group.resources.filter { resource in
@@ -49,7 +50,8 @@ public struct BackupPlan: Sendable {
     /// - Parameters:
     ///   - activeNamespaces: names of the cluster's namespaces in phase Active.
     /// - Throws: `BackupEngineError` `.invalidSpec` listing every validation error.
-    public static func make(spec: BackupSpec, discovery: APIDiscovery, activeNamespaces: [String]) throws -> BackupPlan {
+    package static func make(spec: BackupSpec, discovery: APIDiscovery, activeNamespaces: [String]) throws -> BackupPlan
+    {
         var errors: [String] = []
         let all = discovery.preferredResources
         var byGroupResource: [String: APIResource] = [:]
@@ -74,13 +76,17 @@ public struct BackupPlan: Sendable {
         let nsIncludes = resolve(spec.includedNamespaceScopedResources, field: "includedNamespaceScopedResources")
         let nsExcludes = resolve(spec.excludedNamespaceScopedResources, field: "excludedNamespaceScopedResources")
 
-        let usesOld = spec.includeClusterResources != nil || !(spec.includedResources ?? []).isEmpty
+        let usesOld =
+            spec.includeClusterResources != nil || !(spec.includedResources ?? []).isEmpty
             || !(spec.excludedResources ?? []).isEmpty
-        let usesNew = !(spec.includedClusterScopedResources ?? []).isEmpty || !(spec.excludedClusterScopedResources ?? []).isEmpty
-            || !(spec.includedNamespaceScopedResources ?? []).isEmpty || !(spec.excludedNamespaceScopedResources ?? []).isEmpty
+        let usesNew =
+            !(spec.includedClusterScopedResources ?? []).isEmpty || !(spec.excludedClusterScopedResources ?? []).isEmpty
+            || !(spec.includedNamespaceScopedResources ?? []).isEmpty
+            || !(spec.excludedNamespaceScopedResources ?? []).isEmpty
         if usesOld && usesNew {
             errors.append(
-                "include-resources, exclude-resources and include-cluster-resources are old filter parameters; include-cluster-scoped-resources, exclude-cluster-scoped-resources, include-namespace-scoped-resources and exclude-namespace-scoped-resources are new filter parameters; they cannot be used together")
+                "include-resources, exclude-resources and include-cluster-resources are old filter parameters; include-cluster-scoped-resources, exclude-cluster-scoped-resources, include-namespace-scoped-resources and exclude-namespace-scoped-resources are new filter parameters; they cannot be used together"
+            )
         }
 
         // Namespaces: validate patterns, expand wildcards against active namespaces.
@@ -89,7 +95,8 @@ public struct BackupPlan: Sendable {
         }
         let namespaceFilter = IncludesExcludes(
             includes: NamespaceWildcard.expand(spec.includedNamespaces ?? [], against: activeNamespaces),
-            excludes: NamespaceWildcard.expand(spec.excludedNamespaces ?? [], against: activeNamespaces))
+            excludes: NamespaceWildcard.expand(spec.excludedNamespaces ?? [], against: activeNamespaces)
+        )
         errors += IncludesExcludes(includes: spec.includedNamespaces ?? [], excludes: spec.excludedNamespaces ?? [])
             .validationErrors().map { "Invalid included/excluded namespace lists: \($0)" }
 
@@ -110,7 +117,9 @@ public struct BackupPlan: Sendable {
         var labelSelector: LabelSelector?
         var orSelectors: [LabelSelector] = []
         if spec.labelSelector != nil && !(spec.orLabelSelectors ?? []).isEmpty {
-            errors.append("encountered labelSelector as well as orLabelSelectors in backup spec, only one can be specified")
+            errors.append(
+                "encountered labelSelector as well as orLabelSelectors in backup spec, only one can be specified"
+            )
         }
         do {
             labelSelector = try spec.labelSelector.map { try $0.selector() }
@@ -128,7 +137,8 @@ public struct BackupPlan: Sendable {
                 errors.append("orderedResources: resource \(name.debugDescription) is not served by the cluster")
                 continue
             }
-            ordered[resource.groupResource] = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            ordered[resource.groupResource] = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
         }
         if !errors.isEmpty {
             throw BackupEngineError(code: .invalidSpec, message: errors.joined(separator: "; "))
@@ -142,14 +152,15 @@ public struct BackupPlan: Sendable {
             labelSelector: labelSelector,
             orLabelSelectors: orSelectors,
             resourcesByGroupResource: byGroupResource,
-            orderedResources: ordered)
+            orderedResources: ordered
+        )
     }
 }
 
 extension LabelSelectorSpec {
     /// The selector this JSON form describes.
     /// - Throws: `KubeError` `.invalidSelector` for bad operators, keys or values.
-    public func selector() throws -> LabelSelector {
+    package func selector() throws -> LabelSelector {
         try LabelSelector(json: try JSONValue(encoding: self))
     }
 }

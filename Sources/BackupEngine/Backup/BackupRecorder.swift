@@ -16,7 +16,10 @@ struct CRRecorder: Sendable {
 
     /// A recorder for `resource` (e.g. `backups`), or `nil` when the velero.io CRD is not installed.
     static func make(
-        client: KubeClient, resource gvr: GroupVersionResource, namespace: String, logger: Logger
+        client: KubeClient,
+        resource gvr: GroupVersionResource,
+        namespace: String,
+        logger: Logger
     ) async -> CRRecorder? {
         guard let discovery = try? await client.discovery(), discovery.resource(for: gvr) != nil else { return nil }
         return CRRecorder(client: client, resource: gvr, namespace: namespace, logger: logger)
@@ -35,7 +38,10 @@ struct CRRecorder: Sendable {
                 _ = try await writeStatus(created)
             }
         } catch let error as KubeError where error.code == .alreadyExists {
-            throw BackupEngineError(code: .alreadyExists, message: "\(resource.resource) \(namespace)/\(name) already exists in the cluster")
+            throw BackupEngineError(
+                code: .alreadyExists,
+                message: "\(resource.resource) \(namespace)/\(name) already exists in the cluster"
+            )
         } catch {
             logger.info("could not record \(resource.resource) \(name) in the cluster: \(error)")
         }

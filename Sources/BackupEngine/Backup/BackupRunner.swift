@@ -1,18 +1,18 @@
 import AsyncAlgorithms
 import Foundation
-public import Kubernetes
-public import Logging
+package import Kubernetes
+package import Logging
 import NIOCore
 import ObjectStorage
-public import VeleroAPI
+package import VeleroAPI
 
 /// Progress of a running backup, reported at most a few times per second.
-public struct BackupProgress: Sendable, Hashable {
-    public var itemsBackedUp: Int
+package struct BackupProgress: Sendable, Hashable {
+    package var itemsBackedUp: Int
     /// Items seen so far (grows as lists are read; Velero's `totalItems`).
-    public var totalItems: Int
+    package var totalItems: Int
     /// The resource being listed.
-    public var currentResource: String
+    package var currentResource: String
 }
 
 /// Runs a backup of Kubernetes objects in direct mode: lists through the API, writes Velero's
@@ -24,23 +24,26 @@ public struct BackupProgress: Sendable, Hashable {
 /// let result = try await runner.run(Backup(metadata: ObjectMeta(name: "nightly"), spec: spec))
 /// print(result.status?.phase ?? "")
 /// ```
-public struct BackupRunner: Sendable {
-    public struct Configuration: Sendable {
+package struct BackupRunner: Sendable {
+    package struct Configuration: Sendable {
         /// The install namespace where the Backup CR is recorded.
-        public var namespace: String
+        package var namespace: String
         /// Page size of LIST requests (Velero's `--client-page-size`).
-        public var pageSize: Int
+        package var pageSize: Int
         /// Record the Backup CR in the cluster when its CRD exists.
-        public var recordInCluster: Bool
+        package var recordInCluster: Bool
         /// Default TTL when the spec has none (Velero's `--default-backup-ttl`, 720h).
-        public var defaultTTL: Duration
+        package var defaultTTL: Duration
         /// Called with progress at most every `progressInterval`.
-        public var progress: (@Sendable (BackupProgress) -> Void)?
-        public var progressInterval: Duration
+        package var progress: (@Sendable (BackupProgress) -> Void)?
+        package var progressInterval: Duration
 
-        public init(
-            namespace: String = "velero", pageSize: Int = 500, recordInCluster: Bool = true,
-            defaultTTL: Duration = .seconds(720 * 3600), progress: (@Sendable (BackupProgress) -> Void)? = nil,
+        package init(
+            namespace: String = "velero",
+            pageSize: Int = 500,
+            recordInCluster: Bool = true,
+            defaultTTL: Duration = .seconds(720 * 3600),
+            progress: (@Sendable (BackupProgress) -> Void)? = nil,
             progressInterval: Duration = .seconds(1)
         ) {
             self.namespace = namespace
@@ -52,12 +55,13 @@ public struct BackupRunner: Sendable {
         }
     }
 
-    public let client: KubeClient
-    public let store: BackupStore
-    public let configuration: Configuration
-    public let logger: Logger
+    package let client: KubeClient
+    package let store: BackupStore
+    package let configuration: Configuration
+    package let logger: Logger
 
-    public init(client: KubeClient, store: BackupStore, configuration: Configuration = Configuration(), logger: Logger) {
+    package init(client: KubeClient, store: BackupStore, configuration: Configuration = Configuration(), logger: Logger)
+    {
         self.client = client
         self.store = store
         self.configuration = configuration
@@ -70,10 +74,14 @@ public struct BackupRunner: Sendable {
     /// - Throws: `BackupEngineError` before anything is written when the spec is invalid, the name is
     ///   taken or the location cannot be used; `.cluster` / `.storageUnavailable` when the run fails midway
     ///   (nothing is left that makes the backup look complete).
-    public func run(_ backup: Backup) async throws -> Backup {
+    package func run(_ backup: Backup) async throws -> Backup {
         let name = backup.name
         guard !name.isEmpty, KubeNames.isDNSSubdomain(name) else {
-            throw BackupEngineError(code: .invalidSpec, message: "backup name \(name.debugDescription) is not a valid name (lowercase letters, digits, '-' and '.', at most 253 characters)")
+            throw BackupEngineError(
+                code: .invalidSpec,
+                message:
+                    "backup name \(name.debugDescription) is not a valid name (lowercase letters, digits, '-' and '.', at most 253 characters)"
+            )
         }
         let log = RunLog(context: "backup=\(configuration.namespace)/\(name)")
         let start = Date()
@@ -82,7 +90,10 @@ public struct BackupRunner: Sendable {
         //    a concurrent run of the same name cannot write into this run's files (nor this run into its).
         try await store.validate()
         if try await store.backup(named: name) != nil {
-            throw BackupEngineError(code: .alreadyExists, message: "backup \(name) already exists in the backup storage location")
+            throw BackupEngineError(
+                code: .alreadyExists,
+                message: "backup \(name) already exists in the backup storage location"
+            )
         }
         try await store.claimBackupName(name, run: UUID().uuidString)
         do {
@@ -113,15 +124,23 @@ public struct BackupRunner: Sendable {
         status.startTimestamp = Timestamps.format(start)
         status.expiration = Timestamps.format(start.addingTimeInterval(TimeInterval(ttl.components.seconds)))
         backup.status = status
-        let recorder = configuration.recordInCluster
+        let recorder =
+            configuration.recordInCluster
             ? await BackupRecorder.make(client: client, namespace: configuration.namespace, logger: logger) : nil
         try await recorder?.start(&backup)
         log.info("Starting backup", fields: [("includedNamespaces", plan.namespaces.includes.joined(separator: ","))])
 
         // 4. Collect and archive.
         let collector = ItemCollector(
-            client: client, plan: plan, backupName: name, pageSize: configuration.pageSize, log: log,
-            progress: configuration.progress, progressInterval: configuration.progressInterval, logger: logger)
+            client: client,
+            plan: plan,
+            backupName: name,
+            pageSize: configuration.pageSize,
+            log: log,
+            progress: configuration.progress,
+            progressInterval: configuration.progressInterval,
+            logger: logger
+        )
         var outcome: ItemCollector.Outcome
         do {
             outcome = try await store.upload(store.layout.backupContents(name)) { channel in
@@ -133,25 +152,35 @@ public struct BackupRunner: Sendable {
             backup.status?.failureReason = "\(error)"
             backup.status?.completionTimestamp = Timestamps.now()
             await recorder?.finish(backup)
-            throw (error as? BackupEngineError) ?? BackupEngineError(code: .cluster, message: "backup \(name) failed", cause: error)
+            throw (error as? BackupEngineError)
+                ?? BackupEngineError(code: .cluster, message: "backup \(name) failed", cause: error)
         }
 
         // Volume data is not moved yet: say so plainly when the backup has volumes or asked for them.
 
-        let volumeItems = outcome.items.count(ofGroupResource: "persistentvolumeclaims") + outcome.items.count(ofGroupResource: "persistentvolumes")
+        let volumeItems =
+            outcome.items.count(ofGroupResource: "persistentvolumeclaims")
+            + outcome.items.count(ofGroupResource: "persistentvolumes")
         if volumeItems > 0 || backup.spec.snapshotVolumes == true || backup.spec.defaultVolumesToFsBackup == true {
-            let message = "volume data was not backed up: Lifeboat backs up Kubernetes objects only for now (snapshotVolumes and defaultVolumesToFsBackup are recorded in the spec)"
+            let message =
+                "volume data was not backed up: Lifeboat backs up Kubernetes objects only for now (snapshotVolumes and defaultVolumesToFsBackup are recorded in the spec)"
             outcome.results.warnings.addVelero(message)
             log.warning(message)
         }
 
         // 5. Final status, side files, then the metadata that makes the backup visible.
-        backup.status?.progress = BackupStatus.Progress(totalItems: outcome.items.count, itemsBackedUp: outcome.items.count)
+        backup.status?.progress = BackupStatus.Progress(
+            totalItems: outcome.items.count,
+            itemsBackedUp: outcome.items.count
+        )
         backup.status?.errors = outcome.results.errors.count
         backup.status?.warnings = outcome.results.warnings.count
         backup.status?.phase = outcome.results.errors.isEmpty ? BackupPhase.completed : BackupPhase.partiallyFailed
         backup.status?.completionTimestamp = Timestamps.now()
-        log.info("Backup completed", fields: [("items", "\(outcome.items.count)"), ("phase", backup.status?.phase ?? "")])
+        log.info(
+            "Backup completed",
+            fields: [("items", "\(outcome.items.count)"), ("phase", backup.status?.phase ?? "")]
+        )
         do {
             try await persistSideFiles(name: name, outcome: outcome, log: log)
             try await store.putBackupMetadata(backup)
@@ -165,7 +194,11 @@ public struct BackupRunner: Sendable {
             backup.status?.phase = BackupPhase.failed
             backup.status?.failureReason = "\(error)"
             await recorder?.finish(backup)
-            throw BackupEngineError(code: .storageUnavailable, message: "backup \(name): uploading to the storage location failed", cause: error)
+            throw BackupEngineError(
+                code: .storageUnavailable,
+                message: "backup \(name): uploading to the storage location failed",
+                cause: error
+            )
         }
         await recorder?.finish(backup)
         return backup
@@ -179,7 +212,9 @@ public struct BackupRunner: Sendable {
         results.append(0x0A)
         try await store.putGzipped(layout.backupResults(name), Array(results))
         try await store.putGzipped(layout.backupResourceList(name), outcome.items.resourceList.encoded() + [0x0A])
-        for key in [layout.backupVolumeSnapshots(name), layout.backupPodVolumeBackups(name), layout.backupItemOperations(name)] {
+        for key in [
+            layout.backupVolumeSnapshots(name), layout.backupPodVolumeBackups(name), layout.backupItemOperations(name),
+        ] {
             try await store.putGzipped(key, Array("[]\n".utf8))
         }
         try await store.putGzipped(layout.backupLog(name), Array(log.text.utf8))

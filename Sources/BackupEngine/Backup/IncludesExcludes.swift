@@ -1,33 +1,33 @@
 /// Velero's include/exclude lists (`pkg/util/collections/includes_excludes.go`):
 /// excludes are checked first (glob match); an item is included when the includes are empty,
 /// contain `*`, or glob-match it.
-public struct IncludesExcludes: Sendable, Hashable {
-    public var includes: [String]
-    public var excludes: [String]
+package struct IncludesExcludes: Sendable, Hashable {
+    package var includes: [String]
+    package var excludes: [String]
 
-    public init(includes: [String] = [], excludes: [String] = []) {
+    package init(includes: [String] = [], excludes: [String] = []) {
         self.includes = includes
         self.excludes = excludes
     }
 
     /// Whether `item` passes the filter.
-    public func shouldInclude(_ item: String) -> Bool {
+    package func shouldInclude(_ item: String) -> Bool {
         if excludes.contains(where: { Glob.matches(pattern: $0, item) }) { return false }
         if includes.isEmpty || includes.contains("*") { return true }
         return includes.contains { Glob.matches(pattern: $0, item) }
     }
 
     /// True when the filter lets everything through (includes empty or `*`, no excludes).
-    public var includesEverything: Bool {
+    package var includesEverything: Bool {
         (includes.isEmpty || includes == ["*"]) && excludes.isEmpty
     }
 
     /// True when `*` is excluded.
-    public var excludesEverything: Bool { excludes.contains("*") }
+    package var excludesEverything: Bool { excludes.contains("*") }
 
     /// Velero's validation of a plain (old-style) include/exclude pair.
     /// - Returns: the validation messages, empty when valid.
-    public func validationErrors() -> [String] {
+    package func validationErrors() -> [String] {
         var errors: [String] = []
         if includes.count > 1 && includes.contains("*") {
             errors.append("includes list must either contain '*' only, or a non-empty list of items")
@@ -42,7 +42,7 @@ public struct IncludesExcludes: Sendable, Hashable {
     }
 
     /// Velero's validation of a scoped include/exclude pair (`*` may be excluded on its own).
-    public func scopedValidationErrors() -> [String] {
+    package func scopedValidationErrors() -> [String] {
         var errors: [String] = []
         if includes.count > 1 && includes.contains("*") {
             errors.append("includes list must either contain '*' only, or a non-empty list of items")
@@ -62,28 +62,35 @@ public struct IncludesExcludes: Sendable, Hashable {
 
 /// Shell-style globs as Go's `github.com/gobwas/glob` compiles Velero's patterns:
 /// `*` (any run), `?` (one character), `[abc]`, `[a-z]`, `[!a]`.
-public enum Glob {
+package enum Glob {
     /// Whether `text` matches `pattern`.
-    public static func matches(pattern: String, _ text: String) -> Bool {
+    package static func matches(pattern: String, _ text: String) -> Bool {
         if pattern == "*" { return true }
         if !pattern.contains(where: { "*?[".contains($0) }) { return pattern == text }
         return match(Array(pattern.unicodeScalars), 0, Array(text.unicodeScalars), 0)
     }
 
     private static func match(_ p: [Unicode.Scalar], _ pi: Int, _ t: [Unicode.Scalar], _ ti: Int) -> Bool {
-        var pi = pi, ti = ti
-        var starP = -1, starT = -1
+        var pi = pi
+        var ti = ti
+        var starP = -1
+        var starT = -1
         while ti < t.count {
             if pi < p.count, p[pi] == "*" {
-                starP = pi; starT = ti; pi += 1
+                starP = pi
+                starT = ti
+                pi += 1
                 continue
             }
             if pi < p.count, let (ok, next) = single(p, pi, t[ti]), ok {
-                pi = next; ti += 1
+                pi = next
+                ti += 1
                 continue
             }
             if starP >= 0 {
-                pi = starP + 1; starT += 1; ti = starT
+                pi = starP + 1
+                starT += 1
+                ti = starT
                 continue
             }
             return false
@@ -99,7 +106,10 @@ public enum Glob {
         case "[":
             var i = pi + 1
             var negate = false
-            if i < p.count, p[i] == "!" || p[i] == "^" { negate = true; i += 1 }
+            if i < p.count, p[i] == "!" || p[i] == "^" {
+                negate = true
+                i += 1
+            }
             var matched = false
             var first = true
             while i < p.count, p[i] != "]" || first {

@@ -28,7 +28,10 @@ struct ItemCollector: Sendable {
         var items: [KubeObject]
     }
 
-    func collect(into channel: AsyncThrowingChannel<ByteBuffer, any Error>, modificationTime: Int) async throws -> Outcome {
+    func collect(
+        into channel: AsyncThrowingChannel<ByteBuffer, any Error>,
+        modificationTime: Int
+    ) async throws -> Outcome {
         let pages = AsyncThrowingChannel<Page, any Error>()
         return try await withThrowingTaskGroup(of: Outcome?.self) { group in
             group.addTask {
@@ -45,7 +48,13 @@ struct ItemCollector: Sendable {
                 var state = try State(modificationTime: modificationTime)
                 for try await page in pages {
                     for item in page.items {
-                        try await backUp(item, resource: page.resource, additional: false, state: &state, channel: channel)
+                        try await backUp(
+                            item,
+                            resource: page.resource,
+                            additional: false,
+                            state: &state,
+                            channel: channel
+                        )
                     }
                     state.seen += page.items.count
                     reportProgress(&state, resource: page.resource.groupResource)
@@ -58,7 +67,9 @@ struct ItemCollector: Sendable {
             }
             var outcome: Outcome?
             for try await value in group where value != nil { outcome = value }
-            guard let outcome else { throw BackupEngineError(code: .internal, message: "item collection produced no outcome") }
+            guard let outcome else {
+                throw BackupEngineError(code: .internal, message: "item collection produced no outcome")
+            }
             return outcome
         }
     }
@@ -73,7 +84,8 @@ struct ItemCollector: Sendable {
     private func listAll(into pages: AsyncThrowingChannel<Page, any Error>) async throws {
         // Namespaces are decided at the end (Velero keeps those with items or matching the filters).
         let resources = plan.resources.filter {
-            $0.groupResource != "namespaces" && plan.resourceFilter.shouldInclude($0.groupResource, namespaced: $0.namespaced)
+            $0.groupResource != "namespaces"
+                && plan.resourceFilter.shouldInclude($0.groupResource, namespaced: $0.namespaced)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             var channels: [AsyncThrowingChannel<Page, any Error>] = []
@@ -100,9 +112,11 @@ struct ItemCollector: Sendable {
     }
 
     /// Lists one resource type (per namespace and per OR selector as needed) into its channel.
-    private func listResource(_ resource: APIResource, into channel: AsyncThrowingChannel<Page, any Error>) async throws {
+    private func listResource(_ resource: APIResource, into channel: AsyncThrowingChannel<Page, any Error>) async throws
+    {
         do {
-            let selectors: [LabelSelector?] = plan.orLabelSelectors.isEmpty ? [plan.labelSelector] : plan.orLabelSelectors
+            let selectors: [LabelSelector?] =
+                plan.orLabelSelectors.isEmpty ? [plan.labelSelector] : plan.orLabelSelectors
             let scopes: [String?]
             if !resource.namespaced || plan.namespaces.includes.isEmpty || plan.namespaces.includes.contains("*") {
                 scopes = [nil]
@@ -125,9 +139,16 @@ struct ItemCollector: Sendable {
                 }
             }
             if let ordered {
-                func key(_ object: KubeObject) -> String { object.namespace.map { "\($0)/\(object.name ?? "")" } ?? (object.name ?? "") }
-                let position = Dictionary(ordered.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-                let first = held.filter { position[key($0)] != nil }.sorted { (position[key($0)] ?? 0) < (position[key($1)] ?? 0) }
+                func key(_ object: KubeObject) -> String {
+                    object.namespace.map { "\($0)/\(object.name ?? "")" } ?? (object.name ?? "")
+                }
+                let position = Dictionary(
+                    ordered.enumerated().map { ($1, $0) },
+                    uniquingKeysWith: { first, _ in first }
+                )
+                let first = held.filter { position[key($0)] != nil }.sorted {
+                    (position[key($0)] ?? 0) < (position[key($1)] ?? 0)
+                }
                 let rest = held.filter { position[key($0)] == nil }
                 await channel.send(Page(resource: resource, items: first + rest))
             }
@@ -157,7 +178,10 @@ struct ItemCollector: Sendable {
     }
 
     private func backUp(
-        _ object: KubeObject, resource: APIResource, additional: Bool, state: inout State,
+        _ object: KubeObject,
+        resource: APIResource,
+        additional: Bool,
+        state: inout State,
         channel: AsyncThrowingChannel<ByteBuffer, any Error>
     ) async throws {
         let groupResource = resource.groupResource
@@ -168,17 +192,25 @@ struct ItemCollector: Sendable {
 
         // Velero's itemInclusionChecks.
         if object.labels[VeleroLabels.excludeFromBackup] == "true" {
-            log.info("Excluding item because it has label velero.io/exclude-from-backup=true", fields: [("resource", groupResource), ("name", name)])
+            log.info(
+                "Excluding item because it has label velero.io/exclude-from-backup=true",
+                fields: [("resource", groupResource), ("name", name)]
+            )
             return
         }
         if let namespace, !plan.namespaces.shouldInclude(namespace) { return }
         if resource.namespaced {
             if !plan.resourceFilter.shouldInclude(groupResource, namespaced: true) { return }
-        } else if additional && groupResource != "namespaces" && plan.resourceFilter.explicitlyExcludesClusterScoped(groupResource) {
+        } else if additional && groupResource != "namespaces"
+            && plan.resourceFilter.explicitlyExcludesClusterScoped(groupResource)
+        {
             return
         }
         if object.deletionTimestamp != nil {
-            log.info("Skipping item because it's being deleted.", fields: [("resource", groupResource), ("name", name)])
+            log.info(
+                "Skipping item because it's being deleted.",
+                fields: [("resource", groupResource), ("name", name)]
+            )
             return
         }
 
@@ -192,7 +224,10 @@ struct ItemCollector: Sendable {
             (item, extra) = BackupItemActions.persistentVolumeClaim(item, backupName: backupName)
         case "serviceaccounts":
             if state.clusterRoleBindings == nil { state.clusterRoleBindings = try await listClusterRoleBindings() }
-            extra = BackupItemActions.serviceAccountAdditionalItems(item, clusterRoleBindings: state.clusterRoleBindings ?? [])
+            extra = BackupItemActions.serviceAccountAdditionalItems(
+                item,
+                clusterRoleBindings: state.clusterRoleBindings ?? []
+            )
         default:
             break
         }
@@ -200,15 +235,25 @@ struct ItemCollector: Sendable {
 
         // Write the item: the legacy path and the preferred-version copy, side by side.
         let bytes = item.encoded()
-        if let chunk = try state.writer.append(path: TarballPaths.item(groupResource: groupResource, namespace: namespace, name: name), contents: bytes) {
+        if let chunk = try state.writer.append(
+            path: TarballPaths.item(groupResource: groupResource, namespace: namespace, name: name),
+            contents: bytes
+        ) {
             await channel.send(ByteBuffer(bytes: chunk))
         }
-        let copy = TarballPaths.preferredVersionItem(groupResource: groupResource, version: resource.version, namespace: namespace, name: name)
+        let copy = TarballPaths.preferredVersionItem(
+            groupResource: groupResource,
+            version: resource.version,
+            namespace: namespace,
+            name: name
+        )
         if let chunk = try state.writer.append(path: copy, contents: bytes) {
             await channel.send(ByteBuffer(bytes: chunk))
         }
         if let namespace { state.namespacesWithItems.insert(namespace) }
-        if !resource.group.isEmpty && !BuiltInGroups.contains(resource.group) && !state.customResourceGroups.contains(groupResource) {
+        if !resource.group.isEmpty && !BuiltInGroups.contains(resource.group)
+            && !state.customResourceGroups.contains(groupResource)
+        {
             state.customResourceGroups.append(groupResource)
         }
 
@@ -218,42 +263,63 @@ struct ItemCollector: Sendable {
     }
 
     private func backUpAdditional(
-        _ reference: ItemReference, state: inout State, channel: AsyncThrowingChannel<ByteBuffer, any Error>
+        _ reference: ItemReference,
+        state: inout State,
+        channel: AsyncThrowingChannel<ByteBuffer, any Error>
     ) async throws {
         guard !state.items.contains(reference) else { return }
         guard let resource = plan.resourcesByGroupResource[reference.groupResource] else {
-            log.warning("Additional item's resource type is not served by the cluster", fields: [("item", reference.description)])
+            log.warning(
+                "Additional item's resource type is not served by the cluster",
+                fields: [("item", reference.description)]
+            )
             return
         }
         do {
             let object = try await client.get(resource.gvr, namespace: reference.namespace, name: reference.name)
             try await backUp(object, resource: resource, additional: true, state: &state, channel: channel)
         } catch let error as KubeError where error.code == .notFound {
-            log.info("Additional item was not found in Kubernetes API, can't back it up", fields: [("item", reference.description)])
+            log.info(
+                "Additional item was not found in Kubernetes API, can't back it up",
+                fields: [("item", reference.description)]
+            )
         } catch let error as KubeError {
             state.results.errors.add(namespace: reference.namespace, "error getting \(reference): \(error)")
-            log.error("Error getting additional item", fields: [("item", reference.description), ("error", "\(error)")])
+            log.error(
+                "Error getting additional item",
+                fields: [("item", reference.description), ("error", "\(error)")]
+            )
         }
     }
 
     private func listClusterRoleBindings() async throws -> [KubeObject] {
-        guard let resource = plan.resourcesByGroupResource["clusterrolebindings.rbac.authorization.k8s.io"] else { return [] }
+        guard let resource = plan.resourcesByGroupResource["clusterrolebindings.rbac.authorization.k8s.io"] else {
+            return []
+        }
         var bindings: [KubeObject] = []
-        for try await binding in client.listObjects(resource.gvr, options: ListOptions(limit: pageSize)) { bindings.append(binding) }
+        for try await binding in client.listObjects(resource.gvr, options: ListOptions(limit: pageSize)) {
+            bindings.append(binding)
+        }
         return bindings
     }
 
     // MARK: - namespaces and CRDs
 
-    private func finishNamespacesAndCRDs(state: inout State, channel: AsyncThrowingChannel<ByteBuffer, any Error>) async throws {
+    private func finishNamespacesAndCRDs(
+        state: inout State,
+        channel: AsyncThrowingChannel<ByteBuffer, any Error>
+    ) async throws {
         if let namespaces = plan.resourcesByGroupResource["namespaces"],
             plan.resourceFilter.shouldInclude("namespaces", namespaced: false)
         {
             let selectorsSet = plan.labelSelector != nil || !plan.orLabelSelectors.isEmpty
             let filterIsEverything = plan.namespaces.includes.isEmpty || plan.namespaces.includes == ["*"]
             for try await ns in client.listObjects(namespaces.gvr, options: ListOptions(limit: pageSize)) {
-                guard let name = ns.name, (ns["status"]?["phase"]?.stringValue ?? "Active") == "Active" else { continue }
-                let matchesSelectors = selectorsSet
+                guard let name = ns.name, (ns["status"]?["phase"]?.stringValue ?? "Active") == "Active" else {
+                    continue
+                }
+                let matchesSelectors =
+                    selectorsSet
                     && (plan.labelSelector.map { $0.matches(ns.labels) } ?? false
                         || plan.orLabelSelectors.contains { $0.matches(ns.labels) })
                 let matchesFilter = plan.namespaces.shouldInclude(name) && !(filterIsEverything && selectorsSet)
@@ -278,7 +344,13 @@ struct ItemCollector: Sendable {
         let now = ContinuousClock.now
         guard force || now - state.lastProgress >= progressInterval else { return }
         state.lastProgress = now
-        progress(BackupProgress(itemsBackedUp: state.items.count, totalItems: max(state.seen, state.items.count), currentResource: resource))
+        progress(
+            BackupProgress(
+                itemsBackedUp: state.items.count,
+                totalItems: max(state.seen, state.items.count),
+                currentResource: resource
+            )
+        )
     }
 }
 
@@ -286,7 +358,8 @@ struct ItemCollector: Sendable {
 enum BuiltInGroups {
     static let names: Set<String> = [
         "apps", "batch", "autoscaling", "policy", "extensions", "networking.k8s.io", "rbac.authorization.k8s.io",
-        "storage.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "apiextensions.k8s.io", "admissionregistration.k8s.io",
+        "storage.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "apiextensions.k8s.io",
+        "admissionregistration.k8s.io",
         "apiregistration.k8s.io", "certificates.k8s.io", "discovery.k8s.io", "events.k8s.io", "node.k8s.io",
         "flowcontrol.apiserver.k8s.io", "authentication.k8s.io", "authorization.k8s.io", "resource.k8s.io",
         "internal.apiserver.k8s.io", "storagemigration.k8s.io",

@@ -1,14 +1,16 @@
 /// Expands namespace glob patterns against the cluster's active namespaces (Velero v1.18,
 /// `pkg/util/wildcard/expand.go`): `*`, `?` and `[…]` are expanded; a lone `*` is kept as is;
 /// `|`, `(`, `)`, `!`, `{`, `}`, `,` and `**` are rejected.
-public enum NamespaceWildcard {
+package enum NamespaceWildcard {
     /// Characters Velero refuses in namespace patterns.
     static let forbidden: Set<Character> = ["|", "(", ")", "!", "{", "}", ","]
 
     /// Checks one pattern.
     /// - Returns: a message naming the pattern and the problem, or `nil` when it is acceptable.
-    public static func validate(_ pattern: String) -> String? {
-        if pattern.contains("**") { return "invalid namespace pattern \(pattern.debugDescription): '**' is not supported" }
+    package static func validate(_ pattern: String) -> String? {
+        if pattern.contains("**") {
+            return "invalid namespace pattern \(pattern.debugDescription): '**' is not supported"
+        }
         if let bad = pattern.first(where: { forbidden.contains($0) }) {
             return "invalid namespace pattern \(pattern.debugDescription): character '\(bad)' is not supported"
         }
@@ -16,13 +18,13 @@ public enum NamespaceWildcard {
     }
 
     /// Whether a pattern needs expansion (it has wildcard characters and is not the lone `*`).
-    public static func isWildcard(_ pattern: String) -> Bool {
+    package static func isWildcard(_ pattern: String) -> Bool {
         pattern != "*" && pattern.contains(where: { "*?[".contains($0) })
     }
 
     /// Expands the wildcard patterns of `patterns` to the matching names of `namespaces`,
     /// keeping literal names and a lone `*` unchanged; the result has no duplicates and keeps order.
-    public static func expand(_ patterns: [String], against namespaces: [String]) -> [String] {
+    package static func expand(_ patterns: [String], against namespaces: [String]) -> [String] {
         var result: [String] = []
         var seen: Set<String> = []
         for pattern in patterns {

@@ -3,19 +3,19 @@
 /// Old filters are used when `includeClusterResources` is set or `includedResources` /
 /// `excludedResources` are non-empty; otherwise the scoped filters apply. Names are the
 /// canonical group-resource strings (`pods`, `deployments.apps`), already resolved through discovery.
-public struct ResourceFilter: Sendable, Hashable {
-    public enum Mode: Sendable, Hashable {
+package struct ResourceFilter: Sendable, Hashable {
+    package enum Mode: Sendable, Hashable {
         /// `includedResources`/`excludedResources` with `includeClusterResources`.
         case global(resources: IncludesExcludes, includeClusterResources: Bool?)
         /// `included/excludedClusterScopedResources` and `included/excludedNamespaceScopedResources`.
         case scoped(clusterScoped: IncludesExcludes, namespaceScoped: IncludesExcludes)
     }
 
-    public var mode: Mode
+    package var mode: Mode
     /// The namespace filter of the same backup (it decides the cluster-scoped defaults).
-    public var namespaces: IncludesExcludes
+    package var namespaces: IncludesExcludes
 
-    public init(mode: Mode, namespaces: IncludesExcludes) {
+    package init(mode: Mode, namespaces: IncludesExcludes) {
         self.mode = mode
         self.namespaces = namespaces
     }
@@ -24,7 +24,7 @@ public struct ResourceFilter: Sendable, Hashable {
     /// - Parameters:
     ///   - groupResource: canonical name, `resource` for the core group else `resource.group`.
     ///   - namespaced: whether the type is namespace-scoped.
-    public func shouldInclude(_ groupResource: String, namespaced: Bool) -> Bool {
+    package func shouldInclude(_ groupResource: String, namespaced: Bool) -> Bool {
         switch mode {
         case .global(let resources, let includeCluster):
             if !namespaced && includeCluster == false { return false }
@@ -37,7 +37,9 @@ public struct ResourceFilter: Sendable, Hashable {
                 if namespacedFilter.excludesEverything { return false }
                 return namespacedFilter.shouldInclude(groupResource)
             }
-            if cluster.excludesEverything || cluster.excludes.contains(where: { Glob.matches(pattern: $0, groupResource) }) {
+            if cluster.excludesEverything
+                || cluster.excludes.contains(where: { Glob.matches(pattern: $0, groupResource) })
+            {
                 return false
             }
             if cluster.includes.isEmpty && cluster.excludes.isEmpty && namespaces.includesEverything
@@ -53,7 +55,7 @@ public struct ResourceFilter: Sendable, Hashable {
 
     /// Whether a cluster-scoped item other than a namespace should be dropped at item level:
     /// only when its type is explicitly excluded.
-    public func explicitlyExcludesClusterScoped(_ groupResource: String) -> Bool {
+    package func explicitlyExcludesClusterScoped(_ groupResource: String) -> Bool {
         switch mode {
         case .global(let resources, let includeCluster):
             // Velero's GlobalIncludesExcludes.ShouldExclude: with includeClusterResources unset, a cluster-scoped

@@ -2,7 +2,6 @@ import Foundation
 import Kubernetes
 import VeleroAPI
 
-
 /// Restores one backed-up item through Velero's steps: skip rules, volume binding resets, metadata
 /// and status reset, restore item actions (their additional items first), resource modifiers,
 /// namespace mapping and restore labels, then create — or compare with what exists — and status.
@@ -40,7 +39,12 @@ struct ItemRestorer: Sendable {
         var outcome = Outcome()
         let targetNamespace = selection.target(item.namespace)
         var entry = RestoreReport.Entry(
-            action: .create, groupResource: groupResource, namespace: item.namespace, targetNamespace: targetNamespace, name: item.name)
+            action: .create,
+            groupResource: groupResource,
+            namespace: item.namespace,
+            targetNamespace: targetNamespace,
+            name: item.name
+        )
         func fail(_ message: String) -> Outcome {
             entry.action = .error
             entry.reason = message
@@ -64,7 +68,12 @@ struct ItemRestorer: Sendable {
         }
         entry.apiVersion = backedUp["apiVersion"]?.stringValue
         entry.kind = backedUp["kind"]?.stringValue
-        if let reason = selection.exclusionReason(groupResource: groupResource, item: item, object: backedUp, additional: additional) {
+        if let reason = selection.exclusionReason(
+            groupResource: groupResource,
+            item: item,
+            object: backedUp,
+            additional: additional
+        ) {
             return exclude(reason)
         }
         if let reason = RestoreMetadata.skipReason(groupResource: groupResource, object: backedUp) {
@@ -75,7 +84,9 @@ struct ItemRestorer: Sendable {
         var object = backedUp
         if groupResource == "persistentvolumes" {
             if dynamicallyProvisioned.contains(item.name) {
-                return exclude("persistent volume has reclaim policy Delete and no volume data in the backup: it is provisioned again for its claim")
+                return exclude(
+                    "persistent volume has reclaim policy Delete and no volume data in the backup: it is provisioned again for its claim"
+                )
             }
             object = VolumeBinding.remapClaimRefNamespace(object, namespaceMapping: selection.namespaceMapping).object
             object = VolumeBinding.resetVolumeBindingInfo(object)
@@ -92,7 +103,12 @@ struct ItemRestorer: Sendable {
         // Restore item actions; their additional items are restored (and waited on) first.
         let actionOutput: RestoreItemActionOutput
         do {
-            actionOutput = try RestoreItemActions.run(groupResource: groupResource, item: object, itemFromBackup: backedUp, context: context)
+            actionOutput = try RestoreItemActions.run(
+                groupResource: groupResource,
+                item: object,
+                itemFromBackup: backedUp,
+                context: context
+            )
         } catch {
             return fail("\(error)")
         }
@@ -104,7 +120,9 @@ struct ItemRestorer: Sendable {
         for reference in actionOutput.additionalItems {
             let namespace = reference.namespace.isEmpty ? nil : reference.namespace
             if let additionalItem = contents.item(reference.groupResource, namespace: namespace, name: reference.name) {
-                outcome.merge(await restore(groupResource: reference.groupResource, item: additionalItem, additional: true))
+                outcome.merge(
+                    await restore(groupResource: reference.groupResource, item: additionalItem, additional: true)
+                )
             }
         }
         if groupResource == "persistentvolumeclaims" {
@@ -127,7 +145,9 @@ struct ItemRestorer: Sendable {
                 outcome.entries.append(entry)
                 return outcome
             }
-            return fail("the cluster does not serve \(groupResource) \(entry.apiVersion ?? "") (its CustomResourceDefinition is neither in the cluster nor in the backup)")
+            return fail(
+                "the cluster does not serve \(groupResource) \(entry.apiVersion ?? "") (its CustomResourceDefinition is neither in the cluster nor in the backup)"
+            )
         }
         guard let desired = KubeObject(object) else { return fail("\(item.path) is not a JSON object") }
 
@@ -145,10 +165,21 @@ struct ItemRestorer: Sendable {
                 outcome.entries.append(entry)
                 return outcome
             }
-            let created = try await client.create(resource.gvr, namespace: targetNamespace, desired, options: WriteOptions(dryRun: dryRun))
+            let created = try await client.create(
+                resource.gvr,
+                namespace: targetNamespace,
+                desired,
+                options: WriteOptions(dryRun: dryRun)
+            )
             entry.action = .create
             log.info("Restored \(entry.kind ?? groupResource) \(entry.displayName)")
-            if !dryRun, let backedUpStatus, RestoreMetadata.shouldRestoreStatus(groupResource: groupResource, object: backedUp, restoreStatus: statusFilter) {
+            if !dryRun, let backedUpStatus,
+                RestoreMetadata.shouldRestoreStatus(
+                    groupResource: groupResource,
+                    object: backedUp,
+                    restoreStatus: statusFilter
+                )
+            {
                 if let problem = await restoreStatus(created, status: backedUpStatus, resource: resource) {
                     outcome.results.warnings.add(namespace: targetNamespace, problem)
                 }
@@ -167,36 +198,66 @@ struct ItemRestorer: Sendable {
     }
 
     /// The object exists: skip, patch (policy update / ServiceAccount merge) or warn.
-    private func handleExisting(desired: KubeObject, resource: APIResource, entry: inout RestoreReport.Entry, outcome: inout Outcome) async throws {
+    private func handleExisting(
+        desired: KubeObject,
+        resource: APIResource,
+        entry: inout RestoreReport.Entry,
+        outcome: inout Outcome
+    ) async throws {
         let namespace = resource.namespaced ? desired.namespace : nil
         let live = try await client.get(resource.gvr, namespace: namespace, name: desired.name ?? "")
-        let decision = try ExistingObjectComparison.decide(live: live.value, desired: desired.value, groupResource: resource.groupResource, policy: policy)
+        let decision = try ExistingObjectComparison.decide(
+            live: live.value,
+            desired: desired.value,
+            groupResource: resource.groupResource,
+            policy: policy
+        )
         let options = WriteOptions(dryRun: dryRun)
         switch decision {
         case .identical(let labelsPatch):
             entry.action = .skip
             entry.reason = "already exists and is identical to the backed-up version"
             if let labelsPatch {
-                _ = try? await client.patch(resource.gvr, namespace: namespace, name: desired.name ?? "", .merge(labelsPatch), options: options)
+                _ = try? await client.patch(
+                    resource.gvr,
+                    namespace: namespace,
+                    name: desired.name ?? "",
+                    .merge(labelsPatch),
+                    options: options
+                )
             }
         case .patch(let patch, let fallback):
             entry.action = .update
-            let normalized = (try? ExistingObjectComparison.normalizedLive(live.value, desired: desired.value)) ?? live.value
+            let normalized =
+                (try? ExistingObjectComparison.normalizedLive(live.value, desired: desired.value)) ?? live.value
             entry.changes = RestoreReport.changes(from: normalized, to: desired.value)
             do {
-                _ = try await client.patch(resource.gvr, namespace: namespace, name: desired.name ?? "", .merge(patch), options: options)
+                _ = try await client.patch(
+                    resource.gvr,
+                    namespace: namespace,
+                    name: desired.name ?? "",
+                    .merge(patch),
+                    options: options
+                )
             } catch {
                 let warning = "could not update \(entry.kind ?? resource.groupResource) \(entry.displayName): \(error)"
                 outcome.results.warnings.add(namespace: namespace, warning)
                 if let fallback {
-                    _ = try? await client.patch(resource.gvr, namespace: namespace, name: desired.name ?? "", .merge(fallback), options: options)
+                    _ = try? await client.patch(
+                        resource.gvr,
+                        namespace: namespace,
+                        name: desired.name ?? "",
+                        .merge(fallback),
+                        options: options
+                    )
                 }
                 entry.reason = warning
             }
         case .conflict(let warning):
             entry.action = .conflict
             entry.reason = warning
-            let normalized = (try? ExistingObjectComparison.normalizedLive(live.value, desired: desired.value)) ?? live.value
+            let normalized =
+                (try? ExistingObjectComparison.normalizedLive(live.value, desired: desired.value)) ?? live.value
             entry.changes = RestoreReport.changes(from: normalized, to: desired.value)
             outcome.results.warnings.add(namespace: namespace, warning)
             log.warning(warning)
@@ -208,10 +269,18 @@ struct ItemRestorer: Sendable {
         for _ in 0..<3 {
             object.status = status
             do {
-                _ = try await client.updateStatus(resource.gvr, namespace: resource.namespaced ? object.namespace : nil, object)
+                _ = try await client.updateStatus(
+                    resource.gvr,
+                    namespace: resource.namespaced ? object.namespace : nil,
+                    object
+                )
                 return nil
             } catch let error as KubeError where error.code == .conflict {
-                if let fresh = try? await client.get(resource.gvr, namespace: resource.namespaced ? object.namespace : nil, name: object.name ?? "") {
+                if let fresh = try? await client.get(
+                    resource.gvr,
+                    namespace: resource.namespaced ? object.namespace : nil,
+                    name: object.name ?? ""
+                ) {
                     object = fresh
                 }
             } catch {
@@ -245,7 +314,9 @@ struct ItemRestorer: Sendable {
         var needed: [String: String] = [:]  // target → source
         for (groupResource, items) in contents.itemsByGroupResource where groupResource != "namespaces" {
             for item in items {
-                guard let source = item.namespace, let target = selection.target(source), needed[target] == nil else { continue }
+                guard let source = item.namespace, let target = selection.target(source), needed[target] == nil else {
+                    continue
+                }
                 let needsObject = selection.labelSelector != nil || !selection.orLabelSelectors.isEmpty
                 let object = needsObject ? try? JSONValue(parsing: item.bytes) : nil
                 if selection.exclusionReason(groupResource: groupResource, item: item, object: object) == nil {
@@ -259,8 +330,14 @@ struct ItemRestorer: Sendable {
         var awaitingServiceAccount: [String] = []
         for (target, source) in needed.sorted(by: { $0.key < $1.key }) {
             var entry = RestoreReport.Entry(
-                action: .create, groupResource: "namespaces", apiVersion: "v1", kind: "Namespace", namespace: nil,
-                targetNamespace: nil, name: target)
+                action: .create,
+                groupResource: "namespaces",
+                apiVersion: "v1",
+                kind: "Namespace",
+                namespace: nil,
+                targetNamespace: nil,
+                name: target
+            )
             do {
                 if try await ensureNamespace(target: target, source: source) {
                     entry.action = .create
@@ -280,7 +357,8 @@ struct ItemRestorer: Sendable {
         }
         if !awaitingServiceAccount.isEmpty {
             // All namespaces exist before the first wait, so the waits overlap with the controller's work.
-            let limit: Duration = await clusterCreatesDefaultServiceAccounts() ? configuration.resourceTimeout : .seconds(2)
+            let limit: Duration =
+                await clusterCreatesDefaultServiceAccounts() ? configuration.resourceTimeout : .seconds(2)
             for target in awaitingServiceAccount { await waitForDefaultServiceAccount(in: target, limit: limit) }
         }
         return outcome
@@ -293,10 +371,15 @@ struct ItemRestorer: Sendable {
         while true {
             do {
                 let live = try await client.get(.namespaces, name: target)
-                guard live["status"]?["phase"]?.stringValue == "Terminating" || live.deletionTimestamp != nil else { return false }
+                guard live["status"]?["phase"]?.stringValue == "Terminating" || live.deletionTimestamp != nil else {
+                    return false
+                }
                 if dryRun { return true }
                 guard clock.now < deadline else {
-                    throw BackupEngineError(code: .cluster, message: "namespace \(target) is still terminating after \(configuration.terminatingTimeout)")
+                    throw BackupEngineError(
+                        code: .cluster,
+                        message: "namespace \(target) is still terminating after \(configuration.terminatingTimeout)"
+                    )
                 }
                 try await Task.sleep(for: .milliseconds(250))
             } catch let error as KubeError where error.code == .notFound {
@@ -304,7 +387,9 @@ struct ItemRestorer: Sendable {
             }
         }
         var namespace = KubeObject(apiVersion: "v1", kind: "Namespace", name: target)
-        if let item = contents.item("namespaces", namespace: nil, name: source), let backedUp = try? KubeObject(parsing: item.bytes) {
+        if let item = contents.item("namespaces", namespace: nil, name: source),
+            let backedUp = try? KubeObject(parsing: item.bytes)
+        {
             if !backedUp.labels.isEmpty {
                 var labels = backedUp.labels
                 if labels["kubernetes.io/metadata.name"] != nil { labels["kubernetes.io/metadata.name"] = target }
@@ -356,7 +441,9 @@ struct ItemRestorer: Sendable {
         while clock.now < deadline {
             if let crd = try? await client.get(.customResourceDefinitions, name: name) {
                 let conditions = crd["status"]?["conditions"]?.arrayValue ?? []
-                let established = conditions.contains { $0["type"]?.stringValue == "Established" && $0["status"]?.stringValue == "True" }
+                let established = conditions.contains {
+                    $0["type"]?.stringValue == "Established" && $0["status"]?.stringValue == "True"
+                }
                 if established { return nil }
             }
             try? await Task.sleep(for: .milliseconds(200))

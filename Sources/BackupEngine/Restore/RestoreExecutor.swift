@@ -3,7 +3,6 @@ import Kubernetes
 import Logging
 import VeleroAPI
 
-
 /// Executes a restore level by level (Velero's priority order), creating the objects of one level
 /// concurrently up to `parallelism`. Additional items that an object depends on are restored
 /// first, once, whoever asks for them.
@@ -35,20 +34,41 @@ struct RestoreExecutor: Sendable {
         let ledger = RestoreLedger()
         let restoredCount = Locked(0)
         let context = RestoreActionContext(
-            restoreName: restoreName, backupName: backupName, namespaceMapping: selection.namespaceMapping,
-            preserveNodePorts: spec.preserveNodePorts ?? false, storageClassMapping: inputs.storageClassMapping,
-            existingStorageClasses: inputs.existingStorageClasses, imageNameMapping: inputs.imageNameMapping)
+            restoreName: restoreName,
+            backupName: backupName,
+            namespaceMapping: selection.namespaceMapping,
+            preserveNodePorts: spec.preserveNodePorts ?? false,
+            storageClassMapping: inputs.storageClassMapping,
+            existingStorageClasses: inputs.existingStorageClasses,
+            imageNameMapping: inputs.imageNameMapping
+        )
         let statusFilter = spec.restoreStatus.map {
             IncludesExcludes(includes: $0.includedResources ?? [], excludes: $0.excludedResources ?? [])
         }
-        let dynamicallyProvisioned = Set(contents.items("persistentvolumes").compactMap { item -> String? in
-            guard let pv = try? JSONValue(parsing: item.bytes), VolumeBinding.hasDeleteReclaimPolicy(pv) else { return nil }
-            return item.name
-        })
+        let dynamicallyProvisioned = Set(
+            contents.items("persistentvolumes").compactMap { item -> String? in
+                guard let pv = try? JSONValue(parsing: item.bytes), VolumeBinding.hasDeleteReclaimPolicy(pv) else {
+                    return nil
+                }
+                return item.name
+            }
+        )
         let worker = ItemRestorer(
-            client: client, configuration: configuration, restoreName: restoreName, backupName: backupName, policy: policy,
-            contents: contents, selection: selection, inputs: inputs, context: context, statusFilter: statusFilter,
-            dynamicallyProvisioned: dynamicallyProvisioned, discovery: discovery, ledger: ledger, log: log)
+            client: client,
+            configuration: configuration,
+            restoreName: restoreName,
+            backupName: backupName,
+            policy: policy,
+            contents: contents,
+            selection: selection,
+            inputs: inputs,
+            context: context,
+            statusFilter: statusFilter,
+            dynamicallyProvisioned: dynamicallyProvisioned,
+            discovery: discovery,
+            ledger: ledger,
+            log: log
+        )
 
         let order = configuration.priorities.ordered(groupResourcesInBackup: contents.groupResources) { name in
             if contents.itemsByGroupResource[name] != nil { return name }
@@ -113,7 +133,9 @@ struct RestoreExecutor: Sendable {
             value += done.entries.filter { $0.action != .excluded }.count
             return value
         }
-        progress(RestoreProgress(itemsRestored: restored, totalItems: selection.selectedCount, currentResource: resource))
+        progress(
+            RestoreProgress(itemsRestored: restored, totalItems: selection.selectedCount, currentResource: resource)
+        )
     }
 }
 

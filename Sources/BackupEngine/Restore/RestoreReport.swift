@@ -1,12 +1,12 @@
 import Foundation
-public import Kubernetes
+package import Kubernetes
 
 /// What a restore did, or — for a dry run — would do, object by object.
 ///
 /// `-o json` prints it; the test that restores right after a dry run compares the two.
-public struct RestoreReport: Codable, Sendable, Hashable {
+package struct RestoreReport: Codable, Sendable, Hashable {
     /// What happens to one object.
-    public enum Action: String, Codable, Sendable, Hashable, CaseIterable {
+    package enum Action: String, Codable, Sendable, Hashable, CaseIterable {
         /// Does not exist in the cluster; is created.
         case create
         /// Exists and differs; patched (policy `update`, or a ServiceAccount merge).
@@ -22,44 +22,44 @@ public struct RestoreReport: Codable, Sendable, Hashable {
     }
 
     /// A field that changes in an update: its JSON pointer and the values before and after.
-    public struct FieldChange: Codable, Sendable, Hashable {
-        public var path: String
-        public var from: JSONValue?
-        public var to: JSONValue?
+    package struct FieldChange: Codable, Sendable, Hashable {
+        package var path: String
+        package var from: JSONValue?
+        package var to: JSONValue?
     }
 
-    public struct Entry: Codable, Sendable, Hashable {
-        public var action: Action
-        public var groupResource: String
-        public var apiVersion: String?
-        public var kind: String?
+    package struct Entry: Codable, Sendable, Hashable {
+        package var action: Action
+        package var groupResource: String
+        package var apiVersion: String?
+        package var kind: String?
         /// The namespace in the backup.
-        public var namespace: String?
+        package var namespace: String?
         /// The namespace it is restored into (after mapping).
-        public var targetNamespace: String?
-        public var name: String
+        package var targetNamespace: String?
+        package var name: String
         /// Why it is excluded, skipped, conflicting or failed.
-        public var reason: String?
+        package var reason: String?
         /// For updates: the fields that change.
-        public var changes: [FieldChange]?
+        package var changes: [FieldChange]?
 
         /// `ns/name` or `name` (target namespace).
-        public var displayName: String { (targetNamespace ?? namespace).map { "\($0)/\(name)" } ?? name }
+        package var displayName: String { (targetNamespace ?? namespace).map { "\($0)/\(name)" } ?? name }
     }
 
-    public var restoreName: String
-    public var backupName: String
-    public var dryRun: Bool
-    public var entries: [Entry]
+    package var restoreName: String
+    package var backupName: String
+    package var dryRun: Bool
+    package var entries: [Entry]
 
     /// Count of entries per action.
-    public var totals: [String: Int] {
+    package var totals: [String: Int] {
         var totals: [String: Int] = [:]
         for action in Action.allCases { totals[action.rawValue] = entries.filter { $0.action == action }.count }
         return totals
     }
 
-    public init(restoreName: String, backupName: String, dryRun: Bool, entries: [Entry] = []) {
+    package init(restoreName: String, backupName: String, dryRun: Bool, entries: [Entry] = []) {
         self.restoreName = restoreName
         self.backupName = backupName
         self.dryRun = dryRun
@@ -68,7 +68,7 @@ public struct RestoreReport: Codable, Sendable, Hashable {
 
     private enum CodingKeys: String, CodingKey { case restoreName, backupName, dryRun, entries, totals }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         restoreName = try c.decode(String.self, forKey: .restoreName)
         backupName = try c.decode(String.self, forKey: .backupName)
@@ -76,7 +76,7 @@ public struct RestoreReport: Codable, Sendable, Hashable {
         entries = try c.decode([Entry].self, forKey: .entries)
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(restoreName, forKey: .restoreName)
         try c.encode(backupName, forKey: .backupName)
@@ -86,7 +86,7 @@ public struct RestoreReport: Codable, Sendable, Hashable {
     }
 
     /// Velero's restore resource list: `"<apiVersion>/<Kind>"` → `["ns/name(created)", …]`.
-    public var resourceList: JSONValue {
+    package var resourceList: JSONValue {
         var map: [String: [String]] = [:]
         for entry in entries {
             let result: String
@@ -106,11 +106,12 @@ public struct RestoreReport: Codable, Sendable, Hashable {
     }
 
     /// The fields that differ between two objects, as JSON pointers (objects recursed, arrays compared whole).
-    public static func changes(from old: JSONValue, to new: JSONValue, path: String = "") -> [FieldChange] {
+    package static func changes(from old: JSONValue, to new: JSONValue, path: String = "") -> [FieldChange] {
         if case .object(let a) = old, case .object(let b) = new {
             var result: [FieldChange] = []
             for (key, value) in b {
-                let child = path + "/" + key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+                let child =
+                    path + "/" + key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
                 if let before = a[key] {
                     result += changes(from: before, to: value, path: child)
                 } else {

@@ -1,21 +1,21 @@
 import Foundation
-public import Kubernetes
-public import Logging
+package import Kubernetes
+package import Logging
 import ObjectStorage
-public import VeleroAPI
+package import VeleroAPI
 
 /// Progress of a running restore.
-public struct RestoreProgress: Sendable, Hashable {
-    public var itemsRestored: Int
-    public var totalItems: Int
-    public var currentResource: String
+package struct RestoreProgress: Sendable, Hashable {
+    package var itemsRestored: Int
+    package var totalItems: Int
+    package var currentResource: String
 }
 
 /// The result of a restore run: the Restore with its final status and the per-object report.
-public struct RestoreOutcome: Sendable {
-    public var restore: Restore
-    public var report: RestoreReport
-    public var results: Results
+package struct RestoreOutcome: Sendable {
+    package var restore: Restore
+    package var report: RestoreReport
+    package var results: Results
 }
 
 /// Restores a Velero-format backup into the cluster in direct mode: Velero's ordering, filters,
@@ -28,28 +28,32 @@ public struct RestoreOutcome: Sendable {
 /// let runner = RestoreRunner(client: client, store: store, configuration: .init(parallelism: 16), logger: logger)
 /// let outcome = try await runner.run(Restore(metadata: ObjectMeta(name: "r1"), spec: RestoreSpec(backupName: "b1")))
 /// ```
-public struct RestoreRunner: Sendable {
-    public struct Configuration: Sendable {
+package struct RestoreRunner: Sendable {
+    package struct Configuration: Sendable {
         /// The install namespace (Restore CR, plugin and modifier ConfigMaps).
-        public var namespace: String
+        package var namespace: String
         /// Objects created at once within a priority level.
-        public var parallelism: Int
+        package var parallelism: Int
         /// Compute the plan only.
-        public var dryRun: Bool
+        package var dryRun: Bool
         /// `--restore-resource-priorities`.
-        public var priorities: RestorePriorities
+        package var priorities: RestorePriorities
         /// How long to wait for CRDs to become Established (Velero's `--resource-timeout`).
-        public var resourceTimeout: Duration
+        package var resourceTimeout: Duration
         /// How long to wait for a Terminating namespace to go away.
-        public var terminatingTimeout: Duration
+        package var terminatingTimeout: Duration
         /// Record the Restore CR in the cluster when its CRD exists.
-        public var recordInCluster: Bool
-        public var progress: (@Sendable (RestoreProgress) -> Void)?
+        package var recordInCluster: Bool
+        package var progress: (@Sendable (RestoreProgress) -> Void)?
 
-        public init(
-            namespace: String = "velero", parallelism: Int = 16, dryRun: Bool = false,
-            priorities: RestorePriorities = .default, resourceTimeout: Duration = .seconds(600),
-            terminatingTimeout: Duration = .seconds(600), recordInCluster: Bool = true,
+        package init(
+            namespace: String = "velero",
+            parallelism: Int = 16,
+            dryRun: Bool = false,
+            priorities: RestorePriorities = .default,
+            resourceTimeout: Duration = .seconds(600),
+            terminatingTimeout: Duration = .seconds(600),
+            recordInCluster: Bool = true,
             progress: (@Sendable (RestoreProgress) -> Void)? = nil
         ) {
             self.namespace = namespace
@@ -63,12 +67,13 @@ public struct RestoreRunner: Sendable {
         }
     }
 
-    public let client: KubeClient
-    public let store: BackupStore
-    public let configuration: Configuration
-    public let logger: Logger
+    package let client: KubeClient
+    package let store: BackupStore
+    package let configuration: Configuration
+    package let logger: Logger
 
-    public init(client: KubeClient, store: BackupStore, configuration: Configuration = Configuration(), logger: Logger) {
+    package init(client: KubeClient, store: BackupStore, configuration: Configuration = Configuration(), logger: Logger)
+    {
         self.client = client
         self.store = store
         self.configuration = configuration
@@ -78,39 +83,65 @@ public struct RestoreRunner: Sendable {
     /// Runs the restore (or the dry run).
     /// - Throws: `BackupEngineError` before anything is created when the backup is missing or corrupt,
     ///   the spec or a referenced ConfigMap is invalid.
-    public func run(_ restore: Restore) async throws -> RestoreOutcome {
+    package func run(_ restore: Restore) async throws -> RestoreOutcome {
         var restore = restore
         let name = restore.name
         guard let backupName = restore.spec.backupName, !backupName.isEmpty else {
-            throw BackupEngineError(code: .invalidSpec, message: "restore \(name): spec.backupName is required (--from-backup)")
+            throw BackupEngineError(
+                code: .invalidSpec,
+                message: "restore \(name): spec.backupName is required (--from-backup)"
+            )
         }
         guard KubeNames.isDNSSubdomain(name) else {
-            throw BackupEngineError(code: .invalidSpec, message: "restore name \(name.debugDescription) is not a valid name")
+            throw BackupEngineError(
+                code: .invalidSpec,
+                message: "restore name \(name.debugDescription) is not a valid name"
+            )
         }
         let log = RunLog(context: "restore=\(configuration.namespace)/\(name)")
 
         // 1. Everything that can fail is checked before the cluster is touched.
         guard let backup = try await store.backup(named: backupName) else {
-            throw BackupEngineError(code: .notFound, message: "backup \(backupName.debugDescription) not found in the backup storage location")
+            throw BackupEngineError(
+                code: .notFound,
+                message: "backup \(backupName.debugDescription) not found in the backup storage location"
+            )
         }
         if let phase = backup.status?.phase, phase != BackupPhase.completed && phase != BackupPhase.partiallyFailed {
-            throw BackupEngineError(code: .invalidSpec, message: "backup \(backupName) is in phase \(phase); only Completed or PartiallyFailed backups can be restored")
+            throw BackupEngineError(
+                code: .invalidSpec,
+                message:
+                    "backup \(backupName) is in phase \(phase); only Completed or PartiallyFailed backups can be restored"
+            )
         }
         if !configuration.dryRun, try await store.store.exists(store.layout.restoreResults(name)) {
-            throw BackupEngineError(code: .alreadyExists, message: "restore \(name) already exists in the backup storage location")
+            throw BackupEngineError(
+                code: .alreadyExists,
+                message: "restore \(name) already exists in the backup storage location"
+            )
         }
-        let contents = try await BackupContents.read(try await store.tarball(of: backupName), source: store.layout.backupContents(backupName))
+        let contents = try await BackupContents.read(
+            try await store.tarball(of: backupName),
+            source: store.layout.backupContents(backupName)
+        )
         let policy: ExistingObjectComparison.Policy
         switch restore.spec.existingResourcePolicy ?? "" {
         case "": policy = .unset
         case "none": policy = .none
         case "update": policy = .update
         case let other:
-            throw BackupEngineError(code: .invalidSpec, message: "existingResourcePolicy \(other.debugDescription) is invalid: use none or update")
+            throw BackupEngineError(
+                code: .invalidSpec,
+                message: "existingResourcePolicy \(other.debugDescription) is invalid: use none or update"
+            )
         }
         let discovery = try await client.discovery(refresh: true)
         let inputs = try await RestoreInputs.load(
-            client: client, namespace: configuration.namespace, spec: restore.spec, discovery: discovery)
+            client: client,
+            namespace: configuration.namespace,
+            spec: restore.spec,
+            discovery: discovery
+        )
         let selection = try RestoreSelection(spec: restore.spec, contents: contents, discovery: discovery)
 
         // 2. The run.
@@ -120,9 +151,14 @@ public struct RestoreRunner: Sendable {
         status.startTimestamp = Timestamps.format(start)
         status.progress = RestoreStatus.Progress(totalItems: selection.selectedCount, itemsRestored: 0)
         restore.status = status
-        let recorder = configuration.recordInCluster && !configuration.dryRun
+        let recorder =
+            configuration.recordInCluster && !configuration.dryRun
             ? await CRRecorder.make(
-                client: client, resource: Restore.resource, namespace: configuration.namespace, logger: logger)
+                client: client,
+                resource: Restore.resource,
+                namespace: configuration.namespace,
+                logger: logger
+            )
             : nil
         if let recorder {
             var new = restore
@@ -134,9 +170,18 @@ public struct RestoreRunner: Sendable {
         if contents.isEmpty { log.warning("zero items to be restored") }
 
         let executor = RestoreExecutor(
-            client: client, configuration: configuration, restoreName: name, backupName: backupName,
-            spec: restore.spec, policy: policy, contents: contents, selection: selection, inputs: inputs, log: log,
-            logger: logger)
+            client: client,
+            configuration: configuration,
+            restoreName: name,
+            backupName: backupName,
+            spec: restore.spec,
+            policy: policy,
+            contents: contents,
+            selection: selection,
+            inputs: inputs,
+            log: log,
+            logger: logger
+        )
         let (report, results) = await executor.execute(discovery: discovery)
 
         // 3. Final status and records.

@@ -23,15 +23,21 @@ struct RestoreSelection: Sendable {
                 return (try? discovery.resolve(name).groupResource) ?? name
             }
         }
-        resources = IncludesExcludes(includes: canonical(spec.includedResources), excludes: canonical(spec.excludedResources))
+        resources = IncludesExcludes(
+            includes: canonical(spec.includedResources),
+            excludes: canonical(spec.excludedResources)
+        )
         errors += resources.validationErrors().map { "Invalid included/excluded resource lists: \($0)" }
-        let backedUpNamespaces = Set(contents.items("namespaces").map(\.name)).union(contents.itemsByGroupResource.values.flatMap { $0.compactMap(\.namespace) })
+        let backedUpNamespaces = Set(contents.items("namespaces").map(\.name)).union(
+            contents.itemsByGroupResource.values.flatMap { $0.compactMap(\.namespace) }
+        )
         for pattern in (spec.includedNamespaces ?? []) + (spec.excludedNamespaces ?? []) {
             if let problem = NamespaceWildcard.validate(pattern) { errors.append(problem) }
         }
         namespaces = IncludesExcludes(
             includes: NamespaceWildcard.expand(spec.includedNamespaces ?? [], against: backedUpNamespaces.sorted()),
-            excludes: NamespaceWildcard.expand(spec.excludedNamespaces ?? [], against: backedUpNamespaces.sorted()))
+            excludes: NamespaceWildcard.expand(spec.excludedNamespaces ?? [], against: backedUpNamespaces.sorted())
+        )
         errors += IncludesExcludes(includes: spec.includedNamespaces ?? [], excludes: spec.excludedNamespaces ?? [])
             .validationErrors().map { "Invalid included/excluded namespace lists: \($0)" }
         includeClusterResources = spec.includeClusterResources
@@ -51,7 +57,8 @@ struct RestoreSelection: Sendable {
 
         // Which group-resources are namespaced: from the backup's own layout.
         var namespaced: Set<String> = []
-        for (groupResource, items) in contents.itemsByGroupResource where items.contains(where: { $0.namespace != nil }) {
+        for (groupResource, items) in contents.itemsByGroupResource where items.contains(where: { $0.namespace != nil })
+        {
             namespaced.insert(groupResource)
         }
         namespacedGroupResources = namespaced
@@ -74,7 +81,12 @@ struct RestoreSelection: Sendable {
     }
 
     /// Why an item is not restored, or `nil` when it is selected.
-    func exclusionReason(groupResource: String, item: BackupContents.Item, object: JSONValue?, additional: Bool = false) -> String? {
+    func exclusionReason(
+        groupResource: String,
+        item: BackupContents.Item,
+        object: JSONValue?,
+        additional: Bool = false
+    ) -> String? {
         if Self.mustHave.contains(groupResource) { return nil }
         if !resources.shouldInclude(groupResource) {
             return "resource \(groupResource) is excluded by the restore's resource filter"
@@ -88,11 +100,14 @@ struct RestoreSelection: Sendable {
                 return "cluster-scoped resources are excluded (includeClusterResources=false)"
             }
             if includeClusterResources == nil && !namespaces.includesEverything {
-                return "cluster-scoped resources are not restored when the restore is limited to some namespaces (set --include-cluster-resources=true)"
+                return
+                    "cluster-scoped resources are not restored when the restore is limited to some namespaces (set --include-cluster-resources=true)"
             }
         }
         if !additional, let object {
-            let labels = (object["metadata"]?["labels"]?.objectValue ?? [:]).reduce(into: [String: String]()) { $0[$1.key] = $1.value.stringValue ?? "" }
+            let labels = (object["metadata"]?["labels"]?.objectValue ?? [:]).reduce(into: [String: String]()) {
+                $0[$1.key] = $1.value.stringValue ?? ""
+            }
             if let labelSelector, !labelSelector.matches(labels) {
                 return "labels do not match the selector \(labelSelector)"
             }

@@ -1,9 +1,9 @@
-public import AsyncAlgorithms
+package import AsyncAlgorithms
 import Foundation
-public import Kubernetes
-public import NIOCore
-public import ObjectStorage
-public import VeleroAPI
+package import Kubernetes
+package import NIOCore
+package import ObjectStorage
+package import VeleroAPI
 
 /// Velero's object-store layout on top of any `ObjectStore`: the source of truth for backups,
 /// whoever wrote them (Lifeboat or Velero).
@@ -11,11 +11,11 @@ public import VeleroAPI
 /// Writes follow one rule: the object that makes a backup visible (`velero-backup.json`) is
 /// written last and never over an existing one, so a crash never leaves a backup that looks
 /// complete but is not.
-public struct BackupStore: Sendable {
-    public let store: any ObjectStore
-    public let layout: ObjectStoreLayout
+package struct BackupStore: Sendable {
+    package let store: any ObjectStore
+    package let layout: ObjectStoreLayout
 
-    public init(store: any ObjectStore, prefix: String?) {
+    package init(store: any ObjectStore, prefix: String?) {
         self.store = store
         self.layout = ObjectStoreLayout(prefix: prefix)
     }
@@ -25,12 +25,16 @@ public struct BackupStore: Sendable {
     /// Velero's `IsValid`: the location is reachable and has no top-level folder other than
     /// `backups, restores, restic, metadata, plugins, kopia` under the prefix.
     /// - Throws: `BackupEngineError` `.storageUnavailable` or `.invalidLocation` naming the problem.
-    public func validate() async throws {
+    package func validate() async throws {
         let prefixes: [String]
         do {
             prefixes = try await store.listPrefixes(prefix: layout.prefix.isEmpty ? "" : layout.prefix + "/")
         } catch {
-            throw BackupEngineError(code: .storageUnavailable, message: "the backup storage location cannot be reached", cause: error)
+            throw BackupEngineError(
+                code: .storageUnavailable,
+                message: "the backup storage location cannot be reached",
+                cause: error
+            )
         }
         let base = layout.prefix.isEmpty ? "" : layout.prefix + "/"
         let unknown = prefixes.map { String($0.dropFirst(base.count).dropLast()) }
@@ -38,40 +42,50 @@ public struct BackupStore: Sendable {
         if !unknown.isEmpty {
             throw BackupEngineError(
                 code: .invalidLocation,
-                message: "backup store contains invalid top-level directories: \(unknown.sorted()) (only \(ObjectStoreLayout.topLevelFolders.sorted().joined(separator: ", ")) are allowed under the prefix)")
+                message:
+                    "backup store contains invalid top-level directories: \(unknown.sorted()) (only \(ObjectStoreLayout.topLevelFolders.sorted().joined(separator: ", ")) are allowed under the prefix)"
+            )
         }
     }
 
     // MARK: - reading
 
     /// The names of the backups in the location (folders under `backups/`).
-    public func backupNames() async throws -> [String] {
+    package func backupNames() async throws -> [String] {
         let folder = layout.backupsFolder
-        return try await store.listPrefixes(prefix: folder).map { String($0.dropFirst(folder.count).dropLast()) }.sorted()
+        return try await store.listPrefixes(prefix: folder).map { String($0.dropFirst(folder.count).dropLast()) }
+            .sorted()
     }
 
     /// The Backup stored in `velero-backup.json`, or `nil` when the backup does not exist.
     /// - Throws: `.corruptBackup` when the file is not a Backup.
-    public func backup(named name: String) async throws -> Backup? {
+    package func backup(named name: String) async throws -> Backup? {
         guard let buffer = try await store.getDataIfPresent(layout.backupMetadata(name)) else { return nil }
         do {
             return try JSONDecoder().decode(Backup.self, from: Data(buffer.readableBytesView))
         } catch {
-            throw BackupEngineError(code: .corruptBackup, message: "\(layout.backupMetadata(name)) is not a valid velero.io/v1 Backup", cause: error)
+            throw BackupEngineError(
+                code: .corruptBackup,
+                message: "\(layout.backupMetadata(name)) is not a valid velero.io/v1 Backup",
+                cause: error
+            )
         }
     }
 
     /// Streams the backup tarball.
-    public func tarball(of name: String) async throws -> ObjectBody {
+    package func tarball(of name: String) async throws -> ObjectBody {
         do {
             return try await store.get(layout.backupContents(name))
         } catch let error as ObjectStoreError where error.code == .notFound {
-            throw BackupEngineError(code: .notFound, message: "backup \(name) has no tarball at \(layout.backupContents(name))")
+            throw BackupEngineError(
+                code: .notFound,
+                message: "backup \(name) has no tarball at \(layout.backupContents(name))"
+            )
         }
     }
 
     /// Reads and gunzips a small gzipped object; `nil` when it does not exist.
-    public func gunzipped(_ key: String, maxBytes: Int = 256 << 20) async throws -> [UInt8]? {
+    package func gunzipped(_ key: String, maxBytes: Int = 256 << 20) async throws -> [UInt8]? {
         guard let buffer = try await store.getDataIfPresent(key, maxBytes: maxBytes) else { return nil }
         do {
             return try GzipDecompressor.decompress(Array(buffer.readableBytesView))
@@ -81,7 +95,7 @@ public struct BackupStore: Sendable {
     }
 
     /// The results document of a backup (`nil` when absent).
-    public func backupResults(of name: String) async throws -> Results? {
+    package func backupResults(of name: String) async throws -> Results? {
         guard let bytes = try await gunzipped(layout.backupResults(name)) else { return nil }
         return try? JSONDecoder().decode(Results.self, from: Data(bytes))
     }
@@ -90,7 +104,7 @@ public struct BackupStore: Sendable {
 
     /// Streams a gzip tarball to `key` from `produce`, which sends chunks into the channel it is
     /// given. The upload is atomic: if `produce` throws, nothing is left under `key`.
-    public func upload<R: Sendable>(
+    package func upload<R: Sendable>(
         _ key: String,
         produce: @escaping @Sendable (AsyncThrowingChannel<ByteBuffer, any Error>) async throws -> R
     ) async throws -> R {
@@ -118,13 +132,15 @@ public struct BackupStore: Sendable {
                 group.cancelAll()
                 throw error
             }
-            guard let result else { throw BackupEngineError(code: .internal, message: "upload of \(key) produced no result") }
+            guard let result else {
+                throw BackupEngineError(code: .internal, message: "upload of \(key) produced no result")
+            }
             return result
         }
     }
 
     /// Writes a small object gzip-compressed.
-    public func putGzipped(_ key: String, _ bytes: [UInt8]) async throws {
+    package func putGzipped(_ key: String, _ bytes: [UInt8]) async throws {
         try await store.putData(key, bytes: try GzipCompressor.compress(bytes))
     }
 
@@ -132,48 +148,57 @@ public struct BackupStore: Sendable {
     /// never write into each other's files: the claim object is created only if absent.
     /// - Throws: `.alreadyExists` naming the claim when another run holds it (or a run that died left it:
     ///   `lifeboat backup delete NAME` removes the leftovers).
-    public func claimBackupName(_ name: String, run: String) async throws {
+    package func claimBackupName(_ name: String, run: String) async throws {
         let key = layout.backupClaim(name)
         let claim: JSONValue = ["run": .string(run), "claimedAt": .string(Timestamps.now())]
         guard try await store.putIfAbsent(key, bytes: claim.encoded() + [0x0A]) else {
-            let holder = (try? await store.getData(key, maxBytes: 4096)).flatMap { try? JSONValue(parsing: Array($0.readableBytesView)) }
+            let holder = (try? await store.getData(key, maxBytes: 4096)).flatMap {
+                try? JSONValue(parsing: Array($0.readableBytesView))
+            }
             let since = holder?["claimedAt"]?.stringValue.map { " since \($0)" } ?? ""
             throw BackupEngineError(
                 code: .alreadyExists,
-                message: "backup \(name) is being written by another run\(since) (claim \(key)); if that run died, `lifeboat backup delete \(name)` removes its leftovers")
+                message:
+                    "backup \(name) is being written by another run\(since) (claim \(key)); if that run died, `lifeboat backup delete \(name)` removes its leftovers"
+            )
         }
     }
 
     /// Whether `name` has a claim but no `velero-backup.json`: a run is writing it, or one died and left files.
-    public func hasUnfinishedRun(_ name: String) async throws -> Bool {
+    package func hasUnfinishedRun(_ name: String) async throws -> Bool {
         guard try await store.exists(layout.backupClaim(name)) else { return false }
         return try await !store.exists(layout.backupMetadata(name))
     }
 
     /// Removes this run's claim after the backup became visible (or was cleaned up).
-    public func releaseBackupClaim(_ name: String) async throws {
+    package func releaseBackupClaim(_ name: String) async throws {
         try await store.delete(layout.backupClaim(name))
     }
 
     /// Writes `velero-backup.json` (pretty JSON, like Velero) if no backup of that name exists.
     /// - Throws: `.alreadyExists` when the location already has it.
-    public func putBackupMetadata(_ backup: Backup) async throws {
+    package func putBackupMetadata(_ backup: Backup) async throws {
         let data = try Self.kubernetesJSON(backup).encoded(pretty: true) + [0x0A]
         let written = try await store.putIfAbsent(layout.backupMetadata(backup.name), bytes: data)
         guard written else {
-            throw BackupEngineError(code: .alreadyExists, message: "backup \(backup.name) already exists in the location (\(layout.backupMetadata(backup.name)))")
+            throw BackupEngineError(
+                code: .alreadyExists,
+                message: "backup \(backup.name) already exists in the location (\(layout.backupMetadata(backup.name)))"
+            )
         }
     }
 
     /// A velero.io object as Kubernetes writes it: `apiVersion`, `kind`, `metadata`, `spec`, `status` first,
     /// other keys sorted.
-    public static func kubernetesJSON(_ value: some Encodable) throws -> JSONValue {
+    package static func kubernetesJSON(_ value: some Encodable) throws -> JSONValue {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let sorted = try JSONValue(parsing: Array(try encoder.encode(value)))
         guard case .object(let object) = sorted else { return sorted }
         var ordered = JSONObject()
-        for key in ["apiVersion", "kind", "metadata", "spec", "status"] where object[key] != nil { ordered[key] = object[key] }
+        for key in ["apiVersion", "kind", "metadata", "spec", "status"] where object[key] != nil {
+            ordered[key] = object[key]
+        }
         for (key, value) in object where ordered[key] == nil { ordered[key] = value }
         return .object(ordered)
     }
@@ -181,7 +206,7 @@ public struct BackupStore: Sendable {
     /// Deletes every object of a backup: the metadata first (so it stops being visible), then the rest.
     /// - Returns: the number of objects deleted.
     @discardableResult
-    public func deleteBackup(_ name: String) async throws -> Int {
+    package func deleteBackup(_ name: String) async throws -> Int {
         var deleted = 0
         if try await store.exists(layout.backupMetadata(name)) {
             try await store.delete(layout.backupMetadata(name))

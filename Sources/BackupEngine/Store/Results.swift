@@ -1,14 +1,14 @@
 /// Warnings or errors grouped the way Velero groups them (`pkg/util/results`):
 /// `{"velero": [...], "cluster": [...], "namespaces": {"ns": [...]}}`.
-public struct Result: Codable, Sendable, Hashable {
-    public var velero: [String]?
-    public var cluster: [String]?
-    public var namespaces: [String: [String]]?
+package struct Result: Codable, Sendable, Hashable {
+    package var velero: [String]?
+    package var cluster: [String]?
+    package var namespaces: [String: [String]]?
 
-    public init() {}
+    package init() {}
 
     /// Adds a message about `namespace` (cluster-scoped when `nil` or empty).
-    public mutating func add(namespace: String?, _ message: String) {
+    package mutating func add(namespace: String?, _ message: String) {
         if let namespace, !namespace.isEmpty {
             namespaces = namespaces ?? [:]
             namespaces?[namespace, default: []].append(message)
@@ -18,12 +18,12 @@ public struct Result: Codable, Sendable, Hashable {
     }
 
     /// Adds a message that concerns the run as a whole.
-    public mutating func addVelero(_ message: String) {
+    package mutating func addVelero(_ message: String) {
         velero = (velero ?? []) + [message]
     }
 
     /// Appends everything in `other`.
-    public mutating func merge(_ other: Result) {
+    package mutating func merge(_ other: Result) {
         if let v = other.velero { velero = (velero ?? []) + v }
         if let c = other.cluster { cluster = (cluster ?? []) + c }
         for (ns, messages) in other.namespaces ?? [:] {
@@ -33,14 +33,14 @@ public struct Result: Codable, Sendable, Hashable {
     }
 
     /// The number of messages.
-    public var count: Int {
+    package var count: Int {
         (velero?.count ?? 0) + (cluster?.count ?? 0) + (namespaces?.values.reduce(0) { $0 + $1.count } ?? 0)
     }
 
-    public var isEmpty: Bool { count == 0 }
+    package var isEmpty: Bool { count == 0 }
 
     /// Every message with where it belongs, for printing.
-    public var lines: [String] {
+    package var lines: [String] {
         var out: [String] = []
         for m in velero ?? [] { out.append("Velero:     \(m)") }
         for m in cluster ?? [] { out.append("Cluster:    \(m)") }
@@ -52,11 +52,11 @@ public struct Result: Codable, Sendable, Hashable {
 }
 
 /// The `<name>-results.gz` document: `{"errors": Result, "warnings": Result}`.
-public struct Results: Codable, Sendable, Hashable {
-    public var errors: Result
-    public var warnings: Result
+package struct Results: Codable, Sendable, Hashable {
+    package var errors: Result
+    package var warnings: Result
 
-    public init(errors: Result = Result(), warnings: Result = Result()) {
+    package init(errors: Result = Result(), warnings: Result = Result()) {
         self.errors = errors
         self.warnings = warnings
     }

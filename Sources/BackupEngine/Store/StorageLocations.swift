@@ -1,20 +1,20 @@
 import Foundation
-public import Kubernetes
-public import Logging
-public import ObjectStorage
-public import VeleroAPI
+package import Kubernetes
+package import Logging
+package import ObjectStorage
+package import VeleroAPI
 
 /// Backup storage locations as `velero.io/v1` BackupStorageLocation CRs in the install namespace,
 /// and the backup stores they point at (resolved by VeleroAPI's ``StorageLocationResolver``).
-public struct StorageLocations: Sendable {
-    public static let resource = BackupStorageLocation.resource
+package struct StorageLocations: Sendable {
+    package static let resource = BackupStorageLocation.resource
 
-    public let client: KubeClient
-    public let namespace: String
-    public let factory: ObjectStoreFactory
-    public let logger: Logger
+    package let client: KubeClient
+    package let namespace: String
+    package let factory: ObjectStoreFactory
+    package let logger: Logger
 
-    public init(client: KubeClient, namespace: String, factory: ObjectStoreFactory, logger: Logger) {
+    package init(client: KubeClient, namespace: String, factory: ObjectStoreFactory, logger: Logger) {
         self.client = client
         self.namespace = namespace
         self.factory = factory
@@ -27,19 +27,19 @@ public struct StorageLocations: Sendable {
 
     /// Every location in the namespace.
     /// - Throws: `.notFound` when the velero.io CRDs are not installed.
-    public func list() async throws -> [BackupStorageLocation] {
+    package func list() async throws -> [BackupStorageLocation] {
         try await Self.mapErrors { try await resolver.list() }
     }
 
     /// The named location, or the default one when `name` is nil.
     /// - Throws: `.notFound` naming the location (or saying there is no default).
-    public func get(_ name: String?) async throws -> BackupStorageLocation {
+    package func get(_ name: String?) async throws -> BackupStorageLocation {
         try await Self.mapErrors { try await resolver.get(name) }
     }
 
     /// The store a location points at, with credentials from its Secret.
     /// - Throws: `.invalidLocation` for a bad configuration; `.notFound` for a missing credential Secret or key.
-    public func store(for location: BackupStorageLocation) async throws -> BackupStore {
+    package func store(for location: BackupStorageLocation) async throws -> BackupStore {
         let store = try await Self.mapErrors { try await resolver.bucketStore(for: location) }
         return BackupStore(store: store, prefix: location.spec.objectStorage.prefix)
     }
@@ -55,16 +55,24 @@ public struct StorageLocations: Sendable {
     }
 
     /// A location that a backup may write to: it exists, is not read-only, and answers.
-    public func writableStore(_ name: String?) async throws -> (BackupStorageLocation, BackupStore) {
+    package func writableStore(_ name: String?) async throws -> (BackupStorageLocation, BackupStore) {
         let location = try await get(name)
         if location.isReadOnly {
-            throw BackupEngineError(code: .readOnlyLocation, message: "backup storage location \(location.metadata.name ?? "") is read-only (accessMode ReadOnly); nothing was written")
+            throw BackupEngineError(
+                code: .readOnlyLocation,
+                message:
+                    "backup storage location \(location.metadata.name ?? "") is read-only (accessMode ReadOnly); nothing was written"
+            )
         }
         let store = try await store(for: location)
         do {
             try await store.validate()
         } catch let error as BackupEngineError {
-            throw BackupEngineError(code: error.code, message: "backup storage location \(location.metadata.name ?? ""): \(error.message)", cause: error.cause)
+            throw BackupEngineError(
+                code: error.code,
+                message: "backup storage location \(location.metadata.name ?? ""): \(error.message)",
+                cause: error.cause
+            )
         }
         return (location, store)
     }
@@ -73,7 +81,7 @@ public struct StorageLocations: Sendable {
 
     /// Checks a location spec the way Velero does before it is stored.
     /// - Returns: every problem, empty when valid.
-    public static func validationErrors(_ spec: BackupStorageLocation.Spec) -> [String] {
+    package static func validationErrors(_ spec: BackupStorageLocation.Spec) -> [String] {
         var errors: [String] = []
         if spec.provider.isEmpty { errors.append("provider must not be empty") }
         let bucket = spec.objectStorage.bucket
@@ -87,7 +95,9 @@ public struct StorageLocations: Sendable {
         if let mode = spec.accessMode, mode != "ReadWrite" && mode != "ReadOnly" {
             errors.append("accessMode \(mode.debugDescription) is invalid: must be ReadWrite or ReadOnly")
         }
-        if let prefix = spec.objectStorage.prefix, prefix.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) {
+        if let prefix = spec.objectStorage.prefix,
+            prefix.split(separator: "/").contains(where: { $0 == ".." || $0 == "." })
+        {
             errors.append("prefix \(prefix.debugDescription) must not contain '.' or '..' segments")
         }
         return errors

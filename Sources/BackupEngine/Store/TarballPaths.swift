@@ -1,14 +1,14 @@
 /// Paths of items inside a backup tarball (velero.md §4).
-public enum TarballPaths {
+package enum TarballPaths {
     /// The first entry of every backup tarball.
-    public static let versionFile = "metadata/version"
+    package static let versionFile = "metadata/version"
     /// Its content: the backup format version and a newline.
-    public static let formatVersion = "1.1.0"
+    package static let formatVersion = "1.1.0"
     /// Suffix of the versioned folder holding copies of items at the preferred version.
-    public static let preferredVersionSuffix = "-preferredversion"
+    package static let preferredVersionSuffix = "-preferredversion"
 
     /// `resources/<gr>/namespaces/<ns>/<name>.json` or `resources/<gr>/cluster/<name>.json`.
-    public static func item(groupResource: String, namespace: String?, name: String) -> String {
+    package static func item(groupResource: String, namespace: String?, name: String) -> String {
         if let namespace, !namespace.isEmpty {
             return "resources/\(groupResource)/namespaces/\(namespace)/\(name).json"
         }
@@ -16,32 +16,39 @@ public enum TarballPaths {
     }
 
     /// `resources/<gr>/<version>-preferredversion/{namespaces/<ns>|cluster}/<name>.json`.
-    public static func preferredVersionItem(groupResource: String, version: String, namespace: String?, name: String) -> String {
+    package static func preferredVersionItem(
+        groupResource: String,
+        version: String,
+        namespace: String?,
+        name: String
+    ) -> String {
         let scope = namespace.map { $0.isEmpty ? "cluster" : "namespaces/\($0)" } ?? "cluster"
         return "resources/\(groupResource)/\(version)\(preferredVersionSuffix)/\(scope)/\(name).json"
     }
 
     /// A parsed item path.
-    public struct ItemLocation: Sendable, Hashable {
-        public var groupResource: String
+    package struct ItemLocation: Sendable, Hashable {
+        package var groupResource: String
         /// `nil` for the legacy (unversioned) path; else the version folder, e.g. `v1-preferredversion` or `v1beta1`.
-        public var versionFolder: String?
-        public var namespace: String?
-        public var name: String
+        package var versionFolder: String?
+        package var namespace: String?
+        package var name: String
 
         /// The API version of a versioned folder (`v1-preferredversion` → `v1`).
-        public var version: String? {
+        package var version: String? {
             guard let folder = versionFolder else { return nil }
             return folder.hasSuffix(TarballPaths.preferredVersionSuffix)
                 ? String(folder.dropLast(TarballPaths.preferredVersionSuffix.count)) : folder
         }
-        public var isPreferredVersion: Bool { versionFolder?.hasSuffix(TarballPaths.preferredVersionSuffix) ?? false }
+        package var isPreferredVersion: Bool { versionFolder?.hasSuffix(TarballPaths.preferredVersionSuffix) ?? false }
     }
 
     /// Parses `resources/...` paths; returns `nil` for anything else (metadata, folders).
-    public static func parse(_ path: String) -> ItemLocation? {
+    package static func parse(_ path: String) -> ItemLocation? {
         var parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count >= 4, parts[0] == "resources", let last = parts.last, last.hasSuffix(".json") else { return nil }
+        guard parts.count >= 4, parts[0] == "resources", let last = parts.last, last.hasSuffix(".json") else {
+            return nil
+        }
         let name = String(last.dropLast(5))
         guard !name.isEmpty else { return nil }
         let groupResource = parts[1]
@@ -56,7 +63,12 @@ public enum TarballPaths {
         case 1 where parts[0] == "cluster":
             return ItemLocation(groupResource: groupResource, versionFolder: versionFolder, namespace: nil, name: name)
         case 2 where parts[0] == "namespaces" && !parts[1].isEmpty:
-            return ItemLocation(groupResource: groupResource, versionFolder: versionFolder, namespace: parts[1], name: name)
+            return ItemLocation(
+                groupResource: groupResource,
+                versionFolder: versionFolder,
+                namespace: parts[1],
+                name: name
+            )
         default:
             return nil
         }

@@ -1,15 +1,17 @@
 /// Kubernetes name rules (apimachinery `validation`), for names Lifeboat makes or accepts.
-public enum KubeNames {
+package enum KubeNames {
     /// RFC 1123 subdomain: at most 253 characters of lowercase alphanumerics, `-` and `.`,
     /// starting and ending with an alphanumeric (the rule for most object names).
-    public static func isDNSSubdomain(_ name: String) -> Bool {
+    package static func isDNSSubdomain(_ name: String) -> Bool {
         guard !name.isEmpty, name.utf8.count <= 253 else { return false }
-        return name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isLabelPart(Substring($0), maxLength: 253) }
+        return name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy {
+            isLabelPart(Substring($0), maxLength: 253)
+        }
     }
 
     /// RFC 1123 label: at most 63 characters of lowercase alphanumerics and `-`, alphanumeric at both ends
     /// (the rule for namespace names).
-    public static func isDNSLabel(_ name: String) -> Bool {
+    package static func isDNSLabel(_ name: String) -> Bool {
         isLabelPart(Substring(name), maxLength: 63)
     }
 

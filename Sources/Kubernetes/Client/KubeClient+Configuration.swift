@@ -24,9 +24,16 @@ extension KubeClient {
         public var maxResponseBytes: Int
 
         public init(
-            qps: Double = 100, burst: Int = 100, maxConnections: Int = 32, requestTimeout: Duration = .seconds(60),
-            connectTimeout: Duration = .seconds(10), maxAttempts: Int = 5, initialBackoff: Duration = .milliseconds(200),
-            maxBackoff: Duration = .seconds(10), jitter: Double = 0.2, userAgent: String = "lifeboat",
+            qps: Double = 100,
+            burst: Int = 100,
+            maxConnections: Int = 32,
+            requestTimeout: Duration = .seconds(60),
+            connectTimeout: Duration = .seconds(10),
+            maxAttempts: Int = 5,
+            initialBackoff: Duration = .milliseconds(200),
+            maxBackoff: Duration = .seconds(10),
+            jitter: Double = 0.2,
+            userAgent: String = "lifeboat",
             maxResponseBytes: Int = 1 << 30
         ) {
             self.qps = qps

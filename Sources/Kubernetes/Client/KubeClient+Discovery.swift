@@ -17,7 +17,14 @@ extension KubeClient {
         var groups: [APIDiscovery.Group] = []
         for root in ["/api", "/apis"] {
             let response = try await send(
-                KubeRequest(method: .GET, path: root, accept: Self.aggregatedDiscoveryAccept, verb: "get", what: "discovery \(root)"))
+                KubeRequest(
+                    method: .GET,
+                    path: root,
+                    accept: Self.aggregatedDiscoveryAccept,
+                    verb: "get",
+                    what: "discovery \(root)"
+                )
+            )
             let value = try JSONValue(parsing: response.body)
             if value["kind"]?.stringValue == "APIGroupDiscoveryList" {
                 var parsed = APIDiscovery.groups(aggregated: value)
@@ -53,8 +60,11 @@ extension KubeClient {
         let versions = apiVersions["versions"]?.arrayValue?.compactMap(\.stringValue) ?? ["v1"]
         var resources: [APIResource] = []
         for (i, v) in versions.enumerated() {
-            let list = try JSONValue(parsing: try await send(
-                KubeRequest(method: .GET, path: "/api/\(v)", verb: "get", what: "discovery /api/\(v)")).body)
+            let list = try JSONValue(
+                parsing: try await send(
+                    KubeRequest(method: .GET, path: "/api/\(v)", verb: "get", what: "discovery /api/\(v)")
+                ).body
+            )
             resources += APIDiscovery.resources(legacy: list, group: "", version: v, preferred: i == 0)
         }
         return APIDiscovery.Group(name: "", versions: versions, resources: resources)
@@ -65,15 +75,20 @@ extension KubeClient {
         for g in groupList["groups"]?.arrayValue ?? [] {
             guard let name = g["name"]?.stringValue else { continue }
             var versions = (g["versions"]?.arrayValue ?? []).compactMap { $0["version"]?.stringValue }
-            if let preferred = g["preferredVersion"]?["version"]?.stringValue, let i = versions.firstIndex(of: preferred) {
+            if let preferred = g["preferredVersion"]?["version"]?.stringValue,
+                let i = versions.firstIndex(of: preferred)
+            {
                 versions.remove(at: i)
                 versions.insert(preferred, at: 0)
             }
             var resources: [APIResource] = []
             for (i, v) in versions.enumerated() {
                 let path = "/apis/\(name)/\(v)"
-                let list = try JSONValue(parsing: try await send(
-                    KubeRequest(method: .GET, path: path, verb: "get", what: "discovery \(path)")).body)
+                let list = try JSONValue(
+                    parsing: try await send(
+                        KubeRequest(method: .GET, path: path, verb: "get", what: "discovery \(path)")
+                    ).body
+                )
                 resources += APIDiscovery.resources(legacy: list, group: name, version: v, preferred: i == 0)
             }
             result.append(APIDiscovery.Group(name: name, versions: versions, resources: resources))

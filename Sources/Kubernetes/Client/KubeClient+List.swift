@@ -3,11 +3,17 @@ import NIOHTTP1
 extension KubeClient {
     /// Lists one page (or everything when `options.limit` is nil).
     public func list(
-        _ resource: GroupVersionResource, namespace: String? = nil, options: ListOptions = ListOptions()
+        _ resource: GroupVersionResource,
+        namespace: String? = nil,
+        options: ListOptions = ListOptions()
     ) async throws -> ObjectList {
         let request = KubeRequest(
-            method: .GET, path: resource.path(namespace: namespace), query: options.query, verb: "list",
-            what: Self.describe(resource, namespace: namespace, name: nil))
+            method: .GET,
+            path: resource.path(namespace: namespace),
+            query: options.query,
+            verb: "list",
+            what: Self.describe(resource, namespace: namespace, name: nil)
+        )
         return ObjectList(try JSONValue(parsing: try await send(request).body))
     }
 
@@ -15,7 +21,9 @@ extension KubeClient {
     ///
     /// An expired continue token (410) ends the sequence with a ``KubeError`` `.gone`: start again.
     public func listPages(
-        _ resource: GroupVersionResource, namespace: String? = nil, options: ListOptions = ListOptions()
+        _ resource: GroupVersionResource,
+        namespace: String? = nil,
+        options: ListOptions = ListOptions()
     ) -> ListPages {
         var options = options
         if options.limit == nil { options.limit = 500 }
@@ -24,7 +32,9 @@ extension KubeClient {
 
     /// Every object of a paginated list, one at a time.
     public func listObjects(
-        _ resource: GroupVersionResource, namespace: String? = nil, options: ListOptions = ListOptions()
+        _ resource: GroupVersionResource,
+        namespace: String? = nil,
+        options: ListOptions = ListOptions()
     ) -> ListObjects {
         ListObjects(pages: listPages(resource, namespace: namespace, options: options))
     }

@@ -23,9 +23,16 @@ struct KubeRequest: Sendable {
     var timeout: Duration?
 
     init(
-        method: HTTPMethod, path: String, query: [(String, String)] = [], body: [UInt8]? = nil,
-        contentType: String? = nil, accept: String = "application/json", verb: String, what: String,
-        idempotent: Bool? = nil, timeout: Duration? = nil
+        method: HTTPMethod,
+        path: String,
+        query: [(String, String)] = [],
+        body: [UInt8]? = nil,
+        contentType: String? = nil,
+        accept: String = "application/json",
+        verb: String,
+        what: String,
+        idempotent: Bool? = nil,
+        timeout: Duration? = nil
     ) {
         self.method = method
         self.path = path
@@ -64,7 +71,8 @@ extension KubeClient {
 
     /// Sends a request and hands the streaming 2xx response to `consume` (used by watch).
     func perform<R>(
-        _ request: KubeRequest, _ consume: (HTTPClientResponse, KubeRequest) async throws -> R
+        _ request: KubeRequest,
+        _ consume: (HTTPClientResponse, KubeRequest) async throws -> R
     ) async throws -> R {
         var attempt = 0
         var refreshedAuth = false
@@ -76,14 +84,18 @@ extension KubeClient {
             http.method = request.method
             http.headers.add(name: "Accept", value: request.accept)
             http.headers.add(name: "User-Agent", value: configuration.userAgent)
-            if let auth = try await authenticator.authorization() { http.headers.add(name: "Authorization", value: auth) }
+            if let auth = try await authenticator.authorization() {
+                http.headers.add(name: "Authorization", value: auth)
+            }
             if let body = request.body {
                 http.headers.add(name: "Content-Type", value: request.contentType ?? "application/json")
                 http.body = .bytes(body)
             }
             let timeout = request.timeout ?? configuration.requestTimeout
             logger.trace(
-                "kubernetes request", metadata: ["k8s.verb": "\(request.verb)", "http.path": "\(request.path)", "attempt": "\(attempt)"])
+                "kubernetes request",
+                metadata: ["k8s.verb": "\(request.verb)", "http.path": "\(request.path)", "attempt": "\(attempt)"]
+            )
             let response: HTTPClientResponse
             do {
                 response = try await self.http.execute(http, timeout: TimeAmount(timeout), logger: logger)
@@ -93,7 +105,10 @@ extension KubeClient {
                     kubeError = await diagnosedTLSError(kubeError)
                 }
                 if retryable && attempt < configuration.maxAttempts {
-                    logger.debug("retrying after transport error", metadata: ["error": "\(kubeError)", "attempt": "\(attempt)"])
+                    logger.debug(
+                        "retrying after transport error",
+                        metadata: ["error": "\(kubeError)", "attempt": "\(attempt)"]
+                    )
                     try await Task.sleep(for: backoff(attempt: attempt))
                     continue
                 }
@@ -125,7 +140,9 @@ extension KubeClient {
                 var delay = backoff(attempt: attempt)
                 if let retryAfter { delay = .seconds(min(retryAfter, 60)) }
                 logger.debug(
-                    "retrying after HTTP \(status)", metadata: ["k8s.verb": "\(request.verb)", "attempt": "\(attempt)", "delay": "\(delay)"])
+                    "retrying after HTTP \(status)",
+                    metadata: ["k8s.verb": "\(request.verb)", "attempt": "\(attempt)", "delay": "\(delay)"]
+                )
                 try await Task.sleep(for: delay)
                 continue
             }
@@ -145,9 +162,11 @@ extension KubeClient {
     func apiError(status: Int, body: [UInt8], retryAfter: Int?, request: KubeRequest) -> KubeError {
         var context = "\(request.verb) \(request.what)"
         if status == 401 {
-            context = "the server \(config.server) rejected the credentials of \(config.identityDescription) (trying to \(request.verb) \(request.what))"
+            context =
+                "the server \(config.server) rejected the credentials of \(config.identityDescription) (trying to \(request.verb) \(request.what))"
         } else if status == 403 {
-            context = "\(config.identityDescription) is not allowed to \(request.verb) \(request.what) on \(config.server)"
+            context =
+                "\(config.identityDescription) is not allowed to \(request.verb) \(request.what) on \(config.server)"
         }
         return KubeError.fromResponse(httpStatus: status, body: body, retryAfter: retryAfter, context: context)
     }
@@ -156,7 +175,12 @@ extension KubeClient {
     func diagnosedTLSError(_ error: KubeError) async -> KubeError {
         guard let components = URLComponents(string: config.server), let host = components.host else { return error }
         let port = components.port ?? 443
-        guard let why = await TLSSupport.diagnoseVerificationFailure(host: host, port: port, serverName: config.tls.serverName)
+        guard
+            let why = await TLSSupport.diagnoseVerificationFailure(
+                host: host,
+                port: port,
+                serverName: config.tls.serverName
+            )
         else { return error }
         var diagnosed = error
         diagnosed.message = "TLS connection to \(config.server) failed: \(why)"
@@ -172,15 +196,22 @@ extension KubeClient {
         if let why = TLSSupport.explain(error) {
             return (
                 KubeError(
-                    code: .tls, message: "TLS connection to \(config.server) failed: \(why)",
-                    cause: KubeError(code: .tls, message: String(describing: error))), false
+                    code: .tls,
+                    message: "TLS connection to \(config.server) failed: \(why)",
+                    cause: KubeError(code: .tls, message: String(describing: error))
+                ), false
             )
         }
         let text = String(describing: error)
         if let h = error as? HTTPClientError {
             switch h {
             case .deadlineExceeded, .readTimeout, .writeTimeout:
-                return (KubeError(code: .timeout, message: "\(request.verb) \(request.what): request to \(config.server) timed out"), request.idempotent)
+                return (
+                    KubeError(
+                        code: .timeout,
+                        message: "\(request.verb) \(request.what): request to \(config.server) timed out"
+                    ), request.idempotent
+                )
             case .connectTimeout:
                 return (KubeError(code: .timeout, message: "connecting to \(config.server) timed out"), true)
             case .cancelled:
@@ -188,13 +219,17 @@ extension KubeClient {
             default: break
             }
         }
-        let refused = error is NIOConnectionError || text.contains("connectionRefused") || text.contains("Connection refused")
+        let refused =
+            error is NIOConnectionError || text.contains("connectionRefused") || text.contains("Connection refused")
             || text.contains("ECONNREFUSED")
         return (
             KubeError(
                 code: .connection,
-                message: refused ? "cannot connect to \(config.server)" : "\(request.verb) \(request.what): connection to \(config.server) failed",
-                cause: KubeError(code: .connection, message: text)),
+                message: refused
+                    ? "cannot connect to \(config.server)"
+                    : "\(request.verb) \(request.what): connection to \(config.server) failed",
+                cause: KubeError(code: .connection, message: text)
+            ),
             refused || request.idempotent
         )
     }

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
-import NIOHTTP1
 import NIOCore
+import NIOHTTP1
 
 /// One event of a watch.
 public struct WatchEvent: Sendable, Hashable {
@@ -37,8 +37,12 @@ public struct WatchOptions: Sendable, Hashable {
     public var relistOnExpired: Bool
 
     public init(
-        labelSelector: LabelSelector? = nil, fieldSelector: FieldSelector? = nil, resourceVersion: String? = nil,
-        allowBookmarks: Bool = true, timeoutSeconds: Int? = nil, relistOnExpired: Bool = true
+        labelSelector: LabelSelector? = nil,
+        fieldSelector: FieldSelector? = nil,
+        resourceVersion: String? = nil,
+        allowBookmarks: Bool = true,
+        timeoutSeconds: Int? = nil,
+        relistOnExpired: Bool = true
     ) {
         self.labelSelector = labelSelector
         self.fieldSelector = fieldSelector
@@ -54,9 +58,15 @@ extension KubeClient {
     /// `.restarted` event carrying the list's resourceVersion, then every object as `.added`; and the
     /// resourceVersion to watch from.
     public func listForWatch(
-        _ resource: GroupVersionResource, namespace: String? = nil, options: WatchOptions = WatchOptions()
+        _ resource: GroupVersionResource,
+        namespace: String? = nil,
+        options: WatchOptions = WatchOptions()
     ) async throws -> (events: [WatchEvent], resourceVersion: String?) {
-        let listOptions = ListOptions(labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: 500)
+        let listOptions = ListOptions(
+            labelSelector: options.labelSelector,
+            fieldSelector: options.fieldSelector,
+            limit: 500
+        )
         var items: [KubeObject] = []
         var listRV: String?
         for try await page in listPages(resource, namespace: namespace, options: listOptions) {
@@ -65,14 +75,19 @@ extension KubeClient {
         }
         var marker = JSONObject()
         marker["metadata"] = ["resourceVersion": listRV.map(JSONValue.string) ?? .null]
-        return ([WatchEvent(type: .restarted, object: KubeObject(marker))] + items.map { WatchEvent(type: .added, object: $0) }, listRV)
+        return (
+            [WatchEvent(type: .restarted, object: KubeObject(marker))]
+                + items.map { WatchEvent(type: .added, object: $0) }, listRV
+        )
     }
 
     /// Watches a collection: an endless sequence of events that reconnects from the last seen resourceVersion
     /// when the server ends a watch, and lists again on 410 Gone (an HTTP 410 or an ERROR event with code 410).
     /// Stop by leaving the loop or cancelling the task.
     public func watch(
-        _ resource: GroupVersionResource, namespace: String? = nil, options: WatchOptions = WatchOptions()
+        _ resource: GroupVersionResource,
+        namespace: String? = nil,
+        options: WatchOptions = WatchOptions()
     ) -> WatchSequence {
         WatchSequence(client: self, resource: resource, namespace: namespace, options: options)
     }
@@ -172,9 +187,13 @@ public struct WatchSequence: AsyncSequence, Sendable {
             if options.allowBookmarks { query.append(("allowWatchBookmarks", "true")) }
             if let t = options.timeoutSeconds { query.append(("timeoutSeconds", String(t))) }
             let request = KubeRequest(
-                method: .GET, path: resource.path(namespace: namespace), query: query, verb: "watch",
+                method: .GET,
+                path: resource.path(namespace: namespace),
+                query: query,
+                verb: "watch",
                 what: KubeClient.describe(resource, namespace: namespace, name: nil),
-                timeout: .seconds((options.timeoutSeconds ?? 86_400) + 60))
+                timeout: .seconds((options.timeoutSeconds ?? 86_400) + 60)
+            )
             let response = try await client.perform(request) { response, _ in response }
             body = response.body.makeAsyncIterator()
             buffer.clear()
@@ -194,7 +213,10 @@ public struct WatchSequence: AsyncSequence, Sendable {
             if typeName == "ERROR" {
                 let status = KubeStatus(object: objectValue.objectValue ?? [:], fallbackCode: 500)
                 let error = KubeError.fromResponse(
-                    httpStatus: status.code, body: objectValue.encoded(), context: "watch \(KubeClient.describe(resource, namespace: namespace, name: nil))")
+                    httpStatus: status.code,
+                    body: objectValue.encoded(),
+                    context: "watch \(KubeClient.describe(resource, namespace: namespace, name: nil))"
+                )
                 if error.code == .gone && options.relistOnExpired {
                     try await relist()
                     return nil

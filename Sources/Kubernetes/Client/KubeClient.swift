@@ -42,7 +42,10 @@ public final class KubeClient: Sendable {
         guard var components = URLComponents(string: config.server), let host = components.host,
             let scheme = components.scheme, scheme == "https" || scheme == "http"
         else {
-            throw KubeError(code: .config, message: "kubeconfig \(config.source): server \"\(config.server)\" is not a valid URL")
+            throw KubeError(
+                code: .config,
+                message: "kubeconfig \(config.source): server \"\(config.server)\" is not a valid URL"
+            )
         }
         var httpConfig = HTTPClient.Configuration()
         if scheme == "https" {
@@ -58,10 +61,16 @@ public final class KubeClient: Sendable {
         baseURL = base
         httpConfig.timeout = .init(connect: TimeAmount(configuration.connectTimeout), read: nil)
         httpConfig.connectionPool = .init(
-            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, configuration.maxConnections))
+            idleTimeout: .seconds(60),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, configuration.maxConnections)
+        )
         httpConfig.httpVersion = .http1Only
         httpConfig.redirectConfiguration = .disallow
-        http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfig, backgroundActivityLogger: logger)
+        http = HTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+            configuration: httpConfig,
+            backgroundActivityLogger: logger
+        )
         authenticator = Authenticator(config: config)
         limiter = RateLimiter(qps: configuration.qps, burst: configuration.burst)
     }
@@ -80,8 +89,11 @@ public final class KubeClient: Sendable {
 
 /// Runs `body` with a client and shuts the client down afterwards, even when `body` throws.
 public func withKubeClient<Result>(
-    config: KubeConfig, configuration: KubeClient.Configuration = KubeClient.Configuration(), logger: Logger,
-    isolation: isolated (any Actor)? = #isolation, _ body: (KubeClient) async throws -> sending Result
+    config: KubeConfig,
+    configuration: KubeClient.Configuration = KubeClient.Configuration(),
+    logger: Logger,
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (KubeClient) async throws -> sending Result
 ) async throws -> sending Result {
     let client = try KubeClient(config: config, configuration: configuration, logger: logger)
     let result: Result

@@ -14,8 +14,12 @@ public struct ListOptions: Sendable, Hashable {
     public var timeoutSeconds: Int?
 
     public init(
-        labelSelector: LabelSelector? = nil, fieldSelector: FieldSelector? = nil, limit: Int? = nil,
-        continueToken: String? = nil, resourceVersion: String? = nil, resourceVersionMatch: String? = nil,
+        labelSelector: LabelSelector? = nil,
+        fieldSelector: FieldSelector? = nil,
+        limit: Int? = nil,
+        continueToken: String? = nil,
+        resourceVersion: String? = nil,
+        resourceVersionMatch: String? = nil,
         timeoutSeconds: Int? = nil
     ) {
         self.labelSelector = labelSelector
@@ -112,8 +116,11 @@ public struct DeleteOptions: Sendable, Hashable {
     public var dryRun: Bool
 
     public init(
-        propagationPolicy: String? = nil, preconditionUID: String? = nil, preconditionResourceVersion: String? = nil,
-        gracePeriodSeconds: Int? = nil, dryRun: Bool = false
+        propagationPolicy: String? = nil,
+        preconditionUID: String? = nil,
+        preconditionResourceVersion: String? = nil,
+        gracePeriodSeconds: Int? = nil,
+        dryRun: Bool = false
     ) {
         self.propagationPolicy = propagationPolicy
         self.preconditionUID = preconditionUID

@@ -9,7 +9,9 @@ enum ExecPlugin {
     ///
     /// - Throws: ``KubeError`` `.config` when the command is missing, fails, or prints no usable ExecCredential.
     static func run(
-        _ exec: KubeConfigFile.ExecConfig, server: String, caData: [UInt8]?
+        _ exec: KubeConfigFile.ExecConfig,
+        server: String,
+        caData: [UInt8]?
     ) async throws -> (token: String, expiry: Date?) {
         var spec: JSONObject = ["interactive": false]
         if exec.provideClusterInfo {
@@ -32,26 +34,38 @@ enum ExecPlugin {
             let detail = String(decoding: err, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             throw KubeError(
                 code: .config,
-                message: "exec credential plugin \(exec.command) exited with status \(status)\(detail.isEmpty ? "" : ": " + detail)")
+                message:
+                    "exec credential plugin \(exec.command) exited with status \(status)\(detail.isEmpty ? "" : ": " + detail)"
+            )
         }
         let credential: JSONValue
         do {
             credential = try JSONValue(parsing: out)
         } catch let e as KubeError {
-            throw KubeError(code: .config, message: "exec credential plugin \(exec.command) printed invalid JSON", cause: e)
+            throw KubeError(
+                code: .config,
+                message: "exec credential plugin \(exec.command) printed invalid JSON",
+                cause: e
+            )
         }
         guard credential["kind"]?.stringValue == "ExecCredential" else {
-            throw KubeError(code: .config, message: "exec credential plugin \(exec.command) did not print an ExecCredential")
+            throw KubeError(
+                code: .config,
+                message: "exec credential plugin \(exec.command) did not print an ExecCredential"
+            )
         }
         if let v = credential["apiVersion"]?.stringValue, v != exec.apiVersion {
             throw KubeError(
                 code: .config,
-                message: "exec credential plugin \(exec.command) returned apiVersion \(v), expected \(exec.apiVersion)")
+                message: "exec credential plugin \(exec.command) returned apiVersion \(v), expected \(exec.apiVersion)"
+            )
         }
         guard let token = credential["status"]?["token"]?.stringValue, !token.isEmpty else {
             throw KubeError(
                 code: .config,
-                message: "exec credential plugin \(exec.command): status.token is missing (client certificates from plugins are not supported)")
+                message:
+                    "exec credential plugin \(exec.command): status.token is missing (client certificates from plugins are not supported)"
+            )
         }
         var expiry: Date?
         if let ts = credential["status"]?["expirationTimestamp"]?.stringValue {
@@ -79,7 +93,9 @@ enum ExecPlugin {
 
     /// Runs a process to completion on a dedicated thread (pipes are drained while it runs).
     private static func runProcess(
-        _ executable: String, arguments: [String], environment: [String: String]
+        _ executable: String,
+        arguments: [String],
+        environment: [String: String]
     ) async throws -> (Int32, [UInt8], [UInt8]) {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
@@ -96,7 +112,11 @@ enum ExecPlugin {
                     try process.run()
                 } catch {
                     continuation.resume(
-                        throwing: KubeError(code: .config, message: "exec credential plugin \(executable) could not start: \(error)"))
+                        throwing: KubeError(
+                            code: .config,
+                            message: "exec credential plugin \(executable) could not start: \(error)"
+                        )
+                    )
                     return
                 }
                 // stderr is drained on a second thread so that neither pipe can fill up and block the plugin

@@ -20,8 +20,11 @@ public struct KubeConfig: Sendable {
         public var clientKeyPEM: [UInt8]?
 
         public init(
-            certificateAuthorityPEM: [UInt8]? = nil, insecureSkipTLSVerify: Bool = false, serverName: String? = nil,
-            clientCertificatePEM: [UInt8]? = nil, clientKeyPEM: [UInt8]? = nil
+            certificateAuthorityPEM: [UInt8]? = nil,
+            insecureSkipTLSVerify: Bool = false,
+            serverName: String? = nil,
+            clientCertificatePEM: [UInt8]? = nil,
+            clientKeyPEM: [UInt8]? = nil
         ) {
             self.certificateAuthorityPEM = certificateAuthorityPEM
             self.insecureSkipTLSVerify = insecureSkipTLSVerify
@@ -58,8 +61,14 @@ public struct KubeConfig: Sendable {
     public var source: String
 
     public init(
-        server: String, tls: TLS = TLS(), credentials: Credentials = .none, namespace: String = "default",
-        contextName: String? = nil, clusterName: String? = nil, userName: String? = nil, source: String = "<inline>"
+        server: String,
+        tls: TLS = TLS(),
+        credentials: Credentials = .none,
+        namespace: String = "default",
+        contextName: String? = nil,
+        clusterName: String? = nil,
+        userName: String? = nil,
+        source: String = "<inline>"
     ) {
         var s = server
         while s.hasSuffix("/") { s.removeLast() }
@@ -116,7 +125,9 @@ extension KubeConfig {
     ///   - environment: the environment to read (nil = the process environment; injectable for tests).
     /// - Throws: ``KubeError`` `.config` with a one-line message naming the file(s) and the problem.
     public static func load(
-        kubeconfigPath: String? = nil, context: String? = nil, environment: [String: String]? = nil
+        kubeconfigPath: String? = nil,
+        context: String? = nil,
+        environment: [String: String]? = nil
     ) throws -> KubeConfig {
         let environment = environment ?? ProcessInfo.processInfo.environment
         if let kubeconfigPath, !kubeconfigPath.isEmpty {
@@ -139,11 +150,17 @@ extension KubeConfig {
         }
         throw KubeError(
             code: .config,
-            message: "kubeconfig \(path): file does not exist and not running in a cluster (use --kubeconfig or set KUBECONFIG)")
+            message:
+                "kubeconfig \(path): file does not exist and not running in a cluster (use --kubeconfig or set KUBECONFIG)"
+        )
     }
 
     /// Parses kubeconfig text (e.g. a sandbox's `kubeconfigYAML`) and resolves a context.
-    public static func parse(yaml text: String, context: String? = nil, path: String = "<inline kubeconfig>") throws -> KubeConfig {
+    public static func parse(
+        yaml text: String,
+        context: String? = nil,
+        path: String = "<inline kubeconfig>"
+    ) throws -> KubeConfig {
         try resolve(KubeConfigFile.parse(text, path: path), context: context)
     }
 
@@ -199,15 +216,21 @@ extension KubeConfig {
         if (tls.clientCertificatePEM == nil) != (tls.clientKeyPEM == nil) {
             throw KubeError(
                 code: .config,
-                message: "kubeconfig \(user.source): user \"\(ctx.user)\" has a client certificate without a key (or a key without a certificate)")
+                message:
+                    "kubeconfig \(user.source): user \"\(ctx.user)\" has a client certificate without a key (or a key without a certificate)"
+            )
         }
         let credentials: Credentials
         if let exec = user.exec {
-            guard exec.apiVersion == "client.authentication.k8s.io/v1" || exec.apiVersion == "client.authentication.k8s.io/v1beta1"
+            guard
+                exec.apiVersion == "client.authentication.k8s.io/v1"
+                    || exec.apiVersion == "client.authentication.k8s.io/v1beta1"
             else {
                 throw KubeError(
                     code: .config,
-                    message: "kubeconfig \(user.source): user \"\(ctx.user)\": exec plugin apiVersion \"\(exec.apiVersion)\" is not supported (use client.authentication.k8s.io/v1 or v1beta1)")
+                    message:
+                        "kubeconfig \(user.source): user \"\(ctx.user)\": exec plugin apiVersion \"\(exec.apiVersion)\" is not supported (use client.authentication.k8s.io/v1 or v1beta1)"
+                )
             }
             credentials = .exec(exec)
         } else if let token = user.token, !token.isEmpty {
@@ -223,9 +246,15 @@ extension KubeConfig {
             credentials = .none
         }
         return KubeConfig(
-            server: cluster.server, tls: tls, credentials: credentials, namespace: ctx.namespace ?? "default",
-            contextName: contextName, clusterName: ctx.cluster, userName: ctx.user.isEmpty ? nil : ctx.user,
-            source: where_)
+            server: cluster.server,
+            tls: tls,
+            credentials: credentials,
+            namespace: ctx.namespace ?? "default",
+            contextName: contextName,
+            clusterName: ctx.cluster,
+            userName: ctx.user.isEmpty ? nil : ctx.user,
+            source: where_
+        )
     }
 
     /// The configuration of a pod: `KUBERNETES_SERVICE_HOST` / `KUBERNETES_SERVICE_PORT`, the service-account
@@ -243,7 +272,8 @@ extension KubeConfig {
         else {
             throw KubeError(
                 code: .config,
-                message: "in-cluster config: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set")
+                message: "in-cluster config: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set"
+            )
         }
         let tokenPath = serviceAccountDirectory + "/token"
         guard FileManager.default.isReadableFile(atPath: tokenPath) else {
@@ -257,8 +287,12 @@ extension KubeConfig {
         let namespace = FileManager.default.contents(atPath: serviceAccountDirectory + "/namespace")
             .map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
         return KubeConfig(
-            server: "https://\(hostPart):\(port)", tls: tls, credentials: .tokenFile(tokenPath),
-            namespace: (namespace?.isEmpty == false ? namespace : nil) ?? "default", source: "in-cluster")
+            server: "https://\(hostPart):\(port)",
+            tls: tls,
+            credentials: .tokenFile(tokenPath),
+            namespace: (namespace?.isEmpty == false ? namespace : nil) ?? "default",
+            source: "in-cluster"
+        )
     }
 
     /// The subject common name of the first certificate in a PEM bundle.

@@ -122,7 +122,10 @@ public struct KubeConfigFile: Sendable {
         file.files = [path]
         if root.isNull { return file }  // an empty file is an empty config, like kubectl
         guard root.objectValue != nil else {
-            throw KubeError(code: .config, message: "kubeconfig \(path): expected a mapping at the top level, got \(root.typeName)")
+            throw KubeError(
+                code: .config,
+                message: "kubeconfig \(path): expected a mapping at the top level, got \(root.typeName)"
+            )
         }
         let dir = (path as NSString).deletingLastPathComponent
         func fail(_ what: String) -> KubeError { KubeError(code: .config, message: "kubeconfig \(path): \(what)") }
@@ -158,19 +161,27 @@ public struct KubeConfigFile: Sendable {
             let f = "clusters[\(i)] (\"\(name)\")"
             file.clusters[name] = Cluster(
                 server: try string(c["server"], "\(f).cluster.server") ?? "",
-                certificateAuthority: resolve(try string(c["certificate-authority"], "\(f).cluster.certificate-authority")),
-                certificateAuthorityData: try base64(c["certificate-authority-data"], "\(f).cluster.certificate-authority-data"),
+                certificateAuthority: resolve(
+                    try string(c["certificate-authority"], "\(f).cluster.certificate-authority")
+                ),
+                certificateAuthorityData: try base64(
+                    c["certificate-authority-data"],
+                    "\(f).cluster.certificate-authority-data"
+                ),
                 insecureSkipTLSVerify: c["insecure-skip-tls-verify"]?.boolValue ?? false,
                 tlsServerName: try string(c["tls-server-name"], "\(f).cluster.tls-server-name"),
                 proxyURL: try string(c["proxy-url"], "\(f).cluster.proxy-url"),
-                source: path)
+                source: path
+            )
         }
         for (name, c, i) in try entries("contexts", inner: "context") where file.contexts[name] == nil {
             let f = "contexts[\(i)] (\"\(name)\")"
             file.contexts[name] = Context(
                 cluster: try string(c["cluster"], "\(f).context.cluster") ?? "",
                 user: try string(c["user"], "\(f).context.user") ?? "",
-                namespace: try string(c["namespace"], "\(f).context.namespace"), source: path)
+                namespace: try string(c["namespace"], "\(f).context.namespace"),
+                source: path
+            )
         }
         for (name, u, i) in try entries("users", inner: "user") where file.users[name] == nil {
             let f = "users[\(i)] (\"\(name)\")"
@@ -179,19 +190,26 @@ public struct KubeConfigFile: Sendable {
                 guard let command = try string(e["command"], "\(f).user.exec.command"), !command.isEmpty else {
                     throw fail("\(f).user.exec.command is required")
                 }
-                let resolvedCommand = command.contains("/") && !command.hasPrefix("/") ? (resolve(command) ?? command) : command
+                let resolvedCommand =
+                    command.contains("/") && !command.hasPrefix("/") ? (resolve(command) ?? command) : command
                 var env: [(name: String, value: String)] = []
                 for (j, item) in (e["env"]?.arrayValue ?? []).enumerated() {
-                    guard let n = item["name"]?.stringValue else { throw fail("\(f).user.exec.env[\(j)].name is required") }
+                    guard let n = item["name"]?.stringValue else {
+                        throw fail("\(f).user.exec.env[\(j)].name is required")
+                    }
                     env.append((n, try string(item["value"], "\(f).user.exec.env[\(j)].value") ?? ""))
                 }
                 exec = ExecConfig(
                     apiVersion: try string(e["apiVersion"], "\(f).user.exec.apiVersion") ?? "",
                     command: resolvedCommand,
-                    args: (e["args"]?.arrayValue ?? []).compactMap { $0.stringValue ?? ($0.isNull ? nil : $0.jsonString) },
-                    env: env, installHint: e["installHint"]?.stringValue,
+                    args: (e["args"]?.arrayValue ?? []).compactMap {
+                        $0.stringValue ?? ($0.isNull ? nil : $0.jsonString)
+                    },
+                    env: env,
+                    installHint: e["installHint"]?.stringValue,
                     provideClusterInfo: e["provideClusterInfo"]?.boolValue ?? false,
-                    interactiveMode: e["interactiveMode"]?.stringValue)
+                    interactiveMode: e["interactiveMode"]?.stringValue
+                )
             }
             file.users[name] = User(
                 token: try string(u["token"], "\(f).user.token"),
@@ -202,7 +220,9 @@ public struct KubeConfigFile: Sendable {
                 clientKeyData: try base64(u["client-key-data"], "\(f).user.client-key-data"),
                 username: try string(u["username"], "\(f).user.username"),
                 password: try string(u["password"], "\(f).user.password"),
-                exec: exec, source: path)
+                exec: exec,
+                source: path
+            )
         }
         return file
     }

@@ -21,10 +21,16 @@ enum TLSSupport {
             do {
                 certs = try certificates(pem: ca)
             } catch {
-                throw KubeError(code: .config, message: "kubeconfig \(source): certificate-authority is not a valid PEM certificate bundle")
+                throw KubeError(
+                    code: .config,
+                    message: "kubeconfig \(source): certificate-authority is not a valid PEM certificate bundle"
+                )
             }
             guard !certs.isEmpty else {
-                throw KubeError(code: .config, message: "kubeconfig \(source): certificate-authority contains no certificate")
+                throw KubeError(
+                    code: .config,
+                    message: "kubeconfig \(source): certificate-authority contains no certificate"
+                )
             }
             config.trustRoots = .certificates(certs)
         }
@@ -33,12 +39,18 @@ enum TLSSupport {
                 let chain = try certificates(pem: certPEM)
                 config.certificateChain = chain.map { .certificate($0) }
             } catch {
-                throw KubeError(code: .config, message: "kubeconfig \(source): client-certificate is not a valid PEM certificate")
+                throw KubeError(
+                    code: .config,
+                    message: "kubeconfig \(source): client-certificate is not a valid PEM certificate"
+                )
             }
             do {
                 config.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: keyPEM, format: .pem))
             } catch {
-                throw KubeError(code: .config, message: "kubeconfig \(source): client-key is not a valid PEM private key")
+                throw KubeError(
+                    code: .config,
+                    message: "kubeconfig \(source): client-key is not a valid PEM private key"
+                )
             }
         }
         return config
@@ -51,12 +63,16 @@ enum TLSSupport {
         }
         let text = String(describing: error)
         let lower = text.lowercased()
-        guard error is NIOSSLError || error is NIOSSLExtraError || lower.contains("ssl") || lower.contains("certificate") else {
+        guard
+            error is NIOSSLError || error is NIOSSLExtraError || lower.contains("ssl") || lower.contains("certificate")
+        else {
             return nil
         }
         if lower.contains("expired") { return "certificate has expired or is not yet valid" }
         if lower.contains("hostname") || lower.contains("name mismatch") { return "certificate name mismatch: \(text)" }
-        if lower.contains("certificate_verify_failed") || lower.contains("certificate verify failed") || lower.contains("unable to get") {
+        if lower.contains("certificate_verify_failed") || lower.contains("certificate verify failed")
+            || lower.contains("unable to get")
+        {
             return "certificate signed by unknown authority (or expired): \(text)"
         }
         return "TLS handshake failed: \(text)"

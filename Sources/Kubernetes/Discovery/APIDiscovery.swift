@@ -119,14 +119,21 @@ extension APIDiscovery {
                     guard let plural = r["resource"]?.stringValue else { continue }
                     resources.append(
                         APIResource(
-                            group: name, version: version, name: plural,
+                            group: name,
+                            version: version,
+                            name: plural,
                             singularName: r["singularResource"]?.stringValue ?? "",
                             kind: r["responseKind"]?["kind"]?.stringValue ?? "",
                             namespaced: r["scope"]?.stringValue == "Namespaced",
-                            verbs: strings(r["verbs"]), shortNames: strings(r["shortNames"]),
+                            verbs: strings(r["verbs"]),
+                            shortNames: strings(r["shortNames"]),
                             categories: strings(r["categories"]),
-                            subresources: (r["subresources"]?.arrayValue ?? []).compactMap { $0["subresource"]?.stringValue },
-                            preferred: index == 0))
+                            subresources: (r["subresources"]?.arrayValue ?? []).compactMap {
+                                $0["subresource"]?.stringValue
+                            },
+                            preferred: index == 0
+                        )
+                    )
                 }
             }
             return Group(name: name, versions: versions, resources: resources)
@@ -134,7 +141,12 @@ extension APIDiscovery {
     }
 
     /// Parses one legacy APIResourceList (`/api/v1`, `/apis/apps/v1`).
-    public static func resources(legacy list: JSONValue, group: String, version: String, preferred: Bool) -> [APIResource] {
+    public static func resources(
+        legacy list: JSONValue,
+        group: String,
+        version: String,
+        preferred: Bool
+    ) -> [APIResource] {
         let entries = list["resources"]?.arrayValue ?? []
         var subresources: [String: [String]] = [:]
         for e in entries {
@@ -144,10 +156,18 @@ extension APIDiscovery {
         return entries.compactMap { e in
             guard let n = e["name"]?.stringValue, !n.contains("/") else { return nil }
             return APIResource(
-                group: group, version: version, name: n, singularName: e["singularName"]?.stringValue ?? "",
-                kind: e["kind"]?.stringValue ?? "", namespaced: e["namespaced"]?.boolValue ?? false,
-                verbs: strings(e["verbs"]), shortNames: strings(e["shortNames"]), categories: strings(e["categories"]),
-                subresources: subresources[n] ?? [], preferred: preferred)
+                group: group,
+                version: version,
+                name: n,
+                singularName: e["singularName"]?.stringValue ?? "",
+                kind: e["kind"]?.stringValue ?? "",
+                namespaced: e["namespaced"]?.boolValue ?? false,
+                verbs: strings(e["verbs"]),
+                shortNames: strings(e["shortNames"]),
+                categories: strings(e["categories"]),
+                subresources: subresources[n] ?? [],
+                preferred: preferred
+            )
         }
     }
 

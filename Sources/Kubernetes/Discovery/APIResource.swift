@@ -36,7 +36,10 @@ public struct GroupVersionResource: Sendable, Hashable, CustomStringConvertible 
     public static let namespaces = GroupVersionResource(group: "", version: "v1", resource: "namespaces")
     public static let pods = GroupVersionResource(group: "", version: "v1", resource: "pods")
     public static let customResourceDefinitions = GroupVersionResource(
-        group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions")
+        group: "apiextensions.k8s.io",
+        version: "v1",
+        resource: "customresourcedefinitions"
+    )
 }
 
 /// One resource type as discovery describes it.
@@ -58,8 +61,16 @@ public struct APIResource: Sendable, Hashable {
     public var preferred: Bool
 
     public init(
-        group: String, version: String, name: String, singularName: String = "", kind: String, namespaced: Bool,
-        verbs: [String] = [], shortNames: [String] = [], categories: [String] = [], subresources: [String] = [],
+        group: String,
+        version: String,
+        name: String,
+        singularName: String = "",
+        kind: String,
+        namespaced: Bool,
+        verbs: [String] = [],
+        shortNames: [String] = [],
+        categories: [String] = [],
+        subresources: [String] = [],
         preferred: Bool = true
     ) {
         self.group = group

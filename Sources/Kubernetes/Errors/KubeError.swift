@@ -121,8 +121,14 @@ public struct KubeError: LifeboatError {
 
     /// Creates an error.
     public init(
-        code: Code, message: String, status: KubeStatus? = nil, httpStatus: Int? = nil,
-        cause: (any Error)? = nil, function: String = #function, file: String = #fileID, line: Int = #line
+        code: Code,
+        message: String,
+        status: KubeStatus? = nil,
+        httpStatus: Int? = nil,
+        cause: (any Error)? = nil,
+        function: String = #function,
+        file: String = #fileID,
+        line: Int = #line
     ) {
         self.code = code
         self.message = message

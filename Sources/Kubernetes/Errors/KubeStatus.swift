@@ -52,7 +52,11 @@ public struct KubeStatus: Sendable, Hashable {
         uid = details?["uid"]?.stringValue
         retryAfterSeconds = details?["retryAfterSeconds"]?.intValue.map { Int($0) }
         causes = (details?["causes"]?.arrayValue ?? []).map {
-            Cause(reason: $0["reason"]?.stringValue, message: $0["message"]?.stringValue, field: $0["field"]?.stringValue)
+            Cause(
+                reason: $0["reason"]?.stringValue,
+                message: $0["message"]?.stringValue,
+                field: $0["field"]?.stringValue
+            )
         }
     }
 }
@@ -66,7 +70,10 @@ extension KubeError {
     ///   - retryAfter: the Retry-After header in seconds, if any.
     ///   - context: what the client was doing, e.g. `get configmaps "x" in namespace "ns"`.
     public static func fromResponse(
-        httpStatus: Int, body: [UInt8], retryAfter: Int? = nil, context: String
+        httpStatus: Int,
+        body: [UInt8],
+        retryAfter: Int? = nil,
+        context: String
     ) -> KubeError {
         var status: KubeStatus
         if let parsed = try? JSONValue(parsing: body), let object = parsed.objectValue,
@@ -76,7 +83,9 @@ extension KubeError {
         } else {
             let text = String(decoding: body.prefix(512), as: UTF8.self)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
-            var raw: JSONObject = ["kind": "Status", "apiVersion": "v1", "status": "Failure", "code": .int(Int64(httpStatus))]
+            var raw: JSONObject = [
+                "kind": "Status", "apiVersion": "v1", "status": "Failure", "code": .int(Int64(httpStatus)),
+            ]
             if !text.isEmpty { raw["message"] = .string(text) }
             status = KubeStatus(object: raw, fallbackCode: httpStatus)
         }
@@ -84,8 +93,11 @@ extension KubeError {
         let code = Code.forStatus(httpStatus: httpStatus, reason: status.reason)
         let serverMessage = status.message ?? status.reason ?? "HTTP \(httpStatus)"
         return KubeError(
-            code: code, message: "\(context): \(serverMessage) (\(status.reason ?? code.description), HTTP \(httpStatus))",
-            status: status, httpStatus: httpStatus)
+            code: code,
+            message: "\(context): \(serverMessage) (\(status.reason ?? code.description), HTTP \(httpStatus))",
+            status: status,
+            httpStatus: httpStatus
+        )
     }
 }
 

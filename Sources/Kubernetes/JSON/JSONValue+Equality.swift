@@ -25,10 +25,18 @@ extension JSONValue {
     public func hash(into hasher: inout Hasher) {
         switch self {
         case .null: hasher.combine(0)
-        case .bool(let b): hasher.combine(1); hasher.combine(b)
-        case .int(let i): hasher.combine(2); hasher.combine(i)
-        case .double(let d): hasher.combine(3); hasher.combine(d)
-        case .string(let s): hasher.combine(4); hasher.combine(s)
+        case .bool(let b):
+            hasher.combine(1)
+            hasher.combine(b)
+        case .int(let i):
+            hasher.combine(2)
+            hasher.combine(i)
+        case .double(let d):
+            hasher.combine(3)
+            hasher.combine(d)
+        case .string(let s):
+            hasher.combine(4)
+            hasher.combine(s)
         case .array(let a):
             hasher.combine(5)
             hasher.combine(a.count)

@@ -65,7 +65,8 @@ private struct JSONParser {
         let column = offset - lineStart + 1
         return KubeError(
             code: .malformedJSON,
-            message: "invalid JSON at offset \(offset) (line \(line), column \(column)): \(problem)")
+            message: "invalid JSON at offset \(offset) (line \(line), column \(column)): \(problem)"
+        )
     }
 
     func describeByte(at offset: Int? = nil) -> String {
@@ -94,9 +95,15 @@ private struct JSONParser {
         case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
         case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
         case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "t"):
+            try expectLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expectLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expectLiteral("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         default: throw error("unexpected \(describeByte()), expected a value")
         }
@@ -225,7 +232,9 @@ private struct JSONParser {
                     var scalar = try parseHex4()
                     if (0xD800..<0xDC00).contains(scalar) {
                         // a high surrogate: combine with a following \uDC00-\uDFFF, else U+FFFD (like Go)
-                        if index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                        if index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                            bytes[index + 1] == UInt8(ascii: "u")
+                        {
                             let save = index
                             index += 2
                             let low = try parseHex4()
@@ -306,15 +315,21 @@ private struct JSONParser {
             isInteger = false
             index += 1
             let digits = index
-            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") { index += 1 }
+            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+                index += 1
+            }
             guard index > digits else { throw error("invalid number: expected a digit after '.'") }
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             isInteger = false
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
             let digits = index
-            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") { index += 1 }
+            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+                index += 1
+            }
             guard index > digits else { throw error("invalid number: expected a digit in exponent") }
         }
         if isInteger && !overflow {

@@ -46,7 +46,11 @@ struct JSONWriter {
         switch value {
         case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
         case .bool(let b):
-            if b { out.append(contentsOf: [0x74, 0x72, 0x75, 0x65]) } else { out.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65]) }
+            if b {
+                out.append(contentsOf: [0x74, 0x72, 0x75, 0x65])
+            } else {
+                out.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65])
+            }
         case .int(let i): writeInt(i)
         case .double(let d): writeDouble(d)
         case .string(let s): writeString(s)
@@ -114,7 +118,10 @@ struct JSONWriter {
             return
         }
         if d == d.rounded(), abs(d) < 1e18 {
-            if d == 0 && d.sign == .minus { out.append(contentsOf: Array("-0".utf8)); return }
+            if d == 0 && d.sign == .minus {
+                out.append(contentsOf: Array("-0".utf8))
+                return
+            }
             writeInt(Int64(d))
             return
         }
@@ -154,7 +161,9 @@ struct JSONWriter {
                 case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
                 case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
                 case 0xE2:
-                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "2"), UInt8(ascii: "0"), UInt8(ascii: "2")])
+                    out.append(contentsOf: [
+                        0x5C, UInt8(ascii: "u"), UInt8(ascii: "2"), UInt8(ascii: "0"), UInt8(ascii: "2"),
+                    ])
                     out.append(bytes[i + 2] == 0xA8 ? UInt8(ascii: "8") : UInt8(ascii: "9"))
                     i += 2
                 default:

@@ -19,7 +19,10 @@ extension JSONValue {
         } catch let e as KubeError {
             throw e
         } catch {
-            throw KubeError(code: .malformedYAML, message: "invalid YAML: \(error)".replacingOccurrences(of: "\n", with: " "))
+            throw KubeError(
+                code: .malformedYAML,
+                message: "invalid YAML: \(error)".replacingOccurrences(of: "\n", with: " ")
+            )
         }
     }
 
@@ -35,7 +38,10 @@ extension JSONValue {
         } catch let e as KubeError {
             throw e
         } catch {
-            throw KubeError(code: .malformedYAML, message: "invalid YAML: \(error)".replacingOccurrences(of: "\n", with: " "))
+            throw KubeError(
+                code: .malformedYAML,
+                message: "invalid YAML: \(error)".replacingOccurrences(of: "\n", with: " ")
+            )
         }
     }
 
@@ -66,14 +72,17 @@ extension JSONValue {
                 default:
                     throw KubeError(
                         code: .malformedYAML,
-                        message: "invalid YAML at line \(key.mark?.line ?? 0): mapping keys must be scalars")
+                        message: "invalid YAML at line \(key.mark?.line ?? 0): mapping keys must be scalars"
+                    )
                 }
                 object[keyString] = try JSONValue(node: value)
             }
             self = .object(object)
         case .alias:
             throw KubeError(
-                code: .malformedYAML, message: "invalid YAML at line \(node.mark?.line ?? 0): unresolved alias")
+                code: .malformedYAML,
+                message: "invalid YAML at line \(node.mark?.line ?? 0): unresolved alias"
+            )
         }
     }
 
@@ -101,7 +110,12 @@ extension JSONValue {
     public func yamlString() -> String {
         do {
             var text = try Yams.serialize(
-                node: yamlNode(), indent: 2, width: -1, allowUnicode: true, newLineScalarStyle: .literal)
+                node: yamlNode(),
+                indent: 2,
+                width: -1,
+                allowUnicode: true,
+                newLineScalarStyle: .literal
+            )
             if text.hasSuffix("...\n") { text.removeLast(4) }
             return text
         } catch {
@@ -120,7 +134,8 @@ extension JSONValue {
             return Node(text, Tag(text.contains(".") || text.contains("e") ? .float : .int))
         case .string(let s):
             let plain = Node.Scalar(s)
-            if Resolver.default.resolveTag(of: .scalar(plain)) == .str && !s.isEmpty && s.first != " " && s.last != " " {
+            if Resolver.default.resolveTag(of: .scalar(plain)) == .str && !s.isEmpty && s.first != " " && s.last != " "
+            {
                 return .scalar(plain)
             }
             return .scalar(Node.Scalar(s, Tag(.str), s.contains("\n") ? .literal : .doubleQuoted))

@@ -183,7 +183,11 @@ public struct OwnerReference: Sendable, Hashable {
     public var blockOwnerDeletion: Bool?
 
     public init(
-        apiVersion: String, kind: String, name: String, uid: String, controller: Bool? = nil,
+        apiVersion: String,
+        kind: String,
+        name: String,
+        uid: String,
+        controller: Bool? = nil,
         blockOwnerDeletion: Bool? = nil
     ) {
         self.apiVersion = apiVersion
@@ -200,8 +204,13 @@ public struct OwnerReference: Sendable, Hashable {
             let name = value["name"]?.stringValue, let uid = value["uid"]?.stringValue
         else { return nil }
         self.init(
-            apiVersion: apiVersion, kind: kind, name: name, uid: uid, controller: value["controller"]?.boolValue,
-            blockOwnerDeletion: value["blockOwnerDeletion"]?.boolValue)
+            apiVersion: apiVersion,
+            kind: kind,
+            name: name,
+            uid: uid,
+            controller: value["controller"]?.boolValue,
+            blockOwnerDeletion: value["blockOwnerDeletion"]?.boolValue
+        )
     }
 
     /// The JSON form, in the API server's field order.

@@ -50,7 +50,10 @@ public struct JSONPatch: Sendable, Hashable {
     ///   (not an array, unknown `op`, missing `path`/`from`/`value`, malformed pointer).
     public init(json: JSONValue) throws {
         guard case .array(let items) = json else {
-            throw KubeError(code: .badRequest, message: "json patch must be a JSON array of operations, got \(json.typeName)")
+            throw KubeError(
+                code: .badRequest,
+                message: "json patch must be a JSON array of operations, got \(json.typeName)"
+            )
         }
         var ops: [Operation] = []
         for (index, item) in items.enumerated() {
@@ -128,7 +131,10 @@ public struct JSONPatch: Sendable, Hashable {
     // MARK: - Operations on a document
 
     private static func add(
-        _ value: JSONValue, at path: JSONPointer, in doc: inout JSONValue, fail: (String) -> KubeError
+        _ value: JSONValue,
+        at path: JSONPointer,
+        in doc: inout JSONValue,
+        fail: (String) -> KubeError
     ) throws {
         guard let last = path.tokens.last else {
             doc = value
@@ -159,7 +165,9 @@ public struct JSONPatch: Sendable, Hashable {
     }
 
     private static func remove(
-        at path: JSONPointer, in doc: inout JSONValue, fail: (String) -> KubeError
+        at path: JSONPointer,
+        in doc: inout JSONValue,
+        fail: (String) -> KubeError
     ) throws -> JSONValue {
         guard let last = path.tokens.last else { throw fail("cannot remove the whole document") }
         var removed: JSONValue = .null
@@ -187,7 +195,9 @@ public struct JSONPatch: Sendable, Hashable {
 
     /// Runs `body` on the container at `tokens`, writing the result back.
     private static func modify(
-        at tokens: [String], in value: inout JSONValue, fail: (String) -> KubeError,
+        at tokens: [String],
+        in value: inout JSONValue,
+        fail: (String) -> KubeError,
         _ body: (inout JSONValue) throws -> Void
     ) throws {
         guard let first = tokens.first else {

@@ -18,7 +18,10 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
             return
         }
         guard text.first == "/" else {
-            throw KubeError(code: .invalidArgument, message: "JSON pointer \"\(text)\" must be empty or start with \"/\"")
+            throw KubeError(
+                code: .invalidArgument,
+                message: "JSON pointer \"\(text)\" must be empty or start with \"/\""
+            )
         }
         var result: [String] = []
         for raw in text.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {

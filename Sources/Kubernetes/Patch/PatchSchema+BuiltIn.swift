@@ -65,21 +65,35 @@ extension PatchSchemaRegistry {
         for kind in ["ReplicaSet", "StatefulSet", "DaemonSet"] { r.register(template, group: "apps", kind: kind) }
         r.register(template, group: "batch", kind: "Job")
         r.register(
-            meta.mounting(.podSpec, at: "spec.jobTemplate.spec.template.spec"), group: "batch", kind: "CronJob")
+            meta.mounting(.podSpec, at: "spec.jobTemplate.spec.template.spec"),
+            group: "batch",
+            kind: "CronJob"
+        )
         r.register(
             meta.mounting(
                 PatchSchema(fields: [
                     "spec.podCIDRs": .mergePrimitives,
                     "status.conditions": .merge(key: "type"),
                     "status.addresses": .merge(key: "type"),
-                ]), at: ""), group: "", kind: "Node")
+                ]),
+                at: ""
+            ),
+            group: "",
+            kind: "Node"
+        )
         r.register(
             meta.mounting(
                 PatchSchema(fields: ["spec.ports": .merge(key: "port"), "status.conditions": .merge(key: "type")]),
-                at: ""), group: "", kind: "Service")
+                at: ""
+            ),
+            group: "",
+            kind: "Service"
+        )
         r.register(
-            meta.mounting(PatchSchema(fields: ["secrets": .merge(key: "name")]), at: ""), group: "",
-            kind: "ServiceAccount")
+            meta.mounting(PatchSchema(fields: ["secrets": .merge(key: "name")]), at: ""),
+            group: "",
+            kind: "ServiceAccount"
+        )
         let withConditions = meta.mounting(.statusConditions, at: "")
         for kind in ["Namespace", "PersistentVolumeClaim"] { r.register(withConditions, group: "", kind: kind) }
         r.register(withConditions, group: "policy", kind: "PodDisruptionBudget")

@@ -56,7 +56,8 @@ public struct PatchStrategy: Sendable, Hashable {
     public var retainKeys: Bool
 
     /// Creates a strategy.
-    public init(mergeList: Bool = false, mergeKey: String? = nil, replaceObject: Bool = false, retainKeys: Bool = false) {
+    public init(mergeList: Bool = false, mergeKey: String? = nil, replaceObject: Bool = false, retainKeys: Bool = false)
+    {
         self.mergeList = mergeList
         self.mergeKey = mergeKey
         self.replaceObject = replaceObject

@@ -21,14 +21,20 @@ public enum StrategicMergePatch {
     ///   of lists; messages name the field path.
     public static func apply(_ patch: JSONValue, to original: JSONValue, schema: PatchSchema) throws -> JSONValue {
         guard case .object(let patchObject) = patch else {
-            throw KubeError(code: .badRequest, message: "strategic merge patch must be a JSON object, got \(patch.typeName)")
+            throw KubeError(
+                code: .badRequest,
+                message: "strategic merge patch must be a JSON object, got \(patch.typeName)"
+            )
         }
         let originalObject: JSONObject
         switch original {
         case .object(let o): originalObject = o
         case .null: originalObject = [:]
         default:
-            throw KubeError(code: .badRequest, message: "cannot apply a strategic merge patch to a JSON \(original.typeName)")
+            throw KubeError(
+                code: .badRequest,
+                message: "cannot apply a strategic merge patch to a JSON \(original.typeName)"
+            )
         }
         let merger = StrategicMerger(schema: schema)
         return .object(try merger.mergeMap(originalObject, patchObject, path: []))

@@ -14,16 +14,23 @@ extension StrategicMerger {
             let field = String(parts[1])
             let fieldPath = path + [field]
             guard case .array(let order) = orderValue else {
-                throw fail(fieldPath, "invalid patch format of setElementOrder list: expected a list, got \(orderValue.typeName)")
+                throw fail(
+                    fieldPath,
+                    "invalid patch format of setElementOrder list: expected a list, got \(orderValue.typeName)"
+                )
             }
             var originalList: [JSONValue]?
             var patchList: [JSONValue]?
             if let value = original[field] {
-                guard case .array(let a) = value else { throw fail(fieldPath, "expected a list, got \(value.typeName)") }
+                guard case .array(let a) = value else {
+                    throw fail(fieldPath, "expected a list, got \(value.typeName)")
+                }
                 originalList = a
             }
             if let value = patch[field] {
-                guard case .array(let a) = value else { throw fail(fieldPath, "expected a list, got \(value.typeName)") }
+                guard case .array(let a) = value else {
+                    throw fail(fieldPath, "expected a list, got \(value.typeName)")
+                }
                 patchList = a
             }
             let strategy = schema.strategy(at: fieldPath)
@@ -46,14 +53,21 @@ extension StrategicMerger {
             let (patchItems, serverOnly) = try partition(merged, by: order, mergeKey: key, path: fieldPath)
             original[field] = .array(
                 try normalizeElementOrder(
-                    patchItems, serverOnly, patchOrder: order, serverOrder: originalList ?? [], mergeKey: key,
-                    path: fieldPath))
+                    patchItems,
+                    serverOnly,
+                    patchOrder: order,
+                    serverOrder: originalList ?? [],
+                    mergeKey: key,
+                    path: fieldPath
+                )
+            )
             patch.removeValue(forKey: field)
         }
     }
 
     /// Checks that the patch list's elements appear in the `$setElementOrder` list in the same relative order.
-    private func validate(_ patchList: [JSONValue], against order: [JSONValue], mergeKey: String, path: [String]) throws {
+    private func validate(_ patchList: [JSONValue], against order: [JSONValue], mergeKey: String, path: [String]) throws
+    {
         if order.isEmpty || patchList.isEmpty { return }
         let kept =
             mergeKey.isEmpty
@@ -65,27 +79,41 @@ extension StrategicMerger {
                 patchIndex += 1
                 continue
             }
-            if try sameElement(kept[patchIndex], order[orderIndex], mergeKey: mergeKey.isEmpty ? nil : mergeKey, path: path) {
+            if try sameElement(
+                kept[patchIndex],
+                order[orderIndex],
+                mergeKey: mergeKey.isEmpty ? nil : mergeKey,
+                path: path
+            ) {
                 patchIndex += 1
             }
             orderIndex += 1
         }
         if patchIndex < kept.count && orderIndex >= order.count {
             throw fail(
-                path, "the order in patch list \(JSONValue.array(patchList)) doesn't match $setElementOrder list \(JSONValue.array(order))")
+                path,
+                "the order in patch list \(JSONValue.array(patchList)) doesn't match $setElementOrder list \(JSONValue.array(order))"
+            )
         }
     }
 
     private func sameElement(_ a: JSONValue, _ b: JSONValue, mergeKey: String?, path: [String]) throws -> Bool {
         guard let mergeKey else { return a == b }
-        guard let left = a[mergeKey] else { throw fail(path, "map: \(a) does not contain declared merge key: \(mergeKey)") }
-        guard let right = b[mergeKey] else { throw fail(path, "map: \(b) does not contain declared merge key: \(mergeKey)") }
+        guard let left = a[mergeKey] else {
+            throw fail(path, "map: \(a) does not contain declared merge key: \(mergeKey)")
+        }
+        guard let right = b[mergeKey] else {
+            throw fail(path, "map: \(b) does not contain declared merge key: \(mergeKey)")
+        }
         return left == right
     }
 
     /// Splits `items` into those present in `list` (by merge key for objects) and the others.
     func partition(
-        _ items: [JSONValue], by list: [JSONValue], mergeKey: String?, path: [String]
+        _ items: [JSONValue],
+        by list: [JSONValue],
+        mergeKey: String?,
+        path: [String]
     ) throws -> (present: [JSONValue], absent: [JSONValue]) {
         var present: [JSONValue] = []
         var absent: [JSONValue] = []
@@ -106,8 +134,12 @@ extension StrategicMerger {
 
     /// Sorts patch items by `patchOrder` and server-only items by `serverOrder`, then interleaves them.
     func normalizeElementOrder(
-        _ patchItems: [JSONValue], _ serverOnly: [JSONValue], patchOrder: [JSONValue], serverOrder: [JSONValue],
-        mergeKey: String?, path: [String]
+        _ patchItems: [JSONValue],
+        _ serverOnly: [JSONValue],
+        patchOrder: [JSONValue],
+        serverOrder: [JSONValue],
+        mergeKey: String?,
+        path: [String]
     ) throws -> [JSONValue] {
         let sortedPatch = try sortSlice(patchItems, by: patchOrder, mergeKey: mergeKey, path: path)
         let sortedServer = try sortSlice(serverOnly, by: serverOrder, mergeKey: mergeKey, path: path)
@@ -123,7 +155,12 @@ extension StrategicMerger {
     }
 
     /// Stable sort by position in `order`; `$patch: delete` elements go last.
-    private func sortSlice(_ items: [JSONValue], by order: [JSONValue], mergeKey: String?, path: [String]) throws -> [JSONValue] {
+    private func sortSlice(
+        _ items: [JSONValue],
+        by order: [JSONValue],
+        mergeKey: String?,
+        path: [String]
+    ) throws -> [JSONValue] {
         var toSort = items
         var toDelete: [JSONValue] = []
         if let mergeKey {
@@ -142,7 +179,12 @@ extension StrategicMerger {
 
     /// Inserts the server-only items (`left`) among the patch items (`right`): a server item goes before
     /// the next patch item only when both are in the live list and the server item came first there.
-    private func mergeSorted(left: [JSONValue], right: [JSONValue], serverOrder: [JSONValue], mergeKey: String?) -> [JSONValue] {
+    private func mergeSorted(
+        left: [JSONValue],
+        right: [JSONValue],
+        serverOrder: [JSONValue],
+        mergeKey: String?
+    ) -> [JSONValue] {
         var result: [JSONValue] = []
         result.reserveCapacity(left.count + right.count)
         var i = 0

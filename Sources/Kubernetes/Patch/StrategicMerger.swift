@@ -97,13 +97,22 @@ struct StrategicMerger {
     // MARK: - Lists
 
     func mergeSliceHandler(
-        _ original: [JSONValue], _ patch: [JSONValue], path: [String], isDeleteList: Bool
+        _ original: [JSONValue],
+        _ patch: [JSONValue],
+        path: [String],
+        isDeleteList: Bool
     ) throws -> [JSONValue] {
         let strategy = schema.strategy(at: path)
         guard strategy?.mergeList == true || isDeleteList else {
             return patch.map(discardingNulls)
         }
-        return try mergeSlice(original, patch, mergeKey: strategy?.mergeKey ?? "", path: path, isDeleteList: isDeleteList)
+        return try mergeSlice(
+            original,
+            patch,
+            mergeKey: strategy?.mergeKey ?? "",
+            path: path,
+            isDeleteList: isDeleteList
+        )
     }
 
     func elementKind(_ lists: [JSONValue]..., path: [String]) throws -> ElementKind? {
@@ -126,7 +135,11 @@ struct StrategicMerger {
     }
 
     private func mergeSlice(
-        _ originalIn: [JSONValue], _ patchIn: [JSONValue], mergeKey: String, path: [String], isDeleteList: Bool
+        _ originalIn: [JSONValue],
+        _ patchIn: [JSONValue],
+        mergeKey: String,
+        path: [String],
+        isDeleteList: Bool
     ) throws -> [JSONValue] {
         if originalIn.isEmpty && patchIn.isEmpty { return originalIn }
         guard let kind = try elementKind(originalIn, patchIn, path: path) else { return originalIn }
@@ -146,7 +159,13 @@ struct StrategicMerger {
         let key = kind == .object ? mergeKey : nil
         let (patchItems, serverOnly) = try partition(merged, by: patch, mergeKey: key, path: path)
         return try normalizeElementOrder(
-            patchItems, serverOnly, patchOrder: patch, serverOrder: original, mergeKey: key, path: path)
+            patchItems,
+            serverOnly,
+            patchOrder: patch,
+            serverOrder: original,
+            mergeKey: key,
+            path: path
+        )
     }
 
     private func deduplicated(_ items: [JSONValue]) -> [JSONValue] {
@@ -157,7 +176,10 @@ struct StrategicMerger {
 
     /// Handles `$patch` elements: `delete` removes the matching live elements, `replace` drops the live list.
     private func mergeSliceWithSpecialElements(
-        _ original: [JSONValue], _ patch: [JSONValue], mergeKey: String, path: [String]
+        _ original: [JSONValue],
+        _ patch: [JSONValue],
+        mergeKey: String,
+        path: [String]
     ) throws -> ([JSONValue], [JSONValue]) {
         var original = original
         var plain: [JSONValue] = []
@@ -185,7 +207,10 @@ struct StrategicMerger {
     }
 
     private func mergeSliceWithoutSpecialElements(
-        _ original: [JSONValue], _ patch: [JSONValue], mergeKey: String, path: [String]
+        _ original: [JSONValue],
+        _ patch: [JSONValue],
+        mergeKey: String,
+        path: [String]
     ) throws -> [JSONValue] {
         var result = original
         for item in patch {

@@ -94,7 +94,8 @@ extension Quantity {
     }
 
     /// The pieces of a quantity string (apimachinery's `parseQuantityString`), or nil for ErrFormatWrong.
-    private static func split(_ s: [UInt8]) -> (positive: Bool, numerator: String, denominator: String, suffix: String)? {
+    private static func split(_ s: [UInt8]) -> (positive: Bool, numerator: String, denominator: String, suffix: String)?
+    {
         let end = s.count
         var pos = 0
         var positive = true

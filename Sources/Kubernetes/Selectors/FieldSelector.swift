@@ -60,15 +60,22 @@ public struct FieldSelector: Sendable, Hashable {
             guard let (field, op, rawValue) = FieldSelector.splitOperator(trimmed) else {
                 throw KubeError(
                     code: .invalidSelector,
-                    message: "invalid field selector \"\(text)\": invalid selector: '\(trimmed)'; can't understand '\(trimmed)'")
+                    message:
+                        "invalid field selector \"\(text)\": invalid selector: '\(trimmed)'; can't understand '\(trimmed)'"
+                )
             }
             let fieldName = field.trimmingSpaces()
             guard !fieldName.isEmpty else {
-                throw KubeError(code: .invalidSelector, message: "invalid field selector \"\(text)\": empty field name in '\(trimmed)'")
+                throw KubeError(
+                    code: .invalidSelector,
+                    message: "invalid field selector \"\(text)\": empty field name in '\(trimmed)'"
+                )
             }
             guard let value = FieldSelector.unescape(rawValue) else {
                 throw KubeError(
-                    code: .invalidSelector, message: "invalid field selector \"\(text)\": invalid escape sequence in '\(trimmed)'")
+                    code: .invalidSelector,
+                    message: "invalid field selector \"\(text)\": invalid escape sequence in '\(trimmed)'"
+                )
             }
             result.append(Requirement(field: fieldName, operator: op, value: value))
         }
@@ -174,7 +181,9 @@ public struct FieldSelector: Sendable, Hashable {
 extension FieldSelector: CustomStringConvertible {
     /// The canonical text (sorted by field, values escaped).
     public var description: String {
-        requirements.map { "\($0.field)\($0.operator.rawValue)\(FieldSelector.escape($0.value))" }.joined(separator: ",")
+        requirements.map { "\($0.field)\($0.operator.rawValue)\(FieldSelector.escape($0.value))" }.joined(
+            separator: ","
+        )
     }
 }
 

@@ -11,27 +11,42 @@ extension LabelSelector {
             return
         }
         guard let object = value.objectValue else {
-            throw KubeError(code: .invalidSelector, message: "invalid label selector: expected an object, got \(value.typeName)")
+            throw KubeError(
+                code: .invalidSelector,
+                message: "invalid label selector: expected an object, got \(value.typeName)"
+            )
         }
         var requirements: [Requirement] = []
         if let matchLabels = object["matchLabels"], !matchLabels.isNull {
             guard let labels = matchLabels.objectValue else {
-                throw KubeError(code: .invalidSelector, message: "invalid label selector: matchLabels must be an object")
+                throw KubeError(
+                    code: .invalidSelector,
+                    message: "invalid label selector: matchLabels must be an object"
+                )
             }
             for (k, v) in labels {
                 guard let s = v.stringValue else {
-                    throw KubeError(code: .invalidSelector, message: "invalid label selector: matchLabels.\(k) must be a string")
+                    throw KubeError(
+                        code: .invalidSelector,
+                        message: "invalid label selector: matchLabels.\(k) must be a string"
+                    )
                 }
                 requirements.append(try Requirement(key: k, operator: .equals, values: [s]))
             }
         }
         if let expressions = object["matchExpressions"], !expressions.isNull {
             guard let list = expressions.arrayValue else {
-                throw KubeError(code: .invalidSelector, message: "invalid label selector: matchExpressions must be a list")
+                throw KubeError(
+                    code: .invalidSelector,
+                    message: "invalid label selector: matchExpressions must be a list"
+                )
             }
             for (i, e) in list.enumerated() {
                 guard let key = e["key"]?.stringValue else {
-                    throw KubeError(code: .invalidSelector, message: "invalid label selector: matchExpressions[\(i)].key is required")
+                    throw KubeError(
+                        code: .invalidSelector,
+                        message: "invalid label selector: matchExpressions[\(i)].key is required"
+                    )
                 }
                 let opName = e["operator"]?.stringValue ?? ""
                 let values = (e["values"]?.arrayValue ?? []).compactMap(\.stringValue)
@@ -44,7 +59,9 @@ extension LabelSelector {
                 default:
                     throw KubeError(
                         code: .invalidSelector,
-                        message: "invalid label selector: matchExpressions[\(i)].operator: \"\(opName)\" is not a valid label selector operator")
+                        message:
+                            "invalid label selector: matchExpressions[\(i)].operator: \"\(opName)\" is not a valid label selector operator"
+                    )
                 }
                 requirements.append(try Requirement(key: key, operator: op, values: values))
             }
@@ -58,19 +75,28 @@ extension LabelSelector {
         if matchesNothing { return .null }
         var matchLabels = JSONObject()
         var expressions: [JSONValue] = []
-        let equalsCount = Dictionary(grouping: requirements.filter { $0.operator == .equals || $0.operator == .doubleEquals }, by: \.key)
+        let equalsCount = Dictionary(
+            grouping: requirements.filter { $0.operator == .equals || $0.operator == .doubleEquals },
+            by: \.key
+        )
         for r in requirements {
             switch r.operator {
             case .equals, .doubleEquals:
                 if equalsCount[r.key]?.count == 1 {
                     matchLabels[r.key] = .string(r.values.first ?? "")
                 } else {
-                    expressions.append(["key": .string(r.key), "operator": "In", "values": .array(r.values.map(JSONValue.string))])
+                    expressions.append([
+                        "key": .string(r.key), "operator": "In", "values": .array(r.values.map(JSONValue.string)),
+                    ])
                 }
             case .in:
-                expressions.append(["key": .string(r.key), "operator": "In", "values": .array(r.values.map(JSONValue.string))])
+                expressions.append([
+                    "key": .string(r.key), "operator": "In", "values": .array(r.values.map(JSONValue.string)),
+                ])
             case .notEquals, .notIn:
-                expressions.append(["key": .string(r.key), "operator": "NotIn", "values": .array(r.values.map(JSONValue.string))])
+                expressions.append([
+                    "key": .string(r.key), "operator": "NotIn", "values": .array(r.values.map(JSONValue.string)),
+                ])
             case .exists: expressions.append(["key": .string(r.key), "operator": "Exists"])
             case .doesNotExist: expressions.append(["key": .string(r.key), "operator": "DoesNotExist"])
             }

@@ -59,23 +59,37 @@ private struct LabelSelectorParser {
     }
 
     mutating func next() -> LabelToken {
-        while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0A || bytes[index] == 0x0D {
+        while index < bytes.count,
+            bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0A || bytes[index] == 0x0D
+        {
             index += 1
         }
         tokenStart = index
         guard index < bytes.count else { return .end }
         let b = bytes[index]
         switch b {
-        case UInt8(ascii: "("): index += 1; return .open
-        case UInt8(ascii: ")"): index += 1; return .close
-        case UInt8(ascii: ","): index += 1; return .comma
+        case UInt8(ascii: "("):
+            index += 1
+            return .open
+        case UInt8(ascii: ")"):
+            index += 1
+            return .close
+        case UInt8(ascii: ","):
+            index += 1
+            return .comma
         case UInt8(ascii: "!"):
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "=") { index += 1; return .notEquals }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "=") {
+                index += 1
+                return .notEquals
+            }
             return .not
         case UInt8(ascii: "="):
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "=") { index += 1; return .doubleEquals }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "=") {
+                index += 1
+                return .doubleEquals
+            }
             return .equals
         default:
             while index < bytes.count, !LabelSelectorParser.isSpecial(bytes[index]) { index += 1 }
@@ -93,7 +107,9 @@ private struct LabelSelectorParser {
     func error(_ found: LabelToken, expected: String) -> KubeError {
         KubeError(
             code: .invalidSelector,
-            message: "invalid label selector \"\(text)\": found '\(found.literal)', expected: \(expected) (at position \(tokenStart))")
+            message:
+                "invalid label selector \"\(text)\": found '\(found.literal)', expected: \(expected) (at position \(tokenStart))"
+        )
     }
 
     func wrap(_ e: KubeError) -> KubeError {

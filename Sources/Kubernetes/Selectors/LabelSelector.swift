@@ -42,19 +42,25 @@ public struct LabelSelector: Sendable, Hashable {
                 guard set.count == 1 else {
                     throw KubeError(
                         code: .invalidSelector,
-                        message: "invalid label selector requirement on \"\(key)\": exact-match compatibility requires one single value")
+                        message:
+                            "invalid label selector requirement on \"\(key)\": exact-match compatibility requires one single value"
+                    )
                 }
             case .in, .notIn:
                 guard !set.isEmpty else {
                     throw KubeError(
                         code: .invalidSelector,
-                        message: "invalid label selector requirement on \"\(key)\": for 'in', 'notin' operators, values set can't be empty")
+                        message:
+                            "invalid label selector requirement on \"\(key)\": for 'in', 'notin' operators, values set can't be empty"
+                    )
                 }
             case .exists, .doesNotExist:
                 guard set.isEmpty else {
                     throw KubeError(
                         code: .invalidSelector,
-                        message: "invalid label selector requirement on \"\(key)\": values set must be empty for exists and does not exist")
+                        message:
+                            "invalid label selector requirement on \"\(key)\": values set must be empty for exists and does not exist"
+                    )
                 }
             }
             for value in set {

@@ -11,7 +11,8 @@ enum LabelValidation {
         guard let first = b.first, let last = b.last else { return "\(what) must be non-empty" }
         let middleOK = b.allSatisfy { isAlnum($0) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E }
         if !middleOK || !isAlnum(first) || !isAlnum(last) {
-            return "\(what) must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
+            return
+                "\(what) must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
         }
         return nil
     }
@@ -23,10 +24,12 @@ enum LabelValidation {
         if b.count > 253 { return "prefix part must be no more than 253 characters" }
         for label in s.split(separator: ".", omittingEmptySubsequences: false) {
             let l = Array(label.utf8)
-            let ok = !l.isEmpty && l.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D }
+            let ok =
+                !l.isEmpty && l.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D }
                 && l.first != 0x2D && l.last != 0x2D
             if !ok {
-                return "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"
+                return
+                    "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"
             }
         }
         return nil
@@ -41,7 +44,8 @@ enum LabelValidation {
             if let p = subdomainProblem(String(parts[0])) { return p }
             return nameProblem(String(parts[1]), what: "name part")
         default:
-            return "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character, with an optional DNS subdomain prefix and '/'"
+            return
+                "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character, with an optional DNS subdomain prefix and '/'"
         }
     }
 

@@ -18,8 +18,13 @@ public struct CustomResourceKind: Sendable, Hashable {
     public var hasStatus: Bool
 
     public init(
-        group: String, version: String, kind: String, plural: String, namespaced: Bool = true,
-        shortNames: [String] = [], hasStatus: Bool = true
+        group: String,
+        version: String,
+        kind: String,
+        plural: String,
+        namespaced: Bool = true,
+        shortNames: [String] = [],
+        hasStatus: Bool = true
     ) {
         self.group = group
         self.version = version
@@ -52,9 +57,21 @@ public struct CustomResourceKind: Sendable, Hashable {
         ]
         if !shortNames.isEmpty { names["shortNames"] = .array(shortNames.map { .string($0) }) }
         var metadata: JSONObject = ["name": .string(crdName)]
-        if !labels.isEmpty { metadata["labels"] = .object(JSONObject(uniqueKeysWithValues: labels.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })) }
+        if !labels.isEmpty {
+            metadata["labels"] = .object(
+                JSONObject(
+                    uniqueKeysWithValues: labels.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }
+                )
+            )
+        }
         if !annotations.isEmpty {
-            metadata["annotations"] = .object(JSONObject(uniqueKeysWithValues: annotations.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }))
+            metadata["annotations"] = .object(
+                JSONObject(
+                    uniqueKeysWithValues: annotations.sorted { $0.key < $1.key }.map {
+                        ($0.key, JSONValue.string($0.value))
+                    }
+                )
+            )
         }
         return [
             "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",

@@ -11,12 +11,16 @@ public enum GoDuration {
         }
         if rest == "0" { return .zero }
         var totalNanoseconds: Double = 0
-        let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
+        let units: [(String, Double)] = [
+            ("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9),
+        ]
         while !rest.isEmpty {
             let number = rest.prefix { $0.isNumber || $0 == "." }
             guard !number.isEmpty, let value = Double(number) else { return nil }
             rest = rest.dropFirst(number.count)
-            guard let unit = units.filter({ rest.hasPrefix($0.0) }).max(by: { $0.0.count < $1.0.count }) else { return nil }
+            guard let unit = units.filter({ rest.hasPrefix($0.0) }).max(by: { $0.0.count < $1.0.count }) else {
+                return nil
+            }
             rest = rest.dropFirst(unit.0.count)
             totalNanoseconds += value * unit.1
         }
@@ -28,7 +32,9 @@ public enum GoDuration {
     public static func format(_ duration: Duration) -> String {
         let seconds = duration.components.seconds
         if seconds == 0 { return "0s" }
-        let h = seconds / 3600, m = (seconds % 3600) / 60, s = seconds % 60
+        let h = seconds / 3600
+        let m = (seconds % 3600) / 60
+        let s = seconds % 60
         if h > 0 { return "\(h)h\(m)m\(s)s" }
         if m > 0 { return "\(m)m\(s)s" }
         return "\(s)s"

@@ -8,5 +8,6 @@ struct BackupCommand: AsyncParsableCommand {
         subcommands: [
             BackupCreateCommand.self, BackupGetCommand.self, BackupDescribeCommand.self, BackupLogsCommand.self,
             BackupDownloadCommand.self, BackupDeleteCommand.self,
-        ])
+        ]
+    )
 }

@@ -8,7 +8,8 @@ import VeleroAPI
 struct BackupCreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
-        abstract: "Back up Kubernetes objects to a backup storage location (runs in this process).")
+        abstract: "Back up Kubernetes objects to a backup storage location (runs in this process)."
+    )
 
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "The backup's name.") var name: String
@@ -17,18 +18,25 @@ struct BackupCreateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Labels for the backup (k=v,k2=v2).") var labels: [String] = []
     @Option(name: .long, help: "Annotations for the backup (k=v,k2=v2).") var annotations: [String] = []
     @Option(name: .long, help: "How long to keep the backup (Go duration, e.g. 720h0m0s).") var ttl: String?
-    @Option(name: .long, help: "The backup storage location (default: the default location).") var storageLocation: String?
+    @Option(name: .long, help: "The backup storage location (default: the default location).") var storageLocation:
+        String?
     @Option(name: .long, help: "Take volume snapshots (true|false; recorded).") var snapshotVolumes: Bool?
-    @Option(name: .long, help: "Back up pod volumes with the file system uploader (true|false; recorded).") var defaultVolumesToFsBackup: Bool?
-    @Option(name: .long, help: "Order for specific resources: 'pods=ns1/pod1,ns1/pod2;persistentvolumeclaims=…'.") var orderedResources: String?
+    @Option(name: .long, help: "Back up pod volumes with the file system uploader (true|false; recorded).")
+    var defaultVolumesToFsBackup: Bool?
+    @Option(name: .long, help: "Order for specific resources: 'pods=ns1/pod1,ns1/pod2;persistentvolumeclaims=…'.")
+    var orderedResources: String?
     @Option(name: .long, help: "Page size of LIST requests.") var pageSize: Int = 500
     @Flag(name: [.short, .long], help: "Wait for completion (always true in direct mode).") var wait = false
 
     func validate() throws {
         guard KubeNames.isDNSSubdomain(name) else {
-            throw ValidationError("backup name \(name.debugDescription) is invalid: use lowercase letters, digits, '-' and '.'")
+            throw ValidationError(
+                "backup name \(name.debugDescription) is invalid: use lowercase letters, digits, '-' and '.'"
+            )
         }
-        if let ttl, GoDuration.parse(ttl) == nil { throw ValidationError("--ttl \(ttl.debugDescription) is not a duration (e.g. 720h0m0s)") }
+        if let ttl, GoDuration.parse(ttl) == nil {
+            throw ValidationError("--ttl \(ttl.debugDescription) is not a duration (e.g. 720h0m0s)")
+        }
         guard pageSize > 0 else { throw ValidationError("--page-size must be positive") }
     }
 
@@ -43,7 +51,11 @@ struct BackupCreateCommand: AsyncParsableCommand {
             var map: [String: String] = [:]
             for part in orderedResources.split(separator: ";") {
                 let kv = part.split(separator: "=", maxSplits: 1)
-                guard kv.count == 2 else { throw ValidationError("--ordered-resources: \(String(part).debugDescription) is not resource=ns/name,…") }
+                guard kv.count == 2 else {
+                    throw ValidationError(
+                        "--ordered-resources: \(String(part).debugDescription) is not resource=ns/name,…"
+                    )
+                }
                 map[String(kv[0])] = String(kv[1])
             }
             spec.orderedResources = map
@@ -60,17 +72,25 @@ struct BackupCreateCommand: AsyncParsableCommand {
                 .merging([VeleroLabels.storageLocation: location.metadata.name ?? ""]) { a, _ in a }
             print("Backup request \"\(name)\" submitted successfully.")
             let configuration = BackupRunner.Configuration(
-                namespace: mode.namespace, pageSize: pageSize,
+                namespace: mode.namespace,
+                pageSize: pageSize,
                 progress: { progress in
-                    let text = "\(progress.itemsBackedUp) items backed up (\(progress.totalItems) collected) \(progress.currentResource)"
+                    let text =
+                        "\(progress.itemsBackedUp) items backed up (\(progress.totalItems) collected) \(progress.currentResource)"
                     if isTTY {
                         FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
                     } else {
                         FileHandle.standardError.write(Data("progress: \(text)\n".utf8))
                     }
                 },
-                progressInterval: isTTY ? .milliseconds(250) : .seconds(5))
-            let runner = BackupRunner(client: mode.client, store: store, configuration: configuration, logger: mode.logger)
+                progressInterval: isTTY ? .milliseconds(250) : .seconds(5)
+            )
+            let runner = BackupRunner(
+                client: mode.client,
+                store: store,
+                configuration: configuration,
+                logger: mode.logger
+            )
             do {
                 let backup = try await runner.run(Backup(metadata: metadata, spec: spec))
                 if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
@@ -82,8 +102,12 @@ struct BackupCreateCommand: AsyncParsableCommand {
         }
         let phase = result.status?.phase ?? "Unknown"
         let items = result.status?.progress?.itemsBackedUp ?? 0
-        print("Backup completed with status: \(phase). \(items) items, \(result.status?.errors ?? 0) errors, \(result.status?.warnings ?? 0) warnings.")
-        print("You may check for more information using the commands `lifeboat backup describe \(name)` and `lifeboat backup logs \(name)`.")
+        print(
+            "Backup completed with status: \(phase). \(items) items, \(result.status?.errors ?? 0) errors, \(result.status?.warnings ?? 0) warnings."
+        )
+        print(
+            "You may check for more information using the commands `lifeboat backup describe \(name)` and `lifeboat backup logs \(name)`."
+        )
         if phase != BackupPhase.completed { throw ExitCode(1) }
     }
 }

@@ -6,7 +6,10 @@ import VeleroAPI
 
 /// `lifeboat backup delete NAME [--confirm]`: removes the backup's objects from the store and its CR.
 struct BackupDeleteCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a backup from its storage location and the cluster.")
+    static let configuration = CommandConfiguration(
+        commandName: "delete",
+        abstract: "Delete a backup from its storage location and the cluster."
+    )
 
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "The backup's name.") var name: String
@@ -23,7 +26,9 @@ struct BackupDeleteCommand: AsyncParsableCommand {
             if let leftovers = try await unfinishedRun(in: mode) { return leftovers }
             let (location, store, _) = try await mode.locate(backup: name)
             if location.isReadOnly {
-                throw CLIError("backup storage location \(location.metadata.name ?? "") is read-only; backup \(name) was not deleted")
+                throw CLIError(
+                    "backup storage location \(location.metadata.name ?? "") is read-only; backup \(name) was not deleted"
+                )
             }
             let count = try await store.deleteBackup(name)
             _ = try? await mode.client.delete(Backup.resource, namespace: mode.namespace, name: name)

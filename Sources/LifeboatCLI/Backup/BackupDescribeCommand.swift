@@ -18,8 +18,12 @@ struct BackupDescribeCommand: AsyncParsableCommand {
             let (location, store, backup) = try await mode.locate(backup: name, location: storageLocation)
             var out = Self.describe(backup, location: location.metadata.name ?? "")
             if let results = try await store.backupResults(of: name) {
-                if !results.errors.isEmpty { out += "\nErrors:\n" + results.errors.lines.map { "  " + $0 }.joined(separator: "\n") + "\n" }
-                if !results.warnings.isEmpty { out += "\nWarnings:\n" + results.warnings.lines.map { "  " + $0 }.joined(separator: "\n") + "\n" }
+                if !results.errors.isEmpty {
+                    out += "\nErrors:\n" + results.errors.lines.map { "  " + $0 }.joined(separator: "\n") + "\n"
+                }
+                if !results.warnings.isEmpty {
+                    out += "\nWarnings:\n" + results.warnings.lines.map { "  " + $0 }.joined(separator: "\n") + "\n"
+                }
             }
             if details {
                 out += "\nResource List:\n"
@@ -48,13 +52,16 @@ struct BackupDescribeCommand: AsyncParsableCommand {
         }
         func map(_ values: [String: String]?) -> String {
             guard let values, !values.isEmpty else { return "<none>" }
-            return values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n              ")
+            return values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                separator: "\n              "
+            )
         }
-        let clusterScoped: String = switch spec.includeClusterResources {
-        case .some(true): "included"
-        case .some(false): "excluded"
-        case .none: "auto"
-        }
+        let clusterScoped: String =
+            switch spec.includeClusterResources {
+            case .some(true): "included"
+            case .some(false): "excluded"
+            case .none: "auto"
+            }
         var out = """
             Name:         \(backup.name)
             Namespace:    \(backup.metadata.namespace ?? "velero")

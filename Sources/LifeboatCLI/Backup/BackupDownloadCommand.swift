@@ -7,7 +7,10 @@ import VeleroAPI
 
 /// `lifeboat backup download NAME [-o FILE] [--force]`: the backup's tarball (`NAME-data.tar.gz`).
 struct BackupDownloadCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "download", abstract: "Download a backup's contents (tarball).")
+    static let configuration = CommandConfiguration(
+        commandName: "download",
+        abstract: "Download a backup's contents (tarball)."
+    )
 
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "The backup's name.") var name: String
@@ -23,7 +26,9 @@ struct BackupDownloadCommand: AsyncParsableCommand {
             let (_, store, _) = try await mode.locate(backup: name)
             let body = try await store.tarball(of: name)
             let temporary = path + ".lifeboat-\(UUID().uuidString.prefix(8)).tmp"
-            guard FileManager.default.createFile(atPath: temporary, contents: nil), let handle = FileHandle(forWritingAtPath: temporary) else {
+            guard FileManager.default.createFile(atPath: temporary, contents: nil),
+                let handle = FileHandle(forWritingAtPath: temporary)
+            else {
                 throw CLIError("cannot create \(temporary)")
             }
             var total = 0

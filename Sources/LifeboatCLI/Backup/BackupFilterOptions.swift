@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackupEngine
+import Foundation
 import Kubernetes
 import VeleroAPI
 
@@ -30,7 +31,9 @@ struct BackupFilterOptions: ParsableArguments {
 
     /// Comma-separated values flattened (`--include-namespaces a,b --include-namespaces c`).
     static func flatten(_ values: [String]) -> [String]? {
-        let all = values.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+        let all = values.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter {
+            !$0.isEmpty
+        }
         return all.isEmpty ? nil : all
     }
 
@@ -42,7 +45,9 @@ struct BackupFilterOptions: ParsableArguments {
 
     func orLabelSelectors() throws -> [LabelSelectorSpec]? {
         guard let orSelector, !orSelector.isEmpty else { return nil }
-        return try orSelector.components(separatedBy: " or ").map { try Self.parse($0.trimmingCharacters(in: .whitespaces), flag: "--or-selector") }
+        return try orSelector.components(separatedBy: " or ").map {
+            try Self.parse($0.trimmingCharacters(in: .whitespaces), flag: "--or-selector")
+        }
     }
 
     static func parse(_ text: String, flag: String) throws -> LabelSelectorSpec {
@@ -70,8 +75,6 @@ struct BackupFilterOptions: ParsableArguments {
     }
 }
 
-import Foundation
-
 /// `k=v,k2=v2` flags (`--labels`, `--annotations`, `--config`).
 enum KeyValueList {
     static func parse(_ values: [String], flag: String) throws -> [String: String]? {
@@ -81,7 +84,9 @@ enum KeyValueList {
             guard parts.count == 2, !parts[0].isEmpty else {
                 throw ValidationError("\(flag): \(String(item).debugDescription) is not key=value")
             }
-            result[String(parts[0]).trimmingCharacters(in: .whitespaces)] = String(parts[1]).trimmingCharacters(in: .whitespaces)
+            result[String(parts[0]).trimmingCharacters(in: .whitespaces)] = String(parts[1]).trimmingCharacters(
+                in: .whitespaces
+            )
         }
         return result.isEmpty ? nil : result
     }

@@ -5,7 +5,10 @@ import VeleroAPI
 
 /// `lifeboat backup get [NAME…]`: backups as the storage locations hold them.
 struct BackupGetCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "get", abstract: "List backups (read from the storage locations).")
+    static let configuration = CommandConfiguration(
+        commandName: "get",
+        abstract: "List backups (read from the storage locations)."
+    )
 
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Backup names (default: all).") var names: [String] = []
@@ -16,7 +19,11 @@ struct BackupGetCommand: AsyncParsableCommand {
         let backups: [Backup] = try await DirectMode.with(globals) { mode in
             var found: [Backup] = []
             let locations: [BackupStorageLocation]
-            if let storageLocation { locations = [try await mode.locations.get(storageLocation)] } else { locations = try await mode.locations.list() }
+            if let storageLocation {
+                locations = [try await mode.locations.get(storageLocation)]
+            } else {
+                locations = try await mode.locations.list()
+            }
             for location in locations {
                 let store = try await mode.locations.store(for: location)
                 let available = try await store.backupNames()
@@ -35,18 +42,28 @@ struct BackupGetCommand: AsyncParsableCommand {
         }
         switch output {
         case .json, .yaml:
-            print(backups.count == 1 && names.count == 1
-                ? (output == .json ? try Render.json(backups[0]) : try Render.yaml(backups[0]))
-                : try Render.list(backups, format: output))
+            print(
+                backups.count == 1 && names.count == 1
+                    ? (output == .json ? try Render.json(backups[0]) : try Render.yaml(backups[0]))
+                    : try Render.list(backups, format: output)
+            )
         case .table:
             let rows = backups.map { b in
                 [
                     b.name, b.status?.phase ?? "", "\(b.status?.errors ?? 0)", "\(b.status?.warnings ?? 0)",
-                    b.status?.startTimestamp ?? "<nil>", Self.expires(b.status?.expiration), b.spec.storageLocation ?? "",
+                    b.status?.startTimestamp ?? "<nil>", Self.expires(b.status?.expiration),
+                    b.spec.storageLocation ?? "",
                     b.spec.labelSelector.map(Self.describe) ?? "<none>",
                 ]
             }
-            print(Table.render(header: ["NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED", "EXPIRES", "STORAGE LOCATION", "SELECTOR"], rows: rows))
+            print(
+                Table.render(
+                    header: [
+                        "NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED", "EXPIRES", "STORAGE LOCATION", "SELECTOR",
+                    ],
+                    rows: rows
+                )
+            )
         }
     }
 

@@ -7,31 +7,44 @@ import VeleroAPI
 /// `lifeboat backup-location create|get|set|delete`: BackupStorageLocation CRs in the install namespace.
 struct BackupLocationCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "backup-location", abstract: "Work with backup storage locations.",
-        subcommands: [Create.self, Get.self, Set.self, Delete.self])
+        commandName: "backup-location",
+        abstract: "Work with backup storage locations.",
+        subcommands: [Create.self, Get.self, Set.self, Delete.self]
+    )
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a backup storage location.")
+        static let configuration = CommandConfiguration(
+            commandName: "create",
+            abstract: "Create a backup storage location."
+        )
         @OptionGroup var globals: GlobalOptions
         @Argument(help: "The location's name.") var name: String
         @Option(name: .long, help: "aws (any S3-compatible store) or filesystem.") var provider: String
         @Option(name: .long, help: "The bucket (filesystem: an absolute folder).") var bucket: String
         @Option(name: .long, help: "A prefix inside the bucket.") var prefix: String?
-        @Option(name: .long, help: "Provider config: region=…,s3Url=…,s3ForcePathStyle=true,…") var config: [String] = []
+        @Option(name: .long, help: "Provider config: region=…,s3Url=…,s3ForcePathStyle=true,…") var config: [String] =
+            []
         @Option(name: .long, help: "The credential Secret key: secret=key.") var credential: String?
         @Flag(name: .long, help: "Make this the default location.") var `default` = false
         @Option(name: .long, help: "ReadWrite (default) or ReadOnly.") var accessMode: String = "ReadWrite"
         @Option(name: .long, help: "Labels (k=v,…).") var labels: [String] = []
 
         func validate() throws {
-            guard KubeNames.isDNSSubdomain(name) else { throw ValidationError("location name \(name.debugDescription) is invalid") }
+            guard KubeNames.isDNSSubdomain(name) else {
+                throw ValidationError("location name \(name.debugDescription) is invalid")
+            }
             guard ["aws", "velero.io/aws", "filesystem"].contains(provider) else {
-                throw ValidationError("--provider \(provider.debugDescription) is not supported: use aws (any S3-compatible store) or filesystem")
+                throw ValidationError(
+                    "--provider \(provider.debugDescription) is not supported: use aws (any S3-compatible store) or filesystem"
+                )
             }
         }
 
         func run() async throws {
-            var spec = BackupStorageLocation.Spec(provider: provider, objectStorage: .init(bucket: bucket, prefix: prefix))
+            var spec = BackupStorageLocation.Spec(
+                provider: provider,
+                objectStorage: .init(bucket: bucket, prefix: prefix)
+            )
             spec.config = try KeyValueList.parse(config, flag: "--config")
             spec.accessMode = accessMode
             spec.default = `default` ? true : nil
@@ -55,7 +68,9 @@ struct BackupLocationCommand: AsyncParsableCommand {
                 } catch let error as KubeError where error.code == .alreadyExists {
                     throw CLIError("backup storage location \(name) already exists in namespace \(mode.namespace)")
                 } catch let error as KubeError where error.code == .notFound {
-                    throw CLIError("the velero.io CRDs are not installed (run `lifeboat install --crds-only`): \(error)")
+                    throw CLIError(
+                        "the velero.io CRDs are not installed (run `lifeboat install --crds-only`): \(error)"
+                    )
                 }
             }
             print("Backup storage location \"\(name)\" configured successfully.")
@@ -79,17 +94,28 @@ struct BackupLocationCommand: AsyncParsableCommand {
                     [
                         l.metadata.name ?? "", l.spec.provider,
                         l.spec.objectStorage.bucket + (l.spec.objectStorage.prefix.map { "/" + $0 } ?? ""),
-                        l.status?.phase ?? "Unknown", l.status?.lastValidationTime ?? "<none>", l.spec.accessMode ?? "ReadWrite",
+                        l.status?.phase ?? "Unknown", l.status?.lastValidationTime ?? "<none>",
+                        l.spec.accessMode ?? "ReadWrite",
                         l.spec.default == true ? "true" : "",
                     ]
                 }
-                print(Table.render(header: ["NAME", "PROVIDER", "BUCKET/PREFIX", "PHASE", "LAST VALIDATED", "ACCESS MODE", "DEFAULT"], rows: rows))
+                print(
+                    Table.render(
+                        header: [
+                            "NAME", "PROVIDER", "BUCKET/PREFIX", "PHASE", "LAST VALIDATED", "ACCESS MODE", "DEFAULT",
+                        ],
+                        rows: rows
+                    )
+                )
             }
         }
     }
 
     struct Set: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "set", abstract: "Change a backup storage location.")
+        static let configuration = CommandConfiguration(
+            commandName: "set",
+            abstract: "Change a backup storage location."
+        )
         @OptionGroup var globals: GlobalOptions
         @Argument(help: "The location's name.") var name: String
         @Flag(name: .long, help: "Make this the default location.") var `default` = false
@@ -114,7 +140,10 @@ struct BackupLocationCommand: AsyncParsableCommand {
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a backup storage location (its backups stay in the store).")
+        static let configuration = CommandConfiguration(
+            commandName: "delete",
+            abstract: "Delete a backup storage location (its backups stay in the store)."
+        )
         @OptionGroup var globals: GlobalOptions
         @Argument(help: "The location's name.") var name: String
         @Flag(name: .long, help: "Delete without asking.") var confirm = false
@@ -130,7 +159,9 @@ struct BackupLocationCommand: AsyncParsableCommand {
                 do {
                     _ = try await mode.client.delete(StorageLocations.resource, namespace: mode.namespace, name: name)
                 } catch let error as KubeError where error.code == .notFound {
-                    throw CLIError("backup storage location \(name.debugDescription) not found in namespace \(mode.namespace)")
+                    throw CLIError(
+                        "backup storage location \(name.debugDescription) not found in namespace \(mode.namespace)"
+                    )
                 }
             }
             print("Backup storage location \"\(name)\" deleted.")
@@ -139,7 +170,8 @@ struct BackupLocationCommand: AsyncParsableCommand {
 
     /// Unsets `default` on every other location (only one default, like Velero).
     static func clearDefault(_ mode: DirectMode, except name: String) async throws {
-        for var other in try await mode.locations.list() where other.spec.default == true && other.metadata.name != name {
+        for var other in try await mode.locations.list() where other.spec.default == true && other.metadata.name != name
+        {
             other.spec.default = false
             try await update(mode, other)
         }
@@ -147,7 +179,11 @@ struct BackupLocationCommand: AsyncParsableCommand {
 
     static func update(_ mode: DirectMode, _ location: BackupStorageLocation) async throws {
         guard var desired = KubeObject(try JSONValue(encoding: location)) else { return }
-        let live = try await mode.client.get(StorageLocations.resource, namespace: mode.namespace, name: location.metadata.name ?? "")
+        let live = try await mode.client.get(
+            StorageLocations.resource,
+            namespace: mode.namespace,
+            name: location.metadata.name ?? ""
+        )
         desired.resourceVersion = live.resourceVersion
         desired.status = live.status
         _ = try await mode.client.update(StorageLocations.resource, namespace: mode.namespace, desired)

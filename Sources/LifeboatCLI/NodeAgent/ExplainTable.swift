@@ -24,7 +24,8 @@ enum ExplainTable {
                     row.admitted.isEmpty ? "<none>" : row.admitted.joined(separator: ","),
                     row.nodeAffinity.map(describe) ?? "-",
                 ]
-            })
+            }
+        )
         out += "\nPOD RESOURCES: "
         if let res = r.podResources {
             out += "requests \(list(res.requests)); limits \(list(res.limits))\n"
@@ -38,14 +39,19 @@ enum ExplainTable {
             e.storageClasses.compactMap { $0 }.map { source in
                 let s = r.backupPVCSettings(forSourceStorageClass: source)
                 return [
-                    source, s.storageClass, s.readOnly ? "ReadOnlyMany" : "ReadWriteOnce", s.spcNoRelabeling ? "yes" : "no",
-                    s.annotations.isEmpty ? "-" : s.annotations.keys.sorted().map { "\($0)=\(s.annotations[$0] ?? "")" }.joined(separator: ","),
+                    source, s.storageClass, s.readOnly ? "ReadOnlyMany" : "ReadWriteOnce",
+                    s.spcNoRelabeling ? "yes" : "no",
+                    s.annotations.isEmpty
+                        ? "-"
+                        : s.annotations.keys.sorted().map { "\($0)=\(s.annotations[$0] ?? "")" }.joined(separator: ","),
                 ]
-            })
+            }
+        )
         out += "\nRESTORE PVC: ignoreDelayBinding=\(r.ignoreDelayBinding)\n"
         out += "PRIVILEGED FS-BACKUP: \(r.privilegedFsBackup)\n"
         if let c = r.cachePVC {
-            out += "CACHE PVC: storage class \(c.storageClass), threshold \(c.residentThresholdInMB) MiB (from \(c.thresholdSource))\n"
+            out +=
+                "CACHE PVC: storage class \(c.storageClass), threshold \(c.residentThresholdInMB) MiB (from \(c.thresholdSource))\n"
         } else {
             out += "CACHE PVC: none\n"
         }
@@ -59,8 +65,11 @@ enum ExplainTable {
 
     static func describe(_ affinity: NodeAffinity) -> String {
         affinity.terms.map { term in
-            term.map { r in r.values.isEmpty ? "\(r.key) \(r.operator)" : "\(r.key) \(r.operator) [\(r.values.joined(separator: ","))]" }
-                .joined(separator: "; ")
+            term.map { r in
+                r.values.isEmpty
+                    ? "\(r.key) \(r.operator)" : "\(r.key) \(r.operator) [\(r.values.joined(separator: ","))]"
+            }
+            .joined(separator: "; ")
         }.joined(separator: " OR ")
     }
 

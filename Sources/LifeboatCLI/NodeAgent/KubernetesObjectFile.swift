@@ -20,7 +20,8 @@ enum KubernetesObjectFile {
         for doc in documents {
             if case .array(let items) = doc {
                 result += items
-            } else if let kind = doc["kind"]?.stringValue, kind.hasSuffix("List"), let items = doc["items"]?.arrayValue {
+            } else if let kind = doc["kind"]?.stringValue, kind.hasSuffix("List"), let items = doc["items"]?.arrayValue
+            {
                 result += items
             } else if !doc.isNull {
                 result.append(doc)

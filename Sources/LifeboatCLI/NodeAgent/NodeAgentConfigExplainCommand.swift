@@ -67,7 +67,9 @@ struct NodeAgentConfigExplainCommand: AsyncParsableCommand {
         if let configFile { loaded = try Self.loadConfig(path: configFile) }
         if let nodesFile { cluster.nodes = try Self.nodes(from: KubernetesObjectFile.objects(path: nodesFile)) }
         if let storageClassesFile {
-            cluster.storageClasses = Self.storageClasses(from: try KubernetesObjectFile.objects(path: storageClassesFile))
+            cluster.storageClasses = Self.storageClasses(
+                from: try KubernetesObjectFile.objects(path: storageClassesFile)
+            )
         }
         if configMap != nil || fromCluster {
             let fromFiles = cluster
@@ -85,7 +87,8 @@ struct NodeAgentConfigExplainCommand: AsyncParsableCommand {
                     facts.nodes = try Self.nodes(from: try await client.list(Self.nodesResource).items.map(\.value))
                     if facts.storageClasses == nil {
                         facts.storageClasses = Self.storageClasses(
-                            from: try await client.list(Self.storageClassesResource).items.map(\.value))
+                            from: try await client.list(Self.storageClassesResource).items.map(\.value)
+                        )
                     }
                     facts.priorityClasses = try await client.list(Self.priorityClassesResource).items.compactMap(\.name)
                 }
@@ -99,8 +102,16 @@ struct NodeAgentConfigExplainCommand: AsyncParsableCommand {
     }
 
     static let nodesResource = GroupVersionResource(group: "", version: "v1", resource: "nodes")
-    static let storageClassesResource = GroupVersionResource(group: "storage.k8s.io", version: "v1", resource: "storageclasses")
-    static let priorityClassesResource = GroupVersionResource(group: "scheduling.k8s.io", version: "v1", resource: "priorityclasses")
+    static let storageClassesResource = GroupVersionResource(
+        group: "storage.k8s.io",
+        version: "v1",
+        resource: "storageclasses"
+    )
+    static let priorityClassesResource = GroupVersionResource(
+        group: "scheduling.k8s.io",
+        version: "v1",
+        resource: "priorityclasses"
+    )
 
     /// The configuration from a file: a ConfigMap object (JSON or YAML) or the configuration JSON itself.
     static func loadConfig(path: String) throws -> (config: NodeAgentConfig, warnings: [String]) {
@@ -134,8 +145,10 @@ struct NodeAgentConfigExplainCommand: AsyncParsableCommand {
         objects.filter { ($0["kind"]?.stringValue ?? "StorageClass") == "StorageClass" }.compactMap { sc in
             guard let name = sc["metadata"]?["name"]?.stringValue else { return nil }
             return ClusterFacts.StorageClass(
-                name: name, reclaimPolicy: sc["reclaimPolicy"]?.stringValue ?? "",
-                volumeBindingMode: sc["volumeBindingMode"]?.stringValue ?? "")
+                name: name,
+                reclaimPolicy: sc["reclaimPolicy"]?.stringValue ?? "",
+                volumeBindingMode: sc["volumeBindingMode"]?.stringValue ?? ""
+            )
         }
     }
 }

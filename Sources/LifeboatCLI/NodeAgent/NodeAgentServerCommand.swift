@@ -30,22 +30,30 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("node-agent-configmap"), help: "The node-agent ConfigMap in the install namespace.")
     var configMap: String?
 
-    @Option(name: .customLong("host-pods"), help: "Where this node agent sees the kubelet pods directory; pod volumes are searched there.")
+    @Option(
+        name: .customLong("host-pods"),
+        help: "Where this node agent sees the kubelet pods directory; pod volumes are searched there."
+    )
     var hostPods: String = "/host_pods"
 
     @Option(
         name: .customLong("backup-repository-configmap"),
-        help: "Velero's backup-repository ConfigMap in the install namespace (its kopia cacheLimitMB sizes restore cache PVCs).")
+        help:
+            "Velero's backup-repository ConfigMap in the install namespace (its kopia cacheLimitMB sizes restore cache PVCs)."
+    )
     var backupRepositoryConfigMap: String?
 
     @Option(
         name: .customLong("resource-timeout"),
-        help: "How long file-system backup and restore pods wait for resources (Go duration; passed to the hosting pods).")
+        help:
+            "How long file-system backup and restore pods wait for resources (Go duration; passed to the hosting pods)."
+    )
     var resourceTimeout: String = "10m"
 
     @Option(
         name: .customLong("data-mover-prepare-timeout"),
-        help: "How long a load may stay Accepted before it fails (Go duration, e.g. 30m, 1h, 90s).")
+        help: "How long a load may stay Accepted before it fails (Go duration, e.g. 30m, 1h, 90s)."
+    )
     var prepareTimeout: String = "30m"
 
     @Flag(
@@ -53,12 +61,14 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
         help: """
             Accept a data-movement load only while this node has a free data-path slot, and pin its pod here \
             (Lifeboat; Velero leaves placement to the scheduler).
-            """)
+            """
+    )
     var capacityAwarePlacement = false
 
     @Option(
         name: .customLong("accept-stagger"),
-        help: "Per-rank delay of the acceptance race (Go duration; 0 = every node agent tries at once, as Velero).")
+        help: "Per-rank delay of the acceptance race (Go duration; 0 = every node agent tries at once, as Velero)."
+    )
     var acceptStagger: String = "0s"
 
     @Option(name: .customLong("simulated-duration"), help: "Duration of the simulated data path (Go duration).")
@@ -75,7 +85,9 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
     func validate() throws {
         guard node != nil else { throw ValidationError("give --node-name (or set NODE_NAME)") }
         guard GoDuration.parse(prepareTimeout) != nil else {
-            throw ValidationError("--data-mover-prepare-timeout \"\(prepareTimeout)\" is not a duration such as 30m or 1h30m")
+            throw ValidationError(
+                "--data-mover-prepare-timeout \"\(prepareTimeout)\" is not a duration such as 30m or 1h30m"
+            )
         }
         guard let timeout = GoDuration.parse(resourceTimeout), timeout > .zero else {
             throw ValidationError("--resource-timeout \"\(resourceTimeout)\" is not a positive duration such as 10m")
@@ -86,7 +98,9 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
         guard GoDuration.parse(simulatedDuration) != nil else {
             throw ValidationError("--simulated-duration \"\(simulatedDuration)\" is not a duration such as 2s or 1m")
         }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is unknown") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level \(logLevel) is unknown")
+        }
     }
 
     func run() async throws {
@@ -95,11 +109,17 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
         let node = self.node ?? ""
         let namespace = globals.installNamespace
         let configuration = NodeAgentController.Configuration(
-            nodeName: node, namespace: namespace, prepareTimeout: GoDuration.parse(prepareTimeout) ?? .seconds(1800),
-            hostPods: hostPods, capacityAwarePlacement: capacityAwarePlacement,
+            nodeName: node,
+            namespace: namespace,
+            prepareTimeout: GoDuration.parse(prepareTimeout) ?? .seconds(1800),
+            hostPods: hostPods,
+            capacityAwarePlacement: capacityAwarePlacement,
             acceptStagger: GoDuration.parse(acceptStagger) ?? .zero,
-            resourceTimeout: GoDuration.format(GoDuration.parse(resourceTimeout) ?? .seconds(600)))
-        let dataPath = SimulatedDataPath(configuration: .init(defaultDuration: GoDuration.parse(simulatedDuration) ?? .seconds(1)))
+            resourceTimeout: GoDuration.format(GoDuration.parse(resourceTimeout) ?? .seconds(600))
+        )
+        let dataPath = SimulatedDataPath(
+            configuration: .init(defaultDuration: GoDuration.parse(simulatedDuration) ?? .seconds(1))
+        )
         let configMap = self.configMap
         let repositoryConfigMap = backupRepositoryConfigMap
         let log = logger
@@ -108,19 +128,32 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
             var configuration = configuration
             if let repositoryConfigMap {
                 configuration.cacheLimitBytes = await Self.cacheLimit(
-                    client: client, namespace: namespace, configMap: repositoryConfigMap, logger: log)
+                    client: client,
+                    namespace: namespace,
+                    configMap: repositoryConfigMap,
+                    logger: log
+                )
             }
             let controller = try await Self.controller(
-                client: client, configMap: configMap, configuration: configuration, dataPath: dataPath, logger: log)
+                client: client,
+                configMap: configMap,
+                configuration: configuration,
+                dataPath: dataPath,
+                logger: log
+            )
             let group = ServiceGroup(
-                configuration: .init(services: [controller], gracefulShutdownSignals: [.sigterm, .sigint], logger: log))
+                configuration: .init(services: [controller], gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
+            )
             try await group.run()
         }
     }
 
     /// Reads the configuration and the cluster facts once, like Velero's node-agent server at start.
     static func controller(
-        client: KubeClient, configMap: String?, configuration: NodeAgentController.Configuration, dataPath: any DataPath,
+        client: KubeClient,
+        configMap: String?,
+        configuration: NodeAgentController.Configuration,
+        dataPath: any DataPath,
         logger: Logger
     ) async throws -> NodeAgentController {
         let namespace = configuration.namespace
@@ -141,8 +174,14 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
         let resolved = (loaded?.config ?? NodeAgentConfig()).resolve(in: facts)
         for warning in resolved.warnings { logger.warning("\(warning)") }
         return NodeAgentController(
-            client: client, config: resolved, template: try await template(client: client, namespace: namespace),
-            nodes: nodes, dataPath: dataPath, configuration: configuration, logger: logger)
+            client: client,
+            config: resolved,
+            template: try await template(client: client, namespace: namespace),
+            nodes: nodes,
+            dataPath: dataPath,
+            configuration: configuration,
+            logger: logger
+        )
     }
 
     /// The repository cache limit from the backup-repository ConfigMap, read once at start; the default
@@ -154,7 +193,9 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
             if let warning { logger.warning("\(warning)") }
             return bytes
         } catch {
-            logger.warning("Failed to get backup repository configs from ConfigMap \(configMap): \(error); using the default cache limit")
+            logger.warning(
+                "Failed to get backup repository configs from ConfigMap \(configMap): \(error); using the default cache limit"
+            )
             return ExposerBuilder.defaultCacheLimitBytes
         }
     }

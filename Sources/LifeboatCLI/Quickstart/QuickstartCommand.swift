@@ -14,7 +14,9 @@ import VeleroAPI
 /// application, previews and runs the restore, and verifies every object is back. Nothing outside the process and the temporary folder is touched.
 struct QuickstartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "quickstart", abstract: "Run the main job on an embedded sandbox cluster with a sample application.")
+        commandName: "quickstart",
+        abstract: "Run the main job on an embedded sandbox cluster with a sample application."
+    )
 
     @Option(name: .long, help: "Folder for the sandbox data and the backup location (default: a new temporary folder).")
     var workDir: String?
@@ -23,7 +25,9 @@ struct QuickstartCommand: AsyncParsableCommand {
     var keep = false
 
     func run() async throws {
-        let root = URL(fileURLWithPath: workDir ?? NSTemporaryDirectory() + "lifeboat-quickstart-\(UUID().uuidString.prefix(8))")
+        let root = URL(
+            fileURLWithPath: workDir ?? NSTemporaryDirectory() + "lifeboat-quickstart-\(UUID().uuidString.prefix(8))"
+        )
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { if !keep { try? FileManager.default.removeItem(at: root) } }
         var logger = Logger(label: "lifeboat.quickstart") { StreamLogHandler.standardError(label: $0) }
@@ -51,9 +55,14 @@ struct QuickstartSteps {
         step(1, "Starting an embedded sandbox cluster with the demo application")
         let sandbox = try await Sandbox.start(
             SandboxConfiguration(
-                port: 0, dataDirectory: root.appendingPathComponent("sandbox"), nodes: 3, seed: .demo,
-                customResources: .velero),
-            logger: logger)
+                port: 0,
+                dataDirectory: root.appendingPathComponent("sandbox"),
+                nodes: 3,
+                seed: .demo,
+                customResources: .velero
+            ),
+            logger: logger
+        )
         do {
             let kubeconfigPath = root.appendingPathComponent("kubeconfig").path
             try sandbox.writeKubeconfig(to: kubeconfigPath)
@@ -75,7 +84,10 @@ struct QuickstartSteps {
 
         step(2, "The demo application (namespace demo), as Lifeboat's client sees it")
         let inventory = try await Inventory.take(client: client, namespace: "demo")
-        print(Table.render(header: ["KIND", "NAME"], rows: inventory.map { [$0.kind, $0.name] }).split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+        print(
+            Table.render(header: ["KIND", "NAME"], rows: inventory.map { [$0.kind, $0.name] }).split(separator: "\n")
+                .map { "    " + $0 }.joined(separator: "\n")
+        )
 
         step(3, "Creating namespace velero and a local-folder backup storage location")
         _ = try? await client.create(.namespaces, KubeObject(apiVersion: "v1", kind: "Namespace", name: "velero"))
@@ -89,16 +101,27 @@ struct QuickstartSteps {
 
         step(4, "Backing up namespace demo")
         let locations = StorageLocations(
-            client: client, namespace: "velero", factory: ObjectStoreFactory(environment: [:]), logger: logger)
+            client: client,
+            namespace: "velero",
+            factory: ObjectStoreFactory(environment: [:]),
+            logger: logger
+        )
         let (_, store) = try await locations.writableStore(nil)
         var backupSpec = BackupSpec()
         backupSpec.includedNamespaces = ["demo"]
         backupSpec.storageLocation = "default"
-        let runner = BackupRunner(client: client, store: store, configuration: .init(namespace: "velero"), logger: logger)
+        let runner = BackupRunner(
+            client: client,
+            store: store,
+            configuration: .init(namespace: "velero"),
+            logger: logger
+        )
         let started = ContinuousClock.now
         let backup = try await runner.run(Backup(metadata: ObjectMeta(name: "demo-backup"), spec: backupSpec))
         let elapsed = ContinuousClock.now - started
-        print("    backup demo-backup: \(backup.status?.phase ?? "?"), \(backup.status?.progress?.itemsBackedUp ?? 0) items in \(elapsed.formatted(.units(allowed: [.milliseconds])))")
+        print(
+            "    backup demo-backup: \(backup.status?.phase ?? "?"), \(backup.status?.progress?.itemsBackedUp ?? 0) items in \(elapsed.formatted(.units(allowed: [.milliseconds])))"
+        )
 
         step(5, "lifeboat backup describe demo-backup --details")
         var text = BackupDescribeCommand.describe(backup, location: "default")
@@ -106,7 +129,9 @@ struct QuickstartSteps {
             let list = try JSONValue(parsing: bytes).objectValue
         {
             text += "\nResource List:\n"
-            for (kind, items) in list { text += "  \(kind):\n" + (items.arrayValue ?? []).map { "    - \($0.stringValue ?? "")\n" }.joined() }
+            for (kind, items) in list {
+                text += "  \(kind):\n" + (items.arrayValue ?? []).map { "    - \($0.stringValue ?? "")\n" }.joined()
+            }
         }
         print(text.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n"))
 
@@ -123,20 +148,42 @@ struct QuickstartSteps {
             guard clock.now < deadline else { throw CLIError("quickstart: namespace demo was not deleted within 60s") }
             try await Task.sleep(for: .milliseconds(100))
         }
-        print("    namespace demo is gone (\(try await Inventory.take(client: client, namespace: "demo").count) objects left)")
+        print(
+            "    namespace demo is gone (\(try await Inventory.take(client: client, namespace: "demo").count) objects left)"
+        )
 
         step(7, "Previewing the restore (lifeboat restore create --from-backup demo-backup --dry-run)")
         let restoreRunner = { (dryRun: Bool) in
-            RestoreRunner(client: client, store: store, configuration: .init(namespace: "velero", parallelism: 16, dryRun: dryRun), logger: logger)
+            RestoreRunner(
+                client: client,
+                store: store,
+                configuration: .init(namespace: "velero", parallelism: 16, dryRun: dryRun),
+                logger: logger
+            )
         }
-        let preview = try await restoreRunner(true).run(Restore(metadata: ObjectMeta(name: "demo-restore"), spec: RestoreSpec(backupName: "demo-backup")))
-        print(RestoreReportText.render(preview.report, results: preview.results, verbose: true).split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n"))
+        let preview = try await restoreRunner(true).run(
+            Restore(metadata: ObjectMeta(name: "demo-restore"), spec: RestoreSpec(backupName: "demo-backup"))
+        )
+        print(
+            RestoreReportText.render(preview.report, results: preview.results, verbose: true).split(
+                separator: "\n",
+                omittingEmptySubsequences: false
+            ).map { "    " + $0 }.joined(separator: "\n")
+        )
 
         step(8, "Restoring (lifeboat restore create demo-restore --from-backup demo-backup)")
         let restoreStart = ContinuousClock.now
-        let outcome = try await restoreRunner(false).run(Restore(metadata: ObjectMeta(name: "demo-restore"), spec: RestoreSpec(backupName: "demo-backup")))
-        print("    restore demo-restore: \(outcome.restore.status?.phase ?? "?") in \((ContinuousClock.now - restoreStart).formatted(.units(allowed: [.milliseconds])))")
-        print("    " + RestoreReportText.render(outcome.report, results: outcome.results, verbose: false).replacingOccurrences(of: "\n", with: "\n    "))
+        let outcome = try await restoreRunner(false).run(
+            Restore(metadata: ObjectMeta(name: "demo-restore"), spec: RestoreSpec(backupName: "demo-backup"))
+        )
+        print(
+            "    restore demo-restore: \(outcome.restore.status?.phase ?? "?") in \((ContinuousClock.now - restoreStart).formatted(.units(allowed: [.milliseconds])))"
+        )
+        print(
+            "    "
+                + RestoreReportText.render(outcome.report, results: outcome.results, verbose: false)
+                .replacingOccurrences(of: "\n", with: "\n    ")
+        )
 
         step(9, "Verifying every object is back (server-set fields ignored)")
         let after = try await Snapshot.take(client: client, namespace: "demo")
@@ -145,8 +192,12 @@ struct QuickstartSteps {
         print("    \(before.objects.count) objects checked, \(differences.count) differences")
 
         print("\nSummary")
-        print("    backup   demo-backup   \(backup.status?.phase ?? "?")   \(backup.status?.progress?.itemsBackedUp ?? 0) items   \(elapsed.formatted(.units(allowed: [.milliseconds])))")
-        print("    restore  demo-restore  \(outcome.restore.status?.phase ?? "?")   \(outcome.report.totals["create"] ?? 0) created")
+        print(
+            "    backup   demo-backup   \(backup.status?.phase ?? "?")   \(backup.status?.progress?.itemsBackedUp ?? 0) items   \(elapsed.formatted(.units(allowed: [.milliseconds])))"
+        )
+        print(
+            "    restore  demo-restore  \(outcome.restore.status?.phase ?? "?")   \(outcome.report.totals["create"] ?? 0) created"
+        )
         print("    verify   \(differences.isEmpty ? "every object is back" : "\(differences.count) differences")")
         guard differences.isEmpty, outcome.restore.status?.phase == "Completed" else {
             throw CLIError("quickstart: the restored application differs from the backed-up one")
@@ -168,7 +219,8 @@ struct Snapshot {
     static func take(client: KubeClient, namespace: String) async throws -> Snapshot {
         var objects: [String: JSONValue] = [:]
         let discovery = try await client.discovery()
-        for resource in discovery.preferredResources where resource.namespaced && !resource.name.contains("/")
+        for resource in discovery.preferredResources
+        where resource.namespaced && !resource.name.contains("/")
             && resource.verbs.contains("list") && resource.name != "events"
         {
             for try await object in client.listObjects(resource.gvr, namespace: namespace) {
@@ -189,7 +241,9 @@ struct Snapshot {
                 metadata["labels"] = labels.isEmpty ? nil : .object(labels)
             }
             if case .object(var annotations)? = metadata["annotations"] {
-                for key in annotations.keys where key.hasPrefix("pv.kubernetes.io/") || key.hasPrefix("volume.") { annotations[key] = nil }
+                for key in annotations.keys where key.hasPrefix("pv.kubernetes.io/") || key.hasPrefix("volume.") {
+                    annotations[key] = nil
+                }
                 metadata["annotations"] = annotations.isEmpty ? nil : .object(annotations)
             }
             value["metadata"] = .object(metadata)
@@ -232,7 +286,8 @@ struct Inventory {
     static func take(client: KubeClient, namespace: String) async throws -> [Entry] {
         var entries: [Entry] = []
         let discovery = try await client.discovery()
-        for resource in discovery.preferredResources where resource.namespaced && !resource.name.contains("/")
+        for resource in discovery.preferredResources
+        where resource.namespaced && !resource.name.contains("/")
             && resource.verbs.contains("list") && resource.name != "events"
         {
             for try await object in client.listObjects(resource.gvr, namespace: namespace) {

@@ -4,7 +4,9 @@ import VolumeRepository
 /// Prints progress (bytes/s, ETA) once a second while an operation runs, on a TTY only.
 enum ProgressPrinter {
     static func run<T: Sendable>(
-        progress: BackupProgress, scan: (paths: [String], excludes: [String])?, _ body: @escaping @Sendable () async throws -> T
+        progress: BackupProgress,
+        scan: (paths: [String], excludes: [String])?,
+        _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         guard isatty(STDOUT_FILENO) == 1 else { return try await body() }
         let start = ContinuousClock.now
@@ -21,9 +23,13 @@ enum ProgressPrinter {
                     try await Task.sleep(for: .seconds(1))
                     let c = progress.counts
                     let elapsed = ContinuousClock.now - start
-                    let secs = max(0.001, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                    let secs = max(
+                        0.001,
+                        Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                    )
                     let rate = Double(c.bytes) / secs
-                    var line = "[\(ByteFormat.duration(secs))] \(c.files) files \(ByteFormat.string(c.bytes)), \(ByteFormat.string(UInt64(rate)))/s"
+                    var line =
+                        "[\(ByteFormat.duration(secs))] \(c.files) files \(ByteFormat.string(c.bytes)), \(ByteFormat.string(UInt64(rate)))/s"
                     if c.totalBytes > 0 {
                         let pct = min(100, Double(c.bytes) * 100 / Double(c.totalBytes))
                         line += String(format: " %.1f%%", pct)

@@ -6,7 +6,8 @@ import VolumeRepository
 struct RepoBackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
-        abstract: "Back up files and directories into a new snapshot (exit 3 when some items could not be read).")
+        abstract: "Back up files and directories into a new snapshot (exit 3 when some items could not be read)."
+    )
 
     @OptionGroup var options: RepoOptions
     @Option(name: .long, help: "Tag for the snapshot (repeatable).") var tag: [String] = []
@@ -23,11 +24,21 @@ struct RepoBackupCommand: AsyncParsableCommand {
 
     func run() async throws {
         var configuration = try CompressionMode.configuration(compression)
-        configuration.parallelism = try Self.readConcurrency(readConcurrency, environment: ProcessInfo.processInfo.environment)
+        configuration.parallelism = try Self.readConcurrency(
+            readConcurrency,
+            environment: ProcessInfo.processInfo.environment
+        )
         let repo = try await options.openRepository(configuration: configuration)
         let progress = BackupProgress()
         let backupOptions = BackupOptions(
-            paths: paths, tags: tag, hostname: host, excludes: exclude, parent: parent, force: force, progress: progress)
+            paths: paths,
+            tags: tag,
+            hostname: host,
+            excludes: exclude,
+            parent: parent,
+            force: force,
+            progress: progress
+        )
         let summary: BackupSummary
         do {
             summary = try await ProgressPrinter.run(progress: progress, scan: (paths, exclude)) {
@@ -40,8 +51,10 @@ struct RepoBackupCommand: AsyncParsableCommand {
         if json {
             let obj: [String: Any] = [
                 "message_type": "summary", "files_new": summary.filesNew, "files_changed": summary.filesChanged,
-                "files_unmodified": summary.filesUnmodified, "dirs_new": summary.dirsNew, "dirs_changed": summary.dirsChanged,
-                "dirs_unmodified": summary.dirsUnmodified, "data_blobs": summary.dataBlobs, "tree_blobs": summary.treeBlobs,
+                "files_unmodified": summary.filesUnmodified, "dirs_new": summary.dirsNew,
+                "dirs_changed": summary.dirsChanged,
+                "dirs_unmodified": summary.dirsUnmodified, "data_blobs": summary.dataBlobs,
+                "tree_blobs": summary.treeBlobs,
                 "data_added": summary.dataAdded, "data_added_packed": summary.dataAddedPacked,
                 "total_files_processed": summary.totalFiles, "total_bytes_processed": summary.totalBytes,
                 "total_duration": summary.seconds, "snapshot_id": summary.snapshotID.hex,
@@ -51,11 +64,29 @@ struct RepoBackupCommand: AsyncParsableCommand {
         } else {
             if let parent = summary.parentID { print("using parent snapshot \(parent.short)") }
             print("")
-            print(String(format: "Files:       %5d new, %5d changed, %5d unmodified", summary.filesNew, summary.filesChanged, summary.filesUnmodified))
-            print(String(format: "Dirs:        %5d new, %5d changed, %5d unmodified", summary.dirsNew, summary.dirsChanged, summary.dirsUnmodified))
-            print("Added to the repository: \(ByteFormat.string(summary.dataAdded)) (\(ByteFormat.string(summary.dataAddedPacked)) stored)")
+            print(
+                String(
+                    format: "Files:       %5d new, %5d changed, %5d unmodified",
+                    summary.filesNew,
+                    summary.filesChanged,
+                    summary.filesUnmodified
+                )
+            )
+            print(
+                String(
+                    format: "Dirs:        %5d new, %5d changed, %5d unmodified",
+                    summary.dirsNew,
+                    summary.dirsChanged,
+                    summary.dirsUnmodified
+                )
+            )
+            print(
+                "Added to the repository: \(ByteFormat.string(summary.dataAdded)) (\(ByteFormat.string(summary.dataAddedPacked)) stored)"
+            )
             print("")
-            print("processed \(summary.totalFiles) files, \(ByteFormat.string(summary.totalBytes)) in \(ByteFormat.duration(summary.seconds))")
+            print(
+                "processed \(summary.totalFiles) files, \(ByteFormat.string(summary.totalBytes)) in \(ByteFormat.duration(summary.seconds))"
+            )
             print("snapshot \(summary.snapshotID.short) saved")
         }
         if !summary.isComplete {

@@ -40,7 +40,10 @@ struct RepoCheckCommand: AsyncParsableCommand {
 
 /// `lifeboat repo forget --keep-…`.
 struct RepoForgetCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "forget", abstract: "Remove snapshots by policy (then run prune).")
+    static let configuration = CommandConfiguration(
+        commandName: "forget",
+        abstract: "Remove snapshots by policy (then run prune)."
+    )
 
     @OptionGroup var options: RepoOptions
     @Option(name: .customLong("keep-last")) var keepLast = 0
@@ -57,14 +60,24 @@ struct RepoForgetCommand: AsyncParsableCommand {
     func run() async throws {
         let repo = try await options.openRepository()
         let policy = ForgetPolicy(
-            last: keepLast, hourly: keepHourly, daily: keepDaily, weekly: keepWeekly, monthly: keepMonthly, yearly: keepYearly,
-            tags: keepTag)
+            last: keepLast,
+            hourly: keepHourly,
+            daily: keepDaily,
+            weekly: keepWeekly,
+            monthly: keepMonthly,
+            yearly: keepYearly,
+            tags: keepTag
+        )
         do {
             let result = try await repo.forget(policy: policy, hostname: host, dryRun: dryRun, logger: options.logger)
             print("keep \(result.keep.count) snapshots:")
-            for s in result.keep { print("  \(s.id.short) \(s.snapshot.time) \(s.snapshot.paths.joined(separator: " "))") }
+            for s in result.keep {
+                print("  \(s.id.short) \(s.snapshot.time) \(s.snapshot.paths.joined(separator: " "))")
+            }
             print("remove \(result.remove.count) snapshots:")
-            for s in result.remove { print("  \(s.id.short) \(s.snapshot.time) \(s.snapshot.paths.joined(separator: " "))") }
+            for s in result.remove {
+                print("  \(s.id.short) \(s.snapshot.time) \(s.snapshot.paths.joined(separator: " "))")
+            }
             if prune && !dryRun {
                 let summary = try await repo.prune(logger: options.logger)
                 RepoPruneCommand.printSummary(summary)
@@ -77,7 +90,10 @@ struct RepoForgetCommand: AsyncParsableCommand {
 
 /// `lifeboat repo prune`.
 struct RepoPruneCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove data not used by any snapshot.")
+    static let configuration = CommandConfiguration(
+        commandName: "prune",
+        abstract: "Remove data not used by any snapshot."
+    )
 
     @OptionGroup var options: RepoOptions
 
@@ -91,12 +107,15 @@ struct RepoPruneCommand: AsyncParsableCommand {
     }
 
     static func printSummary(_ s: PruneSummary) {
-        print("removed \(s.blobsRemoved) unused blobs: \(s.packsDeleted) packs deleted, \(s.packsRepacked) repacked, \(s.packsKept) kept")
+        print(
+            "removed \(s.blobsRemoved) unused blobs: \(s.packsDeleted) packs deleted, \(s.packsRepacked) repacked, \(s.packsKept) kept"
+        )
         print("freed \(ByteFormat.string(UInt64(s.bytesFreed))), replaced \(s.indexFilesReplaced) index files")
         if s.unreferencedPacksDeleted > 0 || s.abandonedWritesRemoved > 0 {
             print(
                 "removed what interrupted runs left: \(s.unreferencedPacksDeleted) packs no index refers to, "
-                    + "\(s.abandonedWritesRemoved) unfinished writes (temporary files, multipart uploads)")
+                    + "\(s.abandonedWritesRemoved) unfinished writes (temporary files, multipart uploads)"
+            )
         }
     }
 }

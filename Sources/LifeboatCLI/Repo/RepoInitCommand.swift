@@ -4,7 +4,10 @@ import VolumeRepository
 
 /// `lifeboat repo init`.
 struct RepoInitCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a new repository (restic format v2).")
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create a new repository (restic format v2)."
+    )
 
     @OptionGroup var options: RepoOptions
 
@@ -15,7 +18,12 @@ struct RepoInitCommand: AsyncParsableCommand {
             try? await s3.createBucket()
         }
         do {
-            let repo = try await Repository.initialize(store: store, prefix: prefix, password: try options.password(), logger: options.logger)
+            let repo = try await Repository.initialize(
+                store: store,
+                prefix: prefix,
+                password: try options.password(),
+                logger: options.logger
+            )
             print("created restic repository \(repo.config.id.prefix(10)) at \(options.repo ?? "")")
             print("")
             print("Please note that knowledge of your password is required to access")

@@ -1,15 +1,21 @@
 import ArgumentParser
+import Foundation
 import Logging
 import ObjectStorage
 import VolumeRepository
-import Foundation
 
 /// Options every `repo` subcommand takes: where the repository is and its password.
 struct RepoOptions: ParsableArguments {
-    @Option(name: [.customShort("r"), .long], help: "Repository: a local path or s3:http(s)://host[:port]/bucket[/prefix] (env RESTIC_REPOSITORY).")
+    @Option(
+        name: [.customShort("r"), .long],
+        help: "Repository: a local path or s3:http(s)://host[:port]/bucket[/prefix] (env RESTIC_REPOSITORY)."
+    )
     var repo: String?
 
-    @Option(name: .customLong("password-file"), help: "File with the repository password (env RESTIC_PASSWORD_FILE, RESTIC_PASSWORD).")
+    @Option(
+        name: .customLong("password-file"),
+        help: "File with the repository password (env RESTIC_PASSWORD_FILE, RESTIC_PASSWORD)."
+    )
     var passwordFile: String?
 
     @Flag(name: .shortAndLong, help: "Log more.")
@@ -24,7 +30,8 @@ struct RepoOptions: ParsableArguments {
     func password() throws -> String {
         let env = ProcessInfo.processInfo.environment
         if let file = passwordFile ?? env["RESTIC_PASSWORD_FILE"] {
-            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8)
+            else {
                 throw CLIError("cannot read password file \(file)")
             }
             var pw = text
@@ -61,7 +68,13 @@ struct RepoOptions: ParsableArguments {
         let (store, prefix) = try location()
         let pw = try password()
         do {
-            return try await Repository.open(store: store, prefix: prefix, password: pw, configuration: configuration, logger: logger)
+            return try await Repository.open(
+                store: store,
+                prefix: prefix,
+                password: pw,
+                configuration: configuration,
+                logger: logger
+            )
         } catch let e as RepositoryError {
             throw CLIError(e.description)
         } catch let e as ObjectStoreError {
@@ -85,7 +98,8 @@ enum ByteFormat {
 
     static func duration(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+        return s >= 3600
+            ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 }
 

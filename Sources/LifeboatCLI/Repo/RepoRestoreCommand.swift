@@ -1,15 +1,19 @@
 import ArgumentParser
 import Foundation
-import VolumeRepository
 import VeleroAPI
+import VolumeRepository
 
 /// `lifeboat repo restore SNAPSHOT --target DIR`.
 struct RepoRestoreCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "restore", abstract: "Restore a snapshot into a directory.")
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Restore a snapshot into a directory."
+    )
 
     @OptionGroup var options: RepoOptions
     @Option(name: [.short, .long], help: "Directory to restore into.") var target: String
-    @Option(name: [.short, .long], help: "Only restore paths matching this pattern (repeatable).") var include: [String] = []
+    @Option(name: [.short, .long], help: "Only restore paths matching this pattern (repeatable).") var include:
+        [String] = []
     @Option(name: [.short, .long], help: "Skip paths matching this pattern (repeatable).") var exclude: [String] = []
     @Flag(name: .long, help: "Write zero chunks instead of leaving holes.") var noSparse = false
     @Argument(help: "Snapshot ID or 'latest'.") var snapshot: String
@@ -18,7 +22,13 @@ struct RepoRestoreCommand: AsyncParsableCommand {
         let repo = try await options.openRepository()
         let progress = BackupProgress()
         let restoreOptions = RestoreOptions(
-            snapshot: snapshot, target: target, includes: include, excludes: exclude, sparse: !noSparse, progress: progress)
+            snapshot: snapshot,
+            target: target,
+            includes: include,
+            excludes: exclude,
+            sparse: !noSparse,
+            progress: progress
+        )
         let summary: RestoreSummary
         do {
             summary = try await ProgressPrinter.run(progress: progress, scan: nil) {
@@ -29,7 +39,9 @@ struct RepoRestoreCommand: AsyncParsableCommand {
         }
         print("restoring snapshot \(summary.snapshotID.short) to \(target)")
         for e in summary.errors { FileHandle.standardError.write(Data("ignoring error for \(e)\n".utf8)) }
-        print("Summary: Restored \(summary.files) files, \(summary.directories) directories (\(ByteFormat.string(summary.bytes))) in \(ByteFormat.duration(summary.seconds))")
+        print(
+            "Summary: Restored \(summary.files) files, \(summary.directories) directories (\(ByteFormat.string(summary.bytes))) in \(ByteFormat.duration(summary.seconds))"
+        )
         if !summary.isComplete {
             FileHandle.standardError.write(Data("Fatal: There were \(summary.errors.count) errors\n".utf8))
             throw ExitCode(1)

@@ -15,14 +15,20 @@ struct RepoSnapshotsCommand: AsyncParsableCommand {
         if json {
             let list: [[String: Any]] = all.map { e in
                 var o: [String: Any] = [
-                    "id": e.id.hex, "short_id": e.id.short, "time": e.snapshot.time.description, "tree": e.snapshot.tree.hex,
+                    "id": e.id.hex, "short_id": e.id.short, "time": e.snapshot.time.description,
+                    "tree": e.snapshot.tree.hex,
                     "paths": e.snapshot.paths, "hostname": e.snapshot.hostname, "username": e.snapshot.username,
                 ]
                 if !e.snapshot.tags.isEmpty { o["tags"] = e.snapshot.tags }
                 if let p = e.snapshot.parent { o["parent"] = p.hex }
                 return o
             }
-            print(String(decoding: try JSONSerialization.data(withJSONObject: list, options: [.sortedKeys]), as: UTF8.self))
+            print(
+                String(
+                    decoding: try JSONSerialization.data(withJSONObject: list, options: [.sortedKeys]),
+                    as: UTF8.self
+                )
+            )
             return
         }
         let line = String(repeating: "-", count: 80)
@@ -56,7 +62,9 @@ struct RepoLsCommand: AsyncParsableCommand {
         for (path, node) in items {
             if long {
                 let perms = String(node.posixPermissions, radix: 8)
-                print("\(node.type.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(perms) \(node.uid)/\(node.gid) \(node.size) \(node.mtime) \(path)")
+                print(
+                    "\(node.type.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(perms) \(node.uid)/\(node.gid) \(node.size) \(node.mtime) \(path)"
+                )
             } else {
                 print(path)
             }

@@ -34,9 +34,17 @@ enum S3Location {
         let region = env["AWS_DEFAULT_REGION"] ?? env["AWS_REGION"] ?? "us-east-1"
         let isAWS = parsed.endpoint.hasSuffix(".amazonaws.com")
         let configuration = S3Configuration(
-            bucket: parsed.bucket, region: region, endpoint: parsed.endpoint, forcePathStyle: !isAWS)
+            bucket: parsed.bucket,
+            region: region,
+            endpoint: parsed.endpoint,
+            forcePathStyle: !isAWS
+        )
         do {
-            let credentials = try AWSCredentials.resolve(credentialFile: nil, profile: env["AWS_PROFILE"], environment: env)
+            let credentials = try AWSCredentials.resolve(
+                credentialFile: nil,
+                profile: env["AWS_PROFILE"],
+                environment: env
+            )
             let store = try S3ObjectStore(configuration: configuration, credentials: credentials, logger: logger)
             return (store, parsed.prefix)
         } catch {

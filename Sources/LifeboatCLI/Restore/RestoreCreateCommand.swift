@@ -7,38 +7,52 @@ import VeleroAPI
 /// `lifeboat restore create [NAME] --from-backup B`: restores in this process, in parallel, or previews with --dry-run.
 struct RestoreCreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "create", abstract: "Restore a backup (runs in this process; --dry-run previews the plan).")
+        commandName: "create",
+        abstract: "Restore a backup (runs in this process; --dry-run previews the plan)."
+    )
 
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "The restore's name (default: <backup>-<YYYYMMDDhhmmss>).") var name: String?
     @Option(name: .long, help: "The backup to restore.") var fromBackup: String
-    @Option(name: .long, help: "Namespaces to include (comma-separated, globs allowed).") var includeNamespaces: [String] = []
+    @Option(name: .long, help: "Namespaces to include (comma-separated, globs allowed).") var includeNamespaces:
+        [String] = []
     @Option(name: .long, help: "Namespaces to exclude.") var excludeNamespaces: [String] = []
     @Option(name: .long, help: "Resources to include.") var includeResources: [String] = []
     @Option(name: .long, help: "Resources to exclude.") var excludeResources: [String] = []
-    @Option(name: .long, help: "Include cluster-scoped resources (true|false; default: auto).") var includeClusterResources: Bool?
+    @Option(name: .long, help: "Include cluster-scoped resources (true|false; default: auto).")
+    var includeClusterResources: Bool?
     @Option(name: .long, help: "Namespace mappings: src1:dst1,src2:dst2.") var namespaceMappings: String?
-    @Option(name: [.short, .customLong("selector")], help: "Only restore objects matching this label selector.") var selector: String?
+    @Option(name: [.short, .customLong("selector")], help: "Only restore objects matching this label selector.")
+    var selector: String?
     @Option(name: .long, help: "Restore objects matching any of these selectors: 'a=b or c=d'.") var orSelector: String?
-    @Option(name: .long, help: "What to do with objects that exist: none (default) or update.") var existingResourcePolicy: String?
-    @Option(name: .long, help: "Restore volume data (true|false; recorded — volume data is not restored yet).") var restoreVolumes: Bool?
+    @Option(name: .long, help: "What to do with objects that exist: none (default) or update.")
+    var existingResourcePolicy: String?
+    @Option(name: .long, help: "Restore volume data (true|false; recorded — volume data is not restored yet).")
+    var restoreVolumes: Bool?
     @Option(name: .long, help: "Keep node ports of services (true|false).") var preserveNodeports: Bool?
     @Option(name: .long, help: "Resources whose status is restored.") var statusIncludeResources: [String] = []
     @Option(name: .long, help: "Resources whose status is not restored.") var statusExcludeResources: [String] = []
-    @Option(name: .long, help: "ConfigMap (in the install namespace) with resource modifier rules.") var resourceModifierConfigmap: String?
-    @Option(name: .long, help: "Resource priorities: high,list,-,low,list (default: Velero's).") var restoreResourcePriorities: String?
+    @Option(name: .long, help: "ConfigMap (in the install namespace) with resource modifier rules.")
+    var resourceModifierConfigmap: String?
+    @Option(name: .long, help: "Resource priorities: high,list,-,low,list (default: Velero's).")
+    var restoreResourcePriorities: String?
     @Option(name: .long, help: "Labels for the restore (k=v,…).") var labels: [String] = []
     @Option(name: .long, help: "Annotations for the restore (k=v,…).") var annotations: [String] = []
     @Option(name: .long, help: "Objects created at once within a priority level.") var parallelism: Int = 16
     @Flag(name: .long, help: "Compute and print the plan against the live cluster; change nothing.") var dryRun = false
-    @Option(name: .shortAndLong, help: "Output: table (default) or json (the full report).") var output: OutputFormat = .table
+    @Option(name: .shortAndLong, help: "Output: table (default) or json (the full report).") var output: OutputFormat =
+        .table
     @Flag(name: [.short, .long], help: "Wait for completion (always true in direct mode).") var wait = false
 
     func validate() throws {
         guard parallelism > 0 else { throw ValidationError("--parallelism must be at least 1") }
-        if let name, !KubeNames.isDNSSubdomain(name) { throw ValidationError("restore name \(name.debugDescription) is invalid") }
+        if let name, !KubeNames.isDNSSubdomain(name) {
+            throw ValidationError("restore name \(name.debugDescription) is invalid")
+        }
         if let policy = existingResourcePolicy, policy != "none" && policy != "update" {
-            throw ValidationError("--existing-resource-policy \(policy.debugDescription) is invalid: use none or update")
+            throw ValidationError(
+                "--existing-resource-policy \(policy.debugDescription) is invalid: use none or update"
+            )
         }
         _ = try mappings()
     }
@@ -51,7 +65,9 @@ struct RestoreCreateCommand: AsyncParsableCommand {
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
                 throw ValidationError("--namespace-mappings: \(String(pair).debugDescription) is not src:dst")
             }
-            guard result[parts[0]] == nil else { throw ValidationError("--namespace-mappings: \(parts[0]) is mapped twice") }
+            guard result[parts[0]] == nil else {
+                throw ValidationError("--namespace-mappings: \(parts[0]) is mapped twice")
+            }
             result[parts[0]] = parts[1]
         }
         return result
@@ -66,7 +82,9 @@ struct RestoreCreateCommand: AsyncParsableCommand {
         spec.excludedResources = BackupFilterOptions.flatten(excludeResources)
         spec.includeClusterResources = includeClusterResources
         spec.namespaceMapping = try mappings()
-        if let selector, !selector.isEmpty { spec.labelSelector = try BackupFilterOptions.parse(selector, flag: "--selector") }
+        if let selector, !selector.isEmpty {
+            spec.labelSelector = try BackupFilterOptions.parse(selector, flag: "--selector")
+        }
         if let orSelector, !orSelector.isEmpty {
             spec.orLabelSelectors = try orSelector.components(separatedBy: " or ").map {
                 try BackupFilterOptions.parse($0.trimmingCharacters(in: .whitespaces), flag: "--or-selector")
@@ -75,9 +93,13 @@ struct RestoreCreateCommand: AsyncParsableCommand {
         spec.existingResourcePolicy = existingResourcePolicy
         spec.restorePVs = restoreVolumes
         spec.preserveNodePorts = preserveNodeports
-        let statusIn = BackupFilterOptions.flatten(statusIncludeResources), statusOut = BackupFilterOptions.flatten(statusExcludeResources)
+        let statusIn = BackupFilterOptions.flatten(statusIncludeResources)
+        let statusOut = BackupFilterOptions.flatten(statusExcludeResources)
         if statusIn != nil || statusOut != nil {
-            spec.restoreStatus = RestoreSpec.RestoreStatusSpec(includedResources: statusIn, excludedResources: statusOut)
+            spec.restoreStatus = RestoreSpec.RestoreStatusSpec(
+                includedResources: statusIn,
+                excludedResources: statusOut
+            )
         }
         if let resourceModifierConfigmap {
             spec.resourceModifier = TypedLocalObjectReference(kind: "ConfigMap", name: resourceModifierConfigmap)
@@ -97,12 +119,26 @@ struct RestoreCreateCommand: AsyncParsableCommand {
             let (_, store, _) = try await mode.locate(backup: fromBackup)
             if !dryRun && output == .table { print("Restore request \"\(restoreName)\" submitted successfully.") }
             let configuration = RestoreRunner.Configuration(
-                namespace: mode.namespace, parallelism: parallelism, dryRun: dryRun, priorities: priorities,
+                namespace: mode.namespace,
+                parallelism: parallelism,
+                dryRun: dryRun,
+                priorities: priorities,
                 progress: { progress in
                     guard isTTY else { return }
-                    FileHandle.standardError.write(Data("\r\u{1B}[K\(progress.itemsRestored)/\(progress.totalItems) items \(progress.currentResource)".utf8))
-                })
-            let runner = RestoreRunner(client: mode.client, store: store, configuration: configuration, logger: mode.logger)
+                    FileHandle.standardError.write(
+                        Data(
+                            "\r\u{1B}[K\(progress.itemsRestored)/\(progress.totalItems) items \(progress.currentResource)"
+                                .utf8
+                        )
+                    )
+                }
+            )
+            let runner = RestoreRunner(
+                client: mode.client,
+                store: store,
+                configuration: configuration,
+                logger: mode.logger
+            )
             defer { if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
             do {
                 return try await runner.run(Restore(metadata: metadata, spec: spec))
@@ -118,8 +154,12 @@ struct RestoreCreateCommand: AsyncParsableCommand {
             if dryRun {
                 print("Dry run: nothing was changed.")
             } else {
-                print("Restore completed with status: \(phase). \(outcome.restore.status?.errors ?? 0) errors, \(outcome.restore.status?.warnings ?? 0) warnings.")
-                print("You may check for more information using the commands `lifeboat restore describe \(restoreName)` and `lifeboat restore logs \(restoreName)`.")
+                print(
+                    "Restore completed with status: \(phase). \(outcome.restore.status?.errors ?? 0) errors, \(outcome.restore.status?.warnings ?? 0) warnings."
+                )
+                print(
+                    "You may check for more information using the commands `lifeboat restore describe \(restoreName)` and `lifeboat restore logs \(restoreName)`."
+                )
             }
         }
         if !dryRun && outcome.restore.status?.phase != "Completed" { throw ExitCode(1) }
@@ -140,15 +180,23 @@ enum RestoreReportText {
                 guard let changes = entry.changes, !changes.isEmpty else { continue }
                 out += "\n\(entry.action.rawValue) \(entry.kind ?? entry.groupResource) \(entry.displayName):\n"
                 for change in changes {
-                    out += "  \(change.path): \(change.from?.jsonString ?? "<absent>") → \(change.to?.jsonString ?? "<absent>")\n"
+                    out +=
+                        "  \(change.path): \(change.from?.jsonString ?? "<absent>") → \(change.to?.jsonString ?? "<absent>")\n"
                 }
             }
             out += "\n"
         }
         let totals = report.totals
-        out += "Totals: " + RestoreReport.Action.allCases.map { "\($0.rawValue) \(totals[$0.rawValue] ?? 0)" }.joined(separator: ", ") + "\n"
-        if !results.warnings.isEmpty { out += "Warnings:\n" + results.warnings.lines.map { "  " + $0 }.joined(separator: "\n") + "\n" }
-        if !results.errors.isEmpty { out += "Errors:\n" + results.errors.lines.map { "  " + $0 }.joined(separator: "\n") + "\n" }
+        out +=
+            "Totals: "
+            + RestoreReport.Action.allCases.map { "\($0.rawValue) \(totals[$0.rawValue] ?? 0)" }.joined(separator: ", ")
+            + "\n"
+        if !results.warnings.isEmpty {
+            out += "Warnings:\n" + results.warnings.lines.map { "  " + $0 }.joined(separator: "\n") + "\n"
+        }
+        if !results.errors.isEmpty {
+            out += "Errors:\n" + results.errors.lines.map { "  " + $0 }.joined(separator: "\n") + "\n"
+        }
         return out
     }
 }

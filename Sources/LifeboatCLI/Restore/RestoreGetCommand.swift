@@ -22,7 +22,9 @@ struct RestoreGetCommand: AsyncParsableCommand {
                 return try list.items.map { try $0.value.decode(as: Restore.self) }
                     .filter { names.isEmpty || names.contains($0.name) }.sorted { $0.name < $1.name }
             } catch let error as KubeError where error.code == .notFound {
-                throw CLIError("the velero.io CRDs are not installed in the cluster (run `lifeboat install --crds-only`)")
+                throw CLIError(
+                    "the velero.io CRDs are not installed in the cluster (run `lifeboat install --crds-only`)"
+                )
             }
         }
         switch output {
@@ -35,7 +37,14 @@ struct RestoreGetCommand: AsyncParsableCommand {
                     r.metadata.creationTimestamp ?? "", r.spec.labelSelector.map(BackupGetCommand.describe) ?? "<none>",
                 ]
             }
-            print(Table.render(header: ["NAME", "BACKUP", "STATUS", "STARTED", "COMPLETED", "ERRORS", "WARNINGS", "CREATED", "SELECTOR"], rows: rows))
+            print(
+                Table.render(
+                    header: [
+                        "NAME", "BACKUP", "STATUS", "STARTED", "COMPLETED", "ERRORS", "WARNINGS", "CREATED", "SELECTOR",
+                    ],
+                    rows: rows
+                )
+            )
         }
     }
 }
@@ -52,7 +61,8 @@ struct RestoreDescribeCommand: AsyncParsableCommand {
         let text: String = try await DirectMode.with(globals) { mode in
             let restore: Restore
             do {
-                restore = try await mode.client.get(RestoreGetCommand.resource, namespace: mode.namespace, name: name).value.decode(as: Restore.self)
+                restore = try await mode.client.get(RestoreGetCommand.resource, namespace: mode.namespace, name: name)
+                    .value.decode(as: Restore.self)
             } catch let error as KubeError where error.code == .notFound {
                 throw CLIError("restore \(name.debugDescription) not found in namespace \(mode.namespace)")
             }
@@ -87,19 +97,25 @@ struct RestoreDescribeCommand: AsyncParsableCommand {
                 Warnings:  \(restore.status?.warnings ?? 0)
 
                 """
-            if let (store, _) = try await RestoreLogsCommand.store(mode, restore: name, backup: restore.spec.backupName) {
+            if let (store, _) = try await RestoreLogsCommand.store(mode, restore: name, backup: restore.spec.backupName)
+            {
                 if let bytes = try await store.gunzipped(store.layout.restoreResults(name)),
                     let results = try? JSONDecoder().decode(Results.self, from: Data(bytes))
                 {
-                    if !results.warnings.isEmpty { out += "\nWarnings:\n" + results.warnings.lines.map { "  " + $0 }.joined(separator: "\n") + "\n" }
-                    if !results.errors.isEmpty { out += "\nErrors:\n" + results.errors.lines.map { "  " + $0 }.joined(separator: "\n") + "\n" }
+                    if !results.warnings.isEmpty {
+                        out += "\nWarnings:\n" + results.warnings.lines.map { "  " + $0 }.joined(separator: "\n") + "\n"
+                    }
+                    if !results.errors.isEmpty {
+                        out += "\nErrors:\n" + results.errors.lines.map { "  " + $0 }.joined(separator: "\n") + "\n"
+                    }
                 }
                 if details, let bytes = try await store.gunzipped(store.layout.restoreResourceList(name)),
                     let list = try? JSONValue(parsing: bytes).objectValue
                 {
                     out += "\nResource List:\n"
                     for (kind, items) in list.sorted(by: { $0.key < $1.key }) {
-                        out += "  \(kind):\n" + (items.arrayValue ?? []).map { "    - \($0.stringValue ?? "")\n" }.joined()
+                        out +=
+                            "  \(kind):\n" + (items.arrayValue ?? []).map { "    - \($0.stringValue ?? "")\n" }.joined()
                     }
                 }
             }
@@ -127,7 +143,11 @@ struct RestoreLogsCommand: AsyncParsableCommand {
     }
 
     /// The store holding a restore's records (searching every location).
-    static func store(_ mode: DirectMode, restore: String, backup: String?) async throws -> (BackupStore, BackupStorageLocation)? {
+    static func store(
+        _ mode: DirectMode,
+        restore: String,
+        backup: String?
+    ) async throws -> (BackupStore, BackupStorageLocation)? {
         for location in try await mode.locations.list() {
             let store = try await mode.locations.store(for: location)
             if try await store.store.exists(store.layout.restoreLog(restore)) { return (store, location) }

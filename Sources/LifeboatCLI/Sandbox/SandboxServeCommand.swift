@@ -33,7 +33,10 @@ struct SandboxServeCommand: AsyncParsableCommand {
     @Option(help: "Sample application to create: demo.")
     var seed: String?
 
-    @Option(help: "Delay added to every write before it is applied, like a real API server's etcd commit (Go duration, e.g. 5ms; default 0).")
+    @Option(
+        help:
+            "Delay added to every write before it is applied, like a real API server's etcd commit (Go duration, e.g. 5ms; default 0)."
+    )
     var writeLatency: String = "0"
 
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical); logs go to stderr.")
@@ -46,7 +49,9 @@ struct SandboxServeCommand: AsyncParsableCommand {
             throw ValidationError("--seed \(seed) is not supported (supported: demo)")
         }
         guard let latency = GoDuration.parse(writeLatency), latency >= .zero, latency <= .seconds(10) else {
-            throw ValidationError("--write-latency \(writeLatency.debugDescription) is not a duration in 0...10s (e.g. 5ms)")
+            throw ValidationError(
+                "--write-latency \(writeLatency.debugDescription) is not a duration in 0...10s (e.g. 5ms)"
+            )
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level \(logLevel) is unknown")

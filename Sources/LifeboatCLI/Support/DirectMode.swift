@@ -17,20 +17,36 @@ struct DirectMode {
         let logger = globals.logger
         return try await globals.withClient { client in
             let factory = ObjectStoreFactory(environment: ProcessInfo.processInfo.environment)
-            let locations = StorageLocations(client: client, namespace: globals.installNamespace, factory: factory, logger: logger)
-            return try await body(DirectMode(client: client, namespace: globals.installNamespace, locations: locations, logger: logger))
+            let locations = StorageLocations(
+                client: client,
+                namespace: globals.installNamespace,
+                factory: factory,
+                logger: logger
+            )
+            return try await body(
+                DirectMode(client: client, namespace: globals.installNamespace, locations: locations, logger: logger)
+            )
         }
     }
 
     /// Finds the location holding a backup: the named one, else the first location that has it.
-    func locate(backup name: String, location: String? = nil) async throws -> (BackupStorageLocation, BackupStore, Backup) {
+    func locate(
+        backup name: String,
+        location: String? = nil
+    ) async throws -> (BackupStorageLocation, BackupStore, Backup) {
         let candidates: [BackupStorageLocation]
-        if let location { candidates = [try await locations.get(location)] } else { candidates = try await locations.list() }
+        if let location {
+            candidates = [try await locations.get(location)]
+        } else {
+            candidates = try await locations.list()
+        }
         for candidate in candidates {
             let store = try await locations.store(for: candidate)
             if let backup = try await store.backup(named: name) { return (candidate, store, backup) }
         }
-        throw CLIError("backup \(name.debugDescription) not found in \(location.map { "backup storage location \($0)" } ?? "any backup storage location of namespace \(namespace)")")
+        throw CLIError(
+            "backup \(name.debugDescription) not found in \(location.map { "backup storage location \($0)" } ?? "any backup storage location of namespace \(namespace)")"
+        )
     }
 }
 
@@ -38,7 +54,9 @@ struct DirectMode {
 enum Table {
     static func render(header: [String], rows: [[String]]) -> String {
         var widths = header.map(\.count)
-        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        for row in rows {
+            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+        }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { i, cell in
                 i == cells.count - 1 ? cell : cell.padding(toLength: widths[i] + 3, withPad: " ", startingAt: 0)

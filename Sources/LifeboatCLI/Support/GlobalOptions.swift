@@ -5,13 +5,19 @@ import Logging
 
 /// Options every cluster-facing command takes: `--kubeconfig`, `--kubecontext`, `-n/--namespace`.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "Path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster).")
+    @Option(
+        name: .long,
+        help: "Path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster)."
+    )
     var kubeconfig: String?
 
     @Option(name: .long, help: "The kubeconfig context to use (default: current-context).")
     var kubecontext: String?
 
-    @Option(name: [.short, .long], help: "The namespace Lifeboat (Velero) is installed in (env VELERO_NAMESPACE; default velero).")
+    @Option(
+        name: [.short, .long],
+        help: "The namespace Lifeboat (Velero) is installed in (env VELERO_NAMESPACE; default velero)."
+    )
     var namespace: String?
 
     @Flag(name: .long, help: "Log debug messages to stderr.")

@@ -29,7 +29,9 @@ extension FilesystemObjectStore {
                     let key = keyPrefix + name
                     if status.isDirectory {
                         // Only folders that can hold keys starting with `prefix`.
-                        if (key + "/").hasPrefix(prefix) || prefix.hasPrefix(key + "/") { folders.append((path, key + "/")) }
+                        if (key + "/").hasPrefix(prefix) || prefix.hasPrefix(key + "/") {
+                            folders.append((path, key + "/"))
+                        }
                     } else if status.isRegular, name.hasPrefix(Self.temporaryPrefix), keyPrefix.hasPrefix(prefix),
                         status.modified < limit, unlink(path) == 0
                     {

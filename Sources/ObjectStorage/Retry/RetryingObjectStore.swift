@@ -1,5 +1,6 @@
 public import Logging
 public import NIOCore
+
 public import struct Foundation.Date
 
 /// A decorator that retries a store's failed operations with exponential backoff and jitter.

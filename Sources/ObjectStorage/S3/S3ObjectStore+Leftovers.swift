@@ -1,6 +1,7 @@
-public import struct Foundation.Date
 import Logging
 import NIOHTTP1
+
+public import struct Foundation.Date
 
 extension S3ObjectStore {
     /// Aborts the multipart uploads under `prefix` that were started before `cutoff` and never completed —
@@ -23,7 +24,10 @@ extension S3ObjectStore {
                 do {
                     _ = try await send(S3Request(method: .DELETE, key: key, query: [("uploadId", id)]))
                     aborted += 1
-                    logger.debug("aborted an abandoned multipart upload", metadata: ["object.key": "\(key)", "s3.uploadId": "\(id)"])
+                    logger.debug(
+                        "aborted an abandoned multipart upload",
+                        metadata: ["object.key": "\(key)", "s3.uploadId": "\(id)"]
+                    )
                 } catch let error as ObjectStoreError where error.code == .notFound {
                     continue
                 }
@@ -33,7 +37,9 @@ extension S3ObjectStore {
             let nextUpload = S3XML.value("NextUploadIdMarker", in: text)
             guard let nextKey, !nextKey.isEmpty, nextKey != keyMarker || nextUpload != uploadMarker else {
                 throw ObjectStoreError(
-                    code: .http, message: "ListMultipartUploads on \(bucketDescription) is truncated but has no next marker")
+                    code: .http,
+                    message: "ListMultipartUploads on \(bucketDescription) is truncated but has no next marker"
+                )
             }
             keyMarker = nextKey
             uploadMarker = nextUpload
@@ -42,7 +48,11 @@ extension S3ObjectStore {
 
     /// The uploads of one ListMultipartUploads page whose key starts with `prefix` and that were initiated
     /// before `cutoff`, as (key, upload ID).
-    static func abandonedUploads(inListing text: Substring, prefix: String, before cutoff: Date) -> [(key: String, id: String)] {
+    static func abandonedUploads(
+        inListing text: Substring,
+        prefix: String,
+        before cutoff: Date
+    ) -> [(key: String, id: String)] {
         S3XML.elements("Upload", in: text).compactMap { upload in
             guard let key = S3XML.value("Key", in: upload), key.hasPrefix(prefix),
                 let id = S3XML.value("UploadId", in: upload), !id.isEmpty,

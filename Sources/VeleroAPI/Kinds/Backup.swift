@@ -1,126 +1,129 @@
-public import Kubernetes
-
+package import Kubernetes
 
 /// `velero.io/v1` Backup (`pkg/apis/velero/v1/backup_types.go`).
-public struct Backup: VeleroResource {
-    public static let kindInfo = CustomResourceKind(
-        group: VeleroAPIGroup.name, version: "v1", kind: "Backup", plural: "backups")
+package struct Backup: VeleroResource {
+    package static let kindInfo = CustomResourceKind(
+        group: VeleroAPIGroup.name,
+        version: "v1",
+        kind: "Backup",
+        plural: "backups"
+    )
 
-    public var apiVersion: String = Self.kindInfo.apiVersion
-    public var kind: String = Self.kindInfo.kind
-    public var metadata: ObjectMeta
-    public var spec: BackupSpec
-    public var status: BackupStatus?
-    public var preserved = PreservedJSON()
+    package var apiVersion: String = Self.kindInfo.apiVersion
+    package var kind: String = Self.kindInfo.kind
+    package var metadata: ObjectMeta
+    package var spec: BackupSpec
+    package var status: BackupStatus?
+    package var preserved = PreservedJSON()
 
-    public init(metadata: ObjectMeta, spec: BackupSpec = BackupSpec(), status: BackupStatus? = nil) {
+    package init(metadata: ObjectMeta, spec: BackupSpec = BackupSpec(), status: BackupStatus? = nil) {
         self.metadata = metadata
         self.spec = spec
         self.status = status
     }
 
-    public init(from decoder: any Decoder) throws { try self.init(resourceFrom: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeResource(to: encoder) }
+    package init(from decoder: any Decoder) throws { try self.init(resourceFrom: decoder) }
+    package func encode(to encoder: any Encoder) throws { try encodeResource(to: encoder) }
 }
 
-public struct BackupSpec: Codable, Sendable, Hashable {
-    public struct Metadata: Codable, Sendable, Hashable {
-        public var labels: [String: String]?
-        public init(labels: [String: String]? = nil) { self.labels = labels }
+package struct BackupSpec: Codable, Sendable, Hashable {
+    package struct Metadata: Codable, Sendable, Hashable {
+        package var labels: [String: String]?
+        package init(labels: [String: String]? = nil) { self.labels = labels }
     }
-    public struct UploaderConfig: Codable, Sendable, Hashable {
-        public var parallelFilesUpload: Int?
-        public init(parallelFilesUpload: Int? = nil) { self.parallelFilesUpload = parallelFilesUpload }
+    package struct UploaderConfig: Codable, Sendable, Hashable {
+        package var parallelFilesUpload: Int?
+        package init(parallelFilesUpload: Int? = nil) { self.parallelFilesUpload = parallelFilesUpload }
     }
 
-    public var metadata: Metadata?
-    public var includedNamespaces: [String]?
-    public var excludedNamespaces: [String]?
-    public var includedResources: [String]?
-    public var excludedResources: [String]?
-    public var includedClusterScopedResources: [String]?
-    public var excludedClusterScopedResources: [String]?
-    public var includedNamespaceScopedResources: [String]?
-    public var excludedNamespaceScopedResources: [String]?
-    public var labelSelector: LabelSelectorSpec?
-    public var orLabelSelectors: [LabelSelectorSpec]?
-    public var snapshotVolumes: Bool?
-    public var ttl: String?
-    public var includeClusterResources: Bool?
+    package var metadata: Metadata?
+    package var includedNamespaces: [String]?
+    package var excludedNamespaces: [String]?
+    package var includedResources: [String]?
+    package var excludedResources: [String]?
+    package var includedClusterScopedResources: [String]?
+    package var excludedClusterScopedResources: [String]?
+    package var includedNamespaceScopedResources: [String]?
+    package var excludedNamespaceScopedResources: [String]?
+    package var labelSelector: LabelSelectorSpec?
+    package var orLabelSelectors: [LabelSelectorSpec]?
+    package var snapshotVolumes: Bool?
+    package var ttl: String?
+    package var includeClusterResources: Bool?
     /// `hooks.resources[]`, kept as JSON (pre and post exec hooks).
-    public var hooks: JSONValue?
-    public var storageLocation: String?
-    public var volumeSnapshotLocations: [String]?
+    package var hooks: JSONValue?
+    package var storageLocation: String?
+    package var volumeSnapshotLocations: [String]?
     /// Deprecated in Velero; read as `defaultVolumesToFsBackup` when that is unset.
-    public var defaultVolumesToRestic: Bool?
-    public var defaultVolumesToFsBackup: Bool?
-    public var orderedResources: [String: String]?
-    public var csiSnapshotTimeout: String?
-    public var itemOperationTimeout: String?
-    public var resourcePolicy: TypedLocalObjectReference?
-    public var snapshotMoveData: Bool?
-    public var datamover: String?
-    public var uploaderConfig: UploaderConfig?
-    public var volumeGroupSnapshotLabelKey: String?
+    package var defaultVolumesToRestic: Bool?
+    package var defaultVolumesToFsBackup: Bool?
+    package var orderedResources: [String: String]?
+    package var csiSnapshotTimeout: String?
+    package var itemOperationTimeout: String?
+    package var resourcePolicy: TypedLocalObjectReference?
+    package var snapshotMoveData: Bool?
+    package var datamover: String?
+    package var uploaderConfig: UploaderConfig?
+    package var volumeGroupSnapshotLabelKey: String?
 
-    public init() {}
+    package init() {}
 }
 
-public struct BackupStatus: Codable, Sendable, Hashable {
-    public struct Progress: Codable, Sendable, Hashable {
-        public var totalItems: Int?
-        public var itemsBackedUp: Int?
-        public init(totalItems: Int? = nil, itemsBackedUp: Int? = nil) {
+package struct BackupStatus: Codable, Sendable, Hashable {
+    package struct Progress: Codable, Sendable, Hashable {
+        package var totalItems: Int?
+        package var itemsBackedUp: Int?
+        package init(totalItems: Int? = nil, itemsBackedUp: Int? = nil) {
             self.totalItems = totalItems
             self.itemsBackedUp = itemsBackedUp
         }
     }
-    public struct HookStatus: Codable, Sendable, Hashable {
-        public var hooksAttempted: Int?
-        public var hooksFailed: Int?
-        public init(hooksAttempted: Int? = nil, hooksFailed: Int? = nil) {
+    package struct HookStatus: Codable, Sendable, Hashable {
+        package var hooksAttempted: Int?
+        package var hooksFailed: Int?
+        package init(hooksAttempted: Int? = nil, hooksFailed: Int? = nil) {
             self.hooksAttempted = hooksAttempted
             self.hooksFailed = hooksFailed
         }
     }
 
-    public var version: Int?
-    public var formatVersion: String?
-    public var expiration: String?
-    public var phase: String?
-    public var queuePosition: Int?
-    public var validationErrors: [String]?
-    public var startTimestamp: String?
-    public var completionTimestamp: String?
-    public var volumeSnapshotsAttempted: Int?
-    public var volumeSnapshotsCompleted: Int?
-    public var failureReason: String?
-    public var warnings: Int?
-    public var errors: Int?
-    public var progress: Progress?
-    public var csiVolumeSnapshotsAttempted: Int?
-    public var csiVolumeSnapshotsCompleted: Int?
-    public var backupItemOperationsAttempted: Int?
-    public var backupItemOperationsCompleted: Int?
-    public var backupItemOperationsFailed: Int?
-    public var hookStatus: HookStatus?
+    package var version: Int?
+    package var formatVersion: String?
+    package var expiration: String?
+    package var phase: String?
+    package var queuePosition: Int?
+    package var validationErrors: [String]?
+    package var startTimestamp: String?
+    package var completionTimestamp: String?
+    package var volumeSnapshotsAttempted: Int?
+    package var volumeSnapshotsCompleted: Int?
+    package var failureReason: String?
+    package var warnings: Int?
+    package var errors: Int?
+    package var progress: Progress?
+    package var csiVolumeSnapshotsAttempted: Int?
+    package var csiVolumeSnapshotsCompleted: Int?
+    package var backupItemOperationsAttempted: Int?
+    package var backupItemOperationsCompleted: Int?
+    package var backupItemOperationsFailed: Int?
+    package var hookStatus: HookStatus?
 
-    public init(phase: String? = nil) { self.phase = phase }
+    package init(phase: String? = nil) { self.phase = phase }
 }
 
 /// Backup phases.
-public enum BackupPhase {
-    public static let new = "New"
-    public static let queued = "Queued"
-    public static let readyToStart = "ReadyToStart"
-    public static let inProgress = "InProgress"
-    public static let waitingForPluginOperations = "WaitingForPluginOperations"
-    public static let waitingForPluginOperationsPartiallyFailed = "WaitingForPluginOperationsPartiallyFailed"
-    public static let finalizing = "Finalizing"
-    public static let finalizingPartiallyFailed = "FinalizingPartiallyFailed"
-    public static let completed = "Completed"
-    public static let partiallyFailed = "PartiallyFailed"
-    public static let failed = "Failed"
-    public static let failedValidation = "FailedValidation"
-    public static let deleting = "Deleting"
+package enum BackupPhase {
+    package static let new = "New"
+    package static let queued = "Queued"
+    package static let readyToStart = "ReadyToStart"
+    package static let inProgress = "InProgress"
+    package static let waitingForPluginOperations = "WaitingForPluginOperations"
+    package static let waitingForPluginOperationsPartiallyFailed = "WaitingForPluginOperationsPartiallyFailed"
+    package static let finalizing = "Finalizing"
+    package static let finalizingPartiallyFailed = "FinalizingPartiallyFailed"
+    package static let completed = "Completed"
+    package static let partiallyFailed = "PartiallyFailed"
+    package static let failed = "Failed"
+    package static let failedValidation = "FailedValidation"
+    package static let deleting = "Deleting"
 }

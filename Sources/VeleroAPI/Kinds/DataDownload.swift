@@ -1,56 +1,62 @@
-public import Kubernetes
+package import Kubernetes
 
 /// `velero.io/v2alpha1` DataDownload (`pkg/apis/velero/v2alpha1/data_download_types.go`): restores a DataUpload's
 /// data into a volume.
-public struct DataDownload: VeleroResource {
-    public static let kindInfo = CustomResourceKind(
-        group: VeleroAPIGroup.name, version: "v2alpha1", kind: "DataDownload", plural: "datadownloads")
+package struct DataDownload: VeleroResource {
+    package static let kindInfo = CustomResourceKind(
+        group: VeleroAPIGroup.name,
+        version: "v2alpha1",
+        kind: "DataDownload",
+        plural: "datadownloads"
+    )
 
-    public var apiVersion: String = Self.kindInfo.apiVersion
-    public var kind: String = Self.kindInfo.kind
-    public var metadata: ObjectMeta
-    public var spec: Spec
-    public var status: Status?
-    public var preserved = PreservedJSON()
+    package var apiVersion: String = Self.kindInfo.apiVersion
+    package var kind: String = Self.kindInfo.kind
+    package var metadata: ObjectMeta
+    package var spec: Spec
+    package var status: Status?
+    package var preserved = PreservedJSON()
 
-    public init(metadata: ObjectMeta, spec: Spec = Spec(), status: Status? = nil) {
+    package init(metadata: ObjectMeta, spec: Spec = Spec(), status: Status? = nil) {
         self.metadata = metadata
         self.spec = spec
         self.status = status
     }
 
-    public init(from decoder: any Decoder) throws { try self.init(resourceFrom: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeResource(to: encoder) }
+    package init(from decoder: any Decoder) throws { try self.init(resourceFrom: decoder) }
+    package func encode(to encoder: any Encoder) throws { try encodeResource(to: encoder) }
 
-    public struct TargetVolumeSpec: Codable, Sendable, Hashable {
-        public var pvc: String
-        public var pv: String
-        public var namespace: String
+    package struct TargetVolumeSpec: Codable, Sendable, Hashable {
+        package var pvc: String
+        package var pv: String
+        package var namespace: String
 
-        public init(pvc: String = "", pv: String = "", namespace: String = "") {
+        package init(pvc: String = "", pv: String = "", namespace: String = "") {
             self.pvc = pvc
             self.pv = pv
             self.namespace = namespace
         }
     }
 
-    public struct Spec: Codable, Sendable, Hashable {
-        public var targetVolume: TargetVolumeSpec
-        public var backupStorageLocation: String
-        public var datamover: String?
-        public var snapshotID: String
-        public var sourceNamespace: String
-        public var dataMoverConfig: [String: String]?
-        public var cancel: Bool?
+    package struct Spec: Codable, Sendable, Hashable {
+        package var targetVolume: TargetVolumeSpec
+        package var backupStorageLocation: String
+        package var datamover: String?
+        package var snapshotID: String
+        package var sourceNamespace: String
+        package var dataMoverConfig: [String: String]?
+        package var cancel: Bool?
         /// A Go duration, e.g. `10m0s`.
-        public var operationTimeout: String?
+        package var operationTimeout: String?
         /// `linux`, `windows` or `auto`.
-        public var nodeOS: String?
-        public var snapshotSize: Int64?
+        package var nodeOS: String?
+        package var snapshotSize: Int64?
 
-        public init(
-            targetVolume: TargetVolumeSpec = TargetVolumeSpec(), backupStorageLocation: String = "",
-            snapshotID: String = "", sourceNamespace: String = ""
+        package init(
+            targetVolume: TargetVolumeSpec = TargetVolumeSpec(),
+            backupStorageLocation: String = "",
+            snapshotID: String = "",
+            sourceNamespace: String = ""
         ) {
             self.targetVolume = targetVolume
             self.backupStorageLocation = backupStorageLocation
@@ -59,17 +65,17 @@ public struct DataDownload: VeleroResource {
         }
     }
 
-    public struct Status: Codable, Sendable, Hashable {
+    package struct Status: Codable, Sendable, Hashable {
         /// ``DataMovePhase``.
-        public var phase: String?
-        public var message: String?
-        public var startTimestamp: String?
-        public var completionTimestamp: String?
-        public var progress: DataMoveProgress?
-        public var node: String?
-        public var acceptedByNode: String?
-        public var acceptedTimestamp: String?
+        package var phase: String?
+        package var message: String?
+        package var startTimestamp: String?
+        package var completionTimestamp: String?
+        package var progress: DataMoveProgress?
+        package var node: String?
+        package var acceptedByNode: String?
+        package var acceptedTimestamp: String?
 
-        public init(phase: String? = nil) { self.phase = phase }
+        package init(phase: String? = nil) { self.phase = phase }
     }
 }

@@ -1,41 +1,45 @@
-public import Kubernetes
+package import Kubernetes
 
 /// `velero.io/v1` DeleteBackupRequest (`delete_backup_request_types.go`): asks the server to delete a backup.
 ///
 /// Velero creates it with `generateName: <backup>-` and the labels ``VeleroLabels/backupName`` and
 /// ``VeleroLabels/backupUID``.
-public struct DeleteBackupRequest: VeleroResource {
-    public static let kindInfo = CustomResourceKind(
-        group: VeleroAPIGroup.name, version: "v1", kind: "DeleteBackupRequest", plural: "deletebackuprequests")
+package struct DeleteBackupRequest: VeleroResource {
+    package static let kindInfo = CustomResourceKind(
+        group: VeleroAPIGroup.name,
+        version: "v1",
+        kind: "DeleteBackupRequest",
+        plural: "deletebackuprequests"
+    )
 
-    public var apiVersion: String = Self.kindInfo.apiVersion
-    public var kind: String = Self.kindInfo.kind
-    public var metadata: ObjectMeta
-    public var spec: Spec
-    public var status: Status?
-    public var preserved = PreservedJSON()
+    package var apiVersion: String = Self.kindInfo.apiVersion
+    package var kind: String = Self.kindInfo.kind
+    package var metadata: ObjectMeta
+    package var spec: Spec
+    package var status: Status?
+    package var preserved = PreservedJSON()
 
-    public init(metadata: ObjectMeta, spec: Spec = Spec(), status: Status? = nil) {
+    package init(metadata: ObjectMeta, spec: Spec = Spec(), status: Status? = nil) {
         self.metadata = metadata
         self.spec = spec
         self.status = status
     }
 
-    public init(from decoder: any Decoder) throws { try self.init(resourceFrom: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeResource(to: encoder) }
+    package init(from decoder: any Decoder) throws { try self.init(resourceFrom: decoder) }
+    package func encode(to encoder: any Encoder) throws { try encodeResource(to: encoder) }
 
-    public struct Spec: Codable, Sendable, Hashable {
-        public var backupName: String
+    package struct Spec: Codable, Sendable, Hashable {
+        package var backupName: String
 
-        public init(backupName: String = "") { self.backupName = backupName }
+        package init(backupName: String = "") { self.backupName = backupName }
     }
 
-    public struct Status: Codable, Sendable, Hashable {
+    package struct Status: Codable, Sendable, Hashable {
         /// `New`, `InProgress` or `Processed`.
-        public var phase: String?
-        public var errors: [String]?
+        package var phase: String?
+        package var errors: [String]?
 
-        public init(phase: String? = nil, errors: [String]? = nil) {
+        package init(phase: String? = nil, errors: [String]? = nil) {
             self.phase = phase
             self.errors = errors
         }

@@ -1,42 +1,50 @@
-public import Kubernetes
+package import Kubernetes
 
 /// `velero.io/v1` PodVolumeRestore (`pod_volume_restore_type.go`): a file-system restore of one pod volume.
-public struct PodVolumeRestore: VeleroResource {
-    public static let kindInfo = CustomResourceKind(
-        group: VeleroAPIGroup.name, version: "v1", kind: "PodVolumeRestore", plural: "podvolumerestores")
+package struct PodVolumeRestore: VeleroResource {
+    package static let kindInfo = CustomResourceKind(
+        group: VeleroAPIGroup.name,
+        version: "v1",
+        kind: "PodVolumeRestore",
+        plural: "podvolumerestores"
+    )
 
-    public var apiVersion: String = Self.kindInfo.apiVersion
-    public var kind: String = Self.kindInfo.kind
-    public var metadata: ObjectMeta
-    public var spec: Spec
-    public var status: Status?
-    public var preserved = PreservedJSON()
+    package var apiVersion: String = Self.kindInfo.apiVersion
+    package var kind: String = Self.kindInfo.kind
+    package var metadata: ObjectMeta
+    package var spec: Spec
+    package var status: Status?
+    package var preserved = PreservedJSON()
 
-    public init(metadata: ObjectMeta, spec: Spec = Spec(), status: Status? = nil) {
+    package init(metadata: ObjectMeta, spec: Spec = Spec(), status: Status? = nil) {
         self.metadata = metadata
         self.spec = spec
         self.status = status
     }
 
-    public init(from decoder: any Decoder) throws { try self.init(resourceFrom: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeResource(to: encoder) }
+    package init(from decoder: any Decoder) throws { try self.init(resourceFrom: decoder) }
+    package func encode(to encoder: any Encoder) throws { try encodeResource(to: encoder) }
 
-    public struct Spec: Codable, Sendable, Hashable {
-        public var pod: ObjectReference
-        public var volume: String
-        public var backupStorageLocation: String
-        public var repoIdentifier: String
+    package struct Spec: Codable, Sendable, Hashable {
+        package var pod: ObjectReference
+        package var volume: String
+        package var backupStorageLocation: String
+        package var repoIdentifier: String
         /// `kopia` or `restic`.
-        public var uploaderType: String?
-        public var snapshotID: String
-        public var sourceNamespace: String
-        public var uploaderSettings: [String: String]?
-        public var cancel: Bool?
-        public var snapshotSize: Int64?
+        package var uploaderType: String?
+        package var snapshotID: String
+        package var sourceNamespace: String
+        package var uploaderSettings: [String: String]?
+        package var cancel: Bool?
+        package var snapshotSize: Int64?
 
-        public init(
-            pod: ObjectReference = ObjectReference(), volume: String = "", backupStorageLocation: String = "",
-            repoIdentifier: String = "", snapshotID: String = "", sourceNamespace: String = ""
+        package init(
+            pod: ObjectReference = ObjectReference(),
+            volume: String = "",
+            backupStorageLocation: String = "",
+            repoIdentifier: String = "",
+            snapshotID: String = "",
+            sourceNamespace: String = ""
         ) {
             self.pod = pod
             self.volume = volume
@@ -47,17 +55,17 @@ public struct PodVolumeRestore: VeleroResource {
         }
     }
 
-    public struct Status: Codable, Sendable, Hashable {
+    package struct Status: Codable, Sendable, Hashable {
         /// ``DataMovePhase``.
-        public var phase: String?
-        public var message: String?
-        public var startTimestamp: String?
-        public var completionTimestamp: String?
-        public var progress: DataMoveProgress?
-        public var acceptedTimestamp: String?
+        package var phase: String?
+        package var message: String?
+        package var startTimestamp: String?
+        package var completionTimestamp: String?
+        package var progress: DataMoveProgress?
+        package var acceptedTimestamp: String?
         /// The node that ran the restore.
-        public var node: String?
+        package var node: String?
 
-        public init(phase: String? = nil) { self.phase = phase }
+        package init(phase: String? = nil) { self.phase = phase }
     }
 }

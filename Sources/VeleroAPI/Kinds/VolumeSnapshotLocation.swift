@@ -1,39 +1,43 @@
-public import Kubernetes
+package import Kubernetes
 
 /// `velero.io/v1` VolumeSnapshotLocation (`volume_snapshot_location_type.go`): where native volume snapshots go.
-public struct VolumeSnapshotLocation: VeleroResource {
-    public static let kindInfo = CustomResourceKind(
-        group: VeleroAPIGroup.name, version: "v1", kind: "VolumeSnapshotLocation", plural: "volumesnapshotlocations",
-        shortNames: ["vsl"])
+package struct VolumeSnapshotLocation: VeleroResource {
+    package static let kindInfo = CustomResourceKind(
+        group: VeleroAPIGroup.name,
+        version: "v1",
+        kind: "VolumeSnapshotLocation",
+        plural: "volumesnapshotlocations",
+        shortNames: ["vsl"]
+    )
 
-    public var apiVersion: String = Self.kindInfo.apiVersion
-    public var kind: String = Self.kindInfo.kind
-    public var metadata: ObjectMeta
-    public var spec: Spec
-    public var status: Status?
-    public var preserved = PreservedJSON()
+    package var apiVersion: String = Self.kindInfo.apiVersion
+    package var kind: String = Self.kindInfo.kind
+    package var metadata: ObjectMeta
+    package var spec: Spec
+    package var status: Status?
+    package var preserved = PreservedJSON()
 
-    public init(metadata: ObjectMeta, spec: Spec = Spec(), status: Status? = nil) {
+    package init(metadata: ObjectMeta, spec: Spec = Spec(), status: Status? = nil) {
         self.metadata = metadata
         self.spec = spec
         self.status = status
     }
 
-    public init(from decoder: any Decoder) throws { try self.init(resourceFrom: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeResource(to: encoder) }
+    package init(from decoder: any Decoder) throws { try self.init(resourceFrom: decoder) }
+    package func encode(to encoder: any Encoder) throws { try encodeResource(to: encoder) }
 
-    public struct Spec: Codable, Sendable, Hashable {
-        public var provider: String
-        public var config: [String: String]?
-        public var credential: SecretKeySelector?
+    package struct Spec: Codable, Sendable, Hashable {
+        package var provider: String
+        package var config: [String: String]?
+        package var credential: SecretKeySelector?
 
-        public init(provider: String = "") { self.provider = provider }
+        package init(provider: String = "") { self.provider = provider }
     }
 
-    public struct Status: Codable, Sendable, Hashable {
+    package struct Status: Codable, Sendable, Hashable {
         /// `Available` or `Unavailable`.
-        public var phase: String?
+        package var phase: String?
 
-        public init(phase: String? = nil) { self.phase = phase }
+        package init(phase: String? = nil) { self.phase = phase }
     }
 }

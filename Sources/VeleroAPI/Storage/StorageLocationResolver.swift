@@ -1,7 +1,7 @@
 import Foundation
-public import Kubernetes
-public import Logging
-public import ObjectStorage
+package import Kubernetes
+package import Logging
+package import ObjectStorage
 
 /// Backup storage locations (`velero.io/v1` BackupStorageLocation CRs in the install namespace) and the object
 /// stores they point at: the provider (`aws` and S3-compatible stores, `filesystem`), the bucket, the `config`
@@ -14,13 +14,13 @@ public import ObjectStorage
 /// let location = try await locations.get(nil)                  // the default location
 /// let store = try await locations.bucketStore(for: location)   // keys relative to the bucket
 /// ```
-public struct StorageLocationResolver: Sendable {
-    public let client: KubeClient
-    public let namespace: String
-    public let factory: ObjectStoreFactory
-    public let logger: Logger
+package struct StorageLocationResolver: Sendable {
+    package let client: KubeClient
+    package let namespace: String
+    package let factory: ObjectStoreFactory
+    package let logger: Logger
 
-    public init(client: KubeClient, namespace: String, factory: ObjectStoreFactory, logger: Logger) {
+    package init(client: KubeClient, namespace: String, factory: ObjectStoreFactory, logger: Logger) {
         self.client = client
         self.namespace = namespace
         self.factory = factory
@@ -29,7 +29,7 @@ public struct StorageLocationResolver: Sendable {
 
     /// Every location in the namespace.
     /// - Throws: `.notFound` when the velero.io CRDs are not installed.
-    public func list() async throws -> [BackupStorageLocation] {
+    package func list() async throws -> [BackupStorageLocation] {
         do {
             let list = try await client.list(BackupStorageLocation.resource, namespace: namespace)
             return try list.items.map { try $0.value.decode(as: BackupStorageLocation.self) }
@@ -44,7 +44,7 @@ public struct StorageLocationResolver: Sendable {
     /// The named location, or the default one when `name` is nil or empty (`spec.default`, else the one named
     /// `default`).
     /// - Throws: `.notFound` naming the location (or saying there is no default).
-    public func get(_ name: String?) async throws -> BackupStorageLocation {
+    package func get(_ name: String?) async throws -> BackupStorageLocation {
         if let name, !name.isEmpty {
             do {
                 let object = try await client.get(BackupStorageLocation.resource, namespace: namespace, name: name)
@@ -69,7 +69,7 @@ public struct StorageLocationResolver: Sendable {
     /// Where a location's objects live, with the credential read from its Secret and the CA bundle from
     /// `caCert` or `caCertRef`.
     /// - Throws: `.notFound` for a missing credential Secret or key.
-    public func objectStoreLocation(for location: BackupStorageLocation) async throws -> ObjectStoreLocation {
+    package func objectStoreLocation(for location: BackupStorageLocation) async throws -> ObjectStoreLocation {
         var credential: String?
         if let selector = location.spec.credential {
             credential = try await secretValue(selector, purpose: "credential", location: location)
@@ -79,15 +79,18 @@ public struct StorageLocationResolver: Sendable {
             caCert = try await secretValue(selector, purpose: "caCertRef", location: location)
         }
         return ObjectStoreLocation(
-            provider: location.spec.provider, bucket: location.spec.objectStorage.bucket,
-            prefix: location.spec.objectStorage.prefix, config: location.spec.config ?? [:],
-            credential: credential, caCert: caCert
+            provider: location.spec.provider,
+            bucket: location.spec.objectStorage.bucket,
+            prefix: location.spec.objectStorage.prefix,
+            config: location.spec.config ?? [:],
+            credential: credential,
+            caCert: caCert
         )
     }
 
     /// The store for the location's whole bucket (the location's prefix is not applied).
     /// - Throws: `.notFound` for a missing credential; `.invalidLocation` when no store can be made.
-    public func bucketStore(for location: BackupStorageLocation) async throws -> any ObjectStore {
+    package func bucketStore(for location: BackupStorageLocation) async throws -> any ObjectStore {
         let objectLocation = try await objectStoreLocation(for: location)
         do {
             return try factory.makeBucketStore(for: objectLocation, logger: logger)
@@ -102,7 +105,7 @@ public struct StorageLocationResolver: Sendable {
     /// The store for the location with keys relative to its prefix and then `subpath` (e.g. a repository's
     /// `kopia/<namespace>`).
     /// - Throws: `.notFound` for a missing credential; `.invalidLocation` when no store can be made.
-    public func store(for location: BackupStorageLocation, subpath: String = "") async throws -> any ObjectStore {
+    package func store(for location: BackupStorageLocation, subpath: String = "") async throws -> any ObjectStore {
         let objectLocation = try await objectStoreLocation(for: location)
         do {
             return try factory.makeStore(for: objectLocation, subpath: subpath, logger: logger)

@@ -2,21 +2,23 @@
 ///
 /// Other metadata fields (`managedFields`, `ownerReferences`, …) survive a read-modify-write through the owning
 /// ``VeleroResource``'s preserved JSON.
-public struct ObjectMeta: Codable, Sendable, Hashable {
-    public var name: String?
-    public var generateName: String?
-    public var namespace: String?
-    public var uid: String?
-    public var resourceVersion: String?
-    public var generation: Int64?
-    public var creationTimestamp: String?
-    public var deletionTimestamp: String?
-    public var labels: [String: String]?
-    public var annotations: [String: String]?
-    public var finalizers: [String]?
+package struct ObjectMeta: Codable, Sendable, Hashable {
+    package var name: String?
+    package var generateName: String?
+    package var namespace: String?
+    package var uid: String?
+    package var resourceVersion: String?
+    package var generation: Int64?
+    package var creationTimestamp: String?
+    package var deletionTimestamp: String?
+    package var labels: [String: String]?
+    package var annotations: [String: String]?
+    package var finalizers: [String]?
 
-    public init(
-        name: String? = nil, namespace: String? = nil, labels: [String: String]? = nil,
+    package init(
+        name: String? = nil,
+        namespace: String? = nil,
+        labels: [String: String]? = nil,
         annotations: [String: String]? = nil
     ) {
         self.name = name
@@ -27,35 +29,35 @@ public struct ObjectMeta: Codable, Sendable, Hashable {
 }
 
 /// A Kubernetes LabelSelector in its JSON form (matchLabels, matchExpressions).
-public struct LabelSelectorSpec: Codable, Sendable, Hashable {
-    public struct Requirement: Codable, Sendable, Hashable {
-        public var key: String
-        public var `operator`: String
-        public var values: [String]?
+package struct LabelSelectorSpec: Codable, Sendable, Hashable {
+    package struct Requirement: Codable, Sendable, Hashable {
+        package var key: String
+        package var `operator`: String
+        package var values: [String]?
 
-        public init(key: String, operator: String, values: [String]? = nil) {
+        package init(key: String, operator: String, values: [String]? = nil) {
             self.key = key
             self.operator = `operator`
             self.values = values
         }
     }
 
-    public var matchLabels: [String: String]?
-    public var matchExpressions: [Requirement]?
+    package var matchLabels: [String: String]?
+    package var matchExpressions: [Requirement]?
 
-    public init(matchLabels: [String: String]? = nil, matchExpressions: [Requirement]? = nil) {
+    package init(matchLabels: [String: String]? = nil, matchExpressions: [Requirement]? = nil) {
         self.matchLabels = matchLabels
         self.matchExpressions = matchExpressions
     }
 }
 
 /// A reference to a typed object in the same namespace (`resourcePolicy`, `resourceModifier`).
-public struct TypedLocalObjectReference: Codable, Sendable, Hashable {
-    public var apiGroup: String?
-    public var kind: String
-    public var name: String
+package struct TypedLocalObjectReference: Codable, Sendable, Hashable {
+    package var apiGroup: String?
+    package var kind: String
+    package var name: String
 
-    public init(kind: String, name: String, apiGroup: String? = nil) {
+    package init(kind: String, name: String, apiGroup: String? = nil) {
         self.kind = kind
         self.name = name
         self.apiGroup = apiGroup
@@ -63,28 +65,28 @@ public struct TypedLocalObjectReference: Codable, Sendable, Hashable {
 }
 
 /// A key of a Secret (`credential` of storage locations).
-public struct SecretKeySelector: Codable, Sendable, Hashable {
-    public var name: String
-    public var key: String
-    public var optional: Bool?
+package struct SecretKeySelector: Codable, Sendable, Hashable {
+    package var name: String
+    package var key: String
+    package var optional: Bool?
 
-    public init(name: String, key: String) {
+    package init(name: String, key: String) {
         self.name = name
         self.key = key
     }
 }
 
 /// A reference to an object (`corev1.ObjectReference`: the pod of a PodVolumeBackup or PodVolumeRestore).
-public struct ObjectReference: Codable, Sendable, Hashable {
-    public var kind: String?
-    public var namespace: String?
-    public var name: String?
-    public var uid: String?
-    public var apiVersion: String?
-    public var resourceVersion: String?
-    public var fieldPath: String?
+package struct ObjectReference: Codable, Sendable, Hashable {
+    package var kind: String?
+    package var namespace: String?
+    package var name: String?
+    package var uid: String?
+    package var apiVersion: String?
+    package var resourceVersion: String?
+    package var fieldPath: String?
 
-    public init(kind: String? = nil, namespace: String? = nil, name: String? = nil, uid: String? = nil) {
+    package init(kind: String? = nil, namespace: String? = nil, name: String? = nil, uid: String? = nil) {
         self.kind = kind
         self.namespace = namespace
         self.name = name

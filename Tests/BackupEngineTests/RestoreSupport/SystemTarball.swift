@@ -12,7 +12,10 @@ enum SystemTarball {
             let files = root.appendingPathComponent("files")
             for entry in entries {
                 let url = files.appendingPathComponent(entry.path)
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    at: url.deletingLastPathComponent(),
+                    withIntermediateDirectories: true
+                )
                 try Data(entry.bytes).write(to: url)
                 try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
             }
@@ -20,7 +23,9 @@ enum SystemTarball {
             try Data(entries.map(\.path).joined(separator: "\n").utf8).write(to: list)
             let output = root.appendingPathComponent("out.tar.gz")
             let result = try await ChildProcess.run(
-                tar, ["--format=pax", "--no-recursion", "-czf", output.path, "-C", files.path, "-T", list.path])
+                tar,
+                ["--format=pax", "--no-recursion", "-czf", output.path, "-C", files.path, "-T", list.path]
+            )
             guard result.status == 0 else {
                 throw RestoreHarnessError("tar exited with \(result.status): \(result.stderr)")
             }

@@ -1,9 +1,9 @@
 import Foundation
 import Kubernetes
 import ObjectStorage
+import VeleroAPI
 
 @testable import BackupEngine
-import VeleroAPI
 
 /// Builds a backup in Velero's layout from the layout facts alone (velero.md §4–§5), without
 /// Lifeboat's backup writer: `metadata/version`, items at their legacy paths and (by default) their
@@ -56,7 +56,12 @@ struct VeleroBackupBuilder {
     }
 
     /// Adds an item whose bytes are given (e.g. to make the legacy and preferred copies differ).
-    mutating func addRaw(_ bytes: [UInt8], object: JSONValue, groupResource: String? = nil, copies: Copies = .legacyAndPreferred) {
+    mutating func addRaw(
+        _ bytes: [UInt8],
+        object: JSONValue,
+        groupResource: String? = nil,
+        copies: Copies = .legacyAndPreferred
+    ) {
         let gr = groupResource ?? Self.groupResource(of: object)
         let name = object["metadata"]?["name"]?.stringValue ?? ""
         let kind = object["kind"]?.stringValue
@@ -66,7 +71,9 @@ struct VeleroBackupBuilder {
         let version = apiVersion.split(separator: "/").last.map(String.init) ?? "v1"
         let scope = namespace.map { "namespaces/\($0)" } ?? "cluster"
         if copies != .preferredOnly { entries.append(("resources/\(gr)/\(scope)/\(name).json", bytes)) }
-        if copies != .legacyOnly { entries.append(("resources/\(gr)/\(version)-preferredversion/\(scope)/\(name).json", bytes)) }
+        if copies != .legacyOnly {
+            entries.append(("resources/\(gr)/\(version)-preferredversion/\(scope)/\(name).json", bytes))
+        }
     }
 
     /// Adds an arbitrary tarball entry.
@@ -74,14 +81,20 @@ struct VeleroBackupBuilder {
 
     /// Number of distinct items (legacy and preferred copies counted once).
     var itemCount: Int {
-        Set(entries.compactMap { TarballPaths.parse($0.path).map { "\($0.groupResource)|\($0.namespace ?? "")|\($0.name)" } }).count
+        Set(
+            entries.compactMap {
+                TarballPaths.parse($0.path).map { "\($0.groupResource)|\($0.namespace ?? "")|\($0.name)" }
+            }
+        ).count
     }
 
     /// The uncompressed tar stream (ustar, mode 0755 like Velero's writer).
     func tar() throws -> [UInt8] {
         var writer = TarWriter(modificationTime: 1_700_000_000)
         var out: [UInt8] = []
-        if includeVersionFile { try writer.appendFile(name: "metadata/version", contents: Array("1.1.0\n".utf8), into: &out) }
+        if includeVersionFile {
+            try writer.appendFile(name: "metadata/version", contents: Array("1.1.0\n".utf8), into: &out)
+        }
         for entry in entries { try writer.appendFile(name: entry.path, contents: entry.bytes, into: &out) }
         writer.finish(into: &out)
         return out
@@ -100,10 +113,15 @@ struct VeleroBackupBuilder {
                 "labels": ["velero.io/storage-location": "default"],
                 "annotations": [
                     "velero.io/resource-timeout": "10m0s", "velero.io/source-cluster-k8s-gitversion": "v1.31.2",
-                    "velero.io/source-cluster-k8s-major-version": "1", "velero.io/source-cluster-k8s-minor-version": "31",
+                    "velero.io/source-cluster-k8s-major-version": "1",
+                    "velero.io/source-cluster-k8s-minor-version": "31",
                 ],
-                "managedFields": [["manager": "velero-server", "operation": "Update", "apiVersion": "velero.io/v1",
-                                   "time": "2025-03-01T10:00:05Z", "fieldsType": "FieldsV1", "fieldsV1": ["f:status": [:]]]],
+                "managedFields": [
+                    [
+                        "manager": "velero-server", "operation": "Update", "apiVersion": "velero.io/v1",
+                        "time": "2025-03-01T10:00:05Z", "fieldsType": "FieldsV1", "fieldsV1": ["f:status": [:]],
+                    ]
+                ],
             ],
             "spec": [
                 "metadata": [:], "includedNamespaces": ["*"], "ttl": "720h0m0s", "hooks": [:],
@@ -122,7 +140,8 @@ struct VeleroBackupBuilder {
 
     /// Puts `velero-backup.json` and the tarball under `backups/<name>/` of `store`.
     @discardableResult
-    func store(into store: MemoryObjectStore = MemoryObjectStore(), tarball: [UInt8]? = nil) async throws -> BackupStore {
+    func store(into store: MemoryObjectStore = MemoryObjectStore(), tarball: [UInt8]? = nil) async throws -> BackupStore
+    {
         try await store.putData("backups/\(name)/\(name).tar.gz", bytes: try tarball ?? self.tarball())
         try await store.putData("backups/\(name)/velero-backup.json", bytes: backupJSON)
         return BackupStore(store: store, prefix: nil)

@@ -32,7 +32,9 @@ struct BackupArchive {
         while let entry = try reader.next() {
             entries.append(Entry(name: entry.name, isRegularFile: entry.isRegularFile, contents: entry.contents))
         }
-        guard reader.isFinished else { throw BackupTestError("tarball has no end-of-archive marker after \(entries.count) entries") }
+        guard reader.isFinished else {
+            throw BackupTestError("tarball has no end-of-archive marker after \(entries.count) entries")
+        }
         return BackupArchive(entries: entries)
     }
 
@@ -52,7 +54,11 @@ struct BackupArchive {
 
     /// The names (`ns/name` or `name`) of the items of one group-resource.
     func names(_ groupResource: String) -> Set<String> {
-        Set(itemLocations.filter { $0.groupResource == groupResource }.map { loc in loc.namespace.map { "\($0)/\(loc.name)" } ?? loc.name })
+        Set(
+            itemLocations.filter { $0.groupResource == groupResource }.map { loc in
+                loc.namespace.map { "\($0)/\(loc.name)" } ?? loc.name
+            }
+        )
     }
 
     /// The object stored at a legacy item path.

@@ -26,7 +26,9 @@ enum BackupTestCluster {
 extension BackupTestCluster {
     /// Runs one backup into `store` and returns the result and the archive read back from the store.
     static func backUp(
-        _ client: KubeClient, spec: BackupSpec, name: String = "b-\(UUID().uuidString.prefix(8).lowercased())",
+        _ client: KubeClient,
+        spec: BackupSpec,
+        name: String = "b-\(UUID().uuidString.prefix(8).lowercased())",
         store: BackupStore = BackupStore(store: MemoryObjectStore(), prefix: nil),
         configuration: BackupRunner.Configuration = BackupRunner.Configuration(recordInCluster: false)
     ) async throws -> (backup: Backup, archive: BackupArchive) {

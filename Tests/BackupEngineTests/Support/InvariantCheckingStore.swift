@@ -76,15 +76,23 @@ struct InvariantCheckingStore<Base: ObjectStore>: ObjectStore {
                     }
                     break
                 }
-                let partial = received.getSlice(at: received.readerIndex, length: received.readableBytes / 2) ?? ByteBuffer()
+                let partial =
+                    received.getSlice(at: received.readerIndex, length: received.readableBytes / 2) ?? ByteBuffer()
                 try await base.putData(key, bytes: partial)
-                throw ObjectStoreError(code: .unavailable, message: "injected: connection reset during upload of \(key)")
+                throw ObjectStoreError(
+                    code: .unavailable,
+                    message: "injected: connection reset during upload of \(key)"
+                )
             }
         }
         try await base.put(key, body: body, length: length)
     }
 
-    func putIfAbsent(_ key: String, body: some AsyncSequence<ByteBuffer, any Error> & Sendable, length: Int?) async throws -> Bool {
+    func putIfAbsent(
+        _ key: String,
+        body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        length: Int?
+    ) async throws -> Bool {
         await checkTarballBeforeMetadata(key)
         return try await base.putIfAbsent(key, body: body, length: length)
     }

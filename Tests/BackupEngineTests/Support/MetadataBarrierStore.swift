@@ -42,7 +42,11 @@ struct MetadataBarrierStore<Base: ObjectStore>: ObjectStore {
         try await base.put(key, body: body, length: length)
     }
 
-    func putIfAbsent(_ key: String, body: some AsyncSequence<ByteBuffer, any Error> & Sendable, length: Int?) async throws -> Bool {
+    func putIfAbsent(
+        _ key: String,
+        body: some AsyncSequence<ByteBuffer, any Error> & Sendable,
+        length: Int?
+    ) async throws -> Bool {
         try await arriveAndWait(key)
         return try await base.putIfAbsent(key, body: body, length: length)
     }

@@ -1,37 +1,7 @@
-import KubeSandbox
+import KubeSandboxTesting
 import Kubernetes
 import Synchronization
 import Testing
-
-/// A sandbox and a client with fast retries, for the controller runtime's tests.
-func withSandboxClient(
-    _ sandboxConfig: SandboxConfiguration = SandboxConfiguration(),
-    _ body: (Sandbox, KubeClient) async throws -> Void
-) async throws {
-    try await withSandbox(sandboxConfig) { sandbox in
-        let config = try KubeConfig.parse(yaml: sandbox.kubeconfigYAML)
-        try await withKubeClient(
-            config: config, configuration: KubeClientIntegrationTests.fast, logger: quietLogger
-        ) { client in
-            try await body(sandbox, client)
-        }
-    }
-}
-
-/// Waits until `condition` holds, checking every 20 ms; records an issue and returns false after `timeout`.
-@discardableResult
-func waitUntil(
-    _ what: String, timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation,
-    _ condition: () async throws -> Bool
-) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    Issue.record("timed out waiting until \(what)", sourceLocation: sourceLocation)
-    return false
-}
 
 /// A ConfigMap in `namespace` with `labels` and one data entry.
 func testConfigMap(

@@ -1,4 +1,5 @@
 import KubeSandbox
+import KubeSandboxTesting
 import Kubernetes
 import ServiceLifecycleTestKit
 import Testing
@@ -43,29 +44,29 @@ struct ControllerTests {
         _ client: KubeClient, _ reconciler: RecordingReconciler, workers: Int = 2
     ) -> Controller<RecordingReconciler, ContinuousClock> {
         let informer = Informer(
-            client: client, configuration: .init(resource: .configMaps, namespace: "default"), logger: quietLogger)
+            client: client, configuration: .init(resource: .configMaps, namespace: "default"), logger: .quiet)
         return Controller(
             informer: informer, reconciler: reconciler,
             configuration: .init(name: "test", workers: workers, backoff: .init(base: .milliseconds(5))),
-            logger: quietLogger)
+            logger: .quiet)
     }
 
     @Test func reconcilesEveryObjectAndRequeuesErrors() async throws {
-        try await withSandboxClient { _, client in
+        try await withSandbox { _, client in
             for name in ["a", "b", "c"] { _ = try await client.create(.configMaps, testConfigMap(name)) }
             let state = Box(RecordingReconciler.State(failures: ["b": 3]))
             let controller = makeController(client, RecordingReconciler(state: state))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await controller.run() }
                 defer { group.cancelAll() }
-                await waitUntil("a, b and c are reconciled") {
+                try await waitUntil("a, b and c are reconciled") {
                     let reconciled = state.get.reconciled
                     return ["a", "c"].allSatisfy { reconciled[NamespacedName(namespace: "default", name: $0)] != nil }
                         && reconciled[NamespacedName(namespace: "default", name: "b")] == 4
                 }
                 // A change after the start is reconciled too.
                 _ = try await client.create(.configMaps, testConfigMap("d"))
-                await waitUntil("d is reconciled") {
+                try await waitUntil("d is reconciled") {
                     state.get.reconciled[NamespacedName(namespace: "default", name: "d")] != nil
                 }
                 #expect(controller.queue.failures(of: NamespacedName(namespace: "default", name: "b")) == 0)
@@ -74,16 +75,16 @@ struct ControllerTests {
     }
 
     @Test func gracefulShutdownLetsReconcilesUnderWayFinish() async throws {
-        try await withSandboxClient { _, client in
+        try await withSandbox { _, client in
             _ = try await client.create(.configMaps, testConfigMap("slow"))
             let state = Box(RecordingReconciler.State(blocked: ["slow"]))
             let controller = makeController(client, RecordingReconciler(state: state))
             try await testGracefulShutdown { trigger in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await controller.run() }
-                    await waitUntil("slow is being reconciled") { state.get.inFlight.contains("slow") }
+                    try await waitUntil("slow is being reconciled") { state.get.inFlight.contains("slow") }
                     trigger.triggerGracefulShutdown()
-                    await waitUntil("the queue is shut down") { controller.queue.isShutDown }
+                    try await waitUntil("the queue is shut down") { controller.queue.isShutDown }
                     state.update { _ = $0.blocked.remove("slow") }
                     try await group.waitForAll()  // run() returns once the reconcile under way is done
                 }
@@ -94,13 +95,13 @@ struct ControllerTests {
     }
 
     @Test func cancellationCancelsReconcilesUnderWay() async throws {
-        try await withSandboxClient { _, client in
+        try await withSandbox { _, client in
             _ = try await client.create(.configMaps, testConfigMap("stuck"))
             let state = Box(RecordingReconciler.State(blocked: ["stuck"]))
             let controller = makeController(client, RecordingReconciler(state: state))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await controller.run() }
-                await waitUntil("stuck is being reconciled") { state.get.inFlight.contains("stuck") }
+                try await waitUntil("stuck is being reconciled") { state.get.inFlight.contains("stuck") }
                 group.cancelAll()
                 try await group.waitForAll()
             }

@@ -1,4 +1,5 @@
 import KubeSandbox
+import KubeSandboxTesting
 import Kubernetes
 import Testing
 
@@ -16,7 +17,7 @@ struct InformerTests {
     }
 
     @Test func listsThenWatchesIntoTheCache() async throws {
-        try await withSandboxClient { _, client in
+        try await withSandbox { _, client in
             let selector = try LabelSelector(parsing: "app=informer")
             _ = try await client.create(.configMaps, testConfigMap("one", labels: ["app": "informer"]))
             _ = try await client.create(.configMaps, testConfigMap("two", labels: ["app": "informer"]))
@@ -24,7 +25,7 @@ struct InformerTests {
             let informer = Informer(
                 client: client,
                 configuration: .init(resource: .configMaps, namespace: "default", labelSelector: selector),
-                logger: quietLogger)
+                logger: .quiet)
             let seen = Box<[String]>([])
             informer.addHandler { change in
                 let line =
@@ -48,7 +49,7 @@ struct InformerTests {
                 _ = try await client.update(.configMaps, three)
                 try await client.delete(.configMaps, namespace: "default", name: "one")
 
-                await waitUntil("the deletion is seen") { seen.get.last == "deleted one" }
+                try await waitUntil("the deletion is seen") { seen.get.last == "deleted one" }
                 #expect(seen.get == ["added one", "added two", "added three", "updated three v", "deleted one"])
                 #expect(informer.cache.list().compactMap(\.name) == ["three", "two"])
                 #expect(informer.cache[NamespacedName(namespace: "default", name: "one")] == nil)
@@ -59,21 +60,21 @@ struct InformerTests {
     }
 
     @Test func relistsAfterGone() async throws {
-        try await withSandboxClient { sandbox, client in
+        try await withSandbox { sandbox, client in
             _ = try await client.create(.configMaps, testConfigMap("before"))
             let informer = Informer(
                 client: client,
                 configuration: .init(resource: .configMaps, namespace: "default", watchTimeoutSeconds: 1),
-                logger: quietLogger)
+                logger: .quiet)
             try await running(informer) {
                 try await informer.waitUntilSynced()
                 #expect(informer.listCount == 1)
                 // The watch ends every second; its next request is answered 410 Gone: the informer lists again.
                 sandbox.faults.inject(
                     status: 410, count: 1, pathContains: "/namespaces/default/configmaps", method: "GET")
-                await waitUntil("the informer listed again") { informer.listCount >= 2 }
+                try await waitUntil("the informer listed again") { informer.listCount >= 2 }
                 _ = try await client.create(.configMaps, testConfigMap("after"))
-                await waitUntil("the new object is cached") {
+                try await waitUntil("the new object is cached") {
                     informer.cache.object(namespace: "default", name: "after") != nil
                 }
                 #expect(informer.cache.object(namespace: "default", name: "before") != nil)
@@ -82,20 +83,20 @@ struct InformerTests {
     }
 
     @Test func indexesObjects() async throws {
-        try await withSandboxClient { _, client in
+        try await withSandbox { _, client in
             _ = try await client.create(.configMaps, testConfigMap("a", labels: ["tier": "front"]))
             _ = try await client.create(.configMaps, testConfigMap("b", labels: ["tier": "back"]))
             _ = try await client.create(.configMaps, testConfigMap("c", labels: ["tier": "front"]))
             let informer = Informer(
                 client: client, configuration: .init(resource: .configMaps, namespace: "default"),
-                indexers: ["tier": { object in object.labels["tier"].map { [$0] } ?? [] }], logger: quietLogger)
+                indexers: ["tier": { object in object.labels["tier"].map { [$0] } ?? [] }], logger: .quiet)
             try await running(informer) {
                 try await informer.waitUntilSynced()
                 #expect(informer.cache.objects(index: "tier", value: "front").compactMap(\.name) == ["a", "c"])
                 var a = try await client.get(.configMaps, namespace: "default", name: "a")
                 a.labels["tier"] = "back"
                 _ = try await client.update(.configMaps, a)
-                await waitUntil("a moved to the back tier") {
+                try await waitUntil("a moved to the back tier") {
                     informer.cache.keys(index: "tier", value: "back") == [
                         NamespacedName(namespace: "default", name: "a"),
                         NamespacedName(namespace: "default", name: "b"),
@@ -107,12 +108,12 @@ struct InformerTests {
     }
 
     @Test(.timeLimit(.minutes(1))) func resyncHandsEveryObjectOverAgain() async throws {
-        try await withSandboxClient { _, client in
+        try await withSandbox { _, client in
             _ = try await client.create(.configMaps, testConfigMap("resync"))
             let informer = Informer(
                 client: client,
                 configuration: .init(resource: .configMaps, namespace: "default", resyncInterval: .milliseconds(50)),
-                logger: quietLogger)
+                logger: .quiet)
             let changes = informer.changes()
             try await running(informer) {
                 for await change in changes {

@@ -1,5 +1,6 @@
 import Foundation
 import KubeSandbox
+import KubeSandboxTesting
 import Kubernetes
 import ServiceLifecycle
 import ServiceLifecycleTestKit
@@ -23,17 +24,17 @@ struct LeaderElectedServiceTests {
             configuration: .init(
                 leaseName: "service-lock", namespace: "default", identity: identity, leaseDuration: .seconds(2),
                 renewDeadline: .milliseconds(1500), retryPeriod: .milliseconds(200)),
-            logger: quietLogger)
+            logger: .quiet)
     }
 
     @Test func gracefulShutdownWhileLeadingReleasesTheLease() async throws {
-        try await withSandboxClient { _, client in
+        try await withSandbox { _, client in
             let ran = Box(false)
             let service = LeaderElectedService(elector: elector(client, "a"), service: WaitingService(ran: ran))
             try await testGracefulShutdown { trigger in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await service.run() }
-                    await waitUntil("the service runs") { ran.get }
+                    try await waitUntil("the service runs") { ran.get }
                     trigger.triggerGracefulShutdown()
                     try await group.waitForAll()
                 }
@@ -44,7 +45,7 @@ struct LeaderElectedServiceTests {
     }
 
     @Test func gracefulShutdownWhileWaitingForTheLeaseReturns() async throws {
-        try await withSandboxClient { _, client in
+        try await withSandbox { _, client in
             var lease = KubeObject(
                 apiVersion: "coordination.k8s.io/v1", kind: "Lease", namespace: "default", name: "service-lock")
             LeaderElectionRecord(
@@ -58,7 +59,7 @@ struct LeaderElectedServiceTests {
             try await testGracefulShutdown { trigger in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await service.run() }
-                    await waitUntil("b sees the stranger lead") { b.leader == "stranger" }
+                    try await waitUntil("b sees the stranger lead") { b.leader == "stranger" }
                     trigger.triggerGracefulShutdown()
                     try await group.waitForAll()
                 }

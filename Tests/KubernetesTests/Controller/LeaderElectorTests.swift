@@ -1,5 +1,6 @@
 import Foundation
 import KubeSandbox
+import KubeSandboxTesting
 import Kubernetes
 import KubernetesTesting
 import Testing
@@ -25,7 +26,7 @@ struct LeaderElectorTests {
             configuration: .init(
                 leaseName: Self.leaseName, namespace: "default", identity: identity, leaseDuration: lease,
                 renewDeadline: renew, retryPeriod: .milliseconds(200), releaseOnCancel: release),
-            logger: quietLogger)
+            logger: .quiet)
     }
 
     /// Leads with `elector` until cancelled, recording the leadership in `leaders`.
@@ -60,15 +61,15 @@ struct LeaderElectorTests {
         try await withThrowingTaskGroup(of: Void.self) { outer in
             try await withThrowingTaskGroup(of: Void.self) { inner in
                 inner.addTask { try await campaign(a, leaders) }
-                await waitUntil("a leads") { leaders.get.current == ["a"] }
+                try await waitUntil("a leads") { leaders.get.current == ["a"] }
                 outer.addTask { try await campaign(b, leaders) }
-                await waitUntil("b sees a lead") { b.leader == "a" }
+                try await waitUntil("b sees a lead") { b.leader == "a" }
                 #expect(!b.isLeader)
                 #expect(try await lease(client).holderIdentity == "a")
                 inner.cancelAll()
                 try await inner.waitForAll()
             }
-            await waitUntil("b leads", timeout: timeout) { leaders.get.current == ["b"] }
+            try await waitUntil("b leads", timeout: timeout) { leaders.get.current == ["b"] }
             outer.cancelAll()
             try await outer.waitForAll()
         }
@@ -76,7 +77,7 @@ struct LeaderElectorTests {
     }
 
     @Test func theOtherLeadsOnceAKilledLeadersLeaseExpires() async throws {
-        try await withSandboxClient { _, client in
+        try await withSandbox { _, client in
             let leaders = try await takeover(
                 client, a: elector(client, "a", release: false), b: elector(client, "b"), within: .seconds(20))
             #expect(leaders.most == 1)
@@ -88,7 +89,7 @@ struct LeaderElectorTests {
     }
 
     @Test func theOtherTakesOverPromptlyAfterARelease() async throws {
-        try await withSandboxClient { _, client in
+        try await withSandbox { _, client in
             // A 60 s lease: only the release lets b lead within the 15 s this test waits.
             let a = elector(client, "a", lease: .seconds(60), renew: .seconds(40))
             let b = elector(client, "b", lease: .seconds(60), renew: .seconds(40))
@@ -100,7 +101,7 @@ struct LeaderElectorTests {
     }
 
     @Test func anUnknownHoldersLeaseIsRespectedUntilItExpiresOnTheElectorsClock() async throws {
-        try await withSandboxClient { _, client in
+        try await withSandbox { _, client in
             var stranger = KubeObject(
                 apiVersion: "coordination.k8s.io/v1", kind: "Lease", namespace: "default", name: Self.leaseName)
             // renewTime long past: client-go judges expiry by when this elector saw the record change, not by it.
@@ -114,7 +115,7 @@ struct LeaderElectorTests {
             let elector = LeaderElector(
                 client: client,
                 configuration: .init(leaseName: Self.leaseName, namespace: "default", identity: "c", jitterFactor: 0),
-                clock: clock, logger: quietLogger)
+                clock: clock, logger: .quiet)
             let leaders = Box(Leaders())
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await campaign(elector, leaders) }
@@ -127,7 +128,7 @@ struct LeaderElectorTests {
                     #expect(elector.leader == "stranger")
                 }
                 clock.advance(by: .seconds(2))  // 16 s: expired
-                await waitUntil("c leads") { leaders.get.current == ["c"] }
+                try await waitUntil("c leads") { leaders.get.current == ["c"] }
                 let raw = try await client.get(.leases, namespace: "default", name: Self.leaseName)
                 let record = LeaderElectionRecord(lease: raw)
                 #expect(record.holderIdentity == "c")
@@ -143,13 +144,13 @@ struct LeaderElectorTests {
     }
 
     @Test func aLeaderThatCannotRenewStopsLeading() async throws {
-        try await withSandboxClient { _, client in
+        try await withSandbox { _, client in
             let a = elector(client, "a", renew: .seconds(1))
             let leaders = Box(Leaders())
             let error = await #expect(throws: KubeError.self) {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await campaign(a, leaders) }
-                    await waitUntil("a leads") { leaders.get.current == ["a"] }
+                    try await waitUntil("a leads") { leaders.get.current == ["a"] }
                     // Another process takes the Lease over: a's renewals fail until its renew deadline.
                     while true {
                         var lease = try await client.get(.leases, namespace: "default", name: Self.leaseName)

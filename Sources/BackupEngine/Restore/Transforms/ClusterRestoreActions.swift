@@ -1,24 +1,27 @@
-public import Kubernetes
+package import Kubernetes
 
 /// `velero.io/role-bindings` and `velero.io/cluster-role-bindings`: moves each subject's namespace
 /// through the restore's namespace mapping.
-public struct RoleBindingRestoreAction: RestoreItemAction {
-    public let name: String
+package struct RoleBindingRestoreAction: RestoreItemAction {
+    package let name: String
     let groupResources: Set<String>
 
-    public func applies(to groupResource: String, item: JSONValue) -> Bool {
+    package func applies(to groupResource: String, item: JSONValue) -> Bool {
         groupResources.contains(groupResource)
     }
 
     /// - Parameter clusterScoped: true for ClusterRoleBindings, false for RoleBindings.
-    public init(clusterScoped: Bool) {
+    package init(clusterScoped: Bool) {
         name = clusterScoped ? "velero.io/cluster-role-bindings" : "velero.io/role-bindings"
         groupResources = [
             clusterScoped ? "clusterrolebindings.rbac.authorization.k8s.io" : "rolebindings.rbac.authorization.k8s.io"
         ]
     }
 
-    public func execute(_ input: RestoreItemActionInput, context: RestoreActionContext) throws -> RestoreItemActionOutput {
+    package func execute(
+        _ input: RestoreItemActionInput,
+        context: RestoreActionContext
+    ) throws -> RestoreItemActionOutput {
         guard !context.namespaceMapping.isEmpty, var subjects = input.item["subjects"]?.arrayValue else {
             return RestoreItemActionOutput(item: input.item)
         }
@@ -34,18 +37,21 @@ public struct RoleBindingRestoreAction: RestoreItemAction {
 
 /// `velero.io/apiservice`: APIServices labelled `kube-aggregator.kubernetes.io/automanaged` are managed
 /// by the API server itself and are not restored.
-public struct APIServiceRestoreAction: RestoreItemAction {
-    public let name = "velero.io/apiservice"
+package struct APIServiceRestoreAction: RestoreItemAction {
+    package let name = "velero.io/apiservice"
     static let automanagedLabel = "kube-aggregator.kubernetes.io/automanaged"
 
-    public init() {}
+    package init() {}
 
-    public func applies(to groupResource: String, item: JSONValue) -> Bool {
+    package func applies(to groupResource: String, item: JSONValue) -> Bool {
         groupResource == "apiservices.apiregistration.k8s.io"
             && item[path: ["metadata", "labels", Self.automanagedLabel]] != nil
     }
 
-    public func execute(_ input: RestoreItemActionInput, context: RestoreActionContext) throws -> RestoreItemActionOutput {
+    package func execute(
+        _ input: RestoreItemActionInput,
+        context: RestoreActionContext
+    ) throws -> RestoreItemActionOutput {
         var output = RestoreItemActionOutput(item: input.item)
         output.skipRestore = true
         output.skipReason = "the APIService is managed by Kubernetes (\(name))"
@@ -56,20 +62,23 @@ public struct APIServiceRestoreAction: RestoreItemAction {
 /// `velero.io/admission-webhook-configuration`: in `admissionregistration.k8s.io/v1` webhook
 /// configurations, every webhook whose `sideEffects` is not `None` or `NoneOnDryRun` (e.g. the v1beta1
 /// values `Unknown`, `Some`) gets `None`.
-public struct AdmissionWebhookConfigurationRestoreAction: RestoreItemAction {
-    public let name = "velero.io/admission-webhook-configuration"
+package struct AdmissionWebhookConfigurationRestoreAction: RestoreItemAction {
+    package let name = "velero.io/admission-webhook-configuration"
     let groupResources: Set<String> = [
         "mutatingwebhookconfigurations.admissionregistration.k8s.io",
         "validatingwebhookconfigurations.admissionregistration.k8s.io",
     ]
 
-    public func applies(to groupResource: String, item: JSONValue) -> Bool {
+    package func applies(to groupResource: String, item: JSONValue) -> Bool {
         groupResources.contains(groupResource)
     }
 
-    public init() {}
+    package init() {}
 
-    public func execute(_ input: RestoreItemActionInput, context: RestoreActionContext) throws -> RestoreItemActionOutput {
+    package func execute(
+        _ input: RestoreItemActionInput,
+        context: RestoreActionContext
+    ) throws -> RestoreItemActionOutput {
         guard input.item["apiVersion"]?.stringValue == "admissionregistration.k8s.io/v1",
             var webhooks = input.item["webhooks"]?.arrayValue
         else { return RestoreItemActionOutput(item: input.item) }
@@ -86,17 +95,20 @@ public struct AdmissionWebhookConfigurationRestoreAction: RestoreItemAction {
 /// `velero.io/dataupload`: a backed-up DataUpload is never created. Velero turns it into a
 /// DataUploadResult ConfigMap for its CSI data-mover restore; Lifeboat does not restore volume data
 /// this way yet, so the item is skipped with a warning.
-public struct DataUploadRestoreAction: RestoreItemAction {
-    public let name = "velero.io/dataupload"
+package struct DataUploadRestoreAction: RestoreItemAction {
+    package let name = "velero.io/dataupload"
     let groupResources: Set<String> = ["datauploads.velero.io"]
 
-    public func applies(to groupResource: String, item: JSONValue) -> Bool {
+    package func applies(to groupResource: String, item: JSONValue) -> Bool {
         groupResources.contains(groupResource)
     }
 
-    public init() {}
+    package init() {}
 
-    public func execute(_ input: RestoreItemActionInput, context: RestoreActionContext) throws -> RestoreItemActionOutput {
+    package func execute(
+        _ input: RestoreItemActionInput,
+        context: RestoreActionContext
+    ) throws -> RestoreItemActionOutput {
         var output = RestoreItemActionOutput(item: input.item)
         output.skipRestore = true
         output.skipReason = "DataUploads are not restored (\(name))"

@@ -1,4 +1,4 @@
-public import Kubernetes
+package import Kubernetes
 
 /// What to do when the object to restore already exists in the cluster (the `AlreadyExists` path of
 /// Velero's `restoreItem`).
@@ -15,9 +15,9 @@ public import Kubernetes
 /// case .conflict(let warning): ...
 /// }
 /// ```
-public enum ExistingObjectComparison {
+package enum ExistingObjectComparison {
     /// `spec.existingResourcePolicy`.
-    public enum Policy: String, Sendable, Hashable {
+    package enum Policy: String, Sendable, Hashable {
         /// Unset: warn about differences (Velero formats `<Kind>:<name>`).
         case unset = ""
         /// `none`: warn about differences (Velero formats `<Kind> "<name>"`).
@@ -27,7 +27,7 @@ public enum ExistingObjectComparison {
     }
 
     /// The decision for one existing object.
-    public enum Decision: Sendable, Equatable {
+    package enum Decision: Sendable, Equatable {
         /// Identical after normalization; nothing to restore. With `update`, `labelsPatch` (if any) sets
         /// the restore labels on the live object.
         case identical(labelsPatch: JSONValue?)
@@ -41,22 +41,23 @@ public enum ExistingObjectComparison {
     /// The in-cluster object as Velero compares it: metadata and status reset, restore labels copied
     /// from `desired`.
     /// - Throws: ``BackupEngineError`` `.invalidObject` when the live object has no `metadata`.
-    public static func normalizedLive(_ live: JSONValue, desired: JSONValue) throws -> JSONValue {
+    package static func normalizedLive(_ live: JSONValue, desired: JSONValue) throws -> JSONValue {
         let labels = RestoreObjectFields.labels(desired)
         return RestoreMetadata.addRestoreLabels(
             try RestoreMetadata.resetMetadataAndStatus(live),
             restoreName: labels[RestoreMetadata.restoreNameLabel] ?? "",
-            backupName: labels[RestoreMetadata.backupNameLabel] ?? "")
+            backupName: labels[RestoreMetadata.backupNameLabel] ?? ""
+        )
     }
 
     /// Whether the in-cluster object equals the one to restore (`desired`: metadata reset, actions,
     /// modifiers, namespace and restore labels applied).
-    public static func isIdentical(live: JSONValue, desired: JSONValue) throws -> Bool {
+    package static func isIdentical(live: JSONValue, desired: JSONValue) throws -> Bool {
         JSONSemantics.deepEqual(try normalizedLive(live, desired: desired), desired)
     }
 
     /// A JSON merge patch from `from` to `to`, or nil when they are already equal (`generatePatch`).
-    public static func mergePatch(from: JSONValue, to: JSONValue) -> JSONValue? {
+    package static func mergePatch(from: JSONValue, to: JSONValue) -> JSONValue? {
         if JSONSemantics.deepEqual(from, to) { return nil }
         let patch = JSONMergePatch.create(from: from, to: to)
         if let members = patch.objectValue, members.isEmpty { return nil }
@@ -64,7 +65,7 @@ public enum ExistingObjectComparison {
     }
 
     /// Velero's warning for an existing object that differs.
-    public static func conflictWarning(kind: String, name: String, policy: Policy) -> String {
+    package static func conflictWarning(kind: String, name: String, policy: Policy) -> String {
         let subject = policy == .none ? "\(kind) \"\(name)\"" : "\(kind):\(name)"
         return "could not restore, \(subject) already exists. "
             + "Warning: the in-cluster version is different than the backed-up version"
@@ -77,8 +78,11 @@ public enum ExistingObjectComparison {
     ///   - desired: the object Lifeboat tried to create.
     ///   - groupResource: canonical group-resource (ServiceAccounts are `serviceaccounts`).
     ///   - policy: the restore's existing-resource policy.
-    public static func decide(
-        live: JSONValue, desired: JSONValue, groupResource: String, policy: Policy
+    package static func decide(
+        live: JSONValue,
+        desired: JSONValue,
+        groupResource: String,
+        policy: Policy
     ) throws -> Decision {
         let normalized = try normalizedLive(live, desired: desired)
         let labelsOnly = mergePatch(from: RestoreMetadata.blankRestoreLabels(normalized), to: normalized)
@@ -94,7 +98,11 @@ public enum ExistingObjectComparison {
         case .unset, .none:
             return .conflict(
                 warning: conflictWarning(
-                    kind: RestoreObjectFields.kind(desired), name: RestoreObjectFields.name(desired), policy: policy))
+                    kind: RestoreObjectFields.kind(desired),
+                    name: RestoreObjectFields.name(desired),
+                    policy: policy
+                )
+            )
         case .update:
             let blanked = RestoreMetadata.blankRestoreLabels(normalized)
             guard let patch = mergePatch(from: blanked, to: desired) else { return .identical(labelsPatch: nil) }

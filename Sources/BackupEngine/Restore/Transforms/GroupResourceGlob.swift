@@ -8,7 +8,7 @@
 /// glob.matches("deployments.apps")   // true
 /// glob.matches("deployments")        // false
 /// ```
-public struct GroupResourceGlob: Sendable, Hashable {
+package struct GroupResourceGlob: Sendable, Hashable {
     indirect enum Token: Sendable, Hashable {
         case literal(Character)
         case anyRun(crossesSeparator: Bool)
@@ -23,13 +23,13 @@ public struct GroupResourceGlob: Sendable, Hashable {
     }
 
     /// The pattern text.
-    public let pattern: String
+    package let pattern: String
     let tokens: [Token]
     static let separator: Character = "."
 
     /// Compiles a pattern.
     /// - Throws: ``BackupEngineError`` `.invalidModifiers` for an unterminated `[` or `{`, or a trailing `\`.
-    public init(_ pattern: String) throws {
+    package init(_ pattern: String) throws {
         self.pattern = pattern
         var index = pattern.startIndex
         tokens = try Self.parse(pattern, &index, inAlternative: false)
@@ -39,7 +39,7 @@ public struct GroupResourceGlob: Sendable, Hashable {
     }
 
     /// Whether `text` matches the whole pattern.
-    public func matches(_ text: String) -> Bool {
+    package func matches(_ text: String) -> Bool {
         Self.match(tokens[...], Array(text)[...])
     }
 

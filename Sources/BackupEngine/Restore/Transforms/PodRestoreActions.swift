@@ -1,20 +1,23 @@
-public import Kubernetes
+package import Kubernetes
 
 /// `velero.io/job`: removes the controller-uid labels (`batch.kubernetes.io/controller-uid`, legacy
 /// `controller-uid`) from `spec.selector.matchLabels` and `spec.template.metadata.labels`, so the new
 /// Job's controller can set its own.
-public struct JobRestoreAction: RestoreItemAction {
-    public let name = "velero.io/job"
+package struct JobRestoreAction: RestoreItemAction {
+    package let name = "velero.io/job"
     let groupResources: Set<String> = ["jobs.batch"]
 
-    public func applies(to groupResource: String, item: JSONValue) -> Bool {
+    package func applies(to groupResource: String, item: JSONValue) -> Bool {
         groupResources.contains(groupResource)
     }
     static let controllerUIDLabels = ["batch.kubernetes.io/controller-uid", "controller-uid"]
 
-    public init() {}
+    package init() {}
 
-    public func execute(_ input: RestoreItemActionInput, context: RestoreActionContext) throws -> RestoreItemActionOutput {
+    package func execute(
+        _ input: RestoreItemActionInput,
+        context: RestoreActionContext
+    ) throws -> RestoreItemActionOutput {
         var item = input.item
         for path in [["spec", "selector", "matchLabels"], ["spec", "template", "metadata", "labels"]] {
             guard var labels = item[path: path]?.objectValue else { continue }
@@ -29,17 +32,20 @@ public struct JobRestoreAction: RestoreItemAction {
 /// `velero.io/pod`: clears `spec.nodeName` and `spec.priority`, drops the volumes and the (init)
 /// container volume mounts named `<serviceAccountName>-token-*`, and asks for the pod's PriorityClass
 /// first.
-public struct PodRestoreAction: RestoreItemAction {
-    public let name = "velero.io/pod"
+package struct PodRestoreAction: RestoreItemAction {
+    package let name = "velero.io/pod"
     let groupResources: Set<String> = ["pods"]
 
-    public func applies(to groupResource: String, item: JSONValue) -> Bool {
+    package func applies(to groupResource: String, item: JSONValue) -> Bool {
         groupResources.contains(groupResource)
     }
 
-    public init() {}
+    package init() {}
 
-    public func execute(_ input: RestoreItemActionInput, context: RestoreActionContext) throws -> RestoreItemActionOutput {
+    package func execute(
+        _ input: RestoreItemActionInput,
+        context: RestoreActionContext
+    ) throws -> RestoreItemActionOutput {
         var item = input.item
         guard var spec = item["spec"]?.objectValue else { return RestoreItemActionOutput(item: item) }
         spec.removeValue(forKey: "nodeName")
@@ -53,12 +59,14 @@ public struct PodRestoreAction: RestoreItemAction {
         }
         for field in ["containers", "initContainers"] {
             guard let containers = spec[field]?.arrayValue else { continue }
-            spec[field] = .array(containers.map { container in
-                guard let mounts = container["volumeMounts"]?.arrayValue else { return container }
-                var updated = container
-                updated["volumeMounts"] = .array(mounts.filter(keep))
-                return updated
-            })
+            spec[field] = .array(
+                containers.map { container in
+                    guard let mounts = container["volumeMounts"]?.arrayValue else { return container }
+                    var updated = container
+                    updated["volumeMounts"] = .array(mounts.filter(keep))
+                    return updated
+                }
+            )
         }
         let priorityClass = spec["priorityClassName"]?.stringValue ?? ""
         item["spec"] = .object(spec)
@@ -73,23 +81,27 @@ public struct PodRestoreAction: RestoreItemAction {
 }
 
 /// `velero.io/add-pvc-from-pod`: asks for the pod's PersistentVolumeClaims first (in volume order).
-public struct AddPVCFromPodRestoreAction: RestoreItemAction {
-    public let name = "velero.io/add-pvc-from-pod"
+package struct AddPVCFromPodRestoreAction: RestoreItemAction {
+    package let name = "velero.io/add-pvc-from-pod"
     let groupResources: Set<String> = ["pods"]
 
-    public func applies(to groupResource: String, item: JSONValue) -> Bool {
+    package func applies(to groupResource: String, item: JSONValue) -> Bool {
         groupResources.contains(groupResource)
     }
 
-    public init() {}
+    package init() {}
 
-    public func execute(_ input: RestoreItemActionInput, context: RestoreActionContext) throws -> RestoreItemActionOutput {
+    package func execute(
+        _ input: RestoreItemActionInput,
+        context: RestoreActionContext
+    ) throws -> RestoreItemActionOutput {
         var output = RestoreItemActionOutput(item: input.item)
         let namespace = RestoreObjectFields.namespace(input.item)
         for volume in input.item[path: ["spec", "volumes"]]?.arrayValue ?? [] {
             guard let claim = volume[path: ["persistentVolumeClaim", "claimName"]]?.stringValue else { continue }
             output.additionalItems.append(
-                RestoreItemReference(groupResource: "persistentvolumeclaims", namespace: namespace, name: claim))
+                RestoreItemReference(groupResource: "persistentvolumeclaims", namespace: namespace, name: claim)
+            )
         }
         return output
     }
@@ -99,20 +111,23 @@ public struct AddPVCFromPodRestoreAction: RestoreItemAction {
 /// ConfigMap's rules. Each value is `<old part>,<new part>`; the first rule (by key order — Velero's is
 /// a random map order) whose old part occurs in the image replaces every occurrence of it with the new
 /// part. Images without a matching rule are left alone.
-public struct ChangeImageNameRestoreAction: RestoreItemAction {
-    public let name = "velero.io/change-image-name"
+package struct ChangeImageNameRestoreAction: RestoreItemAction {
+    package let name = "velero.io/change-image-name"
     let groupResources: Set<String> = [
         "deployments.apps", "statefulsets.apps", "daemonsets.apps", "replicasets.apps", "replicationcontrollers",
         "jobs.batch", "cronjobs.batch", "pods",
     ]
 
-    public func applies(to groupResource: String, item: JSONValue) -> Bool {
+    package func applies(to groupResource: String, item: JSONValue) -> Bool {
         groupResources.contains(groupResource)
     }
 
-    public init() {}
+    package init() {}
 
-    public func execute(_ input: RestoreItemActionInput, context: RestoreActionContext) throws -> RestoreItemActionOutput {
+    package func execute(
+        _ input: RestoreItemActionInput,
+        context: RestoreActionContext
+    ) throws -> RestoreItemActionOutput {
         guard let mapping = context.imageNameMapping, !mapping.isEmpty else {
             return RestoreItemActionOutput(item: input.item)
         }

@@ -1,4 +1,4 @@
-public import Kubernetes
+package import Kubernetes
 
 extension ResourceModifiers {
     /// Turns a patch or match `value` string into JSON the way Velero builds its patch text: "" is the
@@ -8,7 +8,7 @@ extension ResourceModifiers {
     ///
     /// - Throws: ``BackupEngineError`` `.invalidModifiers` when the text is not valid JSON in its form
     ///   (e.g. `TRUE`, `{broken`), as Velero fails decoding the patch.
-    public static func patchValue(_ text: String) throws -> JSONValue {
+    package static func patchValue(_ text: String) throws -> JSONValue {
         var value = text
         var quoted: Bool
         if value.isEmpty {
@@ -29,8 +29,10 @@ extension ResourceModifiers {
             return try JSONValue(parsing: json)
         } catch {
             throw BackupEngineError(
-                code: .invalidModifiers, message: "error in decoding json patch: value \(json) is not valid JSON",
-                cause: error)
+                code: .invalidModifiers,
+                message: "error in decoding json patch: value \(json) is not valid JSON",
+                cause: error
+            )
         }
     }
 }

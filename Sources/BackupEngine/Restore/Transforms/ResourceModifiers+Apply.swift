@@ -1,14 +1,14 @@
-public import Kubernetes
+package import Kubernetes
 
 /// The outcome of applying resource modifiers to one item.
-public struct ResourceModifierResult: Sendable {
+package struct ResourceModifierResult: Sendable {
     /// The item after every matching rule that succeeded.
-    public var object: JSONValue
+    package var object: JSONValue
     /// Indices of the rules that matched and patched the item (a JSON patch whose `test` failed counts as
     /// matched but not applied, so it is not listed).
-    public var appliedRules: [Int]
+    package var appliedRules: [Int]
     /// One error per failing rule, each naming the rule index (the item is still restored, as in Velero).
-    public var errors: [BackupEngineError]
+    package var errors: [BackupEngineError]
 }
 
 extension ResourceModifiers {
@@ -21,8 +21,10 @@ extension ResourceModifiers {
     ///   - groupResource: its canonical group-resource (`deployments.apps`).
     ///   - schemas: strategic-merge schemas by group and kind (custom resources have none: their
     ///     strategic patches fail, as in Velero).
-    public func apply(
-        to object: JSONValue, groupResource: String, schemas: PatchSchemaRegistry = .builtIn
+    package func apply(
+        to object: JSONValue,
+        groupResource: String,
+        schemas: PatchSchemaRegistry = .builtIn
     ) -> ResourceModifierResult {
         var result = ResourceModifierResult(object: object, appliedRules: [], errors: [])
         for (index, rule) in rules.enumerated() {
@@ -37,7 +39,9 @@ extension ResourceModifiers {
                 result.errors.append(
                     BackupEngineError(
                         code: .modifierFailed,
-                        message: "\(source): resource modifier rule \(index) failed on \(item): \(Self.message(error))"))
+                        message: "\(source): resource modifier rule \(index) failed on \(item): \(Self.message(error))"
+                    )
+                )
             }
         }
         return result
@@ -82,7 +86,8 @@ extension ResourceModifiers.Rule {
                         throw BackupEngineError(
                             code: .modifierFailed,
                             message: "error in applying JSON Patch: test operation does not apply: "
-                                + "the parent of \"\(test.pointer)\" is missing")
+                                + "the parent of \"\(test.pointer)\" is missing"
+                        )
                     }
                 case .apply(let op):
                     document = try JSONPatch(operations: [op]).apply(to: document)
@@ -99,7 +104,8 @@ extension ResourceModifiers.Rule {
                 throw BackupEngineError(
                     code: .modifierFailed,
                     message: "no kind \"\(kind)\" is registered for version \"\(version)\": "
-                        + "strategic merge patches apply to built-in kinds only")
+                        + "strategic merge patches apply to built-in kinds only"
+                )
             }
             var document = object
             for patch in patches {

@@ -43,7 +43,10 @@ struct ModifierDocumentReader {
 
     func rule(_ value: JSONValue, at path: String) throws -> ResourceModifiers.Rule {
         let members = try object(
-            value, at: path, allowed: ["conditions", "patches", "mergePatches", "strategicPatches"])
+            value,
+            at: path,
+            allowed: ["conditions", "patches", "mergePatches", "strategicPatches"]
+        )
         let conditions = try self.conditions(members["conditions"], at: "\(path).conditions")
         let json = try array(members["patches"], at: "\(path).patches")
         let merge = try array(members["mergePatches"], at: "\(path).mergePatches")
@@ -62,7 +65,8 @@ struct ModifierDocumentReader {
                     operation: try string(fields["operation"], at: "\(itemPath).operation") ?? "",
                     from: try string(fields["from"], at: "\(itemPath).from") ?? "",
                     path: try string(fields["path"], at: "\(itemPath).path") ?? "",
-                    value: valueText(fields["value"]))
+                    value: valueText(fields["value"])
+                )
                 operations.append(operation)
                 compiled.append(try CompiledOperation(operation, at: itemPath, reader: self))
             }
@@ -99,8 +103,10 @@ struct ModifierDocumentReader {
 
     private func conditions(_ value: JSONValue?, at path: String) throws -> ResourceModifiers.Conditions {
         let members = try object(
-            value, at: path,
-            allowed: ["namespaces", "groupResource", "resourceNameRegex", "labelSelector", "matches"])
+            value,
+            at: path,
+            allowed: ["namespaces", "groupResource", "resourceNameRegex", "labelSelector", "matches"]
+        )
         let namespaces = try array(members["namespaces"], at: "\(path).namespaces").enumerated().map {
             try string($1, at: "\(path).namespaces[\($0)]") ?? ""
         }
@@ -124,15 +130,24 @@ struct ModifierDocumentReader {
             let itemPath = "\(path).matches[\(index)]"
             let fields = try object(item, at: itemPath, allowed: ["path", "value"])
             let rule = ResourceModifiers.MatchRule(
-                path: try string(fields["path"], at: "\(itemPath).path") ?? "", value: valueText(fields["value"]))
+                path: try string(fields["path"], at: "\(itemPath).path") ?? "",
+                value: valueText(fields["value"])
+            )
             guard !rule.path.isEmpty else { throw fail("\(itemPath).path", "path is required for match rule") }
             matches.append(rule)
             tests.append(
-                try CompiledTest(path: rule.path, value: rule.value, at: itemPath, reader: self))
+                try CompiledTest(path: rule.path, value: rule.value, at: itemPath, reader: self)
+            )
         }
         return ResourceModifiers.Conditions(
-            namespaces: namespaces, groupResource: glob, resourceNameRegex: regexText, labelSelector: selector,
-            matches: matches, nameRegex: nameRegex, compiledMatches: tests)
+            namespaces: namespaces,
+            groupResource: glob,
+            resourceNameRegex: regexText,
+            labelSelector: selector,
+            matches: matches,
+            nameRegex: nameRegex,
+            compiledMatches: tests
+        )
     }
 
     private func labelSelector(_ value: JSONValue?, at path: String) throws -> LabelSelector? {

@@ -1,4 +1,4 @@
-public import Kubernetes
+package import Kubernetes
 
 /// Velero's resource-modifiers ConfigMap (`internal/resourcemodifiers`): rules that patch items during a
 /// restore. The ConfigMap has exactly one data key whose value is YAML or JSON:
@@ -18,12 +18,12 @@ public import Kubernetes
 ///
 /// Everything is parsed and validated up front, so a malformed ConfigMap fails before anything is
 /// restored. ``apply(to:groupResource:schemas:)`` then patches one item.
-public struct ResourceModifiers: Sendable {
+package struct ResourceModifiers: Sendable {
     /// One `matches` entry: the value at a JSON pointer must equal `value` (written like a patch value).
-    public struct MatchRule: Sendable, Hashable {
-        public var path: String
-        public var value: String
-        public init(path: String, value: String) {
+    package struct MatchRule: Sendable, Hashable {
+        package var path: String
+        package var value: String
+        package init(path: String, value: String) {
             self.path = path
             self.value = value
         }
@@ -31,12 +31,12 @@ public struct ResourceModifiers: Sendable {
 
     /// One `patches` entry (Velero's `JSONPatch`: all fields are strings; `value` is turned into JSON
     /// the way Velero does — see ``ResourceModifiers/patchValue(_:)``).
-    public struct PatchOperation: Sendable, Hashable {
-        public var operation: String
-        public var from: String
-        public var path: String
-        public var value: String
-        public init(operation: String, from: String = "", path: String, value: String = "") {
+    package struct PatchOperation: Sendable, Hashable {
+        package var operation: String
+        package var from: String
+        package var path: String
+        package var value: String
+        package init(operation: String, from: String = "", path: String, value: String = "") {
             self.operation = operation
             self.from = from
             self.path = path
@@ -45,24 +45,24 @@ public struct ResourceModifiers: Sendable {
     }
 
     /// A rule's conditions; all given ones must hold.
-    public struct Conditions: Sendable {
+    package struct Conditions: Sendable {
         /// Backed-up namespaces (include globs); empty means all. Ignored for cluster-scoped items.
-        public var namespaces: [String]
+        package var namespaces: [String]
         /// A glob over the canonical group-resource (required).
-        public var groupResource: GroupResourceGlob
+        package var groupResource: GroupResourceGlob
         /// An unanchored regular expression over the item's name.
-        public var resourceNameRegex: String?
+        package var resourceNameRegex: String?
         /// A label selector over the item's labels.
-        public var labelSelector: LabelSelector?
+        package var labelSelector: LabelSelector?
         /// Values the item must hold.
-        public var matches: [MatchRule]
+        package var matches: [MatchRule]
 
         let nameRegex: NameRegex?
         let compiledMatches: [CompiledTest]
     }
 
     /// A rule's patches: exactly one kind per rule.
-    public enum Patches: Sendable {
+    package enum Patches: Sendable {
         /// RFC 6902 operations, applied together; a failing `test` leaves the item unchanged.
         case json([PatchOperation])
         /// RFC 7386 merge patches, applied in order.
@@ -74,18 +74,18 @@ public struct ResourceModifiers: Sendable {
     }
 
     /// One `resourceModifierRules` entry.
-    public struct Rule: Sendable {
-        public var conditions: Conditions
-        public var patches: Patches
+    package struct Rule: Sendable {
+        package var conditions: Conditions
+        package var patches: Patches
         let compiledJSONPatch: [CompiledOperation]
     }
 
     /// `version` (only `v1`, any case, is accepted).
-    public var version: String
+    package var version: String
     /// The rules, applied in order.
-    public var rules: [Rule]
+    package var rules: [Rule]
     /// Where the rules came from, for messages (`ConfigMap velero/name, key "k"`).
-    public var source: String
+    package var source: String
 
     /// Reads the ConfigMap named by a restore's `spec.resourceModifier`.
     ///
@@ -94,13 +94,14 @@ public struct ResourceModifiers: Sendable {
     ///   - configMapName: its name (for messages).
     ///   - data: its `data`; it must have exactly one key.
     /// - Throws: ``BackupEngineError`` `.invalidModifiers` naming the ConfigMap, the key and the problem.
-    public init(configMapNamespace: String, configMapName: String, data: [String: String]) throws {
+    package init(configMapNamespace: String, configMapName: String, data: [String: String]) throws {
         let configMap = "\(configMapNamespace)/\(configMapName)"
         guard data.count == 1, let entry = data.first else {
             throw BackupEngineError(
                 code: .invalidModifiers,
                 message: "illegal resource modifiers \(configMap) configmap: it must have exactly one data key, "
-                    + "found \(data.count)\(data.isEmpty ? "" : " (\(data.keys.sorted().joined(separator: ", ")))")")
+                    + "found \(data.count)\(data.isEmpty ? "" : " (\(data.keys.sorted().joined(separator: ", ")))")"
+            )
         }
         try self.init(parsing: entry.value, source: "resource modifiers ConfigMap \(configMap), key \"\(entry.key)\"")
     }
@@ -108,15 +109,17 @@ public struct ResourceModifiers: Sendable {
     /// Parses and validates resource modifiers from YAML or JSON text.
     /// - Throws: ``BackupEngineError`` `.invalidModifiers` whose message starts with `source` and names the
     ///   field path (`resourceModifierRules[1].patches[0].operation`) and the problem.
-    public init(parsing text: String, source: String = "resource modifiers") throws {
+    package init(parsing text: String, source: String = "resource modifiers") throws {
         self.source = source
         let document: JSONValue
         do {
             document = try JSONValue(yamlOrJSON: text)
         } catch {
             throw BackupEngineError(
-                code: .invalidModifiers, message: "\(source): failed to decode yaml data into resource modifiers",
-                cause: error)
+                code: .invalidModifiers,
+                message: "\(source): failed to decode yaml data into resource modifiers",
+                cause: error
+            )
         }
         let reader = ModifierDocumentReader(source: source)
         let top = try reader.object(document, at: "", allowed: ["version", "resourceModifierRules"])

@@ -1,50 +1,50 @@
-public import Kubernetes
+package import Kubernetes
 
 /// An item a restore item action needs restored (and ready) before the item itself, like Velero's
 /// `velero.ResourceIdentifier`. The namespace is the item's namespace in the backup; the engine maps
 /// it through `namespaceMapping`, as Velero does.
-public struct RestoreItemReference: Sendable, Hashable, CustomStringConvertible {
+package struct RestoreItemReference: Sendable, Hashable, CustomStringConvertible {
     /// Canonical group-resource (`persistentvolumeclaims`, `priorityclasses.scheduling.k8s.io`).
-    public var groupResource: String
+    package var groupResource: String
     /// The backed-up namespace; "" for cluster-scoped items.
-    public var namespace: String
+    package var namespace: String
     /// The item's name.
-    public var name: String
+    package var name: String
 
     /// Creates a reference.
-    public init(groupResource: String, namespace: String = "", name: String) {
+    package init(groupResource: String, namespace: String = "", name: String) {
         self.groupResource = groupResource
         self.namespace = namespace
         self.name = name
     }
 
-    public var description: String {
+    package var description: String {
         namespace.isEmpty ? "\(groupResource)/\(name)" : "\(groupResource)/\(namespace)/\(name)"
     }
 }
 
 /// What the built-in restore item actions need to know about the restore. All I/O (finding plugin
 /// ConfigMaps by label, listing storage classes) is the caller's job.
-public struct RestoreActionContext: Sendable {
+package struct RestoreActionContext: Sendable {
     /// The restore's name.
-    public var restoreName: String
+    package var restoreName: String
     /// The backup being restored.
-    public var backupName: String
+    package var backupName: String
     /// `spec.namespaceMapping` (backed-up namespace → target namespace).
-    public var namespaceMapping: [String: String]
+    package var namespaceMapping: [String: String]
     /// `spec.preserveNodePorts == true`.
-    public var preserveNodePorts: Bool
+    package var preserveNodePorts: Bool
     /// The `data` of the ConfigMap labelled `velero.io/plugin-config` and
     /// `velero.io/change-storage-class=RestoreItemAction` (old class → new class); nil when there is none.
-    public var storageClassMapping: [String: String]?
+    package var storageClassMapping: [String: String]?
     /// Names of the storage classes that exist in the target cluster (the mapped class must be one).
-    public var existingStorageClasses: Set<String>
+    package var existingStorageClasses: Set<String>
     /// The `data` of the ConfigMap labelled `velero.io/plugin-config` and
     /// `velero.io/change-image-name=RestoreItemAction` (values `old_part,new_part`); nil when there is none.
-    public var imageNameMapping: [String: String]?
+    package var imageNameMapping: [String: String]?
 
     /// Creates a context; everything but the names has a default.
-    public init(
+    package init(
         restoreName: String,
         backupName: String,
         namespaceMapping: [String: String] = [:],
@@ -65,16 +65,16 @@ public struct RestoreActionContext: Sendable {
 
 /// The input of one action: the item being restored (metadata and status already reset, earlier
 /// actions applied) and the item exactly as it was backed up.
-public struct RestoreItemActionInput: Sendable {
+package struct RestoreItemActionInput: Sendable {
     /// Canonical group-resource of the item.
-    public var groupResource: String
+    package var groupResource: String
     /// The item as transformed so far.
-    public var item: JSONValue
+    package var item: JSONValue
     /// The item as backed up (with its status).
-    public var itemFromBackup: JSONValue
+    package var itemFromBackup: JSONValue
 
     /// Creates an input.
-    public init(groupResource: String, item: JSONValue, itemFromBackup: JSONValue) {
+    package init(groupResource: String, item: JSONValue, itemFromBackup: JSONValue) {
         self.groupResource = groupResource
         self.item = item
         self.itemFromBackup = itemFromBackup
@@ -82,22 +82,22 @@ public struct RestoreItemActionInput: Sendable {
 }
 
 /// The result of running restore item actions on one item.
-public struct RestoreItemActionOutput: Sendable {
+package struct RestoreItemActionOutput: Sendable {
     /// The transformed item.
-    public var item: JSONValue
+    package var item: JSONValue
     /// Items to restore (and wait for) before this one, in order, without duplicates.
-    public var additionalItems: [RestoreItemReference]
+    package var additionalItems: [RestoreItemReference]
     /// True when an action discarded the item (it must not be created).
-    public var skipRestore: Bool
+    package var skipRestore: Bool
     /// Why it was skipped, naming the action.
-    public var skipReason: String?
+    package var skipReason: String?
     /// Notes for the restore's warnings (e.g. an image without a matching rule is not an error).
-    public var warnings: [String]
+    package var warnings: [String]
     /// Names of the actions that ran (Velero plugin names such as `velero.io/pod`).
-    public var actionsRun: [String]
+    package var actionsRun: [String]
 
     /// Creates an output that leaves the item unchanged.
-    public init(item: JSONValue) {
+    package init(item: JSONValue) {
         self.item = item
         self.additionalItems = []
         self.skipRestore = false
@@ -109,7 +109,7 @@ public struct RestoreItemActionOutput: Sendable {
 
 /// A restore item action: a pure transform of one item, keyed by group-resource, like Velero's
 /// `RestoreItemAction` plugins (`pkg/restore/actions/`).
-public protocol RestoreItemAction: Sendable {
+package protocol RestoreItemAction: Sendable {
     /// The Velero plugin name, e.g. `velero.io/service`.
     var name: String { get }
     /// Whether the action runs for this item (Velero's `AppliesTo` resource and label selector).

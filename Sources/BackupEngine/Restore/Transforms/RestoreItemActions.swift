@@ -1,4 +1,4 @@
-public import Kubernetes
+package import Kubernetes
 
 /// The built-in restore item actions and the loop that runs them on one item.
 ///
@@ -7,10 +7,10 @@ public import Kubernetes
 /// let out = try RestoreItemActions.run(groupResource: "pods", item: reset, itemFromBackup: backedUp, context: ctx)
 /// if out.skipRestore { ... } else { restore out.additionalItems first, then create out.item }
 /// ```
-public enum RestoreItemActions {
+package enum RestoreItemActions {
     /// Velero's built-in actions that need no cluster access beyond what ``RestoreActionContext`` carries,
     /// in Velero's registration order.
-    public static let builtIn: [any RestoreItemAction] = [
+    package static let builtIn: [any RestoreItemAction] = [
         JobRestoreAction(),
         PodRestoreAction(),
         ServiceRestoreAction(),
@@ -30,7 +30,7 @@ public enum RestoreItemActions {
     /// collected in order without duplicates; the first action that discards the item stops the loop.
     ///
     /// - Throws: the first action's ``BackupEngineError``; the message names the action and the item.
-    public static func run(
+    package static func run(
         groupResource: String,
         item: JSONValue,
         itemFromBackup: JSONValue,
@@ -40,15 +40,20 @@ public enum RestoreItemActions {
         var output = RestoreItemActionOutput(item: item)
         for action in actions where action.applies(to: groupResource, item: output.item) {
             let input = RestoreItemActionInput(
-                groupResource: groupResource, item: output.item, itemFromBackup: itemFromBackup)
+                groupResource: groupResource,
+                item: output.item,
+                itemFromBackup: itemFromBackup
+            )
             let result: RestoreItemActionOutput
             do {
                 result = try action.execute(input, context: context)
             } catch let error as BackupEngineError {
                 throw BackupEngineError(
                     code: error.code,
-                    message: "error preparing \(describe(groupResource, item)) (action \(action.name)): \(error.message)",
-                    cause: error.cause)
+                    message:
+                        "error preparing \(describe(groupResource, item)) (action \(action.name)): \(error.message)",
+                    cause: error.cause
+                )
             }
             output.actionsRun.append(action.name)
             output.item = result.item

@@ -1,5 +1,5 @@
-public import Kubernetes
 import Crypto
+package import Kubernetes
 import VeleroAPI
 
 /// Velero's per-item metadata handling on restore (`pkg/restore/restore.go`): metadata and status
@@ -9,34 +9,36 @@ import VeleroAPI
 /// var item = try RestoreMetadata.resetMetadataAndStatus(backedUp)
 /// item = RestoreMetadata.addRestoreLabels(item, restoreName: "r1", backupName: "b1")
 /// ```
-public enum RestoreMetadata {
+package enum RestoreMetadata {
     /// The `metadata` fields removed before an object is restored (`resetMetadata`). `managedFields`
     /// is kept: Velero restores it with a follow-up patch after the create.
-    public static let strippedMetadataFields: [String] = [
+    package static let strippedMetadataFields: [String] = [
         "generateName", "selfLink", "uid", "resourceVersion", "generation", "creationTimestamp",
         "deletionTimestamp", "deletionGracePeriodSeconds", "ownerReferences",
     ]
 
     /// The label naming the backup a restored object came from.
-    public static let backupNameLabel = VeleroLabels.backupName
+    package static let backupNameLabel = VeleroLabels.backupName
     /// The label naming the restore that created an object.
-    public static let restoreNameLabel = VeleroLabels.restoreName
+    package static let restoreNameLabel = VeleroLabels.restoreName
     /// The per-object annotation (`true` / `false`) that overrides the restore-status resource lists.
-    public static let restoreStatusAnnotation = VeleroAnnotations.restoreStatus
+    package static let restoreStatusAnnotation = VeleroAnnotations.restoreStatus
     /// The annotation marking a static pod's mirror pod.
-    public static let mirrorPodAnnotation = "kubernetes.io/config.mirror"
+    package static let mirrorPodAnnotation = "kubernetes.io/config.mirror"
 
     /// Removes the server-set metadata fields (``strippedMetadataFields``).
     ///
     /// - Throws: ``BackupEngineError`` `.invalidObject` when `metadata` is missing (`metadata not found`)
     ///   or not an object.
-    public static func resetMetadata(_ object: JSONValue) throws -> JSONValue {
+    package static func resetMetadata(_ object: JSONValue) throws -> JSONValue {
         guard let metadataValue = object["metadata"] else {
             throw BackupEngineError(code: .invalidObject, message: "metadata not found")
         }
         guard var metadata = metadataValue.objectValue else {
             throw BackupEngineError(
-                code: .invalidObject, message: "metadata was of type \(metadataValue.typeName), expected object")
+                code: .invalidObject,
+                message: "metadata was of type \(metadataValue.typeName), expected object"
+            )
         }
         for field in strippedMetadataFields { metadata.removeValue(forKey: field) }
         var result = object
@@ -45,20 +47,20 @@ public enum RestoreMetadata {
     }
 
     /// Removes the whole `status`.
-    public static func resetStatus(_ object: JSONValue) -> JSONValue {
+    package static func resetStatus(_ object: JSONValue) -> JSONValue {
         guard case .object(var members) = object else { return object }
         members.removeValue(forKey: "status")
         return .object(members)
     }
 
     /// ``resetMetadata(_:)`` then ``resetStatus(_:)`` (`resetMetadataAndStatus`).
-    public static func resetMetadataAndStatus(_ object: JSONValue) throws -> JSONValue {
+    package static func resetMetadataAndStatus(_ object: JSONValue) throws -> JSONValue {
         resetStatus(try resetMetadata(object))
     }
 
     /// Sets the labels `velero.io/backup-name` and `velero.io/restore-name`, their values passed
     /// through ``validLabelValue(_:)`` (`addRestoreLabels`).
-    public static func addRestoreLabels(_ object: JSONValue, restoreName: String, backupName: String) -> JSONValue {
+    package static func addRestoreLabels(_ object: JSONValue, restoreName: String, backupName: String) -> JSONValue {
         var result = object
         RestoreObjectFields.set(validLabelValue(backupName), for: backupNameLabel, in: "labels", of: &result)
         RestoreObjectFields.set(validLabelValue(restoreName), for: restoreNameLabel, in: "labels", of: &result)
@@ -67,7 +69,7 @@ public enum RestoreMetadata {
 
     /// Sets both restore labels to "" (`removeRestoreLabels`), so a merge patch to the desired object
     /// carries their new values.
-    public static func blankRestoreLabels(_ object: JSONValue) -> JSONValue {
+    package static func blankRestoreLabels(_ object: JSONValue) -> JSONValue {
         var result = object
         RestoreObjectFields.set("", for: backupNameLabel, in: "labels", of: &result)
         RestoreObjectFields.set("", for: restoreNameLabel, in: "labels", of: &result)
@@ -76,7 +78,7 @@ public enum RestoreMetadata {
 
     /// Velero's `label.GetValidName`: a value of at most 63 bytes is returned unchanged; a longer one
     /// becomes its first 57 bytes followed by the first 6 hex digits of its SHA-256.
-    public static func validLabelValue(_ value: String) -> String {
+    package static func validLabelValue(_ value: String) -> String {
         let maxLength = 63
         let bytes = Array(value.utf8)
         guard bytes.count > maxLength else { return value }
@@ -97,8 +99,10 @@ public enum RestoreMetadata {
     ///   - groupResource: the canonical group-resource (`deployments.apps`).
     ///   - object: the backed-up object (its annotations are read).
     ///   - restoreStatus: the restore's `spec.restoreStatus` resource lists, nil when unset.
-    public static func shouldRestoreStatus(
-        groupResource: String, object: JSONValue, restoreStatus: IncludesExcludes?
+    package static func shouldRestoreStatus(
+        groupResource: String,
+        object: JSONValue,
+        restoreStatus: IncludesExcludes?
     ) -> Bool {
         switch RestoreObjectFields.annotation(object, restoreStatusAnnotation) {
         case "true": return true
@@ -110,7 +114,7 @@ public enum RestoreMetadata {
     /// Why Velero would not restore this item at all, or nil: completed pods (phase `Succeeded` or
     /// `Failed`), completed jobs (`status.completionTime` set) and mirror pods.
     /// Call it on the backed-up object, before the status is reset.
-    public static func skipReason(groupResource: String, object: JSONValue) -> RestoreSkipReason? {
+    package static func skipReason(groupResource: String, object: JSONValue) -> RestoreSkipReason? {
         switch groupResource {
         case "pods":
             let phase = object[path: ["status", "phase"]]?.stringValue
@@ -128,13 +132,13 @@ public enum RestoreMetadata {
 }
 
 /// Why an item is skipped before it reaches the API server.
-public enum RestoreSkipReason: String, Sendable, Hashable, CustomStringConvertible {
+package enum RestoreSkipReason: String, Sendable, Hashable, CustomStringConvertible {
     /// A pod that has Succeeded/Failed, or a job with a completion time.
     case completed
     /// A static pod's mirror (annotation `kubernetes.io/config.mirror`).
     case mirrorPod
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .completed: "the item is complete"
         case .mirrorPod: "the pod is a mirror pod"

@@ -10,21 +10,21 @@
 /// let order = priorities.ordered(groupResourcesInBackup: ["services", "configmaps", "pods"])
 /// // ["pods", "configmaps", "services"]
 /// ```
-public struct RestorePriorities: Sendable, Hashable {
+package struct RestorePriorities: Sendable, Hashable {
     /// Restored first, in this order.
-    public var high: [String]
+    package var high: [String]
     /// Restored last, in this order.
-    public var low: [String]
+    package var low: [String]
 
     /// Creates priorities from explicit lists.
-    public init(high: [String] = [], low: [String] = []) {
+    package init(high: [String] = [], low: [String] = []) {
         self.high = high
         self.low = low
     }
 
     /// Velero's default high-priority list (`pkg/cmd/server/config/config.go`), including the singular
     /// `volumesnapshotclass.snapshot.storage.k8s.io` exactly as Velero spells it.
-    public static let defaultHigh: [String] = [
+    package static let defaultHigh: [String] = [
         "customresourcedefinitions",
         "namespaces",
         "storageclasses",
@@ -51,7 +51,7 @@ public struct RestorePriorities: Sendable, Hashable {
     ]
 
     /// Velero's default low-priority list.
-    public static let defaultLow: [String] = [
+    package static let defaultLow: [String] = [
         "clusterbootstraps.run.tanzu.vmware.com",
         "clusters.cluster.x-k8s.io",
         "clusterresourcesets.addons.cluster.x-k8s.io",
@@ -60,10 +60,10 @@ public struct RestorePriorities: Sendable, Hashable {
     ]
 
     /// Velero's default priorities.
-    public static let `default` = RestorePriorities(high: defaultHigh, low: defaultLow)
+    package static let `default` = RestorePriorities(high: defaultHigh, low: defaultLow)
 
     /// The separator between the high and the low list in the flag syntax.
-    public static let separator = "-"
+    package static let separator = "-"
 
     /// Parses the `--restore-resource-priorities` syntax: a comma-separated list in which one `-`
     /// entry separates the high list from the low list (`a,b,-,c`). No `-` means everything is high.
@@ -71,7 +71,7 @@ public struct RestorePriorities: Sendable, Hashable {
     ///
     /// - Throws: ``BackupEngineError`` `.invalidPriorities` with Velero's message
     ///   `multiple priority separator "-" found` when `-` appears more than once.
-    public init(parsing flag: String) throws {
+    package init(parsing flag: String) throws {
         if flag.isEmpty {
             self = .default
             return
@@ -92,7 +92,7 @@ public struct RestorePriorities: Sendable, Hashable {
     }
 
     /// The flag form (`high,-,low`; no separator when the low list is empty), like Velero's `String()`.
-    public var flagValue: String {
+    package var flagValue: String {
         var parts = high
         if !low.isEmpty {
             parts.append(Self.separator)
@@ -110,7 +110,7 @@ public struct RestorePriorities: Sendable, Hashable {
     ///   - canonicalize: maps a priority entry to its canonical group-resource (e.g. through discovery,
     ///     so `po` becomes `pods`); return nil to drop an entry that cannot be resolved. Defaults to identity.
     /// - Returns: canonical group-resource strings, each once.
-    public func ordered(
+    package func ordered(
         groupResourcesInBackup: some Sequence<String>,
         canonicalize: (String) -> String? = { $0 }
     ) -> [String] {

@@ -1,18 +1,21 @@
-public import Kubernetes
+package import Kubernetes
 
 /// `velero.io/service-account`: drops the auto-generated token secret (the last entry of `secrets`
 /// named `<serviceaccount>-token-*`) so the target cluster's token controller can create its own.
-public struct ServiceAccountRestoreAction: RestoreItemAction {
-    public let name = "velero.io/service-account"
+package struct ServiceAccountRestoreAction: RestoreItemAction {
+    package let name = "velero.io/service-account"
     let groupResources: Set<String> = ["serviceaccounts"]
 
-    public func applies(to groupResource: String, item: JSONValue) -> Bool {
+    package func applies(to groupResource: String, item: JSONValue) -> Bool {
         groupResources.contains(groupResource)
     }
 
-    public init() {}
+    package init() {}
 
-    public func execute(_ input: RestoreItemActionInput, context: RestoreActionContext) throws -> RestoreItemActionOutput {
+    package func execute(
+        _ input: RestoreItemActionInput,
+        context: RestoreActionContext
+    ) throws -> RestoreItemActionOutput {
         RestoreItemActionOutput(item: Self.removingTokenSecret(input.item))
     }
 
@@ -37,7 +40,7 @@ public struct ServiceAccountRestoreAction: RestoreItemAction {
     /// - Parameters:
     ///   - existing: the in-cluster service account, already normalized (see ``ExistingObjectComparison``).
     ///   - backedUp: the service account about to be restored.
-    public static func mergeServiceAccount(existing: JSONValue, backedUp: JSONValue) -> JSONValue {
+    package static func mergeServiceAccount(existing: JSONValue, backedUp: JSONValue) -> JSONValue {
         let backup = removingTokenSecret(backedUp)
         var desired = existing
         for field in ["secrets", "imagePullSecrets"] {

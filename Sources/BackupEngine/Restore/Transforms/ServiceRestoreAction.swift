@@ -1,4 +1,4 @@
-public import Kubernetes
+package import Kubernetes
 
 /// `velero.io/service`: lets the target cluster allocate a Service's addresses and ports again.
 ///
@@ -12,18 +12,21 @@ public import Kubernetes
 /// - Unless node ports are preserved, `spec.healthCheckNodePort` of a LoadBalancer with
 ///   `externalTrafficPolicy: Local` is removed unless the last-applied configuration sets it non-zero
 ///   or a managed-fields entry owns `f:spec.f:healthCheckNodePort`.
-public struct ServiceRestoreAction: RestoreItemAction {
-    public let name = "velero.io/service"
+package struct ServiceRestoreAction: RestoreItemAction {
+    package let name = "velero.io/service"
     let groupResources: Set<String> = ["services"]
 
-    public func applies(to groupResource: String, item: JSONValue) -> Bool {
+    package func applies(to groupResource: String, item: JSONValue) -> Bool {
         groupResources.contains(groupResource)
     }
     static let lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 
-    public init() {}
+    package init() {}
 
-    public func execute(_ input: RestoreItemActionInput, context: RestoreActionContext) throws -> RestoreItemActionOutput {
+    package func execute(
+        _ input: RestoreItemActionInput,
+        context: RestoreActionContext
+    ) throws -> RestoreItemActionOutput {
         var item = input.item
         guard var spec = item["spec"]?.objectValue else { return RestoreItemActionOutput(item: item) }
         if spec["clusterIP"]?.stringValue != "None" {
@@ -47,7 +50,9 @@ public struct ServiceRestoreAction: RestoreItemAction {
         } catch {
             throw BackupEngineError(
                 code: .actionFailed,
-                message: "annotation \(Self.lastAppliedAnnotation) is not valid JSON", cause: error)
+                message: "annotation \(Self.lastAppliedAnnotation) is not valid JSON",
+                cause: error
+            )
         }
     }
 
@@ -70,7 +75,8 @@ public struct ServiceRestoreAction: RestoreItemAction {
                     guard let parsed = Int64(text) else {
                         throw BackupEngineError(
                             code: .actionFailed,
-                            message: "last-applied-configuration nodePort \"\(text)\" is not a number")
+                            message: "last-applied-configuration nodePort \"\(text)\" is not a number"
+                        )
                     }
                     number = parsed
                 default:
@@ -85,7 +91,8 @@ public struct ServiceRestoreAction: RestoreItemAction {
             }
             for index in ports.indices {
                 let name = ports[index]["name"]?.stringValue ?? ""
-                let keep = name.isEmpty
+                let keep =
+                    name.isEmpty
                     ? unnamedPorts.contains(ports[index]["nodePort"]?.intValue ?? 0)
                     : namedPorts.contains(name)
                 if !keep { ports[index]["nodePort"] = nil }
@@ -105,7 +112,11 @@ public struct ServiceRestoreAction: RestoreItemAction {
         spec["ports"] = .array(ports)
     }
 
-    private func deleteHealthCheckNodePort(_ spec: inout JSONObject, lastApplied: JSONValue?, managedFields: [JSONValue]) {
+    private func deleteHealthCheckNodePort(
+        _ spec: inout JSONObject,
+        lastApplied: JSONValue?,
+        managedFields: [JSONValue]
+    ) {
         guard spec["externalTrafficPolicy"]?.stringValue == "Local",
             spec["type"]?.stringValue == "LoadBalancer",
             let current = spec["healthCheckNodePort"]?.intValue, current != 0

@@ -1,18 +1,18 @@
-public import Kubernetes
+package import Kubernetes
 import VeleroAPI
 
 /// `velero.io/pvc`: removes the provisioning and binding annotations that would confuse the target
 /// cluster's controllers, and, when the claim was `Bound` in the backup, asks for its volume first.
-public struct PVCRestoreAction: RestoreItemAction {
-    public let name = "velero.io/pvc"
+package struct PVCRestoreAction: RestoreItemAction {
+    package let name = "velero.io/pvc"
     let groupResources: Set<String> = ["persistentvolumeclaims"]
 
-    public func applies(to groupResource: String, item: JSONValue) -> Bool {
+    package func applies(to groupResource: String, item: JSONValue) -> Bool {
         groupResources.contains(groupResource)
     }
 
     /// The annotations removed from a restored claim.
-    public static let removedAnnotations = [
+    package static let removedAnnotations = [
         "pv.kubernetes.io/bind-completed",
         "pv.kubernetes.io/bound-by-controller",
         "volume.kubernetes.io/storage-provisioner",
@@ -22,9 +22,12 @@ public struct PVCRestoreAction: RestoreItemAction {
         VeleroLabels.dataUploadName,
     ]
 
-    public init() {}
+    package init() {}
 
-    public func execute(_ input: RestoreItemActionInput, context: RestoreActionContext) throws -> RestoreItemActionOutput {
+    package func execute(
+        _ input: RestoreItemActionInput,
+        context: RestoreActionContext
+    ) throws -> RestoreItemActionOutput {
         var item = input.item
         RestoreObjectFields.remove(Self.removedAnnotations, from: "annotations", of: &item)
         var output = RestoreItemActionOutput(item: item)
@@ -41,17 +44,20 @@ public struct PVCRestoreAction: RestoreItemAction {
 /// `velero.io/change-storage-class`: renames the storage class of PVCs, PVs and StatefulSet
 /// `volumeClaimTemplates` by the plugin ConfigMap's `old: new` data. The new class must exist in the
 /// target cluster; otherwise the item fails.
-public struct ChangeStorageClassRestoreAction: RestoreItemAction {
-    public let name = "velero.io/change-storage-class"
+package struct ChangeStorageClassRestoreAction: RestoreItemAction {
+    package let name = "velero.io/change-storage-class"
     let groupResources: Set<String> = ["persistentvolumeclaims", "persistentvolumes", "statefulsets.apps"]
 
-    public func applies(to groupResource: String, item: JSONValue) -> Bool {
+    package func applies(to groupResource: String, item: JSONValue) -> Bool {
         groupResources.contains(groupResource)
     }
 
-    public init() {}
+    package init() {}
 
-    public func execute(_ input: RestoreItemActionInput, context: RestoreActionContext) throws -> RestoreItemActionOutput {
+    package func execute(
+        _ input: RestoreItemActionInput,
+        context: RestoreActionContext
+    ) throws -> RestoreItemActionOutput {
         guard let mapping = context.storageClassMapping, !mapping.isEmpty else {
             return RestoreItemActionOutput(item: input.item)
         }
@@ -61,7 +67,8 @@ public struct ChangeStorageClassRestoreAction: RestoreItemAction {
                 throw BackupEngineError(
                     code: .actionFailed,
                     message: "error getting storage class \(target) from API: storageclasses.storage.k8s.io "
-                        + "\"\(target)\" not found (mapped from \(old) by the change-storage-class ConfigMap)")
+                        + "\"\(target)\" not found (mapped from \(old) by the change-storage-class ConfigMap)"
+                )
             }
             return target
         }

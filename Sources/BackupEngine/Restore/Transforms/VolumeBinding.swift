@@ -1,16 +1,16 @@
-public import Kubernetes
+package import Kubernetes
 
 /// PersistentVolume and PersistentVolumeClaim binding clean-up done by Velero's restore
 /// (`resetVolumeBindingInfo`, `remapClaimRefNS` and the PVC step after the item actions).
-public enum VolumeBinding {
+package enum VolumeBinding {
     /// Annotation set by the PV controller once a binding is complete.
-    public static let bindCompletedAnnotation = "pv.kubernetes.io/bind-completed"
+    package static let bindCompletedAnnotation = "pv.kubernetes.io/bind-completed"
     /// Annotation set when the PV controller (not a user) bound the volume.
-    public static let boundByControllerAnnotation = "pv.kubernetes.io/bound-by-controller"
+    package static let boundByControllerAnnotation = "pv.kubernetes.io/bound-by-controller"
 
     /// Drops `spec.claimRef.uid`, `spec.claimRef.resourceVersion` and the two binding annotations, so the
     /// restored PV looks statically provisioned and binds again to the restored claim.
-    public static func resetVolumeBindingInfo(_ object: JSONValue) -> JSONValue {
+    package static func resetVolumeBindingInfo(_ object: JSONValue) -> JSONValue {
         var result = object
         if var claimRef = result[path: ["spec", "claimRef"]]?.objectValue {
             claimRef.removeValue(forKey: "uid")
@@ -18,14 +18,18 @@ public enum VolumeBinding {
             result[path: ["spec", "claimRef"]] = .object(claimRef)
         }
         RestoreObjectFields.remove(
-            [bindCompletedAnnotation, boundByControllerAnnotation], from: "annotations", of: &result)
+            [bindCompletedAnnotation, boundByControllerAnnotation],
+            from: "annotations",
+            of: &result
+        )
         return result
     }
 
     /// Moves a PV's `spec.claimRef.namespace` to its mapped namespace, if the mapping names it.
     /// - Returns: the PV and whether it changed.
-    public static func remapClaimRefNamespace(
-        _ pv: JSONValue, namespaceMapping: [String: String]
+    package static func remapClaimRefNamespace(
+        _ pv: JSONValue,
+        namespaceMapping: [String: String]
     ) -> (object: JSONValue, changed: Bool) {
         guard !namespaceMapping.isEmpty,
             let namespace = pv[path: ["spec", "claimRef", "namespace"]]?.stringValue,
@@ -38,7 +42,7 @@ public enum VolumeBinding {
 
     /// Whether a PV's `spec.persistentVolumeReclaimPolicy` is `Delete` (such a PV without a snapshot is
     /// not restored; it is re-provisioned dynamically).
-    public static func hasDeleteReclaimPolicy(_ pv: JSONValue) -> Bool {
+    package static func hasDeleteReclaimPolicy(_ pv: JSONValue) -> Bool {
         pv[path: ["spec", "persistentVolumeReclaimPolicy"]]?.stringValue == "Delete"
     }
 
@@ -50,8 +54,10 @@ public enum VolumeBinding {
     ///   - pvc: the claim after the item actions.
     ///   - dynamicallyProvisioned: names of PVs that are not restored but re-provisioned.
     ///   - renamedVolumes: old PV name → new PV name.
-    public static func resetClaimBinding(
-        _ pvc: JSONValue, dynamicallyProvisioned: Set<String> = [], renamedVolumes: [String: String] = [:]
+    package static func resetClaimBinding(
+        _ pvc: JSONValue,
+        dynamicallyProvisioned: Set<String> = [],
+        renamedVolumes: [String: String] = [:]
     ) -> JSONValue {
         guard let volumeName = pvc[path: ["spec", "volumeName"]]?.stringValue, !volumeName.isEmpty else {
             return pvc
