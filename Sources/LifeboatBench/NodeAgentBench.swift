@@ -132,7 +132,7 @@ struct NodeAgentBench: AsyncParsableCommand {
         var pure: LoadSimulation.Report?
         let elapsed = clock.measure { pure = LoadSimulation(nodes: nodeList, config: resolvedConfig, loads: pureLoads).run() }
         guard let pure else { return }
-        print("== pure in-memory simulation (LoadScheduler, unscaled time, scheduler-only placement)")
+        print("== pure in-memory simulation (one LoadStateMachine per node, unscaled time, scheduler-only placement)")
         print("decisions \(pure.decisions): \(Self.f(seconds(elapsed) * 1e6 / Double(max(pure.decisions, 1)), 2)) µs each; makespan \(Self.f(seconds(pure.makespan))) s vs ideal \(Self.f(seconds(pure.idealMakespan))) s → \(Self.f(seconds(pure.makespan) / seconds(pure.idealMakespan), 3))×")
     }
 

@@ -88,7 +88,7 @@ struct NodeAgentControllerTests {
     /// Reconciles the load `name` once with `agent` (not running), as read from the API now.
     static func reconcileOnce(_ agent: NodeAgentController, _ client: KubeClient, _ kind: LoadKind, _ name: String) async throws {
         let load = try #require(try await Self.load(client, kind, name))
-        agent.state.cache.put(load)
+        agent.state.decide { $0.put(load) }
         _ = try await agent.reconcile(LoadKey(kind: kind, name: name))
     }
 
@@ -126,8 +126,8 @@ struct NodeAgentControllerTests {
                     let b = try Self.controller(c2, node: "sandbox-node-2", json: json)
                     let key = LoadKey(kind: .dataUpload, name: "du-race")
                     // Both node agents saw the same New load (same resourceVersion) and try at once.
-                    a.state.cache.put(load)
-                    b.state.cache.put(load)
+                    a.state.decide { $0.put(load) }
+                    b.state.decide { $0.put(load) }
                     async let ra = a.reconcile(key)
                     async let rb = b.reconcile(key)
                     _ = try await (ra, rb)

@@ -145,7 +145,7 @@ extension NodeAgentController {
     /// Deletes the load's hosting pod, its PVC (data movement) and its cache PVC (restores), as Velero's
     /// exposers' `CleanUp` do; missing ones are fine.
     func cleanUp(_ load: LoadObject) async {
-        _ = state.exposures.withLock { $0.removeValue(forKey: LoadKey(kind: load.kind, name: load.name)) }
+        state.decide { $0.setExposure(LoadKey(kind: load.kind, name: load.name), done: nil) }
         if load.kind == .dataUpload && configuration.volumeSnapshotSteps { await cleanUpSnapshots(load) }
         var targets: [(GroupVersionResource, String)] = [(.pods, load.name)]
         if load.kind.usesLoadAffinity { targets.append((Self.persistentVolumeClaims, load.name)) }
@@ -182,37 +182,11 @@ extension NodeAgentController {
         return Quantity(1 << 30, format: .binarySI)
     }
 
-    /// The nodes the load affinity of `storageClass` admits (every known node when there is none).
-    func admittedNodes(storageClass: String) -> [String] {
-        if let known = state.admitted.withLock({ $0[storageClass] }) { return known }
-        let affinity = config.nodeAffinity(forStorageClass: storageClass)
-        let nodes = nodeCapacity.keys.filter { affinity?.admits(nodeLabels[$0] ?? [:]) ?? true }.sorted()
-        state.admitted.withLock { $0[storageClass] = nodes }
-        return nodes
-    }
-
-    /// The storage class whose load affinity places the load's pod (data movement only).
-    func placementStorageClass(of load: LoadObject) -> String? {
-        switch load.kind {
-        case .dataUpload:
-            let source = load.object["spec"]?["csiSnapshot"]?["storageClass"]?.stringValue ?? ""
-            return config.backupPVCSettings(forSourceStorageClass: source).storageClass
-        case .dataDownload: return ""
-        case .podVolumeBackup, .podVolumeRestore: return nil
-        }
-    }
-
-    /// Whether this node may run a data-mover pod for `storageClass` (its load affinity admits this node;
-    /// always true when the cluster's nodes are unknown).
-    func admitsThisNode(storageClass: String) -> Bool {
-        nodeCapacity.isEmpty || admittedNodes(storageClass: storageClass).contains(node)
-    }
-
     /// With ``Configuration/capacityAwarePlacement``: narrows the pod's required node affinity to this node,
     /// which holds a data-path slot for the load (added to every term, next to the load affinity's own
     /// requirements, which admit this node).
     func placed(_ pod: JSONValue, storageClass: String) -> JSONValue {
-        guard configuration.capacityAwarePlacement, !nodeCapacity.isEmpty else { return pod }
+        guard configuration.capacityAwarePlacement, !decisions.nodeCapacity.isEmpty else { return pod }
         let requirement: JSONValue = ["key": "kubernetes.io/hostname", "operator": "In", "values": [.string(node)]]
         var pod = pod
         let path = ["spec", "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"]

@@ -105,10 +105,8 @@ public struct NodeAgentController: Service {
     let builder: ExposerBuilder
     let dataPath: any DataPath
     let logger: Logger
-    /// Concurrency of every known node (for capacity-aware placement).
-    let nodeCapacity: [String: Int]
-    /// Labels of every known node.
-    let nodeLabels: [String: [String: String]]
+    /// What the decisions are made with (a copy of the state machine's, read without the lock).
+    let decisions: LoadStateMachine.Configuration
     let state: ControllerState
 
     /// Creates the controllers of one node.
@@ -134,28 +132,24 @@ public struct NodeAgentController: Service {
         var logger = logger
         logger[metadataKey: "node"] = .string(configuration.nodeName)
         self.logger = logger
-        var capacity: [String: Int] = [:]
-        for node in nodes { capacity[node.name] = config.concurrency(forNodeLabels: node.labels).number }
-        nodeCapacity = capacity
-        var labels: [String: [String: String]] = [:]
-        for node in nodes { labels[node.name] = node.labels }
-        nodeLabels = labels
-        let own = capacity[configuration.nodeName] ?? config.globalConcurrency
-        state = ControllerState(capacity: own, delayTolerance: configuration.delayTolerance)
+        decisions = LoadStateMachine.Configuration(
+            node: configuration.nodeName, kinds: configuration.kinds, config: config, nodes: nodes,
+            prepareTimeout: configuration.prepareTimeout, requeueDelay: configuration.requeueDelay,
+            retryDelay: configuration.retryDelay, capacityAwarePlacement: configuration.capacityAwarePlacement,
+            acceptStagger: configuration.acceptStagger)
+        state = ControllerState(
+            machine: LoadStateMachine(configuration: decisions), delayTolerance: configuration.delayTolerance)
     }
 
     /// This node's data-path concurrency.
-    public var concurrency: Int { state.manager.capacity }
+    public var concurrency: Int { state.decide { $0.slots.capacity } }
 
     /// The counters so far.
-    public var statistics: NodeAgentStatistics { state.statistics.withLock { $0 } }
+    public var statistics: NodeAgentStatistics { state.decide { $0.statistics } }
 
-    /// Whether the cache holds every watched kind of load (each listed once, its watch started from there):
+    /// Whether the view holds every watched kind of load (each listed once, its watch started from there):
     /// the point after which this node agent sees every new load.
-    public var isSynced: Bool {
-        let synced = state.synced.withLock { $0 }
-        return configuration.kinds.allSatisfy { synced.contains($0.gvr) }
-    }
+    public var isSynced: Bool { state.decide { $0.isSynced } }
 
     var node: String { configuration.nodeName }
     var namespace: String { configuration.namespace }
@@ -163,8 +157,23 @@ public struct NodeAgentController: Service {
     var prepareQueue: PrepareQueue? {
         guard config.prepareQueueLength > 0 else { return nil }
         return PrepareQueue(
-            client: client, namespace: namespace, node: node, limit: config.prepareQueueLength, cache: state.cache,
-            onConflict: { [state] in state.statistics.withLock { $0.ticketConflicts += 1 } })
+            client: client, namespace: namespace, node: node, limit: config.prepareQueueLength, machine: state.machine,
+            onConflict: { [state] in state.decide { $0.statistics.ticketConflicts += 1 } })
+    }
+
+    /// Performs the actions of the state machine (after its lock is released).
+    func perform(_ actions: [LoadStateMachine.Action]) {
+        for action in actions {
+            switch action {
+            case .reconcile(let key): state.queue.add(key)
+            case .reconcileAfter(let key, let delay): state.queue.add(key, after: delay)
+            }
+        }
+    }
+
+    /// Applies an event to the state machine and performs the actions it returns.
+    func handle(_ event: (inout LoadStateMachine) -> [LoadStateMachine.Action]) {
+        perform(state.decide(event))
     }
 
     /// Runs the watches, the work queue and the data paths until cancelled or a graceful shutdown. Data
@@ -204,9 +213,9 @@ public struct NodeAgentController: Service {
             let started = ContinuousClock.now
             let requeue = await reconcileLogged(key)
             let elapsed = ContinuousClock.now - started
-            state.statistics.withLock {
-                $0.reconciles += 1
-                $0.reconcileTime += elapsed
+            state.decide {
+                $0.statistics.reconciles += 1
+                $0.statistics.reconcileTime += elapsed
             }
             state.queue.done(key)
             if let requeue { state.queue.add(key, after: requeue) }
@@ -217,7 +226,7 @@ public struct NodeAgentController: Service {
         do {
             return try await reconcile(key)
         } catch let e as KubeError where e.code == .conflict {
-            state.statistics.withLock { $0.conflicts += 1 }
+            state.decide { $0.statistics.conflicts += 1 }
             return configuration.retryDelay
         } catch is CancellationError {
             return nil
@@ -228,33 +237,15 @@ public struct NodeAgentController: Service {
         }
     }
 
-    /// Periodically looks again at the loads this node is responsible for (Velero re-enqueues Accepted loads
-    /// every minute to check the prepare timeout), wakes one load waiting for room (in case a wake-up was
-    /// missed), and sweeps stale prepare-queue tickets (at most every half ``PrepareQueue/staleAfter``: each
-    /// sweep lists the slots). New loads of other nodes are not re-enqueued: with thousands of loads and many
-    /// nodes that alone would be a storm of reconciles.
+    /// Periodically hands the state machine a resync tick (``LoadStateMachine/resyncTick(now:)``) and sweeps
+    /// stale prepare-queue tickets when it says they are due.
     private func resync() async {
-        var swept: Date?
         while !Task.isCancelled {
             do { try await Task.sleep(for: configuration.resyncInterval) } catch { return }
-            for load in state.cache.unsettledLoads() where needsResync(load) {
-                state.queue.add(LoadKey(kind: load.kind, name: load.name))
-            }
-            wakeAcceptWaiters(configuration.capacityAwarePlacement ? max(1, state.manager.free) : 1)
             let now = configuration.now()
-            if let queue = prepareQueue, swept.map({ now.timeIntervalSince($0) >= PrepareQueue.staleAfter / 2 }) ?? true {
-                swept = now
-                try? await queue.sweep(now: now, watched: configuration.kinds)
-            }
-        }
-    }
-
-    private func needsResync(_ load: LoadObject) -> Bool {
-        switch load.phase {
-        case .new: return false
-        case .accepted: return load.acceptedByNode == node || exposedPod(of: load) != nil
-        case .prepared, .inProgress, .canceling: return load.node == node
-        case .completed, .failed, .canceled: return load.hasFinalizer && isResponsible(for: load)
+            let (actions, sweep) = state.decide { $0.resyncTick(now: now) }
+            perform(actions)
+            if sweep, let queue = prepareQueue { try? await queue.sweep(now: now, watched: configuration.kinds) }
         }
     }
 
@@ -263,35 +254,14 @@ public struct NodeAgentController: Service {
     private func watchLoads(_ kind: LoadKind) async {
         await watch(kind.gvr, in: namespace, options: WatchOptions(timeoutSeconds: 600), listFirst: true) { event in
             switch event.type {
-            case .restarted: state.cache.reset(kind)
+            case .restarted: state.decide { $0.loadsRestarted(kind) }
             case .bookmark: break
             case .deleted:
-                let load = LoadObject(kind: kind, object: event.object.value)
-                let key = LoadKey(kind: kind, name: load.name)
-                state.cache.remove(key)
-                _ = state.exposures.withLock { $0.removeValue(forKey: key) }
-                _ = state.jittered.withLock { $0.remove(key) }
-                if state.manager.isHeld(key) { state.queue.add(key) }
+                let name = LoadObject(kind: kind, object: event.object.value).name
+                handle { $0.loadDeleted(LoadKey(kind: kind, name: name)) }
             case .added, .modified:
                 let load = LoadObject(kind: kind, object: event.object.value)
-                let key = LoadKey(kind: kind, name: load.name)
-                let (previous, changed) = state.cache.update(load)
-                guard changed else { return }
-                // Past Accepted (possibly on another node): this node agent exposes it no more.
-                if load.phase != .new && load.phase != .accepted && previous?.phase == .accepted {
-                    _ = state.exposures.withLock { $0.removeValue(forKey: key) }
-                }
-                if load.phase == .new {
-                    offerNew(load, key)
-                } else {
-                    if previous?.phase == .new { _ = state.jittered.withLock { $0.remove(key) } }
-                    if concerns(load, key) { state.queue.add(key) }
-                }
-                // A load left the prepare queue (its data path started or it ended): a load waiting for room
-                // may go now. Velero mode: a freed data-path slot anywhere may let a load go too.
-                let leftQueue = previous?.isExposing == true && !load.isExposing
-                let freedSlot = !configuration.capacityAwarePlacement && load.phase.isFinal && previous?.phase.isFinal == false
-                if leftQueue || freedSlot { queuePlaceFreed() }
+                handle { $0.loadObserved(load) }
             }
         }
     }
@@ -304,18 +274,15 @@ public struct NodeAgentController: Service {
             fieldSelector: FieldSelector([.init(field: "spec.nodeName", operator: .equals, value: node)]),
             timeoutSeconds: 600)
         await watch(.pods, options: options) { event in
-            let pod = event.object.value
-            let owner = LoadKind.owning(podLabels: event.object.labels)
+            let owner = LoadKind.owning(podLabels: event.object.labels).map { LoadKey(kind: $0.0, name: $0.1) }
+            let change: LoadStateMachine.PodChange
             switch event.type {
-            case .restarted: state.cache.resetPods()
+            case .restarted: change = .restarted
             case .bookmark: return
-            case .deleted: state.cache.removePod(named: event.object.name ?? "")
-            case .added, .modified:
-                guard owner != nil else { return }
-                state.cache.putPod(pod)
+            case .deleted: change = .deleted(name: event.object.name ?? "")
+            case .added, .modified: change = .upserted(event.object.value)
             }
-            guard let (kind, name) = owner, configuration.kinds.contains(kind) else { return }
-            state.queue.add(LoadKey(kind: kind, name: name))
+            handle { $0.podChanged(change, owner: owner) }
         }
     }
 
@@ -332,105 +299,13 @@ public struct NodeAgentController: Service {
             let pod = event.object
             let name = "\(pod.namespace ?? "")/\(pod.name ?? "")"
             guard Self.restoreWaitState(ofPod: pod.value, name: name) == .running else { return }
-            for load in state.cache.newLoads(of: .podVolumeRestore) {
+            for load in state.decide({ $0.view.newLoads(of: .podVolumeRestore) }) {
                 let (namespace, podName) = load.clientPod
                 let uid = load.object["spec"]?["pod"]?["uid"]?.stringValue
                 guard namespace == pod.namespace, podName == pod.name, uid == nil || uid == pod.uid else { continue }
                 state.queue.add(LoadKey(kind: .podVolumeRestore, name: load.name))
             }
         }
-    }
-
-    /// Whether a change of `load` is for this node agent to act on: a New load (any node agent may take
-    /// it), one this node accepted, runs or holds a slot for, or one whose data-mover pod is on this node.
-    /// Loads of other nodes are only cached: with 50 node agents, reconciling every change everywhere would
-    /// be 50 reconciles for each change that matters to one.
-    func concerns(_ load: LoadObject, _ key: LoadKey) -> Bool {
-        load.phase == .new || isResponsible(for: load) || state.manager.isHeld(key) || exposedPod(of: load) != nil
-    }
-
-    /// A New load seen in a watch event. Data movement loads this node agent cannot take now are set aside
-    /// without a reconcile (every node agent sees every New load: with 50 of them most cannot take it):
-    /// never when its affinity does not admit this node, until a slot frees when it has none, until a place
-    /// frees when the prepare queue is full. Otherwise it is reconciled after this node's turn in the
-    /// acceptance race.
-    func offerNew(_ load: LoadObject, _ key: LoadKey) {
-        guard load.kind.usesLoadAffinity, load.isBuiltInDataMover, !load.cancelRequested, !load.isBeingDeleted else {
-            state.queue.add(key)
-            return
-        }
-        if configuration.capacityAwarePlacement, let storageClass = placementStorageClass(of: load) {
-            guard admitsThisNode(storageClass: storageClass) else { return }
-            if state.manager.free <= 0 && !state.manager.isHeld(key) {
-                state.statistics.withLock { $0.noFreeSlot += 1 }
-                state.waitToAccept(key)
-                return
-            }
-        }
-        if config.prepareQueueLength > 0 && state.cache.exposingCount() >= config.prepareQueueLength {
-            state.statistics.withLock { $0.queueFull += 1 }
-            state.waitToAccept(key)
-            return
-        }
-        if configuration.acceptStagger > .zero, state.jittered.withLock({ $0.insert(key).inserted }) {
-            state.queue.add(key, after: stagger(key))
-        } else {
-            state.queue.add(key)
-        }
-    }
-
-    /// A place in the prepare queue was freed: wakes one waiting New load (after this node's turn in the
-    /// acceptance race), if this node could take it.
-    func queuePlaceFreed() {
-        if configuration.capacityAwarePlacement && state.manager.free <= 0 { return }
-        wakeAcceptWaiters(1)
-    }
-
-    /// A data-path slot of this node was freed (capacity-aware placement): wakes the Prepared loads waiting
-    /// for a slot, and as many waiting New loads as there are free slots, at once (no other node agent is
-    /// racing for this node's slots).
-    func slotFreed() {
-        wakeSlotWaiters()
-        guard configuration.capacityAwarePlacement else { return }
-        wakeAcceptWaiters(state.manager.free, staggered: false)
-    }
-
-    /// Re-queues up to `count` New loads that waited for room, oldest first.
-    func wakeAcceptWaiters(_ count: Int, staggered: Bool = true) {
-        for key in state.takeAcceptWaiters(count) {
-            if staggered {
-                state.queue.add(key, after: stagger(key))
-            } else {
-                _ = state.jittered.withLock { $0.insert(key) }
-                state.queue.add(key)
-            }
-        }
-    }
-
-    /// This node's turn in the acceptance race for `key` (see ``Configuration/acceptStagger``): its rank
-    /// among the nodes that may take the load — every node, or with capacity-aware placement the nodes its
-    /// affinity admits that have a free slot in this node agent's view.
-    func stagger(_ key: LoadKey) -> Duration {
-        guard configuration.acceptStagger > .zero, key.kind.usesLoadAffinity else { return .zero }
-        let mine = Self.rankHash(node, key.name)
-        var candidates = Array(nodeCapacity.keys)
-        if configuration.capacityAwarePlacement, let load = state.cache.load(key), let storageClass = placementStorageClass(of: load) {
-            let committed = state.cache.committedCounts()
-            candidates = admittedNodes(storageClass: storageClass).filter {
-                committed[$0, default: 0] < nodeCapacity[$0, default: 0]
-            }
-        }
-        let rank = candidates.count { $0 != node && Self.rankHash($0, key.name) < mine }
-        return configuration.acceptStagger * rank
-    }
-
-    /// FNV-1a of node and load name: the same in every process (unlike `Hasher`).
-    static func rankHash(_ node: String, _ load: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in node.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        hash = (hash ^ 0x2F) &* 0x100_0000_01b3
-        for byte in load.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash
     }
 
     /// Runs a watch in the install namespace until cancelled, starting again after errors.
@@ -455,7 +330,7 @@ public struct NodeAgentController: Service {
                     let list = try await client.listForWatch(resource, namespace: namespace, options: options)
                     list.events.forEach(handle)
                     options.resourceVersion = list.resourceVersion
-                    _ = state.synced.withLock { $0.insert(resource) }
+                    state.decide { $0.listed(resource) }
                 }
                 for try await event in client.watch(resource, namespace: namespace, options: options) {
                     handle(event)
@@ -469,86 +344,35 @@ public struct NodeAgentController: Service {
     }
 }
 
-/// The mutable parts of a ``NodeAgentController`` (shared by its copies and tasks).
+/// The mutable parts of a ``NodeAgentController`` (shared by its copies and tasks): every decision's state
+/// in one ``LoadStateMachine`` behind one lock, and the executor's handles (work queue, data-path starts and
+/// cancel signals).
 final class ControllerState: Sendable {
-    let cache: LoadCache
-    /// Loads past New (and loads gone from the cache) are urgent: they go before the New loads on offer.
+    /// The decisions. Change it only through ``decide(_:)`` and perform the actions it returns after the lock
+    /// is released (the work queue asks it which lane a key goes to).
+    let machine: SharedLoadStateMachine
+    /// Loads past New (and loads gone from the view) are urgent: they go before the New loads on offer.
     let queue: WorkQueue<LoadKey>
-    let manager: DataPathManager
-    let statistics = Mutex(NodeAgentStatistics())
-    /// The load resources whose list has been taken into the cache (see ``NodeAgentController/isSynced``).
-    let synced = Mutex<Set<GroupVersionResource>>([])
     /// Data paths to start (consumed by the data-path runner).
     let starts: AsyncStream<StartRequest>
     let startsContinuation: AsyncStream<StartRequest>.Continuation
-
-    /// New loads that already waited their turn in the acceptance race (or need not).
-    let jittered = Mutex<Set<LoadKey>>([])
-    /// The exposure of the loads this node accepted: true when done, false while a DataUpload waits for
-    /// its source VolumeSnapshot (tried again). A load missing here (this node agent restarted while it was
-    /// Accepted) is exposed again once; exposing is idempotent.
-    let exposures = Mutex<[LoadKey: Bool]>([:])
-    /// The nodes each storage class's load affinity admits (computed once per storage class).
-    let admitted = Mutex<[String: [String]]>([:])
-
-    private struct Waiters {
-        var queue: [LoadKey] = []
-        var head = 0
-        var members: Set<LoadKey> = []
-        var slot: [LoadKey] = []
-    }
-    private let waiters = Mutex(Waiters())
+    /// How to stop each running data path (``DataPathSignals``).
+    let signals = DataPathSignals()
 
     struct StartRequest: Sendable {
         var load: LoadObject
         var resumed: Bool
     }
 
-    init(capacity: Int, delayTolerance: Duration) {
-        let cache = LoadCache()
-        self.cache = cache
-        queue = WorkQueue(tolerance: delayTolerance, isUrgent: { key in cache.load(key).map { $0.phase != .new } ?? true })
-        manager = DataPathManager(capacity: capacity)
+    init(machine: LoadStateMachine, delayTolerance: Duration) {
+        let shared = SharedLoadStateMachine(machine)
+        self.machine = shared
+        queue = WorkQueue(
+            tolerance: delayTolerance,
+            isUrgent: { key in shared.withLock { $0.view.load(key).map { $0.phase != .new } ?? true } })
         (starts, startsContinuation) = AsyncStream.makeStream(of: StartRequest.self)
     }
 
-    /// Remembers a New load that found no room (the prepare queue full, or no free slot on this node).
-    func waitToAccept(_ key: LoadKey) {
-        waiters.withLock { w in
-            guard w.members.insert(key).inserted else { return }
-            w.queue.append(key)
-        }
-    }
-
-    /// Takes up to `count` waiting loads that are still New in the cache, oldest first; the others (taken by
-    /// another node agent meanwhile, or gone) are dropped.
-    func takeAcceptWaiters(_ count: Int) -> [LoadKey] {
-        guard count > 0 else { return [] }
-        return waiters.withLock { w in
-            var taken: [LoadKey] = []
-            while taken.count < count, w.head < w.queue.count {
-                let key = w.queue[w.head]
-                w.head += 1
-                if w.members.remove(key) != nil && cache.load(key)?.phase == .new { taken.append(key) }
-            }
-            if w.head > 1024 && w.head * 2 > w.queue.count {
-                w.queue.removeFirst(w.head)
-                w.head = 0
-            }
-            return taken
-        }
-    }
-
-    /// Remembers a Prepared load waiting for a data-path slot on this node.
-    func waitForSlot(_ key: LoadKey) {
-        waiters.withLock { w in if !w.slot.contains(key) { w.slot.append(key) } }
-    }
-
-    /// Takes the loads waiting for a slot.
-    func takeSlotWaiters() -> [LoadKey] {
-        waiters.withLock { w in
-            defer { w.slot = [] }
-            return w.slot
-        }
-    }
+    /// Reads or changes the state machine under its lock.
+    func decide<Result: Sendable>(_ body: (inout LoadStateMachine) -> Result) -> Result { machine.withLock(body) }
 }
