@@ -44,8 +44,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "Collections", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // Test doubles for code built on Kubernetes (a manual clock); used only by test targets.
+        .target(
+            name: "KubernetesTesting",
+            dependencies: [],
             swiftSettings: swiftSettings
         ),
         // MARK: KubeSandbox — embedded Kubernetes-API-compatible server
@@ -190,7 +198,11 @@ let package = Package(
         // MARK: tests
         .testTarget(
             name: "KubernetesTests",
-            dependencies: ["Kubernetes", "KubeSandbox"],
+            dependencies: [
+                "Kubernetes", "KubernetesTesting", "KubeSandbox",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -77,6 +77,7 @@ public final class FaultInjector: Sendable {
             case 503: ("ServiceUnavailable", "The server is currently unable to handle the request")
             case 504: ("Timeout", "The server was unable to return a response in the time allotted")
             case 409: ("Conflict", "Operation cannot be fulfilled: injected conflict")
+            case 410: ("Expired", "too old resource version: injected fault")
             default: ("InternalError", "injected fault")
             }
         var status = APIStatus(code: fault.status, reason: reason, message: message, details: [:])

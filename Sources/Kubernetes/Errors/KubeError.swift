@@ -14,7 +14,7 @@ public struct KubeError: Error, Sendable {
             case badRequest, unauthorized, forbidden, notFound, methodNotAllowed, alreadyExists, conflict, gone
             case invalid, tooManyRequests, unsupportedMediaType, serverError, serviceUnavailable, timeout
             case apiError, tls, connection, config, malformedJSON, malformedYAML, invalidSelector, unknownResource
-            case invalidArgument, cancelled
+            case invalidArgument, cancelled, leadershipLost
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -67,6 +67,8 @@ public struct KubeError: Error, Sendable {
         public static let invalidArgument = Code(.invalidArgument)
         /// The operation was cancelled.
         public static let cancelled = Code(.cancelled)
+        /// A leader could not renew its Lease within the renew deadline (``LeaderElector``).
+        public static let leadershipLost = Code(.leadershipLost)
 
         public var description: String {
             switch base {
@@ -94,6 +96,7 @@ public struct KubeError: Error, Sendable {
             case .unknownResource: "UnknownResource"
             case .invalidArgument: "InvalidArgument"
             case .cancelled: "Cancelled"
+            case .leadershipLost: "LeadershipLost"
             }
         }
     }
