@@ -7,11 +7,12 @@ import Synchronization
 /// One node's node-agent controllers for DataUpload, DataDownload, PodVolumeBackup and PodVolumeRestore,
 /// running against the cluster (Velero's `pkg/controller/data_upload_controller.go` and its siblings).
 ///
-/// Watches the loads in the install namespace (list + watch, resumed from the last resourceVersion) and the
-/// data-mover pods on this node, and drives each load through New → Accepted → Prepared → InProgress →
-/// Completed | Failed | Canceled over the API: every write is an update carrying the read `resourceVersion`,
-/// so when several node agents act on one load exactly one succeeds. The cluster is the source of truth;
-/// the controller keeps only an informer-like cache, a work queue and the data paths it runs.
+/// Watches the loads in the install namespace and the data-mover pods on this node (the runtime's
+/// ``Informer``s: list, watch, relist after 410 Gone) and drives each load through New → Accepted → Prepared
+/// → InProgress → Completed | Failed | Canceled over the API: every write is an update carrying the read
+/// `resourceVersion`, so when several node agents act on one load exactly one succeeds. The cluster is the
+/// source of truth; every decision is made by one ``LoadStateMachine`` behind one lock, and this controller
+/// is its executor (the runtime's ``WorkQueue``, API writes, exposure, data paths).
 ///
 /// ```swift
 /// let controller = NodeAgentController(
@@ -138,7 +139,8 @@ public struct NodeAgentController: Service {
             retryDelay: configuration.retryDelay, capacityAwarePlacement: configuration.capacityAwarePlacement,
             acceptStagger: configuration.acceptStagger)
         state = ControllerState(
-            machine: LoadStateMachine(configuration: decisions), delayTolerance: configuration.delayTolerance)
+            machine: LoadStateMachine(configuration: decisions), client: client, namespace: configuration.namespace,
+            kinds: configuration.kinds, delayTolerance: configuration.delayTolerance, logger: logger)
     }
 
     /// This node's data-path concurrency.
@@ -147,9 +149,9 @@ public struct NodeAgentController: Service {
     /// The counters so far.
     public var statistics: NodeAgentStatistics { state.decide { $0.statistics } }
 
-    /// Whether the view holds every watched kind of load (each listed once, its watch started from there):
-    /// the point after which this node agent sees every new load.
-    public var isSynced: Bool { state.decide { $0.isSynced } }
+    /// Whether every watched kind of load has been listed into the view (its watch started from there): the
+    /// point after which this node agent sees every new load.
+    public var isSynced: Bool { state.loadInformers.values.allSatisfy(\.hasSynced) }
 
     var node: String { configuration.nodeName }
     var namespace: String { configuration.namespace }
@@ -189,12 +191,13 @@ public struct NodeAgentController: Service {
         logger.info(
             "node agent controllers starting",
             metadata: ["concurrency": "\(concurrency)", "prepareQueueLength": "\(config.prepareQueueLength)"])
+        for (kind, informer) in state.loadInformers {
+            informer.addHandler { event in handleLoad(event, kind: kind) }
+        }
+        state.podInformer.addHandler { event in handlePod(event) }
+        state.restoredPodInformer?.addHandler { event in handleRestoredPod(event) }
         await withDiscardingTaskGroup { group in
-            for kind in configuration.kinds {
-                group.addTask { await watchLoads(kind) }
-            }
-            group.addTask { await watchPods() }
-            if configuration.kinds.contains(.podVolumeRestore) { group.addTask { await watchRestoredPods() } }
+            for informer in state.informers { group.addTask { await informer.runUntilCancelled() } }
             group.addTask { await state.queue.runDelays() }
             group.addTask { await resync() }
             group.addTask { await runDataPaths() }
@@ -251,108 +254,58 @@ public struct NodeAgentController: Service {
 
     // MARK: - Watches
 
-    private func watchLoads(_ kind: LoadKind) async {
-        await watch(kind.gvr, in: namespace, options: WatchOptions(timeoutSeconds: 600), listFirst: true) { event in
-            switch event.type {
-            case .restarted: state.decide { $0.loadsRestarted(kind) }
-            case .bookmark: break
-            case .deleted:
-                let name = LoadObject(kind: kind, object: event.object.value).name
-                handle { $0.loadDeleted(LoadKey(kind: kind, name: name)) }
-            case .added, .modified:
-                let load = LoadObject(kind: kind, object: event.object.value)
-                handle { $0.loadObserved(load) }
-            }
+    /// A change of a load in the install namespace (an informer per kind lists, then watches them).
+    private func handleLoad(_ event: InformerEvent, kind: LoadKind) {
+        let load = LoadObject(kind: kind, object: event.object.value)
+        switch event {
+        case .added, .updated: handle { $0.loadObserved(load) }
+        case .deleted: handle { $0.loadDeleted(LoadKey(kind: kind, name: load.name)) }
         }
     }
 
-    /// Watches the pods of the install namespace on this node and keeps those an exposer made (labelled
-    /// with their load, ``LoadKind/ownerLabel``). No label selector: file-system backup/restore hosting pods
+    /// A change of a pod of the install namespace on this node; those an exposer made (labelled with their
+    /// load, ``LoadKind/ownerLabel``) are kept. No label selector: file-system backup/restore hosting pods
     /// carry no `velero.io/exposer-pod-group` label (Velero sets none), only their load's label.
-    private func watchPods() async {
-        let options = WatchOptions(
-            fieldSelector: FieldSelector([.init(field: "spec.nodeName", operator: .equals, value: node)]),
-            timeoutSeconds: 600)
-        await watch(.pods, options: options) { event in
-            let owner = LoadKind.owning(podLabels: event.object.labels).map { LoadKey(kind: $0.0, name: $0.1) }
-            let change: LoadStateMachine.PodChange
-            switch event.type {
-            case .restarted: change = .restarted
-            case .bookmark: return
-            case .deleted: change = .deleted(name: event.object.name ?? "")
-            case .added, .modified: change = .upserted(event.object.value)
-            }
-            handle { $0.podChanged(change, owner: owner) }
+    private func handlePod(_ event: InformerEvent) {
+        let owner = LoadKind.owning(podLabels: event.object.labels).map { LoadKey(kind: $0.0, name: $0.1) }
+        switch event {
+        case .added, .updated: handle { $0.podChanged(.upserted(event.object.value), owner: owner) }
+        case .deleted: handle { $0.podChanged(.deleted(name: event.object.name ?? ""), owner: owner) }
         }
     }
 
-    /// Watches the restored pods on this node (every namespace; pods a restore created carry
-    /// `velero.io/restore-name`): when a pod's `restore-wait` init container runs, its New PodVolumeRestores
-    /// are reconciled at once (Velero's PVR controller watches pods the same way, `findPVRForTargetPod`).
-    private func watchRestoredPods() async {
-        let options = WatchOptions(
-            labelSelector: try? LabelSelector(parsing: "velero.io/restore-name"),
-            fieldSelector: FieldSelector([.init(field: "spec.nodeName", operator: .equals, value: node)]),
-            timeoutSeconds: 600)
-        await watch(.pods, in: nil, options: options) { event in
-            guard event.type == .added || event.type == .modified else { return }
-            let pod = event.object
-            let name = "\(pod.namespace ?? "")/\(pod.name ?? "")"
-            guard Self.restoreWaitState(ofPod: pod.value, name: name) == .running else { return }
-            for load in state.decide({ $0.view.newLoads(of: .podVolumeRestore) }) {
-                let (namespace, podName) = load.clientPod
-                let uid = load.object["spec"]?["pod"]?["uid"]?.stringValue
-                guard namespace == pod.namespace, podName == pod.name, uid == nil || uid == pod.uid else { continue }
-                state.queue.add(LoadKey(kind: .podVolumeRestore, name: load.name))
-            }
-        }
-    }
-
-    /// Runs a watch in the install namespace until cancelled, starting again after errors.
-    private func watch(
-        _ resource: GroupVersionResource, options: WatchOptions, _ handle: (WatchEvent) -> Void
-    ) async {
-        await watch(resource, in: namespace, options: options, handle)
-    }
-
-    /// Runs a watch in `namespace` (nil: every namespace) until cancelled, starting again after errors.
-    /// `listFirst`: as an informer does, list first (handing over `.restarted`, then every object as
-    /// `.added`), mark the cache of `resource` synced (``isSynced``), then watch from the list's
-    /// resourceVersion.
-    private func watch(
-        _ resource: GroupVersionResource, in namespace: String?, options: WatchOptions, listFirst: Bool = false,
-        _ handle: (WatchEvent) -> Void
-    ) async {
-        while !Task.isCancelled {
-            do {
-                var options = options
-                if listFirst {
-                    let list = try await client.listForWatch(resource, namespace: namespace, options: options)
-                    list.events.forEach(handle)
-                    options.resourceVersion = list.resourceVersion
-                    state.decide { $0.listed(resource) }
-                }
-                for try await event in client.watch(resource, namespace: namespace, options: options) {
-                    handle(event)
-                }
-            } catch {
-                if Task.isCancelled { return }
-                logger.debug("watch failed, starting again", metadata: ["resource": "\(resource)", "error": "\(error)"])
-                try? await Task.sleep(for: .seconds(1))
-            }
+    /// A change of a restored pod on this node (every namespace; pods a restore created carry
+    /// `velero.io/restore-name`): when its `restore-wait` init container runs, its New PodVolumeRestores are
+    /// reconciled at once (Velero's PVR controller watches pods the same way, `findPVRForTargetPod`).
+    private func handleRestoredPod(_ event: InformerEvent) {
+        if case .deleted = event { return }
+        let pod = event.object
+        let name = "\(pod.namespace ?? "")/\(pod.name ?? "")"
+        guard Self.restoreWaitState(ofPod: pod.value, name: name) == .running else { return }
+        for load in state.decide({ $0.view.newLoads(of: .podVolumeRestore) }) {
+            let (namespace, podName) = load.clientPod
+            let uid = load.object["spec"]?["pod"]?["uid"]?.stringValue
+            guard namespace == pod.namespace, podName == pod.name, uid == nil || uid == pod.uid else { continue }
+            state.queue.add(LoadKey(kind: .podVolumeRestore, name: load.name))
         }
     }
 }
 
 /// The mutable parts of a ``NodeAgentController`` (shared by its copies and tasks): every decision's state
-/// in one ``LoadStateMachine`` behind one lock, and the executor's handles (work queue, data-path starts and
-/// cancel signals).
+/// in one ``LoadStateMachine`` behind one lock, and the executor's handles (informers, work queue, data-path
+/// starts and cancel signals).
 final class ControllerState: Sendable {
     /// The decisions. Change it only through ``decide(_:)`` and perform the actions it returns after the lock
     /// is released (the work queue asks it which lane a key goes to).
     let machine: SharedLoadStateMachine
     /// Loads past New (and loads gone from the view) are urgent: they go before the New loads on offer.
-    let queue: WorkQueue<LoadKey>
+    let queue: WorkQueue<LoadKey, ContinuousClock>
+    /// The loads of each watched kind in the install namespace (list, then watch; relist after 410 Gone).
+    let loadInformers: [LoadKind: Informer<ContinuousClock>]
+    /// The pods of the install namespace on this node.
+    let podInformer: Informer<ContinuousClock>
+    /// The restored pods on this node, in every namespace (only when PodVolumeRestores are watched).
+    let restoredPodInformer: Informer<ContinuousClock>?
     /// Data paths to start (consumed by the data-path runner).
     let starts: AsyncStream<StartRequest>
     let startsContinuation: AsyncStream<StartRequest>.Continuation
@@ -364,13 +317,40 @@ final class ControllerState: Sendable {
         var resumed: Bool
     }
 
-    init(machine: LoadStateMachine, delayTolerance: Duration) {
+    init(
+        machine: LoadStateMachine, client: KubeClient, namespace: String, kinds: Set<LoadKind>, delayTolerance: Duration,
+        logger: Logger
+    ) {
         let shared = SharedLoadStateMachine(machine)
         self.machine = shared
         queue = WorkQueue(
             tolerance: delayTolerance,
             isUrgent: { key in shared.withLock { $0.view.load(key).map { $0.phase != .new } ?? true } })
         (starts, startsContinuation) = AsyncStream.makeStream(of: StartRequest.self)
+        let node = FieldSelector([.init(field: "spec.nodeName", operator: .equals, value: machine.node)])
+        var informers: [LoadKind: Informer<ContinuousClock>] = [:]
+        for kind in kinds {
+            informers[kind] = Informer(
+                client: client, configuration: .init(resource: kind.gvr, namespace: namespace), logger: logger)
+        }
+        loadInformers = informers
+        podInformer = Informer(
+            client: client, configuration: .init(resource: .pods, namespace: namespace, fieldSelector: node),
+            logger: logger)
+        restoredPodInformer =
+            kinds.contains(.podVolumeRestore)
+            ? Informer(
+                client: client,
+                configuration: .init(
+                    resource: .pods, labelSelector: try? LabelSelector(parsing: "velero.io/restore-name"),
+                    fieldSelector: node),
+                logger: logger)
+            : nil
+    }
+
+    /// Every informer of the node agent.
+    var informers: [Informer<ContinuousClock>] {
+        Array(loadInformers.values) + [podInformer] + (restoredPodInformer.map { [$0] } ?? [])
     }
 
     /// Reads or changes the state machine under its lock.

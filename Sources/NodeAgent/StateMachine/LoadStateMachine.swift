@@ -81,7 +81,6 @@ struct LoadStateMachine: Sendable {
     enum PodChange: Sendable {
         case upserted(JSONValue)
         case deleted(name: String)
-        case restarted
     }
 
     /// New loads that found no room, oldest first, and Prepared loads waiting for a slot.
@@ -108,8 +107,6 @@ struct LoadStateMachine: Sendable {
     var admitted: [String: [String]] = [:]
     /// The counters so far.
     var statistics = NodeAgentStatistics()
-    /// The load resources whose list has been taken into the view.
-    private(set) var synced: Set<GroupVersionResource> = []
     /// When the prepare-queue slots were last swept.
     private var swept: Date?
 
@@ -121,12 +118,9 @@ struct LoadStateMachine: Sendable {
     var node: String { configuration.node }
     var prepareQueueLength: Int { configuration.config.prepareQueueLength }
 
-    /// Whether the view holds every watched kind of load.
-    var isSynced: Bool { configuration.kinds.allSatisfy { synced.contains($0.gvr) } }
-
     // MARK: - Watch events
 
-    /// A load was added or changed (a watch event, a list, or the executor's own write or read).
+    /// A load was added or changed (an informer's event: list, watch or relist).
     mutating func loadObserved(_ load: LoadObject) -> [Action] {
         let key = LoadKey(kind: load.kind, name: load.name)
         let (previous, changed) = view.update(load)
@@ -162,16 +156,9 @@ struct LoadStateMachine: Sendable {
         return slots.isHeld(key) ? [.reconcile(key)] : []
     }
 
-    /// A watch of `kind` restarted: the view forgets its loads (ADDED events for the current ones follow).
-    mutating func loadsRestarted(_ kind: LoadKind) { view.reset(kind) }
-
-    /// The list of `resource` has been taken into the view; its watch starts from there.
-    mutating func listed(_ resource: GroupVersionResource) { synced.insert(resource) }
-
     /// A data-mover pod on this node changed; `owner` is the load its labels name.
     mutating func podChanged(_ change: PodChange, owner: LoadKey?) -> [Action] {
         switch change {
-        case .restarted: view.resetPods()
         case .deleted(let name): view.removePod(named: name)
         case .upserted(let pod):
             guard owner != nil else { return [] }

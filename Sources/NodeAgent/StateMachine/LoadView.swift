@@ -1,6 +1,6 @@
 import Kubernetes
 
-/// A node agent's view of the cluster, fed by its watches (an informer cache as a value): the loads of every
+/// A node agent's view of the cluster, fed by its informers: the loads of every
 /// watched kind, the data-mover pods on this node, and the prepare-queue slots taken, with the counts the
 /// admission rule reads kept up to date on every change. Part of ``LoadStateMachine``; reads never touch the API.
 struct LoadView: Sendable {
@@ -96,11 +96,6 @@ struct LoadView: Sendable {
 
     mutating func remove(_ key: LoadKey) { set(key, nil) }
 
-    /// Forgets every load of `kind` (a watch restarted; ADDED events for the current objects follow).
-    mutating func reset(_ kind: LoadKind) {
-        for key in loads.keys where key.kind == kind { set(key, nil) }
-    }
-
     /// The New loads of `kind`.
     func newLoads(of kind: LoadKind) -> [LoadObject] {
         loads.compactMap { $0.key.kind == kind && $0.value.phase == .new ? $0.value : nil }
@@ -119,7 +114,6 @@ struct LoadView: Sendable {
     }
 
     mutating func removePod(named name: String) { pods[name] = nil }
-    mutating func resetPods() { pods = [:] }
 
     // MARK: Prepare queue
 
