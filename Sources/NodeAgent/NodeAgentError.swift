@@ -1,35 +1,36 @@
-public import LifeboatErrors
+package import LifeboatErrors
 
 /// The one error type of the `NodeAgent` module.
 ///
 /// ```swift
 /// catch let e as NodeAgentError where e.code == .invalidConfig { ... }
 /// ```
-public struct NodeAgentError: LifeboatError {
+package struct NodeAgentError: LifeboatError {
     /// What went wrong, as a small extensible set of codes.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
-            case configNotFound, invalidConfig, invalidArgument, concurrencyLimit, invalidTransition, dataPathFailed, exposeFailed
+            case configNotFound, invalidConfig, invalidArgument, concurrencyLimit, invalidTransition, dataPathFailed,
+                exposeFailed
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
         /// The node-agent ConfigMap does not exist or cannot be read.
-        public static let configNotFound = Code(.configNotFound)
+        package static let configNotFound = Code(.configNotFound)
         /// The node-agent ConfigMap is malformed (no data, several keys, not JSON, wrong types).
-        public static let invalidConfig = Code(.invalidConfig)
+        package static let invalidConfig = Code(.invalidConfig)
         /// An argument (a file, a node list) is malformed.
-        public static let invalidArgument = Code(.invalidArgument)
+        package static let invalidArgument = Code(.invalidArgument)
         /// The node is running as many loads as its concurrency allows.
-        public static let concurrencyLimit = Code(.concurrencyLimit)
+        package static let concurrencyLimit = Code(.concurrencyLimit)
         /// A load cannot move from its phase to the requested one.
-        public static let invalidTransition = Code(.invalidTransition)
+        package static let invalidTransition = Code(.invalidTransition)
         /// The data path of a load failed.
-        public static let dataPathFailed = Code(.dataPathFailed)
+        package static let dataPathFailed = Code(.dataPathFailed)
         /// A load's data-mover pod or PVC could not be created.
-        public static let exposeFailed = Code(.exposeFailed)
+        package static let exposeFailed = Code(.exposeFailed)
 
-        public var description: String {
+        package var description: String {
             switch base {
             case .configNotFound: "ConfigNotFound"
             case .invalidConfig: "InvalidConfig"
@@ -43,21 +44,25 @@ public struct NodeAgentError: LifeboatError {
     }
 
     /// What went wrong.
-    public var code: Code
+    package var code: Code
     /// A one-line explanation naming the ConfigMap, file, field or value involved.
-    public var message: String
+    package var message: String
     /// The underlying error, if any.
-    public var cause: (any Error)?
+    package var cause: (any Error)?
     /// Where the error was raised.
-    public var location: ErrorLocation
+    package var location: ErrorLocation
 
     /// The message followed by the chain of causes (``descriptionWithCauses``).
-    public var description: String { descriptionWithCauses }
+    package var description: String { descriptionWithCauses }
 
     /// Creates an error.
-    public init(
-        code: Code, message: String, cause: (any Error)? = nil,
-        function: String = #function, file: String = #fileID, line: Int = #line
+    package init(
+        code: Code,
+        message: String,
+        cause: (any Error)? = nil,
+        function: String = #function,
+        file: String = #fileID,
+        line: Int = #line
     ) {
         self.code = code
         self.message = message

@@ -36,14 +36,26 @@ struct ClusterSimulationTests {
         try await withSandbox(SandboxConfiguration(port: 0, nodes: 8, customResources: .velero)) { sandbox in
             let loads = (0..<60).map { i in
                 ClusterLoadSimulation.Load(
-                    name: "du-\(i)", storageClass: i % 4 == 0 ? "fast" : "standard", duration: .milliseconds(1_500 + Int64(i % 5) * 250))
+                    name: "du-\(i)",
+                    storageClass: i % 4 == 0 ? "fast" : "standard",
+                    duration: .milliseconds(1_500 + Int64(i % 5) * 250)
+                )
             }
             let simulation = ClusterLoadSimulation(
-                kubeConfig: try KubeConfig.parse(yaml: sandbox.kubeconfigYAML), nodes: Self.nodes(), configJSON: Self.config,
-                storageClasses: ["fast", "standard"], loads: loads,
+                kubeConfig: try KubeConfig.parse(yaml: sandbox.kubeconfigYAML),
+                nodes: Self.nodes(),
+                configJSON: Self.config,
+                storageClasses: ["fast", "standard"],
+                loads: loads,
                 controllerConfiguration: .init(
-                    nodeName: "", requeueDelay: .milliseconds(250), workers: 2, capacityAwarePlacement: capacityAware),
-                timeout: .seconds(180), logger: .quiet)
+                    nodeName: "",
+                    requeueDelay: .milliseconds(250),
+                    workers: 2,
+                    capacityAwarePlacement: capacityAware
+                ),
+                timeout: .seconds(180),
+                logger: .quiet
+            )
             let report = try await simulation.run()
 
             // The concurrency each node got (smallest matching rule wins).
@@ -58,18 +70,25 @@ struct ClusterSimulationTests {
             // Load affinity: "fast" volumes only on backup (odd) nodes.
             for load in loads where load.storageClass == "fast" {
                 let node = try #require(report.observation.podNodes[load.name])
-                #expect(Int(node.split(separator: "-").last ?? "") .map { $0 % 2 == 1 } == true)
+                #expect(Int(node.split(separator: "-").last ?? "").map { $0 % 2 == 1 } == true)
             }
             // Every load went New → Accepted → Prepared → InProgress → Completed.
             for load in loads {
-                #expect(report.observation.history[load.name]?.filter { $0 != .new } == [.accepted, .prepared, .inProgress, .completed])
+                #expect(
+                    report.observation.history[load.name]?.filter { $0 != .new } == [
+                        .accepted, .prepared, .inProgress, .completed,
+                    ]
+                )
             }
             #expect(report.statistics.accepted == loads.count)
             if capacityAware {
                 // Each node agent accepts only for a slot of its own, and pins the pod to its node.
                 for load in loads {
                     let acceptedBy = report.observation.acceptedBy[load.name] ?? []
-                    #expect(acceptedBy.count == 1 && acceptedBy.first == report.observation.podNodes[load.name], "\(load.name)")
+                    #expect(
+                        acceptedBy.count == 1 && acceptedBy.first == report.observation.podNodes[load.name],
+                        "\(load.name)"
+                    )
                 }
                 #expect(report.statistics.nodeFull == 0)
             }

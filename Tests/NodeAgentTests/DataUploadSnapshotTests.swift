@@ -23,15 +23,28 @@ struct DataUploadSnapshotTests {
             try await Cluster.running(agent) {
                 try await Cluster.createUpload(admin, "du-snap", seconds: 60)
                 // Accepted, but nothing is exposed while the source VolumeSnapshot does not exist.
-                try await waitUntil("du-snap Accepted") { try await Cluster.upload(admin, "du-snap")?.phase == .accepted }
+                try await waitUntil("du-snap Accepted") {
+                    try await Cluster.upload(admin, "du-snap")?.phase == .accepted
+                }
                 #expect(try await !Self.snapshotExists(admin, namespace: Cluster.namespace, "du-snap"))
                 #expect(try await !Cluster.exists(admin, .pods, "du-snap"))
 
                 try await SnapshotFixtures.createReadySnapshot(
-                    admin, namespace: "app", name: "du-snap", restoreSize: "3Gi", annotations: ["team": "db"])
-                try await waitUntil("du-snap InProgress") { try await Cluster.upload(admin, "du-snap")?.phase == .inProgress }
+                    admin,
+                    namespace: "app",
+                    name: "du-snap",
+                    restoreSize: "3Gi",
+                    annotations: ["team": "db"]
+                )
+                try await waitUntil("du-snap InProgress") {
+                    try await Cluster.upload(admin, "du-snap")?.phase == .inProgress
+                }
 
-                let backup = try await admin.get(NodeAgentController.volumeSnapshots, namespace: Cluster.namespace, name: "du-snap")
+                let backup = try await admin.get(
+                    NodeAgentController.volumeSnapshots,
+                    namespace: Cluster.namespace,
+                    name: "du-snap"
+                )
                 #expect(backup["spec"]?["source"] == ["volumeSnapshotContentName": "du-snap"])
                 #expect(backup["spec"]?["volumeSnapshotClassName"] == "sandbox-snapclass")
                 #expect(backup.annotations == ["team": "db"])
@@ -42,24 +55,48 @@ struct DataUploadSnapshotTests {
                 #expect(content["spec"]?["volumeSnapshotRef"]?["name"] == "du-snap")
                 #expect(content["spec"]?["volumeSnapshotRef"]?["namespace"]?.stringValue == Cluster.namespace)
                 #expect(content["spec"]?["volumeSnapshotRef"]?["uid"]?.stringValue == backup.uid)
-                #expect(content.annotations == ["origin": "snapshotter", "snapshot.storage.kubernetes.io/allow-volume-mode-change": "true"])
+                #expect(
+                    content.annotations == [
+                        "origin": "snapshotter", "snapshot.storage.kubernetes.io/allow-volume-mode-change": "true",
+                    ]
+                )
                 // The source snapshot and its (retained) content are gone; the backup PVC restores the backup snapshot.
                 #expect(try await !Self.snapshotExists(admin, namespace: "app", "du-snap"))
-                #expect(try await !Cluster.exists(admin, NodeAgentController.volumeSnapshotContents, "snapcontent-du-snap", namespace: nil))
-                let claim = try await admin.get(NodeAgentController.persistentVolumeClaims, namespace: Cluster.namespace, name: "du-snap")
+                #expect(
+                    try await !Cluster.exists(
+                        admin,
+                        NodeAgentController.volumeSnapshotContents,
+                        "snapcontent-du-snap",
+                        namespace: nil
+                    )
+                )
+                let claim = try await admin.get(
+                    NodeAgentController.persistentVolumeClaims,
+                    namespace: Cluster.namespace,
+                    name: "du-snap"
+                )
                 #expect(claim["spec"]?["dataSource"]?["name"] == "du-snap")
                 #expect(claim["spec"]?["resources"]?["requests"]?["storage"] == "3Gi")
 
                 var load = try #require(try await Cluster.upload(admin, "du-snap"))
                 load.object[path: ["spec", "cancel"]] = true
-                _ = try await admin.update(LoadKind.dataUpload.gvr, namespace: Cluster.namespace, try #require(KubeObject(load.object)))
+                _ = try await admin.update(
+                    LoadKind.dataUpload.gvr,
+                    namespace: Cluster.namespace,
+                    try #require(KubeObject(load.object))
+                )
                 try await Cluster.waitForCleanUp(admin, "du-snap")
                 try await waitUntil("the backup VolumeSnapshot deleted") {
                     try await !Self.snapshotExists(admin, namespace: Cluster.namespace, "du-snap")
                 }
                 // Its content (deletionPolicy Delete) goes with it, as the snapshot controller deletes it.
                 try await waitUntil("the backup VolumeSnapshotContent deleted") {
-                    try await !Cluster.exists(admin, NodeAgentController.volumeSnapshotContents, "du-snap", namespace: nil)
+                    try await !Cluster.exists(
+                        admin,
+                        NodeAgentController.volumeSnapshotContents,
+                        "du-snap",
+                        namespace: nil
+                    )
                 }
             }
             #expect(try await Cluster.upload(admin, "du-snap")?.phase == .canceled)
@@ -72,13 +109,17 @@ struct DataUploadSnapshotTests {
             try await Cluster.createUpload(admin, "du-wait", seconds: 0.2)
             let first = try Cluster.controller(admin, node: "sandbox-node-1", volumeSnapshotSteps: true)
             try await Cluster.running(first) {
-                try await waitUntil("du-wait Accepted") { try await Cluster.upload(admin, "du-wait")?.phase == .accepted }
+                try await waitUntil("du-wait Accepted") {
+                    try await Cluster.upload(admin, "du-wait")?.phase == .accepted
+                }
             }
             // The node agent stopped while waiting; the snapshot becomes ready; the next one exposes the load.
             try await SnapshotFixtures.createReadySnapshot(admin, namespace: "app", name: "du-wait")
             let second = try Cluster.controller(admin, node: "sandbox-node-1", volumeSnapshotSteps: true)
             try await Cluster.running(second) {
-                try await waitUntil("du-wait Completed") { try await Cluster.upload(admin, "du-wait")?.phase == .completed }
+                try await waitUntil("du-wait Completed") {
+                    try await Cluster.upload(admin, "du-wait")?.phase == .completed
+                }
                 try await Cluster.waitForCleanUp(admin, "du-wait")
                 try await waitUntil("the backup VolumeSnapshot deleted") {
                     try await !Self.snapshotExists(admin, namespace: Cluster.namespace, "du-wait")

@@ -18,15 +18,23 @@ struct ExposerBuilderTests {
         if podLabels { config.podLabels = ["team": "storage"] }
         let resolved = config.resolve(in: ClusterFacts(priorityClasses: ["low"]))
         let template = DataMoverPodTemplate(
-            image: "velero/velero:v1.17", serviceAccountName: "velero", env: [["name": "AWS_REGION", "value": "x"]],
-            labels: ["inherited": "yes"], annotations: ["note": "n"])
+            image: "velero/velero:v1.17",
+            serviceAccountName: "velero",
+            env: [["name": "AWS_REGION", "value": "x"]],
+            labels: ["inherited": "yes"],
+            annotations: ["note": "n"]
+        )
         return ExposerBuilder(config: resolved, template: template)
     }
 
     let owner = LoadReference(kind: .dataUpload, name: "backup-1-abcde", namespace: "velero", uid: "1111-2222")
 
     @Test func buildsTheBackupPVCFromTheBackupPVCConfig() throws {
-        let params = ExposerBuilder.BackupParameters(owner: owner, sourceStorageClass: "fast", size: try Quantity(parsing: "1.5Gi"))
+        let params = ExposerBuilder.BackupParameters(
+            owner: owner,
+            sourceStorageClass: "fast",
+            size: try Quantity(parsing: "1.5Gi")
+        )
         let pvc = try builder().backupPVC(params)
         #expect(pvc["metadata"]?["name"] == "backup-1-abcde")
         #expect(pvc["metadata"]?["namespace"] == "velero")
@@ -39,7 +47,11 @@ struct ExposerBuilderTests {
         #expect(pvc["spec"]?["accessModes"] == ["ReadOnlyMany"])
         #expect(pvc["spec"]?["storageClassName"] == "backup-ro")
         #expect(pvc["spec"]?["volumeMode"] == "Filesystem")
-        #expect(pvc["spec"]?["dataSource"] == ["apiGroup": "snapshot.storage.k8s.io", "kind": "VolumeSnapshot", "name": "backup-1-abcde"])
+        #expect(
+            pvc["spec"]?["dataSource"] == [
+                "apiGroup": "snapshot.storage.k8s.io", "kind": "VolumeSnapshot", "name": "backup-1-abcde",
+            ]
+        )
         #expect(pvc["spec"]?["resources"]?["requests"]?["storage"] == "1536Mi")
         // A source class without a backupPVC entry keeps its own class and ReadWriteOnce.
         let plain = try builder().backupPVC(.init(owner: owner, sourceStorageClass: "slow", size: Quantity(1 << 30)))
@@ -49,10 +61,19 @@ struct ExposerBuilderTests {
 
     @Test func buildsTheBackupPodLikeVelero() throws {
         let params = ExposerBuilder.BackupParameters(
-            owner: owner, sourceStorageClass: "fast", size: Quantity(1 << 30), operationTimeout: "4h0m0s")
+            owner: owner,
+            sourceStorageClass: "fast",
+            size: Quantity(1 << 30),
+            operationTimeout: "4h0m0s"
+        )
         let pod = try builder().backupPod(params)
         #expect(pod["metadata"]?["name"] == "backup-1-abcde")
-        #expect(pod["metadata"]?["labels"] == ["inherited": "yes", "velero.io/data-upload": "backup-1-abcde", "velero.io/exposer-pod-group": "snapshot-exposer"])
+        #expect(
+            pod["metadata"]?["labels"] == [
+                "inherited": "yes", "velero.io/data-upload": "backup-1-abcde",
+                "velero.io/exposer-pod-group": "snapshot-exposer",
+            ]
+        )
         #expect(pod["metadata"]?["annotations"] == ["note": "n"])
         let spec = try #require(pod["spec"])
         #expect(spec["restartPolicy"] == "Never")
@@ -60,35 +81,60 @@ struct ExposerBuilderTests {
         #expect(spec["priorityClassName"] == "low")
         #expect(spec["serviceAccountName"] == "velero")
         #expect(spec["securityContext"] == ["runAsUser": 0, "seLinuxOptions": ["type": "spc_t"]])
-        #expect(spec["topologySpreadConstraints"]?[0] == [
-            "maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
-            "labelSelector": ["matchLabels": ["velero.io/exposer-pod-group": "snapshot-exposer"]],
-        ])
+        #expect(
+            spec["topologySpreadConstraints"]?[0] == [
+                "maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": ["matchLabels": ["velero.io/exposer-pod-group": "snapshot-exposer"]],
+            ]
+        )
         // Load affinity is chosen by the backup PVC's storage class (backup-ro), plus the Linux requirement.
-        #expect(spec[path: ["affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"]] == [
-            ["matchExpressions": [
-                ["key": "node-type", "operator": "In", "values": ["backup"]],
-                ["key": "kubernetes.io/os", "operator": "NotIn", "values": ["windows"]],
-            ]]
-        ])
+        #expect(
+            spec[path: [
+                "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms",
+            ]] == [
+                [
+                    "matchExpressions": [
+                        ["key": "node-type", "operator": "In", "values": ["backup"]],
+                        ["key": "kubernetes.io/os", "operator": "NotIn", "values": ["windows"]],
+                    ]
+                ]
+            ]
+        )
         let container = try #require(spec["containers"]?[0])
         #expect(container["name"] == "1111-2222")
         #expect(container["image"] == "velero/velero:v1.17")
         #expect(container["imagePullPolicy"] == "Never")
         #expect(container["command"] == ["/velero", "data-mover", "backup"])
-        #expect(container["args"] == [
-            "--volume-path=/1111-2222", "--volume-mode=Filesystem",
-            "--data-upload=backup-1-abcde", "--resource-timeout=4h0m0s", "--log-format=text", "--log-level=info",
-        ])
+        #expect(
+            container["args"] == [
+                "--volume-path=/1111-2222", "--volume-mode=Filesystem",
+                "--data-upload=backup-1-abcde", "--resource-timeout=4h0m0s", "--log-format=text", "--log-level=info",
+            ]
+        )
         #expect(container["volumeMounts"] == [["name": "1111-2222", "mountPath": "/1111-2222", "readOnly": true]])
-        #expect(container["resources"] == ["limits": ["cpu": "1", "memory": "2Gi"], "requests": ["cpu": "500m", "memory": "1Gi"]])
+        #expect(
+            container["resources"] == [
+                "limits": ["cpu": "1", "memory": "2Gi"], "requests": ["cpu": "500m", "memory": "1Gi"],
+            ]
+        )
         #expect(container["env"] == [["name": "AWS_REGION", "value": "x"]])
-        #expect(spec["volumes"] == [["name": "1111-2222", "persistentVolumeClaim": ["claimName": "backup-1-abcde", "readOnly": true]]])
+        #expect(
+            spec["volumes"] == [
+                ["name": "1111-2222", "persistentVolumeClaim": ["claimName": "backup-1-abcde", "readOnly": true]]
+            ]
+        )
     }
 
     @Test func podLabelsReplaceTheInheritedOnes() throws {
-        let pod = try builder(podLabels: true).backupPod(.init(owner: owner, sourceStorageClass: "slow", size: Quantity(1)))
-        #expect(pod["metadata"]?["labels"] == ["team": "storage", "velero.io/data-upload": "backup-1-abcde", "velero.io/exposer-pod-group": "snapshot-exposer"])
+        let pod = try builder(podLabels: true).backupPod(
+            .init(owner: owner, sourceStorageClass: "slow", size: Quantity(1))
+        )
+        #expect(
+            pod["metadata"]?["labels"] == [
+                "team": "storage", "velero.io/data-upload": "backup-1-abcde",
+                "velero.io/exposer-pod-group": "snapshot-exposer",
+            ]
+        )
         // A read-write backup PVC gets no spc_t, and volume topology terms each get the requirements.
         #expect(pod["spec"]?["securityContext"] == ["runAsUser": 0])
     }
@@ -141,7 +187,8 @@ struct ExposerBuilderTests {
         // Without cachePVC in the configuration there is none.
         let plain = ExposerBuilder(
             config: try NodeAgentConfig.load(json: "{}", source: "test").config.resolve(in: ClusterFacts()),
-            template: DataMoverPodTemplate(image: "i"))
+            template: DataMoverPodTemplate(image: "i")
+        )
         #expect(!plain.needsCacheVolume(dataSize: 10 << 30))
         #expect(plain.cachePVC(owner: dd, cacheLimitBytes: 1 << 30) == nil)
     }
@@ -149,13 +196,21 @@ struct ExposerBuilderTests {
     @Test func theRestorePodMountsTheCacheVolume() throws {
         let dd = LoadReference(kind: .dataDownload, name: "dd", namespace: "velero", uid: "4444")
         let b = try builder()
-        let with = b.restorePod(.init(owner: dd, targetStorageClass: "fast", size: Quantity(1 << 30), cacheClaimName: "dd-cache"))
+        let with = b.restorePod(
+            .init(owner: dd, targetStorageClass: "fast", size: Quantity(1 << 30), cacheClaimName: "dd-cache")
+        )
         let container = try #require(with["spec"]?["containers"]?[0])
-        #expect(container["volumeMounts"] == [["name": "4444", "mountPath": "/4444"], ["name": "cachedir", "mountPath": "/cachedir"]])
-        #expect(with["spec"]?["volumes"] == [
-            ["name": "4444", "persistentVolumeClaim": ["claimName": "dd"]],
-            ["name": "cachedir", "persistentVolumeClaim": ["claimName": "dd-cache"]],
-        ])
+        #expect(
+            container["volumeMounts"] == [
+                ["name": "4444", "mountPath": "/4444"], ["name": "cachedir", "mountPath": "/cachedir"],
+            ]
+        )
+        #expect(
+            with["spec"]?["volumes"] == [
+                ["name": "4444", "persistentVolumeClaim": ["claimName": "dd"]],
+                ["name": "cachedir", "persistentVolumeClaim": ["claimName": "dd-cache"]],
+            ]
+        )
         #expect(container["args"]?.arrayValue?.contains("--cache-volume-path=/cachedir") == true)
         let without = b.restorePod(.init(owner: dd, targetStorageClass: "fast", size: Quantity(1 << 30)))
         #expect(without["spec"]?["containers"]?[0]?["args"]?.arrayValue?.contains("--cache-volume-path=") == true)
@@ -164,7 +219,10 @@ struct ExposerBuilderTests {
 
     @Test(arguments: [false, true])
     func buildsTheFileSystemHostingPodLikeVelero(privileged: Bool) throws {
-        var config = try NodeAgentConfig.load(json: #"{"podResources":{"cpuRequest":"1","cpuLimit":"2","memoryRequest":"1Gi","memoryLimit":"2Gi"}}"#, source: "test").config
+        var config = try NodeAgentConfig.load(
+            json: #"{"podResources":{"cpuRequest":"1","cpuLimit":"2","memoryRequest":"1Gi","memoryLimit":"2Gi"}}"#,
+            source: "test"
+        ).config
         config.privilegedFsBackup = privileged
         let template = DataMoverPodTemplate(image: "velero/velero:v1.17", labels: ["inherited": "yes"])
         let b = ExposerBuilder(config: config.resolve(in: ClusterFacts()), template: template)
@@ -181,10 +239,17 @@ struct ExposerBuilderTests {
         #expect(spec["volumes"] == [["name": "5555", "hostPath": ["path": .string(path)]]])
         let container = try #require(spec["containers"]?[0])
         #expect(container["command"] == ["/velero", "pod-volume", "backup"])
-        #expect(container["args"] == [
-            "--volume-path=/5555", "--resource-timeout=10m0s", "--pod-volume-backup=pvb-1", "--log-format=text", "--log-level=info",
-        ])
-        #expect(container["volumeMounts"] == [["name": "5555", "mountPath": "/5555", "mountPropagation": "HostToContainer"]])
+        #expect(
+            container["args"] == [
+                "--volume-path=/5555", "--resource-timeout=10m0s", "--pod-volume-backup=pvb-1", "--log-format=text",
+                "--log-level=info",
+            ]
+        )
+        #expect(
+            container["volumeMounts"] == [
+                ["name": "5555", "mountPath": "/5555", "mountPropagation": "HostToContainer"]
+            ]
+        )
         #expect(container["securityContext"] == ["privileged": .bool(privileged)])
         #expect(container["resources"]?["limits"]?["cpu"] == "2")
 
@@ -193,10 +258,17 @@ struct ExposerBuilderTests {
         #expect(restore["metadata"]?["labels"]?["velero.io/pod-volume-restore"] == "pvr-1")
         #expect(restore["spec"]?["containers"]?[0]?["command"] == ["/velero", "pod-volume", "restore"])
         let restoreArgs = restore["spec"]?["containers"]?[0]?["args"]?.arrayValue ?? []
-        #expect(Array(restoreArgs.prefix(4)) == [
-            "--volume-path=/6666", "--resource-timeout=10m0s", "--pod-volume-restore=pvr-1", "--cache-volume-path=/cachedir",
-        ])
-        #expect(restore["spec"]?["volumes"]?[1] == ["name": "cachedir", "persistentVolumeClaim": ["claimName": "pvr-1-cache"]])
+        #expect(
+            Array(restoreArgs.prefix(4)) == [
+                "--volume-path=/6666", "--resource-timeout=10m0s", "--pod-volume-restore=pvr-1",
+                "--cache-volume-path=/cachedir",
+            ]
+        )
+        #expect(
+            restore["spec"]?["volumes"]?[1] == [
+                "name": "cachedir", "persistentVolumeClaim": ["claimName": "pvr-1-cache"],
+            ]
+        )
     }
 
     @Test func findsThePodVolumeDirectoryAsTheKubeletNamesIt() throws {
@@ -204,17 +276,27 @@ struct ExposerBuilderTests {
         func pv(_ spec: JSONValue, annotations: JSONValue = [:]) -> JSONValue {
             ["metadata": ["name": "pv-9", "annotations": annotations], "spec": spec]
         }
-        func directory(_ volume: JSONValue, _ pv: JSONValue?, drivers: [String] = []) -> ExposerBuilder.PodVolumeDirectory? {
+        func directory(
+            _ volume: JSONValue,
+            _ pv: JSONValue?,
+            drivers: [String] = []
+        ) -> ExposerBuilder.PodVolumeDirectory? {
             ExposerBuilder.podVolumeDirectory(volume: volume, persistentVolume: pv, csiDrivers: drivers)
         }
         let csi = ExposerBuilder.PodVolumeDirectory(directory: "pv-9/mount", block: false)
         #expect(directory(claimed, pv(["csi": ["driver": "ebs.csi.aws.com"]])) == csi)
         #expect(csi.glob(hostPods: "/host_pods", podUID: "u1") == "/host_pods/u1/volumes/*/pv-9/mount")
         // A PV without spec.csi is CSI when an annotation names one of the cluster's CSI drivers.
-        let migrated = pv(["awsElasticBlockStore": ["volumeID": "vol-1"]], annotations: ["pv.kubernetes.io/migrated-to": "ebs.csi.aws.com"])
+        let migrated = pv(
+            ["awsElasticBlockStore": ["volumeID": "vol-1"]],
+            annotations: ["pv.kubernetes.io/migrated-to": "ebs.csi.aws.com"]
+        )
         #expect(directory(claimed, migrated, drivers: ["ebs.csi.aws.com"]) == csi)
         #expect(directory(claimed, migrated, drivers: ["other"]) == .init(directory: "pv-9", block: false))
-        let provisioned = pv(["nfs": ["server": "n"]], annotations: ["pv.kubernetes.io/provisioned-by": "nfs.csi.k8s.io"])
+        let provisioned = pv(
+            ["nfs": ["server": "n"]],
+            annotations: ["pv.kubernetes.io/provisioned-by": "nfs.csi.k8s.io"]
+        )
         #expect(directory(claimed, provisioned, drivers: ["nfs.csi.k8s.io"]) == csi)
         #expect(directory(claimed, pv(["hostPath": ["path": "/data"]])) == .init(directory: "pv-9", block: false))
         // A block volume is a device under volumeDevices, without /mount.
@@ -223,31 +305,51 @@ struct ExposerBuilderTests {
         #expect(block.glob(hostPods: "/h", podUID: "u1") == "/h/u1/volumeDevices/*/pv-9")
         #expect(directory(claimed, nil) == nil)
         #expect(directory(["name": "scratch", "emptyDir": [:]], nil) == .init(directory: "scratch", block: false))
-        #expect(directory(["name": "inline", "csi": ["driver": "d"]], nil) == .init(directory: "inline/mount", block: false))
+        #expect(
+            directory(["name": "inline", "csi": ["driver": "d"]], nil) == .init(directory: "inline/mount", block: false)
+        )
     }
 
     @Test func searchesTheNodeForExactlyOneVolumeDirectory() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-host-pods-\(UUID().uuidString)")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "lifeboat-host-pods-\(UUID().uuidString)"
+        )
         defer { try? FileManager.default.removeItem(at: root) }
         let fm = FileManager.default
         let location = ExposerBuilder.PodVolumeDirectory(directory: "pv-9/mount", block: false)
-        func match() throws -> String { try ExposerBuilder.singlePathMatch(location, hostPods: root.path, podUID: "u1") }
+        func match() throws -> String {
+            try ExposerBuilder.singlePathMatch(location, hostPods: root.path, podUID: "u1")
+        }
         #expect(throws: NodeAgentError.self) { try match() }  // no pod directory at all
         let volumes = root.appendingPathComponent("u1/volumes")
-        try fm.createDirectory(at: volumes.appendingPathComponent("kubernetes.io~csi/pv-9"), withIntermediateDirectories: true)
+        try fm.createDirectory(
+            at: volumes.appendingPathComponent("kubernetes.io~csi/pv-9"),
+            withIntermediateDirectories: true
+        )
         // The mount point is a symlink here (as in the sandbox): like Go's Glob, it counts without being followed.
         try fm.createSymbolicLink(
-            atPath: volumes.appendingPathComponent("kubernetes.io~csi/pv-9/mount").path, withDestinationPath: "/nonexistent")
+            atPath: volumes.appendingPathComponent("kubernetes.io~csi/pv-9/mount").path,
+            withDestinationPath: "/nonexistent"
+        )
         #expect(try match() == volumes.appendingPathComponent("kubernetes.io~csi/pv-9/mount").path)
-        try fm.createDirectory(at: volumes.appendingPathComponent("kubernetes.io~nfs/pv-9/mount"), withIntermediateDirectories: true)
+        try fm.createDirectory(
+            at: volumes.appendingPathComponent("kubernetes.io~nfs/pv-9/mount"),
+            withIntermediateDirectories: true
+        )
         do {
             _ = try match()
             Issue.record("two matches must be an error")
         } catch let error as NodeAgentError {
             #expect(error.message == "expected one matching path: \(root.path)/u1/volumes/*/pv-9/mount, got 2")
         }
-        #expect(ExposerBuilder.nodePath(of: "/host_pods/u1/volumes/x", hostPods: "/host_pods", nodePods: "/var/lib/k/pods") == "/var/lib/k/pods/u1/volumes/x")
-        #expect(ExposerBuilder.nodePath(of: "/host_pods/u1/volumes/x", hostPods: "/host_pods", nodePods: nil) == "/host_pods/u1/volumes/x")
+        #expect(
+            ExposerBuilder.nodePath(of: "/host_pods/u1/volumes/x", hostPods: "/host_pods", nodePods: "/var/lib/k/pods")
+                == "/var/lib/k/pods/u1/volumes/x"
+        )
+        #expect(
+            ExposerBuilder.nodePath(of: "/host_pods/u1/volumes/x", hostPods: "/host_pods", nodePods: nil)
+                == "/host_pods/u1/volumes/x"
+        )
     }
 
     @Test func inheritsOnlyThirdPartyLabelsAnnotationsAndTolerationsFromTheDaemonSet() throws {
@@ -255,7 +357,10 @@ struct ExposerBuilderTests {
             "spec": [
                 "template": [
                     "metadata": [
-                        "labels": ["name": "node-agent", "role": "node-agent", "team": "ops", "azure.workload.identity/use": "true"],
+                        "labels": [
+                            "name": "node-agent", "role": "node-agent", "team": "ops",
+                            "azure.workload.identity/use": "true",
+                        ],
                         "annotations": ["iam.amazonaws.com/role": "backup", "prometheus.io/scrape": "true"],
                     ],
                     "spec": [
@@ -263,10 +368,18 @@ struct ExposerBuilderTests {
                         "tolerations": [
                             ["key": "CriticalAddonsOnly", "operator": "Exists"],
                             ["key": "dedicated", "operator": "Equal", "value": "backup", "effect": "NoSchedule"],
-                            ["key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot", "effect": "NoSchedule"],
+                            [
+                                "key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot",
+                                "effect": "NoSchedule",
+                            ],
                         ],
                         "volumes": [["name": "host-pods", "hostPath": ["path": "/var/lib/kubelet/pods"]]],
-                        "containers": [["name": "node-agent", "image": "velero/velero:v1.17.0", "env": [["name": "A", "value": "1"]]]],
+                        "containers": [
+                            [
+                                "name": "node-agent", "image": "velero/velero:v1.17.0",
+                                "env": [["name": "A", "value": "1"]],
+                            ]
+                        ],
                     ],
                 ]
             ]
@@ -276,15 +389,23 @@ struct ExposerBuilderTests {
         #expect(template.serviceAccountName == "velero-sa")
         #expect(template.labels == ["azure.workload.identity/use": "true"])
         #expect(template.annotations == ["iam.amazonaws.com/role": "backup"])
-        #expect(template.tolerations == [
-            ["key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot", "effect": "NoSchedule"],
-            ["key": "CriticalAddonsOnly", "operator": "Exists"],
-        ])
+        #expect(
+            template.tolerations == [
+                [
+                    "key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot",
+                    "effect": "NoSchedule",
+                ],
+                ["key": "CriticalAddonsOnly", "operator": "Exists"],
+            ]
+        )
         #expect(template.nodePodsPath == "/var/lib/kubelet/pods")
         #expect(DataMoverPodTemplate(nodeAgentDaemonSet: ["spec": [:]]) == nil)
 
         // Every hosting pod carries them; podLabels replace the inherited labels, not the tolerations.
-        let b = ExposerBuilder(config: try NodeAgentConfig.load(json: "{}", source: "t").config.resolve(in: ClusterFacts()), template: template)
+        let b = ExposerBuilder(
+            config: try NodeAgentConfig.load(json: "{}", source: "t").config.resolve(in: ClusterFacts()),
+            template: template
+        )
         let pod = b.backupPod(.init(owner: owner, sourceStorageClass: "fast", size: Quantity(1 << 30)))
         #expect(pod["spec"]?["tolerations"]?.arrayValue == template.tolerations)
         #expect(pod["metadata"]?["labels"]?["azure.workload.identity/use"] == "true")

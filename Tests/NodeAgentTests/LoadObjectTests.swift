@@ -28,7 +28,13 @@ struct LoadObjectTests {
         #expect(load.object["metadata"]?["labels"] == nil)
         load = load.progressing(totalBytes: 100, bytesDone: 40)
         #expect(load.object["status"]?["progress"] == ["totalBytes": 100, "bytesDone": 40])
-        load = try load.completed(at: "2026-11-21T10:05:00Z", path: "/x", snapshotID: "abc", incrementalBytes: 7, emptySnapshot: true)
+        load = try load.completed(
+            at: "2026-11-21T10:05:00Z",
+            path: "/x",
+            snapshotID: "abc",
+            incrementalBytes: 7,
+            emptySnapshot: true
+        )
         #expect(load.object["status"]?["phase"] == "Completed")
         #expect(load.object["status"]?["snapshotID"] == "abc")
         #expect(load.object["status"]?["message"] == "volume was empty so no data was upload")
@@ -54,7 +60,9 @@ struct LoadObjectTests {
     }
 
     @Test func deletionCancelsWithVelerosMessage() throws {
-        let running = try LoadObject(kind: .dataUpload, object: du).accepted(byNode: "n1", at: "t").prepared(onNode: "n1").started(at: "t")
+        let running = try LoadObject(kind: .dataUpload, object: du).accepted(byNode: "n1", at: "t").prepared(
+            onNode: "n1"
+        ).started(at: "t")
         let cancel = running.cancelRequested()
         #expect(cancel.cancelRequested)
         #expect(cancel.object["status"]?["message"] == "Cancel dataupload because it is being deleted")

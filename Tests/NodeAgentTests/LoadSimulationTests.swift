@@ -22,8 +22,12 @@ struct LoadSimulationTests {
 
     @Test func neverExceedsLimitsAndCompletesEveryLoadOnce() throws {
         let nodes = Self.nodes(12)
-        let resolved = try NodeAgentConfig.load(json: Self.config, source: "sim").config.resolve(in: ClusterFacts(nodes: nodes))
-        let loads = (0..<120).map { LoadSimulation.Load(name: "du-\($0)", storageClass: "fast", duration: .seconds(60 + $0 % 7 * 10)) }
+        let resolved = try NodeAgentConfig.load(json: Self.config, source: "sim").config.resolve(
+            in: ClusterFacts(nodes: nodes)
+        )
+        let loads = (0..<120).map {
+            LoadSimulation.Load(name: "du-\($0)", storageClass: "fast", duration: .seconds(60 + $0 % 7 * 10))
+        }
         let report = LoadSimulation(nodes: nodes, config: resolved, loads: loads).run()
 
         for node in nodes {
@@ -33,7 +37,10 @@ struct LoadSimulationTests {
         // Overlapping rules: node-0 is large (4) and in zone a (3): the smallest wins.
         #expect(resolved.concurrency(forNodeLabels: nodes[0].labels).number == 3)
         // Only backup nodes run loads.
-        #expect(report.maxRunning.keys.allSatisfy { name in nodes.first { $0.name == name }?.labels["node-type"] == "backup" })
+        #expect(
+            report.maxRunning.keys.allSatisfy { name in nodes.first { $0.name == name }?.labels["node-type"] == "backup"
+            }
+        )
         #expect(report.maxPreparing <= 5)
         #expect(report.maxPreparing > 0)
         #expect(report.affinityViolations == 0)

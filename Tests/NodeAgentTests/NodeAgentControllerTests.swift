@@ -17,7 +17,10 @@ struct NodeAgentControllerTests {
         let runs = Mutex<[(name: String, resumed: Bool)]>([])
         var all: [(name: String, resumed: Bool)] { runs.withLock { $0 } }
         var dataPath: SimulatedDataPath {
-            SimulatedDataPath(configuration: .init(onRun: { _, name, _, resumed in self.runs.withLock { $0.append((name, resumed)) } }))
+            SimulatedDataPath(
+                configuration: .init(onRun: { _, name, _, resumed in self.runs.withLock { $0.append((name, resumed)) } }
+                )
+            )
         }
     }
 
@@ -28,7 +31,10 @@ struct NodeAgentControllerTests {
 
     /// ``withCluster(nodes:_:)`` that also gives `body` the sandbox's volumes root (where its kubelet-like
     /// pod directories are: `<root>/nodes/<node>/pods`).
-    static func withClusterVolumes(nodes: Int = 1, _ body: (KubeConfig, KubeClient, URL) async throws -> Void) async throws {
+    static func withClusterVolumes(
+        nodes: Int = 1,
+        _ body: (KubeConfig, KubeClient, URL) async throws -> Void
+    ) async throws {
         try await withSandbox(nodes: nodes) { sandbox, client in
             _ = try await client.create(.namespaces, KubeObject(apiVersion: "v1", kind: "Namespace", name: namespace))
             var sc = KubeObject(apiVersion: "storage.k8s.io/v1", kind: "StorageClass", name: "standard")
@@ -41,29 +47,56 @@ struct NodeAgentControllerTests {
     /// One node's controllers. The fixture DataUploads have no VolumeSnapshot unless a test creates one, so
     /// the snapshot steps are off by default here (``DataUploadSnapshotTests`` turns them on).
     static func controller(
-        _ client: KubeClient, node: String, json: String = "{}", dataPath: any DataPath = SimulatedDataPath(),
-        prepareTimeout: Duration = .seconds(1800), kinds: Set<LoadKind> = [.dataUpload],
-        cacheLimitBytes: Int64 = ExposerBuilder.defaultCacheLimitBytes, volumeSnapshotSteps: Bool = false,
+        _ client: KubeClient,
+        node: String,
+        json: String = "{}",
+        dataPath: any DataPath = SimulatedDataPath(),
+        prepareTimeout: Duration = .seconds(1800),
+        kinds: Set<LoadKind> = [.dataUpload],
+        cacheLimitBytes: Int64 = ExposerBuilder.defaultCacheLimitBytes,
+        volumeSnapshotSteps: Bool = false,
         resyncInterval: Duration = .seconds(1),
-        hostPods: String = "/host_pods", template: DataMoverPodTemplate = DataMoverPodTemplate(image: "velero/velero:v1.17.0")
+        hostPods: String = "/host_pods",
+        template: DataMoverPodTemplate = DataMoverPodTemplate(image: "velero/velero:v1.17.0")
     ) throws -> NodeAgentController {
         let nodes = [ClusterFacts.Node(name: node, labels: ["kubernetes.io/hostname": node])]
-        let resolved = try NodeAgentConfig.load(json: json, source: "test").config.resolve(in: ClusterFacts(nodes: nodes))
+        let resolved = try NodeAgentConfig.load(json: json, source: "test").config.resolve(
+            in: ClusterFacts(nodes: nodes)
+        )
         return NodeAgentController(
-            client: client, config: resolved, template: template, nodes: nodes,
+            client: client,
+            config: resolved,
+            template: template,
+            nodes: nodes,
             dataPath: dataPath,
             configuration: .init(
-                nodeName: node, namespace: namespace, kinds: kinds, prepareTimeout: prepareTimeout,
+                nodeName: node,
+                namespace: namespace,
+                kinds: kinds,
+                prepareTimeout: prepareTimeout,
                 requeueDelay: .milliseconds(200),
-                resyncInterval: resyncInterval, hostPods: hostPods, volumeSnapshotSteps: volumeSnapshotSteps, cacheLimitBytes: cacheLimitBytes),
-            logger: .quiet)
+                resyncInterval: resyncInterval,
+                hostPods: hostPods,
+                volumeSnapshotSteps: volumeSnapshotSteps,
+                cacheLimitBytes: cacheLimitBytes
+            ),
+            logger: .quiet
+        )
     }
 
-    static func createUpload(_ client: KubeClient, _ name: String, seconds: Double, storageClass: String = "standard") async throws {
+    static func createUpload(
+        _ client: KubeClient,
+        _ name: String,
+        seconds: Double,
+        storageClass: String = "standard"
+    ) async throws {
         _ = try await client.create(
             LoadKind.dataUpload.gvr,
             ClusterLoadSimulation.dataUpload(
-                .init(name: name, storageClass: storageClass, duration: .milliseconds(Int64(seconds * 1000))), namespace: namespace))
+                .init(name: name, storageClass: storageClass, duration: .milliseconds(Int64(seconds * 1000))),
+                namespace: namespace
+            )
+        )
     }
 
     static func upload(_ client: KubeClient, _ name: String) async throws -> LoadObject? {
@@ -73,21 +106,32 @@ struct NodeAgentControllerTests {
     /// The load `name` of `kind` from the API (nil when it is gone).
     static func load(_ client: KubeClient, _ kind: LoadKind, _ name: String) async throws -> LoadObject? {
         do {
-            return LoadObject(kind: kind, object: try await client.get(kind.gvr, namespace: namespace, name: name).value)
+            return LoadObject(
+                kind: kind,
+                object: try await client.get(kind.gvr, namespace: namespace, name: name).value
+            )
         } catch let e as KubeError where e.code == .notFound {
             return nil
         }
     }
 
     /// Reconciles the load `name` once with `agent` (not running), as read from the API now.
-    static func reconcileOnce(_ agent: NodeAgentController, _ client: KubeClient, _ kind: LoadKind, _ name: String) async throws {
+    static func reconcileOnce(
+        _ agent: NodeAgentController,
+        _ client: KubeClient,
+        _ kind: LoadKind,
+        _ name: String
+    ) async throws {
         let load = try #require(try await Self.load(client, kind, name))
-        agent.state.cache.put(load)
+        agent.state.decide { $0.put(load) }
         _ = try await agent.reconcile(LoadKey(kind: kind, name: name))
     }
 
     static func exists(
-        _ client: KubeClient, _ resource: GroupVersionResource, _ name: String, namespace: String? = Self.namespace
+        _ client: KubeClient,
+        _ resource: GroupVersionResource,
+        _ name: String,
+        namespace: String? = Self.namespace
     ) async throws -> Bool {
         do {
             _ = try await client.get(resource, namespace: namespace, name: name)
@@ -110,8 +154,8 @@ struct NodeAgentControllerTests {
                     let b = try Self.controller(c2, node: "sandbox-node-2", json: json)
                     let key = LoadKey(kind: .dataUpload, name: "du-race")
                     // Both node agents saw the same New load (same resourceVersion) and try at once.
-                    a.state.cache.put(load)
-                    b.state.cache.put(load)
+                    a.state.decide { $0.put(load) }
+                    b.state.decide { $0.put(load) }
                     async let ra = a.reconcile(key)
                     async let rb = b.reconcile(key)
                     _ = try await (ra, rb)
@@ -147,7 +191,9 @@ struct NodeAgentControllerTests {
             let second = Runs()
             let agent = try Self.controller(admin, node: "sandbox-node-1", dataPath: second.dataPath)
             try await Self.running(agent) {
-                try await waitUntil("du-resume Completed") { try await Self.upload(admin, "du-resume")?.phase == .completed }
+                try await waitUntil("du-resume Completed") {
+                    try await Self.upload(admin, "du-resume")?.phase == .completed
+                }
                 try await Self.waitForCleanUp(admin, "du-resume")
             }
             #expect(agent.statistics.dataPathsResumed == 1)
@@ -160,7 +206,9 @@ struct NodeAgentControllerTests {
 
     /// Runs `agent` (and `observer`) in the background while `body` runs.
     static func running(
-        _ agent: NodeAgentController, observer: LoadObserver? = nil, _ body: () async throws -> Void
+        _ agent: NodeAgentController,
+        observer: LoadObserver? = nil,
+        _ body: () async throws -> Void
     ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             if let observer { group.addTask { try await observer.run() } }
@@ -176,7 +224,11 @@ struct NodeAgentControllerTests {
             let load = try await load(client, kind, name)
             let pod = try await exists(client, .pods, name)
             let claim = try await exists(client, NodeAgentController.persistentVolumeClaims, name)
-            let cache = try await exists(client, NodeAgentController.persistentVolumeClaims, ExposerBuilder.cacheClaimName(of: name))
+            let cache = try await exists(
+                client,
+                NodeAgentController.persistentVolumeClaims,
+                ExposerBuilder.cacheClaimName(of: name)
+            )
             return (load.map { $0.phase.isFinal && !$0.hasFinalizer } ?? true) && !pod && !claim && !cache
         }
     }
@@ -187,14 +239,24 @@ struct NodeAgentControllerTests {
             let observer = LoadObserver(client: admin, namespace: Self.namespace)
             try await Self.running(agent, observer: observer) {
                 try await Self.createUpload(admin, "du-cancel", seconds: 60)
-                try await waitUntil("du-cancel InProgress") { try await Self.upload(admin, "du-cancel")?.phase == .inProgress }
+                try await waitUntil("du-cancel InProgress") {
+                    try await Self.upload(admin, "du-cancel")?.phase == .inProgress
+                }
                 var load = try #require(try await Self.upload(admin, "du-cancel"))
                 load.object[path: ["spec", "cancel"]] = true
-                _ = try await admin.update(LoadKind.dataUpload.gvr, namespace: Self.namespace, try #require(KubeObject(load.object)))
+                _ = try await admin.update(
+                    LoadKind.dataUpload.gvr,
+                    namespace: Self.namespace,
+                    try #require(KubeObject(load.object))
+                )
                 try await waitUntil("du-cancel Canceled") { observer.observation.phases["du-cancel"] == .canceled }
                 try await Self.waitForCleanUp(admin, "du-cancel")
             }
-            #expect(observer.observation.history["du-cancel"] == [.new, .accepted, .prepared, .inProgress, .canceling, .canceled])
+            #expect(
+                observer.observation.history["du-cancel"] == [
+                    .new, .accepted, .prepared, .inProgress, .canceling, .canceled,
+                ]
+            )
             let load = try #require(try await Self.upload(admin, "du-cancel"))
             #expect(load.isExposing == false)
             #expect(load.object["status"]?["completionTimestamp"]?.stringValue != nil)
@@ -207,7 +269,9 @@ struct NodeAgentControllerTests {
             let observer = LoadObserver(client: admin, namespace: Self.namespace)
             try await Self.running(agent, observer: observer) {
                 try await Self.createUpload(admin, "du-delete", seconds: 60)
-                try await waitUntil("du-delete InProgress") { try await Self.upload(admin, "du-delete")?.phase == .inProgress }
+                try await waitUntil("du-delete InProgress") {
+                    try await Self.upload(admin, "du-delete")?.phase == .inProgress
+                }
                 try await admin.delete(LoadKind.dataUpload.gvr, namespace: Self.namespace, name: "du-delete")
                 try await waitUntil("du-delete gone") { try await Self.upload(admin, "du-delete") == nil }
                 try await Self.waitForCleanUp(admin, "du-delete")

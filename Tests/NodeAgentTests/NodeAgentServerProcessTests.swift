@@ -22,8 +22,10 @@ struct NodeAgentServerProcessTests {
 
         /// `node-agent server` for ``node`` against the sandbox, in the install namespace.
         func serverArguments(_ extra: [String]) -> [String] {
-            ["node-agent", "server", "--node-name", NodeAgentServerProcessTests.node, "--kubeconfig", kubeconfig,
-             "-n", Cluster.namespace] + extra
+            [
+                "node-agent", "server", "--node-name", NodeAgentServerProcessTests.node, "--kubeconfig", kubeconfig,
+                "-n", Cluster.namespace,
+            ] + extra
         }
 
         func log(_ name: String) -> String { directory.appendingPathComponent("\(name).log").path }
@@ -32,18 +34,28 @@ struct NodeAgentServerProcessTests {
     /// A sandbox with `nodes` nodes, the namespace, storage class "standard" and the ConfigMap `configMap`
     /// (name, data value), with its kubeconfig in a temporary folder that is removed afterwards.
     static func withEnvironment(
-        nodes: Int = 2, configMap: (name: String, json: String)?, _ body: (Environment) async throws -> Void
+        nodes: Int = 2,
+        configMap: (name: String, json: String)?,
+        _ body: (Environment) async throws -> Void
     ) async throws {
         try await withTemporaryDirectory(prefix: "node-agent-server") { directory in
             try await withSandbox(nodes: nodes) { sandbox, admin in
                 let kubeconfig = directory.appendingPathComponent("kubeconfig").path
                 try sandbox.writeKubeconfig(to: kubeconfig)
-                _ = try await admin.create(.namespaces, KubeObject(apiVersion: "v1", kind: "Namespace", name: Cluster.namespace))
+                _ = try await admin.create(
+                    .namespaces,
+                    KubeObject(apiVersion: "v1", kind: "Namespace", name: Cluster.namespace)
+                )
                 var sc = KubeObject(apiVersion: "storage.k8s.io/v1", kind: "StorageClass", name: "standard")
                 sc["provisioner"] = "sandbox.csi.lifeboat.io"
                 _ = try await admin.create(ClusterLoadSimulation.storageClassesResource, sc)
                 if let configMap {
-                    var cm = KubeObject(apiVersion: "v1", kind: "ConfigMap", namespace: Cluster.namespace, name: configMap.name)
+                    var cm = KubeObject(
+                        apiVersion: "v1",
+                        kind: "ConfigMap",
+                        namespace: Cluster.namespace,
+                        name: configMap.name
+                    )
                     cm["data"] = ["config.json": .string(configMap.json)]
                     _ = try await admin.create(.configMaps, cm)
                 }
@@ -56,7 +68,8 @@ struct NodeAgentServerProcessTests {
     static func createUpload(_ client: KubeClient, _ name: String, seconds: Double? = nil) async throws {
         var du = ClusterLoadSimulation.dataUpload(
             .init(name: name, storageClass: "standard", duration: .milliseconds(Int64((seconds ?? 0) * 1000))),
-            namespace: Cluster.namespace)
+            namespace: Cluster.namespace
+        )
         if seconds == nil { du.annotations = [:] }
         _ = try await client.create(LoadKind.dataUpload.gvr, du)
         // The server takes the DataUpload's CSI snapshot over, as Velero's node agent does: make it ready.
@@ -66,14 +79,19 @@ struct NodeAgentServerProcessTests {
     /// ``waitUntil(_:timeout:interval:isolation:_:)`` that fails early (with the server's output) when `server`
     /// ends, and shows the server's output when the wait times out.
     static func waitUntil(
-        _ what: String, server: LifeboatProcess.Child, _ condition: () async throws -> Bool,
+        _ what: String,
+        server: LifeboatProcess.Child,
+        _ condition: () async throws -> Bool,
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws {
         do {
             try await KubeSandboxTesting.waitUntil(what, timeout: deadline, interval: .milliseconds(100)) {
                 if try await condition() { return true }
                 guard server.isRunning else {
-                    Issue.record("the server ended while waiting for \(what):\n\(server.output)", sourceLocation: sourceLocation)
+                    Issue.record(
+                        "the server ended while waiting for \(what):\n\(server.output)",
+                        sourceLocation: sourceLocation
+                    )
                     throw CancellationError()
                 }
                 return false
@@ -94,11 +112,18 @@ struct NodeAgentServerProcessTests {
     }
 
     /// Sends SIGTERM and expects a graceful exit (status 0, the controllers' last log line) within the deadline.
-    static func expectGracefulStop(_ server: LifeboatProcess.Child, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    static func expectGracefulStop(
+        _ server: LifeboatProcess.Child,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
         server.terminate()
         let status = try await server.wait(timeout: deadline)
         #expect(status == 0, "exit status after SIGTERM; output:\n\(server.output)", sourceLocation: sourceLocation)
-        #expect(server.output.contains("node agent controllers stopped"), "\(server.output)", sourceLocation: sourceLocation)
+        #expect(
+            server.output.contains("node agent controllers stopped"),
+            "\(server.output)",
+            sourceLocation: sourceLocation
+        )
     }
 
     /// Runs `observer` in the background while `body` runs.
@@ -184,7 +209,12 @@ struct NodeAgentServerProcessTests {
         let lifeboat = try LifeboatProcess.require()
         let json = #"{"cachePVC":{"storageClass":"standard","residentThresholdInMB":1}}"#
         try await Self.withEnvironment(nodes: 1, configMap: ("node-agent-settings", json)) { env in
-            var repository = KubeObject(apiVersion: "v1", kind: "ConfigMap", namespace: Cluster.namespace, name: "repo-config")
+            var repository = KubeObject(
+                apiVersion: "v1",
+                kind: "ConfigMap",
+                namespace: Cluster.namespace,
+                name: "repo-config"
+            )
             repository["data"] = ["kopia": #"{"cacheLimitMB": 2048}"#]
             _ = try await env.admin.create(.configMaps, repository)
             try await DataDownloadCacheTests.createDownload(env.admin, "dd-cached", snapshotSize: 64 << 20)
@@ -195,11 +225,20 @@ struct NodeAgentServerProcessTests {
             try await LifeboatProcess.withStarted(lifeboat, args, outputPath: env.log("server")) { server in
                 var size: JSONValue?
                 try await Self.waitUntil("the cache PVC of dd-cached", server: server) {
-                    guard try await Cluster.exists(env.admin, NodeAgentController.persistentVolumeClaims, "dd-cached-cache") else {
+                    guard
+                        try await Cluster.exists(
+                            env.admin,
+                            NodeAgentController.persistentVolumeClaims,
+                            "dd-cached-cache"
+                        )
+                    else {
                         return false
                     }
                     let claim = try await env.admin.get(
-                        NodeAgentController.persistentVolumeClaims, namespace: Cluster.namespace, name: "dd-cached-cache")
+                        NodeAgentController.persistentVolumeClaims,
+                        namespace: Cluster.namespace,
+                        name: "dd-cached-cache"
+                    )
                     size = claim["spec"]?["resources"]?["requests"]?["storage"]
                     return true
                 }
@@ -207,7 +246,11 @@ struct NodeAgentServerProcessTests {
                 try await Self.waitUntil("dd-cached Completed", server: server) {
                     try await Cluster.load(env.admin, .dataDownload, "dd-cached")?.phase == .completed
                 }
-                let target = try await env.admin.get(NodeAgentController.persistentVolumeClaims, namespace: "restored", name: "dd-cached-target")
+                let target = try await env.admin.get(
+                    NodeAgentController.persistentVolumeClaims,
+                    namespace: "restored",
+                    name: "dd-cached-target"
+                )
                 #expect(target["status"]?["phase"] == "Bound")
                 #expect(!server.output.contains("Failed to get backup repository configs"), "\(server.output)")
                 try await Self.expectGracefulStop(server)
@@ -221,7 +264,8 @@ struct NodeAgentServerProcessTests {
             let observer = LoadObserver(client: env.admin, namespace: Cluster.namespace)
             let args = env.serverArguments(["--simulated-duration", "6s"])
             try await Self.observing(observer) {
-                let stopped = try await LifeboatProcess.withStarted(lifeboat, args, outputPath: env.log("first")) { server in
+                let stopped = try await LifeboatProcess.withStarted(lifeboat, args, outputPath: env.log("first")) {
+                    server in
                     try await Self.createUpload(env.admin, "du-resume")
                     try await Self.waitUntil("du-resume InProgress", server: server) {
                         try await Cluster.upload(env.admin, "du-resume")?.phase == .inProgress
@@ -237,7 +281,9 @@ struct NodeAgentServerProcessTests {
 
                 try await LifeboatProcess.withStarted(lifeboat, args, outputPath: env.log("second")) { server in
                     try await Self.waitUntil("du-resume Completed and cleaned up", server: server) {
-                        guard try await Cluster.upload(env.admin, "du-resume")?.phase == .completed else { return false }
+                        guard try await Cluster.upload(env.admin, "du-resume")?.phase == .completed else {
+                            return false
+                        }
                         return try await Self.isReleased(env.admin, "du-resume")
                     }
                     #expect(server.output.contains("resuming an in-progress load"), "\(server.output)")

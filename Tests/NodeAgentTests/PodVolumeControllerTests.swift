@@ -24,7 +24,10 @@ struct PodVolumeControllerTests {
         func hasStarted(_ name: String) -> Bool { started.withLock { $0.contains(name) } }
 
         func run(
-            _ load: LoadObject, node: String, resumed: Bool, progress: @escaping @Sendable (Int64, Int64) -> Void
+            _ load: LoadObject,
+            node: String,
+            resumed: Bool,
+            progress: @escaping @Sendable (Int64, Int64) -> Void
         ) async throws -> DataPathResult {
             started.withLock { $0.append(load.name) }
             do {
@@ -44,14 +47,27 @@ struct PodVolumeControllerTests {
     /// container, running (as a restored pod has while its volumes are restored). Returns the pod.
     /// `waitStarted: false` leaves the init container without a status (the kubelet has not started it yet).
     static func clientPod(
-        _ client: KubeClient, _ name: String, node: String, restoreWait: Bool = false, waitStarted: Bool = true
+        _ client: KubeClient,
+        _ name: String,
+        node: String,
+        restoreWait: Bool = false,
+        waitStarted: Bool = true
     ) async throws -> KubeObject {
         if try await !Cluster.exists(client, .namespaces, appNamespace, namespace: nil) {
-            _ = try await client.create(.namespaces, KubeObject(apiVersion: "v1", kind: "Namespace", name: appNamespace))
+            _ = try await client.create(
+                .namespaces,
+                KubeObject(apiVersion: "v1", kind: "Namespace", name: appNamespace)
+            )
         }
-        var claim = KubeObject(apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: appNamespace, name: "\(name)-data")
+        var claim = KubeObject(
+            apiVersion: "v1",
+            kind: "PersistentVolumeClaim",
+            namespace: appNamespace,
+            name: "\(name)-data"
+        )
         claim["spec"] = [
-            "accessModes": ["ReadWriteOnce"], "storageClassName": "standard", "resources": ["requests": ["storage": "1Gi"]],
+            "accessModes": ["ReadWriteOnce"], "storageClassName": "standard",
+            "resources": ["requests": ["storage": "1Gi"]],
         ]
         _ = try await client.create(NodeAgentController.persistentVolumeClaims, claim)
         var pod = KubeObject(apiVersion: "v1", kind: "Pod", namespace: appNamespace, name: name)
@@ -74,16 +90,31 @@ struct PodVolumeControllerTests {
         }
         guard restoreWait, waitStarted, var started = running else { return try #require(running) }
         started["status"]?["initContainerStatuses"] = [
-            ["name": "restore-wait", "ready": false, "restartCount": 0, "state": ["running": ["startedAt": "2026-11-22T00:00:00Z"]]]
+            [
+                "name": "restore-wait", "ready": false, "restartCount": 0,
+                "state": ["running": ["startedAt": "2026-11-22T00:00:00Z"]],
+            ]
         ]
         return try await client.updateStatus(.pods, started)
     }
 
     /// A PodVolumeBackup as Velero's pod volume backupper creates it, or a PodVolumeRestore.
-    static func load(_ kind: LoadKind, _ name: String, pod: KubeObject, node: String, snapshotSize: Int64 = 0) -> KubeObject {
-        var load = KubeObject(apiVersion: kind.apiVersion, kind: kind.rawValue, namespace: Cluster.namespace, name: name)
+    static func load(
+        _ kind: LoadKind,
+        _ name: String,
+        pod: KubeObject,
+        node: String,
+        snapshotSize: Int64 = 0
+    ) -> KubeObject {
+        var load = KubeObject(
+            apiVersion: kind.apiVersion,
+            kind: kind.rawValue,
+            namespace: Cluster.namespace,
+            name: name
+        )
         let podReference: JSONValue = [
-            "kind": "Pod", "namespace": .string(appNamespace), "name": .string(pod.name ?? ""), "uid": .string(pod.uid ?? ""),
+            "kind": "Pod", "namespace": .string(appNamespace), "name": .string(pod.name ?? ""),
+            "uid": .string(pod.uid ?? ""),
         ]
         if kind == .podVolumeBackup {
             load.labels = ["velero.io/backup-name": "b1"]
@@ -110,7 +141,10 @@ struct PodVolumeControllerTests {
     /// Runs `agent` while `body` runs, with `observer` watching from before the agent starts (it has seen
     /// `name` first), so its history holds every phase the agent writes.
     static func running(
-        _ agent: NodeAgentController, observer: LoadObserver, seeing name: String, _ body: () async throws -> Void
+        _ agent: NodeAgentController,
+        observer: LoadObserver,
+        seeing name: String,
+        _ body: () async throws -> Void
     ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await observer.run() }
@@ -128,18 +162,33 @@ struct PodVolumeControllerTests {
     /// The agent looks for pod volumes in the sandbox's pods directory of its node (`hostPods`: nil), or in
     /// `hostPods`; `template` stands for the node-agent DaemonSet.
     static func withLoad(
-        _ kind: LoadKind, _ name: String, clientPod: String, json: String = "{}", snapshotSize: Int64 = 0,
-        cacheLimitBytes: Int64 = ExposerBuilder.defaultCacheLimitBytes, hostPods: String? = nil,
+        _ kind: LoadKind,
+        _ name: String,
+        clientPod: String,
+        json: String = "{}",
+        snapshotSize: Int64 = 0,
+        cacheLimitBytes: Int64 = ExposerBuilder.defaultCacheLimitBytes,
+        hostPods: String? = nil,
         template: DataMoverPodTemplate = DataMoverPodTemplate(image: "velero/velero:v1.17.0"),
         _ body: (KubeClient, NodeAgentController, GatedDataPath, KubeObject) async throws -> Void
     ) async throws {
         try await Cluster.withClusterVolumes { _, admin, volumesRoot in
             let client = try await Self.clientPod(admin, clientPod, node: node, restoreWait: kind == .podVolumeRestore)
-            _ = try await admin.create(kind.gvr, Self.load(kind, name, pod: client, node: node, snapshotSize: snapshotSize))
+            _ = try await admin.create(
+                kind.gvr,
+                Self.load(kind, name, pod: client, node: node, snapshotSize: snapshotSize)
+            )
             let gate = GatedDataPath()
             let agent = try Cluster.controller(
-                admin, node: node, json: json, dataPath: gate, kinds: [kind], cacheLimitBytes: cacheLimitBytes,
-                hostPods: hostPods ?? Self.podsDirectory(volumesRoot), template: template)
+                admin,
+                node: node,
+                json: json,
+                dataPath: gate,
+                kinds: [kind],
+                cacheLimitBytes: cacheLimitBytes,
+                hostPods: hostPods ?? Self.podsDirectory(volumesRoot),
+                template: template
+            )
             try await body(admin, agent, gate, client)
         }
     }
@@ -168,17 +217,26 @@ struct PodVolumeControllerTests {
             #expect(container["command"] == ["/velero", "pod-volume", "backup"])
             #expect(container["args"]?[2] == "--pod-volume-backup=pvb-1")
             #expect(container["securityContext"] == ["privileged": false])
-            let claim = try await admin.get(NodeAgentController.persistentVolumeClaims, namespace: Self.appNamespace, name: "web-data")
+            let claim = try await admin.get(
+                NodeAgentController.persistentVolumeClaims,
+                namespace: Self.appNamespace,
+                name: "web-data"
+            )
             let volume = try #require(claim["spec"]?["volumeName"]?.stringValue)
             // Found on the node: the directory the sandbox's kubelet laid out for the client pod's volume.
             let hostPath = try #require(pod["spec"]?["volumes"]?[0]?["hostPath"]?["path"]?.stringValue)
-            #expect(hostPath.hasSuffix("/nodes/\(Self.node)/pods/\(client.uid ?? "")/volumes/kubernetes.io~csi/\(volume)/mount"))
+            #expect(
+                hostPath.hasSuffix(
+                    "/nodes/\(Self.node)/pods/\(client.uid ?? "")/volumes/kubernetes.io~csi/\(volume)/mount"
+                )
+            )
             #expect(FileManager.default.fileExists(atPath: hostPath))
 
             let observer = LoadObserver(client: admin, namespace: Cluster.namespace, kind: .podVolumeBackup)
             try await Self.running(agent, observer: observer, seeing: "pvb-1") {
                 try await waitUntil("pvb-1 InProgress with its data path started") {
-                    try await Cluster.load(admin, .podVolumeBackup, "pvb-1")?.phase == .inProgress && gate.hasStarted("pvb-1")
+                    try await Cluster.load(admin, .podVolumeBackup, "pvb-1")?.phase == .inProgress
+                        && gate.hasStarted("pvb-1")
                 }
                 let started = try #require(try await Cluster.load(admin, .podVolumeBackup, "pvb-1"))
                 #expect(!started.isExposing)
@@ -205,15 +263,25 @@ struct PodVolumeControllerTests {
         // host-pods volume): the hosting pod gets the node's path of the directory the agent found.
         let template = DataMoverPodTemplate(
             image: "velero/velero:v1.17.0",
-            volumes: [["name": "host-pods", "hostPath": ["path": "/var/lib/kubelet/pods"]]])
-        try await Self.withLoad(.podVolumeBackup, "pvb-node", clientPod: "web", template: template) { admin, agent, _, client in
+            volumes: [["name": "host-pods", "hostPath": ["path": "/var/lib/kubelet/pods"]]]
+        )
+        try await Self.withLoad(.podVolumeBackup, "pvb-node", clientPod: "web", template: template) {
+            admin,
+            agent,
+            _,
+            client in
             try await Cluster.reconcileOnce(agent, admin, .podVolumeBackup, "pvb-node")
-            let claim = try await admin.get(NodeAgentController.persistentVolumeClaims, namespace: Self.appNamespace, name: "web-data")
+            let claim = try await admin.get(
+                NodeAgentController.persistentVolumeClaims,
+                namespace: Self.appNamespace,
+                name: "web-data"
+            )
             let volume = try #require(claim["spec"]?["volumeName"]?.stringValue)
             let pod = try await admin.get(.pods, namespace: Cluster.namespace, name: "pvb-node")
             #expect(
                 pod["spec"]?["volumes"]?[0]?["hostPath"]?["path"]?.stringValue
-                    == "/var/lib/kubelet/pods/\(client.uid ?? "")/volumes/kubernetes.io~csi/\(volume)/mount")
+                    == "/var/lib/kubelet/pods/\(client.uid ?? "")/volumes/kubernetes.io~csi/\(volume)/mount"
+            )
         }
     }
 
@@ -222,9 +290,17 @@ struct PodVolumeControllerTests {
         let empty = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-pods-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: empty) }
-        try await Self.withLoad(.podVolumeBackup, "pvb-lost", clientPod: "web", hostPods: empty.path) { admin, agent, gate, client in
+        try await Self.withLoad(.podVolumeBackup, "pvb-lost", clientPod: "web", hostPods: empty.path) {
+            admin,
+            agent,
+            gate,
+            client in
             try await Cluster.reconcileOnce(agent, admin, .podVolumeBackup, "pvb-lost")
-            let claim = try await admin.get(NodeAgentController.persistentVolumeClaims, namespace: Self.appNamespace, name: "web-data")
+            let claim = try await admin.get(
+                NodeAgentController.persistentVolumeClaims,
+                namespace: Self.appNamespace,
+                name: "web-data"
+            )
             let volume = try #require(claim["spec"]?["volumeName"]?.stringValue)
             let failed = try #require(try await Cluster.load(admin, .podVolumeBackup, "pvb-lost"))
             #expect(failed.phase == .failed)
@@ -232,7 +308,8 @@ struct PodVolumeControllerTests {
             #expect(
                 failed.object["status"]?["message"]?.stringValue
                     == "error to expose PVB: error identifying unique volume path on host for volume data in pod web: "
-                    + "expected one matching path: \(glob), got 0")
+                    + "expected one matching path: \(glob), got 0"
+            )
             #expect(!gate.hasStarted("pvb-lost"))
             #expect(try await !Cluster.exists(admin, .pods, "pvb-lost", namespace: Cluster.namespace))
         }
@@ -242,18 +319,29 @@ struct PodVolumeControllerTests {
     func aPodVolumeRestoreIsTakenAsSoonAsItsPodsRestoreWaitContainerRuns() async throws {
         try await Cluster.withClusterVolumes { _, admin, volumesRoot in
             var client = try await Self.clientPod(admin, "late", node: Self.node, restoreWait: true, waitStarted: false)
-            _ = try await admin.create(LoadKind.podVolumeRestore.gvr, Self.load(.podVolumeRestore, "pvr-late", pod: client, node: Self.node))
+            _ = try await admin.create(
+                LoadKind.podVolumeRestore.gvr,
+                Self.load(.podVolumeRestore, "pvr-late", pod: client, node: Self.node)
+            )
             // A resync far away: only the restored-pod watch can bring the load back in time.
             let agent = try Cluster.controller(
-                admin, node: Self.node, dataPath: GatedDataPath(), kinds: [.podVolumeRestore], resyncInterval: .seconds(600),
-                hostPods: Self.podsDirectory(volumesRoot))
+                admin,
+                node: Self.node,
+                dataPath: GatedDataPath(),
+                kinds: [.podVolumeRestore],
+                resyncInterval: .seconds(600),
+                hostPods: Self.podsDirectory(volumesRoot)
+            )
             try await Cluster.running(agent) {
                 // The agent has reconciled its one load (it counts a reconcile once it is done) and left it New:
                 // the pod's restore-wait container does not run yet.
                 try await waitUntil("the agent's first reconcile of pvr-late") { agent.statistics.reconciles >= 1 }
                 #expect(try await Cluster.load(admin, .podVolumeRestore, "pvr-late")?.phase == .new)
                 client["status"]?["initContainerStatuses"] = [
-                    ["name": "restore-wait", "ready": false, "restartCount": 0, "state": ["running": ["startedAt": "2026-11-22T00:00:00Z"]]]
+                    [
+                        "name": "restore-wait", "ready": false, "restartCount": 0,
+                        "state": ["running": ["startedAt": "2026-11-22T00:00:00Z"]],
+                    ]
                 ]
                 _ = try await admin.updateStatus(.pods, client)
                 let clock = ContinuousClock()
@@ -270,7 +358,12 @@ struct PodVolumeControllerTests {
     func aPodVolumeRestoreWithACacheVolumeCompletesAndCleansUp() async throws {
         let json = #"{"privilegedFsBackup":true,"cachePVC":{"storageClass":"standard","residentThresholdInMB":1}}"#
         try await Self.withLoad(
-            .podVolumeRestore, "pvr-1", clientPod: "db", json: json, snapshotSize: 8 << 20, cacheLimitBytes: 1 << 30
+            .podVolumeRestore,
+            "pvr-1",
+            clientPod: "db",
+            json: json,
+            snapshotSize: 8 << 20,
+            cacheLimitBytes: 1 << 30
         ) { admin, agent, gate, _ in
             try await Cluster.reconcileOnce(agent, admin, .podVolumeRestore, "pvr-1")
 
@@ -280,7 +373,11 @@ struct PodVolumeControllerTests {
             #expect(accepted.object["status"]?["acceptedTimestamp"]?.stringValue != nil)
             #expect(accepted.isExposing)
             #expect(accepted.object["metadata"]?["finalizers"] == ["velero.io/pod-volume-finalizer"])
-            let cache = try await admin.get(NodeAgentController.persistentVolumeClaims, namespace: Cluster.namespace, name: "pvr-1-cache")
+            let cache = try await admin.get(
+                NodeAgentController.persistentVolumeClaims,
+                namespace: Cluster.namespace,
+                name: "pvr-1-cache"
+            )
             #expect(cache["spec"]?["storageClassName"] == "standard")
             #expect(cache["spec"]?["resources"]?["requests"]?["storage"] == "2Gi")
             #expect(cache.annotations["volume.kubernetes.io/selected-node"] == Self.node)
@@ -292,12 +389,17 @@ struct PodVolumeControllerTests {
             #expect(container["args"]?[2] == "--pod-volume-restore=pvr-1")
             #expect(container["args"]?[3] == "--cache-volume-path=/cachedir")
             #expect(container["securityContext"] == ["privileged": true])
-            #expect(pod["spec"]?["volumes"]?[1] == ["name": "cachedir", "persistentVolumeClaim": ["claimName": "pvr-1-cache"]])
+            #expect(
+                pod["spec"]?["volumes"]?[1] == [
+                    "name": "cachedir", "persistentVolumeClaim": ["claimName": "pvr-1-cache"],
+                ]
+            )
 
             let observer = LoadObserver(client: admin, namespace: Cluster.namespace, kind: .podVolumeRestore)
             try await Self.running(agent, observer: observer, seeing: "pvr-1") {
                 try await waitUntil("pvr-1 InProgress with its data path started") {
-                    try await Cluster.load(admin, .podVolumeRestore, "pvr-1")?.phase == .inProgress && gate.hasStarted("pvr-1")
+                    try await Cluster.load(admin, .podVolumeRestore, "pvr-1")?.phase == .inProgress
+                        && gate.hasStarted("pvr-1")
                 }
                 #expect(try await Cluster.load(admin, .podVolumeRestore, "pvr-1")?.isExposing == false)
                 gate.release("pvr-1")
@@ -321,7 +423,11 @@ struct PodVolumeControllerTests {
                 }
                 var load = try #require(try await Cluster.load(admin, .podVolumeRestore, "pvr-cancel"))
                 load.object[path: ["spec", "cancel"]] = true
-                _ = try await admin.update(LoadKind.podVolumeRestore.gvr, namespace: Cluster.namespace, try #require(KubeObject(load.object)))
+                _ = try await admin.update(
+                    LoadKind.podVolumeRestore.gvr,
+                    namespace: Cluster.namespace,
+                    try #require(KubeObject(load.object))
+                )
                 try await waitUntil("pvr-cancel Canceled") { observer.observation.phases["pvr-cancel"] == .canceled }
                 try await Cluster.waitForCleanUp(admin, "pvr-cancel", kind: .podVolumeRestore)
             }
@@ -338,9 +444,16 @@ struct PodVolumeControllerTests {
         try await Cluster.withClusterVolumes(nodes: 2) { config, admin, volumesRoot in
             let client = try await Self.clientPod(admin, "api", node: "sandbox-node-2")
             _ = try await admin.create(
-                LoadKind.podVolumeBackup.gvr, Self.load(.podVolumeBackup, "pvb-2", pod: client, node: "sandbox-node-2"))
+                LoadKind.podVolumeBackup.gvr,
+                Self.load(.podVolumeBackup, "pvb-2", pod: client, node: "sandbox-node-2")
+            )
             let runs = Cluster.Runs()
-            let first = try Cluster.controller(admin, node: "sandbox-node-1", dataPath: runs.dataPath, kinds: [.podVolumeBackup])
+            let first = try Cluster.controller(
+                admin,
+                node: "sandbox-node-1",
+                dataPath: runs.dataPath,
+                kinds: [.podVolumeBackup]
+            )
             // The first node's agent does not take it: still New, no finalizer, no pod.
             try await Cluster.reconcileOnce(first, admin, .podVolumeBackup, "pvb-2")
             let untouched = try #require(try await Cluster.load(admin, .podVolumeBackup, "pvb-2"))
@@ -350,8 +463,12 @@ struct PodVolumeControllerTests {
 
             try await withKubeClient(config: config, configuration: .test, logger: .quiet) { c2 in
                 let second = try Cluster.controller(
-                    c2, node: "sandbox-node-2", dataPath: runs.dataPath, kinds: [.podVolumeBackup],
-                    hostPods: volumesRoot.appendingPathComponent("nodes/sandbox-node-2/pods").path)
+                    c2,
+                    node: "sandbox-node-2",
+                    dataPath: runs.dataPath,
+                    kinds: [.podVolumeBackup],
+                    hostPods: volumesRoot.appendingPathComponent("nodes/sandbox-node-2/pods").path
+                )
                 try await Cluster.running(first) {
                     try await Cluster.running(second) {
                         try await waitUntil("pvb-2 Completed") {
@@ -371,7 +488,10 @@ struct PodVolumeControllerTests {
     func aPodVolumeRestoreForAPodWithoutTheRestoreWaitContainerFails() async throws {
         try await Cluster.withCluster { _, admin in
             let client = try await Self.clientPod(admin, "plain", node: Self.node)
-            _ = try await admin.create(LoadKind.podVolumeRestore.gvr, Self.load(.podVolumeRestore, "pvr-plain", pod: client, node: Self.node))
+            _ = try await admin.create(
+                LoadKind.podVolumeRestore.gvr,
+                Self.load(.podVolumeRestore, "pvr-plain", pod: client, node: Self.node)
+            )
             let agent = try Cluster.controller(admin, node: Self.node, kinds: [.podVolumeRestore])
             try await Cluster.reconcileOnce(agent, admin, .podVolumeRestore, "pvr-plain")
             let load = try #require(try await Cluster.load(admin, .podVolumeRestore, "pvr-plain"))
@@ -386,10 +506,15 @@ struct PodVolumeControllerTests {
         (.null, .notYet),
         (["state": ["waiting": ["reason": "PodInitializing"]]], .notYet),
         (["state": ["running": ["startedAt": "2026-11-22T00:00:00Z"]]], .running),
-        (["state": ["terminated": ["exitCode": 0]]], .broken("restore-wait init container has already completed in pod app/p")),
+        (
+            ["state": ["terminated": ["exitCode": 0]]],
+            .broken("restore-wait init container has already completed in pod app/p")
+        ),
         (
             ["state": ["waiting": ["reason": "ErrImagePull"]]],
-            .broken("restore-wait init container in pod app/p is in unrecoverable waiting state with reason ErrImagePull")
+            .broken(
+                "restore-wait init container in pod app/p is in unrecoverable waiting state with reason ErrImagePull"
+            )
         ),
     ]
 

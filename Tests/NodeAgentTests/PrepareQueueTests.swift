@@ -11,10 +11,25 @@ struct PrepareQueueTests {
     static let selector = "lifeboat.io/prepare-queue=ticket"
 
     static func queue(
-        _ client: KubeClient, node: String, limit: Int, cache: LoadCache = LoadCache(), onConflict: @escaping @Sendable () -> Void = {}
+        _ client: KubeClient,
+        node: String,
+        limit: Int,
+        machine: SharedLoadStateMachine? = nil,
+        onConflict: @escaping @Sendable () -> Void = {}
     ) -> PrepareQueue {
         PrepareQueue(
-            client: client, namespace: NodeAgentControllerTests.namespace, node: node, limit: limit, cache: cache, onConflict: onConflict)
+            client: client,
+            namespace: NodeAgentControllerTests.namespace,
+            node: node,
+            limit: limit,
+            machine: machine ?? Self.machine(node: node),
+            onConflict: onConflict
+        )
+    }
+
+    /// A node agent's state machine with nothing seen yet.
+    static func machine(node: String) -> SharedLoadStateMachine {
+        SharedLoadStateMachine(LoadStateMachine(configuration: LoadViewTests.configuration(node: node)))
     }
 
     final class Counter: Sendable {
@@ -24,7 +39,10 @@ struct PrepareQueueTests {
     /// The slot ConfigMaps: name → the ticket they hold.
     static func slots(_ client: KubeClient) async throws -> [String: String] {
         let list = try await client.list(
-            .configMaps, namespace: NodeAgentControllerTests.namespace, options: ListOptions(labelSelector: try LabelSelector(parsing: selector)))
+            .configMaps,
+            namespace: NodeAgentControllerTests.namespace,
+            options: ListOptions(labelSelector: try LabelSelector(parsing: selector))
+        )
         var result: [String: String] = [:]
         for item in list.items { result[item.name ?? ""] = item["data"]?["load"]?.stringValue ?? "" }
         return result
@@ -34,7 +52,11 @@ struct PrepareQueueTests {
 
     /// A DataUpload accepted by `node` whose ticket is in `slot`.
     static func accepted(_ name: String, node: String, slot: Int) throws -> LoadObject {
-        try LoadCacheTests.load(name, { try $0.accepted(byNode: node, at: "2026-11-22T00:00:00Z").withPrepareQueueSlot(slot) }, version: 2)
+        try LoadViewTests.load(
+            name,
+            { try $0.accepted(byNode: node, at: "2026-11-22T00:00:00Z").withPrepareQueueSlot(slot) },
+            version: 2
+        )
     }
 
     @Test func slotsCapTheQueueAcrossNodeAgentsAndAReturnedSlotIsTakenAgain() async throws {
@@ -54,7 +76,8 @@ struct PrepareQueueTests {
             #expect(
                 try await Self.slots(client) == [
                     PrepareQueue.slotName(slotA): "datauploads.a", PrepareQueue.slotName(slotB): "datauploads.b",
-                ])
+                ]
+            )
 
             // Another node agent whose cache has seen no acceptance yet: it finds both slots taken.
             let conflicts = Counter()
@@ -65,7 +88,7 @@ struct PrepareQueueTests {
             #expect(try await second.acquire(Self.key("a"), now: Date(), limit: 2) == .heldByOther)
 
             // A returned ticket frees its slot for the next load.
-            try await first.release(try LoadCacheTests.load("a", version: 3))
+            try await first.release(try LoadViewTests.load("a", version: 3))
             #expect(try await Self.slots(client).count == 1)
             #expect(try await second.acquire(Self.key("c"), now: Date(), limit: 2) == .acquired(slot: slotA))
             #expect(try await Self.slots(client)[PrepareQueue.slotName(slotA)] == "datauploads.c")
@@ -92,9 +115,10 @@ struct PrepareQueueTests {
                 Issue.record("no ticket")
                 return
             }
-            let stale = LoadCache()
-            stale.holdSlot("datauploads.c", slot: again, uid: "uid-of-an-earlier-holder")
-            try await Self.queue(client, node: "n1", limit: 3, cache: stale).release(try LoadCacheTests.load("c", version: 2))
+            let stale = Self.machine(node: "n1")
+            stale.withLock { $0.holdSlot("datauploads.c", slot: again, uid: "uid-of-an-earlier-holder") }
+            let c = try LoadViewTests.load("c", version: 2)
+            try await Self.queue(client, node: "n1", limit: 3, machine: stale).release(c)
             #expect(try await Self.slots(client) == [PrepareQueue.slotName(again): "datauploads.c"])
         }
     }
@@ -113,15 +137,21 @@ struct PrepareQueueTests {
             }
             // The sweeping node agent's cache: "preparing" is Accepted with its slot; "lost" is Accepted with
             // another slot (its node agent lost the race with this ticket); "gone" is not there at all.
-            let cache = LoadCache()
-            cache.put(try Self.accepted("preparing", node: "n1", slot: slots["preparing"] ?? -1))
-            cache.put(try Self.accepted("lost", node: "n2", slot: slots["recent"] ?? -1))
-            try await Self.queue(client, node: "n2", limit: 4, cache: cache).sweep(now: Date(), watched: [.dataUpload])
+            let machine = Self.machine(node: "n2")
+            let preparing = try Self.accepted("preparing", node: "n1", slot: slots["preparing"] ?? -1)
+            let lost = try Self.accepted("lost", node: "n2", slot: slots["recent"] ?? -1)
+            machine.withLock {
+                $0.put(preparing)
+                $0.put(lost)
+            }
+            let sweeper = Self.queue(client, node: "n2", limit: 4, machine: machine)
+            try await sweeper.sweep(now: Date(), watched: [.dataUpload])
             #expect(
                 try await Self.slots(client) == [
                     PrepareQueue.slotName(slots["preparing"] ?? -1): "datauploads.preparing",
                     PrepareQueue.slotName(slots["recent"] ?? -1): "datauploads.recent",
-                ])
+                ]
+            )
         }
     }
 }

@@ -44,7 +44,10 @@ public struct Controller<R: Reconciler, C: Clock>: Service where C.Duration == D
 
     /// Creates a controller and subscribes its queue to the informer's changes.
     public init(
-        informer: Informer<C>, reconciler: R, configuration: Configuration, logger: Logger
+        informer: Informer<C>,
+        reconciler: R,
+        configuration: Configuration,
+        logger: Logger
     ) {
         self.informer = informer
         self.reconciler = reconciler
@@ -127,7 +130,8 @@ public struct Controller<R: Reconciler, C: Clock>: Service where C.Duration == D
             let delay = queue.addRateLimited(key)
             logger.debug(
                 "reconcile failed, retrying",
-                metadata: ["object.key": "\(key)", "error": "\(error)", "retry.after": "\(delay)"])
+                metadata: ["object.key": "\(key)", "error": "\(error)", "retry.after": "\(delay)"]
+            )
         }
     }
 }

@@ -32,8 +32,12 @@ public final class Informer<C: Clock>: Service, Sendable where C.Duration == Dur
         public var retryDelay: Duration
 
         public init(
-            resource: GroupVersionResource, namespace: String? = nil, labelSelector: LabelSelector? = nil,
-            fieldSelector: FieldSelector? = nil, resyncInterval: Duration? = nil, watchTimeoutSeconds: Int = 600,
+            resource: GroupVersionResource,
+            namespace: String? = nil,
+            labelSelector: LabelSelector? = nil,
+            fieldSelector: FieldSelector? = nil,
+            resyncInterval: Duration? = nil,
+            watchTimeoutSeconds: Int = 600,
             retryDelay: Duration = .seconds(1)
         ) {
             self.resource = resource
@@ -68,8 +72,11 @@ public final class Informer<C: Clock>: Service, Sendable where C.Duration == Dur
     ///   - indexers: index functions of the cache, by index name (see ``InformerCache``).
     ///   - clock: the time source of resyncs and retry delays.
     public init(
-        client: KubeClient, configuration: Configuration, indexers: [String: InformerCache.IndexFunction] = [:],
-        clock: C, logger: Logger
+        client: KubeClient,
+        configuration: Configuration,
+        indexers: [String: InformerCache.IndexFunction] = [:],
+        clock: C,
+        logger: Logger
     ) {
         self.client = client
         self.configuration = configuration
@@ -177,8 +184,11 @@ public final class Informer<C: Clock>: Service, Sendable where C.Duration == Dur
 
     private func listAndWatch() async {
         var options = WatchOptions(
-            labelSelector: configuration.labelSelector, fieldSelector: configuration.fieldSelector,
-            timeoutSeconds: configuration.watchTimeoutSeconds, relistOnExpired: false)
+            labelSelector: configuration.labelSelector,
+            fieldSelector: configuration.fieldSelector,
+            timeoutSeconds: configuration.watchTimeoutSeconds,
+            relistOnExpired: false
+        )
         let resource = configuration.resource
         let namespace = configuration.namespace
         while !Task.isCancelled {
@@ -227,10 +237,17 @@ public final class Informer<C: Clock>: Service, Sendable where C.Duration == Dur
 extension Informer where C == ContinuousClock {
     /// An informer on the continuous clock.
     public convenience init(
-        client: KubeClient, configuration: Configuration, indexers: [String: InformerCache.IndexFunction] = [:],
+        client: KubeClient,
+        configuration: Configuration,
+        indexers: [String: InformerCache.IndexFunction] = [:],
         logger: Logger
     ) {
-        self.init(client: client, configuration: configuration, indexers: indexers, clock: ContinuousClock(),
-                  logger: logger)
+        self.init(
+            client: client,
+            configuration: configuration,
+            indexers: indexers,
+            clock: ContinuousClock(),
+            logger: logger
+        )
     }
 }

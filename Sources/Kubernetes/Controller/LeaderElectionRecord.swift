@@ -13,7 +13,10 @@ public struct LeaderElectionRecord: Sendable, Hashable {
     public var leaseTransitions: Int
 
     public init(
-        holderIdentity: String?, leaseDurationSeconds: Int, acquireTime: Date?, renewTime: Date?,
+        holderIdentity: String?,
+        leaseDurationSeconds: Int,
+        acquireTime: Date?,
+        renewTime: Date?,
         leaseTransitions: Int
     ) {
         self.holderIdentity = holderIdentity

@@ -10,15 +10,22 @@ extension LeaderElector {
         let wall = Date()
         let seconds = Int(configuration.leaseDuration.components.seconds)
         var desired = LeaderElectionRecord(
-            holderIdentity: configuration.identity, leaseDurationSeconds: seconds, acquireTime: wall,
-            renewTime: wall, leaseTransitions: 0)
+            holderIdentity: configuration.identity,
+            leaseDurationSeconds: seconds,
+            acquireTime: wall,
+            renewTime: wall,
+            leaseTransitions: 0
+        )
         let lease: KubeObject
         do {
             lease = try await client.get(.leases, namespace: configuration.namespace, name: configuration.leaseName)
         } catch let error as KubeError where error.code == .notFound {
             var fresh = KubeObject(
-                apiVersion: "coordination.k8s.io/v1", kind: "Lease", namespace: configuration.namespace,
-                name: configuration.leaseName)
+                apiVersion: "coordination.k8s.io/v1",
+                kind: "Lease",
+                namespace: configuration.namespace,
+                name: configuration.leaseName
+            )
             desired.apply(to: &fresh)
             do {
                 let created = try await client.create(.leases, fresh)
@@ -67,8 +74,12 @@ extension LeaderElector {
         let now = clock.now
         let wall = Date()
         let record = LeaderElectionRecord(
-            holderIdentity: "", leaseDurationSeconds: 1, acquireTime: wall, renewTime: wall,
-            leaseTransitions: LeaderElectionRecord(lease: lease).leaseTransitions)
+            holderIdentity: "",
+            leaseDurationSeconds: 1,
+            acquireTime: wall,
+            renewTime: wall,
+            leaseTransitions: LeaderElectionRecord(lease: lease).leaseTransitions
+        )
         record.apply(to: &lease)
         let written = try await client.update(.leases, lease)
         setObserved(LeaderElectionRecord(lease: written), lease: written, at: now)

@@ -34,8 +34,13 @@ public final class LeaderElector<C: Clock>: Sendable where C.Duration == Duratio
         public var releaseOnCancel: Bool
 
         public init(
-            leaseName: String, namespace: String, identity: String, leaseDuration: Duration = .seconds(15),
-            renewDeadline: Duration = .seconds(10), retryPeriod: Duration = .seconds(2), jitterFactor: Double = 1.2,
+            leaseName: String,
+            namespace: String,
+            identity: String,
+            leaseDuration: Duration = .seconds(15),
+            renewDeadline: Duration = .seconds(10),
+            retryPeriod: Duration = .seconds(2),
+            jitterFactor: Double = 1.2,
             releaseOnCancel: Bool = true
         ) {
             self.leaseName = leaseName
@@ -118,7 +123,8 @@ public final class LeaderElector<C: Clock>: Sendable where C.Duration == Duratio
             throw KubeError(
                 code: .leadershipLost,
                 message: "lease \(configuration.namespace)/\(configuration.leaseName): \(configuration.identity) "
-                    + "could not renew it within \(configuration.renewDeadline)")
+                    + "could not renew it within \(configuration.renewDeadline)"
+            )
         }
     }
 

@@ -57,7 +57,9 @@ public final class WorkQueue<Key: Hashable & Sendable, C: Clock>: Sendable where
     ///   - tolerance: how late the delay timer may wake, so nearby deadlines share one wake-up.
     ///   - isUrgent: whether a key goes before the others (asked each time it is queued).
     public init(
-        clock: C, backoff: Backoff = Backoff(), tolerance: Duration? = nil,
+        clock: C,
+        backoff: Backoff = Backoff(),
+        tolerance: Duration? = nil,
         isUrgent: @escaping @Sendable (Key) -> Bool = { _ in false }
     ) {
         self.clock = clock
@@ -206,7 +208,8 @@ public final class WorkQueue<Key: Hashable & Sendable, C: Clock>: Sendable where
 extension WorkQueue where C == ContinuousClock {
     /// A queue on the continuous clock.
     public convenience init(
-        backoff: Backoff = Backoff(), tolerance: Duration? = nil,
+        backoff: Backoff = Backoff(),
+        tolerance: Duration? = nil,
         isUrgent: @escaping @Sendable (Key) -> Bool = { _ in false }
     ) {
         self.init(clock: ContinuousClock(), backoff: backoff, tolerance: tolerance, isUrgent: isUrgent)

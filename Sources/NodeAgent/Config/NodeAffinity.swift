@@ -1,16 +1,16 @@
-public import Kubernetes
+package import Kubernetes
 
 /// Required node affinity (`affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution`):
 /// a node is admitted when it matches any term; a term matches when all its requirements hold.
-public struct NodeAffinity: Sendable, Hashable {
+package struct NodeAffinity: Sendable, Hashable {
     /// A `NodeSelectorRequirement`.
-    public struct Requirement: Sendable, Hashable {
-        public var key: String
+    package struct Requirement: Sendable, Hashable {
+        package var key: String
         /// `In`, `NotIn`, `Exists`, `DoesNotExist`, `Gt` or `Lt`.
-        public var `operator`: String
-        public var values: [String]
+        package var `operator`: String
+        package var values: [String]
 
-        public init(key: String, operator op: String, values: [String] = []) {
+        package init(key: String, operator op: String, values: [String] = []) {
             self.key = key
             self.operator = op
             self.values = values
@@ -18,7 +18,7 @@ public struct NodeAffinity: Sendable, Hashable {
 
         /// Whether a node with these labels satisfies the requirement (Kubernetes' node selector semantics:
         /// `NotIn` and `DoesNotExist` hold when the label is absent).
-        public func matches(_ labels: [String: String]) -> Bool {
+        package func matches(_ labels: [String: String]) -> Bool {
             let value = labels[key]
             switch `operator` {
             case "In": return value.map { values.contains($0) } ?? false
@@ -26,14 +26,16 @@ public struct NodeAffinity: Sendable, Hashable {
             case "Exists": return value != nil
             case "DoesNotExist": return value == nil
             case "Gt", "Lt":
-                guard let value, let actual = Int64(value), values.count == 1, let bound = Int64(values[0]) else { return false }
+                guard let value, let actual = Int64(value), values.count == 1, let bound = Int64(values[0]) else {
+                    return false
+                }
                 return `operator` == "Gt" ? actual > bound : actual < bound
             default: return false
             }
         }
 
         /// The Kubernetes JSON form.
-        public var json: JSONValue {
+        package var json: JSONValue {
             var o: JSONObject = ["key": .string(key), "operator": .string(`operator`)]
             if !values.isEmpty { o["values"] = .array(values.map(JSONValue.string)) }
             return .object(o)
@@ -41,31 +43,35 @@ public struct NodeAffinity: Sendable, Hashable {
     }
 
     /// `nodeSelectorTerms[].matchExpressions`.
-    public var terms: [[Requirement]]
+    package var terms: [[Requirement]]
 
-    public init(terms: [[Requirement]]) {
+    package init(terms: [[Requirement]]) {
         self.terms = terms
     }
 
     /// Whether a node with these labels is admitted (an empty term matches nothing, like Kubernetes).
-    public func admits(_ labels: [String: String]) -> Bool {
+    package func admits(_ labels: [String: String]) -> Bool {
         terms.contains { term in !term.isEmpty && term.allSatisfy { $0.matches(labels) } }
     }
 
     /// The Kubernetes `Affinity` JSON: `{"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": …}}`.
-    public var affinityJSON: JSONValue {
+    package var affinityJSON: JSONValue {
         let terms: [JSONValue] = terms.map { term in ["matchExpressions": .array(term.map(\.json))] }
-        return ["nodeAffinity": ["requiredDuringSchedulingIgnoredDuringExecution": ["nodeSelectorTerms": .array(terms)]]]
+        return [
+            "nodeAffinity": ["requiredDuringSchedulingIgnoredDuringExecution": ["nodeSelectorTerms": .array(terms)]]
+        ]
     }
 
     /// Reads `nodeSelectorTerms` of a volume's topology (a PV's `spec.nodeAffinity.required`).
-    public init(nodeSelector: JSONValue) {
+    package init(nodeSelector: JSONValue) {
         let terms = nodeSelector["nodeSelectorTerms"]?.arrayValue ?? []
         self.terms = terms.map { term in
             (term["matchExpressions"]?.arrayValue ?? []).map { e in
                 Requirement(
-                    key: e["key"]?.stringValue ?? "", operator: e["operator"]?.stringValue ?? "",
-                    values: (e["values"]?.arrayValue ?? []).compactMap(\.stringValue))
+                    key: e["key"]?.stringValue ?? "",
+                    operator: e["operator"]?.stringValue ?? "",
+                    values: (e["values"]?.arrayValue ?? []).compactMap(\.stringValue)
+                )
             }
         }
     }

@@ -1,4 +1,4 @@
-public import Kubernetes
+package import Kubernetes
 
 extension NodeAgentConfig {
     /// Reads the node-agent configuration once at start, like Velero's node-agent server.
@@ -11,8 +11,10 @@ extension NodeAgentConfig {
     /// - Returns: the configuration and its load warnings, or nil when no ConfigMap applies.
     /// - Throws: ``NodeAgentError`` — `error getting node agent configs from configMap NAME: …` — when the
     ///   named ConfigMap cannot be read or is malformed (the node agent must not start).
-    public static func load(
-        client: KubeClient, namespace: String, configMapName: String?
+    package static func load(
+        client: KubeClient,
+        namespace: String,
+        configMapName: String?
     ) async throws -> (config: NodeAgentConfig, warnings: [String])? {
         let name = configMapName ?? legacyConfigMapName
         let object: KubeObject
@@ -23,13 +25,18 @@ extension NodeAgentConfig {
         } catch let e as KubeError {
             throw NodeAgentError(
                 code: e.code == .notFound ? .configNotFound : .invalidConfig,
-                message: "error getting node agent configs from configMap \(name): error to get node agent configs \(name)",
-                cause: e)
+                message:
+                    "error getting node agent configs from configMap \(name): error to get node agent configs \(name)",
+                cause: e
+            )
         }
         do {
             return try load(configMap: object.value, name: name)
         } catch let e as NodeAgentError {
-            throw NodeAgentError(code: e.code, message: "error getting node agent configs from configMap \(name): \(e.message)")
+            throw NodeAgentError(
+                code: e.code,
+                message: "error getting node agent configs from configMap \(name): \(e.message)"
+            )
         }
     }
 }

@@ -1,4 +1,4 @@
-public import Kubernetes
+package import Kubernetes
 
 extension NodeAgentConfig {
     /// Reads the configuration document with the strictness of Go's `encoding/json` on Velero's structs:
@@ -7,7 +7,7 @@ extension NodeAgentConfig {
     ///
     /// - Throws: ``NodeAgentError`` (`.invalidConfig`) naming the field, e.g.
     ///   `loadConcurrency.globalConfig: cannot use string "2" as an integer`.
-    public init(json: JSONValue, unknownKeys: inout [String]) throws {
+    package init(json: JSONValue, unknownKeys: inout [String]) throws {
         var root = try StrictJSONReader(json, path: "")
         self.init()
         if let v = root.value("loadConcurrency") {
@@ -19,7 +19,11 @@ extension NodeAgentConfig {
                 var rule = try StrictJSONReader(item, path: "loadConcurrency.perNodeConfig[\(i)]")
                 let selector = rule.value("nodeSelector")
                 if let selector, selector.objectValue == nil {
-                    throw StrictJSONReader.typeError(path: rule.child("nodeSelector"), value: selector, expected: "a label selector object")
+                    throw StrictJSONReader.typeError(
+                        path: rule.child("nodeSelector"),
+                        value: selector,
+                        expected: "a label selector object"
+                    )
                 }
                 lc.perNodeConfig.append(RuledConfig(nodeSelector: selector, number: try rule.int("number") ?? 0))
                 unknownKeys += rule.unconsumedKeys
@@ -31,7 +35,11 @@ extension NodeAgentConfig {
             var r = try StrictJSONReader(item, path: "loadAffinity[\(i)]")
             let selector = r.value("nodeSelector")
             if let selector, selector.objectValue == nil {
-                throw StrictJSONReader.typeError(path: r.child("nodeSelector"), value: selector, expected: "a label selector object")
+                throw StrictJSONReader.typeError(
+                    path: r.child("nodeSelector"),
+                    value: selector,
+                    expected: "a label selector object"
+                )
             }
             loadAffinity.append(LoadAffinity(nodeSelector: selector, storageClass: try r.string("storageClass") ?? ""))
             unknownKeys += r.unconsumedKeys
@@ -42,8 +50,11 @@ extension NodeAgentConfig {
                 guard let entry = r.value(key) else { continue }
                 var e = try StrictJSONReader(entry, path: "backupPVC.\(key)")
                 backupPVC[key] = BackupPVC(
-                    storageClass: try e.string("storageClass") ?? "", readOnly: try e.bool("readOnly") ?? false,
-                    spcNoRelabeling: try e.bool("spcNoRelabeling") ?? false, annotations: try e.stringMap("annotations") ?? [:])
+                    storageClass: try e.string("storageClass") ?? "",
+                    readOnly: try e.bool("readOnly") ?? false,
+                    spcNoRelabeling: try e.bool("spcNoRelabeling") ?? false,
+                    annotations: try e.stringMap("annotations") ?? [:]
+                )
                 unknownKeys += e.unconsumedKeys
             }
         }
@@ -55,10 +66,13 @@ extension NodeAgentConfig {
         if let v = root.value("podResources") {
             var r = try StrictJSONReader(v, path: "podResources")
             podResources = PodResources(
-                cpuRequest: try r.string("cpuRequest") ?? "", cpuLimit: try r.string("cpuLimit") ?? "",
-                memoryRequest: try r.string("memoryRequest") ?? "", memoryLimit: try r.string("memoryLimit") ?? "",
+                cpuRequest: try r.string("cpuRequest") ?? "",
+                cpuLimit: try r.string("cpuLimit") ?? "",
+                memoryRequest: try r.string("memoryRequest") ?? "",
+                memoryLimit: try r.string("memoryLimit") ?? "",
                 ephemeralStorageRequest: try r.string("ephemeralStorageRequest") ?? "",
-                ephemeralStorageLimit: try r.string("ephemeralStorageLimit") ?? "")
+                ephemeralStorageLimit: try r.string("ephemeralStorageLimit") ?? ""
+            )
             unknownKeys += r.unconsumedKeys
         }
         priorityClassName = try root.string("priorityClassName") ?? ""
@@ -66,8 +80,10 @@ extension NodeAgentConfig {
         if let v = root.value("cachePVC") {
             var r = try StrictJSONReader(v, path: "cachePVC")
             cachePVC = CachePVC(
-                storageClass: try r.string("storageClass") ?? "", residentThresholdInMB: try r.int64("residentThresholdInMB"),
-                thresholdInGB: try r.int64("thresholdInGB"))
+                storageClass: try r.string("storageClass") ?? "",
+                residentThresholdInMB: try r.int64("residentThresholdInMB"),
+                thresholdInGB: try r.int64("thresholdInGB")
+            )
             unknownKeys += r.unconsumedKeys
         }
         podLabels = try root.stringMap("podLabels")

@@ -12,7 +12,7 @@ extension NodeAgentConfig {
     /// - `backupPVC.SC: Ignoring spcNoRelabling for read-write volume`
     /// - `cachePVC is invalid, ignore it: storage class is absent` (or `… storage class "X" is not found`,
     ///   `… unexpected storage class reclaim policy X`), `cachePVC.thresholdInGB is ignored because cachePVC.residentThresholdInMB is set`
-    public func resolve(in cluster: ClusterFacts) -> ResolvedNodeAgentConfig {
+    package func resolve(in cluster: ClusterFacts) -> ResolvedNodeAgentConfig {
         var warnings: [String] = []
 
         // loadConcurrency
@@ -31,11 +31,15 @@ extension NodeAgentConfig {
                 do {
                     selector = try NodeAgentConfig.selector(rule.nodeSelector)
                 } catch {
-                    warnings.append("Failed to parse rule with label selector \(shown), skip it: \(NodeAgentConfig.text(of: error))")
+                    warnings.append(
+                        "Failed to parse rule with label selector \(shown), skip it: \(NodeAgentConfig.text(of: error))"
+                    )
                     continue
                 }
                 guard rule.number > 0 else {
-                    warnings.append("Rule with label selector \(shown) is with an invalid number \(rule.number), skip it")
+                    warnings.append(
+                        "Rule with label selector \(shown) is with an invalid number \(rule.number), skip it"
+                    )
                     continue
                 }
                 rules.append(.init(index: i, selector: selector, number: rule.number))
@@ -52,7 +56,12 @@ extension NodeAgentConfig {
                 warnings.append("loadAffinity[\(i)] has an invalid node selector: \(NodeAgentConfig.text(of: error))")
             }
             affinity.append(
-                .init(index: i, storageClass: entry.storageClass, requirements: NodeAgentConfig.requirements(of: entry.nodeSelector)))
+                .init(
+                    index: i,
+                    storageClass: entry.storageClass,
+                    requirements: NodeAgentConfig.requirements(of: entry.nodeSelector)
+                )
+            )
         }
 
         // podResources
@@ -94,21 +103,37 @@ extension NodeAgentConfig {
                     threshold = mb
                     source = "residentThresholdInMB"
                     if cachePVC.thresholdInGB != nil {
-                        warnings.append("cachePVC.thresholdInGB is ignored because cachePVC.residentThresholdInMB is set")
+                        warnings.append(
+                            "cachePVC.thresholdInGB is ignored because cachePVC.residentThresholdInMB is set"
+                        )
                     }
                 } else if let gb = cachePVC.thresholdInGB {
                     threshold = gb * 1024
                     source = "thresholdInGB"
                 }
-                cache = .init(storageClass: cachePVC.storageClass, residentThresholdInMB: threshold, thresholdSource: source)
+                cache = .init(
+                    storageClass: cachePVC.storageClass,
+                    residentThresholdInMB: threshold,
+                    thresholdSource: source
+                )
             }
         }
 
         return ResolvedNodeAgentConfig(
-            globalConcurrency: global, concurrencyRules: rules, prepareQueueLength: prepareQueueLength,
-            loadAffinity: affinity, podResources: resources, priorityClassName: priority, backupPVC: backupPVC,
-            ignoreDelayBinding: restorePVC?.ignoreDelayBinding ?? false, privilegedFsBackup: privilegedFsBackup,
-            cachePVC: cache, podLabels: podLabels, podAnnotations: podAnnotations, warnings: warnings)
+            globalConcurrency: global,
+            concurrencyRules: rules,
+            prepareQueueLength: prepareQueueLength,
+            loadAffinity: affinity,
+            podResources: resources,
+            priorityClassName: priority,
+            backupPVC: backupPVC,
+            ignoreDelayBinding: restorePVC?.ignoreDelayBinding ?? false,
+            privilegedFsBackup: privilegedFsBackup,
+            cachePVC: cache,
+            podLabels: podLabels,
+            podAnnotations: podAnnotations,
+            warnings: warnings
+        )
     }
 
     /// A rule's selector: absent means every node (Go's zero `LabelSelector`).
@@ -128,8 +153,11 @@ extension NodeAgentConfig {
         for e in selector?["matchExpressions"]?.arrayValue ?? [] {
             result.append(
                 .init(
-                    key: e["key"]?.stringValue ?? "", operator: e["operator"]?.stringValue ?? "",
-                    values: (e["values"]?.arrayValue ?? []).compactMap(\.stringValue)))
+                    key: e["key"]?.stringValue ?? "",
+                    operator: e["operator"]?.stringValue ?? "",
+                    values: (e["values"]?.arrayValue ?? []).compactMap(\.stringValue)
+                )
+            )
         }
         return result
     }

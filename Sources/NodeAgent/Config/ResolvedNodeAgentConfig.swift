@@ -1,4 +1,4 @@
-public import Kubernetes
+package import Kubernetes
 
 /// The node-agent configuration after Velero's validation and fall-backs: what the node agent actually uses.
 ///
@@ -7,71 +7,71 @@ public import Kubernetes
 /// let resolved = config.resolve(in: ClusterFacts(nodes: nodes, storageClasses: classes, priorityClasses: names))
 /// resolved.concurrency(forNodeLabels: node.labels).number
 /// ```
-public struct ResolvedNodeAgentConfig: Sendable, Hashable {
+package struct ResolvedNodeAgentConfig: Sendable, Hashable {
     /// A valid `perNodeConfig` rule.
-    public struct ConcurrencyRule: Sendable, Hashable {
+    package struct ConcurrencyRule: Sendable, Hashable {
         /// Position in `perNodeConfig`.
-        public var index: Int
-        public var selector: LabelSelector
-        public var number: Int
+        package var index: Int
+        package var selector: LabelSelector
+        package var number: Int
         /// "perNodeConfig[i]".
-        public var name: String { "perNodeConfig[\(index)]" }
+        package var name: String { "perNodeConfig[\(index)]" }
     }
 
     /// A `loadAffinity` entry turned into node-selector requirements.
-    public struct LoadAffinityRule: Sendable, Hashable {
+    package struct LoadAffinityRule: Sendable, Hashable {
         /// Position in `loadAffinity`.
-        public var index: Int
+        package var index: Int
         /// "" = every storage class.
-        public var storageClass: String
+        package var storageClass: String
         /// matchLabels (sorted by key) as `In [value]`, then matchExpressions verbatim.
-        public var requirements: [NodeAffinity.Requirement]
+        package var requirements: [NodeAffinity.Requirement]
         /// "loadAffinity[i]".
-        public var name: String { "loadAffinity[\(index)]" }
+        package var name: String { "loadAffinity[\(index)]" }
     }
 
     /// The effective cache PVC settings.
-    public struct CachePVC: Sendable, Hashable {
-        public var storageClass: String
+    package struct CachePVC: Sendable, Hashable {
+        package var storageClass: String
         /// The threshold in MiB (a restore gets a cache volume when its data size reaches it).
-        public var residentThresholdInMB: Int64
+        package var residentThresholdInMB: Int64
         /// Which key gave the threshold: "residentThresholdInMB", "thresholdInGB" or "default".
-        public var thresholdSource: String
+        package var thresholdSource: String
     }
 
     /// Velero's default per-node concurrency.
-    public static let defaultConcurrency = 1
+    package static let defaultConcurrency = 1
 
     /// `loadConcurrency.globalConfig`, or 1 when absent or invalid.
-    public var globalConcurrency: Int
+    package var globalConcurrency: Int
     /// The valid `perNodeConfig` rules.
-    public var concurrencyRules: [ConcurrencyRule]
+    package var concurrencyRules: [ConcurrencyRule]
     /// Cluster-wide cap on loads being prepared; 0 = no cap.
-    public var prepareQueueLength: Int
+    package var prepareQueueLength: Int
     /// The `loadAffinity` entries.
-    public var loadAffinity: [LoadAffinityRule]
+    package var loadAffinity: [LoadAffinityRule]
     /// Resources for data-mover pods, or nil (no resources, BestEffort) when absent or invalid.
-    public var podResources: ResourceRequirements?
+    package var podResources: ResourceRequirements?
     /// The priority class data-mover pods use, or nil.
-    public var priorityClassName: String?
+    package var priorityClassName: String?
     /// `backupPVC` by source storage class.
-    public var backupPVC: [String: NodeAgentConfig.BackupPVC]
+    package var backupPVC: [String: NodeAgentConfig.BackupPVC]
     /// `restorePVC.ignoreDelayBinding`.
-    public var ignoreDelayBinding: Bool
+    package var ignoreDelayBinding: Bool
     /// `privilegedFsBackup`.
-    public var privilegedFsBackup: Bool
+    package var privilegedFsBackup: Bool
     /// The cache PVC settings, or nil when absent or invalid.
-    public var cachePVC: CachePVC?
+    package var cachePVC: CachePVC?
     /// `podLabels` (nil: inherit the node-agent DaemonSet's).
-    public var podLabels: [String: String]?
+    package var podLabels: [String: String]?
     /// `podAnnotations` (nil: inherit the node-agent DaemonSet's).
-    public var podAnnotations: [String: String]?
+    package var podAnnotations: [String: String]?
     /// Every warning, in section order.
-    public var warnings: [String]
+    package var warnings: [String]
 
     /// The concurrency of a node with these labels and what gave it: the smallest number among the matching
     /// `perNodeConfig` rules, else the global number.
-    public func concurrency(forNodeLabels labels: [String: String]) -> (number: Int, rule: String) {
+    package func concurrency(forNodeLabels labels: [String: String]) -> (number: Int, rule: String) {
         var best: ConcurrencyRule?
         for rule in concurrencyRules where rule.selector.matches(labels) {
             if best == nil || rule.number < (best?.number ?? Int.max) { best = rule }
@@ -83,7 +83,7 @@ public struct ResolvedNodeAgentConfig: Sendable, Hashable {
     /// The `loadAffinity` entry for a volume of storage class `storageClass` (Velero's
     /// `GetLoadAffinityByStorageClass`): the first entry naming it, else the first entry without a
     /// storage class, else none.
-    public func loadAffinity(forStorageClass storageClass: String) -> LoadAffinityRule? {
+    package func loadAffinity(forStorageClass storageClass: String) -> LoadAffinityRule? {
         var global: LoadAffinityRule?
         for rule in loadAffinity {
             if rule.storageClass == storageClass { return rule }
@@ -95,8 +95,10 @@ public struct ResolvedNodeAgentConfig: Sendable, Hashable {
     /// The required node affinity of a data-mover pod (Velero's `ToSystemAffinity`): the volume's topology
     /// terms (or one empty term) each extended with the load-affinity requirements; Linux pods also get
     /// `kubernetes.io/os NotIn [windows]`. nil when there is nothing to require.
-    public func nodeAffinity(
-        forStorageClass storageClass: String, volumeTopology: NodeAffinity? = nil, linux: Bool = true
+    package func nodeAffinity(
+        forStorageClass storageClass: String,
+        volumeTopology: NodeAffinity? = nil,
+        linux: Bool = true
     ) -> NodeAffinity? {
         var requirements = loadAffinity(forStorageClass: storageClass)?.requirements ?? []
         if linux { requirements.append(.init(key: "kubernetes.io/os", operator: "NotIn", values: ["windows"])) }
@@ -108,7 +110,9 @@ public struct ResolvedNodeAgentConfig: Sendable, Hashable {
 
     /// The effective backup PVC settings for a source storage class: storage class (the source's when not
     /// overridden), access mode, read-only mount, SELinux `spc_t` (only when read-only) and annotations.
-    public func backupPVCSettings(forSourceStorageClass source: String) -> (
+    package func backupPVCSettings(
+        forSourceStorageClass source: String
+    ) -> (
         storageClass: String, readOnly: Bool, spcNoRelabeling: Bool, annotations: [String: String]
     ) {
         let entry = backupPVC[source]

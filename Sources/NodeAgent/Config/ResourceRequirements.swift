@@ -1,13 +1,13 @@
-public import Kubernetes
+package import Kubernetes
 
 /// Container resource requests and limits (`corev1.ResourceRequirements`) for data-mover pods.
-public struct ResourceRequirements: Sendable, Hashable {
+package struct ResourceRequirements: Sendable, Hashable {
     /// Requests by resource name (`cpu`, `memory`, `ephemeral-storage`).
-    public var requests: [String: Quantity]
+    package var requests: [String: Quantity]
     /// Limits by resource name.
-    public var limits: [String: Quantity]
+    package var limits: [String: Quantity]
 
-    public init(requests: [String: Quantity] = [:], limits: [String: Quantity] = [:]) {
+    package init(requests: [String: Quantity] = [:], limits: [String: Quantity] = [:]) {
         self.requests = requests
         self.limits = limits
     }
@@ -17,7 +17,7 @@ public struct ResourceRequirements: Sendable, Hashable {
 
     /// The Kubernetes JSON form: `{"requests": {...}, "limits": {...}}` with canonical quantities;
     /// empty maps are left out (like `omitempty`).
-    public var json: JSONValue {
+    package var json: JSONValue {
         func list(_ map: [String: Quantity]) -> JSONValue {
             var o = JSONObject()
             for name in Self.order + map.keys.sorted().filter({ !Self.order.contains($0) }) {
@@ -37,7 +37,7 @@ public struct ResourceRequirements: Sendable, Hashable {
     ///
     /// - Throws: ``NodeAgentError`` (`.invalidConfig`) with Velero's messages, e.g.
     ///   `couldn't parse CPU request "abc": …` or `CPU request "2" must be less than or equal to CPU limit "1"`.
-    public static func parse(_ r: NodeAgentConfig.PodResources) throws -> ResourceRequirements {
+    package static func parse(_ r: NodeAgentConfig.PodResources) throws -> ResourceRequirements {
         func quantity(_ text: String, _ what: String) throws -> Quantity {
             do {
                 return try Quantity(parsing: text)
@@ -56,11 +56,19 @@ public struct ResourceRequirements: Sendable, Hashable {
         let memoryLimit = try quantity(r.memoryLimit, "memory limit")
         let ephemeralLimit = try quantity(ephemeralLimitText, "ephemeral storage limit")
 
-        func check(_ request: Quantity, _ limit: Quantity, _ what: String, _ requestText: String, _ limitText: String) throws {
+        func check(
+            _ request: Quantity,
+            _ limit: Quantity,
+            _ what: String,
+            _ requestText: String,
+            _ limitText: String
+        ) throws {
             if !limit.isZero && request > limit {
                 throw NodeAgentError(
                     code: .invalidConfig,
-                    message: "\(what) request \"\(requestText)\" must be less than or equal to \(what) limit \"\(limitText)\"")
+                    message:
+                        "\(what) request \"\(requestText)\" must be less than or equal to \(what) limit \"\(limitText)\""
+                )
             }
         }
         try check(cpuRequest, cpuLimit, "CPU", r.cpuRequest, r.cpuLimit)
@@ -68,10 +76,12 @@ public struct ResourceRequirements: Sendable, Hashable {
         try check(ephemeralRequest, ephemeralLimit, "Ephemeral storage", ephemeralRequestText, ephemeralLimitText)
 
         var result = ResourceRequirements()
-        for (name, q) in [("cpu", cpuRequest), ("memory", memoryRequest), ("ephemeral-storage", ephemeralRequest)] where !q.isZero {
+        for (name, q) in [("cpu", cpuRequest), ("memory", memoryRequest), ("ephemeral-storage", ephemeralRequest)]
+        where !q.isZero {
             result.requests[name] = q
         }
-        for (name, q) in [("cpu", cpuLimit), ("memory", memoryLimit), ("ephemeral-storage", ephemeralLimit)] where !q.isZero {
+        for (name, q) in [("cpu", cpuLimit), ("memory", memoryLimit), ("ephemeral-storage", ephemeralLimit)]
+        where !q.isZero {
             result.limits[name] = q
         }
         return result

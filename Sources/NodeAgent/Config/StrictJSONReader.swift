@@ -29,7 +29,10 @@ struct StrictJSONReader {
         case .bool(let b): shown = "boolean \(b)"
         default: shown = value.typeName
         }
-        return NodeAgentError(code: .invalidConfig, message: "\(path.isEmpty ? "document" : path): cannot use \(shown) as \(expected)")
+        return NodeAgentError(
+            code: .invalidConfig,
+            message: "\(path.isEmpty ? "document" : path): cannot use \(shown) as \(expected)"
+        )
     }
 
     func child(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
@@ -57,19 +60,25 @@ struct StrictJSONReader {
 
     mutating func int64(_ key: String) throws -> Int64? {
         guard let v = value(key) else { return nil }
-        guard case .int(let i) = v else { throw StrictJSONReader.typeError(path: child(key), value: v, expected: "an integer") }
+        guard case .int(let i) = v else {
+            throw StrictJSONReader.typeError(path: child(key), value: v, expected: "an integer")
+        }
         return i
     }
 
     mutating func bool(_ key: String) throws -> Bool? {
         guard let v = value(key) else { return nil }
-        guard case .bool(let b) = v else { throw StrictJSONReader.typeError(path: child(key), value: v, expected: "a boolean") }
+        guard case .bool(let b) = v else {
+            throw StrictJSONReader.typeError(path: child(key), value: v, expected: "a boolean")
+        }
         return b
     }
 
     mutating func string(_ key: String) throws -> String? {
         guard let v = value(key) else { return nil }
-        guard case .string(let s) = v else { throw StrictJSONReader.typeError(path: child(key), value: v, expected: "a string") }
+        guard case .string(let s) = v else {
+            throw StrictJSONReader.typeError(path: child(key), value: v, expected: "a string")
+        }
         return s
     }
 
@@ -91,7 +100,9 @@ struct StrictJSONReader {
 
     mutating func array(_ key: String) throws -> [JSONValue]? {
         guard let v = value(key) else { return nil }
-        guard case .array(let a) = v else { throw StrictJSONReader.typeError(path: child(key), value: v, expected: "a list") }
+        guard case .array(let a) = v else {
+            throw StrictJSONReader.typeError(path: child(key), value: v, expected: "a list")
+        }
         return a
     }
 

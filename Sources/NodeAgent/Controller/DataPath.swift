@@ -2,20 +2,23 @@ import Foundation
 import Kubernetes
 
 /// What a data path reports when it finishes.
-public struct DataPathResult: Sendable, Hashable {
+package struct DataPathResult: Sendable, Hashable {
     /// Bytes the load covered (`status.progress.totalBytes`).
-    public var totalBytes: Int64
+    package var totalBytes: Int64
     /// The repository path (`status.path`), if any.
-    public var path: String?
+    package var path: String?
     /// The snapshot written (`status.snapshotID`), if any (backups).
-    public var snapshotID: String?
+    package var snapshotID: String?
     /// Bytes uploaded (`status.incrementalBytes`), if known.
-    public var incrementalBytes: Int64?
+    package var incrementalBytes: Int64?
     /// Whether the volume was empty (Velero then reports `volume was empty so no data was upload`).
-    public var emptySnapshot: Bool
+    package var emptySnapshot: Bool
 
-    public init(
-        totalBytes: Int64 = 0, path: String? = nil, snapshotID: String? = nil, incrementalBytes: Int64? = nil,
+    package init(
+        totalBytes: Int64 = 0,
+        path: String? = nil,
+        snapshotID: String? = nil,
+        incrementalBytes: Int64? = nil,
         emptySnapshot: Bool = false
     ) {
         self.totalBytes = totalBytes
@@ -31,7 +34,7 @@ public struct DataPathResult: Sendable, Hashable {
 ///
 /// Cancellation is task cancellation: when a load is canceled the node agent cancels the task running
 /// ``run(_:node:resumed:progress:)``; the data path stops and throws `CancellationError`.
-public protocol DataPath: Sendable {
+package protocol DataPath: Sendable {
     /// Runs the data path of `load` on `node` to its end.
     ///
     /// - Parameters:
@@ -42,7 +45,10 @@ public protocol DataPath: Sendable {
     /// - Returns: the result written to the Completed load.
     /// - Throws: any error (the load fails with `data path failed: <error>`); `CancellationError` when canceled.
     func run(
-        _ load: LoadObject, node: String, resumed: Bool, progress: @escaping @Sendable (Int64, Int64) -> Void
+        _ load: LoadObject,
+        node: String,
+        resumed: Bool,
+        progress: @escaping @Sendable (Int64, Int64) -> Void
     ) async throws -> DataPathResult
 }
 
@@ -50,23 +56,24 @@ public protocol DataPath: Sendable {
 /// ``durationAnnotation`` (seconds, e.g. `"2.5"`), else ``Configuration/defaultDuration``. A resumed load only
 /// runs for what is left since its `status.startTimestamp`. Used by tests and the benchmark until the real
 /// data mover exists.
-public struct SimulatedDataPath: DataPath {
+package struct SimulatedDataPath: DataPath {
     /// The annotation that gives a load's simulated duration in seconds.
-    public static let durationAnnotation = "lifeboat.io/simulated-duration-seconds"
+    package static let durationAnnotation = "lifeboat.io/simulated-duration-seconds"
     /// The annotation that makes the simulated data path fail with its value as the error.
-    public static let failureAnnotation = "lifeboat.io/simulated-failure"
+    package static let failureAnnotation = "lifeboat.io/simulated-failure"
 
     /// Tuning of the simulation.
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// The duration of loads without the annotation.
-        public var defaultDuration: Duration
+        package var defaultDuration: Duration
         /// The byte count reported for every load.
-        public var totalBytes: Int64
+        package var totalBytes: Int64
         /// Called once per run (load kind and name, node, resumed) — tests count invocations with it.
-        public var onRun: (@Sendable (LoadKind, String, String, Bool) -> Void)?
+        package var onRun: (@Sendable (LoadKind, String, String, Bool) -> Void)?
 
-        public init(
-            defaultDuration: Duration = .seconds(1), totalBytes: Int64 = 1 << 20,
+        package init(
+            defaultDuration: Duration = .seconds(1),
+            totalBytes: Int64 = 1 << 20,
             onRun: (@Sendable (LoadKind, String, String, Bool) -> Void)? = nil
         ) {
             self.defaultDuration = defaultDuration
@@ -75,22 +82,25 @@ public struct SimulatedDataPath: DataPath {
         }
     }
 
-    public var configuration: Configuration
+    package var configuration: Configuration
 
-    public init(configuration: Configuration = .init()) {
+    package init(configuration: Configuration = .init()) {
         self.configuration = configuration
     }
 
     /// The simulated duration of a load.
-    public func duration(of load: LoadObject) -> Duration {
+    package func duration(of load: LoadObject) -> Duration {
         guard let text = load.object["metadata"]?["annotations"]?[Self.durationAnnotation]?.stringValue,
             let seconds = Double(text), seconds >= 0, seconds.isFinite
         else { return configuration.defaultDuration }
         return .milliseconds(Int64(seconds * 1000))
     }
 
-    public func run(
-        _ load: LoadObject, node: String, resumed: Bool, progress: @escaping @Sendable (Int64, Int64) -> Void
+    package func run(
+        _ load: LoadObject,
+        node: String,
+        resumed: Bool,
+        progress: @escaping @Sendable (Int64, Int64) -> Void
     ) async throws -> DataPathResult {
         configuration.onRun?(load.kind, load.name, node, resumed)
         var remaining = duration(of: load)
@@ -105,7 +115,9 @@ public struct SimulatedDataPath: DataPath {
         }
         progress(configuration.totalBytes, configuration.totalBytes)
         return DataPathResult(
-            totalBytes: configuration.totalBytes, path: "/simulated/\(load.name)",
-            snapshotID: load.kind == .dataUpload || load.kind == .podVolumeBackup ? "sim-\(load.uid.prefix(8))" : nil)
+            totalBytes: configuration.totalBytes,
+            path: "/simulated/\(load.name)",
+            snapshotID: load.kind == .dataUpload || load.kind == .podVolumeBackup ? "sim-\(load.uid.prefix(8))" : nil
+        )
     }
 }

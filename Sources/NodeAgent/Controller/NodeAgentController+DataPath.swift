@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import Kubernetes
 import Logging
+import Synchronization
 
 /// Running data paths: each in its own child task, stopped by a cancel request or by shutdown.
 extension NodeAgentController {
@@ -26,7 +26,9 @@ extension NodeAgentController {
         let key = LoadKey(kind: load.kind, name: load.name)
         let dataPath = self.dataPath
         let node = self.node
-        let signal = state.manager.cancelSignal(key)
+        // Registered before reading whether a cancel was requested, so none is lost in between.
+        let (signal, continuation) = state.signals.register(key)
+        if state.decide({ $0.isCancelRequested(key) }) { continuation.yield() }
         let outcome: Outcome = await withTaskGroup(of: Outcome.self) { group in
             group.addTask {
                 do {
@@ -53,18 +55,20 @@ extension NodeAgentController {
             }
             return result
         }
-        let canceled = state.manager.isCancelRequested(key)
+        let canceled = state.decide { $0.isCancelRequested(key) }
+        var completed = false
         do {
-            try await record(outcome, canceled: canceled, load: load, key: key)
+            completed = try await record(outcome, canceled: canceled, load: load, key: key)
         } catch {
             logger.info("recording the end of a data path failed", metadata: ["load": "\(key)", "error": "\(error)"])
         }
-        state.manager.release(key)
-        slotFreed()
+        state.signals.remove(key)
+        handle { $0.dataPathEnded(key, completed: completed) }
         // The final phase's watch event brings the load to onFinal, which cleans up and drops the finalizer.
     }
 
-    private func record(_ outcome: Outcome, canceled: Bool, load: LoadObject, key: LoadKey) async throws {
+    /// Writes the outcome of a data path; returns whether the load completed.
+    private func record(_ outcome: Outcome, canceled: Bool, load: LoadObject, key: LoadKey) async throws -> Bool {
         let time = timestamp
         switch outcome {
         case .finished(let result) where !canceled:
@@ -73,23 +77,32 @@ extension NodeAgentController {
                     try await rebindVolume(load)
                 } catch {
                     // Velero logs this and leaves the load InProgress; here it fails with the reason.
-                    logger.error("Failed to rebind PV to target PVC on completion", metadata: ["load": "\(key)", "error": "\(error)"])
+                    logger.error(
+                        "Failed to rebind PV to target PVC on completion",
+                        metadata: ["load": "\(key)", "error": "\(error)"]
+                    )
                     _ = try await update(key, from: load) { current in
                         guard current.phase == .inProgress || current.phase == .canceling else { return nil }
-                        return try current.failed(at: time, message: "Failed to rebind PV to target PVC on completion: \(error)")
+                        return try current.failed(
+                            at: time,
+                            message: "Failed to rebind PV to target PVC on completion: \(error)"
+                        )
                     }
-                    return
+                    return false
                 }
             }
             _ = try await update(key, from: load) { current in
                 guard current.phase == .inProgress || current.phase == .canceling else { return nil }
                 return try current.progressing(totalBytes: result.totalBytes, bytesDone: result.totalBytes)
                     .completed(
-                        at: time, path: result.path, snapshotID: result.snapshotID,
-                        incrementalBytes: result.incrementalBytes, emptySnapshot: result.emptySnapshot
+                        at: time,
+                        path: result.path,
+                        snapshotID: result.snapshotID,
+                        incrementalBytes: result.incrementalBytes,
+                        emptySnapshot: result.emptySnapshot
                     )
             }
-            state.statistics.withLock { $0.completed += 1 }
+            return true
         case .failed(let message) where !canceled:
             _ = try await update(key, from: load) { current in
                 guard current.phase == .inProgress || current.phase == .canceling else { return nil }
@@ -97,7 +110,7 @@ extension NodeAgentController {
             }
         case .stopped where !canceled:
             // Shutdown: leave the load InProgress so the next start resumes it.
-            return
+            return false
         default:
             _ = try await update(key, from: load) { current in
                 guard !current.phase.isFinal else { return nil }
@@ -105,5 +118,6 @@ extension NodeAgentController {
                 return try canceling.canceled(at: time)
             }
         }
+        return false
     }
 }

@@ -1,11 +1,15 @@
 import Foundation
-import Synchronization
 import Kubernetes
 import Logging
+import Synchronization
 
 /// Exposure: creating a load's data-mover pod (and PVC) with ``ExposerBuilder``, and cleaning them up.
 extension NodeAgentController {
-    static let persistentVolumeClaims = GroupVersionResource(group: "", version: "v1", resource: "persistentvolumeclaims")
+    static let persistentVolumeClaims = GroupVersionResource(
+        group: "",
+        version: "v1",
+        resource: "persistentvolumeclaims"
+    )
 
     /// Creates the load's hosting pod and PVC (and for a DataUpload first the backup VolumeSnapshot, see
     /// ``exposeSnapshot(_:)``); objects that already exist are kept, so it may run again after a partial
@@ -28,31 +32,47 @@ extension NodeAgentController {
                 snapshotName = load.name
             }
             let sourceClass = snapshot?["storageClass"]?.stringValue ?? ""
-            let source = await claim(namespace: spec?["sourceNamespace"]?.stringValue, name: spec?["sourcePVC"]?.stringValue)
+            let source = await claim(
+                namespace: spec?["sourceNamespace"]?.stringValue,
+                name: spec?["sourcePVC"]?.stringValue
+            )
             let parameters = ExposerBuilder.BackupParameters(
-                owner: owner, sourceStorageClass: sourceClass,
+                owner: owner,
+                sourceStorageClass: sourceClass,
                 volumeMode: source?["spec"]?["volumeMode"]?.stringValue ?? "Filesystem",
-                size: restoreSize ?? Self.size(of: source), volumeSnapshotName: snapshotName,
-                operationTimeout: operationTimeout)
+                size: restoreSize ?? Self.size(of: source),
+                volumeSnapshotName: snapshotName,
+                operationTimeout: operationTimeout
+            )
             try await create(Self.persistentVolumeClaims, builder.backupPVC(parameters))
             let storageClass = config.backupPVCSettings(forSourceStorageClass: sourceClass).storageClass
             try await create(.pods, placed(builder.backupPod(parameters), storageClass: storageClass))
         case .dataDownload:
             let target = spec?["targetVolume"]
-            let targetClaim = await claim(namespace: target?["namespace"]?.stringValue, name: target?["pvc"]?.stringValue)
+            let targetClaim = await claim(
+                namespace: target?["namespace"]?.stringValue,
+                name: target?["pvc"]?.stringValue
+            )
             if targetClaim?["status"]?["phase"]?.stringValue == "Bound" {
                 // The restored volume is bound to the target PVC at the end; a bound target would be overwritten.
                 throw NodeAgentError(
                     code: .exposeFailed,
-                    message: "Target PVC \(target?["namespace"]?.stringValue ?? "")/\(target?["pvc"]?.stringValue ?? "") has already been bound, abort")
+                    message:
+                        "Target PVC \(target?["namespace"]?.stringValue ?? "")/\(target?["pvc"]?.stringValue ?? "") has already been bound, abort"
+                )
             }
             let targetClass = targetClaim?["spec"]?["storageClassName"]?.stringValue ?? ""
             let selected = targetClaim?["metadata"]?["annotations"]?["volume.kubernetes.io/selected-node"]?.stringValue
             let cache = try await createCacheClaim(load, selectedNode: config.ignoreDelayBinding ? nil : selected)
             let parameters = ExposerBuilder.RestoreParameters(
-                owner: owner, targetStorageClass: targetClass,
-                volumeMode: targetClaim?["spec"]?["volumeMode"]?.stringValue ?? "Filesystem", size: Self.size(of: targetClaim),
-                operationTimeout: operationTimeout, selectedNode: selected, cacheClaimName: cache)
+                owner: owner,
+                targetStorageClass: targetClass,
+                volumeMode: targetClaim?["spec"]?["volumeMode"]?.stringValue ?? "Filesystem",
+                size: Self.size(of: targetClaim),
+                operationTimeout: operationTimeout,
+                selectedNode: selected,
+                cacheClaimName: cache
+            )
             try await create(Self.persistentVolumeClaims, builder.restorePVC(parameters))
             let pod = builder.restorePod(parameters)
             try await create(.pods, selected == nil ? placed(pod, storageClass: targetClass) : pod)
@@ -61,8 +81,12 @@ extension NodeAgentController {
             var cache: String?
             if load.kind == .podVolumeRestore { cache = try await createCacheClaim(load, selectedNode: node) }
             let parameters = ExposerBuilder.PodVolumeParameters(
-                owner: owner, node: node, hostPath: hostPath, operationTimeout: configuration.resourceTimeout,
-                cacheClaimName: cache)
+                owner: owner,
+                node: node,
+                hostPath: hostPath,
+                operationTimeout: configuration.resourceTimeout,
+                cacheClaimName: cache
+            )
             try await create(.pods, builder.podVolumePod(parameters))
         }
         return true
@@ -98,8 +122,12 @@ extension NodeAgentController {
         } catch {
             throw NodeAgentError(code: .exposeFailed, message: "error getting client pod \(podName): \(error)")
         }
-        guard let volume = pod["spec"]?["volumes"]?.arrayValue?.first(where: { $0["name"]?.stringValue == volumeName }) else {
-            throw NodeAgentError(code: .invalidArgument, message: "volume \(volumeName) is not found in pod \(podNamespace)/\(podName)")
+        guard let volume = pod["spec"]?["volumes"]?.arrayValue?.first(where: { $0["name"]?.stringValue == volumeName })
+        else {
+            throw NodeAgentError(
+                code: .invalidArgument,
+                message: "volume \(volumeName) is not found in pod \(podNamespace)/\(podName)"
+            )
         }
         let location: ExposerBuilder.PodVolumeDirectory?
         do {
@@ -107,12 +135,15 @@ extension NodeAgentController {
         } catch {
             throw NodeAgentError(
                 code: .exposeFailed,
-                message: "error getting volume directory name for volume \(volumeName) in pod \(podName): \(error)")
+                message: "error getting volume directory name for volume \(volumeName) in pod \(podName): \(error)"
+            )
         }
         guard let location else {
             throw NodeAgentError(
-                code: .exposeFailed, message: "error getting volume directory name for volume \(volumeName) in pod \(podName): "
-                    + "PVC \(volume["persistentVolumeClaim"]?["claimName"]?.stringValue ?? "") is not bound")
+                code: .exposeFailed,
+                message: "error getting volume directory name for volume \(volumeName) in pod \(podName): "
+                    + "PVC \(volume["persistentVolumeClaim"]?["claimName"]?.stringValue ?? "") is not bound"
+            )
         }
         let path: String
         do {
@@ -120,14 +151,23 @@ extension NodeAgentController {
         } catch let error as NodeAgentError {
             throw NodeAgentError(
                 code: .exposeFailed,
-                message: "error identifying unique volume path on host for volume \(volumeName) in pod \(podName): \(error.message)")
+                message:
+                    "error identifying unique volume path on host for volume \(volumeName) in pod \(podName): \(error.message)"
+            )
         }
-        return ExposerBuilder.nodePath(of: path, hostPods: configuration.hostPods, nodePods: builder.template.nodePodsPath)
+        return ExposerBuilder.nodePath(
+            of: path,
+            hostPods: configuration.hostPods,
+            nodePods: builder.template.nodePodsPath
+        )
     }
 
     /// The kubelet directory of a client pod's volume: for a PVC, from its PV (and, for a PV that names its CSI
     /// driver only in an annotation, the cluster's CSIDrivers).
-    private func podVolumeDirectory(_ volume: JSONValue, namespace: String) async throws -> ExposerBuilder.PodVolumeDirectory? {
+    private func podVolumeDirectory(
+        _ volume: JSONValue,
+        namespace: String
+    ) async throws -> ExposerBuilder.PodVolumeDirectory? {
         guard let claimName = volume["persistentVolumeClaim"]?["claimName"]?.stringValue else {
             return ExposerBuilder.podVolumeDirectory(volume: volume, persistentVolume: nil, csiDrivers: [])
         }
@@ -145,7 +185,7 @@ extension NodeAgentController {
     /// Deletes the load's hosting pod, its PVC (data movement) and its cache PVC (restores), as Velero's
     /// exposers' `CleanUp` do; missing ones are fine.
     func cleanUp(_ load: LoadObject) async {
-        _ = state.exposures.withLock { $0.removeValue(forKey: LoadKey(kind: load.kind, name: load.name)) }
+        state.decide { $0.setExposure(LoadKey(kind: load.kind, name: load.name), done: nil) }
         if load.kind == .dataUpload && configuration.volumeSnapshotSteps { await cleanUpSnapshots(load) }
         var targets: [(GroupVersionResource, String)] = [(.pods, load.name)]
         if load.kind.usesLoadAffinity { targets.append((Self.persistentVolumeClaims, load.name)) }
@@ -158,7 +198,10 @@ extension NodeAgentController {
             } catch {
                 logger.debug(
                     "cleaning up an exposed object failed",
-                    metadata: ["load": "\(load.kind.rawValue)/\(load.name)", "resource": "\(resource)", "error": "\(error)"])
+                    metadata: [
+                        "load": "\(load.kind.rawValue)/\(load.name)", "resource": "\(resource)", "error": "\(error)",
+                    ]
+                )
             }
         }
     }
@@ -178,44 +221,22 @@ extension NodeAgentController {
     }
 
     private static func size(of claim: KubeObject?) -> Quantity {
-        if let value = claim?["spec"]?["resources"]?["requests"]?["storage"], let q = try? Quantity(json: value) { return q }
-        return Quantity(1 << 30, format: .binarySI)
-    }
-
-    /// The nodes the load affinity of `storageClass` admits (every known node when there is none).
-    func admittedNodes(storageClass: String) -> [String] {
-        if let known = state.admitted.withLock({ $0[storageClass] }) { return known }
-        let affinity = config.nodeAffinity(forStorageClass: storageClass)
-        let nodes = nodeCapacity.keys.filter { affinity?.admits(nodeLabels[$0] ?? [:]) ?? true }.sorted()
-        state.admitted.withLock { $0[storageClass] = nodes }
-        return nodes
-    }
-
-    /// The storage class whose load affinity places the load's pod (data movement only).
-    func placementStorageClass(of load: LoadObject) -> String? {
-        switch load.kind {
-        case .dataUpload:
-            let source = load.object["spec"]?["csiSnapshot"]?["storageClass"]?.stringValue ?? ""
-            return config.backupPVCSettings(forSourceStorageClass: source).storageClass
-        case .dataDownload: return ""
-        case .podVolumeBackup, .podVolumeRestore: return nil
+        if let value = claim?["spec"]?["resources"]?["requests"]?["storage"], let q = try? Quantity(json: value) {
+            return q
         }
-    }
-
-    /// Whether this node may run a data-mover pod for `storageClass` (its load affinity admits this node;
-    /// always true when the cluster's nodes are unknown).
-    func admitsThisNode(storageClass: String) -> Bool {
-        nodeCapacity.isEmpty || admittedNodes(storageClass: storageClass).contains(node)
+        return Quantity(1 << 30, format: .binarySI)
     }
 
     /// With ``Configuration/capacityAwarePlacement``: narrows the pod's required node affinity to this node,
     /// which holds a data-path slot for the load (added to every term, next to the load affinity's own
     /// requirements, which admit this node).
     func placed(_ pod: JSONValue, storageClass: String) -> JSONValue {
-        guard configuration.capacityAwarePlacement, !nodeCapacity.isEmpty else { return pod }
+        guard configuration.capacityAwarePlacement, !decisions.nodeCapacity.isEmpty else { return pod }
         let requirement: JSONValue = ["key": "kubernetes.io/hostname", "operator": "In", "values": [.string(node)]]
         var pod = pod
-        let path = ["spec", "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"]
+        let path = [
+            "spec", "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms",
+        ]
         var terms = pod[path: path]?.arrayValue ?? [[:]]
         for i in terms.indices {
             let expressions = terms[i]["matchExpressions"]?.arrayValue ?? []

@@ -51,33 +51,44 @@ extension NodeAgentController {
             try await ensureDeleted(claims, name: load.name, timeout: timeout, what: "restore PVC")
             do {
                 _ = try await client.patch(
-                    claims, namespace: targetNamespace, name: targetName,
+                    claims,
+                    namespace: targetNamespace,
+                    name: targetName,
                     .merge([
                         "spec": ["volumeName": .string(volumeName)],
-                        "metadata": ["annotations": ["pv.kubernetes.io/bind-completed": nil, "pv.kubernetes.io/bound-by-controller": nil]],
-                    ]))
+                        "metadata": [
+                            "annotations": [
+                                "pv.kubernetes.io/bind-completed": nil, "pv.kubernetes.io/bound-by-controller": nil,
+                            ]
+                        ],
+                    ])
+                )
             } catch {
                 throw failure("error to rebind target PVC \(targetNamespace)/\(targetName) to \(volumeName)", error)
             }
             var labels: JSONObject = [:]
             let existing = volume["metadata"]?["labels"]?.objectValue ?? [:]
-            for (key, value) in target["spec"]?["selector"]?["matchLabels"]?.objectValue ?? [:] where existing[key] == nil {
+            for (key, value) in target["spec"]?["selector"]?["matchLabels"]?.objectValue ?? [:]
+            where existing[key] == nil {
                 labels[key] = value
             }
             var metadata: JSONObject = ["annotations": ["pv.kubernetes.io/bound-by-controller": nil]]
             if !labels.isEmpty { metadata["labels"] = .object(labels) }
             do {
                 _ = try await client.patch(
-                    Self.persistentVolumes, name: volumeName,
+                    Self.persistentVolumes,
+                    name: volumeName,
                     .merge([
                         "metadata": .object(metadata),
                         "spec": [
                             "claimRef": [
-                                "kind": "PersistentVolumeClaim", "namespace": .string(targetNamespace), "name": .string(targetName),
+                                "kind": "PersistentVolumeClaim", "namespace": .string(targetNamespace),
+                                "name": .string(targetName),
                                 "uid": nil, "apiVersion": nil, "resourceVersion": nil, "fieldPath": nil,
                             ]
                         ],
-                    ]))
+                    ])
+                )
             } catch {
                 throw failure("error to reset binding info for restore PV \(volumeName)", error)
             }
@@ -102,7 +113,10 @@ extension NodeAgentController {
             do {
                 _ = try await setReclaimPolicy(volumeName, reclaimPolicy)
             } catch {
-                logger.warning("Restore PV's reclaim policy is not restored", metadata: ["pv": "\(volumeName)", "error": "\(error)"])
+                logger.warning(
+                    "Restore PV's reclaim policy is not restored",
+                    metadata: ["pv": "\(volumeName)", "error": "\(error)"]
+                )
             }
         }
     }
@@ -120,11 +134,19 @@ extension NodeAgentController {
 
     private func setReclaimPolicy(_ volume: String, _ policy: String) async throws -> KubeObject {
         try await client.patch(
-            Self.persistentVolumes, name: volume, .merge(["spec": ["persistentVolumeReclaimPolicy": .string(policy)]]))
+            Self.persistentVolumes,
+            name: volume,
+            .merge(["spec": ["persistentVolumeReclaimPolicy": .string(policy)]])
+        )
     }
 
     /// Deletes an object of this namespace and waits until it is gone (Velero's `EnsureDeletePod` / `EnsureDeletePVC`).
-    private func ensureDeleted(_ resource: GroupVersionResource, name: String, timeout: Duration, what: String) async throws {
+    private func ensureDeleted(
+        _ resource: GroupVersionResource,
+        name: String,
+        timeout: Duration,
+        what: String
+    ) async throws {
         do {
             try await deleteIfAny(resource, namespace: namespace, name: name)
             try await waitFor(timeout: timeout, "\(what) \(name) deleted") {

@@ -1,59 +1,99 @@
 import Foundation
-import Synchronization
 import Kubernetes
 import Logging
+import Synchronization
 
-/// The state machine of a load, driven over the API (Velero's `data_upload_controller.go` Reconcile).
+/// The executor of the state machine's steps for one load (Velero's `data_upload_controller.go` Reconcile):
+/// ``LoadStateMachine/step(for:now:runsHere:)`` decides, this performs the API calls and reports back.
 extension NodeAgentController {
-    /// Reconciles one load from the cache; returns when to look at it again (nil: when something changes).
+    /// Reconciles one load from the view; returns when to look at it again (nil: when something changes).
     func reconcile(_ key: LoadKey) async throws -> Duration? {
-        guard let load = state.cache.load(key), load.isBuiltInDataMover else {
-            releaseHold(key)
-            return nil
-        }
         // A slot held for a load that ended, or whose data path runs on another node, is free again.
-        if load.phase.isFinal || (load.node != nil && load.node != node) || (load.phase != .new && !isResponsible(for: load)) {
-            releaseHold(key)
-        }
-        if load.isBeingDeleted && !load.phase.isFinal {
-            guard load.hasFinalizer else { return nil }
-            if !load.cancelRequested {
-                guard isResponsible(for: load) else { return nil }
-                logger.info("load is being deleted, canceling it", metadata: ["load": "\(key)"])
-                try await write(load.cancelRequested(message: load.kind.deletionCancelMessage))
+        let (found, actions) = state.decide { $0.beginReconcile(key) }
+        perform(actions)
+        guard var load = found else { return nil }
+        // A PodVolumeRestore's client pod decides both where it runs and whether it may start; read it once.
+        let restoredPod =
+            load.phase == .new && load.kind == .podVolumeRestore && !load.clientPod.name.isEmpty
+            ? try? await clientPod(of: load) : nil
+        let runsHere = load.phase != .new || self.runsHere(load, clientPod: restoredPod)
+        while true {
+            let now = configuration.now()
+            let current = load
+            switch state.decide({ $0.step(for: current, now: now, runsHere: runsHere) }) {
+            case .idle: return nil
+            case .requeue(let delay):
+                if load.phase == .prepared {
+                    logger.debug("Data path instance is concurrent limited requeue later", metadata: ["load": "\(key)"])
+                }
+                return delay
+            case .requestCancel(let message):
+                logger.info("canceling the load", metadata: ["load": "\(key)", "reason": "\(message)"])
+                try await write(load.cancelRequested(message: message))
+                return nil
+            case .cancelNew:
+                try await write(load.canceled(at: timestamp))
+                return nil
+            case .admit:
+                return try await admit(load, key, restoredPod: restoredPod)
+            case .expose:
+                switch try await exposeOrFail(load, key) {
+                case .exposed: continue
+                case .waiting: return configuration.requeueDelay
+                case .failed: return nil
+                }
+            case .markPrepared:
+                load = try await write(load.prepared(onNode: node))
+            case .startDataPath:
+                try await startDataPath(load, key)
+                return nil
+            case .cancelDataPath:
+                try await write(load.canceling())
+                requestCancel(key)
+                return nil
+            case .signalCancel:
+                state.signals.cancel(key)
+                return nil
+            case .resume:
+                // Not running here: this node agent restarted while the load was InProgress. Check the cluster
+                // (the view may lag behind a completion just written) before resuming.
+                let fresh = try await fetch(key)
+                let step = state.decide { $0.resumeStep(fresh) }
+                guard let fresh else { return nil }
+                switch step {
+                case .startDataPath:
+                    logger.info("resuming an in-progress load", metadata: ["load": "\(key)"])
+                    state.decide { $0.dataPathStarted(key, resumed: true) }
+                    state.startsContinuation.yield(.init(load: fresh, resumed: true))
+                case .cancelDataPath: try await write(fresh.canceling())
+                case .requeue(let delay): return delay
+                default: break
+                }
+                return nil
+            case .finish(let phase, let message):
+                if message == load.kind.prepareTimeoutMessage {
+                    let pod = exposedPod(of: load)?["status"]?["phase"]?.stringValue ?? "none on this node"
+                    logger.info("load timed out while being prepared", metadata: ["load": "\(key)", "pod": "\(pod)"])
+                }
+                try await finish(load, as: phase, message: message)
+                return nil
+            case .release:
+                try await release(load, key)
                 return nil
             }
-        }
-        switch load.phase {
-        case .new: return try await onNew(load, key)
-        case .accepted: return try await onAccepted(load, key)
-        case .prepared: return try await onPrepared(load, key)
-        case .inProgress: return try await onInProgress(load, key)
-        case .canceling: return try await onCanceling(load, key)
-        case .completed, .failed, .canceled: return try await onFinal(load, key)
         }
     }
 
     var timestamp: String { LoadObject.timestamp(configuration.now()) }
 
     /// The node that acts on a non-New load: where its data path runs, else the node that accepted it.
-    func isResponsible(for load: LoadObject) -> Bool {
-        if let owner = load.node ?? load.acceptedByNode { return owner == node }
-        if load.kind == .podVolumeBackup { return load.object["spec"]?["node"]?.stringValue == node }
-        return true
-    }
+    func isResponsible(for load: LoadObject) -> Bool { state.decide { $0.isResponsible(for: load) } }
 
     // MARK: - New
 
-    private func onNew(_ load: LoadObject, _ key: LoadKey) async throws -> Duration? {
-        // A PodVolumeRestore's client pod decides both where it runs and whether it may start; read it once.
-        let restoredPod = load.kind == .podVolumeRestore && !load.clientPod.name.isEmpty ? try? await clientPod(of: load) : nil
-        if load.cancelRequested {
-            guard runsHere(load, clientPod: restoredPod) else { return nil }
-            try await write(load.canceled(at: timestamp))
-            return nil
-        }
-        guard runsHere(load, clientPod: restoredPod) else { return nil }
+    /// Admits a New load this node may take: waits for a PodVolumeRestore's pod, applies the admission rule,
+    /// takes a prepare-queue ticket, accepts the load (with the finalizer) and exposes it.
+    private func admit(_ load: LoadObject, _ key: LoadKey, restoredPod: KubeObject?) async throws -> Duration? {
         if let restoredPod {  // a PodVolumeRestore on this node
             let (namespace, name) = load.clientPod
             switch Self.restoreWaitState(ofPod: restoredPod.value, name: "\(namespace)/\(name)") {
@@ -66,77 +106,40 @@ extension NodeAgentController {
                 return nil
             }
         }
-        // Capacity-aware placement: only a node agent whose node the load may use and that has a free slot
-        // takes part in the race; the others wait until one of their slots frees.
-        let holdsSlot = configuration.capacityAwarePlacement && placementStorageClass(of: load) != nil
-        if holdsSlot {
-            guard let storageClass = placementStorageClass(of: load), admitsThisNode(storageClass: storageClass) else {
-                return nil
-            }
-            if state.manager.free <= 0 && !state.manager.isHeld(key) {
-                state.statistics.withLock { $0.noFreeSlot += 1 }
-                state.waitToAccept(key)
-                return nil
-            }
-        }
-        if configuration.acceptStagger > .zero, state.jittered.withLock({ $0.insert(key).inserted }) {
-            let turn = stagger(key)
-            if turn > .zero { return turn }
-        }
-        // Skip a load another node agent already took (its ticket or acceptance is in the cache); a free slot
-        // of this node goes to the next waiting load.
-        if let current = state.cache.load(key), current.phase != .new {
-            if holdsSlot && !state.manager.isHeld(key) && state.manager.free > 0 { wakeAcceptWaiters(1, staggered: false) }
-            return nil
+        // The admission rule (the same the watch applied when it offered the load).
+        let (admission, actions) = state.decide { $0.admitNew(key, committing: true) }
+        perform(actions)
+        switch admission {
+        case .proceed: break
+        case .after(let turn): return turn
+        case .skip, .wait: return nil
         }
         let queue = prepareQueue
-        // Velero's count: the loads labelled velero.io/expose-on-going=true in the cache. The ticket below is
-        // the exact check.
-        if queue != nil && state.cache.exposingCount() >= config.prepareQueueLength {
-            state.statistics.withLock { $0.queueFull += 1 }
-            state.waitToAccept(key)
-            return nil
-        }
-        if holdsSlot && !state.manager.hold(key) {
-            state.statistics.withLock { $0.noFreeSlot += 1 }
-            state.waitToAccept(key)
-            return nil
-        }
         var slot: Int?
         if let queue {
-            switch try await queue.acquire(key, now: configuration.now(), limit: config.prepareQueueLength) {
-            case .acquired(let taken): slot = taken
-            case .heldByOther:
-                state.statistics.withLock { $0.acceptLost += 1 }
-                releaseHold(key)
-                return nil
-            case .full:
-                state.statistics.withLock { $0.queueFull += 1 }
-                releaseHold(key)
-                // More tickets than loads labelled as being prepared: a ticket is about to be returned (its
-                // load just started), so look again soon rather than wait for a wake-up that already passed.
-                if state.cache.exposingCount() < config.prepareQueueLength { return configuration.requeueDelay }
-                state.waitToAccept(key)
-                return nil
+            let outcome = try await queue.acquire(key, now: configuration.now(), limit: config.prepareQueueLength)
+            guard case .acquired(let taken) = outcome else {
+                let (retry, actions) = state.decide { $0.ticketRefused(key, heldByOther: outcome == .heldByOther) }
+                perform(actions)
+                return retry
             }
+            slot = taken
         }
         let accepted: LoadObject
         do {
             // The finalizer comes with the acceptance (one write): a load nobody accepted has nothing to clean up.
-            accepted = try await write(load.accepted(byNode: node, at: timestamp).withFinalizer().withPrepareQueueSlot(slot))
+            accepted = try await write(
+                load.accepted(byNode: node, at: timestamp).withFinalizer().withPrepareQueueSlot(slot)
+            )
         } catch let e as KubeError where e.code == .conflict {
             // Another node agent accepted it first (or it changed): look again.
             let fresh = try await fetch(key)
-            if fresh?.phase == .new { return configuration.retryDelay }
-            state.statistics.withLock { $0.acceptLost += 1 }
-            // Gone, ended, or accepted by another node agent: this one holds nothing for it.
-            if fresh == nil || fresh?.phase.isFinal == true || fresh?.acceptedByNode != node {
-                if let queue { try? await queue.release(load) }
-                releaseHold(key)
-            }
-            return nil
+            let (retry, returnTicket, actions) = state.decide { $0.acceptConflicted(key, fresh: fresh) }
+            if returnTicket, let queue { try? await queue.release(load) }
+            perform(actions)
+            return retry
         }
-        state.statistics.withLock { $0.accepted += 1 }
+        state.decide { $0.acceptSucceeded(key) }
         logger.debug("load accepted", metadata: ["load": "\(key)"])
         switch try await exposeOrFail(accepted, key, clientPod: restoredPod) {
         case .exposed: return configuration.prepareTimeout
@@ -149,16 +152,17 @@ extension NodeAgentController {
 
     /// Exposes an accepted load (`clientPod`: its client pod when the caller read it already); a failure
     /// fails it with Velero's `error to expose …` message. A DataUpload
-    /// whose VolumeSnapshot is not ready yet is remembered (``ControllerState/exposures``), and
-    /// ``onAccepted`` tries again.
-    private func exposeOrFail(_ load: LoadObject, _ key: LoadKey, clientPod: KubeObject? = nil) async throws -> ExposeOutcome {
+    /// whose VolumeSnapshot is not ready yet is remembered (``LoadStateMachine/exposures``), and
+    /// the next reconcile tries again.
+    private func exposeOrFail(
+        _ load: LoadObject,
+        _ key: LoadKey,
+        clientPod: KubeObject? = nil
+    ) async throws -> ExposeOutcome {
         do {
-            if try await expose(load, clientPod: clientPod) {
-                state.exposures.withLock { $0[key] = true }
-                return .exposed
-            }
-            state.exposures.withLock { $0[key] = false }
-            return .waiting
+            let done = try await expose(load, clientPod: clientPod)
+            state.decide { $0.setExposure(key, done: done) }
+            return done ? .exposed : .waiting
         } catch {
             logger.info("exposing the load failed", metadata: ["load": "\(key)", "error": "\(error)"])
             try await finish(load, as: .failed, message: "error to expose \(load.kind.exposeNoun): \(error)")
@@ -177,151 +181,54 @@ extension NodeAgentController {
         }
     }
 
-    // MARK: - Accepted
-
-    private func onAccepted(_ load: LoadObject, _ key: LoadKey) async throws -> Duration? {
-        if configuration.acceptStagger > .zero { _ = state.jittered.withLock { $0.remove(key) } }
-        let pod = exposedPod(of: load)
-        let mine = load.acceptedByNode == node || pod != nil
-        if load.cancelRequested {
-            guard mine else { return nil }
-            try await finish(load, as: .canceled)
-            return nil
-        }
-        let waited = load.acceptedTime.map { configuration.now().timeIntervalSince($0) } ?? 0
-        let timeout = Double(configuration.prepareTimeout.components.seconds)
-            + Double(configuration.prepareTimeout.components.attoseconds) / 1e18
-        if waited >= timeout {
-            guard mine else { return nil }
-            logger.info(
-                "load timed out while being prepared",
-                metadata: ["load": "\(key)", "pod": "\(pod?["status"]?["phase"]?.stringValue ?? "none on this node")"])
-            try await finish(load, as: .failed, message: load.kind.prepareTimeoutMessage)
-            return nil
-        }
-        // Expose again while a DataUpload waits for its snapshot, and once after a restart.
-        if load.acceptedByNode == node, state.exposures.withLock({ $0[key] }) != true {
-            switch try await exposeOrFail(load, key) {
-            case .exposed: break
-            case .waiting: return configuration.requeueDelay
-            case .failed: return nil
-            }
-        }
-        if let pod {
-            switch pod["status"]?["phase"]?.stringValue {
-            case "Running":
-                let prepared = try await write(load.prepared(onNode: node))
-                return try await onPrepared(prepared, key)
-            case "Failed", "Succeeded":
-                let phase = pod["status"]?["phase"]?.stringValue ?? ""
-                try await write(
-                    load.cancelRequested(
-                        message: "found a \(load.kind.rawValue.lowercased()) \(load.namespace)/\(load.name) with expose error: "
-                            + "pod \(load.name) is in abnormal status \(phase)"))
-                return nil
-            default: break
-            }
-        }
-        guard load.acceptedByNode == node else { return nil }
-        return .milliseconds(Int64(max(0.01, timeout - waited) * 1000))
-    }
-
     /// This load's data-mover pod, when it is on this node.
-    func exposedPod(of load: LoadObject) -> JSONValue? {
-        guard let pod = state.cache.pod(named: load.name),
-            pod["metadata"]?["labels"]?[load.kind.ownerLabel]?.stringValue == load.name
-        else { return nil }
-        return pod
-    }
+    func exposedPod(of load: LoadObject) -> JSONValue? { state.decide { $0.exposedPod(of: load) } }
 
-    // MARK: - Prepared
+    // MARK: - Data paths
 
-    private func onPrepared(_ load: LoadObject, _ key: LoadKey) async throws -> Duration? {
-        guard load.node == node else { return nil }
-        if load.cancelRequested {
-            try await finish(load, as: .canceled)
-            return nil
-        }
-        guard state.manager.reserve(key, resumed: false) else {
-            state.statistics.withLock { $0.nodeFull += 1 }
-            state.waitForSlot(key)
-            logger.debug("Data path instance is concurrent limited requeue later", metadata: ["load": "\(key)"])
-            return configuration.requeueDelay
-        }
+    /// Moves a Prepared load whose slot is reserved to InProgress, hands its data path to the runner and
+    /// returns its prepare-queue ticket.
+    private func startDataPath(_ load: LoadObject, _ key: LoadKey) async throws {
         let started: LoadObject
         do {
             started = try await write(load.started(at: timestamp).progressing(totalBytes: 0, bytesDone: 0))
         } catch {
-            state.manager.release(key)
-            slotFreed()
+            handle { $0.dataPathNotStarted(key) }
             throw error
         }
-        state.statistics.withLock { $0.dataPathsStarted += 1 }
+        state.decide { $0.dataPathStarted(key, resumed: false) }
         state.startsContinuation.yield(.init(load: started, resumed: false))
         if let queue = prepareQueue {
             try? await queue.release(load)
-            queuePlaceFreed()
+            handle { $0.queuePlaceFreed() }
         }
-        return nil
-    }
-
-    func wakeSlotWaiters() {
-        for key in state.takeSlotWaiters() { state.queue.add(key) }
     }
 
     /// Frees the slot held for `key` when its data path never started (capacity-aware placement).
     func releaseHold(_ key: LoadKey) {
-        if state.manager.releaseHold(key) { slotFreed() }
+        handle { $0.releaseHold(key) }
     }
 
-    // MARK: - InProgress, Canceling
-
-    private func onInProgress(_ load: LoadObject, _ key: LoadKey) async throws -> Duration? {
-        guard load.node == node else { return nil }
-        if state.manager.isRunning(key) {
-            if load.cancelRequested {
-                try await write(load.canceling())
-                state.manager.requestCancel(key)
-            }
-            return nil
-        }
-        // Not running here: this node agent restarted while the load was InProgress. Check the cluster (the
-        // cache may lag behind a completion just written) before resuming.
-        guard let fresh = try await fetch(key), fresh.phase == .inProgress, fresh.node == node else { return nil }
-        if fresh.cancelRequested {
-            try await write(fresh.canceling())
-            return nil
-        }
-        guard state.manager.reserve(key, resumed: true) else { return configuration.requeueDelay }
-        logger.info("resuming an in-progress load", metadata: ["load": "\(key)"])
-        state.statistics.withLock {
-            $0.dataPathsStarted += 1
-            $0.dataPathsResumed += 1
-        }
-        state.startsContinuation.yield(.init(load: fresh, resumed: true))
-        return nil
-    }
-
-    private func onCanceling(_ load: LoadObject, _ key: LoadKey) async throws -> Duration? {
-        guard load.node == node else { return nil }
-        if state.manager.requestCancel(key) { return nil }
-        try await finish(load, as: .canceled)
-        return nil
+    /// Asks the running data path of `key` to stop; returns whether it runs here.
+    @discardableResult
+    func requestCancel(_ key: LoadKey) -> Bool {
+        guard state.decide({ $0.requestCancel(key) }) else { return false }
+        state.signals.cancel(key)
+        return true
     }
 
     // MARK: - Final
 
-    private func onFinal(_ load: LoadObject, _ key: LoadKey) async throws -> Duration? {
-        guard load.hasFinalizer || load.isExposing, isResponsible(for: load) else { return nil }
+    /// Cleans up a final load, drops its finalizer and expose label, and returns its prepare-queue ticket.
+    private func release(_ load: LoadObject, _ key: LoadKey) async throws {
         await cleanUp(load)
         try await write(load.withoutFinalizer().withoutExposeLabel())
         if let queue = prepareQueue { try? await queue.release(load) }
         releaseHold(key)
-        return nil
     }
 
     /// Cleans up the exposed resources, then moves the load to a final phase and returns its prepare-queue
-    /// ticket. The finalizer stays until ``onFinal`` has seen the final phase (so a deleted load is seen
+    /// ticket. The finalizer stays until ``release(_:_:)`` has seen the final phase (so a deleted load is seen
     /// Canceled before it goes away, and a restart still cleans up).
     func finish(_ load: LoadObject, as phase: LoadPhase, message: String? = nil) async throws {
         await cleanUp(load)
@@ -336,7 +243,7 @@ extension NodeAgentController {
         }
         if let queue = prepareQueue {
             try? await queue.release(load)
-            queuePlaceFreed()
+            handle { $0.queuePlaceFreed() }
         }
         releaseHold(key)
     }
@@ -352,14 +259,16 @@ extension NodeAgentController {
         }
         let updated = try await client.update(load.kind.gvr, namespace: namespace, object)
         let result = LoadObject(kind: load.kind, object: updated.value)
-        state.cache.put(result)
+        state.decide { $0.put(result) }
         return result
     }
 
     /// Applies `change` to the load and writes it, reading it again after a conflict; `change` returns nil
     /// when there is nothing (more) to do.
     func update(
-        _ key: LoadKey, from load: LoadObject, _ change: (LoadObject) throws -> LoadObject?
+        _ key: LoadKey,
+        from load: LoadObject,
+        _ change: (LoadObject) throws -> LoadObject?
     ) async throws -> LoadObject? {
         var current: LoadObject? = load
         for attempt in 0..<8 {
@@ -368,7 +277,7 @@ extension NodeAgentController {
             do {
                 return try await write(next)
             } catch let e as KubeError where e.code == .conflict {
-                state.statistics.withLock { $0.conflicts += 1 }
+                state.decide { $0.statistics.conflicts += 1 }
                 continue
             }
         }
@@ -380,10 +289,10 @@ extension NodeAgentController {
         do {
             let object = try await client.get(key.kind.gvr, namespace: namespace, name: key.name)
             let load = LoadObject(kind: key.kind, object: object.value)
-            state.cache.put(load)
+            state.decide { $0.put(load) }
             return load
         } catch let e as KubeError where e.code == .notFound {
-            state.cache.remove(key)
+            state.decide { $0.forget(key) }
             return nil
         }
     }

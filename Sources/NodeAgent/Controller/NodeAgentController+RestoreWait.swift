@@ -35,7 +35,9 @@ extension NodeAgentController {
             return .broken("\(restoreWaitContainer) init container has already completed in pod \(name)")
         }
         if let reason = state?["waiting"]?["reason"]?.stringValue, unrecoverableWaitReasons.contains(reason) {
-            return .broken("\(restoreWaitContainer) init container in pod \(name) is in unrecoverable waiting state with reason \(reason)")
+            return .broken(
+                "\(restoreWaitContainer) init container in pod \(name) is in unrecoverable waiting state with reason \(reason)"
+            )
         }
         return state?["running"] != nil ? .running : .notYet
     }
@@ -43,7 +45,8 @@ extension NodeAgentController {
     /// `restorehelper.WaitInitContainer`.
     static let restoreWaitContainer = "restore-wait"
     static let unrecoverableWaitReasons: Set<String> = [
-        "ImagePullBackOff", "ErrImageNeverPull", "CreateContainerConfigError", "CreateContainerError", "InvalidImageName",
+        "ImagePullBackOff", "ErrImageNeverPull", "CreateContainerConfigError", "CreateContainerError",
+        "InvalidImageName",
         "ErrImagePull",
     ]
 }

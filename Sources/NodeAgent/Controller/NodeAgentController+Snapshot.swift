@@ -8,9 +8,16 @@ import Logging
 /// ones; at clean-up delete the backup VolumeSnapshot (its content goes with it, deletion policy Delete) and
 /// the source VolumeSnapshot if it is still there.
 extension NodeAgentController {
-    static let volumeSnapshots = GroupVersionResource(group: "snapshot.storage.k8s.io", version: "v1", resource: "volumesnapshots")
+    static let volumeSnapshots = GroupVersionResource(
+        group: "snapshot.storage.k8s.io",
+        version: "v1",
+        resource: "volumesnapshots"
+    )
     static let volumeSnapshotContents = GroupVersionResource(
-        group: "snapshot.storage.k8s.io", version: "v1", resource: "volumesnapshotcontents")
+        group: "snapshot.storage.k8s.io",
+        version: "v1",
+        resource: "volumesnapshotcontents"
+    )
     /// `kube.KubeAnnAllowVolumeModeChange`, set on the backup VolumeSnapshotContent.
     static let allowVolumeModeChange = "snapshot.storage.kubernetes.io/allow-volume-mode-change"
     /// `kube.VolumeSnapshotContentManagedByLabel`, kept from the source content (distributed snapshotting).
@@ -30,7 +37,9 @@ extension NodeAgentController {
     /// - Returns: `.waiting` while the source VolumeSnapshot is not ready to use.
     /// - Throws: ``NodeAgentError`` when the source's content cannot be read, or an API error.
     func exposeSnapshot(_ load: LoadObject) async throws -> SnapshotExposure {
-        if try await exists(Self.volumeSnapshots, namespace: namespace, name: load.name) { return .ready(restoreSize: nil) }
+        if try await exists(Self.volumeSnapshots, namespace: namespace, name: load.name) {
+            return .ready(restoreSize: nil)
+        }
         let spec = load.object["spec"]
         let sourceName = spec?["csiSnapshot"]?["volumeSnapshot"]?.stringValue ?? ""
         let sourceNamespace = spec?["sourceNamespace"]?.stringValue ?? ""
@@ -41,27 +50,47 @@ extension NodeAgentController {
             return .waiting
         }
         guard source["status"]?["readyToUse"]?.boolValue == true else { return .waiting }
-        guard let contentName = source["status"]?["boundVolumeSnapshotContentName"]?.stringValue, !contentName.isEmpty else {
+        guard let contentName = source["status"]?["boundVolumeSnapshotContentName"]?.stringValue, !contentName.isEmpty
+        else {
             throw NodeAgentError(
-                code: .exposeFailed, message: "error to get volume snapshot content: volume snapshot \(sourceNamespace)/\(sourceName) has no content")
+                code: .exposeFailed,
+                message:
+                    "error to get volume snapshot content: volume snapshot \(sourceNamespace)/\(sourceName) has no content"
+            )
         }
         let content = try await client.get(Self.volumeSnapshotContents, name: contentName)
         guard let handle = content["status"]?["snapshotHandle"]?.stringValue, !handle.isEmpty else {
-            throw NodeAgentError(code: .exposeFailed, message: "error to get volume snapshot content: \(contentName) has no snapshot handle")
+            throw NodeAgentError(
+                code: .exposeFailed,
+                message: "error to get volume snapshot content: \(contentName) has no snapshot handle"
+            )
         }
 
-        var backup = KubeObject(apiVersion: "snapshot.storage.k8s.io/v1", kind: "VolumeSnapshot", namespace: namespace, name: load.name)
+        var backup = KubeObject(
+            apiVersion: "snapshot.storage.k8s.io/v1",
+            kind: "VolumeSnapshot",
+            namespace: namespace,
+            name: load.name
+        )
         backup.annotations = source.annotations
         var backupSpec: JSONObject = ["source": ["volumeSnapshotContentName": .string(load.name)]]
-        if let snapshotClass = source["spec"]?["volumeSnapshotClassName"] { backupSpec["volumeSnapshotClassName"] = snapshotClass }
+        if let snapshotClass = source["spec"]?["volumeSnapshotClassName"] {
+            backupSpec["volumeSnapshotClassName"] = snapshotClass
+        }
         backup["spec"] = .object(backupSpec)
         let createdVS = try await createOrGet(Self.volumeSnapshots, namespace: namespace, backup)
 
-        var backupContent = KubeObject(apiVersion: "snapshot.storage.k8s.io/v1", kind: "VolumeSnapshotContent", name: load.name)
+        var backupContent = KubeObject(
+            apiVersion: "snapshot.storage.k8s.io/v1",
+            kind: "VolumeSnapshotContent",
+            name: load.name
+        )
         var annotations = content.annotations
         annotations[Self.allowVolumeModeChange] = "true"
         backupContent.annotations = annotations
-        if let manager = content.labels[Self.contentManagedBy] { backupContent.labels = [Self.contentManagedBy: manager] }
+        if let manager = content.labels[Self.contentManagedBy] {
+            backupContent.labels = [Self.contentManagedBy: manager]
+        }
         var contentSpec: JSONObject = [
             "volumeSnapshotRef": [
                 "name": .string(load.name), "namespace": .string(namespace), "uid": .string(createdVS.uid ?? ""),
@@ -71,7 +100,9 @@ extension NodeAgentController {
             "deletionPolicy": "Delete",
             "driver": content["spec"]?["driver"] ?? "",
         ]
-        if let snapshotClass = content["spec"]?["volumeSnapshotClassName"] { contentSpec["volumeSnapshotClassName"] = snapshotClass }
+        if let snapshotClass = content["spec"]?["volumeSnapshotClassName"] {
+            contentSpec["volumeSnapshotClassName"] = snapshotClass
+        }
         backupContent["spec"] = .object(contentSpec)
         _ = try await createOrGet(Self.volumeSnapshotContents, namespace: nil, backupContent)
 
@@ -100,7 +131,9 @@ extension NodeAgentController {
                 try await deleteIfAny(Self.volumeSnapshots, namespace: ns, name: name)
             } catch {
                 logger.debug(
-                    "deleting a volume snapshot failed", metadata: ["load": "\(load.name)", "snapshot": "\(ns)/\(name)", "error": "\(error)"])
+                    "deleting a volume snapshot failed",
+                    metadata: ["load": "\(load.name)", "snapshot": "\(ns)/\(name)", "error": "\(error)"]
+                )
             }
         }
     }
@@ -115,7 +148,11 @@ extension NodeAgentController {
         }
     }
 
-    private func createOrGet(_ resource: GroupVersionResource, namespace: String?, _ object: KubeObject) async throws -> KubeObject {
+    private func createOrGet(
+        _ resource: GroupVersionResource,
+        namespace: String?,
+        _ object: KubeObject
+    ) async throws -> KubeObject {
         do {
             return try await client.create(resource, namespace: namespace, object)
         } catch let e as KubeError where e.code == .alreadyExists {

@@ -1,35 +1,35 @@
 /// Counters of one node agent's controllers, for tests, logs and the benchmark.
-public struct NodeAgentStatistics: Sendable, Hashable {
+package struct NodeAgentStatistics: Sendable, Hashable {
     /// Reconciles run (scheduling decisions).
-    public var reconciles = 0
+    package var reconciles = 0
     /// Wall time spent in reconciles, API calls included.
-    public var reconcileTime: Duration = .zero
+    package var reconcileTime: Duration = .zero
     /// Loads this node accepted.
-    public var accepted = 0
+    package var accepted = 0
     /// Acceptance races this node lost (conflict or ticket taken by another node).
-    public var acceptLost = 0
+    package var acceptLost = 0
     /// Requeues because the prepare queue was full.
-    public var queueFull = 0
+    package var queueFull = 0
     /// New loads held back because no admitted node had a free slot (capacity-aware placement).
-    public var noFreeSlot = 0
+    package var noFreeSlot = 0
     /// Requeues because this node ran as many data paths as its concurrency.
-    public var nodeFull = 0
+    package var nodeFull = 0
     /// Data paths started (resumed ones included).
-    public var dataPathsStarted = 0
+    package var dataPathsStarted = 0
     /// Data paths resumed after a restart.
-    public var dataPathsResumed = 0
+    package var dataPathsResumed = 0
     /// Loads this node completed.
-    public var completed = 0
+    package var completed = 0
     /// Write conflicts seen (other than lost acceptance races).
-    public var conflicts = 0
+    package var conflicts = 0
     /// Prepare-queue slots this node agent's cache showed free that another node agent had taken (the
     /// create was refused; the next free slot is tried).
-    public var ticketConflicts = 0
+    package var ticketConflicts = 0
 
-    public init() {}
+    package init() {}
 
     /// Adds another node agent's counters.
-    public static func + (a: NodeAgentStatistics, b: NodeAgentStatistics) -> NodeAgentStatistics {
+    package static func + (a: NodeAgentStatistics, b: NodeAgentStatistics) -> NodeAgentStatistics {
         var s = a
         s.reconciles += b.reconciles
         s.reconcileTime += b.reconcileTime

@@ -18,7 +18,9 @@ import Logging
 ///   swept after ``staleAfter``.
 struct PrepareQueue: Sendable {
     /// Labels every slot ConfigMap carries (the sweep lists by them).
-    static let labels = ["app.kubernetes.io/name": "lifeboat", "component": "node-agent", "lifeboat.io/prepare-queue": "ticket"]
+    static let labels = [
+        "app.kubernetes.io/name": "lifeboat", "component": "node-agent", "lifeboat.io/prepare-queue": "ticket",
+    ]
     /// The load annotation naming the slot its ticket took.
     static let slotAnnotation = "lifeboat.io/prepare-queue-slot"
     /// A slot older than this whose load is not being prepared with it is removed by any node agent.
@@ -40,7 +42,8 @@ struct PrepareQueue: Sendable {
     let namespace: String
     let node: String
     let limit: Int
-    let cache: LoadCache
+    /// The node agent's state machine, whose view records the tickets taken.
+    let machine: SharedLoadStateMachine
     /// Called for every slot found taken that this node agent's cache showed free.
     var onConflict: @Sendable () -> Void = {}
 
@@ -51,29 +54,38 @@ struct PrepareQueue: Sendable {
     func acquire(_ key: LoadKey, now: Date, limit: Int) async throws -> Outcome {
         let limit = min(limit, self.limit)
         let ticket = Self.ticket(key)
-        if let held = cache.heldSlot(ticket) { return .acquired(slot: held.slot) }
+        if let held = machine.withLock({ $0.view.heldSlot(ticket) }) { return .acquired(slot: held.slot) }
         var tried: Set<Int> = []
         for _ in 0..<Self.attempts {
-            let taken = cache.takenSlots()
+            let taken = machine.withLock { $0.view.takenSlots() }
             let free = (0..<limit).filter { !taken.contains($0) && !tried.contains($0) }
             guard !free.isEmpty else { return .full }
             // Node agents taking tickets at the same moment start from different free slots.
-            let slot = free[Int(NodeAgentController.rankHash(node, ticket) % UInt64(free.count))]
+            let slot = free[Int(LoadStateMachine.rankHash(node, ticket) % UInt64(free.count))]
             tried.insert(slot)
-            var object = KubeObject(apiVersion: "v1", kind: "ConfigMap", namespace: namespace, name: Self.slotName(slot))
+            var object = KubeObject(
+                apiVersion: "v1",
+                kind: "ConfigMap",
+                namespace: namespace,
+                name: Self.slotName(slot)
+            )
             object.labels = Self.labels
-            object["data"] = ["load": .string(ticket), "node": .string(node), "taken": .string(LoadObject.timestamp(now))]
+            object["data"] = [
+                "load": .string(ticket), "node": .string(node), "taken": .string(LoadObject.timestamp(now)),
+            ]
             do {
                 let created = try await client.create(.configMaps, namespace: namespace, object)
-                cache.holdSlot(ticket, slot: slot, uid: created.uid)
+                machine.withLock { $0.holdSlot(ticket, slot: slot, uid: created.uid) }
                 return .acquired(slot: slot)
             } catch let e as KubeError where e.code == .alreadyExists {
                 onConflict()
                 // Taken by a load whose acceptance this cache has not seen yet. When that load is this one,
                 // another node agent is accepting it (or this one did, before it restarted).
-                guard let holder = try await slotObject(slot), holder["data"]?["load"]?.stringValue == ticket else { continue }
+                guard let holder = try await slotObject(slot), holder["data"]?["load"]?.stringValue == ticket else {
+                    continue
+                }
                 guard holder["data"]?["node"]?.stringValue == node else { return .heldByOther }
-                cache.holdSlot(ticket, slot: slot, uid: holder.uid)
+                machine.withLock { $0.holdSlot(ticket, slot: slot, uid: holder.uid) }
                 return .acquired(slot: slot)
             }
         }
@@ -84,7 +96,7 @@ struct PrepareQueue: Sendable {
     /// slot the load records while it is being prepared, if that slot still holds this load's ticket.
     func release(_ load: LoadObject) async throws {
         let ticket = Self.ticket(LoadKey(kind: load.kind, name: load.name))
-        if let held = cache.releaseSlot(ticket) {
+        if let held = machine.withLock({ $0.releaseSlot(ticket) }) {
             try await delete(Self.slotName(held.slot), uid: held.uid)
             return
         }
@@ -99,7 +111,11 @@ struct PrepareQueue: Sendable {
     /// return, or of a load another node agent won.
     func sweep(now: Date, watched: Set<LoadKind>) async throws {
         let selector = try LabelSelector(parsing: "lifeboat.io/prepare-queue=ticket")
-        let slots = try await client.list(.configMaps, namespace: namespace, options: ListOptions(labelSelector: selector))
+        let slots = try await client.list(
+            .configMaps,
+            namespace: namespace,
+            options: ListOptions(labelSelector: selector)
+        )
         for object in slots.items where isStale(object, now: now, watched: watched) {
             guard let name = object.name else { continue }
             try? await delete(name, uid: object.uid)
@@ -113,7 +129,8 @@ struct PrepareQueue: Sendable {
             let dot = ticket.firstIndex(of: "."),
             let kind = LoadKind.allCases.first(where: { $0.resource == ticket[..<dot] }), watched.contains(kind)
         else { return false }
-        let load = cache.load(LoadKey(kind: kind, name: String(ticket[ticket.index(after: dot)...])))
+        let key = LoadKey(kind: kind, name: String(ticket[ticket.index(after: dot)...]))
+        let load = machine.withLock { $0.view.load(key) }
         guard let load, load.phase == .accepted || load.phase == .prepared else { return true }
         return load.prepareQueueSlot.map(Self.slotName) != object.name
     }

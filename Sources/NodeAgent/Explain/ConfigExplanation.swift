@@ -1,4 +1,4 @@
-public import Kubernetes
+package import Kubernetes
 
 /// What `lifeboat node-agent config explain` shows: the effective configuration per node and per storage class.
 ///
@@ -6,16 +6,16 @@ public import Kubernetes
 /// perNode[] {node, number, rule}}`, `loadAffinity[] {storageClass, rule, nodeAffinity, admittedNodes}`,
 /// `podResources {requests, limits}` or null, `priorityClassName`, `backupPVC[]`, `restorePVC`,
 /// `privilegedFsBackup`, `cachePVC`.
-public struct ConfigExplanation: Sendable {
+package struct ConfigExplanation: Sendable {
     /// The resolved configuration.
-    public var resolved: ResolvedNodeAgentConfig
+    package var resolved: ResolvedNodeAgentConfig
     /// The cluster it was resolved against.
-    public var cluster: ClusterFacts
+    package var cluster: ClusterFacts
     /// Load warnings (unknown keys) followed by the resolution warnings.
-    public var warnings: [String]
+    package var warnings: [String]
 
     /// Resolves `config` against `cluster`.
-    public init(config: NodeAgentConfig, loadWarnings: [String] = [], cluster: ClusterFacts) {
+    package init(config: NodeAgentConfig, loadWarnings: [String] = [], cluster: ClusterFacts) {
         resolved = config.resolve(in: cluster)
         self.cluster = cluster
         warnings = loadWarnings + resolved.warnings
@@ -23,7 +23,7 @@ public struct ConfigExplanation: Sendable {
 
     /// The storage classes explained: the cluster's, those the configuration names, sorted; nil stands for
     /// "no storage class" and comes last.
-    public var storageClasses: [String?] {
+    package var storageClasses: [String?] {
         var names = Set(cluster.storageClasses?.map(\.name) ?? [])
         names.formUnion(resolved.loadAffinity.map(\.storageClass).filter { !$0.isEmpty })
         names.formUnion(resolved.backupPVC.keys)
@@ -31,7 +31,7 @@ public struct ConfigExplanation: Sendable {
     }
 
     /// One row per node: its concurrency and the rule that gave it.
-    public var perNode: [(node: String, number: Int, rule: String)] {
+    package var perNode: [(node: String, number: Int, rule: String)] {
         cluster.nodes.map { node in
             let c = resolved.concurrency(forNodeLabels: node.labels)
             return (node.name, c.number, c.rule)
@@ -40,7 +40,7 @@ public struct ConfigExplanation: Sendable {
 
     /// One row per storage class: the load-affinity rule, the node affinity of a Linux data-mover pod and
     /// the nodes it admits.
-    public var affinity: [(storageClass: String?, rule: String?, nodeAffinity: NodeAffinity?, admitted: [String])] {
+    package var affinity: [(storageClass: String?, rule: String?, nodeAffinity: NodeAffinity?, admitted: [String])] {
         storageClasses.map { sc in
             let rule = resolved.loadAffinity(forStorageClass: sc ?? "")
             let affinity = resolved.nodeAffinity(forStorageClass: sc ?? "")
@@ -50,14 +50,17 @@ public struct ConfigExplanation: Sendable {
     }
 
     /// The JSON document.
-    public var json: JSONValue {
+    package var json: JSONValue {
         var root = JSONObject()
         root["warnings"] = .array(warnings.map(JSONValue.string))
         root["loadConcurrency"] = [
             "global": .int(Int64(resolved.globalConcurrency)),
             "prepareQueueLength": .int(Int64(resolved.prepareQueueLength)),
             "perNode": .array(
-                perNode.map { (row) -> JSONValue in ["node": .string(row.node), "number": .int(Int64(row.number)), "rule": .string(row.rule)] }),
+                perNode.map { (row) -> JSONValue in
+                    ["node": .string(row.node), "number": .int(Int64(row.number)), "rule": .string(row.rule)]
+                }
+            ),
         ]
         root["loadAffinity"] = .array(
             affinity.map { (row) -> JSONValue in
@@ -67,10 +70,12 @@ public struct ConfigExplanation: Sendable {
                     "nodeAffinity": row.nodeAffinity?.affinityJSON["nodeAffinity"] ?? .null,
                     "admittedNodes": .array(row.admitted.map(JSONValue.string)),
                 ]
-            })
-        root["podResources"] = resolved.podResources.map { (r: ResourceRequirements) -> JSONValue in
-            ["requests": r.json["requests"] ?? [:], "limits": r.json["limits"] ?? [:]]
-        } ?? .null
+            }
+        )
+        root["podResources"] =
+            resolved.podResources.map { (r: ResourceRequirements) -> JSONValue in
+                ["requests": r.json["requests"] ?? [:], "limits": r.json["limits"] ?? [:]]
+            } ?? .null
         root["priorityClassName"] = resolved.priorityClassName.map(JSONValue.string) ?? .null
         root["backupPVC"] = .array(
             storageClasses.compactMap { $0 }.map { (source: String) -> JSONValue in
@@ -82,15 +87,17 @@ public struct ConfigExplanation: Sendable {
                     "accessModes": [s.readOnly ? "ReadOnlyMany" : "ReadWriteOnce"], "readOnly": .bool(s.readOnly),
                     "spcNoRelabeling": .bool(s.spcNoRelabeling), "annotations": .object(annotations),
                 ]
-            })
+            }
+        )
         root["restorePVC"] = ["ignoreDelayBinding": .bool(resolved.ignoreDelayBinding)]
         root["privilegedFsBackup"] = .bool(resolved.privilegedFsBackup)
-        root["cachePVC"] = resolved.cachePVC.map { (c: ResolvedNodeAgentConfig.CachePVC) -> JSONValue in
-            [
-                "storageClass": .string(c.storageClass), "residentThresholdInMB": .int(c.residentThresholdInMB),
-                "thresholdSource": .string(c.thresholdSource),
-            ]
-        } ?? .null
+        root["cachePVC"] =
+            resolved.cachePVC.map { (c: ResolvedNodeAgentConfig.CachePVC) -> JSONValue in
+                [
+                    "storageClass": .string(c.storageClass), "residentThresholdInMB": .int(c.residentThresholdInMB),
+                    "thresholdSource": .string(c.thresholdSource),
+                ]
+            } ?? .null
         return .object(root)
     }
 }

@@ -13,8 +13,17 @@ extension ExposerBuilder {
     /// The hosting pod shared by backup and restore exposers: `command` is `/velero data-mover backup|restore`,
     /// `args` its flags (the log flags appended), as Velero splits them.
     func pod(
-        owner: LoadReference, group: String, command: [String], args: [String], claimName: String, volumeName: String,
-        volumePath: String, block: Bool, readOnly: Bool, affinity: NodeAffinity?, securityContext: JSONValue,
+        owner: LoadReference,
+        group: String,
+        command: [String],
+        args: [String],
+        claimName: String,
+        volumeName: String,
+        volumePath: String,
+        block: Bool,
+        readOnly: Bool,
+        affinity: NodeAffinity?,
+        securityContext: JSONValue,
         cacheClaimName: String? = nil
     ) -> JSONValue {
         // Velero's order: the exposed volume, the cache volume, then what the node agent's pod has.
@@ -47,7 +56,9 @@ extension ExposerBuilder {
             "containers": [.object(container)],
             "serviceAccountName": .string(template.serviceAccountName),
             "volumes": .array(
-                [["name": .string(volumeName), "persistentVolumeClaim": .object(claim)]] + cacheVolumes + template.volumes),
+                [["name": .string(volumeName), "persistentVolumeClaim": .object(claim)]] + cacheVolumes
+                    + template.volumes
+            ),
             "restartPolicy": "Never",
             "terminationGracePeriodSeconds": 0,
             "securityContext": securityContext,

@@ -1,22 +1,25 @@
-public import Kubernetes
 import Foundation
+package import Kubernetes
 
 extension ExposerBuilder {
     /// Parameters of a PodVolumeBackup's or PodVolumeRestore's exposure.
-    public struct PodVolumeParameters: Sendable, Hashable {
+    package struct PodVolumeParameters: Sendable, Hashable {
         /// The PodVolumeBackup or PodVolumeRestore.
-        public var owner: LoadReference
+        package var owner: LoadReference
         /// The node of the client pod (whose volume is read or written); the hosting pod goes there.
-        public var node: String
+        package var node: String
         /// The pod volume's directory on the node (see ``ExposerBuilder/singlePathMatch(_:hostPods:podUID:)``).
-        public var hostPath: String
+        package var hostPath: String
         /// Velero's `--resource-timeout` (e.g. "10m0s").
-        public var operationTimeout: String
+        package var operationTimeout: String
         /// The cache PVC mounted at ``ExposerBuilder/cacheVolumePath`` (restores only), if any.
-        public var cacheClaimName: String?
+        package var cacheClaimName: String?
 
-        public init(
-            owner: LoadReference, node: String, hostPath: String, operationTimeout: String = "10m0s",
+        package init(
+            owner: LoadReference,
+            node: String,
+            hostPath: String,
+            operationTimeout: String = "10m0s",
             cacheClaimName: String? = nil
         ) {
             self.owner = owner
@@ -29,23 +32,23 @@ extension ExposerBuilder {
 
     /// Where the kubelet keeps a pod volume, relative to `<pods dir>/<pod uid>/volumes|volumeDevices/<plugin>/`
     /// (Velero's `GetVolumeDirectory` and `GetVolumeMode`).
-    public struct PodVolumeDirectory: Sendable, Hashable {
+    package struct PodVolumeDirectory: Sendable, Hashable {
         /// The directory under the plugin directory: the PV's name for a PVC (`<pv>/mount` when CSI provisioned
         /// it and it is not a block volume), else the volume's name (`<name>/mount` for an inline CSI volume).
-        public var directory: String
+        package var directory: String
         /// A block volume lives under `volumeDevices`, any other under `volumes`.
-        public var block: Bool
+        package var block: Bool
 
-        public init(directory: String, block: Bool) {
+        package init(directory: String, block: Bool) {
             self.directory = directory
             self.block = block
         }
 
         /// `volumes` or `volumeDevices`.
-        public var subdirectory: String { block ? "volumeDevices" : "volumes" }
+        package var subdirectory: String { block ? "volumeDevices" : "volumes" }
 
         /// The glob Velero matches on the node: `<hostPods>/<pod uid>/<subdirectory>/*/<directory>`.
-        public func glob(hostPods: String, podUID: String) -> String {
+        package func glob(hostPods: String, podUID: String) -> String {
             "\(hostPods)/\(podUID)/\(subdirectory)/*/\(directory)"
         }
     }
@@ -63,8 +66,10 @@ extension ExposerBuilder {
     ///   - persistentVolume: the PV bound to the volume's PVC (ignored for other volumes).
     ///   - csiDrivers: the names of the cluster's CSIDriver objects.
     /// - Returns: nil for a PVC volume without a PV.
-    public static func podVolumeDirectory(
-        volume: JSONValue, persistentVolume: JSONValue?, csiDrivers: [String]
+    package static func podVolumeDirectory(
+        volume: JSONValue,
+        persistentVolume: JSONValue?,
+        csiDrivers: [String]
     ) -> PodVolumeDirectory? {
         guard volume["persistentVolumeClaim"] != nil else {
             let name = volume["name"]?.stringValue ?? ""
@@ -88,7 +93,11 @@ extension ExposerBuilder {
     /// filesystem (Velero's `SinglePathMatch`: the plugin directory is whatever the kubelet used).
     ///
     /// - Throws: ``NodeAgentError`` with Velero's message when there is not exactly one match.
-    public static func singlePathMatch(_ location: PodVolumeDirectory, hostPods: String, podUID: String) throws -> String {
+    package static func singlePathMatch(
+        _ location: PodVolumeDirectory,
+        hostPods: String,
+        podUID: String
+    ) throws -> String {
         let glob = location.glob(hostPods: hostPods, podUID: podUID)
         let plugins = "\(hostPods)/\(podUID)/\(location.subdirectory)"
         let entries = ((try? FileManager.default.contentsOfDirectory(atPath: plugins)) ?? []).sorted()
@@ -98,7 +107,10 @@ extension ExposerBuilder {
             return lstat(path, &info) == 0
         }
         guard matches.count == 1, let path = matches.first else {
-            throw NodeAgentError(code: .exposeFailed, message: "expected one matching path: \(glob), got \(matches.count)")
+            throw NodeAgentError(
+                code: .exposeFailed,
+                message: "expected one matching path: \(glob), got \(matches.count)"
+            )
         }
         return path
     }
@@ -106,7 +118,7 @@ extension ExposerBuilder {
     /// The path of `path` on the node: the node agent sees the pods directory at `hostPods`, the node has it at
     /// `nodePods` (the `host-pods` hostPath of the node-agent DaemonSet; Velero's `ExtractPodVolumeHostPath`).
     /// Without a DaemonSet the node agent runs on the node itself and the paths are the same.
-    public static func nodePath(of path: String, hostPods: String, nodePods: String?) -> String {
+    package static func nodePath(of path: String, hostPods: String, nodePods: String?) -> String {
         guard let nodePods, path.hasPrefix(hostPods) else { return path }
         return nodePods + path.dropFirst(hostPods.count)
     }
@@ -118,7 +130,7 @@ extension ExposerBuilder {
     /// (`--pod-volume-restore=… --cache-volume-path=…`), its container privileged only with
     /// `privilegedFsBackup`. Labelled `velero.io/pod-volume-backup|restore=<load>` and no exposer pod group (Velero
     /// sets none on these pods); load affinity does not apply.
-    public func podVolumePod(_ p: PodVolumeParameters) -> JSONValue {
+    package func podVolumePod(_ p: PodVolumeParameters) -> JSONValue {
         let owner = p.owner
         let backup = owner.kind == .podVolumeBackup
         let volumeName = owner.uid

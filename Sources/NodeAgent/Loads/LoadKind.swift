@@ -1,15 +1,15 @@
-public import Kubernetes
+package import Kubernetes
 import VeleroAPI
 
 /// The four kinds of node-agent load and the Velero names that go with them.
-public enum LoadKind: String, Sendable, Hashable, CaseIterable {
+package enum LoadKind: String, Sendable, Hashable, CaseIterable {
     case dataUpload = "DataUpload"
     case dataDownload = "DataDownload"
     case podVolumeBackup = "PodVolumeBackup"
     case podVolumeRestore = "PodVolumeRestore"
 
     /// `velero.io/v2alpha1` for data movement, `velero.io/v1` for file-system backup.
-    public var apiVersion: String {
+    package var apiVersion: String {
         switch self {
         case .dataUpload, .dataDownload: VeleroAPIGroup.v2alpha1
         case .podVolumeBackup, .podVolumeRestore: VeleroAPIGroup.v1
@@ -17,7 +17,7 @@ public enum LoadKind: String, Sendable, Hashable, CaseIterable {
     }
 
     /// The resource (plural) name.
-    public var resource: String {
+    package var resource: String {
         switch self {
         case .dataUpload: DataUpload.kindInfo.plural
         case .dataDownload: DataDownload.kindInfo.plural
@@ -27,7 +27,7 @@ public enum LoadKind: String, Sendable, Hashable, CaseIterable {
     }
 
     /// The label the exposer puts on the hosting pod and PVC (`velero.io/data-upload=<name>` …).
-    public var ownerLabel: String {
+    package var ownerLabel: String {
         switch self {
         case .dataUpload: VeleroLabels.dataUpload
         case .dataDownload: VeleroLabels.dataDownload
@@ -37,7 +37,7 @@ public enum LoadKind: String, Sendable, Hashable, CaseIterable {
     }
 
     /// The message of a load that stayed Accepted longer than the prepare timeout.
-    public var prepareTimeoutMessage: String {
+    package var prepareTimeoutMessage: String {
         switch self {
         case .dataUpload: "timeout on preparing data upload"
         case .dataDownload: "timeout on preparing data download"
@@ -47,7 +47,7 @@ public enum LoadKind: String, Sendable, Hashable, CaseIterable {
     }
 
     /// The message set with `spec.cancel` when a non-final load is deleted.
-    public var deletionCancelMessage: String {
+    package var deletionCancelMessage: String {
         switch self {
         case .dataUpload: "Cancel dataupload because it is being deleted"
         case .dataDownload: "Cancel datadownload because it is being deleted"
@@ -59,34 +59,34 @@ public enum LoadKind: String, Sendable, Hashable, CaseIterable {
     /// The finalizer a non-final load carries: `velero.io/data-upload-download-finalizer` for data movement,
     /// `velero.io/pod-volume-finalizer` for file-system backup and restore
     /// (`pkg/controller/pod_volume_backup_controller.go` `PodVolumeFinalizer`).
-    public var finalizer: String {
+    package var finalizer: String {
         usesLoadAffinity ? LoadLabels.finalizer : LoadLabels.podVolumeFinalizer
     }
 
     /// Whether the load's hosting pod may run on any node (data movement, placed by load affinity) rather
     /// than on the node of the pod whose volume it reads or writes (file-system backup/restore).
-    public var usesLoadAffinity: Bool { self == .dataUpload || self == .dataDownload }
+    package var usesLoadAffinity: Bool { self == .dataUpload || self == .dataDownload }
 }
 
 /// Labels and finalizer shared by all loads (`pkg/exposer/types.go`, `data_upload_controller.go`).
-public enum LoadLabels {
+package enum LoadLabels {
     /// Set on accepted loads until their data path starts; counted by the prepare queue.
-    public static let exposeOnGoing = VeleroLabels.exposeOnGoing
+    package static let exposeOnGoing = VeleroLabels.exposeOnGoing
     /// The exposer pod group label.
-    public static let exposerPodGroup = VeleroLabels.exposerPodGroup
+    package static let exposerPodGroup = VeleroLabels.exposerPodGroup
     /// `velero.io/exposer-pod-group` value of backup (snapshot) exposer pods.
-    public static let snapshotExposer = VeleroLabels.snapshotExposer
+    package static let snapshotExposer = VeleroLabels.snapshotExposer
     /// `velero.io/exposer-pod-group` value of restore exposer pods.
-    public static let restoreExposer = VeleroLabels.restoreExposer
+    package static let restoreExposer = VeleroLabels.restoreExposer
     /// The finalizer on non-final DataUploads and DataDownloads.
-    public static let finalizer = VeleroFinalizers.dataUploadDownload
+    package static let finalizer = VeleroFinalizers.dataUploadDownload
     /// The finalizer on non-final PodVolumeBackups and PodVolumeRestores.
-    public static let podVolumeFinalizer = VeleroFinalizers.podVolume
+    package static let podVolumeFinalizer = VeleroFinalizers.podVolume
 }
 
 extension LoadKind {
     /// The resource of this kind in the `velero.io` group.
-    public var gvr: GroupVersionResource {
+    package var gvr: GroupVersionResource {
         switch self {
         case .dataUpload: DataUpload.resource
         case .dataDownload: DataDownload.resource
@@ -96,7 +96,7 @@ extension LoadKind {
     }
 
     /// The kind whose exposer labels a pod with `label` (``ownerLabel``), if any.
-    public static func owning(podLabels labels: [String: String]) -> (LoadKind, String)? {
+    package static func owning(podLabels labels: [String: String]) -> (LoadKind, String)? {
         for kind in allCases { if let name = labels[kind.ownerLabel] { return (kind, name) } }
         return nil
     }

@@ -1,19 +1,19 @@
-public import Foundation
+package import Foundation
 import Kubernetes
 
 extension LoadObject {
     /// `metadata.name`.
-    public var name: String { object["metadata"]?["name"]?.stringValue ?? "" }
+    package var name: String { object["metadata"]?["name"]?.stringValue ?? "" }
     /// `metadata.namespace`.
-    public var namespace: String { object["metadata"]?["namespace"]?.stringValue ?? "" }
+    package var namespace: String { object["metadata"]?["namespace"]?.stringValue ?? "" }
     /// `metadata.uid`.
-    public var uid: String { object["metadata"]?["uid"]?.stringValue ?? "" }
+    package var uid: String { object["metadata"]?["uid"]?.stringValue ?? "" }
     /// `metadata.resourceVersion`.
-    public var resourceVersion: String? { object["metadata"]?["resourceVersion"]?.stringValue }
+    package var resourceVersion: String? { object["metadata"]?["resourceVersion"]?.stringValue }
     /// The node that accepted the load: `status.acceptedByNode` (DataUpload, DataDownload), `spec.node`
     /// (PodVolumeBackup: only that node's agent takes it) or `status.node` (PodVolumeRestore: Velero sets it
     /// at acceptance). PodVolumeBackup and PodVolumeRestore have no `status.acceptedByNode`.
-    public var acceptedByNode: String? {
+    package var acceptedByNode: String? {
         switch kind {
         case .dataUpload, .dataDownload: nonEmpty(object["status"]?["acceptedByNode"]?.stringValue)
         case .podVolumeBackup: nonEmpty(object["spec"]?["node"]?.stringValue)
@@ -21,7 +21,7 @@ extension LoadObject {
         }
     }
     /// Where the data path runs: `status.node` (for a PodVolumeBackup `spec.node`, once Prepared).
-    public var node: String? {
+    package var node: String? {
         guard kind == .podVolumeBackup else { return nonEmpty(object["status"]?["node"]?.stringValue) }
         switch phase {
         case .prepared, .inProgress, .canceling, .completed, .failed, .canceled:
@@ -30,32 +30,32 @@ extension LoadObject {
         }
     }
     /// `status.message`.
-    public var message: String? { nonEmpty(object["status"]?["message"]?.stringValue) }
+    package var message: String? { nonEmpty(object["status"]?["message"]?.stringValue) }
     /// `status.acceptedTimestamp`.
-    public var acceptedTime: Date? { Self.date(object["status"]?["acceptedTimestamp"]?.stringValue) }
+    package var acceptedTime: Date? { Self.date(object["status"]?["acceptedTimestamp"]?.stringValue) }
     /// `status.startTimestamp`.
-    public var startTime: Date? { Self.date(object["status"]?["startTimestamp"]?.stringValue) }
+    package var startTime: Date? { Self.date(object["status"]?["startTimestamp"]?.stringValue) }
     /// `spec.datamover` (Velero's JSON key): only the built-in data mover ("velero" or empty) is handled.
-    public var isBuiltInDataMover: Bool {
+    package var isBuiltInDataMover: Bool {
         let mover = object["spec"]?["datamover"]?.stringValue ?? ""
         return mover.isEmpty || mover == "velero"
     }
     /// `spec.pod` of a PodVolumeBackup or PodVolumeRestore: the pod whose volume is read or written (its
     /// namespace defaults to the load's; the name is empty when missing).
-    public var clientPod: (namespace: String, name: String) {
+    package var clientPod: (namespace: String, name: String) {
         let pod = object["spec"]?["pod"]
         return (pod?["namespace"]?.stringValue ?? namespace, pod?["name"]?.stringValue ?? "")
     }
     /// The identity used as owner of exposed resources.
-    public var reference: LoadReference { LoadReference(kind: kind, name: name, namespace: namespace, uid: uid) }
+    package var reference: LoadReference { LoadReference(kind: kind, name: name, namespace: namespace, uid: uid) }
 
     /// An RFC 3339 timestamp in seconds, as Kubernetes writes `metav1.Time`.
-    public static func timestamp(_ date: Date) -> String {
+    package static func timestamp(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false))
     }
 
     /// Parses an RFC 3339 timestamp (with or without fractional seconds).
-    public static func date(_ text: String?) -> Date? {
+    package static func date(_ text: String?) -> Date? {
         guard let text, !text.isEmpty else { return nil }
         if let d = try? Date(text, strategy: Date.ISO8601FormatStyle()) { return d }
         return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))

@@ -1,4 +1,4 @@
-public import Kubernetes
+package import Kubernetes
 
 /// Transitions of a load object (DataUpload, DataDownload, PodVolumeBackup, PodVolumeRestore) with the
 /// status fields Velero's controllers set. Each function returns the updated object; the controller writes
@@ -8,31 +8,31 @@ public import Kubernetes
 /// ```swift
 /// let accepted = try LoadObject(kind: .dataUpload, object: du).accepted(byNode: "n1", at: now)
 /// ```
-public struct LoadObject: Sendable, Hashable {
-    public var kind: LoadKind
+package struct LoadObject: Sendable, Hashable {
+    package var kind: LoadKind
     /// The object (JSON).
-    public var object: JSONValue
+    package var object: JSONValue
 
-    public init(kind: LoadKind, object: JSONValue) {
+    package init(kind: LoadKind, object: JSONValue) {
         self.kind = kind
         self.object = object
     }
 
     /// `status.phase` (absent = New).
-    public var phase: LoadPhase { LoadPhase(status: object["status"]?["phase"]?.stringValue) }
+    package var phase: LoadPhase { LoadPhase(status: object["status"]?["phase"]?.stringValue) }
     /// `spec.cancel`.
-    public var cancelRequested: Bool { object["spec"]?["cancel"]?.boolValue ?? false }
+    package var cancelRequested: Bool { object["spec"]?["cancel"]?.boolValue ?? false }
     /// `metadata.deletionTimestamp` is set.
-    public var isBeingDeleted: Bool { object["metadata"]?["deletionTimestamp"].map { !$0.isNull } ?? false }
+    package var isBeingDeleted: Bool { object["metadata"]?["deletionTimestamp"].map { !$0.isNull } ?? false }
     /// Whether the load carries `velero.io/expose-on-going=true`.
-    public var isExposing: Bool { object["metadata"]?["labels"]?[LoadLabels.exposeOnGoing] == "true" }
+    package var isExposing: Bool { object["metadata"]?["labels"]?[LoadLabels.exposeOnGoing] == "true" }
     /// The prepare-queue slot whose ticket the accepting node agent took (Lifeboat's annotation, see
     /// ``withPrepareQueueSlot(_:)``).
-    public var prepareQueueSlot: Int? {
+    package var prepareQueueSlot: Int? {
         object["metadata"]?["annotations"]?[PrepareQueue.slotAnnotation]?.stringValue.flatMap { Int($0) }
     }
     /// Whether the kind's finalizer (``LoadKind/finalizer``) is present.
-    public var hasFinalizer: Bool {
+    package var hasFinalizer: Bool {
         object["metadata"]?["finalizers"]?.arrayValue?.contains(.string(kind.finalizer)) ?? false
     }
 
@@ -40,7 +40,9 @@ public struct LoadObject: Sendable, Hashable {
         guard phase.canMove(to: next) else {
             throw NodeAgentError(
                 code: .invalidTransition,
-                message: "\(kind.rawValue) \(object["metadata"]?["name"]?.stringValue ?? "?") cannot move from \(phase.rawValue) to \(next.rawValue)")
+                message:
+                    "\(kind.rawValue) \(object["metadata"]?["name"]?.stringValue ?? "?") cannot move from \(phase.rawValue) to \(next.rawValue)"
+            )
         }
         var copy = self
         copy.object[path: ["status", "phase"]] = .string(next.rawValue)
@@ -60,7 +62,7 @@ public struct LoadObject: Sendable, Hashable {
     // MARK: - Transitions
 
     /// Adds the finalizer (non-final loads carry it so deletion can cancel them first).
-    public func withFinalizer() -> LoadObject {
+    package func withFinalizer() -> LoadObject {
         guard !hasFinalizer, !phase.isFinal else { return self }
         var copy = self
         let list = (object["metadata"]?["finalizers"]?.arrayValue ?? []) + [.string(kind.finalizer)]
@@ -69,7 +71,7 @@ public struct LoadObject: Sendable, Hashable {
     }
 
     /// Records the prepare-queue slot whose ticket was taken for the load (nil: none, nothing changes).
-    public func withPrepareQueueSlot(_ slot: Int?) -> LoadObject {
+    package func withPrepareQueueSlot(_ slot: Int?) -> LoadObject {
         guard let slot else { return self }
         var copy = self
         copy.object[path: ["metadata", "annotations", PrepareQueue.slotAnnotation]] = .string(String(slot))
@@ -77,7 +79,7 @@ public struct LoadObject: Sendable, Hashable {
     }
 
     /// Removes the finalizer (once the load is final).
-    public func withoutFinalizer() -> LoadObject {
+    package func withoutFinalizer() -> LoadObject {
         var copy = self
         let list = (object["metadata"]?["finalizers"]?.arrayValue ?? []).filter { $0 != .string(kind.finalizer) }
         copy.object[path: ["metadata", "finalizers"]] = list.isEmpty ? nil : .array(list)
@@ -87,7 +89,7 @@ public struct LoadObject: Sendable, Hashable {
     /// New → Accepted: `acceptedTimestamp`, label `velero.io/expose-on-going=true`, and the accepting node
     /// where the kind records it: `status.acceptedByNode` (DataUpload, DataDownload), `status.node`
     /// (PodVolumeRestore); a PodVolumeBackup's node is its `spec.node` already.
-    public func accepted(byNode node: String, at time: String) throws -> LoadObject {
+    package func accepted(byNode node: String, at time: String) throws -> LoadObject {
         var next = try moving(to: .accepted)
         switch kind {
         case .dataUpload, .dataDownload: next.setStatus("acceptedByNode", .string(node))
@@ -101,14 +103,14 @@ public struct LoadObject: Sendable, Hashable {
 
     /// Accepted → Prepared: the hosting pod runs on `node` (`status.node`; a PodVolumeBackup has no
     /// `status.node`, its node is `spec.node`).
-    public func prepared(onNode node: String) throws -> LoadObject {
+    package func prepared(onNode node: String) throws -> LoadObject {
         var next = try moving(to: .prepared)
         if kind != .podVolumeBackup { next.setStatus("node", .string(node)) }
         return next
     }
 
     /// Prepared → InProgress: `startTimestamp`, `nodeOS` (data movement), the expose-on-going label removed.
-    public func started(at time: String, nodeOS: String = "linux") throws -> LoadObject {
+    package func started(at time: String, nodeOS: String = "linux") throws -> LoadObject {
         var next = try moving(to: .inProgress)
         next.setStatus("startTimestamp", .string(time))
         if kind.usesLoadAffinity && kind == .dataUpload { next.setStatus("nodeOS", .string(nodeOS)) }
@@ -117,15 +119,19 @@ public struct LoadObject: Sendable, Hashable {
     }
 
     /// Progress of the data path (`status.progress {totalBytes, bytesDone}`).
-    public func progressing(totalBytes: Int64, bytesDone: Int64) -> LoadObject {
+    package func progressing(totalBytes: Int64, bytesDone: Int64) -> LoadObject {
         var copy = self
         copy.setStatus("progress", ["totalBytes": .int(totalBytes), "bytesDone": .int(bytesDone)])
         return copy
     }
 
     /// → Completed with the backup result; an empty snapshot gets Velero's message.
-    public func completed(
-        at time: String, path: String? = nil, snapshotID: String? = nil, incrementalBytes: Int64? = nil, emptySnapshot: Bool = false
+    package func completed(
+        at time: String,
+        path: String? = nil,
+        snapshotID: String? = nil,
+        incrementalBytes: Int64? = nil,
+        emptySnapshot: Bool = false
     ) throws -> LoadObject {
         var next = try moving(to: .completed)
         if let path { next.setStatus("path", .string(path)) }
@@ -137,7 +143,7 @@ public struct LoadObject: Sendable, Hashable {
     }
 
     /// → Failed with `message` (Velero writes `<msg>: <err>`); the start time is filled in if missing.
-    public func failed(at time: String, message: String) throws -> LoadObject {
+    package func failed(at time: String, message: String) throws -> LoadObject {
         var next = try moving(to: .failed)
         if next.object["status"]?["startTimestamp"] == nil { next.setStatus("startTimestamp", .string(time)) }
         next.setStatus("completionTimestamp", .string(time))
@@ -147,14 +153,19 @@ public struct LoadObject: Sendable, Hashable {
     }
 
     /// Fails an Accepted load that has waited `timeout` or longer since `acceptedTimestamp`.
-    public func failingPrepareTimeout(now: Double, acceptedAt: Double, timeout: Double, at time: String) throws -> LoadObject? {
+    package func failingPrepareTimeout(
+        now: Double,
+        acceptedAt: Double,
+        timeout: Double,
+        at time: String
+    ) throws -> LoadObject? {
         guard phase == .accepted, now - acceptedAt >= timeout else { return nil }
         return try failed(at: time, message: kind.prepareTimeoutMessage)
     }
 
     /// Sets `spec.cancel = true` (with the reason in `status.message`); deleting a non-final load uses
     /// Velero's deletion message.
-    public func cancelRequested(message: String? = nil) -> LoadObject {
+    package func cancelRequested(message: String? = nil) -> LoadObject {
         var copy = self
         copy.object[path: ["spec", "cancel"]] = true
         copy.setStatus("message", .string(message ?? kind.deletionCancelMessage))
@@ -162,10 +173,10 @@ public struct LoadObject: Sendable, Hashable {
     }
 
     /// InProgress + cancel → Canceling.
-    public func canceling() throws -> LoadObject { try moving(to: .canceling) }
+    package func canceling() throws -> LoadObject { try moving(to: .canceling) }
 
     /// → Canceled (from New, Accepted, Prepared or Canceling).
-    public func canceled(at time: String) throws -> LoadObject {
+    package func canceled(at time: String) throws -> LoadObject {
         var next = try moving(to: .canceled)
         if next.object["status"]?["startTimestamp"] == nil { next.setStatus("startTimestamp", .string(time)) }
         next.setStatus("completionTimestamp", .string(time))

@@ -1,6 +1,6 @@
 /// The phase of a load (`status.phase`): New → Accepted → Prepared → InProgress → Completed | Failed |
 /// Canceled, with Canceling between InProgress and Canceled.
-public enum LoadPhase: String, Sendable, Hashable, CaseIterable {
+package enum LoadPhase: String, Sendable, Hashable, CaseIterable {
     case new = "New"
     case accepted = "Accepted"
     case prepared = "Prepared"
@@ -11,15 +11,15 @@ public enum LoadPhase: String, Sendable, Hashable, CaseIterable {
     case failed = "Failed"
 
     /// Reads `status.phase`; an absent or empty phase is New.
-    public init(status phase: String?) {
+    package init(status phase: String?) {
         self = phase.flatMap { LoadPhase(rawValue: $0) } ?? .new
     }
 
     /// Completed, Failed and Canceled.
-    public var isFinal: Bool { self == .completed || self == .failed || self == .canceled }
+    package var isFinal: Bool { self == .completed || self == .failed || self == .canceled }
 
     /// The phases this phase may move to, as Velero's controllers move loads.
-    public var successors: Set<LoadPhase> {
+    package var successors: Set<LoadPhase> {
         switch self {
         case .new: [.accepted, .canceled, .failed]
         case .accepted: [.prepared, .canceled, .failed]
@@ -31,5 +31,5 @@ public enum LoadPhase: String, Sendable, Hashable, CaseIterable {
     }
 
     /// Whether a load may move from this phase to `next`.
-    public func canMove(to next: LoadPhase) -> Bool { successors.contains(next) }
+    package func canMove(to next: LoadPhase) -> Bool { successors.contains(next) }
 }

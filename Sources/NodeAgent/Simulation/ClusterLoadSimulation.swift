@@ -1,6 +1,6 @@
 import Foundation
-public import Kubernetes
-public import Logging
+package import Kubernetes
+package import Logging
 import Synchronization
 import VeleroAPI
 
@@ -13,57 +13,63 @@ import VeleroAPI
 /// let report = try await ClusterLoadSimulation(kubeConfig: config, nodes: nodes, configJSON: json, loads: loads).run()
 /// #expect(report.violations.isEmpty)
 /// ```
-public struct ClusterLoadSimulation: Sendable {
+package struct ClusterLoadSimulation: Sendable {
     /// One DataUpload to run: the same description as the in-memory model's (its storage class becomes the
     /// source PVC's, `spec.csiSnapshot.storageClass`).
-    public typealias Load = LoadSimulation.Load
+    package typealias Load = LoadSimulation.Load
 
     /// The outcome.
-    public struct Report: Sendable {
-        public var observation: LoadObserver.Observation
+    package struct Report: Sendable {
+        package var observation: LoadObserver.Observation
         /// Each node's concurrency.
-        public var capacity: [String: Int]
-        public var prepareQueueLength: Int
+        package var capacity: [String: Int]
+        package var prepareQueueLength: Int
         /// Data-path runs by load (from the data path itself).
-        public var dataPathRuns: [String: Int]
+        package var dataPathRuns: [String: Int]
         /// The counters of all node agents together.
-        public var statistics: NodeAgentStatistics
+        package var statistics: NodeAgentStatistics
         /// From the first load seen to the last one final.
-        public var makespan: Duration
+        package var makespan: Duration
         /// Total work ÷ total capacity.
-        public var idealMakespan: Duration
+        package var idealMakespan: Duration
         /// Wall time of the whole run (setup included).
-        public var wallTime: Duration
+        package var wallTime: Duration
         /// How long creating the loads took.
-        public var creationTime: Duration
+        package var creationTime: Duration
         /// Broken invariants, in words (empty when all held).
-        public var violations: [String]
+        package var violations: [String]
         /// Whether the run hit ``ClusterLoadSimulation/timeout`` before every load was final (then the
         /// makespan is the time until the timeout and loads not final count as violations).
-        public var timedOut: Bool
+        package var timedOut: Bool
     }
 
-    public var kubeConfig: KubeConfig
-    public var clientConfiguration: KubeClient.Configuration
-    public var namespace: String
+    package var kubeConfig: KubeConfig
+    package var clientConfiguration: KubeClient.Configuration
+    package var namespace: String
     /// The nodes (existing node names) and the labels to give them.
-    public var nodes: [ClusterFacts.Node]
+    package var nodes: [ClusterFacts.Node]
     /// The node-agent configuration (the ConfigMap's JSON document).
-    public var configJSON: String
+    package var configJSON: String
     /// Storage classes to create (provisioned by `provisioner`).
-    public var storageClasses: [String]
-    public var provisioner: String
-    public var loads: [Load]
+    package var storageClasses: [String]
+    package var provisioner: String
+    package var loads: [Load]
     /// Applied to every node agent's configuration (node name and namespace are set by the simulation).
-    public var controllerConfiguration: NodeAgentController.Configuration
-    public var timeout: Duration
-    public var logger: Logger
+    package var controllerConfiguration: NodeAgentController.Configuration
+    package var timeout: Duration
+    package var logger: Logger
 
-    public init(
-        kubeConfig: KubeConfig, clientConfiguration: KubeClient.Configuration = .init(qps: 0, maxConnections: 8),
-        namespace: String = "velero", nodes: [ClusterFacts.Node], configJSON: String, storageClasses: [String],
-        provisioner: String = "sandbox.csi.lifeboat.io", loads: [Load],
-        controllerConfiguration: NodeAgentController.Configuration = .init(nodeName: ""), timeout: Duration = .seconds(60),
+    package init(
+        kubeConfig: KubeConfig,
+        clientConfiguration: KubeClient.Configuration = .init(qps: 0, maxConnections: 8),
+        namespace: String = "velero",
+        nodes: [ClusterFacts.Node],
+        configJSON: String,
+        storageClasses: [String],
+        provisioner: String = "sandbox.csi.lifeboat.io",
+        loads: [Load],
+        controllerConfiguration: NodeAgentController.Configuration = .init(nodeName: ""),
+        timeout: Duration = .seconds(60),
         logger: Logger
     ) {
         self.kubeConfig = kubeConfig
@@ -80,10 +86,14 @@ public struct ClusterLoadSimulation: Sendable {
     }
 
     static let nodesResource = GroupVersionResource(group: "", version: "v1", resource: "nodes")
-    static let storageClassesResource = GroupVersionResource(group: "storage.k8s.io", version: "v1", resource: "storageclasses")
+    static let storageClassesResource = GroupVersionResource(
+        group: "storage.k8s.io",
+        version: "v1",
+        resource: "storageclasses"
+    )
 
     /// Runs the simulation to the end (every load final) and checks the invariants.
-    public func run() async throws -> Report {
+    package func run() async throws -> Report {
         let started = ContinuousClock.now
         let resolved = try NodeAgentConfig.load(json: configJSON, source: "simulation").config
             .resolve(in: ClusterFacts(nodes: nodes))
@@ -103,11 +113,19 @@ public struct ClusterLoadSimulation: Sendable {
                 configuration.namespace = namespace
                 configuration.kinds = [.dataUpload]
                 let dataPath = SimulatedDataPath(
-                    configuration: .init(onRun: { _, name, _, _ in runs.withLock { $0[name, default: 0] += 1 } }))
+                    configuration: .init(onRun: { _, name, _, _ in runs.withLock { $0[name, default: 0] += 1 } })
+                )
                 controllers.append(
                     NodeAgentController(
-                        client: client, config: resolved, template: DataMoverPodTemplate(image: "velero/velero:v1.17.0"),
-                        nodes: nodes, dataPath: dataPath, configuration: configuration, logger: logger))
+                        client: client,
+                        config: resolved,
+                        template: DataMoverPodTemplate(image: "velero/velero:v1.17.0"),
+                        nodes: nodes,
+                        dataPath: dataPath,
+                        configuration: configuration,
+                        logger: logger
+                    )
+                )
             }
             let observer = LoadObserver(client: admin, namespace: namespace)
             let (observation, creationTime) = try await withThrowingTaskGroup(of: Void.self) { group in
@@ -133,8 +151,14 @@ public struct ClusterLoadSimulation: Sendable {
             }
             let statistics = controllers.reduce(NodeAgentStatistics()) { $0 + $1.statistics }
             await Self.shutDown(clients + [admin])
-            return report(observation, resolved: resolved, runs: runs.withLock { $0 }, statistics: statistics, started: started,
-                creationTime: creationTime)
+            return report(
+                observation,
+                resolved: resolved,
+                runs: runs.withLock { $0 },
+                statistics: statistics,
+                started: started,
+                creationTime: creationTime
+            )
         } catch {
             await Self.shutDown(clients + [admin])
             throw error
@@ -148,30 +172,43 @@ public struct ClusterLoadSimulation: Sendable {
     }
 
     private func report(
-        _ o: LoadObserver.Observation, resolved: ResolvedNodeAgentConfig, runs: [String: Int],
-        statistics: NodeAgentStatistics, started: ContinuousClock.Instant, creationTime: Duration
+        _ o: LoadObserver.Observation,
+        resolved: ResolvedNodeAgentConfig,
+        runs: [String: Int],
+        statistics: NodeAgentStatistics,
+        started: ContinuousClock.Instant,
+        creationTime: Duration
     ) -> Report {
         var capacity: [String: Int] = [:]
         for node in nodes { capacity[node.name] = resolved.concurrency(forNodeLabels: node.labels).number }
         var violations: [String] = []
-        for (node, seen) in o.maxRunning.sorted(by: { $0.key < $1.key }) where seen > capacity[node, default: resolved.globalConcurrency] {
+        for (node, seen) in o.maxRunning.sorted(by: { $0.key < $1.key })
+        where seen > capacity[node, default: resolved.globalConcurrency] {
             violations.append("node \(node) ran \(seen) loads at once, its number is \(capacity[node, default: 0])")
         }
         if resolved.prepareQueueLength > 0 && o.maxPreparing > resolved.prepareQueueLength {
-            violations.append("\(o.maxPreparing) loads were being prepared at once, prepareQueueLength is \(resolved.prepareQueueLength)")
+            violations.append(
+                "\(o.maxPreparing) loads were being prepared at once, prepareQueueLength is \(resolved.prepareQueueLength)"
+            )
         }
         let labels = Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, $0.labels) })
         for load in loads {
             if let node = o.podNodes[load.name] {
                 let storageClass = resolved.backupPVCSettings(forSourceStorageClass: load.storageClass).storageClass
-                if let affinity = resolved.nodeAffinity(forStorageClass: storageClass), !affinity.admits(labels[node] ?? [:]) {
-                    violations.append("the pod of \(load.name) (storage class \(load.storageClass)) ran on \(node), which its affinity does not admit")
+                if let affinity = resolved.nodeAffinity(forStorageClass: storageClass),
+                    !affinity.admits(labels[node] ?? [:])
+                {
+                    violations.append(
+                        "the pod of \(load.name) (storage class \(load.storageClass)) ran on \(node), which its affinity does not admit"
+                    )
                 }
             } else {
                 violations.append("no pod of \(load.name) was seen scheduled")
             }
             if o.completions[load.name, default: 0] != 1 {
-                violations.append("\(load.name) completed \(o.completions[load.name, default: 0]) times (phase \(o.phases[load.name]?.rawValue ?? "?"))")
+                violations.append(
+                    "\(load.name) completed \(o.completions[load.name, default: 0]) times (phase \(o.phases[load.name]?.rawValue ?? "?"))"
+                )
             }
             if runs[load.name, default: 0] != 1 {
                 violations.append("the data path of \(load.name) ran \(runs[load.name, default: 0]) times")
@@ -186,9 +223,18 @@ public struct ClusterLoadSimulation: Sendable {
         let end = timedOut ? ContinuousClock.now : o.lastFinal
         let makespan = (o.firstSeen.flatMap { first in end.map { $0 - first } }) ?? .zero
         return Report(
-            observation: o, capacity: capacity, prepareQueueLength: resolved.prepareQueueLength, dataPathRuns: runs,
-            statistics: statistics, makespan: makespan, idealMakespan: totalWork / totalCapacity,
-            wallTime: ContinuousClock.now - started, creationTime: creationTime, violations: violations, timedOut: timedOut)
+            observation: o,
+            capacity: capacity,
+            prepareQueueLength: resolved.prepareQueueLength,
+            dataPathRuns: runs,
+            statistics: statistics,
+            makespan: makespan,
+            idealMakespan: totalWork / totalCapacity,
+            wallTime: ContinuousClock.now - started,
+            creationTime: creationTime,
+            violations: violations,
+            timedOut: timedOut
+        )
     }
 
     /// Namespace, storage classes and node labels.
@@ -201,7 +247,9 @@ public struct ClusterLoadSimulation: Sendable {
             sc["provisioner"] = .string(provisioner)
             sc["reclaimPolicy"] = "Delete"
             sc["volumeBindingMode"] = "Immediate"
-            do { _ = try await client.create(Self.storageClassesResource, sc) } catch let e as KubeError where e.code == .alreadyExists {}
+            do { _ = try await client.create(Self.storageClassesResource, sc) } catch let e as KubeError
+                where e.code == .alreadyExists
+            {}
         }
         for node in nodes {
             var object = try await client.get(Self.nodesResource, name: node.name)
@@ -221,7 +269,10 @@ public struct ClusterLoadSimulation: Sendable {
                 group.addTask {
                     var index = worker
                     while index < loads.count {
-                        _ = try await client.create(LoadKind.dataUpload.gvr, Self.dataUpload(loads[index], namespace: namespace))
+                        _ = try await client.create(
+                            LoadKind.dataUpload.gvr,
+                            Self.dataUpload(loads[index], namespace: namespace)
+                        )
                         index += 8
                     }
                 }
@@ -230,10 +281,13 @@ public struct ClusterLoadSimulation: Sendable {
     }
 
     /// A DataUpload as Velero's CSI plugin creates it, with the simulated duration as an annotation.
-    public static func dataUpload(_ load: Load, namespace: String) -> KubeObject {
+    package static func dataUpload(_ load: Load, namespace: String) -> KubeObject {
         var du = KubeObject(
-            apiVersion: DataUpload.kindInfo.apiVersion, kind: DataUpload.kindInfo.kind, namespace: namespace,
-            name: load.name)
+            apiVersion: DataUpload.kindInfo.apiVersion,
+            kind: DataUpload.kindInfo.kind,
+            namespace: namespace,
+            name: load.name
+        )
         let seconds = Double(load.duration.components.seconds) + Double(load.duration.components.attoseconds) / 1e18
         du.annotations = [SimulatedDataPath.durationAnnotation: String(seconds)]
         du.labels = [VeleroLabels.backupName: "simulation"]

@@ -1,5 +1,5 @@
 import Foundation
-public import Kubernetes
+package import Kubernetes
 import Synchronization
 
 /// Checks the node-agent invariants from the cluster's point of view: it watches the loads and the
@@ -7,45 +7,45 @@ import Synchronization
 /// records, at every event, how many loads run (InProgress) on each node, how many are being prepared
 /// (Accepted + Prepared), where pods land, and how often each load completes. A deleted load's last state
 /// (the DELETED event's object) counts as a transition too.
-public final class LoadObserver: Sendable {
+package final class LoadObserver: Sendable {
     /// What was observed.
-    public struct Observation: Sendable {
+    package struct Observation: Sendable {
         /// The most loads seen InProgress at once, by node.
-        public var maxRunning: [String: Int] = [:]
+        package var maxRunning: [String: Int] = [:]
         /// The most loads seen Accepted or Prepared at once.
-        public var maxPreparing = 0
+        package var maxPreparing = 0
         /// Transitions into Completed, by load.
-        public var completions: [String: Int] = [:]
+        package var completions: [String: Int] = [:]
         /// The current phase of every load.
-        public var phases: [String: LoadPhase] = [:]
+        package var phases: [String: LoadPhase] = [:]
         /// Every phase each load went through, in order.
-        public var history: [String: [LoadPhase]] = [:]
+        package var history: [String: [LoadPhase]] = [:]
         /// Every `status.acceptedByNode` seen, by load.
-        public var acceptedBy: [String: Set<String>] = [:]
+        package var acceptedBy: [String: Set<String>] = [:]
         /// The node each data-mover pod was scheduled to, by pod (= load) name.
-        public var podNodes: [String: String] = [:]
+        package var podNodes: [String: String] = [:]
         /// When the first load appeared and the last one reached a final phase.
-        public var firstSeen: ContinuousClock.Instant?
-        public var lastFinal: ContinuousClock.Instant?
+        package var firstSeen: ContinuousClock.Instant?
+        package var lastFinal: ContinuousClock.Instant?
         /// Events processed.
-        public var events = 0
+        package var events = 0
         /// Every change of the number of loads running (InProgress, all nodes) or New, in order: when (from
         /// ``firstSeen``), how many run, how many are New.
-        public var timeline: [(at: Duration, running: Int, new: Int)] = []
+        package var timeline: [(at: Duration, running: Int, new: Int)] = []
         /// How long each load stayed in a phase, by phase (recorded when it left the phase, in event order).
-        public var dwell: [LoadPhase: [Duration]] = [:]
+        package var dwell: [LoadPhase: [Duration]] = [:]
         /// For every slot that freed (a load left InProgress) while New loads waited: the time until its node
         /// accepted another load, and until another load ran there (slots matched oldest first).
-        public var slotToAccept: [Duration] = []
-        public var slotToRun: [Duration] = []
+        package var slotToAccept: [Duration] = []
+        package var slotToRun: [Duration] = []
         /// When (from ``firstSeen``) each acceptance was seen, in order.
-        public var acceptances: [Duration] = []
+        package var acceptances: [Duration] = []
         /// For each load that reached Prepared: from its acceptance to its pod's creation, from there to the
         /// pod Running, and from there to Prepared (as seen by this observer's two watches).
-        public var exposeSteps: [(podCreated: Duration, podRunning: Duration, prepared: Duration)] = []
+        package var exposeSteps: [(podCreated: Duration, podRunning: Duration, prepared: Duration)] = []
 
         /// Loads in a final phase.
-        public var finalCount: Int { phases.values.count(where: \.isFinal) }
+        package var finalCount: Int { phases.values.count(where: \.isFinal) }
     }
 
     private struct State {
@@ -64,22 +64,22 @@ public final class LoadObserver: Sendable {
         var podRunning: [String: ContinuousClock.Instant] = [:]
     }
 
-    public let client: KubeClient
-    public let namespace: String
-    public let kind: LoadKind
+    package let client: KubeClient
+    package let namespace: String
+    package let kind: LoadKind
     private let state = Mutex(State())
 
-    public init(client: KubeClient, namespace: String, kind: LoadKind = .dataUpload) {
+    package init(client: KubeClient, namespace: String, kind: LoadKind = .dataUpload) {
         self.client = client
         self.namespace = namespace
         self.kind = kind
     }
 
     /// What was observed so far.
-    public var observation: Observation { state.withLock { $0.observation } }
+    package var observation: Observation { state.withLock { $0.observation } }
 
     /// Watches until cancelled. Start it before creating loads; it lists first, then watches from the list.
-    public func run() async throws {
+    package func run() async throws {
         let loads = try await client.list(kind.gvr, namespace: namespace)
         let pods = try await client.list(.pods, namespace: namespace)
         for item in loads.items { record(load: item) }
@@ -87,14 +87,20 @@ public final class LoadObserver: Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
                 for try await event in self.client.watch(
-                    self.kind.gvr, namespace: self.namespace, options: WatchOptions(resourceVersion: loads.resourceVersion))
+                    self.kind.gvr,
+                    namespace: self.namespace,
+                    options: WatchOptions(resourceVersion: loads.resourceVersion)
+                )
                 where event.type == .added || event.type == .modified || event.type == .deleted {
                     self.record(load: event.object)
                 }
             }
             group.addTask {
                 for try await event in self.client.watch(
-                    .pods, namespace: self.namespace, options: WatchOptions(resourceVersion: pods.resourceVersion))
+                    .pods,
+                    namespace: self.namespace,
+                    options: WatchOptions(resourceVersion: pods.resourceVersion)
+                )
                 where event.type == .added || event.type == .modified {
                     self.record(pod: event.object)
                 }
@@ -177,7 +183,7 @@ public final class LoadObserver: Sendable {
     }
 
     /// Waits until `count` loads are final (polling every 20 ms), or throws after `timeout`.
-    public func waitForFinal(_ count: Int, timeout: Duration) async throws {
+    package func waitForFinal(_ count: Int, timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
         while observation.finalCount < count {
             guard ContinuousClock.now < deadline else {
@@ -186,7 +192,8 @@ public final class LoadObserver: Sendable {
                 for p in o.phases.values { phases[p, default: 0] += 1 }
                 throw NodeAgentError(
                     code: .invalidArgument,
-                    message: "timed out after \(timeout): \(o.finalCount) of \(count) loads final; phases \(phases)")
+                    message: "timed out after \(timeout): \(o.finalCount) of \(count) loads final; phases \(phases)"
+                )
             }
             try await Task.sleep(for: .milliseconds(20))
         }

@@ -5,7 +5,10 @@ import Testing
 
 /// A ConfigMap in `namespace` with `labels` and one data entry.
 func testConfigMap(
-    _ name: String, namespace: String = "default", labels: [String: String] = [:], value: String = "v"
+    _ name: String,
+    namespace: String = "default",
+    labels: [String: String] = [:],
+    value: String = "v"
 ) -> KubeObject {
     var object = KubeClientIntegrationTests.configMap(name, namespace: namespace, data: ["k": value])
     for (key, label) in labels { object.labels[key] = label }

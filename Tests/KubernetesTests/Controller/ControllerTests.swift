@@ -41,14 +41,21 @@ struct ControllerTests {
     }
 
     func makeController(
-        _ client: KubeClient, _ reconciler: RecordingReconciler, workers: Int = 2
+        _ client: KubeClient,
+        _ reconciler: RecordingReconciler,
+        workers: Int = 2
     ) -> Controller<RecordingReconciler, ContinuousClock> {
         let informer = Informer(
-            client: client, configuration: .init(resource: .configMaps, namespace: "default"), logger: .quiet)
+            client: client,
+            configuration: .init(resource: .configMaps, namespace: "default"),
+            logger: .quiet
+        )
         return Controller(
-            informer: informer, reconciler: reconciler,
+            informer: informer,
+            reconciler: reconciler,
             configuration: .init(name: "test", workers: workers, backoff: .init(base: .milliseconds(5))),
-            logger: .quiet)
+            logger: .quiet
+        )
     }
 
     @Test func reconcilesEveryObjectAndRequeuesErrors() async throws {

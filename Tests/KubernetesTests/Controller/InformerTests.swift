@@ -7,7 +7,8 @@ import Testing
 struct InformerTests {
     /// Runs `informer` beside `body` and stops it afterwards.
     func running(
-        _ informer: Informer<ContinuousClock>, _ body: () async throws -> Void
+        _ informer: Informer<ContinuousClock>,
+        _ body: () async throws -> Void
     ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await informer.runUntilCancelled() }
@@ -25,7 +26,8 @@ struct InformerTests {
             let informer = Informer(
                 client: client,
                 configuration: .init(resource: .configMaps, namespace: "default", labelSelector: selector),
-                logger: .quiet)
+                logger: .quiet
+            )
             let seen = Box<[String]>([])
             informer.addHandler { change in
                 let line =
@@ -65,13 +67,18 @@ struct InformerTests {
             let informer = Informer(
                 client: client,
                 configuration: .init(resource: .configMaps, namespace: "default", watchTimeoutSeconds: 1),
-                logger: .quiet)
+                logger: .quiet
+            )
             try await running(informer) {
                 try await informer.waitUntilSynced()
                 #expect(informer.listCount == 1)
                 // The watch ends every second; its next request is answered 410 Gone: the informer lists again.
                 sandbox.faults.inject(
-                    status: 410, count: 1, pathContains: "/namespaces/default/configmaps", method: "GET")
+                    status: 410,
+                    count: 1,
+                    pathContains: "/namespaces/default/configmaps",
+                    method: "GET"
+                )
                 try await waitUntil("the informer listed again") { informer.listCount >= 2 }
                 _ = try await client.create(.configMaps, testConfigMap("after"))
                 try await waitUntil("the new object is cached") {
@@ -88,8 +95,11 @@ struct InformerTests {
             _ = try await client.create(.configMaps, testConfigMap("b", labels: ["tier": "back"]))
             _ = try await client.create(.configMaps, testConfigMap("c", labels: ["tier": "front"]))
             let informer = Informer(
-                client: client, configuration: .init(resource: .configMaps, namespace: "default"),
-                indexers: ["tier": { object in object.labels["tier"].map { [$0] } ?? [] }], logger: .quiet)
+                client: client,
+                configuration: .init(resource: .configMaps, namespace: "default"),
+                indexers: ["tier": { object in object.labels["tier"].map { [$0] } ?? [] }],
+                logger: .quiet
+            )
             try await running(informer) {
                 try await informer.waitUntilSynced()
                 #expect(informer.cache.objects(index: "tier", value: "front").compactMap(\.name) == ["a", "c"])
@@ -113,7 +123,8 @@ struct InformerTests {
             let informer = Informer(
                 client: client,
                 configuration: .init(resource: .configMaps, namespace: "default", resyncInterval: .milliseconds(50)),
-                logger: .quiet)
+                logger: .quiet
+            )
             let changes = informer.changes()
             try await running(informer) {
                 for await change in changes {

@@ -22,9 +22,15 @@ struct LeaderElectedServiceTests {
         LeaderElector(
             client: client,
             configuration: .init(
-                leaseName: "service-lock", namespace: "default", identity: identity, leaseDuration: .seconds(2),
-                renewDeadline: .milliseconds(1500), retryPeriod: .milliseconds(200)),
-            logger: .quiet)
+                leaseName: "service-lock",
+                namespace: "default",
+                identity: identity,
+                leaseDuration: .seconds(2),
+                renewDeadline: .milliseconds(1500),
+                retryPeriod: .milliseconds(200)
+            ),
+            logger: .quiet
+        )
     }
 
     @Test func gracefulShutdownWhileLeadingReleasesTheLease() async throws {
@@ -47,9 +53,16 @@ struct LeaderElectedServiceTests {
     @Test func gracefulShutdownWhileWaitingForTheLeaseReturns() async throws {
         try await withSandbox { _, client in
             var lease = KubeObject(
-                apiVersion: "coordination.k8s.io/v1", kind: "Lease", namespace: "default", name: "service-lock")
+                apiVersion: "coordination.k8s.io/v1",
+                kind: "Lease",
+                namespace: "default",
+                name: "service-lock"
+            )
             LeaderElectionRecord(
-                holderIdentity: "stranger", leaseDurationSeconds: 3600, acquireTime: Date(), renewTime: Date(),
+                holderIdentity: "stranger",
+                leaseDurationSeconds: 3600,
+                acquireTime: Date(),
+                renewTime: Date(),
                 leaseTransitions: 0
             ).apply(to: &lease)
             _ = try await client.create(.leases, lease)

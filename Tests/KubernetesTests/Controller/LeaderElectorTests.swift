@@ -18,15 +18,25 @@ struct LeaderElectorTests {
     }
 
     func elector(
-        _ client: KubeClient, _ identity: String, lease: Duration = .seconds(2), renew: Duration = .milliseconds(1500),
+        _ client: KubeClient,
+        _ identity: String,
+        lease: Duration = .seconds(2),
+        renew: Duration = .milliseconds(1500),
         release: Bool = true
     ) -> LeaderElector<ContinuousClock> {
         LeaderElector(
             client: client,
             configuration: .init(
-                leaseName: Self.leaseName, namespace: "default", identity: identity, leaseDuration: lease,
-                renewDeadline: renew, retryPeriod: .milliseconds(200), releaseOnCancel: release),
-            logger: .quiet)
+                leaseName: Self.leaseName,
+                namespace: "default",
+                identity: identity,
+                leaseDuration: lease,
+                renewDeadline: renew,
+                retryPeriod: .milliseconds(200),
+                releaseOnCancel: release
+            ),
+            logger: .quiet
+        )
     }
 
     /// Leads with `elector` until cancelled, recording the leadership in `leaders`.
@@ -55,8 +65,12 @@ struct LeaderElectorTests {
 
     /// Starts `a`, waits until it leads, starts `b`, waits until `b` sees `a` lead, kills `a`'s task, and
     /// waits until `b` leads.
-    func takeover(_ client: KubeClient, a: LeaderElector<ContinuousClock>, b: LeaderElector<ContinuousClock>,
-                  within timeout: Duration) async throws -> Leaders {
+    func takeover(
+        _ client: KubeClient,
+        a: LeaderElector<ContinuousClock>,
+        b: LeaderElector<ContinuousClock>,
+        within timeout: Duration
+    ) async throws -> Leaders {
         let leaders = Box(Leaders())
         try await withThrowingTaskGroup(of: Void.self) { outer in
             try await withThrowingTaskGroup(of: Void.self) { inner in
@@ -79,7 +93,11 @@ struct LeaderElectorTests {
     @Test func theOtherLeadsOnceAKilledLeadersLeaseExpires() async throws {
         try await withSandbox { _, client in
             let leaders = try await takeover(
-                client, a: elector(client, "a", release: false), b: elector(client, "b"), within: .seconds(20))
+                client,
+                a: elector(client, "a", release: false),
+                b: elector(client, "b"),
+                within: .seconds(20)
+            )
             #expect(leaders.most == 1)
             let record = try await lease(client)
             // b released on its way out; the Lease counts one change of hands (a → b).
@@ -103,11 +121,18 @@ struct LeaderElectorTests {
     @Test func anUnknownHoldersLeaseIsRespectedUntilItExpiresOnTheElectorsClock() async throws {
         try await withSandbox { _, client in
             var stranger = KubeObject(
-                apiVersion: "coordination.k8s.io/v1", kind: "Lease", namespace: "default", name: Self.leaseName)
+                apiVersion: "coordination.k8s.io/v1",
+                kind: "Lease",
+                namespace: "default",
+                name: Self.leaseName
+            )
             // renewTime long past: client-go judges expiry by when this elector saw the record change, not by it.
             LeaderElectionRecord(
-                holderIdentity: "stranger", leaseDurationSeconds: 15, acquireTime: Date(timeIntervalSince1970: 0),
-                renewTime: Date(timeIntervalSince1970: 0), leaseTransitions: 3
+                holderIdentity: "stranger",
+                leaseDurationSeconds: 15,
+                acquireTime: Date(timeIntervalSince1970: 0),
+                renewTime: Date(timeIntervalSince1970: 0),
+                leaseTransitions: 3
             ).apply(to: &stranger)
             _ = try await client.create(.leases, stranger)
 
@@ -115,7 +140,9 @@ struct LeaderElectorTests {
             let elector = LeaderElector(
                 client: client,
                 configuration: .init(leaseName: Self.leaseName, namespace: "default", identity: "c", jitterFactor: 0),
-                clock: clock, logger: .quiet)
+                clock: clock,
+                logger: .quiet
+            )
             let leaders = Box(Leaders())
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await campaign(elector, leaders) }

@@ -1,5 +1,6 @@
 import Kubernetes
 import KubernetesTesting
+import Synchronization
 import Testing
 
 /// The work queue on a manual clock: no sleeps, no wall time.
@@ -8,7 +9,8 @@ struct WorkQueueTests {
 
     /// Runs `body` with a queue whose delay timer runs beside it; shuts the queue down afterwards.
     func withQueue(
-        backoff: Queue.Backoff = .init(), _ body: (Queue, ManualClock) async throws -> Void
+        backoff: Queue.Backoff = .init(),
+        _ body: (Queue, ManualClock) async throws -> Void
     ) async throws {
         let clock = ManualClock()
         let queue = Queue(clock: clock, backoff: backoff)
@@ -67,6 +69,42 @@ struct WorkQueueTests {
         queue.add("!c")
         #expect(await queue.next() == "!c")
         #expect(await queue.next() == "a")
+    }
+
+    @Test func aQueuedKeyThatBecomesUrgentMovesUpAndIsServedOnce() async throws {
+        let urgent = Mutex<Set<String>>(["u1", "u2"])
+        let queue = Queue(clock: ManualClock(), isUrgent: { key in urgent.withLock { $0.contains(key) } })
+        for key in ["n1", "u1", "n2", "n3", "u2"] { queue.add(key) }
+        // n3 becomes urgent while it waits: adding it again moves it up (behind the urgent keys queued before).
+        urgent.withLock { _ = $0.insert("n3") }
+        queue.add("n3")
+        var order: [String] = []
+        for _ in 0..<5 {
+            guard let key = await queue.next() else { break }
+            order.append(key)
+            queue.done(key)
+        }
+        #expect(order == ["u1", "u2", "n3", "n1", "n2"])
+        // Its old place in the other lane is not served again.
+        #expect(queue.readyCount == 0)
+    }
+
+    @Test func aKeyAddedWhileProcessedComesBackOnceInTheLaneItWasLastAddedTo() async throws {
+        let urgent = Mutex<Set<String>>([])
+        let queue = Queue(clock: ManualClock(), isUrgent: { key in urgent.withLock { $0.contains(key) } })
+        queue.add("a")
+        queue.add("b")
+        #expect(await queue.next() == "a")
+        // While "a" is processed it is added again, as urgent this time: it comes back before "b", once.
+        urgent.withLock { _ = $0.insert("a") }
+        queue.add("a")
+        queue.add("a")
+        queue.done("a")
+        #expect(await queue.next() == "a")
+        queue.done("a")
+        #expect(await queue.next() == "b")
+        queue.done("b")
+        #expect(queue.readyCount == 0)
     }
 
     @Test func delayedKeysArriveAtTheirDeadlineAndNotBefore() async throws {
