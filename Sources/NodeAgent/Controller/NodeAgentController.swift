@@ -1,7 +1,7 @@
 package import Foundation
 package import Kubernetes
 package import Logging
-package import ServiceLifecycle
+import ServiceLifecycle
 import Synchronization
 import VeleroAPI
 
