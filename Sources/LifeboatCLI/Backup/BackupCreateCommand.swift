@@ -70,7 +70,6 @@ struct BackupCreateCommand: AsyncParsableCommand {
             spec.storageLocation = location.metadata.name
             metadata.labels = (metadata.labels ?? [:])
                 .merging([VeleroLabels.storageLocation: location.metadata.name ?? ""]) { a, _ in a }
-            print("Backup request \"\(name)\" submitted successfully.")
             let configuration = BackupRunner.Configuration(
                 namespace: mode.namespace,
                 pageSize: pageSize,
@@ -83,7 +82,11 @@ struct BackupCreateCommand: AsyncParsableCommand {
                         FileHandle.standardError.write(Data("progress: \(text)\n".utf8))
                     }
                 },
-                progressInterval: isTTY ? .milliseconds(250) : .seconds(5)
+                progressInterval: isTTY ? .milliseconds(250) : .seconds(5),
+                started: { [name] _ in
+                    // As Velero: once the Backup exists, not before a validation failure or a name conflict.
+                    print("Backup request \"\(name)\" submitted successfully.")
+                }
             )
             let runner = BackupRunner(
                 client: mode.client,
