@@ -159,6 +159,9 @@ struct CLIFailureTests {
                 "--snapshot-volumes=true"
             )
             try #require(backup.status == 0, "\(backup.output)")
+            // `backup create` counts it and shows it.
+            #expect(backup.stdout.contains("1 warnings."), "\(backup.stdout)")
+            #expect(backup.stdout.contains("volume data was not backed up"), "\(backup.stdout)")
 
             let described = try await cli.lifeboat("backup", "describe", "b1")
             #expect(described.status == 0, "\(described.output)")
