@@ -194,6 +194,7 @@ struct CLIFailureTests {
             )
             #expect(run.status == 0, "\(run.output)")
             let line = run.stdout.split(separator: "\n").first { $0.contains("Warnings:  ") }
+            #expect(line != nil, "no describe step:\n\(run.stdout)")
             let count = line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
             if count > 0, let line {
                 let under = Self.linesUnder(String(line.trimmingCharacters(in: .whitespaces)), in: run.stdout)
