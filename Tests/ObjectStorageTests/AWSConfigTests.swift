@@ -81,6 +81,35 @@ struct AWSCredentialsTests {
         }
     }
 
+    /// A missing credentials file is one line naming the file and the ways to give credentials, with no
+    /// Foundation error dump.
+    @Test func missingCredentialsFileSaysHowToGiveCredentials() {
+        let cases: [[String: String]] = [
+            ["HOME": "/nonexistent-home"],
+            ["AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/x", "HOME": "/nonexistent-home"],
+        ]
+        for environment in cases {
+            do {
+                _ = try AWSCredentials.resolve(credentialFile: nil, profile: nil, environment: environment)
+                Issue.record("accepted \(environment)")
+            } catch let error as ObjectStoreError {
+                let text = "\(error)"
+                #expect(error.code == .invalidConfiguration)
+                #expect(!text.contains("\n"), "\(text)")
+                #expect(!text.contains("NSCocoaErrorDomain") && !text.contains("UserInfo"), "\(text)")
+                let file = environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "/nonexistent-home/.aws/credentials"
+                #expect(text.contains(file), "\(text)")
+                for hint in [
+                    "--credential", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SHARED_CREDENTIALS_FILE",
+                ] {
+                    #expect(text.contains(hint), "\(text) does not mention \(hint)")
+                }
+            } catch {
+                Issue.record("unexpected \(error)")
+            }
+        }
+    }
+
     @Test func secretIsNotPrinted() {
         let credentials = AWSCredentials(accessKeyID: "AKID", secretAccessKey: "topsecret")
         #expect(!"\(credentials)".contains("topsecret"))

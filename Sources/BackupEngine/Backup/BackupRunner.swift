@@ -37,6 +37,10 @@ package struct BackupRunner: Sendable {
         /// Called with progress at most every `progressInterval`.
         package var progress: (@Sendable (BackupProgress) -> Void)?
         package var progressInterval: Duration
+        /// Called once when the backup starts: the spec is valid, the name is claimed and the Backup is recorded
+        /// (where Velero's CLI says "Backup request … submitted successfully."). Not called when the run fails
+        /// before.
+        package var started: (@Sendable (Backup) -> Void)?
 
         package init(
             namespace: String = "velero",
@@ -44,7 +48,8 @@ package struct BackupRunner: Sendable {
             recordInCluster: Bool = true,
             defaultTTL: Duration = .seconds(720 * 3600),
             progress: (@Sendable (BackupProgress) -> Void)? = nil,
-            progressInterval: Duration = .seconds(1)
+            progressInterval: Duration = .seconds(1),
+            started: (@Sendable (Backup) -> Void)? = nil
         ) {
             self.namespace = namespace
             self.pageSize = pageSize
@@ -52,6 +57,7 @@ package struct BackupRunner: Sendable {
             self.defaultTTL = defaultTTL
             self.progress = progress
             self.progressInterval = progressInterval
+            self.started = started
         }
     }
 
@@ -128,6 +134,7 @@ package struct BackupRunner: Sendable {
             configuration.recordInCluster
             ? await BackupRecorder.make(client: client, namespace: configuration.namespace, logger: logger) : nil
         try await recorder?.start(&backup)
+        configuration.started?(backup)
         log.info("Starting backup", fields: [("includedNamespaces", plan.namespaces.includes.joined(separator: ","))])
 
         // 4. Collect and archive.

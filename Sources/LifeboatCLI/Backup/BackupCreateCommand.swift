@@ -65,12 +65,11 @@ struct BackupCreateCommand: AsyncParsableCommand {
         metadata.annotations = try KeyValueList.parse(annotations, flag: "--annotations")
 
         let isTTY = isatty(STDERR_FILENO) != 0
-        let result = try await DirectMode.with(globals) { mode in
+        let (result, results) = try await DirectMode.with(globals) { mode in
             let (location, store) = try await mode.locations.writableStore(storageLocation)
             spec.storageLocation = location.metadata.name
             metadata.labels = (metadata.labels ?? [:])
                 .merging([VeleroLabels.storageLocation: location.metadata.name ?? ""]) { a, _ in a }
-            print("Backup request \"\(name)\" submitted successfully.")
             let configuration = BackupRunner.Configuration(
                 namespace: mode.namespace,
                 pageSize: pageSize,
@@ -83,7 +82,11 @@ struct BackupCreateCommand: AsyncParsableCommand {
                         FileHandle.standardError.write(Data("progress: \(text)\n".utf8))
                     }
                 },
-                progressInterval: isTTY ? .milliseconds(250) : .seconds(5)
+                progressInterval: isTTY ? .milliseconds(250) : .seconds(5),
+                started: { [name] _ in
+                    // As Velero: once the Backup exists, not before a validation failure or a name conflict.
+                    print("Backup request \"\(name)\" submitted successfully.")
+                }
             )
             let runner = BackupRunner(
                 client: mode.client,
@@ -94,7 +97,7 @@ struct BackupCreateCommand: AsyncParsableCommand {
             do {
                 let backup = try await runner.run(Backup(metadata: metadata, spec: spec))
                 if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-                return backup
+                return (backup, await BackupDescribeCommand.results(of: name, in: store))
             } catch {
                 if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
                 throw CLIError("\(error)")
@@ -105,6 +108,18 @@ struct BackupCreateCommand: AsyncParsableCommand {
         print(
             "Backup completed with status: \(phase). \(items) items, \(result.status?.errors ?? 0) errors, \(result.status?.warnings ?? 0) warnings."
         )
+        // The text of what was counted, as `backup describe` prints it.
+        var counted = BackupDescribeCommand.messages(
+            count: result.status?.errors ?? 0,
+            results.map(\.errors),
+            kind: "errors"
+        )
+        counted += BackupDescribeCommand.messages(
+            count: result.status?.warnings ?? 0,
+            results.map(\.warnings),
+            kind: "warnings"
+        )
+        print(counted, terminator: "")
         print(
             "You may check for more information using the commands `lifeboat backup describe \(name)` and `lifeboat backup logs \(name)`."
         )

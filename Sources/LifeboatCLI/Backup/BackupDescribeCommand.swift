@@ -16,15 +16,8 @@ struct BackupDescribeCommand: AsyncParsableCommand {
     func run() async throws {
         let text: String = try await DirectMode.with(globals) { mode in
             let (location, store, backup) = try await mode.locate(backup: name, location: storageLocation)
-            var out = Self.describe(backup, location: location.metadata.name ?? "")
-            if let results = try await store.backupResults(of: name) {
-                if !results.errors.isEmpty {
-                    out += "\nErrors:\n" + results.errors.lines.map { "  " + $0 }.joined(separator: "\n") + "\n"
-                }
-                if !results.warnings.isEmpty {
-                    out += "\nWarnings:\n" + results.warnings.lines.map { "  " + $0 }.joined(separator: "\n") + "\n"
-                }
-            }
+            let results = await Self.results(of: name, in: store)
+            var out = Self.describe(backup, location: location.metadata.name ?? "", results: results)
             if details {
                 out += "\nResource List:\n"
                 if let bytes = try await store.gunzipped(store.layout.backupResourceList(name)),
@@ -43,7 +36,23 @@ struct BackupDescribeCommand: AsyncParsableCommand {
         print(text, terminator: "")
     }
 
-    static func describe(_ backup: Backup, location: String) -> String {
+    /// The errors and warnings recorded for backup `name`, or why they cannot be read.
+    static func results(of name: String, in store: BackupStore) async -> Swift.Result<Results, CLIError> {
+        do {
+            if let found = try await store.backupResults(of: name) { return .success(found) }
+            return .failure(CLIError("\(store.layout.backupResults(name)) is missing or is not a results document"))
+        } catch {
+            return .failure(CLIError("\(error)"))
+        }
+    }
+
+    /// The describe text of `backup`; `results` gives the text of the errors and warnings that the status counts
+    /// (printed under each count: a count is never shown without its text).
+    static func describe(
+        _ backup: Backup,
+        location: String,
+        results: Swift.Result<Results, CLIError>
+    ) -> String {
         let spec = backup.spec
         let status = backup.status
         func list(_ values: [String]?, empty: String = "<none>") -> String {
@@ -114,10 +123,29 @@ struct BackupDescribeCommand: AsyncParsableCommand {
             Items backed up:              \(status?.progress?.itemsBackedUp ?? 0)
 
             Errors:    \(status?.errors ?? 0)
+
+            """
+        out += Self.messages(count: status?.errors ?? 0, results.map(\.errors), kind: "errors")
+        out += """
             Warnings:  \(status?.warnings ?? 0)
 
             """
+        out += Self.messages(count: status?.warnings ?? 0, results.map(\.warnings), kind: "warnings")
         if let reason = status?.failureReason { out += "Failure reason:  \(reason)\n" }
         return out
+    }
+
+    /// The messages a count stands for, one indented line each (Velero's `Velero:`, `Cluster:`, `Namespaces:`
+    /// lines); a line saying why they cannot be shown when the results cannot be read or hold fewer messages.
+    static func messages(count: Int, _ result: Swift.Result<BackupEngine.Result, CLIError>, kind: String) -> String {
+        guard count > 0 else { return "" }
+        switch result {
+        case .success(let messages) where !messages.lines.isEmpty:
+            return messages.lines.map { "  " + $0 + "\n" }.joined()
+        case .success:
+            return "  <the \(kind)' text is not in the backup's results>\n"
+        case .failure(let error):
+            return "  <the \(kind)' text cannot be read: \(error)>\n"
+        }
     }
 }

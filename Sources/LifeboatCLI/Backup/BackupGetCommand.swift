@@ -24,16 +24,32 @@ struct BackupGetCommand: AsyncParsableCommand {
             } else {
                 locations = try await mode.locations.list()
             }
+            // One broken location does not hide the others: each is read on its own, and one that cannot be
+            // read is a warning line naming it; the command fails only when no location could be read.
+            var unreadable: [String] = []
             for location in locations {
-                let store = try await mode.locations.store(for: location)
-                let available = try await store.backupNames()
-                let wanted = names.isEmpty ? available : names.filter(available.contains)
-                for name in wanted {
-                    if var backup = try await store.backup(named: name) {
-                        if backup.spec.storageLocation == nil { backup.spec.storageLocation = location.metadata.name }
-                        found.append(backup)
+                let locationName = location.metadata.name ?? ""
+                do {
+                    let store = try await mode.locations.store(for: location)
+                    let available = try await store.backupNames()
+                    let wanted = names.isEmpty ? available : names.filter(available.contains)
+                    for name in wanted {
+                        if var backup = try await store.backup(named: name) {
+                            if backup.spec.storageLocation == nil { backup.spec.storageLocation = locationName }
+                            found.append(backup)
+                        }
                     }
+                } catch {
+                    let warning = Self.locationWarning(locationName, error)
+                    FileHandle.standardError.write(Data("Warning: \(warning)\n".utf8))
+                    unreadable.append(locationName)
                 }
+            }
+            if !locations.isEmpty, unreadable.count == locations.count {
+                throw CLIError(
+                    "no backup storage location could be read (\(unreadable.joined(separator: ", "))); "
+                        + "no backups listed"
+                )
             }
             for name in names where !found.contains(where: { $0.name == name }) {
                 throw CLIError("backup \(name.debugDescription) not found")
@@ -65,6 +81,14 @@ struct BackupGetCommand: AsyncParsableCommand {
                 )
             )
         }
+    }
+
+    /// One line naming the location that cannot be read and why (the first line of the error).
+    static func locationWarning(_ location: String, _ error: any Error) -> String {
+        let text = "\(error)".split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? ""
+        let prefix = "backup storage location \(location)"
+        let line = text.contains(prefix) ? text : "\(prefix): \(text)"
+        return line + "; its backups are not listed"
     }
 
     static func expires(_ expiration: String?) -> String {

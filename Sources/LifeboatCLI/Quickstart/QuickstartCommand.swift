@@ -124,7 +124,8 @@ struct QuickstartSteps {
         )
 
         step(5, "lifeboat backup describe demo-backup --details")
-        var text = BackupDescribeCommand.describe(backup, location: "default")
+        let results = await BackupDescribeCommand.results(of: "demo-backup", in: store)
+        var text = BackupDescribeCommand.describe(backup, location: "default", results: results)
         if let bytes = try await store.gunzipped(store.layout.backupResourceList("demo-backup")),
             let list = try JSONValue(parsing: bytes).objectValue
         {

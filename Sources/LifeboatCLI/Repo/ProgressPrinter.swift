@@ -2,7 +2,16 @@ import Foundation
 import VolumeRepository
 
 /// Prints progress (bytes/s, ETA) once a second while an operation runs, on a TTY only.
+///
+/// The printer and the scan stop when the operation ends: their cancellation ends them quietly, it is never the
+/// command's error.
 enum ProgressPrinter {
+    /// What a task of the group returns: the operation's value, or the end of a helper (the printer, the scan).
+    private enum Outcome<T: Sendable>: Sendable {
+        case value(T)
+        case helperEnded
+    }
+
     static func run<T: Sendable>(
         progress: BackupProgress,
         scan: (paths: [String], excludes: [String])?,
@@ -10,17 +19,18 @@ enum ProgressPrinter {
     ) async throws -> T {
         guard isatty(STDOUT_FILENO) == 1 else { return try await body() }
         let start = ContinuousClock.now
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
+        return try await withThrowingTaskGroup(of: Outcome<T>.self) { group in
+            group.addTask { try await .value(body()) }
             if let scan {
                 group.addTask {
                     progress.scan(paths: scan.paths, excludes: scan.excludes, shouldStop: { Task.isCancelled })
-                    return nil
+                    return .helperEnded
                 }
             }
             group.addTask {
                 while !Task.isCancelled {
-                    try await Task.sleep(for: .seconds(1))
+                    // Cancelled once the operation ends: the printer stops, it does not fail the command.
+                    guard (try? await Task.sleep(for: .seconds(1))) != nil, !Task.isCancelled else { break }
                     let c = progress.counts
                     let elapsed = ContinuousClock.now - start
                     let secs = max(
@@ -40,11 +50,11 @@ enum ProgressPrinter {
                     if c.errors > 0 { line += ", \(c.errors) errors" }
                     FileHandle.standardOutput.write(Data("\r\u{1b}[K\(line)".utf8))
                 }
-                return nil
+                return .helperEnded
             }
             var result: T?
-            for try await value in group {
-                if let value {
+            for try await outcome in group {
+                if case .value(let value) = outcome {
                     result = value
                     group.cancelAll()
                 }

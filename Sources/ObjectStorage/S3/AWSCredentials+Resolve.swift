@@ -1,5 +1,4 @@
-import struct Foundation.Data
-import struct Foundation.URL
+import Foundation
 
 extension AWSCredentials {
     /// Parses an AWS shared-credentials file (INI) and returns the keys of `profile`.
@@ -56,6 +55,11 @@ extension AWSCredentials {
         return AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: token)
     }
 
+    /// How a user gives credentials, for the errors that find none.
+    static let howToGiveCredentials =
+        "give the location a credential (`--credential <secret>=<key>`), or set AWS_ACCESS_KEY_ID and "
+        + "AWS_SECRET_ACCESS_KEY, or AWS_SHARED_CREDENTIALS_FILE"
+
     /// Resolves credentials as Velero's AWS plugin does.
     ///
     /// Order: the BSL credential (shared-credentials file text) when given; else `AWS_ACCESS_KEY_ID` and
@@ -84,22 +88,29 @@ extension AWSCredentials {
             let token = environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
             return AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: token)
         }
-        var path = environment["AWS_SHARED_CREDENTIALS_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        let named = environment["AWS_SHARED_CREDENTIALS_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        var path = named
         if path == nil, let home = environment["HOME"] { path = home + "/.aws/credentials" }
         guard let path else {
             throw ObjectStoreError(
                 code: .invalidConfiguration,
-                message: "no AWS credentials: no BSL credential, no AWS_ACCESS_KEY_ID, no AWS_SHARED_CREDENTIALS_FILE"
+                message: "no AWS credentials: no BSL credential, no AWS_ACCESS_KEY_ID, no AWS_SHARED_CREDENTIALS_FILE; "
+                    + Self.howToGiveCredentials
             )
         }
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
+        guard FileManager.default.fileExists(atPath: path) else {
+            let origin = named == nil ? "" : " (AWS_SHARED_CREDENTIALS_FILE)"
             throw ObjectStoreError(
                 code: .invalidConfiguration,
-                message: "cannot read AWS credentials file \(path)",
-                cause: error
+                message: "no AWS credentials: the credentials file \(path)\(origin) does not exist; "
+                    + Self.howToGiveCredentials
+            )
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let reason = access(path, R_OK) == 0 ? "it cannot be read" : String(cString: strerror(errno))
+            throw ObjectStoreError(
+                code: .invalidConfiguration,
+                message: "cannot read AWS credentials file \(path): \(reason)"
             )
         }
         return try parseSharedCredentials(String(decoding: data, as: UTF8.self), profile: profile, source: path)
