@@ -74,10 +74,10 @@ struct WorkloadControllerTests {
                 #expect(pod["metadata"]?["labels"]?["pod-template-hash"]?.stringValue == hash)
             }
 
-            try await kubectl.run("scale", "deployment/web", "-n", "apps", "--replicas=4")
+            try await kubectl.run("patch", "deployment/web", "-n", "apps", "-p", #"{"spec":{"replicas":4}}"#)
             try await kubectl.run("rollout", "status", "deployment/web", "-n", "apps", "--timeout=60s")
             #expect(await items(api, "/api/v1/namespaces/apps/pods").count == 4)
-            try await kubectl.run("scale", "deployment/web", "-n", "apps", "--replicas=1")
+            try await kubectl.run("patch", "deployment/web", "-n", "apps", "-p", #"{"spec":{"replicas":1}}"#)
             try await waitUntil("scaled down to one pod") {
                 await items(api, "/api/v1/namespaces/apps/pods").count == 1
             }
