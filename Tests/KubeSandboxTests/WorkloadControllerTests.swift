@@ -176,8 +176,10 @@ struct WorkloadControllerTests {
             #expect(
                 kept["metadata"]?["uid"] == claims.first { $0["metadata"]?["name"] == "data-db-1" }?["metadata"]?["uid"]
             )
-            let status = await api.request("GET", "/apis/apps/v1/namespaces/apps/statefulsets/db").json["status"]
-            #expect(status?["readyReplicas"] == 2 && status?["currentRevision"] == status?["updateRevision"])
+            try await waitUntil("the StatefulSet's status counts both pods Ready again") {
+                let status = await api.request("GET", "/apis/apps/v1/namespaces/apps/statefulsets/db").json["status"]
+                return status?["readyReplicas"] == 2 && status?["currentRevision"] == status?["updateRevision"]
+            }
         }
     }
 
