@@ -6,7 +6,8 @@ import Synchronization
 
 /// The in-process controllers: namespace termination, garbage collection (background, foreground,
 /// orphan), default ServiceAccounts, the scheduler, the volume provisioner/binder and the "kubelet" that
-/// marks scheduled pods Running and lays out their volume paths. Driven by the store's change stream.
+/// marks scheduled pods Running and lays out their volume paths, and the workload controllers (ReplicaSets,
+/// Deployments). Driven by the store's change stream.
 struct ClusterController: Service {
     static let storageClassName = "sandbox"
     static let provisioner = "sandbox.csi.lifeboat.io"
@@ -68,6 +69,7 @@ struct ClusterController: Service {
         default:
             break
         }
+        await workloadEvent(event)
         if event.kind == .deleted {
             await collectDependents(of: event.object.uid)
             await releaseForegroundOwners(of: event.object)

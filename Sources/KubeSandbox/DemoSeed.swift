@@ -1,7 +1,7 @@
 import Foundation
 import Kubernetes
 
-/// `--seed demo`: namespace `demo` with a Deployment (and its ReplicaSet and Pod), a Service, a ConfigMap,
+/// `--seed demo`: namespace `demo` with a Deployment (whose ReplicaSet and Pod the controllers make), a Service, a ConfigMap,
 /// a Secret, a PVC whose volume holds a few files, a ServiceAccount with a RoleBinding, a CRD
 /// (`widgets.demo.lifeboat.io`) and one Widget. Skipped when namespace `demo` exists.
 struct DemoSeed {
@@ -96,7 +96,8 @@ struct DemoSeed {
                 "volumes": [["name": "data", "persistentVolumeClaim": ["claimName": "web-data"]]],
             ],
         ]
-        let deployment = try await create(
+        // The Deployment controller makes its ReplicaSet (`web-<hash>`) and that set its Pod.
+        try await create(
             "apps/v1",
             "deployments",
             "demo",
@@ -105,22 +106,6 @@ struct DemoSeed {
                 "spec": ["replicas": 1, "selector": ["matchLabels": labels], "template": template],
             ]
         )
-        let replicaSet = try await create(
-            "apps/v1",
-            "replicasets",
-            "demo",
-            [
-                "metadata": [
-                    "name": "web-5d4f8b7c9d", "labels": labels,
-                    "ownerReferences": [owner(deployment, "apps/v1", "Deployment")],
-                ],
-                "spec": ["replicas": 1, "selector": ["matchLabels": labels], "template": template],
-            ]
-        )
-        var pod = template
-        pod[path: ["metadata", "name"]] = "web-5d4f8b7c9d-x7k2p"
-        pod[path: ["metadata", "ownerReferences"]] = [owner(replicaSet, "apps/v1", "ReplicaSet")]
-        _ = try await create("v1", "pods", "demo", pod)
         try await create(
             "apiextensions.k8s.io/v1",
             "customresourcedefinitions",
@@ -175,13 +160,6 @@ struct DemoSeed {
         } catch {
             throw SandboxError(.seed, "cannot write demo volume files to \(folder.path)", cause: error)
         }
-    }
-
-    private func owner(_ object: JSONValue, _ apiVersion: String, _ kind: String) -> JSONValue {
-        [
-            "apiVersion": .string(apiVersion), "kind": .string(kind), "name": object["metadata"]?["name"] ?? "",
-            "uid": object["metadata"]?["uid"] ?? "", "controller": true, "blockOwnerDeletion": true,
-        ]
     }
 
     @discardableResult

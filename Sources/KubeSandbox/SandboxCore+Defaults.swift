@@ -57,6 +57,31 @@ extension SandboxCore {
                     ]
                 }
             }
+            if type.plural == "statefulsets" {
+                if object["spec"]?["updateStrategy"] == nil {
+                    object[path: ["spec", "updateStrategy"]] = [
+                        "type": "RollingUpdate", "rollingUpdate": ["partition": 0],
+                    ]
+                }
+                if object["spec"]?["podManagementPolicy"] == nil {
+                    object[path: ["spec", "podManagementPolicy"]] = "OrderedReady"
+                }
+                if object["spec"]?["persistentVolumeClaimRetentionPolicy"] == nil {
+                    object[path: ["spec", "persistentVolumeClaimRetentionPolicy"]] = [
+                        "whenDeleted": "Retain", "whenScaled": "Retain",
+                    ]
+                }
+            }
+            if type.plural == "daemonsets", object["spec"]?["updateStrategy"] == nil {
+                object[path: ["spec", "updateStrategy"]] = [
+                    "type": "RollingUpdate", "rollingUpdate": ["maxUnavailable": 1, "maxSurge": 0],
+                ]
+            }
+            if type.plural != "deployments", object["spec"]?["revisionHistoryLimit"] == nil,
+                type.plural != "replicasets"
+            {
+                object[path: ["spec", "revisionHistoryLimit"]] = 10
+            }
             defaultPodSpec(&object, path: ["spec", "template", "spec"])
         case ("apiextensions.k8s.io", "customresourcedefinitions"):
             try prepareCRD(&object, type: type, now: now)

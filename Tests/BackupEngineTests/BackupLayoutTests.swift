@@ -87,8 +87,11 @@ struct BackupLayoutTests {
                 }
             }
             #expect(legacy == copies, "every item has an identical <version>-preferredversion copy")
+            // The sandbox's controllers make the Deployment's ReplicaSet and Pod (`front-<hash>…`), in the
+            // backup or not yet, depending on timing: left out here.
+            let controllerMade = ["replicasets.apps shop/front-", "pods shop/front-"]
             #expect(
-                Set(legacy.keys) == [
+                Set(legacy.keys.filter { key in !controllerMade.contains { key.hasPrefix($0) } }) == [
                     "configmaps shop/prices", "secrets shop/token", "deployments.apps shop/front",
                     "serviceaccounts shop/default",
                     "namespaces shop",

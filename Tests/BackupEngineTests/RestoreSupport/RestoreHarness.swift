@@ -137,6 +137,11 @@ enum RestoreHarness {
                 value[path: ["metadata", field]] = nil
             }
             value["status"] = nil
+            // The sandbox's Deployment controller stamps the revision when it gets to the Deployment.
+            value[path: ["metadata", "annotations", "deployment.kubernetes.io/revision"]] = nil
+            if value[path: ["metadata", "annotations"]]?.objectValue?.isEmpty == true {
+                value[path: ["metadata", "annotations"]] = nil
+            }
             value[path: ["spec", "clusterIP"]] = nil
             value[path: ["spec", "clusterIPs"]] = nil
             value["apiVersion"] = nil
