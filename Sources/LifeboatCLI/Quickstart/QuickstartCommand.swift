@@ -212,10 +212,9 @@ struct QuickstartSteps {
 struct Snapshot {
     var objects: [String: JSONValue]
 
-    /// Fields that differ legitimately after a restore (server-set or reset by Velero's restore actions).
-    static let ignoredMetadata: Set<String> = [
-        "uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink", "ownerReferences",
-    ]
+    /// Fields that differ legitimately after a restore: those Velero's restore resets before it creates an
+    /// object (`generateName` of a controller-made pod among them), and the server-set `managedFields`.
+    static let ignoredMetadata = Set(RestoreMetadata.strippedMetadataFields + ["managedFields"])
 
     static func take(client: KubeClient, namespace: String) async throws -> Snapshot {
         var objects: [String: JSONValue] = [:]
