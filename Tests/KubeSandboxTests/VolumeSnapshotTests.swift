@@ -69,158 +69,45 @@ struct VolumeSnapshotTests {
         try? String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
     }
 
+    /// `a.txt` ("one"), `d/b.txt` ("deep", mode 0600) and `link` → `a.txt` in a volume folder.
+    static func writeTree(_ volume: URL) throws {
+        try "one".write(to: volume.appendingPathComponent("a.txt"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(
+            at: volume.appendingPathComponent("d"),
+            withIntermediateDirectories: true
+        )
+        try "deep".write(to: volume.appendingPathComponent("d/b.txt"), atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: volume.path + "/d/b.txt")
+        try FileManager.default.createSymbolicLink(atPath: volume.path + "/link", withDestinationPath: "a.txt")
+    }
+
+    /// Whether a copy holds ``writeTree(_:)``'s files, mode and link.
+    static func copiedTree(_ copy: URL) -> Bool {
+        let link = try? FileManager.default.destinationOfSymbolicLink(atPath: copy.path + "/link")
+        let attributes = try? FileManager.default.attributesOfItem(atPath: copy.path + "/d/b.txt")
+        let mode = (attributes?[.posixPermissions] as? NSNumber)?.intValue
+        return read(copy, "a.txt") == "one" && read(copy, "d/b.txt") == "deep" && link == "a.txt" && mode == 0o600
+    }
+
     @Test func snapshotIsAPointInTimeCopyThatRestoresAndGoesWithItsContent() async throws {
         try await withTestSandbox { sandbox, api in
-            try await api.namespace("app")
-            let volume = try await Self.boundClaim(api, sandbox, "data")
-            let fileManager = FileManager.default
-            try "one".write(to: volume.appendingPathComponent("a.txt"), atomically: true, encoding: .utf8)
-            try fileManager.createDirectory(at: volume.appendingPathComponent("d"), withIntermediateDirectories: true)
-            try "deep".write(to: volume.appendingPathComponent("d/b.txt"), atomically: true, encoding: .utf8)
-            try fileManager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: volume.path + "/d/b.txt")
-            try fileManager.createSymbolicLink(atPath: volume.path + "/link", withDestinationPath: "a.txt")
-
-            try await Self.snapshot(api, "snap", claim: "data")
-            let snapshot = try await Self.readySnapshot(api, "snap")
-            let uid = try #require(snapshot["metadata"]?["uid"]?.stringValue)
-            #expect(snapshot["status"]?["boundVolumeSnapshotContentName"]?.stringValue == "snapcontent-\(uid)")
-            #expect(snapshot["status"]?["restoreSize"] == "1Gi")
-            #expect(snapshot["status"]?["creationTime"]?.stringValue != nil)
-            #expect(snapshot["status"]?["error"] == nil)
-            let content = await api.request("GET", "\(Self.contents)/snapcontent-\(uid)").json
-            #expect(content["spec"]?["deletionPolicy"] == "Delete")
-            #expect(content["spec"]?["driver"]?.stringValue == ClusterController.provisioner)
-            #expect(content["spec"]?["volumeSnapshotClassName"]?.stringValue == ClusterController.snapshotClassName)
-            #expect(content["spec"]?["volumeSnapshotRef"]?["uid"]?.stringValue == uid)
-            #expect(content["spec"]?["source"]?["volumeHandle"]?.stringValue == volume.lastPathComponent)
-            #expect(content["status"]?["readyToUse"] == true)
-            #expect(content["status"]?["restoreSize"] == 1_073_741_824)
-            #expect(content["status"]?["creationTime"]?.intValue != nil)
-            let handle = try #require(content["status"]?["snapshotHandle"]?.stringValue)
-            let copy = sandbox.volumesRoot.appendingPathComponent("snapshots/\(handle)")
-            #expect(Self.read(copy, "a.txt") == "one")
-            #expect(Self.read(copy, "d/b.txt") == "deep")
-            #expect(try fileManager.destinationOfSymbolicLink(atPath: copy.path + "/link") == "a.txt")
-            let mode = try fileManager.attributesOfItem(atPath: copy.path + "/d/b.txt")[.posixPermissions] as? Int
-            #expect(mode == 0o600)
-
-            // Later writes to the volume leave the snapshot as it was.
-            try "two".write(to: volume.appendingPathComponent("a.txt"), atomically: false, encoding: .utf8)
-            try "new".write(to: volume.appendingPathComponent("new.txt"), atomically: true, encoding: .utf8)
-            #expect(Self.read(copy, "a.txt") == "one")
-            #expect(!fileManager.fileExists(atPath: copy.path + "/new.txt"))
-
-            // A claim restoring from the snapshot starts with the snapshot's files.
-            let restored = try await Self.boundClaim(
-                api,
-                sandbox,
-                "restored",
-                spec: ["dataSource": ["apiGroup": "snapshot.storage.k8s.io", "kind": "VolumeSnapshot", "name": "snap"]]
-            )
-            #expect(restored != volume)
-            #expect(Self.read(restored, "a.txt") == "one")
-            #expect(Self.read(restored, "d/b.txt") == "deep")
-            #expect(!fileManager.fileExists(atPath: restored.path + "/new.txt"))
-
-            // deletionPolicy Delete: the content and the copy go with the snapshot.
-            #expect(await api.request("DELETE", "\(Self.snapshots)/snap").status == 200)
-            try await waitUntil("the content deleted") {
-                await api.request("GET", "\(Self.contents)/snapcontent-\(uid)").status == 404
-            }
-            try await waitUntil("the copy removed") { !fileManager.fileExists(atPath: copy.path) }
-            #expect(Self.read(restored, "a.txt") == "one")
+            try await Self.snapshotIsAPointInTimeCopyThatRestoresAndGoesWithItsContentBody(sandbox, api)
         }
     }
 
     @Test func aClaimRestoringFromASnapshotWaitsUntilItIsReady() async throws {
         try await withTestSandbox { sandbox, api in
-            try await api.namespace("app")
-            // The claim restoring from `later` exists before the snapshot does.
-            try await api.create(
-                "/api/v1/namespaces/app/persistentvolumeclaims",
-                [
-                    "metadata": ["name": "restored"],
-                    "spec": [
-                        "accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]],
-                        "dataSourceRef": [
-                            "apiGroup": "snapshot.storage.k8s.io", "kind": "VolumeSnapshot", "name": "later",
-                        ],
-                    ],
-                ]
-            )
-            try await Self.usePod(api, claim: "restored")
-            let volume = try await Self.boundClaim(api, sandbox, "data")
-            try "kept".write(to: volume.appendingPathComponent("f.txt"), atomically: true, encoding: .utf8)
-            try await api.settleControllers()
-            #expect(
-                await api.request("GET", "/api/v1/namespaces/app/persistentvolumeclaims/restored").json["status"]?[
-                    "phase"
-                ] == "Pending"
-            )
-            try await Self.snapshot(api, "later", claim: "data")
-            let restored = try await Self.volumeFolder(api, sandbox, "restored")
-            #expect(Self.read(restored, "f.txt") == "kept")
+            try await Self.aClaimRestoringFromASnapshotWaitsUntilItIsReadyBody(sandbox, api)
         }
     }
 
     @Test func retainKeepsTheContentAndItsCopy() async throws {
-        try await withTestSandbox { sandbox, api in
-            try await api.namespace("app")
-            try await api.create(
-                "/apis/snapshot.storage.k8s.io/v1/volumesnapshotclasses",
-                [
-                    "metadata": ["name": "retain"], "driver": .string(ClusterController.provisioner),
-                    "deletionPolicy": "Retain",
-                ]
-            )
-            _ = try await Self.boundClaim(api, sandbox, "data")
-            try await Self.snapshot(api, "kept", claim: "data", className: "retain")
-            let snapshot = try await Self.readySnapshot(api, "kept")
-            let contentName = try #require(snapshot["status"]?["boundVolumeSnapshotContentName"]?.stringValue)
-            let content = await api.request("GET", "\(Self.contents)/\(contentName)").json
-            #expect(content["spec"]?["deletionPolicy"] == "Retain")
-            let handle = try #require(content["status"]?["snapshotHandle"]?.stringValue)
-            let copy = sandbox.volumesRoot.appendingPathComponent("snapshots/\(handle)")
-            #expect(FileManager.default.fileExists(atPath: copy.path))
-
-            #expect(await api.request("DELETE", "\(Self.snapshots)/kept").status == 200)
-            try await api.settleControllers()
-            #expect(await api.request("GET", "\(Self.contents)/\(contentName)").status == 200)
-            #expect(await api.request("DELETE", "\(Self.contents)/\(contentName)").status == 200)
-            try await api.settleControllers()
-            #expect(FileManager.default.fileExists(atPath: copy.path))
-        }
+        try await withTestSandbox { sandbox, api in try await Self.retainKeepsTheContentAndItsCopyBody(sandbox, api) }
     }
 
     @Test func aSnapshotOfAMissingOrUnboundClaimCarriesAnErrorUntilTheClaimBinds() async throws {
         try await withTestSandbox { sandbox, api in
-            try await api.namespace("app")
-            try await Self.snapshot(api, "orphan", claim: "missing")
-            try await waitUntil("the missing claim's error") {
-                await api.request("GET", "\(Self.snapshots)/orphan").json["status"]?["error"]?["message"] != nil
-            }
-            let orphan = await api.request("GET", "\(Self.snapshots)/orphan").json
-            #expect(orphan["status"]?["readyToUse"] == false)
-            #expect(orphan["status"]?["error"]?["message"]?.stringValue?.contains("not found") == true)
-            #expect(orphan["status"]?["error"]?["time"]?.stringValue != nil)
-
-            // A claim waiting for its first consumer is not bound yet.
-            try await api.create(
-                "/api/v1/namespaces/app/persistentvolumeclaims",
-                [
-                    "metadata": ["name": "late"],
-                    "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]],
-                ]
-            )
-            try await Self.snapshot(api, "early", claim: "late")
-            try await waitUntil("the unbound claim's error") {
-                await api.request("GET", "\(Self.snapshots)/early").json["status"]?["error"]?["message"]?
-                    .stringValue?.contains("not yet bound") == true
-            }
-            #expect(await api.request("GET", "\(Self.snapshots)/early").json["status"]?["readyToUse"] == false)
-            try await Self.usePod(api, claim: "late")
-            let early = try await Self.readySnapshot(api, "early")
-            #expect(early["status"]?["error"] == nil)
+            try await Self.aSnapshotOfAMissingOrUnboundClaimCarriesAnErrorUntilTheClaimBindsBody(sandbox, api)
         }
     }
 
@@ -290,5 +177,149 @@ struct VolumeSnapshotTests {
         )
         #expect(ClusterController.isSandboxHandle("snapshot-1"))
         #expect(!ClusterController.isSandboxHandle("snapshot-../x"))
+    }
+
+    static func snapshotIsAPointInTimeCopyThatRestoresAndGoesWithItsContentBody(
+        _ sandbox: Sandbox,
+        _ api: TestAPI
+    ) async throws {
+        try await api.namespace("app")
+        let volume = try await Self.boundClaim(api, sandbox, "data")
+        try Self.writeTree(volume)
+
+        try await Self.snapshot(api, "snap", claim: "data")
+        let snapshot = try await Self.readySnapshot(api, "snap")
+        let uid = try #require(snapshot["metadata"]?["uid"]?.stringValue)
+        #expect(snapshot["status"]?["boundVolumeSnapshotContentName"]?.stringValue == "snapcontent-\(uid)")
+        #expect(snapshot["status"]?["restoreSize"] == "1Gi")
+        #expect(snapshot["status"]?["creationTime"]?.stringValue != nil)
+        #expect(snapshot["status"]?["error"] == nil)
+        let content = await api.request("GET", "\(Self.contents)/snapcontent-\(uid)").json
+        #expect(content["spec"]?["deletionPolicy"] == "Delete")
+        #expect(content["spec"]?["driver"]?.stringValue == ClusterController.provisioner)
+        #expect(content["spec"]?["volumeSnapshotClassName"]?.stringValue == ClusterController.snapshotClassName)
+        #expect(content["spec"]?["volumeSnapshotRef"]?["uid"]?.stringValue == uid)
+        #expect(content["spec"]?["source"]?["volumeHandle"]?.stringValue == volume.lastPathComponent)
+        #expect(content["status"]?["readyToUse"] == true)
+        #expect(content["status"]?["restoreSize"] == 1_073_741_824)
+        #expect(content["status"]?["creationTime"]?.intValue != nil)
+        let handle = try #require(content["status"]?["snapshotHandle"]?.stringValue)
+        let copy = sandbox.volumesRoot.appendingPathComponent("snapshots/\(handle)")
+        #expect(Self.copiedTree(copy))
+
+        // Later writes to the volume leave the snapshot as it was.
+        try "two".write(to: volume.appendingPathComponent("a.txt"), atomically: false, encoding: .utf8)
+        try "new".write(to: volume.appendingPathComponent("new.txt"), atomically: true, encoding: .utf8)
+        #expect(Self.read(copy, "a.txt") == "one")
+        #expect(!FileManager.default.fileExists(atPath: copy.path + "/new.txt"))
+
+        // A claim restoring from the snapshot starts with the snapshot's files.
+        let restored = try await Self.boundClaim(
+            api,
+            sandbox,
+            "restored",
+            spec: ["dataSource": ["apiGroup": "snapshot.storage.k8s.io", "kind": "VolumeSnapshot", "name": "snap"]]
+        )
+        #expect(restored != volume)
+        #expect(Self.read(restored, "a.txt") == "one")
+        #expect(Self.read(restored, "d/b.txt") == "deep")
+        #expect(!FileManager.default.fileExists(atPath: restored.path + "/new.txt"))
+
+        // deletionPolicy Delete: the content and the copy go with the snapshot.
+        #expect(await api.request("DELETE", "\(Self.snapshots)/snap").status == 200)
+        try await waitUntil("the content deleted") {
+            await api.request("GET", "\(Self.contents)/snapcontent-\(uid)").status == 404
+        }
+        try await waitUntil("the copy removed") { !FileManager.default.fileExists(atPath: copy.path) }
+        #expect(Self.read(restored, "a.txt") == "one")
+    }
+
+    static func aClaimRestoringFromASnapshotWaitsUntilItIsReadyBody(_ sandbox: Sandbox, _ api: TestAPI) async throws {
+        try await api.namespace("app")
+        // The claim restoring from `later` exists before the snapshot does.
+        try await api.create(
+            "/api/v1/namespaces/app/persistentvolumeclaims",
+            [
+                "metadata": ["name": "restored"],
+                "spec": [
+                    "accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]],
+                    "dataSourceRef": [
+                        "apiGroup": "snapshot.storage.k8s.io", "kind": "VolumeSnapshot", "name": "later",
+                    ],
+                ],
+            ]
+        )
+        try await Self.usePod(api, claim: "restored")
+        let volume = try await Self.boundClaim(api, sandbox, "data")
+        try "kept".write(to: volume.appendingPathComponent("f.txt"), atomically: true, encoding: .utf8)
+        try await api.settleControllers()
+        #expect(
+            await api.request("GET", "/api/v1/namespaces/app/persistentvolumeclaims/restored").json["status"]?[
+                "phase"
+            ] == "Pending"
+        )
+        try await Self.snapshot(api, "later", claim: "data")
+        let restored = try await Self.volumeFolder(api, sandbox, "restored")
+        #expect(Self.read(restored, "f.txt") == "kept")
+    }
+
+    static func retainKeepsTheContentAndItsCopyBody(_ sandbox: Sandbox, _ api: TestAPI) async throws {
+        try await api.namespace("app")
+        try await api.create(
+            "/apis/snapshot.storage.k8s.io/v1/volumesnapshotclasses",
+            [
+                "metadata": ["name": "retain"], "driver": .string(ClusterController.provisioner),
+                "deletionPolicy": "Retain",
+            ]
+        )
+        _ = try await Self.boundClaim(api, sandbox, "data")
+        try await Self.snapshot(api, "kept", claim: "data", className: "retain")
+        let snapshot = try await Self.readySnapshot(api, "kept")
+        let contentName = try #require(snapshot["status"]?["boundVolumeSnapshotContentName"]?.stringValue)
+        let content = await api.request("GET", "\(Self.contents)/\(contentName)").json
+        #expect(content["spec"]?["deletionPolicy"] == "Retain")
+        let handle = try #require(content["status"]?["snapshotHandle"]?.stringValue)
+        let copy = sandbox.volumesRoot.appendingPathComponent("snapshots/\(handle)")
+        #expect(FileManager.default.fileExists(atPath: copy.path))
+
+        #expect(await api.request("DELETE", "\(Self.snapshots)/kept").status == 200)
+        try await api.settleControllers()
+        #expect(await api.request("GET", "\(Self.contents)/\(contentName)").status == 200)
+        #expect(await api.request("DELETE", "\(Self.contents)/\(contentName)").status == 200)
+        try await api.settleControllers()
+        #expect(FileManager.default.fileExists(atPath: copy.path))
+    }
+
+    static func aSnapshotOfAMissingOrUnboundClaimCarriesAnErrorUntilTheClaimBindsBody(
+        _ sandbox: Sandbox,
+        _ api: TestAPI
+    ) async throws {
+        try await api.namespace("app")
+        try await Self.snapshot(api, "orphan", claim: "missing")
+        try await waitUntil("the missing claim's error") {
+            await api.request("GET", "\(Self.snapshots)/orphan").json["status"]?["error"]?["message"] != nil
+        }
+        let orphan = await api.request("GET", "\(Self.snapshots)/orphan").json
+        #expect(orphan["status"]?["readyToUse"] == false)
+        #expect(orphan["status"]?["error"]?["message"]?.stringValue?.contains("not found") == true)
+        #expect(orphan["status"]?["error"]?["time"]?.stringValue != nil)
+
+        // A claim waiting for its first consumer is not bound yet.
+        try await api.create(
+            "/api/v1/namespaces/app/persistentvolumeclaims",
+            [
+                "metadata": ["name": "late"],
+                "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]],
+            ]
+        )
+        try await Self.snapshot(api, "early", claim: "late")
+        try await waitUntil("the unbound claim's error") {
+            await api.request("GET", "\(Self.snapshots)/early").json["status"]?["error"]?["message"]?
+                .stringValue?.contains("not yet bound") == true
+        }
+        #expect(await api.request("GET", "\(Self.snapshots)/early").json["status"]?["readyToUse"] == false)
+        try await Self.usePod(api, claim: "late")
+        let early = try await Self.readySnapshot(api, "early")
+        #expect(early["status"]?["error"] == nil)
     }
 }
