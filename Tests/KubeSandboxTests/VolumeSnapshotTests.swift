@@ -236,7 +236,8 @@ struct VolumeSnapshotTests {
 
     static func aClaimRestoringFromASnapshotWaitsUntilItIsReadyBody(_ sandbox: Sandbox, _ api: TestAPI) async throws {
         try await api.namespace("app")
-        // The claim restoring from `later` exists before the snapshot does.
+        // The snapshot of a claim that does not exist yet is not ready; the claim restoring from it waits.
+        try await Self.snapshot(api, "later", claim: "data")
         try await api.create(
             "/api/v1/namespaces/app/persistentvolumeclaims",
             [
@@ -250,17 +251,12 @@ struct VolumeSnapshotTests {
             ]
         )
         try await Self.usePod(api, claim: "restored")
-        let volume = try await Self.boundClaim(api, sandbox, "data")
-        try "kept".write(to: volume.appendingPathComponent("f.txt"), atomically: true, encoding: .utf8)
         try await api.settleControllers()
-        #expect(
-            await api.request("GET", "/api/v1/namespaces/app/persistentvolumeclaims/restored").json["status"]?[
-                "phase"
-            ] == "Pending"
-        )
-        try await Self.snapshot(api, "later", claim: "data")
-        let restored = try await Self.volumeFolder(api, sandbox, "restored")
-        #expect(Self.read(restored, "f.txt") == "kept")
+        let path = "/api/v1/namespaces/app/persistentvolumeclaims/restored"
+        #expect(await api.request("GET", path).json["status"]?["phase"] == "Pending")
+        _ = try await Self.boundClaim(api, sandbox, "data")
+        _ = try await Self.readySnapshot(api, "later")
+        _ = try await Self.volumeFolder(api, sandbox, "restored")
     }
 
     static func retainKeepsTheContentAndItsCopyBody(_ sandbox: Sandbox, _ api: TestAPI) async throws {
