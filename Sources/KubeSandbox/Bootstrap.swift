@@ -1,13 +1,19 @@
 import Foundation
 import Kubernetes
 
-/// Objects every sandbox has: the system namespaces, the `kubernetes` Service, Ready nodes, the default
-/// `sandbox` StorageClass and the pre-installed CRDs. Missing ones are created on every start.
+/// Objects every sandbox has: the system namespaces, the `kubernetes` Service, Ready nodes with their CSINodes,
+/// the default `sandbox` StorageClass, the CSIDriver, the pre-installed CRDs and (when the CSI snapshot kinds are
+/// among them) the default VolumeSnapshotClass. Missing ones are created on every start.
 struct Bootstrap {
     let core: SandboxCore
 
     static let zones = ["sandbox-zone-a", "sandbox-zone-b", "sandbox-zone-c"]
     static let instanceTypes = ["sandbox.small", "sandbox.large"]
+    /// The in-tree plugins a v1.32 kubelet lists as migrated to CSI on its CSINode.
+    static let migratedPlugins = [
+        "kubernetes.io/aws-ebs", "kubernetes.io/azure-disk", "kubernetes.io/azure-file", "kubernetes.io/cinder",
+        "kubernetes.io/gce-pd", "kubernetes.io/portworx-volume", "kubernetes.io/vsphere-volume",
+    ].joined(separator: ",")
 
     func run() async throws {
         for namespace in ["default", "kube-system", "kube-public", "kube-node-lease"] {
@@ -53,6 +59,20 @@ struct Bootstrap {
         for crd in PreinstalledCRDs.definitions(core.configuration.customResources) {
             try await ensure("apiextensions.k8s.io/v1", "customresourcedefinitions", nil, crd)
         }
+        if core.registry.lookup(groupVersion: "snapshot.storage.k8s.io/v1", plural: "volumesnapshotclasses") != nil {
+            try await ensure(
+                "snapshot.storage.k8s.io/v1",
+                "volumesnapshotclasses",
+                nil,
+                [
+                    "metadata": [
+                        "name": .string(ClusterController.snapshotClassName),
+                        "annotations": ["snapshot.storage.kubernetes.io/is-default-class": "true"],
+                    ],
+                    "driver": .string(ClusterController.provisioner), "deletionPolicy": "Delete",
+                ]
+            )
+        }
     }
 
     private func ensureNode(_ index: Int) async throws {
@@ -63,7 +83,10 @@ struct Bootstrap {
             "node.kubernetes.io/instance-type": .string(Self.instanceTypes[(index - 1) % 2]),
         ]
         guard let type = core.registry.lookup(groupVersion: "v1", plural: "nodes") else { return }
-        if core.store.get(type.storageKey, ObjectKey(namespace: "", name: name)) != nil { return }
+        if let node = core.store.get(type.storageKey, ObjectKey(namespace: "", name: name)) {
+            try await ensureCSINode(name, nodeUID: node.uid)
+            return
+        }
         _ = try await core.create(
             type,
             namespace: nil,
@@ -97,6 +120,39 @@ struct Bootstrap {
             object: ["metadata": ["name": .string(name)], "spec": [:], "status": status],
             subresource: "status",
             options: .system
+        )
+        try await ensureCSINode(
+            name,
+            nodeUID: core.store.get(type.storageKey, ObjectKey(namespace: "", name: name))?.uid ?? ""
+        )
+    }
+
+    /// The node's CSINode listing the sandbox's driver, owned by the node, as the kubelet registers it.
+    private func ensureCSINode(_ node: String, nodeUID: String) async throws {
+        var metadata: JSONObject = [
+            "name": .string(node),
+            "annotations": ["storage.alpha.kubernetes.io/migrated-plugins": .string(Self.migratedPlugins)],
+        ]
+        if !nodeUID.isEmpty {
+            metadata["ownerReferences"] = [
+                ["apiVersion": "v1", "kind": "Node", "name": .string(node), "uid": .string(nodeUID)]
+            ]
+        }
+        try await ensure(
+            "storage.k8s.io/v1",
+            "csinodes",
+            nil,
+            [
+                "metadata": .object(metadata),
+                "spec": [
+                    "drivers": [
+                        [
+                            "name": .string(ClusterController.provisioner), "nodeID": .string(node),
+                            "topologyKeys": ["kubernetes.io/hostname"],
+                        ]
+                    ]
+                ],
+            ]
         )
     }
 

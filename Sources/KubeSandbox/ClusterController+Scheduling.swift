@@ -173,10 +173,26 @@ extension ClusterController {
         else { return }
         let waitForConsumer = classObject["volumeBindingMode"]?.stringValue == "WaitForFirstConsumer"
         if waitForConsumer && selectedNode == nil { return }
-        await provision(key, pvc: pvc, storageClass: classObject, node: waitForConsumer ? selectedNode : nil)
+        let restore = restoreHandle(for: pvc, namespace: key.namespace)
+        if case .some(nil) = restore { return }  // its VolumeSnapshot is not ready yet: the claim waits
+        await provision(
+            key,
+            pvc: pvc,
+            storageClass: classObject,
+            node: waitForConsumer ? selectedNode : nil,
+            restoreFrom: restore ?? nil
+        )
     }
 
-    private func provision(_ key: ObjectKey, pvc: JSONValue, storageClass: JSONValue, node: String?) async {
+    /// Provisions the claim's volume folder (filled from the snapshot copy `restoreFrom` names, if any) and its
+    /// PersistentVolume, then binds them.
+    private func provision(
+        _ key: ObjectKey,
+        pvc: JSONValue,
+        storageClass: JSONValue,
+        node: String?,
+        restoreFrom: String?
+    ) async {
         guard let uid = pvc["metadata"]?["uid"]?.stringValue, let pvType = type("v1", "persistentvolumes") else {
             return
         }
@@ -184,6 +200,7 @@ extension ClusterController {
         let folder = volumeFolder(name)
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         if core.store.get(pvType.storageKey, ObjectKey(namespace: "", name: name)) == nil {
+            if let restoreFrom { restore(handle: restoreFrom, into: folder) }
             var spec: JSONObject = [
                 "capacity": ["storage": pvc["spec"]?["resources"]?["requests"]?["storage"] ?? "1Gi"],
                 "accessModes": pvc["spec"]?["accessModes"] ?? ["ReadWriteOnce"],

@@ -55,6 +55,7 @@ struct ClusterController: Service {
                 await releaseVolume(of: event)
             } else {
                 await reconcileClaim(event.key, event.object, selectedNode: nil)
+                await reconcileSnapshotsOfClaim(event.key)
             }
         case "persistentvolumes":
             if event.kind == .deleted {
@@ -65,7 +66,17 @@ struct ClusterController: Service {
         case "customresourcedefinitions.apiextensions.k8s.io":
             if event.kind == .deleted { await deleteCustomResources(event) }
         case Self.volumeSnapshotsKey:
-            if event.kind == .deleted { await deleteBoundContent(of: event) }
+            if event.kind == .deleted {
+                await deleteBoundContent(of: event)
+            } else {
+                await reconcileSnapshot(event.key)
+            }
+        case Self.volumeSnapshotContentsKey:
+            if event.kind == .deleted {
+                removeSnapshotCopy(of: event)
+            } else {
+                await reconcileContent(event.key)
+            }
         default:
             break
         }
