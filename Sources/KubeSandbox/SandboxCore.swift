@@ -13,6 +13,8 @@ final class SandboxCore: Sendable {
     let logger: Logger
     let token: String
     let faults: FaultInjector
+    /// The kubelet stand-in's exec access to running containers (empty until containers can run).
+    let containers = ContainerHostSlot()
     /// Writes waiting out ``SandboxConfiguration/writeLatency`` right now.
     let writesInCommit = Atomic<Int>(0)
     /// Root for PV folders and kubelet-like pod paths.
