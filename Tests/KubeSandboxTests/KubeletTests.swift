@@ -304,9 +304,13 @@ struct KubeletTests {
                     && status?["lastState"]?["terminated"]?["reason"] == "StartError"
                     && message.contains("exec: \"no-such-program-here\": executable file not found in $PATH")
             }
+            let table = try await kubectl.run("get", "pod", "crash", "missing", "-n", "k", "--no-headers")
+            #expect(table.contains("crash") && table.contains("0/1"))
             try await waitUntil("unmapped waits with ErrImageNeverPull") {
                 await container("unmapped")?["state"]?["waiting"]?["reason"] == "ErrImageNeverPull"
             }
+            let listed = try await kubectl.run("get", "pod", "unmapped", "-n", "k", "--no-headers")
+            #expect(listed.contains("0/1") && listed.contains("ErrImageNeverPull"))
             let unmapped = await pod(api, "unmapped")
             #expect(unmapped["status"]?["phase"] == "Pending")
             let message = unmapped["status"]?["containerStatuses"]?[0]?["state"]?["waiting"]?["message"]
