@@ -50,6 +50,7 @@ public struct SandboxServer: Service {
         let onReady = self.onReady
         let logger = self.logger
         let controller = ClusterController(core: core)
+        controller.kubelet.certificateAuthority = runtime.certificates.caCertificatePEM
         let application = Application(
             responder: APIHandler(core: core),
             server: try .tls(.http1(), tlsConfiguration: tls),

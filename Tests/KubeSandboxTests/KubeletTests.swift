@@ -235,10 +235,13 @@ struct KubeletTests {
                     pod: key,
                     uid: uid,
                     container: "app",
-                    command: ["sh", "-c", "cat /scratch/file; echo $GREETING"]
+                    command: [
+                        "sh", "-c",
+                        "cat /scratch/file; echo $GREETING; cat /var/run/secrets/kubernetes.io/serviceaccount/namespace",
+                    ]
                 )
                 output = try Self.run(invocation)
-                return output == "hello\nhello\n"
+                return output == "hello\nhello\nk"
             }
             await #expect(throws: ContainerAccessError.containerNotFound(container: "nope")) {
                 _ = try await host.execInvocation(pod: key, uid: uid, container: "nope", command: ["true"])
@@ -332,7 +335,7 @@ struct KubeletTests {
                   containers:
                   - name: app
                     image: busybox
-                    command: ["sh", "-c", "trap 'echo bye > /marks/polite; exit 0' TERM; while true; do sleep 0.1; done"]
+                    command: ["sh", "-c", "trap 'echo bye > /marks/polite; exit 0' TERM; touch /marks/ready; while true; do sleep 0.1; done"]
                     volumeMounts: [{name: marks, mountPath: /marks}]
                 ---
                 apiVersion: v1
@@ -345,8 +348,12 @@ struct KubeletTests {
             )
             try await waitForPhase(api, "polite", "Running")
             try await waitForPhase(api, "stubborn", "Running")
+            let marks = sandbox.volumesRoot.appendingPathComponent("nodes/sandbox-node-1/root/var/marks")
+            try await waitUntil("polite handles SIGTERM") {
+                FileManager.default.fileExists(atPath: marks.appendingPathComponent("ready").path)
+            }
             try await kubectl.run("delete", "pod", "polite", "-n", "k")
-            let marker = sandbox.volumesRoot.appendingPathComponent("nodes/sandbox-node-1/root/var/marks/polite")
+            let marker = marks.appendingPathComponent("polite")
             #expect(try String(contentsOf: marker, encoding: .utf8) == "bye\n")
             #expect(await api.request("GET", "/api/v1/namespaces/k/pods/polite").status == 404)
 

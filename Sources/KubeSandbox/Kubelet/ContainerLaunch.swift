@@ -111,6 +111,11 @@ struct ContainerLaunch: Sendable {
             mounts.append(.init(source: source, target: target, readOnly: mount["readOnly"]?.boolValue == true))
         }
 
+        if let account = serviceAccountFolder(pod: pod, podFolder: podFolder, kubelet: kubelet),
+            !mounts.contains(where: { $0.target == serviceAccountPath })
+        {
+            mounts.append(.init(source: account, target: serviceAccountPath, readOnly: true))
+        }
         let temporary = podFolder.appendingPathComponent("containers/\(name)/tmp", isDirectory: true)
         try? FileManager.default.removeItem(at: temporary)
         try? FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
@@ -188,6 +193,30 @@ struct ContainerLaunch: Sendable {
         }
         bubblewrap.command = argv
         return ContainerLaunch(command: bubblewrap, environment: known)
+    }
+
+    /// Where in-cluster clients look for their credentials.
+    static let serviceAccountPath = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+    /// What the ServiceAccount admission plugin's `kube-api-access` volume holds (`token`, `ca.crt`, `namespace`),
+    /// written for the pod unless `automountServiceAccountToken` is false: the token is the sandbox's one (there is
+    /// no RBAC), so a Lifeboat server or node agent in a pod reaches the API with its in-cluster configuration.
+    static func serviceAccountFolder(pod: JSONValue, podFolder: URL, kubelet: Kubelet) -> String? {
+        guard pod["spec"]?["automountServiceAccountToken"]?.boolValue != false else { return nil }
+        let folder = podFolder.appendingPathComponent("volumes/kubernetes.io~projected/kube-api-access-sandbox")
+        let files = [
+            ("token", kubelet.core.token), ("ca.crt", kubelet.certificateAuthority),
+            ("namespace", pod["metadata"]?["namespace"]?.stringValue ?? ""),
+        ]
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for (file, text) in files {
+                try Data(text.utf8).write(to: folder.appendingPathComponent(file))
+            }
+        } catch {
+            return nil
+        }
+        return folder.path
     }
 
     /// `runAsUser` / `runAsGroup` of the container, else of the pod; nil when neither sets a user.

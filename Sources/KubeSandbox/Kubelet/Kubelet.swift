@@ -35,6 +35,7 @@ final class Kubelet: Service, ContainerExecHost {
         var isolation: Isolation?
         var views: [String: [String: ExecView]] = [:]
         var processes: [pid_t: ContainerProcess] = [:]
+        var certificateAuthority = ""
     }
 
     let core: SandboxCore
@@ -47,6 +48,12 @@ final class Kubelet: Service, ContainerExecHost {
         self.core = core
         images = ImageMapping(core.configuration.imageCommands)
         (starts, startsContinuation) = AsyncStream.makeStream(of: PodWorker.self)
+    }
+
+    /// The CA of the API server's certificate (PEM), for the service account folder containers get.
+    var certificateAuthority: String {
+        get { state.withLock { $0.certificateAuthority } }
+        set { state.withLock { $0.certificateAuthority = newValue } }
     }
 
     var isolation: Isolation { state.withLock { $0.isolation } ?? .unavailable("the kubelet has not started") }
