@@ -161,6 +161,7 @@ struct KubeletTests {
                 "touch /sub/y && echo sub:ok >> $r || echo sub:fail >> $r",
                 "cat \(otherVolume.path)/file 2>/dev/null && echo other:visible >> $r || echo other:hidden >> $r",
                 "touch /deep/new/mount/z && echo deep:ok >> $r || echo deep:fail >> $r",
+                "test -d /host_pods/$(POD_UID)/volumes && echo pods:ok >> $r || echo pods:fail >> $r",
             ].joined(separator: "; ")
             try await apply(
                 kubectl,
@@ -174,6 +175,7 @@ struct KubeletTests {
                   volumes:
                   - {name: data, emptyDir: {}}
                   - {name: shared, emptyDir: {}}
+                  - {name: pods, hostPath: {path: /var/lib/kubelet/pods}}
                   containers:
                   - name: app
                     image: busybox
@@ -186,6 +188,7 @@ struct KubeletTests {
                     - {name: shared, mountPath: /ro, readOnly: true}
                     - {name: shared, mountPath: /sub, subPath: inner}
                     - {name: data, mountPath: /deep/new/mount, subPath: deep}
+                    - {name: pods, mountPath: /host_pods, readOnly: true}
                 """
             )
             try await waitForPhase(api, "probe", "Succeeded")
@@ -196,7 +199,7 @@ struct KubeletTests {
             let result = try String(contentsOf: volumes.appendingPathComponent("data/result"), encoding: .utf8)
             #expect(
                 result.split(separator: "\n") == [
-                    "tmp:ok", "etc:readonly", "ro:readonly", "sub:ok", "other:hidden", "deep:ok",
+                    "tmp:ok", "etc:readonly", "ro:readonly", "sub:ok", "other:hidden", "deep:ok", "pods:ok",
                 ]
             )
             #expect(!FileManager.default.fileExists(atPath: "/tmp/probe-\(uid)"))
