@@ -49,11 +49,13 @@ public struct SandboxServer: Service {
         let core = runtime.core
         let onReady = self.onReady
         let logger = self.logger
+        let controller = ClusterController(core: core)
+        controller.kubelet.certificateAuthority = runtime.certificates.caCertificatePEM
         let application = Application(
             responder: APIHandler(core: core),
             server: try .tls(.http1(), tlsConfiguration: tls),
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: configuration.port)),
-            services: [ClusterController(core: core)],
+            services: [controller, controller.kubelet],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 core.serverAddress = "127.0.0.1:\(port)"
