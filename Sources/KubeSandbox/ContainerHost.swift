@@ -114,9 +114,9 @@ struct CRILogLine: Sendable, Equatable {
 
     /// The current wall-clock time in nanoseconds since the epoch.
     static func now() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+        // Not `clock_gettime` into a `timespec`: in some batch compilations the compiler attributes
+        // `timespec`'s members to CoreFoundation and MemberImportVisibility rejects them.
+        Int64((Date().timeIntervalSince1970 * 1_000_000_000).rounded())
     }
 
     /// The timestamp as Kubernetes prints it with `--timestamps` (RFC 3339 with nine fractional digits, UTC).

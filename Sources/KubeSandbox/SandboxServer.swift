@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
+import HummingbirdWebSocket
 public import Logging
 import NIOCore
 public import ServiceLifecycle
@@ -51,7 +53,19 @@ public struct SandboxServer: Service {
         let logger = self.logger
         let application = Application(
             responder: APIHandler(core: core),
-            server: try .tls(.http1(), tlsConfiguration: tls),
+            server: try .tls(
+                HTTPServerBuilder { responder in
+                    SandboxHTTPChannel(
+                        base: HTTP1WebSocketUpgradeChannel(
+                            responder: responder,
+                            configuration: .init(ws: .init(maxFrameSize: 1 << 20))
+                        ) { request, _, logger in
+                            await ExecUpgrade.decide(request, core: core, logger: logger)
+                        }
+                    )
+                },
+                tlsConfiguration: tls
+            ),
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: configuration.port)),
             services: [ClusterController(core: core)],
             onServerRunning: { channel in
