@@ -5,6 +5,7 @@ import HummingbirdTLS
 import HummingbirdWebSocket
 public import Logging
 import NIOCore
+import NIOSSL
 public import ServiceLifecycle
 
 /// What a running sandbox tells its owner once it listens.
@@ -47,7 +48,10 @@ public struct SandboxServer: Service {
 
     public func run() async throws {
         let runtime = try await SandboxRuntime.prepare(configuration, logger: logger)
-        let tls = try runtime.certificates.tlsConfiguration()
+        var tls = try runtime.certificates.tlsConfiguration()
+        // After its close_notify, wait briefly for the client's: Go clients and a client whose WebSocket
+        // upgrade was refused never answer, and NIO's default (5 s) then holds up the sandbox's shutdown.
+        tls.shutdownTimeout = .milliseconds(250)
         let core = runtime.core
         let onReady = self.onReady
         let logger = self.logger
