@@ -1,10 +1,10 @@
 import Foundation
 import KubeSandboxTesting
-import Kubernetes
 import ProcessTesting
 import Testing
 
 @testable import KubeSandbox
+@testable import Kubernetes
 
 /// `pods/exec` over WebSocket (v5/v4 channel protocols): the real kubectl and Lifeboat's client against
 /// the sandbox, with ``HostShellExecHost`` standing in for the kubelet.
@@ -173,6 +173,22 @@ struct PodExecTests {
                 #expect(error.code == .notFound, "\(error)")
             }
             _ = pod
+        }
+    }
+
+    @Test func v4StreamsWithoutTheCloseSignal() async throws {
+        try await withExecSandbox { _, _, client in
+            // v4 cannot end stdin: the command reads what it needs and stops by itself.
+            let result = try await client.exec(
+                namespace: "exec",
+                pod: "shell",
+                container: "c",
+                command: ["sh", "-c", "head -c 5; echo; echo warn >&2; exit 2"],
+                stdin: Array("hello world".utf8),
+                offering: ["v4.channel.k8s.io"]
+            )
+            #expect(result.subprotocol == "v4.channel.k8s.io")
+            #expect(result.stdoutText == "hello\n" && result.stderrText == "warn\n" && result.exitCode == 2)
         }
     }
 }

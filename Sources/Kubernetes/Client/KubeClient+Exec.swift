@@ -50,6 +50,26 @@ extension KubeClient {
         command: [String],
         stdin: [UInt8]? = nil
     ) async throws -> PodExecResult {
+        try await exec(
+            namespace: namespace,
+            pod: pod,
+            container: container,
+            command: command,
+            stdin: stdin,
+            offering: Self.execSubprotocols
+        )
+    }
+
+    /// ``exec(namespace:pod:container:command:stdin:)`` offering the subprotocols `offering`, one upgrade
+    /// request each, in order.
+    func exec(
+        namespace: String,
+        pod: String,
+        container: String?,
+        command: [String],
+        stdin: [UInt8]?,
+        offering: [String]
+    ) async throws -> PodExecResult {
         let path = "/api/v1/namespaces/\(KubeURL.escapePath(namespace))/pods/\(KubeURL.escapePath(pod))/exec"
         var query: [(String, String)] = command.map { ("command", $0) }
         if let container { query.append(("container", container)) }
@@ -60,7 +80,7 @@ extension KubeClient {
         while server.hasSuffix("/") { server.removeLast() }
         let url = server + path + KubeURL.query(query)
         let (tls, serverName) = try webSocketTLS(server: server)
-        for subprotocol in Self.execSubprotocols {
+        for subprotocol in offering {
             var headers = HTTPFields()
             if let authorization = try await authenticator.authorization() { headers[.authorization] = authorization }
             headers[.secWebSocketProtocol] = subprotocol
