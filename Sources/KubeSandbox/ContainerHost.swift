@@ -118,6 +118,8 @@ struct CRILogLine: Sendable, Equatable {
 
     /// The current wall-clock time in nanoseconds since the epoch.
     static func now() -> Int64 {
+        // Not `clock_gettime` into a `timespec`: in some batch compilations the compiler attributes
+        // `timespec`'s members to CoreFoundation and MemberImportVisibility rejects them.
         Int64((Date().timeIntervalSince1970 * 1_000_000_000).rounded())
     }
 
