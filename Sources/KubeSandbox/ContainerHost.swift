@@ -2,6 +2,10 @@ import Foundation
 import Kubernetes
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A process to start: what the kubelet hands the API server for `kubectl exec`.
 struct ProcessInvocation: Sendable, Equatable {
     /// Absolute path of the program (e.g. `/usr/bin/bwrap`).
