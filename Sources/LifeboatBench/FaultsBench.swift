@@ -1,0 +1,254 @@
+import ArgumentParser
+import BackupEngine
+import Foundation
+import KubeSandbox
+import Kubernetes
+import Logging
+import ObjectStorage
+import VeleroAPI
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `lifeboat-bench faults`: a soak of runs killed with SIGKILL at random moments, against an in-process sandbox
+/// and a local-folder storage location, with the `lifeboat` executable built next to `lifeboat-bench`.
+///
+/// Each backup run is killed at a random moment within a normal run's duration; a killed run is cleaned up with
+/// `lifeboat backup delete NAME` and retried under the same name. Each restore run is killed the same way and
+/// retried (under a new name: restores have no `delete`). At the end every backup visible as `Completed` must
+/// read back whole (tarball, results, resource list, log), every retry must have succeeded, and no claim or
+/// temporary file may remain. Not covered yet: object-store faults (5xx, slow, reset) and `repo backup` kills.
+struct FaultsBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "faults",
+        abstract: "Soak: backups and restores killed with SIGKILL at random moments, cleaned up and retried."
+    )
+
+    @Option(help: "Backups and restores to kill (each).") var runs: Int = 20
+    @Option(help: "ConfigMaps in the backed-up namespace.") var configmaps: Int = 300
+    @Option(help: "Seed of the random kill moments.") var seed: UInt64 = 1
+
+    /// What the soak counted.
+    struct Counts {
+        var runs = 0
+        var kills = 0
+        var finishedBeforeKill = 0
+        var cleanups = 0
+        var retriesSucceeded = 0
+        var failuresDetected: [String] = []
+        var dataLost = 0
+        var leftovers: [String] = []
+    }
+
+    func run() async throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("lifeboat").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw ValidationError("no lifeboat executable next to lifeboat-bench (\(binary)): run `swift build` first")
+        }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-faults-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
+        let sandbox = try await Sandbox.start(SandboxConfiguration(port: 0, nodes: 1, customResources: .velero))
+        do {
+            try sandbox.writeKubeconfig(to: root.appendingPathComponent("kubeconfig").path)
+            let config = try KubeConfig.parse(yaml: sandbox.kubeconfigYAML)
+            try await withKubeClient(config: config, configuration: .init(qps: 0), logger: logger) { client in
+                var soak = Soak(binary: binary, root: root, client: client, seed: seed)
+                try await soak.run(runs: runs, configmaps: configmaps)
+            }
+        } catch {
+            try? await sandbox.stop()
+            throw error
+        }
+        try await sandbox.stop()
+    }
+}
+
+/// One soak run: the cluster, the folder and the counts.
+private struct Soak {
+    let binary: String
+    let root: URL
+    let client: KubeClient
+    var random: SplitMix
+
+    init(binary: String, root: URL, client: KubeClient, seed: UInt64) {
+        self.binary = binary
+        self.root = root
+        self.client = client
+        self.random = SplitMix(seed: seed)
+    }
+
+    var bucket: URL { root.appendingPathComponent("bucket") }
+
+    /// Runs `lifeboat arguments…` to its end, or kills it with SIGKILL after `killAfter`.
+    /// - Returns: the exit status (128 + 9 when killed), whether it was killed, and its output.
+    func lifeboat(_ arguments: [String], killAfter: Duration? = nil) async throws -> (Int32, Bool, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.environment = [
+            "KUBECONFIG": root.appendingPathComponent("kubeconfig").path, "HOME": root.path, "PATH": "/usr/bin:/bin",
+        ]
+        let log = root.appendingPathComponent("child.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try handle.close()
+        var killed = false
+        if let killAfter {
+            let deadline = ContinuousClock.now + killAfter
+            while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                killed = true
+            }
+        }
+        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+        process.waitUntilExit()
+        let status =
+            process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return (status, killed, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+    }
+
+    mutating func run(runs: Int, configmaps: Int) async throws {
+        _ = try await client.create(.namespaces, KubeObject(apiVersion: "v1", kind: "Namespace", name: "velero"))
+        _ = try await client.create(.namespaces, KubeObject(apiVersion: "v1", kind: "Namespace", name: "app"))
+        for index in 0..<configmaps {
+            var object = KubeObject(apiVersion: "v1", kind: "ConfigMap", namespace: "app", name: "cm-\(index)")
+            object["data"] = ["payload": .string(String(repeating: "x", count: 1000))]
+            _ = try await client.create(.configMaps, object)
+        }
+        let location = try await lifeboat([
+            "backup-location", "create", "default", "--provider", "filesystem", "--bucket", bucket.path, "--default",
+        ])
+        guard location.0 == 0 else { throw ValidationError("backup-location create failed: \(location.2)") }
+
+        // A normal run of each kind sets the window in which kills land.
+        let backupStart = ContinuousClock.now
+        let baseline = try await lifeboat(["backup", "create", "base", "--include-namespaces", "app"])
+        let backupWindow = ContinuousClock.now - backupStart
+        guard baseline.0 == 0 else { throw ValidationError("the baseline backup failed: \(baseline.2)") }
+        let restoreStart = ContinuousClock.now
+        let restoreBase = try await lifeboat([
+            "restore", "create", "rbase", "--from-backup", "base", "--namespace-mappings", "app:rbase",
+        ])
+        let restoreWindow = ContinuousClock.now - restoreStart
+        guard restoreBase.0 == 0 else { throw ValidationError("the baseline restore failed: \(restoreBase.2)") }
+        print(String(format: "baseline: backup %.2fs, restore %.2fs", backupWindow.inSeconds, restoreWindow.inSeconds))
+
+        var backups = FaultsBench.Counts()
+        for index in 0..<runs {
+            let name = "kb-\(index)"
+            backups.runs += 1
+            let delay = backupWindow * random.unit()
+            let (_, killed, _) = try await lifeboat(
+                ["backup", "create", name, "--include-namespaces", "app"],
+                killAfter: delay
+            )
+            guard killed else {
+                backups.finishedBeforeKill += 1
+                continue
+            }
+            backups.kills += 1
+            let deleted = try await lifeboat(["backup", "delete", name, "--confirm"])
+            if deleted.0 == 0 {
+                backups.cleanups += 1
+            } else if !deleted.2.contains("not found") {
+                backups.failuresDetected.append("backup delete \(name): \(deleted.2)")
+            }
+            let retry = try await lifeboat(["backup", "create", name, "--include-namespaces", "app"])
+            if retry.0 == 0 {
+                backups.retriesSucceeded += 1
+            } else {
+                backups.failuresDetected.append("retry of backup \(name): \(retry.2)")
+            }
+        }
+
+        var restores = FaultsBench.Counts()
+        for index in 0..<runs {
+            restores.runs += 1
+            let delay = restoreWindow * random.unit()
+            let arguments = ["--from-backup", "base", "--namespace-mappings", "app:kr-\(index)"]
+            let (_, killed, _) = try await lifeboat(["restore", "create", "kr-\(index)"] + arguments, killAfter: delay)
+            guard killed else {
+                restores.finishedBeforeKill += 1
+                continue
+            }
+            restores.kills += 1
+            let retry = try await lifeboat(["restore", "create", "kr-\(index)-retry"] + arguments)
+            if retry.0 == 0 {
+                restores.retriesSucceeded += 1
+            } else {
+                restores.failuresDetected.append("retry of restore kr-\(index): \(retry.2)")
+            }
+        }
+
+        // Checks: Completed backups read back whole; no claim or temporary file is left.
+        let store = BackupStore(store: try FilesystemObjectStore(root: bucket.path), prefix: nil)
+        var checked = 0
+        for name in try await store.backupNames() {
+            guard let backup = try await store.backup(named: name), backup.status?.phase == BackupPhase.completed
+            else { continue }
+            checked += 1
+            do {
+                _ = try await BackupContents.read(
+                    try await store.tarball(of: name),
+                    source: store.layout.backupContents(name)
+                )
+                for key in [
+                    store.layout.backupResults(name), store.layout.backupResourceList(name),
+                    store.layout.backupLog(name),
+                ] where try await store.gunzipped(key) == nil {
+                    throw ValidationError("\(key) is missing")
+                }
+            } catch {
+                backups.dataLost += 1
+                backups.failuresDetected.append("completed backup \(name) does not read back: \(error)")
+            }
+        }
+        let walker = FileManager.default.enumerator(atPath: bucket.path)
+        while let path = walker?.nextObject() as? String {
+            let file = (path as NSString).lastPathComponent
+            if file == "lifeboat-claim.json" || file.hasPrefix(".lifeboat-tmp-") { backups.leftovers.append(path) }
+        }
+
+        print("kind      runs  kills  finished-before-kill  cleaned-up  retries-ok  failures  data-lost  leftovers")
+        for (kind, counts) in [("backup", backups), ("restore", restores)] {
+            print(
+                kind.padding(toLength: 10, withPad: " ", startingAt: 0)
+                    + [
+                        counts.runs, counts.kills, counts.finishedBeforeKill, counts.cleanups, counts.retriesSucceeded,
+                        counts.failuresDetected.count, counts.dataLost, counts.leftovers.count,
+                    ].map { "\($0)".padding(toLength: 6, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+            )
+        }
+        print("completed backups read back whole: \(checked)")
+        for failure in backups.failuresDetected + restores.failuresDetected { print("FAILURE: \(failure)") }
+        for leftover in backups.leftovers { print("LEFTOVER: \(leftover)") }
+        let failed = backups.failuresDetected.count + restores.failuresDetected.count + backups.leftovers.count
+        if failed > 0 { throw ExitCode(1) }
+    }
+}
+
+/// A small seeded generator (SplitMix64), so a soak's kill moments can be replayed.
+private struct SplitMix {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    /// A value in [0, 1).
+    mutating func unit() -> Double {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Double(z >> 11) / Double(1 << 53)
+    }
+}
