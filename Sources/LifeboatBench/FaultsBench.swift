@@ -18,7 +18,9 @@ import Glibc
 /// `lifeboat backup delete NAME` and retried under the same name. Each restore run is killed the same way and
 /// retried (under a new name: restores have no `delete`). At the end every backup visible as `Completed` must
 /// read back whole (tarball, results, resource list, log), every retry must have succeeded, and no claim or
-/// temporary file may remain. Not covered yet: object-store faults (5xx, slow, reset) and `repo backup` kills.
+/// temporary file may remain. `repo backup` runs are killed and retried the same way, then the repository is
+/// unlocked and pruned and must pass `restic check --read-data`. Not covered yet: object-store faults (5xx, slow,
+/// reset answers through a proxy).
 struct FaultsBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "faults",
@@ -189,6 +191,8 @@ private struct Soak {
             }
         }
 
+        let repos = try await soakRepository(runs: runs)
+
         // Checks: Completed backups read back whole; no claim or temporary file is left.
         let store = BackupStore(store: try FilesystemObjectStore(root: bucket.path), prefix: nil)
         var checked = 0
@@ -219,7 +223,7 @@ private struct Soak {
         }
 
         print("kind      runs  kills  finished-before-kill  cleaned-up  retries-ok  failures  data-lost  leftovers")
-        for (kind, counts) in [("backup", backups), ("restore", restores)] {
+        for (kind, counts) in [("backup", backups), ("restore", restores), ("repo", repos)] {
             print(
                 kind.padding(toLength: 10, withPad: " ", startingAt: 0)
                     + [
@@ -229,10 +233,85 @@ private struct Soak {
             )
         }
         print("completed backups read back whole: \(checked)")
-        for failure in backups.failuresDetected + restores.failuresDetected { print("FAILURE: \(failure)") }
-        for leftover in backups.leftovers { print("LEFTOVER: \(leftover)") }
-        let failed = backups.failuresDetected.count + restores.failuresDetected.count + backups.leftovers.count
+        let failures = backups.failuresDetected + restores.failuresDetected + repos.failuresDetected
+        for failure in failures { print("FAILURE: \(failure)") }
+        for leftover in backups.leftovers + repos.leftovers { print("LEFTOVER: \(leftover)") }
+        let failed = failures.count + backups.leftovers.count + repos.leftovers.count
         if failed > 0 { throw ExitCode(1) }
+    }
+}
+
+extension Soak {
+    /// `repo backup` runs killed at random moments and retried; then `repo unlock` and `repo prune` (which
+    /// removes the temporary files of killed writers), and `restic check --read-data` on the repository.
+    mutating func soakRepository(runs: Int) async throws -> FaultsBench.Counts {
+        var counts = FaultsBench.Counts()
+        let data = root.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        for index in 0..<200 {
+            let bytes = (0..<65_536).map { _ in UInt8.random(in: 0...255) }
+            try Data(bytes).write(to: data.appendingPathComponent("file-\(index)"))
+        }
+        let password = root.appendingPathComponent("password")
+        try Data("soak-password\n".utf8).write(to: password)
+        let repo = root.appendingPathComponent("repo").path
+        let access = ["--repo", repo, "--password-file", password.path]
+        let initialized = try await lifeboat(["repo", "init"] + access)
+        guard initialized.0 == 0 else { throw ValidationError("repo init failed: \(initialized.2)") }
+        let start = ContinuousClock.now
+        let baseline = try await lifeboat(["repo", "backup"] + access + [data.path])
+        let window = ContinuousClock.now - start
+        guard baseline.0 == 0 else { throw ValidationError("the baseline repo backup failed: \(baseline.2)") }
+        for index in 0..<runs {
+            counts.runs += 1
+            // New data each run, so that each backup writes packs.
+            let bytes = (0..<65_536).map { _ in UInt8.random(in: 0...255) }
+            try Data(bytes).write(to: data.appendingPathComponent("new-\(index)"))
+            let (_, killed, _) = try await lifeboat(
+                ["repo", "backup"] + access + [data.path],
+                killAfter: window * random.unit()
+            )
+            guard killed else {
+                counts.finishedBeforeKill += 1
+                continue
+            }
+            counts.kills += 1
+            let retry = try await lifeboat(["repo", "backup"] + access + [data.path])
+            if retry.0 == 0 {
+                counts.retriesSucceeded += 1
+            } else {
+                counts.failuresDetected.append("retry of repo backup \(index): \(retry.2)")
+            }
+        }
+        let unlocked = try await lifeboat(["repo", "unlock"] + access)
+        let pruned = try await lifeboat(["repo", "prune"] + access)
+        if unlocked.0 == 0 && pruned.0 == 0 {
+            counts.cleanups += 1
+        } else {
+            counts.failuresDetected.append("repo unlock/prune: \(unlocked.2) \(pruned.2)")
+        }
+        let restic = Process()
+        restic.executableURL = URL(fileURLWithPath: "/usr/bin/restic")
+        restic.arguments = ["-r", repo, "--password-file", password.path, "check", "--read-data"]
+        restic.environment = ["HOME": root.path, "PATH": "/usr/bin:/bin"]
+        restic.standardOutput = FileHandle.nullDevice
+        restic.standardError = FileHandle.nullDevice
+        do {
+            try restic.run()
+            while restic.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+            restic.waitUntilExit()
+            if restic.terminationStatus != 0 {
+                counts.dataLost += 1
+                counts.failuresDetected.append("restic check --read-data failed (exit \(restic.terminationStatus))")
+            }
+        } catch {
+            counts.failuresDetected.append("restic could not run: \(error)")
+        }
+        let walker = FileManager.default.enumerator(atPath: repo)
+        while let path = walker?.nextObject() as? String {
+            if (path as NSString).lastPathComponent.hasPrefix(".lifeboat-tmp-") { counts.leftovers.append(path) }
+        }
+        return counts
     }
 }
 
