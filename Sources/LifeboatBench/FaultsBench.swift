@@ -3,6 +3,7 @@ import BackupEngine
 import Foundation
 import KubeSandbox
 import Kubernetes
+import LocalServers
 import Logging
 import ObjectStorage
 import VeleroAPI
@@ -19,8 +20,8 @@ import Glibc
 /// retried (under a new name: restores have no `delete`). At the end every backup visible as `Completed` must
 /// read back whole (tarball, results, resource list, log), every retry must have succeeded, and no claim or
 /// temporary file may remain. `repo backup` runs are killed and retried the same way, then the repository is
-/// unlocked and pruned and must pass `restic check --read-data`. Not covered yet: object-store faults (5xx, slow,
-/// reset answers through a proxy).
+/// unlocked and pruned and must pass `restic check --read-data`. Object-store faults (503 SlowDown, 500 and
+/// resets through a proxy; no slow answers yet) are injected into backups to moto_server, which must complete.
 struct FaultsBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "faults",
@@ -192,30 +193,13 @@ private struct Soak {
         }
 
         let repos = try await soakRepository(runs: runs)
+        let s3 = try await soakObjectStoreFaults(runs: runs)
 
         // Checks: Completed backups read back whole; no claim or temporary file is left.
         let store = BackupStore(store: try FilesystemObjectStore(root: bucket.path), prefix: nil)
-        var checked = 0
-        for name in try await store.backupNames() {
-            guard let backup = try await store.backup(named: name), backup.status?.phase == BackupPhase.completed
-            else { continue }
-            checked += 1
-            do {
-                _ = try await BackupContents.read(
-                    try await store.tarball(of: name),
-                    source: store.layout.backupContents(name)
-                )
-                for key in [
-                    store.layout.backupResults(name), store.layout.backupResourceList(name),
-                    store.layout.backupLog(name),
-                ] where try await store.gunzipped(key) == nil {
-                    throw ValidationError("\(key) is missing")
-                }
-            } catch {
-                backups.dataLost += 1
-                backups.failuresDetected.append("completed backup \(name) does not read back: \(error)")
-            }
-        }
+        let (checked, lost) = try await Self.readBackCompleted(store)
+        backups.dataLost += lost.count
+        backups.failuresDetected += lost
         let walker = FileManager.default.enumerator(atPath: bucket.path)
         while let path = walker?.nextObject() as? String {
             let file = (path as NSString).lastPathComponent
@@ -233,7 +217,13 @@ private struct Soak {
             )
         }
         print("completed backups read back whole: \(checked)")
-        let failures = backups.failuresDetected + restores.failuresDetected + repos.failuresDetected
+        print(
+            "s3 faults: \(s3.counts.runs) backups through the proxy, \(s3.faults) faults injected (503, 500, reset), "
+                + "\(s3.counts.retriesSucceeded) completed, \(s3.counts.failuresDetected.count) failures, "
+                + "\(s3.counts.dataLost) data lost, \(s3.checked) completed backups read back whole"
+        )
+        let failures =
+            backups.failuresDetected + restores.failuresDetected + repos.failuresDetected + s3.counts.failuresDetected
         for failure in failures { print("FAILURE: \(failure)") }
         for leftover in backups.leftovers + repos.leftovers { print("LEFTOVER: \(leftover)") }
         let failed = failures.count + backups.leftovers.count + repos.leftovers.count
@@ -242,6 +232,74 @@ private struct Soak {
 }
 
 extension Soak {
+    /// Reads back every backup of `store` visible as `Completed`: tarball, results, resource list and log.
+    /// - Returns: how many were read, and one line per backup that does not read back.
+    static func readBackCompleted(_ store: BackupStore) async throws -> (Int, [String]) {
+        var checked = 0
+        var lost: [String] = []
+        for name in try await store.backupNames() {
+            guard let backup = try await store.backup(named: name), backup.status?.phase == BackupPhase.completed
+            else { continue }
+            checked += 1
+            do {
+                _ = try await BackupContents.read(
+                    try await store.tarball(of: name),
+                    source: store.layout.backupContents(name)
+                )
+                for key in [
+                    store.layout.backupResults(name), store.layout.backupResourceList(name),
+                    store.layout.backupLog(name),
+                ] where try await store.gunzipped(key) == nil {
+                    throw ValidationError("\(key) is missing")
+                }
+            } catch {
+                lost.append("completed backup \(name) does not read back: \(error)")
+            }
+        }
+        return (checked, lost)
+    }
+
+    /// Backups to moto_server through a proxy that answers a quarter of the connections with 503 SlowDown, 500 or
+    /// a reset: every run must complete (the faults are retried), and every backup must read back whole.
+    func soakObjectStoreFaults(runs: Int) async throws -> (counts: FaultsBench.Counts, faults: Int, checked: Int) {
+        var counts = FaultsBench.Counts()
+        let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
+        let moto = try await MotoServer.start()
+        defer { moto.stop() }
+        let direct = try await moto.makeStore(bucket: "soak", logger: logger)
+        let proxy = try await FaultInjectingProxy.start(upstreamPort: moto.port)
+        let aws = root.appendingPathComponent(".aws")
+        try FileManager.default.createDirectory(at: aws, withIntermediateDirectories: true)
+        try Data(
+            "[default]\naws_access_key_id = \(MotoServer.accessKeyID)\naws_secret_access_key = \(MotoServer.secretAccessKey)\n"
+                .utf8
+        ).write(to: aws.appendingPathComponent("credentials"))
+        let location = try await lifeboat([
+            "backup-location", "create", "s3soak", "--provider", "aws", "--bucket", "soak", "--config",
+            "region=us-east-1,s3Url=\(proxy.endpoint),s3ForcePathStyle=true",
+        ])
+        guard location.0 == 0 else { throw ValidationError("backup-location create s3soak failed: \(location.2)") }
+        proxy.injectRandomly(rate: 0.25, among: [.slowDown, .internalError, .drop], seed: 7)
+        for index in 0..<runs {
+            counts.runs += 1
+            let run = try await lifeboat([
+                "backup", "create", "s3-\(index)", "--storage-location", "s3soak", "--include-namespaces", "app",
+            ])
+            if run.0 == 0 {
+                counts.retriesSucceeded += 1
+            } else {
+                counts.failuresDetected.append("backup s3-\(index) through faults: \(run.2)")
+            }
+        }
+        proxy.injectRandomly(rate: 0, among: [], seed: 0)
+        let faults = proxy.injectedFaults
+        await proxy.stop()
+        let (checked, lost) = try await Self.readBackCompleted(BackupStore(store: direct, prefix: nil))
+        counts.dataLost = lost.count
+        counts.failuresDetected += lost
+        return (counts, faults, checked)
+    }
+
     /// `repo backup` runs killed at random moments and retried; then `repo unlock` and `repo prune` (which
     /// removes the temporary files of killed writers), and `restic check --read-data` on the repository.
     mutating func soakRepository(runs: Int) async throws -> FaultsBench.Counts {
