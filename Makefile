@@ -5,7 +5,7 @@ SWIFT_TEST_FLAGS ?=
 # processes; on a 2-core machine, running all of them at once starves their controllers for seconds.
 TEST_WIDTH ?= 8
 
-.PHONY: all build test deps lint format quickstart bench clean
+.PHONY: all build test deps lint format quickstart bench soak clean
 
 all: build
 
@@ -29,6 +29,12 @@ format:
 test: deps lint
 	$(SWIFT) build --build-tests
 	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) $(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
+	$$($(SWIFT) build --show-bin-path)/lifeboat-bench faults --runs 3 --configmaps 200
+
+## make soak: runs killed with SIGKILL at random moments, cleaned up and retried (docs/cli.md, "Failures").
+soak: deps
+	$(SWIFT) build
+	$$($(SWIFT) build --show-bin-path)/lifeboat-bench faults --runs 20
 
 ## make quickstart: the main job on embedded defaults (in-process sandbox, local-folder location).
 quickstart: deps

@@ -109,6 +109,8 @@ let package = Package(
             dependencies: [
                 "ObjectStorage",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -119,7 +121,6 @@ let package = Package(
                 "ObjectStorage",
                 "LocalServers",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

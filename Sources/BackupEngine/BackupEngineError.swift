@@ -8,7 +8,7 @@ package struct BackupEngineError: LifeboatError {
         private enum Value: Hashable, Sendable {
             case notFound, alreadyExists, invalidSpec, invalidLocation, readOnlyLocation, storageUnavailable,
                 corruptBackup, cluster, invalidPriorities, invalidObject, actionFailed, invalidModifiers,
-                modifierFailed,
+                modifierFailed, interrupted,
                 `internal`
         }
         private let value: Value
@@ -40,6 +40,8 @@ package struct BackupEngineError: LifeboatError {
         package static let invalidModifiers = Code(.invalidModifiers)
         /// A resource-modifier rule failed on one item.
         package static let modifierFailed = Code(.modifierFailed)
+        /// The run was cancelled (Ctrl-C, SIGTERM) and cleaned up after itself.
+        package static let interrupted = Code(.interrupted)
         /// A bug.
         package static let `internal` = Code(.internal)
 

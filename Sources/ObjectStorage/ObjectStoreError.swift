@@ -6,7 +6,8 @@ public import LifeboatErrors
 public struct ObjectStoreError: LifeboatError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: Hashable, Sendable {
-            case notFound, invalidKey, accessDenied, unavailable, invalidConfiguration, corrupt, io, http, alreadyExists
+            case notFound, invalidKey, accessDenied, unavailable, unreachable, invalidConfiguration, corrupt, io, http,
+                alreadyExists
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -19,6 +20,9 @@ public struct ObjectStoreError: LifeboatError {
         public static let accessDenied = Code(.accessDenied)
         /// The store could not be reached or answered with a server error.
         public static let unavailable = Code(.unavailable)
+        /// The endpoint refused the connection or its host name does not resolve: retrying would not help
+        /// within the run, so it is not retried.
+        public static let unreachable = Code(.unreachable)
         /// The store's configuration is wrong (bucket, region, URL, credentials file).
         public static let invalidConfiguration = Code(.invalidConfiguration)
         /// Data read back does not match what was expected (length, checksum).

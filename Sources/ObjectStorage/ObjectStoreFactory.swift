@@ -15,6 +15,8 @@ public struct ObjectStoreFactory: Sendable {
     public var httpClient: HTTPClient
     /// Overrides the S3 retry policy (tests use short backoffs).
     public var retry: RetryPolicy?
+    /// Told about each retry of the S3 stores it makes (see ``RetryPolicy/observer``).
+    public var retryObserver: (@Sendable (RetryNotice) -> Void)?
     private let memoryBuckets = MemoryBuckets()
 
     private final class MemoryBuckets: Sendable {
@@ -56,6 +58,7 @@ public struct ObjectStoreFactory: Sendable {
                 caCert: location.caCert
             )
             if let retry { configuration.retry = retry }
+            if let retryObserver { configuration.retry.observer = retryObserver }
             let credentials = try AWSCredentials.resolve(
                 credentialFile: location.credential,
                 profile: configuration.profile,

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import ObjectStorageTesting
+import Synchronization
 import Testing
 
 @testable import ObjectStorage
@@ -213,36 +214,116 @@ struct S3ObjectStoreTests {
         }
     }
 
-    @Test func unreachableEndpointIsNamed() async throws {
+    /// A policy of the default attempts that counts the retries it is told about, without real waits.
+    static func countingPolicy(_ retries: Counter) -> RetryPolicy {
+        RetryPolicy(
+            initialBackoff: .milliseconds(1),
+            maxBackoff: .milliseconds(1),
+            observer: { notice in retries.add(notice.summary) }
+        )
+    }
+
+    /// Records the retry notices of a policy.
+    final class Counter: Sendable {
+        private let notices = Mutex<[String]>([])
+        func add(_ notice: String) { notices.withLock { $0.append(notice) } }
+        var all: [String] { notices.withLock { $0 } }
+    }
+
+    /// An S3 error is one line naming the endpoint and the cause, with balanced parentheses.
+    static func expectOneLine(_ error: ObjectStoreError, naming values: [String]) {
+        let text = "\(error)"
+        #expect(!text.contains("\n"), "\(text)")
+        #expect(text.filter { $0 == "(" }.count == text.filter { $0 == ")" }.count, "stray parenthesis: \(text)")
+        for value in values { #expect(text.contains(value), "\(text) does not name \(value)") }
+    }
+
+    /// A refused connection (a closed loopback port) fails on the first attempt, named as a refusal.
+    @Test func refusedConnectionFailsWithoutRetries() async throws {
         let port = try freeLoopbackPort()
+        let retries = Counter()
         var configuration = S3Configuration(bucket: "b", endpoint: "http://127.0.0.1:\(port)", forcePathStyle: true)
-        configuration.retry = RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(1))
-        configuration.responseTimeout = .seconds(2)
-        // A client of its own, so the other tests' traffic on the shared client does not delay this one.
-        try await HTTPClient.withHTTPClient { client in
+        configuration.retry = Self.countingPolicy(retries)
+        // A client of its own (the production configuration), so the other tests' traffic does not delay it.
+        try await HTTPClient.withHTTPClient(configuration: S3ObjectStore.httpClientConfiguration) { client in
             let store = try S3ObjectStore(
                 configuration: configuration,
                 credentials: AWSCredentials(accessKeyID: "a", secretAccessKey: "b"),
                 httpClient: client,
                 logger: Self.logger
             )
-            let start = ContinuousClock.now
-            do {
-                try await store.checkBucket(timeout: .seconds(2), attempts: 2)
-                Issue.record("no error for an unreachable endpoint")
-            } catch let error as ObjectStoreError {
-                #expect(error.code == .unavailable)
-                #expect(error.message.contains("127.0.0.1:\(port)"))
+            for operation in ["head", "put", "list"] {
+                do {
+                    switch operation {
+                    case "head": _ = try await store.head("k")
+                    case "put": try await store.putData("k", bytes: [1])
+                    default: _ = try await store.listAll(prefix: "")
+                    }
+                    Issue.record("no error for a refused connection (\(operation))")
+                } catch let error as ObjectStoreError {
+                    #expect(error.code == .unreachable, "\(operation): \(error)")
+                    Self.expectOneLine(error, naming: ["http://127.0.0.1:\(port)", "connection refused"])
+                    #expect(!"\(error)".contains("reset"), "\(error)")
+                }
             }
-            #expect(ContinuousClock.now - start < .seconds(60), "an unreachable endpoint fails fast (not 6 × 30 s)")
+            #expect(retries.all.isEmpty, "a refusal is not retried: \(retries.all)")
+        }
+    }
+
+    /// A host name that cannot resolve (`.invalid`, RFC 6761) fails on the first attempt, named as a DNS failure.
+    @Test func dnsFailureFailsWithoutRetries() async throws {
+        let retries = Counter()
+        var configuration = S3Configuration(
+            bucket: "b",
+            endpoint: "http://lifeboat-test.invalid:9000",
+            forcePathStyle: true
+        )
+        configuration.retry = Self.countingPolicy(retries)
+        try await HTTPClient.withHTTPClient(configuration: S3ObjectStore.httpClientConfiguration) { client in
+            let store = try S3ObjectStore(
+                configuration: configuration,
+                credentials: AWSCredentials(accessKeyID: "a", secretAccessKey: "b"),
+                httpClient: client,
+                logger: Self.logger
+            )
             do {
                 _ = try await store.head("k")
-                Issue.record("no error for an unreachable endpoint")
+                Issue.record("no error for a host name that does not resolve")
             } catch let error as ObjectStoreError {
-                #expect(error.code == .unavailable)
-                #expect(error.message.contains("127.0.0.1:\(port)"))
+                #expect(error.code == .unreachable, "\(error)")
+                Self.expectOneLine(
+                    error,
+                    naming: ["http://lifeboat-test.invalid:9000", "lifeboat-test.invalid does not resolve"]
+                )
             }
+            #expect(retries.all.isEmpty, "a DNS failure is not retried: \(retries.all)")
         }
+    }
+
+    /// What can recover is retried, and each retry is told (for the progress line): a reset, 5xx answers.
+    @Test func resetsAndServerErrorsAreRetriedAndTold() async throws {
+        let moto = try await MotoServer.shared()
+        let bucket = Self.bucketName()
+        _ = try await moto.makeStore(bucket: bucket, logger: Self.logger)
+        let proxy = try await FaultInjectingProxy.start(upstreamPort: moto.port)
+        let retries = Counter()
+        try await Self.withOneRequestPerConnection { client in
+            var configuration = moto.configuration(bucket: bucket, endpoint: proxy.endpoint)
+            configuration.retry = Self.countingPolicy(retries)
+            let store = try S3ObjectStore(
+                configuration: configuration,
+                credentials: moto.credentials,
+                httpClient: client,
+                logger: Self.logger
+            )
+            proxy.plan([.drop, .internalError, .slowDown])
+            try await store.putData("k", bytes: [1, 2, 3])
+            #expect(proxy.injectedFaults == 3)
+            #expect(retries.all.count == 3, "\(retries.all)")
+            #expect(retries.all.first?.hasPrefix("retrying PUT k (attempt 2 of 6") == true, "\(retries.all)")
+            #expect(retries.all.last?.contains("SlowDown") == true, "\(retries.all)")
+        }
+        await proxy.stop()
     }
 
     @Test func accessDeniedIsMapped() throws {

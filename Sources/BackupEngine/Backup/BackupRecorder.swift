@@ -25,14 +25,25 @@ struct CRRecorder: Sendable {
         return CRRecorder(client: client, resource: gvr, namespace: namespace, logger: logger)
     }
 
-    /// Creates the CR. - Throws: `.alreadyExists` when a CR of that name is already in the cluster.
+    /// Creates the CR, replacing a `Failed` one of the same name (what an interrupted or failed run of the
+    /// name left: the caller has checked that the storage location holds nothing of that name).
+    /// - Throws: `.alreadyExists` when a CR of that name in another phase is already in the cluster.
     func create(_ value: some Encodable & Sendable, name: String) async throws {
         do {
             guard var object = KubeObject(try JSONValue(encoding: value)) else { return }
             object.namespace = namespace
             let status = object.status
             object.status = nil
-            var created = try await client.create(resource, namespace: namespace, object)
+            var created: KubeObject
+            do {
+                created = try await client.create(resource, namespace: namespace, object)
+            } catch let error as KubeError where error.code == .alreadyExists {
+                let existing = try? await client.get(resource, namespace: namespace, name: name)
+                guard existing?["status"]?["phase"]?.stringValue == "Failed" else { throw error }
+                logger.info("replacing the Failed \(resource.resource) \(namespace)/\(name) of an earlier run")
+                _ = try await client.delete(resource, namespace: namespace, name: name)
+                created = try await client.create(resource, namespace: namespace, object)
+            }
             if let status {
                 created.status = status
                 _ = try await writeStatus(created)

@@ -41,6 +41,8 @@ package struct BackupRunner: Sendable {
         /// (where Velero's CLI says "Backup request … submitted successfully."). Not called when the run fails
         /// before.
         package var started: (@Sendable (Backup) -> Void)?
+        /// How often the run rewrites its claim's heartbeat (see ``BackupClaim``).
+        package var heartbeatInterval: Duration
 
         package init(
             namespace: String = "velero",
@@ -49,7 +51,8 @@ package struct BackupRunner: Sendable {
             defaultTTL: Duration = .seconds(720 * 3600),
             progress: (@Sendable (BackupProgress) -> Void)? = nil,
             progressInterval: Duration = .seconds(1),
-            started: (@Sendable (Backup) -> Void)? = nil
+            started: (@Sendable (Backup) -> Void)? = nil,
+            heartbeatInterval: Duration = BackupClaim.heartbeatInterval
         ) {
             self.namespace = namespace
             self.pageSize = pageSize
@@ -58,6 +61,7 @@ package struct BackupRunner: Sendable {
             self.progress = progress
             self.progressInterval = progressInterval
             self.started = started
+            self.heartbeatInterval = heartbeatInterval
         }
     }
 
@@ -101,17 +105,145 @@ package struct BackupRunner: Sendable {
                 message: "backup \(name) already exists in the backup storage location"
             )
         }
-        try await store.claimBackupName(name, run: UUID().uuidString)
+        let claim = BackupClaim.current(run: UUID().uuidString)
+        try await store.claimBackupName(name, claim: claim)
+        var recorded: RecordedBackup?
         do {
-            return try await runClaimed(backup, log: log, start: start)
+            let result = try await withHeartbeat(name, claim) {
+                try await runClaimed(backup, log: log, start: start, recorded: &recorded)
+            }
+            // The backup is visible (or failed and cleaned up): the name is free again.
+            try? await store.releaseBackupClaim(name)
+            return result
         } catch {
+            if Task.isCancelled || error is CancellationError {
+                throw await cleanUpInterrupted(name, recorded: recorded)
+            }
             // Whatever failed, this run's claim goes with the rest of what it wrote.
             try? await store.releaseBackupClaim(name)
             throw error
         }
     }
 
-    private func runClaimed(_ backup: Backup, log: RunLog, start: Date) async throws -> Backup {
+    /// Records a run that failed before it could start (its storage location cannot hold the backup) as a
+    /// `Failed` Backup CR with `reason`, so that `backup get` and `kubectl get backups` show it. Best effort:
+    /// nothing is recorded when the CRDs are missing or a Backup of that name exists in another phase.
+    package static func recordFailure(
+        of backup: Backup,
+        reason: String,
+        client: KubeClient,
+        namespace: String,
+        logger: Logger
+    ) async {
+        guard let recorder = await BackupRecorder.make(client: client, namespace: namespace, logger: logger) else {
+            return
+        }
+        var failed = backup
+        failed.metadata.namespace = namespace
+        var status = BackupStatus(phase: BackupPhase.failed)
+        status.failureReason = reason
+        status.startTimestamp = Timestamps.now()
+        status.completionTimestamp = status.startTimestamp
+        failed.status = status
+        do {
+            try await recorder.start(&failed)
+        } catch {
+            logger.info("could not record the failed backup \(backup.name): \(error)")
+        }
+    }
+
+    /// The Backup CR of a run once it is recorded in the cluster.
+    private struct RecordedBackup: Sendable {
+        var recorder: BackupRecorder
+        var backup: Backup
+    }
+
+    /// The failure reason of a backup stopped by Ctrl-C or SIGTERM.
+    package static let interruptedReason =
+        "interrupted: the run was stopped (SIGINT or SIGTERM) before it completed; its partial files were removed"
+
+    /// Cleans up after a cancelled run, shielded from the cancellation: marks the Backup CR Failed with
+    /// ``interruptedReason``, removes the claim, the partial objects and the temporary files.
+    /// - Returns: the `.interrupted` error saying what was cleaned up.
+    private func cleanUpInterrupted(_ name: String, recorded: RecordedBackup?) async -> BackupEngineError {
+        let store = self.store
+        return await Task {
+            var done: [String] = []
+            if var recorded {
+                recorded.backup.status?.phase = BackupPhase.failed
+                recorded.backup.status?.failureReason = Self.interruptedReason
+                recorded.backup.status?.completionTimestamp = Timestamps.now()
+                await recorded.recorder.finish(recorded.backup)
+                done.append("marked the Backup Failed")
+            }
+            var problems: [String] = []
+            // Temporary files first: a folder is pruned only once it is empty.
+            var abandonedText: String?
+            do {
+                let abandoned = try await store.removeAbandonedWrites(of: name)
+                let plural = abandoned == 1 ? "" : "s"
+                abandonedText = "\(abandoned) temporary file\(plural) or upload\(plural)"
+            } catch {
+                problems.append("temporary files: \(error)")
+            }
+            do {
+                try await store.releaseBackupClaim(name)
+                done.append("removed its claim")
+            } catch {
+                problems.append("the claim: \(error)")
+            }
+            do {
+                let partial = try await store.deleteBackup(name)
+                done.append("\(partial) partial object\(partial == 1 ? "" : "s")")
+            } catch {
+                problems.append("partial objects: \(error)")
+            }
+            if let abandonedText { done.append(abandonedText) }
+            let left =
+                problems.isEmpty
+                ? ""
+                : "; could not remove \(problems.joined(separator: "; ")) (`lifeboat backup delete \(name)` retries)"
+            return BackupEngineError(
+                code: .interrupted,
+                message: "backup \(name) was interrupted: \(done.joined(separator: ", "))\(left)"
+            )
+        }.value
+    }
+
+    /// Runs `body` while a child task rewrites the claim's heartbeat every ``Configuration/heartbeatInterval``;
+    /// the heartbeat has stopped when this returns.
+    private func withHeartbeat<R: Sendable>(
+        _ name: String,
+        _ claim: BackupClaim,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: () async throws -> R
+    ) async throws -> R {
+        let store = self.store
+        let interval = configuration.heartbeatInterval
+        return try await withThrowingTaskGroup(of: Void.self, isolation: isolation) { group in
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: interval)
+                    try? await store.heartbeat(name, claim: claim)
+                }
+            }
+            do {
+                let result = try await body()
+                group.cancelAll()
+                return result
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+
+    private func runClaimed(
+        _ backup: Backup,
+        log: RunLog,
+        start: Date,
+        recorded: inout RecordedBackup?
+    ) async throws -> Backup {
         var backup = backup
         let name = backup.name
 
@@ -134,6 +266,7 @@ package struct BackupRunner: Sendable {
             configuration.recordInCluster
             ? await BackupRecorder.make(client: client, namespace: configuration.namespace, logger: logger) : nil
         try await recorder?.start(&backup)
+        if let recorder { recorded = RecordedBackup(recorder: recorder, backup: backup) }
         configuration.started?(backup)
         log.info("Starting backup", fields: [("includedNamespaces", plan.namespaces.includes.joined(separator: ","))])
 
@@ -191,7 +324,6 @@ package struct BackupRunner: Sendable {
         do {
             try await persistSideFiles(name: name, outcome: outcome, log: log)
             try await store.putBackupMetadata(backup)
-            try? await store.releaseBackupClaim(name)
         } catch let error as BackupEngineError where error.code == .alreadyExists {
             // Another run took the name first: its backup is complete and is not ours to delete.
             throw error

@@ -84,6 +84,24 @@ package struct RestoreRunner: Sendable {
     /// - Throws: `BackupEngineError` before anything is created when the backup is missing or corrupt,
     ///   the spec or a referenced ConfigMap is invalid.
     package func run(_ restore: Restore) async throws -> RestoreOutcome {
+        do {
+            return try await runUninterrupted(restore)
+        } catch let error as BackupEngineError where error.code == .interrupted {
+            throw error
+        } catch {
+            guard Task.isCancelled || error is CancellationError else { throw error }
+            throw BackupEngineError(
+                code: .interrupted,
+                message: "restore \(restore.name) was interrupted before it changed the cluster"
+            )
+        }
+    }
+
+    /// The failure reason of a restore stopped by Ctrl-C or SIGTERM.
+    package static let interruptedReason =
+        "interrupted: the run was stopped (SIGINT or SIGTERM) before it completed; objects created so far stay"
+
+    private func runUninterrupted(_ restore: Restore) async throws -> RestoreOutcome {
         var restore = restore
         let name = restore.name
         guard let backupName = restore.spec.backupName, !backupName.isEmpty else {
@@ -183,6 +201,21 @@ package struct RestoreRunner: Sendable {
             logger: logger
         )
         let (report, results) = await executor.execute(discovery: discovery)
+        if Task.isCancelled {
+            // Stopped by a signal: say so in the Restore (shielded from the cancellation) and write no results,
+            // so the name can be used again by a retry.
+            let created = report.entries.filter { $0.action == .create || $0.action == .update }.count
+            restore.status?.phase = "Failed"
+            restore.status?.failureReason = Self.interruptedReason
+            restore.status?.completionTimestamp = Timestamps.now()
+            let failed = restore
+            await Task { await recorder?.updateStatus(failed, name: name) }.value
+            throw BackupEngineError(
+                code: .interrupted,
+                message:
+                    "restore \(name) was interrupted: \(recorder == nil ? "" : "marked the Restore Failed, ")\(created) object\(created == 1 ? "" : "s") created or updated so far stay, no results were written"
+            )
+        }
 
         // 3. Final status and records.
         let restored = report.entries.filter { [.create, .update, .skip, .conflict].contains($0.action) }.count

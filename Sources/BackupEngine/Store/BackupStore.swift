@@ -32,7 +32,7 @@ package struct BackupStore: Sendable {
         } catch {
             throw BackupEngineError(
                 code: .storageUnavailable,
-                message: "the backup storage location cannot be reached",
+                message: "cannot list the location",
                 cause: error
             )
         }
@@ -44,6 +44,46 @@ package struct BackupStore: Sendable {
                 code: .invalidLocation,
                 message:
                     "backup store contains invalid top-level directories: \(unknown.sorted()) (only \(ObjectStoreLayout.topLevelFolders.sorted().joined(separator: ", ")) are allowed under the prefix)"
+            )
+        }
+    }
+
+    /// Writes a small probe object under the prefix, reads it back and deletes it: the location can hold a
+    /// backup. (Velero's server only lists the location; listing succeeds on a read-only folder or with
+    /// read-only credentials, and the backup would fail later, after its work was done.)
+    /// - Throws: `BackupEngineError` `.storageUnavailable` saying which step failed and why.
+    package func probe() async throws {
+        let key = layout.key("lifeboat-probe-\(UUID().uuidString)")
+        let bytes = Array("lifeboat write probe \(Timestamps.now())\n".utf8)
+        do {
+            try await store.putData(key, bytes: bytes)
+        } catch {
+            throw BackupEngineError(code: .storageUnavailable, message: "cannot write a probe object", cause: error)
+        }
+        let read: [UInt8]
+        do {
+            read = Array(try await store.getData(key, maxBytes: 4096).readableBytesView)
+        } catch {
+            try? await store.delete(key)
+            throw BackupEngineError(
+                code: .storageUnavailable,
+                message: "cannot read back the probe object \(key)",
+                cause: error
+            )
+        }
+        do {
+            try await store.delete(key)
+        } catch {
+            throw BackupEngineError(
+                code: .storageUnavailable,
+                message: "cannot delete the probe object \(key)",
+                cause: error
+            )
+        }
+        guard read == bytes else {
+            throw BackupEngineError(
+                code: .storageUnavailable,
+                message: "the probe object \(key) read back differs from what was written"
             )
         }
     }
@@ -149,19 +189,42 @@ package struct BackupStore: Sendable {
     /// - Throws: `.alreadyExists` naming the claim when another run holds it (or a run that died left it:
     ///   `lifeboat backup delete NAME` removes the leftovers).
     package func claimBackupName(_ name: String, run: String) async throws {
+        try await claimBackupName(name, claim: .current(run: run))
+    }
+
+    /// Claims `name` with `claim` (see ``claimBackupName(_:run:)``).
+    package func claimBackupName(_ name: String, claim: BackupClaim) async throws {
         let key = layout.backupClaim(name)
-        let claim: JSONValue = ["run": .string(run), "claimedAt": .string(Timestamps.now())]
-        guard try await store.putIfAbsent(key, bytes: claim.encoded() + [0x0A]) else {
-            let holder = (try? await store.getData(key, maxBytes: 4096)).flatMap {
-                try? JSONValue(parsing: Array($0.readableBytesView))
-            }
-            let since = holder?["claimedAt"]?.stringValue.map { " since \($0)" } ?? ""
+        guard try await store.putIfAbsent(key, bytes: try Self.encoded(claim)) else {
+            let holder = try? await self.claim(of: name)
+            let since = holder.map { " since \($0.claimedAt)" } ?? ""
+            let owner = holder.flatMap { h in h.pid.map { " (process \($0) on \(h.host ?? "?"))" } } ?? ""
             throw BackupEngineError(
                 code: .alreadyExists,
                 message:
-                    "backup \(name) is being written by another run\(since) (claim \(key)); if that run died, `lifeboat backup delete \(name)` removes its leftovers"
+                    "backup \(name) is being written by another run\(since)\(owner) (claim \(key)); if that run died, `lifeboat backup delete \(name)` removes its leftovers"
             )
         }
+    }
+
+    /// Rewrites the claim of `name` with a fresh heartbeat (only the run holding it calls this).
+    package func heartbeat(_ name: String, claim: BackupClaim) async throws {
+        try await store.putData(layout.backupClaim(name), bytes: try Self.encoded(claim.beating()))
+    }
+
+    /// The claim on `name`, or `nil` when there is none (an unreadable claim counts as one without an owner).
+    package func claim(of name: String) async throws -> BackupClaim? {
+        guard let buffer = try await store.getDataIfPresent(layout.backupClaim(name), maxBytes: 4096) else {
+            return nil
+        }
+        return (try? JSONDecoder().decode(BackupClaim.self, from: Data(buffer.readableBytesView)))
+            ?? BackupClaim(run: "", claimedAt: "", host: nil, pid: nil, heartbeatAt: nil)
+    }
+
+    private static func encoded(_ claim: BackupClaim) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Array(try encoder.encode(claim)) + [0x0A]
     }
 
     /// Whether `name` has a claim but no `velero-backup.json`: a run is writing it, or one died and left files.
@@ -214,5 +277,13 @@ package struct BackupStore: Sendable {
         }
         deleted += try await store.deleteAll(prefix: layout.backupFolder(name))
         return deleted
+    }
+
+    /// Removes what interrupted writes of backup `name` left: temporary files of a local folder, incomplete
+    /// multipart uploads of S3. Call it only when no run writes the backup (its claim is released or dead).
+    /// - Returns: how many were removed.
+    @discardableResult
+    package func removeAbandonedWrites(of name: String) async throws -> Int {
+        try await store.removeAbandonedWrites(prefix: layout.backupFolder(name), before: .distantFuture)
     }
 }

@@ -64,17 +64,47 @@ package struct StorageLocations: Sendable {
                     "backup storage location \(location.metadata.name ?? "") is read-only (accessMode ReadOnly); nothing was written"
             )
         }
-        let store = try await store(for: location)
+        return (location, try await checkedStore(for: location, write: true))
+    }
+
+    /// The store of `location`, checked before a run: reachable and laid out as Velero expects (Velero's
+    /// validation), and with `write`, able to hold a backup (``BackupStore/probe()``).
+    /// - Throws: `BackupEngineError` whose message starts with `backup storage location "NAME": `.
+    package func checkedStore(for location: BackupStorageLocation, write: Bool) async throws -> BackupStore {
         do {
+            let store = try await store(for: location)
             try await store.validate()
+            if write { try await store.probe() }
+            return store
         } catch let error as BackupEngineError {
             throw BackupEngineError(
                 code: error.code,
-                message: "backup storage location \(location.metadata.name ?? ""): \(error.message)",
+                message: "\(Self.describe(location)): \(error.message)",
                 cause: error.cause
             )
+        } catch {
+            throw BackupEngineError(code: .storageUnavailable, message: Self.describe(location), cause: error)
         }
-        return (location, store)
+    }
+
+    /// `backup storage location "NAME"`, the prefix of every error about a location.
+    package static func describe(_ location: BackupStorageLocation) -> String {
+        "backup storage location \"\(location.metadata.name ?? "")\""
+    }
+
+    /// Checks `location` as `backup-location create` does: validation and the write probe (a read-only location
+    /// is only validated).
+    /// - Returns: the status to record: `Available`, or `Unavailable` with the reason in `message`.
+    package func validationStatus(of location: BackupStorageLocation) async -> BackupStorageLocation.Status {
+        var status = BackupStorageLocation.Status(phase: "Available")
+        status.lastValidationTime = Timestamps.now()
+        do {
+            _ = try await checkedStore(for: location, write: !location.isReadOnly)
+        } catch {
+            status.phase = "Unavailable"
+            status.message = "\(error)"
+        }
+        return status
     }
 
     // MARK: - validation (Velero's rules)

@@ -65,42 +65,68 @@ struct BackupCreateCommand: AsyncParsableCommand {
         metadata.annotations = try KeyValueList.parse(annotations, flag: "--annotations")
 
         let isTTY = isatty(STDERR_FILENO) != 0
-        let (result, results) = try await DirectMode.with(globals) { mode in
-            let (location, store) = try await mode.locations.writableStore(storageLocation)
-            spec.storageLocation = location.metadata.name
-            metadata.labels = (metadata.labels ?? [:])
-                .merging([VeleroLabels.storageLocation: location.metadata.name ?? ""]) { a, _ in a }
-            let configuration = BackupRunner.Configuration(
-                namespace: mode.namespace,
-                pageSize: pageSize,
-                progress: { progress in
-                    let text =
-                        "\(progress.itemsBackedUp) items backed up (\(progress.totalItems) collected) \(progress.currentResource)"
-                    if isTTY {
-                        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
-                    } else {
-                        FileHandle.standardError.write(Data("progress: \(text)\n".utf8))
-                    }
-                },
-                progressInterval: isTTY ? .milliseconds(250) : .seconds(5),
-                started: { [name] _ in
-                    // As Velero: once the Backup exists, not before a validation failure or a name conflict.
-                    print("Backup request \"\(name)\" submitted successfully.")
+        let (result, results) = try await SignalCancellation.exitOnInterruption {
+            try await DirectMode.with(globals, onRetry: RetryLine.printer(isTTY: isTTY)) { mode in
+                let (location, store): (BackupStorageLocation, BackupStore)
+                do {
+                    (location, store) = try await mode.locations.writableStore(storageLocation)
+                } catch let error as BackupEngineError
+                    where error.code == .storageUnavailable || error.code == .invalidLocation
+                {
+                    // The location exists but cannot hold the backup: the failed run is recorded, as Velero records
+                    // a backup that failed validation, so that `backup get` shows it.
+                    var failed = Backup(metadata: metadata, spec: spec)
+                    failed.spec.storageLocation =
+                        (try? await mode.locations.get(storageLocation))?.metadata.name ?? storageLocation
+                    await BackupRunner.recordFailure(
+                        of: failed,
+                        reason: "\(error)",
+                        client: mode.client,
+                        namespace: mode.namespace,
+                        logger: mode.logger
+                    )
+                    throw CLIError("\(error)")
                 }
-            )
-            let runner = BackupRunner(
-                client: mode.client,
-                store: store,
-                configuration: configuration,
-                logger: mode.logger
-            )
-            do {
-                let backup = try await runner.run(Backup(metadata: metadata, spec: spec))
-                if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-                return (backup, await BackupDescribeCommand.results(of: name, in: store))
-            } catch {
-                if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-                throw CLIError("\(error)")
+                spec.storageLocation = location.metadata.name
+                metadata.labels = (metadata.labels ?? [:])
+                    .merging([VeleroLabels.storageLocation: location.metadata.name ?? ""]) { a, _ in a }
+                let configuration = BackupRunner.Configuration(
+                    namespace: mode.namespace,
+                    pageSize: pageSize,
+                    progress: { progress in
+                        let text =
+                            "\(progress.itemsBackedUp) items backed up (\(progress.totalItems) collected) \(progress.currentResource)"
+                        if isTTY {
+                            FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+                        } else {
+                            FileHandle.standardError.write(Data("progress: \(text)\n".utf8))
+                        }
+                    },
+                    progressInterval: isTTY ? .milliseconds(250) : .seconds(5),
+                    started: { [name] _ in
+                        // As Velero: once the Backup exists, not before a validation failure or a name conflict.
+                        print("Backup request \"\(name)\" submitted successfully.")
+                    }
+                )
+                let runner = BackupRunner(
+                    client: mode.client,
+                    store: store,
+                    configuration: configuration,
+                    logger: mode.logger
+                )
+                let request = Backup(metadata: metadata, spec: spec)
+                do {
+                    // Ctrl-C or SIGTERM cancels the run, which marks the Backup Failed and removes what it wrote.
+                    let backup = try await SignalCancellation.run { try await runner.run(request) }
+                    if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                    return (backup, await BackupDescribeCommand.results(of: name, in: store))
+                } catch let interrupted as SignalCancellation.Interrupted {
+                    if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                    throw interrupted
+                } catch {
+                    if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                    throw CLIError("\(error)")
+                }
             }
         }
         let phase = result.status?.phase ?? "Unknown"

@@ -24,7 +24,17 @@ struct BackupDeleteCommand: AsyncParsableCommand {
         }
         let deleted: Int = try await DirectMode.with(globals) { mode in
             if let leftovers = try await unfinishedRun(in: mode) { return leftovers }
-            let (location, store, _) = try await mode.locate(backup: name)
+            let found: (BackupStorageLocation, BackupStore, Backup)
+            do {
+                found = try await mode.locate(backup: name)
+            } catch {
+                // A Backup CR with nothing in any location (a failed or interrupted run): the CR alone goes.
+                guard (try? await mode.client.get(Backup.resource, namespace: mode.namespace, name: name)) != nil
+                else { throw error }
+                try await mode.client.delete(Backup.resource, namespace: mode.namespace, name: name)
+                return 0
+            }
+            let (location, store, _) = found
             if location.isReadOnly {
                 throw CLIError(
                     "backup storage location \(location.metadata.name ?? "") is read-only; backup \(name) was not deleted"
@@ -37,12 +47,23 @@ struct BackupDeleteCommand: AsyncParsableCommand {
         print("Backup \(name) deleted (\(deleted) objects removed from the storage location).")
     }
 
-    /// The files of a run that claimed the name but never finished (no `velero-backup.json`), removed; `nil`
-    /// when no location has such leftovers.
+    /// The files of a run that claimed the name but never finished (no `velero-backup.json`) and is dead, removed
+    /// with its temporary files, incomplete uploads and its Backup CR; `nil` when no location has such leftovers.
+    /// - Throws: when the run that holds the claim is alive (see ``BackupClaim`` for how that is decided).
     private func unfinishedRun(in mode: DirectMode) async throws -> Int? {
         for candidate in try await mode.locations.list() where !candidate.isReadOnly {
             let store = try await mode.locations.store(for: candidate)
-            if try await store.hasUnfinishedRun(name) { return try await store.deleteBackup(name) }
+            guard try await store.hasUnfinishedRun(name), let claim = try await store.claim(of: name) else { continue }
+            if case .live(let owner) = claim.liveness(staleAfter: BackupClaim.staleAfter) {
+                throw CLIError(
+                    "backup \(name) is being written by a running backup (\(owner)); stop it (Ctrl-C) or wait for it to end, then delete it"
+                )
+            }
+            // Temporary files first: a folder is pruned only once it is empty.
+            let abandoned = try await store.removeAbandonedWrites(of: name)
+            let removed = try await store.deleteBackup(name) + abandoned
+            _ = try? await mode.client.delete(Backup.resource, namespace: mode.namespace, name: name)
+            return removed
         }
         return nil
     }

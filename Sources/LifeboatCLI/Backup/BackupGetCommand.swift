@@ -1,6 +1,7 @@
 import ArgumentParser
 import BackupEngine
 import Foundation
+import Kubernetes
 import VeleroAPI
 
 /// `lifeboat backup get [NAME…]`: backups as the storage locations hold them.
@@ -51,6 +52,13 @@ struct BackupGetCommand: AsyncParsableCommand {
                         + "no backups listed"
                 )
             }
+            // Runs recorded in the cluster that left no backup in a location (failed before writing, interrupted,
+            // or still running) are listed too, with their phase.
+            for backup in await Self.recordedOnly(mode, excluding: Swift.Set(found.map(\.name))) {
+                guard names.isEmpty || names.contains(backup.name) else { continue }
+                guard storageLocation == nil || backup.spec.storageLocation == storageLocation else { continue }
+                found.append(backup)
+            }
             for name in names where !found.contains(where: { $0.name == name }) {
                 throw CLIError("backup \(name.debugDescription) not found")
             }
@@ -80,6 +88,15 @@ struct BackupGetCommand: AsyncParsableCommand {
                     rows: rows
                 )
             )
+        }
+    }
+
+    /// The Backup CRs of the install namespace whose names are not in `excluding` (none when the CRDs are missing).
+    static func recordedOnly(_ mode: DirectMode, excluding: Swift.Set<String>) async -> [Backup] {
+        guard let list = try? await mode.client.list(Backup.resource, namespace: mode.namespace) else { return [] }
+        return list.items.compactMap { object in
+            guard let name = object.name, !excluding.contains(name) else { return nil }
+            return try? JSONDecoder().decode(Backup.self, from: Data(object.encoded()))
         }
     }
 

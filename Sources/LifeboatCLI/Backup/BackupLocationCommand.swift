@@ -2,6 +2,7 @@ import ArgumentParser
 import BackupEngine
 import Foundation
 import Kubernetes
+import Logging
 import VeleroAPI
 
 /// `lifeboat backup-location create|get|set|delete`: BackupStorageLocation CRs in the install namespace.
@@ -60,11 +61,29 @@ struct BackupLocationCommand: AsyncParsableCommand {
             var metadata = ObjectMeta(name: name, namespace: globals.installNamespace)
             metadata.labels = try KeyValueList.parse(labels, flag: "--labels")
             let location = BackupStorageLocation(metadata: metadata, spec: spec)
-            try await DirectMode.with(globals) { mode in
+            let status: BackupStorageLocation.Status? = try await DirectMode.with(globals) { mode in
                 if `default` { try await BackupLocationCommand.clearDefault(mode, except: name) }
-                guard let object = KubeObject(try JSONValue(encoding: location)) else { return }
+                guard let object = KubeObject(try JSONValue(encoding: location)) else { return nil }
                 do {
-                    _ = try await mode.client.create(StorageLocations.resource, namespace: mode.namespace, object)
+                    var created = try await mode.client.create(
+                        StorageLocations.resource,
+                        namespace: mode.namespace,
+                        object
+                    )
+                    // Validated now, as Velero's server does soon after: Available, or Unavailable with the reason
+                    // (the location is kept either way, so that fixing the folder or the credentials is enough).
+                    let status = await mode.locations.validationStatus(of: location)
+                    created.status = try JSONValue(encoding: status)
+                    do {
+                        _ = try await mode.client.updateStatus(
+                            StorageLocations.resource,
+                            namespace: mode.namespace,
+                            created
+                        )
+                    } catch {
+                        mode.logger.info("could not record the status of backup storage location \(name): \(error)")
+                    }
+                    return status
                 } catch let error as KubeError where error.code == .alreadyExists {
                     throw CLIError("backup storage location \(name) already exists in namespace \(mode.namespace)")
                 } catch let error as KubeError where error.code == .notFound {
@@ -74,6 +93,11 @@ struct BackupLocationCommand: AsyncParsableCommand {
                 }
             }
             print("Backup storage location \"\(name)\" configured successfully.")
+            if let status, status.phase == "Unavailable" {
+                FileHandle.standardError.write(
+                    Data("Warning: phase Unavailable: \(status.message ?? "")\n".utf8)
+                )
+            }
         }
     }
 

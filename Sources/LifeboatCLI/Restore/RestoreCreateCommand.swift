@@ -115,35 +115,48 @@ struct RestoreCreateCommand: AsyncParsableCommand {
         metadata.annotations = try KeyValueList.parse(annotations, flag: "--annotations")
 
         let isTTY = isatty(STDERR_FILENO) != 0 && output == .table
-        let outcome: RestoreOutcome = try await DirectMode.with(globals) { mode in
-            let (_, store, _) = try await mode.locate(backup: fromBackup)
-            if !dryRun && output == .table { print("Restore request \"\(restoreName)\" submitted successfully.") }
-            let configuration = RestoreRunner.Configuration(
-                namespace: mode.namespace,
-                parallelism: parallelism,
-                dryRun: dryRun,
-                priorities: priorities,
-                progress: { progress in
-                    guard isTTY else { return }
-                    FileHandle.standardError.write(
-                        Data(
-                            "\r\u{1B}[K\(progress.itemsRestored)/\(progress.totalItems) items \(progress.currentResource)"
-                                .utf8
-                        )
-                    )
+        let outcome: RestoreOutcome = try await SignalCancellation.exitOnInterruption {
+            try await DirectMode.with(globals, onRetry: RetryLine.printer(isTTY: isTTY)) { mode in
+                let (location, _, _) = try await mode.locate(backup: fromBackup)
+                // The location must answer, and take the restore's results unless it is read-only (or a dry run).
+                let store: BackupStore
+                do {
+                    store = try await mode.locations.checkedStore(for: location, write: !dryRun && !location.isReadOnly)
+                } catch {
+                    throw CLIError("\(error)")
                 }
-            )
-            let runner = RestoreRunner(
-                client: mode.client,
-                store: store,
-                configuration: configuration,
-                logger: mode.logger
-            )
-            defer { if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
-            do {
-                return try await runner.run(Restore(metadata: metadata, spec: spec))
-            } catch {
-                throw CLIError("\(error)")
+                if !dryRun && output == .table { print("Restore request \"\(restoreName)\" submitted successfully.") }
+                let configuration = RestoreRunner.Configuration(
+                    namespace: mode.namespace,
+                    parallelism: parallelism,
+                    dryRun: dryRun,
+                    priorities: priorities,
+                    progress: { progress in
+                        guard isTTY else { return }
+                        FileHandle.standardError.write(
+                            Data(
+                                "\r\u{1B}[K\(progress.itemsRestored)/\(progress.totalItems) items \(progress.currentResource)"
+                                    .utf8
+                            )
+                        )
+                    }
+                )
+                let runner = RestoreRunner(
+                    client: mode.client,
+                    store: store,
+                    configuration: configuration,
+                    logger: mode.logger
+                )
+                defer { if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
+                let request = Restore(metadata: metadata, spec: spec)
+                do {
+                    // Ctrl-C or SIGTERM cancels the run, which marks the Restore Failed and writes no results.
+                    return try await SignalCancellation.run { try await runner.run(request) }
+                } catch let interrupted as SignalCancellation.Interrupted {
+                    throw interrupted
+                } catch {
+                    throw CLIError("\(error)")
+                }
             }
         }
         if output == .json {

@@ -13,10 +13,17 @@ struct DirectMode {
     let logger: Logger
 
     /// Runs `body` with a client and the install namespace's storage locations.
-    static func with<R: Sendable>(_ globals: GlobalOptions, _ body: (DirectMode) async throws -> R) async throws -> R {
+    /// - Parameters:
+    ///   - onRetry: told about each retry of an object-store request (for the progress line).
+    static func with<R: Sendable>(
+        _ globals: GlobalOptions,
+        onRetry: (@Sendable (RetryNotice) -> Void)? = nil,
+        _ body: (DirectMode) async throws -> R
+    ) async throws -> R {
         let logger = globals.logger
         return try await globals.withClient { client in
-            let factory = ObjectStoreFactory(environment: ProcessInfo.processInfo.environment)
+            var factory = ObjectStoreFactory(environment: ProcessInfo.processInfo.environment)
+            factory.retryObserver = onRetry
             let locations = StorageLocations(
                 client: client,
                 namespace: globals.installNamespace,
@@ -47,6 +54,16 @@ struct DirectMode {
         throw CLIError(
             "backup \(name.debugDescription) not found in \(location.map { "backup storage location \($0)" } ?? "any backup storage location of namespace \(namespace)")"
         )
+    }
+}
+
+/// Shows object-store retries on stderr: on a terminal over the progress line, else as `progress:` lines.
+enum RetryLine {
+    static func printer(isTTY: Bool) -> @Sendable (RetryNotice) -> Void {
+        { notice in
+            let text = notice.summary
+            FileHandle.standardError.write(Data((isTTY ? "\r\u{1B}[K\(text)" : "progress: \(text)\n").utf8))
+        }
     }
 }
 

@@ -1,5 +1,35 @@
 public import Logging
 
+/// One retry about to happen, as told to ``RetryPolicy/observer`` (e.g. for a progress line).
+public struct RetryNotice: Sendable {
+    /// The operation (`PUT backups/b1/b1.tar.gz`).
+    public var operation: String
+    /// The attempt that failed (1-based).
+    public var failedAttempt: Int
+    /// The attempts allowed in all.
+    public var maxAttempts: Int
+    /// The wait before the next attempt.
+    public var delay: Duration
+    /// Why the attempt failed.
+    public var error: any Error
+
+    public init(operation: String, failedAttempt: Int, maxAttempts: Int, delay: Duration, error: any Error) {
+        self.operation = operation
+        self.failedAttempt = failedAttempt
+        self.maxAttempts = maxAttempts
+        self.delay = delay
+        self.error = error
+    }
+
+    /// `retrying PUT k (attempt 2 of 6 in 0.3 s): <first line of the error>`.
+    public var summary: String {
+        let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+        let reason = "\(error)".split(separator: "\n").first.map(String.init) ?? ""
+        return "retrying \(operation) (attempt \(failedAttempt + 1) of \(maxAttempts) in "
+            + "\((seconds * 10).rounded() / 10) s): \(reason)"
+    }
+}
+
 /// When and how long to wait before retrying a failed store operation: exponential backoff with full jitter.
 ///
 /// Delay before retry *n* (1-based) is a random value in `[0, min(maxBackoff, initialBackoff × multiplierⁿ⁻¹)]`.
@@ -16,6 +46,8 @@ public struct RetryPolicy: Sendable {
     public var random: @Sendable () -> Double
     /// Decides whether an error is worth retrying (default: `RetryPolicy.isRetryable`).
     public var shouldRetry: @Sendable (any Error) -> Bool
+    /// Told about each retry before its wait (the CLI shows it on the progress line).
+    public var observer: (@Sendable (RetryNotice) -> Void)?
 
     public init(
         maxAttempts: Int = 6,
@@ -24,7 +56,8 @@ public struct RetryPolicy: Sendable {
         multiplier: Double = 2,
         clock: any Clock<Duration> = ContinuousClock(),
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-        shouldRetry: @escaping @Sendable (any Error) -> Bool = RetryPolicy.isRetryable
+        shouldRetry: @escaping @Sendable (any Error) -> Bool = RetryPolicy.isRetryable,
+        observer: (@Sendable (RetryNotice) -> Void)? = nil
     ) {
         self.maxAttempts = max(1, maxAttempts)
         self.initialBackoff = initialBackoff
@@ -33,13 +66,15 @@ public struct RetryPolicy: Sendable {
         self.clock = clock
         self.random = random
         self.shouldRetry = shouldRetry
+        self.observer = observer
     }
 
     /// No retries at all.
     public static var none: RetryPolicy { RetryPolicy(maxAttempts: 1) }
 
     /// Retryable errors: `ObjectStoreError` with code `.unavailable` (5xx, SlowDown, timeouts,
-    /// connection resets, unreachable endpoints). Never cancellation.
+    /// connection resets): what can recover. Never cancellation, never `.unreachable` (a refused
+    /// connection, a host name that does not resolve).
     public static func isRetryable(_ error: any Error) -> Bool {
         if error is CancellationError { return false }
         if let error = error as? ObjectStoreError { return error.code == .unavailable }
@@ -84,6 +119,15 @@ public struct RetryPolicy: Sendable {
                         "object.operation": "\(what)", "retry.attempt": "\(attempt)", "retry.delay": "\(wait)",
                         "error": "\(error)",
                     ]
+                )
+                observer?(
+                    RetryNotice(
+                        operation: what,
+                        failedAttempt: attempt,
+                        maxAttempts: maxAttempts,
+                        delay: wait,
+                        error: error
+                    )
                 )
                 try await clock.sleep(for: wait)
                 attempt += 1

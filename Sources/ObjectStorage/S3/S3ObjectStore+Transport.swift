@@ -2,9 +2,16 @@ import AsyncHTTPClient
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import NIOSSL
 
 import struct Foundation.Date
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A fully read (small) S3 response.
 struct S3Response: Sendable {
@@ -153,11 +160,39 @@ extension S3ObjectStore {
                 cause: error
             )
         }
+        if let reason = Self.unreachableReason(error) {
+            // One line: the endpoint and the cause, without the socket layer's wording ("connection reset
+            // (error set)" for a refusal).
+            return ObjectStoreError(code: .unreachable, message: "S3 endpoint \(endpoint): \(reason)")
+        }
         return ObjectStoreError(
             code: .unavailable,
             message: "cannot reach S3 endpoint \(endpoint) (\(request.method) \(request.key ?? configuration.bucket))",
             cause: error
         )
+    }
+
+    /// Why an endpoint cannot be reached at all, when retrying would not help: the connection was refused (nothing
+    /// listens on the port) or the host name does not resolve; `nil` for other failures (timeouts, resets).
+    static func unreachableReason(_ error: any Error) -> String? {
+        if let error = error as? NIOConnectionError {
+            if !error.connectionErrors.isEmpty,
+                error.connectionErrors.allSatisfy({ ($0.error as? IOError)?.errnoCode == ECONNREFUSED })
+            {
+                return "connection refused (nothing listens on \(error.host) port \(error.port))"
+            }
+            if error.connectionErrors.isEmpty, error.dnsAError != nil || error.dnsAAAAError != nil {
+                return "host name \(error.host) does not resolve (DNS lookup failed)"
+            }
+            return nil
+        }
+        if let error = error as? IOError, error.errnoCode == ECONNREFUSED {
+            return "connection refused (nothing listens on the port)"
+        }
+        if let error = error as? SocketAddressError, case .unknown(let host, _) = error {
+            return "host name \(host) does not resolve (DNS lookup failed)"
+        }
+        return nil
     }
 }
 

@@ -105,7 +105,11 @@ extension S3ObjectStore {
             )
         } catch {
             logger.debug("aborting multipart upload", metadata: ["object.key": "\(key)", "error": "\(error)"])
-            _ = try? await send(S3Request(method: .DELETE, key: key, query: [("uploadId", uploadID)]))
+            // Shielded from cancellation: an upload stopped by Ctrl-C is aborted too, not left billed in the bucket.
+            let store = self
+            await Task {
+                _ = try? await store.send(S3Request(method: .DELETE, key: key, query: [("uploadId", uploadID)]))
+            }.value
             throw error
         }
     }

@@ -29,17 +29,27 @@ public struct S3ObjectStore: ObjectStore {
 
     /// A process-wide client for S3: no redirects followed (a signed request cannot be replayed
     /// elsewhere), no response decompression (objects are returned byte for byte), 10 s connect and
-    /// 60 s read timeouts (a stalled body fails and is resumed). Like `HTTPClient.shared`, it lives as
+    /// 60 s read timeouts (a stalled body fails and is resumed), no silent retries of connection
+    /// establishment (a refused connection or a DNS failure is reported at once). Like `HTTPClient.shared`, it lives as
     /// long as the process and is never shut down.
-    public static let defaultHTTPClient: HTTPClient = {
+    public static let defaultHTTPClient: HTTPClient = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+        configuration: httpClientConfiguration
+    )
+
+    /// The configuration of ``defaultHTTPClient`` (tests build clients of their own with it).
+    public static var httpClientConfiguration: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(10), read: .seconds(60)),
             decompression: .disabled
         )
         configuration.httpVersion = .automatic
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-    }()
+        // A refused connection or a failed DNS lookup fails the request at once (the pool would otherwise retry
+        // it silently until the request's deadline); `RetryPolicy` decides what is retried.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return configuration
+    }
 
     /// - Parameters:
     ///   - httpClient: the client to send with (default: `defaultHTTPClient`).

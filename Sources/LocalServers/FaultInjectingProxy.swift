@@ -1,9 +1,9 @@
-import LocalServers
 import NIOCore
 import NIOPosix
 import Synchronization
 
-/// A TCP proxy on 127.0.0.1 that injects faults in front of an HTTP server (e.g. moto), for retry tests.
+/// A TCP proxy on 127.0.0.1 that injects faults in front of an HTTP server (e.g. moto), for retry tests and the
+/// fault soak (`lifeboat-bench faults`); `ObjectStorageTesting` re-exports it.
 ///
 /// Each accepted connection takes the next planned fault (if any) and is otherwise forwarded byte for
 /// byte. Faults:
@@ -32,11 +32,29 @@ public final class FaultInjectingProxy: Sendable {
         let connections = Mutex(0)
         let injected = Mutex(0)
 
+        /// Faults drawn at random for connections when none is planned: (probability, faults, generator state).
+        let random = Mutex<(rate: Double, among: [Fault], state: UInt64)>((0, [], 0))
+
         func nextFault() -> Fault? {
             connections.withLock { $0 += 1 }
-            let fault = faults.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+            let fault = faults.withLock { $0.isEmpty ? nil : $0.removeFirst() } ?? randomFault()
             if fault != nil { injected.withLock { $0 += 1 } }
             return fault
+        }
+
+        private func randomFault() -> Fault? {
+            random.withLock { random -> Fault? in
+                guard random.rate > 0, !random.among.isEmpty else { return nil }
+                // SplitMix64: reproducible from the seed.
+                random.state &+= 0x9E37_79B9_7F4A_7C15
+                var z = random.state
+                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+                z ^= z >> 31
+                let draw = Double(z >> 11) / Double(UInt64(1) << 53)
+                guard draw < random.rate else { return nil }
+                return random.among[Int(z % UInt64(random.among.count))]
+            }
         }
     }
 
@@ -49,6 +67,12 @@ public final class FaultInjectingProxy: Sendable {
     /// Queues faults for the next connections, in order.
     public func plan(_ faults: [Fault]) {
         state.faults.withLock { $0.append(contentsOf: faults) }
+    }
+
+    /// Injects one of `faults`, chosen at random, into each connection with probability `rate` when no fault is
+    /// planned (a soak's steady fault rate); reproducible from `seed`.
+    public func injectRandomly(rate: Double, among faults: [Fault], seed: UInt64) {
+        state.random.withLock { $0 = (max(0, min(1, rate)), faults, seed) }
     }
 
     /// Faults planned but not used yet.
