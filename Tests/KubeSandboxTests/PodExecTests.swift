@@ -7,7 +7,7 @@ import Testing
 @testable import Kubernetes
 
 /// `pods/exec` over WebSocket (v5/v4 channel protocols): the real kubectl and Lifeboat's client against
-/// the sandbox, with ``HostShellExecHost`` standing in for the kubelet.
+/// containers the sandbox's kubelet runs.
 struct PodExecTests {
     typealias Kubectl = KubectlTests.Kubectl
 
@@ -27,22 +27,36 @@ struct PodExecTests {
         #expect(request.stdin && request.stdout && !request.stderr && !request.tty)
     }
 
-    /// A sandbox whose "kubelet" runs exec commands on the host, a running pod `shell` (container `c`) and
-    /// kubectl configured for it.
+    /// A sandbox running pod `shell`: container `c` runs (`sleep infinity`), container `idle` never starts (its
+    /// image is not mapped and it has no command); and kubectl configured for it.
     private func withExecSandbox(
         _ body: (Kubectl, PodFixture, KubeClient) async throws -> Void
     ) async throws {
         try await withTemporaryDirectory(prefix: "sandbox-exec") { directory in
             let kubectl = Kubectl(executable: try Kubectl.locate(), directory: directory)
             try await withSandbox { sandbox, client in
-                sandbox.core.containers.install(HostShellExecHost(core: sandbox.core))
                 try sandbox.writeKubeconfig(to: directory.appendingPathComponent("kubeconfig").path)
                 let api = TestAPI(sandbox: sandbox)
                 try await api.namespace("exec")
-                let pod = try await PodFixture.create(api, namespace: "exec", name: "shell", containers: ["c", "idle"])
-                try await pod.setStatus(containers: [
-                    PodFixture.status("c", state: "running"), PodFixture.status("idle", state: "waiting"),
-                ])
+                try await api.create(
+                    "/api/v1/namespaces/exec/pods",
+                    [
+                        "metadata": ["name": "shell", "namespace": "exec"],
+                        "spec": [
+                            "terminationGracePeriodSeconds": 1,
+                            "containers": [
+                                ["name": "c", "image": "busybox:1.36", "command": ["sleep", "infinity"]],
+                                ["name": "idle", "image": "registry.example/unmapped:1"],
+                            ],
+                        ],
+                    ]
+                )
+                let pod = PodFixture(api: api, namespace: "exec", name: "shell")
+                try await waitUntil("container c runs and idle waits") {
+                    let object = await pod.get()
+                    return PodStreamTarget.status(of: "c", in: object)?["state"]?["running"] != nil
+                        && PodStreamTarget.status(of: "idle", in: object)?["state"]?["waiting"] != nil
+                }
                 try await body(kubectl, pod, client)
             }
         }

@@ -230,7 +230,13 @@ struct PodLogTests {
                             "template": [
                                 "metadata": ["labels": ["app": "web"]],
                                 "spec": [
-                                    "containers": [["name": "web", "image": "nginx", "command": ["sleep", "1"]]]
+                                    "terminationGracePeriodSeconds": 1,
+                                    "containers": [
+                                        [
+                                            "name": "web", "image": "busybox:1.36",
+                                            "command": ["sh", "-c", "echo serving; exec sleep infinity"],
+                                        ]
+                                    ],
                                 ],
                             ],
                         ],
@@ -245,12 +251,10 @@ struct PodLogTests {
                     podName = first["metadata"]?["name"]?.stringValue ?? ""
                     return true
                 }
-                var pod = PodFixture(api: api, namespace: "logs", name: podName)
-                let object = await pod.get()
-                pod.uid = object["metadata"]?["uid"]?.stringValue ?? ""
-                pod.node = object["spec"]?["nodeName"]?.stringValue ?? ""
-                try pod.appendLog("web", PodFixture.entries(["serving"]))
-                #expect(try await kubectl.run("logs", "-n", "logs", "deploy/web") == "serving\n")
+                _ = podName
+                try await waitUntil("kubectl logs deploy/web shows the pod's output") {
+                    try await kubectl.run("logs", "-n", "logs", "deploy/web", expectSuccess: false) == "serving\n"
+                }
             }
         }
     }

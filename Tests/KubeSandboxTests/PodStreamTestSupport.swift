@@ -34,8 +34,9 @@ struct HostShellExecHost: ContainerExecHost {
     }
 }
 
-/// Pods whose status a test sets itself (the sandbox's stand-in kubelet only marks scheduled pods
-/// Running), and their log files at the kubelet's paths.
+/// Pods whose status a test sets itself, and their log files at the kubelet's paths. Their containers never
+/// start (the image is not mapped and they have no command), so the kubelet writes their status once (waiting)
+/// and never again: what a test then puts through the status subresource stays.
 struct PodFixture {
     let api: TestAPI
     let namespace: String
@@ -43,16 +44,18 @@ struct PodFixture {
     var uid = ""
     var node = ""
 
-    /// Creates the pod and waits until the stand-in kubelet marked it Running.
+    /// Creates the pod, waits until the kubelet has written its (waiting) container statuses, then (with
+    /// `running`) puts statuses that say the init containers completed and the app containers run.
     static func create(
         _ api: TestAPI,
         namespace: String,
         name: String,
         containers: [String],
-        initContainers: [String] = []
+        initContainers: [String] = [],
+        running: Bool = true
     ) async throws -> PodFixture {
         func specs(_ names: [String]) -> JSONValue {
-            .array(names.map { ["name": .string($0), "image": "busybox", "command": ["sleep", "3600"]] })
+            .array(names.map { ["name": .string($0), "image": "registry.example/never-runs:1"] })
         }
         var spec: JSONObject = ["containers": specs(containers)]
         if !initContainers.isEmpty { spec["initContainers"] = specs(initContainers) }
@@ -61,13 +64,20 @@ struct PodFixture {
             ["metadata": ["name": .string(name), "namespace": .string(namespace)], "spec": .object(spec)]
         )
         var fixture = PodFixture(api: api, namespace: namespace, name: name)
-        try await waitUntil("pod \(name) scheduled and running") {
+        try await waitUntil("pod \(name) scheduled, its containers waiting") {
             let pod = await fixture.get()
-            return pod["status"]?["phase"]?.stringValue == "Running"
+            return !(pod["status"]?["containerStatuses"]?.arrayValue ?? []).isEmpty
         }
         let pod = await fixture.get()
         fixture.uid = pod["metadata"]?["uid"]?.stringValue ?? ""
         fixture.node = pod["spec"]?["nodeName"]?.stringValue ?? ""
+        if running {
+            // As a kubelet would show it: the init containers done, the app containers running.
+            try await fixture.setStatus(
+                containers: containers.map { status($0, state: "running") },
+                initContainers: initContainers.map { status($0, state: "terminated") }
+            )
+        }
         return fixture
     }
 
