@@ -20,7 +20,7 @@ struct WorkloadControllerTests {
           template:
             metadata: {labels: {app: web}}
             spec:
-              containers: [{name: web, image: "\(image)"}]
+              containers: [{name: web, image: "\(image)", command: [sleep, infinity]}]
         """
     }
 
@@ -105,7 +105,7 @@ struct WorkloadControllerTests {
                 "/api/v1/namespaces/apps/pods",
                 [
                     "metadata": ["name": "stray", "labels": ["app": "cache"]],
-                    "spec": ["containers": [["name": "c", "image": "redis"]]],
+                    "spec": ["containers": [["name": "c", "image": "redis", "command": ["sleep", "infinity"]]]],
                 ]
             )
             let set = try await api.create(
@@ -116,7 +116,9 @@ struct WorkloadControllerTests {
                         "replicas": 2, "selector": ["matchLabels": ["app": "cache"]],
                         "template": [
                             "metadata": ["labels": ["app": "cache"]],
-                            "spec": ["containers": [["name": "c", "image": "redis"]]],
+                            "spec": [
+                                "containers": [["name": "c", "image": "redis", "command": ["sleep", "infinity"]]]
+                            ],
                         ],
                     ],
                 ]
@@ -144,7 +146,11 @@ struct WorkloadControllerTests {
                   template:
                     metadata: {labels: {app: db}}
                     spec:
-                      containers: [{name: db, image: postgres, volumeMounts: [{name: data, mountPath: /data}]}]
+                      containers:
+                      - name: db
+                        image: postgres
+                        command: [sleep, infinity]
+                        volumeMounts: [{name: data, mountPath: /data}]
                   volumeClaimTemplates:
                   - metadata: {name: data}
                     spec:
@@ -197,7 +203,7 @@ struct WorkloadControllerTests {
                     metadata: {labels: {app: agent}}
                     spec:
                       nodeSelector: {disk: ssd}
-                      containers: [{name: agent, image: busybox}]
+                      containers: [{name: agent, image: busybox, command: [sleep, infinity]}]
                 """
             try await apply(kubectl, manifest, in: directory)
             try await kubectl.run("rollout", "status", "daemonset/agent", "-n", "apps", "--timeout=60s")
@@ -234,7 +240,7 @@ struct WorkloadControllerTests {
                   template:
                     spec:
                       restartPolicy: Never
-                      containers: [{name: migrate, image: busybox}]
+                      containers: [{name: migrate, image: busybox, command: [sleep, infinity]}]
                 """
             try await apply(kubectl, manifest, in: directory)
             for round in 1...2 {
@@ -269,7 +275,10 @@ struct WorkloadControllerTests {
                     "spec": [
                         "backoffLimit": 0,
                         "template": [
-                            "spec": ["restartPolicy": "Never", "containers": [["name": "c", "image": "busybox"]]]
+                            "spec": [
+                                "restartPolicy": "Never",
+                                "containers": [["name": "c", "image": "busybox", "command": ["sleep", "infinity"]]],
+                            ]
                         ],
                     ],
                 ]
