@@ -9,7 +9,7 @@ struct LifeboatBench: AsyncParsableCommand {
         abstract: "Lifeboat benchmarks (build with -c release).",
         subcommands: [
             ClientBench.self, SandboxBench.self, BackupBench.self, RestoreBench.self, RepoBench.self,
-            NodeAgentBench.self,
+            NodeAgentBench.self, PodsBench.self,
         ]
     )
 }
