@@ -110,7 +110,8 @@ enum DeploymentPlan {
     }
 
     /// The status Kubernetes writes: counts over all sets, `updatedReplicas` from the new one, the
-    /// `Available` and `Progressing` conditions (`NewReplicaSetAvailable` once the rollout is complete).
+    /// `Available` and `Progressing` conditions (the latter as `progressing(...)` decides; `previous` is the
+    /// status before, `progressDeadlineSeconds` nil for no deadline).
     static func status(
         replicas: Int,
         strategy: Strategy,
@@ -119,7 +120,9 @@ enum DeploymentPlan {
         generation: Int64,
         conditions: [JSONValue],
         now: String,
-        paused: Bool = false
+        paused: Bool = false,
+        previous: JSONValue? = nil,
+        progressDeadlineSeconds: Int? = nil
     ) -> JSONValue {
         let all = oldSets + (newSet.map { [$0] } ?? [])
         let current = all.reduce(0) { $0 + $1.current }
@@ -156,19 +159,14 @@ enum DeploymentPlan {
                 updateTime: true
             )
         } else if let newSet {
-            let complete =
-                updated == replicas && current == replicas && available == replicas
-                && newSet.replicas == replicas
-            result = Workloads.setCondition(
+            result = progressing(
                 result,
-                type: "Progressing",
-                status: "True",
-                reason: complete ? "NewReplicaSetAvailable" : "ReplicaSetUpdated",
-                message: complete
-                    ? "ReplicaSet \"\(newSet.name)\" has successfully progressed."
-                    : "ReplicaSet \"\(newSet.name)\" is progressing.",
-                now: now,
-                updateTime: true
+                newSet: newSet,
+                replicas: replicas,
+                counts: Counts(replicas: current, updated: updated, ready: ready, available: available),
+                previous: previous,
+                progressDeadlineSeconds: progressDeadlineSeconds,
+                now: now
             )
         }
         status["conditions"] = .array(result)
@@ -286,6 +284,8 @@ extension ClusterController {
             }
         }
         let generation = deployment["metadata"]?["generation"]?.intValue ?? 1
+        let deadline = deployment["spec"]?["progressDeadlineSeconds"]?.intValue.map { Int($0) }
+        var conditions: [JSONValue] = []
         await editObject(Self.deploymentsKey, key, subresource: "status") { object in
             var status = DeploymentPlan.status(
                 replicas: replicas,
@@ -295,13 +295,22 @@ extension ClusterController {
                 generation: generation,
                 conditions: object["status"]?["conditions"]?.arrayValue ?? [],
                 now: SandboxCore.timestamp(),
-                paused: paused
+                paused: paused,
+                previous: object["status"],
+                progressDeadlineSeconds: deadline
             )
+            conditions = status["conditions"]?.arrayValue ?? []
             if let collisions = object["status"]?["collisionCount"] { status["collisionCount"] = collisions }
             // Rewriting only the times of an otherwise equal status would loop: keep the old one then.
-            if let old = object["status"], Self.sameIgnoringTimes(old, status) { return }
+            if let old = object["status"], Self.sameIgnoringTimes(old, status) {
+                conditions = old["conditions"]?.arrayValue ?? []
+                return
+            }
             object["status"] = status
         }
+        // Look again when the rollout would time out (it times out only if nothing progresses until then).
+        let timeout = DeploymentPlan.timeout(conditions, progressDeadlineSeconds: deadline)
+        recheck(Self.deploymentsKey, key, at: timeout?.addingTimeInterval(1))
     }
 
     /// Gives a Deployment's ReplicaSet a new `deployment.kubernetes.io/revision`, keeping the ones it had in

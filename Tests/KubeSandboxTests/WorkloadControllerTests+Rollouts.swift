@@ -115,6 +115,40 @@ extension WorkloadControllerTests {
         }
     }
 
+    @Test func rolloutStatusFailsOnceTheProgressDeadlinePasses() async throws {
+        try await withKubectl { kubectl, api, directory in
+            // No node has the label: the pods stay Pending and the rollout never progresses past its start.
+            let manifest = """
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: stuck, namespace: apps}
+                spec:
+                  replicas: 1
+                  progressDeadlineSeconds: 2
+                  selector: {matchLabels: {app: stuck}}
+                  template:
+                    metadata: {labels: {app: stuck}}
+                    spec:
+                      nodeSelector: {disk: none}
+                      containers: [{name: stuck, image: busybox, command: [sleep, infinity]}]
+                """
+            try await apply(kubectl, manifest, in: directory)
+            let output = try await kubectl.run(
+                "rollout",
+                "status",
+                "deployment/stuck",
+                "-n",
+                "apps",
+                "--timeout=60s",
+                expectSuccess: false
+            )
+            #expect(output.contains("exceeded its progress deadline"), "\(output)")
+            let status = await api.request("GET", "\(Self.deploymentsPath)/stuck").json["status"]
+            let progressing = status?["conditions"]?.arrayValue?.first { $0["type"] == "Progressing" }
+            #expect(progressing?["status"] == "False" && progressing?["reason"] == "ProgressDeadlineExceeded")
+        }
+    }
+
     @Test func kubectlScalesAStatefulSetAndWaitsForIt() async throws {
         try await withKubectl(nodes: 2) { kubectl, api, directory in
             let manifest = """

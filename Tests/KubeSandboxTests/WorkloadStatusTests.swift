@@ -150,6 +150,60 @@ struct WorkloadStatusTests {
         #expect(Workloads.templateHash(stored) != Workloads.templateHash(stored, collisionCount: 1))
     }
 
+    func rollout(
+        _ newSet: DeploymentReplicaSet,
+        after previous: JSONValue?,
+        at seconds: Int,
+        deadline: Int? = 60
+    ) -> JSONValue {
+        DeploymentPlan.status(
+            replicas: 2,
+            strategy: .rollingUpdate(maxSurge: 1, maxUnavailable: 0),
+            newSet: newSet,
+            oldSets: [],
+            generation: 1,
+            conditions: previous?["conditions"]?.arrayValue ?? [],
+            now: SandboxCore.timestamp(Self.start.addingTimeInterval(TimeInterval(seconds))),
+            previous: previous,
+            progressDeadlineSeconds: deadline
+        )
+    }
+
+    func progressing(_ status: JSONValue) -> JSONValue? {
+        status["conditions"]?.arrayValue?.first { $0["type"] == "Progressing" }
+    }
+
+    @Test func progressDeadlineTimesOutARolloutThatStopsProgressing() {
+        let stamp = { (seconds: Int) in SandboxCore.timestamp(Self.start.addingTimeInterval(TimeInterval(seconds))) }
+        var set = DeploymentReplicaSet(name: "web-new", replicas: 2, current: 2, revision: 1)
+        let started = rollout(set, after: nil, at: 0)
+        #expect(progressing(started)?["reason"] == "ReplicaSetUpdated")
+        #expect(rollout(set, after: started, at: 30)["conditions"] == started["conditions"])
+        let startedConditions = started["conditions"]?.arrayValue ?? []
+        #expect(
+            DeploymentPlan.timeout(startedConditions, progressDeadlineSeconds: 60) == Self.start.addingTimeInterval(60)
+        )
+        set.ready = 1
+        set.available = 1
+        let progressed = rollout(set, after: started, at: 50)
+        #expect(progressing(progressed)?["lastUpdateTime"]?.stringValue == stamp(50))
+        #expect(progressing(progressed)?["lastTransitionTime"]?.stringValue == stamp(0))
+        let timedOut = rollout(set, after: progressed, at: 111)
+        #expect(progressing(timedOut)?["status"] == "False")
+        #expect(progressing(timedOut)?["reason"] == "ProgressDeadlineExceeded")
+        #expect(progressing(timedOut)?["message"] == "ReplicaSet \"web-new\" has timed out progressing.")
+        #expect(progressing(rollout(set, after: progressed, at: 100_000, deadline: nil))?["status"] == "True")
+        set.ready = 2
+        set.available = 2
+        let complete = rollout(set, after: timedOut, at: 200)
+        #expect(progressing(complete)?["reason"] == "NewReplicaSetAvailable")
+        #expect(progressing(complete)?["status"] == "True")
+        set.ready = 1
+        set.available = 1
+        // A complete rollout stays complete while its pods come and go.
+        #expect(progressing(rollout(set, after: complete, at: 300)) == progressing(complete))
+    }
+
     @Test func revisionHistoryLimitExpiresTheOldestIdleSets() {
         let sets = [
             DeploymentReplicaSet(name: "r1", replicas: 0, revision: 1),
