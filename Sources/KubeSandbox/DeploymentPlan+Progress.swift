@@ -36,7 +36,8 @@ extension DeploymentPlan {
 
     /// The `Progressing` condition as the Deployment controller's `syncRolloutStatus` keeps it: left alone once
     /// the rollout completed (`NewReplicaSetAvailable`) while every pod is updated; `NewReplicaSetAvailable`
-    /// when it completes; `ReplicaSetUpdated` with a fresh `lastUpdateTime` at each step of progress;
+    /// when it completes; `NewReplicaSetCreated` for a new set, `DeploymentResumed` after a pause, then
+    /// `ReplicaSetUpdated`, each with a fresh `lastUpdateTime` (at each step of progress);
     /// `False`/`ProgressDeadlineExceeded` once `progressDeadlineSeconds` pass after the last progress.
     static func progressing(
         _ conditions: [JSONValue],
@@ -66,14 +67,19 @@ extension DeploymentPlan {
         }
         // A resumed Deployment and a new rollout (the condition names another set) start their clock afresh.
         let resumed = reason == "DeploymentPaused"
-        let otherSet = !(current?["message"]?.stringValue ?? "").contains("\"\(newSet.name)\"")
+        let namesNoSet = reason == "DeploymentPaused" || reason == "DeploymentResumed"
+        let otherSet = !namesNoSet && !(current?["message"]?.stringValue ?? "").contains("\"\(newSet.name)\"")
         if current == nil || resumed || otherSet || counts.progressed(since: Counts(previous)) {
+            // The first word on a new set is `NewReplicaSetCreated` (or `DeploymentResumed` after a pause).
+            let fresh = current == nil || otherSet
             var result = Workloads.setCondition(
                 conditions,
                 type: "Progressing",
-                status: "True",
-                reason: "ReplicaSetUpdated",
-                message: "ReplicaSet \"\(newSet.name)\" is progressing.",
+                status: !fresh && resumed ? "Unknown" : "True",
+                reason: fresh ? "NewReplicaSetCreated" : resumed ? "DeploymentResumed" : "ReplicaSetUpdated",
+                message: fresh
+                    ? "Created new replica set \"\(newSet.name)\""
+                    : resumed ? "Deployment is resumed" : "ReplicaSet \"\(newSet.name)\" is progressing.",
                 now: now,
                 updateTime: true
             )
@@ -99,11 +105,12 @@ extension DeploymentPlan {
     }
 
     /// When a rollout still progressing times out: its `Progressing` condition's `lastUpdateTime` plus
-    /// `progressDeadlineSeconds` (nil without a deadline, or when the condition is not a progressing one).
+    /// `progressDeadlineSeconds` (nil without a deadline, or when the rollout completed, timed out or is paused).
     static func timeout(_ conditions: [JSONValue], progressDeadlineSeconds: Int?) -> Date? {
         guard let progressDeadlineSeconds,
             let condition = conditions.first(where: { $0["type"] == "Progressing" }),
-            condition["status"] == "True", condition["reason"] != "NewReplicaSetAvailable",
+            condition["status"] != "False", condition["reason"] != "NewReplicaSetAvailable",
+            condition["reason"] != "DeploymentPaused",
             let text = condition["lastUpdateTime"]?.stringValue, let updated = try? Date(text, strategy: .iso8601)
         else { return nil }
         return updated.addingTimeInterval(TimeInterval(progressDeadlineSeconds))

@@ -111,8 +111,8 @@ struct WorkloadStatusTests {
         #expect(status["availableReplicas"] == 3 && status["unavailableReplicas"] == 1)
         let conditions = status["conditions"]?.arrayValue ?? []
         let progressing = conditions.first { $0["type"] == "Progressing" }
-        #expect(progressing?["reason"] == "ReplicaSetUpdated")
-        #expect(progressing?["message"] == "ReplicaSet \"web-new\" is progressing.")
+        #expect(progressing?["reason"] == "NewReplicaSetCreated")
+        #expect(progressing?["message"] == "Created new replica set \"web-new\"")
         #expect(conditions.first { $0["type"] == "Available" }?["reason"] == "MinimumReplicasAvailable")
         let paused = DeploymentPlan.status(
             replicas: 3,
@@ -127,6 +127,22 @@ struct WorkloadStatusTests {
         let pausedCondition = paused["conditions"]?.arrayValue?.first { $0["type"] == "Progressing" }
         #expect(pausedCondition?["status"] == "Unknown" && pausedCondition?["reason"] == "DeploymentPaused")
         #expect(pausedCondition?["lastTransitionTime"] == "2027-01-01T00:01:00Z")
+        let resumed = DeploymentPlan.status(
+            replicas: 3,
+            strategy: .rollingUpdate(maxSurge: 1, maxUnavailable: 0),
+            newSet: new,
+            oldSets: [old],
+            generation: 2,
+            conditions: paused["conditions"]?.arrayValue ?? [],
+            now: "2027-01-01T00:02:00Z",
+            previous: paused,
+            progressDeadlineSeconds: 600
+        )
+        let resumedCondition = resumed["conditions"]?.arrayValue?.first { $0["type"] == "Progressing" }
+        #expect(resumedCondition?["status"] == "Unknown" && resumedCondition?["reason"] == "DeploymentResumed")
+        let resumedConditions = resumed["conditions"]?.arrayValue ?? []
+        let due = DeploymentPlan.timeout(resumedConditions, progressDeadlineSeconds: 600)
+        #expect(due == (try? Date("2027-01-01T00:12:00Z", strategy: .iso8601)))
     }
 
     /// `rollout undo` sends the old set's template as a typed client encodes it: the hash must not change.
@@ -177,7 +193,8 @@ struct WorkloadStatusTests {
         let stamp = { (seconds: Int) in SandboxCore.timestamp(Self.start.addingTimeInterval(TimeInterval(seconds))) }
         var set = DeploymentReplicaSet(name: "web-new", replicas: 2, current: 2, revision: 1)
         let started = rollout(set, after: nil, at: 0)
-        #expect(progressing(started)?["reason"] == "ReplicaSetUpdated")
+        #expect(progressing(started)?["reason"] == "NewReplicaSetCreated")
+        #expect(progressing(started)?["message"] == "Created new replica set \"web-new\"")
         #expect(rollout(set, after: started, at: 30)["conditions"] == started["conditions"])
         let startedConditions = started["conditions"]?.arrayValue ?? []
         #expect(
@@ -186,6 +203,7 @@ struct WorkloadStatusTests {
         set.ready = 1
         set.available = 1
         let progressed = rollout(set, after: started, at: 50)
+        #expect(progressing(progressed)?["reason"] == "ReplicaSetUpdated")
         #expect(progressing(progressed)?["lastUpdateTime"]?.stringValue == stamp(50))
         #expect(progressing(progressed)?["lastTransitionTime"]?.stringValue == stamp(0))
         let timedOut = rollout(set, after: progressed, at: 111)
