@@ -11,11 +11,11 @@ import Synchronization
 struct ClusterController: Service {
     static let storageClassName = "sandbox"
     static let provisioner = "sandbox.csi.lifeboat.io"
+    /// Timed re-checks the controllers asked for (see ``recheck(_:_:at:)``).
+    let wakeups = Wakeups()
 
     let core: SandboxCore
     let nodeCache = DecodedNodes()
-    /// Timed re-checks the controllers asked for (see ``recheck(_:_:at:)``).
-    let wakeups = Wakeups()
 
     func run() async throws {
         await resync()
