@@ -8,8 +8,9 @@ struct LifeboatBench: AsyncParsableCommand {
         commandName: "lifeboat-bench",
         abstract: "Lifeboat benchmarks (build with -c release).",
         subcommands: [
+            PodsBench.self,
             ClientBench.self, SandboxBench.self, BackupBench.self, RestoreBench.self, RepoBench.self,
-            NodeAgentBench.self, PodsBench.self,
+            NodeAgentBench.self,
         ]
     )
 }
