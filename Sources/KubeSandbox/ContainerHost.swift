@@ -114,9 +114,7 @@ struct CRILogLine: Sendable, Equatable {
 
     /// The current wall-clock time in nanoseconds since the epoch.
     static func now() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+        Int64((Date().timeIntervalSince1970 * 1_000_000_000).rounded())
     }
 
     /// The timestamp as Kubernetes prints it with `--timestamps` (RFC 3339 with nine fractional digits, UTC).
