@@ -136,13 +136,15 @@ struct DemoSeed {
 
     static let volumeName = "pvc-demo-web-data"
 
-    /// The shell loop a demo container runs: appends `<time> <pod> write <n>` to `file` every 5 seconds.
+    /// The shell loop a demo container runs: appends `<time> <pod> write <n>` to `file` every 5 seconds, and
+    /// exits at once on SIGTERM (as PID 1 of its container it would otherwise ignore it until the grace period
+    /// ends and SIGKILL comes).
     static func writerCommand(_ file: String) -> JSONValue {
         [
             "sh", "-c",
             .string(
-                "n=0; while true; do n=$((n+1)); "
-                    + "echo \"$(date -u +%Y-%m-%dT%H:%M:%SZ) $POD_NAME write $n\" >> \(file); sleep 5; done"
+                "trap 'exit 0' TERM; n=0; while true; do n=$((n+1)); "
+                    + "echo \"$(date -u +%Y-%m-%dT%H:%M:%SZ) $POD_NAME write $n\" >> \(file); sleep 5 & wait $!; done"
             ),
         ]
     }

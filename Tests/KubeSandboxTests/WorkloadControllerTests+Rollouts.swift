@@ -95,6 +95,7 @@ extension WorkloadControllerTests {
                   template:
                     metadata: {labels: {app: slow}}
                     spec:
+                      terminationGracePeriodSeconds: 1
                       containers: [{name: slow, image: busybox, command: [sleep, infinity]}]
                 """
             try await apply(kubectl, manifest, in: directory)
@@ -130,6 +131,7 @@ extension WorkloadControllerTests {
                     metadata: {labels: {app: stuck}}
                     spec:
                       nodeSelector: {disk: none}
+                      terminationGracePeriodSeconds: 1
                       containers: [{name: stuck, image: busybox, command: [sleep, infinity]}]
                 """
             try await apply(kubectl, manifest, in: directory)
@@ -162,6 +164,7 @@ extension WorkloadControllerTests {
                   template:
                     metadata: {labels: {app: db}}
                     spec:
+                      terminationGracePeriodSeconds: 1
                       containers: [{name: db, image: busybox, command: [sleep, infinity]}]
                 """
             try await apply(kubectl, manifest, in: directory)

@@ -20,6 +20,7 @@ struct WorkloadControllerTests {
           template:
             metadata: {labels: {app: web}}
             spec:
+              terminationGracePeriodSeconds: 1
               containers: [{name: web, image: "\(image)", command: [sleep, infinity]}]
         """
     }
@@ -146,6 +147,7 @@ struct WorkloadControllerTests {
                   template:
                     metadata: {labels: {app: db}}
                     spec:
+                      terminationGracePeriodSeconds: 1
                       containers:
                       - name: db
                         image: postgres
@@ -203,6 +205,7 @@ struct WorkloadControllerTests {
                     metadata: {labels: {app: agent}}
                     spec:
                       nodeSelector: {disk: ssd}
+                      terminationGracePeriodSeconds: 1
                       containers: [{name: agent, image: busybox, command: [sleep, infinity]}]
                 """
             try await apply(kubectl, manifest, in: directory)
