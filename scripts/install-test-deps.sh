@@ -6,6 +6,8 @@
 #   pkg-config        — lets SwiftPM find libzstd
 #   moto[server]      — a real S3 HTTP server on loopback (moto_server)
 #   kubectl           — the real client, driven against the sandbox
+#   bubblewrap        — bwrap: the sandbox's containers run in their own mount and PID namespaces
+#   setpriv           — (util-linux) runAsUser when the sandbox runs as root
 set -euo pipefail
 
 need_apt=()
@@ -15,6 +17,8 @@ command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 [ -f /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
 command -v kubectl >/dev/null 2>&1 || need_apt+=(kubernetes-client)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
+command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
+command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
 
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
@@ -35,7 +39,7 @@ if ! python3 -c 'import moto.server, flask, flask_cors' >/dev/null 2>&1; then
     python3 -m pip install --quiet 'moto[server]' || python3 -m pip install --quiet --break-system-packages 'moto[server]'
 fi
 
-for tool in restic kubectl moto_server pkg-config; do
+for tool in restic kubectl moto_server pkg-config bwrap setpriv; do
     command -v "$tool" >/dev/null 2>&1 || { echo "install-test-deps: $tool is still missing" >&2; exit 1; }
 done
-echo "install-test-deps: restic $(restic version | awk '{print $2}'), kubectl present, moto_server present"
+echo "install-test-deps: restic $(restic version | awk '{print $2}'), kubectl present, moto_server present, $(bwrap --version)"

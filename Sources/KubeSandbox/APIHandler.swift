@@ -83,6 +83,15 @@ struct APIHandler: HTTPResponder {
             response.headers[.cacheControl] = "no-cache, private"
             return response
         case .resource(let resource):
+            if let (subresource, namespace, name) = route.podSubresource {
+                return try await podSubresource(
+                    subresource,
+                    request: request,
+                    namespace: namespace,
+                    name: name,
+                    query: query
+                )
+            }
             return try await handleResource(request, resource, query: query, accept: accept)
         case .unknown:
             throw APIStatus.unknownResource
@@ -173,6 +182,13 @@ struct APIHandler: HTTPResponder {
 
     static func statusResponse(_ error: any Error) -> Response {
         let status = (error as? APIStatus) ?? APIStatus.internalError("\(error)")
+        if status.plainText {
+            return Response(
+                status: HTTPResponse.Status(code: status.code),
+                headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: status.message))
+            )
+        }
         var response = json(status.json, status: HTTPResponse.Status(code: status.code))
         for (name, value) in status.headers {
             if let field = HTTPField.Name(name) { response.headers[field] = value }

@@ -68,8 +68,27 @@ enum APIRoute: Sendable {
             let allowed =
                 (subresource == "status" && type.hasStatus) || (subresource == "scale" && type.hasScale)
                 || (subresource == "finalize" && type.plural == "namespaces" && type.group.isEmpty)
+                || (PodSubresource(rawValue: subresource) != nil && type.plural == "pods" && type.group.isEmpty)
             if !allowed { return .unknown }
         }
         return .resource(ResourceRoute(type: type, namespace: namespace, name: name, subresource: subresource))
+    }
+}
+
+/// The streaming subresources of core/v1 pods.
+enum PodSubresource: String, Sendable {
+    case log
+    case exec
+    case attach
+}
+
+extension APIRoute {
+    /// The pod subresource (`log`, `exec`, `attach`) and the pod this route addresses, if it is one.
+    var podSubresource: (PodSubresource, namespace: String, name: String)? {
+        guard case .resource(let route) = self, route.type.plural == "pods", route.type.group.isEmpty,
+            let namespace = route.namespace, let name = route.name,
+            let subresource = route.subresource.flatMap(PodSubresource.init(rawValue:))
+        else { return nil }
+        return (subresource, namespace, name)
     }
 }

@@ -11,6 +11,9 @@ struct APIStatus: Error, Sendable {
     var metadata: JSONObject = [:]
     /// Extra response headers (e.g. Retry-After).
     var headers: [(String, String)] = []
+    /// Answer with the message as a `text/plain` body instead of a Status (as the kubelet answers errors
+    /// that the API server passes through).
+    var plainText = false
 
     /// The Status object.
     var json: JSONValue {

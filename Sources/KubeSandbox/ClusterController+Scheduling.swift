@@ -4,24 +4,26 @@ import Kubernetes
 extension ClusterController {
     // MARK: - Pods
 
-    /// Schedules an unscheduled pod, then marks a scheduled one Running and lays out its volume paths.
+    /// Schedules an unscheduled pod; hands a scheduled one to the kubelet once its claims are bound (and a
+    /// deleting one at once, so that its containers stop).
     func reconcilePod(_ key: ObjectKey, _ stored: StoredObject) async {
-        guard !stored.deleting, case let (_, _, pod)? = decode("pods", key) else { return }
+        guard case let (_, _, pod)? = decode("pods", key) else { return }
+        if stored.deleting {
+            kubelet.sync(pod, deleting: true)
+            return
+        }
         let claims = (pod["spec"]?["volumes"]?.arrayValue ?? []).compactMap {
             $0["persistentVolumeClaim"]?["claimName"]?.stringValue
         }
         if let node = pod["spec"]?["nodeName"]?.stringValue, !node.isEmpty {
-            guard pod["status"]?["phase"]?.stringValue == "Pending" else {
-                if pod["status"]?["phase"]?.stringValue == "Running" {
-                    layOutVolumes(pod, node: node, claims: claims, key: key)
+            let phase = pod["status"]?["phase"]?.stringValue
+            if phase != "Succeeded" && phase != "Failed" {
+                for claim in claims where boundVolume(namespace: key.namespace, claim: claim) == nil {
+                    await reconcileClaim(ObjectKey(namespace: key.namespace, name: claim), nil, selectedNode: node)
                 }
-                return
+                guard claims.allSatisfy({ boundVolume(namespace: key.namespace, claim: $0) != nil }) else { return }
             }
-            for claim in claims {
-                await reconcileClaim(ObjectKey(namespace: key.namespace, name: claim), nil, selectedNode: node)
-            }
-            guard claims.allSatisfy({ boundVolume(namespace: key.namespace, claim: $0) != nil }) else { return }
-            await markRunning(key, pod: pod, node: node)
+            kubelet.sync(pod, deleting: false)
             return
         }
         guard let node = Scheduler(nodes: nodes()).select(for: pod, podCounts: podCounts()) else { return }
@@ -40,76 +42,10 @@ extension ClusterController {
         await editObject("pods", key) { object in object[path: ["spec", "nodeName"]] = .string(node) }
     }
 
-    private func markRunning(_ key: ObjectKey, pod: JSONValue, node: String) async {
-        let now = SandboxCore.timestamp()
-        let octets = (pod["metadata"]?["uid"]?.stringValue?.hashValue ?? 0) & 0xFFFF
-        let podIP = "10.244.\(octets % 250).\((octets / 250) % 250 + 2)"
-        let containers = (pod["spec"]?["containers"]?.arrayValue ?? []).map { container -> JSONValue in
-            [
-                "name": container["name"] ?? "", "ready": true, "restartCount": 0, "started": true,
-                "image": container["image"] ?? "", "imageID": "",
-                "containerID": .string("sandbox://\(UUID().uuidString.lowercased())"),
-                "state": ["running": ["startedAt": .string(now)]],
-            ]
-        }
-        await editObject("pods", key, subresource: "status") { object in
-            object["status"] = [
-                "phase": "Running",
-                "conditions": .array(
-                    ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"].map {
-                        [
-                            "type": .string($0), "status": "True", "lastProbeTime": nil,
-                            "lastTransitionTime": .string(now),
-                        ]
-                    }
-                ),
-                "hostIP": "127.0.0.1", "hostIPs": [["ip": "127.0.0.1"]], "podIP": .string(podIP),
-                "podIPs": [["ip": .string(podIP)]], "startTime": .string(now),
-                "containerStatuses": .array(containers), "qosClass": "BestEffort",
-            ]
-        }
-    }
-
-    /// `<root>/nodes/<node>/pods/<pod-uid>/volumes/kubernetes.io~csi/<pv>/mount` → the PV's folder, and an
-    /// `emptyDir` volume's `<root>/nodes/<node>/pods/<pod-uid>/volumes/kubernetes.io~empty-dir/<name>`, as the
-    /// kubelet lays them out.
-    private func layOutVolumes(_ pod: JSONValue, node: String, claims: [String], key: ObjectKey) {
-        guard let uid = pod["metadata"]?["uid"]?.stringValue else { return }
-        for volume in pod["spec"]?["volumes"]?.arrayValue ?? [] where volume["emptyDir"] != nil {
-            guard let name = volume["name"]?.stringValue, !name.isEmpty else { continue }
-            let directory = core.volumesRoot.appendingPathComponent(
-                "nodes/\(node)/pods/\(uid)/volumes/kubernetes.io~empty-dir/\(name)"
-            )
-            do {
-                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            } catch {
-                log("cannot lay out an emptyDir volume", error)
-            }
-        }
-        for claim in claims {
-            guard let volume = boundVolume(namespace: key.namespace, claim: claim) else { continue }
-            let directory = core.volumesRoot.appendingPathComponent(
-                "nodes/\(node)/pods/\(uid)/volumes/kubernetes.io~csi/\(volume)"
-            )
-            let mount = directory.appendingPathComponent("mount")
-            let target = volumeFolder(volume)
-            if (try? FileManager.default.destinationOfSymbolicLink(atPath: mount.path)) == target.path { continue }
-            do {
-                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-                try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
-                try? FileManager.default.removeItem(at: mount)
-                try FileManager.default.createSymbolicLink(at: mount, withDestinationURL: target)
-            } catch {
-                log("cannot lay out pod volume path", error)
-            }
-        }
-    }
-
+    /// The pod is gone from the API: the kubelet stops what still runs and removes the pod's folders.
     func removePodPaths(_ event: WatchEvent) {
-        guard let pod = try? JSONValue(parsing: event.object.body), let uid = pod["metadata"]?["uid"]?.stringValue,
-            let node = pod["spec"]?["nodeName"]?.stringValue
-        else { return }
-        try? FileManager.default.removeItem(at: core.volumesRoot.appendingPathComponent("nodes/\(node)/pods/\(uid)"))
+        guard let pod = try? JSONValue(parsing: event.object.body) else { return }
+        kubelet.removed(pod)
     }
 
     /// The nodes, decoded; reused while no node changed (every pod the scheduler places needs them).

@@ -16,6 +16,13 @@ struct ClusterController: Service {
 
     let core: SandboxCore
     let nodeCache = DecodedNodes()
+    /// Runs the scheduled pods' containers.
+    let kubelet: Kubelet
+
+    init(core: SandboxCore) {
+        self.core = core
+        kubelet = Kubelet(core: core)
+    }
 
     func run() async throws {
         await resync()

@@ -2,6 +2,10 @@ import Foundation
 import Kubernetes
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A process to start: what the kubelet hands the API server for `kubectl exec`.
 struct ProcessInvocation: Sendable, Equatable {
     /// Absolute path of the program (e.g. `/usr/bin/bwrap`).
@@ -114,6 +118,8 @@ struct CRILogLine: Sendable, Equatable {
 
     /// The current wall-clock time in nanoseconds since the epoch.
     static func now() -> Int64 {
+        // Not `clock_gettime` into a `timespec`: in some batch compilations the compiler attributes
+        // `timespec`'s members to CoreFoundation and MemberImportVisibility rejects them.
         Int64((Date().timeIntervalSince1970 * 1_000_000_000).rounded())
     }
 

@@ -56,6 +56,16 @@ public struct SandboxConfiguration: Sendable {
     /// CustomResourceDefinitions created on start. The sandbox knows no custom kinds of its own: the CLI, the
     /// bench and tests pass the velero.io and CSI snapshot kinds (VeleroAPI's `VeleroCRDs`).
     public var customResources: [CustomResource]
+    /// Host programs that stand in for container images (the sandbox pulls no images): image → absolute path of
+    /// an executable. A key without tag or digest (`velero/velero`) matches every tag and digest of that
+    /// repository; a key with a tag (`velero/velero:v1.18.0`) only that one, and wins. Docker Hub names are
+    /// normalised (`nginx` = `docker.io/library/nginx`). A container of a mapped image runs the program as its
+    /// entrypoint: the program replaces `command[0]` (unless `command[0]` exists on the host), `args` follow.
+    /// ``lifeboatImage`` is the name Lifeboat's own pods use; the CLI maps it to the running `lifeboat`.
+    public var imageCommands: [String: String]
+
+    /// The image name of Lifeboat's own pods (node agent, data movers, server), without tag.
+    public static let lifeboatImage = "ghcr.io/lifeboat/lifeboat"
 
     /// Creates a configuration.
     public init(
@@ -69,7 +79,8 @@ public struct SandboxConfiguration: Sendable {
         bookmarkInterval: Duration = .seconds(10),
         logCompactionBytes: Int = 64 << 20,
         writeLatency: Duration = .zero,
-        customResources: [CustomResource] = []
+        customResources: [CustomResource] = [],
+        imageCommands: [String: String] = [:]
     ) {
         self.port = port
         self.dataDirectory = dataDirectory
@@ -82,6 +93,7 @@ public struct SandboxConfiguration: Sendable {
         self.logCompactionBytes = logCompactionBytes
         self.writeLatency = writeLatency
         self.customResources = customResources
+        self.imageCommands = imageCommands
     }
 
     /// Checks ranges.
@@ -94,6 +106,12 @@ public struct SandboxConfiguration: Sendable {
         }
         guard watchHistory >= 100 else {
             throw SandboxError(.invalidConfiguration, "watchHistory \(watchHistory) must be at least 100")
+        }
+        for (image, program) in imageCommands where image.isEmpty || !program.hasPrefix("/") {
+            throw SandboxError(
+                .invalidConfiguration,
+                "image command \(image)=\(program): the image must be named and the program an absolute path"
+            )
         }
         guard writeLatency >= .zero, writeLatency <= .seconds(10) else {
             throw SandboxError(.invalidConfiguration, "writeLatency \(writeLatency) is not in 0...10s")

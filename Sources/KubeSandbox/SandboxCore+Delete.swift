@@ -13,6 +13,8 @@ struct DeleteOptions: Sendable {
     var preconditionUID: String?
     var preconditionResourceVersion: String?
     var dryRun = false
+    /// `gracePeriodSeconds` (body or query): for a pod, how long its containers get to stop (0 = at once).
+    var gracePeriodSeconds: Int64?
 
     init() {}
 
@@ -30,6 +32,13 @@ struct DeleteOptions: Sendable {
             preconditionUID = body["preconditions"]?["uid"]?.stringValue
             preconditionResourceVersion = body["preconditions"]?["resourceVersion"]?.stringValue
             dryRun = (body["dryRun"]?.arrayValue ?? []).contains("All")
+            gracePeriodSeconds = body["gracePeriodSeconds"]?.intValue
+        }
+        if let text = query["gracePeriodSeconds"] {
+            guard let value = Int64(text) else {
+                throw APIStatus.badRequest("gracePeriodSeconds: Invalid value: \"\(text)\"")
+            }
+            gracePeriodSeconds = value
         }
         if let policy = query["propagationPolicy"] {
             guard let value = Propagation(rawValue: policy) else {
@@ -68,6 +77,12 @@ extension SandboxCore {
                 )
             }
             let isNamespace = type.group.isEmpty && type.plural == "namespaces"
+            if type.group.isEmpty && type.plural == "pods",
+                let result = try await deletePodGracefully(type, key, existing: existing, options: options)
+            {
+                if case .conflict = result { continue }
+                if case .done(let write) = result { return write }
+            }
             var finalizers = existing.finalizers
             if options.propagation == .foreground && !finalizers.contains("foregroundDeletion") {
                 finalizers.append("foregroundDeletion")
@@ -78,9 +93,14 @@ extension SandboxCore {
             let graceful = isNamespace || !finalizers.isEmpty
             if graceful {
                 var object = try decodeStored(existing, type)
-                if existing.deleting && finalizers == existing.finalizers {
+                // The kubelet's final delete (grace 0) of a pod whose finalizers still hold it.
+                let shorten =
+                    options.gracePeriodSeconds == 0
+                    && (object["metadata"]?["deletionGracePeriodSeconds"]?.intValue ?? 0) > 0
+                if existing.deleting && finalizers == existing.finalizers && !shorten {
                     return WriteResult(status: 200, body: .json(object))
                 }
+                if shorten { object[path: ["metadata", "deletionGracePeriodSeconds"]] = 0 }
                 if object["metadata"]?["deletionTimestamp"] == nil {
                     object[path: ["metadata", "deletionTimestamp"]] = .string(Self.timestamp())
                     object[path: ["metadata", "deletionGracePeriodSeconds"]] = 0
@@ -120,6 +140,58 @@ extension SandboxCore {
             case .failure(.conflict): continue
             case .failure(let refusal): throw refusal.status(type, name: name)
             }
+        }
+    }
+
+    private enum GracefulResult {
+        case done(WriteResult)
+        case conflict
+    }
+
+    /// kube-apiserver's graceful pod deletion: a pod bound to a node and not terminal is only marked
+    /// (`deletionTimestamp` = now + grace, `deletionGracePeriodSeconds` = grace, the grace from the options, else
+    /// the pod's `terminationGracePeriodSeconds`, else 30); its kubelet stops the containers and then deletes it
+    /// with grace 0. nil when the pod is deleted at once (no node, terminal, grace 0).
+    private func deletePodGracefully(
+        _ type: ResourceType,
+        _ key: ObjectKey,
+        existing: StoredObject,
+        options: DeleteOptions
+    ) async throws(APIStatus) -> GracefulResult? {
+        var object = try decodeStored(existing, type)
+        let node = object["spec"]?["nodeName"]?.stringValue ?? ""
+        let phase = object["status"]?["phase"]?.stringValue ?? ""
+        let grace = max(
+            0,
+            options.gracePeriodSeconds ?? object["spec"]?["terminationGracePeriodSeconds"]?.intValue ?? 30
+        )
+        guard !node.isEmpty, phase != "Succeeded", phase != "Failed", grace > 0 else { return nil }
+        if existing.deleting,
+            let current = object["metadata"]?["deletionGracePeriodSeconds"]?.intValue, current <= grace
+        {
+            return .done(WriteResult(status: 200, body: .json(object)))
+        }
+        object[path: ["metadata", "deletionTimestamp"]] = .string(
+            Self.timestamp(Date().addingTimeInterval(TimeInterval(grace)))
+        )
+        object[path: ["metadata", "deletionGracePeriodSeconds"]] = .int(grace)
+        if options.propagation == .foreground {
+            var finalizers = existing.finalizers
+            if !finalizers.contains("foregroundDeletion") { finalizers.append("foregroundDeletion") }
+            object[path: ["metadata", "finalizers"]] = .array(finalizers.map { .string($0) })
+        }
+        if options.dryRun { return .done(WriteResult(status: 200, body: .json(object))) }
+        switch store.commit(
+            type.storageKey,
+            key,
+            .update(PreparedObject(object), expected: existing.resourceVersion),
+            namespaced: type.namespaced
+        ) {
+        case .success(let (stored, sequence)):
+            try await durable(sequence)
+            return .done(WriteResult(status: 200, body: .bytes(stored.fullJSON(type))))
+        case .failure(.conflict): return .conflict
+        case .failure(let refusal): throw refusal.status(type, name: key.name)
         }
     }
 

@@ -193,7 +193,10 @@ extension SandboxCore {
             subresource: subresource
         )
         let finalizers = new["metadata"]?["finalizers"]?.arrayValue ?? []
-        let deleteNow = existing.deleting && finalizers.isEmpty
+        // A graceful deletion in progress (a pod whose containers are stopping) ends with a delete of grace 0.
+        let deleteNow =
+            existing.deleting && finalizers.isEmpty
+            && (old["metadata"]?["deletionGracePeriodSeconds"]?.intValue ?? 0) == 0
         if options.dryRun {
             return WriteResult(status: 200, body: .json(new))
         }

@@ -1,8 +1,11 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
+import HummingbirdWebSocket
 public import Logging
 import NIOCore
+import NIOSSL
 public import ServiceLifecycle
 
 /// What a running sandbox tells its owner once it listens.
@@ -45,15 +48,32 @@ public struct SandboxServer: Service {
 
     public func run() async throws {
         let runtime = try await SandboxRuntime.prepare(configuration, logger: logger)
-        let tls = try runtime.certificates.tlsConfiguration()
+        var tls = try runtime.certificates.tlsConfiguration()
+        // After its close_notify, wait briefly for the client's: Go clients and a client whose WebSocket
+        // upgrade was refused never answer, and NIO's default (5 s) then holds up the sandbox's shutdown.
+        tls.shutdownTimeout = .milliseconds(250)
         let core = runtime.core
         let onReady = self.onReady
         let logger = self.logger
+        let controller = ClusterController(core: core)
+        controller.kubelet.certificateAuthority = runtime.certificates.caCertificatePEM
         let application = Application(
             responder: APIHandler(core: core),
-            server: try .tls(.http1(), tlsConfiguration: tls),
+            server: try .tls(
+                HTTPServerBuilder { responder in
+                    SandboxHTTPChannel(
+                        base: HTTP1WebSocketUpgradeChannel(
+                            responder: responder,
+                            configuration: .init(ws: .init(maxFrameSize: 1 << 20))
+                        ) { request, _, logger in
+                            await ExecUpgrade.decide(request, core: core, logger: logger)
+                        }
+                    )
+                },
+                tlsConfiguration: tls
+            ),
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: configuration.port)),
-            services: [ClusterController(core: core)],
+            services: [controller, controller.kubelet],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 core.serverAddress = "127.0.0.1:\(port)"

@@ -57,13 +57,9 @@ struct TableFormat: Sendable {
         case ("", "pods"):
             return [
                 name,
-                Column(name: "Ready") { object in
-                    let total = object["spec"]?["containers"]?.arrayValue?.count ?? 0
-                    let ready = object["status"]?["phase"]?.stringValue == "Running" ? total : 0
-                    return .string("\(ready)/\(total)")
-                },
-                text("Status", ["status", "phase"], fallback: "Unknown"),
-                Column(name: "Restarts", type: "string") { _ in "0" },
+                Column(name: "Ready") { .string(PodSummary($0).ready) },
+                Column(name: "Status") { .string(PodSummary($0).status) },
+                Column(name: "Restarts", type: "string") { .string(PodSummary($0).restarts) },
                 age,
                 text("IP", ["status", "podIP"], priority: 1),
                 text("Node", ["spec", "nodeName"], priority: 1),
@@ -211,5 +207,62 @@ struct TableFormat: Sendable {
         case ..<(2 * 365 * 86400): return "\(days)d"
         default: return "\(days / 365)y"
         }
+    }
+}
+
+/// A pod's READY, STATUS and RESTARTS columns, worked out from its container statuses as kubectl's pod printer
+/// does: `Init:1/2`, `Init:CrashLoopBackOff`, a container's waiting or terminated reason, `Terminating`.
+struct PodSummary {
+    var ready: String
+    var status: String
+    var restarts: String
+
+    init(_ pod: JSONValue) {
+        let status = pod["status"]
+        var reason = status?["reason"]?.stringValue ?? status?["phase"]?.stringValue ?? "Unknown"
+        let containers = pod["spec"]?["containers"]?.arrayValue ?? []
+        let initContainers = pod["spec"]?["initContainers"]?.arrayValue ?? []
+        var restarts: Int64 = 0
+        var readyCount = 0
+        var initializing = false
+        for (index, container) in (status?["initContainerStatuses"]?.arrayValue ?? []).enumerated() {
+            restarts += container["restartCount"]?.intValue ?? 0
+            let state = container["state"]
+            if let terminated = state?["terminated"], terminated["exitCode"]?.intValue == 0 { continue }
+            if let terminated = state?["terminated"] {
+                let text = terminated["reason"]?.stringValue ?? ""
+                reason = "Init:" + (text.isEmpty ? "ExitCode:\(terminated["exitCode"]?.intValue ?? 0)" : text)
+            } else if let waiting = state?["waiting"]?["reason"]?.stringValue, !waiting.isEmpty,
+                waiting != "PodInitializing"
+            {
+                reason = "Init:" + waiting
+            } else {
+                reason = "Init:\(index)/\(initContainers.count)"
+            }
+            initializing = true
+            break
+        }
+        if !initializing {
+            restarts = 0
+            var running = false
+            for container in (status?["containerStatuses"]?.arrayValue ?? []).reversed() {
+                restarts += container["restartCount"]?.intValue ?? 0
+                let state = container["state"]
+                if let waiting = state?["waiting"]?["reason"]?.stringValue, !waiting.isEmpty {
+                    reason = waiting
+                } else if let terminated = state?["terminated"] {
+                    let text = terminated["reason"]?.stringValue ?? ""
+                    reason = text.isEmpty ? "ExitCode:\(terminated["exitCode"]?.intValue ?? 0)" : text
+                } else if container["ready"]?.boolValue == true, state?["running"] != nil {
+                    running = true
+                    readyCount += 1
+                }
+            }
+            if reason == "Completed" && running { reason = "Running" }
+        }
+        if pod["metadata"]?["deletionTimestamp"].map({ !$0.isNull }) == true { reason = "Terminating" }
+        ready = "\(readyCount)/\(containers.count)"
+        self.status = reason
+        self.restarts = String(restarts)
     }
 }

@@ -35,7 +35,8 @@ public func withSandbox<T: Sendable>(
         dataDirectory: dataDirectory,
         nodes: nodes,
         seed: seed,
-        customResources: customResources
+        customResources: customResources,
+        imageCommands: SandboxConfiguration.testImageCommands
     )
     return try await withSandbox(
         configuration: configuration,

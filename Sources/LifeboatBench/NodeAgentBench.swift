@@ -87,7 +87,9 @@ struct NodeAgentBench: AsyncParsableCommand {
                 port: 0,
                 nodes: nodes,
                 watchHistory: 200_000,
-                customResources: .velero
+                customResources: .velero,
+                // The hosting pods run a real process that waits; the simulation plays their data path.
+                imageCommands: ["velero/velero": try SandboxConfiguration.waitingProgram()]
             )
         ) { sandbox in
             try await ClusterLoadSimulation(

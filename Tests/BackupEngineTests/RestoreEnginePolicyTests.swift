@@ -54,6 +54,49 @@ struct RestoreEnginePolicyTests {
         }
     }
 
+    /// Velero never restores its non-restorable resources (a real API server rejects backed-up Events: they lack
+    /// eventTime and reportingController), and a restore that asks for them fails validation.
+    @Test func nonRestorableResourcesAreNeverRestored() async throws {
+        try await H.withCluster { client in
+            var backup = try await Self.populateAndBackUp(client)
+            let event: JSONValue = [
+                "apiVersion": "v1", "kind": "Event",
+                "metadata": ["name": "web.1", "namespace": "app"],
+                "involvedObject": ["kind": "Pod", "name": "web", "namespace": "app"], "reason": "Started",
+            ]
+            backup.add(event)
+            backup.add(["apiVersion": "v1", "kind": "Node", "metadata": ["name": "old-node"]])
+            let store = try await backup.store()
+            let outcome = try await H.restore(client, store: store, backup: backup.name) {
+                $0.includeClusterResources = true
+            }
+            #expect(outcome.restore.status?.phase == "Completed", "\(outcome.results.errors)")
+            let restoredEvent = H.entry(outcome.report, "events", "web.1", namespace: "app")
+            #expect(restoredEvent?.action == .excluded)
+            #expect(restoredEvent?.reason == "events are non-restorable resources (never restored, as in Velero)")
+            #expect(H.entry(outcome.report, "nodes", "old-node")?.action == .excluded)
+            #expect(
+                try await client.list(
+                    GroupVersionResource(group: "", version: "v1", resource: "events"),
+                    namespace: "app"
+                ).items.isEmpty
+            )
+            #expect(H.entry(outcome.report, "configmaps", "new", namespace: "app")?.action == .create)
+            await #expect(throws: BackupEngineError.self) {
+                try await H.restore(client, store: store, backup: backup.name, name: "r2") {
+                    $0.includedResources = ["configmaps", "events"]
+                }
+            }
+            do {
+                _ = try await H.restore(client, store: store, backup: backup.name, name: "r3") {
+                    $0.includedResources = ["events"]
+                }
+            } catch let error as BackupEngineError {
+                #expect(error.message.contains("events are non-restorable resources"), "\(error)")
+            }
+        }
+    }
+
     @Test func policyUpdatePatchesDifferentObjects() async throws {
         try await H.withCluster { client in
             let backup = try await Self.populateAndBackUp(client)

@@ -17,7 +17,8 @@ func withTestSandbox<T>(
         dataDirectory: dataDirectory,
         nodes: nodes,
         seed: seed,
-        customResources: .velero
+        customResources: .velero,
+        imageCommands: SandboxConfiguration.testImageCommands
     )
     return try await withSandbox(configuration) { sandbox in
         try await body(sandbox, TestAPI(sandbox: sandbox))

@@ -33,7 +33,14 @@ struct ClusterSimulationTests {
     /// Velero's placement (the scheduler alone) and capacity-aware placement keep the same invariants.
     @Test(arguments: [false, true])
     func nodeAgentsKeepEveryLimitAndCompleteEachLoadOnce(capacityAware: Bool) async throws {
-        try await withSandbox(SandboxConfiguration(port: 0, nodes: 8, customResources: .velero)) { sandbox in
+        try await withSandbox(
+            SandboxConfiguration(
+                port: 0,
+                nodes: 8,
+                customResources: .velero,
+                imageCommands: SandboxConfiguration.testImageCommands
+            )
+        ) { sandbox in
             let loads = (0..<60).map { i in
                 ClusterLoadSimulation.Load(
                     name: "du-\(i)",

@@ -77,25 +77,39 @@ struct PodVolumeControllerTests {
             "volumes": [["name": "data", "persistentVolumeClaim": ["claimName": .string("\(name)-data")]]],
         ]
         if restoreWait {
-            // As a restore creates it: labelled with the restore, Velero's restore-wait init container first.
+            // As a restore creates it: labelled with the restore, Velero's restore-wait init container first (the
+            // test images run a program that waits). Not started yet: its volume's host folder is missing, so
+            // the kubelet keeps it waiting (ContainerCreating) until ``releaseRestoreWait`` creates it.
             pod.labels = ["velero.io/restore-name": "r1"]
-            pod["spec"]?["initContainers"] = [["name": "restore-wait", "image": "velero/velero-restore-helper"]]
+            var wait: JSONValue = ["name": "restore-wait", "image": "velero/velero-restore-helper"]
+            if !waitStarted {
+                pod["spec"]?["volumes"] = [
+                    ["name": "data", "persistentVolumeClaim": ["claimName": .string("\(name)-data")]],
+                    ["name": "gate", "hostPath": ["path": .string("/var/lib/gate-\(name)"), "type": "Directory"]],
+                ]
+                wait["volumeMounts"] = [["name": "gate", "mountPath": "/gate"]]
+            }
+            pod["spec"]?["initContainers"] = [wait]
         }
         _ = try await client.create(.pods, pod)
-        var running: KubeObject?
+        var current: KubeObject?
         try await waitUntil("client pod \(name) running") {
-            let current = try await client.get(.pods, namespace: appNamespace, name: name)
-            running = current
-            return current["status"]?["phase"]?.stringValue == "Running"
+            let pod = try await client.get(.pods, namespace: appNamespace, name: name)
+            current = pod
+            guard restoreWait else { return pod["status"]?["phase"]?.stringValue == "Running" }
+            let state = pod["status"]?["initContainerStatuses"]?[0]?["state"]
+            return waitStarted ? state?["running"] != nil : state?["waiting"]?["reason"] == "ContainerCreating"
         }
-        guard restoreWait, waitStarted, var started = running else { return try #require(running) }
-        started["status"]?["initContainerStatuses"] = [
-            [
-                "name": "restore-wait", "ready": false, "restartCount": 0,
-                "state": ["running": ["startedAt": "2026-11-22T00:00:00Z"]],
-            ]
-        ]
-        return try await client.updateStatus(.pods, started)
+        return try #require(current)
+    }
+
+    /// Lets the kubelet start the restore-wait container of a pod made with `waitStarted: false` (it retries
+    /// within its back-off of 10 seconds).
+    static func releaseRestoreWait(_ name: String, node: String, volumesRoot: URL) throws {
+        try FileManager.default.createDirectory(
+            at: volumesRoot.appendingPathComponent("nodes/\(node)/root/var/lib/gate-\(name)"),
+            withIntermediateDirectories: true
+        )
     }
 
     /// A PodVolumeBackup as Velero's pod volume backupper creates it, or a PodVolumeRestore.
@@ -318,7 +332,7 @@ struct PodVolumeControllerTests {
     @Test(.timeLimit(.minutes(3)))
     func aPodVolumeRestoreIsTakenAsSoonAsItsPodsRestoreWaitContainerRuns() async throws {
         try await Cluster.withClusterVolumes { _, admin, volumesRoot in
-            var client = try await Self.clientPod(admin, "late", node: Self.node, restoreWait: true, waitStarted: false)
+            let client = try await Self.clientPod(admin, "late", node: Self.node, restoreWait: true, waitStarted: false)
             _ = try await admin.create(
                 LoadKind.podVolumeRestore.gvr,
                 Self.load(.podVolumeRestore, "pvr-late", pod: client, node: Self.node)
@@ -337,13 +351,7 @@ struct PodVolumeControllerTests {
                 // the pod's restore-wait container does not run yet.
                 try await waitUntil("the agent's first reconcile of pvr-late") { agent.statistics.reconciles >= 1 }
                 #expect(try await Cluster.load(admin, .podVolumeRestore, "pvr-late")?.phase == .new)
-                client["status"]?["initContainerStatuses"] = [
-                    [
-                        "name": "restore-wait", "ready": false, "restartCount": 0,
-                        "state": ["running": ["startedAt": "2026-11-22T00:00:00Z"]],
-                    ]
-                ]
-                _ = try await admin.updateStatus(.pods, client)
+                try Self.releaseRestoreWait("late", node: Self.node, volumesRoot: volumesRoot)
                 let clock = ContinuousClock()
                 let started = clock.now
                 try await waitUntil("pvr-late Accepted") {

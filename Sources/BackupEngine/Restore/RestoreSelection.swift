@@ -6,6 +6,15 @@ struct RestoreSelection: Sendable {
     /// Group-resources that bypass every filter (`resourceMustHave`).
     static let mustHave: Set<String> = ["datauploads.velero.io", "volumesnapshotcontents.snapshot.storage.k8s.io"]
 
+    /// Group-resources no restore ever creates, whatever its filters say (Velero's `nonRestorableResources`,
+    /// `pkg/controller/restore_controller.go`): a real API server rejects most of them (Events need fields a
+    /// backup does not carry), and the rest are owned by the cluster or by Velero itself.
+    static let nonRestorable = [
+        "nodes", "events", "events.events.k8s.io", "backups.velero.io", "restores.velero.io",
+        "resticrepositories.velero.io", "csinodes.storage.k8s.io", "volumeattachments.storage.k8s.io",
+        "backuprepositories.velero.io",
+    ]
+
     var resources: IncludesExcludes
     var namespaces: IncludesExcludes
     var includeClusterResources: Bool?
@@ -23,10 +32,13 @@ struct RestoreSelection: Sendable {
                 return (try? discovery.resolve(name).groupResource) ?? name
             }
         }
-        resources = IncludesExcludes(
-            includes: canonical(spec.includedResources),
-            excludes: canonical(spec.excludedResources)
-        )
+        let includedResources = canonical(spec.includedResources)
+        var excludedResources = canonical(spec.excludedResources)
+        for resource in Self.nonRestorable {
+            if includedResources.contains(resource) { errors.append("\(resource) are non-restorable resources") }
+            if !excludedResources.contains(resource) { excludedResources.append(resource) }
+        }
+        resources = IncludesExcludes(includes: includedResources, excludes: excludedResources)
         errors += resources.validationErrors().map { "Invalid included/excluded resource lists: \($0)" }
         let backedUpNamespaces = Set(contents.items("namespaces").map(\.name)).union(
             contents.itemsByGroupResource.values.flatMap { $0.compactMap(\.namespace) }
@@ -88,6 +100,9 @@ struct RestoreSelection: Sendable {
         additional: Bool = false
     ) -> String? {
         if Self.mustHave.contains(groupResource) { return nil }
+        if Self.nonRestorable.contains(groupResource) {
+            return "\(groupResource) are non-restorable resources (never restored, as in Velero)"
+        }
         if !resources.shouldInclude(groupResource) {
             return "resource \(groupResource) is excluded by the restore's resource filter"
         }

@@ -59,7 +59,9 @@ struct QuickstartSteps {
                 dataDirectory: root.appendingPathComponent("sandbox"),
                 nodes: 3,
                 seed: .demo,
-                customResources: .velero
+                customResources: .velero,
+                imageCommands: SandboxServeCommand.currentExecutable().map { [SandboxConfiguration.lifeboatImage: $0] }
+                    ?? [:]
             ),
             logger: logger
         )

@@ -39,6 +39,18 @@ struct SandboxServeCommand: AsyncParsableCommand {
     )
     var writeLatency: String = "0"
 
+    @Option(
+        name: .customLong("image-command"),
+        help: ArgumentHelp(
+            "Run containers of IMAGE with the host program PATH as their entrypoint (IMAGE=PATH, repeatable).",
+            discussion: """
+                IMAGE without a tag matches every tag of that repository. \(SandboxConfiguration.lifeboatImage) \
+                maps to this lifeboat executable unless given here.
+                """
+        )
+    )
+    var imageCommands: [String] = []
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical); logs go to stderr.")
     var logLevel: String = "warning"
 
@@ -53,6 +65,7 @@ struct SandboxServeCommand: AsyncParsableCommand {
                 "--write-latency \(writeLatency.debugDescription) is not a duration in 0...10s (e.g. 5ms)"
             )
         }
+        _ = try imageCommandMap()
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level \(logLevel) is unknown")
         }
@@ -75,7 +88,8 @@ struct SandboxServeCommand: AsyncParsableCommand {
             nodes: nodes,
             seed: seed.flatMap(SandboxConfiguration.Seed.init),
             writeLatency: GoDuration.parse(writeLatency) ?? .zero,
-            customResources: .velero
+            customResources: .velero,
+            imageCommands: try imageCommandMap()
         )
         let server = SandboxServer(configuration: configuration, logger: logger) { endpoint in
             do {
@@ -97,6 +111,30 @@ struct SandboxServeCommand: AsyncParsableCommand {
             configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await group.run()
+    }
+
+    /// `--image-command` as a map, with Lifeboat's own image mapped to this executable.
+    func imageCommandMap() throws -> [String: String] {
+        var map: [String: String] = [:]
+        if let executable = Self.currentExecutable() { map[SandboxConfiguration.lifeboatImage] = executable }
+        for entry in imageCommands {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw ValidationError("--image-command \(entry.debugDescription) is not IMAGE=PATH")
+            }
+            let path = URL(fileURLWithPath: parts[1]).standardizedFileURL.path
+            guard FileManager.default.isExecutableFile(atPath: path) else {
+                throw ValidationError("--image-command \(entry): \(path) is not an executable file")
+            }
+            map[parts[0]] = path
+        }
+        return map
+    }
+
+    /// The running `lifeboat` executable.
+    static func currentExecutable() -> String? {
+        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
+        return Bundle.main.executablePath
     }
 
     private static func quoted(_ text: String) -> String {
