@@ -29,6 +29,7 @@ extension APIHandler {
                 throw route.name == nil ? APIStatus.methodNotAllowed : APIStatus.unknownResource
             }
         }
+        if route.subresource == "scale" { return try await handleScale(request, route, options: options) }
         switch request.method {
         case .get:
             if let name = route.name, Self.isWatch(query), route.subresource == nil {

@@ -66,7 +66,7 @@ enum APIRoute: Sendable {
         let subresource = rest.count > 2 ? rest[2] : nil
         if let subresource {
             let allowed =
-                (subresource == "status" && type.hasStatus)
+                (subresource == "status" && type.hasStatus) || (subresource == "scale" && type.hasScale)
                 || (subresource == "finalize" && type.plural == "namespaces" && type.group.isEmpty)
                 || (PodSubresource(rawValue: subresource) != nil && type.plural == "pods" && type.group.isEmpty)
             if !allowed { return .unknown }

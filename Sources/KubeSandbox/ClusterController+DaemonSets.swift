@@ -20,7 +20,18 @@ struct DaemonSetPlan: Sendable, Equatable {
     /// `numberReady`, `updatedNumberScheduled`, `numberAvailable`, `numberUnavailable`).
     var counts: [String: Int]
 
-    static func decide(eligibleNodes: [String], updateRevision: String, pods: [DaemonPod]) -> DaemonSetPlan {
+    /// When to look again: a Ready pod turns available then (`minReadySeconds`).
+    var recheck: Date? = nil
+
+    /// Decides over the set's `pods` for the nodes that admit its template; a pod is available once it has
+    /// been Ready for `minReadySeconds` at `now`.
+    static func decide(
+        eligibleNodes: [String],
+        updateRevision: String,
+        pods: [DaemonPod],
+        minReadySeconds: Int = 0,
+        now: Date = Date()
+    ) -> DaemonSetPlan {
         let eligible = Set(eligibleNodes)
         var plan = DaemonSetPlan(create: [], delete: [], counts: [:])
         var kept: [String: DaemonPod] = [:]
@@ -35,6 +46,7 @@ struct DaemonSetPlan: Sendable, Equatable {
         plan.create = eligibleNodes.filter { kept[$0] == nil && !waiting.contains($0) }.sorted()
         let current = Array(kept.values)
         let ready = current.filter(\.pod.ready).count
+        let available = current.filter { $0.pod.available(minReadySeconds: minReadySeconds, now: now) }.count
         if plan.create.isEmpty && plan.delete.isEmpty && waiting.isEmpty && ready == current.count,
             let stale = current.filter({ $0.revision != updateRevision }).min(by: { $0.node < $1.node })
         {
@@ -45,8 +57,9 @@ struct DaemonSetPlan: Sendable, Equatable {
             "desiredNumberScheduled": eligible.count, "currentNumberScheduled": current.count,
             "numberMisscheduled": misscheduled, "numberReady": ready,
             "updatedNumberScheduled": current.filter { $0.revision == updateRevision }.count,
-            "numberAvailable": ready, "numberUnavailable": max(eligible.count - ready, 0),
+            "numberAvailable": available, "numberUnavailable": max(eligible.count - available, 0),
         ]
+        plan.recheck = WorkloadPod.nextAvailability(current.map(\.pod), minReadySeconds: minReadySeconds, now: now)
         return plan
     }
 }
@@ -91,7 +104,13 @@ extension ClusterController {
                 )
             )
         }
-        let plan = DaemonSetPlan.decide(eligibleNodes: eligible, updateRevision: hash, pods: pods)
+        let plan = DaemonSetPlan.decide(
+            eligibleNodes: eligible,
+            updateRevision: hash,
+            pods: pods,
+            minReadySeconds: Int(set["spec"]?["minReadySeconds"]?.intValue ?? 0)
+        )
+        recheck(Self.daemonSetsKey, key, at: plan.recheck)
         let generation = set["metadata"]?["generation"]?.intValue ?? 1
         for node in plan.create {
             var metadata = template["metadata"]?.objectValue ?? [:]

@@ -102,8 +102,16 @@ enum DeploymentPlan {
         }
     }
 
+    /// The old sets the Deployment controller's `cleanupDeployment` deletes: those scaled to and at zero
+    /// pods beyond the `revisionHistoryLimit` newest, oldest revision first.
+    static func expiredSets(_ oldSets: [DeploymentReplicaSet], historyLimit: Int) -> [String] {
+        let idle = oldSets.filter { $0.replicas == 0 && $0.current == 0 }.sorted { $0.revision < $1.revision }
+        return idle.prefix(max(idle.count - max(historyLimit, 0), 0)).map(\.name)
+    }
+
     /// The status Kubernetes writes: counts over all sets, `updatedReplicas` from the new one, the
-    /// `Available` and `Progressing` conditions (`NewReplicaSetAvailable` once the rollout is complete).
+    /// `Available` and `Progressing` conditions (the latter as `progressing(...)` decides; `previous` is the
+    /// status before, `progressDeadlineSeconds` nil for no deadline).
     static func status(
         replicas: Int,
         strategy: Strategy,
@@ -111,7 +119,10 @@ enum DeploymentPlan {
         oldSets: [DeploymentReplicaSet],
         generation: Int64,
         conditions: [JSONValue],
-        now: String
+        now: String,
+        paused: Bool = false,
+        previous: JSONValue? = nil,
+        progressDeadlineSeconds: Int? = nil
     ) -> JSONValue {
         let all = oldSets + (newSet.map { [$0] } ?? [])
         let current = all.reduce(0) { $0 + $1.current }
@@ -137,20 +148,25 @@ enum DeploymentPlan {
             now: now,
             updateTime: true
         )
-        if let newSet {
-            let complete =
-                updated == replicas && current == replicas && available == replicas
-                && newSet.replicas == replicas
+        if paused {
             result = Workloads.setCondition(
                 result,
                 type: "Progressing",
-                status: "True",
-                reason: complete ? "NewReplicaSetAvailable" : "ReplicaSetUpdated",
-                message: complete
-                    ? "ReplicaSet \"\(newSet.name)\" has successfully progressed."
-                    : "ReplicaSet \"\(newSet.name)\" is progressing.",
+                status: "Unknown",
+                reason: "DeploymentPaused",
+                message: "Deployment is paused",
                 now: now,
                 updateTime: true
+            )
+        } else if let newSet {
+            result = progressing(
+                result,
+                newSet: newSet,
+                replicas: replicas,
+                counts: Counts(replicas: current, updated: updated, ready: ready, available: available),
+                previous: previous,
+                progressDeadlineSeconds: progressDeadlineSeconds,
+                now: now
             )
         }
         status["conditions"] = .array(result)
@@ -241,20 +257,35 @@ extension ClusterController {
             )
             return  // the new set's event brings the next step
         }
-        if let newSet, !paused {
+        if var newSet, !paused {
+            let latest = oldSets.map(\.revision).max() ?? 0
+            if newSet.revision <= latest {
+                // An older template came back (`rollout undo`): its set becomes the newest revision.
+                newSet.revision = latest + 1
+                await setRevision(ObjectKey(namespace: key.namespace, name: newSet.name), newSet.revision)
+            }
             let scale = DeploymentPlan.targets(replicas: replicas, strategy: strategy, newSet: newSet, oldSets: oldSets)
+            let minReady = deployment["spec"]?["minReadySeconds"] ?? 0
             for (name, size) in scale.sorted(by: { $0.key < $1.key }) {
                 await editObject(setType.storageKey, ObjectKey(namespace: key.namespace, name: name)) { object in
                     object[path: ["spec", "replicas"]] = .int(Int64(size))
+                    object[path: ["spec", "minReadySeconds"]] = minReady
                     object[path: ["metadata", "annotations", "deployment.kubernetes.io/desired-replicas"]] =
                         .string("\(replicas)")
                 }
             }
+            let revision = newSet.revision
             await editObject(Self.deploymentsKey, key) { object in
-                object[path: ["metadata", "annotations", Self.revisionAnnotation]] = .string("\(newSet.revision)")
+                object[path: ["metadata", "annotations", Self.revisionAnnotation]] = .string("\(revision)")
+            }
+            let limit = Int(deployment["spec"]?["revisionHistoryLimit"]?.intValue ?? 10)
+            for name in DeploymentPlan.expiredSets(oldSets, historyLimit: limit) {
+                await deleteObject("apps/v1", "replicasets", namespace: key.namespace, name: name)
             }
         }
         let generation = deployment["metadata"]?["generation"]?.intValue ?? 1
+        let deadline = deployment["spec"]?["progressDeadlineSeconds"]?.intValue.map { Int($0) }
+        var conditions: [JSONValue] = []
         await editObject(Self.deploymentsKey, key, subresource: "status") { object in
             var status = DeploymentPlan.status(
                 replicas: replicas,
@@ -263,12 +294,36 @@ extension ClusterController {
                 oldSets: oldSets,
                 generation: generation,
                 conditions: object["status"]?["conditions"]?.arrayValue ?? [],
-                now: SandboxCore.timestamp()
+                now: SandboxCore.timestamp(),
+                paused: paused,
+                previous: object["status"],
+                progressDeadlineSeconds: deadline
             )
+            conditions = status["conditions"]?.arrayValue ?? []
             if let collisions = object["status"]?["collisionCount"] { status["collisionCount"] = collisions }
             // Rewriting only the times of an otherwise equal status would loop: keep the old one then.
-            if let old = object["status"], Self.sameIgnoringTimes(old, status) { return }
+            if let old = object["status"], Self.sameIgnoringTimes(old, status) {
+                conditions = old["conditions"]?.arrayValue ?? []
+                return
+            }
             object["status"] = status
+        }
+        // Look again when the rollout would time out (it times out only if nothing progresses until then).
+        let timeout = DeploymentPlan.timeout(conditions, progressDeadlineSeconds: deadline)
+        recheck(Self.deploymentsKey, key, at: timeout?.addingTimeInterval(1))
+    }
+
+    /// Gives a Deployment's ReplicaSet a new `deployment.kubernetes.io/revision`, keeping the ones it had in
+    /// `deployment.kubernetes.io/revision-history` as the Deployment controller does.
+    private func setRevision(_ key: ObjectKey, _ revision: Int) async {
+        await editObject(Self.replicaSetsKey, key) { object in
+            let annotations = ["metadata", "annotations"]
+            if let old = object["metadata"]?["annotations"]?[Self.revisionAnnotation]?.stringValue {
+                let history = object["metadata"]?["annotations"]?["deployment.kubernetes.io/revision-history"]
+                let earlier = history?.stringValue.map { "\($0)," } ?? ""
+                object[path: annotations + ["deployment.kubernetes.io/revision-history"]] = .string(earlier + old)
+            }
+            object[path: annotations + [Self.revisionAnnotation]] = .string("\(revision)")
         }
     }
 

@@ -10,10 +10,19 @@ struct ReplicaSetPlan: Sendable, Equatable {
     /// The status (`replicas`, `fullyLabeledReplicas`, `readyReplicas`, `availableReplicas`,
     /// `observedGeneration`; zero counts left out as Kubernetes omits them).
     var status: JSONValue
+    /// When to look again: a Ready pod turns available then (`minReadySeconds`).
+    var recheck: Date? = nil
 
     /// Decides for a ReplicaSet wanting `replicas` pods that owns `pods`. Surplus pods go unscheduled first,
-    /// then not Ready, then the newest (as the ReplicaSet controller ranks them).
-    static func decide(replicas: Int, pods: [WorkloadPod], generation: Int64) -> ReplicaSetPlan {
+    /// then not Ready, then the newest (as the ReplicaSet controller ranks them). A pod counts as available
+    /// once it has been Ready for `minReadySeconds` at `now`.
+    static func decide(
+        replicas: Int,
+        pods: [WorkloadPod],
+        generation: Int64,
+        minReadySeconds: Int = 0,
+        now: Date = Date()
+    ) -> ReplicaSetPlan {
         let active = pods.filter(\.active)
         var create = 0
         var delete: [String] = []
@@ -29,14 +38,18 @@ struct ReplicaSetPlan: Sendable, Equatable {
             delete = ranked.prefix(active.count - replicas).map(\.name)
         }
         let ready = active.filter(\.ready).count
+        let available = active.filter { $0.available(minReadySeconds: minReadySeconds, now: now) }.count
         var status: JSONObject = ["replicas": .int(Int64(active.count))]
         if !active.isEmpty { status["fullyLabeledReplicas"] = .int(Int64(active.count)) }
-        if ready > 0 {
-            status["readyReplicas"] = .int(Int64(ready))
-            status["availableReplicas"] = .int(Int64(ready))
-        }
+        if ready > 0 { status["readyReplicas"] = .int(Int64(ready)) }
+        if available > 0 { status["availableReplicas"] = .int(Int64(available)) }
         status["observedGeneration"] = .int(generation)
-        return ReplicaSetPlan(create: create, delete: delete, status: .object(status))
+        return ReplicaSetPlan(
+            create: create,
+            delete: delete,
+            status: .object(status),
+            recheck: WorkloadPod.nextAvailability(active, minReadySeconds: minReadySeconds, now: now)
+        )
     }
 }
 
@@ -65,7 +78,13 @@ extension ClusterController {
         }
         let replicas = Int(set["spec"]?["replicas"]?.intValue ?? 1)
         let generation = set["metadata"]?["generation"]?.intValue ?? 1
-        let plan = ReplicaSetPlan.decide(replicas: replicas, pods: owned, generation: generation)
+        let plan = ReplicaSetPlan.decide(
+            replicas: replicas,
+            pods: owned,
+            generation: generation,
+            minReadySeconds: Int(set["spec"]?["minReadySeconds"]?.intValue ?? 0)
+        )
+        recheck(Self.replicaSetsKey, key, at: plan.recheck)
         for _ in 0..<plan.create {
             var metadata = set["spec"]?["template"]?["metadata"]?.objectValue ?? [:]
             metadata["name"] = .string(NameValidation.generate(prefix: "\(key.name)-"))

@@ -58,6 +58,21 @@ struct StatefulSetPlan: Sendable, Equatable {
         return plan
     }
 
+    /// The counts of a StatefulSet's status over its active pods: Ready, available (Ready for
+    /// `minReadySeconds`), and of the update revision.
+    static func counts(
+        _ active: [StatefulPod],
+        updateRevision: String,
+        minReadySeconds: Int,
+        now: Date
+    ) -> (ready: Int, available: Int, updated: Int) {
+        (
+            active.filter(\.pod.ready).count,
+            active.filter { $0.pod.available(minReadySeconds: minReadySeconds, now: now) }.count,
+            active.filter { $0.revision == updateRevision }.count
+        )
+    }
+
     /// The claim name for a volumeClaimTemplate: `<claim>-<set>-<ordinal>`.
     static func claimName(_ claim: String, set: String, ordinal: Int) -> String { "\(claim)-\(set)-\(ordinal)" }
 }
@@ -80,6 +95,7 @@ extension ClusterController {
         let replicas = Int(spec?["replicas"]?.intValue ?? 1)
         let template = spec?["template"] ?? [:]
         let revision = "\(key.name)-\(Workloads.templateHash(template))"
+        await adoptStatefulOrphans(key, set, uid: stored.uid)
         var pods: [StatefulPod] = []
         for ref in core.store.dependents(of: stored.uid) where ref.storageKey == podType.storageKey {
             guard let podStored = core.store.get(ref.storageKey, ref.key), let pod = try? podStored.decode(podType),
@@ -108,26 +124,57 @@ extension ClusterController {
             await deleteObject("v1", "pods", namespace: key.namespace, name: name)
         }
         let active = pods.filter(\.pod.active)
-        let ready = active.filter(\.pod.ready).count
-        let updated = active.filter { $0.revision == revision }.count
+        let minReadySeconds = Int(spec?["minReadySeconds"]?.intValue ?? 0)
+        let now = Date()
+        let counts = StatefulSetPlan.counts(
+            active,
+            updateRevision: revision,
+            minReadySeconds: minReadySeconds,
+            now: now
+        )
+        recheck(
+            Self.statefulSetsKey,
+            key,
+            at: WorkloadPod.nextAvailability(active.map(\.pod), minReadySeconds: minReadySeconds, now: now)
+        )
         let generation = set["metadata"]?["generation"]?.intValue ?? 1
         await editObject(Self.statefulSetsKey, key, subresource: "status") { object in
             let old = object["status"]
             let previous = old?["currentRevision"]?.stringValue ?? revision
-            let current = updated == replicas && active.count == replicas ? revision : previous
+            let complete = counts.updated == replicas && active.count == replicas && counts.ready == replicas
+            let current = complete ? revision : previous
             var status: JSONObject = [
                 "observedGeneration": .int(generation), "replicas": .int(Int64(active.count)),
-                "currentReplicas": .int(Int64(active.filter { $0.revision == current }.count)),
-                "updatedReplicas": .int(Int64(updated)), "currentRevision": .string(current),
-                "updateRevision": .string(revision), "collisionCount": old?["collisionCount"] ?? 0,
+                "currentRevision": .string(current), "updateRevision": .string(revision),
+                "collisionCount": old?["collisionCount"] ?? 0, "availableReplicas": .int(Int64(counts.available)),
             ]
-            if ready > 0 {
-                status["readyReplicas"] = .int(Int64(ready))
-                status["availableReplicas"] = .int(Int64(ready))
-            } else {
-                status["availableReplicas"] = 0
+            // Zero counts are left out (omitempty), but `replicas` and `availableReplicas`.
+            let currentCount = active.filter { $0.revision == current }.count
+            for (field, value) in [
+                ("readyReplicas", counts.ready), ("currentReplicas", currentCount), ("updatedReplicas", counts.updated),
+            ] where value > 0 {
+                status[field] = .int(Int64(value))
             }
             object["status"] = .object(status)
+        }
+    }
+
+    /// Adopts the pods without a controller that the selector matches and that are named `<name>-<ordinal>`
+    /// (restored pods, whose owner references a restore removes), as the StatefulSet controller's
+    /// ControllerRefManager does.
+    private func adoptStatefulOrphans(_ key: ObjectKey, _ set: JSONValue, uid: String) async {
+        guard let selector = try? LabelSelector(json: set["spec"]?["selector"]), !selector.isEmpty else { return }
+        let reference = Workloads.controllerReference(
+            apiVersion: "apps/v1",
+            kind: "StatefulSet",
+            name: key.name,
+            uid: uid
+        )
+        for (podKey, podStored, pod) in pods(in: key.namespace, matching: selector)
+        where !podStored.deleting && Workloads.controllerOf(pod) == nil && podKey.name.hasPrefix("\(key.name)-")
+            && Int(podKey.name.dropFirst(key.name.count + 1)) != nil
+        {
+            await adopt("pods", podKey, owner: reference)
         }
     }
 

@@ -11,6 +11,8 @@ import Synchronization
 struct ClusterController: Service {
     static let storageClassName = "sandbox"
     static let provisioner = "sandbox.csi.lifeboat.io"
+    /// Timed re-checks the controllers asked for (see ``recheck(_:_:at:)``).
+    let wakeups = Wakeups()
 
     let core: SandboxCore
     let nodeCache = DecodedNodes()
@@ -29,10 +31,14 @@ struct ClusterController: Service {
         // through in one go instead of one event per turn of the executor's whole queue, which held pods
         // Pending for seconds while a burst of objects was created.
         let stream = core.store.changeStream
-        await cancelWhenGracefulShutdown {
-            for await event in stream {
-                await handle(event)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await deliverWakeups() }
+            await cancelWhenGracefulShutdown {
+                for await event in stream {
+                    await handle(event)
+                }
             }
+            group.cancelAll()
         }
         // The stream also ends when the store closes at shutdown; a Service must not return before that.
         try? await gracefulShutdown()

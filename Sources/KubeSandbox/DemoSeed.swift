@@ -1,9 +1,14 @@
 import Foundation
 import Kubernetes
 
-/// `--seed demo`: namespace `demo` with a Deployment (whose ReplicaSet and Pod the controllers make), a Service, a ConfigMap,
-/// a Secret, a PVC whose volume holds a few files, a ServiceAccount with a RoleBinding, a CRD
+/// `--seed demo`: namespace `demo` with an application that runs and writes real data: a Deployment `web`
+/// (whose ReplicaSet and Pod the controllers make) appending to its PVC `web-data`, whose volume also holds
+/// a few files, and a StatefulSet `db` of two replicas, each writing into its own claim (`data-db-0`,
+/// `data-db-1`); with them Services, a ConfigMap, a Secret, a ServiceAccount with a RoleBinding, a CRD
 /// (`widgets.demo.lifeboat.io`) and one Widget. Skipped when namespace `demo` exists.
+///
+/// The containers are `busybox:1.36` with a `sh -c` loop as their command, which the sandbox runs on the
+/// host (POSIX sh and coreutils are all they need).
 struct DemoSeed {
     let core: SandboxCore
 
@@ -86,26 +91,18 @@ struct DemoSeed {
                 "spec": ["selector": labels, "ports": [["port": 80, "targetPort": 8080]]],
             ]
         )
-        let template: JSONValue = [
-            "metadata": ["labels": labels],
-            "spec": [
-                "serviceAccountName": "web",
-                "containers": [
-                    ["name": "web", "image": "nginx:1.27", "volumeMounts": [["name": "data", "mountPath": "/data"]]]
-                ],
-                "volumes": [["name": "data", "persistentVolumeClaim": ["claimName": "web-data"]]],
-            ],
-        ]
-        // The Deployment controller makes its ReplicaSet (`web-<hash>`) and that set its Pod.
+        // The Deployment controller makes its ReplicaSet (`web-<hash>`) and that set its Pod, whose container
+        // appends a line to its claim every few seconds.
         try await create(
             "apps/v1",
             "deployments",
             "demo",
             [
                 "metadata": ["name": "web", "labels": labels],
-                "spec": ["replicas": 1, "selector": ["matchLabels": labels], "template": template],
+                "spec": ["replicas": 1, "selector": ["matchLabels": labels], "template": Self.webTemplate],
             ]
         )
+        try await createDatabase()
         try await create(
             "apiextensions.k8s.io/v1",
             "customresourcedefinitions",
@@ -138,6 +135,73 @@ struct DemoSeed {
     }
 
     static let volumeName = "pvc-demo-web-data"
+
+    /// The shell loop a demo container runs: appends `<time> <pod> write <n>` to `file` every 5 seconds, and
+    /// exits at once on SIGTERM (as PID 1 of its container it would otherwise ignore it until the grace period
+    /// ends and SIGKILL comes).
+    static func writerCommand(_ file: String) -> JSONValue {
+        [
+            "sh", "-c",
+            .string(
+                "trap 'exit 0' TERM; n=0; while true; do n=$((n+1)); "
+                    + "echo \"$(date -u +%Y-%m-%dT%H:%M:%SZ) $POD_NAME write $n\" >> \(file); sleep 5 & wait $!; done"
+            ),
+        ]
+    }
+
+    /// The writer container: `busybox:1.36` running ``writerCommand(_:)`` with the pod's name in `POD_NAME`.
+    static func writerContainer(_ name: String, file: String) -> JSONValue {
+        [
+            "name": .string(name), "image": "busybox:1.36", "command": writerCommand(file),
+            "env": [["name": "POD_NAME", "valueFrom": ["fieldRef": ["fieldPath": "metadata.name"]]]],
+            "volumeMounts": [["name": "data", "mountPath": "/data"]],
+        ]
+    }
+
+    /// The `web` Deployment's pod template: the writer on claim `web-data`.
+    static let webTemplate: JSONValue = [
+        "metadata": ["labels": ["app": "web"]],
+        "spec": [
+            "serviceAccountName": "web",
+            "containers": [writerContainer("web", file: "/data/writes.log")],
+            "volumes": [["name": "data", "persistentVolumeClaim": ["claimName": "web-data"]]],
+        ],
+    ]
+
+    /// The headless Service `db` and the StatefulSet `db`: two replicas, each with its claim `data-db-<n>`.
+    private func createDatabase() async throws {
+        let labels: JSONValue = ["app": "db"]
+        try await create(
+            "v1",
+            "services",
+            "demo",
+            [
+                "metadata": ["name": "db", "labels": labels],
+                "spec": ["clusterIP": "None", "selector": labels, "ports": [["port": 5432, "targetPort": 5432]]],
+            ]
+        )
+        try await create(
+            "apps/v1",
+            "statefulsets",
+            "demo",
+            [
+                "metadata": ["name": "db", "labels": labels],
+                "spec": [
+                    "serviceName": "db", "replicas": 2, "selector": ["matchLabels": labels],
+                    "template": [
+                        "metadata": ["labels": labels],
+                        "spec": ["containers": [Self.writerContainer("db", file: "/data/db.log")]],
+                    ],
+                    "volumeClaimTemplates": [
+                        [
+                            "metadata": ["name": "data"],
+                            "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]],
+                        ]
+                    ],
+                ],
+            ]
+        )
+    }
 
     /// A few files in the demo volume's folder.
     private func writeVolumeFiles(_ folder: URL) throws {

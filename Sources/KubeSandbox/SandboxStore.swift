@@ -288,6 +288,16 @@ final class SandboxStore: Sendable {
         changes.finish()
     }
 
+    /// Hands the in-process controllers a `MODIFIED` event for an object as it stands now, without a write
+    /// (a timed re-check, such as a pod turning available after `minReadySeconds`); watchers see nothing.
+    func requeue(_ storageKey: String, _ key: ObjectKey) {
+        let event = state.withLock { state -> WatchEvent? in
+            guard !state.closed, let object = state.collections[storageKey]?.objects[key] else { return nil }
+            return WatchEvent(kind: .modified, storageKey: storageKey, key: key, object: object)
+        }
+        if let event { changes.yield(event) }
+    }
+
     // MARK: - Internals
 
     private static func apply(

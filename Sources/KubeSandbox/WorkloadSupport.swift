@@ -11,9 +11,30 @@ struct WorkloadPod: Sendable, Equatable {
     var phase: String
     var deleting: Bool
     var creationTimestamp: String
+    /// When the Ready condition last turned True (its `lastTransitionTime`), for `minReadySeconds`.
+    var readySince: Date?
 
     /// Not being deleted and not finished (Succeeded/Failed): counts towards a controller's replicas.
     var active: Bool { !deleting && phase != "Succeeded" && phase != "Failed" }
+
+    /// Available as `podutil.IsPodAvailable` decides: active, Ready, and Ready for at least
+    /// `minReadySeconds` (strictly longer, and never without a transition time, when that is not zero).
+    func available(minReadySeconds: Int, now: Date) -> Bool {
+        guard active, ready else { return false }
+        guard minReadySeconds > 0 else { return true }
+        guard let readySince else { return false }
+        return readySince.addingTimeInterval(TimeInterval(minReadySeconds)) < now
+    }
+
+    /// When the first of `pods` that is Ready but not yet available becomes available (nil: none waits).
+    static func nextAvailability(_ pods: [WorkloadPod], minReadySeconds: Int, now: Date) -> Date? {
+        guard minReadySeconds > 0 else { return nil }
+        return
+            pods
+            .filter { $0.active && $0.ready && !$0.available(minReadySeconds: minReadySeconds, now: now) }
+            .compactMap { $0.readySince?.addingTimeInterval(TimeInterval(minReadySeconds) + 1) }
+            .min()
+    }
 
     init(
         name: String,
@@ -21,8 +42,10 @@ struct WorkloadPod: Sendable, Equatable {
         ready: Bool = false,
         phase: String = "Pending",
         deleting: Bool = false,
-        creationTimestamp: String = ""
+        creationTimestamp: String = "",
+        readySince: Date? = nil
     ) {
+        self.readySince = readySince
         self.name = name
         self.scheduled = scheduled
         self.ready = ready
@@ -34,13 +57,15 @@ struct WorkloadPod: Sendable, Equatable {
     /// Reads the fields from a pod object.
     init(_ pod: JSONValue, deleting: Bool) {
         let conditions = pod["status"]?["conditions"]?.arrayValue ?? []
+        let readyCondition = conditions.first { $0["type"] == "Ready" && $0["status"] == "True" }
         self.init(
             name: pod["metadata"]?["name"]?.stringValue ?? "",
             scheduled: !(pod["spec"]?["nodeName"]?.stringValue ?? "").isEmpty,
-            ready: conditions.contains { $0["type"] == "Ready" && $0["status"] == "True" },
+            ready: readyCondition != nil,
             phase: pod["status"]?["phase"]?.stringValue ?? "Pending",
             deleting: deleting,
-            creationTimestamp: pod["metadata"]?["creationTimestamp"]?.stringValue ?? ""
+            creationTimestamp: pod["metadata"]?["creationTimestamp"]?.stringValue ?? "",
+            readySince: readyCondition?["lastTransitionTime"]?.stringValue.flatMap { try? Date($0, strategy: .iso8601) }
         )
     }
 }
@@ -67,11 +92,12 @@ enum Workloads {
     }
 
     /// The `pod-template-hash` of a template, as the Deployment controller names its ReplicaSets: FNV-1a
-    /// (32 bits) over the template's canonical JSON, its decimal digits mapped onto the safe alphabet
-    /// (`rand.SafeEncodeString`).
+    /// (32 bits) over the template's canonical JSON without its empty values (a typed client sends
+    /// `creationTimestamp: null` and `resources: {}` where the stored template has nothing, as `rollout undo`
+    /// does), its decimal digits mapped onto the safe alphabet (`rand.SafeEncodeString`).
     static func templateHash(_ template: JSONValue, collisionCount: Int64 = 0) -> String {
         var hash: UInt32 = 2_166_136_261
-        var bytes = canonical(template).encoded()
+        var bytes = (withoutEmptyValues(canonical(template)) ?? [:]).encoded()
         if collisionCount > 0 { bytes += Array("\(collisionCount)".utf8) }
         for byte in bytes {
             hash ^= UInt32(byte)
@@ -79,6 +105,26 @@ enum Workloads {
         }
         let alphabet = NameValidation.suffixAlphabet
         return String(String(hash).utf8.map { alphabet[Int($0) % alphabet.count] })
+    }
+
+    /// The value without nulls and without empty objects and arrays, at any depth (nil when nothing is left
+    /// of it): what a typed Kubernetes client cannot tell from a missing field.
+    static func withoutEmptyValues(_ value: JSONValue) -> JSONValue? {
+        switch value {
+        case .null:
+            return nil
+        case .object(let object):
+            var kept = JSONObject()
+            for (key, member) in object {
+                if let member = withoutEmptyValues(member) { kept[key] = member }
+            }
+            return kept.isEmpty ? nil : .object(kept)
+        case .array(let items):
+            let kept = items.compactMap(withoutEmptyValues)
+            return kept.isEmpty ? nil : .array(kept)
+        default:
+            return value
+        }
     }
 
     /// The value with every object's keys sorted (so equal templates hash alike).

@@ -8,6 +8,7 @@ struct LifeboatBench: AsyncParsableCommand {
         commandName: "lifeboat-bench",
         abstract: "Lifeboat benchmarks (build with -c release).",
         subcommands: [
+            PodsBench.self,
             ClientBench.self, SandboxBench.self, BackupBench.self, RestoreBench.self, RepoBench.self,
             NodeAgentBench.self, FaultsBench.self,
         ]

@@ -290,6 +290,22 @@ struct ClusterTests {
                 atPath: sandbox.volumesRoot.appendingPathComponent("volumes/\(DemoSeed.volumeName)").path
             )
             #expect(files.contains("notes.txt"))
+            try await waitUntil("the demo database's two replicas Ready, each with its claim Bound") {
+                let set = await api.request("GET", "/apis/apps/v1/namespaces/demo/statefulsets/db").json
+                let claims = await api.request("GET", "/api/v1/namespaces/demo/persistentvolumeclaims").json
+                let bound = Set(
+                    (claims["items"]?.arrayValue ?? []).filter { $0["status"]?["phase"] == "Bound" }
+                        .compactMap { $0["metadata"]?["name"]?.stringValue }
+                )
+                return set["status"]?["readyReplicas"] == 2 && bound == ["web-data", "data-db-0", "data-db-1"]
+            }
+            // Every container the demo makes runs a command of its own (the sandbox has no images to start).
+            let pods = await api.request("GET", "/api/v1/namespaces/demo/pods").json["items"]?.arrayValue ?? []
+            #expect(pods.count == 3)
+            for pod in pods {
+                let name = pod["metadata"]?["name"]?.stringValue ?? ""
+                #expect(pod["spec"]?["containers"]?[0]?["command"]?[0] == "sh", "\(name)")
+            }
         }
     }
 }

@@ -20,7 +20,8 @@ struct WorkloadControllerTests {
           template:
             metadata: {labels: {app: web}}
             spec:
-              containers: [{name: web, image: "\(image)"}]
+              terminationGracePeriodSeconds: 1
+              containers: [{name: web, image: "\(image)", command: [sleep, infinity]}]
         """
     }
 
@@ -105,7 +106,7 @@ struct WorkloadControllerTests {
                 "/api/v1/namespaces/apps/pods",
                 [
                     "metadata": ["name": "stray", "labels": ["app": "cache"]],
-                    "spec": ["containers": [["name": "c", "image": "redis"]]],
+                    "spec": ["containers": [["name": "c", "image": "redis", "command": ["sleep", "infinity"]]]],
                 ]
             )
             let set = try await api.create(
@@ -116,7 +117,9 @@ struct WorkloadControllerTests {
                         "replicas": 2, "selector": ["matchLabels": ["app": "cache"]],
                         "template": [
                             "metadata": ["labels": ["app": "cache"]],
-                            "spec": ["containers": [["name": "c", "image": "redis"]]],
+                            "spec": [
+                                "containers": [["name": "c", "image": "redis", "command": ["sleep", "infinity"]]]
+                            ],
                         ],
                     ],
                 ]
@@ -144,7 +147,12 @@ struct WorkloadControllerTests {
                   template:
                     metadata: {labels: {app: db}}
                     spec:
-                      containers: [{name: db, image: postgres, volumeMounts: [{name: data, mountPath: /data}]}]
+                      terminationGracePeriodSeconds: 1
+                      containers:
+                      - name: db
+                        image: postgres
+                        command: [sleep, infinity]
+                        volumeMounts: [{name: data, mountPath: /data}]
                   volumeClaimTemplates:
                   - metadata: {name: data}
                     spec:
@@ -197,7 +205,8 @@ struct WorkloadControllerTests {
                     metadata: {labels: {app: agent}}
                     spec:
                       nodeSelector: {disk: ssd}
-                      containers: [{name: agent, image: busybox}]
+                      terminationGracePeriodSeconds: 1
+                      containers: [{name: agent, image: busybox, command: [sleep, infinity]}]
                 """
             try await apply(kubectl, manifest, in: directory)
             try await kubectl.run("rollout", "status", "daemonset/agent", "-n", "apps", "--timeout=60s")
@@ -234,7 +243,7 @@ struct WorkloadControllerTests {
                   template:
                     spec:
                       restartPolicy: Never
-                      containers: [{name: migrate, image: busybox}]
+                      containers: [{name: migrate, image: busybox, command: [sleep, infinity]}]
                 """
             try await apply(kubectl, manifest, in: directory)
             for round in 1...2 {
@@ -269,7 +278,10 @@ struct WorkloadControllerTests {
                     "spec": [
                         "backoffLimit": 0,
                         "template": [
-                            "spec": ["restartPolicy": "Never", "containers": [["name": "c", "image": "busybox"]]]
+                            "spec": [
+                                "restartPolicy": "Never",
+                                "containers": [["name": "c", "image": "busybox", "command": ["sleep", "infinity"]]],
+                            ]
                         ],
                     ],
                 ]

@@ -85,6 +85,7 @@ struct QuickstartSteps {
         print("    Kubernetes \(version.gitVersion)")
 
         step(2, "The demo application (namespace demo), as Lifeboat's client sees it")
+        print("    \(await Self.waitForDemo(client: client))")
         let inventory = try await Inventory.take(client: client, namespace: "demo")
         print(
             Table.render(header: ["KIND", "NAME"], rows: inventory.map { [$0.kind, $0.name] }).split(separator: "\n")
@@ -206,6 +207,29 @@ struct QuickstartSteps {
             throw CLIError("quickstart: the restored application differs from the backed-up one")
         }
         print("\nQuickstart finished: backed up, wrecked, restored and verified the demo application.")
+    }
+}
+
+extension QuickstartSteps {
+    /// Waits (up to 30 s) until the demo's Deployment `web` and StatefulSet `db` have their pods Ready, so the
+    /// backup finds the application running and its volumes written to; says how far it got.
+    static func waitForDemo(client: KubeClient) async -> String {
+        let deployments = GroupVersionResource(group: "apps", version: "v1", resource: "deployments")
+        let statefulSets = GroupVersionResource(group: "apps", version: "v1", resource: "statefulsets")
+        let deadline = ContinuousClock.now + .seconds(30)
+        var summary = ""
+        while true {
+            var counts: [(String, Int64, Int64)] = []
+            for (kind, resource, name) in [("deployment", deployments, "web"), ("statefulset", statefulSets, "db")] {
+                let object = try? await client.get(resource, namespace: "demo", name: name)
+                let ready = object?.value["status"]?["readyReplicas"]?.intValue ?? 0
+                counts.append(("\(kind)/\(name)", ready, object?.value["spec"]?["replicas"]?.intValue ?? 1))
+            }
+            summary = counts.map { "\($0.0) \($0.1)/\($0.2) Ready" }.joined(separator: ", ")
+            if counts.allSatisfy({ $0.1 >= $0.2 }) { return "the application runs: \(summary)" }
+            if ContinuousClock.now >= deadline { return "the application is not fully running yet: \(summary)" }
+            try? await Task.sleep(for: .milliseconds(250))
+        }
     }
 }
 
