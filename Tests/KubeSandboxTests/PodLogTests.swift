@@ -242,16 +242,10 @@ struct PodLogTests {
                         ],
                     ]
                 )
-                var podName = ""
                 try await waitUntil("the deployment's pod runs") {
                     let pods = await api.request("GET", "/api/v1/namespaces/logs/pods?labelSelector=app%3Dweb").json
-                    guard let first = pods["items"]?.arrayValue?.first,
-                        first["status"]?["phase"]?.stringValue == "Running"
-                    else { return false }
-                    podName = first["metadata"]?["name"]?.stringValue ?? ""
-                    return true
+                    return pods["items"]?.arrayValue?.first?["status"]?["phase"]?.stringValue == "Running"
                 }
-                _ = podName
                 try await waitUntil("kubectl logs deploy/web shows the pod's output") {
                     try await kubectl.run("logs", "-n", "logs", "deploy/web", expectSuccess: false) == "serving\n"
                 }
