@@ -39,6 +39,8 @@ extension SandboxCore {
             object["status"] = ["phase": object["spec"]?["claimRef"] == nil ? "Available" : "Bound"]
         case ("", "nodes"):
             if object["status"]?.objectValue?.isEmpty ?? true { object["status"] = [:] }
+        case ("", "events"):
+            try validateEvent(type, object, name: name)
         case ("apps", "deployments"), ("apps", "replicasets"), ("apps", "statefulsets"), ("apps", "daemonsets"):
             try validateWorkload(type, object, name: name)
             if type.plural != "daemonsets", object["spec"]?["replicas"] == nil {

@@ -181,6 +181,7 @@ extension SandboxCore {
             new[path: ["metadata", "generation"]] = .int((old["metadata"]?["generation"]?.intValue ?? 0) + 1)
         }
         if type.custom && subresource == nil { try validateCustomResource(type, new, name: key.name) }
+        if type.group.isEmpty && type.plural == "events" { try validateEvent(type, new, name: key.name) }
         if Self.sameContent(old, new) {
             return WriteResult(status: 200, body: .bytes(existing.fullJSON(type)))
         }

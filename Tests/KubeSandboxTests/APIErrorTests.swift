@@ -164,6 +164,62 @@ struct APIErrorTests {
         }
     }
 
+    /// Events are validated as kube-apiserver's `legacyValidateEvent` does: a restore that maps an Event into
+    /// another namespace, or an Event with `eventTime` but no reporting fields, is refused with 422.
+    @Test func eventsAreValidatedAsTheRealServerDoes() async throws {
+        try await withTestSandbox { _, api in
+            try await api.namespace("app")
+            let path = "/api/v1/namespaces/app/events"
+            let moved = await api.request(
+                "POST",
+                path,
+                json: [
+                    "metadata": ["name": "web.1"], "reason": "Started",
+                    "involvedObject": ["kind": "Pod", "name": "web", "namespace": "old"],
+                ]
+            )
+            #expect(moved.status == 422)
+            #expect(
+                moved.json["message"]?.stringValue
+                    == "Event \"web.1\" is invalid: involvedObject.namespace: Invalid value: \"old\": does not match "
+                    + "event.namespace"
+            )
+            let incomplete = await api.request(
+                "POST",
+                path,
+                json: [
+                    "metadata": ["name": "web.2"], "eventTime": "2026-12-07T07:00:00.000000Z",
+                    "involvedObject": ["kind": "Pod", "name": "web", "namespace": "app"],
+                ]
+            )
+            #expect(incomplete.status == 422)
+            let fields = (incomplete.json["details"]?["causes"]?.arrayValue ?? []).compactMap {
+                $0["field"]?.stringValue
+            }
+            #expect(
+                fields == [
+                    "reportingController", "reportingController", "reportingController", "reportingInstance", "action",
+                    "reason",
+                ]
+            )
+            // What a kubelet writes passes, and an update that moves it is refused too.
+            let good: JSONValue = [
+                "metadata": ["name": "web.3"], "reason": "Started", "type": "Normal",
+                "involvedObject": ["kind": "Pod", "name": "web", "namespace": "app"],
+            ]
+            #expect(await api.request("POST", path, json: good).status == 201)
+            var stored = await api.request("GET", "\(path)/web.3").json
+            stored[path: ["involvedObject", "namespace"]] = "elsewhere"
+            #expect(await api.request("PUT", "\(path)/web.3", json: stored).status == 422)
+            let modern: JSONValue = [
+                "metadata": ["name": "web.4"], "eventTime": "2026-12-07T07:00:00.000000Z", "reason": "Pulled",
+                "action": "Pulling", "reportingComponent": "kubelet", "reportingInstance": "node-1",
+                "involvedObject": ["kind": "Pod", "name": "web", "namespace": "app"],
+            ]
+            #expect(await api.request("POST", path, json: modern).status == 201)
+        }
+    }
+
     @Test func terminatingNamespaceRejectsCreates() async throws {
         try await withTestSandbox { _, api in
             try await api.namespace("golden-term")
