@@ -46,6 +46,22 @@ struct UnknownFieldsTests {
         #expect(json["status"]?["progress"] == ["totalItems": 10, "itemsBackedUp": 10, "newRate": 1.5])
     }
 
+    @Test func ownerReferencesAreTypedAndCanBeReplacedOrRemoved() throws {
+        var backup = try JSONValue(parsing: Self.futureBackup).decode(as: Backup.self)
+        #expect(backup.metadata.ownerReferences?.first?.kind == "Schedule")
+        #expect(backup.metadata.ownerReferences?.first?.uid == "8f1e2c3d-aaaa-4bbb-8ccc-0d1e2f3a4b5c")
+        backup.metadata.ownerReferences = [
+            OwnerReference(apiVersion: "velero.io/v1", kind: "Backup", name: "b", uid: "u", controller: true)
+        ]
+        let replaced = try JSONValue(encoding: backup)
+        #expect(
+            replaced["metadata"]?["ownerReferences"]
+                == [["apiVersion": "velero.io/v1", "kind": "Backup", "name": "b", "uid": "u", "controller": true]]
+        )
+        backup.metadata.ownerReferences = nil
+        #expect(try JSONValue(encoding: backup)["metadata"]?["ownerReferences"] == nil)
+    }
+
     @Test func removingAnOptionalStructDropsItsUnknownFieldsToo() throws {
         var backup = try JSONValue(parsing: Self.futureBackup).decode(as: Backup.self)
         backup.spec.uploaderConfig = nil

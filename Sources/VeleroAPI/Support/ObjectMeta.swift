@@ -1,6 +1,6 @@
 /// The parts of Kubernetes `metadata` that the velero.io types carry.
 ///
-/// Other metadata fields (`managedFields`, `ownerReferences`, …) survive a read-modify-write through the owning
+/// Other metadata fields (`managedFields`, …) survive a read-modify-write through the owning
 /// ``VeleroResource``'s preserved JSON.
 package struct ObjectMeta: Codable, Sendable, Hashable {
     package var name: String?
@@ -14,6 +14,8 @@ package struct ObjectMeta: Codable, Sendable, Hashable {
     package var labels: [String: String]?
     package var annotations: [String: String]?
     package var finalizers: [String]?
+    /// The objects this one belongs to (a PodVolumeBackup's Backup, a scheduled Backup's Schedule).
+    package var ownerReferences: [OwnerReference]?
 
     package init(
         name: String? = nil,
@@ -25,6 +27,33 @@ package struct ObjectMeta: Codable, Sendable, Hashable {
         self.namespace = namespace
         self.labels = labels
         self.annotations = annotations
+    }
+}
+
+/// A Kubernetes `OwnerReference`: the garbage collector deletes the dependent when its owner goes (unless
+/// orphaned), and `controller` marks the one owner that manages it.
+package struct OwnerReference: Codable, Sendable, Hashable {
+    package var apiVersion: String
+    package var kind: String
+    package var name: String
+    package var uid: String
+    package var controller: Bool?
+    package var blockOwnerDeletion: Bool?
+
+    package init(
+        apiVersion: String,
+        kind: String,
+        name: String,
+        uid: String,
+        controller: Bool? = nil,
+        blockOwnerDeletion: Bool? = nil
+    ) {
+        self.apiVersion = apiVersion
+        self.kind = kind
+        self.name = name
+        self.uid = uid
+        self.controller = controller
+        self.blockOwnerDeletion = blockOwnerDeletion
     }
 }
 
