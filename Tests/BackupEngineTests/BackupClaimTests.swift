@@ -2,6 +2,7 @@ import BackupEngine
 import Foundation
 import ObjectStorage
 import Testing
+import VeleroAPI
 
 /// How `backup delete` tells a live run's claim from a dead one's (``BackupClaim``).
 struct BackupClaimTests {

@@ -1,4 +1,5 @@
 package import Foundation
+import VeleroAPI
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 package import Foundation
 import Kubernetes
+import VeleroAPI
 
 extension LoadObject {
     /// `metadata.name`.
@@ -56,9 +57,7 @@ extension LoadObject {
 
     /// Parses an RFC 3339 timestamp (with or without fractional seconds).
     package static func date(_ text: String?) -> Date? {
-        guard let text, !text.isEmpty else { return nil }
-        if let d = try? Date(text, strategy: Date.ISO8601FormatStyle()) { return d }
-        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        text.flatMap(Timestamps.parse)
     }
 
     private func nonEmpty(_ s: String?) -> String? { s?.isEmpty == false ? s : nil }

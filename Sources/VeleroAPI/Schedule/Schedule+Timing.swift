@@ -4,15 +4,7 @@ extension Schedule {
     /// The name of the Backup this schedule creates at `date`: `<schedule>-<yyyyMMddHHmmss>` in UTC (Velero's
     /// `TimestampedName`).
     package func timestampedName(at date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? .current
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        func pad(_ value: Int?, _ width: Int) -> String {
-            let text = String(value ?? 0)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(metadata.name ?? "")-\(pad(c.year, 4))\(pad(c.month, 2))\(pad(c.day, 2))"
-            + "\(pad(c.hour, 2))\(pad(c.minute, 2))\(pad(c.second, 2))"
+        "\(metadata.name ?? "")-\(Timestamps.nameSuffix(date, timeZone: TimeZone(identifier: "UTC") ?? .current))"
     }
 
     /// Velero's `getNextRunTime`: the next activation after the last backup (else the schedule's creation, or
@@ -25,8 +17,6 @@ extension Schedule {
     }
 
     static func date(_ text: String?) -> Date? {
-        guard let text else { return nil }
-        return (try? Date(text, strategy: .iso8601))
-            ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        text.flatMap(Timestamps.parse)
     }
 }
