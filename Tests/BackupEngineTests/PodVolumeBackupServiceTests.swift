@@ -93,7 +93,7 @@ struct PodVolumeBackupServiceTests {
     @Test func secondBackupOfThePVCUsesTheParentAndUploadsTheChangedFile() async throws {
         try await F.with { f in
             let first = try f.folder("pod-1-volume")
-            let files = ["one.bin": F.noise(2 << 20, seed: 1), "two.bin": F.noise(2 << 20, seed: 2)]
+            let files = ["one.bin": F.noise(2 << 20, seed: 10), "two.bin": F.noise(2 << 20, seed: 20)]
             try F.write(files, under: first)
             try await f.createPVB("pvb-a", pvcUID: "pvc-1")
             let outcomeA = try await Self.runBackup(f, load: "pvb-a", volume: first)
@@ -115,7 +115,7 @@ struct PodVolumeBackupServiceTests {
 
             // The PVC is now mounted by another pod (another folder); one file changed (1 MiB).
             let second = try f.folder("pod-2-volume")
-            try F.write(["one.bin": F.noise(2 << 20, seed: 1), "two.bin": F.noise(1 << 20, seed: 3)], under: second)
+            try F.write(["one.bin": F.noise(2 << 20, seed: 10), "two.bin": F.noise(1 << 20, seed: 30)], under: second)
             try await f.createPVB("pvb-b", pvcUID: "pvc-1")
             let outcomeB = try await Self.runBackup(f, load: "pvb-b", volume: second)
             #expect(outcomeB.succeeded, "\(outcomeB.message)")

@@ -213,7 +213,8 @@ extension DataMoverFixture {
         }
     }
 
-    /// Bytes that do not compress (a xorshift stream from `seed`).
+    /// Bytes that do not compress (a xorshift stream from `seed`; seeds that differ only in bit 0 give the same
+    /// bytes).
     static func noise(_ count: Int, seed: UInt64) -> [UInt8] {
         var state = seed | 1
         return (0..<count).map { _ in
