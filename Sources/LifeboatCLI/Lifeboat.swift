@@ -16,6 +16,7 @@ struct Lifeboat: AsyncParsableCommand {
             SandboxCommand.self,
             RepoCommand.self,
             NodeAgentCommand.self,
+            PodVolumeCommand.self,
             QuickstartCommand.self,
         ]
     )

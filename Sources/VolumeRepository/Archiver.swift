@@ -105,7 +105,9 @@ final class Archiver: Sendable {
     // MARK: walking
 
     /// Archives one file-system item; nil when it was skipped.
+    /// - Throws: `CancellationError` when the backup was cancelled.
     func archive(path: [UInt8], name: [UInt8], parent: Node?) async throws -> Node? {
+        try Task.checkCancellation()
         let st: stat
         switch LocalFS.lstat(path) {
         case .success(let s): st = s

@@ -1,7 +1,11 @@
 /// What to back up and how (`lifeboat repo backup`).
 package struct BackupOptions: Sendable {
-    /// Files and directories to back up.
+    /// Files and directories to back up. As restic, a target that is only `.` (the working directory) is
+    /// replaced by its entries: the snapshot's root holds the directory's contents, and its `paths` name the
+    /// directory.
     package var paths: [String]
+    /// The directory relative `paths` start from (default: the process's working directory).
+    package var workingDirectory: String?
     package var tags: [String]
     /// Host name recorded in the snapshot (default: this host).
     package var hostname: String?
@@ -21,9 +25,11 @@ package struct BackupOptions: Sendable {
         excludes: [String] = [],
         parent: String? = nil,
         force: Bool = false,
-        progress: BackupProgress? = nil
+        progress: BackupProgress? = nil,
+        workingDirectory: String? = nil
     ) {
         self.paths = paths
+        self.workingDirectory = workingDirectory
         self.tags = tags
         self.hostname = hostname
         self.excludes = excludes

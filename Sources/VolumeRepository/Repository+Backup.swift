@@ -26,7 +26,7 @@ extension Repository {
         guard !options.paths.isEmpty else {
             throw RepositoryError(code: .invalidArgument, message: "backup needs at least one path")
         }
-        let cwd = Self.currentDirectory()
+        let cwd = options.workingDirectory ?? Self.currentDirectory()
         var targets: [TargetCursor] = []
         for raw in options.paths {
             let absolute = Self.clean(raw.hasPrefix("/") ? raw : cwd + "/" + raw)
@@ -37,11 +37,18 @@ extension Repository {
                 )
             }
             let rel = Self.clean(raw)
-            let treePath = raw.hasPrefix("/") || rel.hasPrefix("..") || rel == "." ? absolute : rel
+            if rel == "." {
+                targets += try Self.entryTargets(of: absolute)
+                continue
+            }
+            let treePath = raw.hasPrefix("/") || rel.hasPrefix("..") ? absolute : rel
             let comps = treePath.split(separator: "/").map { Array($0.utf8) }
             targets.append((comps[...], treePath.hasPrefix("/") ? [0x2f] : [], absolute.pathBytes))
         }
-        let paths = Array(Set(targets.map { String(decoding: $0.absolute, as: UTF8.self) })).sorted()
+        guard !targets.isEmpty else {
+            throw RepositoryError(code: .invalidArgument, message: "snapshot is empty")
+        }
+        let paths = Array(Set(options.paths.map { Self.clean($0.hasPrefix("/") ? $0 : cwd + "/" + $0) })).sorted()
         let host = options.hostname ?? SystemInfo.hostName
 
         var parentEntry: SnapshotEntry?
@@ -99,6 +106,24 @@ extension Repository {
         summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         logger.info("backup finished", metadata: ["snapshot.id": "\(id.short)", "files": "\(summary.totalFiles)"])
         return summary
+    }
+
+    /// restic's `resolveRelativeTargets` for a `.` target: one target per entry of the directory, each at the
+    /// root of the snapshot's tree.
+    /// - Throws: `.io` naming the directory and the errno when it cannot be read.
+    static func entryTargets(of directory: String) throws -> [TargetCursor] {
+        let base = directory.pathBytes
+        switch LocalFS.readDirectory(base) {
+        case .success(let names):
+            return names.sorted { $0.lexicographicallyPrecedes($1) }.map { name in
+                ([name][...], [], LocalFS.join(base, name))
+            }
+        case .failure(let error):
+            throw RepositoryError(
+                code: .io,
+                message: "cannot read directory \(directory): \(error) (errno \(error.code))"
+            )
+        }
     }
 
     /// One backup target on its way down the virtual tree: remaining tree components, the file-system path

@@ -46,6 +46,8 @@ extension Repository {
                     await limiter.withSlot {
                         // Only the byte ranges that hold needed blobs are read (neighbours merged).
                         for part in Self.coalesce(entries, maxGap: Self.maxReadGap, maxSize: Self.maxReadSize) {
+                            // A cancelled restore stops reading; the caller throws once the workers are done.
+                            if Task.isCancelled { break }
                             let bytes: ByteBuffer
                             do {
                                 bytes = try await self.store.getData(self.objectKey(.data, pack), range: part.range)

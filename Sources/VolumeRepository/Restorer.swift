@@ -161,7 +161,9 @@ extension Repository {
         }
 
         // 2. Write file contents pack by pack.
+        try Task.checkCancellation()
         try await writeContents(fileTargets, sparse: options.sparse, progress: options.progress, fail: fail)
+        try Task.checkCancellation()
 
         // 3. Metadata, files first (in parallel), directories deepest first (their mtimes change while filling them).
         let others = items.filter { $0.node.type != .dir }
