@@ -139,28 +139,31 @@ package struct MicroServiceWatch: Sendable, Equatable {
         try? JSONDecoder().decode(DataPathProgressMessage.self, from: Data(message.utf8))
     }
 
-    /// The outcome of a succeeded pod: its termination message as a backup or restore result. Unlike Velero,
-    /// which completes with an empty result when the message does not parse, a backup without a result (or
-    /// without a snapshot ID for a volume that was not empty) fails: a Completed backup must have its data.
+    /// The outcome of a succeeded pod: its termination message as a backup result (``DataPathBackupResult``:
+    /// `snapshotID`, `emptySnapshot`, `source.byPath`, `totalBytes`, `incrementalBytes`) or a restore result
+    /// (``DataPathRestoreResult``: `totalBytes`), read as leniently as Go's `json.Unmarshal` (missing fields are
+    /// zero). Unlike Velero, which completes with an empty result when the message does not parse, a backup
+    /// without a result (or without a snapshot ID for a volume that was not empty) fails: a Completed backup
+    /// must have its data.
     func result(from message: String) -> Outcome {
-        let data = Data(message.utf8)
         let unreadable = "the data path pod \(pod) succeeded without a result in its termination message"
-        guard kind.isBackup else {
-            guard let result = try? JSONDecoder().decode(DataPathRestoreResult.self, from: data) else {
-                return .failed("\(unreadable): \(message.debugDescription)")
-            }
-            return .completed(DataPathResult(totalBytes: result.totalBytes))
+        guard let json = try? JSONValue(parsing: message), json.objectValue != nil else {
+            return .failed("\(unreadable): \(message.debugDescription)")
         }
-        guard let result = try? JSONDecoder().decode(DataPathBackupResult.self, from: data),
-            !result.snapshotID.isEmpty || result.emptySnapshot
-        else { return .failed("\(unreadable): \(message.debugDescription)") }
+        let totalBytes = json["totalBytes"]?.intValue ?? 0
+        guard kind.isBackup else { return .completed(DataPathResult(totalBytes: totalBytes)) }
+        let snapshotID = json["snapshotID"]?.stringValue ?? ""
+        let emptySnapshot = json["emptySnapshot"]?.boolValue ?? false
+        guard !snapshotID.isEmpty || emptySnapshot else { return .failed("\(unreadable): \(message.debugDescription)") }
+        let path = json["source"]?["byPath"]?.stringValue ?? ""
+        let incrementalBytes = json["incrementalBytes"]?.intValue ?? 0
         return .completed(
             DataPathResult(
-                totalBytes: result.totalBytes,
-                path: result.source.byPath.isEmpty ? nil : result.source.byPath,
-                snapshotID: result.snapshotID.isEmpty ? nil : result.snapshotID,
-                incrementalBytes: result.incrementalBytes == 0 ? nil : result.incrementalBytes,
-                emptySnapshot: result.emptySnapshot
+                totalBytes: totalBytes,
+                path: path.isEmpty ? nil : path,
+                snapshotID: snapshotID.isEmpty ? nil : snapshotID,
+                incrementalBytes: incrementalBytes == 0 ? nil : incrementalBytes,
+                emptySnapshot: emptySnapshot
             )
         )
     }
