@@ -300,7 +300,10 @@ let package = Package(
         ),
         .testTarget(
             name: "NodeAgentTests",
-            dependencies: ["NodeAgent", "Kubernetes", "KubeSandbox", "KubeSandboxTesting", "ProcessTesting"],
+            dependencies: [
+                "NodeAgent", "Kubernetes", "KubernetesTesting", "KubeSandbox", "KubeSandboxTesting", "ProcessTesting",
+                "VeleroAPI",
+            ],
             swiftSettings: swiftSettings
         ),
         // The CLI's contracts, checked by running the `lifeboat` executable that `swift build --build-tests`

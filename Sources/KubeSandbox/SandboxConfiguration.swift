@@ -63,6 +63,12 @@ public struct SandboxConfiguration: Sendable {
     /// entrypoint: the program replaces `command[0]` (unless `command[0]` exists on the host), `args` follow.
     /// ``lifeboatImage`` is the name Lifeboat's own pods use; the CLI maps it to the running `lifeboat`.
     public var imageCommands: [String: String]
+    /// Host folders shared by every node at the same path, like a network filesystem mounted on each node of a
+    /// real cluster (absolute paths). A pod's `hostPath` volume whose path is one of them or inside one is that
+    /// host path itself; any other `hostPath` is private to its node (`<data>/nodes/<node>/root/…`). Lifeboat's
+    /// `filesystem` backup storage locations need their bucket folder shared so that the node agents' hosting
+    /// pods reach it (`lifeboat sandbox serve --share-host-path`).
+    public var sharedHostPaths: [String]
 
     /// The image name of Lifeboat's own pods (node agent, data movers, server), without tag.
     public static let lifeboatImage = "ghcr.io/lifeboat/lifeboat"
@@ -80,7 +86,8 @@ public struct SandboxConfiguration: Sendable {
         logCompactionBytes: Int = 64 << 20,
         writeLatency: Duration = .zero,
         customResources: [CustomResource] = [],
-        imageCommands: [String: String] = [:]
+        imageCommands: [String: String] = [:],
+        sharedHostPaths: [String] = []
     ) {
         self.port = port
         self.dataDirectory = dataDirectory
@@ -94,6 +101,7 @@ public struct SandboxConfiguration: Sendable {
         self.writeLatency = writeLatency
         self.customResources = customResources
         self.imageCommands = imageCommands
+        self.sharedHostPaths = sharedHostPaths
     }
 
     /// Checks ranges.
@@ -111,6 +119,12 @@ public struct SandboxConfiguration: Sendable {
             throw SandboxError(
                 .invalidConfiguration,
                 "image command \(image)=\(program): the image must be named and the program an absolute path"
+            )
+        }
+        for path in sharedHostPaths where !path.hasPrefix("/") || path.split(separator: "/").contains("..") {
+            throw SandboxError(
+                .invalidConfiguration,
+                "shared host path \(path.debugDescription) is not an absolute path without \"..\""
             )
         }
         guard writeLatency >= .zero, writeLatency <= .seconds(10) else {

@@ -24,6 +24,7 @@ extension SandboxCore {
             defaultService(&object)
         case ("", "pods"):
             defaultPodSpec(&object, path: ["spec"])
+            defaultContainers(&object)
             object["status"] = ["phase": "Pending", "qosClass": "BestEffort"]
         case ("", "persistentvolumeclaims"):
             if object["spec"]?["storageClassName"] == nil {
@@ -132,6 +133,26 @@ extension SandboxCore {
         if spec["schedulerName"] == nil { spec["schedulerName"] = "default-scheduler" }
         if spec["securityContext"] == nil { spec["securityContext"] = [:] }
         object[path: path] = .object(spec)
+    }
+
+    /// The API server's defaults of each container and init container of a pod: `terminationMessagePath`
+    /// `/dev/termination-log` and `terminationMessagePolicy` `File` (what the kubelet's termination messages
+    /// read, ``TerminationMessage``).
+    private func defaultContainers(_ object: inout JSONValue) {
+        for list in ["initContainers", "containers"] {
+            guard var containers = object["spec"]?[list]?.arrayValue else { continue }
+            for index in containers.indices {
+                guard case .object(var container) = containers[index] else { continue }
+                if (container["terminationMessagePath"]?.stringValue ?? "").isEmpty {
+                    container["terminationMessagePath"] = .string(TerminationMessage.defaultPath)
+                }
+                if (container["terminationMessagePolicy"]?.stringValue ?? "").isEmpty {
+                    container["terminationMessagePolicy"] = "File"
+                }
+                containers[index] = .object(container)
+            }
+            object[path: ["spec", list]] = .array(containers)
+        }
     }
 
     private func validateWorkload(_ type: ResourceType, _ object: JSONValue, name: String) throws(APIStatus) {

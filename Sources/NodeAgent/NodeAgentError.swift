@@ -10,7 +10,7 @@ package struct NodeAgentError: LifeboatError {
     package struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
             case configNotFound, invalidConfig, invalidArgument, concurrencyLimit, invalidTransition, dataPathFailed,
-                exposeFailed
+                exposeFailed, dataPathCanceled
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -29,6 +29,9 @@ package struct NodeAgentError: LifeboatError {
         package static let dataPathFailed = Code(.dataPathFailed)
         /// A load's data-mover pod or PVC could not be created.
         package static let exposeFailed = Code(.exposeFailed)
+        /// The data path of a load stopped because the load was canceled (the micro-service ended with Velero's
+        /// `data path is canceled`): the load ends Canceled, not Failed.
+        package static let dataPathCanceled = Code(.dataPathCanceled)
 
         package var description: String {
             switch base {
@@ -39,6 +42,7 @@ package struct NodeAgentError: LifeboatError {
             case .invalidTransition: "InvalidTransition"
             case .dataPathFailed: "DataPathFailed"
             case .exposeFailed: "ExposeFailed"
+            case .dataPathCanceled: "DataPathCanceled"
             }
         }
     }

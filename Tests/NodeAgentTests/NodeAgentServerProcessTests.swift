@@ -24,7 +24,7 @@ struct NodeAgentServerProcessTests {
         func serverArguments(_ extra: [String]) -> [String] {
             [
                 "node-agent", "server", "--node-name", NodeAgentServerProcessTests.node, "--kubeconfig", kubeconfig,
-                "-n", Cluster.namespace,
+                "-n", Cluster.namespace, "--simulate-data-path",
             ] + extra
         }
 

@@ -228,15 +228,16 @@ struct PodLifecycle: Sendable, Equatable {
         }
     }
 
-    /// A run of `name` ended with `exitCode` (128 + the signal when a signal ended it).
-    mutating func exited(_ name: String, exitCode: Int32, at now: Date) {
+    /// A run of `name` ended with `exitCode` (128 + the signal when a signal ended it) and its termination
+    /// `message` (``TerminationMessage``), if any.
+    mutating func exited(_ name: String, exitCode: Int32, message: String? = nil, at now: Date) {
         guard let index = index(of: name), case .running(let startedAt, let id) = containers[index].state else {
             return
         }
         let end = Terminated(
             exitCode: exitCode,
             reason: exitCode == 0 ? "Completed" : "Error",
-            message: nil,
+            message: message,
             startedAt: startedAt,
             finishedAt: now,
             containerID: id

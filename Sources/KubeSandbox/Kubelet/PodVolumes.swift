@@ -15,6 +15,9 @@ struct PodVolumes {
     var claimFolder: (_ claim: String) -> (volume: String, folder: URL)?
     /// The token written for `serviceAccountToken` projections.
     var token: String
+    /// Host folders every node shares (``SandboxConfiguration/sharedHostPaths``): a `hostPath` inside one is the
+    /// host's own path, not a path under the node's private root.
+    var sharedHostPaths: [String] = []
 
     /// Why a volume cannot be set up (the kubelet's `MountVolume.SetUp failed` event).
     struct Failure: Error, Equatable {
@@ -72,9 +75,7 @@ struct PodVolumes {
         }
         if let hostPath = volume["hostPath"] {
             let path = hostPath["path"]?.stringValue ?? "/"
-            try layOutNodeRoot()
-            let target = root.appendingPathComponent("nodes/\(node)/root", isDirectory: true)
-                .appendingPathComponent(String(path.drop { $0 == "/" }))
+            let target = try hostPathTarget(path)
             let type = hostPath["type"]?.stringValue ?? ""
             var isDirectory: ObjCBool = false
             let exists = fileManager.fileExists(atPath: target.path, isDirectory: &isDirectory)
@@ -119,6 +120,24 @@ struct PodVolumes {
         }
         let kind = volume.objectValue?.keys.first { $0 != "name" } ?? "unknown"
         throw Failure(message: "volume \"\(name)\": the sandbox does not support \(kind) volumes")
+    }
+
+    /// Where a `hostPath` volume's path lies on the host: the path itself inside a shared host folder, else
+    /// under the node's root `<root>/nodes/<node>/root` (laid out first).
+    func hostPathTarget(_ path: String) throws -> URL {
+        if Self.isShared(path, in: sharedHostPaths) { return URL(fileURLWithPath: path) }
+        try layOutNodeRoot()
+        return root.appendingPathComponent("nodes/\(node)/root", isDirectory: true)
+            .appendingPathComponent(String(path.drop { $0 == "/" }))
+    }
+
+    /// Whether the absolute `path` is one of `shared` folders or inside one (a path with `..` never is).
+    static func isShared(_ path: String, in shared: [String]) -> Bool {
+        guard path.hasPrefix("/"), !path.split(separator: "/").contains("..") else { return false }
+        return shared.contains { folder in
+            let trimmed = folder.count > 1 && folder.hasSuffix("/") ? String(folder.dropLast()) : folder
+            return BubblewrapCommand.isWithin(path, trimmed)
+        }
     }
 
     /// The node's root folder `<root>/nodes/<node>/root`, where the kubelet's own folders are the node's:

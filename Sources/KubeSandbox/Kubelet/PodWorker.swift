@@ -30,7 +30,7 @@ struct PodWorker: Sendable {
     private struct Run {
         var pod: JSONValue = .null
         var machine: PodLifecycle?
-        var processes: [String: (run: Int, process: ContainerProcess)] = [:]
+        var processes: [String: Running] = [:]
         var runs = 0
         var signalled: Set<String> = []
         var killAt: Date?
@@ -44,6 +44,16 @@ struct PodWorker: Sendable {
         /// What the kubelet last wrote (its own view: phase, conditions, container states), so that it writes
         /// only when that changes.
         var written: JSONValue?
+    }
+
+    /// A running container: its run number, process, and where its termination message comes from.
+    private struct Running {
+        var run: Int
+        var process: ContainerProcess
+        var termination: TerminationMessage
+        /// The run's termination-message file on the host (nil: none is bound).
+        var terminationFile: URL?
+        var logFile: URL
     }
 
     func run() async {
@@ -115,7 +125,13 @@ struct PodWorker: Sendable {
             kubelet.untrack(entry.process)
             kubelet.setView(nil, uid: uid, container: name)
             if outcome.started {
-                run.machine?.exited(name, exitCode: outcome.exitCode, at: now)
+                let message = entry.termination.message(
+                    file: entry.terminationFile,
+                    exitCode: outcome.exitCode,
+                    logFile: entry.logFile,
+                    containers: Self.containerCount(of: run.pod)
+                )
+                run.machine?.exited(name, exitCode: outcome.exitCode, message: message, at: now)
             } else {
                 run.machine?.startFailed(name, at: now, failure: .run(message: outcome.lastError ?? "bwrap failed"))
             }
@@ -181,7 +197,8 @@ struct PodWorker: Sendable {
                 else { return nil }
                 return (volume, kubelet.core.volumesRoot.appendingPathComponent("volumes/\(volume)"))
             },
-            token: kubelet.core.token
+            token: kubelet.core.token,
+            sharedHostPaths: kubelet.core.configuration.sharedHostPaths
         )
     }
 
@@ -189,7 +206,7 @@ struct PodWorker: Sendable {
 
     private func start(_ name: String, _ machine: inout PodLifecycle, _ run: inout Run) async {
         let now = Date()
-        let launch: ContainerLaunch
+        var launch: ContainerLaunch
         do {
             if run.volumes == nil { run.volumes = try volumes(run.pod).setUp() }
             launch = try ContainerLaunch.prepare(
@@ -224,6 +241,11 @@ struct PodWorker: Sendable {
             restartCount: restartCount
         )
         Self.removeOldLogs(in: logFile.deletingLastPathComponent(), keepingFrom: restartCount - 1)
+        let termination = TerminationMessage(container: Self.container(name, of: run.pod) ?? [:])
+        let terminationFile = termination.prepareFile(podFolder: volumes(run.pod).podFolder, container: name)
+        if let terminationFile, let path = termination.path {
+            launch.command.mounts.append(.init(source: terminationFile.path, target: path, readOnly: false))
+        }
         run.runs += 1
         let number = run.runs
         let continuation = self.continuation
@@ -237,7 +259,13 @@ struct PodWorker: Sendable {
                 continuation.yield(.exited(container: name, run: number, outcome: outcome))
             }
             kubelet.track(process)
-            run.processes[name] = (number, process)
+            run.processes[name] = Running(
+                run: number,
+                process: process,
+                termination: termination,
+                terminationFile: terminationFile,
+                logFile: logFile
+            )
             var view = launch.command
             view.mainProcess = false
             view.statusDescriptor = nil
@@ -247,6 +275,18 @@ struct PodWorker: Sendable {
         } catch {
             machine.startFailed(name, at: now, failure: .run(message: "cannot start bwrap: \(error)"))
         }
+    }
+
+    /// The container (or init container) `name` of a pod.
+    static func container(_ name: String, of pod: JSONValue) -> JSONValue? {
+        let spec = pod["spec"]
+        return ((spec?["initContainers"]?.arrayValue ?? []) + (spec?["containers"]?.arrayValue ?? []))
+            .first { $0["name"]?.stringValue == name }
+    }
+
+    /// How many containers and init containers a pod has (they share the pod's termination-message bytes).
+    static func containerCount(of pod: JSONValue) -> Int {
+        (pod["spec"]?["containers"]?.arrayValue?.count ?? 0) + (pod["spec"]?["initContainers"]?.arrayValue?.count ?? 0)
     }
 
     /// Keeps the log files of the current and the previous run.

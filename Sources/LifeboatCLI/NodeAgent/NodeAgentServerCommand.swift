@@ -17,8 +17,12 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
             node-agent-config if one exists) in the install namespace (-n), resolves this node's concurrency from \
             its labels, and runs the controllers until SIGTERM or SIGINT (graceful shutdown: in-progress loads stay \
             InProgress and are resumed at the next start). A ConfigMap that cannot be read or parsed stops the node \
-            agent with one error. The data path is simulated for now: a load runs for the seconds in its \
-            annotation lifeboat.io/simulated-duration-seconds, else --simulated-duration.
+            agent with one error. Each InProgress load's bytes move in its hosting pod (`lifeboat pod-volume …`); \
+            the node agent follows the pod's Data-Path-* events and reads the result from its termination message. \
+            With --simulate-data-path (or --simulated-duration) nothing moves: a load runs for the seconds in its \
+            annotation lifeboat.io/simulated-duration-seconds, else --simulated-duration (the scheduling \
+            benchmark). While it runs, the node agent holds the Lease lifeboat-node-agent-<node> in the install \
+            namespace (renewed every 10 s, deleted at shutdown).
             """
     )
 
@@ -71,8 +75,17 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
     )
     var acceptStagger: String = "0s"
 
-    @Option(name: .customLong("simulated-duration"), help: "Duration of the simulated data path (Go duration).")
-    var simulatedDuration: String = "1s"
+    @Flag(
+        name: .customLong("simulate-data-path"),
+        help: "Move no data: each load only takes its simulated duration (scheduling benchmarks and tests)."
+    )
+    var simulateDataPath = false
+
+    @Option(
+        name: .customLong("simulated-duration"),
+        help: "Duration of the simulated data path (Go duration, default 1s; implies --simulate-data-path)."
+    )
+    var simulatedDuration: String?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (stderr).")
     var logLevel: String = "info"
@@ -95,7 +108,7 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
         guard GoDuration.parse(acceptStagger) != nil else {
             throw ValidationError("--accept-stagger \"\(acceptStagger)\" is not a duration such as 20ms")
         }
-        guard GoDuration.parse(simulatedDuration) != nil else {
+        if let simulatedDuration, GoDuration.parse(simulatedDuration) == nil {
             throw ValidationError("--simulated-duration \"\(simulatedDuration)\" is not a duration such as 2s or 1m")
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
@@ -117,9 +130,7 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
             acceptStagger: GoDuration.parse(acceptStagger) ?? .zero,
             resourceTimeout: GoDuration.format(GoDuration.parse(resourceTimeout) ?? .seconds(600))
         )
-        let dataPath = SimulatedDataPath(
-            configuration: .init(defaultDuration: GoDuration.parse(simulatedDuration) ?? .seconds(1))
-        )
+        let simulation = simulationConfiguration
         let configMap = self.configMap
         let repositoryConfigMap = backupRepositoryConfigMap
         let log = logger
@@ -134,6 +145,12 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
                     logger: log
                 )
             }
+            let dataPath: any DataPath
+            if let simulation {
+                dataPath = SimulatedDataPath(configuration: simulation)
+            } else {
+                dataPath = MicroServiceDataPath(client: client, configuration: .init(namespace: namespace), logger: log)
+            }
             let controller = try await Self.controller(
                 client: client,
                 configMap: configMap,
@@ -141,11 +158,29 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
                 dataPath: dataPath,
                 logger: log
             )
+            let lease = NodeAgentLease(
+                client: client,
+                configuration: .init(nodeName: node, namespace: namespace),
+                clock: ContinuousClock(),
+                logger: log
+            )
             let group = ServiceGroup(
-                configuration: .init(services: [controller], gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
+                configuration: .init(
+                    services: [controller, lease],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: log
+                )
             )
             try await group.run()
         }
+    }
+
+    /// The simulated data path's settings, nil when the data path is real (neither --simulate-data-path nor
+    /// --simulated-duration).
+    var simulationConfiguration: SimulatedDataPath.Configuration? {
+        guard simulateDataPath || simulatedDuration != nil else { return nil }
+        let duration = simulatedDuration.flatMap(GoDuration.parse) ?? .seconds(1)
+        return SimulatedDataPath.Configuration(defaultDuration: duration)
     }
 
     /// Reads the configuration and the cluster facts once, like Velero's node-agent server at start.
@@ -200,12 +235,13 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
         }
     }
 
-    /// What data-mover pods inherit from the `node-agent` DaemonSet (a default image when there is none).
+    /// What data-mover pods inherit from the `node-agent` DaemonSet; without one, Lifeboat's image and the
+    /// environment Velero's DaemonSet gives (``DataMoverPodTemplate/standalone(image:)``).
     static func template(client: KubeClient, namespace: String) async throws -> DataMoverPodTemplate {
         let daemonSets = GroupVersionResource(group: "apps", version: "v1", resource: "daemonsets")
         guard let ds = try? await client.get(daemonSets, namespace: namespace, name: "node-agent"),
             let template = DataMoverPodTemplate(nodeAgentDaemonSet: ds.value)
-        else { return DataMoverPodTemplate(image: "ghcr.io/lifeboat/lifeboat:latest") }
+        else { return DataMoverPodTemplate.standalone(image: "ghcr.io/lifeboat/lifeboat:latest") }
         return template
     }
 }

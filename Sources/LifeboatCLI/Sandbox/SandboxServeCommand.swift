@@ -51,6 +51,19 @@ struct SandboxServeCommand: AsyncParsableCommand {
     )
     var imageCommands: [String] = []
 
+    @Option(
+        name: .customLong("share-host-path"),
+        help: ArgumentHelp(
+            "A host folder every node shares at the same path, like a network filesystem (repeatable).",
+            discussion: """
+                A pod's hostPath volume inside it is the host folder itself instead of a folder private to the \
+                pod's node. Share the bucket folder of a `filesystem` backup storage location so that the node \
+                agents' hosting pods reach it.
+                """
+        )
+    )
+    var sharedHostPaths: [String] = []
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical); logs go to stderr.")
     var logLevel: String = "warning"
 
@@ -66,6 +79,7 @@ struct SandboxServeCommand: AsyncParsableCommand {
             )
         }
         _ = try imageCommandMap()
+        _ = try sharedHostPathList()
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level \(logLevel) is unknown")
         }
@@ -89,7 +103,8 @@ struct SandboxServeCommand: AsyncParsableCommand {
             seed: seed.flatMap(SandboxConfiguration.Seed.init),
             writeLatency: GoDuration.parse(writeLatency) ?? .zero,
             customResources: .velero,
-            imageCommands: try imageCommandMap()
+            imageCommands: try imageCommandMap(),
+            sharedHostPaths: try sharedHostPathList()
         )
         let server = SandboxServer(configuration: configuration, logger: logger) { endpoint in
             do {
@@ -129,6 +144,18 @@ struct SandboxServeCommand: AsyncParsableCommand {
             map[parts[0]] = path
         }
         return map
+    }
+
+    /// `--share-host-path` as absolute paths of existing folders.
+    func sharedHostPathList() throws -> [String] {
+        try sharedHostPaths.map { entry in
+            let path = URL(fileURLWithPath: entry).standardizedFileURL.path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--share-host-path \(entry): \(path) is not a folder")
+            }
+            return path
+        }
     }
 
     /// The running `lifeboat` executable.

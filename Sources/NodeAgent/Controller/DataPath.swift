@@ -50,12 +50,21 @@ package protocol DataPath: Sendable {
         resumed: Bool,
         progress: @escaping @Sendable (Int64, Int64) -> Void
     ) async throws -> DataPathResult
+
+    /// How long the node agent lets the data path end by itself after the load's cancel was requested before it
+    /// cancels the task: a data path that watches `spec.cancel` itself (the micro-service in the hosting pod)
+    /// then stops cleanly, releasing its repository lock. nil (the default): the task is cancelled at once.
+    var cancelGrace: Duration? { get }
+}
+
+extension DataPath {
+    package var cancelGrace: Duration? { nil }
 }
 
 /// A data path that moves nothing and takes a known time: the duration is read from the load's annotation
 /// ``durationAnnotation`` (seconds, e.g. `"2.5"`), else ``Configuration/defaultDuration``. A resumed load only
-/// runs for what is left since its `status.startTimestamp`. Used by tests and the benchmark until the real
-/// data mover exists.
+/// runs for what is left since its `status.startTimestamp`. Used by tests and the scheduling benchmark
+/// (`lifeboat node-agent server --simulate-data-path`); the real one is ``MicroServiceDataPath``.
 package struct SimulatedDataPath: DataPath {
     /// The annotation that gives a load's simulated duration in seconds.
     package static let durationAnnotation = "lifeboat.io/simulated-duration-seconds"
@@ -108,12 +117,11 @@ package struct SimulatedDataPath: DataPath {
             let elapsed = Date().timeIntervalSince(started)
             remaining = max(.zero, remaining - .milliseconds(Int64(elapsed * 1000)))
         }
-        progress(configuration.totalBytes, 0)
+        // No progress reports: each would cost the scheduling benchmark an API write; the result carries it.
         try await Task.sleep(for: remaining)
         if let failure = load.object["metadata"]?["annotations"]?[Self.failureAnnotation]?.stringValue {
             throw NodeAgentError(code: .dataPathFailed, message: failure)
         }
-        progress(configuration.totalBytes, configuration.totalBytes)
         return DataPathResult(
             totalBytes: configuration.totalBytes,
             path: "/simulated/\(load.name)",

@@ -8,8 +8,17 @@ extension NodeAgentController {
     private enum Outcome: Sendable {
         case finished(DataPathResult)
         case failed(String)
+        /// The data path itself ended because the load was canceled (``NodeAgentError/Code/dataPathCanceled``).
+        case canceled
         case stopped
         case cancelSignal
+        /// A data path that stops itself did not end within its ``DataPath/cancelGrace`` after a cancel request.
+        case graceExpired
+
+        var isCanceled: Bool {
+            if case .canceled = self { return true }
+            return false
+        }
     }
 
     /// Starts the data paths handed over by the reconciles until cancelled.
@@ -29,15 +38,25 @@ extension NodeAgentController {
         // Registered before reading whether a cancel was requested, so none is lost in between.
         let (signal, continuation) = state.signals.register(key)
         if state.decide({ $0.isCancelRequested(key) }) { continuation.yield() }
+        let progress = ProgressReports()
         let outcome: Outcome = await withTaskGroup(of: Outcome.self) { group in
             group.addTask {
                 do {
-                    return .finished(try await dataPath.run(load, node: node, resumed: resumed) { _, _ in })
+                    let result = try await dataPath.run(load, node: node, resumed: resumed) { total, done in
+                        progress.report(totalBytes: total, bytesDone: done)
+                    }
+                    return .finished(result)
                 } catch is CancellationError {
                     return .stopped
+                } catch let error as NodeAgentError where error.code == .dataPathCanceled {
+                    return .canceled
                 } catch {
                     return .failed("\(error)")
                 }
+            }
+            group.addTask {
+                await writeProgress(progress, key: key, load: load)
+                return .stopped
             }
             group.addTask {
                 for await _ in signal { return .cancelSignal }
@@ -46,8 +65,18 @@ extension NodeAgentController {
             var result: Outcome = .stopped
             while let next = await group.next() {
                 switch next {
-                case .cancelSignal: group.cancelAll()
-                case .finished, .failed:
+                case .cancelSignal:
+                    guard let grace = dataPath.cancelGrace else {
+                        group.cancelAll()
+                        continue
+                    }
+                    // The data path sees the load's spec.cancel itself and ends canceled; wait for it a while.
+                    group.addTask {
+                        try? await Task.sleep(for: grace)
+                        return .graceExpired
+                    }
+                case .graceExpired: group.cancelAll()
+                case .finished, .failed, .canceled:
                     result = next
                     group.cancelAll()
                 case .stopped: break
@@ -55,7 +84,8 @@ extension NodeAgentController {
             }
             return result
         }
-        let canceled = state.decide { $0.isCancelRequested(key) }
+        progress.finish()
+        let canceled = outcome.isCanceled || state.decide { $0.isCancelRequested(key) }
         var completed = false
         do {
             completed = try await record(outcome, canceled: canceled, load: load, key: key)
@@ -106,7 +136,7 @@ extension NodeAgentController {
         case .failed(let message) where !canceled:
             _ = try await update(key, from: load) { current in
                 guard current.phase == .inProgress || current.phase == .canceling else { return nil }
-                return try current.failed(at: time, message: "data path failed: \(message)")
+                return try current.failed(at: time, message: "\(load.kind.dataPathFailureMessage): \(message)")
             }
         case .stopped where !canceled:
             // Shutdown: leave the load InProgress so the next start resumes it.
@@ -119,5 +149,59 @@ extension NodeAgentController {
             }
         }
         return false
+    }
+
+    // MARK: - Progress
+
+    /// Writes the latest progress the data path reported to `status.progress`, at most once per
+    /// ``Configuration/progressInterval``, until cancelled (Velero's `OnDataPathProgress`).
+    private func writeProgress(_ reports: ProgressReports, key: LoadKey, load: LoadObject) async {
+        for await _ in reports.ticks {
+            guard let report = reports.take() else { continue }
+            let (total, done) = report
+            let current = state.decide { $0.view.load(key) } ?? load
+            do {
+                _ = try await update(key, from: current) { current in
+                    guard current.phase == .inProgress else { return nil }
+                    return current.progressing(totalBytes: total, bytesDone: done)
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.debug("writing progress failed", metadata: ["load": "\(key)", "error": "\(error)"])
+            }
+            do { try await Task.sleep(for: configuration.progressInterval) } catch { return }
+        }
+    }
+}
+
+extension NodeAgentController {
+    /// The progress a data path reports, kept as its latest value until the progress writer takes it: reports
+    /// never wait for the API, and a burst of them costs one write.
+    final class ProgressReports: Sendable {
+        private let latest = Mutex<(total: Int64, done: Int64)?>(nil)
+        /// Ticks when a report arrives (at most one pending).
+        let ticks: AsyncStream<Void>
+        private let continuation: AsyncStream<Void>.Continuation
+
+        init() {
+            (ticks, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        }
+
+        /// Records `(totalBytes, bytesDone)` (the data path's progress callback).
+        func report(totalBytes total: Int64, bytesDone done: Int64) {
+            latest.withLock { $0 = (total, done) }
+            continuation.yield()
+        }
+
+        /// The latest report not written yet.
+        func take() -> (Int64, Int64)? {
+            latest.withLock { value in
+                defer { value = nil }
+                return value.map { ($0.total, $0.done) }
+            }
+        }
+
+        /// No more reports.
+        func finish() { continuation.finish() }
     }
 }

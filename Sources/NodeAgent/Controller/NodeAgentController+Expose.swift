@@ -2,6 +2,7 @@ import Foundation
 import Kubernetes
 import Logging
 import Synchronization
+import VeleroAPI
 
 /// Exposure: creating a load's data-mover pod (and PVC) with ``ExposerBuilder``, and cleaning them up.
 extension NodeAgentController {
@@ -85,11 +86,33 @@ extension NodeAgentController {
                 node: node,
                 hostPath: hostPath,
                 operationTimeout: configuration.resourceTimeout,
-                cacheClaimName: cache
+                cacheClaimName: cache,
+                storageFolder: try await storageFolder(of: load)
             )
             try await create(.pods, builder.podVolumePod(parameters))
         }
         return true
+    }
+
+    /// The bucket folder of the load's backup storage location (`spec.backupStorageLocation`) when it is a
+    /// `filesystem` one, which the hosting pod mounts at the same path; nil for other providers.
+    ///
+    /// A location that does not exist gives nil (the data path then fails on it with its own message).
+    ///
+    /// - Throws: when the location cannot be read or decoded (the exposure fails naming it).
+    private func storageFolder(of load: LoadObject) async throws -> String? {
+        guard let name = load.object["spec"]?["backupStorageLocation"]?.stringValue, !name.isEmpty else { return nil }
+        do {
+            let object = try await client.get(BackupStorageLocation.resource, namespace: namespace, name: name)
+            return try object.value.decode(as: BackupStorageLocation.self).hostFolder
+        } catch let error as KubeError where error.code == .notFound {
+            return nil
+        } catch {
+            throw NodeAgentError(
+                code: .exposeFailed,
+                message: "error getting backup storage location \(name): \(error)"
+            )
+        }
     }
 
     /// Creates the cache PVC of a DataDownload or PodVolumeRestore when `cachePVC` is configured and its

@@ -71,6 +71,9 @@ package struct NodeAgentController: Service {
         /// watches before their turn, and they skip the load without an API call (if it is down, the next one
         /// takes over a step later). Zero (the default) makes every node agent try at once, as Velero does.
         package var acceptStagger: Duration
+        /// The shortest time between two writes of a running load's `status.progress` (Velero writes every
+        /// report; the micro-service reports about once a second).
+        package var progressInterval: Duration
         /// The time source of status timestamps.
         package var now: @Sendable () -> Date
 
@@ -90,6 +93,7 @@ package struct NodeAgentController: Service {
             resourceTimeout: String = "10m0s",
             volumeSnapshotSteps: Bool = true,
             cacheLimitBytes: Int64 = ExposerBuilder.defaultCacheLimitBytes,
+            progressInterval: Duration = .seconds(1),
             now: @escaping @Sendable () -> Date = { Date() }
         ) {
             self.nodeName = nodeName
@@ -107,6 +111,7 @@ package struct NodeAgentController: Service {
             self.resourceTimeout = resourceTimeout
             self.volumeSnapshotSteps = volumeSnapshotSteps
             self.cacheLimitBytes = cacheLimitBytes
+            self.progressInterval = progressInterval
             self.now = now
         }
     }

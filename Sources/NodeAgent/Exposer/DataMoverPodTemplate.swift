@@ -100,6 +100,20 @@ package struct DataMoverPodTemplate: Sendable, Hashable {
         )
     }
 
+    /// The template of a node agent that runs without a `node-agent` DaemonSet (`lifeboat node-agent server`
+    /// started by hand): `image`, and the environment Velero's DaemonSet gives its containers so that the
+    /// micro-service in a hosting pod finds its node and namespace — `NODE_NAME` from `spec.nodeName` and
+    /// `VELERO_NAMESPACE` from `metadata.namespace` (the hosting pods live in the install namespace).
+    package static func standalone(image: String) -> DataMoverPodTemplate {
+        DataMoverPodTemplate(
+            image: image,
+            env: [
+                ["name": "NODE_NAME", "valueFrom": ["fieldRef": ["fieldPath": "spec.nodeName"]]],
+                ["name": "VELERO_NAMESPACE", "valueFrom": ["fieldRef": ["fieldPath": "metadata.namespace"]]],
+            ]
+        )
+    }
+
     /// The node's pods directory as the DaemonSet mounts it: the `hostPath` of its `host-pods` volume
     /// (Velero's `GetHostPodPath`), nil without one.
     package var nodePodsPath: String? {

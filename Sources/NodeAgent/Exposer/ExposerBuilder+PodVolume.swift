@@ -14,19 +14,25 @@ extension ExposerBuilder {
         package var operationTimeout: String
         /// The cache PVC mounted at ``ExposerBuilder/cacheVolumePath`` (restores only), if any.
         package var cacheClaimName: String?
+        /// The bucket folder of the load's backup storage location when it is a `filesystem` one
+        /// (`BackupStorageLocation.hostFolder`): mounted at the same path (Lifeboat's rule for filesystem
+        /// locations).
+        package var storageFolder: String?
 
         package init(
             owner: LoadReference,
             node: String,
             hostPath: String,
             operationTimeout: String = "10m0s",
-            cacheClaimName: String? = nil
+            cacheClaimName: String? = nil,
+            storageFolder: String? = nil
         ) {
             self.owner = owner
             self.node = node
             self.hostPath = hostPath
             self.operationTimeout = operationTimeout
             self.cacheClaimName = cacheClaimName
+            self.storageFolder = storageFolder
         }
     }
 
@@ -123,13 +129,18 @@ extension ExposerBuilder {
         return nodePods + path.dropFirst(hostPods.count)
     }
 
+    /// The name of the volume holding a `filesystem` backup storage location's bucket folder in a hosting pod.
+    package static let storageVolumeName = "filesystem-bsl"
+
     /// The hosting pod of a PodVolumeBackup or PodVolumeRestore (`pkg/exposer/pod_volume.go`
     /// `createHostingPod`): named after the load, on the client pod's node (`spec.nodeName`), mounting the pod
     /// volume's host directory at `/<load uid>` (HostToContainer propagation) and the cache PVC if any,
     /// running `/velero pod-volume backup|restore --volume-path=… --resource-timeout=… --pod-volume-backup=…`
     /// (`--pod-volume-restore=… --cache-volume-path=…`), its container privileged only with
     /// `privilegedFsBackup`. Labelled `velero.io/pod-volume-backup|restore=<load>` and no exposer pod group (Velero
-    /// sets none on these pods); load affinity does not apply.
+    /// sets none on these pods); load affinity does not apply. A `filesystem` backup storage location's bucket
+    /// folder (``PodVolumeParameters/storageFolder``) is mounted at its own path (a `hostPath` volume), Lifeboat's
+    /// rule for filesystem locations.
     package func podVolumePod(_ p: PodVolumeParameters) -> JSONValue {
         let owner = p.owner
         let backup = owner.kind == .podVolumeBackup
@@ -150,6 +161,10 @@ extension ExposerBuilder {
         if let cache = p.cacheClaimName {
             volumeMounts.append(Self.cacheVolumeMount)
             volumes.append(Self.cacheVolume(claimName: cache))
+        }
+        if let folder = p.storageFolder {
+            volumeMounts.append(["name": .string(Self.storageVolumeName), "mountPath": .string(folder)])
+            volumes.append(["name": .string(Self.storageVolumeName), "hostPath": ["path": .string(folder)]])
         }
         var container: JSONObject = [
             "name": .string(owner.uid), "image": .string(template.image), "imagePullPolicy": "Never",

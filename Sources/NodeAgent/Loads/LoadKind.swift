@@ -63,6 +63,18 @@ package enum LoadKind: String, Sendable, Hashable, CaseIterable {
         usesLoadAffinity ? LoadLabels.finalizer : LoadLabels.podVolumeFinalizer
     }
 
+    /// Whether the load writes a repository (DataUpload, PodVolumeBackup) rather than reads one.
+    package var isBackup: Bool { self == .dataUpload || self == .podVolumeBackup }
+
+    /// What Velero's `OnDataPathFailed` puts before the data path's error in `status.message`.
+    package var dataPathFailureMessage: String { isBackup ? "data path backup failed" : "data path restore failed" }
+
+    /// Velero's `status.message` of a completed backup whose volume was empty.
+    package var emptySnapshotMessage: String {
+        self == .podVolumeBackup
+            ? "volume was empty so no snapshot was taken" : "volume was empty so no data was upload"
+    }
+
     /// Whether the load's hosting pod may run on any node (data movement, placed by load affinity) rather
     /// than on the node of the pod whose volume it reads or writes (file-system backup/restore).
     package var usesLoadAffinity: Bool { self == .dataUpload || self == .dataDownload }

@@ -125,7 +125,7 @@ package struct LoadObject: Sendable, Hashable {
         return copy
     }
 
-    /// → Completed with the backup result; an empty snapshot gets Velero's message.
+    /// → Completed with the backup result; an empty snapshot gets Velero's message (``LoadKind/emptySnapshotMessage``).
     package func completed(
         at time: String,
         path: String? = nil,
@@ -137,7 +137,7 @@ package struct LoadObject: Sendable, Hashable {
         if let path { next.setStatus("path", .string(path)) }
         if let snapshotID { next.setStatus("snapshotID", .string(snapshotID)) }
         if let incrementalBytes { next.setStatus("incrementalBytes", .int(incrementalBytes)) }
-        if emptySnapshot { next.setStatus("message", "volume was empty so no data was upload") }
+        if emptySnapshot { next.setStatus("message", .string(kind.emptySnapshotMessage)) }
         next.setStatus("completionTimestamp", .string(time))
         return next
     }
