@@ -327,7 +327,7 @@ let package = Package(
         .testTarget(
             name: "ControllersTests",
             dependencies: [
-                "Controllers", "BackupEngine", "Kubernetes", "KubernetesTesting", "KubeSandbox", "KubeSandboxTesting",
+                "Controllers", "BackupEngine", "Kubernetes", "KubernetesTesting", "KubeSandboxTesting",
                 "ObjectStorage", "VeleroAPI",
                 .product(name: "Logging", package: "swift-log"),
             ],
