@@ -202,6 +202,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // MARK: Controllers — the server's controllers (Backup, Schedule, …) on the controller runtime
+        .target(
+            name: "Controllers",
+            dependencies: [
+                "Kubernetes",
+                "VeleroAPI",
+                "BackupEngine",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // MARK: the one executable
         // glibc's <malloc.h> (mallopt), for the CLI's allocator settings.
         .systemLibrary(name: "CMalloc"),
@@ -214,6 +226,7 @@ let package = Package(
                 "VolumeRepository",
                 "NodeAgent",
                 "BackupEngine",
+                "Controllers",
                 "VeleroAPI",
                 "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -313,6 +326,15 @@ let package = Package(
             dependencies: [
                 "Kubernetes", "KubeSandbox", "KubeSandboxTesting", "ProcessTesting",
                 .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ControllersTests",
+            dependencies: [
+                "Controllers", "BackupEngine", "Kubernetes", "KubernetesTesting", "KubeSandboxTesting",
+                "ObjectStorage", "VeleroAPI",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

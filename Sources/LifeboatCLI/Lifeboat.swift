@@ -13,6 +13,8 @@ struct Lifeboat: AsyncParsableCommand {
             BackupLocationCommand.self,
             BackupCommand.self,
             RestoreCommand.self,
+            ScheduleCommand.self,
+            ServerCommand.self,
             SandboxCommand.self,
             RepoCommand.self,
             NodeAgentCommand.self,

@@ -39,6 +39,11 @@ struct CLIEnvironment {
     /// Runs `lifeboat arguments…` to its end with only the environment it needs (the sandbox's kubeconfig in
     /// `KUBECONFIG`, HOME in the temporary folder).
     func lifeboat(_ arguments: String...) async throws -> ChildProcess.Result {
+        try await lifeboat(arguments)
+    }
+
+    /// ``lifeboat(_:)-(String...)`` with the arguments in an array.
+    func lifeboat(_ arguments: [String]) async throws -> ChildProcess.Result {
         try await ChildProcess.run(
             binary,
             arguments,

@@ -28,7 +28,11 @@ struct CRRecorder: Sendable {
     /// Creates the CR, replacing a `Failed` one of the same name (what an interrupted or failed run of the
     /// name left: the caller has checked that the storage location holds nothing of that name).
     /// - Throws: `.alreadyExists` when a CR of that name in another phase is already in the cluster.
-    func create(_ value: some Encodable & Sendable, name: String) async throws {
+    ///
+    /// With `adopt`, a CR of that name that is `New` (or has no phase yet) is taken over instead: one created by
+    /// `kubectl apply` or a Schedule for the server to run. Its metadata and spec are replaced by `value`'s with
+    /// an update carrying the read resourceVersion, so of two servers only one takes it.
+    func create(_ value: some Encodable & Sendable, name: String, adopt: Bool = false) async throws {
         do {
             guard var object = KubeObject(try JSONValue(encoding: value)) else { return }
             object.namespace = namespace
@@ -37,6 +41,17 @@ struct CRRecorder: Sendable {
             var created: KubeObject
             do {
                 created = try await client.create(resource, namespace: namespace, object)
+            } catch let error as KubeError where error.code == .alreadyExists && adopt {
+                var existing = try await client.get(resource, namespace: namespace, name: name)
+                let phase = existing["status"]?["phase"]?.stringValue ?? ""
+                guard phase.isEmpty || phase == "New" else { throw error }
+                existing.value["spec"] = object.value["spec"]
+                existing.value[path: ["metadata", "labels"]] = object.value[path: ["metadata", "labels"]]
+                do {
+                    created = try await client.update(resource, namespace: namespace, existing)
+                } catch let conflict as KubeError where conflict.code == .conflict {
+                    throw KubeError(code: .alreadyExists, message: "taken over by another run")
+                }
             } catch let error as KubeError where error.code == .alreadyExists {
                 let existing = try? await client.get(resource, namespace: namespace, name: name)
                 guard existing?["status"]?["phase"]?.stringValue == "Failed" else { throw error }
@@ -95,7 +110,8 @@ struct BackupRecorder: Sendable {
             .map(BackupRecorder.init)
     }
 
-    func start(_ backup: inout Backup) async throws {
+    /// Records the start of the run (`adopt`: take over a `New` Backup CR of that name, see ``CRRecorder``).
+    func start(_ backup: inout Backup, adopt: Bool = false) async throws {
         var labels = backup.metadata.labels ?? [:]
         if labels[VeleroLabels.storageLocation] == nil, let location = backup.spec.storageLocation {
             labels[VeleroLabels.storageLocation] = location
@@ -103,7 +119,7 @@ struct BackupRecorder: Sendable {
         backup.metadata.labels = labels.isEmpty ? nil : labels
         var new = backup
         new.status = BackupStatus(phase: BackupPhase.new)
-        try await recorder.create(new, name: backup.name)
+        try await recorder.create(new, name: backup.name, adopt: adopt)
         await recorder.updateStatus(backup, name: backup.name)
     }
 

@@ -43,6 +43,9 @@ package struct BackupRunner: Sendable {
         package var started: (@Sendable (Backup) -> Void)?
         /// How often the run rewrites its claim's heartbeat (see ``BackupClaim``).
         package var heartbeatInterval: Duration
+        /// Server mode: the Backup CR exists already, `New` (applied with kubectl or made by a Schedule), and the
+        /// run takes it over instead of creating it.
+        package var adoptExisting: Bool = false
 
         package init(
             namespace: String = "velero",
@@ -265,7 +268,7 @@ package struct BackupRunner: Sendable {
         let recorder =
             configuration.recordInCluster
             ? await BackupRecorder.make(client: client, namespace: configuration.namespace, logger: logger) : nil
-        try await recorder?.start(&backup)
+        try await recorder?.start(&backup, adopt: configuration.adoptExisting)
         if let recorder { recorded = RecordedBackup(recorder: recorder, backup: backup) }
         configuration.started?(backup)
         log.info("Starting backup", fields: [("includedNamespaces", plan.namespaces.includes.joined(separator: ","))])

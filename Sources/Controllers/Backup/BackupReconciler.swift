@@ -1,0 +1,118 @@
+package import BackupEngine
+import Foundation
+package import Kubernetes
+package import Logging
+import VeleroAPI
+
+/// The Backup controller's reconcile in server mode (Velero's `backupReconciler`): a Backup CR that is `New` (or
+/// has no phase) — applied with kubectl, created by `lifeboat backup create` against a server, or by a Schedule —
+/// is validated and run by the backup engine, which takes the CR over and writes its phases
+/// (InProgress → Completed | PartiallyFailed | Failed). Backups in other phases are left alone.
+///
+/// A Backup whose location cannot be used or whose spec is invalid ends `FailedValidation` with the reasons in
+/// `status.validationErrors`, as Velero's.
+package struct BackupReconciler: Reconciler {
+    let client: KubeClient
+    let namespace: String
+    let locations: StorageLocations
+    let runner: BackupRunner.Configuration
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - client: the API client.
+    ///   - namespace: the install namespace (the server only runs Backups there).
+    ///   - locations: the storage locations.
+    ///   - runner: the engine's settings (`adoptExisting` is set by the reconciler).
+    ///   - logger: where runs are logged.
+    package init(
+        client: KubeClient,
+        namespace: String,
+        locations: StorageLocations,
+        runner: BackupRunner.Configuration,
+        logger: Logger
+    ) {
+        self.client = client
+        self.namespace = namespace
+        self.locations = locations
+        self.runner = runner
+        self.logger = logger
+    }
+
+    package func reconcile(_ key: NamespacedName) async throws -> ReconcileResult {
+        guard key.namespace == namespace else { return ReconcileResult() }
+        let object: KubeObject
+        do {
+            object = try await client.get(Backup.resource, namespace: key.namespace, name: key.name)
+        } catch let error as KubeError where error.code == .notFound {
+            return ReconcileResult()
+        }
+        let phase = object["status"]?["phase"]?.stringValue ?? ""
+        guard phase.isEmpty || phase == BackupPhase.new else { return ReconcileResult() }
+        var backup: Backup
+        do {
+            backup = try object.value.decode(as: Backup.self)
+        } catch {
+            try await failValidation(key, errors: ["the Backup cannot be read: \(error)"])
+            return ReconcileResult()
+        }
+        logger.info("processing backup", metadata: ["backup": "\(key)"])
+
+        let store: BackupStore
+        do {
+            let (location, writable) = try await locations.writableStore(backup.spec.storageLocation)
+            store = writable
+            backup.spec.storageLocation = location.metadata.name
+            var labels = backup.metadata.labels ?? [:]
+            labels[VeleroLabels.storageLocation] = location.metadata.name ?? ""
+            backup.metadata.labels = labels
+        } catch {
+            try await failValidation(key, errors: ["\(error)"])
+            return ReconcileResult()
+        }
+        var configuration = runner
+        configuration.namespace = namespace
+        configuration.adoptExisting = true
+        let engine = BackupRunner(client: client, store: store, configuration: configuration, logger: logger)
+        do {
+            let result = try await engine.run(backup)
+            logger.info(
+                "backup \(key) ended \(result.status?.phase ?? "?")",
+                metadata: ["items": "\(result.status?.progress?.itemsBackedUp ?? 0)"]
+            )
+        } catch let error as BackupEngineError where error.code == .invalidSpec {
+            try await failValidation(key, errors: [error.message])
+        } catch let error as BackupEngineError where error.code == .alreadyExists {
+            // Another server took it, or the location already holds a backup of that name.
+            let current = try? await client.get(Backup.resource, namespace: key.namespace, name: key.name)
+            let now = current?["status"]?["phase"]?.stringValue ?? ""
+            if now.isEmpty || now == BackupPhase.new { try await failValidation(key, errors: [error.message]) }
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // The engine recorded the Backup Failed with the reason.
+            logger.error("backup \(key) failed: \(error)")
+        }
+        return ReconcileResult()
+    }
+
+    /// Writes phase `FailedValidation` with `errors` (Velero's `status.validationErrors`).
+    private func failValidation(_ key: NamespacedName, errors: [String]) async throws {
+        logger.info("backup \(key) failed validation: \(errors.joined(separator: "; "))")
+        for _ in 0..<5 {
+            var object = try await client.get(Backup.resource, namespace: key.namespace, name: key.name)
+            let phase = object["status"]?["phase"]?.stringValue ?? ""
+            guard phase.isEmpty || phase == BackupPhase.new else { return }
+            var status = object.value["status"]?.objectValue ?? [:]
+            status["phase"] = .string(BackupPhase.failedValidation)
+            status["validationErrors"] = .array(errors.map(JSONValue.string))
+            status["completionTimestamp"] = .string(Timestamps.now())
+            object.value["status"] = .object(status)
+            do {
+                _ = try await client.update(Backup.resource, namespace: key.namespace, object)
+                return
+            } catch let error as KubeError where error.code == .conflict {
+                continue
+            }
+        }
+    }
+}

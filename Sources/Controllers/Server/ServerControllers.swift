@@ -1,0 +1,158 @@
+package import BackupEngine
+package import Foundation
+package import Kubernetes
+package import Logging
+import ServiceLifecycle
+import VeleroAPI
+
+/// The controllers of `lifeboat server` for one install namespace (Velero's `velero server`): Backup and Schedule
+/// today, each on the shared controller runtime (informer, work queue, workers).
+///
+/// Run it under a ``LeaderElectedService`` so that of several replicas only one processes objects. When it starts
+/// leading it first marks the Backups and Restores left `InProgress` by a previous leader `Failed` (Velero's
+/// `markInProgressCRsFailed`, with its reason), then starts the controllers.
+package struct ServerControllers<C: Clock>: Service where C.Duration == Duration {
+    /// The server's settings (`velero server` flags).
+    package struct Configuration: Sendable {
+        /// The install namespace.
+        package var namespace: String
+        /// `--concurrent-backups`: Backups run at once.
+        package var concurrentBackups: Int
+        /// `--default-backup-ttl`.
+        package var defaultBackupTTL: Duration
+        /// `--schedule-skip-immediately`.
+        package var scheduleSkipImmediately: Bool
+        /// `--client-page-size`.
+        package var pageSize: Int
+        /// The wall-clock source (schedules, timestamps).
+        package var now: @Sendable () -> Date
+
+        package init(
+            namespace: String = "velero",
+            concurrentBackups: Int = 1,
+            defaultBackupTTL: Duration = .seconds(720 * 3600),
+            scheduleSkipImmediately: Bool = false,
+            pageSize: Int = 500,
+            now: @escaping @Sendable () -> Date = { Date() }
+        ) {
+            self.namespace = namespace
+            self.concurrentBackups = concurrentBackups
+            self.defaultBackupTTL = defaultBackupTTL
+            self.scheduleSkipImmediately = scheduleSkipImmediately
+            self.pageSize = pageSize
+            self.now = now
+        }
+    }
+
+    let client: KubeClient
+    let configuration: Configuration
+    let locations: StorageLocations
+    let clock: C
+    let logger: Logger
+
+    package init(
+        client: KubeClient,
+        configuration: Configuration,
+        locations: StorageLocations,
+        clock: C,
+        logger: Logger
+    ) {
+        self.client = client
+        self.configuration = configuration
+        self.locations = locations
+        self.clock = clock
+        self.logger = logger
+    }
+
+    package func run() async throws {
+        let namespace = configuration.namespace
+        await Self.markInProgressFailed(client: client, namespace: namespace, now: configuration.now, logger: logger)
+
+        let backups = Informer(
+            client: client,
+            configuration: .init(resource: Backup.resource, namespace: namespace),
+            indexers: ScheduleReconciler.backupIndexers,
+            clock: clock,
+            logger: logger
+        )
+        let schedules = Informer(
+            client: client,
+            configuration: .init(resource: Schedule.resource, namespace: namespace),
+            clock: clock,
+            logger: logger
+        )
+        let backupController = Controller(
+            informer: backups,
+            reconciler: BackupReconciler(
+                client: client,
+                namespace: namespace,
+                locations: locations,
+                runner: .init(
+                    namespace: namespace,
+                    pageSize: configuration.pageSize,
+                    defaultTTL: configuration.defaultBackupTTL
+                ),
+                logger: logger
+            ),
+            configuration: .init(name: "backup", workers: max(1, configuration.concurrentBackups)),
+            logger: logger
+        )
+        let scheduleController = Controller(
+            informer: schedules,
+            reconciler: ScheduleReconciler(
+                client: client,
+                namespace: namespace,
+                backups: backups.cache,
+                skipImmediatelyDefault: configuration.scheduleSkipImmediately,
+                now: configuration.now,
+                logger: logger
+            ),
+            configuration: .init(name: "schedule"),
+            logger: logger
+        )
+        // A schedule waiting for its running Backup looks again when that Backup changes.
+        backups.addHandler { event in
+            guard let schedule = event.object.labels[VeleroLabels.scheduleName] else { return }
+            scheduleController.queue.add(NamespacedName(namespace: namespace, name: schedule))
+        }
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await backupController.run() }
+            group.addTask { try await scheduleController.run() }
+        }
+    }
+
+    /// Velero's `markInProgressCRsFailed`: Backups and Restores `InProgress` when a server starts leading were being
+    /// run by a process that is gone; they end `Failed` with Velero's reason (nothing of theirs looks complete: the
+    /// engine uploads the metadata that makes a backup visible last).
+    package static func markInProgressFailed(
+        client: KubeClient,
+        namespace: String,
+        now: @Sendable () -> Date,
+        logger: Logger
+    ) async {
+        for (resource, kind) in [(Backup.resource, "backup"), (Restore.resource, "restore")] {
+            let items: [KubeObject]
+            do {
+                items = try await client.list(resource, namespace: namespace).items
+            } catch {
+                logger.error("failed to list \(kind)s: \(error)")
+                continue
+            }
+            for var item in items where item["status"]?["phase"]?.stringValue == BackupPhase.inProgress {
+                let reason =
+                    "found a \(kind) with status \"InProgress\" during the server starting, mark it as \"Failed\""
+                var status = item.value["status"]?.objectValue ?? [:]
+                status["phase"] = .string(BackupPhase.failed)
+                status["failureReason"] = .string(reason)
+                status["completionTimestamp"] = .string(Timestamps.format(now()))
+                item.value["status"] = .object(status)
+                do {
+                    _ = try await client.update(resource, namespace: namespace, item)
+                    logger.warning("\(reason)", metadata: [kind: "\(item.name ?? "")"])
+                } catch {
+                    logger.error("failed to mark \(kind) \(item.name ?? "") Failed: \(error)")
+                }
+            }
+        }
+    }
+}

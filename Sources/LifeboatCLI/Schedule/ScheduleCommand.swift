@@ -1,0 +1,257 @@
+import ArgumentParser
+import BackupEngine
+import Foundation
+import Kubernetes
+import VeleroAPI
+
+/// `lifeboat schedule …`: Schedule resources (Velero's `velero schedule`). A running `lifeboat server` (or Velero's
+/// own) creates their Backups on the cron expression.
+struct ScheduleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schedule",
+        abstract: "Work with schedules (a server creates their backups).",
+        subcommands: [
+            ScheduleCreateCommand.self, ScheduleGetCommand.self, ScheduleDescribeCommand.self,
+            ScheduleDeleteCommand.self, SchedulePauseCommand.self, ScheduleUnpauseCommand.self,
+        ]
+    )
+
+    /// Reads one Schedule of the install namespace.
+    static func get(_ client: KubeClient, namespace: String, name: String) async throws -> Schedule {
+        do {
+            return try await client.get(Schedule.resource, namespace: namespace, name: name).value
+                .decode(as: Schedule.self)
+        } catch let error as KubeError where error.code == .notFound {
+            throw CLIError("schedule \(name.debugDescription) not found in namespace \(namespace)")
+        }
+    }
+}
+
+/// `lifeboat schedule create NAME --schedule CRON`: the backup flags of `backup create` make the template.
+struct ScheduleCreateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a schedule.")
+
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "The schedule's name.") var name: String
+    @Option(name: .long, help: "A cron expression (5 fields, or @every 1h, @daily …).") var schedule: String
+    @OptionGroup var filters: BackupFilterOptions
+    @Option(name: .long, help: "Labels for the schedule and its backups (k=v,k2=v2).") var labels: [String] = []
+    @Option(name: .long, help: "Annotations for the schedule and its backups (k=v,k2=v2).") var annotations: [String] =
+        []
+    @Option(name: .long, help: "How long to keep each backup (Go duration, e.g. 720h0m0s).") var ttl: String?
+    @Option(name: .long, help: "The backup storage location (default: the default location).") var storageLocation:
+        String?
+    @Option(name: .long, help: "Take volume snapshots (true|false).") var snapshotVolumes: Bool?
+    @Option(name: .long, help: "Back up pod volumes with the file system uploader (true|false).")
+    var defaultVolumesToFsBackup: Bool?
+    @Option(name: .long, help: "Make the schedule the owner of its backups (true|false).")
+    var useOwnerReferencesInBackup: Bool?
+    @Flag(name: .long, help: "Create the schedule paused.") var paused = false
+    @Option(name: .long, help: "Skip the first tick after creation or unpausing (true|false).")
+    var skipImmediately: Bool?
+
+    func validate() throws {
+        guard KubeNames.isDNSSubdomain(name) else {
+            throw ValidationError(
+                "schedule name \(name.debugDescription) is invalid: use lowercase letters, digits, '-' and '.'"
+            )
+        }
+        do {
+            _ = try CronSchedule(parsing: schedule)
+        } catch {
+            throw ValidationError("--schedule \(schedule.debugDescription) is invalid: \(error.message)")
+        }
+        if let ttl, GoDuration.parse(ttl) == nil {
+            throw ValidationError("--ttl \(ttl.debugDescription) is not a duration (e.g. 720h0m0s)")
+        }
+    }
+
+    func run() async throws {
+        var template = BackupSpec()
+        try filters.apply(to: &template)
+        template.ttl = ttl
+        template.storageLocation = storageLocation
+        template.snapshotVolumes = snapshotVolumes
+        template.defaultVolumesToFsBackup = defaultVolumesToFsBackup
+        var metadata = ObjectMeta(name: name)
+        metadata.labels = try KeyValueList.parse(labels, flag: "--labels")
+        metadata.annotations = try KeyValueList.parse(annotations, flag: "--annotations")
+        var spec = Schedule.Spec(template: template, schedule: schedule)
+        spec.useOwnerReferencesInBackup = useOwnerReferencesInBackup
+        spec.paused = paused ? true : nil
+        spec.skipImmediately = skipImmediately
+        try await globals.withClient { client in
+            let namespace = globals.installNamespace
+            metadata.namespace = namespace
+            guard let object = KubeObject(try JSONValue(encoding: Schedule(metadata: metadata, spec: spec))) else {
+                return
+            }
+            do {
+                _ = try await client.create(Schedule.resource, namespace: namespace, object)
+            } catch let error as KubeError where error.code == .alreadyExists {
+                throw CLIError("schedule \(name.debugDescription) already exists in namespace \(namespace)")
+            } catch let error as KubeError where error.code == .notFound {
+                throw CLIError(
+                    "cannot create schedule \(name): the velero.io CRDs or namespace \(namespace) are missing "
+                        + "(run `lifeboat install`): \(error.message)"
+                )
+            }
+        }
+        print("Schedule \"\(name)\" created successfully.")
+    }
+}
+
+/// `lifeboat schedule get [NAME…]`.
+struct ScheduleGetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "get", abstract: "List schedules.")
+
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "Schedule names (default: all).") var names: [String] = []
+    @Option(name: .shortAndLong, help: "Output format: table, json or yaml.") var output: OutputFormat = .table
+
+    func run() async throws {
+        let schedules: [Schedule] = try await globals.withClient { client in
+            let namespace = globals.installNamespace
+            if !names.isEmpty {
+                var found: [Schedule] = []
+                for name in names {
+                    found.append(try await ScheduleCommand.get(client, namespace: namespace, name: name))
+                }
+                return found
+            }
+            return try await client.list(Schedule.resource, namespace: namespace).items
+                .map { try $0.value.decode(as: Schedule.self) }
+                .sorted { $0.name < $1.name }
+        }
+        switch output {
+        case .json, .yaml:
+            print(
+                schedules.count == 1 && names.count == 1
+                    ? (output == .json ? try Render.json(schedules[0]) : try Render.yaml(schedules[0]))
+                    : try Render.list(schedules, format: output)
+            )
+        case .table:
+            let rows = schedules.map { s in
+                [
+                    s.name, s.status?.phase ?? "New", s.metadata.creationTimestamp ?? "<nil>", s.spec.schedule,
+                    s.spec.template.ttl ?? "0s", s.status?.lastBackup ?? "n/a",
+                    s.spec.template.labelSelector.map { "\($0)" } ?? "<none>", "\(s.spec.paused ?? false)",
+                ]
+            }
+            print(
+                Table.render(
+                    header: [
+                        "NAME", "STATUS", "CREATED", "SCHEDULE", "BACKUP TTL", "LAST BACKUP", "SELECTOR", "PAUSED",
+                    ],
+                    rows: rows
+                )
+            )
+        }
+    }
+}
+
+/// `lifeboat schedule describe NAME`.
+struct ScheduleDescribeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "describe", abstract: "Describe a schedule.")
+
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "The schedule's name.") var name: String
+
+    func run() async throws {
+        let schedule = try await globals.withClient { client in
+            try await ScheduleCommand.get(client, namespace: globals.installNamespace, name: name)
+        }
+        print(Self.describe(schedule))
+    }
+
+    static func describe(_ s: Schedule) -> String {
+        var lines = [
+            "Name:         \(s.name)", "Namespace:    \(s.metadata.namespace ?? "")",
+            "Labels:       \(Self.pairs(s.metadata.labels))", "Annotations:  \(Self.pairs(s.metadata.annotations))", "",
+            "Phase:  \(s.status?.phase ?? "New")", "",
+            "Paused:  \(s.spec.paused ?? false)", "",
+        ]
+        if let errors = s.status?.validationErrors, !errors.isEmpty {
+            lines.append("Validation errors:")
+            lines += errors.map { "  \($0)" }
+            lines.append("")
+        }
+        let t = s.spec.template
+        lines += [
+            "Schedule:  \(s.spec.schedule)", "", "Backup Template:", "  Namespaces:",
+            "    Included:  \(t.includedNamespaces?.joined(separator: ", ") ?? "*")",
+            "    Excluded:  \(t.excludedNamespaces?.joined(separator: ", ") ?? "<none>")", "", "  Resources:",
+            "    Included:  \(t.includedResources?.joined(separator: ", ") ?? "*")",
+            "    Excluded:  \(t.excludedResources?.joined(separator: ", ") ?? "<none>")", "",
+            "  Storage Location:  \(t.storageLocation ?? "")", "", "  TTL:  \(t.ttl ?? "0s")", "",
+            "Last Backup:  \(s.status?.lastBackup ?? "<never>")",
+        ]
+        return lines.joined(separator: "\n")
+    }
+
+    static func pairs(_ map: [String: String]?) -> String {
+        guard let map, !map.isEmpty else { return "<none>" }
+        return map.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n              ")
+    }
+}
+
+/// `lifeboat schedule delete NAME… [--confirm]`: deletes the Schedules (their backups stay).
+struct ScheduleDeleteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete schedules.")
+
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "Schedule names.") var names: [String]
+    @Flag(name: .long, help: "Delete without asking.") var confirm = false
+
+    func run() async throws {
+        if !confirm {
+            print("Are you sure you want to continue (Y/N)? ", terminator: "")
+            guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
+                throw CLIError("no schedule was deleted (answer Y, or pass --confirm)")
+            }
+        }
+        try await globals.withClient { client in
+            for name in names {
+                do {
+                    _ = try await client.delete(Schedule.resource, namespace: globals.installNamespace, name: name)
+                } catch let error as KubeError where error.code == .notFound {
+                    throw CLIError(
+                        "schedule \(name.debugDescription) not found in namespace \(globals.installNamespace)"
+                    )
+                }
+                print("Schedule deleted: \(name)")
+            }
+        }
+    }
+}
+
+/// Sets `spec.paused` of schedules (`schedule pause` / `unpause`), as a JSON merge patch.
+enum SchedulePausing {
+    static func set(_ paused: Bool, names: [String], globals: GlobalOptions) async throws {
+        try await globals.withClient { client in
+            let namespace = globals.installNamespace
+            for name in names {
+                _ = try await ScheduleCommand.get(client, namespace: namespace, name: name)
+                let patch: JSONValue = ["spec": ["paused": .bool(paused)]]
+                _ = try await client.patch(Schedule.resource, namespace: namespace, name: name, .merge(patch))
+                print("Schedule \(name) \(paused ? "paused" : "unpaused") successfully.")
+            }
+        }
+    }
+}
+
+/// `lifeboat schedule pause NAME…`.
+struct SchedulePauseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Pause schedules.")
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "Schedule names.") var names: [String]
+    func run() async throws { try await SchedulePausing.set(true, names: names, globals: globals) }
+}
+
+/// `lifeboat schedule unpause NAME…`.
+struct ScheduleUnpauseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "unpause", abstract: "Unpause schedules.")
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "Schedule names.") var names: [String]
+    func run() async throws { try await SchedulePausing.set(false, names: names, globals: globals) }
+}

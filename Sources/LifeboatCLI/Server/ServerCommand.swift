@@ -1,0 +1,129 @@
+import ArgumentParser
+import BackupEngine
+import Controllers
+import Foundation
+import Kubernetes
+import Logging
+import ObjectStorage
+import ServiceLifecycle
+import UnixSignals
+import VeleroAPI
+
+/// `lifeboat server`: the controllers that process the velero.io resources of the install namespace (Velero's
+/// `velero server`): Backups applied with kubectl or made by Schedules run here; Schedules fire on their cron.
+/// Of several replicas only the holder of the Lease `lifeboat-server` processes anything.
+struct ServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "Run the controllers that process Backups and Schedules (Velero's `velero server`)."
+    )
+
+    @OptionGroup var globals: GlobalOptions
+    @Option(name: .customLong("default-backup-ttl"), help: "TTL of backups whose spec has none (Go duration).")
+    var defaultBackupTTL = "720h"
+    @Option(name: .customLong("concurrent-backups"), help: "Backups run at once.") var concurrentBackups = 1
+    @Option(name: .customLong("schedule-skip-immediately"), help: "Skip the first tick of new schedules (true|false).")
+    var scheduleSkipImmediately = false
+    @Option(name: .customLong("client-page-size"), help: "Page size of LIST requests.") var clientPageSize = 500
+    @Option(name: .customLong("leader-elect"), help: "Campaign for the Lease before processing (true|false).")
+    var leaderElect = true
+    @Option(name: .customLong("lease-name"), help: "The Lease that elects the processing replica.")
+    var leaseName = "lifeboat-server"
+    @Option(name: .customLong("leader-elect-lease-duration"), help: "How long a Lease lasts unrenewed (Go duration).")
+    var leaseDuration = "15s"
+    @Option(name: .customLong("leader-elect-renew-deadline"), help: "How long the leader tries to renew (Go duration).")
+    var renewDeadline = "10s"
+    @Option(name: .customLong("leader-elect-retry-period"), help: "The wait between Lease attempts (Go duration).")
+    var retryPeriod = "2s"
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (stderr).")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard let ttl = GoDuration.parse(defaultBackupTTL), ttl > .zero else {
+            throw ValidationError(
+                "--default-backup-ttl \(defaultBackupTTL.debugDescription) is not a positive duration"
+            )
+        }
+        guard concurrentBackups > 0 else {
+            throw ValidationError("--concurrent-backups \(concurrentBackups) must be at least 1")
+        }
+        guard clientPageSize > 0 else { throw ValidationError("--client-page-size \(clientPageSize) must be positive") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level \(logLevel) is unknown")
+        }
+    }
+
+    /// This replica's identity in the Lease: the pod's name in a cluster, else host name and process ID.
+    static var identity: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let pod = environment["POD_NAME"], !pod.isEmpty { return pod }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let named = buffer.withUnsafeMutableBufferPointer { raw in
+            raw.withMemoryRebound(to: CChar.self) { chars in
+                guard let base = chars.baseAddress else { return false }
+                return gethostname(base, chars.count) == 0
+            }
+        }
+        let host = named ? String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self) : "localhost"
+        return "\(host)-\(getpid())"
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "lifeboat.server") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let namespace = globals.installNamespace
+        let configuration = ServerControllers<ContinuousClock>.Configuration(
+            namespace: namespace,
+            concurrentBackups: concurrentBackups,
+            defaultBackupTTL: GoDuration.parse(defaultBackupTTL) ?? .seconds(720 * 3600),
+            scheduleSkipImmediately: scheduleSkipImmediately,
+            pageSize: clientPageSize
+        )
+        let log = logger
+        let leaderElect = self.leaderElect
+        let leaseName = self.leaseName
+        let (leaseDuration, renewDeadline, retryPeriod) = (self.leaseDuration, self.renewDeadline, self.retryPeriod)
+        try await globals.withClient { client in
+            let controllers = ServerControllers(
+                client: client,
+                configuration: configuration,
+                locations: StorageLocations(
+                    client: client,
+                    namespace: namespace,
+                    factory: ObjectStoreFactory(environment: ProcessInfo.processInfo.environment),
+                    logger: log
+                ),
+                clock: ContinuousClock(),
+                logger: log
+            )
+            let service: any Service
+            if leaderElect {
+                let elector = LeaderElector(
+                    client: client,
+                    configuration: .init(
+                        leaseName: leaseName,
+                        namespace: namespace,
+                        identity: Self.identity,
+                        leaseDuration: GoDuration.parse(leaseDuration) ?? .seconds(15),
+                        renewDeadline: GoDuration.parse(renewDeadline) ?? .seconds(10),
+                        retryPeriod: GoDuration.parse(retryPeriod) ?? .seconds(2)
+                    ),
+                    clock: ContinuousClock(),
+                    logger: log
+                )
+                service = LeaderElectedService(elector: elector, service: controllers)
+            } else {
+                service = controllers
+            }
+            log.info(
+                "lifeboat server starting",
+                metadata: ["namespace": "\(namespace)", "identity": "\(Self.identity)"]
+            )
+            let group = ServiceGroup(
+                configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
+            )
+            try await group.run()
+            log.info("lifeboat server stopped")
+        }
+    }
+}

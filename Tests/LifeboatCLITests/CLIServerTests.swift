@@ -1,0 +1,119 @@
+import Foundation
+import KubeSandboxTesting
+import Kubernetes
+import ProcessTesting
+import Testing
+
+/// `lifeboat server` as child processes against the sandbox: schedules made with the CLI fire, two replicas never
+/// both process (leader election on a Lease), and a killed leader is replaced.
+@Suite struct CLIServerTests {
+    static let schedules = GroupVersionResource(group: "velero.io", version: "v1", resource: "schedules")
+    static let backups = GroupVersionResource(group: "velero.io", version: "v1", resource: "backups")
+    static let leases = GroupVersionResource(group: "coordination.k8s.io", version: "v1", resource: "leases")
+
+    /// The Backups of schedule `name`, by name (their names end in the tick's UTC timestamp).
+    static func backups(of name: String, _ client: KubeClient) async throws -> [KubeObject] {
+        try await client.list(backups, namespace: "velero").items
+            .filter { $0.labels["velero.io/schedule-name"] == name }
+            .sorted { ($0.name ?? "") < ($1.name ?? "") }
+    }
+
+    /// The tick of a scheduled backup, from its name's `yyyyMMddHHmmss` suffix.
+    static func tick(_ backup: KubeObject) -> Date? {
+        guard let name = backup.name, name.count > 14 else { return nil }
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMddHHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.date(from: String(name.suffix(14)))
+    }
+
+    @Test func twoServersShareTheScheduleAndAKilledLeaderIsReplaced() async throws {
+        try await CLIEnvironment.with { env in
+            let location = try await env.lifeboat(
+                "backup-location",
+                "create",
+                "default",
+                "--provider",
+                "filesystem",
+                "--bucket",
+                env.bucket.path,
+                "--default"
+            )
+            try #require(location.status == 0, "\(location.output)")
+            try await env.client.createNamespaceAndWait("app")
+            for (name, extra) in [("every", [String]()), ("held", ["--paused"])] {
+                let created = try await env.lifeboat(
+                    ["schedule", "create", name, "--schedule", "@every 2s", "--include-namespaces", "app"] + extra
+                )
+                try #require(created.status == 0, "\(created.output)")
+                #expect(created.output.contains("Schedule \"\(name)\" created successfully."))
+            }
+            let arguments = [
+                "server", "--leader-elect-lease-duration", "3s", "--leader-elect-renew-deadline", "2s",
+                "--leader-elect-retry-period", "500ms", "--log-level", "debug",
+            ]
+            let environment = ["KUBECONFIG": env.directory.appendingPathComponent("kubeconfig").path]
+            let first = try LifeboatProcess.start(
+                env.binary,
+                arguments,
+                outputPath: env.directory.appendingPathComponent("server-1.log").path,
+                environment: environment
+            )
+            let second = try LifeboatProcess.start(
+                env.binary,
+                arguments,
+                outputPath: env.directory.appendingPathComponent("server-2.log").path,
+                environment: environment
+            )
+            let servers = [first, second]
+            do {
+                try await waitUntil("3 backups of schedule every Completed", timeout: .seconds(90)) {
+                    try await Self.backups(of: "every", env.client).filter {
+                        $0["status"]?["phase"]?.stringValue == "Completed"
+                    }.count >= 3
+                }
+                let lease = try await env.client.get(Self.leases, namespace: "velero", name: "lifeboat-server")
+                let holder = try #require(lease["spec"]?["holderIdentity"]?.stringValue)
+                let leader = try #require(servers.first { holder.hasSuffix("-\($0.process.processIdentifier)") })
+                let other = try #require(
+                    servers.first { $0.process.processIdentifier != leader.process.processIdentifier }
+                )
+                try await leader.kill()
+                let before = try await Self.backups(of: "every", env.client).count
+                try await waitUntil("the other server leads") {
+                    let lease = try await env.client.get(Self.leases, namespace: "velero", name: "lifeboat-server")
+                    return lease["spec"]?["holderIdentity"]?.stringValue?.hasSuffix(
+                        "-\(other.process.processIdentifier)"
+                    ) == true
+                }
+                try await waitUntil("2 more backups of schedule every Completed", timeout: .seconds(90)) {
+                    try await Self.backups(of: "every", env.client).filter {
+                        $0["status"]?["phase"]?.stringValue == "Completed"
+                    }.count >= before + 2
+                }
+                try await other.kill()
+            } catch {
+                for server in servers { try? await server.kill() }
+                throw error
+            }
+            let all = try await Self.backups(of: "every", env.client)
+            // One replica at a time: no two backups for one tick of `@every 2s`.
+            let ticks = all.compactMap(Self.tick)
+            #expect(ticks.count == all.count)
+            for (earlier, later) in zip(ticks, ticks.dropFirst()) {
+                #expect(later.timeIntervalSince(earlier) >= 2, "backups \(ticks) of one tick")
+            }
+            for backup in all {
+                let phase = backup["status"]?["phase"]?.stringValue ?? ""
+                // A backup the killed leader was running ends Failed when the other takes over; none stays behind.
+                #expect(phase == "Completed" || phase == "Failed", "\(backup.name ?? "") is \(phase)")
+                let metadata = env.bucket.appendingPathComponent("backups/\(backup.name ?? "")/velero-backup.json")
+                #expect(FileManager.default.fileExists(atPath: metadata.path) == (phase == "Completed"))
+            }
+            #expect(try await Self.backups(of: "held", env.client).isEmpty)
+            let get = try await env.lifeboat("schedule", "get")
+            #expect(get.status == 0)
+            #expect(get.output.contains("every") && get.output.contains("Enabled") && get.output.contains("@every 2s"))
+        }
+    }
+}
