@@ -41,6 +41,16 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
     var hostPods: String = "/host_pods"
 
     @Option(
+        name: .customLong("node-pods"),
+        help: """
+            Where the node has the pods directory seen at --host-pods (what hosting pods mount; default: the \
+            node-agent DaemonSet's host-pods hostPath, else --host-pods). For a node agent run outside its node, \
+            e.g. on a sandbox node: /var/lib/kubelet/pods.
+            """
+    )
+    var nodePods: String?
+
+    @Option(
         name: .customLong("backup-repository-configmap"),
         help:
             "Velero's backup-repository ConfigMap in the install namespace (its kopia cacheLimitMB sizes restore cache PVCs)."
@@ -126,6 +136,7 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
             namespace: namespace,
             prepareTimeout: GoDuration.parse(prepareTimeout) ?? .seconds(1800),
             hostPods: hostPods,
+            nodePods: nodePods,
             capacityAwarePlacement: capacityAwarePlacement,
             acceptStagger: GoDuration.parse(acceptStagger) ?? .zero,
             resourceTimeout: GoDuration.format(GoDuration.parse(resourceTimeout) ?? .seconds(600))

@@ -181,7 +181,7 @@ extension NodeAgentController {
         return ExposerBuilder.nodePath(
             of: path,
             hostPods: configuration.hostPods,
-            nodePods: builder.template.nodePodsPath
+            nodePods: configuration.nodePods ?? builder.template.nodePodsPath
         )
     }
 

@@ -43,6 +43,11 @@ package struct NodeAgentController: Service {
         package var workers: Int
         /// `--host-pods`: where this node agent sees the kubelet pods directory (searched for pod volumes).
         package var hostPods: String
+        /// `--node-pods`: where the node itself has the kubelet pods directory that this node agent sees at
+        /// ``hostPods`` — what hosting pods mount. Nil: the `host-pods` hostPath of the node-agent DaemonSet, else
+        /// ``hostPods`` (a node agent running on the node). A node agent run outside its node's filesystem (the
+        /// sandbox's nodes, whose pods directories are host folders) sets it to `/var/lib/kubelet/pods`.
+        package var nodePods: String?
         /// When true, data movement does not bind loads to full nodes: a node agent accepts a New DataUpload or
         /// DataDownload only when its own node is admitted by the load's affinity and has a data-path slot
         /// neither running nor held for another accepted load; it holds that slot from the acceptance until the
@@ -87,6 +92,7 @@ package struct NodeAgentController: Service {
             resyncInterval: Duration = .seconds(60),
             workers: Int = 4,
             hostPods: String = "/host_pods",
+            nodePods: String? = nil,
             capacityAwarePlacement: Bool = false,
             delayTolerance: Duration = .milliseconds(5),
             acceptStagger: Duration = .zero,
@@ -105,6 +111,7 @@ package struct NodeAgentController: Service {
             self.resyncInterval = resyncInterval
             self.workers = workers
             self.hostPods = hostPods
+            self.nodePods = nodePods
             self.capacityAwarePlacement = capacityAwarePlacement
             self.delayTolerance = delayTolerance
             self.acceptStagger = acceptStagger
