@@ -180,6 +180,7 @@ let package = Package(
                 "Kubernetes",
                 "ObjectStorage",
                 "VeleroAPI",
+                "VolumeRepository",
                 "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -27,10 +27,12 @@ struct CRRecorder: Sendable {
 
     /// Creates the CR, replacing a `Failed` one of the same name (what an interrupted or failed run of the
     /// name left: the caller has checked that the storage location holds nothing of that name).
+    /// - Returns: the created object's UID (nil when it could not be recorded).
     /// - Throws: `.alreadyExists` when a CR of that name in another phase is already in the cluster.
-    func create(_ value: some Encodable & Sendable, name: String) async throws {
+    @discardableResult
+    func create(_ value: some Encodable & Sendable, name: String) async throws -> String? {
         do {
-            guard var object = KubeObject(try JSONValue(encoding: value)) else { return }
+            guard var object = KubeObject(try JSONValue(encoding: value)) else { return nil }
             object.namespace = namespace
             let status = object.status
             object.status = nil
@@ -48,6 +50,7 @@ struct CRRecorder: Sendable {
                 created.status = status
                 _ = try await writeStatus(created)
             }
+            return created.uid
         } catch let error as KubeError where error.code == .alreadyExists {
             throw BackupEngineError(
                 code: .alreadyExists,
@@ -55,6 +58,7 @@ struct CRRecorder: Sendable {
             )
         } catch {
             logger.info("could not record \(resource.resource) \(name) in the cluster: \(error)")
+            return nil
         }
     }
 
@@ -103,7 +107,8 @@ struct BackupRecorder: Sendable {
         backup.metadata.labels = labels.isEmpty ? nil : labels
         var new = backup
         new.status = BackupStatus(phase: BackupPhase.new)
-        try await recorder.create(new, name: backup.name)
+        // The UID names the Backup as owner of its PodVolumeBackups (and labels them).
+        if let uid = try await recorder.create(new, name: backup.name) { backup.metadata.uid = uid }
         await recorder.updateStatus(backup, name: backup.name)
     }
 
