@@ -364,6 +364,31 @@ struct PodVolumeBackupTests {
         }
     }
 
+    @Test func aRunningNodeAgentPodServesItsNodeOnly() async throws {
+        try await withSandbox(nodes: 2) { _, client in
+            try await client.createNamespaceAndWait(Cluster.installNamespace)
+            let presence = NodeAgentPresence(client: client, namespace: Cluster.installNamespace)
+            #expect(try await !presence.serves(node: "sandbox-node-1"))
+            var pod = KubeObject(
+                apiVersion: "v1",
+                kind: "Pod",
+                namespace: Cluster.installNamespace,
+                name: "node-agent-a"
+            )
+            pod.labels = ["role": "node-agent", "name": "node-agent"]
+            pod["spec"] = [
+                "nodeName": "sandbox-node-1", "containers": [["name": "node-agent", "image": "velero/velero"]],
+            ]
+            _ = try await client.create(.pods, pod)
+            try await waitUntil("the node-agent pod running") {
+                let current = try await client.get(.pods, namespace: Cluster.installNamespace, name: "node-agent-a")
+                return current["status"]?["phase"] == "Running"
+            }
+            #expect(try await presence.serves(node: "sandbox-node-1"))
+            #expect(try await !presence.serves(node: "sandbox-node-2"))
+        }
+    }
+
     /// `restic cat config` with the password succeeds on the repository folder.
     static func expectResticOpens(_ folder: URL, password: String) async throws {
         try await withTemporaryDirectory { scratch in

@@ -62,6 +62,11 @@ extension BackupRunner {
             }
             await podVolumes.finishCollection()
             try await group.waitForAll()
+            if Task.isCancelled {
+                // Interrupted while waiting: the loads stop, and the run cleans up as any interrupted run.
+                await Task { await podVolumes.abandon() }.value
+                throw CancellationError()
+            }
             return (outcome, await podVolumes.summary())
         }
     }
