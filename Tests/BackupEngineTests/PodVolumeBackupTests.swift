@@ -294,6 +294,65 @@ struct PodVolumeBackupTests {
         }
     }
 
+    @Test func anExistingRepositoryOpensOnlyWithItsPassword() async throws {
+        try await Cluster.with { cluster in
+            let client = cluster.client
+            try await client.createNamespaceAndWait("app")
+            try await cluster.registerNodeAgentLease()
+            let folder = cluster.bucket.appendingPathComponent("velero/restic/app")
+            let passwordFile = cluster.bucket.appendingPathComponent("password")
+            try Data(PodVolumeRepositories.veleroStaticPassword.utf8).write(to: passwordFile)
+            let initialized = try await ChildProcess.run(
+                try ChildProcess.find("restic"),
+                ["-r", folder.path, "--password-file", passwordFile.path, "init", "--repository-version", "2"],
+                environment: ["RESTIC_CACHE_DIR": cluster.bucket.appendingPathComponent("cache").path]
+            )
+            try #require(initialized.status == 0, "\(initialized.output)")
+            func setPassword(_ password: String) async throws {
+                let secret = try BackupTestCluster.object([
+                    "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                    "metadata": [
+                        "name": .string(PodVolumeRepositories.passwordSecretName),
+                        "namespace": .string(Cluster.installNamespace),
+                    ],
+                    "data": .object([
+                        PodVolumeRepositories.passwordSecretKey: .string(Data(password.utf8).base64EncodedString())
+                    ]),
+                ])
+                _ = try? await client.delete(
+                    .secrets,
+                    namespace: Cluster.installNamespace,
+                    name: PodVolumeRepositories.passwordSecretName
+                )
+                _ = try await client.create(.secrets, secret)
+            }
+            try await cluster.createPod(
+                "web",
+                namespace: "app",
+                volumes: [("scratch", ["emptyDir": [:]])],
+                annotations: [VeleroAnnotations.backupVolumes: "scratch"]
+            )
+            var spec = BackupSpec()
+            spec.includedNamespaces = ["app"]
+
+            try await setPassword("not-the-password")
+            let refused = try await cluster.backUp("b1", spec: spec, configuration: cluster.configuration())
+            #expect(refused.status?.phase == BackupPhase.partiallyFailed)
+            let results = try #require(try await cluster.store.backupResults(of: "b1"))
+            let message = try #require(results.errors.namespaces?["app"]?.first)
+            #expect(message.contains("does not open the pod volume repository"), "\(message)")
+            #expect(try await cluster.podVolumeBackups().isEmpty)
+
+            // Velero's static password opens the repository Velero made with it.
+            try await setPassword(PodVolumeRepositories.veleroStaticPassword)
+            let backup = try await cluster.withNodeAgent({ Cluster.completed($0) }) {
+                try await cluster.backUp("b2", spec: spec, configuration: cluster.configuration())
+            }
+            #expect(backup.status?.phase == BackupPhase.completed)
+            #expect(try await cluster.podVolumeBackups().count == 1)
+        }
+    }
+
     @Test func hooksRunAroundTheDataMoveAndAnAbortingPreHookDropsThePod() async throws {
         try await Cluster.with { cluster in
             let client = cluster.client
