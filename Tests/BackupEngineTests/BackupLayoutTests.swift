@@ -15,6 +15,7 @@ struct BackupLayoutTests {
     static let sideFiles = [
         "velero-backup.json", "layout.tar.gz", "layout-logs.gz", "layout-results.gz", "layout-resource-list.json.gz",
         "layout-volumesnapshots.json.gz", "layout-podvolumebackups.json.gz", "layout-itemoperations.json.gz",
+        "layout-volumeinfo.json.gz",
     ]
 
     @Test func tarballAndObjectStoreLayout() async throws {
@@ -145,7 +146,9 @@ struct BackupLayoutTests {
             #expect(actual["v1/Namespace"] == ["shop"])
             let results = try #require(try await store.backupResults(of: "layout"))
             #expect(results.errors.isEmpty && results.warnings.isEmpty)
-            for file in ["volumesnapshots.json.gz", "podvolumebackups.json.gz", "itemoperations.json.gz"] {
+            for file in [
+                "volumesnapshots.json.gz", "podvolumebackups.json.gz", "itemoperations.json.gz", "volumeinfo.json.gz",
+            ] {
                 let bytes = try #require(try await store.gunzipped("cluster-a/backups/layout/layout-\(file)"))
                 #expect(try JSONValue(parsing: bytes) == .array([]), "\(file)")
             }

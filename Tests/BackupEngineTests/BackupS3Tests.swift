@@ -45,7 +45,8 @@ struct BackupS3Tests {
             #expect(s3Archive.names("configmaps") == ["app-a/settings", "app-a/both", "app-b/settings"])
 
             let keys = try await s3.listAll(prefix: "").map(\.key)
-            #expect(keys.count == 8 && keys.allSatisfy { $0.hasPrefix("velero/backups/nightly/") }, "\(keys)")
+            // Velero's nine files (volumeinfo.json.gz included).
+            #expect(keys.count == 9 && keys.allSatisfy { $0.hasPrefix("velero/backups/nightly/") }, "\(keys)")
             let results = try #require(try await s3Store.backupResults(of: "nightly"))
             #expect(results.errors.isEmpty)
             let resourceList = try #require(try await s3Store.gunzipped(s3Store.layout.backupResourceList("nightly")))
@@ -53,7 +54,7 @@ struct BackupS3Tests {
                 try JSONValue(parsing: resourceList)["v1/PersistentVolume"] == .array([.string(fixture.volumeName)])
             )
 
-            #expect(try await s3Store.deleteBackup("nightly") == 8)
+            #expect(try await s3Store.deleteBackup("nightly") == 9)
             #expect(try await s3Store.backupNames().isEmpty)
         }
     }

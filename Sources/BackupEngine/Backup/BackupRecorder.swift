@@ -27,14 +27,16 @@ struct CRRecorder: Sendable {
 
     /// Creates the CR, replacing a `Failed` one of the same name (what an interrupted or failed run of the
     /// name left: the caller has checked that the storage location holds nothing of that name).
+    /// - Returns: the created object's UID (nil when it could not be recorded).
     /// - Throws: `.alreadyExists` when a CR of that name in another phase is already in the cluster.
     ///
     /// With `adopt`, a CR of that name that is `New` (or has no phase yet) is taken over instead: one created by
     /// `kubectl apply` or a Schedule for the server to run. Its metadata and spec are replaced by `value`'s with
     /// an update carrying the read resourceVersion, so of two servers only one takes it.
-    func create(_ value: some Encodable & Sendable, name: String, adopt: Bool = false) async throws {
+    @discardableResult
+    func create(_ value: some Encodable & Sendable, name: String, adopt: Bool = false) async throws -> String? {
         do {
-            guard var object = KubeObject(try JSONValue(encoding: value)) else { return }
+            guard var object = KubeObject(try JSONValue(encoding: value)) else { return nil }
             object.namespace = namespace
             let status = object.status
             object.status = nil
@@ -63,6 +65,7 @@ struct CRRecorder: Sendable {
                 created.status = status
                 _ = try await writeStatus(created)
             }
+            return created.uid
         } catch let error as KubeError where error.code == .alreadyExists {
             throw BackupEngineError(
                 code: .alreadyExists,
@@ -70,6 +73,7 @@ struct CRRecorder: Sendable {
             )
         } catch {
             logger.info("could not record \(resource.resource) \(name) in the cluster: \(error)")
+            return nil
         }
     }
 
@@ -119,7 +123,8 @@ struct BackupRecorder: Sendable {
         backup.metadata.labels = labels.isEmpty ? nil : labels
         var new = backup
         new.status = BackupStatus(phase: BackupPhase.new)
-        try await recorder.create(new, name: backup.name, adopt: adopt)
+        // The UID names the Backup as owner of its PodVolumeBackups (and labels them).
+        if let uid = try await recorder.create(new, name: backup.name, adopt: adopt) { backup.metadata.uid = uid }
         await recorder.updateStatus(backup, name: backup.name)
     }
 

@@ -46,6 +46,10 @@ package struct BackupRunner: Sendable {
         /// Server mode: the Backup CR exists already, `New` (applied with kubectl or made by a Schedule), and the
         /// run takes it over instead of creating it.
         package var adoptExisting: Bool = false
+        /// File-system backup of pod volumes (nil: volumes chosen for it are reported as not backed up).
+        package var podVolumes: PodVolumeBackupper.Configuration?
+        /// Runs the pods' backup hooks (nil: no hooks run).
+        package var hooks: (any BackupHookRunning)?
 
         package init(
             namespace: String = "velero",
@@ -55,7 +59,9 @@ package struct BackupRunner: Sendable {
             progress: (@Sendable (BackupProgress) -> Void)? = nil,
             progressInterval: Duration = .seconds(1),
             started: (@Sendable (Backup) -> Void)? = nil,
-            heartbeatInterval: Duration = BackupClaim.heartbeatInterval
+            heartbeatInterval: Duration = BackupClaim.heartbeatInterval,
+            podVolumes: PodVolumeBackupper.Configuration? = nil,
+            hooks: (any BackupHookRunning)? = nil
         ) {
             self.namespace = namespace
             self.pageSize = pageSize
@@ -65,6 +71,8 @@ package struct BackupRunner: Sendable {
             self.progressInterval = progressInterval
             self.started = started
             self.heartbeatInterval = heartbeatInterval
+            self.podVolumes = podVolumes
+            self.hooks = hooks
         }
     }
 
@@ -254,6 +262,7 @@ package struct BackupRunner: Sendable {
         let discovery = try await client.discovery(refresh: true)
         let namespaces = try await activeNamespaces()
         let plan = try BackupPlan.make(spec: backup.spec, discovery: discovery, activeNamespaces: namespaces)
+        let policies = try await resourcePolicies(of: backup)
 
         // 3. Defaults and the in-cluster record.
         let ttl = backup.spec.ttl.flatMap(GoDuration.parse) ?? configuration.defaultTTL
@@ -273,8 +282,18 @@ package struct BackupRunner: Sendable {
         configuration.started?(backup)
         log.info("Starting backup", fields: [("includedNamespaces", plan.namespaces.includes.joined(separator: ","))])
 
-        // 4. Collect and archive.
-        let collector = ItemCollector(
+        // 4. Collect and archive; pod volume data moves meanwhile, and the run waits for it at the end.
+        let podVolumes = configuration.podVolumes.map {
+            PodVolumeBackupper(
+                client: client,
+                backup: backup,
+                configuration: $0,
+                hooks: configuration.hooks,
+                log: log,
+                logger: logger
+            )
+        }
+        var collector = ItemCollector(
             client: client,
             plan: plan,
             backupName: name,
@@ -284,11 +303,18 @@ package struct BackupRunner: Sendable {
             progressInterval: configuration.progressInterval,
             logger: logger
         )
+        collector.selection = PodVolumeSelection(
+            defaultVolumesToFsBackup: backup.spec.defaultVolumesToFsBackup ?? backup.spec.defaultVolumesToRestic
+                ?? false,
+            excludesClaims: !plan.resourceFilter.shouldInclude("persistentvolumeclaims", namespaced: true),
+            policies: policies
+        )
+        collector.podVolumes = podVolumes
+        collector.hooks = configuration.hooks
         var outcome: ItemCollector.Outcome
+        let fileSystemBackup: PodVolumeBackupper.Summary?
         do {
-            outcome = try await store.upload(store.layout.backupContents(name)) { channel in
-                try await collector.collect(into: channel, modificationTime: Int(start.timeIntervalSince1970))
-            }
+            (outcome, fileSystemBackup) = try await collect(collector, podVolumes: podVolumes, start: start)
         } catch {
             log.error("Backup failed: \(error)")
             backup.status?.phase = BackupPhase.failed
@@ -298,17 +324,27 @@ package struct BackupRunner: Sendable {
             throw (error as? BackupEngineError)
                 ?? BackupEngineError(code: .cluster, message: "backup \(name) failed", cause: error)
         }
-
-        // Volume data is not moved yet: say so plainly when the backup has volumes or asked for them.
-
-        let volumeItems =
-            outcome.items.count(ofGroupResource: "persistentvolumeclaims")
-            + outcome.items.count(ofGroupResource: "persistentvolumes")
-        if volumeItems > 0 || backup.spec.snapshotVolumes == true || backup.spec.defaultVolumesToFsBackup == true {
-            let message =
-                "volume data was not backed up: Lifeboat backs up Kubernetes objects only for now (snapshotVolumes and defaultVolumesToFsBackup are recorded in the spec)"
-            outcome.results.warnings.addVelero(message)
-            log.warning(message)
+        var hooks = outcome.hooks
+        if let fileSystemBackup {
+            outcome.results.errors.merge(fileSystemBackup.results.errors)
+            outcome.results.warnings.merge(fileSystemBackup.results.warnings)
+            hooks.attempted += fileSystemBackup.postHooks.attempted
+            hooks.failed += fileSystemBackup.postHooks.failed
+        }
+        if configuration.hooks != nil {
+            backup.status?.hookStatus = BackupStatus.HookStatus(
+                hooksAttempted: hooks.attempted,
+                hooksFailed: hooks.failed
+            )
+        }
+        let skipped = Self.uncoveredVolumes(
+            outcome.persistentVolumes,
+            covered: fileSystemBackup?.coveredVolumes ?? [],
+            snapshotVolumes: backup.spec.snapshotVolumes
+        )
+        if let warning = Self.uncoveredWarning(skipped, snapshotVolumes: backup.spec.snapshotVolumes) {
+            outcome.results.warnings.addVelero(warning)
+            log.warning(warning)
         }
 
         // 5. Final status, side files, then the metadata that makes the backup visible.
@@ -325,7 +361,13 @@ package struct BackupRunner: Sendable {
             fields: [("items", "\(outcome.items.count)"), ("phase", backup.status?.phase ?? "")]
         )
         do {
-            try await persistSideFiles(name: name, outcome: outcome, log: log)
+            try await persistSideFiles(
+                name: name,
+                outcome: outcome,
+                fileSystemBackup: fileSystemBackup,
+                skippedVolumes: skipped,
+                log: log
+            )
             try await store.putBackupMetadata(backup)
         } catch let error as BackupEngineError where error.code == .alreadyExists {
             // Another run took the name first: its backup is complete and is not ours to delete.
@@ -346,7 +388,13 @@ package struct BackupRunner: Sendable {
         return backup
     }
 
-    private func persistSideFiles(name: String, outcome: ItemCollector.Outcome, log: RunLog) async throws {
+    private func persistSideFiles(
+        name: String,
+        outcome: ItemCollector.Outcome,
+        fileSystemBackup: PodVolumeBackupper.Summary?,
+        skippedVolumes: [BackupVolumeInfo],
+        log: RunLog
+    ) async throws {
         let layout = store.layout
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
@@ -354,11 +402,17 @@ package struct BackupRunner: Sendable {
         results.append(0x0A)
         try await store.putGzipped(layout.backupResults(name), Array(results))
         try await store.putGzipped(layout.backupResourceList(name), outcome.items.resourceList.encoded() + [0x0A])
-        for key in [
-            layout.backupVolumeSnapshots(name), layout.backupPodVolumeBackups(name), layout.backupItemOperations(name),
-        ] {
+        for key in [layout.backupVolumeSnapshots(name), layout.backupItemOperations(name)] {
             try await store.putGzipped(key, Array("[]\n".utf8))
         }
+        let podVolumeBackups = try JSONValue.array(
+            (fileSystemBackup?.podVolumeBackups ?? []).map { try JSONValue(encoding: $0) }
+        )
+        try await store.putGzipped(layout.backupPodVolumeBackups(name), podVolumeBackups.encoded() + [0x0A])
+        let volumeInfos = skippedVolumes + (fileSystemBackup?.volumeInfos ?? [])
+        var volumeInfo = try encoder.encode(volumeInfos)
+        volumeInfo.append(0x0A)
+        try await store.putGzipped(layout.backupVolumeInfo(name), Array(volumeInfo))
         try await store.putGzipped(layout.backupLog(name), Array(log.text.utf8))
     }
 

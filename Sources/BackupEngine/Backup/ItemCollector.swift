@@ -11,6 +11,10 @@ struct ItemCollector: Sendable {
     struct Outcome: Sendable {
         var items: BackedUpItems
         var results: Results
+        /// The pre hooks' (and inline post hooks') counts.
+        var hooks = HookPhaseOutcome.none
+        /// The backed-up PVs by name.
+        var persistentVolumes: [String: BackedUpVolume] = [:]
     }
 
     let client: KubeClient
@@ -21,6 +25,12 @@ struct ItemCollector: Sendable {
     let progress: (@Sendable (BackupProgress) -> Void)?
     let progressInterval: Duration
     let logger: Logger
+    /// Which pod volumes get a file-system backup.
+    var selection = PodVolumeSelection(defaultVolumesToFsBackup: false)
+    /// Creates and follows the PodVolumeBackups (nil: file-system backup is not available in this run).
+    var podVolumes: PodVolumeBackupper?
+    /// Runs the pods' backup hooks (nil: none).
+    var hooks: (any BackupHookRunning)?
 
     /// One page of a list, with the resource it belongs to.
     struct Page: Sendable {
@@ -63,7 +73,12 @@ struct ItemCollector: Sendable {
                 let last = try state.writer.finish()
                 if !last.isEmpty { await channel.send(ByteBuffer(bytes: last)) }
                 reportProgress(&state, resource: "", force: true)
-                return Outcome(items: state.items, results: state.results)
+                return Outcome(
+                    items: state.items,
+                    results: state.results,
+                    hooks: state.hooks,
+                    persistentVolumes: state.persistentVolumes
+                )
             }
             var outcome: Outcome?
             for try await value in group where value != nil { outcome = value }
@@ -171,6 +186,10 @@ struct ItemCollector: Sendable {
         var namespacesWithItems: Set<String> = []
         var customResourceGroups: [String] = []
         var clusterRoleBindings: [KubeObject]?
+        /// Claims (`namespace/name`) a PodVolumeBackup already takes.
+        var takenClaims: Set<String> = []
+        var hooks = HookPhaseOutcome.none
+        var persistentVolumes: [String: BackedUpVolume] = [:]
 
         init(modificationTime: Int) throws {
             writer = try BackupTarballWriter(modificationTime: modificationTime)
@@ -217,9 +236,18 @@ struct ItemCollector: Sendable {
         // Built-in item actions.
         var item = object
         var extra: [ItemReference] = []
+        var podVolumeBackups: [String]?
         switch groupResource {
         case "pods":
+            podVolumeBackups = try await startPod(item, state: &state)
+            guard podVolumeBackups != nil else {
+                // A pre hook aborted the pod: Velero marks it backed up and moves on (nothing of it is written).
+                state.items.insert(reference, apiVersion: resource.groupVersion, kind: resource.kind)
+                return
+            }
             extra = BackupItemActions.podAdditionalItems(item)
+        case "persistentvolumes":
+            state.persistentVolumes[name] = Self.backedUpVolume(item)
         case "persistentvolumeclaims":
             (item, extra) = BackupItemActions.persistentVolumeClaim(item, backupName: backupName)
         case "serviceaccounts":
@@ -260,6 +288,7 @@ struct ItemCollector: Sendable {
         for reference in extra {
             try await backUpAdditional(reference, state: &state, channel: channel)
         }
+        if let podVolumeBackups { await finishPod(item, backups: podVolumeBackups, state: &state) }
     }
 
     private func backUpAdditional(

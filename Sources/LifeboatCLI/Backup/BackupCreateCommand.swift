@@ -21,8 +21,15 @@ struct BackupCreateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The backup storage location (default: the default location).") var storageLocation:
         String?
     @Option(name: .long, help: "Take volume snapshots (true|false; recorded).") var snapshotVolumes: Bool?
-    @Option(name: .long, help: "Back up pod volumes with the file system uploader (true|false; recorded).")
+    @Option(
+        name: .long,
+        help: "Back up all pod volumes with file-system backup unless opted out (true|false; default: opt-in)."
+    )
     var defaultVolumesToFsBackup: Bool?
+    @Option(name: .long, help: "How long to wait for pod volume backups (Go duration; default 240m).")
+    var podVolumeOperationTimeout: String = "240m"
+    @Option(name: .long, help: "A ConfigMap of the install namespace holding resource policies (volumePolicies).")
+    var resourcePoliciesConfigmap: String?
     @Option(name: .long, help: "Order for specific resources: 'pods=ns1/pod1,ns1/pod2;persistentvolumeclaims=…'.")
     var orderedResources: String?
     @Option(name: .long, help: "Page size of LIST requests.") var pageSize: Int = 500
@@ -38,6 +45,12 @@ struct BackupCreateCommand: AsyncParsableCommand {
             throw ValidationError("--ttl \(ttl.debugDescription) is not a duration (e.g. 720h0m0s)")
         }
         guard pageSize > 0 else { throw ValidationError("--page-size must be positive") }
+        guard let timeout = GoDuration.parse(podVolumeOperationTimeout), timeout > .zero else {
+            throw ValidationError(
+                "--pod-volume-operation-timeout \(podVolumeOperationTimeout.debugDescription) is not a positive "
+                    + "duration (e.g. 240m, 1h30m)"
+            )
+        }
     }
 
     func run() async throws {
@@ -47,6 +60,11 @@ struct BackupCreateCommand: AsyncParsableCommand {
         spec.storageLocation = storageLocation
         spec.snapshotVolumes = snapshotVolumes
         spec.defaultVolumesToFsBackup = defaultVolumesToFsBackup
+        if let resourcePoliciesConfigmap, !resourcePoliciesConfigmap.isEmpty {
+            spec.resourcePolicy = TypedLocalObjectReference(kind: "configmap", name: resourcePoliciesConfigmap)
+        }
+        let volumeTimeout = GoDuration.parse(podVolumeOperationTimeout) ?? .seconds(240 * 60)
+        let volumeProgress = PodVolumeProgressLine(isTTY: isatty(STDERR_FILENO) != 0)
         if let orderedResources {
             var map: [String: String] = [:]
             for part in orderedResources.split(separator: ";") {
@@ -106,7 +124,18 @@ struct BackupCreateCommand: AsyncParsableCommand {
                     started: { [name] _ in
                         // As Velero: once the Backup exists, not before a validation failure or a name conflict.
                         print("Backup request \"\(name)\" submitted successfully.")
-                    }
+                    },
+                    podVolumes: PodVolumeBackupper.Configuration(
+                        location: location,
+                        resolver: StorageLocationResolver(
+                            client: mode.client,
+                            namespace: mode.namespace,
+                            factory: mode.locations.factory,
+                            logger: mode.logger
+                        ),
+                        timeout: volumeTimeout,
+                        progress: { volumeProgress.update($0) }
+                    )
                 )
                 let runner = BackupRunner(
                     client: mode.client,
@@ -146,6 +175,11 @@ struct BackupCreateCommand: AsyncParsableCommand {
             kind: "warnings"
         )
         print(counted, terminator: "")
+        let volumes = volumeProgress.summary
+        if !volumes.isEmpty {
+            print("Pod volume backups:")
+            for line in volumes { print(line) }
+        }
         print(
             "You may check for more information using the commands `lifeboat backup describe \(name)` and `lifeboat backup logs \(name)`."
         )

@@ -1,0 +1,162 @@
+import Kubernetes
+import VeleroAPI
+
+/// A pod's hooks and file-system backup as the item listing meets it (Velero's `backupItemBlock` and
+/// `backupItemInternal` for pods): pre hooks first (an abort drops the pod and its volumes), then the volumes chosen
+/// for file-system backup get their PodVolumeBackups (the listing goes on while the node agents move the data), and
+/// the post hooks run once the pod's PodVolumeBackups end — at once when it has none.
+extension ItemCollector {
+    /// A backed-up PV: its claim and what a re-creation would lose (for the volume info).
+    struct BackedUpVolume: Sendable {
+        var claimNamespace: String?
+        var claimName: String?
+        var reclaimPolicy: String
+        var labels: [String: String]?
+    }
+
+    static let claimsResource = GroupVersionResource(group: "", version: "v1", resource: "persistentvolumeclaims")
+    static let volumesResource = GroupVersionResource(group: "", version: "v1", resource: "persistentvolumes")
+
+    /// Runs the pod's pre hooks and starts the backup of its chosen volumes.
+    /// - Returns: the PodVolumeBackups created for it, or nil when a pre hook aborted the pod (it is then left out).
+    func startPod(_ pod: KubeObject, state: inout State) async throws -> [String]? {
+        let podName = "\(pod.namespace ?? "")/\(pod.name ?? "")"
+        if let hooks {
+            let outcome = await hooks.runPreHooks(pod: pod, log: log)
+            state.record(outcome, namespace: pod.namespace)
+            if outcome.abort {
+                log.error("Error running pre hooks for pod", fields: [("name", podName)])
+                return nil
+            }
+        }
+        let volumes = try await chosenVolumes(of: pod, state: &state)
+        guard !volumes.isEmpty else { return [] }
+        guard let podVolumes else {
+            let names = volumes.map(\.name).joined(separator: ", ")
+            let message =
+                "volume data of pod \(podName) (volumes \(names)) was not backed up: file-system backup is not "
+                + "available in this run"
+            log.warning(message)
+            state.results.warnings.add(namespace: pod.namespace, message)
+            return []
+        }
+        let (created, errors) = await podVolumes.backUp(pod: pod, volumes: volumes)
+        for message in errors { state.results.errors.add(namespace: pod.namespace, message) }
+        return created
+    }
+
+    /// Runs the pod's post hooks: once `backups` end, or now when there are none.
+    func finishPod(_ pod: KubeObject, backups: [String], state: inout State) async {
+        guard let hooks else { return }
+        if let podVolumes, !backups.isEmpty {
+            await podVolumes.runPostHooks(of: pod, after: backups)
+            return
+        }
+        state.record(await hooks.runPostHooks(pod: pod, log: log), namespace: pod.namespace)
+    }
+
+    /// The pod volumes chosen for file-system backup (``PodVolumeSelection``), after the skip rules; skips are
+    /// logged (and counted as warnings where Velero warns).
+    private func chosenVolumes(of pod: KubeObject, state: inout State) async throws -> [PodVolumeBackupper.Volume] {
+        let podVolumes = pod["spec"]?["volumes"]?.arrayValue ?? []
+        let annotated = pod.annotations[VeleroAnnotations.backupVolumes].map { !$0.isEmpty } ?? false
+        guard !podVolumes.isEmpty, annotated || selection.defaultVolumesToFsBackup || selection.policies != nil
+        else { return [] }
+        var claims: [String: JSONValue] = [:]
+        var volumes: [String: JSONValue] = [:]
+        for volume in podVolumes {
+            guard let claimName = volume["persistentVolumeClaim"]?["claimName"]?.stringValue, !claimName.isEmpty,
+                claims[claimName] == nil
+            else { continue }
+            guard let claim = try await getIfPresent(Self.claimsResource, namespace: pod.namespace, name: claimName)
+            else { continue }
+            claims[claimName] = claim.value
+            if let volumeName = claim["spec"]?["volumeName"]?.stringValue, !volumeName.isEmpty,
+                let volume = try await getIfPresent(Self.volumesResource, namespace: nil, name: volumeName)
+            {
+                volumes[volumeName] = volume.value
+            }
+        }
+        let decisions = selection.decide(
+            pod: pod.value,
+            claims: claims,
+            volumes: volumes,
+            takenClaims: &state.takenClaims
+        )
+        let podName = "\(pod.namespace ?? "")/\(pod.name ?? "")"
+        var chosen: [PodVolumeBackupper.Volume] = []
+        for (volumeName, decision) in decisions {
+            switch decision {
+            case .backup(let claimName):
+                let claim = claimName.flatMap { claims[$0] }
+                let pvName = claim?["spec"]?["volumeName"]?.stringValue
+                let pv = pvName.flatMap { volumes[$0] }
+                let facts = PodVolumeFacts(
+                    claim: claimName,
+                    persistentVolume: pvName.flatMap { $0.isEmpty ? nil : $0 },
+                    reclaimPolicy: pv?["spec"]?["persistentVolumeReclaimPolicy"]?.stringValue ?? "",
+                    labels: Self.labels(pv)
+                )
+                chosen.append(
+                    PodVolumeBackupper.Volume(name: volumeName, claim: claim.flatMap { KubeObject($0) }, facts: facts)
+                )
+            case .skipped(let reason):
+                if reason.hasPrefix("matched action is 'skip'") {
+                    log.info("skip backup of volume \(volumeName) for the matched resource policies")
+                } else {
+                    log.warning("Skip pod volume \(volumeName): \(reason)", fields: [("pod", podName)])
+                    state.results.warnings.add(namespace: pod.namespace, "pod volume \(volumeName): \(reason)")
+                }
+            case .claimTaken(let claim):
+                log.info(
+                    "Pod volume uses a persistent volume claim which has already been backed up from another pod, "
+                        + "skipping.",
+                    fields: [("pod", podName), ("podVolume", volumeName), ("pvcName", claim)]
+                )
+            case .notSelected:
+                break
+            }
+        }
+        return chosen
+    }
+
+    private func getIfPresent(
+        _ resource: GroupVersionResource,
+        namespace: String?,
+        name: String
+    ) async throws -> KubeObject? {
+        do {
+            return try await client.get(resource, namespace: namespace, name: name)
+        } catch let error as KubeError where error.code == .notFound {
+            return nil
+        }
+    }
+
+    /// Remembers a backed-up PV (its claim, reclaim policy and labels).
+    static func backedUpVolume(_ pv: KubeObject) -> BackedUpVolume {
+        BackedUpVolume(
+            claimNamespace: pv["spec"]?["claimRef"]?["namespace"]?.stringValue,
+            claimName: pv["spec"]?["claimRef"]?["name"]?.stringValue,
+            reclaimPolicy: pv["spec"]?["persistentVolumeReclaimPolicy"]?.stringValue ?? "",
+            labels: Self.labels(pv.value)
+        )
+    }
+
+    /// An object's labels, nil when it has none (Go's nil map).
+    static func labels(_ object: JSONValue?) -> [String: String]? {
+        guard let labels = object?["metadata"]?["labels"]?.objectValue else { return nil }
+        var result: [String: String] = [:]
+        for (key, value) in labels { result[key] = value.stringValue }
+        return result
+    }
+}
+
+extension ItemCollector.State {
+    /// Adds a hook phase's counts and messages.
+    mutating func record(_ outcome: HookPhaseOutcome, namespace: String?) {
+        hooks.attempted += outcome.attempted
+        hooks.failed += outcome.failed
+        for message in outcome.errors { results.errors.add(namespace: namespace, message) }
+        for message in outcome.warnings { results.warnings.add(namespace: namespace, message) }
+    }
+}
