@@ -16,21 +16,25 @@ package struct BackupReconciler: Reconciler {
     let namespace: String
     let locations: StorageLocations
     let runner: BackupRunner.Configuration
+    let fsBackupTimeout: Duration
     let logger: Logger
 
     /// - Parameters:
     ///   - client: the API client.
     ///   - namespace: the install namespace (the server only runs Backups there).
     ///   - locations: the storage locations.
-    ///   - runner: the engine's settings (`adoptExisting` is set by the reconciler).
+    ///   - runner: the engine's settings (`adoptExisting` and the file-system backup's location are set per run).
+    ///   - fsBackupTimeout: how long a backup waits for its PodVolumeBackups (`--fs-backup-timeout`).
     ///   - logger: where runs are logged.
     package init(
         client: KubeClient,
         namespace: String,
         locations: StorageLocations,
         runner: BackupRunner.Configuration,
+        fsBackupTimeout: Duration = .seconds(240 * 60),
         logger: Logger
     ) {
+        self.fsBackupTimeout = fsBackupTimeout
         self.client = client
         self.namespace = namespace
         self.locations = locations
@@ -58,9 +62,20 @@ package struct BackupReconciler: Reconciler {
         logger.info("processing backup", metadata: ["backup": "\(key)"])
 
         let store: BackupStore
+        var configuration = runner
         do {
             let (location, writable) = try await locations.writableStore(backup.spec.storageLocation)
             store = writable
+            configuration.podVolumes = PodVolumeBackupper.Configuration(
+                location: location,
+                resolver: StorageLocationResolver(
+                    client: client,
+                    namespace: namespace,
+                    factory: locations.factory,
+                    logger: logger
+                ),
+                timeout: fsBackupTimeout
+            )
             backup.spec.storageLocation = location.metadata.name
             var labels = backup.metadata.labels ?? [:]
             labels[VeleroLabels.storageLocation] = location.metadata.name ?? ""
@@ -69,7 +84,6 @@ package struct BackupReconciler: Reconciler {
             try await failValidation(key, errors: ["\(error)"])
             return ReconcileResult()
         }
-        var configuration = runner
         configuration.namespace = namespace
         configuration.adoptExisting = true
         let engine = BackupRunner(client: client, store: store, configuration: configuration, logger: logger)

@@ -24,6 +24,8 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
         package var scheduleSkipImmediately: Bool
         /// `--client-page-size`.
         package var pageSize: Int
+        /// `--fs-backup-timeout`: how long a backup waits for its PodVolumeBackups.
+        package var fsBackupTimeout: Duration
         /// The wall-clock source (schedules, timestamps).
         package var now: @Sendable () -> Date
 
@@ -33,6 +35,7 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             defaultBackupTTL: Duration = .seconds(720 * 3600),
             scheduleSkipImmediately: Bool = false,
             pageSize: Int = 500,
+            fsBackupTimeout: Duration = .seconds(240 * 60),
             now: @escaping @Sendable () -> Date = { Date() }
         ) {
             self.namespace = namespace
@@ -40,6 +43,7 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             self.defaultBackupTTL = defaultBackupTTL
             self.scheduleSkipImmediately = scheduleSkipImmediately
             self.pageSize = pageSize
+            self.fsBackupTimeout = fsBackupTimeout
             self.now = now
         }
     }
@@ -92,6 +96,7 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
                     pageSize: configuration.pageSize,
                     defaultTTL: configuration.defaultBackupTTL
                 ),
+                fsBackupTimeout: configuration.fsBackupTimeout,
                 logger: logger
             ),
             configuration: .init(name: "backup", workers: max(1, configuration.concurrentBackups)),

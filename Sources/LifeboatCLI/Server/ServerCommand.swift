@@ -25,6 +25,8 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("schedule-skip-immediately"), help: "Skip the first tick of new schedules (true|false).")
     var scheduleSkipImmediately = false
     @Option(name: .customLong("client-page-size"), help: "Page size of LIST requests.") var clientPageSize = 500
+    @Option(name: .customLong("fs-backup-timeout"), help: "How long a backup waits for its pod volume backups.")
+    var fsBackupTimeout = "240m"
     @Option(name: .customLong("leader-elect"), help: "Campaign for the Lease before processing (true|false).")
     var leaderElect = true
     @Option(name: .customLong("lease-name"), help: "The Lease that elects the processing replica.")
@@ -46,6 +48,9 @@ struct ServerCommand: AsyncParsableCommand {
         }
         guard concurrentBackups > 0 else {
             throw ValidationError("--concurrent-backups \(concurrentBackups) must be at least 1")
+        }
+        guard let timeout = GoDuration.parse(fsBackupTimeout), timeout > .zero else {
+            throw ValidationError("--fs-backup-timeout \(fsBackupTimeout.debugDescription) is not a positive duration")
         }
         guard clientPageSize > 0 else { throw ValidationError("--client-page-size \(clientPageSize) must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else {
@@ -77,7 +82,8 @@ struct ServerCommand: AsyncParsableCommand {
             concurrentBackups: concurrentBackups,
             defaultBackupTTL: GoDuration.parse(defaultBackupTTL) ?? .seconds(720 * 3600),
             scheduleSkipImmediately: scheduleSkipImmediately,
-            pageSize: clientPageSize
+            pageSize: clientPageSize,
+            fsBackupTimeout: GoDuration.parse(fsBackupTimeout) ?? .seconds(240 * 60)
         )
         let log = logger
         let leaderElect = self.leaderElect
