@@ -32,7 +32,7 @@ package struct KeyFile: Sendable {
         guard salt.count == 64 else {
             throw RepositoryError(code: .corrupt, message: "key file: salt has \(salt.count) bytes, expected 64")
         }
-        guard n > 1, n & (n - 1) == 0, r > 0, p > 0, n <= 1 << 24, r * p < 1 << 20 else {
+        guard n > 1, n & (n - 1) == 0, r > 0, p > 0, n <= 1 << 24, r < 1 << 20, p < 1 << 20, r * p < 1 << 20 else {
             throw RepositoryError(code: .corrupt, message: "key file: invalid scrypt parameters N=\(n) r=\(r) p=\(p)")
         }
         let derived = try KDF.Scrypt.deriveKey(
