@@ -123,6 +123,23 @@ struct JSONValueTests {
         #expect(try JSONValue(yaml: emitted) == v)
     }
 
+    /// Regression (lifeboat-fuzz, kubeconfig target): anchors referring to anchors ("billion laughs") made a
+    /// 600-byte kubeconfig expand to millions of values (24 s in a debug build; one more level, hours).
+    @Test func yamlAliasExpansionIsBounded() throws {
+        var chain = "[&a0 [x]"
+        for level in 1..<10 {
+            chain += ", &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]"
+        }
+        let bomb = "preferences: " + chain + "]\n"
+        let error = try #require(throws: KubeError.self) { try JSONValue(yaml: bomb) }
+        #expect(error.code == .malformedYAML)
+        #expect(error.message.contains("excessive aliasing"), "\(error.message)")
+        #expect(throws: KubeError.self) { try JSONValue.yamlDocuments("a: 1\n---\n" + bomb) }
+        // Ordinary aliases still work.
+        let value = try JSONValue(yaml: "base: &b {image: nginx, replicas: 2}\ncopy: *b\n")
+        #expect(value["copy"] == value["base"])
+    }
+
     @Test func yamlMultiDocumentAndErrors() throws {
         let docs = try JSONValue.yamlDocuments("a: 1\n---\n---\nb: 2\n")
         #expect(docs == [["a": 1], ["b": 2]])

@@ -6,7 +6,8 @@ extension JSONValue {
     ///
     /// Scalars resolve like Kubernetes' YAML reader (sigs.k8s.io/yaml): null/`~`, booleans, integers
     /// (→ ``int(_:)``), floats (→ ``double(_:)``), everything else (timestamps included) → string.
-    /// Mapping keys become strings. An empty document is `null`.
+    /// Mapping keys become strings. An empty document is `null`. Aliases may expand the document to at most
+    /// 16 values per byte of text, and at least 100,000 (like go-yaml's "excessive aliasing" check).
     ///
     /// - Throws: ``KubeError`` with code ``KubeError/Code/malformedYAML`` naming the line and column.
     public init(yaml text: String) throws {
@@ -15,7 +16,8 @@ extension JSONValue {
                 self = .null
                 return
             }
-            self = try JSONValue(node: node)
+            var budget = YAMLExpansionBudget(text)
+            self = try JSONValue(node: node, budget: &budget)
         } catch let e as KubeError {
             throw e
         } catch {
@@ -30,8 +32,9 @@ extension JSONValue {
     public static func yamlDocuments(_ text: String) throws -> [JSONValue] {
         do {
             var result: [JSONValue] = []
+            var budget = YAMLExpansionBudget(text)
             for node in try Yams.compose_all(yaml: text) {
-                let value = try JSONValue(node: node)
+                let value = try JSONValue(node: node, budget: &budget)
                 if !value.isNull { result.append(value) }
             }
             return result
@@ -57,12 +60,13 @@ extension JSONValue {
         try self.init(yaml: text)
     }
 
-    private init(node: Node) throws {
+    private init(node: Node, budget: inout YAMLExpansionBudget) throws {
+        try budget.spend()
         switch node {
         case .scalar(let scalar):
             self = JSONValue.resolve(scalar)
         case .sequence(let sequence):
-            self = .array(try sequence.map { try JSONValue(node: $0) })
+            self = .array(try sequence.map { try JSONValue(node: $0, budget: &budget) })
         case .mapping(let mapping):
             var object = JSONObject()
             for (key, value) in mapping {
@@ -75,7 +79,7 @@ extension JSONValue {
                         message: "invalid YAML at line \(key.mark?.line ?? 0): mapping keys must be scalars"
                     )
                 }
-                object[keyString] = try JSONValue(node: value)
+                object[keyString] = try JSONValue(node: value, budget: &budget)
             }
             self = .object(object)
         case .alias:
@@ -143,6 +147,29 @@ extension JSONValue {
             return .sequence(Node.Sequence(a.map { $0.yamlNode() }))
         case .object(let o):
             return .mapping(Node.Mapping(o.map { (Node($0.key), $0.value.yamlNode()) }))
+        }
+    }
+}
+
+/// How many values a YAML text may expand to. An alias repeats the whole node it names, so a few hundred bytes
+/// of anchors and aliases can stand for billions of values ("billion laughs"). Without aliases every value takes
+/// at least one byte of text, so the limit (16 values per byte, at least 100,000) only stops documents whose
+/// aliases multiply them.
+struct YAMLExpansionBudget {
+    let limit: Int
+    private var spent = 0
+
+    init(_ text: String) { limit = max(100_000, text.utf8.count * 16) }
+
+    /// Counts one value.
+    /// - Throws: ``KubeError`` `.malformedYAML` once more than ``limit`` values were counted.
+    mutating func spend() throws {
+        spent += 1
+        guard spent <= limit else {
+            throw KubeError(
+                code: .malformedYAML,
+                message: "invalid YAML: its aliases expand it to more than \(limit) values (excessive aliasing)"
+            )
         }
     }
 }
