@@ -135,6 +135,11 @@ struct JSONValueTests {
         #expect(error.code == .malformedYAML)
         #expect(error.message.contains("excessive aliasing"), "\(error.message)")
         #expect(throws: KubeError.self) { try JSONValue.yamlDocuments("a: 1\n---\n" + bomb) }
+        // As a mapping key the same chain used to hang inside Yams (its duplicate-key check hashes the expansion).
+        for keyed in ["{" + chain + "]: v}", "? " + chain + "]\n: v\n", "a: &k [1]\n*k : v\n"] {
+            let keyError = try #require(throws: KubeError.self) { try JSONValue(yaml: keyed) }
+            #expect(keyError.message.contains("mapping keys must be scalars"), "\(keyError.message)")
+        }
         // Ordinary aliases still work.
         let value = try JSONValue(yaml: "base: &b {image: nginx, replicas: 2}\ncopy: *b\n")
         #expect(value["copy"] == value["base"])

@@ -12,6 +12,7 @@ extension JSONValue {
     /// - Throws: ``KubeError`` with code ``KubeError/Code/malformedYAML`` naming the line and column.
     public init(yaml text: String) throws {
         do {
+            try JSONValue.checkMappingKeys(text)
             guard let node = try Yams.compose(yaml: text) else {
                 self = .null
                 return
@@ -33,6 +34,7 @@ extension JSONValue {
         do {
             var result: [JSONValue] = []
             var budget = YAMLExpansionBudget(text)
+            try JSONValue.checkMappingKeys(text)
             for node in try Yams.compose_all(yaml: text) {
                 let value = try JSONValue(node: node, budget: &budget)
                 if !value.isNull { result.append(value) }
@@ -87,6 +89,58 @@ extension JSONValue {
                 code: .malformedYAML,
                 message: "invalid YAML at line \(node.mark?.line ?? 0): unresolved alias"
             )
+        }
+    }
+
+    /// Rejects mapping keys that are not plain scalars before the real composition.
+    ///
+    /// Yams' composer hashes every mapping key to find duplicates, and a key that is a collection made of aliases
+    /// hashes its whole expansion: exponential time, before ``init(node:budget:)`` could count anything. So a
+    /// copy of the text whose aliases (`*name`) are replaced by plain scalars — same structure, nothing to
+    /// expand — is composed first, and its keys checked: a collection, or an alias, used as a key is an error
+    /// (JSON keys are strings; this reader never accepted collection keys).
+    ///
+    /// - Throws: ``KubeError`` `.malformedYAML` naming the line of the offending key.
+    static func checkMappingKeys(_ text: String) throws {
+        guard text.contains("*") else { return }
+        let marker = "lifeboat-yaml-alias"
+        var standIn = String.UnicodeScalarView()
+        var previous: Unicode.Scalar = " "
+        var scalars = text.unicodeScalars[...]
+        func isNameScalar(_ s: Unicode.Scalar) -> Bool {
+            s.properties.isASCIIHexDigit || ("g"..."z").contains(s) || ("G"..."Z").contains(s) || s == "_" || s == "-"
+        }
+        while let scalar = scalars.popFirst() {
+            if scalar == "*", " \t\r\n[{,".unicodeScalars.contains(previous), let next = scalars.first,
+                isNameScalar(next)
+            {
+                scalars = scalars.drop { isNameScalar($0) }
+                standIn.append(contentsOf: marker.unicodeScalars)
+                previous = "a"
+                continue
+            }
+            standIn.append(scalar)
+            previous = scalar
+        }
+        // A stand-in that does not parse leaves the error to the real composition.
+        guard let roots = try? Yams.compose_all(yaml: String(standIn)) else { return }
+        var pending = Array(roots)
+        while let node = pending.popLast() {
+            switch node {
+            case .scalar, .alias: continue
+            case .sequence(let sequence): pending.append(contentsOf: sequence)
+            case .mapping(let mapping):
+                for (key, value) in mapping {
+                    guard case .scalar(let scalar) = key, scalar.string != marker else {
+                        throw KubeError(
+                            code: .malformedYAML,
+                            message: "invalid YAML at line \(key.mark?.line ?? 0): mapping keys must be scalars, "
+                                + "not collections or aliases"
+                        )
+                    }
+                    pending.append(value)
+                }
+            }
         }
     }
 
