@@ -81,7 +81,7 @@ enum KubernetesTargets {
         corpus: {
             [
                 "app=web", "app in (web,db),tier notin (cache),!legacy,env!=prod", "example.com/team==payments",
-                "a,b,c", "", "k in ()", "x=",
+                "a,b,c", "", "k in (a)", "x=",
             ].map { Array($0.utf8) }
         },
         run: { input in
