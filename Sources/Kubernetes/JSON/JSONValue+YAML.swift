@@ -122,9 +122,11 @@ extension JSONValue {
             standIn.append(scalar)
             previous = scalar
         }
-        // A stand-in that does not parse leaves the error to the real composition.
-        guard let roots = try? Yams.compose_all(yaml: String(standIn)) else { return }
-        var pending = Array(roots)
+        // The stand-in has the text's syntax, so where it does not parse the text does not either; stop there,
+        // before Yams composes (and checks the keys of) the mappings that come before the error.
+        var pending: [Node] = []
+        let parser = try Parser(yaml: String(standIn))
+        while let root = try parser.nextRoot() { pending.append(root) }
         while let node = pending.popLast() {
             switch node {
             case .scalar, .alias: continue
