@@ -7,17 +7,17 @@ extension JSONValue {
     /// Scalars resolve like Kubernetes' YAML reader (sigs.k8s.io/yaml): null/`~`, booleans, integers
     /// (→ ``int(_:)``), floats (→ ``double(_:)``), everything else (timestamps included) → string.
     /// Mapping keys become strings. An empty document is `null`. Aliases may expand the document to at most
-    /// 16 values per byte of text, and at least 100,000 (like go-yaml's "excessive aliasing" check).
+    /// twice its size without expansion plus 100,000 values (like go-yaml's "excessive aliasing" check).
     ///
     /// - Throws: ``KubeError`` with code ``KubeError/Code/malformedYAML`` naming the line and column.
     public init(yaml text: String) throws {
         do {
-            try JSONValue.checkMappingKeys(text)
+            let size = try JSONValue.checkMappingKeys(text)
             guard let node = try Yams.compose(yaml: text) else {
                 self = .null
                 return
             }
-            var budget = YAMLExpansionBudget(text)
+            var budget = YAMLExpansionBudget(unexpandedSize: size)
             self = try JSONValue(node: node, budget: &budget)
         } catch let e as KubeError {
             throw e
@@ -33,8 +33,7 @@ extension JSONValue {
     public static func yamlDocuments(_ text: String) throws -> [JSONValue] {
         do {
             var result: [JSONValue] = []
-            var budget = YAMLExpansionBudget(text)
-            try JSONValue.checkMappingKeys(text)
+            var budget = YAMLExpansionBudget(unexpandedSize: try JSONValue.checkMappingKeys(text))
             for node in try Yams.compose_all(yaml: text) {
                 let value = try JSONValue(node: node, budget: &budget)
                 if !value.isNull { result.append(value) }
@@ -100,9 +99,10 @@ extension JSONValue {
     /// expand — is composed first, and its keys checked: a collection, or an alias, used as a key is an error
     /// (JSON keys are strings; this reader never accepted collection keys).
     ///
+    /// - Returns: the number of nodes without alias expansion (`nil` when the text has no aliases).
     /// - Throws: ``KubeError`` `.malformedYAML` naming the line of the offending key.
-    static func checkMappingKeys(_ text: String) throws {
-        guard text.contains("*") else { return }
+    static func checkMappingKeys(_ text: String) throws -> Int? {
+        guard text.contains("*") else { return nil }
         let marker = "lifeboat-yaml-alias"
         var standIn = String.UnicodeScalarView()
         var previous: Unicode.Scalar = " "
@@ -127,7 +127,9 @@ extension JSONValue {
         var pending: [Node] = []
         let parser = try Parser(yaml: String(standIn))
         while let root = try parser.nextRoot() { pending.append(root) }
+        var size = 0
         while let node = pending.popLast() {
+            size += 1
             switch node {
             case .scalar, .alias: continue
             case .sequence(let sequence): pending.append(contentsOf: sequence)
@@ -144,6 +146,7 @@ extension JSONValue {
                 }
             }
         }
+        return size
     }
 
     private static func resolve(_ scalar: Node.Scalar) -> JSONValue {
@@ -208,14 +211,15 @@ extension JSONValue {
 }
 
 /// How many values a YAML text may expand to. An alias repeats the whole node it names, so a few hundred bytes
-/// of anchors and aliases can stand for billions of values ("billion laughs"). Without aliases every value takes
-/// at least one byte of text, so the limit (16 values per byte, at least 100,000) only stops documents whose
-/// aliases multiply them.
+/// of anchors and aliases can stand for billions of values ("billion laughs"). The limit is twice the document's
+/// size with each alias counted once, plus 100,000: room for ordinary aliasing (merge keys, shared blocks), none
+/// for aliases that multiply each other. A text without aliases has no limit.
 struct YAMLExpansionBudget {
     let limit: Int
     private var spent = 0
 
-    init(_ text: String) { limit = max(100_000, text.utf8.count * 16) }
+    /// - Parameter unexpandedSize: the number of nodes with each alias counted once; `nil` without aliases.
+    init(unexpandedSize: Int?) { limit = unexpandedSize.map { 2 * $0 + 100_000 } ?? .max }
 
     /// Counts one value.
     /// - Throws: ``KubeError`` `.malformedYAML` once more than ``limit`` values were counted.
