@@ -5,7 +5,7 @@ SWIFT_TEST_FLAGS ?=
 # processes; on a 2-core machine, running all of them at once starves their controllers for seconds.
 TEST_WIDTH ?= 8
 
-.PHONY: all build test deps lint format quickstart bench soak clean
+.PHONY: all build test deps lint format quickstart bench soak fuzz clean
 
 all: build
 
@@ -35,6 +35,12 @@ test: deps lint
 soak: deps
 	$(SWIFT) build
 	$$($(SWIFT) build --show-bin-path)/lifeboat-bench faults --runs 20
+
+## make fuzz: the parsers of untrusted input under lifeboat-fuzz, each target for its fixed number of inputs
+## (2-4 minutes in a debug build). Findings are saved under fuzz-findings/. Not part of `make test`.
+fuzz:
+	$(SWIFT) build --product lifeboat-fuzz
+	$$($(SWIFT) build --show-bin-path)/lifeboat-fuzz
 
 ## make quickstart: the main job on embedded defaults (in-process sandbox, local-folder location).
 quickstart: deps

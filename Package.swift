@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "lifeboat", targets: ["LifeboatCLI"]),
         .executable(name: "lifeboat-bench", targets: ["LifeboatBench"]),
+        .executable(name: "lifeboat-fuzz", targets: ["LifeboatFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -257,6 +258,28 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // MARK: fuzzing — the parsers of untrusted input under a deterministic mutation fuzzer (`make fuzz`)
+        .target(
+            name: "LifeboatFuzzing",
+            dependencies: [
+                "LifeboatErrors",
+                "Kubernetes",
+                "ObjectStorage",
+                "VolumeRepository",
+                "VeleroAPI",
+                "BackupEngine",
+                "NodeAgent",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "LifeboatFuzz",
+            dependencies: [
+                "LifeboatFuzzing",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // MARK: tests — each lists exactly the modules its files import
         .testTarget(
             name: "LifeboatErrorsTests",
@@ -336,6 +359,11 @@ let package = Package(
                 "ObjectStorage", "VeleroAPI",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LifeboatFuzzingTests",
+            dependencies: ["LifeboatFuzzing"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

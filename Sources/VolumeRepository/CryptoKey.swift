@@ -24,7 +24,7 @@ package struct CryptoKey: Sendable {
     }
 
     /// A fresh random master key.
-    static func random() -> CryptoKey {
+    package static func random() -> CryptoKey {
         CryptoKey(encryption: randomBytes(32), macK: randomBytes(16), macR: randomBytes(16))
     }
 
@@ -145,7 +145,7 @@ package struct CryptoKey: Sendable {
     }
 
     /// `seal` for byte arrays.
-    func seal(_ plaintext: [UInt8]) throws -> [UInt8] {
+    package func seal(_ plaintext: [UInt8]) throws -> [UInt8] {
         try plaintext.withUnsafeBytes { try seal($0) }
     }
 

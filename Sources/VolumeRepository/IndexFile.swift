@@ -20,7 +20,7 @@ package struct IndexFile: Sendable {
     }
 
     /// JSON as restic writes it.
-    func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var json = GoJSON(capacity: 256 + packs.reduce(0) { $0 + 100 + $1.blobs.count * 180 })
         json.beginObject()
         if !supersedes.isEmpty { json.stringArray("supersedes", supersedes.map(\.hex)) }
@@ -65,7 +65,7 @@ package struct IndexFile: Sendable {
     }
 
     /// Decodes index JSON; `name` is used in error messages.
-    init(decoding bytes: [UInt8], name: String) throws {
+    package init(decoding bytes: [UInt8], name: String) throws {
         if let fast = try? JSONScanner.indexFile(bytes) {
             self = fast
             return

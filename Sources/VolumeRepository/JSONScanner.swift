@@ -171,13 +171,18 @@ struct JSONScanner {
         return value
     }
 
-    mutating func skipValue() throws {
+    /// The deepest nesting `skipValue` follows (the reference decoder's limit); deeper input is malformed.
+    static let maximumDepth = 512
+
+    /// Skips one value of any type (an unknown key's value).
+    /// - Parameter depth: how many arrays and objects enclose it.
+    mutating func skipValue(depth: Int = 0) throws {
         skipSpace()
-        guard i < bytes.count else { throw Malformed() }
+        guard i < bytes.count, depth < Self.maximumDepth else { throw Malformed() }
         switch bytes[i] {
         case 0x22: _ = try string()
-        case 0x7b: try object { p, _ in try p.skipValue() }
-        case 0x5b: try array { p in try p.skipValue() }
+        case 0x7b: try object { p, _ in try p.skipValue(depth: depth + 1) }
+        case 0x5b: try array { p in try p.skipValue(depth: depth + 1) }
         default:
             while i < bytes.count, ![0x2c, 0x7d, 0x5d, 0x20, 0x0a, 0x0d, 0x09].contains(bytes[i]) { i += 1 }
         }

@@ -3,21 +3,28 @@ import Foundation
 import _CryptoExtras
 
 /// A key file (`keys/<id>`): scrypt parameters, salt and the master key encrypted with the derived key.
-struct KeyFile: Sendable {
+package struct KeyFile: Sendable {
     var created: GoTime
     var username: String
     var hostname: String
-    var n: Int
-    var r: Int
-    var p: Int
+    package var n: Int
+    package var r: Int
+    package var p: Int
     var salt: [UInt8]
     var data: [UInt8]
 
     /// scrypt parameters for new keys (what restic 0.14 calibrated to on this kind of machine).
-    struct Parameters: Sendable {
+    package struct Parameters: Sendable {
         var n = 32768
         var r = 8
         var p = 3
+
+        package init() {}
+
+        /// Custom costs (tests and fuzzing use cheap ones).
+        package init(n: Int, r: Int, p: Int) {
+            (self.n, self.r, self.p) = (n, r, p)
+        }
     }
 
     /// Derives the user key from a password with scrypt.
@@ -25,7 +32,7 @@ struct KeyFile: Sendable {
         guard salt.count == 64 else {
             throw RepositoryError(code: .corrupt, message: "key file: salt has \(salt.count) bytes, expected 64")
         }
-        guard n > 1, n & (n - 1) == 0, r > 0, p > 0, n <= 1 << 24, r * p < 1 << 20 else {
+        guard n > 1, n & (n - 1) == 0, r > 0, p > 0, n <= 1 << 24, r < 1 << 20, p < 1 << 20, r * p < 1 << 20 else {
             throw RepositoryError(code: .corrupt, message: "key file: invalid scrypt parameters N=\(n) r=\(r) p=\(p)")
         }
         let derived = try KDF.Scrypt.deriveKey(
@@ -41,7 +48,8 @@ struct KeyFile: Sendable {
     }
 
     /// Creates a key file for `master`, protected by `password`.
-    static func create(master: CryptoKey, password: String, parameters: Parameters = .init()) throws -> KeyFile {
+    package static func create(master: CryptoKey, password: String, parameters: Parameters = .init()) throws -> KeyFile
+    {
         let salt = randomBytes(64)
         let userKey = try deriveUserKey(
             password: password,
@@ -73,7 +81,7 @@ struct KeyFile: Sendable {
 
     /// Decrypts the master key with `password`.
     /// - Throws: `RepositoryError.wrongPassword` when the MAC does not verify.
-    func open(password: String) throws -> CryptoKey {
+    package func open(password: String) throws -> CryptoKey {
         let userKey = try Self.deriveUserKey(password: password, salt: salt, n: n, r: r, p: p)
         let plain: [UInt8]
         do {
@@ -98,7 +106,7 @@ struct KeyFile: Sendable {
         return CryptoKey(encryption: [UInt8](e), macK: [UInt8](k), macR: [UInt8](r))
     }
 
-    func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var json = GoJSON()
         json.beginObject()
         json.field("created", created.description)
@@ -131,7 +139,7 @@ struct KeyFile: Sendable {
         (self.n, self.r, self.p, self.salt, self.data) = (n, r, p, salt, data)
     }
 
-    init(decoding bytes: [UInt8], name: String) throws {
+    package init(decoding bytes: [UInt8], name: String) throws {
         guard let form = try? JSONDecoder().decode(JSONForm.self, from: Data(bytes)) else {
             throw RepositoryError(code: .corrupt, message: "key file \(name): invalid JSON")
         }

@@ -139,13 +139,13 @@ struct PackWriter {
 }
 
 /// Reads pack headers.
-enum PackReader {
+package enum PackReader {
     /// Largest accepted header (restic: 16 MiB).
     static let maxHeaderSize = 16 * 1024 * 1024 + 4
 
     /// Parses the header of a whole pack file.
     /// - Throws: `RepositoryError.corrupt` naming what is wrong.
-    static func entries(of pack: UnsafeRawBufferPointer, key: CryptoKey) throws -> [PackEntry] {
+    package static func entries(of pack: UnsafeRawBufferPointer, key: CryptoKey) throws -> [PackEntry] {
         let size = pack.count
         guard size >= 4 + CryptoKey.overhead else {
             throw RepositoryError(code: .corrupt, message: "pack too short (\(size) bytes)")
@@ -162,7 +162,7 @@ enum PackReader {
         return try parseHeader(header, dataEnd: size - 4 - hlen)
     }
 
-    static func parseHeader(_ h: [UInt8], dataEnd: Int) throws -> [PackEntry] {
+    package static func parseHeader(_ h: [UInt8], dataEnd: Int) throws -> [PackEntry] {
         var entries = [PackEntry]()
         var i = 0
         var offset = 0

@@ -13,11 +13,11 @@ package struct RepositoryConfig: Sendable, Hashable {
     }
 
     /// A new v2 config with a random ID and polynomial.
-    static func random() -> RepositoryConfig {
+    package static func random() -> RepositoryConfig {
         RepositoryConfig(id: BlobID.hash(randomBytes(32)).hex, chunkerPolynomial: .random())
     }
 
-    func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var json = GoJSON()
         json.beginObject()
         json.field("version", UInt64(version))
@@ -33,7 +33,7 @@ package struct RepositoryConfig: Sendable, Hashable {
         var chunker_polynomial: String
     }
 
-    init(decoding bytes: [UInt8]) throws {
+    package init(decoding bytes: [UInt8]) throws {
         let form: JSONForm
         do {
             form = try JSONDecoder().decode(JSONForm.self, from: Data(bytes))

@@ -21,7 +21,7 @@ package struct Snapshot: Sendable, Hashable {
         self.paths = paths
     }
 
-    func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var json = GoJSON()
         json.beginObject()
         json.field("time", time.description)
@@ -55,7 +55,7 @@ package struct Snapshot: Sendable, Hashable {
         var program_version: String?
     }
 
-    init(decoding bytes: [UInt8], name: String) throws {
+    package init(decoding bytes: [UInt8], name: String) throws {
         let form: JSONForm
         do {
             form = try JSONDecoder().decode(JSONForm.self, from: Data(bytes))

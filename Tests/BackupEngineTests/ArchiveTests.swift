@@ -118,6 +118,60 @@ struct ArchiveTests {
         #expect(throws: ArchiveError.self) { _ = try reader.next() }
     }
 
+    /// A ustar header block with a valid checksum; `size` is written in the 12-byte size field as given.
+    static func header(name: String, type: UInt8, size: [UInt8]) -> [UInt8] {
+        var block = [UInt8](repeating: 0, count: 512)
+        block.replaceSubrange(0..<name.utf8.count, with: name.utf8)
+        block.replaceSubrange(124..<(124 + size.count), with: size)
+        block[156] = type
+        block.replaceSubrange(257..<263, with: Array("ustar\u{0}".utf8))
+        block.replaceSubrange(263..<265, with: Array("00".utf8))
+        block.replaceSubrange(148..<156, with: [UInt8](repeating: 0x20, count: 8))
+        let sum = Array(String(block.reduce(0) { $0 + Int($1) }, radix: 8).utf8)
+        let checksum = [UInt8](repeating: UInt8(ascii: "0"), count: 6 - sum.count) + sum + [0, 0x20]
+        block.replaceSubrange(148..<156, with: checksum)
+        return block
+    }
+
+    /// A tar stream: a PAX header carrying `records`, then an empty regular file, then the end marker.
+    static func paxArchive(_ records: String) -> [UInt8] {
+        let data = Array(records.utf8)
+        let octalSize = Array(String(data.count, radix: 8).utf8)
+        var bytes = header(name: "PaxHeaders.0/a", type: UInt8(ascii: "x"), size: octalSize)
+        bytes += data + [UInt8](repeating: 0, count: (512 - data.count % 512) % 512)
+        bytes += header(name: "a.json", type: UInt8(ascii: "0"), size: Array("0".utf8))
+        return bytes + [UInt8](repeating: 0, count: 1024)
+    }
+
+    /// Regression (lifeboat-fuzz, tar target): a PAX record whose length is shorter than its own "<length> "
+    /// prefix sliced a negative range and trapped; a negative or oversized PAX or base-256 size did too.
+    @Test(arguments: [
+        "1 x\n", "3 path=a\n", "99999999999999999999 path=a\n", "9223372036854775807 path=a\n",
+        "12 path=abc", "13 size=-512\n", "28 size=9223372036854775807\n",
+    ])
+    func tarReaderRejectsMalformedPAXRecords(records: String) throws {
+        var reader = TarReader()
+        reader.feed(Self.paxArchive(records))
+        let error = try #require(throws: ArchiveError.self) { while try reader.next() != nil {} }
+        #expect(error.code == .tar)
+        #expect(error.message.contains("PAX header") || error.message.contains("size"), "\(error.message)")
+    }
+
+    @Test func tarReaderRejectsOutOfRangeBase256Sizes() throws {
+        for size: [UInt8] in [
+            [0xff] + [UInt8](repeating: 0xff, count: 11), [0x80] + [UInt8](repeating: 0xff, count: 11),
+        ] {
+            var reader = TarReader()
+            reader.feed(
+                Self.header(name: "a.json", type: UInt8(ascii: "0"), size: size) + [UInt8](repeating: 0, count: 1024)
+            )
+            #expect(throws: ArchiveError.self) { _ = try reader.next() }
+        }
+        var reader = TarReader()
+        reader.feed(Self.paxArchive("11 path=ab\n"))
+        #expect(try reader.next()?.name == "ab")
+    }
+
     @Test func itemPathsRoundTrip() {
         let legacy = TarballPaths.item(groupResource: "deployments.apps", namespace: "ns", name: "web")
         #expect(legacy == "resources/deployments.apps/namespaces/ns/web.json")

@@ -114,6 +114,16 @@ struct RestoreModifiersTests {
         #expect((result.object[path: ["metadata", "labels", "modified"]] == "true") == applies)
     }
 
+    /// Regression (lifeboat-fuzz, resource-modifiers target): `{` alternatives were parsed recursively
+    /// without a limit, so a `groupResource` with thousands of `{` overflowed the stack.
+    @Test func deeplyNestedGlobAlternativesAreRejected() throws {
+        let error = try #require(throws: BackupEngineError.self) {
+            try GroupResourceGlob("deployments" + String(repeating: "{", count: 100_000))
+        }
+        #expect(error.message.contains("nested deeper than"), "\(error.message)")
+        #expect(try GroupResourceGlob("{a,{b,{c,d}}}.apps").matches("d.apps"))
+    }
+
     @Test func groupResourceGlobUsesDotAsSeparator() throws {
         #expect(try GroupResourceGlob("*.apps").matches("deployments.apps"))
         #expect(!(try GroupResourceGlob("*").matches("deployments.apps")))

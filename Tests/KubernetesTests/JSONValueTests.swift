@@ -123,6 +123,31 @@ struct JSONValueTests {
         #expect(try JSONValue(yaml: emitted) == v)
     }
 
+    /// Regression (lifeboat-fuzz, kubeconfig target): anchors referring to anchors ("billion laughs") made a
+    /// 600-byte kubeconfig expand to millions of values (24 s in a debug build; one more level, hours).
+    @Test func yamlAliasExpansionIsBounded() throws {
+        var chain = "[&a0 [x]"
+        for level in 1..<10 {
+            chain += ", &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]"
+        }
+        let bomb = "preferences: " + chain + "]\n"
+        let error = try #require(throws: KubeError.self) { try JSONValue(yaml: bomb) }
+        #expect(error.code == .malformedYAML)
+        #expect(error.message.contains("excessive aliasing"), "\(error.message)")
+        #expect(throws: KubeError.self) { try JSONValue.yamlDocuments("a: 1\n---\n" + bomb) }
+        // As a mapping key the same chain used to hang inside Yams (its duplicate-key check hashes the expansion).
+        // (A flow key this long is also a syntax error: implicit keys are limited to 1024 characters.)
+        let flowKeyError = try #require(throws: KubeError.self) { try JSONValue(yaml: "{" + chain + "]: v}") }
+        #expect(flowKeyError.code == .malformedYAML)
+        for keyed in ["? " + chain + "]\n: v\n", "{[&s [x], [*s, *s]]: v}", "a: &k [1]\n*k : v\n"] {
+            let keyError = try #require(throws: KubeError.self) { try JSONValue(yaml: keyed) }
+            #expect(keyError.message.contains("mapping keys must be scalars"), "\(keyError.message)")
+        }
+        // Ordinary aliases still work.
+        let value = try JSONValue(yaml: "base: &b {image: nginx, replicas: 2}\ncopy: *b\n")
+        #expect(value["copy"] == value["base"])
+    }
+
     @Test func yamlMultiDocumentAndErrors() throws {
         let docs = try JSONValue.yamlDocuments("a: 1\n---\n---\nb: 2\n")
         #expect(docs == [["a": 1], ["b": 2]])

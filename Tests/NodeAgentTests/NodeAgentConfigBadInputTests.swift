@@ -185,6 +185,13 @@ struct NodeAgentConfigBadInputTests {
                 ]
             ]
         ),
+        // Regression (lifeboat-fuzz, node-agent-config target): thresholdInGB * 1024 overflowed and trapped.
+        Case(
+            name: "cache threshold out of range",
+            data: ["c": #"{"cachePVC":{"storageClass":"fast","thresholdInGB":-9223372036854775808}}"#],
+            warnings: ["cachePVC is invalid, ignore it: thresholdInGB -9223372036854775808 is out of range"],
+            effective: ["cachePVC": nil]
+        ),
         Case(
             name: "documented cache threshold",
             data: ["c": #"{"cachePVC":{"storageClass":"fast","thresholdInGB":2}}"#],

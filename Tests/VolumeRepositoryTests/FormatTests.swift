@@ -190,6 +190,33 @@ struct FormatTests {
         #expect(error.message.contains("index index/abc: invalid pack ID \"zz\""), "\(error.message)")
     }
 
+    /// Regression (lifeboat-fuzz, restic-index and restic-tree targets): the fast scanner skipped unknown
+    /// values recursively without a limit, so deeply nested arrays overflowed the stack.
+    @Test func deeplyNestedUnknownValuesAreRejected() throws {
+        let deep = String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000)
+        let index = Array(#"{"unknown":\#(deep),"packs":[]}"#.utf8)
+        let indexError = try #require(throws: RepositoryError.self) { _ = try IndexFile(decoding: index, name: "idx") }
+        #expect(indexError.message.contains("index idx: invalid JSON"), "\(indexError.message)")
+        let tree = Array(#"{"nodes":[{"name":"a","type":"file","x":\#(deep)}]}"#.utf8)
+        #expect(throws: RepositoryError.self) { _ = try Tree(decoding: tree) }
+        // Moderate nesting in unknown fields is still skipped.
+        let moderate = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect(try IndexFile(decoding: Array(#"{"x":\#(moderate),"packs":[]}"#.utf8), name: "idx").packs.isEmpty)
+    }
+
+    /// Regression (lifeboat-fuzz, restic-key target): `r * p` overflowed (and trapped) before the scrypt
+    /// parameters were rejected.
+    @Test func keyFileWithOverflowingScryptParametersIsRejected() throws {
+        let valid = try KeyFile.create(master: .random(), password: "pw", parameters: .init(n: 1024, r: 8, p: 3))
+        for (r, p) in [(Int.max, 3), (1 << 40, 1 << 40), (3, Int.max)] {
+            var key = valid
+            (key.r, key.p) = (r, p)
+            let decoded = try KeyFile(decoding: key.encoded(), name: "k")
+            let error = try #require(throws: RepositoryError.self) { _ = try decoded.open(password: "pw") }
+            #expect(error.message.contains("invalid scrypt parameters"), "\(error.message)")
+        }
+    }
+
     @Test func packHeaderRoundTrip() throws {
         let key = CryptoKey.random()
         var writer = PackWriter(capacity: 1024)

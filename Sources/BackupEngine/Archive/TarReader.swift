@@ -17,6 +17,10 @@ package struct TarReader {
     private var sawEnd = false
     private(set) package var entriesRead = 0
 
+    /// The largest entry size accepted (1 TiB; a backup's entries are JSON documents). Larger declared sizes,
+    /// and negative ones, are corrupt headers.
+    package static let maximumEntrySize = 1 << 40
+
     package init() {}
 
     /// True once the end-of-archive marker was read.
@@ -47,6 +51,12 @@ package struct TarReader {
             let type = header[header.startIndex + 156]
             let declaredSize = try Self.parseNumber(header[(header.startIndex + 124)..<(header.startIndex + 136)])
             let size = pendingSize ?? declaredSize
+            guard (0...Self.maximumEntrySize).contains(size) else {
+                throw ArchiveError(
+                    code: .tar,
+                    message: "malformed tar header after entry \(entriesRead): entry size \(size) is out of range"
+                )
+            }
             let padded = (size + 511) / 512 * 512
             guard buffer.count - position >= 512 + padded else { return nil }
             let dataStart = position + 512
@@ -83,16 +93,26 @@ package struct TarReader {
     private mutating func applyPAX(_ data: [UInt8]) throws(ArchiveError) {
         var index = 0
         while index < data.count {
+            // "<length> <key>=<value>\n", the length counting the whole record (its digits and newline too).
             guard let space = data[index...].firstIndex(of: UInt8(ascii: " ")),
-                let length = Int(String(decoding: data[index..<space], as: UTF8.self)), length > 0,
-                index + length <= data.count
+                let length = Int(String(decoding: data[index..<space], as: UTF8.self)), length > space - index + 1,
+                length <= data.count - index, data[index + length - 1] == UInt8(ascii: "\n")
             else { throw ArchiveError(code: .tar, message: "malformed PAX header in tar entry \(entriesRead + 1)") }
             let record = data[(space + 1)..<(index + length - 1)]
             if let equals = record.firstIndex(of: UInt8(ascii: "=")) {
                 let key = String(decoding: record[record.startIndex..<equals], as: UTF8.self)
                 let value = String(decoding: record[(equals + 1)...], as: UTF8.self)
                 if key == "path" { pendingPath = value }
-                if key == "size", let size = Int(value) { pendingSize = size }
+                if key == "size" {
+                    guard let size = Int(value), size >= 0 else {
+                        throw ArchiveError(
+                            code: .tar,
+                            message:
+                                "malformed PAX header in tar entry \(entriesRead + 1): bad size \(value.debugDescription)"
+                        )
+                    }
+                    pendingSize = size
+                }
             }
             index += length
         }
@@ -106,7 +126,12 @@ package struct TarReader {
         if let first = field.first, first & 0x80 != 0 {
             // base-256 (GNU) encoding
             var value = Int(first & 0x7f)
-            for byte in field.dropFirst() { value = value << 8 | Int(byte) }
+            for byte in field.dropFirst() {
+                guard value <= Int.max >> 8 else {
+                    throw ArchiveError(code: .tar, message: "malformed tar header: base-256 number too large")
+                }
+                value = value << 8 | Int(byte)
+            }
             return value
         }
         let text = String(decoding: field.prefix { $0 != 0 }, as: UTF8.self).trimmingSpaces

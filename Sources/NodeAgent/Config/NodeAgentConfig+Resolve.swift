@@ -11,7 +11,8 @@ extension NodeAgentConfig {
     /// - `Priority class not found in cluster, data mover pods will use default priority`
     /// - `backupPVC.SC: Ignoring spcNoRelabling for read-write volume`
     /// - `cachePVC is invalid, ignore it: storage class is absent` (or `… storage class "X" is not found`,
-    ///   `… unexpected storage class reclaim policy X`), `cachePVC.thresholdInGB is ignored because cachePVC.residentThresholdInMB is set`
+    ///   `… unexpected storage class reclaim policy X`, `… thresholdInGB N is out of range`),
+    ///   `cachePVC.thresholdInGB is ignored because cachePVC.residentThresholdInMB is set`
     package func resolve(in cluster: ClusterFacts) -> ResolvedNodeAgentConfig {
         var warnings: [String] = []
 
@@ -164,6 +165,11 @@ extension NodeAgentConfig {
 
     static func cacheProblem(_ cache: CachePVC, cluster: ClusterFacts) -> String? {
         if cache.storageClass.isEmpty { return "storage class is absent" }
+        if cache.residentThresholdInMB == nil, let gb = cache.thresholdInGB,
+            gb.multipliedReportingOverflow(by: 1024).overflow
+        {
+            return "thresholdInGB \(gb) is out of range"
+        }
         guard cluster.storageClasses != nil else { return nil }
         guard let sc = cluster.storageClass(named: cache.storageClass) else {
             return "storage class \"\(cache.storageClass)\" is not found"

@@ -32,7 +32,7 @@ package struct GroupResourceGlob: Sendable, Hashable {
     package init(_ pattern: String) throws {
         self.pattern = pattern
         var index = pattern.startIndex
-        tokens = try Self.parse(pattern, &index, inAlternative: false)
+        tokens = try Self.parse(pattern, &index, depth: 0)
         guard index == pattern.endIndex else {
             throw Self.error(pattern, "unexpected \"\(pattern[index])\"")
         }
@@ -49,7 +49,12 @@ package struct GroupResourceGlob: Sendable, Hashable {
         BackupEngineError(code: .invalidModifiers, message: "bad glob pattern \"\(pattern)\": \(problem)")
     }
 
-    private static func parse(_ p: String, _ i: inout String.Index, inAlternative: Bool) throws -> [Token] {
+    /// The deepest nesting of `{…}` alternatives accepted.
+    static let maximumNesting = 64
+
+    /// Parses tokens up to the end, or, inside `depth` levels of `{`, up to the next `,` or `}`.
+    private static func parse(_ p: String, _ i: inout String.Index, depth: Int) throws -> [Token] {
+        let inAlternative = depth > 0
         var tokens: [Token] = []
         while i < p.endIndex {
             let c = p[i]
@@ -72,9 +77,10 @@ package struct GroupResourceGlob: Sendable, Hashable {
             case "[":
                 tokens.append(try parseClass(p, &i))
             case "{":
+                guard depth < maximumNesting else { throw error(p, "{ nested deeper than \(maximumNesting) levels") }
                 var options: [[Token]] = []
                 while true {
-                    options.append(try parse(p, &i, inAlternative: true))
+                    options.append(try parse(p, &i, depth: depth + 1))
                     guard i < p.endIndex else { throw error(p, "unterminated {") }
                     let delimiter = p[i]
                     p.formIndex(after: &i)
