@@ -180,6 +180,7 @@ let package = Package(
                 "Kubernetes",
                 "ObjectStorage",
                 "VeleroAPI",
+                "VolumeRepository",
                 "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -291,7 +292,7 @@ let package = Package(
             name: "BackupEngineTests",
             dependencies: [
                 "BackupEngine", "Kubernetes", "KubeSandbox", "ObjectStorage", "ObjectStorageTesting",
-                "KubeSandboxTesting", "ProcessTesting", "VeleroAPI",
+                "KubeSandboxTesting", "ProcessTesting", "VeleroAPI", "VolumeRepository",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
