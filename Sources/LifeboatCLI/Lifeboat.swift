@@ -17,6 +17,7 @@ struct Lifeboat: AsyncParsableCommand {
             RepoCommand.self,
             NodeAgentCommand.self,
             QuickstartCommand.self,
+            RestoreHelperCommand.self,
         ]
     )
 
