@@ -252,4 +252,35 @@ struct PodVolumeRestoreTests {
             #expect(created.isEmpty)
         }
     }
+
+    @Test func persistentVolumesOfBackedUpClaimsAreProvisionedAgain() async throws {
+        let pv: JSONValue = [
+            "apiVersion": "v1", "kind": "PersistentVolume",
+            "metadata": ["name": "pv-data", "uid": "old-pv-uid"],
+            "spec": [
+                "capacity": ["storage": "1Gi"], "accessModes": ["ReadWriteOnce"],
+                "persistentVolumeReclaimPolicy": "Retain", "hostPath": ["path": "/srv/data"],
+                "claimRef": ["kind": "PersistentVolumeClaim", "namespace": "shop", "name": "data-claim"],
+            ],
+        ]
+        let store = try await PodVolumeFixtures.store(
+            namespace: "shop",
+            pods: [],
+            podVolumeBackups: [
+                PodVolumeFixtures.podVolumeBackup(
+                    namespace: "shop",
+                    pod: "web",
+                    volume: "data",
+                    snapshot: "5nap1d",
+                    claim: "data-claim"
+                )
+            ],
+            extra: [pv]
+        )
+        try await Self.restore(store, nodeAgent: .absent, dryRun: true) { outcome, _ in
+            let entry = RestoreHarness.entry(outcome.report, "persistentvolumes", "pv-data")
+            #expect(entry?.action == .excluded)
+            #expect(entry?.reason?.contains("pod volume backup") == true, "\(String(describing: entry))")
+        }
+    }
 }

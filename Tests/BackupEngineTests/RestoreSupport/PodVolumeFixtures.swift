@@ -44,7 +44,8 @@ enum PodVolumeFixtures {
         volume: String,
         snapshot: String,
         uploader: String = "restic",
-        size: Int64 = 4096
+        size: Int64 = 4096,
+        claim: String? = nil
     ) -> PodVolumeBackup {
         var metadata = ObjectMeta(
             name: "\(backup)-\(pod)-\(volume)",
@@ -52,6 +53,7 @@ enum PodVolumeFixtures {
             labels: [VeleroLabels.backupName: backup]
         )
         metadata.uid = "pvb-\(pod)-\(volume)"
+        metadata.annotations = claim.map { [BackupPodVolumes.pvcNameAnnotation: $0] }
         var spec = PodVolumeBackup.Spec(
             node: "old-node",
             pod: ObjectReference(kind: "Pod", namespace: namespace, name: pod, uid: "old-pod-uid"),
@@ -71,11 +73,13 @@ enum PodVolumeFixtures {
         namespace: String,
         pods: [JSONValue],
         podVolumeBackups: [PodVolumeBackup],
-        backup: String = "b1"
+        backup: String = "b1",
+        extra: [JSONValue] = []
     ) async throws -> BackupStore {
         var builder = VeleroBackupBuilder(name: backup)
         builder.add(RestoreObjects.namespace(namespace))
         for pod in pods { builder.add(pod) }
+        for object in extra { builder.add(object) }
         let store = try await builder.store()
         let json = try JSONValue(encoding: podVolumeBackups)
         try await store.putGzipped(store.layout.backupPodVolumeBackups(backup), json.encoded())
