@@ -20,6 +20,7 @@ struct Lifeboat: AsyncParsableCommand {
             NodeAgentCommand.self,
             PodVolumeCommand.self,
             QuickstartCommand.self,
+            RestoreHelperCommand.self,
         ]
     )
 

@@ -17,6 +17,10 @@ struct ItemRestorer: Sendable {
     let context: RestoreActionContext
     let statusFilter: IncludesExcludes?
     let dynamicallyProvisioned: Set<String>
+    /// Persistent volumes whose data a pod volume restore brings back into a newly provisioned volume.
+    let podVolumeProvisioned: Set<String>
+    /// Creates the PodVolumeRestores of restored pods.
+    let podVolumes: PodVolumeRestorer?
     let discovery: Locked<APIDiscovery>
     let ledger: RestoreLedger
     let log: RunLog
@@ -83,6 +87,11 @@ struct ItemRestorer: Sendable {
         // Persistent volumes: without volume data, a PV whose reclaim policy is Delete is re-provisioned.
         var object = backedUp
         if groupResource == "persistentvolumes" {
+            if podVolumeProvisioned.contains(item.name) {
+                return exclude(
+                    "persistent volume has a pod volume backup: it is provisioned again for its claim and its data restored by a pod volume restore"
+                )
+            }
             if dynamicallyProvisioned.contains(item.name) {
                 return exclude(
                     "persistent volume has reclaim policy Delete and no volume data in the backup: it is provisioned again for its claim"
@@ -163,6 +172,7 @@ struct ItemRestorer: Sendable {
                 }
                 entry.reason = "namespace \(targetNamespace) is created by the restore; not validated by the server"
                 outcome.entries.append(entry)
+                await startPodVolumeRestores(groupResource: groupResource, item: item, pod: desired, outcome: &outcome)
                 return outcome
             }
             let created = try await client.create(
@@ -173,6 +183,13 @@ struct ItemRestorer: Sendable {
             )
             entry.action = .create
             log.info("Restored \(entry.kind ?? groupResource) \(entry.displayName)")
+            // The created pod (with its UID) in a real run, the pod as it would be created in a dry run.
+            await startPodVolumeRestores(
+                groupResource: groupResource,
+                item: item,
+                pod: dryRun ? desired : created,
+                outcome: &outcome
+            )
             if !dryRun, let backedUpStatus,
                 RestoreMetadata.shouldRestoreStatus(
                     groupResource: groupResource,
@@ -195,6 +212,19 @@ struct ItemRestorer: Sendable {
         }
         outcome.entries.append(entry)
         return outcome
+    }
+
+    /// Hands a created pod to the pod volume restorer (Velero's `restorePodVolumeBackups`).
+    private func startPodVolumeRestores(
+        groupResource: String,
+        item: BackupContents.Item,
+        pod: KubeObject,
+        outcome: inout Outcome
+    ) async {
+        guard groupResource == "pods", let podVolumes, let sourceNamespace = item.namespace else { return }
+        for error in await podVolumes.podCreated(pod, sourceNamespace: sourceNamespace) {
+            outcome.results.errors.addVelero(error)
+        }
     }
 
     /// The object exists: skip, patch (policy update / ServiceAccount merge) or warn.

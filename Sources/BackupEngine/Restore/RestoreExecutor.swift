@@ -16,6 +16,10 @@ struct RestoreExecutor: Sendable {
     let contents: BackupContents
     let selection: RestoreSelection
     let inputs: RestoreInputs
+    /// Creates the PodVolumeRestores of restored pods; `nil` when no volume data is restored.
+    let podVolumes: PodVolumeRestorer?
+    /// What `velero.io/pod-volume-restore` needs (set with `podVolumes`).
+    let podVolumeContext: PodVolumeRestoreContext?
     let log: RunLog
     let logger: Logger
 
@@ -40,19 +44,29 @@ struct RestoreExecutor: Sendable {
             preserveNodePorts: spec.preserveNodePorts ?? false,
             storageClassMapping: inputs.storageClassMapping,
             existingStorageClasses: inputs.existingStorageClasses,
-            imageNameMapping: inputs.imageNameMapping
+            imageNameMapping: inputs.imageNameMapping,
+            podVolumes: podVolumeContext
         )
         let statusFilter = spec.restoreStatus.map {
             IncludesExcludes(includes: $0.includedResources ?? [], excludes: $0.excludedResources ?? [])
         }
-        let dynamicallyProvisioned = Set(
-            contents.items("persistentvolumes").compactMap { item -> String? in
-                guard let pv = try? JSONValue(parsing: item.bytes), VolumeBinding.hasDeleteReclaimPolicy(pv) else {
-                    return nil
-                }
-                return item.name
+        // Persistent volumes provisioned again for their claims: those without volume data whose reclaim policy is
+        // Delete, and those whose data the pod volume restores bring back (Velero's `pvsToProvision`).
+        var dynamicallyProvisioned: Set<String> = []
+        var podVolumeProvisioned: Set<String> = []
+        for item in contents.items("persistentvolumes") {
+            guard let pv = try? JSONValue(parsing: item.bytes) else { continue }
+            if let backups = podVolumeContext?.backups,
+                let claimNamespace = pv[path: ["spec", "claimRef", "namespace"]]?.stringValue,
+                let claim = pv[path: ["spec", "claimRef", "name"]]?.stringValue,
+                backups.backsUpClaim(namespace: claimNamespace, claim: claim)
+            {
+                dynamicallyProvisioned.insert(item.name)
+                podVolumeProvisioned.insert(item.name)
+            } else if VolumeBinding.hasDeleteReclaimPolicy(pv) {
+                dynamicallyProvisioned.insert(item.name)
             }
-        )
+        }
         let worker = ItemRestorer(
             client: client,
             configuration: configuration,
@@ -65,6 +79,8 @@ struct RestoreExecutor: Sendable {
             context: context,
             statusFilter: statusFilter,
             dynamicallyProvisioned: dynamicallyProvisioned,
+            podVolumeProvisioned: podVolumeProvisioned,
+            podVolumes: podVolumes,
             discovery: discovery,
             ledger: ledger,
             log: log

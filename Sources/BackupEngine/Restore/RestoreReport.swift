@@ -47,10 +47,35 @@ package struct RestoreReport: Codable, Sendable, Hashable {
         package var displayName: String { (targetNamespace ?? namespace).map { "\($0)/\(name)" } ?? name }
     }
 
+    /// One pod volume whose data the restore restores (or, in a dry run, would restore) with a PodVolumeRestore.
+    package struct PodVolumeEntry: Codable, Sendable, Hashable {
+        /// The PodVolumeRestore's name (`nil` in a dry run: it is generated from `<restore>-`).
+        package var name: String?
+        /// The restored pod's namespace (after mapping) and name.
+        package var podNamespace: String
+        package var podName: String
+        package var volume: String
+        /// The pod's namespace in the backup, whose repository holds the data.
+        package var sourceNamespace: String
+        package var snapshotID: String
+        package var uploaderType: String
+        package var repoIdentifier: String
+        /// The final phase (`Completed`, `Failed`, `Canceled`), `New` in a dry run, or empty when the wait ended
+        /// without one.
+        package var phase: String
+        /// Why the volume failed.
+        package var message: String?
+
+        /// `ns/pod: volume`.
+        package var displayName: String { "\(podNamespace)/\(podName): \(volume)" }
+    }
+
     package var restoreName: String
     package var backupName: String
     package var dryRun: Bool
     package var entries: [Entry]
+    /// The pod volumes restored from file-system backups.
+    package var podVolumes: [PodVolumeEntry] = []
 
     /// Count of entries per action.
     package var totals: [String: Int] {
@@ -66,7 +91,7 @@ package struct RestoreReport: Codable, Sendable, Hashable {
         self.entries = entries
     }
 
-    private enum CodingKeys: String, CodingKey { case restoreName, backupName, dryRun, entries, totals }
+    private enum CodingKeys: String, CodingKey { case restoreName, backupName, dryRun, entries, totals, podVolumes }
 
     package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -74,6 +99,7 @@ package struct RestoreReport: Codable, Sendable, Hashable {
         backupName = try c.decode(String.self, forKey: .backupName)
         dryRun = try c.decode(Bool.self, forKey: .dryRun)
         entries = try c.decode([Entry].self, forKey: .entries)
+        podVolumes = try c.decodeIfPresent([PodVolumeEntry].self, forKey: .podVolumes) ?? []
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -83,6 +109,7 @@ package struct RestoreReport: Codable, Sendable, Hashable {
         try c.encode(dryRun, forKey: .dryRun)
         try c.encode(totals, forKey: .totals)
         try c.encode(entries, forKey: .entries)
+        if !podVolumes.isEmpty { try c.encode(podVolumes, forKey: .podVolumes) }
     }
 
     /// Velero's restore resource list: `"<apiVersion>/<Kind>"` → `["ns/name(created)", …]`.

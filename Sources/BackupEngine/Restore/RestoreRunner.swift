@@ -44,6 +44,11 @@ package struct RestoreRunner: Sendable {
         package var terminatingTimeout: Duration
         /// Record the Restore CR in the cluster when its CRD exists.
         package var recordInCluster: Bool
+        /// How long the pod volume restores may take in all (Velero's `--pod-volume-operation-timeout`; the
+        /// Restore's `velero.io/pod-volume-timeout` annotation overrides it).
+        package var podVolumeOperationTimeout: Duration
+        /// The image of the `restore-wait` init container when no plugin ConfigMap names one.
+        package var restoreHelperImage: String
         package var progress: (@Sendable (RestoreProgress) -> Void)?
 
         package init(
@@ -54,6 +59,8 @@ package struct RestoreRunner: Sendable {
             resourceTimeout: Duration = .seconds(600),
             terminatingTimeout: Duration = .seconds(600),
             recordInCluster: Bool = true,
+            podVolumeOperationTimeout: Duration = .seconds(240 * 60),
+            restoreHelperImage: String = RestoreWaitContainer.lifeboatImage,
             progress: (@Sendable (RestoreProgress) -> Void)? = nil
         ) {
             self.namespace = namespace
@@ -63,6 +70,8 @@ package struct RestoreRunner: Sendable {
             self.resourceTimeout = resourceTimeout
             self.terminatingTimeout = terminatingTimeout
             self.recordInCluster = recordInCluster
+            self.podVolumeOperationTimeout = podVolumeOperationTimeout
+            self.restoreHelperImage = restoreHelperImage
             self.progress = progress
         }
     }
@@ -161,6 +170,20 @@ package struct RestoreRunner: Sendable {
             discovery: discovery
         )
         let selection = try RestoreSelection(spec: restore.spec, contents: contents, discovery: discovery)
+        let podVolumeBackups = try await BackupPodVolumes.load(
+            store: store,
+            backup: backupName,
+            client: client,
+            namespace: configuration.namespace
+        )
+        let helperConfiguration =
+            podVolumeBackups.isEmpty
+            ? nil
+            : try await RestoreInputs.pluginConfig(
+                client: client,
+                namespace: configuration.namespace,
+                plugin: RestoreWaitContainer.plugin
+            )
 
         // 2. The run.
         let start = Date()
@@ -186,6 +209,24 @@ package struct RestoreRunner: Sendable {
         }
         log.info("Starting restore of backup \(configuration.namespace)/\(backupName)")
         if contents.isEmpty { log.warning("zero items to be restored") }
+        let podVolumes = await podVolumeRestorer(
+            restore: restore,
+            backup: backup,
+            backups: podVolumeBackups,
+            selection: selection,
+            recorded: recorder != nil,
+            log: log
+        )
+        let podVolumeContext = podVolumes.map {
+            PodVolumeRestoreContext(
+                backups: podVolumeBackups,
+                restoreUID: $0.configuration.restoreUID,
+                container: RestoreWaitContainer(
+                    configuration: helperConfiguration,
+                    defaultImage: configuration.restoreHelperImage
+                )
+            )
+        }
 
         let executor = RestoreExecutor(
             client: client,
@@ -197,10 +238,16 @@ package struct RestoreRunner: Sendable {
             contents: contents,
             selection: selection,
             inputs: inputs,
+            podVolumes: podVolumes,
+            podVolumeContext: podVolumeContext,
             log: log,
             logger: logger
         )
-        let (report, results) = await executor.execute(discovery: discovery)
+        var (report, results) = await executor.execute(discovery: discovery)
+        if let podVolumes {
+            for error in await podVolumes.waitForAll() { results.errors.addVelero(error) }
+            report.podVolumes = podVolumes.entries
+        }
         if Task.isCancelled {
             // Stopped by a signal: say so in the Restore (shielded from the cancellation) and write no results,
             // so the name can be used again by a retry.

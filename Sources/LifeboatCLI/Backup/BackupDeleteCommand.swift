@@ -22,8 +22,8 @@ struct BackupDeleteCommand: AsyncParsableCommand {
                 throw CLIError("backup \(name) was not deleted (answer Y, or pass --confirm)")
             }
         }
-        let deleted: Int = try await DirectMode.with(globals) { mode in
-            if let leftovers = try await unfinishedRun(in: mode) { return leftovers }
+        let deleted: (objects: Int, snapshots: Int) = try await DirectMode.with(globals) { mode in
+            if let leftovers = try await unfinishedRun(in: mode) { return (leftovers, 0) }
             let found: (BackupStorageLocation, BackupStore, Backup)
             do {
                 found = try await mode.locate(backup: name)
@@ -32,7 +32,7 @@ struct BackupDeleteCommand: AsyncParsableCommand {
                 guard (try? await mode.client.get(Backup.resource, namespace: mode.namespace, name: name)) != nil
                 else { throw error }
                 try await mode.client.delete(Backup.resource, namespace: mode.namespace, name: name)
-                return 0
+                return (0, 0)
             }
             let (location, store, _) = found
             if location.isReadOnly {
@@ -40,11 +40,67 @@ struct BackupDeleteCommand: AsyncParsableCommand {
                     "backup storage location \(location.metadata.name ?? "") is read-only; backup \(name) was not deleted"
                 )
             }
+            let volumes = try await forgetPodVolumeSnapshots(store: store, mode: mode)
             let count = try await store.deleteBackup(name)
             _ = try? await mode.client.delete(Backup.resource, namespace: mode.namespace, name: name)
-            return count
+            return (count, volumes)
         }
-        print("Backup \(name) deleted (\(deleted) objects removed from the storage location).")
+        if deleted.snapshots > 0 {
+            print(
+                "Forgot \(deleted.snapshots) pod volume snapshot\(deleted.snapshots == 1 ? "" : "s") of backup \(name); "
+                    + "the data they alone used is removed by repository maintenance (lifeboat repo prune)."
+            )
+        }
+        print("Backup \(name) deleted (\(deleted.objects) objects removed from the storage location).")
+    }
+
+    /// Forgets the snapshots of the backup's PodVolumeBackups in their repositories and deletes the
+    /// PodVolumeBackups from the cluster; problems are warnings on stderr (the backup is deleted anyway).
+    /// - Returns: how many snapshots were forgotten.
+    private func forgetPodVolumeSnapshots(store: BackupStore, mode: DirectMode) async throws -> Int {
+        let inCluster = await BackupPodVolumes.inCluster(client: mode.client, namespace: mode.namespace, backup: name)
+        var podVolumeBackups = inCluster
+        if podVolumeBackups.isEmpty {
+            do {
+                podVolumeBackups = try await BackupPodVolumes.load(
+                    store: store,
+                    backup: name,
+                    client: nil,
+                    namespace: mode.namespace
+                ).podVolumeBackups
+            } catch {
+                Self.warn("could not read the pod volume backups of backup \(name): \(error)")
+            }
+        }
+        guard !podVolumeBackups.isEmpty else { return 0 }
+        let password: String?
+        do {
+            password = try await PodVolumeRepositories.password(client: mode.client, namespace: mode.namespace)
+        } catch {
+            Self.warn("could not read the repository password: \(error)")
+            password = nil
+        }
+        let outcome = await PodVolumeSnapshotForgetter(
+            store: store,
+            password: password,
+            namespace: mode.namespace,
+            logger: mode.logger
+        ).forget(podVolumeBackups, backup: name)
+        for warning in outcome.warnings { Self.warn(warning) }
+        for pvb in inCluster {
+            do {
+                _ = try await mode.client.delete(PodVolumeBackup.resource, namespace: mode.namespace, name: pvb.name)
+            } catch let error as KubeError where error.code == .notFound {
+                continue
+            } catch {
+                Self.warn("could not delete PodVolumeBackup \(mode.namespace)/\(pvb.name): \(error)")
+            }
+        }
+        return outcome.count
+    }
+
+    static func warn(_ message: String) {
+        FileHandle.standardError.write(Data("Warning: \(message)\n".utf8))
     }
 
     /// The files of a run that claimed the name but never finished (no `velero-backup.json`) and is dead, removed

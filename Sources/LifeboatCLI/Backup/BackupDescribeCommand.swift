@@ -31,9 +31,31 @@ struct BackupDescribeCommand: AsyncParsableCommand {
                     out += "  <not available>\n"
                 }
             }
+            out += "\nBackup Volumes:\n"
+            do {
+                let backups = try await Self.podVolumeBackups(of: name, store: store, mode: mode)
+                out += PodVolumeDescription.backups(backups, details: details)
+            } catch {
+                out += "  <error getting pod volume backups: \(error)>\n"
+            }
             return out
         }
         print(text, terminator: "")
+    }
+
+    /// The backup's PodVolumeBackups: those in the cluster (where Velero's describe reads them), else the ones the
+    /// backup wrote to the location (`<backup>-podvolumebackups.json.gz`).
+    static func podVolumeBackups(
+        of name: String,
+        store: BackupStore,
+        mode: DirectMode
+    ) async throws
+        -> [PodVolumeBackup]
+    {
+        let inCluster = await BackupPodVolumes.inCluster(client: mode.client, namespace: mode.namespace, backup: name)
+        if !inCluster.isEmpty { return inCluster.sorted { $0.name < $1.name } }
+        return try await BackupPodVolumes.load(store: store, backup: name, client: nil, namespace: mode.namespace)
+            .podVolumeBackups
     }
 
     /// The errors and warnings recorded for backup `name`, or why they cannot be read.

@@ -27,7 +27,7 @@ struct RestoreCreateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Restore objects matching any of these selectors: 'a=b or c=d'.") var orSelector: String?
     @Option(name: .long, help: "What to do with objects that exist: none (default) or update.")
     var existingResourcePolicy: String?
-    @Option(name: .long, help: "Restore volume data (true|false; recorded — volume data is not restored yet).")
+    @Option(name: .long, help: "Restore volume snapshots (true|false; default: auto).")
     var restoreVolumes: Bool?
     @Option(name: .long, help: "Keep node ports of services (true|false).") var preserveNodeports: Bool?
     @Option(name: .long, help: "Resources whose status is restored.") var statusIncludeResources: [String] = []
@@ -182,6 +182,24 @@ struct RestoreCreateCommand: AsyncParsableCommand {
 
 /// The human form of a restore report.
 enum RestoreReportText {
+    /// The pod volume restores: a table in a dry run (what would be created) or with `verbose`, else a count line.
+    static func podVolumes(_ report: RestoreReport, verbose: Bool) -> String {
+        guard !report.podVolumes.isEmpty else { return "" }
+        if verbose || report.dryRun {
+            let rows = report.podVolumes.map { v in
+                [
+                    "\(v.podNamespace)/\(v.podName)", v.volume, v.uploaderType, v.snapshotID, v.sourceNamespace,
+                    v.name ?? "\(report.restoreName)-…", v.phase, v.message ?? "",
+                ]
+            }
+            let header = ["POD", "VOLUME", "UPLOADER", "SNAPSHOT", "SOURCE NAMESPACE", "PODVOLUMERESTORE", "PHASE", ""]
+            return "Pod volume restores:\n" + Table.render(header: header, rows: rows) + "\n\n"
+        }
+        let completed = report.podVolumes.filter { $0.phase == "Completed" }.count
+        let failed = report.podVolumes.count - completed
+        return "Pod volumes: \(completed) restored, \(failed) failed\n"
+    }
+
     static func render(_ report: RestoreReport, results: Results, verbose: Bool) -> String {
         var out = ""
         if verbose {
@@ -199,6 +217,7 @@ enum RestoreReportText {
             }
             out += "\n"
         }
+        out += podVolumes(report, verbose: verbose)
         let totals = report.totals
         out +=
             "Totals: "

@@ -66,6 +66,7 @@ struct RestoreDescribeCommand: AsyncParsableCommand {
             } catch let error as KubeError where error.code == .notFound {
                 throw CLIError("restore \(name.debugDescription) not found in namespace \(mode.namespace)")
             }
+            let podVolumes = try await Self.podVolumeSection(restore: name, mode: mode, details: details)
             var out = """
                 Name:         \(restore.name)
                 Namespace:    \(restore.metadata.namespace ?? mode.namespace)
@@ -93,7 +94,7 @@ struct RestoreDescribeCommand: AsyncParsableCommand {
                 Existing Resource Policy:  \(restore.spec.existingResourcePolicy ?? "<none>")
                 Restore PVs:  \(restore.spec.restorePVs.map { $0 ? "true" : "false" } ?? "auto")
 
-                Errors:    \(restore.status?.errors ?? 0)
+                \(podVolumes)Errors:    \(restore.status?.errors ?? 0)
                 Warnings:  \(restore.status?.warnings ?? 0)
 
                 """
@@ -122,6 +123,26 @@ struct RestoreDescribeCommand: AsyncParsableCommand {
             return out
         }
         print(text, terminator: "")
+    }
+}
+
+extension RestoreDescribeCommand {
+    /// Velero's pod volume restores section (with a trailing blank line), or nothing when the restore has none.
+    static func podVolumeSection(restore: String, mode: DirectMode, details: Bool) async throws -> String {
+        let selector = try LabelSelector(
+            parsing: "\(VeleroLabels.restoreName)=\(RestoreMetadata.validLabelValue(restore))"
+        )
+        guard
+            let list = try? await mode.client.list(
+                PodVolumeRestore.resource,
+                namespace: mode.namespace,
+                options: ListOptions(labelSelector: selector)
+            )
+        else { return "" }
+        let restores = list.items.compactMap { try? $0.value.decode(as: PodVolumeRestore.self) }
+            .sorted { $0.name < $1.name }
+        let section = PodVolumeDescription.restores(restores, details: details)
+        return section.isEmpty ? "" : section + "\n"
     }
 }
 

@@ -42,6 +42,9 @@ package struct RestoreActionContext: Sendable {
     /// The `data` of the ConfigMap labelled `velero.io/plugin-config` and
     /// `velero.io/change-image-name=RestoreItemAction` (values `old_part,new_part`); nil when there is none.
     package var imageNameMapping: [String: String]?
+    /// The backup's file-system volume backups and the restore's `restore-wait` container; `nil` when the restore
+    /// restores no volume data (`velero.io/pod-volume-restore` then leaves pods alone).
+    package var podVolumes: PodVolumeRestoreContext?
 
     /// Creates a context; everything but the names has a default.
     package init(
@@ -51,7 +54,8 @@ package struct RestoreActionContext: Sendable {
         preserveNodePorts: Bool = false,
         storageClassMapping: [String: String]? = nil,
         existingStorageClasses: Set<String> = [],
-        imageNameMapping: [String: String]? = nil
+        imageNameMapping: [String: String]? = nil,
+        podVolumes: PodVolumeRestoreContext? = nil
     ) {
         self.restoreName = restoreName
         self.backupName = backupName
@@ -60,6 +64,7 @@ package struct RestoreActionContext: Sendable {
         self.storageClassMapping = storageClassMapping
         self.existingStorageClasses = existingStorageClasses
         self.imageNameMapping = imageNameMapping
+        self.podVolumes = podVolumes
     }
 }
 

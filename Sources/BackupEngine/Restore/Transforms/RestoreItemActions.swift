@@ -13,6 +13,7 @@ package enum RestoreItemActions {
     package static let builtIn: [any RestoreItemAction] = [
         JobRestoreAction(),
         PodRestoreAction(),
+        PodVolumeRestoreAction(),
         ServiceRestoreAction(),
         ServiceAccountRestoreAction(),
         AddPVCFromPodRestoreAction(),
