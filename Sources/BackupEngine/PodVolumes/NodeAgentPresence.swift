@@ -61,4 +61,15 @@ package struct NodeAgentPresence: Sendable {
             + "with `lifeboat install --use-node-agent` (the node-agent DaemonSet) or run "
             + "`lifeboat node-agent server --node-name \(node)` on that node"
     }
+
+    /// ``serves(node:now:)``, answering false when the pods or the Lease cannot be read.
+    package func isServed(node: String) async -> Bool { (try? await serves(node: node)) ?? false }
+
+    /// The error of a restored pod volume whose pod runs on a node no node agent serves.
+    package static func missingMessage(node: String) -> String {
+        "node-agent pod is not running in node \(node): no node agent serves node \(node) (no Running node-agent "
+            + "pod and no current Lease \(leaseName(node: node))); start node agents with `lifeboat install "
+            + "--use-node-agent` (the node-agent DaemonSet) or run `lifeboat node-agent server --node-name \(node)` "
+            + "on that node"
+    }
 }

@@ -100,7 +100,10 @@ package struct PodVolumeRestoreService: Sendable {
 
     /// The restore's uid: the first owner reference's (Velero's `pvr.OwnerReferences[0].UID`).
     static func restoreUID(of pvr: PodVolumeRestore) throws -> String {
-        guard let uid = pvr.metadata.ownerReferences?.first?.uid, !uid.isEmpty else {
+        // The Restore's UID: its owner reference (Velero's rule), else the `velero.io/restore-uid` label that a
+        // direct-mode restore sets when it could not record the Restore (and so names no owner).
+        let owner = pvr.metadata.ownerReferences?.first?.uid
+        guard let uid = owner ?? pvr.metadata.labels?[VeleroLabels.restoreUID], !uid.isEmpty else {
             throw BackupEngineError(code: .invalidSpec, message: "error finding restore UID")
         }
         return uid
