@@ -73,7 +73,7 @@ struct PodVolumeRestoreTests {
                 apiVersion: "coordination.k8s.io/v1",
                 kind: "Lease",
                 namespace: "velero",
-                name: NodeAgentPresence.leasePrefix + name
+                name: NodeAgentPresence.leaseName(node: name)
             )
             lease["spec"] = [
                 "holderIdentity": .string(name), "leaseDurationSeconds": 40,
