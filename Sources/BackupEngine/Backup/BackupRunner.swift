@@ -43,6 +43,10 @@ package struct BackupRunner: Sendable {
         package var started: (@Sendable (Backup) -> Void)?
         /// How often the run rewrites its claim's heartbeat (see ``BackupClaim``).
         package var heartbeatInterval: Duration
+        // MARK: hooks (issue 21)
+        /// The pods' pre and post backup hooks (``BackupHooks``); `nil` runs none. When it also reports totals
+        /// (``HookTotalsReporting``), they become the Backup's `status.hookStatus`.
+        package var hooks: (any BackupHookRunning)?
 
         package init(
             namespace: String = "velero",
@@ -52,7 +56,8 @@ package struct BackupRunner: Sendable {
             progress: (@Sendable (BackupProgress) -> Void)? = nil,
             progressInterval: Duration = .seconds(1),
             started: (@Sendable (Backup) -> Void)? = nil,
-            heartbeatInterval: Duration = BackupClaim.heartbeatInterval
+            heartbeatInterval: Duration = BackupClaim.heartbeatInterval,
+            hooks: (any BackupHookRunning)? = nil
         ) {
             self.namespace = namespace
             self.pageSize = pageSize
@@ -62,6 +67,7 @@ package struct BackupRunner: Sendable {
             self.progressInterval = progressInterval
             self.started = started
             self.heartbeatInterval = heartbeatInterval
+            self.hooks = hooks
         }
     }
 
@@ -316,6 +322,8 @@ package struct BackupRunner: Sendable {
         backup.status?.errors = outcome.results.errors.count
         backup.status?.warnings = outcome.results.warnings.count
         backup.status?.phase = outcome.results.errors.isEmpty ? BackupPhase.completed : BackupPhase.partiallyFailed
+        // Hooks (issue 21): Velero's hookStatus from the runner's totals once every pod is done.
+        backup.status?.hookStatus = (configuration.hooks as? any HookTotalsReporting)?.totals().hookStatus
         backup.status?.completionTimestamp = Timestamps.now()
         log.info(
             "Backup completed",

@@ -18,6 +18,8 @@ struct RestoreExecutor: Sendable {
     let inputs: RestoreInputs
     let log: RunLog
     let logger: Logger
+    // Hooks (issue 21): passed to each item's restore.
+    var podHooks: RestorePodHooks? = nil
 
     /// What restoring one item produced.
     struct Outcome: Sendable {
@@ -67,7 +69,8 @@ struct RestoreExecutor: Sendable {
             dynamicallyProvisioned: dynamicallyProvisioned,
             discovery: discovery,
             ledger: ledger,
-            log: log
+            log: log,
+            podHooks: podHooks
         )
 
         let order = configuration.priorities.ordered(groupResourcesInBackup: contents.groupResources) { name in

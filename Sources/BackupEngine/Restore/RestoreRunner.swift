@@ -161,6 +161,8 @@ package struct RestoreRunner: Sendable {
             discovery: discovery
         )
         let selection = try RestoreSelection(spec: restore.spec, contents: contents, discovery: discovery)
+        // Hooks (issue 21): a malformed spec.hooks fails the restore before the cluster is touched.
+        let hookSpec = try RestoreHookSpec(json: restore.spec.hooks)
 
         // 2. The run.
         let start = Date()
@@ -200,7 +202,21 @@ package struct RestoreRunner: Sendable {
             log: log,
             logger: logger
         )
-        let (report, results) = await executor.execute(discovery: discovery)
+        // Hooks (issue 21): created pods' exec hooks run while the restore goes on; it ends when they have.
+        let execHooks = RestoreExecHooks(
+            client: client,
+            spec: hookSpec,
+            log: log,
+            waitLimit: configuration.resourceTimeout
+        )
+        let (report, itemResults) = await execHooks.withHooks { start in
+            var hooked = executor
+            hooked.podHooks = RestorePodHooks(spec: hookSpec, created: start)
+            return await hooked.execute(discovery: discovery)
+        }
+        var results = itemResults
+        results.errors.merge(execHooks.errors())
+        restore.status?.hookStatus = execHooks.totals().hookStatus
         if Task.isCancelled {
             // Stopped by a signal: say so in the Restore (shielded from the cancellation) and write no results,
             // so the name can be used again by a retry.

@@ -90,6 +90,13 @@ struct BackupCreateCommand: AsyncParsableCommand {
                 spec.storageLocation = location.metadata.name
                 metadata.labels = (metadata.labels ?? [:])
                     .merging([VeleroLabels.storageLocation: location.metadata.name ?? ""]) { a, _ in a }
+                // Hooks (issue 21): the pods' annotation hooks and the spec's hooks run around their volumes.
+                let hooks: BackupHooks
+                do {
+                    hooks = try BackupHooks(client: mode.client, backup: Backup(metadata: metadata, spec: spec))
+                } catch {
+                    throw CLIError("\(error)")
+                }
                 let configuration = BackupRunner.Configuration(
                     namespace: mode.namespace,
                     pageSize: pageSize,
@@ -106,7 +113,8 @@ struct BackupCreateCommand: AsyncParsableCommand {
                     started: { [name] _ in
                         // As Velero: once the Backup exists, not before a validation failure or a name conflict.
                         print("Backup request \"\(name)\" submitted successfully.")
-                    }
+                    },
+                    hooks: hooks
                 )
                 let runner = BackupRunner(
                     client: mode.client,
