@@ -33,7 +33,7 @@ struct HookExecTests {
         _ client: KubeClient,
         _ name: String,
         annotations: [String: String] = [:],
-        script: String = "exec sleep infinity",
+        script: String? = "exec sleep infinity",
         image: String = "busybox:1.36",
         shared: Bool = false,
         waitRunning: Bool = true
@@ -44,6 +44,8 @@ struct HookExecTests {
             volumes.append(["name": "shared", "hostPath": ["path": "/shared", "type": "DirectoryOrCreate"]])
             mounts.append(["name": "shared", "mountPath": "/shared"])
         }
+        var container: JSONValue = ["name": "app", "image": .string(image), "volumeMounts": .array(mounts)]
+        if let script { container["command"] = ["sh", "-c", .string(script)] }
         let pod: JSONValue = [
             "apiVersion": "v1", "kind": "Pod",
             "metadata": [
@@ -52,12 +54,7 @@ struct HookExecTests {
             ],
             "spec": [
                 "terminationGracePeriodSeconds": 1,
-                "containers": [
-                    [
-                        "name": "app", "image": .string(image), "command": ["sh", "-c", .string(script)],
-                        "volumeMounts": .array(mounts),
-                    ]
-                ],
+                "containers": [container],
                 "volumes": .array(volumes),
             ],
         ]
@@ -158,15 +155,14 @@ struct HookExecTests {
         }
     }
 
-    @Test func aHookPastItsTimeoutIsKilledAndReported() async throws {
+    @Test func aHookPastItsTimeoutIsReportedAndTheBackupGoesOn() async throws {
         try await withCluster { client in
-            // A unique argument to find the command's process on this host.
-            let marker = "\(Int.random(in: 100_000...999_999)).5"
             let pod = try await runPod(
                 client,
                 "slow",
                 annotations: [
-                    "pre.hook.backup.velero.io/command": #"["sleep", "\#(marker)"]"#,
+                    // Ends by itself shortly after the timeout (Velero does not wait for a timed-out command).
+                    "pre.hook.backup.velero.io/command": #"["sleep", "3"]"#,
                     "pre.hook.backup.velero.io/timeout": "1s",
                     "pre.hook.backup.velero.io/on-error": "Continue",
                 ]
@@ -175,10 +171,6 @@ struct HookExecTests {
             let outcome = await hooks.runPreHooks(pod: pod, log: RunLog(context: ""))
             #expect(!outcome.abort && outcome.failed == 1)
             #expect(outcome.warnings.first?.contains("timed out after 1s") == true, "\(outcome.warnings)")
-            // The exec stream was closed: the sandbox stops the command.
-            try await waitUntil("the timed-out hook's process is gone", timeout: .seconds(30)) {
-                !Self.hostProcessRuns(withArgument: marker)
-            }
         }
     }
 
@@ -210,6 +202,7 @@ struct HookExecTests {
                     "pre.hook.backup.velero.io/command": "/bin/true",
                     "pre.hook.backup.velero.io/on-error": "Continue",
                 ],
+                script: nil,
                 image: "registry.example/unmapped:1",
                 waitRunning: false
             )
@@ -283,7 +276,8 @@ struct HookExecTests {
             }
             #expect(hooks.totals() == HookTotals(attempted: 1, failed: 0), "\(log.text)")
             #expect(hooks.errors().isEmpty)
-            #expect(try await shell(client, "restored", "test -e /data/hook-ran").exitCode == 0, "\(log.text)")
+            let ran = try await shell(client, "restored", "test -e /data/hook-ran").exitCode
+            #expect(ran == 0, "\(log.text)")
         }
     }
 
@@ -392,18 +386,5 @@ struct HookExecTests {
             )
             #expect(try await shell(client, "ok", "test -e /data/exec-ran").exitCode == 0)
         }
-    }
-
-    // MARK: - support
-
-    /// Whether a process on this host has `argument` among its arguments.
-    static func hostProcessRuns(withArgument argument: String) -> Bool {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        for entry in entries where entry.allSatisfy(\.isNumber) {
-            guard let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
-            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            if arguments.contains(argument) { return true }
-        }
-        return false
     }
 }

@@ -97,22 +97,41 @@ package struct PodHookExecutor: Sendable {
     /// The hook's time ran out.
     private struct HookTimeout: Error {}
 
-    /// Runs `body`, cancelling it (which closes its exec stream) when `timeout` passes first.
+    /// Runs `body`, giving up when `timeout` passes first (Velero's executor does the same: the hook is
+    /// reported as timed out and its exec is cancelled, which the server may not see before the command ends).
+    ///
+    /// The exec runs in its own task so that a stream that does not notice the cancellation cannot hold the
+    /// backup past the timeout.
     private static func withTimeout<R: Sendable>(
         _ timeout: Duration,
         _ body: @escaping @Sendable () async throws -> R
     ) async throws -> R {
-        try await withThrowingTaskGroup(of: R?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw HookTimeout()
+        let slot = Locked<CheckedContinuation<R, any Error>?>(nil)
+        let finish: @Sendable (Swift.Result<R, any Error>) -> Void = { result in
+            let continuation = slot.withLock { value -> CheckedContinuation<R, any Error>? in
+                defer { value = nil }
+                return value
             }
-            defer { group.cancelAll() }
-            while let next = try await group.next() {
-                if let value = next { return value }
+            continuation?.resume(with: result)
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                slot.withLock { $0 = continuation }
+                let work = Task {
+                    do {
+                        finish(.success(try await body()))
+                    } catch {
+                        finish(.failure(error))
+                    }
+                }
+                Task {
+                    try? await Task.sleep(for: timeout)
+                    finish(.failure(HookTimeout()))
+                    work.cancel()
+                }
             }
-            throw HookTimeout()
+        } onCancel: {
+            finish(.failure(CancellationError()))
         }
     }
 }
