@@ -24,6 +24,8 @@ struct ItemRestorer: Sendable {
     let discovery: Locked<APIDiscovery>
     let ledger: RestoreLedger
     let log: RunLog
+    // Hooks (issue 21): init-container hooks for pods before they are created; created pods start exec hooks.
+    var podHooks: RestorePodHooks? = nil
 
     typealias Outcome = RestoreExecutor.Outcome
 
@@ -146,6 +148,14 @@ struct ItemRestorer: Sendable {
         }
         if let targetNamespace { object[path: ["metadata", "namespace"]] = .string(targetNamespace) }
         object = RestoreMetadata.addRestoreLabels(object, restoreName: restoreName, backupName: backupName)
+        // Hooks (issue 21): Velero's init-container restore hooks.
+        if groupResource == "pods", let podHooks {
+            do {
+                object = try RestoreInitHooks.apply(to: object, spec: podHooks.spec, log: log)
+            } catch {
+                return fail("\(error)")
+            }
+        }
 
         // Where it goes.
         guard let resource = resolve(groupResource: groupResource, apiVersion: entry.apiVersion) else {
@@ -190,6 +200,8 @@ struct ItemRestorer: Sendable {
                 pod: dryRun ? desired : created,
                 outcome: &outcome
             )
+            // Hooks (issue 21): the created pod's post-restore exec hooks wait for its containers.
+            if groupResource == "pods", !dryRun, let podHooks { podHooks.created(created) }
             if !dryRun, let backedUpStatus,
                 RestoreMetadata.shouldRestoreStatus(
                     groupResource: groupResource,

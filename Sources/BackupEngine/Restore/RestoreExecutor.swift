@@ -22,6 +22,8 @@ struct RestoreExecutor: Sendable {
     let podVolumeContext: PodVolumeRestoreContext?
     let log: RunLog
     let logger: Logger
+    // Hooks (issue 21): passed to each item's restore.
+    var podHooks: RestorePodHooks? = nil
 
     /// What restoring one item produced.
     struct Outcome: Sendable {
@@ -83,7 +85,8 @@ struct RestoreExecutor: Sendable {
             podVolumes: podVolumes,
             discovery: discovery,
             ledger: ledger,
-            log: log
+            log: log,
+            podHooks: podHooks
         )
 
         let order = configuration.priorities.ordered(groupResourcesInBackup: contents.groupResources) { name in

@@ -184,6 +184,8 @@ package struct RestoreRunner: Sendable {
                 namespace: configuration.namespace,
                 plugin: RestoreWaitContainer.plugin
             )
+        // Hooks (issue 21): a malformed spec.hooks fails the restore before the cluster is touched.
+        let hookSpec = try RestoreHookSpec(json: restore.spec.hooks)
 
         // 2. The run.
         let start = Date()
@@ -243,11 +245,27 @@ package struct RestoreRunner: Sendable {
             log: log,
             logger: logger
         )
-        var (report, results) = await executor.execute(discovery: discovery)
-        if let podVolumes {
-            for error in await podVolumes.waitForAll() { results.errors.addVelero(error) }
-            report.podVolumes = podVolumes.entries
+        // Hooks (issue 21): created pods' exec hooks run while the restore goes on; it ends when they have.
+        let execHooks = RestoreExecHooks(
+            client: client,
+            spec: hookSpec,
+            log: log,
+            waitLimit: configuration.resourceTimeout
+        )
+        let (report, itemResults) = await execHooks.withHooks { start in
+            var hooked = executor
+            hooked.podHooks = RestorePodHooks(spec: hookSpec, created: start)
+            var (report, results) = await hooked.execute(discovery: discovery)
+            // The pods' volumes are restored before their application containers (and so their exec hooks) start.
+            if let podVolumes {
+                for error in await podVolumes.waitForAll() { results.errors.addVelero(error) }
+                report.podVolumes = podVolumes.entries
+            }
+            return (report, results)
         }
+        var results = itemResults
+        results.errors.merge(execHooks.errors())
+        restore.status?.hookStatus = execHooks.totals().hookStatus
         if Task.isCancelled {
             // Stopped by a signal: say so in the Restore (shielded from the cancellation) and write no results,
             // so the name can be used again by a retry.

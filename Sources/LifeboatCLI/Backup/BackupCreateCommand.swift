@@ -108,6 +108,13 @@ struct BackupCreateCommand: AsyncParsableCommand {
                 spec.storageLocation = location.metadata.name
                 metadata.labels = (metadata.labels ?? [:])
                     .merging([VeleroLabels.storageLocation: location.metadata.name ?? ""]) { a, _ in a }
+                // Hooks (issue 21): the pods' annotation hooks and the spec's hooks run around their volumes.
+                let hooks: BackupHooks
+                do {
+                    hooks = try BackupHooks(client: mode.client, backup: Backup(metadata: metadata, spec: spec))
+                } catch {
+                    throw CLIError("\(error)")
+                }
                 let configuration = BackupRunner.Configuration(
                     namespace: mode.namespace,
                     pageSize: pageSize,
@@ -135,7 +142,8 @@ struct BackupCreateCommand: AsyncParsableCommand {
                         ),
                         timeout: volumeTimeout,
                         progress: { volumeProgress.update($0) }
-                    )
+                    ),
+                    hooks: hooks
                 )
                 let runner = BackupRunner(
                     client: mode.client,

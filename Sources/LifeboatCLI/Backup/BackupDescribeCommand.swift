@@ -154,7 +154,24 @@ struct BackupDescribeCommand: AsyncParsableCommand {
             """
         out += Self.messages(count: status?.warnings ?? 0, results.map(\.warnings), kind: "warnings")
         if let reason = status?.failureReason { out += "Failure reason:  \(reason)\n" }
+        out += Self.hookStatusLines(status?.hookStatus)
         return out
+    }
+
+    /// Velero's hook status lines after a blank line, aligned as its tab writer aligns them (padding 2):
+    /// `HooksAttempted:  N` / `HooksFailed:     M` for a backup; a restore's labels end with a space
+    /// (`"HooksAttempted: "`). Empty when the status has no `hookStatus`.
+    static func hookStatusLines(_ hookStatus: BackupStatus.HookStatus?, labelSuffix: String = "") -> String {
+        guard let hookStatus else { return "" }
+        let rows = [
+            ("HooksAttempted:" + labelSuffix, hookStatus.hooksAttempted ?? 0),
+            ("HooksFailed:" + labelSuffix, hookStatus.hooksFailed ?? 0),
+        ]
+        let width = rows.map(\.0.count).max() ?? 0
+        return "\n"
+            + rows.map { label, value in
+                label + String(repeating: " ", count: width - label.count + 2) + "\(value)\n"
+            }.joined()
     }
 
     /// The messages a count stands for, one indented line each (Velero's `Velero:`, `Cluster:`, `Namespaces:`

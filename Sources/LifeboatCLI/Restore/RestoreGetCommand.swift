@@ -98,6 +98,8 @@ struct RestoreDescribeCommand: AsyncParsableCommand {
                 Warnings:  \(restore.status?.warnings ?? 0)
 
                 """
+            // Hooks (issue 21): Velero's `HooksAttempted: ` / `HooksFailed: ` lines when the status has them.
+            out += BackupDescribeCommand.hookStatusLines(restore.status?.hookStatus, labelSuffix: " ")
             if let (store, _) = try await RestoreLogsCommand.store(mode, restore: name, backup: restore.spec.backupName)
             {
                 if let bytes = try await store.gunzipped(store.layout.restoreResults(name)),
