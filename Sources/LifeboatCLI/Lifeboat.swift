@@ -26,6 +26,21 @@ struct Lifeboat: AsyncParsableCommand {
 
     static func main() async {
         AllocatorTuning.apply()
-        await main(nil)
+        await main(emptyValuesSplit(Array(CommandLine.arguments.dropFirst())))
+    }
+
+    /// `--flag=` (an empty value, as Velero's node agent passes `--cache-volume-path=` to data-mover pods and Go's
+    /// flag parsing accepts) as `--flag ""`, which ArgumentParser reads as an empty value.
+    static func emptyValuesSplit(_ arguments: [String]) -> [String] {
+        var result: [String] = []
+        for argument in arguments {
+            if argument.count > 3, argument.hasPrefix("--"), argument.hasSuffix("="), !argument.dropLast().contains("=")
+            {
+                result += [String(argument.dropLast()), ""]
+            } else {
+                result.append(argument)
+            }
+        }
+        return result
     }
 }

@@ -68,7 +68,18 @@ struct BubblewrapCommand: Sendable, Equatable {
             let depthB = b.element.target.split(separator: "/").count
             return depthA != depthB ? depthA < depthB : a.offset < b.offset
         }
+        // Folders on the way to a mount point that exist neither on the host nor as another mount: made 0755 as a
+        // container runtime makes them (bwrap would make them 0700, closed to a container's non-root user).
+        var made: Set<String> = []
+        let targets = Set(resolved.map(\.target))
         for (_, mount) in ordered {
+            var path = ""
+            for component in mount.target.split(separator: "/").dropLast() {
+                path += "/" + component
+                guard !made.contains(path), !targets.contains(path), !Self.exists(path) else { continue }
+                made.insert(path)
+                arguments += ["--dir", path]
+            }
             arguments += [mount.readOnly ? "--ro-bind" : "--bind", mount.source, mount.target]
         }
         arguments += ["--remount-ro", "/"]
