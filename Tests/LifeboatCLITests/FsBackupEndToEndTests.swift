@@ -203,9 +203,10 @@ struct FsBackupEndToEndTests {
                         namespace: "app",
                         pod: "writer",
                         container: "restore-wait",
-                        command: ["sh", "-c", "ls -laR /restores; cat /proc/1/cmdline | tr '\\0' ' '"]
+                        command: ["ls", "-laR", "/restores"]
                     )
-                    Issue.record(Comment(rawValue: "restore-wait sees: \(listing?.stdoutText ?? "") \(listing?.stderrText ?? "")"))
+                    let seen = "\(listing?.stdoutText ?? "") \(listing?.stderrText ?? "")"
+                    Issue.record(Comment(rawValue: "restore-wait sees: \(seen)"))
                     let initSpec = pod?["spec"]?["initContainers"]?.jsonString ?? ""
                     Issue.record(Comment(rawValue: "init: \(initSpec)"))
                     let detail =

@@ -49,8 +49,8 @@ package struct BackupRunner: Sendable {
         /// File-system backup of pod volumes (nil: volumes chosen for it are reported as not backed up).
         package var podVolumes: PodVolumeBackupper.Configuration?
         // MARK: hooks (issue 21)
-        /// The pods' pre and post backup hooks (``BackupHooks``); `nil` runs none. When it also reports totals
-        /// (``HookTotalsReporting``), they become the Backup's `status.hookStatus`.
+        /// The pods' pre and post backup hooks (``BackupHooks``); `nil` runs none. The outcomes the backup gets
+        /// from it are counted into the Backup's `status.hookStatus`.
         package var hooks: (any BackupHookRunning)?
 
         package init(
@@ -357,8 +357,6 @@ package struct BackupRunner: Sendable {
         backup.status?.errors = outcome.results.errors.count
         backup.status?.warnings = outcome.results.warnings.count
         backup.status?.phase = outcome.results.errors.isEmpty ? BackupPhase.completed : BackupPhase.partiallyFailed
-        // Hooks (issue 21): Velero's hookStatus from the runner's totals once every pod is done.
-        backup.status?.hookStatus = (configuration.hooks as? any HookTotalsReporting)?.totals().hookStatus
         backup.status?.completionTimestamp = Timestamps.now()
         log.info(
             "Backup completed",
