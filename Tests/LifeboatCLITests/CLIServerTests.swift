@@ -86,10 +86,21 @@ import Testing
                         "-\(other.process.processIdentifier)"
                     ) == true
                 }
-                try await waitUntil("2 more backups of schedule every Completed", timeout: .seconds(90)) {
-                    try await Self.backups(of: "every", env.client).filter {
-                        $0["status"]?["phase"]?.stringValue == "Completed"
-                    }.count >= before + 2
+                do {
+                    try await waitUntil("2 more backups of schedule every Completed", timeout: .seconds(90)) {
+                        try await Self.backups(of: "every", env.client).filter {
+                            $0["status"]?["phase"]?.stringValue == "Completed"
+                        }.count >= before + 2
+                    }
+                } catch {
+                    let states = try await Self.backups(of: "every", env.client).map { backup in
+                        let status = backup["status"]
+                        let reason = status?["failureReason"]?.stringValue ?? ""
+                        return "\(backup.name ?? "") \(status?["phase"]?.stringValue ?? "-") \(reason)"
+                    }
+                    let tail = other.output.split(separator: "\n").suffix(30).joined(separator: "\n")
+                    Issue.record(Comment(rawValue: "backups: \(states)\nthe other server's log:\n\(tail)"))
+                    throw error
                 }
                 try await other.kill()
             } catch {

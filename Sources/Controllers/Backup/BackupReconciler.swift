@@ -103,10 +103,33 @@ package struct BackupReconciler: Reconciler {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            // The engine recorded the Backup Failed with the reason.
+            // Once the run started, the engine recorded the Backup Failed with the reason. A run that failed before
+            // (e.g. the name is still claimed in the location by a server that died mid-start) would leave it
+            // `New` for ever, holding its schedule: it ends Failed here.
             logger.error("backup \(key) failed: \(error)")
+            try await fail(key, phase: BackupPhase.failed, reason: "\(error)")
         }
         return ReconcileResult()
+    }
+
+    /// Ends a Backup still `New` (or without a phase) in `phase` with `reason` as its failure reason.
+    private func fail(_ key: NamespacedName, phase newPhase: String, reason: String) async throws {
+        for _ in 0..<5 {
+            var object = try await client.get(Backup.resource, namespace: key.namespace, name: key.name)
+            let phase = object["status"]?["phase"]?.stringValue ?? ""
+            guard phase.isEmpty || phase == BackupPhase.new else { return }
+            var status = object.value["status"]?.objectValue ?? [:]
+            status["phase"] = .string(newPhase)
+            status["failureReason"] = .string(reason)
+            status["completionTimestamp"] = .string(Timestamps.now())
+            object.value["status"] = .object(status)
+            do {
+                _ = try await client.update(Backup.resource, namespace: key.namespace, object)
+                return
+            } catch let error as KubeError where error.code == .conflict {
+                continue
+            }
+        }
     }
 
     /// Writes phase `FailedValidation` with `errors` (Velero's `status.validationErrors`).
