@@ -107,41 +107,29 @@ package struct BackupReconciler: Reconciler {
             // (e.g. the name is still claimed in the location by a server that died mid-start) would leave it
             // `New` for ever, holding its schedule: it ends Failed here.
             logger.error("backup \(key) failed: \(error)")
-            try await fail(key, phase: BackupPhase.failed, reason: "\(error)")
+            try await end(key, ["phase": .string(BackupPhase.failed), "failureReason": .string("\(error)")])
         }
         return ReconcileResult()
-    }
-
-    /// Ends a Backup still `New` (or without a phase) in `phase` with `reason` as its failure reason.
-    private func fail(_ key: NamespacedName, phase newPhase: String, reason: String) async throws {
-        for _ in 0..<5 {
-            var object = try await client.get(Backup.resource, namespace: key.namespace, name: key.name)
-            let phase = object["status"]?["phase"]?.stringValue ?? ""
-            guard phase.isEmpty || phase == BackupPhase.new else { return }
-            var status = object.value["status"]?.objectValue ?? [:]
-            status["phase"] = .string(newPhase)
-            status["failureReason"] = .string(reason)
-            status["completionTimestamp"] = .string(Timestamps.now())
-            object.value["status"] = .object(status)
-            do {
-                _ = try await client.update(Backup.resource, namespace: key.namespace, object)
-                return
-            } catch let error as KubeError where error.code == .conflict {
-                continue
-            }
-        }
     }
 
     /// Writes phase `FailedValidation` with `errors` (Velero's `status.validationErrors`).
     private func failValidation(_ key: NamespacedName, errors: [String]) async throws {
         logger.info("backup \(key) failed validation: \(errors.joined(separator: "; "))")
+        try await end(
+            key,
+            ["phase": .string(BackupPhase.failedValidation), "validationErrors": .array(errors.map(JSONValue.string))]
+        )
+    }
+
+    /// Ends a Backup still `New` (or without a phase) with the status fields `fields` and a completion time,
+    /// retrying on write conflicts; a Backup that left `New` meanwhile is left alone.
+    private func end(_ key: NamespacedName, _ fields: JSONObject) async throws {
         for _ in 0..<5 {
             var object = try await client.get(Backup.resource, namespace: key.namespace, name: key.name)
             let phase = object["status"]?["phase"]?.stringValue ?? ""
             guard phase.isEmpty || phase == BackupPhase.new else { return }
             var status = object.value["status"]?.objectValue ?? [:]
-            status["phase"] = .string(BackupPhase.failedValidation)
-            status["validationErrors"] = .array(errors.map(JSONValue.string))
+            status.merge(fields) { _, new in new }
             status["completionTimestamp"] = .string(Timestamps.now())
             object.value["status"] = .object(status)
             do {
