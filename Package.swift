@@ -54,6 +54,7 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
@@ -347,8 +348,9 @@ let package = Package(
         .testTarget(
             name: "LifeboatCLITests",
             dependencies: [
-                "Kubernetes", "KubeSandbox", "KubeSandboxTesting", "ProcessTesting",
+                "Kubernetes", "KubeSandbox", "KubeSandboxTesting", "ProcessTesting", "LocalServers",
                 .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

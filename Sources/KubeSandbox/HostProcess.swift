@@ -130,10 +130,16 @@ final class HostProcess: Sendable {
         }
     }
 
-    /// Kills the process (SIGKILL) if it still runs.
+    /// Kills the process and its process group (SIGKILL) if it still runs.
+    ///
+    /// `Process` starts the child in a process group of its own. For an exec that child is bwrap, whose second
+    /// process is the init of the container's process namespace: killing only the first would leave the
+    /// command running, killing the group ends the namespace's init and, with it, every process in it (what
+    /// containerd does to an exec whose stream went away).
     func forceStop() {
         guard box.process.isRunning else { return }
-        _ = kill(box.process.processIdentifier, SIGKILL)
+        let pid = box.process.processIdentifier
+        if kill(-pid, SIGKILL) != 0 { _ = kill(pid, SIGKILL) }
     }
 
     /// The exit code (128 + signal number for a process killed by a signal), once it exited.

@@ -182,17 +182,21 @@ extension SandboxCore {
         }
         if type.custom && subresource == nil { try validateCustomResource(type, new, name: key.name) }
         if type.group.isEmpty && type.plural == "events" { try validateEvent(type, new, name: key.name) }
-        if Self.sameContent(old, new) {
+        let managedFieldsChanged = Self.settleManagedFields(&new, old: old, subresource: subresource)
+        let contentChanged = !Self.sameContent(old, new)
+        if !contentChanged && !managedFieldsChanged {
             return WriteResult(status: 200, body: .bytes(existing.fullJSON(type)))
         }
-        new = withManagedFields(
-            new,
-            type: type,
-            manager: options.fieldManager,
-            operation: operation,
-            time: Self.timestamp(),
-            subresource: subresource
-        )
+        if contentChanged {
+            new = withManagedFields(
+                new,
+                type: type,
+                manager: options.fieldManager,
+                operation: operation,
+                time: Self.timestamp(),
+                subresource: subresource
+            )
+        }
         let finalizers = new["metadata"]?["finalizers"]?.arrayValue ?? []
         // A graceful deletion in progress (a pod whose containers are stopping) ends with a delete of grace 0.
         let deleteNow =
@@ -230,6 +234,25 @@ extension SandboxCore {
             key != "metadata" && key != "status" && key != "kind" && key != "apiVersion"
                 && !equivalent(old[key], new[key])
         }
+    }
+
+    /// The managed fields a write leaves (kube-apiserver's `decodeLiveOrNew`): a list in the request that differs
+    /// from the live one replaces it, so a client can set them (Velero patches a restored object's back); `[{}]`
+    /// clears them; an absent or empty list keeps the live one, as does a write to a subresource. Returns
+    /// whether they change.
+    static func settleManagedFields(_ new: inout JSONValue, old: JSONValue, subresource: String?) -> Bool {
+        let path = ["metadata", "managedFields"]
+        let live = old["metadata"]?["managedFields"]
+        let requested = new["metadata"]?["managedFields"]?.arrayValue ?? []
+        if subresource != nil || requested.isEmpty {
+            new[path: path] = live
+            return false
+        }
+        if requested.count == 1, requested[0].objectValue?.isEmpty == true {
+            new[path: path] = nil
+            return !(live?.arrayValue ?? []).isEmpty
+        }
+        return !equivalent(live, new[path: path])
     }
 
     /// Equal except resourceVersion and managedFields.

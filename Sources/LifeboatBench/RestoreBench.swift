@@ -37,8 +37,11 @@ struct RestoreBench: AsyncParsableCommand {
     @Option(help: "Namespaces the objects are spread over.")
     var namespaces: Int = 10
 
-    @Option(help: "Comma-separated restore parallelisms; the first is the baseline of the speed-ups.")
-    var parallelism: String = "1,16,64"
+    @Option(
+        help: "Comma-separated restore parallelisms, `auto` for the adaptive default of `restore create`; the first is "
+            + "the baseline of the speed-ups, and `auto` is also compared with the best fixed one."
+    )
+    var parallelism: String = "1,16,64,auto"
 
     @Option(
         help:
@@ -53,9 +56,11 @@ struct RestoreBench: AsyncParsableCommand {
         guard configmaps >= 0, secrets >= 0, deployments >= 0, namespaces >= 1 else {
             throw ValidationError("--configmaps, --secrets, --deployments must be >= 0 and --namespaces >= 1")
         }
-        guard !levels.isEmpty, levels.allSatisfy({ $0 >= 1 }) else {
+        guard !levels.isEmpty, levels.count == parallelism.split(separator: ",").count,
+            levels.allSatisfy({ ($0 ?? 1) >= 1 })
+        else {
             throw ValidationError(
-                "--parallelism \(parallelism.debugDescription) must be a comma-separated list of numbers >= 1"
+                "--parallelism \(parallelism.debugDescription) must be a comma-separated list of numbers >= 1 or auto"
             )
         }
         guard !latencies.isEmpty, latencies.count == writeLatency.split(separator: ",").count else {
@@ -70,8 +75,13 @@ struct RestoreBench: AsyncParsableCommand {
             .filter { $0 >= .zero }
     }
 
-    private var levels: [Int] {
-        parallelism.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    /// The parallelisms to run; nil is `auto`.
+    private var levels: [Int?] {
+        parallelism.split(separator: ",").compactMap { part -> Int?? in
+            let text = part.trimmingCharacters(in: .whitespaces)
+            if text == "auto" { return .some(nil) }
+            return Int(text).map { .some($0) }
+        }
     }
 
     func run() async throws {
@@ -126,12 +136,16 @@ struct RestoreBench: AsyncParsableCommand {
             let milliseconds = latency.inSeconds * 1e3
             print(String(format: "target sandbox write latency %gms:", milliseconds))
             var baseline: Double?
+            var bestFixed: (level: Int, rate: Double)?
+            var autoRate: Double?
             for level in levels {
-                try await withBenchCluster(connections: max(32, level * 2), writeLatency: latency, logger: logger) {
+                let connections = level.map { max(32, $0 * 2) } ?? 256
+                try await withBenchCluster(connections: connections, writeLatency: latency, logger: logger) {
                     client in
                     ProcessMemory.resetPeak()
                     let before = ProcessMemory.current().rss
-                    let configuration = RestoreRunner.Configuration(parallelism: level, recordInCluster: false)
+                    var configuration = RestoreRunner.Configuration(parallelism: level ?? 16, recordInCluster: false)
+                    configuration.adaptiveParallelism = level == nil
                     let runner = RestoreRunner(
                         client: client,
                         store: store,
@@ -141,23 +155,35 @@ struct RestoreBench: AsyncParsableCommand {
                     let start = ContinuousClock.now
                     let outcome = try await runner.run(
                         Restore(
-                            metadata: ObjectMeta(name: "bench-l\(index)-p\(level)"),
+                            metadata: ObjectMeta(name: "bench-l\(index)-p\(level.map(String.init) ?? "auto")"),
                             spec: RestoreSpec(backupName: "bench")
                         )
                     )
                     let seconds = (ContinuousClock.now - start).inSeconds
                     let created = outcome.report.entries.filter { $0.action == .create }.count
                     let rate = Double(created) / seconds
+                    let label =
+                        level.map(String.init)
+                        ?? "auto (\((outcome.report.parallelism ?? []).map(String.init).joined(separator: "→")))"
+                    if let level {
+                        if rate > bestFixed?.rate ?? 0 { bestFixed = (level, rate) }
+                    } else {
+                        autoRate = rate
+                    }
                     var line = String(
-                        format: "  restore parallelism %d: %@, %d objects created in %.2fs -> %.0f objects/s",
-                        level,
+                        format: "  restore parallelism %@: %@, %d objects created in %.2fs -> %.0f objects/s",
+                        label,
                         outcome.restore.status?.phase ?? "?",
                         created,
                         seconds,
                         rate
                     )
                     if let baseline {
-                        line += String(format: ", %.1f x parallelism %d", rate / baseline, levels[0])
+                        line += String(
+                            format: ", %.1f x parallelism %@",
+                            rate / baseline,
+                            levels[0].map(String.init) ?? "auto"
+                        )
                     } else {
                         baseline = rate
                     }
@@ -172,6 +198,16 @@ struct RestoreBench: AsyncParsableCommand {
                         print("    errors: \(outcome.results.errors.lines.prefix(5))")
                     }
                 }
+            }
+            if let autoRate, let bestFixed {
+                print(
+                    String(
+                        format:
+                            "  auto reaches %.0f%% of the best fixed parallelism (%d) at this latency (target >= 90%%)",
+                        autoRate * 100 / bestFixed.rate,
+                        bestFixed.level
+                    )
+                )
             }
         }
     }

@@ -122,5 +122,26 @@ struct FilterTests {
         #expect(NamespaceWildcard.validate("a**") != nil)
         #expect(NamespaceWildcard.validate("{a,b}") != nil)
         #expect(NamespaceWildcard.validate("app-?") == nil)
+        #expect(NamespaceWildcard.validate("app-[ab]") == nil)
+        #expect(NamespaceWildcard.validate("") == nil)
+        #expect(NamespaceWildcard.validate("*") == nil)
+    }
+
+    /// Velero's namespace-filter tables (`pkg/util/collections/includes_excludes_test.go`): names a namespace
+    /// cannot have are refused with the label rule, wildcards stood in for.
+    @Test(arguments: ["foo.bar", "bar_321", "$foo", "foo>bar", "Upper", "-lead", String(repeating: "a", count: 64)])
+    func namespaceNamesANamespaceCannotHaveAreRefused(_ name: String) {
+        let problem = NamespaceWildcard.validate(name)
+        #expect(
+            problem?.hasPrefix("invalid namespace \(name.debugDescription): ") == true,
+            "\(String(describing: problem))"
+        )
+    }
+
+    @Test func aWildcardThatMatchesNothingIncludesNothing() {
+        let nothing = IncludesExcludes(includes: [], includesNothing: true)
+        #expect(!nothing.shouldInclude("default"))
+        #expect(!nothing.includesEverything)
+        #expect(IncludesExcludes(includes: []).shouldInclude("default"))
     }
 }

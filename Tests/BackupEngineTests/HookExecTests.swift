@@ -155,14 +155,16 @@ struct HookExecTests {
         }
     }
 
-    @Test func aHookPastItsTimeoutIsReportedAndTheBackupGoesOn() async throws {
+    @Test func aHookPastItsTimeoutIsKilledReportedAndTheBackupGoesOn() async throws {
         try await withCluster { client in
             let pod = try await runPod(
                 client,
                 "slow",
                 annotations: [
-                    // Ends by itself shortly after the timeout (Velero does not wait for a timed-out command).
-                    "pre.hook.backup.velero.io/command": #"["sleep", "3"]"#,
+                    // Holds a lock on a file in the volume for ten minutes (an exec has its own process namespace,
+                    // so another exec sees the command through the lock, not its process ID).
+                    "pre.hook.backup.velero.io/command":
+                        #"["flock", "/data/lock", "sh", "-c", "touch /data/locked; exec sleep 600"]"#,
                     "pre.hook.backup.velero.io/timeout": "1s",
                     "pre.hook.backup.velero.io/on-error": "Continue",
                 ]
@@ -171,6 +173,16 @@ struct HookExecTests {
             let outcome = await hooks.runPreHooks(pod: pod, log: RunLog(context: ""))
             #expect(!outcome.abort && outcome.failed == 1)
             #expect(outcome.warnings.first?.contains("timed out after 1s") == true, "\(outcome.warnings)")
+            #expect(try await shell(client, "slow", "test -e /data/locked").exitCode == 0, "the hook held its lock")
+            // Giving up closes the exec stream and the runtime kills the command (as containerd does when the
+            // stream's context ends): its lock is free long before its ten minutes are up.
+            try await waitUntil(
+                "the timed-out hook's command is killed",
+                timeout: .seconds(30),
+                interval: .seconds(0.2)
+            ) {
+                try await shell(client, "slow", "flock -n /data/lock true").exitCode == 0
+            }
         }
     }
 

@@ -39,11 +39,17 @@ struct CLIContractTests {
             #expect((progress?["itemsBackedUp"]?.intValue ?? 0) > 0, "\(one.stdout)")
             #expect(progress?["itemsBackedUp"] == progress?["totalItems"])
 
+            // One backup in the list is printed on its own, as Velero prints a list of one; more are a BackupList.
+            let alone = try await cli.lifeboat("backup", "get", "-o", "json")
+            #expect(alone.status == 0 && alone.json["kind"] == "Backup", "\(alone.output)")
+            let second = try await cli.lifeboat("backup", "create", "b2", "--include-namespaces", "app")
+            #expect(second.status == 0, "\(second.output)")
             let all = try await cli.lifeboat("backup", "get", "-o", "json")
             #expect(all.status == 0, "\(all.output)")
-            #expect(all.json["kind"] == "List")
+            #expect(all.json["kind"] == "BackupList")
+            #expect(all.json["apiVersion"] == "velero.io/v1")
             let names = (all.json["items"]?.arrayValue ?? []).compactMap { $0["metadata"]?["name"]?.stringValue }
-            #expect(names == ["b1"])
+            #expect(names == ["b1", "b2"])
         }
     }
 
@@ -178,14 +184,14 @@ struct CLIContractTests {
         }
     }
 
-    /// A value that `validate()` refuses is a usage error (ArgumentParser's convention, as for an unknown flag):
-    /// exit code 64 (EX_USAGE), the `Error: …` line naming the value, then only the usage hint.
+    /// A value that `validate()` refuses is a usage error (as for an unknown flag): exit code 1 like every Velero
+    /// error, the `Error: …` line naming the value, then only the usage hint.
     static func expectUsageError(
         _ result: ChildProcess.Result,
         naming values: [String],
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
-        #expect(result.status == 64, "exit status; output:\n\(result.output)", sourceLocation: sourceLocation)
+        #expect(result.status == 1, "exit status; output:\n\(result.output)", sourceLocation: sourceLocation)
         let lines = result.errorLines.map(String.init)
         let line = lines.first ?? ""
         #expect(line.hasPrefix("Error: "), "\(result.stderr)", sourceLocation: sourceLocation)

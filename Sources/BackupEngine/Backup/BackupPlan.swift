@@ -93,9 +93,12 @@ package struct BackupPlan: Sendable {
         for pattern in (spec.includedNamespaces ?? []) + (spec.excludedNamespaces ?? []) {
             if let problem = NamespaceWildcard.validate(pattern) { errors.append(problem) }
         }
+        let expandedIncludes = NamespaceWildcard.expand(spec.includedNamespaces ?? [], against: activeNamespaces)
         let namespaceFilter = IncludesExcludes(
-            includes: NamespaceWildcard.expand(spec.includedNamespaces ?? [], against: activeNamespaces),
-            excludes: NamespaceWildcard.expand(spec.excludedNamespaces ?? [], against: activeNamespaces)
+            includes: expandedIncludes,
+            excludes: NamespaceWildcard.expand(spec.excludedNamespaces ?? [], against: activeNamespaces),
+            includesNothing: expandedIncludes.isEmpty
+                && (spec.includedNamespaces ?? []).contains(where: NamespaceWildcard.isWildcard)
         )
         errors += IncludesExcludes(includes: spec.includedNamespaces ?? [], excludes: spec.excludedNamespaces ?? [])
             .validationErrors().map { "Invalid included/excluded namespace lists: \($0)" }

@@ -4,14 +4,20 @@
 package struct IncludesExcludes: Sendable, Hashable {
     package var includes: [String]
     package var excludes: [String]
+    /// Set when wildcard patterns in the includes matched nothing: then nothing is included (Velero's
+    /// `NamespaceIncludesExcludes.ShouldInclude`), where empty includes otherwise mean "everything" — a typo'd
+    /// glob never widens a backup to the whole cluster.
+    package var includesNothing: Bool
 
-    package init(includes: [String] = [], excludes: [String] = []) {
+    package init(includes: [String] = [], excludes: [String] = [], includesNothing: Bool = false) {
         self.includes = includes
         self.excludes = excludes
+        self.includesNothing = includesNothing
     }
 
     /// Whether `item` passes the filter.
     package func shouldInclude(_ item: String) -> Bool {
+        if includesNothing { return false }
         if excludes.contains(where: { Glob.matches(pattern: $0, item) }) { return false }
         if includes.isEmpty || includes.contains("*") { return true }
         return includes.contains { Glob.matches(pattern: $0, item) }
@@ -19,7 +25,7 @@ package struct IncludesExcludes: Sendable, Hashable {
 
     /// True when the filter lets everything through (includes empty or `*`, no excludes).
     package var includesEverything: Bool {
-        (includes.isEmpty || includes == ["*"]) && excludes.isEmpty
+        !includesNothing && (includes.isEmpty || includes == ["*"]) && excludes.isEmpty
     }
 
     /// True when `*` is excluded.

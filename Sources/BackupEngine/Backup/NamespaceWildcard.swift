@@ -14,6 +14,17 @@ package enum NamespaceWildcard {
         if let bad = pattern.first(where: { forbidden.contains($0) }) {
             return "invalid namespace pattern \(pattern.debugDescription): character '\(bad)' is not supported"
         }
+        // Velero's validateNamespaceName: with the glob characters stood in for, a namespace name (an RFC 1123
+        // label); the empty string means "no namespace" and is allowed.
+        let standIn = String(pattern.map { "*?[]".contains($0) ? "x" : $0 })
+        if !pattern.isEmpty, !KubeNames.isDNSLabel(standIn) {
+            return "invalid namespace \(pattern.debugDescription): "
+                + (standIn.utf8.count > 63
+                    ? "must be no more than 63 characters"
+                    : "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
+                        + "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
+                        + "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")
+        }
         return nil
     }
 

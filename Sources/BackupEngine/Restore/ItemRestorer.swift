@@ -213,6 +213,12 @@ struct ItemRestorer: Sendable {
                     outcome.results.warnings.add(namespace: targetNamespace, problem)
                 }
             }
+            if !dryRun, let problem = await restoreManagedFields(of: desired, resource: resource) {
+                switch problem {
+                case .warning(let text): outcome.results.warnings.add(namespace: targetNamespace, text)
+                case .error(let text): outcome.results.errors.add(namespace: targetNamespace, text)
+                }
+            }
         } catch let error as KubeError where error.code == .alreadyExists {
             do {
                 try await handleExisting(desired: desired, resource: resource, entry: &entry, outcome: &outcome)
@@ -303,6 +309,37 @@ struct ItemRestorer: Sendable {
             entry.changes = RestoreReport.changes(from: normalized, to: desired.value)
             outcome.results.warnings.add(namespace: namespace, warning)
             log.warning(warning)
+        }
+    }
+
+    /// A problem putting the managed fields back.
+    private enum ManagedFieldsProblem {
+        case warning(String)
+        case error(String)
+    }
+
+    /// Puts the backed-up object's managed fields back on the created one, as Velero does after create (the API
+    /// server records the restore as the fields' manager; without this a second restore of the same backup finds
+    /// every object different). Nothing is sent for an object backed up without managed fields.
+    private func restoreManagedFields(of desired: KubeObject, resource: APIResource) async -> ManagedFieldsProblem? {
+        guard let managed = desired.value["metadata"]?["managedFields"], !(managed.arrayValue ?? []).isEmpty else {
+            return nil
+        }
+        let name = desired.name ?? ""
+        do {
+            _ = try await client.patch(
+                resource.gvr,
+                namespace: resource.namespaced ? desired.namespace : nil,
+                name: name,
+                .merge(["metadata": ["managedFields": managed]])
+            )
+            return nil
+        } catch let error as KubeError where error.code == .notFound {
+            return .warning(
+                "item not found when patching managed fields \(desired.namespace.map { "\($0)/" } ?? "")\(name): \(error)"
+            )
+        } catch {
+            return .error("error patch for managed fields \(desired.namespace.map { "\($0)/" } ?? "")\(name): \(error)")
         }
     }
 

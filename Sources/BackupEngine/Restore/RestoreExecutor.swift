@@ -97,6 +97,23 @@ struct RestoreExecutor: Sendable {
         var levels = order.filter { $0 == Self.crds }
         levels += order.filter { $0 != Self.crds }
         var namespacesDone = false
+        // The writers at once: fixed, or adapted to the rate the server sustains (learned across levels).
+        var adaptive: AdaptiveParallelism? =
+            configuration.adaptiveParallelism
+            ? AdaptiveParallelism(initial: configuration.parallelism, maximum: configuration.maximumParallelism) : nil
+        let clock = ContinuousClock()
+        let started = clock.now
+        var throttlesSeen = client.throttledResponses
+        var limit = configuration.parallelism
+        var limitsUsed: [Int] = [limit]
+        func finished() {
+            guard var controller = adaptive else { return }
+            let throttles = client.throttledResponses
+            limit = controller.completed(at: clock.now - started, throttled: throttles > throttlesSeen)
+            throttlesSeen = throttles
+            adaptive = controller
+            if limitsUsed.last != limit { limitsUsed.append(limit) }
+        }
         for groupResource in levels {
             if groupResource != Self.crds && !namespacesDone {
                 namespacesDone = true
@@ -111,10 +128,11 @@ struct RestoreExecutor: Sendable {
             await withTaskGroup(of: Outcome.self) { group in
                 var running = 0
                 for item in items {
-                    if running >= configuration.parallelism, let done = await group.next() {
+                    while running >= limit, let done = await group.next() {
                         running -= 1
                         levelOutcome.merge(done)
                         announce(restoredCount, done: done, resource: groupResource)
+                        finished()
                     }
                     group.addTask { await worker.restore(groupResource: groupResource, item: item, additional: false) }
                     running += 1
@@ -122,6 +140,7 @@ struct RestoreExecutor: Sendable {
                 for await done in group {
                     levelOutcome.merge(done)
                     announce(restoredCount, done: done, resource: groupResource)
+                    finished()
                 }
             }
             report.entries += levelOutcome.entries
@@ -143,6 +162,12 @@ struct RestoreExecutor: Sendable {
             report.entries += outcome.entries
             results.errors.merge(outcome.results.errors)
         }
+        if adaptive != nil {
+            log.info(
+                "Writers at once, adapted to the API server: \(limitsUsed.map(String.init).joined(separator: " → "))"
+            )
+        }
+        report.parallelism = limitsUsed
         return (report, results)
     }
 

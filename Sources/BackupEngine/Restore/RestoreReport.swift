@@ -76,6 +76,8 @@ package struct RestoreReport: Codable, Sendable, Hashable {
     package var entries: [Entry]
     /// The pod volumes restored from file-system backups.
     package var podVolumes: [PodVolumeEntry] = []
+    /// The writers at once the restore used, in order (one number when fixed; the steps when adapted).
+    package var parallelism: [Int]?
 
     /// Count of entries per action.
     package var totals: [String: Int] {
@@ -132,20 +134,31 @@ package struct RestoreReport: Codable, Sendable, Hashable {
         return .object(object)
     }
 
-    /// The fields that differ between two objects, as JSON pointers (objects recursed, arrays compared whole).
+    /// The metadata the API server manages (who wrote which field, versions, identity, times): a restore cannot
+    /// set it, so differences there are left out of a report's changes.
+    package static let serverManagedPaths: Set<String> = [
+        "/metadata/managedFields", "/metadata/resourceVersion", "/metadata/uid", "/metadata/creationTimestamp",
+        "/metadata/generation", "/metadata/selfLink", "/metadata/deletionTimestamp",
+        "/metadata/deletionGracePeriodSeconds",
+    ]
+
+    /// The fields that differ between two objects, as JSON pointers (objects recursed, arrays compared whole),
+    /// without the server-managed metadata (``serverManagedPaths``).
     package static func changes(from old: JSONValue, to new: JSONValue, path: String = "") -> [FieldChange] {
+        if serverManagedPaths.contains(path) { return [] }
         if case .object(let a) = old, case .object(let b) = new {
             var result: [FieldChange] = []
             for (key, value) in b {
                 let child =
                     path + "/" + key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+                if serverManagedPaths.contains(child) { continue }
                 if let before = a[key] {
                     result += changes(from: before, to: value, path: child)
                 } else {
                     result.append(FieldChange(path: child, from: nil, to: value))
                 }
             }
-            for (key, value) in a where b[key] == nil {
+            for (key, value) in a where b[key] == nil && !serverManagedPaths.contains(path + "/" + key) {
                 result.append(FieldChange(path: path + "/" + key, from: value, to: nil))
             }
             return result

@@ -32,8 +32,13 @@ package struct RestoreRunner: Sendable {
     package struct Configuration: Sendable {
         /// The install namespace (Restore CR, plugin and modifier ConfigMaps).
         package var namespace: String
-        /// Objects created at once within a priority level.
+        /// Objects created at once within a priority level (the start when `adaptiveParallelism` is set).
         package var parallelism: Int
+        /// Adapt the number of writers to what the API server sustains (``AdaptiveParallelism``), from
+        /// `parallelism` up to `maximumParallelism`.
+        package var adaptiveParallelism: Bool = false
+        /// The most writers an adaptive restore runs.
+        package var maximumParallelism: Int = 256
         /// Compute the plan only.
         package var dryRun: Bool
         /// `--restore-resource-priorities`.

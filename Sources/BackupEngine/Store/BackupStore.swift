@@ -279,6 +279,13 @@ package struct BackupStore: Sendable {
         return deleted
     }
 
+    /// Deletes the files of restore `name` (`restores/<name>/`: its log, results, resource list, …).
+    /// - Returns: the number of objects deleted.
+    @discardableResult
+    package func deleteRestore(_ name: String) async throws -> Int {
+        try await store.deleteAll(prefix: layout.restoreFolder(name))
+    }
+
     /// Removes what interrupted writes of backup `name` left: temporary files of a local folder, incomplete
     /// multipart uploads of S3. Call it only when no run writes the backup (its claim is released or dead).
     /// - Returns: how many were removed.

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import NIOWebSocket
 import Synchronization
 import WSClient
 
@@ -109,11 +110,19 @@ extension KubeClient {
                         }
                         if v5 { try await outbound.write(.binary(ByteBuffer(bytes: [255, 0]))) }
                     }
-                    for try await message in inbound.messages(maxSize: 1 << 26) {
-                        guard case .binary(var buffer) = message, let channel = buffer.readInteger(as: UInt8.self)
-                        else { continue }
-                        collector.add(channel: channel, bytes: buffer.readBytes(length: buffer.readableBytes) ?? [])
+                    // A caller that gives up (a hook's timeout) closes the stream, so that the server stops the
+                    // command instead of leaving it running in the container.
+                    try await withTaskCancellationHandler {
+                        for try await message in inbound.messages(maxSize: 1 << 26) {
+                            guard case .binary(var buffer) = message,
+                                let channel = buffer.readInteger(as: UInt8.self)
+                            else { continue }
+                            collector.add(channel: channel, bytes: buffer.readBytes(length: buffer.readableBytes) ?? [])
+                        }
+                    } onCancel: {
+                        Task { try? await outbound.close(.goingAway, reason: "canceled") }
                     }
+                    try Task.checkCancellation()
                 }
             } catch let error as WebSocketClientError where error == .webSocketUpgradeFailed {
                 continue

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// One API request, before authentication and retries.
 struct KubeRequest: Sendable {
@@ -135,6 +136,7 @@ extension KubeClient {
                 attempt -= 1
                 continue
             }
+            if status == 429 { throttles.add(1, ordering: .relaxed) }
             let retryable = status == 429 || (request.idempotent && [500, 502, 503, 504].contains(status))
             if retryable && attempt < configuration.maxAttempts {
                 var delay = backoff(attempt: attempt)

@@ -30,6 +30,11 @@ public final class KubeClient: Sendable {
     /// The URL prefix requests go to (the server URL, with the host replaced by tls-server-name when set).
     let baseURL: String
     let discoveryCache = Mutex<APIDiscovery?>(nil)
+    let throttles = Atomic<Int>(0)
+
+    /// How many responses so far were the server pushing back (HTTP 429: rate limits and API Priority and
+    /// Fairness rejections), retried or not; a caller that adapts its load watches it grow.
+    public var throttledResponses: Int { throttles.load(ordering: .relaxed) }
 
     /// Creates a client.
     ///

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackupEngine
+import Controllers
 import Foundation
 import Kubernetes
 import VeleroAPI
@@ -12,7 +13,13 @@ struct BackupCreateCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "The backup's name.") var name: String
+    @Argument(help: ArgumentHelp("The backup's name (optional with --from-schedule).", valueName: "name"))
+    var backupName: String?
+    @Option(
+        name: .long,
+        help: "Create the backup from an existing schedule's template (no other filters; the name is optional)."
+    )
+    var fromSchedule: String?
     @OptionGroup var filters: BackupFilterOptions
 
     @Option(name: .long, help: "Labels for the backup (k=v,k2=v2).") var labels: [String] = []
@@ -32,11 +39,27 @@ struct BackupCreateCommand: AsyncParsableCommand {
     var resourcePoliciesConfigmap: String?
     @Option(name: .long, help: "Order for specific resources: 'pods=ns1/pod1,ns1/pod2;persistentvolumeclaims=…'.")
     var orderedResources: String?
+    @Option(name: .long, help: "Move snapshot data to the storage location (true|false; bare means true).")
+    var snapshotMoveData: Bool?
+    @Option(name: .long, help: "The data mover for --snapshot-move-data (default: velero's built-in).")
+    var dataMover: String?
+    @Option(name: .long, help: "How long to wait for CSI snapshots to be ready (Go duration; default 10m).")
+    var csiSnapshotTimeout: String?
+    @Option(name: .long, help: "How long to wait for asynchronous item operations (Go duration; default 4h).")
+    var itemOperationTimeout: String?
+    @Option(name: .long, help: "Files uploaded in parallel per volume (0: the node's CPUs).")
+    var parallelFilesUpload: Int?
     @Option(name: .long, help: "Page size of LIST requests.") var pageSize: Int = 500
     @Flag(name: [.short, .long], help: "Wait for completion (always true in direct mode).") var wait = false
 
     func validate() throws {
-        guard KubeNames.isDNSSubdomain(name) else {
+        if let fromSchedule, fromSchedule.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("flag must have a non-empty value: --from-schedule")
+        }
+        guard fromSchedule != nil || backupName != nil else {
+            throw ValidationError("a backup name is required, unless you are creating based on a schedule")
+        }
+        if let name = backupName, !KubeNames.isDNSSubdomain(name) {
             throw ValidationError(
                 "backup name \(name.debugDescription) is invalid: use lowercase letters, digits, '-' and '.'"
             )
@@ -45,6 +68,16 @@ struct BackupCreateCommand: AsyncParsableCommand {
             throw ValidationError("--ttl \(ttl.debugDescription) is not a duration (e.g. 720h0m0s)")
         }
         guard pageSize > 0 else { throw ValidationError("--page-size must be positive") }
+        for (flag, value) in [
+            ("--csi-snapshot-timeout", csiSnapshotTimeout), ("--item-operation-timeout", itemOperationTimeout),
+        ] {
+            if let value, GoDuration.parse(value) == nil {
+                throw ValidationError("\(flag) \(value.debugDescription) is not a duration (e.g. 10m)")
+            }
+        }
+        if let parallelFilesUpload, parallelFilesUpload < 0 {
+            throw ValidationError("--parallel-files-upload cannot be negative")
+        }
         guard let timeout = GoDuration.parse(podVolumeOperationTimeout), timeout > .zero else {
             throw ValidationError(
                 "--pod-volume-operation-timeout \(podVolumeOperationTimeout.debugDescription) is not a positive "
@@ -53,18 +86,23 @@ struct BackupCreateCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
-        var spec = BackupSpec()
+    /// The spec the flags describe (filters, TTL, location, volumes, timeouts, ordering).
+    func applyFlags(to spec: inout BackupSpec) throws {
         try filters.apply(to: &spec)
         spec.ttl = ttl
         spec.storageLocation = storageLocation
         spec.snapshotVolumes = snapshotVolumes
         spec.defaultVolumesToFsBackup = defaultVolumesToFsBackup
+        spec.snapshotMoveData = snapshotMoveData
+        spec.datamover = dataMover
+        spec.csiSnapshotTimeout = csiSnapshotTimeout.flatMap(GoDuration.parse).map(GoDuration.format)
+        spec.itemOperationTimeout = itemOperationTimeout.flatMap(GoDuration.parse).map(GoDuration.format)
+        if let parallelFilesUpload {
+            spec.uploaderConfig = BackupSpec.UploaderConfig(parallelFilesUpload: parallelFilesUpload)
+        }
         if let resourcePoliciesConfigmap, !resourcePoliciesConfigmap.isEmpty {
             spec.resourcePolicy = TypedLocalObjectReference(kind: "configmap", name: resourcePoliciesConfigmap)
         }
-        let volumeTimeout = GoDuration.parse(podVolumeOperationTimeout) ?? .seconds(240 * 60)
-        let volumeProgress = PodVolumeProgressLine(isTTY: isatty(STDERR_FILENO) != 0)
         if let orderedResources {
             var map: [String: String] = [:]
             for part in orderedResources.split(separator: ";") {
@@ -78,9 +116,31 @@ struct BackupCreateCommand: AsyncParsableCommand {
             }
             spec.orderedResources = map
         }
+    }
+
+    func run() async throws {
+        // From a schedule: its template as Velero's `BackupBuilder.FromSchedule` makes it, other filters ignored.
+        var fromTemplate: Backup?
+        if let scheduleName = fromSchedule?.trimmingCharacters(in: .whitespaces) {
+            let schedule = try await globals.withClient { client in
+                try await ScheduleCommand.get(client, namespace: globals.installNamespace, name: scheduleName)
+            }
+            fromTemplate = ScheduleDecision.backup(of: schedule, at: Date())
+        }
+        let name = backupName ?? fromTemplate?.name ?? ""
+        var spec = fromTemplate?.spec ?? BackupSpec()
+        if fromTemplate == nil { try applyFlags(to: &spec) }
         var metadata = ObjectMeta(name: name)
         metadata.labels = try KeyValueList.parse(labels, flag: "--labels")
         metadata.annotations = try KeyValueList.parse(annotations, flag: "--annotations")
+        if let fromTemplate {
+            metadata.labels = (fromTemplate.metadata.labels ?? [:]).merging(metadata.labels ?? [:]) { _, given in given
+            }
+            metadata.annotations = fromTemplate.metadata.annotations
+            metadata.ownerReferences = fromTemplate.metadata.ownerReferences
+        }
+        let volumeTimeout = GoDuration.parse(podVolumeOperationTimeout) ?? .seconds(240 * 60)
+        let volumeProgress = PodVolumeProgressLine(isTTY: isatty(STDERR_FILENO) != 0)
 
         let isTTY = isatty(STDERR_FILENO) != 0
         let (result, results) = try await SignalCancellation.exitOnInterruption {

@@ -128,9 +128,9 @@ struct BackupDescribeCommand: AsyncParsableCommand {
         }
         out += """
 
-            Label selector:  \(spec.labelSelector.map(BackupGetCommand.describe) ?? "<none>")
+            Label selector:  \(VeleroPrinting.selector(spec.labelSelector))
 
-            Or label selector:  \(spec.orLabelSelectors.map { $0.map(BackupGetCommand.describe).joined(separator: " or ") } ?? "<none>")
+            Or label selector:  \(spec.orLabelSelectors.map { $0.map { VeleroPrinting.selector($0) }.joined(separator: " or ") } ?? "<none>")
 
             Storage Location:  \(spec.storageLocation ?? location)
 

@@ -24,7 +24,10 @@ struct BackupFilterOptions: ParsableArguments {
     var includeNamespaceScopedResources: [String] = []
     @Option(name: .long, help: "Namespace-scoped resources to exclude (new-style filter).")
     var excludeNamespaceScopedResources: [String] = []
-    @Option(name: [.short, .customLong("selector")], help: "Only back up objects matching this label selector.")
+    @Option(
+        name: [.customShort("l"), .customLong("selector")],
+        help: "Only back up objects matching this label selector."
+    )
     var selector: String?
     @Option(name: .long, help: "Back up objects matching any of these selectors: 'a=b or c=d'.")
     var orSelector: String?

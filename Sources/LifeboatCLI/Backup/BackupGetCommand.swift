@@ -15,6 +15,19 @@ struct BackupGetCommand: AsyncParsableCommand {
     @Argument(help: "Backup names (default: all).") var names: [String] = []
     @Option(name: .shortAndLong, help: "Output format: table, json or yaml.") var output: OutputFormat = .table
     @Option(name: .long, help: "Only this backup storage location.") var storageLocation: String?
+    @Option(name: [.customShort("l"), .customLong("selector")], help: "Only backups whose labels match this selector.")
+    var selectorText: String?
+    @Flag(name: .long, help: "Show the backups' labels in a last column.") var showLabels = false
+
+    /// The parsed `--selector`; a bad one is a one-line error naming the flag.
+    func selectorOrError() throws -> LabelSelector? {
+        guard let selectorText else { return nil }
+        do {
+            return try LabelSelector(parsing: selectorText)
+        } catch {
+            throw ValidationError("--selector \(selectorText.debugDescription): \(error)")
+        }
+    }
 
     func run() async throws {
         let backups: [Backup] = try await DirectMode.with(globals) { mode in
@@ -62,33 +75,48 @@ struct BackupGetCommand: AsyncParsableCommand {
             for name in names where !found.contains(where: { $0.name == name }) {
                 throw CLIError("backup \(name.debugDescription) not found")
             }
-            return found.sorted { $0.name < $1.name }
+            return found
         }
+        let selector = try selectorOrError()
+        let shown = backups.filter { selector?.matches($0.metadata.labels ?? [:]) ?? true }
+            .sorted { VeleroPrinting.backupOrder($0.name, $1.name) }
         switch output {
         case .json, .yaml:
-            print(
-                backups.count == 1 && names.count == 1
-                    ? (output == .json ? try Render.json(backups[0]) : try Render.yaml(backups[0]))
-                    : try Render.list(backups, format: output)
-            )
+            print(try Render.items(shown, kind: "BackupList", format: output))
         case .table:
-            let rows = backups.map { b in
-                [
-                    b.name, b.status?.phase ?? "", "\(b.status?.errors ?? 0)", "\(b.status?.warnings ?? 0)",
-                    b.status?.startTimestamp ?? "<nil>", Self.expires(b.status?.expiration),
-                    b.spec.storageLocation ?? "",
-                    b.spec.labelSelector.map(Self.describe) ?? "<none>",
+            var header = [
+                "NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED", "EXPIRES", "STORAGE LOCATION", "QUEUE POSITION",
+                "SELECTOR",
+            ]
+            if showLabels { header.append("LABELS") }
+            let rows = shown.map { b in
+                var row = [
+                    b.name, Self.status(b), "\(b.status?.errors ?? 0)", "\(b.status?.warnings ?? 0)",
+                    VeleroPrinting.time(b.status?.startTimestamp), VeleroPrinting.fromNow(Self.expiration(b)),
+                    b.spec.storageLocation ?? "", b.status?.queuePosition.map { $0 == 0 ? "" : "\($0)" } ?? "",
+                    VeleroPrinting.selector(b.spec.labelSelector),
                 ]
+                if showLabels { row.append(Render.labels(b.metadata.labels)) }
+                return row
             }
-            print(
-                Table.render(
-                    header: [
-                        "NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED", "EXPIRES", "STORAGE LOCATION", "SELECTOR",
-                    ],
-                    rows: rows
-                )
-            )
+            print(Table.render(header: header, rows: rows))
         }
+    }
+
+    /// The STATUS cell: the phase (`New` when none yet), `Deleting` once deletion started.
+    static func status(_ backup: Backup) -> String {
+        if backup.metadata.deletionTimestamp != nil { return "Deleting" }
+        let phase = backup.status?.phase ?? ""
+        return phase.isEmpty ? "New" : phase
+    }
+
+    /// When the backup expires: `status.expiration`, else its creation plus its TTL.
+    static func expiration(_ backup: Backup) -> Date? {
+        if let expiration = backup.status?.expiration.flatMap(Timestamps.parse) { return expiration }
+        guard let created = backup.metadata.creationTimestamp.flatMap(Timestamps.parse),
+            let ttl = backup.spec.ttl.flatMap(GoDuration.parse), ttl > .zero
+        else { return nil }
+        return created.addingTimeInterval(Double(ttl.components.seconds))
     }
 
     /// The Backup CRs of the install namespace whose names are not in `excluding` (none when the CRDs are missing).
@@ -106,19 +134,5 @@ struct BackupGetCommand: AsyncParsableCommand {
         let prefix = "backup storage location \(location)"
         let line = text.contains(prefix) ? text : "\(prefix): \(text)"
         return line + "; its backups are not listed"
-    }
-
-    static func expires(_ expiration: String?) -> String {
-        guard let expiration, let date = Timestamps.parse(expiration) else { return "n/a" }
-        let days = Int((date.timeIntervalSinceNow / 86400).rounded(.down))
-        return days >= 0 ? "\(days)d" : "expired"
-    }
-
-    static func describe(_ selector: LabelSelectorSpec) -> String {
-        var parts = (selector.matchLabels ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        for e in selector.matchExpressions ?? [] {
-            parts.append("\(e.key) \(e.operator.lowercased()) (\((e.values ?? []).joined(separator: ",")))")
-        }
-        return parts.isEmpty ? "<none>" : parts.joined(separator: ",")
     }
 }

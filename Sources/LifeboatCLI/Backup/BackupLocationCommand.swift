@@ -112,14 +112,17 @@ struct BackupLocationCommand: AsyncParsableCommand {
                 try await mode.locations.list().filter { names.isEmpty || names.contains($0.metadata.name ?? "") }
             }
             switch output {
-            case .json, .yaml: print(try Render.list(locations, format: output))
+            case .json, .yaml: print(try Render.items(locations, kind: "BackupStorageLocationList", format: output))
             case .table:
                 let rows = locations.map { l in
                     [
                         l.metadata.name ?? "", l.spec.provider,
-                        l.spec.objectStorage.bucket + (l.spec.objectStorage.prefix.map { "/" + $0 } ?? ""),
-                        l.status?.phase ?? "Unknown", l.status?.lastValidationTime ?? "<none>",
-                        l.spec.accessMode ?? "ReadWrite",
+                        l.spec.objectStorage.bucket
+                            + ((l.spec.objectStorage.prefix ?? "").isEmpty
+                                ? "" : "/" + (l.spec.objectStorage.prefix ?? "")),
+                        (l.status?.phase).flatMap { $0.isEmpty ? nil : $0 } ?? "Unknown",
+                        l.status?.lastValidationTime.map { VeleroPrinting.time($0) } ?? "Unknown",
+                        (l.spec.accessMode).flatMap { $0.isEmpty ? nil : $0 } ?? "ReadWrite",
                         l.spec.default == true ? "true" : "",
                     ]
                 }

@@ -7,6 +7,7 @@ struct RestoreCommand: AsyncParsableCommand {
         abstract: "Work with restores.",
         subcommands: [
             RestoreCreateCommand.self, RestoreGetCommand.self, RestoreDescribeCommand.self, RestoreLogsCommand.self,
+            RestoreDeleteCommand.self,
         ]
     )
 }

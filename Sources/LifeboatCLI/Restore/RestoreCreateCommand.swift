@@ -13,7 +13,19 @@ struct RestoreCreateCommand: AsyncParsableCommand {
 
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "The restore's name (default: <backup>-<YYYYMMDDhhmmss>).") var name: String?
-    @Option(name: .long, help: "The backup to restore.") var fromBackup: String
+    @Option(name: .long, help: "The backup to restore.") var fromBackup: String?
+    @Option(name: .long, help: "Restore the schedule's most recent Completed backup.") var fromSchedule: String?
+    @Option(
+        name: .long,
+        help: "With --from-schedule, also consider PartiallyFailed backups (true|false; bare means true)."
+    )
+    var allowPartiallyFailed: Bool?
+    @Option(name: .long, help: "How long to wait for asynchronous item operations (a Go duration, e.g. 4h).")
+    var itemOperationTimeout: String?
+    @Option(name: .long, help: "Write sparse files when restoring volumes (true|false; bare means true).")
+    var writeSparseFiles: Bool?
+    @Option(name: .long, help: "Files restored in parallel per volume (0: the node's CPUs).")
+    var parallelFilesDownload: Int?
     @Option(name: .long, help: "Namespaces to include (comma-separated, globs allowed).") var includeNamespaces:
         [String] = []
     @Option(name: .long, help: "Namespaces to exclude.") var excludeNamespaces: [String] = []
@@ -22,7 +34,10 @@ struct RestoreCreateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Include cluster-scoped resources (true|false; default: auto).")
     var includeClusterResources: Bool?
     @Option(name: .long, help: "Namespace mappings: src1:dst1,src2:dst2.") var namespaceMappings: String?
-    @Option(name: [.short, .customLong("selector")], help: "Only restore objects matching this label selector.")
+    @Option(
+        name: [.customShort("l"), .customLong("selector")],
+        help: "Only restore objects matching this label selector."
+    )
     var selector: String?
     @Option(name: .long, help: "Restore objects matching any of these selectors: 'a=b or c=d'.") var orSelector: String?
     @Option(name: .long, help: "What to do with objects that exist: none (default) or update.")
@@ -38,14 +53,33 @@ struct RestoreCreateCommand: AsyncParsableCommand {
     var restoreResourcePriorities: String?
     @Option(name: .long, help: "Labels for the restore (k=v,…).") var labels: [String] = []
     @Option(name: .long, help: "Annotations for the restore (k=v,…).") var annotations: [String] = []
-    @Option(name: .long, help: "Objects created at once within a priority level.") var parallelism: Int = 16
+    @Option(
+        name: .long,
+        help: "Objects created at once within a priority level (default: adapted to what the API server sustains, "
+            + "from 16 up to 256)."
+    )
+    var parallelism: Int?
     @Flag(name: .long, help: "Compute and print the plan against the live cluster; change nothing.") var dryRun = false
     @Option(name: .shortAndLong, help: "Output: table (default) or json (the full report).") var output: OutputFormat =
         .table
     @Flag(name: [.short, .long], help: "Wait for completion (always true in direct mode).") var wait = false
 
     func validate() throws {
-        guard parallelism > 0 else { throw ValidationError("--parallelism must be at least 1") }
+        guard (fromBackup == nil) != (fromSchedule == nil) else {
+            throw ValidationError("either a backup or schedule must be specified, but not both")
+        }
+        if selector != nil, orSelector != nil {
+            throw ValidationError("either a 'selector' or an 'or-selector' can be specified, but not both")
+        }
+        if let parallelFilesDownload, parallelFilesDownload < 0 {
+            throw ValidationError("parallel-files-download cannot be negative")
+        }
+        if let itemOperationTimeout, GoDuration.parse(itemOperationTimeout) == nil {
+            throw ValidationError(
+                "--item-operation-timeout \(itemOperationTimeout.debugDescription) is not a duration (e.g. 4h)"
+            )
+        }
+        if let parallelism, parallelism < 1 { throw ValidationError("--parallelism must be at least 1") }
         if let name, !KubeNames.isDNSSubdomain(name) {
             throw ValidationError("restore name \(name.debugDescription) is invalid")
         }
@@ -74,8 +108,16 @@ struct RestoreCreateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let restoreName = name ?? "\(fromBackup)-\(Timestamps.nameSuffix(Date()))"
+        let restoreName = name ?? "\(fromBackup ?? fromSchedule ?? "")-\(Timestamps.nameSuffix(Date()))"
         var spec = RestoreSpec(backupName: fromBackup)
+        spec.scheduleName = fromSchedule
+        spec.itemOperationTimeout = itemOperationTimeout.flatMap(GoDuration.parse).map(GoDuration.format)
+        if writeSparseFiles != nil || parallelFilesDownload != nil {
+            spec.uploaderConfig = RestoreSpec.UploaderConfig(
+                writeSparseFiles: writeSparseFiles,
+                parallelFilesDownload: parallelFilesDownload
+            )
+        }
         spec.includedNamespaces = BackupFilterOptions.flatten(includeNamespaces)
         spec.excludedNamespaces = BackupFilterOptions.flatten(excludeNamespaces)
         spec.includedResources = BackupFilterOptions.flatten(includeResources)
@@ -116,8 +158,23 @@ struct RestoreCreateCommand: AsyncParsableCommand {
 
         let isTTY = isatty(STDERR_FILENO) != 0 && output == .table
         let outcome: RestoreOutcome = try await SignalCancellation.exitOnInterruption {
-            try await DirectMode.with(globals, onRetry: RetryLine.printer(isTTY: isTTY)) { mode in
-                let (location, _, _) = try await mode.locate(backup: fromBackup)
+            // Writers adapt to the server unless fixed, so the client does not cap them (unless told to).
+            let client = KubeClient.Configuration(
+                qps: globals.clientQps ?? (parallelism == nil ? 0 : 100),
+                burst: max(1, globals.clientBurst),
+                maxConnections: parallelism.map { max(32, $0) } ?? 256
+            )
+            try await DirectMode.with(globals, onRetry: RetryLine.printer(isTTY: isTTY), client: client) { mode in
+                var spec = spec
+                let backupName =
+                    try await fromBackup
+                    ?? Self.latestBackup(
+                        of: fromSchedule ?? "",
+                        allowPartiallyFailed: allowPartiallyFailed ?? false,
+                        mode: mode
+                    )
+                spec.backupName = backupName
+                let (location, _, _) = try await mode.locate(backup: backupName)
                 // The location must answer, and take the restore's results unless it is read-only (or a dry run).
                 let store: BackupStore
                 do {
@@ -126,9 +183,9 @@ struct RestoreCreateCommand: AsyncParsableCommand {
                     throw CLIError("\(error)")
                 }
                 if !dryRun && output == .table { print("Restore request \"\(restoreName)\" submitted successfully.") }
-                let configuration = RestoreRunner.Configuration(
+                var configuration = RestoreRunner.Configuration(
                     namespace: mode.namespace,
-                    parallelism: parallelism,
+                    parallelism: parallelism ?? 16,
                     dryRun: dryRun,
                     priorities: priorities,
                     progress: { progress in
@@ -141,6 +198,7 @@ struct RestoreCreateCommand: AsyncParsableCommand {
                         )
                     }
                 )
+                configuration.adaptiveParallelism = parallelism == nil
                 let runner = RestoreRunner(
                     client: mode.client,
                     store: store,
@@ -149,6 +207,9 @@ struct RestoreCreateCommand: AsyncParsableCommand {
                 )
                 defer { if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
                 let request = Restore(metadata: metadata, spec: spec)
+                if fromSchedule != nil, output == .table {
+                    print("Restoring backup \(backupName) of schedule \(fromSchedule ?? "").")
+                }
                 do {
                     // Ctrl-C or SIGTERM cancels the run, which marks the Restore Failed and writes no results.
                     return try await SignalCancellation.run { try await runner.run(request) }
@@ -177,6 +238,35 @@ struct RestoreCreateCommand: AsyncParsableCommand {
         }
         if !dryRun && outcome.restore.status?.phase != "Completed" { throw ExitCode(1) }
         if dryRun && !outcome.results.errors.isEmpty { throw ExitCode(1) }
+    }
+
+    /// The schedule's backup to restore, as Velero's restore controller picks it: of the backups labelled
+    /// `velero.io/schedule-name=<schedule>` in the storage locations, the one started last whose phase is
+    /// Completed (or PartiallyFailed, when allowed).
+    static func latestBackup(of schedule: String, allowPartiallyFailed: Bool, mode: DirectMode) async throws -> String {
+        var candidates: [Backup] = []
+        for location in try await mode.locations.list() {
+            let store = try await mode.locations.store(for: location)
+            for name in try await store.backupNames() {
+                guard let backup = try await store.backup(named: name),
+                    backup.metadata.labels?["velero.io/schedule-name"] == schedule
+                else { continue }
+                candidates.append(backup)
+            }
+        }
+        guard !candidates.isEmpty else { throw CLIError("No backups found for the schedule \(schedule)") }
+        let phases: Swift.Set<String> = allowPartiallyFailed ? ["Completed", "PartiallyFailed"] : ["Completed"]
+        let started = { (backup: Backup) in backup.status?.startTimestamp.flatMap(Timestamps.parse) ?? .distantPast }
+        guard
+            let chosen = candidates.sorted(by: { started($0) > started($1) })
+                .first(where: { phases.contains($0.status?.phase ?? "") })
+        else {
+            throw CLIError(
+                "no \(allowPartiallyFailed ? "Completed or PartiallyFailed" : "Completed") backup found for the "
+                    + "schedule \(schedule)"
+            )
+        }
+        return chosen.name
     }
 }
 
@@ -223,6 +313,9 @@ enum RestoreReportText {
             "Totals: "
             + RestoreReport.Action.allCases.map { "\($0.rawValue) \(totals[$0.rawValue] ?? 0)" }.joined(separator: ", ")
             + "\n"
+        if let steps = report.parallelism, steps.count > 1 {
+            out += "Writers at once, adapted to the API server: \(steps.map(String.init).joined(separator: " → "))\n"
+        }
         if !results.warnings.isEmpty {
             out += "Warnings:\n" + results.warnings.lines.map { "  " + $0 }.joined(separator: "\n") + "\n"
         }

@@ -28,13 +28,15 @@ struct RestoreGetCommand: AsyncParsableCommand {
             }
         }
         switch output {
-        case .json, .yaml: print(try Render.list(restores, format: output))
+        case .json, .yaml: print(try Render.items(restores, kind: "RestoreList", format: output))
         case .table:
             let rows = restores.map { r in
                 [
-                    r.name, r.spec.backupName ?? "", r.status?.phase ?? "", r.status?.startTimestamp ?? "<nil>",
-                    r.status?.completionTimestamp ?? "<nil>", "\(r.status?.errors ?? 0)", "\(r.status?.warnings ?? 0)",
-                    r.metadata.creationTimestamp ?? "", r.spec.labelSelector.map(BackupGetCommand.describe) ?? "<none>",
+                    r.name, r.spec.backupName ?? "", (r.status?.phase).flatMap { $0.isEmpty ? nil : $0 } ?? "New",
+                    VeleroPrinting.time(r.status?.startTimestamp), VeleroPrinting.time(r.status?.completionTimestamp),
+                    "\(r.status?.errors ?? 0)", "\(r.status?.warnings ?? 0)",
+                    VeleroPrinting.time(r.metadata.creationTimestamp ?? ""),
+                    VeleroPrinting.selector(r.spec.labelSelector),
                 ]
             }
             print(

@@ -125,17 +125,15 @@ struct ScheduleGetCommand: AsyncParsableCommand {
         }
         switch output {
         case .json, .yaml:
-            print(
-                schedules.count == 1 && names.count == 1
-                    ? (output == .json ? try Render.json(schedules[0]) : try Render.yaml(schedules[0]))
-                    : try Render.list(schedules, format: output)
-            )
+            print(try Render.items(schedules, kind: "ScheduleList", format: output))
         case .table:
             let rows = schedules.map { s in
                 [
-                    s.name, s.status?.phase ?? "New", s.metadata.creationTimestamp ?? "<nil>", s.spec.schedule,
-                    s.spec.template.ttl ?? "0s", s.status?.lastBackup ?? "n/a",
-                    s.spec.template.labelSelector.map { "\($0)" } ?? "<none>", "\(s.spec.paused ?? false)",
+                    s.name, (s.status?.phase).flatMap { $0.isEmpty ? nil : $0 } ?? "New",
+                    VeleroPrinting.time(s.metadata.creationTimestamp ?? ""), s.spec.schedule,
+                    Self.goDuration(s.spec.template.ttl),
+                    VeleroPrinting.fromNow(s.status?.lastBackup.flatMap(Timestamps.parse)),
+                    VeleroPrinting.selector(s.spec.template.labelSelector), "\(s.spec.paused ?? false)",
                 ]
             }
             print(
@@ -147,6 +145,12 @@ struct ScheduleGetCommand: AsyncParsableCommand {
                 )
             )
         }
+    }
+
+    /// A TTL as Go prints a `time.Duration` (`720h0m0s`; `0s` when unset).
+    static func goDuration(_ ttl: String?) -> String {
+        guard let ttl, let duration = GoDuration.parse(ttl) else { return "0s" }
+        return GoDuration.format(duration)
     }
 }
 

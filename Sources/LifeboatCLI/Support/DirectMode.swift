@@ -18,10 +18,11 @@ struct DirectMode {
     static func with<R: Sendable>(
         _ globals: GlobalOptions,
         onRetry: (@Sendable (RetryNotice) -> Void)? = nil,
+        client configuration: KubeClient.Configuration? = nil,
         _ body: (DirectMode) async throws -> R
     ) async throws -> R {
         let logger = globals.logger
-        return try await globals.withClient { client in
+        return try await globals.withClient(configuration: configuration) { client in
             var factory = ObjectStoreFactory(environment: ProcessInfo.processInfo.environment)
             factory.retryObserver = onRetry
             let locations = StorageLocations(
@@ -93,10 +94,25 @@ enum Render {
         try JSONValue(encoding: value).yamlString()
     }
 
-    /// A Kubernetes List of items for -o json/yaml.
-    static func list(_ items: [some Encodable], format: OutputFormat) throws -> String {
+    /// Items for -o json/yaml as Velero prints them: one item on its own, else a list of `kind` (`BackupList`,
+    /// `RestoreList`, …) in `apiVersion`.
+    static func items(
+        _ items: [some Encodable],
+        kind: String,
+        apiVersion: String = "velero.io/v1",
+        format: OutputFormat
+    ) throws -> String {
+        if items.count == 1, let item = items.first { return format == .yaml ? try yaml(item) : try json(item) }
         let values = try items.map { try JSONValue(encoding: $0) }
-        let list: JSONValue = ["apiVersion": "v1", "kind": "List", "items": .array(values)]
+        let list: JSONValue = [
+            "apiVersion": .string(apiVersion), "kind": .string(kind), "metadata": [:], "items": .array(values),
+        ]
         return format == .yaml ? list.yamlString() : list.prettyJSONString
+    }
+
+    /// A LABELS cell as kubectl's `--show-labels` prints it: `k=v` pairs sorted by key, `<none>` without labels.
+    static func labels(_ labels: [String: String]?) -> String {
+        let pairs = (labels ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return pairs.isEmpty ? "<none>" : pairs.joined(separator: ",")
     }
 }

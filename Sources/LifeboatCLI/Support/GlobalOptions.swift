@@ -23,15 +23,30 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Log debug messages to stderr.")
     var verbose = false
 
-    @Option(name: .long, help: "Requests per second to the API server (Velero's --client-qps; 0 = unlimited).")
-    var clientQps: Double = 100
+    @Option(
+        name: .long,
+        help: "Comma-separated features to enable (Velero's --features; default: the client config's features)."
+    )
+    var features: String?
+
+    @Option(name: .long, help: "Color in the output (true|false; default: the client config's, else true).")
+    var colorized: Bool?
+
+    @Option(
+        name: .long,
+        help: "Requests per second to the API server (Velero's --client-qps; 0 = unlimited; default 100, and for "
+            + "restore create unlimited: its writers adapt to what the server sustains)."
+    )
+    var clientQps: Double?
 
     @Option(name: .long, help: "Burst of requests above --client-qps (Velero's --client-burst).")
     var clientBurst: Int = 100
 
-    /// The install namespace: the flag, else `VELERO_NAMESPACE`, else `velero`.
+    /// The install namespace as Velero's client picks it: the flag, else the client config's `namespace`
+    /// (`lifeboat client config set namespace=…`), else `VELERO_NAMESPACE`, else `velero`.
     var installNamespace: String {
         if let namespace, !namespace.isEmpty { return namespace }
+        if let configured = (try? VeleroClientConfig.load())?.namespace { return configured }
         if let env = ProcessInfo.processInfo.environment["VELERO_NAMESPACE"], !env.isEmpty { return env }
         return "velero"
     }
@@ -57,7 +72,7 @@ struct GlobalOptions: ParsableArguments {
         configuration: KubeClient.Configuration? = nil,
         _ body: (KubeClient) async throws -> R
     ) async throws -> R {
-        let configuration = configuration ?? KubeClient.Configuration(qps: clientQps, burst: max(1, clientBurst))
+        let configuration = configuration ?? KubeClient.Configuration(qps: clientQps ?? 100, burst: max(1, clientBurst))
         let config = try kubeConfig()
         let client = try KubeClient(config: config, configuration: configuration, logger: logger)
         do {

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import Kubernetes
+
+/// Which objects a delete command acts on, as Velero's `SelectOptions`: names, `--all`, or `-l/--selector` —
+/// exactly one of them.
+struct SelectOptions: ParsableArguments {
+    @Argument(help: "Names of the objects.") var names: [String] = []
+    @Flag(name: .long, help: "All of them.") var all = false
+    @Option(name: [.customShort("l"), .customLong("selector")], help: "Those whose labels match this selector.")
+    var selectorText: String?
+
+    /// The parsed selector, nil without `--selector`.
+    var selector: LabelSelector? {
+        get throws {
+            guard let selectorText else { return nil }
+            do {
+                return try LabelSelector(parsing: selectorText)
+            } catch {
+                throw ValidationError("--selector \(selectorText.debugDescription): \(error)")
+            }
+        }
+    }
+
+    /// Velero's rule, with its message naming the kind (`restore`, `backup`).
+    func validate(kind: String) throws {
+        let given = [!names.isEmpty, all, selectorText != nil].filter { $0 }.count
+        guard given == 1 else {
+            throw ValidationError(
+                "you must specify exactly one of: specific \(kind) name(s), the --all flag, or the --selector flag"
+            )
+        }
+        _ = try selector
+    }
+}
+
+/// Velero's confirmation prompt: asks until the answer is one letter, `y` or `n`; true for `y`.
+enum Confirmation {
+    static func ask() -> Bool {
+        while true {
+            print("Are you sure you want to continue (Y/N)? ", terminator: "")
+            guard let line = readLine() else { return false }
+            let answer = line.trimmingCharacters(in: .whitespaces).lowercased()
+            if answer == "y" { return true }
+            if answer == "n" { return false }
+        }
+    }
+}

@@ -1,0 +1,306 @@
+import Foundation
+import KubeSandboxTesting
+import Kubernetes
+import ProcessTesting
+import Testing
+
+/// Velero's command-line habits (issue 22): persistent flags before or between subcommands (the later of two
+/// wins), `-l` for selectors, optional booleans given bare, kubectl-style verbs, the client config file shared
+/// with the velero CLI, and shell completion. Each test runs the built `lifeboat` against a sandbox.
+@Suite(.timeLimit(.minutes(5)))
+struct CLIVeleroHabitsTests {
+    @Test func globalFlagsWorkBeforeAndBetweenSubcommandsAndTheLaterWins() async throws {
+        try await CLIEnvironment.with { cli in
+            try await cli.backUpApp("b1")
+            let kubeconfig = cli.directory.appendingPathComponent("kubeconfig").path
+
+            let before = try await cli.lifeboat(
+                "--kubeconfig",
+                kubeconfig,
+                "-n",
+                "velero",
+                "backup",
+                "get",
+                "b1",
+                "-o",
+                "json"
+            )
+            #expect(before.status == 0, "\(before.output)")
+            #expect(before.json["metadata"]?["name"] == "b1")
+
+            let between = try await cli.lifeboat("backup", "--namespace=velero", "get", "b1", "-o", "json")
+            #expect(between.status == 0, "\(between.output)")
+
+            let joined = try await cli.lifeboat("-nvelero", "backup", "get", "b1", "-o", "json")
+            #expect(joined.status == 0, "\(joined.output)")
+
+            // Given twice, the later one wins (cobra): a wrong namespace first, the right one after.
+            let twice = try await cli.lifeboat("-n", "elsewhere", "backup", "get", "b1", "-o", "json", "-n", "velero")
+            #expect(twice.status == 0, "\(twice.output)")
+            let wrongLast = try await cli.lifeboat("-n", "velero", "backup", "get", "b1", "-n", "elsewhere")
+            #expect(wrongLast.status == 1, "\(wrongLast.output)")
+            #expect(wrongLast.stderr.contains("elsewhere"), "\(wrongLast.output)")
+        }
+    }
+
+    @Test func kubectlStyleVerbsNameTheKind() async throws {
+        try await CLIEnvironment.with { cli in
+            try await cli.backUpApp("b1")
+            let list = try await cli.lifeboat("get", "backups", "-o", "json")
+            #expect(list.status == 0, "\(list.output)")
+            #expect(list.stdout.contains("\"b1\""), "\(list.output)")
+            let describe = try await cli.lifeboat("describe", "backup", "b1")
+            #expect(describe.status == 0, "\(describe.output)")
+            #expect(describe.stdout.contains("b1"), "\(describe.output)")
+            let locations = try await cli.lifeboat("get", "backup-locations")
+            #expect(locations.status == 0, "\(locations.output)")
+            #expect(locations.stdout.contains("default"), "\(locations.output)")
+        }
+    }
+
+    @Test func optionalBooleansGoBareAndSelectorsTakeL() async throws {
+        try await CLIEnvironment.with { cli in
+            try await cli.backUpApp("b1")
+            let create = try await cli.lifeboat(
+                "backup",
+                "create",
+                "b2",
+                "--include-namespaces",
+                "app",
+                "--snapshot-volumes",
+                "--include-cluster-resources=false",
+                "-l",
+                "app=web",
+                "--default-volumes-to-fs-backup"
+            )
+            #expect(create.status == 0, "\(create.output)")
+            let spec = try await cli.lifeboat("backup", "get", "b2", "-o", "json").json["spec"]
+            #expect(spec?["snapshotVolumes"] == true, "\(String(describing: spec))")
+            #expect(spec?["includeClusterResources"] == false, "\(String(describing: spec))")
+            #expect(spec?["defaultVolumesToFsBackup"] == true, "\(String(describing: spec))")
+            #expect(spec?["labelSelector"]?["matchLabels"]?["app"] == "web", "\(String(describing: spec))")
+
+            // A restore's `-l` is its selector, not the restore's name.
+            let restore = try await cli.lifeboat(
+                "restore",
+                "create",
+                "--from-backup",
+                "b1",
+                "-l",
+                "app=web",
+                "--dry-run",
+                "-o",
+                "json"
+            )
+            #expect(restore.status == 0, "\(restore.output)")
+        }
+    }
+
+    @Test func theClientConfigIsVelerosFileAndItsNamespaceIsTheDefault() async throws {
+        try await CLIEnvironment.with { cli in
+            try await cli.backUpApp("b1")
+            let set = try await cli.lifeboat("client", "config", "set", "namespace=elsewhere", "features=EnableCSI")
+            #expect(set.status == 0, "\(set.output)")
+            let file = cli.directory.appendingPathComponent(".config/velero/config.json")
+            let saved = try JSONValue(parsing: Array(try Data(contentsOf: file)))
+            #expect(saved == ["features": "EnableCSI", "namespace": "elsewhere"])
+            let mode = try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+
+            let get = try await cli.lifeboat("client", "config", "get")
+            #expect(get.stdout == "features: EnableCSI\nnamespace: elsewhere\n", "\(get.output)")
+            let one = try await cli.lifeboat("client", "config", "get", "namespace", "cacert")
+            #expect(one.stdout == "namespace: elsewhere\ncacert: <NOT SET>\n", "\(one.output)")
+
+            // The configured namespace is where commands look, unless -n says otherwise.
+            let configured = try await cli.lifeboat("backup", "get", "b1")
+            #expect(configured.status == 1, "\(configured.output)")
+            #expect(configured.stderr.contains("elsewhere"), "\(configured.output)")
+            let flag = try await cli.lifeboat("backup", "get", "b1", "-n", "velero")
+            #expect(flag.status == 0, "\(flag.output)")
+
+            // An empty value removes the key; a pair without `=` is skipped with a warning.
+            let unset = try await cli.lifeboat("client", "config", "set", "namespace=", "oops")
+            #expect(unset.status == 0, "\(unset.output)")
+            #expect(unset.stderr.contains(#"invalid KEY=VALUE: "oops""#), "\(unset.output)")
+            #expect(try await cli.lifeboat("backup", "get", "b1").status == 0)
+        }
+    }
+
+    @Test func backupGetPrintsVelerosColumnsAndFiltersByLabel() async throws {
+        try await CLIEnvironment.with { cli in
+            try await cli.backUpApp("b1")
+            let table = try await cli.lifeboat("backup", "get")
+            #expect(table.status == 0, "\(table.output)")
+            let lines = table.stdout.split(separator: "\n")
+            let header = lines.first.map(String.init) ?? ""
+            let columns = header.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+            #expect(columns == "NAME STATUS ERRORS WARNINGS CREATED EXPIRES STORAGE LOCATION QUEUE POSITION SELECTOR")
+            let row = lines.dropFirst().first.map(String.init) ?? ""
+            // CREATED as Go prints a time (`2026-04-29 17:08:12 +0000 UTC`), EXPIRES as a short duration.
+            #expect(
+                row.range(
+                    of: #"^b1 +Completed +0 +0 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} \S+ +29d +default +<none>$"#,
+                    options: .regularExpression
+                ) != nil,
+                "\(table.output)"
+            )
+
+            let labelled = try await cli.lifeboat(
+                "backup",
+                "get",
+                "-l",
+                "velero.io/storage-location=default",
+                "--show-labels"
+            )
+            #expect(labelled.status == 0, "\(labelled.output)")
+            #expect(labelled.stdout.contains("velero.io/storage-location=default"), "\(labelled.output)")
+            #expect(labelled.stdout.split(separator: "\n").first?.hasSuffix("LABELS") == true, "\(labelled.output)")
+            let none = try await cli.lifeboat("backup", "get", "-l", "app=nothing")
+            #expect(none.status == 0 && !none.stdout.contains("b1"), "\(none.output)")
+            let bad = try await cli.lifeboat("backup", "get", "-l", "a b c")
+            #expect(bad.status != 0, "\(bad.output)")
+            #expect(bad.stderr.contains("--selector"), "\(bad.output)")
+            #expect(bad.stderr.contains("lifeboat backup get"), "the subcommand's usage: \(bad.output)")
+        }
+    }
+
+    @Test func restoreDeleteRemovesTheFilesThenTheRestore() async throws {
+        try await CLIEnvironment.with { cli in
+            try await cli.backUpApp("b1")
+            for name in ["r1", "r2"] {
+                let restore = try await cli.lifeboat("restore", "create", name, "--from-backup", "b1")
+                try #require(restore.status == 0, "\(restore.output)")
+            }
+            let folder = cli.bucket.appendingPathComponent("restores/r1")
+            #expect(!(try FileManager.default.contentsOfDirectory(atPath: folder.path)).isEmpty)
+
+            let none = try await cli.lifeboat("restore", "delete", "--confirm")
+            #expect(none.status != 0, "\(none.output)")
+            #expect(none.stderr.contains("exactly one of: specific restore name(s), the --all flag"), "\(none.output)")
+            let missing = try await cli.lifeboat("restore", "delete", "nope", "--confirm")
+            #expect(missing.status == 1 && missing.stderr.contains("\"nope\" not found"), "\(missing.output)")
+
+            let one = try await cli.lifeboat("restore", "delete", "r1", "--confirm")
+            #expect(one.status == 0, "\(one.output)")
+            #expect(one.stdout.contains("Restore \"r1\" deleted"), "\(one.output)")
+            #expect(!FileManager.default.fileExists(atPath: folder.path + "/restore-r1-logs.gz"))
+            let left = try await cli.client.list(
+                .init(group: "velero.io", version: "v1", resource: "restores"),
+                namespace: "velero"
+            )
+            #expect(left.items.compactMap(\.name) == ["r2"])
+
+            let all = try await cli.lifeboat("restore", "delete", "--all", "--confirm")
+            #expect(all.status == 0 && all.stdout.contains("Restore \"r2\" deleted"), "\(all.output)")
+            let empty = try await cli.lifeboat("restore", "delete", "--all", "--confirm")
+            #expect(empty.status == 0 && empty.stdout.contains("No restores found"), "\(empty.output)")
+        }
+    }
+
+    @Test func restoreFromScheduleTakesItsLatestCompletedBackup() async throws {
+        try await CLIEnvironment.with { cli in
+            try await cli.backUpApp("b1")
+            for name in ["nightly-20260101000000", "nightly-20260102000000"] {
+                let backup = try await cli.lifeboat(
+                    "backup",
+                    "create",
+                    name,
+                    "--include-namespaces",
+                    "app",
+                    "--labels",
+                    "velero.io/schedule-name=nightly"
+                )
+                try #require(backup.status == 0, "\(backup.output)")
+            }
+            let both = try await cli.lifeboat("restore", "create", "--from-backup", "b1", "--from-schedule", "nightly")
+            #expect(
+                both.status != 0 && both.stderr.contains("either a backup or schedule must be specified, but not both")
+            )
+            let unknown = try await cli.lifeboat("restore", "create", "--from-schedule", "weekly", "--dry-run")
+            #expect(unknown.status == 1 && unknown.stderr.contains("No backups found for the schedule weekly"))
+
+            let restore = try await cli.lifeboat(
+                "restore",
+                "create",
+                "r1",
+                "--from-schedule",
+                "nightly",
+                "--allow-partially-failed",
+                "--write-sparse-files",
+                "--parallel-files-download",
+                "2",
+                "--item-operation-timeout",
+                "90m"
+            )
+            #expect(restore.status == 0, "\(restore.output)")
+            #expect(
+                restore.stdout.contains("Restoring backup nightly-20260102000000 of schedule nightly"),
+                "\(restore.output)"
+            )
+            let spec = try await cli.lifeboat("restore", "get", "r1", "-o", "json").json["spec"]
+            #expect(spec?["backupName"] == "nightly-20260102000000", "\(String(describing: spec))")
+            #expect(spec?["scheduleName"] == "nightly")
+            #expect(spec?["itemOperationTimeout"] == "1h30m0s")
+            #expect(spec?["uploaderConfig"] == ["writeSparseFiles": true, "parallelFilesDownload": 2])
+        }
+    }
+
+    @Test func aNamespaceGlobThatMatchesNothingBacksUpNothingAndBadNamesAreRefused() async throws {
+        try await CLIEnvironment.with { cli in
+            try await cli.backUpApp("b1")
+            let typo = try await cli.lifeboat("backup", "create", "typo", "--include-namespaces", "nonexistent-*")
+            #expect(typo.status == 0, "\(typo.output)")
+            let progress = try await cli.lifeboat("backup", "get", "typo", "-o", "json").json["status"]?["progress"]
+            #expect((progress?["itemsBackedUp"]?.intValue ?? 0) == 0, "\(String(describing: progress))")
+
+            for (index, name) in ["foo.bar", "bar_321", "$foo", "foo>bar"].enumerated() {
+                let bad = try await cli.lifeboat("backup", "create", "bad-\(index)", "--include-namespaces", name)
+                #expect(bad.status == 1, "\(name): \(bad.output)")
+                #expect(bad.output.contains("invalid namespace \(name.debugDescription)"), "\(name): \(bad.output)")
+            }
+        }
+    }
+
+    @Test func backupCreateFromScheduleUsesItsTemplate() async throws {
+        try await CLIEnvironment.with { cli in
+            try await cli.backUpApp("b1")
+            let schedule = try await cli.lifeboat(
+                "schedule",
+                "create",
+                "nightly",
+                "--schedule",
+                "@every 24h",
+                "--include-namespaces",
+                "app",
+                "--ttl",
+                "2h"
+            )
+            try #require(schedule.status == 0, "\(schedule.output)")
+            let noName = try await cli.lifeboat("backup", "create")
+            #expect(noName.status == 1, "\(noName.output)")
+            #expect(noName.stderr.contains("a backup name is required, unless you are creating based on a schedule"))
+
+            let backup = try await cli.lifeboat("backup", "create", "--from-schedule", "nightly")
+            #expect(backup.status == 0, "\(backup.output)")
+            let list = try await cli.lifeboat("backup", "get", "-l", "velero.io/schedule-name=nightly", "-o", "json")
+            let made = list.json
+            #expect(made["metadata"]?["name"]?.stringValue?.hasPrefix("nightly-") == true, "\(list.output)")
+            #expect(made["spec"]?["includedNamespaces"] == ["app"], "\(list.output)")
+            #expect(GoDuration.parse(made["spec"]?["ttl"]?.stringValue ?? "") == .seconds(7200), "\(list.output)")
+        }
+    }
+
+    @Test func completionScriptsForEachShell() async throws {
+        let binary = try LifeboatProcess.require()
+        for shell in ["bash", "zsh", "fish"] {
+            let result = try await ChildProcess.run(binary, ["completion", shell], timeout: .seconds(60))
+            #expect(result.status == 0, "\(shell): \(result.output)")
+            #expect(result.stdout.contains("lifeboat"), "\(shell)")
+            #expect(result.stdout.contains("backup"), "\(shell)")
+        }
+        let unknown = try await ChildProcess.run(binary, ["completion", "tcsh"], timeout: .seconds(60))
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("unknown shell \"tcsh\""), "\(unknown.output)")
+    }
+}
