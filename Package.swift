@@ -347,7 +347,7 @@ let package = Package(
         .testTarget(
             name: "LifeboatCLITests",
             dependencies: [
-                "Kubernetes", "KubeSandbox", "KubeSandboxTesting", "ProcessTesting",
+                "Kubernetes", "KubeSandbox", "KubeSandboxTesting", "LifeboatCLI", "ProcessTesting",
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings
