@@ -39,11 +39,15 @@ extension QuickstartSteps {
         return fingerprint
     }
 
-    /// Waits (up to 2 minutes) until a running pod mounts every claim of `expected` again, reads the volumes and
+    /// Waits (up to `wait`) until a running pod mounts every claim of `expected` again, reads the volumes and
     /// compares them with `expected`; prints one line per volume and one per problem.
-    func verifyVolumes(client: KubeClient, expected: VolumeFingerprint) async throws -> [VolumeComparison] {
+    func verifyVolumes(
+        client: KubeClient,
+        expected: VolumeFingerprint,
+        wait: Duration
+    ) async throws -> [VolumeComparison] {
         let claims = Set(expected.volumes.map(\.claim))
-        let deadline = ContinuousClock.now + .seconds(120)
+        let deadline = ContinuousClock.now + wait
         while true {
             let mounted = Set(try await VolumeFingerprint.mounts(client: client, namespace: "demo").map(\.claim))
             if claims.isSubset(of: mounted) { break }
