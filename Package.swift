@@ -348,7 +348,7 @@ let package = Package(
         .testTarget(
             name: "LifeboatCLITests",
             dependencies: [
-                "Kubernetes", "KubeSandbox", "KubeSandboxTesting", "ProcessTesting", "LocalServers",
+                "Kubernetes", "KubeSandbox", "KubeSandboxTesting", "LifeboatCLI", "ProcessTesting", "LocalServers",
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ],

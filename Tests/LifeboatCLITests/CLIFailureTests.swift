@@ -180,26 +180,4 @@ struct CLIFailureTests {
             #expect(missing.first?.contains("b1-results.gz") == true, "\(withoutResults.stdout)")
         }
     }
-
-    /// The quickstart's describe step shows the text of every warning it counts.
-    @Test(.timeLimit(.minutes(5))) func quickstartDescribeShowsTheWarningsText() async throws {
-        let binary = try LifeboatProcess.require()
-        try await withTemporaryDirectory(prefix: "lifeboat-quickstart") { directory in
-            let run = try await ChildProcess.run(
-                binary,
-                ["quickstart", "--work-dir", directory.appendingPathComponent("work").path],
-                environment: ["HOME": directory.path, "PATH": "/usr/bin:/bin"],
-                inheritEnvironment: false,
-                timeout: .seconds(240)
-            )
-            #expect(run.status == 0, "\(run.output)")
-            let line = run.stdout.split(separator: "\n").first { $0.contains("Warnings:  ") }
-            #expect(line != nil, "no describe step:\n\(run.stdout)")
-            let count = line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
-            if count > 0, let line {
-                let under = Self.linesUnder(String(line.trimmingCharacters(in: .whitespaces)), in: run.stdout)
-                #expect(under.count == count, "\(run.stdout)")
-            }
-        }
-    }
 }

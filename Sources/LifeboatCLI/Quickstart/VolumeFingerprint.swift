@@ -1,128 +1,184 @@
 import Foundation
 import Kubernetes
 
-/// The files of the volumes a namespace's pods mount, as seen from inside the containers (through `pods/exec`, so
-/// it reads the same on the sandbox and on a real cluster): for every regular file its size and the SHA-256 of its
-/// content.
+/// The data in the PersistentVolumeClaim-backed volumes of a namespace's running pods, read from inside the
+/// containers through `pods/exec` (so it reads the same on the sandbox and on a real cluster): per claim, every
+/// regular file's size and the SHA-256 of its content.
 ///
-/// The quickstart takes one before the backup and checks the restored application against it: each file must be
-/// back with the same first `size` bytes (the demo's writers keep appending to their logs, before the backup reads
-/// them and again once the restored pods start, so a file may only have grown).
+/// The quickstart takes one before the backup (``take(client:namespace:)``) and one of the restored application
+/// (``take(client:namespace:expected:)``, which hashes only the first backed-up `size` bytes of each file), then
+/// ``compare(expected:found:)`` says, per claim, what is identical and what is missing or differs. The demo's writers
+/// keep appending to their logs, before the backup reads them and again once the restored pods start, so a file
+/// may have grown but its backed-up bytes must be back unchanged.
 struct VolumeFingerprint: Sendable, Equatable {
-    /// One file: `pod/container:mount path/relative path`.
+    /// One regular file of a volume.
     struct File: Sendable, Hashable {
-        var pod: String
-        var container: String
+        /// The path relative to the mount (`html/index.html`).
         var path: String
+        /// Its size in bytes when read.
         var size: Int
+        /// The SHA-256 (hex) of its content; of its first `size` bytes of the expected file when read back.
         var sha256: String
-
-        var label: String { "\(pod)/\(container):\(path)" }
     }
 
-    var files: [File]
+    /// A claim-backed volume of a running pod, as one of its containers mounts it.
+    struct Volume: Sendable, Hashable {
+        /// The PersistentVolumeClaim.
+        var claim: String
+        var pod: String
+        /// The pod's name for the volume (`spec.volumes[].name`).
+        var volume: String
+        var container: String
+        var mountPath: String
+        /// Sorted by path.
+        var files: [File]
 
-    /// The PVC-backed mounts of the running pods in `namespace`: (pod, container, mount path).
-    static func mounts(client: KubeClient, namespace: String) async throws -> [(String, String, String)] {
-        var mounts: [(String, String, String)] = []
+        /// The bytes of all its files.
+        var bytes: Int { files.reduce(0) { $0 + $1.size } }
+
+        /// `pod demo/web-1 volume data (claim web-data)`.
+        func label(namespace: String) -> String { "pod \(namespace)/\(pod) volume \(volume) (claim \(claim))" }
+    }
+
+    /// Sorted by claim; one entry per claim.
+    var volumes: [Volume]
+
+    /// The files below these paths are not the application's: the restore helper's marker folder.
+    static let ignoredFolder = ".velero"
+
+    // MARK: - Reading
+
+    /// The claim-backed mounts of the running pods in `namespace`, one per claim (the first pod and container by
+    /// name that mounts it), without files.
+    static func mounts(client: KubeClient, namespace: String) async throws -> [Volume] {
+        var byClaim: [String: Volume] = [:]
         for try await pod in client.listObjects(.pods, namespace: namespace) {
-            guard let name = pod.name, pod["status"]?["phase"]?.stringValue == "Running" else { continue }
-            let claims = Set(
-                (pod["spec"]?["volumes"]?.arrayValue ?? []).compactMap { volume -> String? in
-                    volume["persistentVolumeClaim"] == nil ? nil : volume["name"]?.stringValue
-                }
-            )
+            guard let name = pod.name, pod["status"]?["phase"]?.stringValue == "Running", pod.deletionTimestamp == nil
+            else { continue }
+            var claims: [String: String] = [:]
+            for volume in pod["spec"]?["volumes"]?.arrayValue ?? [] {
+                guard let volumeName = volume["name"]?.stringValue,
+                    let claim = volume["persistentVolumeClaim"]?["claimName"]?.stringValue
+                else { continue }
+                claims[volumeName] = claim
+            }
             for container in pod["spec"]?["containers"]?.arrayValue ?? [] {
                 guard let containerName = container["name"]?.stringValue else { continue }
                 for mount in container["volumeMounts"]?.arrayValue ?? [] {
-                    guard let volume = mount["name"]?.stringValue, claims.contains(volume),
+                    guard let volumeName = mount["name"]?.stringValue, let claim = claims[volumeName],
                         let path = mount["mountPath"]?.stringValue
                     else { continue }
-                    mounts.append((name, containerName, path))
-                }
-            }
-        }
-        return mounts.sorted { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
-    }
-
-    /// Reads every regular file under the PVC mounts of the running pods in `namespace`.
-    static func take(client: KubeClient, namespace: String) async throws -> VolumeFingerprint {
-        var files: [File] = []
-        for (pod, container, mountPath) in try await mounts(client: client, namespace: namespace) {
-            let script =
-                "cd \(shellQuoted(mountPath)) && find . -type f | LC_ALL=C sort | while IFS= read -r f; do "
-                + "s=$(stat -c %s \"$f\"); "
-                + "printf '%s %s %s\\n' \"$s\" \"$(head -c \"$s\" \"$f\" | sha256sum | cut -d' ' -f1)\" \"$f\"; done"
-            let result = try await client.exec(
-                namespace: namespace,
-                pod: pod,
-                container: container,
-                command: ["sh", "-c", script]
-            )
-            guard result.exitCode == 0 else {
-                throw CLIError(
-                    "quickstart: listing \(mountPath) in pod \(namespace)/\(pod) failed (exit \(result.exitCode)): "
-                        + result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
-                )
-            }
-            for line in result.stdoutText.split(separator: "\n") {
-                let parts = line.split(separator: " ", maxSplits: 2)
-                guard parts.count == 3, let size = Int(parts[0]) else { continue }
-                let relative = String(parts[2].dropFirst(2))
-                files.append(
-                    File(
-                        pod: pod,
-                        container: container,
-                        path: mountPath + "/" + relative,
-                        size: size,
-                        sha256: String(parts[1])
+                    let candidate = Volume(
+                        claim: claim,
+                        pod: name,
+                        volume: volumeName,
+                        container: containerName,
+                        mountPath: path,
+                        files: []
                     )
-                )
-            }
-        }
-        return VolumeFingerprint(files: files)
-    }
-
-    /// The files of `self` that are not back in the running pods of `namespace` with the same first `size` bytes,
-    /// each with the reason.
-    func missing(client: KubeClient, namespace: String) async throws -> [String] {
-        var problems: [String] = []
-        let byContainer = Dictionary(grouping: files) { "\($0.pod)\u{0}\($0.container)" }
-        for (_, group) in byContainer.sorted(by: { $0.key < $1.key }) {
-            guard let first = group.first else { continue }
-            let checks = group.map { file in
-                "if [ -f \(shellQuoted(file.path)) ]; then printf '%s\\n' \"$(head -c \(file.size) "
-                    + "\(shellQuoted(file.path)) | sha256sum | cut -d' ' -f1)\"; else echo missing; fi"
-            }
-            let result: PodExecResult
-            do {
-                result = try await client.exec(
-                    namespace: namespace,
-                    pod: first.pod,
-                    container: first.container,
-                    command: ["sh", "-c", checks.joined(separator: "; ")]
-                )
-            } catch {
-                problems.append("\(first.pod)/\(first.container): cannot read its volumes: \(error)")
-                continue
-            }
-            let answers = result.stdoutText.split(separator: "\n").map(String.init)
-            for (index, file) in group.enumerated() {
-                let answer = index < answers.count ? answers[index] : "unreadable"
-                if answer == "missing" {
-                    problems.append("\(file.label) is missing")
-                } else if answer != file.sha256 {
-                    problems.append("\(file.label) differs from the backed-up content (\(file.size) bytes)")
+                    if let current = byClaim[claim],
+                        (current.pod, current.container) <= (candidate.pod, candidate.container)
+                    {
+                        continue
+                    }
+                    byClaim[claim] = candidate
                 }
             }
         }
-        return problems
+        return byClaim.values.sorted { $0.claim < $1.claim }
+    }
+
+    /// Reads every regular file of the claim-backed volumes of the running pods in `namespace`.
+    /// - Throws: `CLIError` naming the pod and volume when a listing fails.
+    static func take(client: KubeClient, namespace: String) async throws -> VolumeFingerprint {
+        var volumes: [Volume] = []
+        for var volume in try await mounts(client: client, namespace: namespace) {
+            volume.files = try await read(volume, client: client, namespace: namespace, prefixes: [:])
+            volumes.append(volume)
+        }
+        return VolumeFingerprint(volumes: volumes)
+    }
+
+    /// Reads the volumes of the claims of `expected` in the running pods of `namespace`: every file's size, and the
+    /// SHA-256 of the first bytes of each expected file (as many as it had; the whole file for others). A claim
+    /// that no running pod mounts is absent from the result.
+    /// - Throws: `CLIError` naming the pod and volume when a listing fails.
+    static func take(
+        client: KubeClient,
+        namespace: String,
+        expected: VolumeFingerprint
+    ) async throws -> VolumeFingerprint {
+        let wanted = Dictionary(expected.volumes.map { ($0.claim, $0) }) { first, _ in first }
+        var volumes: [Volume] = []
+        for var volume in try await mounts(client: client, namespace: namespace) {
+            guard let before = wanted[volume.claim] else { continue }
+            let prefixes = Dictionary(before.files.map { ($0.path, $0.size) }) { first, _ in first }
+            volume.files = try await read(volume, client: client, namespace: namespace, prefixes: prefixes)
+            volumes.append(volume)
+        }
+        return VolumeFingerprint(volumes: volumes)
+    }
+
+    /// The files of `volume`, each hashed over its first `prefixes[path]` bytes (whole when absent).
+    private static func read(
+        _ volume: Volume,
+        client: KubeClient,
+        namespace: String,
+        prefixes: [String: Int]
+    ) async throws -> [File] {
+        let result: PodExecResult
+        do {
+            result = try await client.exec(
+                namespace: namespace,
+                pod: volume.pod,
+                container: volume.container,
+                command: ["sh", "-c", script(mountPath: volume.mountPath, prefixes: prefixes)]
+            )
+        } catch {
+            throw CLIError("quickstart: cannot read \(volume.label(namespace: namespace)) through exec: \(error)")
+        }
+        guard result.exitCode == 0 else {
+            throw CLIError(
+                "quickstart: listing \(volume.mountPath) of \(volume.label(namespace: namespace)) failed (exit "
+                    + "\(result.exitCode)): \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))"
+            )
+        }
+        return parse(result.stdoutText)
+    }
+
+    /// The shell script that prints `<size> <sha256> ./<path>` for every regular file under `mountPath` (sorted,
+    /// the restore helper's folder left out), hashing the first `prefixes[path]` bytes of the files it names.
+    static func script(mountPath: String, prefixes: [String: Int]) -> String {
+        var lines = [
+            "cd \(shellQuoted(mountPath)) || exit 1",
+            "find . -type f ! -path './\(ignoredFolder)/*' | LC_ALL=C sort | while IFS= read -r f; do",
+            "  s=$(stat -c %s \"$f\") || exit 1",
+            "  n=$s",
+        ]
+        if !prefixes.isEmpty {
+            lines.append("  case \"$f\" in")
+            for (path, size) in prefixes.sorted(by: { $0.key < $1.key }) {
+                lines.append("    \(shellQuoted("./" + path))) n=\(size) ;;")
+            }
+            lines.append("  esac")
+        }
+        lines.append("  printf '%s %s %s\\n' \"$s\" \"$(head -c \"$n\" \"$f\" | sha256sum | cut -d' ' -f1)\" \"$f\"")
+        lines.append("done")
+        return lines.joined(separator: "\n")
+    }
+
+    /// The files of the script's output, sorted by path.
+    static func parse(_ output: String) -> [File] {
+        output.split(separator: "\n").compactMap { line -> File? in
+            let parts = line.split(separator: " ", maxSplits: 2)
+            guard parts.count == 3, let size = Int(parts[0]), parts[2].hasPrefix("./") else { return nil }
+            return File(path: String(parts[2].dropFirst(2)), size: size, sha256: String(parts[1]))
+        }
+        .sorted { $0.path < $1.path }
     }
 
     /// `text` quoted for `sh`.
     static func shellQuoted(_ text: String) -> String {
         "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
-
-    private func shellQuoted(_ text: String) -> String { Self.shellQuoted(text) }
 }
