@@ -43,7 +43,7 @@ struct HooksBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if case .unavailable(let reason) = Kubelet.checkIsolation() {
+        if let reason = Sandbox.containersUnavailableReason() {
             throw ValidationError("hooks need running containers, and this machine cannot run them: \(reason)")
         }
         let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })

@@ -38,8 +38,10 @@ struct RestoreBench: AsyncParsableCommand {
     var namespaces: Int = 10
 
     @Option(
-        help: "Comma-separated restore parallelisms, `auto` for the adaptive default of `restore create`; the first is "
-            + "the baseline of the speed-ups, and `auto` is also compared with the best fixed one."
+        help: ArgumentHelp(
+            "Comma-separated restore parallelisms, `auto` for the adaptive default of `restore create`; the first "
+                + "is the baseline of the speed-ups, and `auto` is also compared with the best fixed one."
+        )
     )
     var parallelism: String = "1,16,64,auto"
 

@@ -55,8 +55,10 @@ struct RestoreCreateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Annotations for the restore (k=v,…).") var annotations: [String] = []
     @Option(
         name: .long,
-        help: "Objects created at once within a priority level (default: adapted to what the API server sustains, "
-            + "from 16 up to 256)."
+        help: ArgumentHelp(
+            "Objects created at once within a priority level (default: adapted to what the API server sustains, "
+                + "from 16 up to 256)."
+        )
     )
     var parallelism: Int?
     @Flag(name: .long, help: "Compute and print the plan against the live cluster; change nothing.") var dryRun = false

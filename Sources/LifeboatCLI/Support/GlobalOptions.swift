@@ -34,8 +34,10 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(
         name: .long,
-        help: "Requests per second to the API server (Velero's --client-qps; 0 = unlimited; default 100, and for "
-            + "restore create unlimited: its writers adapt to what the server sustains)."
+        help: ArgumentHelp(
+            "Requests per second to the API server (Velero's --client-qps; 0 = unlimited; default 100, and for "
+                + "restore create unlimited: its writers adapt to what the server sustains)."
+        )
     )
     var clientQps: Double?
 
