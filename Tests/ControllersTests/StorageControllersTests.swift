@@ -179,6 +179,18 @@ import VeleroAPI
                     try await Self.backUp(client, "first")
                     try await client.delete(Backup.resource, namespace: "velero", name: "first")
                     #expect(try await !Self.exists(client, Backup.resource, "first"))
+                    // A pod volume backup the location recorded for it, as another cluster's server wrote it.
+                    let recorded = """
+                        [{"apiVersion":"velero.io/v1","kind":"PodVolumeBackup","metadata":{"name":"first-pvb",\
+                        "namespace":"elsewhere","labels":{"velero.io/backup-name":"first","velero.io/backup-uid":"old"},\
+                        "ownerReferences":[{"apiVersion":"velero.io/v1","kind":"Backup","name":"first","uid":"old"}]},\
+                        "spec":{"node":"n1","pod":{"kind":"Pod","namespace":"app","name":"web"},"volume":"data",\
+                        "backupStorageLocation":"theirs","repoIdentifier":"x","uploaderType":"restic"},\
+                        "status":{"phase":"Completed","snapshotID":"abc"}}]
+                        """
+                    try Data(try GzipCompressor.compress(Array(recorded.utf8))).write(
+                        to: bucket.appendingPathComponent("backups/first/first-podvolumebackups.json.gz")
+                    )
                     clock.advance(by: .seconds(61))
                     try await waitUntil("backup first synced back") {
                         try await Self.exists(client, Backup.resource, "first")
@@ -187,6 +199,11 @@ import VeleroAPI
                     #expect(synced.labels[VeleroLabels.storageLocation] == "default")
                     #expect(synced["spec"]?["storageLocation"]?.stringValue == "default")
                     #expect(synced["status"]?["phase"]?.stringValue == "Completed")
+                    let pvb = try await client.get(PodVolumeBackup.resource, namespace: "velero", name: "first-pvb")
+                    #expect(pvb["spec"]?["backupStorageLocation"]?.stringValue == "default")
+                    #expect(pvb.labels[VeleroLabels.backupUID] == synced.uid)
+                    #expect(pvb.ownerReferences.first?.uid == synced.uid)
+                    #expect(pvb["status"]?["snapshotID"]?.stringValue == "abc")
                     let location = try await client.get(
                         BackupStorageLocation.resource,
                         namespace: "velero",

@@ -170,6 +170,13 @@ import Testing
                 #expect(message.hasPrefix("BackupStorageLocation \"\(name)\" is unavailable: "), "\(message)")
                 #expect(status?["lastValidationTime"]?.stringValue != nil)
             }
+            var messages: [String] = []
+            for name in ["missing-folder", "unreachable"] {
+                let status = try await env.client.get(Self.locations, namespace: "velero", name: name)["status"]
+                messages.append(status?["message"]?.stringValue ?? "")
+            }
+            #expect(messages[0].contains("cannot create folder \(file.path): a file is in the way"), "\(messages[0])")
+            #expect(messages[1].contains("127.0.0.1"), "\(messages[1])")
             let good = try await env.client.get(Self.locations, namespace: "velero", name: "good")["status"]
             #expect(good?["message"] == nil)
             #expect(good?["lastValidationTime"]?.stringValue != nil)

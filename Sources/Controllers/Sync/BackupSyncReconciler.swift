@@ -9,7 +9,8 @@ import VeleroAPI
 /// objects in the server's namespace, the cluster's `Completed`/`PartiallyFailed` Backups of that location that it
 /// no longer holds are deleted, and `status.lastSyncedTime` is recorded.
 ///
-/// Synced Backups keep an owner reference to a Schedule only when that Schedule exists with the same uid.
+/// Synced Backups keep an owner reference to a Schedule only when that Schedule exists with the same uid; the
+/// PodVolumeBackups the location recorded for them are created too, owned by them.
 package struct BackupSyncReconciler: Reconciler {
     let client: KubeClient
     let locations: StorageLocations
@@ -128,10 +129,68 @@ package struct BackupSyncReconciler: Reconciler {
                 _ = try await client.writeStatus(Backup.resource, namespace: namespace, written)
             }
             logger.info("Successfully synced backup into cluster", metadata: ["backup": "\(name)"])
+            await syncPodVolumeBackups(
+                of: name,
+                uid: created.uid ?? "",
+                from: store,
+                location: location,
+                logger: logger
+            )
         } catch let error as KubeError where error.code == .alreadyExists {
             logger.debug("Backup already exists in cluster", metadata: ["backup": "\(name)"])
         } catch {
             logger.info("Error syncing backup into cluster: \(error)", metadata: ["backup": "\(name)"])
+        }
+    }
+
+    /// Creates the PodVolumeBackups the location recorded for backup `name` (its `podvolumebackups.json.gz`) in the
+    /// server's namespace, owned by the synced Backup (`uid`), as Velero's sync does.
+    private func syncPodVolumeBackups(
+        of name: String,
+        uid: String,
+        from store: BackupStore,
+        location: String,
+        logger: Logger
+    ) async {
+        let namespace = locations.namespace
+        let podVolumeBackups: [PodVolumeBackup]
+        do {
+            podVolumeBackups = try await BackupPodVolumes.load(
+                store: store,
+                backup: name,
+                client: nil,
+                namespace: namespace
+            ).podVolumeBackups
+        } catch {
+            logger.info("Error getting pod volume backups for this backup from backup store: \(error)")
+            return
+        }
+        for var pvb in podVolumeBackups {
+            pvb.metadata.ownerReferences = pvb.metadata.ownerReferences?.map { reference in
+                var reference = reference
+                if reference.kind == Backup.kindInfo.kind && reference.name == name { reference.uid = uid }
+                return reference
+            }
+            if pvb.metadata.labels?[VeleroLabels.backupUID] != nil {
+                pvb.metadata.labels?[VeleroLabels.backupUID] = uid
+            }
+            pvb.metadata.namespace = namespace
+            pvb.metadata.resourceVersion = nil
+            pvb.metadata.uid = nil
+            pvb.spec.backupStorageLocation = location
+            do {
+                guard let body = KubeObject(try BackupStore.kubernetesJSON(pvb)) else { continue }
+                let created = try await client.create(PodVolumeBackup.resource, namespace: namespace, body)
+                if created.status?["phase"] == nil, let status = body.status {
+                    var written = created
+                    written.status = status
+                    _ = try await client.writeStatus(PodVolumeBackup.resource, namespace: namespace, written)
+                }
+            } catch let error as KubeError where error.code == .alreadyExists {
+                continue
+            } catch {
+                logger.info("Error syncing pod volume backup \(pvb.name) into cluster: \(error)")
+            }
         }
     }
 
