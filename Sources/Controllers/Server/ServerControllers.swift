@@ -5,8 +5,9 @@ package import Logging
 import ServiceLifecycle
 import VeleroAPI
 
-/// The controllers of `lifeboat server` for one install namespace (Velero's `velero server`): Backup and Schedule
-/// today, each on the shared controller runtime (informer, work queue, workers).
+/// The controllers of `lifeboat server` for one install namespace (Velero's `velero server`): Backup, Schedule,
+/// BackupStorageLocation (validation), GC, DeleteBackupRequest and BackupSync, each on the shared controller runtime
+/// (informer, work queue, workers).
 ///
 /// Run it under a ``LeaderElectedService`` so that of several replicas only one processes objects. When it starts
 /// leading it first marks the Backups and Restores left `InProgress` by a previous leader `Failed` (Velero's
@@ -26,6 +27,13 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
         package var pageSize: Int
         /// `--fs-backup-timeout`: how long a backup waits for its PodVolumeBackups.
         package var fsBackupTimeout: Duration
+        /// `--store-validation-frequency`: how often locations without their own `validationFrequency` are
+        /// validated (0: once).
+        package var storeValidationFrequency: Duration
+        /// `--garbage-collection-frequency`: how often every Backup is checked for expiry.
+        package var garbageCollectionFrequency: Duration
+        /// `--backup-sync-period`: how often locations without their own `backupSyncPeriod` are synced.
+        package var backupSyncPeriod: Duration
         /// The wall-clock source (schedules, timestamps).
         package var now: @Sendable () -> Date
 
@@ -36,6 +44,9 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             scheduleSkipImmediately: Bool = false,
             pageSize: Int = 500,
             fsBackupTimeout: Duration = .seconds(240 * 60),
+            storeValidationFrequency: Duration = .seconds(60),
+            garbageCollectionFrequency: Duration = .seconds(3600),
+            backupSyncPeriod: Duration = .seconds(60),
             now: @escaping @Sendable () -> Date = { Date() }
         ) {
             self.namespace = namespace
@@ -44,6 +55,9 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             self.scheduleSkipImmediately = scheduleSkipImmediately
             self.pageSize = pageSize
             self.fsBackupTimeout = fsBackupTimeout
+            self.storeValidationFrequency = storeValidationFrequency
+            self.garbageCollectionFrequency = garbageCollectionFrequency
+            self.backupSyncPeriod = backupSyncPeriod
             self.now = now
         }
     }
@@ -120,10 +134,77 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             guard let schedule = event.object.labels[VeleroLabels.scheduleName] else { return }
             scheduleController.queue.add(NamespacedName(namespace: namespace, name: schedule))
         }
+        let storage = storageControllers()
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await backupController.run() }
             group.addTask { try await scheduleController.run() }
+            group.addTask { try await storage.validation.run() }
+            group.addTask { try await storage.sync.run() }
+            group.addTask { try await storage.gc.run() }
+            group.addTask { try await storage.deletion.run() }
         }
+    }
+
+    /// The controllers of locations and backup lifetimes: validation, sync, GC and deletion requests. Each has its
+    /// own informer (a controller queues every change of its informer).
+    func storageControllers() -> (
+        validation: Controller<StorageLocationReconciler, C>,
+        sync: Controller<BackupSyncReconciler, C>,
+        gc: Controller<GarbageCollectionReconciler, C>,
+        deletion: Controller<DeleteBackupRequestReconciler, C>
+    ) {
+        let namespace = configuration.namespace
+        let now = configuration.now
+        func informer(_ resource: GroupVersionResource) -> Informer<C> {
+            Informer(
+                client: client,
+                configuration: .init(resource: resource, namespace: namespace),
+                clock: clock,
+                logger: logger
+            )
+        }
+        let validation = Controller(
+            informer: informer(BackupStorageLocation.resource),
+            reconciler: StorageLocationReconciler(
+                client: client,
+                locations: locations,
+                serverFrequency: configuration.storeValidationFrequency,
+                now: now,
+                logger: logger
+            ),
+            configuration: .init(name: "backup-storage-location"),
+            logger: logger
+        )
+        let sync = Controller(
+            informer: informer(BackupStorageLocation.resource),
+            reconciler: BackupSyncReconciler(
+                client: client,
+                locations: locations,
+                defaultPeriod: configuration.backupSyncPeriod,
+                now: now,
+                logger: logger
+            ),
+            configuration: .init(name: "backup-sync"),
+            logger: logger
+        )
+        let gc = Controller(
+            informer: informer(Backup.resource),
+            reconciler: GarbageCollectionReconciler(
+                client: client,
+                frequency: configuration.garbageCollectionFrequency,
+                now: now,
+                logger: logger
+            ),
+            configuration: .init(name: "gc"),
+            logger: logger
+        )
+        let deletion = Controller(
+            informer: informer(DeleteBackupRequest.resource),
+            reconciler: DeleteBackupRequestReconciler(client: client, locations: locations, now: now, logger: logger),
+            configuration: .init(name: "backup-deletion"),
+            logger: logger
+        )
+        return (validation, sync, gc, deletion)
     }
 
     /// Velero's `markInProgressCRsFailed`: Backups and Restores `InProgress` when a server starts leading were being

@@ -55,48 +55,19 @@ struct BackupDeleteCommand: AsyncParsableCommand {
     }
 
     /// Forgets the snapshots of the backup's PodVolumeBackups in their repositories and deletes the
-    /// PodVolumeBackups from the cluster; problems are warnings on stderr (the backup is deleted anyway).
+    /// PodVolumeBackups from the cluster (``BackupDeletion``); problems are warnings on stderr (the backup is
+    /// deleted anyway).
     /// - Returns: how many snapshots were forgotten.
     private func forgetPodVolumeSnapshots(store: BackupStore, mode: DirectMode) async throws -> Int {
-        let inCluster = await BackupPodVolumes.inCluster(client: mode.client, namespace: mode.namespace, backup: name)
-        var podVolumeBackups = inCluster
-        if podVolumeBackups.isEmpty {
-            do {
-                podVolumeBackups = try await BackupPodVolumes.load(
-                    store: store,
-                    backup: name,
-                    client: nil,
-                    namespace: mode.namespace
-                ).podVolumeBackups
-            } catch {
-                Self.warn("could not read the pod volume backups of backup \(name): \(error)")
-            }
-        }
-        guard !podVolumeBackups.isEmpty else { return 0 }
-        let password: String?
-        do {
-            password = try await PodVolumeRepositories.password(client: mode.client, namespace: mode.namespace)
-        } catch {
-            Self.warn("could not read the repository password: \(error)")
-            password = nil
-        }
-        let outcome = await PodVolumeSnapshotForgetter(
-            store: store,
-            password: password,
+        let outcome = await BackupDeletion(
+            client: mode.client,
             namespace: mode.namespace,
+            store: store,
+            backup: name,
             logger: mode.logger
-        ).forget(podVolumeBackups, backup: name)
-        for warning in outcome.warnings { Self.warn(warning) }
-        for pvb in inCluster {
-            do {
-                _ = try await mode.client.delete(PodVolumeBackup.resource, namespace: mode.namespace, name: pvb.name)
-            } catch let error as KubeError where error.code == .notFound {
-                continue
-            } catch {
-                Self.warn("could not delete PodVolumeBackup \(mode.namespace)/\(pvb.name): \(error)")
-            }
-        }
-        return outcome.count
+        ).forgetPodVolumeSnapshots()
+        for problem in outcome.problems { Self.warn(problem) }
+        return outcome.forgotten
     }
 
     static func warn(_ message: String) {

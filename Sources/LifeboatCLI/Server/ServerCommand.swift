@@ -10,12 +10,13 @@ import UnixSignals
 import VeleroAPI
 
 /// `lifeboat server`: the controllers that process the velero.io resources of the install namespace (Velero's
-/// `velero server`): Backups applied with kubectl or made by Schedules run here; Schedules fire on their cron.
-/// Of several replicas only the holder of the Lease `lifeboat-server` processes anything.
+/// `velero server`): Backups applied with kubectl or made by Schedules run here; Schedules fire on their cron;
+/// locations are validated and synced; expired backups are garbage-collected through DeleteBackupRequests, which
+/// are processed here. Of several replicas only the holder of the Lease `lifeboat-server` processes anything.
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
-        abstract: "Run the controllers that process Backups and Schedules (Velero's `velero server`)."
+        abstract: "Run the controllers that process the velero.io resources (Velero's `velero server`)."
     )
 
     @OptionGroup var globals: GlobalOptions
@@ -27,6 +28,21 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("client-page-size"), help: "Page size of LIST requests.") var clientPageSize = 500
     @Option(name: .customLong("fs-backup-timeout"), help: "How long a backup waits for its pod volume backups.")
     var fsBackupTimeout = "240m"
+    @Option(
+        name: .customLong("store-validation-frequency"),
+        help: "How often locations are validated, unless they set validationFrequency (Go duration; 0: once)."
+    )
+    var storeValidationFrequency = "1m"
+    @Option(
+        name: .customLong("garbage-collection-frequency"),
+        help: "How often backups are checked for expiry (Go duration; 0 or less: 1h)."
+    )
+    var garbageCollectionFrequency = "1h"
+    @Option(
+        name: .customLong("backup-sync-period"),
+        help: "How often locations are synced into the cluster, unless they set backupSyncPeriod (0 or less: 1m)."
+    )
+    var backupSyncPeriod = "1m"
     @Option(name: .customLong("leader-elect"), help: "Campaign for the Lease before processing (true|false).")
     var leaderElect = true
     @Option(name: .customLong("lease-name"), help: "The Lease that elects the processing replica.")
@@ -51,6 +67,13 @@ struct ServerCommand: AsyncParsableCommand {
         }
         guard let timeout = GoDuration.parse(fsBackupTimeout), timeout > .zero else {
             throw ValidationError("--fs-backup-timeout \(fsBackupTimeout.debugDescription) is not a positive duration")
+        }
+        for (flag, value) in [
+            ("--store-validation-frequency", storeValidationFrequency),
+            ("--garbage-collection-frequency", garbageCollectionFrequency),
+            ("--backup-sync-period", backupSyncPeriod),
+        ] where GoDuration.parse(value) == nil {
+            throw ValidationError("\(flag) \(value.debugDescription) is not a duration (e.g. 30s, 1m, 1h)")
         }
         guard clientPageSize > 0 else { throw ValidationError("--client-page-size \(clientPageSize) must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else {
@@ -83,7 +106,10 @@ struct ServerCommand: AsyncParsableCommand {
             defaultBackupTTL: GoDuration.parse(defaultBackupTTL) ?? .seconds(720 * 3600),
             scheduleSkipImmediately: scheduleSkipImmediately,
             pageSize: clientPageSize,
-            fsBackupTimeout: GoDuration.parse(fsBackupTimeout) ?? .seconds(240 * 60)
+            fsBackupTimeout: GoDuration.parse(fsBackupTimeout) ?? .seconds(240 * 60),
+            storeValidationFrequency: max(.zero, GoDuration.parse(storeValidationFrequency) ?? .seconds(60)),
+            garbageCollectionFrequency: GoDuration.parse(garbageCollectionFrequency) ?? .seconds(3600),
+            backupSyncPeriod: GoDuration.parse(backupSyncPeriod) ?? .seconds(60)
         )
         let log = logger
         let leaderElect = self.leaderElect
