@@ -91,7 +91,7 @@ package struct BackupDeletion: Sendable {
     /// - Returns: how many objects were deleted.
     @discardableResult
     package func deleteRestoreRecords(_ restore: String) async throws -> Int {
-        try await store.store.deleteAll(prefix: store.layout.restoreFolder(restore))
+        try await store.deleteRestore(restore)
     }
 
     /// Deletes every object of the backup in the location (its metadata first, so it stops being visible).
