@@ -1,4 +1,5 @@
 import Foundation
+import KubeSandboxTesting
 import Kubernetes
 import NIOCore
 import ObjectStorage
@@ -180,6 +181,38 @@ struct VeleroFilesTests {
         #expect(backup.spec.volumeGroupSnapshotLabelKey == "group")
         #expect(backup.metadata.labels == [VeleroLabels.storageLocation: "secondary"])
         #expect(backup.metadata.annotations == ["velero.io/resource-timeout": "10m0s"])
+    }
+
+    /// Velero's server appends the namespaces labelled `velero.io/exclude-from-backup=true` to
+    /// `spec.excludedNamespaces`: the stored spec names them and nothing in them is backed up.
+    @Test func namespacesLabelledOutAreExcludedInTheSpec() async throws {
+        try await withSandbox { _, client in
+            try await client.createNamespaceAndWait("keep")
+            try await client.createNamespaceAndWait("skip", labels: [VeleroLabels.excludeFromBackup: "true"])
+            for namespace in ["keep", "skip"] {
+                _ = try await client.create(
+                    .configMaps,
+                    try BackupTestCluster.object([
+                        "apiVersion": "v1", "kind": "ConfigMap",
+                        "metadata": ["name": "settings", "namespace": .string(namespace)],
+                    ])
+                )
+            }
+            var spec = BackupSpec()
+            spec.excludedNamespaces = ["kube-system"]
+            let store = BackupStore(store: MemoryObjectStore(), prefix: nil)
+            let (backup, archive) = try await BackupTestCluster.backUp(
+                client,
+                spec: spec,
+                name: "labelled",
+                store: store
+            )
+            #expect(backup.spec.excludedNamespaces == ["kube-system", "skip"])
+            #expect(try await store.backup(named: "labelled")?.spec.excludedNamespaces == ["kube-system", "skip"])
+            #expect(archive.names("configmaps").contains("keep/settings"))
+            #expect(!archive.names("configmaps").contains("skip/settings"))
+            #expect(!archive.names("namespaces").contains("skip"))
+        }
     }
 
     // MARK: - public files

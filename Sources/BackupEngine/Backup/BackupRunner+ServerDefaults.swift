@@ -99,3 +99,17 @@ extension BackupRunner {
         }
     }
 }
+
+extension BackupRunner {
+    /// The namespaces labelled `velero.io/exclude-from-backup=true`, which Velero's `prepareBackupRequest` appends
+    /// to `spec.excludedNamespaces` (so that nothing in them is backed up, and the stored spec says so).
+    func namespacesExcludedByLabel() async throws -> [String] {
+        let selector = try LabelSelector(parsing: "\(VeleroLabels.excludeFromBackup)=true")
+        var names: [String] = []
+        let options = ListOptions(labelSelector: selector, limit: configuration.pageSize)
+        for try await namespace in client.listObjects(.namespaces, options: options) {
+            if let name = namespace.name { names.append(name) }
+        }
+        return names
+    }
+}

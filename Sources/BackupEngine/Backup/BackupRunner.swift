@@ -264,7 +264,12 @@ package struct BackupRunner: Sendable {
         var backup = backup
         let name = backup.name
 
-        // 2. Plan against the cluster.
+        // 2. Plan against the cluster (namespaces labelled velero.io/exclude-from-backup=true are excluded in the
+        //    spec, as Velero's server does).
+        let labelledOut = try await namespacesExcludedByLabel()
+        if !labelledOut.isEmpty {
+            backup.spec.excludedNamespaces = (backup.spec.excludedNamespaces ?? []) + labelledOut
+        }
         let discovery = try await client.discovery(refresh: true)
         let namespaces = try await activeNamespaces()
         let plan = try BackupPlan.make(spec: backup.spec, discovery: discovery, activeNamespaces: namespaces)
