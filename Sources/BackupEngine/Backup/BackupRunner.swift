@@ -52,6 +52,8 @@ package struct BackupRunner: Sendable {
         /// The pods' pre and post backup hooks (``BackupHooks``); `nil` runs none. The outcomes the backup gets
         /// from it are counted into the Backup's `status.hookStatus`.
         package var hooks: (any BackupHookRunning)?
+        /// What Velero's server sets on a Backup before running it (``ServerDefaults``).
+        package var serverDefaults: ServerDefaults
 
         package init(
             namespace: String = "velero",
@@ -63,7 +65,8 @@ package struct BackupRunner: Sendable {
             started: (@Sendable (Backup) -> Void)? = nil,
             heartbeatInterval: Duration = BackupClaim.heartbeatInterval,
             podVolumes: PodVolumeBackupper.Configuration? = nil,
-            hooks: (any BackupHookRunning)? = nil
+            hooks: (any BackupHookRunning)? = nil,
+            serverDefaults: ServerDefaults = ServerDefaults()
         ) {
             self.namespace = namespace
             self.pageSize = pageSize
@@ -75,6 +78,7 @@ package struct BackupRunner: Sendable {
             self.heartbeatInterval = heartbeatInterval
             self.podVolumes = podVolumes
             self.hooks = hooks
+            self.serverDefaults = serverDefaults
         }
     }
 
@@ -260,15 +264,22 @@ package struct BackupRunner: Sendable {
         var backup = backup
         let name = backup.name
 
-        // 2. Plan against the cluster.
+        // 2. Plan against the cluster (namespaces labelled velero.io/exclude-from-backup=true are excluded in the
+        //    spec, as Velero's server does).
+        let labelledOut = try await namespacesExcludedByLabel()
+        if !labelledOut.isEmpty {
+            backup.spec.excludedNamespaces = (backup.spec.excludedNamespaces ?? []) + labelledOut
+        }
         let discovery = try await client.discovery(refresh: true)
         let namespaces = try await activeNamespaces()
         let plan = try BackupPlan.make(spec: backup.spec, discovery: discovery, activeNamespaces: namespaces)
         let policies = try await resourcePolicies(of: backup)
 
         // 3. Defaults and the in-cluster record.
-        let ttl = backup.spec.ttl.flatMap(GoDuration.parse) ?? configuration.defaultTTL
-        if backup.spec.ttl == nil { backup.spec.ttl = GoDuration.format(configuration.defaultTTL) }
+        let ttl =
+            backup.spec.ttl.flatMap(GoDuration.parse).flatMap { $0 == .zero ? nil : $0 } ?? configuration.defaultTTL
+        let serverVersion = try? await client.serverVersion()
+        configuration.serverDefaults.apply(to: &backup, ttl: ttl, serverVersion: serverVersion)
         backup.metadata.namespace = configuration.namespace
         var status = BackupStatus(phase: BackupPhase.inProgress)
         status.version = 1
@@ -280,6 +291,7 @@ package struct BackupRunner: Sendable {
             configuration.recordInCluster
             ? await BackupRecorder.make(client: client, namespace: configuration.namespace, logger: logger) : nil
         try await recorder?.start(&backup, adopt: configuration.adoptExisting)
+        ServerDefaults.applyObjectIdentity(to: &backup, createdAt: start)
         if let recorder { recorded = RecordedBackup(recorder: recorder, backup: backup) }
         configuration.started?(backup)
         log.info("Starting backup", fields: [("includedNamespaces", plan.namespaces.includes.joined(separator: ","))])
@@ -333,12 +345,11 @@ package struct BackupRunner: Sendable {
             hooks.attempted += fileSystemBackup.postHooks.attempted
             hooks.failed += fileSystemBackup.postHooks.failed
         }
-        if configuration.hooks != nil {
-            backup.status?.hookStatus = BackupStatus.HookStatus(
-                hooksAttempted: hooks.attempted,
-                hooksFailed: hooks.failed
-            )
-        }
+        // Velero's backupper always sets the hook status (`{}` when no hook ran).
+        backup.status?.hookStatus = BackupStatus.HookStatus(
+            hooksAttempted: hooks.attempted,
+            hooksFailed: hooks.failed
+        )
         let skipped = Self.uncoveredVolumes(
             outcome.persistentVolumes,
             covered: fileSystemBackup?.coveredVolumes ?? [],
@@ -398,23 +409,20 @@ package struct BackupRunner: Sendable {
         log: RunLog
     ) async throws {
         let layout = store.layout
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        var results = try encoder.encode(Results(errors: outcome.results.errors, warnings: outcome.results.warnings))
-        results.append(0x0A)
-        try await store.putGzipped(layout.backupResults(name), Array(results))
-        try await store.putGzipped(layout.backupResourceList(name), outcome.items.resourceList.encoded() + [0x0A])
-        for key in [layout.backupVolumeSnapshots(name), layout.backupItemOperations(name)] {
-            try await store.putGzipped(key, Array("[]\n".utf8))
-        }
-        let podVolumeBackups = try JSONValue.array(
-            (fileSystemBackup?.podVolumeBackups ?? []).map { try JSONValue(encoding: $0) }
+        let results = Results(errors: outcome.results.errors, warnings: outcome.results.warnings)
+        try await store.putGzipped(layout.backupResults(name), VeleroSideFiles.results(results))
+        try await store.putGzipped(
+            layout.backupResourceList(name),
+            VeleroSideFiles.resourceList(outcome.items.resourceList)
         )
-        try await store.putGzipped(layout.backupPodVolumeBackups(name), podVolumeBackups.encoded() + [0x0A])
+        try await store.putGzipped(layout.backupVolumeSnapshots(name), VeleroSideFiles.nativeVolumeSnapshots)
+        try await store.putGzipped(layout.backupItemOperations(name), VeleroSideFiles.itemOperations)
+        try await store.putGzipped(
+            layout.backupPodVolumeBackups(name),
+            try VeleroSideFiles.podVolumeBackups(fileSystemBackup?.podVolumeBackups ?? [])
+        )
         let volumeInfos = skippedVolumes + (fileSystemBackup?.volumeInfos ?? [])
-        var volumeInfo = try encoder.encode(volumeInfos)
-        volumeInfo.append(0x0A)
-        try await store.putGzipped(layout.backupVolumeInfo(name), Array(volumeInfo))
+        try await store.putGzipped(layout.backupVolumeInfo(name), try VeleroSideFiles.volumeInfos(volumeInfos))
         try await store.putGzipped(layout.backupLog(name), Array(log.text.utf8))
     }
 

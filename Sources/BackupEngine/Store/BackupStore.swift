@@ -238,10 +238,12 @@ package struct BackupStore: Sendable {
         try await store.delete(layout.backupClaim(name))
     }
 
-    /// Writes `velero-backup.json` (pretty JSON, like Velero) if no backup of that name exists.
+    /// Writes `velero-backup.json` if no backup of that name exists, byte for byte as Velero v1.18.1 writes it
+    /// (``VeleroAPI/Backup/veleroBackupJSON()``: apimachinery's pretty JSON, 2-space indent, Go field order, no
+    /// trailing newline).
     /// - Throws: `.alreadyExists` when the location already has it.
     package func putBackupMetadata(_ backup: Backup) async throws {
-        let data = try Self.kubernetesJSON(backup).encoded(pretty: true) + [0x0A]
+        let data = try backup.veleroBackupJSON()
         let written = try await store.putIfAbsent(layout.backupMetadata(backup.name), bytes: data)
         guard written else {
             throw BackupEngineError(

@@ -10,10 +10,18 @@ extension JSONValue {
     ///   as `\u003c`, `\u003e`, `\u0026`, `\u2028`, `\u2029`. Parsing the output gives back the same value.
     /// - Integral doubles below 1e21 print without a fraction (`1`, not `1.0`); non-finite doubles print as `null`.
     public func encoded(pretty: Bool = false) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
-        var writer = JSONWriter(out: out, pretty: pretty)
-        out = []
+        encoded(indentWidth: pretty ? 4 : 0)
+    }
+
+    /// Serializes to JSON text indented by `indentWidth` spaces per level (`0`: compact), with the escaping of
+    /// ``encoded(pretty:)``.
+    ///
+    /// `indentWidth: 2` is Go's `json.MarshalIndent(v, "", "  ")`, which apimachinery's pretty JSON serializer
+    /// writes (Velero's `velero-backup.json`): one member or element per line, `": "` after keys, `{}` and `[]`
+    /// for empty objects and arrays, no trailing newline.
+    public func encoded(indentWidth: Int) -> [UInt8] {
+        var writer = JSONWriter(out: [], indentWidth: max(0, indentWidth))
+        writer.out.reserveCapacity(256)
         writer.write(self, indent: 0)
         return writer.out
     }
@@ -33,13 +41,15 @@ extension JSONValue {
 /// Appends JSON text to a byte array.
 struct JSONWriter {
     var out: [UInt8]
-    let pretty: Bool
+    /// Spaces per nesting level; `0` writes compact JSON.
+    let indentWidth: Int
+    var pretty: Bool { indentWidth > 0 }
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     mutating func newline(_ indent: Int) {
         out.append(0x0A)
-        for _ in 0..<(indent * 4) { out.append(0x20) }
+        for _ in 0..<(indent * indentWidth) { out.append(0x20) }
     }
 
     mutating func write(_ value: JSONValue, indent: Int) {

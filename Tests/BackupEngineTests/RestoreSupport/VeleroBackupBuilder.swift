@@ -103,7 +103,8 @@ struct VeleroBackupBuilder {
     /// The gzipped tarball.
     func tarball() throws -> [UInt8] { try GzipCompressor.compress(try tar()) }
 
-    /// `velero-backup.json` as Velero's pretty-printing serializer writes it (status included).
+    /// `velero-backup.json` as Velero's pretty-printing serializer writes it (status included; 2-space indent, Go
+    /// field order, no trailing newline).
     var backupJSON: [UInt8] {
         let json: JSONValue = [
             "kind": "Backup", "apiVersion": "velero.io/v1",
@@ -135,7 +136,7 @@ struct VeleroBackupBuilder {
                 "hookStatus": [:],
             ],
         ]
-        return Array(json.prettyJSONString.utf8) + [0x0A]
+        return json.encoded(indentWidth: 2)
     }
 
     /// Puts `velero-backup.json` and the tarball under `backups/<name>/` of `store`.
