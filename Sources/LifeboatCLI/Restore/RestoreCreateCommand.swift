@@ -166,15 +166,19 @@ struct RestoreCreateCommand: AsyncParsableCommand {
                 burst: max(1, globals.clientBurst),
                 maxConnections: parallelism.map { max(32, $0) } ?? 256
             )
-            try await DirectMode.with(globals, onRetry: RetryLine.printer(isTTY: isTTY), client: client) { mode in
+            return try await DirectMode.with(globals, onRetry: RetryLine.printer(isTTY: isTTY), client: client) {
+                mode in
                 var spec = spec
-                let backupName =
-                    try await fromBackup
-                    ?? Self.latestBackup(
+                let backupName: String
+                if let fromBackup {
+                    backupName = fromBackup
+                } else {
+                    backupName = try await Self.latestBackup(
                         of: fromSchedule ?? "",
                         allowPartiallyFailed: allowPartiallyFailed ?? false,
                         mode: mode
                     )
+                }
                 spec.backupName = backupName
                 let (location, _, _) = try await mode.locate(backup: backupName)
                 // The location must answer, and take the restore's results unless it is read-only (or a dry run).
