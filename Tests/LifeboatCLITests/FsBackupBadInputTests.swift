@@ -94,7 +94,10 @@ struct FsBackupBadInputTests {
             print("a volume with an unreadable item: PodVolumeBackup message \(message.debugDescription)")
             #expect(failed.phase == "Failed", "\(failed.value.jsonString)")
             #expect(message.contains("ENAMETOOLONG") && message.contains("File name too long"), "\(message)")
-            #expect(message.contains("/\(Self.longName)/\(Self.longName)"), "the path is named: \(message)")
+            // The path, shortened to its start and end (a termination message keeps only its last 4096 bytes).
+            #expect(message.contains("could not be read: "), "\(message)")
+            #expect(message.contains("\(Self.longName.prefix(60))"), "the path is named: \(message)")
+            #expect(message.utf8.count < 1024, "\(message)")
             #expect(loads.first { $0.volume == "good" }?.phase == "Completed", "\(loads.map(\.value.jsonString))")
             try await stack.exec(Self.removeDeepTree, pod: "mixed")
 
