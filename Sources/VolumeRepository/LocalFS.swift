@@ -92,11 +92,25 @@ enum LocalFS {
     }
 }
 
-/// An errno value with its message.
+/// An errno value with its message and its name, e.g. `Permission denied (EACCES)`, so that a message about an
+/// item that could not be read says which errno the system gave.
 struct Errno: Error, CustomStringConvertible, Equatable {
     var code: Int32
     init(_ code: Int32) { self.code = code }
-    var description: String { String(cString: strerror(code)) }
+    var description: String { "\(String(cString: strerror(code))) (\(name))" }
+
+    /// The errno's symbolic name for the codes file-system calls give, else `errno <code>`.
+    var name: String { Self.names[code] ?? "errno \(code)" }
+
+    private static let names: [Int32: String] = [
+        EPERM: "EPERM", ENOENT: "ENOENT", EINTR: "EINTR", EIO: "EIO", ENXIO: "ENXIO", EBADF: "EBADF",
+        EAGAIN: "EAGAIN", ENOMEM: "ENOMEM", EACCES: "EACCES", EFAULT: "EFAULT", EBUSY: "EBUSY", EEXIST: "EEXIST",
+        EXDEV: "EXDEV", ENODEV: "ENODEV", ENOTDIR: "ENOTDIR", EISDIR: "EISDIR", EINVAL: "EINVAL",
+        ENFILE: "ENFILE", EMFILE: "EMFILE", ETXTBSY: "ETXTBSY", EFBIG: "EFBIG", ENOSPC: "ENOSPC",
+        ESPIPE: "ESPIPE", EROFS: "EROFS", EMLINK: "EMLINK", ENAMETOOLONG: "ENAMETOOLONG", ENOTEMPTY: "ENOTEMPTY",
+        ELOOP: "ELOOP", ENODATA: "ENODATA", EOVERFLOW: "EOVERFLOW", EOPNOTSUPP: "EOPNOTSUPP",
+        ESTALE: "ESTALE", EDQUOT: "EDQUOT",
+    ]
 }
 
 extension Array where Element == UInt8 {

@@ -60,7 +60,7 @@ extension Repository {
                             } catch {
                                 for e in part.entries {
                                     for (f, _) in usesByBlob[e.id] ?? [] {
-                                        fail(paths[f], "pack \(pack.short): \(error)")
+                                        fail(paths[f], "data blob \(e.id.hex) in pack \(pack.hex): \(error)")
                                     }
                                 }
                                 continue
@@ -74,7 +74,9 @@ extension Repository {
                                         try self.decodeBlob(e, in: $0, verify: false)
                                     }
                                 } catch {
-                                    for (f, _) in usesByBlob[id] ?? [] { fail(paths[f], "blob \(id.short): \(error)") }
+                                    // The full IDs: what `restic find --blob` / `--pack` take.
+                                    let message = "data blob \(id.hex) in pack \(pack.hex): \(error)"
+                                    for (f, _) in usesByBlob[id] ?? [] { fail(paths[f], message) }
                                     continue
                                 }
                                 Self.write(

@@ -88,7 +88,7 @@ package struct PodVolumeBackupService: Sendable {
         )
         let summary = try await repository.backup(options, logger: logger)
         guard summary.isComplete else {
-            let shown = summary.errors.prefix(3).map(\.description).joined(separator: "; ")
+            let shown = PodVolumeDataMover.describe(summary.errors)
             throw BackupEngineError(
                 code: .invalidSpec,
                 message: "\(summary.errors.count) item(s) of \(configuration.volumePath) could not be read: \(shown)"

@@ -72,7 +72,7 @@ package struct PodVolumeRestoreService: Sendable {
         )
         let summary = try await repository.restore(options, logger: logger)
         guard summary.isComplete else {
-            let shown = summary.errors.prefix(3).map(\.description).joined(separator: "; ")
+            let shown = PodVolumeDataMover.describe(summary.errors)
             throw BackupEngineError(
                 code: .corruptBackup,
                 message: "\(summary.errors.count) item(s) of snapshot \(summary.snapshotID.short) could not be "
