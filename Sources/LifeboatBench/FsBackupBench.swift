@@ -77,7 +77,7 @@ struct FsBackupBench: AsyncParsableCommand {
             let found = try BenchPaths.existingFile(dataset, option: "--dataset")
             script = found
             let command = fileManager.fileExists(atPath: dataRoot) ? "reset" : "generate"
-            if command == "generate" { print("generating dataset at \(dataRoot)") }
+            if command == "generate" { Self.say("generating dataset at \(dataRoot)") }
             try await BenchProcesses.run(["/usr/bin/env", "python3", found, command, "--root", dataRoot])
         }
         let setup = Setup(
@@ -105,6 +105,11 @@ struct FsBackupBench: AsyncParsableCommand {
         }
     }
 
+    /// Prints one line unbuffered (also into a pipe or a file, `| tee`): each step's time as soon as it is known.
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
     /// What every step needs: executables, the dataset, the working folder.
     struct Setup: Sendable {
         var lifeboat: String
@@ -122,17 +127,17 @@ struct FsBackupBench: AsyncParsableCommand {
         let medians = tools.map { RepoBench.median(results[$0] ?? []) }
         guard let first = medians.first, medians.allSatisfy({ $0.count == first.count }) else { return }
         let col = BenchTable.column
-        print("")
-        print("stack = lifeboat backup|restore create --wait (PodVolumeBackup/Restore, node agent, hosting pod);")
-        print("repo = lifeboat repo backup|restore; restic = restic backup|restore; same folder; median of \(runs)")
-        print(
+        say("")
+        say("stack = lifeboat backup|restore create --wait (PodVolumeBackup/Restore, node agent, hosting pod);")
+        say("repo = lifeboat repo backup|restore; restic = restic backup|restore; same folder; median of \(runs)")
+        say(
             "step".padding(toLength: 20, withPad: " ", startingAt: 0) + col("restic s", 10) + col("repo s", 9)
                 + col("stack s", 9) + col("stack MB/s", 11) + col("stack/repo", 11) + col("restic/stack", 13)
         )
         for index in first.indices {
             let (restic, repo, stack) = (medians[0][index], medians[1][index], medians[2][index])
             let rate = stack.bytes > 0 ? Double(stack.bytes) / stack.seconds / 1e6 : 0
-            print(
+            say(
                 stack.name.padding(toLength: 20, withPad: " ", startingAt: 0)
                     + col(String(format: "%.2f", restic.seconds), 10) + col(String(format: "%.2f", repo.seconds), 9)
                     + col(String(format: "%.2f", stack.seconds), 9) + col(String(format: "%.1f", rate), 11)
@@ -143,7 +148,7 @@ struct FsBackupBench: AsyncParsableCommand {
         guard let index = first.firstIndex(where: { $0.name == "first backup" }) else { return }
         let overhead = medians[2][index].seconds / max(medians[1][index].seconds, 0.001)
         let speedup = medians[0][index].seconds / max(medians[2][index].seconds, 0.001)
-        print(
+        say(
             String(format: "first backup: stack/repo %.3f (target <= 1.10, ", overhead)
                 + (overhead <= 1.10 ? "met" : "MISSED")
                 + String(format: "); restic/stack %.2fx (target >= 1.8, ", speedup)

@@ -42,7 +42,7 @@ struct FsBackupStack: Sendable {
     ) async throws -> T {
         let fileManager = FileManager.default
         if fileManager.fileExists(atPath: setup.work) {
-            print("removing the leftovers of an earlier run in \(setup.work)")
+            FsBackupBench.say("removing the leftovers of an earlier run in \(setup.work)")
             try fileManager.removeItem(atPath: setup.work)
         }
         for folder in ["bucket", "sandbox", "home", "logs", "repos", "restores"] {
@@ -50,7 +50,7 @@ struct FsBackupStack: Sendable {
         }
         defer {
             if keepWork {
-                print("kept \(setup.work)")
+                FsBackupBench.say("kept \(setup.work)")
             } else {
                 try? FileManager.default.removeItem(atPath: setup.work)
             }
@@ -132,7 +132,9 @@ struct FsBackupStack: Sendable {
         let folder = try await createVolume(namespace)
         try await populate(folder)
         let bytes = RepoBench.treeSize(folder)
-        print("run \(run + 1): \(bytes) bytes in the pod volume \(namespace)/data (\(folder)); order \(order)")
+        FsBackupBench.say(
+            "run \(run + 1): \(bytes) bytes in the pod volume \(namespace)/data (\(folder)); order \(order)"
+        )
         try TreeComparison.readAll(folder)
         for tool in ["restic", "lifeboat repo"] {
             try await BenchProcesses.run(
@@ -213,7 +215,7 @@ struct FsBackupStack: Sendable {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            print("hard links from \(setup.data) failed (see \(log)); copying")
+            FsBackupBench.say("hard links from \(setup.data) failed (see \(log)); copying")
             try await BenchProcesses.run(["/bin/cp", "-a", "--reflink=auto", setup.data + "/.", folder + "/"])
         }
     }
@@ -275,7 +277,9 @@ struct FsBackupStack: Sendable {
                     + comparison.differences.joined(separator: "\n  ")
             )
         }
-        print("  \(tool) restore verified: \(comparison.entries) entries, \(comparison.bytes) bytes identical")
+        FsBackupBench.say(
+            "  \(tool) restore verified: \(comparison.entries) entries, \(comparison.bytes) bytes identical"
+        )
         return step
     }
 
@@ -297,7 +301,7 @@ struct FsBackupStack: Sendable {
             output: "\(logs)/\(logName(tool)).log",
             timeout: .seconds(setup.timeout)
         )
-        print(
+        FsBackupBench.say(
             "  \(tool) \(name): "
                 + String(format: "%.2f s (%.1f MB/s)", figures.seconds, Double(bytes) / figures.seconds / 1e6)
         )
@@ -352,6 +356,7 @@ struct FsBackupStack: Sendable {
                 "backup \(name): \(backup["status"]?.jsonString ?? "no status"); PodVolumeBackups: \(phases)"
             )
         }
+        for volume in volumes { FsBackupBench.say("    " + Self.timeline(volume)) }
     }
 
     /// The Restore is Completed and so is each of its PodVolumeRestores (at least one): its `--wait` covered the
@@ -368,6 +373,26 @@ struct FsBackupStack: Sendable {
                 "restore \(name): \(restore["status"]?.jsonString ?? "no status"); PodVolumeRestores: \(phases)"
             )
         }
+        for volume in volumes { FsBackupBench.say("    " + Self.timeline(volume)) }
+    }
+
+    /// Where a PodVolumeBackup/Restore spent its time, from its API timestamps (whole seconds): created until
+    /// InProgress (admission, hosting pod), then InProgress until done (the data path).
+    static func timeline(_ load: KubeObject) -> String {
+        func date(_ value: JSONValue?) -> Date? {
+            value?.stringValue.flatMap { try? Date($0, strategy: Date.ISO8601FormatStyle()) }
+        }
+        let created = date(load["metadata"]?["creationTimestamp"])
+        let started = date(load["status"]?["startTimestamp"])
+        let completed = date(load["status"]?["completionTimestamp"])
+        func span(_ from: Date?, _ to: Date?) -> String {
+            guard let from, let to else { return "?" }
+            return String(format: "%.0f s", to.timeIntervalSince(from))
+        }
+        let kind = load["kind"]?.stringValue ?? "load"
+        return "\(kind) \(load.name ?? ""): created → InProgress \(span(created, started)), "
+            + "InProgress → \(load["status"]?["phase"]?.stringValue ?? "?") \(span(started, completed)) "
+            + "(API timestamps, whole seconds)"
     }
 
     /// Polls `done` every 100 ms until it holds.
