@@ -121,13 +121,6 @@ struct FsBackupStack: Sendable {
     /// - Parameter order: the tools in the order they go at each step.
     /// - Returns: each tool's steps (first backup, incremental backup, restore).
     func measure(run: Int, order: [String]) async throws -> [String: [RepoBench.Step]] {
-        if run > 0, setup.incremental, let script = setup.script {
-            // The previous run's `mutate` edited some of the dataset's files in place (they are hard links).
-            try await BenchProcesses.run(
-                ["/usr/bin/env", "python3", script, "reset", "--root", setup.data],
-                output: "\(logs)/dataset.log"
-            )
-        }
         let namespace = "fsb-\(run)"
         let folder = try await createVolume(namespace)
         try await populate(folder)
@@ -165,6 +158,13 @@ struct FsBackupStack: Sendable {
         for tool in order {
             let step = try await restore(tool, run: run, backup: last, folder: folder, bytes: restoredBytes)
             steps[tool, default: []].append(step)
+        }
+        if setup.incremental, let script = setup.script {
+            // `mutate` edited some of the dataset's own files in place (the volume's files are hard links to them).
+            try await BenchProcesses.run(
+                ["/usr/bin/env", "python3", script, "reset", "--root", setup.data],
+                output: "\(logs)/dataset.log"
+            )
         }
         return steps
     }
