@@ -48,6 +48,8 @@ quickstart: deps
 	$$($(SWIFT) build --show-bin-path)/lifeboat quickstart
 
 ## make bench: release-build benchmarks; figures are ratios against anchors measured in the same run.
+## The subcommands are listed in docs/benchmarks.md, e.g. `lifeboat-bench repo` (restic vs Lifeboat's repository)
+## and `lifeboat-bench fs-backup` (a pod volume through the whole stack vs `lifeboat repo` and restic).
 bench: deps
 	$(SWIFT) build -c release --product lifeboat-bench
 	$$($(SWIFT) build -c release --show-bin-path)/lifeboat-bench --help

@@ -111,3 +111,11 @@ extension Duration {
         return Double(seconds) + Double(attoseconds) / 1e18
     }
 }
+
+/// Table cells as the benchmarks print them.
+enum BenchTable {
+    /// `text` right-aligned in `width` columns (as it is when longer).
+    static func column(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+    }
+}

@@ -217,12 +217,20 @@ struct SandboxChild {
     var pid: Int32 { process.processIdentifier }
 
     /// Starts the sandbox and waits for its ready line (`{"server": ..., "kubeconfig": ...}`).
-    static func start(_ executable: String, nodes: Int, dataDirectory: URL) throws -> SandboxChild {
+    ///
+    /// - Parameter arguments: more options of `lifeboat sandbox serve` (e.g. `--share-host-path PATH`).
+    static func start(
+        _ executable: String,
+        nodes: Int,
+        dataDirectory: URL,
+        arguments: [String] = []
+    ) throws -> SandboxChild {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = [
-            "sandbox", "serve", "--port", "0", "--nodes", "\(nodes)", "--data-dir", dataDirectory.path,
-        ]
+        process.arguments =
+            [
+                "sandbox", "serve", "--port", "0", "--nodes", "\(nodes)", "--data-dir", dataDirectory.path,
+            ] + arguments
         let output = Pipe()
         process.standardOutput = output
         try process.run()

@@ -100,9 +100,7 @@ struct RepoBench: AsyncParsableCommand {
         print(
             "lifeboat --compression \(compression) vs restic --compression auto; ratios are lifeboat/restic (speedup = restic time / lifeboat time)"
         )
-        func col(_ text: String, _ width: Int) -> String {
-            text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
-        }
+        func col(_ text: String, _ width: Int) -> String { BenchTable.column(text, width) }
         print(
             "step".padding(toLength: 22, withPad: " ", startingAt: 0) + col("restic s", 10) + col("lifeboat s", 11)
                 + col("speedup", 9)
@@ -254,8 +252,20 @@ struct RepoBench: AsyncParsableCommand {
     }
 
     /// Runs a child process; returns wall seconds, its peak RSS in KiB and its user+system CPU seconds.
+    ///
+    /// - Parameters:
+    ///   - argv: the program (an absolute path) and its arguments.
+    ///   - env: variables added to this process's environment.
+    ///   - output: a file that receives the child's stdout and stderr (appended); nil inherits this process's.
+    ///   - started: called with the child's pid once it runs (to signal it from elsewhere).
+    /// - Throws: `ValidationError` when it cannot start or exits unsuccessfully (naming `output` if set).
     @discardableResult
-    static func spawn(_ argv: [String], env: [String: String]) throws -> (Double, Int, Double) {
+    static func spawn(
+        _ argv: [String],
+        env: [String: String],
+        output: String? = nil,
+        started: (pid_t) -> Void = { _ in }
+    ) throws -> (Double, Int, Double) {
         var environment = ProcessInfo.processInfo.environment
         for (k, v) in env { environment[k] = v }
         let cArgs = argv.map { strdup($0) } + [nil]
@@ -264,17 +274,36 @@ struct RepoBench: AsyncParsableCommand {
             for argument in cArgs { free(argument) }
             for variable in cEnv { free(variable) }
         }
+        // The child gets SIGINT and SIGTERM back at their defaults, whatever this process does with them.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGINT)
+        sigaddset(&defaults, SIGTERM)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if let output {
+            posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         let start = ContinuousClock.now
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], nil, nil, cArgs, cEnv)
+        let rc = posix_spawn(&pid, argv[0], &actions, &attributes, cArgs, cEnv)
         guard rc == 0 else { throw ValidationError("cannot run \(argv[0]): \(String(cString: strerror(rc)))") }
+        started(pid)
         var status: Int32 = 0
         var usage = rusage()
         while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
         let elapsed = ContinuousClock.now - start
         let exitCode = (status >> 8) & 0xff
         if status & 0x7f != 0 || exitCode != 0 {
-            throw ValidationError("\(argv.joined(separator: " ")) failed with status \(status)")
+            let log = output.map { " (its output is in \($0))" } ?? ""
+            throw ValidationError("\(argv.joined(separator: " ")) failed with status \(status)\(log)")
         }
         let cpu =
             Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(

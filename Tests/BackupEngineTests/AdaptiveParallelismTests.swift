@@ -50,7 +50,7 @@ struct AdaptiveParallelismTests {
     @Test func limitsStayWithinTheBounds() {
         var parallelism = AdaptiveParallelism(initial: 1000, minimum: 2, maximum: 64)
         #expect(parallelism.limit == 64)
-        for index in 1...1000 { parallelism.completed(at: .milliseconds(index), throttled: true) }
+        for index in 1...5000 { parallelism.completed(at: .milliseconds(index), throttled: true) }
         #expect(parallelism.limit == 2)
     }
 }
