@@ -199,6 +199,10 @@ import VeleroAPI
                     #expect(synced.labels[VeleroLabels.storageLocation] == "default")
                     #expect(synced["spec"]?["storageLocation"]?.stringValue == "default")
                     #expect(synced["status"]?["phase"]?.stringValue == "Completed")
+                    // The Backup is created first, then the PodVolumeBackups it owns.
+                    try await waitUntil("its pod volume backup synced") {
+                        try await Self.exists(client, PodVolumeBackup.resource, "first-pvb")
+                    }
                     let pvb = try await client.get(PodVolumeBackup.resource, namespace: "velero", name: "first-pvb")
                     #expect(pvb["spec"]?["backupStorageLocation"]?.stringValue == "default")
                     #expect(pvb.labels[VeleroLabels.backupUID] == synced.uid)

@@ -73,7 +73,10 @@ struct BackupGetCommand: AsyncParsableCommand {
                 found.append(backup)
             }
             for name in names where !found.contains(where: { $0.name == name }) {
-                throw CLIError("backup \(name.debugDescription) not found")
+                throw CLIError(
+                    "backup \(name.debugDescription) not found in the backup storage locations of namespace "
+                        + mode.namespace
+                )
             }
             return found
         }

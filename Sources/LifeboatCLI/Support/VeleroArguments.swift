@@ -72,9 +72,9 @@ struct VeleroArguments {
         var index = 0
         while index < options.count {
             let token = options[index]
-            if let consumed = Self.globalOption(options, at: index) {
-                moved += consumed
-                index += consumed.count
+            if let (normalized, consumed) = Self.globalOption(options, at: index) {
+                moved += normalized
+                index += consumed
                 continue
             }
             if token.hasPrefix("-") { break }
@@ -99,21 +99,21 @@ struct VeleroArguments {
     }
 
     /// The global option at `index` in the forms ArgumentParser reads (`--x v`, `--x=v` kept, `-n=v` and `-nv`
-    /// split), nil when the token is not one.
-    static func globalOption(_ tokens: [String], at index: Int) -> [String]? {
+    /// split) and how many tokens it took; nil when the token is not one.
+    static func globalOption(_ tokens: [String], at index: Int) -> (normalized: [String], consumed: Int)? {
         let token = tokens[index]
         if flagOptions.contains(token) || optionalBooleans.contains(where: { token.hasPrefix($0 + "=") }) {
-            return [token]
+            return ([token], 1)
         }
         if valueOptions.contains(token) {
-            return index + 1 < tokens.count ? [token, tokens[index + 1]] : [token]
+            return index + 1 < tokens.count ? ([token, tokens[index + 1]], 2) : ([token], 1)
         }
         if let equals = token.firstIndex(of: "="), valueOptions.contains(String(token[..<equals])) {
             let name = String(token[..<equals])
-            return name.hasPrefix("--") ? [token] : [name, String(token[token.index(after: equals)...])]
+            return (name.hasPrefix("--") ? [token] : [name, String(token[token.index(after: equals)...])], 1)
         }
         if token.hasPrefix("-n"), token.count > 2, !token.hasPrefix("--") {
-            return ["-n", String(token.dropFirst(2))]
+            return (["-n", String(token.dropFirst(2))], 1)
         }
         return nil
     }
