@@ -22,8 +22,10 @@ struct FsBackupHooksTests {
                     "name": "app", "image": "busybox:1.36",
                     "command": [
                         "sh", "-c",
-                        "printf 'rows\\n' > /data/table && touch /data/done; trap 'exit 0' TERM; "
-                            + "while true; do sleep 1 & wait $!; done",
+                        .string(
+                            "printf 'rows\\n' > /data/table && touch /data/done; trap 'exit 0' TERM; "
+                                + "while true; do sleep 1 & wait $!; done"
+                        ),
                     ],
                     "volumeMounts": [["name": "data", "mountPath": "/data"]],
                 ]
