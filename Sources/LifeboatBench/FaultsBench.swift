@@ -218,7 +218,7 @@ private struct Soak {
         }
         print("completed backups read back whole: \(checked)")
         print(
-            "s3 faults: \(s3.counts.runs) backups through the proxy, \(s3.faults) faults injected (503, 500, reset, 1.5 s delay), "
+            "s3 faults: \(s3.counts.runs) backups through the proxy, \(s3.faults) faults injected (503, 500, reset), "
                 + "\(s3.counts.retriesSucceeded) completed, \(s3.counts.failuresDetected.count) failures, "
                 + "\(s3.counts.dataLost) data lost, \(s3.checked) completed backups read back whole"
         )
@@ -279,11 +279,7 @@ extension Soak {
             "region=us-east-1,s3Url=\(proxy.endpoint),s3ForcePathStyle=true",
         ])
         guard location.0 == 0 else { throw ValidationError("backup-location create s3soak failed: \(location.2)") }
-        proxy.injectRandomly(
-            rate: 0.25,
-            among: [.slowDown, .internalError, .drop, .delay(milliseconds: 1500)],
-            seed: 7
-        )
+        proxy.injectRandomly(rate: 0.25, among: [.slowDown, .internalError, .drop], seed: 7)
         for index in 0..<runs {
             counts.runs += 1
             let run = try await lifeboat([

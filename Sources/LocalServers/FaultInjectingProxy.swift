@@ -10,8 +10,7 @@ import Synchronization
 /// - `.slowDown`: reads the request head, answers `503 SlowDown` (S3's throttling reply) and closes;
 /// - `.internalError`: the same with `500 InternalError`;
 /// - `.drop`: closes the connection as soon as the request starts to arrive (a connection reset);
-/// - `.truncateResponse(after:)`: forwards, but cuts the server's answer after that many bytes;
-/// - `.delay(milliseconds:)`: forwards, but only after holding the connection that long (a slow answer).
+/// - `.truncateResponse(after:)`: forwards, but cuts the server's answer after that many bytes.
 ///
 /// ```swift
 /// let proxy = try await FaultInjectingProxy.start(upstreamPort: moto.port)
@@ -21,7 +20,6 @@ public final class FaultInjectingProxy: Sendable {
     public enum Fault: Sendable, Equatable {
         case slowDown, internalError, drop
         case truncateResponse(after: Int)
-        case delay(milliseconds: Int)
     }
 
     public let port: Int
@@ -135,13 +133,6 @@ final class ProxyFrontHandler: ChannelInboundHandler, @unchecked Sendable {
             return
         case .truncateResponse(let limit):
             connectUpstream(context: context, limit: limit)
-        case .delay(let milliseconds):
-            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            context.eventLoop.scheduleTask(in: .milliseconds(Int64(milliseconds))) {
-                let (handler, context) = loopBound.value
-                guard context.channel.isActive else { return }
-                handler.connectUpstream(context: context, limit: nil)
-            }
         case nil:
             connectUpstream(context: context, limit: nil)
         }
