@@ -263,9 +263,12 @@ struct RestoreCreateCommand: AsyncParsableCommand {
         guard !candidates.isEmpty else { throw CLIError("No backups found for the schedule \(schedule)") }
         let phases: Swift.Set<String> = allowPartiallyFailed ? ["Completed", "PartiallyFailed"] : ["Completed"]
         let started = { (backup: Backup) in backup.status?.startTimestamp.flatMap(Timestamps.parse) ?? .distantPast }
-        guard
-            let chosen = candidates.sorted(by: { started($0) > started($1) })
-                .first(where: { phases.contains($0.status?.phase ?? "") })
+        // Start times have second precision: of two started in the same second, the later name (a schedule's
+        // backups are named `<schedule>-<yyyyMMddHHmmss>`) is the newer.
+        let newestFirst = candidates.sorted { a, b in
+            started(a) != started(b) ? started(a) > started(b) : a.name > b.name
+        }
+        guard let chosen = newestFirst.first(where: { phases.contains($0.status?.phase ?? "") })
         else {
             throw CLIError(
                 "no \(allowPartiallyFailed ? "Completed or PartiallyFailed" : "Completed") backup found for the "
