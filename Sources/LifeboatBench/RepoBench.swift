@@ -317,8 +317,7 @@ struct RepoBench: AsyncParsableCommand {
         guard let walker = FileManager.default.enumerator(atPath: path) else { return 0 }
         var total = 0
         while let rel = walker.nextObject() as? String {
-            var st = stat()
-            if lstat(path + "/" + rel, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG { total += Int(st.st_size) }
+            if let status = FileStatus.of(path + "/" + rel), status.isRegularFile { total += status.size }
         }
         return total
     }

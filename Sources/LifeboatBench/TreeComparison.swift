@@ -12,16 +12,19 @@ import Glibc
 struct TreeComparison {
     /// One entry, from `lstat`.
     struct Entry: Equatable {
-        var type: mode_t
-        var permissions: mode_t
-        var size: Int
-        var modified: timespec
+        var status: FileStatus
         var link: String?
 
+        var type: UInt32 { status.type }
+        var size: Int { status.isRegularFile ? status.size : 0 }
+
         static func == (a: Entry, b: Entry) -> Bool {
-            a.type == b.type && a.permissions == b.permissions && a.size == b.size && a.link == b.link
-                && (a.type != S_IFREG
-                    || (a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec))
+            a.status.type == b.status.type && a.link == b.link
+                && (a.status.isSymbolicLink || a.status.permissions == b.status.permissions)
+                && a.size == b.size
+                && (!a.status.isRegularFile
+                    || (a.status.modifiedSeconds == b.status.modifiedSeconds
+                        && a.status.modifiedNanoseconds == b.status.modifiedNanoseconds))
         }
     }
 
@@ -53,7 +56,7 @@ struct TreeComparison {
             }
             if want != have {
                 note("\(path): \(describe(want)) restored as \(describe(have))")
-            } else if want.type == S_IFREG {
+            } else if want.status.isRegularFile {
                 if let offset = try firstDifference(source + "/" + path, restored + "/" + path) {
                     note("\(path): contents differ at byte \(offset)")
                 }
@@ -67,7 +70,7 @@ struct TreeComparison {
     /// Reads every file below `root` once (to start each tool's first backup from the same page cache).
     static func readAll(_ root: String) throws {
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        for (path, entry) in try list(root, ignoring: []) where entry.type == S_IFREG {
+        for (path, entry) in try list(root, ignoring: []) where entry.status.isRegularFile {
             let fd = open(root + "/" + path, O_RDONLY)
             guard fd >= 0 else { throw failure("open", root + "/" + path) }
             defer { close(fd) }
@@ -84,21 +87,13 @@ struct TreeComparison {
             for name in try FileManager.default.contentsOfDirectory(atPath: absolute) {
                 let path = folder.isEmpty ? name : folder + "/" + name
                 if ignoring.contains(path) { continue }
-                var info = stat()
-                guard lstat(root + "/" + path, &info) == 0 else { throw failure("lstat", root + "/" + path) }
-                let type = info.st_mode & S_IFMT
+                guard let status = FileStatus.of(root + "/" + path) else { throw failure("lstat", root + "/" + path) }
                 var link: String?
-                if type == S_IFLNK {
+                if status.isSymbolicLink {
                     link = try FileManager.default.destinationOfSymbolicLink(atPath: root + "/" + path)
                 }
-                entries[path] = Entry(
-                    type: type,
-                    permissions: type == S_IFLNK ? 0 : info.st_mode & 0o7777,
-                    size: type == S_IFREG ? Int(info.st_size) : 0,
-                    modified: info.st_mtim,
-                    link: link
-                )
-                if type == S_IFDIR { folders.append(path) }
+                entries[path] = Entry(status: status, link: link)
+                if status.isDirectory { folders.append(path) }
             }
         }
         return entries
@@ -144,16 +139,12 @@ struct TreeComparison {
     }
 
     private static func describe(_ entry: Entry) -> String {
+        let status = entry.status
         let kind =
-            switch entry.type {
-            case S_IFREG: "file"
-            case S_IFDIR: "folder"
-            case S_IFLNK: "link"
-            default: "special"
-            }
-        var text = "\(kind) mode \(String(entry.permissions, radix: 8))"
-        if entry.type == S_IFREG {
-            text += " size \(entry.size) mtime \(entry.modified.tv_sec).\(entry.modified.tv_nsec)"
+            status.isRegularFile ? "file" : status.isDirectory ? "folder" : status.isSymbolicLink ? "link" : "special"
+        var text = "\(kind) mode \(String(status.isSymbolicLink ? 0 : status.permissions, radix: 8))"
+        if status.isRegularFile {
+            text += " size \(entry.size) mtime \(entry.status.modifiedSeconds).\(entry.status.modifiedNanoseconds)"
         }
         if let link = entry.link { text += " -> \(link)" }
         return text
