@@ -27,7 +27,8 @@ package actor PodVolumeBackupper {
         /// How long the backup waits for its PodVolumeBackups (Velero's `--pod-volume-operation-timeout`, 240m;
         /// the Backup's `velero.io/pod-volume-timeout` annotation overrides it).
         package var timeout: Duration
-        /// How often the PodVolumeBackups are read while the backup waits.
+        /// How often the PodVolumeBackups are read while the backup waits (one labelled LIST of the backup's own
+        /// loads: cheap, and a volume that finished is seen within this time, as the restore side does).
         package var pollInterval: Duration
         /// Called with every PodVolumeBackup's progress after each read.
         package var progress: (@Sendable ([PodVolumeProgress]) -> Void)?
@@ -36,7 +37,7 @@ package actor PodVolumeBackupper {
             location: BackupStorageLocation,
             resolver: StorageLocationResolver,
             timeout: Duration = .seconds(240 * 60),
-            pollInterval: Duration = .seconds(1),
+            pollInterval: Duration = .milliseconds(250),
             progress: (@Sendable ([PodVolumeProgress]) -> Void)? = nil
         ) {
             self.location = location
