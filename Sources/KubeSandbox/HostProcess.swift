@@ -30,9 +30,6 @@ final class HostProcess: Sendable {
     /// Output pipes not yet at their end.
     private let openOutputs: Mutex<Int>
 
-    /// Serializes `Process.run` (see `init`).
-    private static let launches = Mutex(())
-
     /// Starts `invocation`; streams that are not requested are connected to /dev/null.
     init(_ invocation: ProcessInvocation, stdin: Bool, stdout: Bool, stderr: Bool) throws {
         _ = Self.ignoreSIGPIPE
@@ -63,9 +60,7 @@ final class HostProcess: Sendable {
             exitContinuation.yield(finished.terminationReason == .uncaughtSignal ? 128 + status : status)
             exitContinuation.finish()
         }
-        // One launch at a time: Foundation's `Process.run` crashed (a bad memcpy) when hundreds of execs started
-        // at once (200 pods' backup hooks).
-        try Self.launches.withLock { _ in try process.run() }
+        try process.run()
         self.exit = exit
         box = ProcessBox(process: process)
         input = HandleBox(handle: inputPipe?.fileHandleForWriting)
