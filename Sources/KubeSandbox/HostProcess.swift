@@ -3,7 +3,7 @@ import Synchronization
 
 /// A process started for `kubectl exec`, with its standard streams on pipes: output arrives as chunks on
 /// ``output`` (read by one blocking reader thread per pipe, so nothing polls), input is written in order on
-/// a serial queue, and the exit status is awaited with ``exitStatus()``.
+/// a serial queue, and the exit status is awaited with ``exitStatus()`` (one thread waits for it).
 final class HostProcess: Sendable {
     /// Which output stream a chunk came from (the remote-command channel numbers).
     enum Stream: UInt8, Sendable {
@@ -14,13 +14,13 @@ final class HostProcess: Sendable {
     /// Output chunks in the order each pipe delivered them; finishes when every output pipe is at its end.
     let output: AsyncStream<(Stream, [UInt8])>
     private let exit: AsyncStream<Int32>
-    /// `Process` is not Sendable; after `run()` it is only asked for its pid and running state, which it
-    /// guards itself, and the terminate/kill calls are thread-safe system calls.
-    private struct ProcessBox: @unchecked Sendable { let process: Process }
-    private let box: ProcessBox
+    /// The command's PID, which leads its own process group.
+    private let pid: pid_t
+    /// Set (under the lock) once the process exited, before it is reaped: after that its PID may name another
+    /// process, so nothing is sent to it any more.
+    private let exited = Mutex(false)
     /// The write end of the stdin pipe (nil when stdin was not requested), used only on `inputQueue`.
-    private struct HandleBox: @unchecked Sendable { let handle: FileHandle? }
-    private let input: HandleBox
+    private let inputDescriptor: Int32?
     private let inputQueue = DispatchQueue(label: "lifeboat.sandbox.exec.stdin")
     private let inputClosed = Mutex(false)
 
@@ -30,54 +30,54 @@ final class HostProcess: Sendable {
     /// Output pipes not yet at their end.
     private let openOutputs: Mutex<Int>
 
-    /// Starts `invocation`; streams that are not requested are connected to /dev/null.
+    /// Starts `invocation` (``Spawn``: a process group of its own, nothing of the sandbox's descriptors);
+    /// streams that are not requested are connected to /dev/null.
     init(_ invocation: ProcessInvocation, stdin: Bool, stdout: Bool, stderr: Bool) throws {
         _ = Self.ignoreSIGPIPE
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: invocation.executable)
-        process.arguments = invocation.arguments
-        process.environment = invocation.environment
-        if let directory = invocation.workingDirectory {
-            process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var pipes: [(read: Int32, write: Int32)?] = []
+        // The child's ends are closed here once it started; the parent's ends on failure.
+        var childEnds: [Int32] = []
+        defer { for descriptor in childEnds { close(descriptor) } }
+        let started: pid_t
+        do {
+            for requested in [stdin, stdout, stderr] { pipes.append(requested ? try Spawn.pipe() : nil) }
+            var descriptors: [(child: Int32, source: Spawn.Source)] = []
+            for (index, pipe) in pipes.enumerated() {
+                let child = Int32(index)
+                guard let pipe else {
+                    descriptors.append((child, .null(flags: index == 0 ? O_RDONLY : O_WRONLY)))
+                    continue
+                }
+                let end = index == 0 ? pipe.read : pipe.write
+                childEnds.append(end)
+                descriptors.append((child, .descriptor(end)))
+            }
+            started = try Spawn.start(
+                executable: invocation.executable,
+                arguments: invocation.arguments,
+                environment: invocation.environment,
+                workingDirectory: invocation.workingDirectory,
+                descriptors: descriptors
+            )
+        } catch {
+            for (index, pipe) in pipes.enumerated() {
+                if let pipe { close(index == 0 ? pipe.write : pipe.read) }
+            }
+            throw error
         }
-        let inputPipe = stdin ? Pipe() : nil
-        let outputPipe = stdout ? Pipe() : nil
-        let errorPipe = stderr ? Pipe() : nil
-        process.standardInput = inputPipe ?? FileHandle.nullDevice
-        process.standardOutput = outputPipe ?? FileHandle.nullDevice
-        process.standardError = errorPipe ?? FileHandle.nullDevice
-        // The parent's ends must not leak into the child (a leaked stdin write end would keep the command
-        // from ever seeing the end of its input).
-        let parentEnds = [
-            inputPipe?.fileHandleForWriting, outputPipe?.fileHandleForReading, errorPipe?.fileHandleForReading,
-        ]
-        for handle in parentEnds {
-            if let descriptor = handle?.fileDescriptor { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
-        }
+        pid = started
+        inputDescriptor = pipes[0]?.write
         let (exit, exitContinuation) = AsyncStream.makeStream(of: Int32.self)
-        process.terminationHandler = { finished in
-            let status = finished.terminationStatus
-            exitContinuation.yield(finished.terminationReason == .uncaughtSignal ? 128 + status : status)
-            exitContinuation.finish()
-        }
-        try process.run()
         self.exit = exit
-        box = ProcessBox(process: process)
-        input = HandleBox(handle: inputPipe?.fileHandleForWriting)
         let (output, continuation) = AsyncStream.makeStream(of: (Stream, [UInt8]).self)
         self.output = output
-        // Each reader thread owns a duplicate of its pipe's read end and closes it at the end; the Pipe's
-        // own handle is closed here, so no descriptor is closed twice.
-        let readers = [(outputPipe, Stream.stdout), (errorPipe, Stream.stderr)].compactMap { pipe, stream in
-            pipe.map { pipe -> (Int32, Stream) in
-                let descriptor = dup(pipe.fileHandleForReading.fileDescriptor)
-                _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
-                try? pipe.fileHandleForReading.close()
-                return (descriptor, stream)
-            }
+        let readers: [(Int32, Stream)] = [(pipes[1], Stream.stdout), (pipes[2], Stream.stderr)].compactMap {
+            pipe,
+            stream in pipe.map { ($0.read, stream) }
         }
         openOutputs = Mutex(readers.count)
         if readers.isEmpty { continuation.finish() }
+        // Each reader thread owns its pipe's read end and closes it at the end.
         for (descriptor, stream) in readers {
             let thread = Thread { [self] in
                 Self.readUntilEnd(descriptor) { continuation.yield((stream, $0)) }
@@ -91,6 +91,18 @@ final class HostProcess: Sendable {
             thread.name = "lifeboat-exec-\(stream)"
             thread.start()
         }
+        let waiter = Thread { [self, started] in
+            // Wait for the exit without reaping first, so `forceStop` never signals a PID that was reused.
+            var information = siginfo_t()
+            while waitid(P_PID, id_t(started), &information, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
+            exited.withLock { $0 = true }
+            var status: Int32 = 0
+            while waitpid(started, &status, 0) < 0 && errno == EINTR {}
+            exitContinuation.yield(Spawn.exitCode(ofWaitStatus: status))
+            exitContinuation.finish()
+        }
+        waiter.name = "lifeboat-exec-wait"
+        waiter.start()
     }
 
     /// Blocking reads until end of file or an error.
@@ -111,40 +123,58 @@ final class HostProcess: Sendable {
     /// Writes bytes to the process's standard input (in order; dropped once input is closed or the process
     /// stopped reading).
     func writeInput(_ bytes: [UInt8]) {
-        guard let handle = input.handle, !inputClosed.withLock({ $0 }) else { return }
+        guard let descriptor = inputDescriptor, !inputClosed.withLock({ $0 }) else { return }
         inputQueue.async {
-            try? handle.write(contentsOf: bytes)
+            bytes.withUnsafeBytes { raw in
+                guard let base = raw.baseAddress else { return }
+                var offset = 0
+                while offset < raw.count {
+                    let written = write(descriptor, base + offset, raw.count - offset)
+                    if written < 0 && errno == EINTR { continue }
+                    guard written > 0 else { return }
+                    offset += written
+                }
+            }
         }
     }
 
     /// Ends the process's standard input (after the bytes written before).
     func closeInput() {
-        guard let handle = input.handle else { return }
+        guard let descriptor = inputDescriptor else { return }
         let first = inputClosed.withLock { closed -> Bool in
             defer { closed = true }
             return !closed
         }
         guard first else { return }
         inputQueue.async {
-            try? handle.close()
+            close(descriptor)
         }
     }
 
     /// Kills the process and its process group (SIGKILL) if it still runs.
     ///
-    /// `Process` starts the child in a process group of its own. For an exec that child is bwrap, whose second
-    /// process is the init of the container's process namespace: killing only the first would leave the
-    /// command running, killing the group ends the namespace's init and, with it, every process in it (what
-    /// containerd does to an exec whose stream went away).
+    /// The command leads a process group of its own. For an exec it is bwrap, whose second process is the init of
+    /// the container's process namespace: killing only the first would leave the command running, killing the
+    /// group ends the namespace's init and, with it, every process in it (what containerd does to an exec whose
+    /// stream went away).
     func forceStop() {
-        guard box.process.isRunning else { return }
-        let pid = box.process.processIdentifier
-        if kill(-pid, SIGKILL) != 0 { _ = kill(pid, SIGKILL) }
+        exited.withLock { exited in
+            guard !exited else { return }
+            if kill(-pid, SIGKILL) != 0 { _ = kill(pid, SIGKILL) }
+        }
     }
 
     /// The exit code (128 + signal number for a process killed by a signal), once it exited.
     func exitStatus() async -> Int32 {
         for await status in exit { return status }
-        return box.process.terminationStatus
+        return 128 + SIGKILL
+    }
+
+    deinit {
+        // Input still open when the session ends (the process is gone or going): release the descriptor.
+        // Closed on the input queue, after any write still pending there.
+        if let descriptor = inputDescriptor, !inputClosed.withLock({ $0 }) {
+            inputQueue.async { close(descriptor) }
+        }
     }
 }

@@ -47,6 +47,11 @@ struct FsBackupBench: AsyncParsableCommand {
     @Flag(help: "Skip the incremental backup (make-dataset.py mutate).") var skipIncremental = false
     @Option(help: "Seconds any one step may take.") var timeout = 3600
     @Flag(help: "Keep the working folder (logs, repositories, restores) for a look afterwards.") var keepWork = false
+    @Flag(
+        help:
+            "Print each stack step's timeline: every phase change of the Backup/Restore, its loads and pods, to the ms."
+    )
+    var timeline = false
 
     /// The three ways the folder is backed up and restored, in the order of the first run.
     static let tools = ["restic", "lifeboat repo", "stack"]
@@ -87,7 +92,8 @@ struct FsBackupBench: AsyncParsableCommand {
             data: dataRoot,
             work: URL(fileURLWithPath: work).standardizedFileURL.path,
             incremental: script != nil && !skipIncremental,
-            timeout: timeout
+            timeout: timeout,
+            timeline: timeline
         )
         let (runs, keepWork) = (self.runs, self.keepWork)
         try await BenchProcesses.interruptible {
@@ -120,6 +126,8 @@ struct FsBackupBench: AsyncParsableCommand {
         var work: String
         var incremental: Bool
         var timeout: Int
+        /// Print the stack steps' timelines (``StackTimeline``).
+        var timeline = false
     }
 
     /// Prints the medians, the ratios and whether the targets are met.

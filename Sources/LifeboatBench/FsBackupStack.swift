@@ -294,17 +294,28 @@ struct FsBackupStack: Sendable {
         async throws -> RepoBench.Step
     {
         sync()
-        let figures = try await BenchProcesses.run(
-            argv,
-            env: environment(tool),
-            directory: directory,
-            output: "\(logs)/\(logName(tool)).log",
-            timeout: .seconds(setup.timeout)
-        )
+        let (environment, output, timeout) = (environment(tool), "\(logs)/\(logName(tool)).log", setup.timeout)
+        let step: @Sendable () async throws -> BenchProcesses.Figures = {
+            try await BenchProcesses.run(
+                argv,
+                env: environment,
+                directory: directory,
+                output: output,
+                timeout: .seconds(timeout)
+            )
+        }
+        var timeline: [String] = []
+        let figures: BenchProcesses.Figures
+        if tool == "stack" && setup.timeline {
+            (figures, timeline) = try await StackTimeline.following(client: client) { _ in try await step() }
+        } else {
+            figures = try await step()
+        }
         FsBackupBench.say(
             "  \(tool) \(name): "
                 + String(format: "%.2f s (%.1f MB/s)", figures.seconds, Double(bytes) / figures.seconds / 1e6)
         )
+        for line in timeline { FsBackupBench.say("      " + line) }
         return RepoBench.Step(
             name: name,
             seconds: figures.seconds,

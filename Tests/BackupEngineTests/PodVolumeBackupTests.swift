@@ -394,6 +394,28 @@ struct PodVolumeBackupTests {
         }
     }
 
+    @Test func theHooksOfDifferentPodsRunTogetherAndEachPodsInOrder() async throws {
+        try await Cluster.with { cluster in
+            let client = cluster.client
+            try await client.createNamespaceAndWait("app")
+            let pods = ["a", "b", "c"]
+            for name in pods { try await cluster.createPod(name, namespace: "app", volumes: []) }
+            // Every hook waits until all pods' hooks of its phase have started: run one pod after another, each
+            // would give up waiting (and say so).
+            let hooks = GatheringHooks(pods: pods.count)
+            var spec = BackupSpec()
+            spec.includedNamespaces = ["app"]
+            let backup = try await cluster.backUp("b1", spec: spec, configuration: cluster.configuration(hooks: hooks))
+            let calls = hooks.calls.withLock { $0 }
+            #expect(calls.filter { !$0.gathered }.isEmpty, "\(calls)")
+            for pod in pods {
+                #expect(calls.filter { $0.pod == "app/\(pod)" }.map(\.phase) == ["pre", "post"], "\(calls)")
+            }
+            #expect(backup.status?.phase == BackupPhase.completed)
+            #expect(backup.status?.hookStatus?.hooksAttempted == 6)
+        }
+    }
+
     @Test func theTimeoutCancelsOutstandingPodVolumeBackups() async throws {
         try await Cluster.with { cluster in
             let client = cluster.client

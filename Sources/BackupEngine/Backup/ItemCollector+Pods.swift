@@ -17,12 +17,80 @@ extension ItemCollector {
     static let claimsResource = GroupVersionResource(group: "", version: "v1", resource: "persistentvolumeclaims")
     static let volumesResource = GroupVersionResource(group: "", version: "v1", resource: "persistentvolumes")
 
-    /// Runs the pod's pre hooks and starts the backup of its chosen volumes.
+    /// How many pods run their hooks at once (Velero 1.16+ runs the hooks of different item blocks concurrently;
+    /// one pod's hooks always run in order).
+    static let hookConcurrency = 32
+
+    /// Runs the pre hooks of a page's pods together, those the backup will take (the same inclusion checks), before
+    /// any of them is written or gets PodVolumeBackups.
+    /// - Returns: the outcomes by `namespace/name`.
+    func runPreHooks(of page: Page, state: State) async -> [String: HookPhaseOutcome] {
+        guard let hooks else { return [:] }
+        let pods = page.items.filter { pod in
+            guard let name = pod.name else { return false }
+            let reference = ItemReference(groupResource: "pods", namespace: pod.namespace, name: name)
+            return !state.items.contains(reference)
+                && passesInclusionChecks(pod, resource: page.resource, additional: false, logged: false)
+        }
+        let outcomes = await Self.concurrently(pods, width: Self.hookConcurrency) { pod in
+            await hooks.runPreHooks(pod: pod, log: log)
+        }
+        var byPod: [String: HookPhaseOutcome] = [:]
+        for (pod, outcome) in zip(pods, outcomes) { byPod[Self.key(pod)] = outcome }
+        return byPod
+    }
+
+    /// Runs the post hooks of the pods written without PodVolumeBackups since the last call, together.
+    func runPendingPostHooks(state: inout State) async {
+        guard let hooks, !state.pendingPostHooks.isEmpty else { return }
+        let pods = state.pendingPostHooks
+        state.pendingPostHooks = []
+        let outcomes = await Self.concurrently(pods, width: Self.hookConcurrency) { pod in
+            await hooks.runPostHooks(pod: pod, log: log)
+        }
+        for (pod, outcome) in zip(pods, outcomes) { state.record(outcome, namespace: pod.namespace) }
+    }
+
+    /// `body` over `items`, at most `width` at once; the results in the items' order.
+    static func concurrently<Result: Sendable>(
+        _ items: [KubeObject],
+        width: Int,
+        _ body: @escaping @Sendable (KubeObject) async -> Result
+    ) async -> [Result] {
+        await withTaskGroup(of: (Int, Result).self) { group in
+            var results: [Result?] = Array(repeating: nil, count: items.count)
+            var next = 0
+            while next < min(width, items.count) {
+                let (index, item) = (next, items[next])
+                group.addTask { (index, await body(item)) }
+                next += 1
+            }
+            while let (index, result) = await group.next() {
+                results[index] = result
+                if next < items.count {
+                    let (index, item) = (next, items[next])
+                    group.addTask { (index, await body(item)) }
+                    next += 1
+                }
+            }
+            return results.compactMap { $0 }
+        }
+    }
+
+    private static func key(_ pod: KubeObject) -> String { "\(pod.namespace ?? "")/\(pod.name ?? "")" }
+
+    /// Runs the pod's pre hooks (or takes their outcome from its page's run) and starts the backup of its chosen
+    /// volumes.
     /// - Returns: the PodVolumeBackups created for it, or nil when a pre hook aborted the pod (it is then left out).
     func startPod(_ pod: KubeObject, state: inout State) async throws -> [String]? {
-        let podName = "\(pod.namespace ?? "")/\(pod.name ?? "")"
+        let podName = Self.key(pod)
         if let hooks {
-            let outcome = await hooks.runPreHooks(pod: pod, log: log)
+            let outcome: HookPhaseOutcome
+            if let ran = state.preHookOutcomes.removeValue(forKey: podName) {
+                outcome = ran
+            } else {
+                outcome = await hooks.runPreHooks(pod: pod, log: log)
+            }
             state.record(outcome, namespace: pod.namespace)
             if outcome.abort {
                 log.error("Error running pre hooks for pod", fields: [("name", podName)])
@@ -45,14 +113,15 @@ extension ItemCollector {
         return created
     }
 
-    /// Runs the pod's post hooks: once `backups` end, or now when there are none.
+    /// Runs the pod's post hooks once `backups` end, or, when there are none, with the other pods of its page once
+    /// the page is written (``runPendingPostHooks(state:)``).
     func finishPod(_ pod: KubeObject, backups: [String], state: inout State) async {
-        guard let hooks else { return }
+        guard hooks != nil else { return }
         if let podVolumes, !backups.isEmpty {
             await podVolumes.runPostHooks(of: pod, after: backups)
             return
         }
-        state.record(await hooks.runPostHooks(pod: pod, log: log), namespace: pod.namespace)
+        state.pendingPostHooks.append(pod)
     }
 
     /// The pod volumes chosen for file-system backup (``PodVolumeSelection``), after the skip rules; skips are

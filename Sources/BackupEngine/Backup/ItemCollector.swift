@@ -57,6 +57,9 @@ struct ItemCollector: Sendable {
             group.addTask {
                 var state = try State(modificationTime: modificationTime)
                 for try await page in pages {
+                    if page.resource.groupResource == "pods" {
+                        state.preHookOutcomes = await runPreHooks(of: page, state: state)
+                    }
                     for item in page.items {
                         try await backUp(
                             item,
@@ -66,10 +69,12 @@ struct ItemCollector: Sendable {
                             channel: channel
                         )
                     }
+                    await runPendingPostHooks(state: &state)
                     state.seen += page.items.count
                     reportProgress(&state, resource: page.resource.groupResource)
                 }
                 try await finishNamespacesAndCRDs(state: &state, channel: channel)
+                await runPendingPostHooks(state: &state)
                 let last = try state.writer.finish()
                 if !last.isEmpty { await channel.send(ByteBuffer(bytes: last)) }
                 reportProgress(&state, resource: "", force: true)
@@ -190,6 +195,11 @@ struct ItemCollector: Sendable {
         var takenClaims: Set<String> = []
         var hooks = HookPhaseOutcome.none
         var persistentVolumes: [String: BackedUpVolume] = [:]
+        /// The pre hook outcomes of the current page's pods (run together before the page is written), by
+        /// `namespace/name`; a pod not found here runs its pre hooks when it is reached.
+        var preHookOutcomes: [String: HookPhaseOutcome] = [:]
+        /// Pods written without PodVolumeBackups whose post hooks run together once their page is written.
+        var pendingPostHooks: [KubeObject] = []
 
         init(modificationTime: Int) throws {
             writer = try BackupTarballWriter(modificationTime: modificationTime)
@@ -207,31 +217,9 @@ struct ItemCollector: Sendable {
         guard let name = object.name else { return }
         let namespace = resource.namespaced ? object.namespace : nil
         let reference = ItemReference(groupResource: groupResource, namespace: namespace, name: name)
-        guard !state.items.contains(reference) else { return }
-
-        // Velero's itemInclusionChecks.
-        if object.labels[VeleroLabels.excludeFromBackup] == "true" {
-            log.info(
-                "Excluding item because it has label velero.io/exclude-from-backup=true",
-                fields: [("resource", groupResource), ("name", name)]
-            )
-            return
-        }
-        if let namespace, !plan.namespaces.shouldInclude(namespace) { return }
-        if resource.namespaced {
-            if !plan.resourceFilter.shouldInclude(groupResource, namespaced: true) { return }
-        } else if additional && groupResource != "namespaces"
-            && plan.resourceFilter.explicitlyExcludesClusterScoped(groupResource)
-        {
-            return
-        }
-        if object.deletionTimestamp != nil {
-            log.info(
-                "Skipping item because it's being deleted.",
-                fields: [("resource", groupResource), ("name", name)]
-            )
-            return
-        }
+        guard !state.items.contains(reference),
+            passesInclusionChecks(object, resource: resource, additional: additional, logged: true)
+        else { return }
 
         // Built-in item actions.
         var item = object
@@ -289,6 +277,46 @@ struct ItemCollector: Sendable {
             try await backUpAdditional(reference, state: &state, channel: channel)
         }
         if let podVolumeBackups { await finishPod(item, backups: podVolumeBackups, state: &state) }
+    }
+
+    /// Velero's itemInclusionChecks (the exclude label, the namespace and resource filters, items being deleted);
+    /// `logged` writes why an item is left out.
+    func passesInclusionChecks(
+        _ object: KubeObject,
+        resource: APIResource,
+        additional: Bool,
+        logged: Bool
+    ) -> Bool {
+        let groupResource = resource.groupResource
+        let name = object.name ?? ""
+        let namespace = resource.namespaced ? object.namespace : nil
+        if object.labels[VeleroLabels.excludeFromBackup] == "true" {
+            if logged {
+                log.info(
+                    "Excluding item because it has label velero.io/exclude-from-backup=true",
+                    fields: [("resource", groupResource), ("name", name)]
+                )
+            }
+            return false
+        }
+        if let namespace, !plan.namespaces.shouldInclude(namespace) { return false }
+        if resource.namespaced {
+            if !plan.resourceFilter.shouldInclude(groupResource, namespaced: true) { return false }
+        } else if additional && groupResource != "namespaces"
+            && plan.resourceFilter.explicitlyExcludesClusterScoped(groupResource)
+        {
+            return false
+        }
+        if object.deletionTimestamp != nil {
+            if logged {
+                log.info(
+                    "Skipping item because it's being deleted.",
+                    fields: [("resource", groupResource), ("name", name)]
+                )
+            }
+            return false
+        }
+        return true
     }
 
     private func backUpAdditional(

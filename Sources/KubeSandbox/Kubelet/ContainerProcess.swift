@@ -100,51 +100,22 @@ final class ContainerProcess: Sendable {
     ) throws -> (pid_t, [Int32]) {
         var pipes: [(read: Int32, write: Int32)] = []
         defer { for pipe in pipes { close(pipe.write) } }
-        for _ in 0..<3 {
-            var descriptors: [Int32] = [0, 0]
-            guard pipe(&descriptors) == 0 else {
-                for pipe in pipes { close(pipe.read) }
-                throw POSIXError(.init(rawValue: errno) ?? .EIO)
-            }
-            _ = fcntl(descriptors[0], F_SETFD, FD_CLOEXEC)
-            _ = fcntl(descriptors[1], F_SETFD, FD_CLOEXEC)
-            pipes.append((descriptors[0], descriptors[1]))
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, pipes[0].write, 1)
-        posix_spawn_file_actions_adddup2(&actions, pipes[1].write, 2)
-        posix_spawn_file_actions_adddup2(&actions, pipes[2].write, 3)
-        _ = spawnFileActionsCloseFrom(&actions, 4)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(
-            &attributes,
-            Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP)
-        )
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
-        }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        guard result == 0 else {
+        do {
+            for _ in 0..<3 { pipes.append(try Spawn.pipe()) }
+            let pid = try Spawn.start(
+                executable: executable,
+                arguments: arguments,
+                environment: environment,
+                descriptors: [
+                    (0, .null(flags: O_RDONLY)), (1, .descriptor(pipes[0].write)), (2, .descriptor(pipes[1].write)),
+                    (3, .descriptor(pipes[2].write)),
+                ]
+            )
+            return (pid, pipes.map(\.read))
+        } catch {
             for pipe in pipes { close(pipe.read) }
-            throw POSIXError(.init(rawValue: result) ?? .EIO)
+            throw error
         }
-        return (pid, pipes.map(\.read))
     }
 
     // MARK: - Signals
@@ -210,8 +181,7 @@ final class ContainerProcess: Sendable {
         }
         let bwrapCode: Int32
         if result == pid {
-            let signal = status & 0x7f
-            bwrapCode = signal == 0 ? (status >> 8) & 0xff : 128 + signal
+            bwrapCode = Spawn.exitCode(ofWaitStatus: status)
         } else {
             bwrapCode = 137
         }
@@ -316,11 +286,3 @@ private final class StatusReader: ChannelInboundHandler, Sendable {
         context.fireChannelInactive()
     }
 }
-
-/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+; Swift's Glibc module does not declare it): the child
-/// closes every descriptor from `from` on, so nothing the sandbox has open leaks into a container.
-@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
-private func spawnFileActionsCloseFrom(
-    _ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>,
-    _ from: Int32
-) -> Int32

@@ -259,3 +259,47 @@ final class RecordingHooks: BackupHookRunning {
         }
     }
 }
+
+/// Hooks that prove the backup runs the hooks of different pods at the same time: each call waits (up to 10 s) until
+/// the calls of its phase for all `pods` pods have started, and records whether they had.
+final class GatheringHooks: BackupHookRunning {
+    struct Call: Sendable, Hashable {
+        var phase: String
+        var pod: String
+        /// All pods' calls of this phase had started while this one ran.
+        var gathered: Bool
+    }
+
+    let pods: Int
+    let calls = Mutex<[Call]>([])
+    private let started = Mutex<[String: Int]>([:])
+
+    init(pods: Int) {
+        self.pods = pods
+    }
+
+    func runPreHooks(pod: KubeObject, log: RunLog) async -> HookPhaseOutcome {
+        await gather("pre", pod: pod)
+    }
+
+    func runPostHooks(pod: KubeObject, log: RunLog) async -> HookPhaseOutcome {
+        await gather("post", pod: pod)
+    }
+
+    private func gather(_ phase: String, pod: KubeObject) async -> HookPhaseOutcome {
+        started.withLock { $0[phase, default: 0] += 1 }
+        let deadline = ContinuousClock.now + .seconds(10)
+        var gathered = false
+        while ContinuousClock.now < deadline {
+            if started.withLock({ $0[phase] ?? 0 }) >= pods {
+                gathered = true
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        calls.withLock {
+            $0.append(Call(phase: phase, pod: "\(pod.namespace ?? "")/\(pod.name ?? "")", gathered: gathered))
+        }
+        return HookPhaseOutcome(attempted: 1)
+    }
+}
