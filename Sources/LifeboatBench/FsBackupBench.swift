@@ -13,7 +13,9 @@ import Glibc
 /// server`, one per node, a child process) → hosting pod → `lifeboat pod-volume backup`, into a `filesystem`
 /// location whose bucket the nodes share. The pod's volume is a PVC whose folder gets the dataset as hard links
 /// (a copy across filesystems) before anything is timed; `lifeboat repo` and `restic` back up that same folder.
-/// Steps per run: each tool's first backup, then `make-dataset.py mutate` on the folder and each tool's second
+/// Before anything is timed, restic and `lifeboat repo` initialize their repositories and the stack backs up the
+/// still empty volume (which initializes the namespace's repository and makes its BackupRepository Ready).
+/// Steps per run: each tool's first backup of the data, then `make-dataset.py mutate` on the folder and each tool's second
 /// (incremental) backup, then each tool's restore of its latest snapshot, the stack's into a mapped namespace.
 /// Every restore is compared with the folder (types, modes, sizes, mtimes, bytes, link targets): a missing or
 /// different file stops the benchmark. Targets (issue 18): stack ≤ 1.10 × `lifeboat repo`, restic ≥ 1.8 × the

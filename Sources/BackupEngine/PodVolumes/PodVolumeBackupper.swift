@@ -27,8 +27,9 @@ package actor PodVolumeBackupper {
         /// How long the backup waits for its PodVolumeBackups (Velero's `--pod-volume-operation-timeout`, 240m;
         /// the Backup's `velero.io/pod-volume-timeout` annotation overrides it).
         package var timeout: Duration
-        /// How often the PodVolumeBackups are read while the backup waits (one labelled LIST of the backup's own
-        /// loads: cheap, and a volume that finished is seen within this time, as the restore side does).
+        /// How often the PodVolumeBackups are listed while the backup waits (one labelled LIST of the backup's own
+        /// loads). A watch of them brings each change at once; the lists only make up for a watch that missed
+        /// something (reconnecting).
         package var pollInterval: Duration
         /// Called with every PodVolumeBackup's progress after each read.
         package var progress: (@Sendable ([PodVolumeProgress]) -> Void)?
@@ -37,7 +38,7 @@ package actor PodVolumeBackupper {
             location: BackupStorageLocation,
             resolver: StorageLocationResolver,
             timeout: Duration = .seconds(240 * 60),
-            pollInterval: Duration = .milliseconds(250),
+            pollInterval: Duration = .seconds(1),
             progress: (@Sendable ([PodVolumeProgress]) -> Void)? = nil
         ) {
             self.location = location
@@ -87,6 +88,9 @@ package actor PodVolumeBackupper {
     private let timeout: Duration
 
     private var tracking = PodVolumeBackupTracking()
+    /// PodVolumeBackups as the watch delivered them since the loop last looked.
+    private var watched: [PodVolumeBackup] = []
+    private let wake = WakeUp()
     private var servedNodes: [String: Bool] = [:]
     private var results = Results()
     private var postHooks = HookPhaseOutcome.none
@@ -183,11 +187,13 @@ package actor PodVolumeBackupper {
         guard hooks != nil else { return }
         let changes = tracking.waitForPod(pod, backups: backups)
         duePostHooks += changes.podsDone
+        if !changes.podsDone.isEmpty { wake.signal() }
     }
 
     /// Says that no more pods come: ``run()`` returns once everything has ended.
     package func finishCollection() {
         collectionFinished = true
+        wake.signal()
     }
 
     /// Creates with Velero's `CreateRetryGenerateName`: a generated name that collides is tried again.
@@ -230,11 +236,22 @@ package actor PodVolumeBackupper {
     package func run() async {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
+        var nextList = clock.now
         await withDiscardingTaskGroup { group in
+            group.addTask { await self.follow() }
+            defer { group.cancelAll() }
             while !Task.isCancelled {
                 var changes = PodVolumeBackupTracking.Changes()
                 if !tracking.outstanding.isEmpty {
-                    changes = clock.now >= deadline ? await timeOutOutstanding() : await refresh()
+                    if clock.now >= deadline {
+                        changes = await timeOutOutstanding()
+                    } else if clock.now >= nextList {
+                        watched = []
+                        changes = await refresh()
+                        nextList = clock.now + configuration.pollInterval
+                    } else if !watched.isEmpty {
+                        changes = takeWatched()
+                    }
                 }
                 record(changes)
                 let due = duePostHooks
@@ -252,17 +269,52 @@ package actor PodVolumeBackupper {
                 if collectionFinished && tracking.isSettled && duePostHooks.isEmpty && runningPostHooks == 0 {
                     break
                 }
-                // Nothing to read: only the end of the collection is awaited, so look again soon.
-                let idle = tracking.outstanding.isEmpty && runningPostHooks == 0
-                do {
-                    try await Task.sleep(
-                        for: idle ? min(configuration.pollInterval, .milliseconds(20)) : configuration.pollInterval
-                    )
-                } catch {
-                    break
-                }
+                // Until the next list, unless the watch, a post hook or the end of the collection wakes the loop.
+                let nap = tracking.outstanding.isEmpty ? configuration.pollInterval : nextList - clock.now
+                await wake.wait(upTo: max(nap, .zero))
             }
         }
+    }
+
+    /// Watches the run's PodVolumeBackups and wakes the waiting loop with each change, until cancelled.
+    private func follow() async {
+        guard let selector = try? ownSelector() else { return }
+        do {
+            for try await event in client.watch(
+                PodVolumeBackup.resource,
+                namespace: namespace,
+                options: WatchOptions(labelSelector: selector)
+            ) {
+                guard event.type == .added || event.type == .modified,
+                    let pvb = try? event.object.value.decode(as: PodVolumeBackup.self)
+                else { continue }
+                watched.append(pvb)
+                wake.signal()
+            }
+        } catch {
+            // The lists go on without the watch.
+            if !Task.isCancelled {
+                logger.info("watching the PodVolumeBackups of backup \(backup.name) ended: \(error)")
+            }
+        }
+    }
+
+    /// Takes in what the watch delivered.
+    private func takeWatched() -> PodVolumeBackupTracking.Changes {
+        let changes = tracking.update(watched)
+        watched = []
+        if let progress = configuration.progress {
+            progress(tracking.all.map { PodVolumeProgress($0.podVolumeBackup, timedOut: $0.timedOut) })
+        }
+        return changes
+    }
+
+    /// The run's own PodVolumeBackups: by the Backup's UID, or its name when it has none.
+    private func ownSelector() throws -> LabelSelector {
+        let uid = backup.metadata.uid ?? ""
+        return uid.isEmpty
+            ? try LabelSelector(matchLabels: [VeleroLabels.backupName: RestoreMetadata.validLabelValue(backup.name)])
+            : try LabelSelector(matchLabels: [VeleroLabels.backupUID: uid])
     }
 
     /// Cancels what is still running (the backup failed or was interrupted). Best effort.
@@ -273,23 +325,15 @@ package actor PodVolumeBackupper {
 
     private func refresh() async -> PodVolumeBackupTracking.Changes {
         do {
-            let uid = backup.metadata.uid ?? ""
-            let selector =
-                uid.isEmpty
-                ? try LabelSelector(matchLabels: [VeleroLabels.backupName: RestoreMetadata.validLabelValue(backup.name)]
-                )
-                : try LabelSelector(matchLabels: [VeleroLabels.backupUID: uid])
+            let selector = try ownSelector()
             let list = try await client.list(
                 PodVolumeBackup.resource,
                 namespace: namespace,
                 options: ListOptions(labelSelector: selector)
             )
-            let listed = list.items.compactMap { try? $0.value.decode(as: PodVolumeBackup.self) }
-            let changes = tracking.update(listed)
-            if let progress = configuration.progress {
-                progress(tracking.all.map { PodVolumeProgress($0.podVolumeBackup, timedOut: $0.timedOut) })
-            }
-            return changes
+            // What the watch brought while the list was read goes after it (it is as new or newer).
+            watched = list.items.compactMap { try? $0.value.decode(as: PodVolumeBackup.self) } + watched
+            return takeWatched()
         } catch {
             logger.info("reading the PodVolumeBackups of backup \(backup.name) failed (retrying): \(error)")
             return PodVolumeBackupTracking.Changes()
@@ -349,6 +393,7 @@ package actor PodVolumeBackupper {
         postHooks.failed += outcome.failed
         for message in outcome.errors { results.errors.add(namespace: pod.namespace, message) }
         for message in outcome.warnings { results.warnings.add(namespace: pod.namespace, message) }
+        wake.signal()
     }
 
     // MARK: - results

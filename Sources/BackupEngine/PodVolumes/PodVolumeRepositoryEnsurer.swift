@@ -13,7 +13,8 @@ import VolumeRepository
 ///   with a random password when absent — unless a repository already exists in the location, which that
 ///   password could not open: then a clear error naming the Secret and key, and nothing is created;
 /// - the restic-format repository at `<prefix>/restic/<volume namespace>` in the location, initialized when absent
-///   and opened (which checks the password) when present;
+///   and opened (which checks the password) when present — unless its BackupRepository is already `Ready`, which
+///   Velero's ensurer takes as it is;
 /// - one BackupRepository per (volume namespace, location, `restic`) named `<ns>-<location>-restic`, labelled
 ///   `velero.io/volume-namespace`, `velero.io/storage-location`, `velero.io/repository-type`, with
 ///   `resticIdentifier` and `maintenanceFrequency` (`168h0m0s`), in phase `Ready`.
@@ -57,6 +58,10 @@ package actor PodVolumeRepositoryEnsurer {
         if let repository = ready[volumeNamespace] { return repository }
         let password = try await repositoryPassword()
         let identifier = PodVolumeRepositories.repoIdentifier(location: location, volumeNamespace: volumeNamespace)
+        if let repository = await readyRecordAsItIs(volumeNamespace: volumeNamespace, identifier: identifier) {
+            ready[volumeNamespace] = repository
+            return repository
+        }
         try await prepareRepository(volumeNamespace: volumeNamespace, password: password, identifier: identifier)
         let repository = try await readyRecord(volumeNamespace: volumeNamespace, identifier: identifier)
         ready[volumeNamespace] = repository
@@ -206,6 +211,24 @@ package actor PodVolumeRepositoryEnsurer {
 
     /// Finds (by labels) or creates the BackupRepository and records it `Ready`, as the controller does once
     /// the repository is prepared.
+    /// The namespace's BackupRepository when it is `Ready` for this repository: Velero's ensurer returns such a
+    /// record as it is, without touching the repository (it was initialized or opened when it became Ready; a
+    /// password changed since then fails the volumes' data path, as in Velero). Nil when there is none, more
+    /// than one, or it cannot be read: the full check runs then.
+    private func readyRecordAsItIs(volumeNamespace: String, identifier: String) async -> BackupRepository? {
+        guard let selector = try? LabelSelector(matchLabels: labels(volumeNamespace: volumeNamespace)),
+            let list = try? await client.list(
+                BackupRepository.resource,
+                namespace: namespace,
+                options: ListOptions(labelSelector: selector)
+            ),
+            list.items.count == 1,
+            let repository = try? list.items[0].value.decode(as: BackupRepository.self),
+            repository.status?.phase == "Ready", repository.spec.resticIdentifier == identifier
+        else { return nil }
+        return repository
+    }
+
     private func readyRecord(volumeNamespace: String, identifier: String) async throws -> BackupRepository {
         let resource = BackupRepository.resource
         let labels = labels(volumeNamespace: volumeNamespace)
