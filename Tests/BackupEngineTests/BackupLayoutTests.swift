@@ -150,7 +150,7 @@ struct BackupLayoutTests {
             #expect(stored.spec.itemOperationTimeout == "4h0m0s" && stored.spec.snapshotMoveData == false)
             #expect(stored.spec.defaultVolumesToFsBackup == false && stored.spec.hooks == .object([:]))
             #expect(stored.spec.volumeGroupSnapshotLabelKey == "velero.io/volume-group")
-            #expect(result.status?.hookStatus == BackupStatus.HookStatus(hooksAttempted: 0, hooksFailed: 0))
+            #expect(result.status?.hookStatus == BackupStatus.HookStatus())
             #expect(json["status"]?["errors"] == nil && json["status"]?["hookStatus"] == .object([:]))
 
             // Side files.

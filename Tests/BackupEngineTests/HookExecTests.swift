@@ -32,6 +32,8 @@ struct HookExecTests {
     func runPod(
         _ client: KubeClient,
         _ name: String,
+        namespace: String = "app",
+        labels: [String: String] = [:],
         annotations: [String: String] = [:],
         script: String? = "exec sleep infinity",
         image: String = "busybox:1.36",
@@ -49,7 +51,8 @@ struct HookExecTests {
         let pod: JSONValue = [
             "apiVersion": "v1", "kind": "Pod",
             "metadata": [
-                "name": .string(name), "namespace": "app",
+                "name": .string(name), "namespace": .string(namespace),
+                "labels": .object(JSONObject(uniqueKeysWithValues: labels.map { ($0, .string($1)) })),
                 "annotations": .object(JSONObject(uniqueKeysWithValues: annotations.map { ($0, .string($1)) })),
             ],
             "spec": [
@@ -58,11 +61,11 @@ struct HookExecTests {
                 "volumes": .array(volumes),
             ],
         ]
-        _ = try await client.create(.pods, namespace: "app", try BackupTestCluster.object(pod))
-        var current = try await client.get(.pods, namespace: "app", name: name)
+        _ = try await client.create(.pods, namespace: namespace, try BackupTestCluster.object(pod))
+        var current = try await client.get(.pods, namespace: namespace, name: name)
         guard waitRunning else { return current }
         try await waitUntil("pod \(name) runs") {
-            current = try await client.get(.pods, namespace: "app", name: name)
+            current = try await client.get(.pods, namespace: namespace, name: name)
             let status = current.status?["containerStatuses"]?[0]
             return status?["state"]?["running"] != nil
         }
@@ -70,8 +73,13 @@ struct HookExecTests {
     }
 
     /// Runs `script` in the pod's container `app`.
-    func shell(_ client: KubeClient, _ pod: String, _ script: String) async throws -> PodExecResult {
-        try await client.exec(namespace: "app", pod: pod, container: "app", command: ["sh", "-c", script])
+    func shell(
+        _ client: KubeClient,
+        _ pod: String,
+        namespace: String = "app",
+        _ script: String
+    ) async throws -> PodExecResult {
+        try await client.exec(namespace: namespace, pod: pod, container: "app", command: ["sh", "-c", script])
     }
 
     // MARK: - backup hooks
@@ -124,6 +132,38 @@ struct HookExecTests {
             let outcome = await BackupHooks(client: client, spec: spec).runPreHooks(pod: pod, log: RunLog(context: ""))
             #expect(outcome == HookPhaseOutcome(attempted: 3))
             #expect(try await shell(client, "ordered", "cat /data/order").stdoutText == "1\n2\n3\n")
+        }
+    }
+
+    @Test func aBackupRunsSpecHooksOnlyInThePodsTheirNamespacesAndLabelsSelect() async throws {
+        try await PodVolumeTestCluster.with { cluster in
+            let client = cluster.client
+            for namespace in ["app", "other"] { try await client.createNamespaceAndWait(namespace) }
+            try await runPod(client, "db", labels: ["tier": "db"])
+            try await runPod(client, "web", labels: ["tier": "web"])
+            try await runPod(client, "db", namespace: "other", labels: ["tier": "db"])
+            var spec = BackupSpec()
+            spec.includedNamespaces = ["app", "other"]
+            spec.hooks = [
+                "resources": [
+                    [
+                        "name": "db-dump", "includedNamespaces": ["app"],
+                        "labelSelector": ["matchLabels": ["tier": "db"]],
+                        "pre": [["exec": ["command": ["sh", "-c", "echo pre >> /data/hooks"]]]],
+                        "post": [["exec": ["command": ["sh", "-c", "echo post >> /data/hooks"]]]],
+                    ]
+                ]
+            ]
+            let hooks = try BackupHooks(client: client, backup: Backup(metadata: ObjectMeta(name: "b1"), spec: spec))
+            let backup = try await cluster.backUp("b1", spec: spec, configuration: cluster.configuration(hooks: hooks))
+            #expect(backup.status?.phase == BackupPhase.completed)
+            #expect(backup.status?.hookStatus == BackupStatus.HookStatus(hooksAttempted: 2, hooksFailed: nil))
+            #expect(try await shell(client, "db", "cat /data/hooks").stdoutText == "pre\npost\n")
+            #expect(try await shell(client, "web", "test -e /data/hooks").exitCode == 1, "wrong label")
+            #expect(
+                try await shell(client, "db", namespace: "other", "test -e /data/hooks").exitCode == 1,
+                "namespace not included"
+            )
         }
     }
 

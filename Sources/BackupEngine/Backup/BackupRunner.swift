@@ -345,11 +345,8 @@ package struct BackupRunner: Sendable {
             hooks.attempted += fileSystemBackup.postHooks.attempted
             hooks.failed += fileSystemBackup.postHooks.failed
         }
-        // Velero's backupper always sets the hook status (`{}` when no hook ran).
-        backup.status?.hookStatus = BackupStatus.HookStatus(
-            hooksAttempted: hooks.attempted,
-            hooksFailed: hooks.failed
-        )
+        // Velero's backupper always sets the hook status (`{}` when no hook ran; zero counts are omitted).
+        backup.status?.hookStatus = HookTotals(attempted: hooks.attempted, failed: hooks.failed).hookStatus
         let skipped = Self.uncoveredVolumes(
             outcome.persistentVolumes,
             covered: fileSystemBackup?.coveredVolumes ?? [],
