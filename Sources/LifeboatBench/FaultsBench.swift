@@ -218,7 +218,7 @@ private struct Soak {
         }
         print("completed backups read back whole: \(checked)")
         print(
-            "s3 faults: \(s3.counts.runs) backups through the proxy, \(s3.faults) faults injected (503, 500, reset), "
+            "s3 faults: \(s3.counts.runs) backups through the proxy, \(s3.faults) faults injected (503, 500, reset, answer 1 s late), "
                 + "\(s3.counts.retriesSucceeded) completed, \(s3.counts.failuresDetected.count) failures, "
                 + "\(s3.counts.dataLost) data lost, \(s3.checked) completed backups read back whole"
         )
@@ -259,8 +259,9 @@ extension Soak {
         return (checked, lost)
     }
 
-    /// Backups to moto_server through a proxy that answers a quarter of the connections with 503 SlowDown, 500 or
-    /// a reset: every run must complete (the faults are retried), and every backup must read back whole.
+    /// Backups to moto_server through a proxy that answers a quarter of the connections with 503 SlowDown, 500, a
+    /// reset or a second late: every run must complete (the faults are retried or waited out), and every backup must
+    /// read back whole.
     func soakObjectStoreFaults(runs: Int) async throws -> (counts: FaultsBench.Counts, faults: Int, checked: Int) {
         var counts = FaultsBench.Counts()
         let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -279,7 +280,11 @@ extension Soak {
             "region=us-east-1,s3Url=\(proxy.endpoint),s3ForcePathStyle=true",
         ])
         guard location.0 == 0 else { throw ValidationError("backup-location create s3soak failed: \(location.2)") }
-        proxy.injectRandomly(rate: 0.25, among: [.slowDown, .internalError, .drop], seed: 7)
+        proxy.injectRandomly(
+            rate: 0.25,
+            among: [.slowDown, .internalError, .drop, .slowResponse(delay: .seconds(1))],
+            seed: 7
+        )
         for index in 0..<runs {
             counts.runs += 1
             let run = try await lifeboat([

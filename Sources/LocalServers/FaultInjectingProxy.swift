@@ -10,7 +10,9 @@ import Synchronization
 /// - `.slowDown`: reads the request head, answers `503 SlowDown` (S3's throttling reply) and closes;
 /// - `.internalError`: the same with `500 InternalError`;
 /// - `.drop`: closes the connection as soon as the request starts to arrive (a connection reset);
-/// - `.truncateResponse(after:)`: forwards, but cuts the server's answer after that many bytes.
+/// - `.truncateResponse(after:)`: forwards, but cuts the server's answer after that many bytes;
+/// - `.slowResponse(delay:)`: holds the request that long before forwarding it (a slow server: the answer's first
+///   byte comes `delay` late; a client that gives up first closes the connection and nothing is forwarded).
 ///
 /// ```swift
 /// let proxy = try await FaultInjectingProxy.start(upstreamPort: moto.port)
@@ -20,6 +22,7 @@ public final class FaultInjectingProxy: Sendable {
     public enum Fault: Sendable, Equatable {
         case slowDown, internalError, drop
         case truncateResponse(after: Int)
+        case slowResponse(delay: Duration)
     }
 
     public let port: Int
@@ -132,21 +135,27 @@ final class ProxyFrontHandler: ChannelInboundHandler, @unchecked Sendable {
         case .drop, .slowDown, .internalError:
             return
         case .truncateResponse(let limit):
-            connectUpstream(context: context, limit: limit)
+            connectUpstream(inbound: context.channel, eventLoop: context.eventLoop, limit: limit)
+        case .slowResponse(let delay):
+            let (inbound, eventLoop) = (context.channel, context.eventLoop)
+            let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
+            eventLoop.scheduleTask(in: TimeAmount(delay)) {
+                guard inbound.isActive else { return }
+                loopBound.value.connectUpstream(inbound: inbound, eventLoop: eventLoop, limit: nil)
+            }
         case nil:
-            connectUpstream(context: context, limit: nil)
+            connectUpstream(inbound: context.channel, eventLoop: context.eventLoop, limit: nil)
         }
     }
 
-    private func connectUpstream(context: ChannelHandlerContext, limit: Int?) {
-        let inbound = context.channel
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        ClientBootstrap(group: context.eventLoop)
+    private func connectUpstream(inbound: any Channel, eventLoop: any EventLoop, limit: Int?) {
+        let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
+        ClientBootstrap(group: eventLoop)
             .channelInitializer { channel in
                 channel.pipeline.addHandler(ProxyBackHandler(inbound: inbound, limit: limit))
             }
             .connect(host: "127.0.0.1", port: upstreamPort)
-            .hop(to: context.eventLoop)
+            .hop(to: eventLoop)
             .whenComplete { result in
                 let handler = loopBound.value
                 switch result {

@@ -326,6 +326,42 @@ struct S3ObjectStoreTests {
         await proxy.stop()
     }
 
+    /// A slow answer is waited for within the response timeout; one slower than that is given up and retried.
+    @Test func slowAnswersAreWaitedForAndTooSlowOnesRetried() async throws {
+        let moto = try await MotoServer.shared()
+        let bucket = Self.bucketName()
+        _ = try await moto.makeStore(bucket: bucket, logger: Self.logger)
+        let proxy = try await FaultInjectingProxy.start(upstreamPort: moto.port)
+        let retries = Counter()
+        try await Self.withOneRequestPerConnection { client in
+            var configuration = moto.configuration(bucket: bucket, endpoint: proxy.endpoint)
+            configuration.retry = Self.countingPolicy(retries)
+            configuration.responseTimeout = .seconds(2)
+            let store = try S3ObjectStore(
+                configuration: configuration,
+                credentials: moto.credentials,
+                httpClient: client,
+                logger: Self.logger
+            )
+            let bytes = ObjectStoreConformance.pattern(200_000, seed: 3)
+            try await store.putData("k", bytes: bytes)
+            // Within the timeout: one attempt, which takes the delay.
+            proxy.plan([.slowResponse(delay: .milliseconds(600))])
+            let clock = ContinuousClock()
+            let start = clock.now
+            #expect(Array(try await store.getData("k").readableBytesView) == bytes)
+            #expect(clock.now - start >= .milliseconds(600))
+            #expect(retries.all.isEmpty, "\(retries.all)")
+            // Past the timeout: given up after 2 s, retried, and the retry answers.
+            proxy.plan([.slowResponse(delay: .seconds(30))])
+            #expect(Array(try await store.getData("k").readableBytesView) == bytes)
+            #expect(proxy.injectedFaults == 2 && proxy.pendingFaults == 0)
+            #expect(retries.all.count == 1, "\(retries.all)")
+            #expect(retries.all.first?.hasPrefix("retrying GET k (attempt 2 of 6") == true, "\(retries.all)")
+        }
+        await proxy.stop()
+    }
+
     @Test func accessDeniedIsMapped() throws {
         let store = try S3ObjectStore(
             configuration: S3Configuration(bucket: "b", endpoint: "http://127.0.0.1:9"),
