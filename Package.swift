@@ -211,6 +211,7 @@ let package = Package(
                 "Kubernetes",
                 "VeleroAPI",
                 "BackupEngine",
+                "ObjectStorage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -41,4 +41,8 @@ public struct AnyObjectStore: ObjectStore {
     public func removeAbandonedWrites(prefix: String, before cutoff: Date) async throws -> Int {
         try await base.removeAbandonedWrites(prefix: prefix, before: cutoff)
     }
+
+    public func downloadURL(_ key: String, validFor: Duration) async throws -> String {
+        try await base.downloadURL(key, validFor: validFor)
+    }
 }

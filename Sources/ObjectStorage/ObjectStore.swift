@@ -61,8 +61,21 @@ public protocol ObjectStore: Sendable {
     /// lock). Readers never see such leftovers; this only reclaims their space. Backends whose interrupted
     /// writes leave nothing behind do nothing (the default).
     func removeAbandonedWrites(prefix: String, before cutoff: Date) async throws -> Int
+
+    /// A URL from which anyone holding it can read the object at `key` for `validFor` (Velero's
+    /// `CreateSignedURL`, what a DownloadRequest answers with): a presigned GET for S3, a `file://` URL for a
+    /// folder. Decorators pass it on to their base.
+    /// - Throws: `.invalidConfiguration` for backends that cannot hand out such URLs (the default).
+    func downloadURL(_ key: String, validFor: Duration) async throws -> String
 }
 
 extension ObjectStore {
     public func removeAbandonedWrites(prefix: String, before cutoff: Date) async throws -> Int { 0 }
+
+    public func downloadURL(_ key: String, validFor: Duration) async throws -> String {
+        throw ObjectStoreError(
+            code: .invalidConfiguration,
+            message: "this object store cannot hand out download URLs (object \(ObjectKey.quoted(key)))"
+        )
+    }
 }

@@ -80,4 +80,8 @@ public struct PrefixedObjectStore<Base: ObjectStore>: ObjectStore {
     public func removeAbandonedWrites(prefix removePrefix: String, before cutoff: Date) async throws -> Int {
         try await base.removeAbandonedWrites(prefix: prefix + removePrefix, before: cutoff)
     }
+
+    public func downloadURL(_ key: String, validFor: Duration) async throws -> String {
+        try await base.downloadURL(try full(key), validFor: validFor)
+    }
 }

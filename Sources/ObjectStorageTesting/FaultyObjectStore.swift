@@ -121,6 +121,10 @@ public struct FaultyObjectStore<Base: ObjectStore>: ObjectStore {
         return try await base.putIfAbsent(key, body: body, length: length)
     }
 
+    public func downloadURL(_ key: String, validFor: Duration) async throws -> String {
+        try await base.downloadURL(key, validFor: validFor)
+    }
+
     public func get(_ key: String) async throws -> ObjectBody {
         guard let fault = fault(.get, key: key) else { return try await base.get(key) }
         guard fault.midStream else { throw fault.error }

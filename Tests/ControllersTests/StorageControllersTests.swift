@@ -26,6 +26,8 @@ import VeleroAPI
                 storeValidationFrequency: .seconds(60),
                 garbageCollectionFrequency: .seconds(3600),
                 backupSyncPeriod: .seconds(60),
+                serverVersion: "test-version",
+                plugins: plugins,
                 now: {
                     let offset = clock.now.offset.components
                     return start.addingTimeInterval(Double(offset.seconds) + Double(offset.attoseconds) / 1e18)
@@ -46,6 +48,8 @@ import VeleroAPI
             try await body()
         }
     }
+
+    static let plugins = [ServerStatusRequest.PluginInfo(name: "velero.io/pod", kind: "BackupItemAction")]
 
     static func phase(_ client: KubeClient, _ resource: GroupVersionResource, _ name: String) async throws -> String? {
         try await client.get(resource, namespace: "velero", name: name)["status"]?["phase"]?.stringValue

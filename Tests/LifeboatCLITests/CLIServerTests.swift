@@ -48,8 +48,10 @@ import Testing
                 try #require(created.status == 0, "\(created.output)")
                 #expect(created.output.contains("Schedule \"\(name)\" created successfully."))
             }
+            // A leader that cannot renew in time exits (as Velero's does): the deadline leaves room for a machine
+            // busy with other tests, so that the replacement is the only change of leader.
             let arguments = [
-                "server", "--leader-elect-lease-duration", "3s", "--leader-elect-renew-deadline", "2s",
+                "server", "--leader-elect-lease-duration", "8s", "--leader-elect-renew-deadline", "6s",
                 "--leader-elect-retry-period", "500ms", "--log-level", "debug",
             ]
             let environment = ["KUBECONFIG": env.directory.appendingPathComponent("kubeconfig").path]

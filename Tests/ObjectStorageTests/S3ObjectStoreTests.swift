@@ -362,6 +362,22 @@ struct S3ObjectStoreTests {
         await proxy.stop()
     }
 
+    /// A presigned URL reads the object with no credentials at all (what a DownloadRequest answers with).
+    @Test func aDownloadURLReadsTheObjectWithoutCredentials() async throws {
+        let moto = try await MotoServer.shared()
+        let bucket = Self.bucketName()
+        let store = try await moto.makeStore(bucket: bucket, logger: Self.logger)
+        let bytes = ObjectStoreConformance.pattern(50_000, seed: 11)
+        try await store.putData("backups/b 1/b 1-logs.gz", bytes: bytes)
+        let url = try await store.downloadURL("backups/b 1/b 1-logs.gz", validFor: .seconds(600))
+        #expect(url.contains("/backups/b%201/b%201-logs.gz?X-Amz-Algorithm=AWS4-HMAC-SHA256&"), "\(url)")
+        #expect(url.contains("&X-Amz-Expires=600&") && url.contains("&X-Amz-Signature="), "\(url)")
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+        #expect(response.status == .ok)
+        let body = try await response.body.collect(upTo: 1 << 20)
+        #expect(Array(body.readableBytesView) == bytes)
+    }
+
     @Test func accessDeniedIsMapped() throws {
         let store = try S3ObjectStore(
             configuration: S3Configuration(bucket: "b", endpoint: "http://127.0.0.1:9"),

@@ -122,6 +122,32 @@ struct SigV4SignerTests {
         )
     }
 
+    /// The presigned-URL example of the S3 documentation ("Authenticating Requests: Using Query Parameters").
+    @Test func presignedURLVectorOfTheS3Documentation() {
+        let signer = SigV4Signer(
+            credentials: AWSCredentials(
+                accessKeyID: "AKIAIOSFODNN7EXAMPLE",
+                secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+            ),
+            region: "us-east-1",
+            service: "s3"
+        )
+        let date = Date(timeIntervalSince1970: 1_369_353_600)  // 2013-05-24T00:00:00Z
+        let query = signer.presignedQuery(
+            method: "GET",
+            path: "/test.txt",
+            host: "examplebucket.s3.amazonaws.com",
+            date: date,
+            expires: 86400
+        )
+        #expect(
+            query
+                == "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3"
+                + "%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host"
+                + "&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
+        )
+    }
+
     @Test func canonicalRequestAndStringToSignOfQueryOrderVector() {
         let signer = SigV4Signer(credentials: Self.credentials, region: "us-east-1", service: "service")
         let canonical = signer.canonicalRequest(

@@ -1,3 +1,5 @@
+import VeleroAPI
+
 /// Velero's object-store layout under a backup storage location's prefix
 /// (`pkg/persistence/object_store_layout.go`): every key Lifeboat reads or writes.
 ///
@@ -62,6 +64,35 @@ package struct ObjectStoreLayout: Sendable, Hashable {
     }
     package func restoreVolumeInfo(_ restore: String) -> String {
         key("restores/\(restore)/\(restore)-volumeinfo.json.gz")
+    }
+
+    package func backupCSIVolumeSnapshots(_ backup: String) -> String {
+        key("backups/\(backup)/\(backup)-csi-volumesnapshots.json.gz")
+    }
+    package func backupCSIVolumeSnapshotContents(_ backup: String) -> String {
+        key("backups/\(backup)/\(backup)-csi-volumesnapshotcontents.json.gz")
+    }
+
+    /// The object a DownloadRequest's target names (Velero's `GetDownloadURL`); nil for a kind Velero does not
+    /// know. `name` is the backup's for backup targets, the restore's for restore targets.
+    package func downloadTarget(kind: String, name: String) -> String? {
+        switch kind {
+        case DownloadTargetKind.backupContents: backupContents(name)
+        case DownloadTargetKind.backupLog: backupLog(name)
+        case DownloadTargetKind.backupVolumeSnapshots: backupVolumeSnapshots(name)
+        case DownloadTargetKind.backupItemOperations: backupItemOperations(name)
+        case DownloadTargetKind.backupResourceList: backupResourceList(name)
+        case DownloadTargetKind.backupResults: backupResults(name)
+        case DownloadTargetKind.csiBackupVolumeSnapshots: backupCSIVolumeSnapshots(name)
+        case DownloadTargetKind.csiBackupVolumeSnapshotContents: backupCSIVolumeSnapshotContents(name)
+        case DownloadTargetKind.backupVolumeInfos: backupVolumeInfo(name)
+        case DownloadTargetKind.restoreLog: restoreLog(name)
+        case DownloadTargetKind.restoreResults: restoreResults(name)
+        case DownloadTargetKind.restoreResourceList: restoreResourceList(name)
+        case DownloadTargetKind.restoreItemOperations: restoreItemOperations(name)
+        case DownloadTargetKind.restoreVolumeInfo: restoreVolumeInfo(name)
+        default: nil
+        }
     }
 
     /// Where Velero keeps a legacy restic repository for a volume namespace.

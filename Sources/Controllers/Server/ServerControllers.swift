@@ -3,10 +3,11 @@ package import Foundation
 package import Kubernetes
 package import Logging
 import ServiceLifecycle
-import VeleroAPI
+package import VeleroAPI
 
 /// The controllers of `lifeboat server` for one install namespace (Velero's `velero server`): Backup, Schedule,
-/// BackupStorageLocation (validation), GC, DeleteBackupRequest and BackupSync, each on the shared controller runtime
+/// BackupStorageLocation (validation), GC, DeleteBackupRequest, BackupSync, DownloadRequest and
+/// ServerStatusRequest, each on the shared controller runtime
 /// (informer, work queue, workers).
 ///
 /// Run it under a ``LeaderElectedService`` so that of several replicas only one processes objects. When it starts
@@ -34,6 +35,10 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
         package var garbageCollectionFrequency: Duration
         /// `--backup-sync-period`: how often locations without their own `backupSyncPeriod` are synced.
         package var backupSyncPeriod: Duration
+        /// The version ServerStatusRequests are answered with.
+        package var serverVersion: String
+        /// The plugins ServerStatusRequests list (Lifeboat's built-in actions and object stores).
+        package var plugins: [ServerStatusRequest.PluginInfo]
         /// The wall-clock source (schedules, timestamps).
         package var now: @Sendable () -> Date
 
@@ -47,6 +52,8 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             storeValidationFrequency: Duration = .seconds(60),
             garbageCollectionFrequency: Duration = .seconds(3600),
             backupSyncPeriod: Duration = .seconds(60),
+            serverVersion: String = "unknown",
+            plugins: [ServerStatusRequest.PluginInfo] = [],
             now: @escaping @Sendable () -> Date = { Date() }
         ) {
             self.namespace = namespace
@@ -58,6 +65,8 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             self.storeValidationFrequency = storeValidationFrequency
             self.garbageCollectionFrequency = garbageCollectionFrequency
             self.backupSyncPeriod = backupSyncPeriod
+            self.serverVersion = serverVersion
+            self.plugins = plugins
             self.now = now
         }
     }
@@ -135,7 +144,10 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             scheduleController.queue.add(NamespacedName(namespace: namespace, name: schedule))
         }
         let storage = storageControllers()
+        let requests = requestControllers()
         try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await requests.download.run() }
+            group.addTask { try await requests.serverStatus.run() }
             group.addTask { try await backupController.run() }
             group.addTask { try await scheduleController.run() }
             group.addTask { try await storage.validation.run() }
@@ -205,6 +217,45 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             logger: logger
         )
         return (validation, sync, gc, deletion)
+    }
+
+    /// The controllers of requests: DownloadRequest and ServerStatusRequest.
+    func requestControllers() -> (
+        download: Controller<DownloadRequestReconciler, C>,
+        serverStatus: Controller<ServerStatusRequestReconciler, C>
+    ) {
+        func informer(_ resource: GroupVersionResource) -> Informer<C> {
+            Informer(
+                client: client,
+                configuration: .init(resource: resource, namespace: configuration.namespace),
+                clock: clock,
+                logger: logger
+            )
+        }
+        let download = Controller(
+            informer: informer(DownloadRequest.resource),
+            reconciler: DownloadRequestReconciler(
+                client: client,
+                locations: locations,
+                now: configuration.now,
+                logger: logger
+            ),
+            configuration: .init(name: "download-request"),
+            logger: logger
+        )
+        let serverStatus = Controller(
+            informer: informer(ServerStatusRequest.resource),
+            reconciler: ServerStatusRequestReconciler(
+                client: client,
+                serverVersion: configuration.serverVersion,
+                plugins: configuration.plugins,
+                now: configuration.now,
+                logger: logger
+            ),
+            configuration: .init(name: "server-status-request"),
+            logger: logger
+        )
+        return (download, serverStatus)
     }
 
     /// Velero's `markInProgressCRsFailed`: Backups and Restores `InProgress` when a server starts leading were being

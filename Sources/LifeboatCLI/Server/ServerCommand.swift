@@ -96,6 +96,21 @@ struct ServerCommand: AsyncParsableCommand {
         return "\(host)-\(getpid())"
     }
 
+    /// What ServerStatusRequests list as the server's plugins: Lifeboat's built-in item actions and object stores,
+    /// under Velero's names where Lifeboat implements the same plugin.
+    static var plugins: [ServerStatusRequest.PluginInfo] {
+        let backupActions = ["velero.io/pod", "velero.io/pv", "velero.io/service-account"].map {
+            ServerStatusRequest.PluginInfo(name: $0, kind: "BackupItemAction")
+        }
+        let restoreActions = RestoreItemActions.builtIn.map {
+            ServerStatusRequest.PluginInfo(name: $0.name, kind: "RestoreItemAction")
+        }
+        let stores = ["velero.io/aws", "lifeboat.io/filesystem"].map {
+            ServerStatusRequest.PluginInfo(name: $0, kind: "ObjectStore")
+        }
+        return backupActions + restoreActions + stores
+    }
+
     func run() async throws {
         var logger = Logger(label: "lifeboat.server") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -109,7 +124,9 @@ struct ServerCommand: AsyncParsableCommand {
             fsBackupTimeout: GoDuration.parse(fsBackupTimeout) ?? .seconds(240 * 60),
             storeValidationFrequency: max(.zero, GoDuration.parse(storeValidationFrequency) ?? .seconds(60)),
             garbageCollectionFrequency: GoDuration.parse(garbageCollectionFrequency) ?? .seconds(3600),
-            backupSyncPeriod: GoDuration.parse(backupSyncPeriod) ?? .seconds(60)
+            backupSyncPeriod: GoDuration.parse(backupSyncPeriod) ?? .seconds(60),
+            serverVersion: LifeboatVersion.current,
+            plugins: Self.plugins
         )
         let log = logger
         let leaderElect = self.leaderElect

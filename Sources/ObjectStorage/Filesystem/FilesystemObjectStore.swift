@@ -78,6 +78,15 @@ public struct FilesystemObjectStore: ObjectStore {
         }
     }
 
+    /// A `file://` URL of the object's file (a folder has no signatures; whoever can read the file can use it).
+    public func downloadURL(_ key: String, validFor: Duration) async throws -> String {
+        let path = try path(of: key)
+        guard try await head(key) != nil else {
+            throw ObjectStoreError(code: .notFound, message: "object \(ObjectKey.quoted(key)) not found under \(root)")
+        }
+        return "file://" + SigV4Signer.uriEncode(path, keepSlash: true)
+    }
+
     // MARK: - Paths
 
     /// The file path of `key`, after validation.

@@ -129,6 +129,10 @@ public struct RetryingObjectStore<Base: ObjectStore>: ObjectStore {
     public func removeAbandonedWrites(prefix: String, before cutoff: Date) async throws -> Int {
         try await base.removeAbandonedWrites(prefix: prefix, before: cutoff)
     }
+
+    public func downloadURL(_ key: String, validFor: Duration) async throws -> String {
+        try await base.downloadURL(key, validFor: validFor)
+    }
 }
 
 /// Pulls from an async iterator on behalf of one consumer, after yielding an optional first buffer.

@@ -202,3 +202,15 @@ extension TimeAmount {
         self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }
+
+extension S3ObjectStore {
+    /// A presigned GET URL of `key`, valid for `validFor` (at most 7 days, S3's limit), signed with the store's
+    /// current credentials as the AWS SDKs' `Presign` does.
+    public func downloadURL(_ key: String, validFor: Duration) async throws -> String {
+        try ObjectKey.validate(key)
+        let (url, rawPath, host) = address(key: key)
+        let seconds = Int(min(max(validFor.components.seconds, 1), 7 * 24 * 3600))
+        let query = signer.presignedQuery(method: "GET", path: rawPath, host: host, date: Date(), expires: seconds)
+        return url + "?" + query
+    }
+}

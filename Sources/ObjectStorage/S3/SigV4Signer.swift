@@ -143,6 +143,29 @@ public struct SigV4Signer: Sendable {
         return Hex.encode(hmac(kSigning, stringToSign))
     }
 
+    /// The query of a presigned URL (query-string authentication, as the AWS SDKs' `Presign`): the `X-Amz-*`
+    /// parameters that let anyone send `method` on `path` at `host` for `expires` seconds from `date`, signing the
+    /// host header only and an unsigned payload; `X-Amz-Signature` comes last.
+    public func presignedQuery(method: String, path: String, host: String, date: Date, expires: Int) -> String {
+        var query: [(String, String)] = [
+            ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
+            ("X-Amz-Credential", "\(credentials.accessKeyID)/\(scope(date))"),
+            ("X-Amz-Date", Self.amzDate(date)),
+            ("X-Amz-Expires", String(expires)),
+            ("X-Amz-SignedHeaders", "host"),
+        ]
+        if let token = credentials.sessionToken, !token.isEmpty { query.append(("X-Amz-Security-Token", token)) }
+        let canonical = canonicalRequest(
+            method: method,
+            path: path,
+            query: query,
+            headers: [("host", host)],
+            payloadHash: Self.unsignedPayload
+        )
+        let signature = signature(stringToSign: stringToSign(canonicalRequest: canonical.text, date: date), date: date)
+        return Self.canonicalQuery(query) + "&X-Amz-Signature=" + signature
+    }
+
     /// The headers to add to a request so it is signed: `x-amz-date`, `x-amz-security-token` (with a
     /// session token) and `authorization`. `headers` are the request's other headers, `host` included.
     public func signedHeaders(

@@ -49,7 +49,11 @@ package struct DownloadRequest: VeleroResource {
         package var downloadURL: String?
         package var expiration: String?
 
-        package init(phase: String? = nil) { self.phase = phase }
+        package init(phase: String? = nil, downloadURL: String? = nil, expiration: String? = nil) {
+            self.phase = phase
+            self.downloadURL = downloadURL
+            self.expiration = expiration
+        }
     }
 }
 
@@ -69,4 +73,9 @@ package enum DownloadTargetKind {
     package static let csiBackupVolumeSnapshotContents = "CSIBackupVolumeSnapshotContents"
     package static let backupVolumeInfos = "BackupVolumeInfos"
     package static let restoreVolumeInfo = "RestoreVolumeInfo"
+
+    /// The targets that name a Restore (their file lives with the restore's backup's location).
+    package static let restoreTargets: Set<String> = [
+        restoreLog, restoreResults, restoreResourceList, restoreItemOperations, restoreVolumeInfo,
+    ]
 }
