@@ -129,4 +129,43 @@ import Testing
             #expect(get.output.contains("every") && get.output.contains("Enabled") && get.output.contains("@every 2s"))
         }
     }
+
+    @Test func versionAsksTheRunningServerAndSaysAtOnceWhenThereIsNone() async throws {
+        try await CLIEnvironment.with { env in
+            let alone = try await env.lifeboat("version")
+            #expect(alone.status == 0, "\(alone.output)")
+            #expect(alone.output.contains("Client:\n\tVersion: "), "\(alone.output)")
+            #expect(alone.output.contains("Lifeboat server: none running in namespace velero"), "\(alone.output)")
+            let server = try LifeboatProcess.start(
+                env.binary,
+                ["server"],
+                outputPath: env.directory.appendingPathComponent("server.log").path,
+                environment: ["KUBECONFIG": env.directory.appendingPathComponent("kubeconfig").path]
+            )
+            do {
+                try await waitUntil("the server leads") {
+                    let lease = try? await env.client.get(Self.leases, namespace: "velero", name: "lifeboat-server")
+                    return lease?["spec"]?["holderIdentity"]?.stringValue?.isEmpty == false
+                }
+                let asked = try await env.lifeboat("version", "--timeout", "20s")
+                #expect(asked.status == 0, "\(asked.output)")
+                let client = try #require(
+                    asked.output.split(separator: "\n").first { $0.hasPrefix("\tVersion: ") }
+                )
+                #expect(asked.output.contains("Server:\n\tKubernetes: "), "\(asked.output)")
+                #expect(asked.output.hasSuffix("\(client)\n"), "the server's version, as the client's: \(asked.output)")
+                // The request the CLI made was answered (and is deleted a minute later by the server).
+                let requests = try await env.client.list(
+                    GroupVersionResource(group: "velero.io", version: "v1", resource: "serverstatusrequests"),
+                    namespace: "velero"
+                ).items
+                #expect(requests.count == 1 && requests.first?.name?.hasPrefix("velero-cli-") == true)
+                #expect(requests.first?["status"]?["phase"]?.stringValue == "Processed")
+            } catch {
+                try? await server.kill()
+                throw error
+            }
+            try await server.kill()
+        }
+    }
 }
