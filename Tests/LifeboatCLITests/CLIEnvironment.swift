@@ -42,8 +42,8 @@ struct CLIEnvironment {
         try await lifeboat(arguments)
     }
 
-    /// ``lifeboat(_:)-(String...)`` with the arguments in an array.
-    func lifeboat(_ arguments: [String]) async throws -> ChildProcess.Result {
+    /// ``lifeboat(_:)-(String...)`` with the arguments in an array, and `input` on its standard input.
+    func lifeboat(_ arguments: [String], input: String? = nil) async throws -> ChildProcess.Result {
         try await ChildProcess.run(
             binary,
             arguments,
@@ -53,6 +53,7 @@ struct CLIEnvironment {
                 "PATH": "/usr/bin:/bin",
             ],
             inheritEnvironment: false,
+            input: input.map { Data($0.utf8) },
             timeout: .seconds(120)
         )
     }

@@ -198,6 +198,47 @@ struct CLIVeleroHabitsTests {
         }
     }
 
+    @Test func backupDeleteTakesNamesAllOrASelectorAndAsksFirst() async throws {
+        try await CLIEnvironment.with { cli in
+            try await cli.backUpApp("b1")
+            for (name, labels) in [("b2", "team=a"), ("b3", "team=a"), ("b4", "team=b")] {
+                let backup = try await cli.lifeboat(
+                    ["backup", "create", name, "--include-namespaces", "app", "--labels", labels]
+                )
+                try #require(backup.status == 0, "\(backup.output)")
+            }
+            func names() async throws -> [String] {
+                try await cli.client.list(
+                    .init(group: "velero.io", version: "v1", resource: "backups"),
+                    namespace: "velero"
+                )
+                .items.compactMap(\.name).sorted()
+            }
+            let none = try await cli.lifeboat("backup", "delete", "--confirm")
+            #expect(none.status == 1, "\(none.output)")
+            #expect(none.stderr.contains("exactly one of: specific backup name(s), the --all flag"), "\(none.output)")
+            // Velero's prompt: asked again until the answer is y or n; n deletes nothing.
+            let declined = try await cli.lifeboat(["backup", "delete", "b1"], input: "maybe\nn\n")
+            #expect(declined.status == 0, "\(declined.output)")
+            #expect(declined.stdout.components(separatedBy: "Are you sure you want to continue (Y/N)?").count == 3)
+            #expect(try await names() == ["b1", "b2", "b3", "b4"])
+            let asked = try await cli.lifeboat(["backup", "delete", "b1"], input: "y\n")
+            #expect(asked.status == 0 && asked.stdout.contains("Backup b1 deleted"), "\(asked.output)")
+            #expect(!FileManager.default.fileExists(atPath: cli.bucket.appendingPathComponent("backups/b1").path))
+
+            let selected = try await cli.lifeboat("backup", "delete", "-l", "team=a", "--confirm")
+            #expect(selected.status == 0, "\(selected.output)")
+            #expect(try await names() == ["b4"])
+            // One missing name does not stop the others; it is reported and the status is 1.
+            let mixed = try await cli.lifeboat("backup", "delete", "nope", "b4", "--confirm")
+            #expect(mixed.status == 1, "\(mixed.output)")
+            #expect(mixed.stderr.contains("Error: backup nope:"), "\(mixed.output)")
+            #expect(mixed.stdout.contains("Backup b4 deleted"), "\(mixed.output)")
+            let empty = try await cli.lifeboat("backup", "delete", "--all", "--confirm")
+            #expect(empty.status == 0 && empty.stdout.contains("No backups found"), "\(empty.output)")
+        }
+    }
+
     @Test func restoreFromScheduleTakesItsLatestCompletedBackup() async throws {
         try await CLIEnvironment.with { cli in
             try await cli.backUpApp("b1")

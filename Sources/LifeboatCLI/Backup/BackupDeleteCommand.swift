@@ -4,61 +4,100 @@ import Foundation
 import Kubernetes
 import VeleroAPI
 
-/// `lifeboat backup delete NAME [--confirm]`: removes the backup's objects from the store and its CR.
+/// `lifeboat backup delete NAME… | --all | -l SELECTOR [--confirm]`: removes each backup's objects from its storage
+/// location (its pod volume snapshots forgotten in their repositories), then its Backup; a run that claimed a name and
+/// died is cleaned up too. One backup that cannot be deleted does not stop the others; they are reported at the end
+/// and the exit status is 1.
 struct BackupDeleteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "delete",
-        abstract: "Delete a backup from its storage location and the cluster."
+        abstract: "Delete backups from their storage location and the cluster."
     )
 
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "The backup's name.") var name: String
-    @Flag(name: .long, help: "Delete without asking.") var confirm = false
+    @OptionGroup var select: SelectOptions
+    @Flag(name: .long, help: "Confirm deletion (do not ask).") var confirm = false
+
+    func validate() throws {
+        try select.validate(kind: "backup")
+    }
 
     func run() async throws {
-        if !confirm {
-            print("Are you sure you want to continue (Y/N)? ", terminator: "")
-            guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
-                throw CLIError("backup \(name) was not deleted (answer Y, or pass --confirm)")
+        if !confirm, !Confirmation.ask() { return }
+        let failures: [(name: String, error: any Error)] = try await DirectMode.with(globals) { mode in
+            var failures: [(name: String, error: any Error)] = []
+            var names = select.names
+            if names.isEmpty {
+                let list: ObjectList
+                do {
+                    list = try await mode.client.list(Backup.resource, namespace: mode.namespace)
+                } catch let error as KubeError where error.code == .notFound {
+                    throw CLIError(
+                        "the velero.io CRDs are not installed in the cluster (run `lifeboat install --crds-only`)"
+                    )
+                }
+                let selector = try select.selector
+                names = list.items.filter { selector?.matches($0.labels) ?? true }.compactMap(\.name)
+                if names.isEmpty {
+                    print("No backups found")
+                    return []
+                }
             }
+            for name in names {
+                do {
+                    let deleted = try await delete(name, mode: mode)
+                    if deleted.snapshots > 0 {
+                        print(
+                            "Forgot \(deleted.snapshots) pod volume snapshot\(deleted.snapshots == 1 ? "" : "s") of backup "
+                                + "\(name); the data they alone used is removed by repository maintenance "
+                                + "(lifeboat repo prune)."
+                        )
+                    }
+                    print("Backup \(name) deleted (\(deleted.objects) objects removed from the storage location).")
+                } catch {
+                    failures.append((name, error))
+                }
+            }
+            return failures
         }
-        let deleted: (objects: Int, snapshots: Int) = try await DirectMode.with(globals) { mode in
-            if let leftovers = try await unfinishedRun(in: mode) { return (leftovers, 0) }
-            let found: (BackupStorageLocation, BackupStore, Backup)
-            do {
-                found = try await mode.locate(backup: name)
-            } catch {
-                // A Backup CR with nothing in any location (a failed or interrupted run): the CR alone goes.
-                guard (try? await mode.client.get(Backup.resource, namespace: mode.namespace, name: name)) != nil
-                else { throw error }
-                try await mode.client.delete(Backup.resource, namespace: mode.namespace, name: name)
-                return (0, 0)
-            }
-            let (location, store, _) = found
-            if location.isReadOnly {
-                throw CLIError(
-                    "backup storage location \(location.metadata.name ?? "") is read-only; backup \(name) was not deleted"
-                )
-            }
-            let volumes = try await forgetPodVolumeSnapshots(store: store, mode: mode)
-            let count = try await store.deleteBackup(name)
-            _ = try? await mode.client.delete(Backup.resource, namespace: mode.namespace, name: name)
-            return (count, volumes)
+        // One backup asked for by name: its error alone.
+        if select.names.count == 1, let only = failures.first { throw only.error }
+        for failure in failures {
+            FileHandle.standardError.write(Data("Error: backup \(failure.name): \(failure.error)\n".utf8))
         }
-        if deleted.snapshots > 0 {
-            print(
-                "Forgot \(deleted.snapshots) pod volume snapshot\(deleted.snapshots == 1 ? "" : "s") of backup \(name); "
-                    + "the data they alone used is removed by repository maintenance (lifeboat repo prune)."
+        if !failures.isEmpty { throw ExitCode.failure }
+    }
+
+    /// Deletes one backup: the leftovers of an unfinished run, or the backup in its location and its Backup; a Backup
+    /// that no location holds (a failed or interrupted run) goes alone.
+    private func delete(_ name: String, mode: DirectMode) async throws -> (objects: Int, snapshots: Int) {
+        if let leftovers = try await unfinishedRun(name, in: mode) { return (leftovers, 0) }
+        let found: (BackupStorageLocation, BackupStore, Backup)
+        do {
+            found = try await mode.locate(backup: name)
+        } catch {
+            guard (try? await mode.client.get(Backup.resource, namespace: mode.namespace, name: name)) != nil
+            else { throw error }
+            try await mode.client.delete(Backup.resource, namespace: mode.namespace, name: name)
+            return (0, 0)
+        }
+        let (location, store, _) = found
+        if location.isReadOnly {
+            throw CLIError(
+                "backup storage location \(location.metadata.name ?? "") is read-only; backup \(name) was not deleted"
             )
         }
-        print("Backup \(name) deleted (\(deleted.objects) objects removed from the storage location).")
+        let volumes = try await forgetPodVolumeSnapshots(of: name, store: store, mode: mode)
+        let count = try await store.deleteBackup(name)
+        _ = try? await mode.client.delete(Backup.resource, namespace: mode.namespace, name: name)
+        return (count, volumes)
     }
 
     /// Forgets the snapshots of the backup's PodVolumeBackups in their repositories and deletes the
     /// PodVolumeBackups from the cluster (``BackupDeletion``); problems are warnings on stderr (the backup is
     /// deleted anyway).
     /// - Returns: how many snapshots were forgotten.
-    private func forgetPodVolumeSnapshots(store: BackupStore, mode: DirectMode) async throws -> Int {
+    private func forgetPodVolumeSnapshots(of name: String, store: BackupStore, mode: DirectMode) async throws -> Int {
         let outcome = await BackupDeletion(
             client: mode.client,
             namespace: mode.namespace,
@@ -77,7 +116,7 @@ struct BackupDeleteCommand: AsyncParsableCommand {
     /// The files of a run that claimed the name but never finished (no `velero-backup.json`) and is dead, removed
     /// with its temporary files, incomplete uploads and its Backup CR; `nil` when no location has such leftovers.
     /// - Throws: when the run that holds the claim is alive (see ``BackupClaim`` for how that is decided).
-    private func unfinishedRun(in mode: DirectMode) async throws -> Int? {
+    private func unfinishedRun(_ name: String, in mode: DirectMode) async throws -> Int? {
         for candidate in try await mode.locations.list() where !candidate.isReadOnly {
             let store = try await mode.locations.store(for: candidate)
             guard try await store.hasUnfinishedRun(name), let claim = try await store.claim(of: name) else { continue }

@@ -176,12 +176,7 @@ struct BackupLocationCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "Delete without asking.") var confirm = false
 
         func run() async throws {
-            if !confirm {
-                print("Are you sure you want to continue (Y/N)? ", terminator: "")
-                guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
-                    throw CLIError("backup storage location \(name) was not deleted (answer Y, or pass --confirm)")
-                }
-            }
+            if !confirm, !Confirmation.ask() { return }
             try await DirectMode.with(globals) { mode in
                 do {
                     _ = try await mode.client.delete(StorageLocations.resource, namespace: mode.namespace, name: name)

@@ -208,12 +208,7 @@ struct ScheduleDeleteCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Delete without asking.") var confirm = false
 
     func run() async throws {
-        if !confirm {
-            print("Are you sure you want to continue (Y/N)? ", terminator: "")
-            guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
-                throw CLIError("no schedule was deleted (answer Y, or pass --confirm)")
-            }
-        }
+        if !confirm, !Confirmation.ask() { return }
         try await globals.withClient { client in
             for name in names {
                 do {
