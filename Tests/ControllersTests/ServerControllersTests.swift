@@ -119,6 +119,70 @@ import VeleroAPI
         }
     }
 
+    @Test func anAppliedRestoreIsRunAndBadSourcesFailValidation() async throws {
+        try await withTemporaryDirectory { folder in
+            try await withSandbox { _, client in
+                try await Self.prepare(client, bucket: folder.appendingPathComponent("bucket"))
+                try await client.createNamespaceAndWait("app")
+                var settings = KubeObject(apiVersion: "v1", kind: "ConfigMap", namespace: "app", name: "settings")
+                settings["data"] = ["mode": "blue"]
+                _ = try await client.create(.configMaps, settings)
+                try await Self.withControllers(client, clock: ManualClock(), start: Date()) {
+                    var spec = BackupSpec()
+                    spec.includedNamespaces = ["app"]
+                    var backup = Backup(metadata: ObjectMeta(name: "nightly-1", namespace: "velero"), spec: spec)
+                    backup.metadata.labels = ["velero.io/schedule-name": "nightly"]
+                    _ = try await client.create(Backup.resource, try Self.object(backup))
+                    try await waitUntil("backup nightly-1 Completed") {
+                        try await client.get(Backup.resource, namespace: "velero", name: "nightly-1")["status"]?[
+                            "phase"
+                        ] == "Completed"
+                    }
+                    try await client.delete(.configMaps, namespace: "app", name: "settings")
+                    func restore(_ name: String, _ spec: JSONValue) async throws {
+                        var object = KubeObject(
+                            apiVersion: "velero.io/v1",
+                            kind: "Restore",
+                            namespace: "velero",
+                            name: name
+                        )
+                        object["spec"] = spec
+                        _ = try await client.create(Restore.resource, object)
+                    }
+                    func status(_ name: String) async throws -> JSONValue? {
+                        try await client.get(Restore.resource, namespace: "velero", name: name)["status"]
+                    }
+                    // By schedule: its most recent Completed backup.
+                    try await restore("from-schedule", ["scheduleName": "nightly"])
+                    try await restore("both", ["backupName": "nightly-1", "scheduleName": "nightly"])
+                    try await restore("missing", ["backupName": "nope"])
+                    try await restore("no-schedule", ["scheduleName": "weekly"])
+                    try await waitUntil("restore from-schedule Completed") {
+                        try await status("from-schedule")?["phase"] == "Completed"
+                    }
+                    let restored = try await client.get(.configMaps, namespace: "app", name: "settings")
+                    #expect(restored["data"]?["mode"] == "blue")
+                    let done = try await client.get(Restore.resource, namespace: "velero", name: "from-schedule")
+                    #expect(done["spec"]?["backupName"] == "nightly-1")
+                    for (name, message) in [
+                        (
+                            "both",
+                            "Either a backup or schedule must be specified as a source for the restore, but not both"
+                        ),
+                        ("missing", "Error retrieving backup: can't find backup velero/nope"),
+                        ("no-schedule", "No backups found for schedule"),
+                    ] {
+                        try await waitUntil("restore \(name) FailedValidation") {
+                            try await status(name)?["phase"] == "FailedValidation"
+                        }
+                        let errors = try await status(name)?["validationErrors"]?.arrayValue?.compactMap(\.stringValue)
+                        #expect(errors?.first?.hasPrefix(message) == true, "\(name): \(String(describing: errors))")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func schedulesFireOnTheirTicksAndPausedOnesDoNot() async throws {
         try await withTemporaryDirectory { folder in
             try await withSandbox { _, client in

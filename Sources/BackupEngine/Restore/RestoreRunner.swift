@@ -49,6 +49,9 @@ package struct RestoreRunner: Sendable {
         package var terminatingTimeout: Duration
         /// Record the Restore CR in the cluster when its CRD exists.
         package var recordInCluster: Bool
+        /// Take over a `New` Restore CR of the run's name (the server runs a Restore applied with kubectl or made by
+        /// `restore create`) instead of refusing the name.
+        package var adoptExisting: Bool = false
         /// How long the pod volume restores may take in all (Velero's `--pod-volume-operation-timeout`; the
         /// Restore's `velero.io/pod-volume-timeout` annotation overrides it).
         package var podVolumeOperationTimeout: Duration
@@ -211,7 +214,7 @@ package struct RestoreRunner: Sendable {
         if let recorder {
             var new = restore
             new.status = RestoreStatus(phase: "New")
-            try await recorder.create(new, name: name)
+            try await recorder.create(new, name: name, adopt: configuration.adoptExisting)
             await recorder.updateStatus(restore, name: name)
         }
         log.info("Starting restore of backup \(configuration.namespace)/\(backupName)")

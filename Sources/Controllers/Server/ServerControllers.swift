@@ -5,7 +5,7 @@ package import Logging
 import ServiceLifecycle
 package import VeleroAPI
 
-/// The controllers of `lifeboat server` for one install namespace (Velero's `velero server`): Backup, Schedule,
+/// The controllers of `lifeboat server` for one install namespace (Velero's `velero server`): Backup, Restore, Schedule,
 /// BackupStorageLocation (validation), GC, DeleteBackupRequest, BackupSync, DownloadRequest and
 /// ServerStatusRequest, each on the shared controller runtime
 /// (informer, work queue, workers).
@@ -35,6 +35,8 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
         package var garbageCollectionFrequency: Duration
         /// `--backup-sync-period`: how often locations without their own `backupSyncPeriod` are synced.
         package var backupSyncPeriod: Duration
+        /// `--restore-resource-priorities`: the order restores create resource types in.
+        package var restorePriorities: RestorePriorities
         /// The version ServerStatusRequests are answered with.
         package var serverVersion: String
         /// The plugins ServerStatusRequests list (Lifeboat's built-in actions and object stores).
@@ -52,6 +54,7 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             storeValidationFrequency: Duration = .seconds(60),
             garbageCollectionFrequency: Duration = .seconds(3600),
             backupSyncPeriod: Duration = .seconds(60),
+            restorePriorities: RestorePriorities = .default,
             serverVersion: String = "unknown",
             plugins: [ServerStatusRequest.PluginInfo] = [],
             now: @escaping @Sendable () -> Date = { Date() }
@@ -65,6 +68,7 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             self.storeValidationFrequency = storeValidationFrequency
             self.garbageCollectionFrequency = garbageCollectionFrequency
             self.backupSyncPeriod = backupSyncPeriod
+            self.restorePriorities = restorePriorities
             self.serverVersion = serverVersion
             self.plugins = plugins
             self.now = now
@@ -143,9 +147,27 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             guard let schedule = event.object.labels[VeleroLabels.scheduleName] else { return }
             scheduleController.queue.add(NamespacedName(namespace: namespace, name: schedule))
         }
+        let restoreController = Controller(
+            informer: Informer(
+                client: client,
+                configuration: .init(resource: Restore.resource, namespace: namespace),
+                clock: clock,
+                logger: logger
+            ),
+            reconciler: RestoreReconciler(
+                client: client,
+                namespace: namespace,
+                locations: locations,
+                runner: RestoreRunner.Configuration(namespace: namespace, priorities: configuration.restorePriorities),
+                logger: logger
+            ),
+            configuration: .init(name: "restore"),
+            logger: logger
+        )
         let storage = storageControllers()
         let requests = requestControllers()
         try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await restoreController.run() }
             group.addTask { try await requests.download.run() }
             group.addTask { try await requests.serverStatus.run() }
             group.addTask { try await backupController.run() }

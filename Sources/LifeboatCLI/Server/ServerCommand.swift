@@ -26,6 +26,11 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("schedule-skip-immediately"), help: "Skip the first tick of new schedules (true|false).")
     var scheduleSkipImmediately = false
     @Option(name: .customLong("client-page-size"), help: "Page size of LIST requests.") var clientPageSize = 500
+    @Option(
+        name: .customLong("restore-resource-priorities"),
+        help: "The order restores create resource types in (Velero's syntax; default Velero's order)."
+    )
+    var restoreResourcePriorities: String?
     @Option(name: .customLong("fs-backup-timeout"), help: "How long a backup waits for its pod volume backups.")
     var fsBackupTimeout = "240m"
     @Option(
@@ -111,6 +116,14 @@ struct ServerCommand: AsyncParsableCommand {
         return backupActions + restoreActions + stores
     }
 
+    private func restorePriorities() throws -> RestorePriorities {
+        do {
+            return try restoreResourcePriorities.map { try RestorePriorities(parsing: $0) } ?? .default
+        } catch {
+            throw ValidationError("--restore-resource-priorities: \(error)")
+        }
+    }
+
     func run() async throws {
         var logger = Logger(label: "lifeboat.server") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -125,6 +138,7 @@ struct ServerCommand: AsyncParsableCommand {
             storeValidationFrequency: max(.zero, GoDuration.parse(storeValidationFrequency) ?? .seconds(60)),
             garbageCollectionFrequency: GoDuration.parse(garbageCollectionFrequency) ?? .seconds(3600),
             backupSyncPeriod: GoDuration.parse(backupSyncPeriod) ?? .seconds(60),
+            restorePriorities: try restorePriorities(),
             serverVersion: LifeboatVersion.current,
             plugins: Self.plugins
         )
