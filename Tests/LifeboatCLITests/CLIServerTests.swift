@@ -168,4 +168,86 @@ import Testing
             try await server.kill()
         }
     }
+
+    @Test func withAServerRunningTheCLIHandsItBackupsRestoresAndDeletions() async throws {
+        try await CLIEnvironment.with { env in
+            let location = try await env.lifeboat(
+                "backup-location",
+                "create",
+                "default",
+                "--provider",
+                "filesystem",
+                "--bucket",
+                env.bucket.path,
+                "--default"
+            )
+            try #require(location.status == 0, "\(location.output)")
+            try await env.client.createNamespaceAndWait("app")
+            var settings = KubeObject(apiVersion: "v1", kind: "ConfigMap", namespace: "app", name: "settings")
+            settings["data"] = ["mode": "blue"]
+            _ = try await env.client.create(.configMaps, settings)
+            let alone = try await env.lifeboat("backup", "create", "b0", "--include-namespaces", "app")
+            #expect(alone.status == 0, "\(alone.output)")
+            #expect(alone.stdout.contains("(direct mode: no server runs in namespace velero)"), "\(alone.output)")
+
+            let server = try LifeboatProcess.start(
+                env.binary,
+                ["server"],
+                outputPath: env.directory.appendingPathComponent("server.log").path,
+                environment: ["KUBECONFIG": env.directory.appendingPathComponent("kubeconfig").path]
+            )
+            do {
+                try await waitUntil("the server leads") {
+                    let lease = try? await env.client.get(Self.leases, namespace: "velero", name: "lifeboat-server")
+                    return lease?["spec"]?["holderIdentity"]?.stringValue?.isEmpty == false
+                }
+                let backup = try await env.lifeboat("backup", "create", "b1", "--include-namespaces", "app", "--wait")
+                #expect(backup.status == 0, "\(backup.output)")
+                #expect(backup.stdout.contains("(server mode)"), "\(backup.output)")
+                #expect(backup.stdout.contains("Backup request \"b1\" submitted successfully."), "\(backup.output)")
+                #expect(backup.stdout.contains("Waiting for backup to complete."), "\(backup.output)")
+                #expect(backup.stdout.contains("Backup completed with status: Completed."), "\(backup.output)")
+                #expect(
+                    FileManager.default.fileExists(
+                        atPath: env.bucket.appendingPathComponent("backups/b1/velero-backup.json").path
+                    )
+                )
+
+                try await env.client.delete(.configMaps, namespace: "app", name: "settings")
+                let restore = try await env.lifeboat("restore", "create", "r1", "--from-backup", "b1", "--wait")
+                #expect(restore.status == 0, "\(restore.output)")
+                #expect(restore.stdout.contains("Restore completed with status: Completed."), "\(restore.output)")
+                let restored = try await env.client.get(.configMaps, namespace: "app", name: "settings")
+                #expect(restored["data"]?["mode"] == "blue")
+
+                let deletion = try await env.lifeboat("backup", "delete", "b1", "--confirm")
+                #expect(deletion.status == 0, "\(deletion.output)")
+                #expect(
+                    deletion.stdout.contains("Request to delete backup \"b1\" submitted successfully."),
+                    "\(deletion.output)"
+                )
+                try await waitUntil("backup b1 deleted by the server") {
+                    (try? await env.client.get(Self.backups, namespace: "velero", name: "b1")) == nil
+                }
+                #expect(!FileManager.default.fileExists(atPath: env.bucket.appendingPathComponent("backups/b1").path))
+
+                let forced = try await env.lifeboat(
+                    "backup",
+                    "create",
+                    "b2",
+                    "--include-namespaces",
+                    "app",
+                    "--mode",
+                    "direct"
+                )
+                #expect(forced.status == 0, "\(forced.output)")
+                #expect(forced.stdout.contains("runs in this process (direct mode)"), "\(forced.output)")
+                #expect(forced.stdout.contains("Backup completed with status: Completed."), "\(forced.output)")
+            } catch {
+                try? await server.kill()
+                throw error
+            }
+            try await server.kill()
+        }
+    }
 }

@@ -51,6 +51,7 @@ struct BackupCreateCommand: AsyncParsableCommand {
     var parallelFilesUpload: Int?
     @Option(name: .long, help: "Page size of LIST requests.") var pageSize: Int = 500
     @Flag(name: [.short, .long], help: "Wait for completion (always true in direct mode).") var wait = false
+    @OptionGroup var execution: ExecutionOptions
 
     func validate() throws {
         if let fromSchedule, fromSchedule.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -140,6 +141,16 @@ struct BackupCreateCommand: AsyncParsableCommand {
             metadata.ownerReferences = fromTemplate.metadata.ownerReferences
         }
         let volumeTimeout = GoDuration.parse(podVolumeOperationTimeout) ?? .seconds(240 * 60)
+        if try await execution.usesServer(globals, what: "backup") {
+            // The server's own timeout applies unless this one was given (Velero's per-backup annotation).
+            if volumeTimeout != .seconds(240 * 60) {
+                metadata.annotations = (metadata.annotations ?? [:]).merging(
+                    [VeleroAnnotations.podVolumeTimeout: GoDuration.format(volumeTimeout)]
+                ) { _, given in given }
+            }
+            try await runOnServer(name: name, metadata: metadata, spec: spec)
+            return
+        }
         let volumeProgress = PodVolumeProgressLine(isTTY: isatty(STDERR_FILENO) != 0)
 
         let isTTY = isatty(STDERR_FILENO) != 0
@@ -250,6 +261,39 @@ struct BackupCreateCommand: AsyncParsableCommand {
         }
         print(
             "You may check for more information using the commands `lifeboat backup describe \(name)` and `lifeboat backup logs \(name)`."
+        )
+        if phase != BackupPhase.completed { throw ExitCode(1) }
+    }
+
+    /// Server mode: creates the Backup for the server and, with `--wait`, follows it to its end.
+    private func runOnServer(name: String, metadata: ObjectMeta, spec: BackupSpec) async throws {
+        let namespace = globals.installNamespace
+        let phase: String? = try await globals.withClient { client in
+            try await ServerModeRun.create(
+                Backup(metadata: metadata, spec: spec),
+                resource: Backup.resource,
+                kind: "Backup",
+                name: name,
+                client: client,
+                namespace: namespace
+            )
+            print("Backup request \"\(name)\" submitted successfully.")
+            guard wait else { return nil }
+            return try await ServerModeRun.wait(
+                for: Backup.resource,
+                name: name,
+                kind: "backup",
+                client: client,
+                namespace: namespace
+            )
+        }
+        guard let phase else {
+            print("Run `lifeboat backup describe \(name)` or `lifeboat backup logs \(name)` for more details.")
+            return
+        }
+        print(
+            "Backup completed with status: \(phase). You may check for more information using the commands "
+                + "`lifeboat backup describe \(name)` and `lifeboat backup logs \(name)`."
         )
         if phase != BackupPhase.completed { throw ExitCode(1) }
     }

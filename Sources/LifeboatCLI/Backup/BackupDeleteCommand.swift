@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackupEngine
+import Controllers
 import Foundation
 import Kubernetes
 import VeleroAPI
@@ -17,6 +18,7 @@ struct BackupDeleteCommand: AsyncParsableCommand {
     @OptionGroup var globals: GlobalOptions
     @OptionGroup var select: SelectOptions
     @Flag(name: .long, help: "Confirm deletion (do not ask).") var confirm = false
+    @OptionGroup var execution: ExecutionOptions
 
     func validate() throws {
         try select.validate(kind: "backup")
@@ -24,6 +26,10 @@ struct BackupDeleteCommand: AsyncParsableCommand {
 
     func run() async throws {
         if !confirm, !Confirmation.ask() { return }
+        if try await execution.usesServer(globals, what: "deletion") {
+            try await requestDeletions()
+            return
+        }
         let failures: [(name: String, error: any Error)] = try await DirectMode.with(globals) { mode in
             var failures: [(name: String, error: any Error)] = []
             var names = select.names
@@ -65,6 +71,47 @@ struct BackupDeleteCommand: AsyncParsableCommand {
         for failure in failures {
             FileHandle.standardError.write(Data("Error: backup \(failure.name): \(failure.error)\n".utf8))
         }
+        if !failures.isEmpty { throw ExitCode.failure }
+    }
+
+    /// Server mode (Velero's `backup delete`): a DeleteBackupRequest per Backup, for the server to carry out.
+    private func requestDeletions() async throws {
+        let namespace = globals.installNamespace
+        let failures: [String] = try await globals.withClient { client in
+            var backups: [KubeObject] = []
+            var failures: [String] = []
+            if select.names.isEmpty {
+                let selector = try select.selector
+                backups = try await client.list(Backup.resource, namespace: namespace).items.filter {
+                    selector?.matches($0.labels) ?? true
+                }
+                if backups.isEmpty { print("No backups found") }
+            } else {
+                for name in select.names {
+                    do {
+                        backups.append(try await client.get(Backup.resource, namespace: namespace, name: name))
+                    } catch let error as KubeError where error.code == .notFound {
+                        failures.append("backups.velero.io \"\(name)\" not found")
+                    }
+                }
+            }
+            for object in backups {
+                let backup = try object.value.decode(as: Backup.self)
+                let request = GarbageCollectionDecision.request(for: backup)
+                guard let body = KubeObject(try JSONValue(encoding: request)) else { continue }
+                do {
+                    _ = try await client.create(DeleteBackupRequest.resource, namespace: namespace, body)
+                    print(
+                        "Request to delete backup \"\(backup.name)\" submitted successfully.\nThe backup will be fully "
+                            + "deleted after all associated data (disk snapshots, backup files, restores) are removed."
+                    )
+                } catch {
+                    failures.append("error creating a DeleteBackupRequest for backup \(backup.name): \(error)")
+                }
+            }
+            return failures
+        }
+        for failure in failures { FileHandle.standardError.write(Data("Error: \(failure)\n".utf8)) }
         if !failures.isEmpty { throw ExitCode.failure }
     }
 
