@@ -125,16 +125,7 @@ final class HostProcess: Sendable {
     func writeInput(_ bytes: [UInt8]) {
         guard let descriptor = inputDescriptor, !inputClosed.withLock({ $0 }) else { return }
         inputQueue.async {
-            bytes.withUnsafeBytes { raw in
-                guard let base = raw.baseAddress else { return }
-                var offset = 0
-                while offset < raw.count {
-                    let written = write(descriptor, base + offset, raw.count - offset)
-                    if written < 0 && errno == EINTR { continue }
-                    guard written > 0 else { return }
-                    offset += written
-                }
-            }
+            bytes.withUnsafeBytes { Spawn.writeAll(descriptor, $0) }
         }
     }
 

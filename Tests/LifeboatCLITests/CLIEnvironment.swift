@@ -65,9 +65,8 @@ struct CLIEnvironment {
         return url.path
     }
 
-    /// Creates the `default` backup storage location (a local folder) and namespace `app` with a ConfigMap,
-    /// and backs the namespace up as `name`.
-    func backUpApp(_ name: String) async throws {
+    /// Creates the `default` backup storage location (the local folder ``bucket``) with `backup-location create`.
+    func createDefaultLocation() async throws {
         let location = try await lifeboat(
             "backup-location",
             "create",
@@ -79,10 +78,21 @@ struct CLIEnvironment {
             "--default"
         )
         try #require(location.status == 0, "backup-location create: \(location.output)")
+    }
+
+    /// Creates namespace `app` with the ConfigMap `settings` (`color: blue`).
+    func createApp() async throws {
         try await client.createNamespaceAndWait("app")
         var configMap = KubeObject(apiVersion: "v1", kind: "ConfigMap", namespace: "app", name: "settings")
         configMap["data"] = ["color": "blue"]
         _ = try await client.create(.configMaps, configMap)
+    }
+
+    /// Creates the `default` backup storage location (a local folder) and namespace `app` with a ConfigMap,
+    /// and backs the namespace up as `name`.
+    func backUpApp(_ name: String) async throws {
+        try await createDefaultLocation()
+        try await createApp()
         let backup = try await lifeboat("backup", "create", name, "--include-namespaces", "app")
         try #require(backup.status == 0, "backup create: \(backup.output)")
     }

@@ -29,17 +29,7 @@ import Testing
 
     @Test func twoServersShareTheScheduleAndAKilledLeaderIsReplaced() async throws {
         try await CLIEnvironment.with { env in
-            let location = try await env.lifeboat(
-                "backup-location",
-                "create",
-                "default",
-                "--provider",
-                "filesystem",
-                "--bucket",
-                env.bucket.path,
-                "--default"
-            )
-            try #require(location.status == 0, "\(location.output)")
+            try await env.createDefaultLocation()
             try await env.client.createNamespaceAndWait("app")
             for (name, extra) in [("every", [String]()), ("held", ["--paused"])] {
                 let created = try await env.lifeboat(
@@ -171,21 +161,8 @@ import Testing
 
     @Test func withAServerRunningTheCLIHandsItBackupsRestoresAndDeletions() async throws {
         try await CLIEnvironment.with { env in
-            let location = try await env.lifeboat(
-                "backup-location",
-                "create",
-                "default",
-                "--provider",
-                "filesystem",
-                "--bucket",
-                env.bucket.path,
-                "--default"
-            )
-            try #require(location.status == 0, "\(location.output)")
-            try await env.client.createNamespaceAndWait("app")
-            var settings = KubeObject(apiVersion: "v1", kind: "ConfigMap", namespace: "app", name: "settings")
-            settings["data"] = ["mode": "blue"]
-            _ = try await env.client.create(.configMaps, settings)
+            try await env.createDefaultLocation()
+            try await env.createApp()
             let alone = try await env.lifeboat("backup", "create", "b0", "--include-namespaces", "app")
             #expect(alone.status == 0, "\(alone.output)")
             #expect(alone.stdout.contains("(direct mode: no server runs in namespace velero)"), "\(alone.output)")
@@ -218,7 +195,7 @@ import Testing
                 #expect(restore.status == 0, "\(restore.output)")
                 #expect(restore.stdout.contains("Restore completed with status: Completed."), "\(restore.output)")
                 let restored = try await env.client.get(.configMaps, namespace: "app", name: "settings")
-                #expect(restored["data"]?["mode"] == "blue")
+                #expect(restored["data"]?["color"] == "blue")
 
                 let deletion = try await env.lifeboat("backup", "delete", "b1", "--confirm")
                 #expect(deletion.status == 0, "\(deletion.output)")

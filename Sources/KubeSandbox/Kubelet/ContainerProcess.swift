@@ -253,16 +253,7 @@ private final class LogWriter: ChannelInboundHandler, Sendable {
     private func append(_ entries: [CRILogLine]) {
         guard !entries.isEmpty else { return }
         let bytes = Array(entries.map(\.encoded).joined().utf8)
-        bytes.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            var offset = 0
-            while offset < raw.count {
-                let written = write(descriptor, base + offset, raw.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { return }
-                offset += written
-            }
-        }
+        bytes.withUnsafeBytes { Spawn.writeAll(descriptor, $0) }
     }
 }
 

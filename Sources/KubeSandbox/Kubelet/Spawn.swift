@@ -75,6 +75,18 @@ enum Spawn {
         return pid
     }
 
+    /// Writes all of `bytes` to `descriptor` (again after EINTR or a short write); stops at the first error.
+    static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress else { return }
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(descriptor, base + offset, bytes.count - offset)
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { return }
+            offset += written
+        }
+    }
+
     /// The exit code of a `waitpid` status: the code, or 128 + the signal that ended the process.
     static func exitCode(ofWaitStatus status: Int32) -> Int32 {
         let signal = status & 0x7f

@@ -148,7 +148,14 @@ struct BackupCreateCommand: AsyncParsableCommand {
                     [VeleroAnnotations.podVolumeTimeout: GoDuration.format(volumeTimeout)]
                 ) { _, given in given }
             }
-            try await runOnServer(name: name, metadata: metadata, spec: spec)
+            try await ServerModeRun.submit(
+                Backup(metadata: metadata, spec: spec),
+                resource: Backup.resource,
+                kind: "backup",
+                name: name,
+                wait: wait,
+                globals: globals
+            )
             return
         }
         let volumeProgress = PodVolumeProgressLine(isTTY: isatty(STDERR_FILENO) != 0)
@@ -261,39 +268,6 @@ struct BackupCreateCommand: AsyncParsableCommand {
         }
         print(
             "You may check for more information using the commands `lifeboat backup describe \(name)` and `lifeboat backup logs \(name)`."
-        )
-        if phase != BackupPhase.completed { throw ExitCode(1) }
-    }
-
-    /// Server mode: creates the Backup for the server and, with `--wait`, follows it to its end.
-    private func runOnServer(name: String, metadata: ObjectMeta, spec: BackupSpec) async throws {
-        let namespace = globals.installNamespace
-        let phase: String? = try await globals.withClient { client in
-            try await ServerModeRun.create(
-                Backup(metadata: metadata, spec: spec),
-                resource: Backup.resource,
-                kind: "Backup",
-                name: name,
-                client: client,
-                namespace: namespace
-            )
-            print("Backup request \"\(name)\" submitted successfully.")
-            guard wait else { return nil }
-            return try await ServerModeRun.wait(
-                for: Backup.resource,
-                name: name,
-                kind: "backup",
-                client: client,
-                namespace: namespace
-            )
-        }
-        guard let phase else {
-            print("Run `lifeboat backup describe \(name)` or `lifeboat backup logs \(name)` for more details.")
-            return
-        }
-        print(
-            "Backup completed with status: \(phase). You may check for more information using the commands "
-                + "`lifeboat backup describe \(name)` and `lifeboat backup logs \(name)`."
         )
         if phase != BackupPhase.completed { throw ExitCode(1) }
     }

@@ -32,22 +32,10 @@ struct BackupDeleteCommand: AsyncParsableCommand {
         }
         let failures: [(name: String, error: any Error)] = try await DirectMode.with(globals) { mode in
             var failures: [(name: String, error: any Error)] = []
-            var names = select.names
+            let names = try await select.names(of: Backup.resource, client: mode.client, namespace: mode.namespace)
             if names.isEmpty {
-                let list: ObjectList
-                do {
-                    list = try await mode.client.list(Backup.resource, namespace: mode.namespace)
-                } catch let error as KubeError where error.code == .notFound {
-                    throw CLIError(
-                        "the velero.io CRDs are not installed in the cluster (run `lifeboat install --crds-only`)"
-                    )
-                }
-                let selector = try select.selector
-                names = list.items.filter { selector?.matches($0.labels) ?? true }.compactMap(\.name)
-                if names.isEmpty {
-                    print("No backups found")
-                    return []
-                }
+                print("No backups found")
+                return []
             }
             for name in names {
                 do {
@@ -80,19 +68,13 @@ struct BackupDeleteCommand: AsyncParsableCommand {
         let failures: [String] = try await globals.withClient { client in
             var backups: [KubeObject] = []
             var failures: [String] = []
-            if select.names.isEmpty {
-                let selector = try select.selector
-                backups = try await client.list(Backup.resource, namespace: namespace).items.filter {
-                    selector?.matches($0.labels) ?? true
-                }
-                if backups.isEmpty { print("No backups found") }
-            } else {
-                for name in select.names {
-                    do {
-                        backups.append(try await client.get(Backup.resource, namespace: namespace, name: name))
-                    } catch let error as KubeError where error.code == .notFound {
-                        failures.append("backups.velero.io \"\(name)\" not found")
-                    }
+            let names = try await select.names(of: Backup.resource, client: client, namespace: namespace)
+            if names.isEmpty { print("No backups found") }
+            for name in names {
+                do {
+                    backups.append(try await client.get(Backup.resource, namespace: namespace, name: name))
+                } catch let error as KubeError where error.code == .notFound {
+                    failures.append("backups.velero.io \"\(name)\" not found")
                 }
             }
             for object in backups {

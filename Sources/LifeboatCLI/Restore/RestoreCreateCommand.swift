@@ -165,7 +165,14 @@ struct RestoreCreateCommand: AsyncParsableCommand {
             guard output == .table else {
                 throw ValidationError("-o json prints the report of a restore run in this process (--mode direct)")
             }
-            try await runOnServer(name: restoreName, metadata: metadata, spec: spec)
+            try await ServerModeRun.submit(
+                Restore(metadata: metadata, spec: spec),
+                resource: Restore.resource,
+                kind: "restore",
+                name: restoreName,
+                wait: wait,
+                globals: globals
+            )
             return
         }
 
@@ -255,40 +262,6 @@ struct RestoreCreateCommand: AsyncParsableCommand {
         }
         if !dryRun && outcome.restore.status?.phase != "Completed" { throw ExitCode(1) }
         if dryRun && !outcome.results.errors.isEmpty { throw ExitCode(1) }
-    }
-
-    /// Server mode: creates the Restore for the server (which picks a schedule's backup itself) and, with `--wait`,
-    /// follows it to its end.
-    private func runOnServer(name: String, metadata: ObjectMeta, spec: RestoreSpec) async throws {
-        let namespace = globals.installNamespace
-        let phase: String? = try await globals.withClient { client in
-            try await ServerModeRun.create(
-                Restore(metadata: metadata, spec: spec),
-                resource: Restore.resource,
-                kind: "Restore",
-                name: name,
-                client: client,
-                namespace: namespace
-            )
-            print("Restore request \"\(name)\" submitted successfully.")
-            guard wait else { return nil }
-            return try await ServerModeRun.wait(
-                for: Restore.resource,
-                name: name,
-                kind: "restore",
-                client: client,
-                namespace: namespace
-            )
-        }
-        guard let phase else {
-            print("Run `lifeboat restore describe \(name)` or `lifeboat restore logs \(name)` for more details.")
-            return
-        }
-        print(
-            "Restore completed with status: \(phase). You may check for more information using the commands "
-                + "`lifeboat restore describe \(name)` and `lifeboat restore logs \(name)`."
-        )
-        if phase != "Completed" { throw ExitCode(1) }
     }
 
     /// The schedule's backup to restore, as Velero's restore controller picks it: of the backups labelled

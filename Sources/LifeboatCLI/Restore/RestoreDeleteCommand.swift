@@ -25,27 +25,12 @@ struct RestoreDeleteCommand: AsyncParsableCommand {
         let failures: [String] = try await DirectMode.with(globals) { mode in
             var failures: [String] = []
             var restores: [Restore] = []
-            if select.names.isEmpty {
-                let list: ObjectList
+            for name in try await select.names(of: Restore.resource, client: mode.client, namespace: mode.namespace) {
                 do {
-                    list = try await mode.client.list(Restore.resource, namespace: mode.namespace)
+                    let object = try await mode.client.get(Restore.resource, namespace: mode.namespace, name: name)
+                    restores.append(try object.value.decode(as: Restore.self))
                 } catch let error as KubeError where error.code == .notFound {
-                    throw CLIError(
-                        "the velero.io CRDs are not installed in the cluster (run `lifeboat install --crds-only`)"
-                    )
-                }
-                let selector = try select.selector
-                for item in list.items where selector?.matches(item.labels) ?? true {
-                    restores.append(try item.value.decode(as: Restore.self))
-                }
-            } else {
-                for name in select.names {
-                    do {
-                        let object = try await mode.client.get(Restore.resource, namespace: mode.namespace, name: name)
-                        restores.append(try object.value.decode(as: Restore.self))
-                    } catch let error as KubeError where error.code == .notFound {
-                        failures.append("restore \(name.debugDescription) not found in namespace \(mode.namespace)")
-                    }
+                    failures.append("restore \(name.debugDescription) not found in namespace \(mode.namespace)")
                 }
             }
             if restores.isEmpty, failures.isEmpty {

@@ -22,6 +22,20 @@ struct SelectOptions: ParsableArguments {
         }
     }
 
+    /// The names of the objects selected: those given, else those of `resource` in `namespace` that `--all` or
+    /// `--selector` takes.
+    func names(of resource: GroupVersionResource, client: KubeClient, namespace: String) async throws -> [String] {
+        guard names.isEmpty else { return names }
+        let list: ObjectList
+        do {
+            list = try await client.list(resource, namespace: namespace)
+        } catch let error as KubeError where error.code == .notFound {
+            throw CLIError("the velero.io CRDs are not installed in the cluster (run `lifeboat install --crds-only`)")
+        }
+        let selector = try self.selector
+        return list.items.filter { selector?.matches($0.labels) ?? true }.compactMap(\.name)
+    }
+
     /// Velero's rule, with its message naming the kind (`restore`, `backup`).
     func validate(kind: String) throws {
         let given = [!names.isEmpty, all, selectorText != nil].filter { $0 }.count

@@ -53,6 +53,36 @@ enum ServerModeRun {
         "Finalizing", "FinalizingPartiallyFailed",
     ]
 
+    /// Velero's `backup create` / `restore create` against a server: creates `object` (a Backup or Restore named
+    /// `name`), says so, and with `wait` follows it to its end; exit status 1 unless it ends `Completed`.
+    /// - Parameter kind: `backup` or `restore`.
+    static func submit(
+        _ object: some Encodable & Sendable,
+        resource: GroupVersionResource,
+        kind: String,
+        name: String,
+        wait: Bool,
+        globals: GlobalOptions
+    ) async throws {
+        let namespace = globals.installNamespace
+        let title = kind.prefix(1).uppercased() + kind.dropFirst()
+        let phase: String? = try await globals.withClient { client in
+            try await create(object, resource: resource, kind: title, name: name, client: client, namespace: namespace)
+            print("\(title) request \"\(name)\" submitted successfully.")
+            guard wait else { return nil }
+            return try await Self.wait(for: resource, name: name, kind: kind, client: client, namespace: namespace)
+        }
+        guard let phase else {
+            print("Run `lifeboat \(kind) describe \(name)` or `lifeboat \(kind) logs \(name)` for more details.")
+            return
+        }
+        print(
+            "\(title) completed with status: \(phase). You may check for more information using the commands "
+                + "`lifeboat \(kind) describe \(name)` and `lifeboat \(kind) logs \(name)`."
+        )
+        if phase != "Completed" { throw ExitCode(1) }
+    }
+
     /// Creates `object` of `resource` in the install namespace.
     /// - Throws: Velero's message when an object of that name exists.
     static func create(
