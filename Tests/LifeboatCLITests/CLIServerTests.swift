@@ -18,6 +18,27 @@ import Testing
             .sorted { ($0.name ?? "") < ($1.name ?? "") }
     }
 
+    /// Runs `lifeboat server` (one replica) while `body` runs, once it leads; stops it after, also on failure.
+    static func withServer(_ env: CLIEnvironment, _ body: () async throws -> Void) async throws {
+        let server = try LifeboatProcess.start(
+            env.binary,
+            ["server"],
+            outputPath: env.directory.appendingPathComponent("server.log").path,
+            environment: ["KUBECONFIG": env.directory.appendingPathComponent("kubeconfig").path]
+        )
+        do {
+            try await waitUntil("the server leads") {
+                let lease = try? await env.client.get(leases, namespace: "velero", name: "lifeboat-server")
+                return lease?["spec"]?["holderIdentity"]?.stringValue?.isEmpty == false
+            }
+            try await body()
+        } catch {
+            try? await server.kill()
+            throw error
+        }
+        try await server.kill()
+    }
+
     /// The tick of a scheduled backup, from its name's `yyyyMMddHHmmss` suffix.
     static func tick(_ backup: KubeObject) -> Date? {
         guard let name = backup.name, name.count > 14 else { return nil }
@@ -126,17 +147,7 @@ import Testing
             #expect(alone.status == 0, "\(alone.output)")
             #expect(alone.output.contains("Client:\n\tVersion: "), "\(alone.output)")
             #expect(alone.output.contains("Lifeboat server: none running in namespace velero"), "\(alone.output)")
-            let server = try LifeboatProcess.start(
-                env.binary,
-                ["server"],
-                outputPath: env.directory.appendingPathComponent("server.log").path,
-                environment: ["KUBECONFIG": env.directory.appendingPathComponent("kubeconfig").path]
-            )
-            do {
-                try await waitUntil("the server leads") {
-                    let lease = try? await env.client.get(Self.leases, namespace: "velero", name: "lifeboat-server")
-                    return lease?["spec"]?["holderIdentity"]?.stringValue?.isEmpty == false
-                }
+            try await Self.withServer(env) {
                 let asked = try await env.lifeboat("version", "--timeout", "20s")
                 #expect(asked.status == 0, "\(asked.output)")
                 let client = try #require(
@@ -151,11 +162,7 @@ import Testing
                 ).items
                 #expect(requests.count == 1 && requests.first?.name?.hasPrefix("velero-cli-") == true)
                 #expect(requests.first?["status"]?["phase"]?.stringValue == "Processed")
-            } catch {
-                try? await server.kill()
-                throw error
             }
-            try await server.kill()
         }
     }
 
@@ -167,17 +174,7 @@ import Testing
             #expect(alone.status == 0, "\(alone.output)")
             #expect(alone.stdout.contains("(direct mode: no server runs in namespace velero)"), "\(alone.output)")
 
-            let server = try LifeboatProcess.start(
-                env.binary,
-                ["server"],
-                outputPath: env.directory.appendingPathComponent("server.log").path,
-                environment: ["KUBECONFIG": env.directory.appendingPathComponent("kubeconfig").path]
-            )
-            do {
-                try await waitUntil("the server leads") {
-                    let lease = try? await env.client.get(Self.leases, namespace: "velero", name: "lifeboat-server")
-                    return lease?["spec"]?["holderIdentity"]?.stringValue?.isEmpty == false
-                }
+            try await Self.withServer(env) {
                 let backup = try await env.lifeboat("backup", "create", "b1", "--include-namespaces", "app", "--wait")
                 #expect(backup.status == 0, "\(backup.output)")
                 #expect(backup.stdout.contains("(server mode)"), "\(backup.output)")
@@ -220,11 +217,7 @@ import Testing
                 #expect(forced.status == 0, "\(forced.output)")
                 #expect(forced.stdout.contains("runs in this process (direct mode)"), "\(forced.output)")
                 #expect(forced.stdout.contains("Backup completed with status: Completed."), "\(forced.output)")
-            } catch {
-                try? await server.kill()
-                throw error
             }
-            try await server.kill()
         }
     }
 }

@@ -148,12 +148,7 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             scheduleController.queue.add(NamespacedName(namespace: namespace, name: schedule))
         }
         let restoreController = Controller(
-            informer: Informer(
-                client: client,
-                configuration: .init(resource: Restore.resource, namespace: namespace),
-                clock: clock,
-                logger: logger
-            ),
+            informer: informer(Restore.resource),
             reconciler: RestoreReconciler(
                 client: client,
                 namespace: namespace,
@@ -187,16 +182,7 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
         gc: Controller<GarbageCollectionReconciler, C>,
         deletion: Controller<DeleteBackupRequestReconciler, C>
     ) {
-        let namespace = configuration.namespace
         let now = configuration.now
-        func informer(_ resource: GroupVersionResource) -> Informer<C> {
-            Informer(
-                client: client,
-                configuration: .init(resource: resource, namespace: namespace),
-                clock: clock,
-                logger: logger
-            )
-        }
         let validation = Controller(
             informer: informer(BackupStorageLocation.resource),
             reconciler: StorageLocationReconciler(
@@ -241,19 +227,22 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
         return (validation, sync, gc, deletion)
     }
 
+    /// An informer of `resource` in the install namespace (each controller has its own: a controller queues every
+    /// change of its informer).
+    func informer(_ resource: GroupVersionResource) -> Informer<C> {
+        Informer(
+            client: client,
+            configuration: .init(resource: resource, namespace: configuration.namespace),
+            clock: clock,
+            logger: logger
+        )
+    }
+
     /// The controllers of requests: DownloadRequest and ServerStatusRequest.
     func requestControllers() -> (
         download: Controller<DownloadRequestReconciler, C>,
         serverStatus: Controller<ServerStatusRequestReconciler, C>
     ) {
-        func informer(_ resource: GroupVersionResource) -> Informer<C> {
-            Informer(
-                client: client,
-                configuration: .init(resource: resource, namespace: configuration.namespace),
-                clock: clock,
-                logger: logger
-            )
-        }
         let download = Controller(
             informer: informer(DownloadRequest.resource),
             reconciler: DownloadRequestReconciler(
