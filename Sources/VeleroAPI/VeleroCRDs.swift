@@ -50,9 +50,28 @@ package enum VeleroCRDs {
     /// The velero.io CRD objects (labelled ``labels``), ready to create.
     package static var all: [KubeObject] { definitions().compactMap { KubeObject($0) } }
 
-    /// The velero.io CRD objects as JSON, with extra `annotations` if given.
+    /// The kinds whose CRD declares `subresources: {}` in Velero 1.18 (`config/crd/*/bases`); none of Velero's CRDs
+    /// has the `status` subresource: its controllers write status with the object.
+    package static let emptySubresources: Set<String> = [
+        "BackupRepository", "BackupStorageLocation", "DeleteBackupRequest", "PodVolumeBackup", "PodVolumeRestore",
+        "Schedule", "DataDownload", "DataUpload",
+    ]
+
+    /// The velero.io CRD objects as JSON, as Velero's (no status subresource), with extra `annotations` if given.
     package static func definitions(annotations: [String: String] = [:]) -> [JSONValue] {
-        kinds.map { $0.definition(labels: labels, annotations: annotations) }
+        kinds.map { kind in
+            var veleros = kind
+            veleros.hasStatus = false
+            var definition = veleros.definition(labels: labels, annotations: annotations)
+            if emptySubresources.contains(kind.kind),
+                var versions = definition[path: ["spec", "versions"]]?.arrayValue,
+                !versions.isEmpty
+            {
+                versions[0]["subresources"] = .object([:])
+                definition[path: ["spec", "versions"]] = .array(versions)
+            }
+            return definition
+        }
     }
 
     /// The CSI snapshot CRD objects as JSON.

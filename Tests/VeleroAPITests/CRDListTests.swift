@@ -8,7 +8,7 @@ struct CRDListTests {
         let kinds = VeleroCRDs.kinds
         #expect(kinds.count == 13)
         #expect(Set(kinds.map(\.kind)).count == 13)
-        #expect(kinds.allSatisfy { $0.group == VeleroAPIGroup.name && $0.namespaced && $0.hasStatus })
+        #expect(kinds.allSatisfy { $0.group == VeleroAPIGroup.name && $0.namespaced })
         #expect(kinds.filter { $0.version == "v2alpha1" }.map(\.kind).sorted() == ["DataDownload", "DataUpload"])
         #expect(Backup.resource == GroupVersionResource(group: "velero.io", version: "v1", resource: "backups"))
         #expect(
@@ -25,6 +25,13 @@ struct CRDListTests {
         #expect(backups.labels == ["component": "velero"])
         #expect(backups["spec"]?["names"]?["kind"] == "Backup")
         #expect(backups["spec"]?["scope"] == "Namespaced")
+        // As Velero's: no status subresource anywhere; `subresources: {}` where Velero's CRD has it.
+        func subresources(_ name: String) -> JSONValue? {
+            crds.first { $0.name == name }?["spec"]?["versions"]?[0]?["subresources"]
+        }
+        #expect(subresources("backups.velero.io") == nil && subresources("restores.velero.io") == nil)
+        #expect(subresources("schedules.velero.io") == .object([:]))
+        #expect(subresources("podvolumebackups.velero.io") == .object([:]))
         #expect(VeleroCRDs.volumeSnapshotDefinitions.count == 3)
         let annotated = VeleroCRDs.definitions(annotations: ["a": "b"])
         #expect(annotated.allSatisfy { $0["metadata"]?["annotations"]?["a"] == "b" })

@@ -63,7 +63,7 @@ struct CRRecorder: Sendable {
             }
             if let status {
                 created.status = status
-                _ = try await writeStatus(created)
+                _ = try await client.writeStatus(resource, namespace: namespace, created)
             }
             return created.uid
         } catch let error as KubeError where error.code == .alreadyExists {
@@ -84,7 +84,7 @@ struct CRRecorder: Sendable {
                 guard let desired = KubeObject(try JSONValue(encoding: value)) else { return }
                 var live = try await client.get(resource, namespace: namespace, name: name)
                 live.status = desired.status
-                _ = try await writeStatus(live)
+                _ = try await client.writeStatus(resource, namespace: namespace, live)
                 return
             } catch let error as KubeError where error.code == .conflict {
                 continue
@@ -95,14 +95,6 @@ struct CRRecorder: Sendable {
         }
     }
 
-    /// Writes status through the status subresource when the CRD has one, else with a plain update.
-    private func writeStatus(_ object: KubeObject) async throws -> KubeObject {
-        do {
-            return try await client.updateStatus(resource, namespace: namespace, object)
-        } catch let error as KubeError where error.code == .notFound || error.code == .methodNotAllowed {
-            return try await client.update(resource, namespace: namespace, object)
-        }
-    }
 }
 
 /// The Backup CR of a direct-mode backup.

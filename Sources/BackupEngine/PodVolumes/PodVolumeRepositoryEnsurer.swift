@@ -302,13 +302,7 @@ package actor PodVolumeRepositoryEnsurer {
         status.message = nil
         status.lastMaintenanceTime = status.lastMaintenanceTime ?? Timestamps.now()
         updated.status = status
-        let object = try Self.object(updated)
-        let written: KubeObject
-        do {
-            written = try await client.updateStatus(resource, namespace: namespace, object)
-        } catch let error as KubeError where error.code == .notFound || error.code == .methodNotAllowed {
-            written = try await client.update(resource, namespace: namespace, object)
-        }
+        let written = try await client.writeStatus(resource, namespace: namespace, try Self.object(updated))
         return try written.value.decode(as: BackupRepository.self)
     }
 

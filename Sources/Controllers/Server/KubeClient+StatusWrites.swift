@@ -29,17 +29,4 @@ extension KubeClient {
         }
         return nil
     }
-
-    /// Writes `object`'s status through the status subresource, or with a plain update when there is none.
-    func writeStatus(
-        _ resource: GroupVersionResource,
-        namespace: String,
-        _ object: KubeObject
-    ) async throws -> KubeObject {
-        do {
-            return try await updateStatus(resource, namespace: namespace, object)
-        } catch let error as KubeError where error.code == .notFound || error.code == .methodNotAllowed {
-            return try await update(resource, namespace: namespace, object)
-        }
-    }
 }

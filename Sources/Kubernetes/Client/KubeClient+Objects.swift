@@ -84,6 +84,21 @@ extension KubeClient {
         try await put(resource, namespace: namespace, object, subresource: "status", options: options)
     }
 
+    /// Writes `object`'s status: through the status subresource when the resource has one, else with a plain update
+    /// of the whole object (custom resources without it, such as Velero's own CRDs: the API server answers 404 to
+    /// `.../status` then).
+    public func writeStatus(
+        _ resource: GroupVersionResource,
+        namespace: String? = nil,
+        _ object: KubeObject
+    ) async throws -> KubeObject {
+        do {
+            return try await updateStatus(resource, namespace: namespace, object)
+        } catch let error as KubeError where error.code == .notFound || error.code == .methodNotAllowed {
+            return try await update(resource, namespace: namespace, object)
+        }
+    }
+
     private func put(
         _ resource: GroupVersionResource,
         namespace: String?,

@@ -75,7 +75,7 @@ struct BackupLocationCommand: AsyncParsableCommand {
                     let status = await mode.locations.validationStatus(of: location)
                     created.status = try JSONValue(encoding: status)
                     do {
-                        _ = try await mode.client.updateStatus(
+                        _ = try await mode.client.writeStatus(
                             StorageLocations.resource,
                             namespace: mode.namespace,
                             created
