@@ -39,31 +39,7 @@ import VeleroAPI
         start: Date,
         _ body: () async throws -> Void
     ) async throws {
-        let controllers = ServerControllers(
-            client: client,
-            configuration: .init(
-                namespace: "velero",
-                now: {
-                    start.addingTimeInterval(
-                        Double(clock.now.offset.components.seconds) + Double(clock.now.offset.components.attoseconds)
-                            / 1e18
-                    )
-                }
-            ),
-            locations: StorageLocations(
-                client: client,
-                namespace: "velero",
-                factory: ObjectStoreFactory(environment: [:]),
-                logger: .quiet
-            ),
-            clock: clock,
-            logger: .quiet
-        )
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await controllers.run() }
-            defer { group.cancelAll() }
-            try await body()
-        }
+        try await StorageControllersTests.withControllers(client, clock: clock, start: start, body)
     }
 
     static func backups(_ client: KubeClient, schedule: String) async throws -> [KubeObject] {
