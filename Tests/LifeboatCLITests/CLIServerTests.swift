@@ -62,7 +62,7 @@ import Testing
             // A leader that cannot renew in time exits (as Velero's does): the deadline leaves room for a machine
             // busy with other tests, so that the replacement is the only change of leader.
             let arguments = [
-                "server", "--leader-elect-lease-duration", "8s", "--leader-elect-renew-deadline", "6s",
+                "server", "--leader-elect-lease-duration", "15s", "--leader-elect-renew-deadline", "10s",
                 "--leader-elect-retry-period", "500ms", "--log-level", "debug",
             ]
             let environment = ["KUBECONFIG": env.directory.appendingPathComponent("kubeconfig").path]
