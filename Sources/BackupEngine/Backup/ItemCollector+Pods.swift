@@ -137,11 +137,16 @@ extension ItemCollector {
             guard let claimName = volume["persistentVolumeClaim"]?["claimName"]?.stringValue, !claimName.isEmpty,
                 claims[claimName] == nil
             else { continue }
-            guard let claim = try await getIfPresent(Self.claimsResource, namespace: pod.namespace, name: claimName)
+            guard
+                let claim = try await client.getIfPresent(
+                    Self.claimsResource,
+                    namespace: pod.namespace,
+                    name: claimName
+                )
             else { continue }
             claims[claimName] = claim.value
             if let volumeName = claim["spec"]?["volumeName"]?.stringValue, !volumeName.isEmpty,
-                let volume = try await getIfPresent(Self.volumesResource, namespace: nil, name: volumeName)
+                let volume = try await client.getIfPresent(Self.volumesResource, namespace: nil, name: volumeName)
             {
                 volumes[volumeName] = volume.value
             }
@@ -187,18 +192,6 @@ extension ItemCollector {
             }
         }
         return chosen
-    }
-
-    private func getIfPresent(
-        _ resource: GroupVersionResource,
-        namespace: String?,
-        name: String
-    ) async throws -> KubeObject? {
-        do {
-            return try await client.get(resource, namespace: namespace, name: name)
-        } catch let error as KubeError where error.code == .notFound {
-            return nil
-        }
     }
 
     /// Remembers a backed-up PV (its claim, reclaim policy and labels).

@@ -44,10 +44,8 @@ package struct BackupReconciler: Reconciler {
 
     package func reconcile(_ key: NamespacedName) async throws -> ReconcileResult {
         guard key.namespace == namespace else { return ReconcileResult() }
-        let object: KubeObject
-        do {
-            object = try await client.get(Backup.resource, namespace: key.namespace, name: key.name)
-        } catch let error as KubeError where error.code == .notFound {
+        guard let object = try await client.getIfPresent(Backup.resource, namespace: key.namespace, name: key.name)
+        else {
             return ReconcileResult()
         }
         let phase = object["status"]?["phase"]?.stringValue ?? ""
@@ -121,23 +119,8 @@ package struct BackupReconciler: Reconciler {
         )
     }
 
-    /// Ends a Backup still `New` (or without a phase) with the status fields `fields` and a completion time,
-    /// retrying on write conflicts; a Backup that left `New` meanwhile is left alone.
+    /// Ends the Backup if it is still `New` (``KubeClient/endIfNew(_:namespace:name:_:)``).
     private func end(_ key: NamespacedName, _ fields: JSONObject) async throws {
-        for _ in 0..<5 {
-            var object = try await client.get(Backup.resource, namespace: key.namespace, name: key.name)
-            let phase = object["status"]?["phase"]?.stringValue ?? ""
-            guard phase.isEmpty || phase == BackupPhase.new else { return }
-            var status = object.value["status"]?.objectValue ?? [:]
-            status.merge(fields) { _, new in new }
-            status["completionTimestamp"] = .string(Timestamps.now())
-            object.value["status"] = .object(status)
-            do {
-                _ = try await client.update(Backup.resource, namespace: key.namespace, object)
-                return
-            } catch let error as KubeError where error.code == .conflict {
-                continue
-            }
-        }
+        try await client.endIfNew(Backup.resource, namespace: namespace, name: key.name, fields)
     }
 }

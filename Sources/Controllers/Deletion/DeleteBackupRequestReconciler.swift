@@ -38,10 +38,13 @@ package struct DeleteBackupRequestReconciler: Reconciler {
 
     package func reconcile(_ key: NamespacedName) async throws -> ReconcileResult {
         let namespace = key.namespace ?? locations.namespace
-        let object: KubeObject
-        do {
-            object = try await client.get(DeleteBackupRequest.resource, namespace: namespace, name: key.name)
-        } catch let error as KubeError where error.code == .notFound {
+        guard
+            let object = try await client.getIfPresent(
+                DeleteBackupRequest.resource,
+                namespace: namespace,
+                name: key.name
+            )
+        else {
             return ReconcileResult()
         }
         guard let request = try? object.value.decode(as: DeleteBackupRequest.self) else {

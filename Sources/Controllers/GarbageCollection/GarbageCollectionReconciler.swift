@@ -31,10 +31,7 @@ package struct GarbageCollectionReconciler: Reconciler {
 
     package func reconcile(_ key: NamespacedName) async throws -> ReconcileResult {
         let namespace = key.namespace ?? ""
-        let object: KubeObject
-        do {
-            object = try await client.get(Backup.resource, namespace: namespace, name: key.name)
-        } catch let error as KubeError where error.code == .notFound {
+        guard let object = try await client.getIfPresent(Backup.resource, namespace: namespace, name: key.name) else {
             return ReconcileResult()
         }
         let next = ReconcileResult(requeueAfter: frequency)

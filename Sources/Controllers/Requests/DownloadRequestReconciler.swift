@@ -32,12 +32,8 @@ package struct DownloadRequestReconciler: Reconciler {
 
     package func reconcile(_ key: NamespacedName) async throws -> ReconcileResult {
         let namespace = key.namespace ?? ""
-        let object: KubeObject
-        do {
-            object = try await client.get(DownloadRequest.resource, namespace: namespace, name: key.name)
-        } catch let error as KubeError where error.code == .notFound {
-            return .done
-        }
+        guard let object = try await client.getIfPresent(DownloadRequest.resource, namespace: namespace, name: key.name)
+        else { return .done }
         let request = try object.value.decode(as: DownloadRequest.self)
         let time = now()
         switch DownloadRequestStep.decide(request, now: time) {
@@ -118,17 +114,13 @@ package struct DownloadRequestReconciler: Reconciler {
         return (try await store.store.downloadURL(objectKey, validFor: DownloadRequestStep.urlTTL), nil)
     }
 
+    /// The object, nil when it does not exist or has no name to look up.
     private func getIfPresent(
         _ resource: GroupVersionResource,
         namespace: String,
         name: String
     ) async throws -> KubeObject? {
-        guard !name.isEmpty else { return nil }
-        do {
-            return try await client.get(resource, namespace: namespace, name: name)
-        } catch let error as KubeError where error.code == .notFound {
-            return nil
-        }
+        name.isEmpty ? nil : try await client.getIfPresent(resource, namespace: namespace, name: name)
     }
 
     /// Writes the request's status fields (a nil phase leaves the phase as it is).

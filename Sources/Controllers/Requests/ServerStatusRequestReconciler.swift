@@ -29,12 +29,13 @@ package struct ServerStatusRequestReconciler: Reconciler {
 
     package func reconcile(_ key: NamespacedName) async throws -> ReconcileResult {
         let namespace = key.namespace ?? ""
-        let object: KubeObject
-        do {
-            object = try await client.get(ServerStatusRequest.resource, namespace: namespace, name: key.name)
-        } catch let error as KubeError where error.code == .notFound {
-            return .done
-        }
+        guard
+            let object = try await client.getIfPresent(
+                ServerStatusRequest.resource,
+                namespace: namespace,
+                name: key.name
+            )
+        else { return .done }
         let request = try object.value.decode(as: ServerStatusRequest.self)
         let time = now()
         switch ServerStatusRequestStep.decide(request, now: time) {

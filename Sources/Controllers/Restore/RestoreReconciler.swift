@@ -37,12 +37,8 @@ package struct RestoreReconciler: Reconciler {
 
     package func reconcile(_ key: NamespacedName) async throws -> ReconcileResult {
         guard key.namespace == namespace else { return .done }
-        let object: KubeObject
-        do {
-            object = try await client.get(Restore.resource, namespace: namespace, name: key.name)
-        } catch let error as KubeError where error.code == .notFound {
-            return .done
-        }
+        guard let object = try await client.getIfPresent(Restore.resource, namespace: namespace, name: key.name)
+        else { return .done }
         let phase = object["status"]?["phase"]?.stringValue ?? ""
         guard phase.isEmpty || phase == "New" else { return .done }
         var restore: Restore
@@ -157,17 +153,8 @@ package struct RestoreReconciler: Reconciler {
         try await end(key, ["phase": "FailedValidation", "validationErrors": .array(errors.map(JSONValue.string))])
     }
 
-    /// Ends a Restore still `New` (or without a phase) with the status fields `fields` and a completion time; one that
-    /// left `New` meanwhile (the engine took it) is left alone.
+    /// Ends the Restore if it is still `New` (``KubeClient/endIfNew(_:namespace:name:_:)``).
     private func end(_ key: NamespacedName, _ fields: JSONObject) async throws {
-        try await client.changeStatus(Restore.resource, namespace: namespace, name: key.name) { object in
-            let phase = object["status"]?["phase"]?.stringValue ?? ""
-            guard phase.isEmpty || phase == "New" else { return false }
-            var status = object.value["status"]?.objectValue ?? [:]
-            status.merge(fields) { _, new in new }
-            status["completionTimestamp"] = .string(Timestamps.now())
-            object.value["status"] = .object(status)
-            return true
-        }
+        try await client.endIfNew(Restore.resource, namespace: namespace, name: key.name, fields)
     }
 }

@@ -50,10 +50,8 @@ package struct ScheduleReconciler: Reconciler {
     }
 
     package func reconcile(_ key: NamespacedName) async throws -> ReconcileResult {
-        let object: KubeObject
-        do {
-            object = try await client.get(Schedule.resource, namespace: key.namespace, name: key.name)
-        } catch let error as KubeError where error.code == .notFound {
+        guard let object = try await client.getIfPresent(Schedule.resource, namespace: key.namespace, name: key.name)
+        else {
             return ReconcileResult()
         }
         let schedule: Schedule

@@ -295,7 +295,7 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
                 status["completionTimestamp"] = .string(Timestamps.format(now()))
                 item.value["status"] = .object(status)
                 do {
-                    _ = try await client.update(resource, namespace: namespace, item)
+                    _ = try await client.writeStatus(resource, namespace: namespace, item)
                     logger.warning("\(reason)", metadata: [kind: "\(item.name ?? "")"])
                 } catch {
                     logger.error("failed to mark \(kind) \(item.name ?? "") Failed: \(error)")

@@ -74,6 +74,19 @@ extension KubeClient {
         try await put(resource, namespace: namespace, object, subresource: nil, options: options)
     }
 
+    /// ``get(_:namespace:name:subresource:resourceVersion:)``, nil when there is no such object (404).
+    public func getIfPresent(
+        _ resource: GroupVersionResource,
+        namespace: String? = nil,
+        name: String
+    ) async throws -> KubeObject? {
+        do {
+            return try await get(resource, namespace: namespace, name: name)
+        } catch let error as KubeError where error.code == .notFound {
+            return nil
+        }
+    }
+
     /// Replaces the status subresource (PUT .../status).
     public func updateStatus(
         _ resource: GroupVersionResource,
