@@ -350,6 +350,7 @@ let package = Package(
             name: "LifeboatCLITests",
             dependencies: [
                 "Kubernetes", "KubeSandbox", "KubeSandboxTesting", "LifeboatCLI", "ProcessTesting", "LocalServers",
+                "ObjectStorage",
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -11,6 +11,7 @@ struct Lifeboat: AsyncParsableCommand {
         subcommands: [
             VersionCommand.self,
             InstallCommand.self,
+            UninstallCommand.self,
             BackupLocationCommand.self,
             BackupCommand.self,
             RestoreCommand.self,

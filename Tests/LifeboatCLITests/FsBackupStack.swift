@@ -63,8 +63,13 @@ struct FsBackupStack: Sendable {
         }
     }
 
-    /// Starts the stack, runs `body`, and stops the node agents and the sandbox, also when `body` throws.
-    static func with(prefix: String, _ body: (FsBackupStack) async throws -> Void) async throws {
+    /// Starts the stack, runs `body`, and stops the node agents and the sandbox, also when `body` throws. With
+    /// `setUp` false, only the sandbox runs (no namespace, location, StorageClass or node agents): the test installs.
+    static func with(
+        prefix: String,
+        setUp: Bool = true,
+        _ body: (FsBackupStack) async throws -> Void
+    ) async throws {
         let binary = try LifeboatProcess.require()
         try await withTemporaryDirectory(prefix: prefix) { directory in
             let folder = directory.resolvingSymlinksInPath()
@@ -96,7 +101,7 @@ struct FsBackupStack: Sendable {
                     agents: NodeAgents()
                 )
                 defer { stack.agents.killAll() }
-                try await stack.setUp()
+                if setUp { try await stack.setUp() }
                 try await body(stack)
             }
         }
@@ -109,11 +114,16 @@ struct FsBackupStack: Sendable {
             "backup-location", "create", "default", "--provider", "filesystem", "--bucket", bucket.path, "--default",
         ])
         try #require(location.status == 0, "\(location.output)")
+        try await createStorageClass()
+        for node in nodes { try startNodeAgent(on: node) }
+        try await waitForNodeAgents()
+    }
+
+    /// Creates the StorageClass `standard` (the sandbox's CSI provisioner).
+    func createStorageClass() async throws {
         var storageClass = KubeObject(apiVersion: "storage.k8s.io/v1", kind: "StorageClass", name: "standard")
         storageClass["provisioner"] = "sandbox.csi.lifeboat.io"
         _ = try await client.create(Self.storageClasses, storageClass)
-        for node in nodes { try startNodeAgent(on: node) }
-        try await waitForNodeAgents()
     }
 
     // MARK: - Processes

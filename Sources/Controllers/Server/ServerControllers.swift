@@ -37,6 +37,8 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
         package var backupSyncPeriod: Duration
         /// `--restore-resource-priorities`: the order restores create resource types in.
         package var restorePriorities: RestorePriorities
+        /// What the server sets on Backups that do not say (`--default-volumes-to-fs-backup`, …).
+        package var backupDefaults: BackupRunner.ServerDefaults
         /// The version ServerStatusRequests are answered with.
         package var serverVersion: String
         /// The plugins ServerStatusRequests list (Lifeboat's built-in actions and object stores).
@@ -55,6 +57,7 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             garbageCollectionFrequency: Duration = .seconds(3600),
             backupSyncPeriod: Duration = .seconds(60),
             restorePriorities: RestorePriorities = .default,
+            backupDefaults: BackupRunner.ServerDefaults = .init(),
             serverVersion: String = "unknown",
             plugins: [ServerStatusRequest.PluginInfo] = [],
             now: @escaping @Sendable () -> Date = { Date() }
@@ -69,6 +72,7 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             self.garbageCollectionFrequency = garbageCollectionFrequency
             self.backupSyncPeriod = backupSyncPeriod
             self.restorePriorities = restorePriorities
+            self.backupDefaults = backupDefaults
             self.serverVersion = serverVersion
             self.plugins = plugins
             self.now = now
@@ -121,7 +125,8 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
                 runner: .init(
                     namespace: namespace,
                     pageSize: configuration.pageSize,
-                    defaultTTL: configuration.defaultBackupTTL
+                    defaultTTL: configuration.defaultBackupTTL,
+                    serverDefaults: configuration.backupDefaults
                 ),
                 fsBackupTimeout: configuration.fsBackupTimeout,
                 logger: logger

@@ -36,6 +36,8 @@ struct BubblewrapCommand: Sendable, Equatable {
     var statusDescriptor: Int32?
     /// The command as the container sees it.
     var command: [String]
+    /// The host name the container sees (its own UTS namespace): the pod's name, as a kubelet sets it.
+    var hostname: String? = nil
 
     static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.arguments() == rhs.arguments() && lhs.bwrap == rhs.bwrap
@@ -51,6 +53,7 @@ struct BubblewrapCommand: Sendable, Equatable {
     /// The arguments after `bwrap`.
     func arguments() -> [String] {
         var arguments: [String] = ["--unshare-pid", "--unshare-ipc"]
+        if let hostname, !hostname.isEmpty { arguments += ["--unshare-uts", "--hostname", hostname] }
         if mainProcess { arguments += ["--as-pid-1", "--die-with-parent"] }
         if let statusDescriptor { arguments += ["--json-status-fd", String(statusDescriptor)] }
         if privileged {

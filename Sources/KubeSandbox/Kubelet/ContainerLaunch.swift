@@ -131,7 +131,8 @@ struct ContainerLaunch: Sendable {
             privileged: geteuid() == 0,
             mainProcess: true,
             statusDescriptor: 3,
-            command: []
+            command: [],
+            hostname: Self.hostname(ofPod: pod["metadata"]?["name"]?.stringValue ?? "")
         )
         let searchPath = known["PATH"] ?? defaultPath
         let workingDirectory = bubblewrap.workingDirectory ?? "/"
@@ -193,6 +194,15 @@ struct ContainerLaunch: Sendable {
         }
         bubblewrap.command = argv
         return ContainerLaunch(command: bubblewrap, environment: known)
+    }
+
+    /// A pod's host name as the kubelet makes it (`truncatePodHostnameIfNeeded`): the name, cut to 63 characters
+    /// without a trailing `-` or `.`.
+    static func hostname(ofPod name: String) -> String {
+        guard name.count > 63 else { return name }
+        var cut = String(name.prefix(63))
+        while cut.last == "-" || cut.last == "." { cut.removeLast() }
+        return cut
     }
 
     /// Where in-cluster clients look for their credentials.

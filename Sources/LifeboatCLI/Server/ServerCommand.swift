@@ -60,6 +60,33 @@ struct ServerCommand: AsyncParsableCommand {
     var retryPeriod = "2s"
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (stderr).")
     var logLevel = "info"
+    @Option(
+        name: .customLong("default-volumes-to-fs-backup"),
+        help: "Back up pod volumes with file-system backup when a Backup does not say (true|false)."
+    )
+    var defaultVolumesToFsBackup = false
+    @Option(
+        name: .customLong("default-snapshot-move-data"),
+        help: "Move snapshot data when a Backup does not say (true|false)."
+    )
+    var defaultSnapshotMoveData = false
+    @Option(
+        name: .customLong("default-backup-storage-location"),
+        help: "The location of Backups that name none when no location is marked default."
+    )
+    var defaultBackupStorageLocation = "default"
+    @Option(name: .customLong("resource-timeout"), help: "How long to wait for resources (Go duration).")
+    var resourceTimeout = "10m"
+    @Option(
+        name: .customLong("default-item-operation-timeout"),
+        help: "How long a Backup's item operations may take when it does not say (Go duration)."
+    )
+    var defaultItemOperationTimeout = "4h"
+    @Option(
+        name: .customLong("uploader-type"),
+        help: "The file-system backup uploader: restic (Lifeboat writes restic repositories)."
+    )
+    var uploaderType = "restic"
 
     func validate() throws {
         guard let ttl = GoDuration.parse(defaultBackupTTL), ttl > .zero else {
@@ -77,12 +104,19 @@ struct ServerCommand: AsyncParsableCommand {
             ("--store-validation-frequency", storeValidationFrequency),
             ("--garbage-collection-frequency", garbageCollectionFrequency),
             ("--backup-sync-period", backupSyncPeriod),
+            ("--resource-timeout", resourceTimeout),
+            ("--default-item-operation-timeout", defaultItemOperationTimeout),
         ] where GoDuration.parse(value) == nil {
             throw ValidationError("\(flag) \(value.debugDescription) is not a duration (e.g. 30s, 1m, 1h)")
         }
         guard clientPageSize > 0 else { throw ValidationError("--client-page-size \(clientPageSize) must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level \(logLevel) is unknown")
+        }
+        guard uploaderType == "restic" else {
+            throw ValidationError(
+                "--uploader-type \(uploaderType.debugDescription) is not supported: Lifeboat writes restic repositories (restic)"
+            )
         }
     }
 
@@ -139,6 +173,13 @@ struct ServerCommand: AsyncParsableCommand {
             garbageCollectionFrequency: GoDuration.parse(garbageCollectionFrequency) ?? .seconds(3600),
             backupSyncPeriod: GoDuration.parse(backupSyncPeriod) ?? .seconds(60),
             restorePriorities: try restorePriorities(),
+            backupDefaults: BackupRunner.ServerDefaults(
+                storageLocation: defaultBackupStorageLocation,
+                itemOperationTimeout: GoDuration.parse(defaultItemOperationTimeout) ?? .seconds(4 * 3600),
+                resourceTimeout: GoDuration.parse(resourceTimeout) ?? .seconds(600),
+                defaultVolumesToFsBackup: defaultVolumesToFsBackup,
+                snapshotMoveData: defaultSnapshotMoveData
+            ),
             serverVersion: LifeboatVersion.current,
             plugins: Self.plugins
         )
