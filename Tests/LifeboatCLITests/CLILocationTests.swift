@@ -147,6 +147,28 @@ struct CLILocationTests {
         )
     }
 
+    @Test func aLocationInANamespaceThatDoesNotExistSaysSo() async throws {
+        try await CLIEnvironment.with { env in
+            let created = try await env.lifeboat(
+                "backup-location",
+                "create",
+                "l1",
+                "--provider",
+                "filesystem",
+                "--bucket",
+                env.bucket.path,
+                "-n",
+                "nowhere"
+            )
+            #expect(created.status == 1)
+            #expect(
+                created.stderr == "Error: namespace nowhere does not exist (run `lifeboat install`, or "
+                    + "`kubectl create namespace nowhere` with the CRDs installed)\n",
+                "\(created.output)"
+            )
+        }
+    }
+
     @Test func readOnlyFolderIsUnavailableAndFailsTheRunNamingIt() async throws {
         try await CLIEnvironment.with { cli in
             let folder = cli.directory.appendingPathComponent("ro-bucket").path

@@ -87,6 +87,12 @@ struct BackupLocationCommand: AsyncParsableCommand {
                 } catch let error as KubeError where error.code == .alreadyExists {
                     throw CLIError("backup storage location \(name) already exists in namespace \(mode.namespace)")
                 } catch let error as KubeError where error.code == .notFound {
+                    if try await mode.client.getIfPresent(.namespaces, name: mode.namespace) == nil {
+                        throw CLIError(
+                            "namespace \(mode.namespace) does not exist (run `lifeboat install`, or "
+                                + "`kubectl create namespace \(mode.namespace)` with the CRDs installed)"
+                        )
+                    }
                     throw CLIError(
                         "the velero.io CRDs are not installed (run `lifeboat install --crds-only`): \(error)"
                     )
