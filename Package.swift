@@ -360,7 +360,7 @@ let package = Package(
             name: "ControllersTests",
             dependencies: [
                 "Controllers", "BackupEngine", "Kubernetes", "KubernetesTesting", "KubeSandboxTesting",
-                "ObjectStorage", "VeleroAPI",
+                "ObjectStorage", "VeleroAPI", "ProcessTesting",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

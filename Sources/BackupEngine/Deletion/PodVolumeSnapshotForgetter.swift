@@ -72,7 +72,7 @@ package struct PodVolumeSnapshotForgetter: Sendable {
         for (volumeNamespace, ids) in byNamespace.sorted(by: { $0.key < $1.key }) {
             let prefix = store.layout.resticRepository(volumeNamespace: volumeNamespace)
             do {
-                let removed = try await forget(ids, prefix: prefix, password: password)
+                let removed = try await forget(ids, volumeNamespace: volumeNamespace, password: password)
                 outcome.forgotten[volumeNamespace] = removed
             } catch {
                 outcome.warnings.append(
@@ -86,24 +86,13 @@ package struct PodVolumeSnapshotForgetter: Sendable {
 
     /// Removes the snapshot files matching `ids` (full IDs or unique prefixes) from one repository.
     /// - Returns: the full IDs removed (snapshots already gone are skipped).
-    private func forget(_ ids: [String], prefix: String, password: String) async throws -> [String] {
-        let repository: Repository
-        do {
-            repository = try await Repository.open(
-                store: store.store,
-                prefix: prefix,
-                password: password,
-                logger: logger
-            )
-        } catch let error as RepositoryError where error.code == .wrongPassword {
-            // Repositories Velero created before it used the Secret.
-            repository = try await Repository.open(
-                store: store.store,
-                prefix: prefix,
-                password: PodVolumeRepositories.veleroStaticPassword,
-                logger: logger
-            )
-        }
+    private func forget(_ ids: [String], volumeNamespace: String, password: String) async throws -> [String] {
+        let prefix = store.layout.resticRepository(volumeNamespace: volumeNamespace)
+        let repository = try await store.openPodVolumeRepository(
+            volumeNamespace: volumeNamespace,
+            password: password,
+            logger: logger
+        )
         return try await repository.withLock(exclusive: true, logger: logger) {
             let snapshots = try await repository.snapshots()
             var removed: [String] = []

@@ -37,6 +37,8 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
         package var backupSyncPeriod: Duration
         /// `--restore-resource-priorities`: the order restores create resource types in.
         package var restorePriorities: RestorePriorities
+        /// `--default-repo-maintain-frequency` (nil: each repository's own, else a week).
+        package var repositoryMaintenanceFrequency: Duration?
         /// What the server sets on Backups that do not say (`--default-volumes-to-fs-backup`, …).
         package var backupDefaults: BackupRunner.ServerDefaults
         /// The version ServerStatusRequests are answered with.
@@ -58,6 +60,7 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             backupSyncPeriod: Duration = .seconds(60),
             restorePriorities: RestorePriorities = .default,
             backupDefaults: BackupRunner.ServerDefaults = .init(),
+            repositoryMaintenanceFrequency: Duration? = nil,
             serverVersion: String = "unknown",
             plugins: [ServerStatusRequest.PluginInfo] = [],
             now: @escaping @Sendable () -> Date = { Date() }
@@ -73,6 +76,7 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             self.backupSyncPeriod = backupSyncPeriod
             self.restorePriorities = restorePriorities
             self.backupDefaults = backupDefaults
+            self.repositoryMaintenanceFrequency = repositoryMaintenanceFrequency
             self.serverVersion = serverVersion
             self.plugins = plugins
             self.now = now
@@ -176,6 +180,7 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             group.addTask { try await storage.sync.run() }
             group.addTask { try await storage.gc.run() }
             group.addTask { try await storage.deletion.run() }
+            group.addTask { try await repositoryController().run() }
         }
     }
 
@@ -230,6 +235,22 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             logger: logger
         )
         return (validation, sync, gc, deletion)
+    }
+
+    /// The BackupRepository controller: repository maintenance on each repository's frequency.
+    func repositoryController() -> Controller<BackupRepositoryReconciler, C> {
+        Controller(
+            informer: informer(BackupRepository.resource),
+            reconciler: BackupRepositoryReconciler(
+                client: client,
+                locations: locations,
+                serverFrequency: configuration.repositoryMaintenanceFrequency,
+                now: configuration.now,
+                logger: logger
+            ),
+            configuration: .init(name: "backup-repository"),
+            logger: logger
+        )
     }
 
     /// An informer of `resource` in the install namespace (each controller has its own: a controller queues every

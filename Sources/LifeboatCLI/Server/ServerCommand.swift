@@ -83,6 +83,11 @@ struct ServerCommand: AsyncParsableCommand {
     )
     var defaultItemOperationTimeout = "4h"
     @Option(
+        name: .customLong("default-repo-maintain-frequency"),
+        help: "How often repositories are pruned unless their BackupRepository says (Go duration; 0: a week)."
+    )
+    var defaultRepoMaintainFrequency = "0s"
+    @Option(
         name: .customLong("uploader-type"),
         help: "The file-system backup uploader: restic (Lifeboat writes restic repositories)."
     )
@@ -106,6 +111,7 @@ struct ServerCommand: AsyncParsableCommand {
             ("--backup-sync-period", backupSyncPeriod),
             ("--resource-timeout", resourceTimeout),
             ("--default-item-operation-timeout", defaultItemOperationTimeout),
+            ("--default-repo-maintain-frequency", defaultRepoMaintainFrequency),
         ] where GoDuration.parse(value) == nil {
             throw ValidationError("\(flag) \(value.debugDescription) is not a duration (e.g. 30s, 1m, 1h)")
         }
@@ -180,6 +186,9 @@ struct ServerCommand: AsyncParsableCommand {
                 defaultVolumesToFsBackup: defaultVolumesToFsBackup,
                 snapshotMoveData: defaultSnapshotMoveData
             ),
+            repositoryMaintenanceFrequency: GoDuration.parse(defaultRepoMaintainFrequency).flatMap {
+                $0 > .zero ? $0 : nil
+            },
             serverVersion: LifeboatVersion.current,
             plugins: Self.plugins
         )
