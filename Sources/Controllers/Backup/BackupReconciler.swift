@@ -2,6 +2,7 @@ package import BackupEngine
 import Foundation
 package import Kubernetes
 package import Logging
+import ObjectStorage
 import VeleroAPI
 
 /// The Backup controller's reconcile in server mode (Velero's `backupReconciler`): a Backup CR that is `New` (or
@@ -11,12 +12,16 @@ import VeleroAPI
 ///
 /// A Backup whose location cannot be used or whose spec is invalid ends `FailedValidation` with the reasons in
 /// `status.validationErrors`, as Velero's.
+///
+/// Velero's backup metrics are recorded here as Velero's controller records them: a validation failure, or an attempt
+/// when the run starts, then its outcome and the run's size, duration and items (``ServerMetrics``).
 package struct BackupReconciler: Reconciler {
     let client: KubeClient
     let namespace: String
     let locations: StorageLocations
     let runner: BackupRunner.Configuration
     let fsBackupTimeout: Duration
+    let metrics: ServerMetrics
     let logger: Logger
 
     /// - Parameters:
@@ -25,6 +30,7 @@ package struct BackupReconciler: Reconciler {
     ///   - locations: the storage locations.
     ///   - runner: the engine's settings (`adoptExisting` and the file-system backup's location are set per run).
     ///   - fsBackupTimeout: how long a backup waits for its PodVolumeBackups (`--fs-backup-timeout`).
+    ///   - metrics: where Velero's backup metrics are recorded.
     ///   - logger: where runs are logged.
     package init(
         client: KubeClient,
@@ -32,9 +38,11 @@ package struct BackupReconciler: Reconciler {
         locations: StorageLocations,
         runner: BackupRunner.Configuration,
         fsBackupTimeout: Duration = .seconds(240 * 60),
+        metrics: ServerMetrics = ServerMetrics(),
         logger: Logger
     ) {
         self.fsBackupTimeout = fsBackupTimeout
+        self.metrics = metrics
         self.client = client
         self.namespace = namespace
         self.locations = locations
@@ -50,11 +58,12 @@ package struct BackupReconciler: Reconciler {
         }
         let phase = object["status"]?["phase"]?.stringValue ?? ""
         guard phase.isEmpty || phase == BackupPhase.new else { return ReconcileResult() }
+        let schedule = ServerMetrics.schedule(of: object.labels)
         var backup: Backup
         do {
             backup = try object.value.decode(as: Backup.self)
         } catch {
-            try await failValidation(key, errors: ["the Backup cannot be read: \(error)"])
+            try await failValidation(key, schedule: schedule, errors: ["the Backup cannot be read: \(error)"])
             return ReconcileResult()
         }
         logger.info("processing backup", metadata: ["backup": "\(key)"])
@@ -79,25 +88,32 @@ package struct BackupReconciler: Reconciler {
             labels[VeleroLabels.storageLocation] = location.metadata.name ?? ""
             backup.metadata.labels = labels
         } catch {
-            try await failValidation(key, errors: ["\(error)"])
+            try await failValidation(key, schedule: schedule, errors: ["\(error)"])
             return ReconcileResult()
         }
         configuration.namespace = namespace
         configuration.adoptExisting = true
         let engine = BackupRunner(client: client, store: store, configuration: configuration, logger: logger)
+        // The engine checks the spec as it starts: one it refuses counts as an attempt that failed validation.
+        metrics.backupAttempt(schedule: schedule)
         do {
             let result = try await engine.run(backup)
             logger.info(
                 "backup \(key) ended \(result.status?.phase ?? "?")",
                 metadata: ["items": "\(result.status?.progress?.itemsBackedUp ?? 0)"]
             )
+            let tarball = try? await store.store.head(store.layout.backupContents(result.name))
+            metrics.backupRan(result, tarballSize: tarball?.size)
+            metrics.backupEnded(phase: result.status?.phase ?? "", schedule: schedule)
         } catch let error as BackupEngineError where error.code == .invalidSpec {
-            try await failValidation(key, errors: [error.message])
+            try await failValidation(key, schedule: schedule, errors: [error.message])
         } catch let error as BackupEngineError where error.code == .alreadyExists {
             // Another server took it, or the location already holds a backup of that name.
             let current = try? await client.get(Backup.resource, namespace: key.namespace, name: key.name)
             let now = current?["status"]?["phase"]?.stringValue ?? ""
-            if now.isEmpty || now == BackupPhase.new { try await failValidation(key, errors: [error.message]) }
+            if now.isEmpty || now == BackupPhase.new {
+                try await failValidation(key, schedule: schedule, errors: [error.message])
+            }
         } catch is CancellationError {
             throw CancellationError()
         } catch {
@@ -105,14 +121,16 @@ package struct BackupReconciler: Reconciler {
             // (e.g. the name is still claimed in the location by a server that died mid-start) would leave it
             // `New` for ever, holding its schedule: it ends Failed here.
             logger.error("backup \(key) failed: \(error)")
+            metrics.backupEnded(phase: BackupPhase.failed, schedule: schedule)
             try await end(key, ["phase": .string(BackupPhase.failed), "failureReason": .string("\(error)")])
         }
         return ReconcileResult()
     }
 
-    /// Writes phase `FailedValidation` with `errors` (Velero's `status.validationErrors`).
-    private func failValidation(_ key: NamespacedName, errors: [String]) async throws {
+    /// Writes phase `FailedValidation` with `errors` (Velero's `status.validationErrors`) and counts it.
+    private func failValidation(_ key: NamespacedName, schedule: String, errors: [String]) async throws {
         logger.info("backup \(key) failed validation: \(errors.joined(separator: "; "))")
+        metrics.backupEnded(phase: BackupPhase.failedValidation, schedule: schedule)
         try await end(
             key,
             ["phase": .string(BackupPhase.failedValidation), "validationErrors": .array(errors.map(JSONValue.string))]

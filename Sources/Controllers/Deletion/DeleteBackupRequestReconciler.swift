@@ -12,24 +12,28 @@ import VeleroAPI
 /// The checks before and their messages are ``DeletionRequestDecision``'s. As in Velero, a problem with the volume
 /// snapshots keeps the backup's objects and the Backup (the request says why), the other requests for the same
 /// backup are deleted when one starts, all of them when the deletion succeeds, and requests left `Processed` are
-/// deleted after 24 hours.
+/// deleted after 24 hours. Velero's deletion metrics count each deletion started and how it ended.
 package struct DeleteBackupRequestReconciler: Reconciler {
     let client: KubeClient
     let locations: StorageLocations
     let now: @Sendable () -> Date
+    let metrics: ServerMetrics
     let logger: Logger
 
     /// - Parameters:
     ///   - client: the API client.
     ///   - locations: the locations of the install namespace and their stores.
     ///   - now: the time source.
+    ///   - metrics: where Velero's deletion metrics are recorded.
     ///   - logger: where deletions are logged.
     package init(
         client: KubeClient,
         locations: StorageLocations,
         now: @escaping @Sendable () -> Date = { Date() },
+        metrics: ServerMetrics = ServerMetrics(),
         logger: Logger
     ) {
+        self.metrics = metrics
         self.client = client
         self.locations = locations
         self.now = now
@@ -85,7 +89,10 @@ package struct DeleteBackupRequestReconciler: Reconciler {
         guard let backup, case .found(let found) = location else { return ReconcileResult() }
 
         try await start(object, backup: backup, namespace: namespace)
+        let schedule = ServerMetrics.schedule(of: backup.metadata.labels)
+        metrics.backupDeletionAttempt(schedule: schedule)
         let errors = await delete(backup, location: found, namespace: namespace, logger: logger)
+        metrics.backupDeletionEnded(succeeded: errors.isEmpty, schedule: schedule)
         try await finish(key, errors: errors)
         if errors.isEmpty {
             logger.info("backup deleted")

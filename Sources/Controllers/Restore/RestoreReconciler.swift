@@ -12,22 +12,29 @@ import VeleroAPI
 /// `Completed` Backup is taken, and `spec.backupName` set to it); the Backup must exist in the cluster and its
 /// location be `Available` (validated by the location controller); a spec the engine refuses (filters, existing-resource policy, modifiers…) fails too.
 /// A Restore that fails validation ends `FailedValidation` with the reasons in `status.validationErrors`.
+///
+/// Velero's restore metrics are recorded as Velero's controller records them: an attempt once validated (passed or
+/// not), then the outcome, labelled with the schedule of the restore's backup (``ServerMetrics``).
 package struct RestoreReconciler: Reconciler {
     let client: KubeClient
     let namespace: String
     let locations: StorageLocations
     let runner: RestoreRunner.Configuration
+    let metrics: ServerMetrics
     let logger: Logger
 
     /// - Parameters:
     ///   - runner: the engine's settings (namespace, parallelism, priorities; `adoptExisting` is set per run).
+    ///   - metrics: where Velero's restore metrics are recorded.
     package init(
         client: KubeClient,
         namespace: String,
         locations: StorageLocations,
         runner: RestoreRunner.Configuration,
+        metrics: ServerMetrics = ServerMetrics(),
         logger: Logger
     ) {
+        self.metrics = metrics
         self.client = client
         self.namespace = namespace
         self.locations = locations
@@ -45,22 +52,25 @@ package struct RestoreReconciler: Reconciler {
         do {
             restore = try object.value.decode(as: Restore.self)
         } catch {
-            try await end(
-                key,
-                ["phase": "FailedValidation", "validationErrors": [.string("the Restore cannot be read: \(error)")]]
-            )
+            metrics.restoreAttempt(schedule: "")
+            try await failValidation(key, schedule: "", errors: ["the Restore cannot be read: \(error)"])
             return .done
         }
         logger.info("processing restore", metadata: ["restore": "\(key)"])
 
+        // The metrics' schedule: the restore's, else that of its backup (Velero fills in `spec.scheduleName`).
+        var schedule = restore.spec.scheduleName ?? ""
         let source: (backup: Backup, store: BackupStore)
         switch await validatedSource(&restore) {
         case .failure(let errors):
-            try await failValidation(key, errors: errors)
+            metrics.restoreAttempt(schedule: schedule)
+            try await failValidation(key, schedule: schedule, errors: errors)
             return .done
         case .success(let found):
             source = found
         }
+        if schedule.isEmpty { schedule = ServerMetrics.schedule(of: source.backup.metadata.labels) }
+        metrics.restoreAttempt(schedule: schedule)
         var configuration = runner
         configuration.namespace = namespace
         configuration.adoptExisting = true
@@ -70,12 +80,14 @@ package struct RestoreReconciler: Reconciler {
         do {
             let outcome = try await engine.run(restore)
             logger.info("restore \(key) ended \(outcome.restore.status?.phase ?? "?")")
+            metrics.restoreEnded(phase: outcome.restore.status?.phase ?? "", schedule: schedule)
         } catch let error as BackupEngineError where error.code == .invalidSpec || error.code == .alreadyExists {
-            try await failValidation(key, errors: [error.message])
+            try await failValidation(key, schedule: schedule, errors: [error.message])
         } catch is CancellationError {
             throw CancellationError()
         } catch {
             logger.error("restore \(key) failed: \(error)")
+            metrics.restoreEnded(phase: RestorePhase.failed, schedule: schedule)
             try await end(key, ["phase": "Failed", "failureReason": .string("\(error)")])
         }
         return .done
@@ -148,8 +160,9 @@ package struct RestoreReconciler: Reconciler {
         return .success(completed.name)
     }
 
-    private func failValidation(_ key: NamespacedName, errors: [String]) async throws {
+    private func failValidation(_ key: NamespacedName, schedule: String, errors: [String]) async throws {
         logger.info("restore \(key) failed validation: \(errors.joined(separator: "; "))")
+        metrics.restoreEnded(phase: RestorePhase.failedValidation, schedule: schedule)
         try await end(key, ["phase": "FailedValidation", "validationErrors": .array(errors.map(JSONValue.string))])
     }
 

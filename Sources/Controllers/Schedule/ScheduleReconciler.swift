@@ -10,6 +10,8 @@ import VeleroAPI
 /// The Schedule is read from the API, not from the informer's cache, so a reconcile that follows its own write
 /// before the watch brings it never sees the old `lastBackup` (and never creates a second Backup for one tick);
 /// running Backups are looked up in the Backup informer's cache by the schedule-name index.
+///
+/// As Velero's, it starts the metrics of each schedule it sees at zero and drops those of a deleted one.
 package struct ScheduleReconciler: Reconciler {
     /// The index of the Backup cache by `velero.io/schedule-name`.
     package static let scheduleIndex = "schedule-name"
@@ -24,6 +26,7 @@ package struct ScheduleReconciler: Reconciler {
     let backups: InformerCache
     let skipImmediatelyDefault: Bool
     let now: @Sendable () -> Date
+    let metrics: ServerMetrics
     let logger: Logger
 
     /// - Parameters:
@@ -32,6 +35,7 @@ package struct ScheduleReconciler: Reconciler {
     ///   - backups: the Backup informer's cache, with ``backupIndexers``.
     ///   - skipImmediatelyDefault: `--schedule-skip-immediately`.
     ///   - now: the time source.
+    ///   - metrics: where the schedules' metrics are started and dropped.
     ///   - logger: where decisions are logged.
     package init(
         client: KubeClient,
@@ -39,8 +43,10 @@ package struct ScheduleReconciler: Reconciler {
         backups: InformerCache,
         skipImmediatelyDefault: Bool = false,
         now: @escaping @Sendable () -> Date = { Date() },
+        metrics: ServerMetrics = ServerMetrics(),
         logger: Logger
     ) {
+        self.metrics = metrics
         self.client = client
         self.namespace = namespace
         self.backups = backups
@@ -52,8 +58,10 @@ package struct ScheduleReconciler: Reconciler {
     package func reconcile(_ key: NamespacedName) async throws -> ReconcileResult {
         guard let object = try await client.getIfPresent(Schedule.resource, namespace: key.namespace, name: key.name)
         else {
+            metrics.removeSchedule(key.name)
             return ReconcileResult()
         }
+        metrics.initSchedule(key.name)
         let schedule: Schedule
         do {
             schedule = try object.value.decode(as: Schedule.self)

@@ -1,4 +1,5 @@
 package import BackupEngine
+package import CoreMetrics
 package import Foundation
 package import Kubernetes
 package import Logging
@@ -47,6 +48,8 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
         package var plugins: [ServerStatusRequest.PluginInfo]
         /// The wall-clock source (schedules, timestamps).
         package var now: @Sendable () -> Date
+        /// Where Velero's metrics are recorded (``ServerMetrics``); by default nowhere.
+        package var metricsFactory: any MetricsFactory
 
         package init(
             namespace: String = "velero",
@@ -63,7 +66,8 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             repositoryMaintenanceFrequency: Duration? = nil,
             serverVersion: String = "unknown",
             plugins: [ServerStatusRequest.PluginInfo] = [],
-            now: @escaping @Sendable () -> Date = { Date() }
+            now: @escaping @Sendable () -> Date = { Date() },
+            metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
         ) {
             self.namespace = namespace
             self.concurrentBackups = concurrentBackups
@@ -80,6 +84,7 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             self.serverVersion = serverVersion
             self.plugins = plugins
             self.now = now
+            self.metricsFactory = metricsFactory
         }
     }
 
@@ -88,6 +93,8 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
     let locations: StorageLocations
     let clock: C
     let logger: Logger
+    /// Velero's metrics, recorded through the configuration's factory (also for ``InventoryMetrics``).
+    package let metrics: ServerMetrics
 
     package init(
         client: KubeClient,
@@ -101,6 +108,7 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
         self.locations = locations
         self.clock = clock
         self.logger = logger
+        self.metrics = ServerMetrics(factory: configuration.metricsFactory)
     }
 
     package func run() async throws {
@@ -133,6 +141,7 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
                     serverDefaults: configuration.backupDefaults
                 ),
                 fsBackupTimeout: configuration.fsBackupTimeout,
+                metrics: metrics,
                 logger: logger
             ),
             configuration: .init(name: "backup", workers: max(1, configuration.concurrentBackups)),
@@ -146,6 +155,7 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
                 backups: backups.cache,
                 skipImmediatelyDefault: configuration.scheduleSkipImmediately,
                 now: configuration.now,
+                metrics: metrics,
                 logger: logger
             ),
             configuration: .init(name: "schedule"),
@@ -163,6 +173,7 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
                 namespace: namespace,
                 locations: locations,
                 runner: RestoreRunner.Configuration(namespace: namespace, priorities: configuration.restorePriorities),
+                metrics: metrics,
                 logger: logger
             ),
             configuration: .init(name: "restore"),
@@ -200,6 +211,7 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
                 locations: locations,
                 serverFrequency: configuration.storeValidationFrequency,
                 now: now,
+                metrics: metrics,
                 logger: logger
             ),
             configuration: .init(name: "backup-storage-location"),
@@ -230,7 +242,13 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
         )
         let deletion = Controller(
             informer: informer(DeleteBackupRequest.resource),
-            reconciler: DeleteBackupRequestReconciler(client: client, locations: locations, now: now, logger: logger),
+            reconciler: DeleteBackupRequestReconciler(
+                client: client,
+                locations: locations,
+                now: now,
+                metrics: metrics,
+                logger: logger
+            ),
             configuration: .init(name: "backup-deletion"),
             logger: logger
         )

@@ -8,12 +8,13 @@ import VeleroAPI
 /// default location, and when ``LocationValidationDecision`` says so checks that the location can be used — a
 /// valid spec, a store that can be opened, listed and laid out as Velero expects, and for a `ReadWrite` location a
 /// write probe (as `lifeboat backup-location create`) — then records `Available` or `Unavailable` with the reason,
-/// and `lastValidationTime`.
+/// and `lastValidationTime`, and in `velero_backup_location_status_gauge` (1 available, 0 not).
 package struct StorageLocationReconciler: Reconciler {
     let client: KubeClient
     let locations: StorageLocations
     let serverFrequency: Duration
     let now: @Sendable () -> Date
+    let metrics: ServerMetrics
     let logger: Logger
 
     /// - Parameters:
@@ -21,14 +22,17 @@ package struct StorageLocationReconciler: Reconciler {
     ///   - locations: the locations of the install namespace and their stores.
     ///   - serverFrequency: `--store-validation-frequency`.
     ///   - now: the time source.
+    ///   - metrics: where the locations' availability is recorded.
     ///   - logger: where validations are logged.
     package init(
         client: KubeClient,
         locations: StorageLocations,
         serverFrequency: Duration,
         now: @escaping @Sendable () -> Date = { Date() },
+        metrics: ServerMetrics = ServerMetrics(),
         logger: Logger
     ) {
+        self.metrics = metrics
         self.client = client
         self.locations = locations
         self.serverFrequency = serverFrequency
@@ -68,6 +72,7 @@ package struct StorageLocationReconciler: Reconciler {
             live.status = .object(merged)
             return true
         }
+        metrics.locationStatus(key.name, available: problem == nil)
         return ReconcileResult(requeueAfter: decision.requeueAfter)
     }
 
