@@ -22,6 +22,22 @@ import VeleroAPI
         _ = try await client.create(StorageLocations.resource, try object(location))
     }
 
+    /// Runs `body` with a sandbox that has the install namespace, a default filesystem location and namespace `app`
+    /// with ConfigMap `settings`.
+    static func withLocationAndApp(_ body: (KubeClient) async throws -> Void) async throws {
+        try await withTemporaryDirectory { folder in
+            try await withSandbox { _, client in
+                try await prepare(client, bucket: folder.appendingPathComponent("bucket"))
+                try await client.createNamespaceAndWait("app")
+                _ = try await client.create(
+                    .configMaps,
+                    KubeObject(apiVersion: "v1", kind: "ConfigMap", namespace: "app", name: "settings")
+                )
+                try await body(client)
+            }
+        }
+    }
+
     static func object(_ value: some Encodable) throws -> KubeObject {
         guard let object = KubeObject(try JSONValue(encoding: value)) else { throw TestFailure("not an object") }
         return object

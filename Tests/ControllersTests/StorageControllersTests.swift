@@ -1,5 +1,6 @@
 import BackupEngine
 import Controllers
+import CoreMetrics
 import Foundation
 import KubeSandboxTesting
 import Kubernetes
@@ -12,11 +13,13 @@ import VeleroAPI
 /// The location, sync, GC and deletion controllers against an in-process sandbox, on a manual clock: passes happen
 /// when the test moves time, never by waiting.
 @Suite struct StorageControllersTests {
-    /// Runs the server's controllers on `clock` (wall time = `start` + the clock's offset) while `body` runs.
+    /// Runs the server's controllers on `clock` (wall time = `start` + the clock's offset), recording their metrics
+    /// through `metricsFactory`, while `body` runs.
     static func withControllers(
         _ client: KubeClient,
         clock: ManualClock,
         start: Date = Date(),
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance,
         _ body: () async throws -> Void
     ) async throws {
         let controllers = ServerControllers(
@@ -31,7 +34,8 @@ import VeleroAPI
                 now: {
                     let offset = clock.now.offset.components
                     return start.addingTimeInterval(Double(offset.seconds) + Double(offset.attoseconds) / 1e18)
-                }
+                },
+                metricsFactory: metricsFactory
             ),
             locations: StorageLocations(
                 client: client,
