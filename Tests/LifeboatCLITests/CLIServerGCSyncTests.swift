@@ -26,7 +26,8 @@ import Testing
         variables["KUBECONFIG"] = kubeconfig ?? env.directory.appendingPathComponent("kubeconfig").path
         try await LifeboatProcess.withStarted(
             env.binary,
-            ["server", "--leader-elect", "false", "--log-level", "debug"] + arguments,
+            ["server", "--leader-elect", "false", "--log-level", "debug", "--metrics-address", "127.0.0.1:0"]
+                + arguments,
             outputPath: env.directory.appendingPathComponent(log).path,
             environment: variables
         ) { server in

@@ -22,7 +22,8 @@ import Testing
     static func withServer(_ env: CLIEnvironment, _ body: () async throws -> Void) async throws {
         let server = try LifeboatProcess.start(
             env.binary,
-            ["server"],
+            // Replicas run side by side on this machine: each serves its metrics on a port of its own.
+            ["server", "--metrics-address", "127.0.0.1:0"],
             outputPath: env.directory.appendingPathComponent("server.log").path,
             environment: ["KUBECONFIG": env.directory.appendingPathComponent("kubeconfig").path]
         )
@@ -63,7 +64,7 @@ import Testing
             // busy with other tests, so that the replacement is the only change of leader.
             let arguments = [
                 "server", "--leader-elect-lease-duration", "15s", "--leader-elect-renew-deadline", "10s",
-                "--leader-elect-retry-period", "500ms", "--log-level", "debug",
+                "--leader-elect-retry-period", "500ms", "--log-level", "debug", "--metrics-address", "127.0.0.1:0",
             ]
             let environment = ["KUBECONFIG": env.directory.appendingPathComponent("kubeconfig").path]
             let first = try LifeboatProcess.start(

@@ -5,6 +5,7 @@ import Foundation
 import Kubernetes
 import Logging
 import ObjectStorage
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 import VeleroAPI
@@ -92,6 +93,11 @@ struct ServerCommand: AsyncParsableCommand {
         help: "The file-system backup uploader: restic (Lifeboat writes restic repositories)."
     )
     var uploaderType = "restic"
+    @Option(
+        name: .customLong("metrics-address"),
+        help: "Where GET /metrics is served (host:port; :8085 is every interface)."
+    )
+    var metricsAddress = ":8085"
 
     func validate() throws {
         guard let ttl = GoDuration.parse(defaultBackupTTL), ttl > .zero else {
@@ -124,6 +130,7 @@ struct ServerCommand: AsyncParsableCommand {
                 "--uploader-type \(uploaderType.debugDescription) is not supported: Lifeboat writes restic repositories (restic)"
             )
         }
+        try validateMetricsAddress()
     }
 
     /// This replica's identity in the Lease: the pod's name in a cluster, else host name and process ID.
@@ -168,6 +175,7 @@ struct ServerCommand: AsyncParsableCommand {
         var logger = Logger(label: "lifeboat.server") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let namespace = globals.installNamespace
+        let registry = PrometheusCollectorRegistry()
         let configuration = ServerControllers<ContinuousClock>.Configuration(
             namespace: namespace,
             concurrentBackups: concurrentBackups,
@@ -190,7 +198,8 @@ struct ServerCommand: AsyncParsableCommand {
                 $0 > .zero ? $0 : nil
             },
             serverVersion: LifeboatVersion.current,
-            plugins: Self.plugins
+            plugins: Self.plugins,
+            metricsFactory: Self.metricsFactory(registry)
         )
         let log = logger
         let leaderElect = self.leaderElect
@@ -232,8 +241,10 @@ struct ServerCommand: AsyncParsableCommand {
                 "lifeboat server starting",
                 metadata: ["namespace": "\(namespace)", "identity": "\(Self.identity)"]
             )
+            // The metrics services stop last (a group stops its services in reverse order).
+            let services = metricsServices(controllers, registry: registry, client: client, logger: log) + [service]
             let group = ServiceGroup(
-                configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
+                configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
             )
             try await group.run()
             log.info("lifeboat server stopped")
