@@ -5,6 +5,7 @@ import KubeSandboxTesting
 import Kubernetes
 import KubernetesTesting
 import ProcessTesting
+import Prometheus
 import Testing
 import VeleroAPI
 
@@ -168,8 +169,26 @@ import VeleroAPI
                 let record = Self.repository(lastMaintenance: Self.start.addingTimeInterval(-7200))
                 _ = try await client.create(BackupRepository.resource, try ServerControllersTests.object(record))
                 let clock = ManualClock()
-                try await StorageControllersTests.withControllers(client, clock: clock, start: Self.start) {
+                let registry = PrometheusCollectorRegistry()
+                try await StorageControllersTests.withControllers(
+                    client,
+                    clock: clock,
+                    start: Self.start,
+                    metricsFactory: ServerMetricsTests.factory(registry)
+                ) {
                     try await Self.expectRuns(client, clock, name, repository, packsBefore: packsBefore, kept: kept)
+                    let succeeded = ServerMetricsTests.value(
+                        registry,
+                        ServerMetrics.Name.repoMaintenanceSuccess,
+                        [ServerMetrics.repositoryLabel: name]
+                    )
+                    #expect(succeeded == 2)
+                    let timed = ServerMetricsTests.value(
+                        registry,
+                        ServerMetrics.Name.repoMaintenanceDuration + "_count",
+                        [ServerMetrics.repositoryLabel: name]
+                    )
+                    #expect(timed == 2)
                 }
             }
         }

@@ -157,6 +157,8 @@ import Testing
                     "install", "--provider", "aws", "--bucket", bucket, "--secret-file", credentials.path,
                     "--backup-location-config", "region=us-east-1,s3Url=\(moto.endpoint),s3ForcePathStyle=true",
                     "--use-node-agent", "--wait",
+                    // The sandbox's pods share the host's network: the server binds a free loopback port.
+                    "--metrics-address", "127.0.0.1:0",
                 ],
                 timeout: .seconds(300)
             )

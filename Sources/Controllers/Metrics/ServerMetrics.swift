@@ -66,6 +66,9 @@ package struct ServerMetrics: Sendable {
         package static let restorePartialFailure = "velero_restore_partial_failure_total"
         package static let restoreFailed = "velero_restore_failed_total"
         package static let restoreValidationFailed = "velero_restore_validation_failed_total"
+        package static let repoMaintenanceSuccess = "velero_repo_maintenance_success_total"
+        package static let repoMaintenanceFailure = "velero_repo_maintenance_failure_total"
+        package static let repoMaintenanceDuration = "velero_repo_maintenance_duration_seconds"
     }
 
     /// The label naming the schedule of a backup (empty for a backup made by hand).
@@ -222,6 +225,24 @@ package struct ServerMetrics: Sendable {
     package func locationStatus(_ name: String, available: Bool) {
         Gauge(label: Name.backupLocationStatus, dimensions: [(Self.locationLabel, name)], factory: factory)
             .record(available ? 1 : 0)
+    }
+
+    // MARK: - repositories
+
+    /// The label of the repository maintenance metrics: the BackupRepository's name.
+    package static let repositoryLabel = "repository_name"
+
+    /// A maintenance run of BackupRepository `repository` ended after `seconds` (Velero's
+    /// `RegisterRepoMaintenanceSuccess|Failure` and `ObserveRepoMaintenanceDuration`).
+    package func repositoryMaintenanceEnded(repository: String, succeeded: Bool, seconds: Double) {
+        let dimensions = [(Self.repositoryLabel, repository)]
+        Counter(
+            label: succeeded ? Name.repoMaintenanceSuccess : Name.repoMaintenanceFailure,
+            dimensions: dimensions,
+            factory: factory
+        ).increment()
+        CoreMetrics.Timer(label: Name.repoMaintenanceDuration, dimensions: dimensions, factory: factory)
+            .recordNanoseconds(Int64(max(0, seconds) * 1e9))
     }
 
     // MARK: - handles

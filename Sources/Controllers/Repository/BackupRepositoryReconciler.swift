@@ -13,21 +13,25 @@ package struct BackupRepositoryReconciler: Reconciler {
     let client: KubeClient
     let locations: StorageLocations
     let serverFrequency: Duration?
+    let metrics: ServerMetrics
     let now: @Sendable () -> Date
     let logger: Logger
 
     /// - Parameters:
     ///   - serverFrequency: `--default-repo-maintain-frequency` (nil: the repositories' default, a week).
+    ///   - metrics: where `velero_repo_maintenance_*` are recorded.
     package init(
         client: KubeClient,
         locations: StorageLocations,
         serverFrequency: Duration?,
+        metrics: ServerMetrics = ServerMetrics(),
         now: @escaping @Sendable () -> Date = { Date() },
         logger: Logger
     ) {
         self.client = client
         self.locations = locations
         self.serverFrequency = serverFrequency
+        self.metrics = metrics
         self.now = now
         self.logger = logger
     }
@@ -80,11 +84,17 @@ package struct BackupRepositoryReconciler: Reconciler {
             outcome = (false, "\(error)")
             logger.warning("Repository maintenance failed: \(error)", metadata: ["backupRepo": "\(key)"])
         }
+        let end = now()
+        metrics.repositoryMaintenanceEnded(
+            repository: key.name,
+            succeeded: outcome.succeeded,
+            seconds: end.timeIntervalSince(start)
+        )
         let status = RepositoryMaintenanceDecision.recording(
             repository.status,
             succeeded: outcome.succeeded,
             start: start,
-            end: now(),
+            end: end,
             message: outcome.message
         )
         let encoded = try JSONValue(encoding: status)

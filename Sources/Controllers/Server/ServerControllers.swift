@@ -263,6 +263,7 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
                 client: client,
                 locations: locations,
                 serverFrequency: configuration.repositoryMaintenanceFrequency,
+                metrics: metrics,
                 now: configuration.now,
                 logger: logger
             ),

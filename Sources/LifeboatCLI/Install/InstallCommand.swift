@@ -75,6 +75,11 @@ struct InstallCommand: AsyncParsableCommand {
         help: "Bind the ServiceAccount to least-privilege roles instead of cluster-admin (backups; see docs/cli.md)."
     )
     var leastPrivilege = false
+    @Option(
+        name: .long,
+        help: "Where the server serves /metrics (Lifeboat's; default Velero's :8085, every interface)."
+    )
+    var metricsAddress: String?
     @Flag(name: .long, help: "Install only the velero.io CRDs.") var crdsOnly = false
     @Flag(name: .long, help: "Apply nothing (with -o: print the manifests).") var dryRun = false
     @Option(name: .shortAndLong, help: "Print the manifests as json or yaml.") var output: OutputFormat?
@@ -145,6 +150,11 @@ struct InstallCommand: AsyncParsableCommand {
         if let serviceAccountName, !KubeNames.isDNSSubdomain(serviceAccountName) {
             throw ValidationError("--service-account-name \(serviceAccountName.debugDescription) is not a valid name")
         }
+        if let metricsAddress, MetricsServer.Address(parsing: metricsAddress) == nil {
+            throw ValidationError(
+                "--metrics-address \(metricsAddress.debugDescription) is not an address (host:port, e.g. :8085 or 127.0.0.1:8085)"
+            )
+        }
         if leastPrivilege && serviceAccountName != nil {
             throw ValidationError(
                 "Cannot use both --least-privilege and --service-account-name (bind your own account)"
@@ -197,6 +207,7 @@ struct InstallCommand: AsyncParsableCommand {
         options.serverPriorityClassName = serverPriorityClassName
         options.nodeAgentPriorityClassName = nodeAgentPriorityClassName
         options.leastPrivilege = leastPrivilege
+        options.metricsAddress = metricsAddress
         return options
     }
 

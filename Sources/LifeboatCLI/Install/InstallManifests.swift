@@ -55,6 +55,8 @@ struct InstallManifests {
         /// `--least-privilege` (Lifeboat's): a ClusterRole that reads every resource and runs hook commands, and a
         /// Role with every right in the install namespace, instead of `cluster-admin`.
         var leastPrivilege = false
+        /// `--metrics-address` (Lifeboat's): where the server serves `/metrics`, when not Velero's `:8085`.
+        var metricsAddress: String?
     }
 
     /// CPU and memory requests and limits as Velero's install flags give them; "0" or empty leaves one out.
@@ -241,6 +243,7 @@ struct InstallManifests {
         if let value = options.podVolumeOperationTimeout { arguments.append("--fs-backup-timeout=\(value)") }
         if let name = options.backupRepositoryConfigMap { arguments.append("--backup-repository-configmap=\(name)") }
         if let count = options.concurrentBackups, count > 0 { arguments.append("--concurrent-backups=\(count)") }
+        if let address = options.metricsAddress { arguments.append("--metrics-address=\(address)") }
         return arguments
     }
 
@@ -288,6 +291,14 @@ struct InstallManifests {
         ]
     ]
 
+    /// The server's metrics port: that of `--metrics-address` when it names one, else Velero's 8085.
+    var metricsPort: Int {
+        guard let address = options.metricsAddress, let colon = address.lastIndex(of: ":"),
+            let port = Int(address[address.index(after: colon)...]), port > 0
+        else { return 8085 }
+        return port
+    }
+
     var deployment: JSONValue {
         var environment: [JSONValue] = [
             ["name": "VELERO_SCRATCH_DIR", "value": "/scratch"],
@@ -309,7 +320,8 @@ struct InstallManifests {
         }
         var container: JSONValue = [
             "name": "velero", "image": .string(options.image),
-            "ports": [["name": "metrics", "containerPort": 8085]], "imagePullPolicy": .string(pullPolicy),
+            "ports": [["name": "metrics", "containerPort": .int(Int64(metricsPort))]],
+            "imagePullPolicy": .string(pullPolicy),
             "command": ["/lifeboat"], "args": .array(serverArguments.map { .string($0) }),
             "volumeMounts": .array(mounts), "env": .array(environment),
         ]
@@ -325,7 +337,7 @@ struct InstallManifests {
         podLabels["component"] = "velero"
         podLabels["deploy"] = "velero"
         var annotations = [
-            "prometheus.io/scrape": "true", "prometheus.io/port": "8085", "prometheus.io/path": "/metrics",
+            "prometheus.io/scrape": "true", "prometheus.io/port": String(metricsPort), "prometheus.io/path": "/metrics",
         ]
         annotations.merge(options.podAnnotations) { _, user in user }
         return [
