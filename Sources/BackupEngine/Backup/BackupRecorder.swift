@@ -41,12 +41,17 @@ struct CRRecorder: Sendable {
             let status = object.status
             object.status = nil
             var created: KubeObject
+            // An adopted CR keeps its phase until the run writes its own: a `New` written in between would send
+            // it back to the queue.
+            var adopted = false
             do {
                 created = try await client.create(resource, namespace: namespace, object)
             } catch let error as KubeError where error.code == .alreadyExists && adopt {
                 var existing = try await client.get(resource, namespace: namespace, name: name)
                 let phase = existing["status"]?["phase"]?.stringValue ?? ""
-                guard phase.isEmpty || phase == "New" else { throw error }
+                // A server's Backup comes from its queue `ReadyToStart` (Velero 1.18), a Restore `New`.
+                guard phase.isEmpty || phase == "New" || phase == "ReadyToStart" else { throw error }
+                adopted = true
                 existing.value["spec"] = object.value["spec"]
                 existing.value[path: ["metadata", "labels"]] = object.value[path: ["metadata", "labels"]]
                 do {
@@ -61,7 +66,7 @@ struct CRRecorder: Sendable {
                 _ = try await client.delete(resource, namespace: namespace, name: name)
                 created = try await client.create(resource, namespace: namespace, object)
             }
-            if let status {
+            if let status, !adopted {
                 created.status = status
                 _ = try await client.writeStatus(resource, namespace: namespace, created)
             }

@@ -56,8 +56,8 @@ package struct BackupReconciler: Reconciler {
         else {
             return ReconcileResult()
         }
-        let phase = object["status"]?["phase"]?.stringValue ?? ""
-        guard phase.isEmpty || phase == BackupPhase.new else { return ReconcileResult() }
+        // The queue (``BackupQueueReconciler``) hands Backups over `ReadyToStart`, as Velero 1.18's.
+        guard object["status"]?["phase"]?.stringValue == BackupPhase.readyToStart else { return ReconcileResult() }
         let schedule = ServerMetrics.schedule(of: object.labels)
         var backup: Backup
         do {
@@ -111,7 +111,7 @@ package struct BackupReconciler: Reconciler {
             // Another server took it, or the location already holds a backup of that name.
             let current = try? await client.get(Backup.resource, namespace: key.namespace, name: key.name)
             let now = current?["status"]?["phase"]?.stringValue ?? ""
-            if now.isEmpty || now == BackupPhase.new {
+            if now.isEmpty || now == BackupPhase.new || now == BackupPhase.readyToStart {
                 try await failValidation(key, schedule: schedule, errors: [error.message])
             }
         } catch is CancellationError {

@@ -31,13 +31,14 @@ extension KubeClient {
         return nil
     }
 
-    /// Ends an object still `New` (or without a phase) with the status `fields` and a completion time — a validation
-    /// failure, or a run that failed before it started; one that left `New` meanwhile, or is gone, is left alone.
+    /// Ends an object that has not started — `New`, without a phase, or for a Backup `Queued` or `ReadyToStart` — with
+    /// the status `fields` and a completion time: a validation failure, or a run that failed before it started; one
+    /// that started meanwhile, or is gone, is left alone.
     func endIfNew(_ resource: GroupVersionResource, namespace: String, name: String, _ fields: JSONObject) async throws
     {
         try await changeStatus(resource, namespace: namespace, name: name) { object in
             let phase = object["status"]?["phase"]?.stringValue ?? ""
-            guard phase.isEmpty || phase == "New" else { return false }
+            guard phase.isEmpty || ["New", "Queued", "ReadyToStart"].contains(phase) else { return false }
             var status = object.value["status"]?.objectValue ?? [:]
             status.merge(fields) { _, new in new }
             status["completionTimestamp"] = .string(Timestamps.now())

@@ -147,6 +147,18 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             configuration: .init(name: "backup", workers: max(1, configuration.concurrentBackups)),
             logger: logger
         )
+        let queueController = Controller(
+            informer: informer(Backup.resource),
+            reconciler: BackupQueueReconciler(
+                client: client,
+                namespace: namespace,
+                concurrentBackups: configuration.concurrentBackups,
+                logger: logger
+            ),
+            configuration: .init(name: "backup-queue"),
+            logger: logger
+        )
+        BackupQueueReconciler.requeueQueued(on: queueController.informer, into: queueController.queue)
         let scheduleController = Controller(
             informer: schedules,
             reconciler: ScheduleReconciler(
@@ -185,6 +197,7 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
             group.addTask { try await restoreController.run() }
             group.addTask { try await requests.download.run() }
             group.addTask { try await requests.serverStatus.run() }
+            group.addTask { try await queueController.run() }
             group.addTask { try await backupController.run() }
             group.addTask { try await scheduleController.run() }
             group.addTask { try await storage.validation.run() }

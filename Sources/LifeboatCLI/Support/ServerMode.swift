@@ -49,7 +49,8 @@ struct ExecutionOptions: ParsableArguments {
 enum ServerModeRun {
     /// Phases that are not an end (Velero's `--wait` waits through them).
     static let running: Set<String> = [
-        "", "New", "InProgress", "WaitingForPluginOperations", "WaitingForPluginOperationsPartiallyFailed",
+        "", "New", "Queued", "ReadyToStart", "InProgress", "WaitingForPluginOperations",
+        "WaitingForPluginOperationsPartiallyFailed",
         "Finalizing", "FinalizingPartiallyFailed",
     ]
 
