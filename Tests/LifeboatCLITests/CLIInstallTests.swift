@@ -186,25 +186,7 @@ import Testing
             try await stack.createStorageClass()
             try await client.createNamespaceAndWait("app")
             try await stack.createClaim("data")
-            var pod = KubeObject(apiVersion: "v1", kind: "Pod", namespace: "app", name: "writer")
-            pod["spec"] = [
-                "terminationGracePeriodSeconds": 2,
-                "containers": [
-                    [
-                        "name": "app", "image": "busybox:1.36",
-                        "command": ["sh", "-c", .string(FsBackupEndToEndTests.writer)],
-                        "volumeMounts": [
-                            ["name": "data", "mountPath": "/data"], ["name": "scratch", "mountPath": "/scratch"],
-                        ],
-                    ]
-                ],
-                "volumes": [
-                    ["name": "data", "persistentVolumeClaim": ["claimName": "data"]],
-                    ["name": "scratch", "emptyDir": [:]],
-                ],
-            ]
-            _ = try await client.create(.pods, pod)
-            try await stack.waitForPod("writer", marker: "/data/done")
+            try await stack.createWriter()
             let data = try await stack.tree(pod: "writer", root: "/data")
 
             // A Backup applied with kubectl, as GitOps does: the installed server runs it, the node agents' hosting

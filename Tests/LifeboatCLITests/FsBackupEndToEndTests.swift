@@ -29,25 +29,7 @@ struct FsBackupEndToEndTests {
             let client = stack.client
             try await client.createNamespaceAndWait("app")
             try await stack.createClaim("data")
-            var pod = KubeObject(apiVersion: "v1", kind: "Pod", namespace: "app", name: "writer")
-            pod.value[path: ["metadata", "annotations"]] = ["backup.velero.io/backup-volumes": "data,scratch"]
-            pod["spec"] = [
-                "terminationGracePeriodSeconds": 2,
-                "containers": [
-                    [
-                        "name": "app", "image": "busybox:1.36", "command": ["sh", "-c", .string(Self.writer)],
-                        "volumeMounts": [
-                            ["name": "data", "mountPath": "/data"], ["name": "scratch", "mountPath": "/scratch"],
-                        ],
-                    ]
-                ],
-                "volumes": [
-                    ["name": "data", "persistentVolumeClaim": ["claimName": "data"]],
-                    ["name": "scratch", "emptyDir": [:]],
-                ],
-            ]
-            _ = try await client.create(.pods, pod)
-            try await stack.waitForPod("writer", marker: "/data/done")
+            try await stack.createWriter(annotations: ["backup.velero.io/backup-volumes": "data,scratch"])
             let data = try await stack.tree(pod: "writer", root: "/data")
             let scratch = try await stack.tree(pod: "writer", root: "/scratch")
             #expect(data.contains { $0.hasPrefix("./link l 777") && $0.hasSuffix(" a.txt") })

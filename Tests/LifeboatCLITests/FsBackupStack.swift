@@ -272,6 +272,36 @@ struct FsBackupStack: Sendable {
         _ = try await client.create(Self.claims, claim)
     }
 
+    /// Creates the pod `name` running ``FsBackupEndToEndTests/writer``: the claim `data` at `/data` and an emptyDir at
+    /// `/scratch`, with `annotations`; waits until it runs and has written its files.
+    func createWriter(
+        _ name: String = "writer",
+        namespace: String = "app",
+        annotations: [String: String] = [:]
+    )
+        async throws
+    {
+        var pod = KubeObject(apiVersion: "v1", kind: "Pod", namespace: namespace, name: name)
+        if !annotations.isEmpty { pod.value[path: ["metadata", "annotations"]] = try JSONValue(encoding: annotations) }
+        pod["spec"] = [
+            "terminationGracePeriodSeconds": 2,
+            "containers": [
+                [
+                    "name": "app", "image": "busybox:1.36",
+                    "command": ["sh", "-c", .string(FsBackupEndToEndTests.writer)],
+                    "volumeMounts": [
+                        ["name": "data", "mountPath": "/data"], ["name": "scratch", "mountPath": "/scratch"],
+                    ],
+                ]
+            ],
+            "volumes": [
+                ["name": "data", "persistentVolumeClaim": ["claimName": "data"]], ["name": "scratch", "emptyDir": [:]],
+            ],
+        ]
+        _ = try await client.create(.pods, pod)
+        try await waitForPod(name, namespace: namespace, marker: "/data/done")
+    }
+
     /// Runs `script` with `sh -c` in `pod`'s container `app`; throws with its stderr when it fails.
     @discardableResult
     func exec(_ script: String, pod: String, namespace: String = "app") async throws -> String {

@@ -256,28 +256,31 @@ struct InstallManifests {
         return arguments
     }
 
-    /// The environment and the volume Velero adds to both pod templates when a credentials Secret is installed.
-    private var credentialEnvironment: [JSONValue] {
-        [
-            "GOOGLE_APPLICATION_CREDENTIALS", "AWS_SHARED_CREDENTIALS_FILE", "AZURE_CREDENTIALS_FILE",
-            "ALIBABA_CLOUD_CREDENTIALS_FILE",
-        ].map { ["name": .string($0), "value": "/credentials/cloud"] }
-    }
-
-    private var credentialVolume: JSONValue {
-        ["name": "cloud-credentials", "secret": ["defaultMode": 0o444, "secretName": .string(Self.credentialsSecret)]]
-    }
-
-    /// A `filesystem` location's folder, mounted at the same path in the server's and the node agents' pods (it
-    /// must be a folder every node sees: an NFS mount, say); nil for other providers.
-    private var locationFolder: (volume: JSONValue, mount: JSONValue)? {
-        guard !options.noDefaultBackupLocation, options.provider == "filesystem", let bucket = options.bucket else {
-            return nil
+    /// What both pod templates get to reach the store: with a credentials Secret, Velero's `cloud-credentials`
+    /// volume at `/credentials` and the variables that point the cloud SDKs at `/credentials/cloud`; for a
+    /// `filesystem` location, its folder at the same path (a folder every node sees: an NFS mount, say).
+    private func addStoreAccess(volumes: inout [JSONValue], mounts: inout [JSONValue], environment: inout [JSONValue]) {
+        if options.secretData != nil {
+            volumes.append(
+                [
+                    "name": "cloud-credentials",
+                    "secret": ["defaultMode": 0o444, "secretName": .string(Self.credentialsSecret)],
+                ]
+            )
+            mounts.append(["name": "cloud-credentials", "mountPath": "/credentials"])
+            for variable in [
+                "GOOGLE_APPLICATION_CREDENTIALS", "AWS_SHARED_CREDENTIALS_FILE", "AZURE_CREDENTIALS_FILE",
+                "ALIBABA_CLOUD_CREDENTIALS_FILE",
+            ] {
+                environment.append(["name": .string(variable), "value": "/credentials/cloud"])
+            }
         }
-        return (
-            ["name": "backup-location", "hostPath": ["path": .string(bucket), "type": "DirectoryOrCreate"]],
-            ["name": "backup-location", "mountPath": .string(bucket)]
-        )
+        if !options.noDefaultBackupLocation, options.provider == "filesystem", let bucket = options.bucket {
+            volumes.append([
+                "name": "backup-location", "hostPath": ["path": .string(bucket), "type": "DirectoryOrCreate"],
+            ])
+            mounts.append(["name": "backup-location", "mountPath": .string(bucket)])
+        }
     }
 
     /// Both pod templates' nodes: not Windows (Velero's required node affinity).
@@ -309,15 +312,7 @@ struct InstallManifests {
             ["name": "plugins", "mountPath": "/plugins"], ["name": "scratch", "mountPath": "/scratch"],
         ]
         var volumes: [JSONValue] = [["name": "plugins", "emptyDir": [:]], ["name": "scratch", "emptyDir": [:]]]
-        if options.secretData != nil {
-            volumes.append(credentialVolume)
-            mounts.append(["name": "cloud-credentials", "mountPath": "/credentials"])
-            environment += credentialEnvironment
-        }
-        if let folder = locationFolder {
-            volumes.append(folder.volume)
-            mounts.append(folder.mount)
-        }
+        addStoreAccess(volumes: &volumes, mounts: &mounts, environment: &environment)
         var container: JSONValue = [
             "name": "velero", "image": .string(options.image),
             "ports": [["name": "metrics", "containerPort": .int(Int64(metricsPort))]],
@@ -378,15 +373,7 @@ struct InstallManifests {
             ["name": "VELERO_NAMESPACE", "valueFrom": ["fieldRef": ["fieldPath": "metadata.namespace"]]],
             ["name": "VELERO_SCRATCH_DIR", "value": "/scratch"],
         ]
-        if options.secretData != nil {
-            volumes.append(credentialVolume)
-            mounts.append(["name": "cloud-credentials", "mountPath": "/credentials"])
-            environment += credentialEnvironment
-        }
-        if let folder = locationFolder {
-            volumes.append(folder.volume)
-            mounts.append(folder.mount)
-        }
+        addStoreAccess(volumes: &volumes, mounts: &mounts, environment: &environment)
         var container: JSONValue = [
             "name": "node-agent", "image": .string(options.image),
             "ports": [["name": "metrics", "containerPort": 8085]], "imagePullPolicy": .string(pullPolicy),
