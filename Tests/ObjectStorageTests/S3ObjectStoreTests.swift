@@ -378,6 +378,31 @@ struct S3ObjectStoreTests {
         #expect(Array(body.readableBytesView) == bytes)
     }
 
+    @Test func aDownloadURLNamesThePublicURLWhenTheLocationHasOne() async throws {
+        let moto = try await MotoServer.shared()
+        let bucket = Self.bucketName()
+        _ = try await moto.makeStore(bucket: bucket, logger: Self.logger)
+        // The same server under another name, as a public endpoint in front of an in-cluster one would be.
+        let publicURL = "http://localhost:\(moto.port)"
+        var configuration = try S3Configuration(
+            bucket: bucket,
+            bslConfig: ["s3Url": moto.endpoint, "s3ForcePathStyle": "true", "publicUrl": publicURL + "/"]
+        )
+        #expect(configuration.publicEndpoint == publicURL)
+        configuration.retry = moto.configuration(bucket: bucket).retry
+        let store = try S3ObjectStore(configuration: configuration, credentials: moto.credentials, logger: Self.logger)
+        let bytes = ObjectStoreConformance.pattern(1_000, seed: 12)
+        try await store.putData("backups/b1/b1-logs.gz", bytes: bytes)
+        let url = try await store.downloadURL("backups/b1/b1-logs.gz", validFor: .seconds(600))
+        #expect(url.hasPrefix("\(publicURL)/\(bucket)/backups/b1/b1-logs.gz?X-Amz-Algorithm="), "\(url)")
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+        #expect(response.status == .ok)
+        #expect(Array(try await response.body.collect(upTo: 1 << 20).readableBytesView) == bytes)
+        #expect(throws: ObjectStoreError.self) {
+            try S3Configuration(bucket: bucket, bslConfig: ["publicUrl": "ftp://somewhere"])
+        }
+    }
+
     @Test func accessDeniedIsMapped() throws {
         let store = try S3ObjectStore(
             configuration: S3Configuration(bucket: "b", endpoint: "http://127.0.0.1:9"),

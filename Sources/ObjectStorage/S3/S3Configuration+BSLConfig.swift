@@ -21,6 +21,7 @@ extension S3Configuration {
     /// | `kmsKeyId` | string | none |
     /// | `checksumAlgorithm` | `CRC32`, `CRC32C`, `SHA1`, `SHA256` or empty (none) | `CRC32` |
     /// | `caCert` | PEM, or base64 of PEM | none |
+    /// | `publicUrl` | URL | `s3Url` (the endpoint presigned download URLs name) |
     ///
     /// - Parameters:
     ///   - bucket: the BSL's `objectStorage.bucket`.
@@ -50,6 +51,10 @@ extension S3Configuration {
         var endpoint: String?
         if let url = config["s3Url"], !url.isEmpty {
             endpoint = try Self.validatedEndpoint(url, key: "s3Url")
+        }
+        var publicEndpoint: String?
+        if let url = config["publicUrl"], !url.isEmpty {
+            publicEndpoint = try Self.validatedEndpoint(url, key: "publicUrl")
         }
         var checksum: ChecksumAlgorithm? = .crc32
         if let raw = config["checksumAlgorithm"] {
@@ -89,7 +94,8 @@ extension S3Configuration {
             serverSideEncryption: sse,
             kmsKeyID: kms,
             checksumAlgorithm: checksum,
-            profile: config["profile"].flatMap { $0.isEmpty ? nil : $0 }
+            profile: config["profile"].flatMap { $0.isEmpty ? nil : $0 },
+            publicEndpoint: publicEndpoint
         )
     }
 

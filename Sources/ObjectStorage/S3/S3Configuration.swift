@@ -42,6 +42,9 @@ public struct S3Configuration: Sendable {
     public var responseTimeout: Duration
     /// The profile read from a shared-credentials file (Velero's `profile`).
     public var profile: String?
+    /// Where clients outside the cluster reach the store (Velero's `publicUrl`): presigned download URLs name it
+    /// instead of ``endpoint``; nil to use ``endpoint``.
+    public var publicEndpoint: String?
 
     public init(
         bucket: String,
@@ -58,7 +61,8 @@ public struct S3Configuration: Sendable {
         retry: RetryPolicy = RetryPolicy(),
         requestTimeout: Duration = .seconds(300),
         responseTimeout: Duration = .seconds(30),
-        profile: String? = nil
+        profile: String? = nil,
+        publicEndpoint: String? = nil
     ) {
         self.bucket = bucket
         self.region = region
@@ -75,5 +79,6 @@ public struct S3Configuration: Sendable {
         self.requestTimeout = requestTimeout
         self.responseTimeout = responseTimeout
         self.profile = profile
+        self.publicEndpoint = publicEndpoint
     }
 }

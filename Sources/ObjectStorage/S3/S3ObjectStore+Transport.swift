@@ -87,7 +87,8 @@ extension S3ObjectStore {
     }
 
     /// The URL (path encoded), the raw path that is signed, and the Host header of a key (or the bucket).
-    func address(key: String?) -> (url: String, rawPath: String, host: String) {
+    func address(key: String?, on endpoint: S3Endpoint? = nil) -> (url: String, rawPath: String, host: String) {
+        let endpoint = endpoint ?? self.endpoint
         let scheme = endpoint.tls ? "https" : "http"
         let rawPath: String
         let host: String
@@ -205,10 +206,11 @@ extension TimeAmount {
 
 extension S3ObjectStore {
     /// A presigned GET URL of `key`, valid for `validFor` (at most 7 days, S3's limit), signed with the store's
-    /// current credentials as the AWS SDKs' `Presign` does.
+    /// current credentials as the AWS SDKs' `Presign` does — on the `publicUrl` endpoint when there is one, as
+    /// Velero's AWS plugin signs for it.
     public func downloadURL(_ key: String, validFor: Duration) async throws -> String {
         try ObjectKey.validate(key)
-        let (url, rawPath, host) = address(key: key)
+        let (url, rawPath, host) = address(key: key, on: configuration.publicEndpoint.flatMap(S3Endpoint.init))
         let seconds = Int(min(max(validFor.components.seconds, 1), 7 * 24 * 3600))
         let query = signer.presignedQuery(method: "GET", path: rawPath, host: host, date: Date(), expires: seconds)
         return url + "?" + query
