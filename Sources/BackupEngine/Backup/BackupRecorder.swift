@@ -38,8 +38,10 @@ struct CRRecorder: Sendable {
         do {
             guard var object = KubeObject(try JSONValue(encoding: value)) else { return nil }
             object.namespace = namespace
+            // The status goes with the create: on Velero's CRDs (no status subresource) the CR never exists
+            // without its phase, so no server's queue or controller takes a run of this process for a new one.
+            // Where a status subresource drops it, it is written right after.
             let status = object.status
-            object.status = nil
             var created: KubeObject
             // An adopted CR keeps its phase until the run writes its own: a `New` written in between would send
             // it back to the queue.
@@ -118,10 +120,9 @@ struct BackupRecorder: Sendable {
             labels[VeleroLabels.storageLocation] = location
         }
         backup.metadata.labels = labels.isEmpty ? nil : labels
-        var new = backup
-        new.status = BackupStatus(phase: BackupPhase.new)
+        // Recorded `InProgress` from the start (a `New` one is a request for a server to run).
         // The UID names the Backup as owner of its PodVolumeBackups (and labels them).
-        if let uid = try await recorder.create(new, name: backup.name, adopt: adopt) { backup.metadata.uid = uid }
+        if let uid = try await recorder.create(backup, name: backup.name, adopt: adopt) { backup.metadata.uid = uid }
         await recorder.updateStatus(backup, name: backup.name)
     }
 

@@ -212,9 +212,8 @@ package struct RestoreRunner: Sendable {
             )
             : nil
         if let recorder {
-            var new = restore
-            new.status = RestoreStatus(phase: "New")
-            try await recorder.create(new, name: name, adopt: configuration.adoptExisting)
+            // Recorded `InProgress` from the start (a `New` one is a request for a server to run).
+            try await recorder.create(restore, name: name, adopt: configuration.adoptExisting)
             await recorder.updateStatus(restore, name: name)
         }
         log.info("Starting restore of backup \(configuration.namespace)/\(backupName)")
