@@ -50,6 +50,20 @@ enum BenchPaths {
         )
     }
 
+    /// The `lifeboat` executable: `option`'s value (`--lifeboat`), else the one next to `lifeboat-bench`.
+    ///
+    /// - Throws: `ValidationError` when it is not an executable file.
+    static func lifeboat(_ given: String?) throws -> String {
+        let path =
+            given
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("lifeboat").path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw ValidationError("lifeboat not found at \(path); build it with -c release or pass --lifeboat")
+        }
+        return path
+    }
+
     /// The executable `name` names: a path (containing `/`) as given, else the first match on `PATH`.
     ///
     /// - Throws: `ValidationError` when there is no such executable.

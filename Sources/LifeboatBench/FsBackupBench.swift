@@ -65,13 +65,7 @@ struct FsBackupBench: AsyncParsableCommand {
 
     func run() async throws {
         let fileManager = FileManager.default
-        let lifeboatPath =
-            lifeboat
-            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("lifeboat").path
-        guard fileManager.isExecutableFile(atPath: lifeboatPath) else {
-            throw ValidationError("lifeboat not found at \(lifeboatPath); build it with -c release or pass --lifeboat")
-        }
+        let lifeboatPath = try BenchPaths.lifeboat(lifeboat)
         let resticPath = try BenchPaths.executable(restic, option: "--restic")
         let dataRoot = URL(fileURLWithPath: data).standardizedFileURL.path
         var script: String?

@@ -10,7 +10,7 @@ struct LifeboatBench: AsyncParsableCommand {
         subcommands: [
             PodsBench.self,
             ClientBench.self, SandboxBench.self, BackupBench.self, RestoreBench.self, RepoBench.self,
-            NodeAgentBench.self, FaultsBench.self, HooksBench.self, FsBackupBench.self,
+            NodeAgentBench.self, FaultsBench.self, HooksBench.self, FsBackupBench.self, ServerBench.self,
         ]
     )
 }

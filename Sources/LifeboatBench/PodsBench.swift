@@ -51,13 +51,7 @@ struct PodsBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let lifeboatPath =
-            lifeboat
-            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("lifeboat").path
-        guard FileManager.default.isExecutableFile(atPath: lifeboatPath) else {
-            throw ValidationError("lifeboat not found at \(lifeboatPath); build it with -c release or pass --lifeboat")
-        }
+        let lifeboatPath = try BenchPaths.lifeboat(lifeboat)
         let dataDirectory = FileManager.default.temporaryDirectory
             .appendingPathComponent("lifeboat-pods-bench-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)

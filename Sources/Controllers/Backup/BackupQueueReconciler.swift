@@ -63,15 +63,28 @@ package struct BackupQueueReconciler: Reconciler {
                 }
                 guard written else { return .done }
                 logger.info("Dequeueing backup \(key.name), moving to ReadyToStart", metadata: ["backup": "\(key)"])
-                for (name, position) in renumbered.sorted(by: { $0.value < $1.value }) {
-                    _ = try await transition(name, from: [BackupPhase.queued]) { status in
-                        status["queuePosition"] = .int(Int64(position))
-                    }
-                }
+                try await renumber(renumbered)
                 return .done
             }
         default:
             return .done
+        }
+    }
+
+    /// Gives the queued Backups their new positions, 16 writes at a time (each Backup's own read-modify-write, so a
+    /// Backup that left the queue meanwhile keeps its status); a Backup already at its position is not written.
+    private func renumber(_ positions: [String: Int]) async throws {
+        let ordered = positions.sorted { $0.value < $1.value }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, (name, position)) in ordered.enumerated() {
+                if index >= 16 { try await group.next() }
+                group.addTask {
+                    _ = try await transition(name, from: [BackupPhase.queued]) { status in
+                        status["queuePosition"] = .int(Int64(position))
+                    }
+                }
+            }
+            try await group.waitForAll()
         }
     }
 
@@ -83,7 +96,8 @@ package struct BackupQueueReconciler: Reconciler {
         }
     }
 
-    /// Changes the status of Backup `name` with `change` if its phase is still one of `phases`.
+    /// Changes the status of Backup `name` with `change` if its phase is still one of `phases` (and `change` changes
+    /// anything).
     /// - Returns: whether it was written.
     private func transition(
         _ name: String,
@@ -96,7 +110,9 @@ package struct BackupQueueReconciler: Reconciler {
         _ = try await client.changeStatus(Backup.resource, namespace: namespace, name: name) { object in
             guard phases.contains(object["status"]?["phase"]?.stringValue ?? "") else { return false }
             var status = object.value["status"]?.objectValue ?? [:]
+            let before = status
             change(&status)
+            guard status != before else { return false }
             object.value["status"] = .object(status)
             written = true
             return true
