@@ -142,6 +142,39 @@ import Testing
         }
     }
 
+    @Test func theServerLogsOneJSONObjectPerLineWithLogFormatJSON() async throws {
+        try await CLIEnvironment.with { env in
+            let server = try LifeboatProcess.start(
+                env.binary,
+                ["server", "--metrics-address", "127.0.0.1:0", "--log-format", "json", "--log-level", "debug"],
+                outputPath: env.directory.appendingPathComponent("server.log").path,
+                environment: ["KUBECONFIG": env.directory.appendingPathComponent("kubeconfig").path]
+            )
+            do {
+                try await waitUntil("the server leads") {
+                    let lease = try? await env.client.get(Self.leases, namespace: "velero", name: "lifeboat-server")
+                    return lease?["spec"]?["holderIdentity"]?.stringValue?.isEmpty == false
+                }
+                try await waitUntil("the server logs that it started its controllers") {
+                    server.output.contains("controller starting")
+                }
+            } catch {
+                try? await server.kill()
+                throw error
+            }
+            try await server.kill()
+            let lines = server.output.split(separator: "\n")
+            #expect(lines.count > 3)
+            for line in lines {
+                let object = try? JSONValue(parsing: Array(line.utf8))
+                #expect(object?["level"]?.stringValue != nil, "\(line)")
+                #expect(object?["msg"]?.stringValue?.isEmpty == false, "\(line)")
+                #expect(object?["time"]?.stringValue?.hasSuffix("Z") == true, "\(line)")
+            }
+            #expect(lines.contains { $0.contains(#""level":"debug""#) && $0.contains(#""controller":"backup""#) })
+        }
+    }
+
     @Test func versionAsksTheRunningServerAndSaysAtOnceWhenThereIsNone() async throws {
         try await CLIEnvironment.with { env in
             let alone = try await env.lifeboat("version")

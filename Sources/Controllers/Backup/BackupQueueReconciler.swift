@@ -1,12 +1,20 @@
 import Foundation
 package import Kubernetes
 package import Logging
+import Synchronization
 import VeleroAPI
 
 /// The backup queue controller's reconcile (Velero 1.18's `backupQueueReconciler`, decided by
-/// ``BackupQueueDecision``): a `New` Backup is queued (`Queued`, `status.queuePosition`); a queued one is made
-/// `ReadyToStart` — which the Backup controller runs — when the queue lets it start, and the others are renumbered.
-/// A Backup left queued is looked at again when a running one ends (``requeueQueued(on:)``) and every minute.
+/// ``BackupQueueDecision``): a `New` Backup is queued (`Queued`, `status.queuePosition`); then a dispatch pass goes
+/// through the queue in order and makes `ReadyToStart` — which the Backup controller runs — every Backup the queue
+/// lets start, and renumbers the others.
+///
+/// Velero reconciles each queued Backup on its own, listing every Backup each time; with hundreds queued that is
+/// quadratic in requests. Here one pass decides for the whole queue from the informer's cache, corrected by what
+/// this controller wrote and the cache has not seen yet. A pass runs when a Backup joins the queue, when a running
+/// one ends (``dispatchOnChanges(of:into:)``), and every minute while Backups wait. The renumbering — a write per
+/// queued Backup — runs at most every ``renumberInterval``, so a burst of short backups does not rewrite the whole
+/// queue after each one; the order never depends on it.
 ///
 /// Every transition is written only if the live Backup is still in the phase it was decided for, so a Backup that a
 /// direct-mode `lifeboat backup create` runs itself, or that another replica moved, is never taken back.
@@ -14,137 +22,208 @@ package struct BackupQueueReconciler: Reconciler {
     let client: KubeClient
     let namespace: String
     let concurrentBackups: Int
+    let cache: InformerCache
     let logger: Logger
+    private let state = QueueState()
 
-    /// How often a Backup left queued is looked at again (Velero's `defaultQueuedBackupRecheckFrequency`).
+    /// How often Backups left queued are looked at again (Velero's `defaultQueuedBackupRecheckFrequency`).
     package static let recheck: Duration = .seconds(60)
+    /// The least time between two renumberings of the queue.
+    package static let renumberInterval: Duration = .seconds(2)
+    /// The key of the dispatch pass (no Backup can have this name).
+    package static let dispatchName = ":dispatch"
 
-    package init(client: KubeClient, namespace: String, concurrentBackups: Int, logger: Logger) {
+    /// - Parameter cache: the cache of the informer of the install namespace's Backups.
+    package init(client: KubeClient, namespace: String, concurrentBackups: Int, cache: InformerCache, logger: Logger) {
         self.client = client
         self.namespace = namespace
         self.concurrentBackups = max(1, concurrentBackups)
+        self.cache = cache
         self.logger = logger
     }
 
+    /// What the pass knows beyond the cache: the writes the cache has not caught up with, the cluster's namespaces
+    /// (listed at most once a second), and when the queue was last renumbered.
+    private final class QueueState: Sendable {
+        struct Written {
+            var phase: String
+            var position: Int
+            /// The resourceVersion the object had before the write: while the cache still holds it, the write
+            /// stands in for the cached status.
+            var before: String
+        }
+
+        let written = Mutex<[String: Written]>([:])
+        let namespaces = Mutex<(names: [String], at: ContinuousClock.Instant?)>(([], nil))
+        let lastRenumber = Mutex<ContinuousClock.Instant?>(nil)
+    }
+
+    /// Only new Backups are reconciled one by one; queued ones go through the dispatch pass.
+    package static func predicate(_ event: InformerEvent) -> Bool {
+        if case .deleted = event { return false }
+        let phase = event.object["status"]?["phase"]?.stringValue ?? ""
+        return phase.isEmpty || phase == BackupPhase.new
+    }
+
     package func reconcile(_ key: NamespacedName) async throws -> ReconcileResult {
-        guard key.namespace == namespace,
-            let object = try await client.getIfPresent(Backup.resource, namespace: namespace, name: key.name)
+        guard key.namespace == namespace else { return .done }
+        if key.name == Self.dispatchName { return try await dispatch() }
+        let entries = self.entries()
+        guard let entry = entries.first(where: { $0.name == key.name }),
+            entry.phase.isEmpty || entry.phase == BackupPhase.new
         else { return .done }
-        let phase = object["status"]?["phase"]?.stringValue ?? ""
-        switch phase {
-        case "", BackupPhase.new:
-            let position = BackupQueueDecision.enqueuePosition(try await entries())
-            let written = try await transition(key.name, from: [phase]) { status in
-                status["phase"] = .string(BackupPhase.queued)
-                status["queuePosition"] = .int(Int64(position))
-            }
-            if written {
-                logger.info("Queueing backup \(key.name), queue position \(position)", metadata: ["backup": "\(key)"])
-                // Looked at again as queued: it may start at once.
-                return ReconcileResult(requeueAfter: .milliseconds(1))
-            }
-            return .done
-        case BackupPhase.queued:
-            let namespaces = try await client.list(.namespaces).items.compactMap(\.name)
+        let position = BackupQueueDecision.enqueuePosition(entries)
+        let written = try await transition(key.name, from: [entry.phase], to: BackupPhase.queued, position: position)
+        guard written else { return .done }
+        logger.info("Queueing backup \(key.name), queue position \(position)", metadata: ["backup": "\(key)"])
+        return try await dispatch()
+    }
+
+    /// Makes `ReadyToStart` every queued Backup that may start, in queue order, and renumbers the rest.
+    private func dispatch() async throws -> ReconcileResult {
+        var entries = self.entries()
+        let namespaces = try await clusterNamespaces()
+        let queued = entries.filter { $0.phase == BackupPhase.queued }.sorted { $0.queuePosition < $1.queuePosition }
+        for candidate in queued {
             let verdict = BackupQueueDecision.decide(
-                key.name,
-                backups: try await entries(),
+                candidate.name,
+                backups: entries,
                 clusterNamespaces: namespaces,
                 concurrentBackups: concurrentBackups
             )
-            switch verdict {
-            case .leaveQueued(let reason):
-                logger.debug("\(reason)", metadata: ["backup": "\(key)"])
-                return ReconcileResult(requeueAfter: Self.recheck)
-            case .start(let renumbered):
-                let written = try await transition(key.name, from: [BackupPhase.queued]) { status in
-                    status["phase"] = .string(BackupPhase.readyToStart)
-                    status["queuePosition"] = 0
+            guard case .start = verdict else {
+                if case .leaveQueued(let reason) = verdict {
+                    logger.debug("\(reason)", metadata: ["backup": "\(namespace)/\(candidate.name)"])
                 }
-                guard written else { return .done }
-                logger.info("Dequeueing backup \(key.name), moving to ReadyToStart", metadata: ["backup": "\(key)"])
-                try await renumber(renumbered)
-                return .done
+                continue
             }
-        default:
-            return .done
+            guard
+                try await transition(
+                    candidate.name,
+                    from: [BackupPhase.queued],
+                    to: BackupPhase.readyToStart,
+                    position: 0
+                )
+            else { continue }
+            logger.info(
+                "Dequeueing backup \(candidate.name), moving to ReadyToStart",
+                metadata: ["backup": "\(namespace)/\(candidate.name)"]
+            )
+            if let index = entries.firstIndex(where: { $0.name == candidate.name }) {
+                entries[index].phase = BackupPhase.readyToStart
+                entries[index].queuePosition = 0
+            }
         }
-    }
-
-    /// Gives the queued Backups their new positions, 16 writes at a time (each Backup's own read-modify-write, so a
-    /// Backup that left the queue meanwhile keeps its status); a Backup already at its position is not written.
-    private func renumber(_ positions: [String: Int]) async throws {
-        let ordered = positions.sorted { $0.value < $1.value }
+        let waiting = entries.filter { $0.phase == BackupPhase.queued }.sorted { $0.queuePosition < $1.queuePosition }
+        guard !waiting.isEmpty else { return .done }
+        let now = ContinuousClock.now
+        let last = state.lastRenumber.withLock { $0 }
+        if let last, now - last < Self.renumberInterval {
+            return ReconcileResult(requeueAfter: Self.renumberInterval - (now - last))
+        }
+        state.lastRenumber.withLock { $0 = now }
+        let changed = waiting.enumerated().filter { $0.element.queuePosition != $0.offset + 1 }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for (index, (name, position)) in ordered.enumerated() {
-                if index >= 16 { try await group.next() }
+            for (count, (offset, entry)) in changed.enumerated() {
+                if count >= 16 { try await group.next() }
                 group.addTask {
-                    _ = try await transition(name, from: [BackupPhase.queued]) { status in
-                        status["queuePosition"] = .int(Int64(position))
-                    }
+                    _ = try await transition(
+                        entry.name,
+                        from: [BackupPhase.queued],
+                        to: BackupPhase.queued,
+                        position: offset + 1
+                    )
                 }
             }
             try await group.waitForAll()
         }
+        return ReconcileResult(requeueAfter: Self.recheck)
     }
 
-    /// The namespace's Backups as the queue sees them.
-    private func entries() async throws -> [BackupQueueDecision.Entry] {
-        try await client.list(Backup.resource, namespace: namespace).items.compactMap { object in
-            guard let backup = try? object.value.decode(as: Backup.self) else { return nil }
-            return BackupQueueDecision.Entry(backup)
+    /// The namespace's Backups as the queue sees them: the cache, with this controller's writes it has not seen.
+    private func entries() -> [BackupQueueDecision.Entry] {
+        let objects = cache.list().filter { $0.namespace == namespace }
+        return state.written.withLock { written in
+            objects.compactMap { object -> BackupQueueDecision.Entry? in
+                guard let name = object.name else { return nil }
+                var entry = BackupQueueDecision.Entry(
+                    name: name,
+                    phase: object["status"]?["phase"]?.stringValue ?? "",
+                    queuePosition: Int(object["status"]?["queuePosition"]?.intValue ?? 0),
+                    includedNamespaces: object["spec"]?["includedNamespaces"]?.arrayValue?.compactMap(\.stringValue)
+                        ?? [],
+                    excludedNamespaces: object["spec"]?["excludedNamespaces"]?.arrayValue?.compactMap(\.stringValue)
+                        ?? []
+                )
+                if let pending = written[name] {
+                    if pending.before == object.resourceVersion {
+                        entry.phase = pending.phase
+                        entry.queuePosition = pending.position
+                    } else {
+                        written[name] = nil
+                    }
+                }
+                return entry
+            }
         }
     }
 
-    /// Changes the status of Backup `name` with `change` if its phase is still one of `phases` (and `change` changes
-    /// anything).
+    /// The cluster's namespaces, listed at most once a second.
+    private func clusterNamespaces() async throws -> [String] {
+        let cached = state.namespaces.withLock { $0 }
+        if let at = cached.at, ContinuousClock.now - at < .seconds(1) { return cached.names }
+        let names = try await client.list(.namespaces).items.compactMap(\.name)
+        state.namespaces.withLock { $0 = (names, ContinuousClock.now) }
+        return names
+    }
+
+    /// Writes `phase` and `position` on Backup `name` if its live phase is still one of `phases` and either changes.
     /// - Returns: whether it was written.
     private func transition(
         _ name: String,
         from phases: Set<String>,
-        _ change: (inout JSONObject) -> Void
+        to phase: String,
+        position: Int
     ) async throws
         -> Bool
     {
-        var written = false
-        _ = try await client.changeStatus(Backup.resource, namespace: namespace, name: name) { object in
-            guard phases.contains(object["status"]?["phase"]?.stringValue ?? "") else { return false }
+        var before: String?
+        let updated = try await client.changeStatus(Backup.resource, namespace: namespace, name: name) { object in
+            let current = object["status"]?["phase"]?.stringValue ?? ""
+            guard phases.contains(current) else { return false }
+            guard current != phase || (object["status"]?["queuePosition"]?.intValue ?? 0) != Int64(position) else {
+                return false
+            }
             var status = object.value["status"]?.objectValue ?? [:]
-            let before = status
-            change(&status)
-            guard status != before else { return false }
+            status["phase"] = .string(phase)
+            status["queuePosition"] = .int(Int64(position))
             object.value["status"] = .object(status)
-            written = true
+            before = object.resourceVersion
             return true
         }
-        return written
+        guard updated != nil, let before else { return false }
+        state.written.withLock { $0[name] = .init(phase: phase, position: position, before: before) }
+        return true
     }
 
-    /// Queues the Backups waiting in `informer`'s cache for another look whenever a Backup stops running or
-    /// joins the queue (Velero's `findQueuedBackupsToRequeue`), in queue order.
-    package static func requeueQueued<C: Clock>(on informer: Informer<C>, into queue: WorkQueue<NamespacedName, C>)
+    /// Queues a dispatch pass whenever a Backup stops running (Velero's `findQueuedBackupsToRequeue`) or is deleted
+    /// while running.
+    package static func dispatchOnChanges<C: Clock>(of informer: Informer<C>, into queue: WorkQueue<NamespacedName, C>)
     where C.Duration == Duration {
+        let running: Set<String> = [BackupPhase.inProgress, BackupPhase.readyToStart]
         informer.addHandler { event in
             let phase = event.object["status"]?["phase"]?.stringValue ?? ""
-            let previous: String? =
-                if case .updated(let old, _) = event { old["status"]?["phase"]?.stringValue ?? "" } else { nil }
-            let stoppedRunning =
-                (previous == BackupPhase.inProgress || previous == BackupPhase.readyToStart)
-                && phase != BackupPhase.inProgress && phase != BackupPhase.readyToStart
-            let joined = phase == BackupPhase.queued && previous != BackupPhase.queued
-            var deletedRunning = false
-            if case .deleted = event, phase == BackupPhase.inProgress || phase == BackupPhase.readyToStart {
-                deletedRunning = true
+            let stopped: Bool
+            switch event {
+            case .updated(let old, _):
+                stopped = running.contains(old["status"]?["phase"]?.stringValue ?? "") && !running.contains(phase)
+            case .deleted:
+                stopped = running.contains(phase)
+            case .added:
+                stopped = false
             }
-            guard stoppedRunning || joined || deletedRunning else { return }
-            let queued = informer.cache.list()
-                .filter { $0["status"]?["phase"]?.stringValue == BackupPhase.queued }
-                .sorted {
-                    ($0["status"]?["queuePosition"]?.intValue ?? 0) < ($1["status"]?["queuePosition"]?.intValue ?? 0)
-                }
-            for backup in queued {
-                if let key = NamespacedName(backup) { queue.add(key) }
-            }
+            guard stopped, let namespace = event.object.namespace else { return }
+            queue.add(NamespacedName(namespace: namespace, name: dispatchName))
         }
     }
 }

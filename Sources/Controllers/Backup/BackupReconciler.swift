@@ -50,6 +50,12 @@ package struct BackupReconciler: Reconciler {
         self.logger = logger
     }
 
+    /// Only Backups the queue made `ReadyToStart` are reconciled (the queue's renumbering of waiting Backups is not).
+    package static func predicate(_ event: InformerEvent) -> Bool {
+        if case .deleted = event { return false }
+        return event.object["status"]?["phase"]?.stringValue == BackupPhase.readyToStart
+    }
+
     package func reconcile(_ key: NamespacedName) async throws -> ReconcileResult {
         guard key.namespace == namespace else { return ReconcileResult() }
         guard let object = try await client.getIfPresent(Backup.resource, namespace: key.namespace, name: key.name)

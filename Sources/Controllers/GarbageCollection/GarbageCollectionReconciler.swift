@@ -29,6 +29,13 @@ package struct GarbageCollectionReconciler: Reconciler {
         self.logger = logger
     }
 
+    /// Only Backups that have an expiration can expire: Backups that wait in the queue or have not started are not
+    /// looked at (nor the queue's rewrites of their positions).
+    package static func predicate(_ event: InformerEvent) -> Bool {
+        if case .deleted = event { return false }
+        return event.object["status"]?["expiration"]?.stringValue?.isEmpty == false
+    }
+
     package func reconcile(_ key: NamespacedName) async throws -> ReconcileResult {
         let namespace = key.namespace ?? ""
         guard let object = try await client.getIfPresent(Backup.resource, namespace: namespace, name: key.name) else {

@@ -144,21 +144,27 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
                 metrics: metrics,
                 logger: logger
             ),
-            configuration: .init(name: "backup", workers: max(1, configuration.concurrentBackups)),
+            configuration: .init(
+                name: "backup",
+                workers: max(1, configuration.concurrentBackups),
+                predicate: BackupReconciler.predicate
+            ),
             logger: logger
         )
+        let queueInformer = informer(Backup.resource)
         let queueController = Controller(
-            informer: informer(Backup.resource),
+            informer: queueInformer,
             reconciler: BackupQueueReconciler(
                 client: client,
                 namespace: namespace,
                 concurrentBackups: configuration.concurrentBackups,
+                cache: queueInformer.cache,
                 logger: logger
             ),
-            configuration: .init(name: "backup-queue"),
+            configuration: .init(name: "backup-queue", predicate: BackupQueueReconciler.predicate),
             logger: logger
         )
-        BackupQueueReconciler.requeueQueued(on: queueController.informer, into: queueController.queue)
+        BackupQueueReconciler.dispatchOnChanges(of: queueInformer, into: queueController.queue)
         let scheduleController = Controller(
             informer: schedules,
             reconciler: ScheduleReconciler(
@@ -250,7 +256,7 @@ package struct ServerControllers<C: Clock>: Service where C.Duration == Duration
                 now: now,
                 logger: logger
             ),
-            configuration: .init(name: "gc"),
+            configuration: .init(name: "gc", predicate: GarbageCollectionReconciler.predicate),
             logger: logger
         )
         let deletion = Controller(

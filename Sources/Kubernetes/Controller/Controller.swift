@@ -26,11 +26,19 @@ public struct Controller<R: Reconciler, C: Clock>: Service where C.Duration == D
         public var workers: Int
         /// The per-key backoff of requeues after errors.
         public var backoff: WorkQueue<NamespacedName, C>.Backoff
+        /// Which of the informer's changes queue their key (controller-runtime's predicates); by default all.
+        public var predicate: @Sendable (InformerEvent) -> Bool
 
-        public init(name: String, workers: Int = 1, backoff: WorkQueue<NamespacedName, C>.Backoff = .init()) {
+        public init(
+            name: String,
+            workers: Int = 1,
+            backoff: WorkQueue<NamespacedName, C>.Backoff = .init(),
+            predicate: @escaping @Sendable (InformerEvent) -> Bool = { _ in true }
+        ) {
             self.name = name
             self.workers = workers
             self.backoff = backoff
+            self.predicate = predicate
         }
     }
 
@@ -57,8 +65,9 @@ public struct Controller<R: Reconciler, C: Clock>: Service where C.Duration == D
         var logger = logger
         logger[metadataKey: "controller"] = "\(configuration.name)"
         self.logger = logger
+        let predicate = configuration.predicate
         informer.addHandler { event in
-            if let key = event.key { queue.add(key) }
+            if predicate(event), let key = event.key { queue.add(key) }
         }
     }
 

@@ -99,6 +99,8 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (stderr).")
     var logLevel: String = "info"
+    @Option(name: .customLong("log-format"), help: "text or json (one JSON object per line, logrus's keys).")
+    var logFormat: LogFormat = .text
 
     var node: String? {
         if let nodeName, !nodeName.isEmpty { return nodeName }
@@ -127,8 +129,7 @@ struct NodeAgentServerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "lifeboat.node-agent") { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let logger = logFormat.logger(label: "lifeboat.node-agent", level: Logger.Level(rawValue: logLevel) ?? .info)
         let node = self.node ?? ""
         let namespace = globals.installNamespace
         let configuration = NodeAgentController.Configuration(

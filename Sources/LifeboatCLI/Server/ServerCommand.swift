@@ -61,6 +61,8 @@ struct ServerCommand: AsyncParsableCommand {
     var retryPeriod = "2s"
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (stderr).")
     var logLevel = "info"
+    @Option(name: .customLong("log-format"), help: "text or json (one JSON object per line, logrus's keys).")
+    var logFormat: LogFormat = .text
     @Option(
         name: .customLong("default-volumes-to-fs-backup"),
         help: "Back up pod volumes with file-system backup when a Backup does not say (true|false)."
@@ -172,8 +174,7 @@ struct ServerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "lifeboat.server") { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let logger = logFormat.logger(label: "lifeboat.server", level: Logger.Level(rawValue: logLevel) ?? .info)
         let namespace = globals.installNamespace
         let registry = PrometheusCollectorRegistry()
         let configuration = ServerControllers<ContinuousClock>.Configuration(
