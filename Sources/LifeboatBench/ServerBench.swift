@@ -54,6 +54,12 @@ struct ServerBench: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let command = self
+        // Ctrl-C or SIGTERM stop the server and the sandbox before the process exits.
+        try await BenchProcesses.interruptible { try await command.measure() }
+    }
+
+    private func measure() async throws {
         let binary = try BenchPaths.lifeboat(lifeboat)
         let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
         let root = FileManager.default.temporaryDirectory
@@ -88,6 +94,7 @@ struct ServerBench: AsyncParsableCommand {
                 }
                 let anchor = try await anchorSeconds(binary: binary, environment: environment)
                 try await burst(client, server: started, anchor: anchor, logger: logger)
+                fflush(nil)
                 if schedules > 0 { try await scheduleTicks(client, logger: logger) }
             }
         } catch {

@@ -13,8 +13,9 @@ import VeleroAPI
 /// quadratic in requests. Here one pass decides for the whole queue from the informer's cache, corrected by what
 /// this controller wrote and the cache has not seen yet. A pass runs when a Backup joins the queue, when a running
 /// one ends (``dispatchOnChanges(of:into:)``), and every minute while Backups wait. The renumbering — a write per
-/// queued Backup — runs at most every ``renumberInterval``, so a burst of short backups does not rewrite the whole
-/// queue after each one; the order never depends on it.
+/// queued Backup — rewrites at most ``renumberBudget`` positions per ``renumberInterval``, from the head of the
+/// queue: a burst of short backups neither rewrites the whole queue after each one nor takes the server's client
+/// away from the backups; the order never depends on the positions being up to date.
 ///
 /// Every transition is written only if the live Backup is still in the phase it was decided for, so a Backup that a
 /// direct-mode `lifeboat backup create` runs itself, or that another replica moved, is never taken back.
@@ -28,8 +29,11 @@ package struct BackupQueueReconciler: Reconciler {
 
     /// How often Backups left queued are looked at again (Velero's `defaultQueuedBackupRecheckFrequency`).
     package static let recheck: Duration = .seconds(60)
-    /// The least time between two renumberings of the queue.
-    package static let renumberInterval: Duration = .seconds(2)
+    /// The least time between two renumbering passes.
+    package static let renumberInterval: Duration = .seconds(1)
+    /// The most queued Backups one renumbering pass rewrites (each is a read and a write through the server's
+    /// client, whose `--client-qps` the backups need).
+    package static let renumberBudget = 10
     /// The key of the dispatch pass (no Backup can have this name).
     package static let dispatchName = ":dispatch"
 
@@ -122,10 +126,13 @@ package struct BackupQueueReconciler: Reconciler {
             return ReconcileResult(requeueAfter: Self.renumberInterval - (now - last))
         }
         state.lastRenumber.withLock { $0 = now }
+        // From the head of the queue, where a position matters most; a budget per pass, so that the server's
+        // client (its QPS) stays free for the backups themselves.
         let changed = waiting.enumerated().filter { $0.element.queuePosition != $0.offset + 1 }
+            .prefix(Self.renumberBudget)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (count, (offset, entry)) in changed.enumerated() {
-                if count >= 16 { try await group.next() }
+                if count >= 8 { try await group.next() }
                 group.addTask {
                     _ = try await transition(
                         entry.name,
@@ -137,7 +144,8 @@ package struct BackupQueueReconciler: Reconciler {
             }
             try await group.waitForAll()
         }
-        return ReconcileResult(requeueAfter: Self.recheck)
+        let more = waiting.enumerated().filter { $0.element.queuePosition != $0.offset + 1 }.count > changed.count
+        return ReconcileResult(requeueAfter: more ? Self.renumberInterval : Self.recheck)
     }
 
     /// The namespace's Backups as the queue sees them: the cache, with this controller's writes it has not seen.
