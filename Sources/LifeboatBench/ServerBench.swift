@@ -33,6 +33,7 @@ struct ServerBench: AsyncParsableCommand {
     @Option(help: "Backups created at once (one small namespace each).") var backups = 500
     @Option(help: "ConfigMaps in each namespace.") var configmaps = 5
     @Option(help: "The server's --concurrent-backups.") var concurrentBackups = 1
+    @Option(help: "The server's --client-qps (Velero's default 100; 0: unlimited).") var clientQps = 100.0
     @Option(help: "Direct-mode CLI backups for the anchor (median).") var anchorRuns = 5
     @Option(help: "Schedules on `* * * * *` (0: skip the tick step).") var schedules = 50
     @Option(help: "Minute boundaries the tick step waits for.") var ticks = 2
@@ -81,7 +82,8 @@ struct ServerBench: AsyncParsableCommand {
                 let started = try BenchProcesses.start(
                     binary,
                     [
-                        "server", "--concurrent-backups", "\(concurrentBackups)", "--metrics-address", "127.0.0.1:0",
+                        "server", "--concurrent-backups", "\(concurrentBackups)", "--client-qps", "\(clientQps)",
+                        "--metrics-address", "127.0.0.1:0",
                         "--log-level", ProcessInfo.processInfo.environment["LIFEBOAT_BENCH_SERVER_LOG"] ?? "warning",
                     ],
                     env: environment,
@@ -187,7 +189,8 @@ struct ServerBench: AsyncParsableCommand {
             let perBackup = wall / Double(backups)
             print("")
             print(
-                "burst: \(backups) Backups created at once (in \(Self.format(Self.seconds(created))) s), --concurrent-backups \(concurrentBackups)"
+                "burst: \(backups) Backups created at once (in \(Self.format(Self.seconds(created))) s), "
+                    + "--concurrent-backups \(concurrentBackups), --client-qps \(Self.format(clientQps))"
             )
             print("  every one ended after       \(Self.format(wall)) s (\(completed) Completed)")
             print("  throughput                  \(Self.format(Double(backups) / wall)) backups/s")
