@@ -74,6 +74,32 @@ import VeleroAPI
         #expect(BackupQueueDecision.namespaces(of: everything, clusterNamespaces: Self.cluster).count == 6)
     }
 
+    @Test(.timeLimit(.minutes(2)))
+    func backupsAnEarlierServerLeftQueuedStartWhenAServerStarts() async throws {
+        try await withTemporaryDirectory { folder in
+            try await withSandbox { _, client in
+                try await ServerControllersTests.prepare(client, bucket: folder.appendingPathComponent("bucket"))
+                for (position, name) in ["left-1", "left-2"].enumerated() {
+                    var spec = BackupSpec()
+                    spec.includedNamespaces = ["velero"]
+                    spec.includedResources = ["configmaps"]
+                    var backup = Backup(metadata: ObjectMeta(name: name, namespace: "velero"), spec: spec)
+                    var status = BackupStatus(phase: BackupPhase.queued)
+                    status.queuePosition = position + 1
+                    backup.status = status
+                    _ = try await client.create(Backup.resource, try ServerControllersTests.object(backup))
+                }
+                try await StorageControllersTests.withControllers(client, clock: ManualClock()) {
+                    try await waitUntil("both backups Completed", timeout: .seconds(60)) {
+                        let first = try await StorageControllersTests.phase(client, Backup.resource, "left-1")
+                        let second = try await StorageControllersTests.phase(client, Backup.resource, "left-2")
+                        return first == "Completed" && second == "Completed"
+                    }
+                }
+            }
+        }
+    }
+
     /// The phases of each Backup in the order a watch saw them.
     final class Transitions: Sendable {
         let events = Mutex<[(name: String, phase: String)]>([])

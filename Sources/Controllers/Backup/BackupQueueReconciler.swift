@@ -77,7 +77,12 @@ package struct BackupQueueReconciler: Reconciler {
             entry.phase.isEmpty || entry.phase == BackupPhase.new
         else { return .done }
         let position = BackupQueueDecision.enqueuePosition(entries)
-        let written = try await transition(key.name, from: [entry.phase], to: BackupPhase.queued, position: position)
+        let written = try await transition(
+            key.name,
+            from: ["", BackupPhase.new],
+            to: BackupPhase.queued,
+            position: position
+        )
         guard written else { return .done }
         logger.info("Queueing backup \(key.name), queue position \(position)", metadata: ["backup": "\(key)"])
         return try await dispatch()
@@ -214,8 +219,8 @@ package struct BackupQueueReconciler: Reconciler {
         return true
     }
 
-    /// Queues a dispatch pass whenever a Backup stops running (Velero's `findQueuedBackupsToRequeue`) or is deleted
-    /// while running.
+    /// Queues a dispatch pass whenever a Backup stops running (Velero's `findQueuedBackupsToRequeue`), is deleted
+    /// while running, or is found queued when the server starts.
     package static func dispatchOnChanges<C: Clock>(of informer: Informer<C>, into queue: WorkQueue<NamespacedName, C>)
     where C.Duration == Duration {
         let running: Set<String> = [BackupPhase.inProgress, BackupPhase.readyToStart]
@@ -228,7 +233,8 @@ package struct BackupQueueReconciler: Reconciler {
             case .deleted:
                 stopped = running.contains(phase)
             case .added:
-                stopped = false
+                // A Backup left queued by an earlier server (the informer's first list): the queue moves on.
+                stopped = phase == BackupPhase.queued
             }
             guard stopped, let namespace = event.object.namespace else { return }
             queue.add(NamespacedName(namespace: namespace, name: dispatchName))
