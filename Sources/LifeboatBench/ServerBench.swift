@@ -146,19 +146,8 @@ struct ServerBench: AsyncParsableCommand {
 
     /// Creates every Backup at once and follows them to their end.
     private func burst(_ client: KubeClient, server: Process, anchor: Double, logger: Logger) async throws {
-        let watch = PhaseWatch()
-        let informer = Informer(
-            client: client,
-            configuration: .init(resource: Self.backupsGVR, namespace: "velero"),
-            clock: ContinuousClock(),
-            logger: logger
-        )
-        informer.addHandler { watch.record($0) }
         let names = (0..<backups).map { "burst-\($0)" }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await informer.run() }
-            defer { group.cancelAll() }
-            try await informer.waitUntilSynced()
+        try await Self.watchingBackups(client, logger: logger) { watch in
             let cpuBefore = ServerProcess.cpuSeconds(server.processIdentifier)
             let start = ContinuousClock.now
             try await withThrowingTaskGroup(of: Void.self) { creators in
@@ -214,18 +203,7 @@ struct ServerBench: AsyncParsableCommand {
 
     /// `--schedules` Schedules on every minute; the latency from each tick to its Backup.
     private func scheduleTicks(_ client: KubeClient, logger: Logger) async throws {
-        let watch = PhaseWatch()
-        let informer = Informer(
-            client: client,
-            configuration: .init(resource: Self.backupsGVR, namespace: "velero"),
-            clock: ContinuousClock(),
-            logger: logger
-        )
-        informer.addHandler { watch.record($0) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await informer.run() }
-            defer { group.cancelAll() }
-            try await informer.waitUntilSynced()
+        try await Self.watchingBackups(client, logger: logger) { watch in
             for index in 0..<schedules {
                 var schedule = KubeObject(
                     apiVersion: "velero.io/v1",
@@ -263,6 +241,28 @@ struct ServerBench: AsyncParsableCommand {
             print(
                 "  tick → Backup InProgress    p50 \(Self.format(Self.percentile(toStart, 0.5))) s, p95 \(Self.format(Self.percentile(toStart, 0.95))) s, max \(Self.format(toStart.max() ?? 0)) s"
             )
+        }
+    }
+
+    /// Runs `body` while a watch records the phases of the install namespace's Backups (from its first list on).
+    static func watchingBackups(
+        _ client: KubeClient,
+        logger: Logger,
+        _ body: (PhaseWatch) async throws -> Void
+    ) async throws {
+        let watch = PhaseWatch()
+        let informer = Informer(
+            client: client,
+            configuration: .init(resource: backupsGVR, namespace: "velero"),
+            clock: ContinuousClock(),
+            logger: logger
+        )
+        informer.addHandler { watch.record($0) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await informer.run() }
+            defer { group.cancelAll() }
+            try await informer.waitUntilSynced()
+            try await body(watch)
         }
     }
 
