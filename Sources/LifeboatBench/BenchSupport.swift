@@ -8,9 +8,9 @@ enum ProcessMemory {
         try? Data("5".utf8).write(to: URL(fileURLWithPath: "/proc/self/clear_refs"))
     }
 
-    /// VmHWM and VmRSS in KiB from /proc/self/status.
-    static func current() -> (hwm: Int, rss: Int) {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
+    /// VmHWM and VmRSS in KiB from /proc/<process>/status (this process's by default).
+    static func current(process: String = "self") -> (hwm: Int, rss: Int) {
+        guard let text = try? String(contentsOfFile: "/proc/\(process)/status", encoding: .utf8) else { return (0, 0) }
         func value(_ key: String) -> Int {
             guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return 0 }
             return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0

@@ -170,7 +170,7 @@ struct ServerBench: AsyncParsableCommand {
             try await Self.waitUntil("every Backup ended", timeout: .seconds(timeout)) {
                 watch.ended(names) == names.count
             }
-            let wall = Self.seconds(ContinuousClock.now - start)
+            let wall = (ContinuousClock.now - start).inSeconds
             let cpu = ServerProcess.cpuSeconds(server.processIdentifier) - cpuBefore
             let completed = watch.count(names, phase: "Completed")
             let queued = watch.durations(names, from: "", to: "InProgress")
@@ -178,7 +178,7 @@ struct ServerBench: AsyncParsableCommand {
             let perBackup = wall / Double(backups)
             print("")
             print(
-                "burst: \(backups) Backups created at once (in \(Self.format(Self.seconds(created))) s), "
+                "burst: \(backups) Backups created at once (in \(Self.format(created.inSeconds)) s), "
                     + "--concurrent-backups \(concurrentBackups), --client-qps \(Self.format(clientQps))"
             )
             print("  every one ended after       \(Self.format(wall)) s (\(completed) Completed)")
@@ -197,7 +197,9 @@ struct ServerBench: AsyncParsableCommand {
             print(
                 "  server CPU                  \(Self.format(cpu)) s (\(Self.format(cpu / wall * 100)) % of one core), \(Self.format(cpu / Double(backups) * 1000)) ms per backup"
             )
-            print("  server peak RSS             \(ServerProcess.peakRSSKiB(server.processIdentifier) / 1024) MiB")
+            print(
+                "  server peak RSS             \(ProcessMemory.current(process: "\(server.processIdentifier)").hwm / 1024) MiB"
+            )
         }
     }
 
@@ -284,10 +286,6 @@ struct ServerBench: AsyncParsableCommand {
         throw ValidationError("timed out after \(timeout) waiting for \(what)")
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
     static func percentile(_ values: [Double], _ fraction: Double) -> Double {
         let sorted = values.sorted()
         guard !sorted.isEmpty else { return 0 }
@@ -340,7 +338,7 @@ struct ServerBench: AsyncParsableCommand {
                             to.map { entry.phase == $0 } ?? Self.ends.contains(entry.phase)
                         })
                     else { return nil }
-                    return ServerBench.seconds(end.at - begin.at)
+                    return (end.at - begin.at).inSeconds
                 }
             }
         }
@@ -373,11 +371,4 @@ enum ServerProcess {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    /// VmHWM in KiB.
-    static func peakRSSKiB(_ pid: Int32) -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
-        else { return 0 }
-        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
-    }
 }

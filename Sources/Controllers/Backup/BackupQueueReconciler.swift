@@ -133,8 +133,8 @@ package struct BackupQueueReconciler: Reconciler {
         state.lastRenumber.withLock { $0 = now }
         // From the head of the queue, where a position matters most; a budget per pass, so that the server's
         // client (its QPS) stays free for the backups themselves.
-        let changed = waiting.enumerated().filter { $0.element.queuePosition != $0.offset + 1 }
-            .prefix(Self.renumberBudget)
+        let misplaced = waiting.enumerated().filter { $0.element.queuePosition != $0.offset + 1 }
+        let changed = misplaced.prefix(Self.renumberBudget)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (count, (offset, entry)) in changed.enumerated() {
                 if count >= 8 { try await group.next() }
@@ -149,8 +149,9 @@ package struct BackupQueueReconciler: Reconciler {
             }
             try await group.waitForAll()
         }
-        let more = waiting.enumerated().filter { $0.element.queuePosition != $0.offset + 1 }.count > changed.count
-        return ReconcileResult(requeueAfter: more ? Self.renumberInterval : Self.recheck)
+        return ReconcileResult(
+            requeueAfter: misplaced.count > changed.count ? Self.renumberInterval : Self.recheck
+        )
     }
 
     /// The namespace's Backups as the queue sees them: the cache, with this controller's writes it has not seen.

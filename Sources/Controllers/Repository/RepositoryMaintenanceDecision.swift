@@ -52,11 +52,8 @@ package enum RepositoryMaintenanceDecision: Sendable, Equatable {
         guard let text = repository.status?.lastMaintenanceTime, let last = Timestamps.parse(text) else {
             return .maintain(frequency: frequency)
         }
-        let next = last.addingTimeInterval(Self.seconds(frequency))
-        guard now > next else {
-            let seconds = max(0, next.timeIntervalSince(now))
-            return .wait(.milliseconds(max(1, Int64((seconds * 1000).rounded(.up)))))
-        }
+        let next = last.addingTimeInterval(LocationValidationDecision.seconds(frequency))
+        guard now > next else { return .wait(LocationValidationDecision.delay(from: now, to: next)) }
         return .maintain(frequency: frequency)
     }
 
@@ -86,9 +83,5 @@ package enum RepositoryMaintenanceDecision: Sendable, Equatable {
         status.recentMaintenance = Array(history.suffix(historyLength))
         if succeeded { status.lastMaintenanceTime = Timestamps.format(end) }
         return status
-    }
-
-    static func seconds(_ duration: Duration) -> TimeInterval {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

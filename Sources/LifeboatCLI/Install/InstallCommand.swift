@@ -128,11 +128,7 @@ struct InstallCommand: AsyncParsableCommand {
         }
         if secretFile == nil && !noSecret { throw ValidationError("One of --secret-file or --no-secret is required") }
         if secretFile != nil && noSecret { throw ValidationError("Cannot use both --secret-file and --no-secret") }
-        guard uploaderType == "restic" else {
-            throw ValidationError(
-                "--uploader-type \(uploaderType.debugDescription) is not supported: Lifeboat's uploader writes restic repositories (restic)"
-            )
-        }
+        try ServerCommand.checkUploaderType(uploaderType)
         for (flag, value) in [
             ("--default-repo-maintain-frequency", defaultRepoMaintainFrequency),
             ("--garbage-collection-frequency", garbageCollectionFrequency),
@@ -150,11 +146,7 @@ struct InstallCommand: AsyncParsableCommand {
         if let serviceAccountName, !KubeNames.isDNSSubdomain(serviceAccountName) {
             throw ValidationError("--service-account-name \(serviceAccountName.debugDescription) is not a valid name")
         }
-        if let metricsAddress, MetricsServer.Address(parsing: metricsAddress) == nil {
-            throw ValidationError(
-                "--metrics-address \(metricsAddress.debugDescription) is not an address (host:port, e.g. :8085 or 127.0.0.1:8085)"
-            )
-        }
+        if let metricsAddress { _ = try MetricsServer.Address.checked(metricsAddress) }
         if leastPrivilege && serviceAccountName != nil {
             throw ValidationError(
                 "Cannot use both --least-privilege and --service-account-name (bind your own account)"

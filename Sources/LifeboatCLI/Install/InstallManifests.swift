@@ -296,8 +296,7 @@ struct InstallManifests {
 
     /// The server's metrics port: that of `--metrics-address` when it names one, else Velero's 8085.
     var metricsPort: Int {
-        guard let address = options.metricsAddress, let colon = address.lastIndex(of: ":"),
-            let port = Int(address[address.index(after: colon)...]), port > 0
+        guard let port = options.metricsAddress.flatMap(MetricsServer.Address.init(parsing:))?.port, port > 0
         else { return 8085 }
         return port
     }

@@ -8,23 +8,26 @@ struct Installer {
     let client: KubeClient
     let apply: Bool
 
-    static let deployments = GroupVersionResource(group: "apps", version: "v1", resource: "deployments")
+    static let deployments = ServerPresence.deployments
     static let daemonSets = GroupVersionResource(group: "apps", version: "v1", resource: "daemonsets")
+
+    static let clusterRoles = GroupVersionResource(
+        group: "rbac.authorization.k8s.io",
+        version: "v1",
+        resource: "clusterroles"
+    )
+    static let clusterRoleBindings = GroupVersionResource(
+        group: "rbac.authorization.k8s.io",
+        version: "v1",
+        resource: "clusterrolebindings"
+    )
 
     /// The resource of each kind install creates.
     static let resources: [String: GroupVersionResource] = [
         "CustomResourceDefinition": .customResourceDefinitions,
         "Namespace": .namespaces,
-        "ClusterRole": GroupVersionResource(
-            group: "rbac.authorization.k8s.io",
-            version: "v1",
-            resource: "clusterroles"
-        ),
-        "ClusterRoleBinding": GroupVersionResource(
-            group: "rbac.authorization.k8s.io",
-            version: "v1",
-            resource: "clusterrolebindings"
-        ),
+        "ClusterRole": clusterRoles,
+        "ClusterRoleBinding": clusterRoleBindings,
         "Role": GroupVersionResource(group: "rbac.authorization.k8s.io", version: "v1", resource: "roles"),
         "RoleBinding": GroupVersionResource(
             group: "rbac.authorization.k8s.io",

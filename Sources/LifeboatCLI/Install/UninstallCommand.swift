@@ -21,20 +21,6 @@ struct UninstallCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Deprecated: uninstall always waits until everything is deleted.") var wait = false
     @Flag(name: .long, help: "Uninstall without asking for confirmation.") var force = false
 
-    static let restores = GroupVersionResource(group: "velero.io", version: "v1", resource: "restores")
-    static let dataUploads = GroupVersionResource(group: "velero.io", version: "v2alpha1", resource: "datauploads")
-    static let dataDownloads = GroupVersionResource(group: "velero.io", version: "v2alpha1", resource: "datadownloads")
-    static let clusterRoleBindings = GroupVersionResource(
-        group: "rbac.authorization.k8s.io",
-        version: "v1",
-        resource: "clusterrolebindings"
-    )
-    static let clusterRoles = GroupVersionResource(
-        group: "rbac.authorization.k8s.io",
-        version: "v1",
-        resource: "clusterroles"
-    )
-
     func run() async throws {
         if wait {
             print(
@@ -52,7 +38,7 @@ struct UninstallCommand: AsyncParsableCommand {
             var errors: [String] = []
             let binding = InstallManifests.clusterBindingName(namespace: namespace)
             for (resource, kind) in [
-                (Self.clusterRoleBindings, "ClusterRoleBinding"), (Self.clusterRoles, "ClusterRole"),
+                (Installer.clusterRoleBindings, "ClusterRoleBinding"), (Installer.clusterRoles, "ClusterRole"),
             ] {
                 do {
                     guard let object = try await client.getIfPresent(resource, name: binding) else {
@@ -121,7 +107,7 @@ struct UninstallCommand: AsyncParsableCommand {
     /// Velero's `deleteResourcesWithFinalizer`: deletes the Restores, DataUploads and DataDownloads of the
     /// namespace, gives their controllers a minute to remove their finalizers, then removes what is left.
     static func deleteWithFinalizers(_ client: KubeClient, _ namespace: String) async throws {
-        let kinds = [restores, dataUploads, dataDownloads]
+        let kinds = [Restore.resource, DataUpload.resource, DataDownload.resource]
         func remaining() async throws -> [(GroupVersionResource, KubeObject)] {
             var result: [(GroupVersionResource, KubeObject)] = []
             for resource in kinds {

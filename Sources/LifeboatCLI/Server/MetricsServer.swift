@@ -1,3 +1,4 @@
+import ArgumentParser
 import Hummingbird
 import Logging
 import NIOCore
@@ -21,6 +22,16 @@ struct MetricsServer: Service {
         var host: String
         /// The TCP port (0: any free port).
         var port: Int
+
+        /// `text` parsed; throws naming `--metrics-address` and the value when it is not `host:port`.
+        static func checked(_ text: String) throws -> Address {
+            guard let address = Address(parsing: text) else {
+                throw ValidationError(
+                    "--metrics-address \(text.debugDescription) is not an address (host:port, e.g. :8085 or 127.0.0.1:8085)"
+                )
+            }
+            return address
+        }
 
         /// Parses `host:port`; nil when `text` is not one.
         init?(parsing text: String) {

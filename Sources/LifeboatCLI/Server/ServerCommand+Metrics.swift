@@ -8,11 +8,7 @@ import ServiceLifecycle
 extension ServerCommand {
     /// Checks `--metrics-address` (Go's `host:port`).
     func validateMetricsAddress() throws {
-        guard MetricsServer.Address(parsing: metricsAddress) != nil else {
-            throw ValidationError(
-                "--metrics-address \(metricsAddress.debugDescription) is not an address (host:port, e.g. :8085 or 127.0.0.1:8085)"
-            )
-        }
+        _ = try MetricsServer.Address.checked(metricsAddress)
     }
 
     /// A swift-metrics factory recording into `registry`, with Velero's histogram buckets.

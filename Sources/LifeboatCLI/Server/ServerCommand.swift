@@ -127,12 +127,17 @@ struct ServerCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level \(logLevel) is unknown")
         }
-        guard uploaderType == "restic" else {
+        try Self.checkUploaderType(uploaderType)
+        try validateMetricsAddress()
+    }
+
+    /// `--uploader-type` of the server and of `install`: only restic, the format Lifeboat writes.
+    static func checkUploaderType(_ value: String) throws {
+        guard value == "restic" else {
             throw ValidationError(
-                "--uploader-type \(uploaderType.debugDescription) is not supported: Lifeboat writes restic repositories (restic)"
+                "--uploader-type \(value.debugDescription) is not supported: Lifeboat writes restic repositories (restic)"
             )
         }
-        try validateMetricsAddress()
     }
 
     /// This replica's identity in the Lease: the pod's name in a cluster, else host name and process ID.
