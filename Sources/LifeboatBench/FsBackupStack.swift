@@ -271,7 +271,12 @@ struct FsBackupStack: Sendable {
                 "--namespace-mappings", "\(namespace):\(namespace)-restored", "--wait",
             ]
             : repoCommand(tool, run: run, "restore") + ["--target", target, "latest"]
-        let step = try await timed(tool, "restore", argv, directory: nil, bytes: bytes)
+        // Every tool restores from a repository that is not in the page cache, as a restore days after the
+        // backup does: otherwise a tool whose backup wrote through the page cache would restore from memory
+        // and one that wrote past it (`lifeboat`'s packs) from disk.
+        let repository =
+            tool == "stack" ? "\(bucket)/restic/\(namespace)" : "\(setup.work)/repos/\(logName(tool))-\(run)"
+        let step = try await timed(tool, "restore", argv, directory: nil, bytes: bytes, uncached: repository)
         var restored = target
         if tool == "stack" {
             try await checkRestore("\(namespace)-restore")
@@ -291,16 +296,19 @@ struct FsBackupStack: Sendable {
     }
 
     /// Runs one step after `sync` (so the step before does not pay for its own writes here) and prints its time.
+    /// The files under `uncached` are dropped from the page cache first.
     private func timed(
         _ tool: String,
         _ name: String,
         _ argv: [String],
         directory: String?,
-        bytes: Int
+        bytes: Int,
+        uncached: String? = nil
     )
         async throws -> RepoBench.Step
     {
         sync()
+        if let uncached { RepoBench.dropFromPageCache(uncached) }
         let (environment, output, timeout) = (environment(tool), "\(logs)/\(logName(tool)).log", setup.timeout)
         let step: @Sendable () async throws -> BenchProcesses.Figures = {
             try await BenchProcesses.run(

@@ -41,6 +41,9 @@ public struct FilesystemObjectStore: ObjectStore {
         }
     }
 
+    /// Objects declared at least this large are written past the page cache (`DirectFileWriter`).
+    static let directWriteThreshold = 1024 * 1024
+
     /// Name prefix of in-flight temporary files; never listed, and rejected as a key segment.
     static let temporaryPrefix = ".lifeboat-tmp-"
 
@@ -184,12 +187,20 @@ public struct FilesystemObjectStore: ObjectStore {
         }
         let sync = configuration.sync
         do {
+            // Large objects bypass the page cache (see `DirectFileWriter`); only with `sync`, since that is
+            // where the cost is, and throw-away test data should not depend on the filesystem's support.
+            let direct =
+                sync && (length ?? 0) >= Self.directWriteThreshold
+                ? try await POSIXFile.run { DirectFileWriter(fd: fd, path: temp) } : nil
             var written = 0
             for try await chunk in body {
                 guard chunk.readableBytes > 0 else { continue }
-                try await POSIXFile.run { try POSIXFile.writeAll(fd, chunk, path: temp) }
+                try await POSIXFile.run {
+                    if let direct { try direct.write(chunk) } else { try POSIXFile.writeAll(fd, chunk, path: temp) }
+                }
                 written += chunk.readableBytes
             }
+            if let direct { try await POSIXFile.run { try direct.finish() } }
             if let length, length != written {
                 throw ObjectStoreError(
                     code: .corrupt,

@@ -5,6 +5,7 @@ import Kubernetes
 import Logging
 import NIOCore
 import ObjectStorage
+import ObjectStorageTesting
 import ProcessTesting
 import Synchronization
 import Testing
@@ -213,17 +214,8 @@ extension DataMoverFixture {
         }
     }
 
-    /// Bytes that do not compress (a xorshift stream from `seed`; seeds that differ only in bit 0 give the same
-    /// bytes).
-    static func noise(_ count: Int, seed: UInt64) -> [UInt8] {
-        var state = seed | 1
-        return (0..<count).map { _ in
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            return UInt8(truncatingIfNeeded: state)
-        }
-    }
+    /// Bytes that do not compress (`TestBytes.noise`).
+    static func noise(_ count: Int, seed: UInt64) -> [UInt8] { TestBytes.noise(count, seed: seed) }
 
     /// Runs the real `restic` on the fixture's repository.
     func restic(_ arguments: [String]) async throws -> ChildProcess.Result {
