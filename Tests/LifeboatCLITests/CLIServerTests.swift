@@ -155,8 +155,11 @@ import Testing
                     let lease = try? await env.client.get(Self.leases, namespace: "velero", name: "lifeboat-server")
                     return lease?["spec"]?["holderIdentity"]?.stringValue?.isEmpty == false
                 }
-                try await waitUntil("the server logs that it started its controllers") {
-                    server.output.contains("controller starting")
+                // The backup controller's debug line, which the assertions below look for, comes after others.
+                try await waitUntil("the server logs the backup controller at debug level") {
+                    server.output.split(separator: "\n").contains {
+                        $0.contains(#""level":"debug""#) && $0.contains(#""controller":"backup""#)
+                    }
                 }
             } catch {
                 try? await server.kill()
