@@ -332,6 +332,118 @@ struct CLIVeleroHabitsTests {
         }
     }
 
+    @Test func schedulesAndLocationsTakeVelerosSelectionTemplateAndLabelFlags() async throws {
+        try await CLIEnvironment.with { cli in
+            let schedules = GroupVersionResource(group: "velero.io", version: "v1", resource: "schedules")
+            // -o prints the Schedule with the whole backup template and creates nothing.
+            let printed = try await cli.lifeboat(
+                "schedule",
+                "create",
+                "shown",
+                "--schedule",
+                "@daily",
+                "--include-namespaces",
+                "app",
+                "--csi-snapshot-timeout",
+                "5m",
+                "--item-operation-timeout",
+                "1h",
+                "--snapshot-move-data",
+                "--resource-policies-configmap",
+                "policies",
+                "--ordered-resources",
+                "pods=app/a,app/b",
+                "--parallel-files-upload",
+                "4",
+                "-o",
+                "json"
+            )
+            #expect(printed.status == 0, "\(printed.output)")
+            let template = printed.json["spec"]?["template"]
+            #expect(template?["csiSnapshotTimeout"] == "5m0s" && template?["itemOperationTimeout"] == "1h0m0s")
+            #expect(template?["snapshotMoveData"] == true && template?["resourcePolicy"]?["name"] == "policies")
+            #expect(template?["orderedResources"]?["pods"] == "app/a,app/b")
+            #expect(template?["uploaderConfig"]?["parallelFilesUpload"] == 4)
+            #expect(try await cli.client.list(schedules, namespace: "velero").items.isEmpty)
+
+            for (name, labels) in [("s1", "team=a"), ("s2", "team=a"), ("s3", "team=b")] {
+                let created = try await cli.lifeboat(
+                    "schedule",
+                    "create",
+                    name,
+                    "--schedule",
+                    "@daily",
+                    "--labels",
+                    labels,
+                    "--paused"
+                )
+                try #require(created.status == 0, "\(created.output)")
+            }
+            let get = try await cli.lifeboat("schedule", "get", "-l", "team=a", "-L", "team", "--show-labels")
+            #expect(get.status == 0, "\(get.output)")
+            let lines = get.stdout.split(separator: "\n")
+            #expect(lines.first?.hasSuffix("PAUSED   TEAM   LABELS") == true, "\(get.stdout)")
+            #expect(lines.count == 3 && !get.stdout.contains("s3"), "\(get.stdout)")
+            #expect(lines.last?.hasSuffix("a      team=a") == true, "\(get.stdout)")
+
+            // Pause/unpause take names, --all or -l; a schedule already in that state is skipped.
+            let unpause = try await cli.lifeboat("schedule", "unpause", "-l", "team=a", "--skip-immediately")
+            #expect(unpause.status == 0, "\(unpause.output)")
+            #expect(unpause.stdout.contains("Schedule s1 unpaused successfully"), "\(unpause.output)")
+            let s1 = try await cli.client.get(schedules, namespace: "velero", name: "s1")
+            #expect(s1["spec"]?["paused"] == false && s1["spec"]?["skipImmediately"] == true)
+            let pause = try await cli.lifeboat("schedule", "pause", "--all")
+            #expect(pause.stdout.contains("Schedule s3 is already paused, skip"), "\(pause.output)")
+            #expect(pause.stdout.contains("Schedule s2 paused successfully"), "\(pause.output)")
+            let none = try await cli.lifeboat("schedule", "pause")
+            #expect(none.status == 1 && none.stderr.contains("exactly one of: specific schedule name(s)"))
+
+            let deleted = try await cli.lifeboat("schedule", "delete", "-l", "team=a", "--confirm")
+            #expect(deleted.status == 0, "\(deleted.output)")
+            #expect(try await cli.client.list(schedules, namespace: "velero").items.compactMap(\.name) == ["s3"])
+
+            // Locations: sync period, validation frequency and labels; get --default; delete by selector.
+            try await cli.createDefaultLocation()
+            let folder = cli.directory.appendingPathComponent("second-bucket").path
+            let location = try await cli.lifeboat(
+                "backup-location",
+                "create",
+                "second",
+                "--provider",
+                "filesystem",
+                "--bucket",
+                folder,
+                "--backup-sync-period",
+                "90s",
+                "--validation-frequency",
+                "2m",
+                "--labels",
+                "tier=cold"
+            )
+            #expect(location.status == 0, "\(location.output)")
+            let bsl = try await cli.lifeboat("backup-location", "get", "second", "-o", "json")
+            #expect(bsl.json["spec"]?["backupSyncPeriod"] == "1m30s", "\(bsl.output)")
+            #expect(bsl.json["spec"]?["validationFrequency"] == "2m0s", "\(bsl.output)")
+            let defaults = try await cli.lifeboat("backup-location", "get", "--default", "-L", "tier")
+            #expect(defaults.status == 0 && defaults.stdout.contains("default") && !defaults.stdout.contains("second"))
+            #expect(defaults.stdout.split(separator: "\n").first?.hasSuffix("TIER") == true, "\(defaults.stdout)")
+            let gone = try await cli.lifeboat("backup-location", "delete", "-l", "tier=cold", "--confirm")
+            #expect(gone.status == 0 && gone.stdout.contains("\"second\" deleted"), "\(gone.output)")
+            let badPeriod = try await cli.lifeboat(
+                "backup-location",
+                "create",
+                "third",
+                "--provider",
+                "filesystem",
+                "--bucket",
+                folder,
+                "--backup-sync-period",
+                "soon"
+            )
+            #expect(badPeriod.status == 1 && badPeriod.stderr.contains("--backup-sync-period \"soon\""))
+        }
+    }
+
     @Test func completionScriptsForEachShell() async throws {
         let binary = try LifeboatProcess.require()
         for shell in ["bash", "zsh", "fish"] {

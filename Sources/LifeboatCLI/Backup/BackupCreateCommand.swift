@@ -20,37 +20,13 @@ struct BackupCreateCommand: AsyncParsableCommand {
         help: "Create the backup from an existing schedule's template (no other filters; the name is optional)."
     )
     var fromSchedule: String?
-    @OptionGroup var filters: BackupFilterOptions
-
-    @Option(name: .long, help: "Labels for the backup (k=v,k2=v2).") var labels: [String] = []
-    @Option(name: .long, help: "Annotations for the backup (k=v,k2=v2).") var annotations: [String] = []
-    @Option(name: .long, help: "How long to keep the backup (Go duration, e.g. 720h0m0s).") var ttl: String?
-    @Option(name: .long, help: "The backup storage location (default: the default location).") var storageLocation:
-        String?
-    @Option(name: .long, help: "Take volume snapshots (true|false; recorded).") var snapshotVolumes: Bool?
-    @Option(
-        name: .long,
-        help: "Back up all pod volumes with file-system backup unless opted out (true|false; default: opt-in)."
-    )
-    var defaultVolumesToFsBackup: Bool?
+    @OptionGroup var template: BackupTemplateOptions
     @Option(name: .long, help: "How long to wait for pod volume backups (Go duration; default 240m).")
     var podVolumeOperationTimeout: String = "240m"
-    @Option(name: .long, help: "A ConfigMap of the install namespace holding resource policies (volumePolicies).")
-    var resourcePoliciesConfigmap: String?
-    @Option(name: .long, help: "Order for specific resources: 'pods=ns1/pod1,ns1/pod2;persistentvolumeclaims=…'.")
-    var orderedResources: String?
-    @Option(name: .long, help: "Move snapshot data to the storage location (true|false; bare means true).")
-    var snapshotMoveData: Bool?
-    @Option(name: .long, help: "The data mover for --snapshot-move-data (default: velero's built-in).")
-    var dataMover: String?
-    @Option(name: .long, help: "How long to wait for CSI snapshots to be ready (Go duration; default 10m).")
-    var csiSnapshotTimeout: String?
-    @Option(name: .long, help: "How long to wait for asynchronous item operations (Go duration; default 4h).")
-    var itemOperationTimeout: String?
-    @Option(name: .long, help: "Files uploaded in parallel per volume (0: the node's CPUs).")
-    var parallelFilesUpload: Int?
     @Option(name: .long, help: "Page size of LIST requests.") var pageSize: Int = 500
     @Flag(name: [.short, .long], help: "Wait for completion (always true in direct mode).") var wait = false
+    @Option(name: .shortAndLong, help: "json or yaml: print the Backup instead of creating it (table: create it).")
+    var output: OutputFormat = .table
     @OptionGroup var execution: ExecutionOptions
 
     func validate() throws {
@@ -65,57 +41,12 @@ struct BackupCreateCommand: AsyncParsableCommand {
                 "backup name \(name.debugDescription) is invalid: use lowercase letters, digits, '-' and '.'"
             )
         }
-        if let ttl, GoDuration.parse(ttl) == nil {
-            throw ValidationError("--ttl \(ttl.debugDescription) is not a duration (e.g. 720h0m0s)")
-        }
         guard pageSize > 0 else { throw ValidationError("--page-size must be positive") }
-        for (flag, value) in [
-            ("--csi-snapshot-timeout", csiSnapshotTimeout), ("--item-operation-timeout", itemOperationTimeout),
-        ] {
-            if let value, GoDuration.parse(value) == nil {
-                throw ValidationError("\(flag) \(value.debugDescription) is not a duration (e.g. 10m)")
-            }
-        }
-        if let parallelFilesUpload, parallelFilesUpload < 0 {
-            throw ValidationError("--parallel-files-upload cannot be negative")
-        }
         guard let timeout = GoDuration.parse(podVolumeOperationTimeout), timeout > .zero else {
             throw ValidationError(
                 "--pod-volume-operation-timeout \(podVolumeOperationTimeout.debugDescription) is not a positive "
                     + "duration (e.g. 240m, 1h30m)"
             )
-        }
-    }
-
-    /// The spec the flags describe (filters, TTL, location, volumes, timeouts, ordering).
-    func applyFlags(to spec: inout BackupSpec) throws {
-        try filters.apply(to: &spec)
-        spec.ttl = ttl
-        spec.storageLocation = storageLocation
-        spec.snapshotVolumes = snapshotVolumes
-        spec.defaultVolumesToFsBackup = defaultVolumesToFsBackup
-        spec.snapshotMoveData = snapshotMoveData
-        spec.datamover = dataMover
-        spec.csiSnapshotTimeout = csiSnapshotTimeout.flatMap(GoDuration.parse).map(GoDuration.format)
-        spec.itemOperationTimeout = itemOperationTimeout.flatMap(GoDuration.parse).map(GoDuration.format)
-        if let parallelFilesUpload {
-            spec.uploaderConfig = BackupSpec.UploaderConfig(parallelFilesUpload: parallelFilesUpload)
-        }
-        if let resourcePoliciesConfigmap, !resourcePoliciesConfigmap.isEmpty {
-            spec.resourcePolicy = TypedLocalObjectReference(kind: "configmap", name: resourcePoliciesConfigmap)
-        }
-        if let orderedResources {
-            var map: [String: String] = [:]
-            for part in orderedResources.split(separator: ";") {
-                let kv = part.split(separator: "=", maxSplits: 1)
-                guard kv.count == 2 else {
-                    throw ValidationError(
-                        "--ordered-resources: \(String(part).debugDescription) is not resource=ns/name,…"
-                    )
-                }
-                map[String(kv[0])] = String(kv[1])
-            }
-            spec.orderedResources = map
         }
     }
 
@@ -130,15 +61,21 @@ struct BackupCreateCommand: AsyncParsableCommand {
         }
         let name = backupName ?? fromTemplate?.name ?? ""
         var spec = fromTemplate?.spec ?? BackupSpec()
-        if fromTemplate == nil { try applyFlags(to: &spec) }
+        if fromTemplate == nil { try template.apply(to: &spec) }
         var metadata = ObjectMeta(name: name)
-        metadata.labels = try KeyValueList.parse(labels, flag: "--labels")
-        metadata.annotations = try KeyValueList.parse(annotations, flag: "--annotations")
+        metadata.labels = try KeyValueList.parse(template.labels, flag: "--labels")
+        metadata.annotations = try KeyValueList.parse(template.annotations, flag: "--annotations")
         if let fromTemplate {
             metadata.labels = (fromTemplate.metadata.labels ?? [:]).merging(metadata.labels ?? [:]) { _, given in given
             }
             metadata.annotations = fromTemplate.metadata.annotations
             metadata.ownerReferences = fromTemplate.metadata.ownerReferences
+        }
+        guard output == .table else {
+            // Velero's create commands with -o display the object but do not send it to the server.
+            metadata.namespace = globals.installNamespace
+            print(try Render.items([Backup(metadata: metadata, spec: spec)], kind: "BackupList", format: output))
+            return
         }
         let volumeTimeout = GoDuration.parse(podVolumeOperationTimeout) ?? .seconds(240 * 60)
         if try await execution.usesServer(globals, what: "backup") {
@@ -165,7 +102,7 @@ struct BackupCreateCommand: AsyncParsableCommand {
             try await DirectMode.with(globals, onRetry: RetryLine.printer(isTTY: isTTY)) { mode in
                 let (location, store): (BackupStorageLocation, BackupStore)
                 do {
-                    (location, store) = try await mode.locations.writableStore(storageLocation)
+                    (location, store) = try await mode.locations.writableStore(template.storageLocation)
                 } catch let error as BackupEngineError
                     where error.code == .storageUnavailable || error.code == .invalidLocation
                 {
@@ -173,7 +110,8 @@ struct BackupCreateCommand: AsyncParsableCommand {
                     // a backup that failed validation, so that `backup get` shows it.
                     var failed = Backup(metadata: metadata, spec: spec)
                     failed.spec.storageLocation =
-                        (try? await mode.locations.get(storageLocation))?.metadata.name ?? storageLocation
+                        (try? await mode.locations.get(template.storageLocation))?.metadata.name
+                        ?? template.storageLocation
                     await BackupRunner.recordFailure(
                         of: failed,
                         reason: "\(error)",

@@ -15,19 +15,7 @@ struct BackupGetCommand: AsyncParsableCommand {
     @Argument(help: "Backup names (default: all).") var names: [String] = []
     @Option(name: .shortAndLong, help: "Output format: table, json or yaml.") var output: OutputFormat = .table
     @Option(name: .long, help: "Only this backup storage location.") var storageLocation: String?
-    @Option(name: [.customShort("l"), .customLong("selector")], help: "Only backups whose labels match this selector.")
-    var selectorText: String?
-    @Flag(name: .long, help: "Show the backups' labels in a last column.") var showLabels = false
-
-    /// The parsed `--selector`; a bad one is a one-line error naming the flag.
-    func selectorOrError() throws -> LabelSelector? {
-        guard let selectorText else { return nil }
-        do {
-            return try LabelSelector(parsing: selectorText)
-        } catch {
-            throw ValidationError("--selector \(selectorText.debugDescription): \(error)")
-        }
-    }
+    @OptionGroup var listing: ListingFlags
 
     func run() async throws {
         let backups: [Backup] = try await DirectMode.with(globals) { mode in
@@ -80,27 +68,26 @@ struct BackupGetCommand: AsyncParsableCommand {
             }
             return found
         }
-        let selector = try selectorOrError()
-        let shown = backups.filter { selector?.matches($0.metadata.labels ?? [:]) ?? true }
+        let shown = try backups.filter { try listing.matches($0.metadata.labels) }
             .sorted { VeleroPrinting.backupOrder($0.name, $1.name) }
         switch output {
         case .json, .yaml:
             print(try Render.items(shown, kind: "BackupList", format: output))
         case .table:
-            var header = [
+            let header = listing.header([
                 "NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED", "EXPIRES", "STORAGE LOCATION", "QUEUE POSITION",
                 "SELECTOR",
-            ]
-            if showLabels { header.append("LABELS") }
+            ])
             let rows = shown.map { b in
-                var row = [
-                    b.name, Self.status(b), "\(b.status?.errors ?? 0)", "\(b.status?.warnings ?? 0)",
-                    VeleroPrinting.time(b.status?.startTimestamp), VeleroPrinting.fromNow(Self.expiration(b)),
-                    b.spec.storageLocation ?? "", b.status?.queuePosition.map { $0 == 0 ? "" : "\($0)" } ?? "",
-                    VeleroPrinting.selector(b.spec.labelSelector),
-                ]
-                if showLabels { row.append(Render.labels(b.metadata.labels)) }
-                return row
+                listing.row(
+                    [
+                        b.name, Self.status(b), "\(b.status?.errors ?? 0)", "\(b.status?.warnings ?? 0)",
+                        VeleroPrinting.time(b.status?.startTimestamp), VeleroPrinting.fromNow(Self.expiration(b)),
+                        b.spec.storageLocation ?? "", b.status?.queuePosition.map { $0 == 0 ? "" : "\($0)" } ?? "",
+                        VeleroPrinting.selector(b.spec.labelSelector),
+                    ],
+                    labels: b.metadata.labels
+                )
             }
             print(Table.render(header: header, rows: rows))
         }

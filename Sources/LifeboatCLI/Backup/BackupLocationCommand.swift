@@ -29,6 +29,17 @@ struct BackupLocationCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "Make this the default location.") var `default` = false
         @Option(name: .long, help: "ReadWrite (default) or ReadOnly.") var accessMode: String = "ReadWrite"
         @Option(name: .long, help: "Labels (k=v,…).") var labels: [String] = []
+        @Option(name: .long, help: "How often to sync backups from the location (Go duration; 0 turns it off).")
+        var backupSyncPeriod: String?
+        @Option(name: .long, help: "How often to validate the location (Go duration; 0 turns it off).")
+        var validationFrequency: String?
+        @Option(name: .long, help: "A file with the CA bundle that verifies the store's certificate.")
+        var cacert: String?
+        @Option(
+            name: .shortAndLong,
+            help: "json or yaml: print the location instead of creating it (table: create it)."
+        )
+        var output: OutputFormat = .table
 
         func validate() throws {
             guard KubeNames.isDNSSubdomain(name) else {
@@ -48,6 +59,12 @@ struct BackupLocationCommand: AsyncParsableCommand {
             )
             spec.config = try KeyValueList.parse(config, flag: "--config")
             spec.accessMode = accessMode
+            spec.backupSyncPeriod = try BackupLocationCommand.duration(backupSyncPeriod, flag: "--backup-sync-period")
+            spec.validationFrequency = try BackupLocationCommand.duration(
+                validationFrequency,
+                flag: "--validation-frequency"
+            )
+            if let cacert { spec.objectStorage.caCert = try BackupLocationCommand.caBundle(cacert) }
             spec.default = `default` ? true : nil
             if let credential {
                 let parts = credential.split(separator: "=", maxSplits: 1).map(String.init)
@@ -61,6 +78,11 @@ struct BackupLocationCommand: AsyncParsableCommand {
             var metadata = ObjectMeta(name: name, namespace: globals.installNamespace)
             metadata.labels = try KeyValueList.parse(labels, flag: "--labels")
             let location = BackupStorageLocation(metadata: metadata, spec: spec)
+            guard output == .table else {
+                // Velero's create commands with -o display the object but do not send it to the server.
+                print(try Render.items([location], kind: "BackupStorageLocationList", format: output))
+                return
+            }
             let status: BackupStorageLocation.Status? = try await DirectMode.with(globals) { mode in
                 if `default` { try await BackupLocationCommand.clearDefault(mode, except: name) }
                 guard let object = KubeObject(try JSONValue(encoding: location)) else { return nil }
@@ -111,32 +133,40 @@ struct BackupLocationCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "get", abstract: "List backup storage locations.")
         @OptionGroup var globals: GlobalOptions
         @Argument(help: "Names (default: all).") var names: [String] = []
+        @Flag(name: .long, help: "Only the default location.") var `default` = false
         @Option(name: .shortAndLong, help: "Output format: table, json or yaml.") var output: OutputFormat = .table
+        @OptionGroup var listing: ListingFlags
 
         func run() async throws {
             let locations = try await DirectMode.with(globals) { mode in
-                try await mode.locations.list().filter { names.isEmpty || names.contains($0.metadata.name ?? "") }
+                try await mode.locations.list().filter { location in
+                    (names.isEmpty || names.contains(location.metadata.name ?? ""))
+                        && (!`default` || location.spec.default == true)
+                }.filter { try listing.matches($0.metadata.labels) }
             }
             switch output {
             case .json, .yaml: print(try Render.items(locations, kind: "BackupStorageLocationList", format: output))
             case .table:
                 let rows = locations.map { l in
-                    [
-                        l.metadata.name ?? "", l.spec.provider,
-                        l.spec.objectStorage.bucket
-                            + ((l.spec.objectStorage.prefix ?? "").isEmpty
-                                ? "" : "/" + (l.spec.objectStorage.prefix ?? "")),
-                        (l.status?.phase).flatMap { $0.isEmpty ? nil : $0 } ?? "Unknown",
-                        l.status?.lastValidationTime.map { VeleroPrinting.time($0) } ?? "Unknown",
-                        (l.spec.accessMode).flatMap { $0.isEmpty ? nil : $0 } ?? "ReadWrite",
-                        l.spec.default == true ? "true" : "",
-                    ]
+                    listing.row(
+                        [
+                            l.metadata.name ?? "", l.spec.provider,
+                            l.spec.objectStorage.bucket
+                                + ((l.spec.objectStorage.prefix ?? "").isEmpty
+                                    ? "" : "/" + (l.spec.objectStorage.prefix ?? "")),
+                            (l.status?.phase).flatMap { $0.isEmpty ? nil : $0 } ?? "Unknown",
+                            l.status?.lastValidationTime.map { VeleroPrinting.time($0) } ?? "Unknown",
+                            (l.spec.accessMode).flatMap { $0.isEmpty ? nil : $0 } ?? "ReadWrite",
+                            l.spec.default == true ? "true" : "",
+                        ],
+                        labels: l.metadata.labels
+                    )
                 }
                 print(
                     Table.render(
-                        header: [
+                        header: listing.header([
                             "NAME", "PROVIDER", "BUCKET/PREFIX", "PHASE", "LAST VALIDATED", "ACCESS MODE", "DEFAULT",
-                        ],
+                        ]),
                         rows: rows
                     )
                 )
@@ -153,10 +183,14 @@ struct BackupLocationCommand: AsyncParsableCommand {
         @Argument(help: "The location's name.") var name: String
         @Flag(name: .long, help: "Make this the default location.") var `default` = false
         @Option(name: .long, help: "The credential Secret key: secret=key.") var credential: String?
+        @Option(name: .long, help: "A file with the CA bundle that verifies the store's certificate.")
+        var cacert: String?
 
         func run() async throws {
+            let bundle = try cacert.map(BackupLocationCommand.caBundle)
             try await DirectMode.with(globals) { mode in
                 var location = try await mode.locations.get(name)
+                if let bundle { location.spec.objectStorage.caCert = bundle }
                 if `default` {
                     try await BackupLocationCommand.clearDefault(mode, except: name)
                     location.spec.default = true
@@ -175,25 +209,64 @@ struct BackupLocationCommand: AsyncParsableCommand {
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "delete",
-            abstract: "Delete a backup storage location (its backups stay in the store)."
+            abstract: "Delete backup storage locations (their backups stay in the store)."
         )
         @OptionGroup var globals: GlobalOptions
-        @Argument(help: "The location's name.") var name: String
+        @OptionGroup var select: SelectOptions
         @Flag(name: .long, help: "Delete without asking.") var confirm = false
+
+        func validate() throws { try select.validate(kind: "backup-location") }
 
         func run() async throws {
             if !confirm, !Confirmation.ask() { return }
             try await DirectMode.with(globals) { mode in
-                do {
-                    _ = try await mode.client.delete(StorageLocations.resource, namespace: mode.namespace, name: name)
-                } catch let error as KubeError where error.code == .notFound {
-                    throw CLIError(
-                        "backup storage location \(name.debugDescription) not found in namespace \(mode.namespace)"
-                    )
+                let names = try await select.names(
+                    of: StorageLocations.resource,
+                    client: mode.client,
+                    namespace: mode.namespace
+                )
+                if names.isEmpty {
+                    print("No backup-locations found")
+                    return
                 }
+                var failures: [String] = []
+                for name in names {
+                    do {
+                        _ = try await mode.client.delete(
+                            StorageLocations.resource,
+                            namespace: mode.namespace,
+                            name: name
+                        )
+                        print("Backup storage location \"\(name)\" deleted.")
+                    } catch let error as KubeError where error.code == .notFound {
+                        failures.append(
+                            "backup storage location \(name.debugDescription) not found in namespace \(mode.namespace)"
+                        )
+                    }
+                }
+                if !failures.isEmpty { throw CLIError(failures.joined(separator: "; ")) }
             }
-            print("Backup storage location \"\(name)\" deleted.")
         }
+    }
+
+    /// A flag's Go duration as Velero stores it (`metav1.Duration`: `1m0s`); nil when not given.
+    static func duration(_ text: String?, flag: String) throws -> String? {
+        guard let text else { return nil }
+        guard let duration = GoDuration.parse(text), duration >= .zero else {
+            throw ValidationError("\(flag) \(text.debugDescription) is not a duration (e.g. 1m, 1h30m)")
+        }
+        return GoDuration.format(duration)
+    }
+
+    /// The CA bundle in `path`, base64 as `objectStorage.caCert` holds it (Velero reads the file the same way).
+    static func caBundle(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("--cacert \(path.debugDescription): cannot read the file")
+        }
+        guard String(decoding: data, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----") else {
+            throw ValidationError("--cacert \(path.debugDescription): no PEM certificate in the file")
+        }
+        return data.base64EncodedString()
     }
 
     /// Unsets `default` on every other location (only one default, like Velero).

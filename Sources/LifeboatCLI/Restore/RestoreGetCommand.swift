@@ -12,6 +12,7 @@ struct RestoreGetCommand: AsyncParsableCommand {
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Restore names (default: all).") var names: [String] = []
     @Option(name: .shortAndLong, help: "Output format: table, json or yaml.") var output: OutputFormat = .table
+    @OptionGroup var listing: ListingFlags
 
     static let resource = Restore.resource
 
@@ -21,6 +22,7 @@ struct RestoreGetCommand: AsyncParsableCommand {
                 let list = try await mode.client.list(Self.resource, namespace: mode.namespace)
                 return try list.items.map { try $0.value.decode(as: Restore.self) }
                     .filter { names.isEmpty || names.contains($0.name) }.sorted { $0.name < $1.name }
+                    .filter { try listing.matches($0.metadata.labels) }
             } catch let error as KubeError where error.code == .notFound {
                 throw CLIError(
                     "the velero.io CRDs are not installed in the cluster (run `lifeboat install --crds-only`)"
@@ -31,19 +33,22 @@ struct RestoreGetCommand: AsyncParsableCommand {
         case .json, .yaml: print(try Render.items(restores, kind: "RestoreList", format: output))
         case .table:
             let rows = restores.map { r in
-                [
-                    r.name, r.spec.backupName ?? "", (r.status?.phase).flatMap { $0.isEmpty ? nil : $0 } ?? "New",
-                    VeleroPrinting.time(r.status?.startTimestamp), VeleroPrinting.time(r.status?.completionTimestamp),
-                    "\(r.status?.errors ?? 0)", "\(r.status?.warnings ?? 0)",
-                    VeleroPrinting.time(r.metadata.creationTimestamp ?? ""),
-                    VeleroPrinting.selector(r.spec.labelSelector),
-                ]
+                listing.row(
+                    [
+                        r.name, r.spec.backupName ?? "", (r.status?.phase).flatMap { $0.isEmpty ? nil : $0 } ?? "New",
+                        VeleroPrinting.time(r.status?.startTimestamp),
+                        VeleroPrinting.time(r.status?.completionTimestamp), "\(r.status?.errors ?? 0)",
+                        "\(r.status?.warnings ?? 0)", VeleroPrinting.time(r.metadata.creationTimestamp ?? ""),
+                        VeleroPrinting.selector(r.spec.labelSelector),
+                    ],
+                    labels: r.metadata.labels
+                )
             }
             print(
                 Table.render(
-                    header: [
+                    header: listing.header([
                         "NAME", "BACKUP", "STATUS", "STARTED", "COMPLETED", "ERRORS", "WARNINGS", "CREATED", "SELECTOR",
-                    ],
+                    ]),
                     rows: rows
                 )
             )

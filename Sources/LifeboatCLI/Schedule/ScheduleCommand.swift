@@ -34,21 +34,14 @@ struct ScheduleCreateCommand: AsyncParsableCommand {
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "The schedule's name.") var name: String
     @Option(name: .long, help: "A cron expression (5 fields, or @every 1h, @daily …).") var schedule: String
-    @OptionGroup var filters: BackupFilterOptions
-    @Option(name: .long, help: "Labels for the schedule and its backups (k=v,k2=v2).") var labels: [String] = []
-    @Option(name: .long, help: "Annotations for the schedule and its backups (k=v,k2=v2).") var annotations: [String] =
-        []
-    @Option(name: .long, help: "How long to keep each backup (Go duration, e.g. 720h0m0s).") var ttl: String?
-    @Option(name: .long, help: "The backup storage location (default: the default location).") var storageLocation:
-        String?
-    @Option(name: .long, help: "Take volume snapshots (true|false).") var snapshotVolumes: Bool?
-    @Option(name: .long, help: "Back up pod volumes with the file system uploader (true|false).")
-    var defaultVolumesToFsBackup: Bool?
+    @OptionGroup var template: BackupTemplateOptions
     @Option(name: .long, help: "Make the schedule the owner of its backups (true|false).")
     var useOwnerReferencesInBackup: Bool?
     @Flag(name: .long, help: "Create the schedule paused.") var paused = false
     @Option(name: .long, help: "Skip the first tick after creation or unpausing (true|false).")
     var skipImmediately: Bool?
+    @Option(name: .shortAndLong, help: "json or yaml: print the Schedule instead of creating it (table: create it).")
+    var output: OutputFormat = .table
 
     func validate() throws {
         guard KubeNames.isDNSSubdomain(name) else {
@@ -61,25 +54,24 @@ struct ScheduleCreateCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("--schedule \(schedule.debugDescription) is invalid: \(error.message)")
         }
-        if let ttl, GoDuration.parse(ttl) == nil {
-            throw ValidationError("--ttl \(ttl.debugDescription) is not a duration (e.g. 720h0m0s)")
-        }
     }
 
     func run() async throws {
-        var template = BackupSpec()
-        try filters.apply(to: &template)
-        template.ttl = ttl
-        template.storageLocation = storageLocation
-        template.snapshotVolumes = snapshotVolumes
-        template.defaultVolumesToFsBackup = defaultVolumesToFsBackup
+        var backup = BackupSpec()
+        try template.apply(to: &backup)
         var metadata = ObjectMeta(name: name)
-        metadata.labels = try KeyValueList.parse(labels, flag: "--labels")
-        metadata.annotations = try KeyValueList.parse(annotations, flag: "--annotations")
-        var spec = Schedule.Spec(template: template, schedule: schedule)
+        metadata.labels = try KeyValueList.parse(template.labels, flag: "--labels")
+        metadata.annotations = try KeyValueList.parse(template.annotations, flag: "--annotations")
+        var spec = Schedule.Spec(template: backup, schedule: schedule)
         spec.useOwnerReferencesInBackup = useOwnerReferencesInBackup
         spec.paused = paused ? true : nil
         spec.skipImmediately = skipImmediately
+        guard output == .table else {
+            // Velero's create commands with -o display the object but do not send it to the server.
+            metadata.namespace = globals.installNamespace
+            print(try Render.items([Schedule(metadata: metadata, spec: spec)], kind: "ScheduleList", format: output))
+            return
+        }
         try await globals.withClient { client in
             let namespace = globals.installNamespace
             metadata.namespace = namespace
@@ -108,6 +100,7 @@ struct ScheduleGetCommand: AsyncParsableCommand {
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Schedule names (default: all).") var names: [String] = []
     @Option(name: .shortAndLong, help: "Output format: table, json or yaml.") var output: OutputFormat = .table
+    @OptionGroup var listing: ListingFlags
 
     func run() async throws {
         let schedules: [Schedule] = try await globals.withClient { client in
@@ -121,6 +114,7 @@ struct ScheduleGetCommand: AsyncParsableCommand {
             }
             return try await client.list(Schedule.resource, namespace: namespace).items
                 .map { try $0.value.decode(as: Schedule.self) }
+                .filter { try listing.matches($0.metadata.labels) }
                 .sorted { $0.name < $1.name }
         }
         switch output {
@@ -128,19 +122,22 @@ struct ScheduleGetCommand: AsyncParsableCommand {
             print(try Render.items(schedules, kind: "ScheduleList", format: output))
         case .table:
             let rows = schedules.map { s in
-                [
-                    s.name, (s.status?.phase).flatMap { $0.isEmpty ? nil : $0 } ?? "New",
-                    VeleroPrinting.time(s.metadata.creationTimestamp ?? ""), s.spec.schedule,
-                    Self.goDuration(s.spec.template.ttl),
-                    VeleroPrinting.fromNow(s.status?.lastBackup.flatMap(Timestamps.parse)),
-                    VeleroPrinting.selector(s.spec.template.labelSelector), "\(s.spec.paused ?? false)",
-                ]
+                listing.row(
+                    [
+                        s.name, (s.status?.phase).flatMap { $0.isEmpty ? nil : $0 } ?? "New",
+                        VeleroPrinting.time(s.metadata.creationTimestamp ?? ""), s.spec.schedule,
+                        Self.goDuration(s.spec.template.ttl),
+                        VeleroPrinting.fromNow(s.status?.lastBackup.flatMap(Timestamps.parse)),
+                        VeleroPrinting.selector(s.spec.template.labelSelector), "\(s.spec.paused ?? false)",
+                    ],
+                    labels: s.metadata.labels
+                )
             }
             print(
                 Table.render(
-                    header: [
+                    header: listing.header([
                         "NAME", "STATUS", "CREATED", "SCHEDULE", "BACKUP TTL", "LAST BACKUP", "SELECTOR", "PAUSED",
-                    ],
+                    ]),
                     rows: rows
                 )
             )
@@ -199,58 +196,110 @@ struct ScheduleDescribeCommand: AsyncParsableCommand {
     }
 }
 
-/// `lifeboat schedule delete NAME… [--confirm]`: deletes the Schedules (their backups stay).
+/// `lifeboat schedule delete NAME…|--all|-l SELECTOR [--confirm]`: deletes the Schedules (their backups stay).
 struct ScheduleDeleteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete schedules.")
 
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Schedule names.") var names: [String]
+    @OptionGroup var select: SelectOptions
     @Flag(name: .long, help: "Delete without asking.") var confirm = false
+
+    func validate() throws { try select.validate(kind: "schedule") }
 
     func run() async throws {
         if !confirm, !Confirmation.ask() { return }
         try await globals.withClient { client in
+            let namespace = globals.installNamespace
+            let names = try await select.names(of: Schedule.resource, client: client, namespace: namespace)
+            if names.isEmpty {
+                print("No schedules found")
+                return
+            }
+            var failures: [String] = []
             for name in names {
                 do {
-                    _ = try await client.delete(Schedule.resource, namespace: globals.installNamespace, name: name)
+                    _ = try await client.delete(Schedule.resource, namespace: namespace, name: name)
+                    print("Schedule deleted: \(name)")
                 } catch let error as KubeError where error.code == .notFound {
-                    throw CLIError(
-                        "schedule \(name.debugDescription) not found in namespace \(globals.installNamespace)"
-                    )
+                    failures.append("schedule \(name.debugDescription) not found in namespace \(namespace)")
                 }
-                print("Schedule deleted: \(name)")
             }
+            if !failures.isEmpty { throw CLIError(failures.joined(separator: "; ")) }
         }
     }
 }
 
-/// Sets `spec.paused` of schedules (`schedule pause` / `unpause`), as a JSON merge patch.
+/// Sets `spec.paused` (and `spec.skipImmediately`) of the selected schedules, as Velero's `schedule pause` and
+/// `unpause` do: a schedule already in that state is skipped; names that are not found are reported at the end.
 enum SchedulePausing {
-    static func set(_ paused: Bool, names: [String], globals: GlobalOptions) async throws {
+    static func set(
+        _ paused: Bool,
+        select: SelectOptions,
+        skipImmediately: Bool?,
+        globals: GlobalOptions
+    ) async throws {
+        let word = paused ? "paused" : "unpaused"
         try await globals.withClient { client in
             let namespace = globals.installNamespace
-            for name in names {
-                _ = try await ScheduleCommand.get(client, namespace: namespace, name: name)
-                let patch: JSONValue = ["spec": ["paused": .bool(paused)]]
-                _ = try await client.patch(Schedule.resource, namespace: namespace, name: name, .merge(patch))
-                print("Schedule \(name) \(paused ? "paused" : "unpaused") successfully.")
+            var failures: [String] = []
+            var schedules: [Schedule] = []
+            if select.names.isEmpty {
+                let selector = try select.selector
+                schedules = try await client.list(Schedule.resource, namespace: namespace).items
+                    .filter { selector?.matches($0.labels) ?? true }
+                    .map { try $0.value.decode(as: Schedule.self) }
+                    .sorted { $0.name < $1.name }
+            } else {
+                for name in select.names {
+                    do {
+                        schedules.append(try await ScheduleCommand.get(client, namespace: namespace, name: name))
+                    } catch let error as CLIError {
+                        failures.append(error.description)
+                    }
+                }
             }
+            if schedules.isEmpty && failures.isEmpty {
+                print("No schedules found")
+                return
+            }
+            for schedule in schedules {
+                if (schedule.spec.paused ?? false) == paused {
+                    print("Schedule \(schedule.name) is already \(word), skip")
+                    continue
+                }
+                let patch: JSONValue = [
+                    "spec": ["paused": .bool(paused), "skipImmediately": skipImmediately.map(JSONValue.bool) ?? .null]
+                ]
+                _ = try await client.patch(Schedule.resource, namespace: namespace, name: schedule.name, .merge(patch))
+                print("Schedule \(schedule.name) \(word) successfully")
+            }
+            if !failures.isEmpty { throw CLIError(failures.joined(separator: "; ")) }
         }
     }
 }
 
-/// `lifeboat schedule pause NAME…`.
+/// `lifeboat schedule pause NAME…|--all|-l SELECTOR [--skip-immediately]`.
 struct SchedulePauseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "pause", abstract: "Pause schedules.")
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Schedule names.") var names: [String]
-    func run() async throws { try await SchedulePausing.set(true, names: names, globals: globals) }
+    @OptionGroup var select: SelectOptions
+    @Option(name: .long, help: "Skip the next scheduled backup immediately (true|false; bare means true).")
+    var skipImmediately: Bool?
+    func validate() throws { try select.validate(kind: "schedule") }
+    func run() async throws {
+        try await SchedulePausing.set(true, select: select, skipImmediately: skipImmediately, globals: globals)
+    }
 }
 
-/// `lifeboat schedule unpause NAME…`.
+/// `lifeboat schedule unpause NAME…|--all|-l SELECTOR [--skip-immediately]`.
 struct ScheduleUnpauseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "unpause", abstract: "Unpause schedules.")
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Schedule names.") var names: [String]
-    func run() async throws { try await SchedulePausing.set(false, names: names, globals: globals) }
+    @OptionGroup var select: SelectOptions
+    @Option(name: .long, help: "Skip the next scheduled backup immediately (true|false; bare means true).")
+    var skipImmediately: Bool?
+    func validate() throws { try select.validate(kind: "schedule") }
+    func run() async throws {
+        try await SchedulePausing.set(false, select: select, skipImmediately: skipImmediately, globals: globals)
+    }
 }

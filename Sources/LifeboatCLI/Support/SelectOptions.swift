@@ -14,11 +14,16 @@ struct SelectOptions: ParsableArguments {
     var selector: LabelSelector? {
         get throws {
             guard let selectorText else { return nil }
-            do {
-                return try LabelSelector(parsing: selectorText)
-            } catch {
-                throw ValidationError("--selector \(selectorText.debugDescription): \(error)")
-            }
+            return try Self.parse(selector: selectorText)
+        }
+    }
+
+    /// `-l/--selector`'s value as a selector, or a usage error naming it.
+    static func parse(selector text: String) throws -> LabelSelector {
+        do {
+            return try LabelSelector(parsing: text)
+        } catch {
+            throw ValidationError("--selector \(text.debugDescription): \(error)")
         }
     }
 
