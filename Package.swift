@@ -91,7 +91,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // MARK: ObjectStorage — put/get/head/list/delete over filesystem, memory, S3
+        // MARK: ObjectStorage — put/get/head/list/delete over filesystem, memory, S3, GCS
         .target(
             name: "ObjectStorage",
             dependencies: [
@@ -103,11 +103,12 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
-        // MARK: LocalServers — third-party servers on loopback (moto_server) for the benchmark and the tests
+        // MARK: LocalServers — moto_server and gcp-storage-emulator on loopback, for the benchmark and the tests
         .target(
             name: "LocalServers",
             dependencies: [
@@ -317,6 +318,9 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),

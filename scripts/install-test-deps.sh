@@ -5,6 +5,7 @@
 #   zlib1g-dev        — gzip for Velero tarballs
 #   pkg-config        — lets SwiftPM find libzstd
 #   moto[server]      — a real S3 HTTP server on loopback (moto_server)
+#   gcp-storage-emulator — a Google Cloud Storage JSON-API emulator on loopback
 #   kubectl           — the real client, driven against the sandbox
 #   bubblewrap        — bwrap: the sandbox's containers run in their own mount and PID namespaces
 #   setpriv           — (util-linux) runAsUser when the sandbox runs as root
@@ -39,7 +40,13 @@ if ! python3 -c 'import moto.server, flask, flask_cors' >/dev/null 2>&1; then
     python3 -m pip install --quiet 'moto[server]' || python3 -m pip install --quiet --break-system-packages 'moto[server]'
 fi
 
-for tool in restic kubectl moto_server pkg-config bwrap setpriv; do
+if ! command -v gcp-storage-emulator >/dev/null 2>&1; then
+    echo "install-test-deps: pip install gcp-storage-emulator"
+    python3 -m pip install --quiet gcp-storage-emulator || python3 -m pip install --quiet --break-system-packages gcp-storage-emulator
+    hash -r
+fi
+
+for tool in restic kubectl moto_server gcp-storage-emulator pkg-config bwrap setpriv; do
     command -v "$tool" >/dev/null 2>&1 || { echo "install-test-deps: $tool is still missing" >&2; exit 1; }
 done
-echo "install-test-deps: restic $(restic version | awk '{print $2}'), kubectl present, moto_server present, $(bwrap --version)"
+echo "install-test-deps: restic $(restic version | awk '{print $2}'), kubectl present, moto_server and gcp-storage-emulator present, $(bwrap --version)"

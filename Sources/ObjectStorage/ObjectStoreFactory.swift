@@ -13,9 +13,9 @@ import Synchronization
 public struct ObjectStoreFactory: Sendable {
     public var environment: [String: String]
     public var httpClient: HTTPClient
-    /// Overrides the S3 retry policy (tests use short backoffs).
+    /// Overrides the S3 and GCS retry policy (tests use short backoffs).
     public var retry: RetryPolicy?
-    /// Told about each retry of the S3 stores it makes (see ``RetryPolicy/observer``).
+    /// Told about each retry of the S3 and GCS stores it makes (see ``RetryPolicy/observer``).
     public var retryObserver: (@Sendable (RetryNotice) -> Void)?
     private let memoryBuckets = MemoryBuckets()
 
@@ -70,6 +70,25 @@ public struct ObjectStoreFactory: Sendable {
                 httpClient: httpClient,
                 logger: logger
             )
+        case "gcp", "gcs":
+            var configuration = try GCSConfiguration(
+                bucket: location.bucket,
+                bslConfig: location.config,
+                environment: environment
+            )
+            if let retry { configuration.retry = retry }
+            if let retryObserver { configuration.retry.observer = retryObserver }
+            let credentials = try GCSCredentials.resolve(
+                credential: location.credential,
+                credentialsFile: location.config["credentialsFile"],
+                environment: environment
+            )
+            return try GCSObjectStore(
+                configuration: configuration,
+                credentials: credentials,
+                httpClient: httpClient,
+                logger: logger
+            )
         case "filesystem", "file", "local":
             return try FilesystemObjectStore(root: location.bucket)
         case "memory":
@@ -82,7 +101,8 @@ public struct ObjectStoreFactory: Sendable {
         default:
             throw ObjectStoreError(
                 code: .invalidConfiguration,
-                message: "unknown object store provider \"\(location.provider)\" (supported: aws, filesystem, memory)"
+                message:
+                    "unknown object store provider \"\(location.provider)\" (supported: aws, gcp, filesystem, memory)"
             )
         }
     }

@@ -1,7 +1,8 @@
 /// Where objects live: a provider, a bucket, a prefix and provider settings — a BackupStorageLocation's
 /// `spec.provider`, `spec.objectStorage.{bucket,prefix,caCert}`, `spec.config` and credential.
 public struct ObjectStoreLocation: Sendable, Hashable {
-    /// `aws` (any S3-compatible store; `velero.io/aws` is accepted too), `filesystem` or `memory`.
+    /// `aws` (any S3-compatible store), `gcp` (Google Cloud Storage), `filesystem` or `memory`; a `velero.io/`
+    /// qualifier (`velero.io/aws`, `velero.io/gcp`) is accepted too.
     public var provider: String
     /// The S3 bucket, the absolute folder (filesystem) or a name (memory).
     public var bucket: String
@@ -9,7 +10,7 @@ public struct ObjectStoreLocation: Sendable, Hashable {
     public var prefix: String
     /// Provider settings (Velero AWS-plugin keys for `aws`).
     public var config: [String: String]
-    /// The BSL credential's content (an AWS shared-credentials file), if any.
+    /// The BSL credential's content (an AWS shared-credentials file, a GCP service-account JSON key), if any.
     public var credential: String?
     /// The BSL's `objectStorage.caCert` (PEM or base64 PEM), if any.
     public var caCert: String?

@@ -45,9 +45,9 @@ struct BackupLocationCommand: AsyncParsableCommand {
             guard KubeNames.isDNSSubdomain(name) else {
                 throw ValidationError("location name \(name.debugDescription) is invalid")
             }
-            guard ["aws", "velero.io/aws", "filesystem"].contains(provider) else {
+            guard ["aws", "velero.io/aws", "gcp", "velero.io/gcp", "filesystem"].contains(provider) else {
                 throw ValidationError(
-                    "--provider \(provider.debugDescription) is not supported: use aws (any S3-compatible store) or filesystem"
+                    "--provider \(provider.debugDescription) is not supported: use aws (any S3-compatible store), gcp or filesystem"
                 )
             }
         }

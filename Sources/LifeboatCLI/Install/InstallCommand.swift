@@ -108,9 +108,9 @@ struct InstallCommand: AsyncParsableCommand {
             }
         } else {
             guard let provider, !provider.isEmpty else { throw ValidationError("--provider is required") }
-            guard ["aws", "velero.io/aws", "filesystem"].contains(provider) else {
+            guard ["aws", "velero.io/aws", "gcp", "velero.io/gcp", "filesystem"].contains(provider) else {
                 throw ValidationError(
-                    "--provider \(provider.debugDescription) is not supported: use aws (any S3-compatible store) or filesystem"
+                    "--provider \(provider.debugDescription) is not supported: use aws (any S3-compatible store), gcp or filesystem"
                 )
             }
             guard bucket?.isEmpty == false else { throw ValidationError("--bucket is required") }
