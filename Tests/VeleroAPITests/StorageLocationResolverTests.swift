@@ -146,3 +146,28 @@ struct StorageLocationResolverTests {
         }
     }
 }
+
+/// The repository identifiers Velero writes into PodVolumeBackups and BackupRepositories, per provider.
+struct RepoIdentifierTests {
+    static func identifier(_ provider: String, prefix: String?, config: [String: String]? = nil) -> String {
+        var spec = BackupStorageLocation.Spec(provider: provider, objectStorage: .init(bucket: "bkt", prefix: prefix))
+        spec.config = config
+        let location = BackupStorageLocation(metadata: ObjectMeta(name: "l", namespace: "velero"), spec: spec)
+        return PodVolumeRepositories.repoIdentifier(location: location, volumeNamespace: "app")
+    }
+
+    @Test func eachProviderAsVeleroWritesIt() {
+        #expect(Self.identifier("gcp", prefix: "cluster-a") == "gs:bkt:/cluster-a/restic/app")
+        #expect(Self.identifier("velero.io/gcp", prefix: nil) == "gs:bkt:/restic/app")
+        #expect(Self.identifier("azure", prefix: "p/") == "azure:bkt:/p/restic/app")
+        #expect(
+            Self.identifier("aws", prefix: "p", config: ["s3Url": "http://minio:9000/"])
+                == "s3:http://minio:9000/bkt/p/restic/app"
+        )
+        #expect(
+            Self.identifier("aws", prefix: nil, config: ["region": "eu-west-1"])
+                == "s3:s3-eu-west-1.amazonaws.com/bkt/restic/app"
+        )
+        #expect(Self.identifier("gcp", prefix: "p", config: ["resticRepoPrefix": "gs:other:/x"]) == "gs:other:/x/app")
+    }
+}

@@ -29,7 +29,8 @@ package enum PodVolumeRepositories {
     /// Velero's `GetRepoIdentifier` for a restic repository (`spec.repoIdentifier` of PodVolumeBackups and
     /// BackupRepositories): `s3:<s3Url or s3-<region>.amazonaws.com>/<bucket>/<prefix>/restic/<ns>` for S3
     /// (`config.resticRepoPrefix` replaces everything before `/<ns>`), `local:<bucket>/<prefix>/restic/<ns>` for
-    /// Lifeboat's `filesystem` provider (restic's local backend syntax), and `<provider>:<bucket>/…` otherwise.
+    /// Lifeboat's `filesystem` provider (restic's local backend syntax), `gs:<bucket>:/<prefix>/restic/<ns>` and
+    /// `azure:<bucket>:/…` as Velero writes them, and `<provider>:<bucket>/…` otherwise.
     package static func repoIdentifier(location: BackupStorageLocation, volumeNamespace: String) -> String {
         let config = location.spec.config ?? [:]
         if let custom = config["resticRepoPrefix"], !custom.isEmpty {
@@ -44,6 +45,11 @@ package enum PodVolumeRepositories {
         switch location.spec.provider {
         case "filesystem":
             return "local:" + path
+        case "gcp", "velero.io/gcp":
+            // Velero's `gs:<bucket>:/<prefix>/restic` (restic's GCS backend syntax), then the namespace.
+            return "gs:\(bucket):/" + parts.dropFirst().joined(separator: "/")
+        case "azure", "velero.io/azure":
+            return "azure:\(bucket):/" + parts.dropFirst().joined(separator: "/")
         case "aws", "velero.io/aws":
             let host: String
             if let url = config["s3Url"], !url.isEmpty {
