@@ -44,7 +44,7 @@ import Testing
                     ["--provider", "aws", "--bucket", "b", "--no-secret", "--secret-file", secret.path],
                     "Cannot use both --secret-file and --no-secret"
                 ),
-                (["--provider", "gcp", "--bucket", "b", "--no-secret"], "--provider \"gcp\" is not supported"),
+                (["--provider", "azure", "--bucket", "b", "--no-secret"], "--provider \"azure\" is not supported"),
                 (
                     ["--provider", "aws", "--bucket", "b", "--no-secret", "--uploader-type", "kopia"],
                     "--uploader-type \"kopia\" is not supported"
