@@ -9,6 +9,7 @@
 #   kubectl           — the real client, driven against the sandbox
 #   bubblewrap        — bwrap: the sandbox's containers run in their own mount and PID namespaces
 #   setpriv           — (util-linux) runAsUser when the sandbox runs as root
+#   time              — GNU time: a restore test reads the CLI's peak RSS from it
 set -euo pipefail
 
 need_apt=()
@@ -20,6 +21,7 @@ command -v kubectl >/dev/null 2>&1 || need_apt+=(kubernetes-client)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
 command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
 command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
+[ -x /usr/bin/time ] || need_apt+=(time)
 
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
@@ -46,7 +48,7 @@ if ! command -v gcp-storage-emulator >/dev/null 2>&1; then
     hash -r
 fi
 
-for tool in restic kubectl moto_server gcp-storage-emulator pkg-config bwrap setpriv; do
+for tool in restic kubectl moto_server gcp-storage-emulator pkg-config bwrap setpriv /usr/bin/time; do
     command -v "$tool" >/dev/null 2>&1 || { echo "install-test-deps: $tool is still missing" >&2; exit 1; }
 done
 echo "install-test-deps: restic $(restic version | awk '{print $2}'), kubectl present, moto_server and gcp-storage-emulator present, $(bwrap --version)"

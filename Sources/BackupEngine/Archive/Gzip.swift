@@ -90,8 +90,21 @@ package final class GzipDecompressor {
     /// Decompresses `input`, appending the output to `output`.
     /// - Throws: `ArchiveError` with code `.gzip` when the input is not valid gzip data.
     package func decompress(_ input: [UInt8], into output: inout [UInt8]) throws(ArchiveError) {
+        do {
+            try decompress(input) { piece in output.append(contentsOf: piece) }
+        } catch let error as ArchiveError {
+            throw error
+        } catch {
+            throw ArchiveError(code: .gzip, message: "\(error)")
+        }
+    }
+
+    /// Decompresses `input` (a continuation of the stream), handing `body` the output 128 KiB at a time, so a
+    /// caller that consumes each piece never holds more than that of it (a highly compressed input can expand a
+    /// hundredfold). Errors of `body` are rethrown; bad gzip data is an `ArchiveError`.
+    package func decompress(_ input: [UInt8], pieces body: (ArraySlice<UInt8>) throws -> Void) throws {
         var failure: String?
-        input.withUnsafeBytes { raw in
+        try input.withUnsafeBytes { raw in
             var offset = 0
             let total = raw.count
             var chunk = [UInt8](repeating: 0, count: 128 * 1024)
@@ -113,7 +126,10 @@ package final class GzipDecompressor {
                 }
                 let consumed = (total - offset) - Int(stream.avail_in)
                 offset += consumed
-                output.append(contentsOf: chunk[0..<produced])
+                if produced > 0 {
+                    stream.next_in = nil
+                    try body(chunk[0..<produced])
+                }
                 switch status {
                 case Z_OK, Z_BUF_ERROR:
                     if consumed == 0 && produced == 0 { return }

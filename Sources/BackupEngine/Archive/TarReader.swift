@@ -21,7 +21,13 @@ package struct TarReader {
     /// and negative ones, are corrupt headers.
     package static let maximumEntrySize = 1 << 40
 
-    package init() {}
+    /// The largest regular entry this reader accepts; a larger one is an error naming it.
+    package let entrySizeBound: Int
+
+    /// - Parameter entrySizeBound: the largest regular entry accepted (default: `maximumEntrySize`).
+    package init(entrySizeBound: Int = Self.maximumEntrySize) {
+        self.entrySizeBound = min(entrySizeBound, Self.maximumEntrySize)
+    }
 
     /// True once the end-of-archive marker was read.
     package var isFinished: Bool { sawEnd }
@@ -55,6 +61,14 @@ package struct TarReader {
                 throw ArchiveError(
                     code: .tar,
                     message: "malformed tar header after entry \(entriesRead): entry size \(size) is out of range"
+                )
+            }
+            if size > entrySizeBound, type != UInt8(ascii: "x"), type != UInt8(ascii: "g"), type != UInt8(ascii: "L") {
+                throw ArchiveError(
+                    code: .tar,
+                    message:
+                        "tar member \(pendingPath ?? Self.string(header[header.startIndex..<(header.startIndex + 100)])) "
+                        + "is \(size) bytes, more than the bound of \(entrySizeBound) bytes"
                 )
             }
             let padded = (size + 511) / 512 * 512

@@ -68,7 +68,7 @@ struct ItemRestorer: Sendable {
 
         let backedUp: JSONValue
         do {
-            backedUp = try JSONValue(parsing: item.bytes)
+            backedUp = try JSONValue(parsing: try contents.bytes(of: item))
         } catch {
             return fail("error decoding \(item.path): \(error)")
         }
@@ -397,7 +397,7 @@ struct ItemRestorer: Sendable {
                     continue
                 }
                 let needsObject = selection.labelSelector != nil || !selection.orLabelSelectors.isEmpty
-                let object = needsObject ? try? JSONValue(parsing: item.bytes) : nil
+                let object = needsObject ? (try? contents.bytes(of: item)).flatMap { try? JSONValue(parsing: $0) } : nil
                 if selection.exclusionReason(groupResource: groupResource, item: item, object: object) == nil {
                     needed[target] = source
                 }
@@ -467,7 +467,7 @@ struct ItemRestorer: Sendable {
         }
         var namespace = KubeObject(apiVersion: "v1", kind: "Namespace", name: target)
         if let item = contents.item("namespaces", namespace: nil, name: source),
-            let backedUp = try? KubeObject(parsing: item.bytes)
+            let backedUp = (try? contents.bytes(of: item)).flatMap({ try? KubeObject(parsing: $0) })
         {
             if !backedUp.labels.isEmpty {
                 var labels = backedUp.labels

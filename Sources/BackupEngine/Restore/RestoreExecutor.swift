@@ -57,7 +57,7 @@ struct RestoreExecutor: Sendable {
         var dynamicallyProvisioned: Set<String> = []
         var podVolumeProvisioned: Set<String> = []
         for item in contents.items("persistentvolumes") {
-            guard let pv = try? JSONValue(parsing: item.bytes) else { continue }
+            guard let pv = (try? contents.bytes(of: item)).flatMap({ try? JSONValue(parsing: $0) }) else { continue }
             if let backups = podVolumeContext?.backups,
                 let claimNamespace = pv[path: ["spec", "claimRef", "namespace"]]?.stringValue,
                 let claim = pv[path: ["spec", "claimRef", "name"]]?.stringValue,

@@ -79,7 +79,7 @@ struct RestoreSelection: Sendable {
         for (groupResource, items) in contents.itemsByGroupResource where groupResource != "namespaces" {
             for item in items {
                 let needsObject = labelSelector != nil || !orLabelSelectors.isEmpty
-                let object = needsObject ? try? JSONValue(parsing: item.bytes) : nil
+                let object = needsObject ? (try? contents.bytes(of: item)).flatMap { try? JSONValue(parsing: $0) } : nil
                 if exclusionReason(groupResource: groupResource, item: item, object: object) == nil { count += 1 }
             }
         }

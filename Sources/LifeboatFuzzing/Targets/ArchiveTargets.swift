@@ -36,7 +36,7 @@ enum ArchiveTargets {
     static func readTarball(_ bytes: [UInt8]) async throws {
         let contents = try await BackupContents.read(ObjectBody(bytes: bytes), source: "fuzz.tar.gz")
         for groupResource in contents.groupResources {
-            for item in contents.items(groupResource) { _ = try JSONValue(parsing: item.bytes) }
+            for item in contents.items(groupResource) { _ = try JSONValue(parsing: try contents.bytes(of: item)) }
         }
     }
 
