@@ -212,19 +212,20 @@ struct SandboxChild {
 
     /// Starts the sandbox and waits for its ready line (`{"server": ..., "kubeconfig": ...}`).
     ///
-    /// - Parameter arguments: more options of `lifeboat sandbox serve` (e.g. `--share-host-path PATH`).
+    /// - Parameters:
+    ///   - dataDirectory: `--data-dir` (persistent state in a write-ahead log); nil keeps the state in memory.
+    ///   - arguments: more options of `lifeboat sandbox serve` (e.g. `--share-host-path PATH`).
     static func start(
         _ executable: String,
         nodes: Int,
-        dataDirectory: URL,
+        dataDirectory: URL?,
         arguments: [String] = []
     ) throws -> SandboxChild {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments =
-            [
-                "sandbox", "serve", "--port", "0", "--nodes", "\(nodes)", "--data-dir", dataDirectory.path,
-            ] + arguments
+            ["sandbox", "serve", "--port", "0", "--nodes", "\(nodes)"]
+            + (dataDirectory.map { ["--data-dir", $0.path] } ?? []) + arguments
         let output = Pipe()
         process.standardOutput = output
         try process.run()
