@@ -59,12 +59,17 @@ struct ScaleBench: AsyncParsableCommand {
 
     func run() async throws {
         let executable = try BenchPaths.lifeboat(lifeboat)
-        var rows: [Row] = []
-        for size in parsedSizes {
-            rows.append(try await measure(size, lifeboat: executable))
-            print(Self.table(rows))
+        let bench = self
+        // SIGINT or SIGTERM cancels the run: the step's child, then the sandbox are stopped and the folder removed.
+        try await BenchProcesses.interruptible {
+            var rows: [Row] = []
+            for size in bench.parsedSizes {
+                rows.append(try await bench.measure(size, lifeboat: executable))
+                print(Self.table(rows))
+                fflush(nil)
+            }
+            Self.verdicts(rows)
         }
-        Self.verdicts(rows)
     }
 
     private func measure(_ size: Int, lifeboat: String) async throws -> Row {
@@ -105,6 +110,7 @@ struct ScaleBench: AsyncParsableCommand {
                     Double(figures.maxRSSKiB) / 1024
                 )
             )
+            fflush(nil)  // each line as it comes, also when stdout is a file (a long run is followed with tail)
             return figures
         }
         return try await withKubeClient(
