@@ -116,6 +116,15 @@ import Testing
                     Issue.record(Comment(rawValue: "backups: \(states)\nthe other server's log:\n\(tail)"))
                     throw error
                 }
+                // Paused first, and every backup ended, so killing the last server leaves no tick it just created
+                // behind as New (a later server would pick that up; this test has none).
+                let pause = try await env.lifeboat("schedule", "pause", "every")
+                #expect(pause.status == 0, "\(pause.output)")
+                try await waitUntil("every backup of schedule every ended", timeout: .seconds(60)) {
+                    try await Self.backups(of: "every", env.client).allSatisfy {
+                        ["Completed", "Failed"].contains($0["status"]?["phase"]?.stringValue ?? "")
+                    }
+                }
                 try await other.kill()
             } catch {
                 for server in servers { try? await server.kill() }
