@@ -358,7 +358,8 @@ let package = Package(
         .testTarget(
             name: "LifeboatCLITests",
             dependencies: [
-                "Kubernetes", "KubeSandbox", "KubeSandboxTesting", "LifeboatCLI", "ProcessTesting", "LocalServers",
+                "BackupEngine", "Kubernetes", "KubeSandbox", "KubeSandboxTesting", "LifeboatCLI", "ProcessTesting",
+                "LocalServers",
                 "ObjectStorage",
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),

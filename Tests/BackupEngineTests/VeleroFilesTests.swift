@@ -272,7 +272,8 @@ struct VeleroFilesTests {
         #expect(VeleroSideFiles.nativeVolumeSnapshots == Array("null\n".utf8))
         #expect(VeleroSideFiles.itemOperations == Array("[]\n".utf8))
         #expect(try VeleroSideFiles.podVolumeBackups([]) == Array("null\n".utf8))
-        #expect(VeleroSideFiles.resourceList(.object([:])) == Array("{}\n".utf8))
+        #expect(try GzipDecompressor.decompress(BackedUpItems().resourceListFile()) == Array("{}\n".utf8))
+        #expect(try GzipDecompressor.decompress(RestoreReport.Entries().resourceListFile()) == Array("{}\n".utf8))
         #expect(VeleroSideFiles.results(Results()) == Array(#"{"errors":{},"warnings":{}}"#.utf8 + [0x0A]))
         #expect(try VeleroSideFiles.volumeInfos([]) == Array("[]\n".utf8))
     }
@@ -293,11 +294,25 @@ struct VeleroFilesTests {
         )
     }
 
-    @Test func resourceListSortsLikeGo() {
-        let list: JSONValue = ["v1/Pod": ["shop/a"], "apps/v1/Deployment": ["shop/web"], "v1/Namespace": ["shop"]]
+    @Test func resourceListSortsLikeGo() throws {
+        var items = BackedUpItems()
+        func add(_ groupResource: String, _ namespace: String?, _ name: String, _ apiVersion: String, _ kind: String) {
+            items.insert(
+                ItemReference(groupResource: groupResource, namespace: namespace, name: name),
+                apiVersion: apiVersion,
+                kind: kind
+            )
+        }
+        add("pods", "shop", "a", "v1", "Pod")
+        add("deployments.apps", "shop", "web", "apps/v1", "Deployment")
+        add("namespaces", nil, "shop", "v1", "Namespace")
+        // Bytes order, as Go's sort.Strings: "-" (0x2d) before "/" (0x2f), upper case before lower case.
+        add("pods", "shop-b", "x", "v1", "Pod")
+        add("pods", "Shop", "x", "v1", "Pod")
         #expect(
-            String(decoding: VeleroSideFiles.resourceList(list), as: UTF8.self)
-                == #"{"apps/v1/Deployment":["shop/web"],"v1/Namespace":["shop"],"v1/Pod":["shop/a"]}"# + "\n"
+            String(decoding: try GzipDecompressor.decompress(items.resourceListFile()), as: UTF8.self)
+                == #"{"apps/v1/Deployment":["shop/web"],"v1/Namespace":["shop"],"#
+                + #""v1/Pod":["Shop/x","shop-b/x","shop/a"]}"# + "\n"
         )
     }
 

@@ -408,10 +408,7 @@ package struct BackupRunner: Sendable {
         let layout = store.layout
         let results = Results(errors: outcome.results.errors, warnings: outcome.results.warnings)
         try await store.putGzipped(layout.backupResults(name), VeleroSideFiles.results(results))
-        try await store.putGzipped(
-            layout.backupResourceList(name),
-            VeleroSideFiles.resourceList(outcome.items.resourceList)
-        )
+        try await store.store.putData(layout.backupResourceList(name), bytes: try outcome.items.resourceListFile())
         try await store.putGzipped(layout.backupVolumeSnapshots(name), VeleroSideFiles.nativeVolumeSnapshots)
         try await store.putGzipped(layout.backupItemOperations(name), VeleroSideFiles.itemOperations)
         try await store.putGzipped(
@@ -420,7 +417,7 @@ package struct BackupRunner: Sendable {
         )
         let volumeInfos = skippedVolumes + (fileSystemBackup?.volumeInfos ?? [])
         try await store.putGzipped(layout.backupVolumeInfo(name), try VeleroSideFiles.volumeInfos(volumeInfos))
-        try await store.putGzipped(layout.backupLog(name), Array(log.text.utf8))
+        try await store.store.putData(layout.backupLog(name), bytes: log.gzipped())
     }
 
     /// Names of namespaces whose phase is Active.

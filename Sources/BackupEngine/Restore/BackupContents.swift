@@ -30,6 +30,8 @@ package struct BackupContents: Sendable {
         /// Offset and length of its JSON in the spool.
         var offset: Int64
         var length: Int
+        /// Its place among all the backup's items (0 ..< `count`), to keep a mark for it.
+        package internal(set) var ordinal = 0
 
         /// The path inside the tarball.
         package var path: String {
@@ -48,6 +50,8 @@ package struct BackupContents: Sendable {
     package private(set) var formatVersion: String?
     /// True when the tarball has no `resources/` entries at all (Velero warns "zero items to be restored").
     package var isEmpty: Bool { itemsByGroupResource.isEmpty }
+    /// The number of items.
+    package private(set) var count = 0
     /// Where the items' JSON is (nil when the tarball has none).
     private var spool: Spool?
     /// Total bytes of the items' JSON (all of it on disk, none in memory).
@@ -89,7 +93,15 @@ package struct BackupContents: Sendable {
         contents.spool = spool
         var writer = SpoolWriter(spool: spool)
         var fallbacks: [String: Item] = [:]
-        var legacy: Set<String> = []
+        // The items read from their legacy path, per group-resource, by a hash of namespace and name.
+        var legacy: [String: HashPositions] = [:]
+        func hasLegacy(_ groupResource: String, namespace: String?, name: String) -> Bool {
+            guard let index = legacy[groupResource], let items = contents.itemsByGroupResource[groupResource] else {
+                return false
+            }
+            let hash = HashPositions.hash(namespace, name)
+            return index.first(hash: hash) { items[$0].namespace == namespace && items[$0].name == name } != nil
+        }
         // One String per distinct group-resource, namespace and version folder, shared by their items.
         var interned: [String: String] = [:]
         func intern(_ text: String) -> String {
@@ -108,7 +120,13 @@ package struct BackupContents: Sendable {
                 }
                 try Self.checkMemberName(entry.name)
                 guard let location = TarballPaths.parse(entry.name) else { continue }
-                let key = "\(location.groupResource)|\(location.namespace ?? "")|\(location.name)"
+                // A version folder's copy of an item read already is not kept (Velero and Lifeboat write the copy
+                // right after the item).
+                if location.versionFolder != nil,
+                    hasLegacy(location.groupResource, namespace: location.namespace, name: location.name)
+                {
+                    continue
+                }
                 let offset = try writer.append(entry.contents)
                 let item = Item(
                     groupResource: intern(location.groupResource),
@@ -119,10 +137,14 @@ package struct BackupContents: Sendable {
                     length: entry.contents.count
                 )
                 if location.versionFolder == nil {
-                    legacy.insert(key)
+                    legacy[item.groupResource, default: HashPositions()].insert(
+                        contents.itemsByGroupResource[item.groupResource]?.count ?? 0,
+                        hash: HashPositions.hash(item.namespace, item.name)
+                    )
                     contents.itemsByGroupResource[item.groupResource, default: []].append(item)
-                } else if fallbacks[key] == nil || location.isPreferredVersion {
-                    fallbacks[key] = item
+                } else {
+                    let key = "\(location.groupResource)|\(location.namespace ?? "")|\(location.name)"
+                    if fallbacks[key] == nil || location.isPreferredVersion { fallbacks[key] = item }
                 }
             }
         }
@@ -152,12 +174,19 @@ package struct BackupContents: Sendable {
         }
         try writer.flush()
         contents.spooledBytes = writer.written
-        for (key, item) in fallbacks where !legacy.contains(key) {
+        for item in fallbacks.values where !hasLegacy(item.groupResource, namespace: item.namespace, name: item.name) {
             contents.itemsByGroupResource[item.groupResource, default: []].append(item)
         }
-        for key in contents.itemsByGroupResource.keys {
+        legacy = [:]
+        var ordinal = 0
+        for key in contents.itemsByGroupResource.keys.sorted() {
             contents.itemsByGroupResource[key]?.sort { ($0.namespace ?? "", $0.name) < ($1.namespace ?? "", $1.name) }
+            for position in contents.itemsByGroupResource[key]?.indices ?? 0..<0 {
+                contents.itemsByGroupResource[key]?[position].ordinal = ordinal
+                ordinal += 1
+            }
         }
+        contents.count = ordinal
         return contents
     }
 
@@ -177,7 +206,20 @@ package struct BackupContents: Sendable {
 
     /// One item, if the backup has it.
     package func item(_ groupResource: String, namespace: String?, name: String) -> Item? {
-        items(groupResource).first { $0.namespace == namespace && $0.name == name }
+        // The items are sorted by namespace and name: found by binary search.
+        let items = items(groupResource)
+        let target = (namespace ?? "", name)
+        var low = 0
+        var high = items.count
+        while low < high {
+            let middle = (low + high) / 2
+            if (items[middle].namespace ?? "", items[middle].name) < target { low = middle + 1 } else { high = middle }
+        }
+        while low < items.count, (items[low].namespace ?? "", items[low].name) == target {
+            if items[low].namespace == namespace { return items[low] }
+            low += 1
+        }
+        return nil
     }
 }
 

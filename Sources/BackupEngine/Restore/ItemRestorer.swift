@@ -34,10 +34,9 @@ struct ItemRestorer: Sendable {
     // MARK: - one item
 
     func restore(groupResource: String, item: BackupContents.Item, additional: Bool) async -> Outcome {
-        let key = "\(groupResource)|\(item.namespace ?? "")|\(item.name)"
-        guard await ledger.claim(key) else { return Outcome() }
+        guard await ledger.claim(item.ordinal) else { return Outcome() }
         let outcome = await restoreClaimed(groupResource: groupResource, item: item, additional: additional)
-        await ledger.finish(key)
+        await ledger.finish(item.ordinal)
         return outcome
     }
 

@@ -37,7 +37,7 @@ struct RestoreExecutor: Sendable {
         var report = RestoreReport(restoreName: restoreName, backupName: backupName, dryRun: configuration.dryRun)
         var results = Results()
         let discovery = Locked(initial)
-        let ledger = RestoreLedger()
+        let ledger = RestoreLedger(count: contents.count)
         let restoredCount = Locked(0)
         let context = RestoreActionContext(
             restoreName: restoreName,
@@ -124,32 +124,34 @@ struct RestoreExecutor: Sendable {
             }
             if groupResource == "namespaces" { continue }
             let items = contents.items(groupResource)
-            var levelOutcome = Outcome()
+            // Each item's entries go into the report as it finishes (compactly; a level can hold most of a
+            // million objects); only the CRDs created are kept aside, to wait for them.
+            var createdCRDs: [String] = []
+            func take(_ done: Outcome) {
+                report.entries += done.entries
+                results.errors.merge(done.results.errors)
+                results.warnings.merge(done.results.warnings)
+                if groupResource == Self.crds {
+                    createdCRDs += done.entries.filter { $0.action == .create || $0.action == .update }.map(\.name)
+                }
+                announce(restoredCount, done: done, resource: groupResource)
+                finished()
+            }
             await withTaskGroup(of: Outcome.self) { group in
                 var running = 0
                 for item in items {
                     while running >= limit, let done = await group.next() {
                         running -= 1
-                        levelOutcome.merge(done)
-                        announce(restoredCount, done: done, resource: groupResource)
-                        finished()
+                        take(done)
                     }
                     group.addTask { await worker.restore(groupResource: groupResource, item: item, additional: false) }
                     running += 1
                 }
-                for await done in group {
-                    levelOutcome.merge(done)
-                    announce(restoredCount, done: done, resource: groupResource)
-                    finished()
-                }
+                for await done in group { take(done) }
             }
-            report.entries += levelOutcome.entries
-            results.errors.merge(levelOutcome.results.errors)
-            results.warnings.merge(levelOutcome.results.warnings)
             if groupResource == Self.crds && !configuration.dryRun {
-                let created = levelOutcome.entries.filter { $0.action == .create || $0.action == .update }
-                for entry in created {
-                    if let problem = await worker.waitForCRD(entry.name) {
+                for name in createdCRDs {
+                    if let problem = await worker.waitForCRD(name) {
                         results.errors.add(namespace: nil, problem)
                         log.error(problem)
                     }

@@ -26,6 +26,12 @@ package struct RestoreReport: Codable, Sendable, Hashable {
         package var path: String
         package var from: JSONValue?
         package var to: JSONValue?
+
+        package init(path: String, from: JSONValue?, to: JSONValue?) {
+            self.path = path
+            self.from = from
+            self.to = to
+        }
     }
 
     package struct Entry: Codable, Sendable, Hashable {
@@ -42,6 +48,28 @@ package struct RestoreReport: Codable, Sendable, Hashable {
         package var reason: String?
         /// For updates: the fields that change.
         package var changes: [FieldChange]?
+
+        package init(
+            action: Action,
+            groupResource: String,
+            apiVersion: String? = nil,
+            kind: String? = nil,
+            namespace: String? = nil,
+            targetNamespace: String? = nil,
+            name: String,
+            reason: String? = nil,
+            changes: [FieldChange]? = nil
+        ) {
+            self.action = action
+            self.groupResource = groupResource
+            self.apiVersion = apiVersion
+            self.kind = kind
+            self.namespace = namespace
+            self.targetNamespace = targetNamespace
+            self.name = name
+            self.reason = reason
+            self.changes = changes
+        }
 
         /// `ns/name` or `name` (target namespace).
         package var displayName: String { (targetNamespace ?? namespace).map { "\($0)/\(name)" } ?? name }
@@ -73,7 +101,7 @@ package struct RestoreReport: Codable, Sendable, Hashable {
     package var restoreName: String
     package var backupName: String
     package var dryRun: Bool
-    package var entries: [Entry]
+    package var entries: Entries
     /// The pod volumes restored from file-system backups.
     package var podVolumes: [PodVolumeEntry] = []
     /// The writers at once the restore used, in order (one number when fixed; the steps when adapted).
@@ -82,11 +110,12 @@ package struct RestoreReport: Codable, Sendable, Hashable {
     /// Count of entries per action.
     package var totals: [String: Int] {
         var totals: [String: Int] = [:]
-        for action in Action.allCases { totals[action.rawValue] = entries.filter { $0.action == action }.count }
+        for action in Action.allCases { totals[action.rawValue] = 0 }
+        for position in entries.indices { totals[entries.action(at: position).rawValue, default: 0] += 1 }
         return totals
     }
 
-    package init(restoreName: String, backupName: String, dryRun: Bool, entries: [Entry] = []) {
+    package init(restoreName: String, backupName: String, dryRun: Bool, entries: Entries = []) {
         self.restoreName = restoreName
         self.backupName = backupName
         self.dryRun = dryRun
@@ -100,7 +129,7 @@ package struct RestoreReport: Codable, Sendable, Hashable {
         restoreName = try c.decode(String.self, forKey: .restoreName)
         backupName = try c.decode(String.self, forKey: .backupName)
         dryRun = try c.decode(Bool.self, forKey: .dryRun)
-        entries = try c.decode([Entry].self, forKey: .entries)
+        entries = try c.decode(Entries.self, forKey: .entries)
         podVolumes = try c.decodeIfPresent([PodVolumeEntry].self, forKey: .podVolumes) ?? []
     }
 
@@ -114,25 +143,8 @@ package struct RestoreReport: Codable, Sendable, Hashable {
         if !podVolumes.isEmpty { try c.encode(podVolumes, forKey: .podVolumes) }
     }
 
-    /// Velero's restore resource list: `"<apiVersion>/<Kind>"` → `["ns/name(created)", …]`.
-    package var resourceList: JSONValue {
-        var map: [String: [String]] = [:]
-        for entry in entries {
-            let result: String
-            switch entry.action {
-            case .create: result = "created"
-            case .update: result = "updated"
-            case .skip, .conflict: result = "skipped"
-            case .error: result = "failed"
-            case .excluded: continue
-            }
-            let key = "\(entry.apiVersion ?? "")/\(entry.kind ?? entry.groupResource)"
-            map[key, default: []].append("\(entry.displayName)(\(result))")
-        }
-        var object = JSONObject()
-        for key in map.keys.sorted() { object[key] = .array((map[key] ?? []).sorted().map(JSONValue.string)) }
-        return .object(object)
-    }
+    /// Velero's restore resource list file, gzipped: `"<apiVersion>/<Kind>"` → `["ns/name(created)", …]`.
+    package func resourceListFile() throws -> [UInt8] { try entries.resourceListFile() }
 
     /// The metadata the API server manages (who wrote which field, versions, identity, times): a restore cannot
     /// set it, so differences there are left out of a report's changes.

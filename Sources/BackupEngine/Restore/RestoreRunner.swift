@@ -276,7 +276,7 @@ package struct RestoreRunner: Sendable {
         if Task.isCancelled {
             // Stopped by a signal: say so in the Restore (shielded from the cancellation) and write no results,
             // so the name can be used again by a retry.
-            let created = report.entries.filter { $0.action == .create || $0.action == .update }.count
+            let created = report.entries.count(of: [.create, .update])
             restore.status?.phase = "Failed"
             restore.status?.failureReason = Self.interruptedReason
             restore.status?.completionTimestamp = Timestamps.now()
@@ -290,7 +290,7 @@ package struct RestoreRunner: Sendable {
         }
 
         // 3. Final status and records.
-        let restored = report.entries.filter { [.create, .update, .skip, .conflict].contains($0.action) }.count
+        let restored = report.entries.count(of: [.create, .update, .skip, .conflict])
         restore.status?.progress = RestoreStatus.Progress(totalItems: selection.selectedCount, itemsRestored: restored)
         restore.status?.errors = results.errors.count
         restore.status?.warnings = results.warnings.count
@@ -316,7 +316,7 @@ package struct RestoreRunner: Sendable {
         var resultBytes = try encoder.encode(results)
         resultBytes.append(0x0A)
         try await store.putGzipped(store.layout.restoreResults(name), Array(resultBytes))
-        try await store.putGzipped(store.layout.restoreResourceList(name), report.resourceList.encoded() + [0x0A])
-        try await store.putGzipped(store.layout.restoreLog(name), Array(log.text.utf8))
+        try await store.store.putData(store.layout.restoreResourceList(name), bytes: try report.resourceListFile())
+        try await store.store.putData(store.layout.restoreLog(name), bytes: log.gzipped())
     }
 }

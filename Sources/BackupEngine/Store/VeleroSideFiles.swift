@@ -1,4 +1,4 @@
-package import Kubernetes
+import Kubernetes
 package import VeleroAPI
 
 /// The contents of a backup's gzipped side files, byte for byte as Velero v1.18.1 writes them before gzip
@@ -25,11 +25,6 @@ package enum VeleroSideFiles {
     package static func podVolumeBackups(_ backups: [PodVolumeBackup]) throws -> [UInt8] {
         guard !backups.isEmpty else { return line(.null) }
         return line(.array(try backups.map { try $0.goJSON() }))
-    }
-
-    /// `-resource-list.json.gz`: `"<apiVersion>/<Kind>"` to sorted `"ns/name"` entries.
-    package static func resourceList(_ list: JSONValue) -> [UInt8] {
-        line(GoJSONShape.map(.value).ordered(list))
     }
 
     /// `-results.gz`: Go's `map[string]results.Result` (`errors`, `warnings`), each `velero`, `cluster`,

@@ -245,9 +245,13 @@ struct RestoreCreateCommand: AsyncParsableCommand {
             }
         }
         if output == .json {
-            print(try Render.json(outcome.report))
+            try RestoreReportText.writeJSON(outcome.report) { print($0, terminator: "") }
+            print()
         } else {
-            print(RestoreReportText.render(outcome.report, results: outcome.results, verbose: dryRun))
+            RestoreReportText.write(outcome.report, results: outcome.results, verbose: dryRun) {
+                print($0, terminator: "")
+            }
+            print()
             let phase = outcome.restore.status?.phase ?? "Unknown"
             if dryRun {
                 print("Dry run: nothing was changed.")
@@ -299,6 +303,41 @@ struct RestoreCreateCommand: AsyncParsableCommand {
 
 /// The human form of a restore report.
 enum RestoreReportText {
+    /// Writes the report as `-o json` prints it, entry by entry: a report of a million entries is never one JSON
+    /// value in memory. The keys come in a fixed order: the report's own, `totals` by action, each entry's sorted.
+    static func writeJSON(_ report: RestoreReport, to write: (String) -> Void) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let counts = report.totals
+        var totals = JSONObject()
+        for action in RestoreReport.Action.allCases {
+            totals[action.rawValue] = .int(Int64(counts[action.rawValue] ?? 0))
+        }
+        var head: JSONObject = [
+            "restoreName": .string(report.restoreName), "backupName": .string(report.backupName),
+            "dryRun": .bool(report.dryRun), "totals": .object(totals), "entries": [],
+        ]
+        if !report.podVolumes.isEmpty {
+            head["podVolumes"] = try JSONValue(encoding: report.podVolumes, encoder: encoder)
+        }
+        let text = JSONValue.object(head).prettyJSONString
+        let marker = "\n    \"entries\": []"
+        guard !report.entries.isEmpty, let range = text.range(of: marker) else {
+            write(text)
+            return
+        }
+        write(String(text[..<range.lowerBound]) + "\n    \"entries\": [\n")
+        for (number, entry) in report.entries.enumerated() {
+            let lines = try JSONValue(encoding: entry, encoder: encoder).prettyJSONString.split(
+                separator: "\n",
+                omittingEmptySubsequences: false
+            )
+            let last = number == report.entries.count - 1
+            write(lines.map { "        " + $0 }.joined(separator: "\n") + (last ? "\n" : ",\n"))
+        }
+        write("    ]" + String(text[range.upperBound...]))
+    }
+
     /// The pod volume restores: a table in a dry run (what would be created) or with `verbose`, else a count line.
     static func podVolumes(_ report: RestoreReport, verbose: Bool) -> String {
         guard !report.podVolumes.isEmpty else { return "" }
@@ -319,22 +358,35 @@ enum RestoreReportText {
 
     static func render(_ report: RestoreReport, results: Results, verbose: Bool) -> String {
         var out = ""
+        write(report, results: results, verbose: verbose) { out += $0 }
+        return out
+    }
+
+    /// Writes the text piece by piece: a preview of a million objects is a million lines, so its table is measured
+    /// in one pass over the entries and written in a second, one line at a time.
+    static func write(_ report: RestoreReport, results: Results, verbose: Bool, to write: (String) -> Void) {
         if verbose {
-            let rows = report.entries.map { e in
+            func cells(_ e: RestoreReport.Entry) -> [String] {
                 [e.action.rawValue, e.kind ?? e.groupResource, e.displayName, e.reason ?? ""]
             }
-            out += Table.render(header: ["ACTION", "KIND", "NAME", "DETAIL"], rows: rows) + "\n"
-            for entry in report.entries where entry.action == .update || entry.action == .conflict {
+            let header = ["ACTION", "KIND", "NAME", "DETAIL"]
+            let widths = Table.widths(header: header, rows: report.entries.lazy.map(cells))
+            write(Table.line(header, widths: widths) + "\n")
+            for entry in report.entries { write(Table.line(cells(entry), widths: widths) + "\n") }
+            for position in report.entries.indices
+            where [.update, .conflict].contains(report.entries.action(at: position)) {
+                let entry = report.entries[position]
                 guard let changes = entry.changes, !changes.isEmpty else { continue }
-                out += "\n\(entry.action.rawValue) \(entry.kind ?? entry.groupResource) \(entry.displayName):\n"
+                var out = "\n\(entry.action.rawValue) \(entry.kind ?? entry.groupResource) \(entry.displayName):\n"
                 for change in changes {
                     out +=
                         "  \(change.path): \(change.from?.jsonString ?? "<absent>") → \(change.to?.jsonString ?? "<absent>")\n"
                 }
+                write(out)
             }
-            out += "\n"
+            write("\n")
         }
-        out += podVolumes(report, verbose: verbose)
+        var out = podVolumes(report, verbose: verbose)
         let totals = report.totals
         out +=
             "Totals: "
@@ -349,6 +401,6 @@ enum RestoreReportText {
         if !results.errors.isEmpty {
             out += "Errors:\n" + results.errors.lines.map { "  " + $0 }.joined(separator: "\n") + "\n"
         }
-        return out
+        write(out)
     }
 }

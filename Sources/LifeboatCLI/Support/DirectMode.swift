@@ -71,16 +71,25 @@ enum RetryLine {
 /// Prints rows as an aligned table (like kubectl / velero).
 enum Table {
     static func render(header: [String], rows: [[String]]) -> String {
+        let widths = widths(header: header, rows: rows)
+        return ([line(header, widths: widths)] + rows.map { line($0, widths: widths) }).joined(separator: "\n")
+    }
+
+    /// The width of each column: its widest cell.
+    static func widths(header: [String], rows: some Sequence<[String]>) -> [Int] {
         var widths = header.map(\.count)
         for row in rows {
             for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
         }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, cell in
-                i == cells.count - 1 ? cell : cell.padding(toLength: widths[i] + 3, withPad: " ", startingAt: 0)
-            }.joined()
-        }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+        return widths
+    }
+
+    /// One line of the table, its cells padded to `widths` (the last one not).
+    static func line(_ cells: [String], widths: [Int]) -> String {
+        cells.enumerated().map { i, cell in
+            i == cells.count - 1 || i >= widths.count
+                ? cell : cell.padding(toLength: widths[i] + 3, withPad: " ", startingAt: 0)
+        }.joined()
     }
 }
 
