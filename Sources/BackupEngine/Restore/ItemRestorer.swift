@@ -23,6 +23,8 @@ struct ItemRestorer: Sendable {
     let podVolumes: PodVolumeRestorer?
     let discovery: Locked<APIDiscovery>
     let ledger: RestoreLedger
+    /// Namespaces the dry run found to exist or not (see `namespaceExists`).
+    let namespacesSeen = Locked<[String: Bool]>([:])
     let log: RunLog
     // Hooks (issue 21): init-container hooks for pods before they are created; created pods start exec hooks.
     var podHooks: RestorePodHooks? = nil
@@ -381,8 +383,22 @@ struct ItemRestorer: Sendable {
 
     // MARK: - namespaces and CRDs
 
+    /// Whether a namespace exists (for the dry run, which creates none): asked once per namespace, not once per
+    /// item, as the answer cannot change while the dry run changes nothing. An error other than NotFound is not
+    /// kept, so the next item asks again.
     private func namespaceExists(_ name: String) async -> Bool {
-        (try? await client.get(.namespaces, name: name)) != nil
+        if let known = namespacesSeen.withLock({ $0[name] }) { return known }
+        let exists: Bool
+        do {
+            _ = try await client.get(.namespaces, name: name)
+            exists = true
+        } catch let error as KubeError where error.code == .notFound {
+            exists = false
+        } catch {
+            return false
+        }
+        namespacesSeen.withLock { $0[name] = exists }
+        return exists
     }
 
     /// Creates the target namespaces of every selected namespaced item (from the backed-up Namespace
