@@ -26,7 +26,7 @@ extension ClusterController {
             kubelet.sync(pod, deleting: false)
             return
         }
-        guard let node = Scheduler(nodes: nodes()).select(for: pod, podCounts: podCounts()) else { return }
+        guard let node = Scheduler(nodes: nodes()).select(for: pod, podCounts: core.store.podsPerNode) else { return }
         for claim in claims {
             guard
                 case let (_, _, pvc)? = decode(
@@ -54,14 +54,6 @@ extension ClusterController {
         let items = everything(in: type.storageKey)
         let versions = items.map(\.1.resourceVersion)
         return nodeCache.nodes(versions: versions) { items.compactMap { try? $0.1.decode(type) } }
-    }
-
-    private func podCounts() -> [String: Int] {
-        var counts: [String: Int] = [:]
-        for (_, stored) in everything(in: "pods") {
-            if let node = stored.fields["spec.nodeName"] { counts[node, default: 0] += 1 }
-        }
-        return counts
     }
 
     // MARK: - Volumes

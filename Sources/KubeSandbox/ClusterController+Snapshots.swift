@@ -117,8 +117,7 @@ extension ClusterController {
     /// A claim changed: the snapshots of it that are not ready yet are tried again (it may be bound now).
     func reconcileSnapshotsOfClaim(_ key: ObjectKey) async {
         guard let snapshotType = core.type(storageKey: Self.volumeSnapshotsKey) else { return }
-        for (snapshotKey, stored) in everything(in: Self.volumeSnapshotsKey)
-        where snapshotKey.namespace == key.namespace {
+        for (snapshotKey, stored) in everything(in: Self.volumeSnapshotsKey, namespace: key.namespace) {
             guard let snapshot = try? stored.decode(snapshotType),
                 snapshot["spec"]?["source"]?["persistentVolumeClaimName"]?.stringValue == key.name,
                 snapshot["status"]?["readyToUse"]?.boolValue != true
@@ -131,7 +130,7 @@ extension ClusterController {
     private func reconcileRestoringClaims(namespace: String, snapshot: String) async {
         guard let claimType = type("v1", "persistentvolumeclaims") else { return }
         var waiting: Set<String> = []
-        for (key, stored) in everything(in: claimType.storageKey) where key.namespace == namespace {
+        for (key, stored) in everything(in: claimType.storageKey, namespace: namespace) {
             guard let claim = try? stored.decode(claimType), Self.snapshotSource(of: claim) == snapshot,
                 claim["status"]?["phase"]?.stringValue != "Bound"
             else { continue }
@@ -139,7 +138,7 @@ extension ClusterController {
             await reconcileClaim(key, stored, selectedNode: nil)
         }
         guard !waiting.isEmpty, let podType = type("v1", "pods") else { return }
-        for (key, stored) in everything(in: podType.storageKey) where key.namespace == namespace {
+        for (key, stored) in everything(in: podType.storageKey, namespace: namespace) {
             guard let pod = try? stored.decode(podType), pod["status"]?["phase"]?.stringValue != "Running" else {
                 continue
             }

@@ -114,10 +114,12 @@ struct ClusterController: Service {
         core.registry.lookup(groupVersion: groupVersion, plural: plural)
     }
 
-    /// Every stored object of a collection, in key order.
-    func everything(in storageKey: String) -> [(ObjectKey, StoredObject)] {
-        core.store.list(storageKey, namespace: nil, after: nil, limit: nil, countRemaining: false) { _, _ in true }
-            .items
+    /// Every stored object of a collection (of one namespace, when given), in key order.
+    func everything(in storageKey: String, namespace: String? = nil) -> [(ObjectKey, StoredObject)] {
+        core.store.list(storageKey, namespace: namespace, after: nil, limit: nil, countRemaining: false) { _, _ in
+            true
+        }
+        .items
     }
 
     func decode(_ storageKey: String, _ key: ObjectKey) -> (ResourceType, StoredObject, JSONValue)? {
@@ -306,7 +308,7 @@ struct ClusterController: Service {
             let group = crd["spec"]?["group"]?.stringValue, let plural = crd["spec"]?["names"]?["plural"]?.stringValue
         else { return }
         let storageKey = "\(plural).\(group)"
-        for (_, key, _) in core.store.snapshot().filter({ $0.0 == storageKey }) {
+        for (key, _) in everything(in: storageKey) {
             _ = core.store.commit(storageKey, key, .delete(expected: nil), namespaced: !key.namespace.isEmpty)
         }
     }

@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 
@@ -121,4 +122,25 @@ public func withSandbox<T>(
     }
     try await sandbox.stop()
     return result
+}
+
+extension Sandbox {
+    /// Rewrites the write-ahead log now, while the sandbox keeps serving (after a compaction that is running
+    /// ends), and returns when the new file is in place; false without a data directory. For benchmarks.
+    package func compactLog() async throws -> Bool {
+        guard let log = core.store.log else { return false }
+        try await log.compactNow(core.store)
+        return true
+    }
+
+    /// The number of stored objects and the bytes of their JSON bodies, over every collection. For benchmarks.
+    package func storedObjects() -> (count: Int, bodyBytes: Int) {
+        var count = 0
+        var bytes = 0
+        _ = core.store.walk { _, _, object in
+            count += 1
+            bytes += object.body.readableBytes
+        }
+        return (count, bytes)
+    }
 }

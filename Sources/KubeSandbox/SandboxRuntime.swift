@@ -79,10 +79,11 @@ struct SandboxRuntime: Sendable {
         return SandboxRuntime(core: core, certificates: certificates, log: log, temporaryRoot: temporaryRoot)
     }
 
-    /// Compacts the log and removes temporary folders.
-    func shutdown(logger: Logger) {
+    /// Compacts the log (after a compaction that is running ends) and removes temporary folders.
+    func shutdown(logger: Logger) async {
         core.store.close()
         if let log {
+            await log.waitForCompaction()
             do {
                 try WriteAheadLog.compact(store: core.store, url: log.url)
             } catch {

@@ -99,9 +99,9 @@ public struct SandboxServer: Service {
                 core.store.close()
             }
         } catch {
-            runtime.shutdown(logger: logger)
+            await runtime.shutdown(logger: logger)
             throw error
         }
-        runtime.shutdown(logger: logger)
+        await runtime.shutdown(logger: logger)
     }
 }

@@ -33,15 +33,22 @@ extension SandboxStore {
                     guard event.resourceVersion > resourceVersion, let seen = filter.translate(event) else { continue }
                     sink.deliver(.event(seen))
                 }
-            } else if var collection = state.collections[filter.storageKey] {
-                state.collections[filter.storageKey] = nil
-                let keys = collection.sortedKeys()
-                state.collections[filter.storageKey] = collection
-                for key in keys {
-                    guard let object = collection.objects[key], filter.selects(key, object) else { continue }
+            } else if let collection = state.collections[filter.storageKey] {
+                let first = filter.namespace.map { collection.position(of: ObjectKey(namespace: $0, name: "")) }
+                collection.forEach(from: first ?? collection.start) { entry in
+                    if let namespace = filter.namespace, entry.key.namespace != namespace { return false }
+                    guard filter.selects(entry.key, entry.object) else { return true }
                     sink.deliver(
-                        .event(WatchEvent(kind: .added, storageKey: filter.storageKey, key: key, object: object))
+                        .event(
+                            WatchEvent(
+                                kind: .added,
+                                storageKey: filter.storageKey,
+                                key: entry.key,
+                                object: entry.object
+                            )
+                        )
                     )
+                    return true
                 }
             }
             let id = state.nextWatcherID

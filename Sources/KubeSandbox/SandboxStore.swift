@@ -8,18 +8,6 @@ import Synchronization
 /// All state changes happen inside one lock, so resourceVersions, watch order and log order agree.
 /// Encoding happens outside the lock (see ``PreparedObject``); durability (fsync) is awaited outside it.
 final class SandboxStore: Sendable {
-    struct Collection {
-        var objects: [ObjectKey: StoredObject] = [:]
-        var sortedCache: [ObjectKey]? = nil
-
-        mutating func sortedKeys() -> [ObjectKey] {
-            if let sortedCache { return sortedCache }
-            let keys = objects.keys.sorted()
-            sortedCache = keys
-            return keys
-        }
-    }
-
     struct Watcher {
         var filter: WatchFilter
         var sink: WatchSink
@@ -27,7 +15,8 @@ final class SandboxStore: Sendable {
 
     struct State {
         var resourceVersion: Int64 = 0
-        var collections: [String: Collection] = [:]
+        /// storage key -> its objects in key order
+        var collections: [String: OrderedObjects] = [:]
         var history: [WatchEvent] = []
         var historyStart = 0  // index of the oldest event in the ring
         /// Events with a resourceVersion greater than this are all in `history`.
@@ -38,6 +27,8 @@ final class SandboxStore: Sendable {
         var dependents: [String: Set<DependentRef>] = [:]
         /// uid -> where the object lives
         var byUID: [String: DependentRef] = [:]
+        /// node name -> pods bound to it (`spec.nodeName`), kept as pods are written, removed and replayed
+        var podsPerNode: [String: Int] = [:]
         var closed = false
     }
 
@@ -89,12 +80,15 @@ final class SandboxStore: Sendable {
     var historyFloor: Int64 { state.withLock { $0.historyFloor } }
 
     func get(_ storageKey: String, _ key: ObjectKey) -> StoredObject? {
-        state.withLock { $0.collections[storageKey]?.objects[key] }
+        state.withLock { $0.collections[storageKey]?[key] }
     }
+
+    /// Pods bound to each node (`spec.nodeName`), for the scheduler.
+    var podsPerNode: [String: Int] { state.withLock { $0.podsPerNode } }
 
     /// Number of objects in a collection (all namespaces).
     func count(_ storageKey: String) -> Int {
-        state.withLock { $0.collections[storageKey]?.objects.count ?? 0 }
+        state.withLock { $0.collections[storageKey]?.count ?? 0 }
     }
 
     /// A page of a collection in key order.
@@ -116,40 +110,32 @@ final class SandboxStore: Sendable {
     ) -> (items: [(ObjectKey, StoredObject)], resourceVersion: Int64, next: ObjectKey?, remaining: Int) {
         state.withLock { state in
             let rv = state.resourceVersion
-            guard var collection = state.collections[storageKey] else { return ([], rv, nil, 0) }
-            state.collections[storageKey] = nil  // keep the collection uniquely referenced while sorting
-            let keys = collection.sortedKeys()
-            state.collections[storageKey] = collection
-            var index = 0
+            guard let collection = state.collections[storageKey] else { return ([], rv, nil, 0) }
+            var position = collection.start
             if let namespace {
-                index = lowerBound(keys, ObjectKey(namespace: namespace, name: ""))
+                position = collection.position(of: ObjectKey(namespace: namespace, name: ""))
             }
-            if let after {
-                index = max(index, upperBound(keys, after))
+            if let after, namespace == nil || !(after < ObjectKey(namespace: namespace ?? "", name: "")) {
+                position = collection.position(of: after, strictlyAfter: true)
             }
             var items: [(ObjectKey, StoredObject)] = []
-            if let limit { items.reserveCapacity(min(limit, keys.count - index)) }
+            if let limit { items.reserveCapacity(min(limit, collection.count)) }
             var next: ObjectKey?
             var remaining = 0
-            while index < keys.count {
-                let key = keys[index]
-                index += 1
-                if let namespace, key.namespace != namespace { break }
-                guard let object = collection.objects[key], matches(key, object) else { continue }
+            collection.forEach(from: position) { entry in
+                if let namespace, entry.key.namespace != namespace { return false }
+                guard matches(entry.key, entry.object) else { return true }
+                if next != nil {
+                    remaining += 1
+                    return true
+                }
                 if let limit, items.count >= limit {
                     next = items.last?.0
                     remaining = 1
-                    if countRemaining {
-                        while index < keys.count {
-                            let key = keys[index]
-                            index += 1
-                            if let namespace, key.namespace != namespace { break }
-                            if let object = collection.objects[key], matches(key, object) { remaining += 1 }
-                        }
-                    }
-                    break
+                    return countRemaining
                 }
-                items.append((key, object))
+                items.append((entry.key, entry.object))
+                return true
             }
             return (items, rv, next, remaining)
         }
@@ -167,11 +153,15 @@ final class SandboxStore: Sendable {
 
     /// All objects in a namespace across namespaced collections.
     func objects(inNamespace namespace: String) -> [(storageKey: String, key: ObjectKey, object: StoredObject)] {
-        state.withLock { state in
+        guard !namespace.isEmpty else { return [] }
+        return state.withLock { state in
             var result: [(String, ObjectKey, StoredObject)] = []
+            let first = ObjectKey(namespace: namespace, name: "")
             for (storageKey, collection) in state.collections {
-                for (key, object) in collection.objects where key.namespace == namespace && !namespace.isEmpty {
-                    result.append((storageKey, key, object))
+                collection.forEach(from: collection.position(of: first)) { entry in
+                    guard entry.key.namespace == namespace else { return false }
+                    result.append((storageKey, entry.key, entry.object))
+                    return true
                 }
             }
             return result
@@ -190,14 +180,14 @@ final class SandboxStore: Sendable {
     ) -> Result<(StoredObject, UInt64?), Refusal> {
         state.withLock { state -> Result<(StoredObject, UInt64?), Refusal> in
             guard !state.closed else { return .failure(.closed) }
-            let existing = state.collections[storageKey]?.objects[key]
+            let existing = state.collections[storageKey]?[key]
             let kind: WatchEvent.Kind
             let stored: StoredObject
             switch operation {
             case .create(let prepared):
                 if existing != nil { return .failure(.alreadyExists) }
                 if namespaced {
-                    let namespaceObject = state.collections["namespaces"]?.objects[
+                    let namespaceObject = state.collections["namespaces"]?[
                         ObjectKey(namespace: "", name: key.namespace)
                     ]
                     guard let namespaceObject else { return .failure(.namespaceMissing(key.namespace)) }
@@ -234,24 +224,14 @@ final class SandboxStore: Sendable {
     func waitDurable(_ sequence: UInt64?) async throws {
         guard let sequence, let log else { return }
         try await log.sync(upTo: sequence)
-        if log.needsCompaction {
-            try await log.compactWhileRunning { drain in
-                self.state.withLock { state in
-                    drain()
-                    var all: [(String, ObjectKey, StoredObject)] = []
-                    for (storageKey, collection) in state.collections {
-                        for (key, object) in collection.objects { all.append((storageKey, key, object)) }
-                    }
-                    return (all, state.resourceVersion)
-                }
-            }
-        }
+        // On a thread of its own: the write that crossed the threshold is answered now, not after the rewrite.
+        if log.needsCompaction { log.compactInBackground(self) }
     }
 
     /// Puts an object back without an event or log record (log replay).
     func restore(_ storageKey: String, _ key: ObjectKey, _ object: StoredObject?) {
         state.withLock { state in
-            let previous = state.collections[storageKey]?.objects[key]
+            let previous = state.collections[storageKey]?[key]
             Self.apply(&state, storageKey, key, object, previous: previous)
             if let object { state.resourceVersion = max(state.resourceVersion, object.resourceVersion) }
         }
@@ -265,15 +245,48 @@ final class SandboxStore: Sendable {
         }
     }
 
-    /// Every live object (for log compaction).
+    /// Every live object (the controllers' resync after a restart).
     func snapshot() -> [(String, ObjectKey, StoredObject)] {
         state.withLock { state in
             var all: [(String, ObjectKey, StoredObject)] = []
             for (storageKey, collection) in state.collections {
-                for (key, object) in collection.objects { all.append((storageKey, key, object)) }
+                collection.forEach(from: collection.start) { entry in
+                    all.append((storageKey, entry.key, entry.object))
+                    return true
+                }
             }
             return all
         }
+    }
+
+    /// Calls `body` with every live object, collection by collection in key order. The objects are copied out
+    /// `batch` at a time inside the lock and handed to `body` outside it, so a write waits for one batch at most
+    /// (log compaction of a large store). An object written during the walk may be seen before or after that
+    /// write, or not at all if it was created behind the walk: the caller covers those with the writes' records.
+    ///
+    /// - Returns: the resourceVersion when the walk ended.
+    func walk(batch: Int = 2048, _ body: (String, ObjectKey, StoredObject) throws -> Void) rethrows -> Int64 {
+        let storageKeys = state.withLock { $0.collections.keys.sorted() }
+        for storageKey in storageKeys {
+            var after: ObjectKey?
+            while true {
+                let items = state.withLock { state -> [(ObjectKey, StoredObject)] in
+                    guard let collection = state.collections[storageKey] else { return [] }
+                    var items: [(ObjectKey, StoredObject)] = []
+                    items.reserveCapacity(batch)
+                    let start = after.map { collection.position(of: $0, strictlyAfter: true) } ?? collection.start
+                    collection.forEach(from: start) { entry in
+                        items.append((entry.key, entry.object))
+                        return items.count < batch
+                    }
+                    return items
+                }
+                for (key, object) in items { try body(storageKey, key, object) }
+                guard items.count == batch, let last = items.last else { break }
+                after = last.0
+            }
+        }
+        return currentResourceVersion
     }
 
     /// Ends every watch and refuses further writes.
@@ -292,7 +305,7 @@ final class SandboxStore: Sendable {
     /// (a timed re-check, such as a pod turning available after `minReadySeconds`); watchers see nothing.
     func requeue(_ storageKey: String, _ key: ObjectKey) {
         let event = state.withLock { state -> WatchEvent? in
-            guard !state.closed, let object = state.collections[storageKey]?.objects[key] else { return nil }
+            guard !state.closed, let object = state.collections[storageKey]?[key] else { return nil }
             return WatchEvent(kind: .modified, storageKey: storageKey, key: key, object: object)
         }
         if let event { changes.yield(event) }
@@ -307,10 +320,20 @@ final class SandboxStore: Sendable {
         _ object: StoredObject?,
         previous: StoredObject?
     ) {
-        let inserting = previous == nil && object != nil
-        let removing = previous != nil && object == nil
-        state.collections[storageKey, default: Collection()].objects[key] = object
-        if inserting || removing { state.collections[storageKey]?.sortedCache = nil }
+        if object != nil || previous != nil {
+            state.collections[storageKey, default: OrderedObjects()].set(key, object)
+        }
+        if storageKey == "pods" {
+            let before = previous?.fields["spec.nodeName"]
+            let after = object?.fields["spec.nodeName"]
+            if before != after {
+                if let before {
+                    state.podsPerNode[before, default: 0] -= 1
+                    if state.podsPerNode[before] == 0 { state.podsPerNode[before] = nil }
+                }
+                if let after { state.podsPerNode[after, default: 0] += 1 }
+            }
+        }
         let ref = DependentRef(storageKey: storageKey, key: key)
         if let previous, previous.uid != object?.uid { state.byUID[previous.uid] = nil }
         if let object, !object.uid.isEmpty { state.byUID[object.uid] = ref }

@@ -15,14 +15,17 @@ import Synchronization
 /// R\t-\t\t-\t<resourceVersion>\t0\n\n                                           counter (after compaction)
 /// ```
 /// A torn record at the end (kill -9 during a write that was never acknowledged) is dropped on replay.
-/// On start the log is replayed and compacted (rewritten with one record per live object).
+/// On start the log is replayed and compacted (rewritten with one record per live object); while running it is
+/// compacted on a thread of its own once it grew enough (see `WriteAheadLog+Compaction.swift`).
 final class WriteAheadLog: Sendable {
-    private struct Pending {
+    struct Pending {
         var bytes: [UInt8] = []
         var appended: UInt64 = 0
+        /// While a compaction runs: every record appended since it started (they go to the new file too).
+        var tail: [UInt8]?
     }
 
-    private struct Disk {
+    struct Disk {
         var descriptor: Int32
         var durable: UInt64 = 0
         /// Bytes appended since the last compaction, and the size of that compacted file.
@@ -30,30 +33,30 @@ final class WriteAheadLog: Sendable {
         var compactedSize = 0
     }
 
+    struct Compactions {
+        var running = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+        var completed = 0
+    }
+
     /// The log is rewritten while running once it grew by this much and by twice its compacted size.
     let compactionThreshold: Int
 
     let url: URL
-    private let pending = Mutex(Pending())
-    private let disk: Mutex<Disk>
+    let pending = Mutex(Pending())
+    let disk: Mutex<Disk>
+    let compactions = Mutex(Compactions())
 
     /// Opens (creating) the log file for appending.
     init(url: URL, compactionThreshold: Int = 64 << 20) throws {
         self.url = url
         self.compactionThreshold = compactionThreshold
-        let descriptor = open(url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw SandboxError(.persistence, "cannot open \(url.path): \(String(cString: strerror(errno)))")
-        }
-        disk = Mutex(Disk(descriptor: descriptor))
+        disk = Mutex(Disk(descriptor: try Self.openForAppending(url)))
     }
 
     /// Re-opens the file after compaction replaced it.
     func reopen() throws {
-        let descriptor = open(url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw SandboxError(.persistence, "cannot open \(url.path): \(String(cString: strerror(errno)))")
-        }
+        let descriptor = try Self.openForAppending(url)
         disk.withLock { disk in
             close(disk.descriptor)
             disk.descriptor = descriptor
@@ -64,9 +67,18 @@ final class WriteAheadLog: Sendable {
         disk.withLock { _ = close($0.descriptor) }
     }
 
+    static func openForAppending(_ url: URL) throws -> Int32 {
+        let descriptor = open(url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw SandboxError(.persistence, "cannot open \(url.path): \(String(cString: strerror(errno)))")
+        }
+        return descriptor
+    }
+
     /// Encodes a record into the pending buffer; returns its sequence number.
     func append(_ event: WatchEvent) -> UInt64 {
         pending.withLock { pending in
+            let start = pending.bytes.count
             Self.encode(
                 event.kind == .deleted ? "D" : "P",
                 event.storageKey,
@@ -75,6 +87,7 @@ final class WriteAheadLog: Sendable {
                 event.kind == .deleted ? nil : event.object.body,
                 into: &pending.bytes
             )
+            pending.tail?.append(contentsOf: pending.bytes[start...])
             pending.appended += 1
             return pending.appended
         }
@@ -106,45 +119,13 @@ final class WriteAheadLog: Sendable {
         disk.withLock { $0.written > max(compactionThreshold, 2 * $0.compactedSize) }
     }
 
-    /// Rewrites the log while the store keeps running: `capture` runs inside the store's lock and returns its
-    /// objects and counter; the pending records (already reflected in that state) are dropped in the same lock.
-    func compactWhileRunning(
-        _ capture:
-            @escaping @Sendable (_ drain: () -> Void) -> (
-                objects: [(String, ObjectKey, StoredObject)], resourceVersion: Int64
-            )
-    ) async throws {
-        try await NIOThreadPool.singleton.runIfActive { [self] in
-            try disk.withLock { disk in
-                var drained: UInt64 = 0
-                let state = capture {
-                    pending.withLock { pending in
-                        pending.bytes = []
-                        drained = pending.appended
-                    }
-                }
-                let bytes = Self.encodeSnapshot(state.objects, resourceVersion: state.resourceVersion)
-                try Self.replace(url, with: bytes)
-                let descriptor = open(url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-                guard descriptor >= 0 else {
-                    throw SandboxError(.persistence, "cannot open \(url.path): \(String(cString: strerror(errno)))")
-                }
-                close(disk.descriptor)
-                disk.descriptor = descriptor
-                disk.durable = max(disk.durable, drained)
-                disk.written = 0
-                disk.compactedSize = bytes.count
-            }
-        }
-    }
-
     // MARK: - Replay and compaction
 
     /// Replays a log file into `store`; returns the number of records read. Drops a torn tail.
     static func replay(url: URL, into store: SandboxStore, logger: Logger) throws -> Int {
         guard FileManager.default.fileExists(atPath: url.path) else { return 0 }
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
             throw SandboxError(.persistence, "cannot read \(url.path)", cause: error)
         }
         var records = 0
@@ -197,36 +178,23 @@ final class WriteAheadLog: Sendable {
         return records
     }
 
-    /// Rewrites `url` with one record per live object of `store` (atomically, via rename).
+    /// Rewrites `url` with one record per live object of `store` (atomically, via rename); for a store that is
+    /// not written to (at start, after the replay, and at shutdown).
     static func compact(store: SandboxStore, url: URL) throws {
-        try replace(url, with: encodeSnapshot(store.snapshot(), resourceVersion: store.currentResourceVersion))
-    }
-
-    private static func encodeSnapshot(
-        _ snapshot: [(String, ObjectKey, StoredObject)],
-        resourceVersion: Int64
-    )
-        -> [UInt8]
-    {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(snapshot.reduce(0) { $0 + $1.2.body.readableBytes + 80 })
-        for (storageKey, key, object) in snapshot.sorted(by: { $0.2.resourceVersion < $1.2.resourceVersion }) {
-            encode("P", storageKey, key, object.resourceVersion, object.body, into: &bytes)
-        }
-        encode("R", "-", ObjectKey(namespace: "", name: "-"), resourceVersion, nil, into: &bytes)
-        return bytes
-    }
-
-    /// Writes `bytes` to a temporary file, fsyncs it and renames it over `url` (then fsyncs the directory).
-    private static func replace(_ url: URL, with bytes: [UInt8]) throws {
         let temporary = url.appendingPathExtension("compact")
-        let descriptor = open(temporary.path, O_WRONLY | O_TRUNC | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw SandboxError(.persistence, "cannot create \(temporary.path): \(String(cString: strerror(errno)))")
+        var writer = try LogFileWriter(creating: temporary)
+        defer { writer.finish() }
+        let version = try store.walk { storageKey, key, object in
+            try writer.record("P", storageKey, key, object.resourceVersion, object.body)
         }
-        defer { close(descriptor) }
-        try writeAll(bytes, to: descriptor, path: temporary.path)
-        guard fsync(descriptor) == 0, rename(temporary.path, url.path) == 0 else {
+        try writer.record("R", "-", ObjectKey(namespace: "", name: "-"), version, nil)
+        try writer.sync()
+        try moveIntoPlace(temporary, over: url)
+    }
+
+    /// Renames `temporary` over `url`, then fsyncs the directory.
+    static func moveIntoPlace(_ temporary: URL, over url: URL) throws {
+        guard rename(temporary.path, url.path) == 0 else {
             throw SandboxError(.persistence, "cannot replace \(url.path): \(String(cString: strerror(errno)))")
         }
         let directory = open(url.deletingLastPathComponent().path, O_RDONLY | O_CLOEXEC)
@@ -236,7 +204,7 @@ final class WriteAheadLog: Sendable {
         }
     }
 
-    private static func encode(
+    static func encode(
         _ op: String,
         _ storageKey: String,
         _ key: ObjectKey,
@@ -250,7 +218,7 @@ final class WriteAheadLog: Sendable {
         bytes.append(UInt8(ascii: "\n"))
     }
 
-    private static func writeAll(_ bytes: [UInt8], to descriptor: Int32, path: String) throws {
+    static func writeAll(_ bytes: [UInt8], to descriptor: Int32, path: String) throws {
         var offset = 0
         try bytes.withUnsafeBytes { raw in
             while offset < raw.count {

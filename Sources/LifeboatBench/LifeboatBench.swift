@@ -11,7 +11,7 @@ struct LifeboatBench: AsyncParsableCommand {
             PodsBench.self,
             ClientBench.self, SandboxBench.self, BackupBench.self, RestoreBench.self, RepoBench.self,
             NodeAgentBench.self, FaultsBench.self, HooksBench.self, FsBackupBench.self, ServerBench.self,
-            ScaleBench.self,
+            ScaleBench.self, SandboxScaleBench.self,
         ]
     )
 }
