@@ -95,6 +95,11 @@ struct OrderedObjects: Sendable {
             : Position(chunk: position.chunk + 1, offset: 0)
     }
 
+    /// The number of entries before `position`.
+    func rank(of position: Position) -> Int {
+        chunks[..<min(position.chunk, chunks.count)].reduce(position.offset) { $0 + $1.count }
+    }
+
     /// Calls `body` with every entry from `position` on, in order, until it returns false.
     func forEach(from position: Position, _ body: (Entry) -> Bool) {
         guard position.chunk < chunks.count else { return }

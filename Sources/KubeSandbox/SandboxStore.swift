@@ -97,9 +97,11 @@ final class SandboxStore: Sendable {
     ///   - namespace: only this namespace (nil = all).
     ///   - after: start strictly after this key (continue token).
     ///   - limit: at most this many items (nil = all).
+    ///   - countRemaining: count the items after the page (from the collection's order, so only with a
+    ///     predicate that selects everything); otherwise `remaining` is 1 when more remain.
     ///   - matches: selector predicate.
     /// - Returns: the items, the list resourceVersion, the last key when more remain, and the number
-    ///   of remaining matching items (only counted when `countRemaining`).
+    ///   of remaining items.
     func list(
         _ storageKey: String,
         namespace: String?,
@@ -120,23 +122,25 @@ final class SandboxStore: Sendable {
             }
             var items: [(ObjectKey, StoredObject)] = []
             if let limit { items.reserveCapacity(min(limit, collection.count)) }
-            var next: ObjectKey?
-            var remaining = 0
+            var more = false
             collection.forEach(from: position) { entry in
                 if let namespace, entry.key.namespace != namespace { return false }
                 guard matches(entry.key, entry.object) else { return true }
-                if next != nil {
-                    remaining += 1
-                    return true
-                }
                 if let limit, items.count >= limit {
-                    next = items.last?.0
-                    remaining = 1
-                    return countRemaining
+                    more = true
+                    return false
                 }
                 items.append((entry.key, entry.object))
                 return true
             }
+            guard more, let next = items.last?.0 else { return (items, rv, nil, 0) }
+            guard countRemaining else { return (items, rv, next, 1) }
+            // Counted from the order, as etcd counts the keys left in the range: not item by item, which made a
+            // paginated LIST of the whole collection quadratic.
+            let end = namespace.map { collection.position(of: ObjectKey(namespace: $0 + "\u{0}", name: "")) }
+            let remaining =
+                collection.rank(of: end ?? collection.end)
+                - collection.rank(of: collection.position(of: next, strictlyAfter: true))
             return (items, rv, next, remaining)
         }
     }
