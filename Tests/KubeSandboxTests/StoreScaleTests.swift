@@ -1,7 +1,6 @@
 import Foundation
 import KubeSandboxTesting
 import Kubernetes
-import Logging
 import Testing
 
 @testable import KubeSandbox
@@ -187,11 +186,11 @@ struct StoreScaleTests {
             // The same counts after a replay of the log, and after a compaction and a replay.
             try await store.waitDurable(last)
             let replayed = SandboxStore(historyCapacity: 1000, log: nil)
-            _ = try WriteAheadLog.replay(url: url, into: replayed, logger: Logger.quiet)
+            _ = try WriteAheadLog.replay(url: url, into: replayed, logger: .quiet)
             #expect(replayed.podsPerNode == expected)
             try await log.compactNow(store)
             let compacted = SandboxStore(historyCapacity: 1000, log: nil)
-            _ = try WriteAheadLog.replay(url: url, into: compacted, logger: Logger.quiet)
+            _ = try WriteAheadLog.replay(url: url, into: compacted, logger: .quiet)
             #expect(compacted.podsPerNode == expected)
         }
     }
@@ -239,7 +238,7 @@ struct StoreScaleTests {
             }
             #expect(writes >= 200)
             let replayed = SandboxStore(historyCapacity: 1000, log: nil)
-            _ = try WriteAheadLog.replay(url: url, into: replayed, logger: Logger.quiet)
+            _ = try WriteAheadLog.replay(url: url, into: replayed, logger: .quiet)
             let live = store.snapshot().map { "\($0.0) \($0.1.path) \($0.2.resourceVersion)" }.sorted()
             let back = replayed.snapshot().map { "\($0.0) \($0.1.path) \($0.2.resourceVersion)" }.sorted()
             #expect(live.count == back.count)
