@@ -309,10 +309,13 @@ struct VeleroFilesTests {
         // Bytes order, as Go's sort.Strings: "-" (0x2d) before "/" (0x2f), upper case before lower case.
         add("pods", "shop-b", "x", "v1", "Pod")
         add("pods", "Shop", "x", "v1", "Pod")
+        // An item without a namespace among namespaced ones orders by its whole line too.
+        add("pods", nil, "shop-a", "v1", "Pod")
+        add("pods", "shop", "a-longer-name", "v1", "Pod")
         #expect(
             String(decoding: try GzipDecompressor.decompress(items.resourceListFile()), as: UTF8.self)
                 == #"{"apps/v1/Deployment":["shop/web"],"v1/Namespace":["shop"],"#
-                + #""v1/Pod":["Shop/x","shop-b/x","shop/a"]}"# + "\n"
+                + #""v1/Pod":["Shop/x","shop-a","shop-b/x","shop/a","shop/a-longer-name"]}"# + "\n"
         )
     }
 

@@ -50,17 +50,13 @@ package struct BackedUpItems: Sendable {
 
     /// The resource list file, gzipped.
     package func resourceListFile() throws -> [UInt8] {
-        var groups: [String: [Int]] = [:]
+        var groups: [String: [Int32]] = [:]
         for (position, row) in rows.enumerated() {
-            groups[strings.interned(row.kind) ?? "", default: []].append(position)
+            groups[strings.interned(row.kind) ?? "", default: []].append(Int32(truncatingIfNeeded: position))
         }
-        return try ResourceListFile.gzipped(groups) { position, buffer in
-            let row = rows[position]
-            if let namespace = strings.interned(row.namespace) {
-                buffer += namespace.utf8
-                buffer.append(UInt8(ascii: "/"))
-            }
-            buffer += strings.bytes(row.name)
+        return try ResourceListFile.gzipped(groups, strings: strings) { position in
+            let row = rows[Int(position)]
+            return ResourceListFile.Line(namespace: row.namespace, name: row.name)
         }
     }
 

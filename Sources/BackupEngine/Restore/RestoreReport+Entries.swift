@@ -104,18 +104,15 @@ extension RestoreReport {
         /// Velero's restore resource list file, gzipped: `"<apiVersion>/<Kind>"` → `["ns/name(created)", …]`
         /// (`updated`, `skipped` for unchanged and conflicting objects, `failed`; excluded objects are not listed).
         func resourceListFile() throws -> [UInt8] {
-            var groups: [String: [Int]] = [:]
+            var groups: [String: [Int32]] = [:]
             for (position, row) in rows.enumerated() where row.action != .excluded {
                 let kind = strings.interned(row.kind) ?? strings.interned(row.groupResource) ?? ""
-                groups["\(strings.interned(row.apiVersion) ?? "")/\(kind)", default: []].append(position)
+                groups["\(strings.interned(row.apiVersion) ?? "")/\(kind)", default: []].append(
+                    Int32(truncatingIfNeeded: position)
+                )
             }
-            return try ResourceListFile.gzipped(groups) { position, buffer in
-                let row = rows[position]
-                if let namespace = strings.interned(row.targetNamespace) ?? strings.interned(row.namespace) {
-                    buffer += namespace.utf8
-                    buffer.append(UInt8(ascii: "/"))
-                }
-                buffer += strings.bytes(row.name)
+            return try ResourceListFile.gzipped(groups, strings: strings) { position in
+                let row = rows[Int(position)]
                 let result =
                     switch row.action {
                     case .create: "(created)"
@@ -123,7 +120,11 @@ extension RestoreReport {
                     case .skip, .conflict: "(skipped)"
                     case .error, .excluded: "(failed)"
                     }
-                buffer += result.utf8
+                return ResourceListFile.Line(
+                    namespace: row.targetNamespace != 0 ? row.targetNamespace : row.namespace,
+                    name: row.name,
+                    suffix: result
+                )
             }
         }
     }

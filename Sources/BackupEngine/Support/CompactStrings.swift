@@ -25,6 +25,9 @@ struct CompactStrings: Sendable {
         return index
     }
 
+    /// The number of interned indexes (index 0, no value, included).
+    var internedCount: Int { interned.count }
+
     /// The index `value` was interned at, if it was.
     func index(of value: String) -> UInt32? { internedIndex[value] }
 
