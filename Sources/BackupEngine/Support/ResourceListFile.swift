@@ -44,11 +44,13 @@ enum ResourceListFile {
             let positions = groups[key] ?? []
             // Different namespaces order as `<namespace>/` does (a namespace has no `/`, so that never ties).
             let namespaces = Set(positions.map { line($0).namespace }).subtracting([0])
-            let ranked = GoJSONShape.goSorted(namespaces.compactMap { strings.interned($0).map { $0 + "/" } })
-            var rank = [Int](repeating: -1, count: strings.internedCount)  // by interned index; -1: no namespace
-            for (order, prefix) in ranked.enumerated() {
-                if let index = strings.index(of: String(prefix.dropLast())) { rank[Int(index)] = order }
+            let ranked = namespaces.sorted {
+                ((strings.interned($0) ?? "") + "/").utf8.lexicographicallyPrecedes(
+                    ((strings.interned($1) ?? "") + "/").utf8
+                )
             }
+            var rank = [Int](repeating: -1, count: strings.internedCount)  // by interned index; -1: no namespace
+            for (order, index) in ranked.enumerated() { rank[Int(index)] = order }
             let sorted = positions.sorted { a, b in
                 let left = line(a)
                 let right = line(b)
